@@ -1,0 +1,98 @@
+//! Agent keys: how agents authenticate to the Gateway, and which workspaces they may reach.
+
+use crate::ids::AgentKeyId;
+use crate::names::WorkspaceId;
+use crate::secret::SecretString;
+use chrono::{DateTime, Utc};
+
+/// An agent key as stored: a lookup prefix and metadata, never the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentKey {
+    pub id: AgentKeyId,
+    pub name: String,
+    /// The key's public prefix (`nxa_xxxxxxxx`), shown so operators can tell keys apart.
+    pub prefix: String,
+    /// `None`: every workspace. `Some(list)`: only these.
+    pub workspace_ids: Option<Vec<WorkspaceId>>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewAgentKey {
+    pub name: String,
+    pub workspace_ids: Option<Vec<String>>,
+}
+
+/// A freshly created key: the only time the secret exists outside its hash.
+#[derive(Debug)]
+pub struct IssuedAgentKey {
+    pub key: AgentKey,
+    pub secret: SecretString,
+}
+
+/// Who is calling the Gateway, once the agent key checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentPrincipal {
+    pub key_id: AgentKeyId,
+    pub workspace_ids: Option<Vec<WorkspaceId>>,
+}
+
+impl AgentPrincipal {
+    /// Whether this key may see the workspace. Outside its list a key gets "not found", never "forbidden".
+    pub fn can_access(&self, workspace: &WorkspaceId) -> bool {
+        self.workspace_ids
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(workspace))
+    }
+}
+
+/// Who performed an operation, for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// An operator with an admin key, known by the key's short fingerprint.
+    Admin {
+        key_fingerprint: String,
+    },
+    Agent {
+        key_id: AgentKeyId,
+    },
+    /// Nexus itself: sweeps, pollers, refresh on read.
+    System,
+    /// An unauthenticated browser (consent callback, capture form).
+    Anonymous,
+}
+
+impl Actor {
+    /// The stored form: `admin:<fingerprint>`, `agent_key:<id>`, `system`, `anonymous`.
+    pub fn to_audit_string(&self) -> String {
+        match self {
+            Self::Admin { key_fingerprint } => format!("admin:{key_fingerprint}"),
+            Self::Agent { key_id } => format!("agent_key:{key_id}"),
+            Self::System => "system".to_owned(),
+            Self::Anonymous => "anonymous".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restricted_keys_only_reach_their_workspaces() {
+        let a = WorkspaceId::parse("a").expect("valid");
+        let b = WorkspaceId::parse("b").expect("valid");
+        let restricted = AgentPrincipal {
+            key_id: AgentKeyId::new(),
+            workspace_ids: Some(vec![a.clone()]),
+        };
+        assert!(restricted.can_access(&a));
+        assert!(!restricted.can_access(&b));
+        let unrestricted = AgentPrincipal {
+            workspace_ids: None,
+            ..restricted
+        };
+        assert!(unrestricted.can_access(&b));
+    }
+}

@@ -1,0 +1,332 @@
+//! The one transport-neutral error of every service, with its stable code and HTTP status.
+//!
+//! `status()` and `code()` are exhaustive matches: adding a variant forces a decision on both.
+//! The external message (`Display`) is safe for callers; `internal_detail()` is for the log only.
+
+use std::fmt;
+
+/// What kind of resource a `NotFound` or `AlreadyExists` is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Provider,
+    Connection,
+    AgentKey,
+}
+
+impl ResourceKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Provider => "provider",
+            Self::Connection => "connection",
+            Self::AgentKey => "agent key",
+        }
+    }
+}
+
+/// Why a request conflicts with the current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictReason {
+    /// A provider still has active connections and `cascade` was not asked for.
+    ProviderInUse,
+    ConnectionPending,
+    ConnectionRevoked,
+    ConnectionFailed,
+    ConnectionExpired,
+    /// Another writer changed the row first (optimistic concurrency).
+    ConcurrentUpdate,
+    /// Static credentials cannot be refreshed.
+    NotRefreshable,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{} `{id}` was not found", kind.as_str())]
+    NotFound { kind: ResourceKind, id: String },
+
+    #[error("a {} named `{name}` already exists", kind.as_str())]
+    AlreadyExists { kind: ResourceKind, name: String },
+
+    #[error("{field}: {message}")]
+    InvalidInput { field: String, message: String },
+
+    #[error("missing or invalid credentials")]
+    Unauthenticated,
+
+    #[error("this key may not perform that operation")]
+    Forbidden,
+
+    #[error("{message}")]
+    Conflict {
+        reason: ConflictReason,
+        message: String,
+    },
+
+    #[error("the user must consent again before this connection can be used")]
+    AttentionRequired,
+
+    #[error("provider `{provider}` is unavailable; try again later")]
+    Upstream { provider: String, retryable: bool },
+
+    #[error("{what} is unavailable; try again later")]
+    Unavailable { what: &'static str },
+
+    #[error("internal error")]
+    Internal { detail: String },
+}
+
+impl ServiceError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(kind: ResourceKind, id: impl ToString) -> Self {
+        Self::NotFound {
+            kind,
+            id: id.to_string(),
+        }
+    }
+
+    /// An internal failure, with context for the log (never shown to callers).
+    pub fn internal(context: &str, cause: impl fmt::Display) -> Self {
+        Self::Internal {
+            detail: format!("{context}: {cause}"),
+        }
+    }
+
+    /// The HTTP status this error maps to.
+    pub const fn status(&self) -> u16 {
+        match self {
+            Self::NotFound { .. } => 404,
+            Self::AlreadyExists { .. } => 409,
+            Self::InvalidInput { .. } => 400,
+            Self::Unauthenticated => 401,
+            Self::Forbidden => 403,
+            Self::Conflict { reason, .. } => match reason {
+                ConflictReason::NotRefreshable => 400,
+                ConflictReason::ProviderInUse
+                | ConflictReason::ConnectionPending
+                | ConflictReason::ConnectionRevoked
+                | ConflictReason::ConnectionFailed
+                | ConflictReason::ConnectionExpired
+                | ConflictReason::ConcurrentUpdate => 409,
+            },
+            Self::AttentionRequired => 409,
+            Self::Upstream { .. } => 502,
+            Self::Unavailable { .. } => 503,
+            Self::Internal { .. } => 500,
+        }
+    }
+
+    /// The stable, machine-readable code.
+    pub const fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound { kind, .. } => match kind {
+                ResourceKind::Provider => ErrorCode::ProviderNotFound,
+                ResourceKind::Connection => ErrorCode::ConnectionNotFound,
+                ResourceKind::AgentKey => ErrorCode::AgentKeyNotFound,
+            },
+            Self::AlreadyExists { kind, .. } => match kind {
+                ResourceKind::Provider => ErrorCode::ProviderExists,
+                ResourceKind::Connection => ErrorCode::ConnectionExists,
+                ResourceKind::AgentKey => ErrorCode::AgentKeyExists,
+            },
+            Self::InvalidInput { .. } => ErrorCode::InvalidRequest,
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden => ErrorCode::Forbidden,
+            Self::Conflict { reason, .. } => match reason {
+                ConflictReason::ProviderInUse => ErrorCode::ProviderInUse,
+                ConflictReason::ConnectionPending => ErrorCode::ConnectionPending,
+                ConflictReason::ConnectionRevoked => ErrorCode::ConnectionRevoked,
+                ConflictReason::ConnectionFailed => ErrorCode::ConnectionFailed,
+                ConflictReason::ConnectionExpired => ErrorCode::ConnectionExpired,
+                ConflictReason::ConcurrentUpdate => ErrorCode::ConcurrentUpdate,
+                ConflictReason::NotRefreshable => ErrorCode::NotRefreshable,
+            },
+            Self::AttentionRequired => ErrorCode::AttentionRequired,
+            Self::Upstream { .. } => ErrorCode::UpstreamUnavailable,
+            Self::Unavailable { .. } => ErrorCode::ServiceUnavailable,
+            Self::Internal { .. } => ErrorCode::InternalError,
+        }
+    }
+
+    /// The field a client mistake is about, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::InvalidInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Whether the same request may succeed later without change.
+    pub const fn retryable(&self) -> bool {
+        match self {
+            Self::Upstream { retryable, .. } => *retryable,
+            Self::Unavailable { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Detail for the server log; `None` when the public message says it all.
+    pub fn internal_detail(&self) -> Option<&str> {
+        match self {
+            Self::Internal { detail } => Some(detail),
+            _ => None,
+        }
+    }
+}
+
+/// Every stable error code an API can answer with. HTTP-only codes (routing, body size,
+/// media type) are listed here too, so the whole catalogue lives in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    ProviderNotFound,
+    ConnectionNotFound,
+    AgentKeyNotFound,
+    ProviderExists,
+    ConnectionExists,
+    AgentKeyExists,
+    InvalidRequest,
+    Unauthenticated,
+    Forbidden,
+    ProviderInUse,
+    ConnectionPending,
+    ConnectionRevoked,
+    ConnectionFailed,
+    ConnectionExpired,
+    ConcurrentUpdate,
+    NotRefreshable,
+    AttentionRequired,
+    UpstreamUnavailable,
+    BrokerUnavailable,
+    ServiceUnavailable,
+    InternalError,
+    RouteNotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ProviderNotFound => "provider_not_found",
+            Self::ConnectionNotFound => "connection_not_found",
+            Self::AgentKeyNotFound => "agent_key_not_found",
+            Self::ProviderExists => "provider_exists",
+            Self::ConnectionExists => "connection_exists",
+            Self::AgentKeyExists => "agent_key_exists",
+            Self::InvalidRequest => "invalid_request",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::ProviderInUse => "provider_in_use",
+            Self::ConnectionPending => "connection_pending",
+            Self::ConnectionRevoked => "connection_revoked",
+            Self::ConnectionFailed => "connection_failed",
+            Self::ConnectionExpired => "connection_expired",
+            Self::ConcurrentUpdate => "concurrent_update",
+            Self::NotRefreshable => "not_refreshable",
+            Self::AttentionRequired => "attention_required",
+            Self::UpstreamUnavailable => "upstream_unavailable",
+            Self::BrokerUnavailable => "broker_unavailable",
+            Self::ServiceUnavailable => "service_unavailable",
+            Self::InternalError => "internal_error",
+            Self::RouteNotFound => "route_not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_table() {
+        let cases: Vec<(ServiceError, u16, &str)> = vec![
+            (
+                ServiceError::not_found(ResourceKind::Connection, "x"),
+                404,
+                "connection_not_found",
+            ),
+            (
+                ServiceError::not_found(ResourceKind::Provider, "x"),
+                404,
+                "provider_not_found",
+            ),
+            (
+                ServiceError::AlreadyExists {
+                    kind: ResourceKind::Provider,
+                    name: "github".into(),
+                },
+                409,
+                "provider_exists",
+            ),
+            (ServiceError::invalid("name", "bad"), 400, "invalid_request"),
+            (ServiceError::Unauthenticated, 401, "unauthenticated"),
+            (
+                ServiceError::Conflict {
+                    reason: ConflictReason::NotRefreshable,
+                    message: String::new(),
+                },
+                400,
+                "not_refreshable",
+            ),
+            (
+                ServiceError::Conflict {
+                    reason: ConflictReason::ConnectionPending,
+                    message: String::new(),
+                },
+                409,
+                "connection_pending",
+            ),
+            (ServiceError::AttentionRequired, 409, "attention_required"),
+            (
+                ServiceError::Upstream {
+                    provider: "p".into(),
+                    retryable: true,
+                },
+                502,
+                "upstream_unavailable",
+            ),
+            (
+                ServiceError::Unavailable { what: "database" },
+                503,
+                "service_unavailable",
+            ),
+            (ServiceError::internal("ctx", "boom"), 500, "internal_error"),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
+            assert_eq!(error.code().as_str(), code, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn internal_detail_never_reaches_the_public_message() {
+        let error = ServiceError::internal("decrypting credential", "aead::Error tag mismatch");
+        assert_eq!(error.to_string(), "internal error");
+        assert!(
+            error
+                .internal_detail()
+                .is_some_and(|d| d.contains("tag mismatch"))
+        );
+    }
+
+    #[test]
+    fn invalid_input_names_the_field() {
+        let error = ServiceError::invalid("token_url", "is required for oauth2 providers");
+        assert_eq!(error.field(), Some("token_url"));
+        assert!(error.to_string().starts_with("token_url:"));
+    }
+}

@@ -1,0 +1,24 @@
+//! Nexus domain: typed ids, parsed values, errors and the service traits every layer speaks.
+//!
+//! This crate depends on no other workspace crate. Handlers (nexus-http) call the traits in
+//! [`ports`]; nexus-services implements them over the repositories; nexus-remote (split
+//! deployment) implements them over the generated Broker client.
+
+pub mod agent_key;
+pub mod audit;
+pub mod ciphertext;
+pub mod clock;
+pub mod credential_schema;
+pub mod error;
+pub mod ids;
+pub mod names;
+pub mod ports;
+pub mod provider;
+pub mod secret;
+pub mod status;
+pub mod strategy;
+
+pub use error::{ErrorCode, ResourceKind, ServiceError};
+pub use ids::{AgentKeyId, AuditEventId, ConnectionId, ProviderId};
+pub use names::{ProviderName, Scope, WorkspaceId};
+pub use secret::{ExposeSecret, SecretString};

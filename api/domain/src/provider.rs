@@ -1,0 +1,648 @@
+//! Providers: the raw draft an API hands in, and the validated spec every other layer uses.
+
+use crate::credential_schema::CredentialSchema;
+use crate::error::ServiceError;
+use crate::ids::ProviderId;
+use crate::names::{ProviderName, Scope};
+use crate::secret::SecretString;
+use crate::status::AuthType;
+use crate::strategy::Strategy;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use url::{Host, Url};
+
+/// Authorization-request parameters Nexus sets itself; a provider may never override them.
+pub const RESERVED_AUTHORIZATION_PARAMS: [&str; 8] = [
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+];
+
+/// How Nexus authenticates itself to a provider's token endpoint (RFC 6749 section 2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    #[default]
+    ClientSecretPost,
+    ClientSecretBasic,
+}
+
+impl TokenEndpointAuthMethod {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretPost => "client_secret_post",
+            Self::ClientSecretBasic => "client_secret_basic",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw {
+            "client_secret_post" => Ok(Self::ClientSecretPost),
+            "client_secret_basic" => Ok(Self::ClientSecretBasic),
+            other => Err(format!("unknown token endpoint auth method `{other}`")),
+        }
+    }
+}
+
+/// An optional live check of captured static credentials: the strategy is applied to a request
+/// to `url`, and any 2xx answer accepts the credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    pub url: Url,
+    pub method: VerificationMethod,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum VerificationMethod {
+    #[default]
+    Get,
+    Head,
+    Post,
+}
+
+/// OAuth2 settings, present exactly when `auth_type` is `oauth2`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthSettings {
+    pub client_id: String,
+    /// Explicit endpoints; when absent, `issuer` discovery supplies them.
+    pub authorization_url: Option<Url>,
+    pub token_url: Option<Url>,
+    pub issuer: Option<Url>,
+    pub authorization_params: BTreeMap<String, String>,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    pub pkce: bool,
+    pub revocation_url: Option<Url>,
+}
+
+/// A provider as validated: every field has been checked against its auth type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSpec {
+    pub name: ProviderName,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub auth_type: AuthType,
+    pub scopes: Vec<Scope>,
+    pub oauth: Option<OAuthSettings>,
+    pub credential_schema: Option<CredentialSchema>,
+    pub verification: Option<Verification>,
+    /// An explicit strategy; `None` means the default for the auth type.
+    pub strategy: Option<Strategy>,
+    pub api_base_url: Option<Url>,
+}
+
+impl ProviderSpec {
+    pub fn effective_strategy(&self) -> Strategy {
+        self.strategy
+            .clone()
+            .unwrap_or_else(|| Strategy::default_for(self.auth_type))
+    }
+}
+
+/// A stored provider. The client secret itself never leaves the services layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    pub id: ProviderId,
+    pub spec: ProviderSpec,
+    pub has_client_secret: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A provider as a caller describes it, before validation. Every field is what the caller sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProviderDraft {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub auth_type: Option<AuthType>,
+    pub scopes: Vec<String>,
+    pub client_id: Option<String>,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    pub issuer: Option<String>,
+    pub authorization_params: BTreeMap<String, String>,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    pub pkce: Option<bool>,
+    pub revocation_url: Option<String>,
+    pub credential_schema: Option<serde_json::Value>,
+    pub verification_url: Option<String>,
+    pub verification_method: Option<VerificationMethod>,
+    pub strategy: Option<Strategy>,
+    pub api_base_url: Option<String>,
+}
+
+/// Registration input: the draft plus the write-only client secret.
+#[derive(Debug)]
+pub struct NewProvider {
+    pub draft: ProviderDraft,
+    pub client_secret: Option<SecretString>,
+}
+
+/// A partial update. `None` leaves a field as it is; for clearable fields `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct ProviderPatch {
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub category: Option<Option<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub authorization_url: Option<Option<String>>,
+    pub token_url: Option<Option<String>>,
+    pub issuer: Option<Option<String>>,
+    pub authorization_params: Option<BTreeMap<String, String>>,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    pub pkce: Option<bool>,
+    pub revocation_url: Option<Option<String>>,
+    pub credential_schema: Option<serde_json::Value>,
+    pub verification_url: Option<Option<String>>,
+    pub verification_method: Option<VerificationMethod>,
+    pub strategy: Option<Option<Strategy>>,
+    pub api_base_url: Option<Option<String>>,
+}
+
+/// A provider named in a path: by id or by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderRef {
+    Id(ProviderId),
+    Name(ProviderName),
+}
+
+impl ProviderRef {
+    pub fn parse(raw: &str) -> Result<Self, ServiceError> {
+        if let Ok(id) = raw.parse::<ProviderId>() {
+            return Ok(Self::Id(id));
+        }
+        ProviderName::parse(raw).map(Self::Name).map_err(|_| {
+            ServiceError::invalid(
+                "provider",
+                "must be a provider id (UUID) or a provider name",
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for ProviderRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Id(id) => id.fmt(f),
+            Self::Name(name) => name.fmt(f),
+        }
+    }
+}
+
+impl ProviderDraft {
+    /// Validates every field against the auth type. The first problem is reported, by field.
+    pub fn validate(self) -> Result<ProviderSpec, ServiceError> {
+        let name = ProviderName::parse(&self.name).map_err(|m| ServiceError::invalid("name", m))?;
+        let auth_type = self.auth_type.ok_or_else(|| {
+            ServiceError::invalid("auth_type", "is required: oauth2, api_key or basic_auth")
+        })?;
+        let display_name = bounded_text("display_name", self.display_name, 200)?
+            .unwrap_or_else(|| name.to_string());
+        let description = bounded_text("description", self.description, 2000)?;
+        let category = bounded_text("category", self.category, 64)?;
+        if self.scopes.len() > 100 {
+            return Err(ServiceError::invalid("scopes", "at most 100 scopes"));
+        }
+        let scopes = self
+            .scopes
+            .iter()
+            .map(|s| Scope::parse(s).map_err(|m| ServiceError::invalid("scopes", m)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let api_base_url = optional_url("api_base_url", self.api_base_url.as_deref())?;
+
+        let (oauth, credential_schema, verification) = if auth_type == AuthType::Oauth2 {
+            reject_present(
+                "credential_schema",
+                self.credential_schema.is_some(),
+                auth_type,
+            )?;
+            reject_present(
+                "verification_url",
+                self.verification_url.is_some(),
+                auth_type,
+            )?;
+            let oauth = OAuthSettings {
+                client_id: bounded_text("client_id", self.client_id, 512)?.ok_or_else(|| {
+                    ServiceError::invalid("client_id", "is required for oauth2 providers")
+                })?,
+                authorization_url: optional_url(
+                    "authorization_url",
+                    self.authorization_url.as_deref(),
+                )?,
+                token_url: optional_url("token_url", self.token_url.as_deref())?,
+                issuer: optional_url("issuer", self.issuer.as_deref())?,
+                authorization_params: validate_authorization_params(self.authorization_params)?,
+                token_endpoint_auth_method: self.token_endpoint_auth_method.unwrap_or_default(),
+                pkce: self.pkce.unwrap_or(true),
+                revocation_url: optional_url("revocation_url", self.revocation_url.as_deref())?,
+            };
+            match (&oauth.authorization_url, &oauth.token_url, &oauth.issuer) {
+                (Some(_), Some(_), _) | (None, None, Some(_)) => {}
+                (Some(_), None, _) => {
+                    return Err(ServiceError::invalid(
+                        "token_url",
+                        "is required with authorization_url",
+                    ));
+                }
+                (None, Some(_), _) => {
+                    return Err(ServiceError::invalid(
+                        "authorization_url",
+                        "is required with token_url",
+                    ));
+                }
+                (None, None, None) => {
+                    return Err(ServiceError::invalid(
+                        "token_url",
+                        "oauth2 providers need authorization_url and token_url, or an issuer for OpenID discovery",
+                    ));
+                }
+            }
+            (Some(oauth), None, None)
+        } else {
+            for (field, present) in [
+                ("client_id", self.client_id.is_some()),
+                ("authorization_url", self.authorization_url.is_some()),
+                ("token_url", self.token_url.is_some()),
+                ("issuer", self.issuer.is_some()),
+                ("revocation_url", self.revocation_url.is_some()),
+                (
+                    "authorization_params",
+                    !self.authorization_params.is_empty(),
+                ),
+                (
+                    "token_endpoint_auth_method",
+                    self.token_endpoint_auth_method.is_some(),
+                ),
+                ("pkce", self.pkce.is_some()),
+            ] {
+                reject_present(field, present, auth_type)?;
+            }
+            let schema = match &self.credential_schema {
+                Some(raw) => CredentialSchema::parse(raw)
+                    .map_err(|m| ServiceError::invalid("credential_schema", m))?,
+                None if auth_type == AuthType::ApiKey => CredentialSchema::default_api_key(),
+                None => CredentialSchema::default_basic_auth(),
+            };
+            let verification = optional_url("verification_url", self.verification_url.as_deref())?
+                .map(|url| Verification {
+                    url,
+                    method: self.verification_method.unwrap_or_default(),
+                });
+            (None, Some(schema), verification)
+        };
+
+        if let Some(strategy) = &self.strategy {
+            strategy
+                .validate()
+                .map_err(|m| ServiceError::invalid("strategy", m))?;
+            if let Some(schema) = &credential_schema
+                && let Some(missing) = strategy
+                    .credential_fields()
+                    .into_iter()
+                    .find(|field| !schema.properties.contains_key(*field))
+            {
+                return Err(ServiceError::invalid(
+                    "strategy",
+                    format!(
+                        "reads credential field `{missing}`, which the credential schema does not define"
+                    ),
+                ));
+            }
+        }
+
+        Ok(ProviderSpec {
+            name,
+            display_name,
+            description,
+            category,
+            auth_type,
+            scopes,
+            oauth,
+            credential_schema,
+            verification,
+            strategy: self.strategy,
+            api_base_url,
+        })
+    }
+}
+
+impl ProviderSpec {
+    /// The draft this spec came from, so a patch can be applied and validated like a create.
+    pub fn to_draft(&self) -> ProviderDraft {
+        let oauth = self.oauth.as_ref();
+        ProviderDraft {
+            name: self.name.to_string(),
+            display_name: Some(self.display_name.clone()),
+            description: self.description.clone(),
+            category: self.category.clone(),
+            auth_type: Some(self.auth_type),
+            scopes: self.scopes.iter().map(ToString::to_string).collect(),
+            client_id: oauth.map(|o| o.client_id.clone()),
+            authorization_url: oauth
+                .and_then(|o| o.authorization_url.as_ref().map(ToString::to_string)),
+            token_url: oauth.and_then(|o| o.token_url.as_ref().map(ToString::to_string)),
+            issuer: oauth.and_then(|o| o.issuer.as_ref().map(ToString::to_string)),
+            authorization_params: oauth
+                .map(|o| o.authorization_params.clone())
+                .unwrap_or_default(),
+            token_endpoint_auth_method: oauth.map(|o| o.token_endpoint_auth_method),
+            pkce: oauth.map(|o| o.pkce),
+            revocation_url: oauth.and_then(|o| o.revocation_url.as_ref().map(ToString::to_string)),
+            credential_schema: self
+                .credential_schema
+                .as_ref()
+                .map(CredentialSchema::to_json),
+            verification_url: self.verification.as_ref().map(|v| v.url.to_string()),
+            verification_method: self.verification.as_ref().map(|v| v.method),
+            strategy: self.strategy.clone(),
+            api_base_url: self.api_base_url.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+impl ProviderPatch {
+    /// Applies the patch to a draft; the caller validates the result like a new provider.
+    pub fn apply_to(self, draft: &mut ProviderDraft) {
+        fn set<T>(target: &mut T, value: Option<T>) {
+            if let Some(value) = value {
+                *target = value;
+            }
+        }
+        if let Some(name) = self.name {
+            draft.name = name;
+        }
+        set(&mut draft.display_name, self.display_name.map(Some));
+        set(&mut draft.description, self.description);
+        set(&mut draft.category, self.category);
+        set(&mut draft.scopes, self.scopes);
+        set(&mut draft.client_id, self.client_id.map(Some));
+        set(&mut draft.authorization_url, self.authorization_url);
+        set(&mut draft.token_url, self.token_url);
+        set(&mut draft.issuer, self.issuer);
+        set(&mut draft.authorization_params, self.authorization_params);
+        set(
+            &mut draft.token_endpoint_auth_method,
+            self.token_endpoint_auth_method.map(Some),
+        );
+        set(&mut draft.pkce, self.pkce.map(Some));
+        set(&mut draft.revocation_url, self.revocation_url);
+        set(
+            &mut draft.credential_schema,
+            self.credential_schema.map(Some),
+        );
+        set(&mut draft.verification_url, self.verification_url);
+        set(
+            &mut draft.verification_method,
+            self.verification_method.map(Some),
+        );
+        set(&mut draft.strategy, self.strategy);
+        set(&mut draft.api_base_url, self.api_base_url);
+    }
+}
+
+fn reject_present(field: &str, present: bool, auth_type: AuthType) -> Result<(), ServiceError> {
+    if present {
+        return Err(ServiceError::invalid(
+            field,
+            format!("does not apply to {} providers", auth_type.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+fn bounded_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ServiceError> {
+    match value {
+        Some(text) if text.trim().is_empty() => {
+            Err(ServiceError::invalid(field, "must not be blank"))
+        }
+        Some(text) if text.chars().count() > max => Err(ServiceError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        Some(text) if text.chars().any(|c| c.is_control() && c != '\n') => Err(
+            ServiceError::invalid(field, "must not contain control characters"),
+        ),
+        other => Ok(other),
+    }
+}
+
+/// Whether a URL points at this machine, where plain http is acceptable (tests, local providers).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Parses an endpoint URL: absolute, https (http only on loopback), no credentials, no fragment.
+pub fn parse_endpoint_url(field: &str, raw: &str) -> Result<Url, ServiceError> {
+    let url = Url::parse(raw)
+        .map_err(|e| ServiceError::invalid(field, format!("is not a valid URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(ServiceError::invalid(
+                field,
+                "must use https (http is only allowed on loopback)",
+            ));
+        }
+        other => {
+            return Err(ServiceError::invalid(
+                field,
+                format!("scheme `{other}` is not http(s)"),
+            ));
+        }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ServiceError::invalid(field, "must not contain credentials"));
+    }
+    if url.fragment().is_some() {
+        return Err(ServiceError::invalid(field, "must not contain a fragment"));
+    }
+    if raw.len() > 2048 {
+        return Err(ServiceError::invalid(
+            field,
+            "must be at most 2048 characters",
+        ));
+    }
+    Ok(url)
+}
+
+fn optional_url(field: &str, raw: Option<&str>) -> Result<Option<Url>, ServiceError> {
+    raw.map(|raw| parse_endpoint_url(field, raw)).transpose()
+}
+
+fn validate_authorization_params(
+    params: BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ServiceError> {
+    const FIELD: &str = "authorization_params";
+    if params.len() > 20 {
+        return Err(ServiceError::invalid(FIELD, "at most 20 parameters"));
+    }
+    for (key, value) in &params {
+        if RESERVED_AUTHORIZATION_PARAMS.contains(&key.as_str()) {
+            return Err(ServiceError::invalid(
+                FIELD,
+                format!("`{key}` is set by Nexus and cannot be overridden"),
+            ));
+        }
+        if key.is_empty() || key.len() > 64 || value.len() > 512 {
+            return Err(ServiceError::invalid(
+                FIELD,
+                "keys must be 1 to 64 and values at most 512 characters",
+            ));
+        }
+    }
+    Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oauth_draft() -> ProviderDraft {
+        ProviderDraft {
+            name: "github".into(),
+            auth_type: Some(AuthType::Oauth2),
+            client_id: Some("client".into()),
+            authorization_url: Some("https://github.com/login/oauth/authorize".into()),
+            token_url: Some("https://github.com/login/oauth/access_token".into()),
+            scopes: vec!["repo".into()],
+            ..ProviderDraft::default()
+        }
+    }
+
+    fn field_of(result: Result<ProviderSpec, ServiceError>) -> String {
+        result
+            .expect_err("should be rejected")
+            .field()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_complete_oauth_provider_is_valid_with_defaults() {
+        let spec = oauth_draft().validate().expect("valid");
+        let oauth = spec.oauth.as_ref().expect("oauth settings");
+        assert!(oauth.pkce);
+        assert_eq!(
+            oauth.token_endpoint_auth_method,
+            TokenEndpointAuthMethod::ClientSecretPost
+        );
+        assert_eq!(spec.display_name, "github");
+        assert_eq!(spec.effective_strategy(), Strategy::Oauth2);
+        assert_eq!(spec.to_draft().validate().expect("round trip"), spec);
+    }
+
+    #[test]
+    fn oauth_providers_need_both_urls_or_an_issuer() {
+        let mut draft = oauth_draft();
+        draft.token_url = None;
+        assert_eq!(field_of(draft.validate()), "token_url");
+
+        let mut draft = oauth_draft();
+        draft.authorization_url = None;
+        draft.token_url = None;
+        assert_eq!(field_of(draft.clone().validate()), "token_url");
+        draft.issuer = Some("https://accounts.google.com".into());
+        assert!(draft.validate().is_ok());
+    }
+
+    #[test]
+    fn endpoints_must_be_https_unless_loopback() {
+        let mut draft = oauth_draft();
+        draft.token_url = Some("http://example.com/token".into());
+        assert_eq!(field_of(draft.validate()), "token_url");
+        let mut draft = oauth_draft();
+        draft.token_url = Some("http://127.0.0.1:9000/token".into());
+        assert!(draft.validate().is_ok());
+    }
+
+    #[test]
+    fn security_parameters_cannot_be_overridden() {
+        let mut draft = oauth_draft();
+        draft
+            .authorization_params
+            .insert("redirect_uri".into(), "https://evil.test".into());
+        assert_eq!(field_of(draft.validate()), "authorization_params");
+    }
+
+    #[test]
+    fn static_providers_get_a_default_schema_and_reject_oauth_fields() {
+        let draft = ProviderDraft {
+            name: "openai".into(),
+            auth_type: Some(AuthType::ApiKey),
+            ..ProviderDraft::default()
+        };
+        let spec = draft.clone().validate().expect("valid");
+        assert_eq!(
+            spec.credential_schema,
+            Some(CredentialSchema::default_api_key())
+        );
+
+        let with_client = ProviderDraft {
+            client_id: Some("x".into()),
+            ..draft.clone()
+        };
+        assert_eq!(field_of(with_client.validate()), "client_id");
+
+        let bad_strategy = ProviderDraft {
+            strategy: Some(Strategy::QueryParam {
+                param_name: "key".into(),
+                credential_field: "token".into(),
+            }),
+            ..draft
+        };
+        assert_eq!(field_of(bad_strategy.validate()), "strategy");
+    }
+
+    #[test]
+    fn names_and_refs() {
+        let mut draft = oauth_draft();
+        draft.name = "Git Hub".into();
+        assert_eq!(field_of(draft.validate()), "name");
+        assert!(matches!(
+            ProviderRef::parse("github"),
+            Ok(ProviderRef::Name(_))
+        ));
+        assert!(matches!(
+            ProviderRef::parse("0190a5b2-7c4e-7000-8000-000000000000"),
+            Ok(ProviderRef::Id(_))
+        ));
+        assert!(ProviderRef::parse("NOT_A_NAME").is_err());
+    }
+
+    #[test]
+    fn patches_apply_and_clear() {
+        let spec = oauth_draft().validate().expect("valid");
+        let mut draft = spec.to_draft();
+        ProviderPatch {
+            description: Some(Some("Code hosting".into())),
+            scopes: Some(vec![]),
+            ..ProviderPatch::default()
+        }
+        .apply_to(&mut draft);
+        let patched = draft.validate().expect("valid");
+        assert_eq!(patched.description.as_deref(), Some("Code hosting"));
+        assert!(patched.scopes.is_empty());
+    }
+}
