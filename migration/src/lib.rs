@@ -1,1 +1,16 @@
-//! placeholder
+//! Database migrations, identical in behaviour on SQLite and PostgreSQL.
+//! A merged migration is never edited: schema changes are new migrations.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_initial;
+
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_initial::Migration)]
+    }
+}

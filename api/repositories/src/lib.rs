@@ -1,1 +1,16 @@
-//! placeholder
+//! Repositories: persistence over sea-orm. Transactions live inside repository methods, rows are
+//! converted to domain types here, and only ciphertext goes in or out: no plaintext secret ever
+//! reaches this crate.
+
+mod agent_keys;
+mod audit;
+mod convert;
+mod error;
+mod providers;
+
+pub use agent_keys::{AgentKeyRecord, AgentKeyRepository, SqlAgentKeyRepository};
+pub use audit::{AuditRepository, SqlAuditRepository};
+pub use error::RepoError;
+pub use providers::{ProviderDeletion, ProviderRecord, ProviderRepository, SqlProviderRepository};
+
+pub type RepoResult<T> = Result<T, RepoError>;

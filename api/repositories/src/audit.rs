@@ -1,0 +1,99 @@
+//! Audit persistence: append, and list with filters and a time-ordered cursor.
+
+use crate::RepoResult;
+use crate::convert::parse;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use nexus_domain::audit::{AuditEvent, AuditEventType, AuditQuery, NewAuditEvent};
+use nexus_domain::{AuditEventId, ConnectionId, ProviderId};
+use nexus_entities::audit_event;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+#[async_trait]
+pub trait AuditRepository: Send + Sync {
+    async fn insert(
+        &self,
+        id: AuditEventId,
+        at: DateTime<Utc>,
+        event: &NewAuditEvent,
+    ) -> RepoResult<()>;
+    /// Events matching the query, oldest first, at most `query.limit`.
+    async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlAuditRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlAuditRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl AuditRepository for SqlAuditRepository {
+    async fn insert(
+        &self,
+        id: AuditEventId,
+        at: DateTime<Utc>,
+        event: &NewAuditEvent,
+    ) -> RepoResult<()> {
+        audit_event::Entity::insert(audit_event::ActiveModel {
+            id: Set(id.as_uuid()),
+            occurred_at: Set(at),
+            event_type: Set(event.event_type.as_str().to_owned()),
+            actor: Set(event.actor.to_audit_string()),
+            provider_id: Set(event.provider_id.map(|id| id.as_uuid())),
+            connection_id: Set(event.connection_id.map(|id| id.as_uuid())),
+            workspace_id: Set(event.workspace_id.as_ref().map(ToString::to_string)),
+            data: Set(event.data.clone()),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>> {
+        let mut select = audit_event::Entity::find();
+        if let Some(event_type) = query.event_type {
+            select = select.filter(audit_event::Column::EventType.eq(event_type.as_str()));
+        }
+        if let Some(connection_id) = query.connection_id {
+            select = select.filter(audit_event::Column::ConnectionId.eq(connection_id.as_uuid()));
+        }
+        if let Some(since) = query.since {
+            select = select.filter(audit_event::Column::OccurredAt.gte(since));
+        }
+        if let Some(after) = query.after {
+            select = select.filter(audit_event::Column::Id.gt(after.as_uuid()));
+        }
+        select
+            .order_by_asc(audit_event::Column::Id)
+            .limit(query.limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|model| {
+                Ok(AuditEvent {
+                    id: AuditEventId::from_uuid(model.id),
+                    occurred_at: model.occurred_at,
+                    event_type: parse(
+                        "event_type",
+                        &model.event_type,
+                        str::parse::<AuditEventType>,
+                    )?,
+                    actor: model.actor,
+                    provider_id: model.provider_id.map(ProviderId::from_uuid),
+                    connection_id: model.connection_id.map(ConnectionId::from_uuid),
+                    workspace_id: model.workspace_id,
+                    data: model.data,
+                })
+            })
+            .collect()
+    }
+}

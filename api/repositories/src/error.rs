@@ -1,0 +1,27 @@
+//! Repository errors: no HTTP status here; services map each case with context.
+
+use sea_orm::{DbErr, SqlErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A unique index refused the write (for example a live provider name taken).
+    #[error("unique constraint violated: {0}")]
+    UniqueViolation(String),
+    /// The write was refused because of the row's current state.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A stored row does not convert to a valid domain value.
+    #[error("stored row is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(DbErr),
+}
+
+impl From<DbErr> for RepoError {
+    fn from(error: DbErr) -> Self {
+        match error.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(detail)) => Self::UniqueViolation(detail),
+            _ => Self::Database(error),
+        }
+    }
+}

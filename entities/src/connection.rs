@@ -1,0 +1,37 @@
+//! `connections`: one workspace's authorization with one provider, and its state.
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::compact_model]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "connections")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub workspace_id: String,
+    pub provider_id: Uuid,
+    pub status: String,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub requested_scopes: Json,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub granted_scopes: Option<Json>,
+    pub return_url: Option<String>,
+    /// The PKCE verifier of a pending consent, encrypted and bound to this row.
+    pub pkce_verifier_ciphertext: Option<Vec<u8>>,
+    pub pkce_verifier_key_id: Option<String>,
+    pub nonce: Option<String>,
+    /// A pending connection expires after this instant.
+    pub pending_expires_at: Option<DateTimeUtc>,
+    pub error_code: Option<String>,
+    /// Who holds the refresh lease and until when (refresh exactly once across replicas).
+    pub refresh_lease_owner: Option<String>,
+    pub refresh_lease_expires_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub activated_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,45 @@
+//! `providers`: registered OAuth2 and static-credential providers (soft-deleted).
+
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::compact_model]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "providers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub auth_type: String,
+    pub client_id: Option<String>,
+    /// AES-256-GCM ciphertext of the client secret, bound to this row.
+    pub client_secret_ciphertext: Option<Vec<u8>>,
+    pub client_secret_key_id: Option<String>,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    pub issuer: Option<String>,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub scopes: Json,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub authorization_params: Json,
+    pub token_endpoint_auth_method: Option<String>,
+    pub pkce: Option<bool>,
+    pub revocation_url: Option<String>,
+    pub api_base_url: Option<String>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub credential_schema: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub verification: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub strategy: Option<Json>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
