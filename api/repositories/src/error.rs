@@ -13,6 +13,9 @@ pub enum RepoError {
     /// A stored row does not convert to a valid domain value.
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
+    /// The database could not be reached (connection refused, pool exhausted).
+    #[error("database unavailable: {0}")]
+    Unavailable(DbErr),
     #[error("database error: {0}")]
     Database(DbErr),
 }
@@ -21,6 +24,9 @@ impl From<DbErr> for RepoError {
     fn from(error: DbErr) -> Self {
         match error.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(detail)) => Self::UniqueViolation(detail),
+            _ if matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) => {
+                Self::Unavailable(error)
+            }
             _ => Self::Database(error),
         }
     }

@@ -1,0 +1,163 @@
+//! Agent keys: issue (shown once), list, revoke, and authenticate in constant time.
+
+use crate::audit::AuditServiceImpl;
+use crate::repo_errors::internal;
+use async_trait::async_trait;
+use nexus_crypto::{constant_time_eq, generate_agent_key, hash_key, prefix_of};
+use nexus_domain::agent_key::{Actor, AgentKey, AgentPrincipal, IssuedAgentKey, NewAgentKey};
+use nexus_domain::audit::{AuditEventType, NewAuditEvent};
+use nexus_domain::clock::Clock;
+use nexus_domain::ports::{AgentKeyService, AuditService, ServiceResult};
+use nexus_domain::secret::{ExposeSecret, SecretString};
+use nexus_domain::{AgentKeyId, ResourceKind, ServiceError, WorkspaceId};
+use nexus_repositories::{AgentKeyRecord, AgentKeyRepository};
+use std::sync::Arc;
+
+const MAX_NAME_LEN: usize = 100;
+const MAX_WORKSPACES: usize = 1000;
+
+pub struct AgentKeyServiceImpl {
+    repo: Arc<dyn AgentKeyRepository>,
+    audit: Arc<dyn AuditService>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for AgentKeyServiceImpl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentKeyServiceImpl")
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentKeyServiceImpl {
+    pub fn new(
+        repo: Arc<dyn AgentKeyRepository>,
+        audit: Arc<dyn AuditService>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { repo, audit, clock }
+    }
+
+    async fn reject(&self, reason: &'static str, prefix: Option<&str>) -> ServiceError {
+        let event = NewAuditEvent::new(AuditEventType::AuthenticationFailed, &Actor::Anonymous).data(
+            serde_json::json!({"api": "gateway", "credential": "agent_key", "reason": reason, "prefix": prefix}),
+        );
+        AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
+        ServiceError::Unauthenticated
+    }
+}
+
+fn validate(input: NewAgentKey) -> ServiceResult<(String, Option<Vec<WorkspaceId>>)> {
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control)
+    {
+        return Err(ServiceError::invalid(
+            "name",
+            format!("must be 1 to {MAX_NAME_LEN} printable characters"),
+        ));
+    }
+    let workspace_ids = match input.workspace_ids {
+        None => None,
+        Some(ids) if ids.is_empty() => {
+            return Err(ServiceError::invalid(
+                "workspace_ids",
+                "must list at least one workspace; omit it to allow every workspace",
+            ));
+        }
+        Some(ids) if ids.len() > MAX_WORKSPACES => {
+            return Err(ServiceError::invalid(
+                "workspace_ids",
+                format!("at most {MAX_WORKSPACES} workspaces"),
+            ));
+        }
+        Some(ids) => {
+            let mut parsed = ids
+                .iter()
+                .map(|raw| {
+                    WorkspaceId::parse(raw).map_err(|m| ServiceError::invalid("workspace_ids", m))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            parsed.sort();
+            parsed.dedup();
+            Some(parsed)
+        }
+    };
+    Ok((name, workspace_ids))
+}
+
+#[async_trait]
+impl AgentKeyService for AgentKeyServiceImpl {
+    async fn create(&self, actor: &Actor, input: NewAgentKey) -> ServiceResult<IssuedAgentKey> {
+        let (name, workspace_ids) = validate(input)?;
+        let material = generate_agent_key();
+        let key = AgentKey {
+            id: AgentKeyId::new(),
+            name,
+            prefix: material.prefix,
+            workspace_ids,
+            created_at: self.clock.now(),
+            revoked_at: None,
+        };
+        self.repo
+            .insert(&AgentKeyRecord {
+                key: key.clone(),
+                key_hash: material.hash,
+            })
+            .await
+            .map_err(internal("storing a new agent key"))?;
+        let event = NewAuditEvent::new(AuditEventType::AgentKeyCreated, actor).data(
+            serde_json::json!({"agent_key_id": key.id, "name": key.name, "prefix": key.prefix}),
+        );
+        AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
+        Ok(IssuedAgentKey {
+            key,
+            secret: material.key,
+        })
+    }
+
+    async fn list(&self) -> ServiceResult<Vec<AgentKey>> {
+        self.repo
+            .list_live()
+            .await
+            .map_err(internal("listing agent keys"))
+    }
+
+    async fn delete(&self, actor: &Actor, id: AgentKeyId) -> ServiceResult<()> {
+        let revoked = self
+            .repo
+            .revoke(id, self.clock.now())
+            .await
+            .map_err(internal("revoking an agent key"))?;
+        if !revoked {
+            return Err(ServiceError::not_found(ResourceKind::AgentKey, id));
+        }
+        let event = NewAuditEvent::new(AuditEventType::AgentKeyDeleted, actor)
+            .data(serde_json::json!({"agent_key_id": id}));
+        AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
+        Ok(())
+    }
+
+    async fn authenticate(&self, presented: &SecretString) -> ServiceResult<AgentPrincipal> {
+        let presented = presented.expose_secret();
+        let Some(prefix) = prefix_of(presented) else {
+            return Err(self.reject("malformed", None).await);
+        };
+        let record = self
+            .repo
+            .find_live_by_prefix(prefix)
+            .await
+            .map_err(internal("looking up an agent key"))?;
+        match record {
+            Some(record)
+                if constant_time_eq(hash_key(presented).as_bytes(), record.key_hash.as_bytes()) =>
+            {
+                Ok(AgentPrincipal {
+                    key_id: record.key.id,
+                    workspace_ids: record.key.workspace_ids,
+                })
+            }
+            Some(_) => Err(self.reject("mismatch", Some(prefix)).await),
+            None => Err(self.reject("unknown_or_revoked", Some(prefix)).await),
+        }
+    }
+}
