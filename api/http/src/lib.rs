@@ -1,1 +1,18 @@
-//! placeholder
+//! Nexus HTTP: the Broker API (operators) and the Gateway API (agents) in poem-openapi, over the
+//! domain service traits. A handler extracts, converts the DTO to domain types, makes one service
+//! call and converts back; it never holds a query, a key or an entity.
+
+mod app;
+mod auth;
+mod broker;
+mod dto;
+mod envelope;
+mod error;
+mod gateway;
+mod health;
+mod state;
+
+pub use app::{API_VERSION, broker_app, broker_spec, gateway_app, gateway_spec};
+pub use envelope::MAX_BODY_BYTES;
+pub use error::{ApiError, ErrorBody};
+pub use state::{BrokerState, GatewayState};

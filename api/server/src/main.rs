@@ -1,1 +1,166 @@
-fn main() {}
+//! `nexus`: the command line. Parses flags and variables, sets up logging, runs a subcommand.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use nexus_server::config::{CommonArgs, generate_key};
+use nexus_server::{ServeOptions, database, listen};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "nexus", version, about = "Credential broker for AI agents")]
+struct Cli {
+    /// `text` for people, `json` for log pipelines
+    #[arg(long, env = "NEXUS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    /// Log filter, such as `info` or `nexus=debug,info`
+    #[arg(long, env = "NEXUS_LOG", default_value = "info", global = true)]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Broker and Gateway in one process (SQLite and development keys unless configured)
+    Serve {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long, env = "NEXUS_BROKER_LISTEN", default_value = "127.0.0.1:8080")]
+        broker_listen: SocketAddr,
+        #[arg(long, env = "NEXUS_GATEWAY_LISTEN", default_value = "127.0.0.1:8090")]
+        gateway_listen: SocketAddr,
+    },
+    /// The Broker alone
+    Broker {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long, env = "NEXUS_BROKER_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Apply database migrations and exit
+    Migrate {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Key management
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print an OpenAPI spec, or write both to a directory
+    Openapi {
+        /// Which spec to print
+        #[arg(value_enum, required_unless_present = "out_dir")]
+        api: Option<ApiName>,
+        /// Write `broker.json` and `gateway.json` here instead
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Print a new random 32-byte key (base64), for any NEXUS_*_KEY(S) variable
+    Generate,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ApiName {
+    Broker,
+    Gateway,
+}
+
+fn init_logging(format: LogFormat, filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn print(text: &str) -> anyhow::Result<()> {
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .context("writing to stdout")
+}
+
+async fn run_until_signal(options: ServeOptions) -> anyhow::Result<()> {
+    let running = nexus_server::start(options).await?;
+    let shutdown = running.shutdown_handle();
+    tokio::spawn(async move {
+        listen::termination_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = shutdown.send(true);
+    });
+    running.wait().await
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, &cli.log);
+    // One TLS crypto provider for every client in the process (see STACK.md).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    match cli.command {
+        Command::Serve {
+            common,
+            broker_listen,
+            gateway_listen,
+        } => {
+            run_until_signal(ServeOptions {
+                common,
+                broker_listen,
+                gateway_listen: Some(gateway_listen),
+            })
+            .await
+        }
+        Command::Broker { common, listen } => {
+            run_until_signal(ServeOptions {
+                common,
+                broker_listen: listen,
+                gateway_listen: None,
+            })
+            .await
+        }
+        Command::Migrate { common } => {
+            let settings = common.resolve("127.0.0.1:8080".parse().context("address")?)?;
+            let db = database::connect(&settings.database_url).await?;
+            database::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Generate,
+        } => print(&format!("{}\n", generate_key())),
+        Command::Openapi { api, out_dir } => match (api, out_dir) {
+            (_, Some(dir)) => {
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+                for (file, spec) in [
+                    ("broker.json", nexus_http::broker_spec()),
+                    ("gateway.json", nexus_http::gateway_spec()),
+                ] {
+                    let path = dir.join(file);
+                    std::fs::write(&path, spec)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                Ok(())
+            }
+            (Some(ApiName::Broker), None) => print(&nexus_http::broker_spec()),
+            (Some(ApiName::Gateway), None) => print(&nexus_http::gateway_spec()),
+            (None, None) => unreachable!("clap requires an API or --out-dir"),
+        },
+    }
+}

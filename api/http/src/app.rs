@@ -1,0 +1,92 @@
+//! Assembles each API into a poem endpoint (with `/docs` and `/openapi.json`), and renders the
+//! specs in canonical form for the committed contract.
+
+use crate::broker::BrokerApi;
+use crate::envelope::Envelope;
+use crate::gateway::GatewayApi;
+use crate::health::HealthApi;
+use crate::state::{BrokerState, GatewayState};
+use poem::{Endpoint, EndpointExt, Response, Route};
+use poem_openapi::OpenApiService;
+
+/// The release version, from the repository's `VERSION` file.
+pub const API_VERSION: &str = include_str!("../../../VERSION");
+
+fn version() -> &'static str {
+    API_VERSION.trim()
+}
+
+fn broker_service() -> OpenApiService<(BrokerApi, HealthApi), ()> {
+    OpenApiService::new((BrokerApi, HealthApi), "Nexus Broker API", version()).description(
+        "Operators and internal services: providers, consents, connections, agent keys, audit.",
+    )
+}
+
+fn gateway_service() -> OpenApiService<(GatewayApi, HealthApi), ()> {
+    OpenApiService::new((GatewayApi, HealthApi), "Nexus Gateway API", version())
+        .description("Agents, SDKs and MCP servers: connect a workspace to a provider and resolve its credential.")
+}
+
+fn routes<T, W>(service: OpenApiService<T, W>) -> Route
+where
+    T: poem_openapi::OpenApi + 'static,
+    W: poem_openapi::Webhook + 'static,
+{
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    Route::new()
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", service)
+}
+
+/// The Broker listener: its API, health, docs and spec.
+pub fn broker_app(state: BrokerState) -> impl Endpoint<Output = Response> {
+    let health = state.health.clone();
+    Envelope {
+        inner: routes(broker_service()).data(state).data(health),
+        api: "broker",
+    }
+}
+
+/// The Gateway listener: its API, health, docs and spec.
+pub fn gateway_app(state: GatewayState) -> impl Endpoint<Output = Response> {
+    let health = state.health.clone();
+    Envelope {
+        inner: routes(gateway_service()).data(state).data(health),
+        api: "gateway",
+    }
+}
+
+/// Pretty JSON with keys sorted at every level and a trailing newline.
+fn canonical(spec_json: &str) -> String {
+    fn sort(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+                    map.into_iter().map(|(k, v)| (k, sort(v))).collect();
+                serde_json::Value::Object(sorted.into_iter().collect())
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sort).collect())
+            }
+            other => other,
+        }
+    }
+    let value: serde_json::Value = serde_json::from_str(spec_json)
+        .unwrap_or_else(|_| unreachable!("poem-openapi renders valid JSON"));
+    let mut text = serde_json::to_string_pretty(&sort(value))
+        .unwrap_or_else(|_| unreachable!("a JSON value serializes"));
+    text.push('\n');
+    text
+}
+
+/// `openapi/broker.json`, as committed.
+pub fn broker_spec() -> String {
+    canonical(&broker_service().spec())
+}
+
+/// `openapi/gateway.json`, as committed.
+pub fn gateway_spec() -> String {
+    canonical(&gateway_service().spec())
+}

@@ -1,0 +1,48 @@
+//! Bearer authentication: admin keys on the Broker, agent keys on the Gateway. The checkers call
+//! the services in the request's state; a missing header is turned into the same JSON 401 by the
+//! envelope.
+
+use crate::error::ApiError;
+use crate::state::{BrokerState, GatewayState};
+use nexus_domain::ServiceError;
+use nexus_domain::agent_key::{Actor, AgentPrincipal};
+use nexus_domain::secret::SecretString;
+use poem::Request;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+
+/// An operator holding an admin key (`NEXUS_ADMIN_KEYS`).
+#[derive(SecurityScheme, Debug)]
+#[oai(rename = "AdminKey", ty = "bearer", checker = "check_admin_key")]
+pub struct AdminAuth(pub Actor);
+
+/// An agent holding an agent key created through the Broker.
+#[derive(SecurityScheme, Debug)]
+#[oai(rename = "AgentKey", ty = "bearer", checker = "check_agent_key")]
+pub struct AgentAuth(pub AgentPrincipal);
+
+fn missing_state() -> poem::Error {
+    ApiError::from(ServiceError::internal(
+        "authentication",
+        "API state is not attached to the route",
+    ))
+    .into()
+}
+
+async fn check_admin_key(req: &Request, bearer: Bearer) -> poem::Result<Actor> {
+    let state = req.data::<BrokerState>().ok_or_else(missing_state)?;
+    state
+        .admin_auth
+        .authenticate(&SecretString::from(bearer.token))
+        .await
+        .map_err(|e| ApiError::from(e).into())
+}
+
+async fn check_agent_key(req: &Request, bearer: Bearer) -> poem::Result<AgentPrincipal> {
+    let state = req.data::<GatewayState>().ok_or_else(missing_state)?;
+    state
+        .agent_keys
+        .authenticate(&SecretString::from(bearer.token))
+        .await
+        .map_err(|e| ApiError::from(e).into())
+}

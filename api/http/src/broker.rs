@@ -1,0 +1,270 @@
+//! The Broker API: operators register providers, issue agent keys and read the audit trail.
+
+use crate::auth::AdminAuth;
+use crate::dto::agent_keys::{AgentKeyCreate, AgentKeyCreated, AgentKeyList};
+use crate::dto::audit::AuditEventPage;
+use crate::dto::providers::{ProviderCreate, ProviderList, ProviderUpdate, ProviderView};
+use crate::error::ApiResult;
+use crate::state::BrokerState;
+use chrono::{DateTime, Utc};
+use nexus_domain::audit::AuditQuery;
+use nexus_domain::provider::ProviderRef;
+use nexus_domain::{AgentKeyId, AuditEventId, ConnectionId, ServiceError};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+use uuid::Uuid;
+
+#[derive(Tags)]
+enum BrokerTag {
+    /// Providers Nexus can connect to
+    Providers,
+    /// Keys agents use on the Gateway
+    AgentKeys,
+    /// What happened, to what, by whom
+    Audit,
+}
+
+#[derive(ApiResponse, Debug)]
+enum ProviderCreated {
+    /// The provider is registered
+    #[oai(status = 201)]
+    Created(Json<ProviderView>),
+}
+
+#[derive(ApiResponse, Debug)]
+enum AgentKeyIssued {
+    /// The key is created; `key` is shown this once
+    #[oai(status = 201)]
+    Created(Json<AgentKeyCreated>),
+}
+
+#[derive(ApiResponse, Debug)]
+enum Deleted {
+    /// Deleted
+    #[oai(status = 204)]
+    NoContent,
+}
+
+/// The Broker's `/v1` operations (admin key required).
+#[derive(Debug)]
+pub struct BrokerApi;
+
+fn provider_ref(raw: &str) -> Result<ProviderRef, ServiceError> {
+    ProviderRef::parse(raw)
+}
+
+#[OpenApi]
+impl BrokerApi {
+    /// Register a provider
+    ///
+    /// OAuth2 providers need `client_id`, `client_secret`, and either `authorization_url` with
+    /// `token_url` or an `issuer` for OpenID discovery. API-key and basic-auth providers take an
+    /// optional `credential_schema`. The client secret is encrypted and never returned.
+    #[oai(
+        path = "/v1/providers",
+        method = "post",
+        operation_id = "provider_create",
+        tag = "BrokerTag::Providers"
+    )]
+    async fn provider_create(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        body: Json<ProviderCreate>,
+    ) -> ApiResult<ProviderCreated> {
+        let provider = state.providers.create(&auth.0, body.0.into()).await?;
+        Ok(ProviderCreated::Created(Json(provider.into())))
+    }
+
+    /// List providers
+    #[oai(
+        path = "/v1/providers",
+        method = "get",
+        operation_id = "provider_list",
+        tag = "BrokerTag::Providers"
+    )]
+    async fn provider_list(
+        &self,
+        _auth: AdminAuth,
+        state: Data<&BrokerState>,
+    ) -> ApiResult<Json<ProviderList>> {
+        let providers = state.providers.list().await?;
+        Ok(Json(ProviderList {
+            items: providers.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// View a provider
+    ///
+    /// `provider` is the provider's id or its name.
+    #[oai(
+        path = "/v1/providers/:provider",
+        method = "get",
+        operation_id = "provider_view",
+        tag = "BrokerTag::Providers"
+    )]
+    async fn provider_view(
+        &self,
+        _auth: AdminAuth,
+        state: Data<&BrokerState>,
+        provider: Path<String>,
+    ) -> ApiResult<Json<ProviderView>> {
+        let provider = state.providers.get(&provider_ref(&provider)?).await?;
+        Ok(Json(provider.into()))
+    }
+
+    /// Update a provider
+    ///
+    /// Absent fields are left as they are; `null` clears an optional field. The result is
+    /// validated like a new provider. The auth type cannot change.
+    #[oai(
+        path = "/v1/providers/:provider",
+        method = "patch",
+        operation_id = "provider_update",
+        tag = "BrokerTag::Providers"
+    )]
+    async fn provider_update(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        provider: Path<String>,
+        body: Json<ProviderUpdate>,
+    ) -> ApiResult<Json<ProviderView>> {
+        let provider = state
+            .providers
+            .update(&auth.0, &provider_ref(&provider)?, body.0.into())
+            .await?;
+        Ok(Json(provider.into()))
+    }
+
+    /// Delete a provider
+    ///
+    /// Soft delete. Refused with 409 `provider_in_use` while the provider has live connections,
+    /// unless `cascade=true`, which revokes them and erases their credentials.
+    #[oai(
+        path = "/v1/providers/:provider",
+        method = "delete",
+        operation_id = "provider_delete",
+        tag = "BrokerTag::Providers"
+    )]
+    async fn provider_delete(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        provider: Path<String>,
+        cascade: Query<Option<bool>>,
+    ) -> ApiResult<Deleted> {
+        state
+            .providers
+            .delete(
+                &auth.0,
+                &provider_ref(&provider)?,
+                cascade.0.unwrap_or(false),
+            )
+            .await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// Create an agent key
+    ///
+    /// The key is in this answer only; Nexus stores its hash. Restrict it to workspaces with
+    /// `workspace_ids`: outside them the Gateway answers 404, as for a connection that does not exist.
+    #[oai(
+        path = "/v1/agent-keys",
+        method = "post",
+        operation_id = "agent_key_create",
+        tag = "BrokerTag::AgentKeys"
+    )]
+    async fn agent_key_create(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        body: Json<AgentKeyCreate>,
+    ) -> ApiResult<AgentKeyIssued> {
+        let issued = state.agent_keys.create(&auth.0, body.0.into()).await?;
+        Ok(AgentKeyIssued::Created(Json(issued.into())))
+    }
+
+    /// List agent keys
+    #[oai(
+        path = "/v1/agent-keys",
+        method = "get",
+        operation_id = "agent_key_list",
+        tag = "BrokerTag::AgentKeys"
+    )]
+    async fn agent_key_list(
+        &self,
+        _auth: AdminAuth,
+        state: Data<&BrokerState>,
+    ) -> ApiResult<Json<AgentKeyList>> {
+        let keys = state.agent_keys.list().await?;
+        Ok(Json(AgentKeyList {
+            items: keys.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// Delete an agent key
+    ///
+    /// The key stops working at once.
+    #[oai(
+        path = "/v1/agent-keys/:agent_key_id",
+        method = "delete",
+        operation_id = "agent_key_delete",
+        tag = "BrokerTag::AgentKeys"
+    )]
+    async fn agent_key_delete(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        agent_key_id: Path<Uuid>,
+    ) -> ApiResult<Deleted> {
+        state
+            .agent_keys
+            .delete(&auth.0, AgentKeyId::from_uuid(agent_key_id.0))
+            .await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// List audit events
+    ///
+    /// Oldest first. Filter by `event_type`, `connection_id` and `since`; page with `cursor`
+    /// (the `next_cursor` of the previous page) and `limit` (default 50, at most 500).
+    #[oai(
+        path = "/v1/audit-events",
+        method = "get",
+        operation_id = "audit_event_list",
+        tag = "BrokerTag::Audit"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_event_list(
+        &self,
+        _auth: AdminAuth,
+        state: Data<&BrokerState>,
+        event_type: Query<Option<String>>,
+        connection_id: Query<Option<Uuid>>,
+        since: Query<Option<DateTime<Utc>>>,
+        cursor: Query<Option<Uuid>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<AuditEventPage>> {
+        let event_type = event_type
+            .0
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|message: String| ServiceError::invalid("event_type", message))
+            })
+            .transpose()?;
+        let page = state
+            .audit
+            .list(AuditQuery {
+                event_type,
+                connection_id: connection_id.0.map(ConnectionId::from_uuid),
+                since: since.0,
+                after: cursor.0.map(AuditEventId::from_uuid),
+                limit: limit.0.unwrap_or(0),
+            })
+            .await?;
+        Ok(Json(page.into()))
+    }
+}

@@ -1,0 +1,92 @@
+//! Agent-key bodies. The key itself appears once, in the answer to its creation.
+
+use chrono::{DateTime, Utc};
+use nexus_domain::agent_key::{AgentKey, IssuedAgentKey, NewAgentKey};
+use nexus_domain::secret::ExposeSecret;
+use poem_openapi::Object;
+use uuid::Uuid;
+
+#[derive(Object, Debug, Clone)]
+#[oai(deny_unknown_fields)]
+pub struct AgentKeyCreate {
+    /// What the key is for, such as `claude-desktop` or `support-mcp-server`
+    pub name: String,
+    /// Workspaces the key may reach; omit for every workspace
+    pub workspace_ids: Option<Vec<String>>,
+}
+
+impl From<AgentKeyCreate> for NewAgentKey {
+    fn from(dto: AgentKeyCreate) -> Self {
+        Self {
+            name: dto.name,
+            workspace_ids: dto.workspace_ids,
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "AgentKey")]
+pub struct AgentKeyView {
+    pub id: Uuid,
+    pub name: String,
+    /// Public prefix of the key, to tell keys apart
+    pub prefix: String,
+    /// `null`: every workspace
+    pub workspace_ids: Option<Vec<String>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AgentKey> for AgentKeyView {
+    fn from(key: AgentKey) -> Self {
+        Self {
+            id: key.id.as_uuid(),
+            name: key.name,
+            prefix: key.prefix,
+            workspace_ids: key
+                .workspace_ids
+                .map(|ids| ids.into_iter().map(String::from).collect()),
+            created_at: key.created_at,
+        }
+    }
+}
+
+/// A new agent key. `key` is shown this once; Nexus keeps only its hash
+#[derive(Object)]
+pub struct AgentKeyCreated {
+    pub id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub workspace_ids: Option<Vec<String>>,
+    pub created_at: DateTime<Utc>,
+    /// The agent key, for `Authorization: Bearer <key>` on the Gateway
+    pub key: String,
+}
+
+impl std::fmt::Debug for AgentKeyCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentKeyCreated")
+            .field("id", &self.id)
+            .field("prefix", &self.prefix)
+            .field("key", &"[REDACTED]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<IssuedAgentKey> for AgentKeyCreated {
+    fn from(issued: IssuedAgentKey) -> Self {
+        let view = AgentKeyView::from(issued.key);
+        Self {
+            id: view.id,
+            name: view.name,
+            prefix: view.prefix,
+            workspace_ids: view.workspace_ids,
+            created_at: view.created_at,
+            key: issued.secret.expose_secret().to_owned(),
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct AgentKeyList {
+    pub items: Vec<AgentKeyView>,
+}

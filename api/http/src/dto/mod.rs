@@ -1,0 +1,6 @@
+//! Request and response bodies of both APIs, and their conversions to and from domain types.
+
+pub mod agent_keys;
+pub mod audit;
+pub mod providers;
+pub mod strategy;

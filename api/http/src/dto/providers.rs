@@ -1,0 +1,370 @@
+//! Provider bodies: create, update (PATCH with null to clear), the operator view, the agent catalog.
+
+use super::strategy::StrategyDto;
+use chrono::{DateTime, Utc};
+use nexus_domain::provider::{
+    NewProvider, Provider, ProviderDraft, ProviderPatch, TokenEndpointAuthMethod, Verification,
+    VerificationMethod,
+};
+use nexus_domain::secret::SecretString;
+use nexus_domain::status::AuthType;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{Enum, Object};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "AuthType", rename_all = "snake_case")]
+pub enum AuthTypeDto {
+    Oauth2,
+    ApiKey,
+    BasicAuth,
+}
+
+impl From<AuthTypeDto> for AuthType {
+    fn from(dto: AuthTypeDto) -> Self {
+        match dto {
+            AuthTypeDto::Oauth2 => Self::Oauth2,
+            AuthTypeDto::ApiKey => Self::ApiKey,
+            AuthTypeDto::BasicAuth => Self::BasicAuth,
+        }
+    }
+}
+
+impl From<AuthType> for AuthTypeDto {
+    fn from(auth_type: AuthType) -> Self {
+        match auth_type {
+            AuthType::Oauth2 => Self::Oauth2,
+            AuthType::ApiKey => Self::ApiKey,
+            AuthType::BasicAuth => Self::BasicAuth,
+        }
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "TokenEndpointAuthMethod", rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethodDto {
+    ClientSecretPost,
+    ClientSecretBasic,
+}
+
+impl From<TokenEndpointAuthMethodDto> for TokenEndpointAuthMethod {
+    fn from(dto: TokenEndpointAuthMethodDto) -> Self {
+        match dto {
+            TokenEndpointAuthMethodDto::ClientSecretPost => Self::ClientSecretPost,
+            TokenEndpointAuthMethodDto::ClientSecretBasic => Self::ClientSecretBasic,
+        }
+    }
+}
+
+impl From<TokenEndpointAuthMethod> for TokenEndpointAuthMethodDto {
+    fn from(method: TokenEndpointAuthMethod) -> Self {
+        match method {
+            TokenEndpointAuthMethod::ClientSecretPost => Self::ClientSecretPost,
+            TokenEndpointAuthMethod::ClientSecretBasic => Self::ClientSecretBasic,
+        }
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "VerificationMethod", rename_all = "UPPERCASE")]
+pub enum VerificationMethodDto {
+    Get,
+    Head,
+    Post,
+}
+
+/// A live check of captured credentials: the strategy is applied to a request to `url`; any 2xx accepts them
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(rename = "Verification", deny_unknown_fields)]
+pub struct VerificationDto {
+    pub url: String,
+    /// Default `GET`
+    pub method: Option<VerificationMethodDto>,
+}
+
+fn method_to_domain(dto: VerificationMethodDto) -> VerificationMethod {
+    match dto {
+        VerificationMethodDto::Get => VerificationMethod::Get,
+        VerificationMethodDto::Head => VerificationMethod::Head,
+        VerificationMethodDto::Post => VerificationMethod::Post,
+    }
+}
+
+fn method_to_dto(method: VerificationMethod) -> VerificationMethodDto {
+    match method {
+        VerificationMethod::Get => VerificationMethodDto::Get,
+        VerificationMethod::Head => VerificationMethodDto::Head,
+        VerificationMethod::Post => VerificationMethodDto::Post,
+    }
+}
+
+impl From<Verification> for VerificationDto {
+    fn from(v: Verification) -> Self {
+        Self {
+            url: v.url.to_string(),
+            method: Some(method_to_dto(v.method)),
+        }
+    }
+}
+
+/// A provider to register
+#[derive(Object)]
+#[oai(deny_unknown_fields)]
+pub struct ProviderCreate {
+    /// Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
+    pub name: String,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub auth_type: AuthTypeDto,
+    /// Default scopes requested at consent
+    pub scopes: Option<Vec<String>>,
+    /// OAuth2 client id
+    pub client_id: Option<String>,
+    /// OAuth2 client secret: write-only, encrypted at rest, never returned
+    #[oai(write_only)]
+    pub client_secret: Option<String>,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    /// OpenID issuer; endpoints are discovered when the URLs are not given
+    pub issuer: Option<String>,
+    /// Extra authorization parameters (such as `access_type=offline`); never the security parameters
+    pub authorization_params: Option<BTreeMap<String, String>>,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
+    /// PKCE S256 (default true)
+    pub pkce: Option<bool>,
+    pub revocation_url: Option<String>,
+    /// For api_key and basic_auth providers: a JSON Schema subset describing the credential fields
+    pub credential_schema: Option<serde_json::Value>,
+    pub verification: Option<VerificationDto>,
+    /// Overrides the default strategy of the auth type
+    pub strategy: Option<StrategyDto>,
+    pub api_base_url: Option<String>,
+}
+
+impl std::fmt::Debug for ProviderCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderCreate")
+            .field("name", &self.name)
+            .field("auth_type", &self.auth_type)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[REDACTED]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<ProviderCreate> for NewProvider {
+    fn from(dto: ProviderCreate) -> Self {
+        NewProvider {
+            client_secret: dto.client_secret.map(SecretString::from),
+            draft: ProviderDraft {
+                name: dto.name,
+                display_name: dto.display_name,
+                description: dto.description,
+                category: dto.category,
+                auth_type: Some(dto.auth_type.into()),
+                scopes: dto.scopes.unwrap_or_default(),
+                client_id: dto.client_id,
+                authorization_url: dto.authorization_url,
+                token_url: dto.token_url,
+                issuer: dto.issuer,
+                authorization_params: dto.authorization_params.unwrap_or_default(),
+                token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
+                pkce: dto.pkce,
+                revocation_url: dto.revocation_url,
+                credential_schema: dto.credential_schema,
+                verification_url: dto.verification.as_ref().map(|v| v.url.clone()),
+                verification_method: dto
+                    .verification
+                    .and_then(|v| v.method)
+                    .map(method_to_domain),
+                strategy: dto.strategy.map(Into::into),
+                api_base_url: dto.api_base_url,
+            },
+        }
+    }
+}
+
+/// Changes to a provider: absent fields stay, `null` clears an optional field
+#[derive(Object, Default)]
+#[oai(deny_unknown_fields)]
+pub struct ProviderUpdate {
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub description: MaybeUndefined<String>,
+    pub category: MaybeUndefined<String>,
+    pub scopes: Option<Vec<String>>,
+    pub client_id: Option<String>,
+    /// A new client secret (write-only)
+    #[oai(write_only)]
+    pub client_secret: Option<String>,
+    pub authorization_url: MaybeUndefined<String>,
+    pub token_url: MaybeUndefined<String>,
+    pub issuer: MaybeUndefined<String>,
+    pub authorization_params: Option<BTreeMap<String, String>>,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
+    pub pkce: Option<bool>,
+    pub revocation_url: MaybeUndefined<String>,
+    pub credential_schema: Option<serde_json::Value>,
+    pub verification: MaybeUndefined<VerificationDto>,
+    /// `null` returns to the default strategy of the auth type
+    pub strategy: MaybeUndefined<StrategyDto>,
+    pub api_base_url: MaybeUndefined<String>,
+}
+
+impl std::fmt::Debug for ProviderUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderUpdate")
+            .field("name", &self.name)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[REDACTED]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+fn opt_opt<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+impl From<ProviderUpdate> for ProviderPatch {
+    fn from(dto: ProviderUpdate) -> Self {
+        let verification = opt_opt(dto.verification);
+        ProviderPatch {
+            name: dto.name,
+            display_name: dto.display_name,
+            description: opt_opt(dto.description),
+            category: opt_opt(dto.category),
+            scopes: dto.scopes,
+            client_id: dto.client_id,
+            client_secret: dto.client_secret.map(SecretString::from),
+            authorization_url: opt_opt(dto.authorization_url),
+            token_url: opt_opt(dto.token_url),
+            issuer: opt_opt(dto.issuer),
+            authorization_params: dto.authorization_params,
+            token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
+            pkce: dto.pkce,
+            revocation_url: opt_opt(dto.revocation_url),
+            credential_schema: dto.credential_schema,
+            verification_method: verification
+                .as_ref()
+                .and_then(|v| v.as_ref().and_then(|v| v.method))
+                .map(method_to_domain),
+            verification_url: verification.map(|v| v.map(|v| v.url)),
+            strategy: opt_opt(dto.strategy).map(|s| s.map(Into::into)),
+            api_base_url: opt_opt(dto.api_base_url),
+        }
+    }
+}
+
+/// A registered provider as operators see it; the client secret is never included
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "Provider")]
+pub struct ProviderView {
+    pub id: Uuid,
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub auth_type: AuthTypeDto,
+    pub scopes: Vec<String>,
+    pub client_id: Option<String>,
+    /// Whether a client secret is stored (the secret itself is write-only)
+    pub has_client_secret: bool,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    pub issuer: Option<String>,
+    pub authorization_params: BTreeMap<String, String>,
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
+    pub pkce: Option<bool>,
+    pub revocation_url: Option<String>,
+    pub credential_schema: Option<serde_json::Value>,
+    pub verification: Option<VerificationDto>,
+    /// The strategy in effect (the auth type's default unless overridden)
+    pub strategy: StrategyDto,
+    pub api_base_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Provider> for ProviderView {
+    fn from(provider: Provider) -> Self {
+        let strategy = provider.spec.effective_strategy().into();
+        let spec = provider.spec;
+        let oauth = spec.oauth;
+        let text = |url: Option<url::Url>| url.map(String::from);
+        Self {
+            id: provider.id.as_uuid(),
+            name: spec.name.to_string(),
+            display_name: spec.display_name,
+            description: spec.description,
+            category: spec.category,
+            auth_type: spec.auth_type.into(),
+            scopes: spec.scopes.into_iter().map(String::from).collect(),
+            has_client_secret: provider.has_client_secret,
+            client_id: oauth.as_ref().map(|o| o.client_id.clone()),
+            authorization_url: text(oauth.as_ref().and_then(|o| o.authorization_url.clone())),
+            token_url: text(oauth.as_ref().and_then(|o| o.token_url.clone())),
+            issuer: text(oauth.as_ref().and_then(|o| o.issuer.clone())),
+            authorization_params: oauth
+                .as_ref()
+                .map(|o| o.authorization_params.clone())
+                .unwrap_or_default(),
+            token_endpoint_auth_method: oauth.as_ref().map(|o| o.token_endpoint_auth_method.into()),
+            pkce: oauth.as_ref().map(|o| o.pkce),
+            revocation_url: text(oauth.and_then(|o| o.revocation_url)),
+            credential_schema: spec.credential_schema.map(|s| s.to_json()),
+            verification: spec.verification.map(Into::into),
+            strategy,
+            api_base_url: text(spec.api_base_url),
+            created_at: provider.created_at,
+            updated_at: provider.updated_at,
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct ProviderList {
+    pub items: Vec<ProviderView>,
+}
+
+/// A provider an agent may connect to: what it is and how it authenticates; no secrets
+#[derive(Object, Debug, Clone)]
+pub struct CatalogEntry {
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub auth_type: AuthTypeDto,
+    /// Scopes requested when the agent names none
+    pub default_scopes: Vec<String>,
+    pub api_base_url: Option<String>,
+}
+
+impl From<Provider> for CatalogEntry {
+    fn from(provider: Provider) -> Self {
+        let spec = provider.spec;
+        Self {
+            name: spec.name.to_string(),
+            display_name: spec.display_name,
+            description: spec.description,
+            category: spec.category,
+            auth_type: spec.auth_type.into(),
+            default_scopes: spec.scopes.into_iter().map(String::from).collect(),
+            api_base_url: spec.api_base_url.map(String::from),
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct ProviderCatalog {
+    pub items: Vec<CatalogEntry>,
+}

@@ -1,0 +1,129 @@
+//! The strategy tagged union (`type` discriminator) as it appears in the spec.
+
+use nexus_domain::strategy::{
+    DEFAULT_CREDENTIAL_FIELD, DEFAULT_PASSWORD_FIELD, DEFAULT_USERNAME_FIELD, Strategy,
+};
+use poem_openapi::{Object, Union};
+
+/// `Authorization: Bearer <credentials.access_token>`
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(deny_unknown_fields)]
+pub struct Oauth2Strategy {}
+
+/// `<header_name>: <value_prefix><credentials[credential_field]>`
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(deny_unknown_fields)]
+pub struct HeaderStrategy {
+    /// Header to set, such as `Authorization` or `X-Api-Token`
+    pub header_name: String,
+    /// Credential field whose value is sent (default `api_key`)
+    pub credential_field: Option<String>,
+    /// Text put before the value, such as `token ` or `Bearer `
+    #[oai(skip_serializing_if_is_none)]
+    pub value_prefix: Option<String>,
+}
+
+/// `?<param_name>=<credentials[credential_field]>`
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(deny_unknown_fields)]
+pub struct QueryParamStrategy {
+    /// Query parameter to set
+    pub param_name: String,
+    /// Credential field whose value is sent (default `api_key`)
+    pub credential_field: Option<String>,
+}
+
+/// `Authorization: Basic base64(<username>:<password>)`
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(deny_unknown_fields)]
+pub struct BasicAuthStrategy {
+    /// Credential field holding the username (default `username`)
+    pub username_field: Option<String>,
+    /// Credential field holding the password (default `password`)
+    pub password_field: Option<String>,
+}
+
+/// `<header_name>: <credentials.api_key>`, header `X-API-Key` unless named
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(deny_unknown_fields)]
+pub struct ApiKeyStrategy {
+    /// Header to set (default `X-API-Key`)
+    #[oai(skip_serializing_if_is_none)]
+    pub header_name: Option<String>,
+}
+
+/// How an agent injects the credential into its requests to the provider
+#[derive(Union, Debug, Clone, PartialEq, Eq)]
+#[oai(discriminator_name = "type", one_of)]
+pub enum StrategyDto {
+    #[oai(mapping = "oauth2")]
+    Oauth2(Oauth2Strategy),
+    #[oai(mapping = "header")]
+    Header(HeaderStrategy),
+    #[oai(mapping = "query_param")]
+    QueryParam(QueryParamStrategy),
+    #[oai(mapping = "basic_auth")]
+    BasicAuth(BasicAuthStrategy),
+    #[oai(mapping = "api_key")]
+    ApiKey(ApiKeyStrategy),
+}
+
+fn or_default(field: Option<String>, default: &str) -> String {
+    field.unwrap_or_else(|| default.to_owned())
+}
+
+impl From<StrategyDto> for Strategy {
+    fn from(dto: StrategyDto) -> Self {
+        match dto {
+            StrategyDto::Oauth2(_) => Self::Oauth2,
+            StrategyDto::Header(h) => Self::Header {
+                header_name: h.header_name,
+                credential_field: or_default(h.credential_field, DEFAULT_CREDENTIAL_FIELD),
+                value_prefix: h.value_prefix,
+            },
+            StrategyDto::QueryParam(q) => Self::QueryParam {
+                param_name: q.param_name,
+                credential_field: or_default(q.credential_field, DEFAULT_CREDENTIAL_FIELD),
+            },
+            StrategyDto::BasicAuth(b) => Self::BasicAuth {
+                username_field: or_default(b.username_field, DEFAULT_USERNAME_FIELD),
+                password_field: or_default(b.password_field, DEFAULT_PASSWORD_FIELD),
+            },
+            StrategyDto::ApiKey(a) => Self::ApiKey {
+                header_name: a.header_name,
+            },
+        }
+    }
+}
+
+impl From<Strategy> for StrategyDto {
+    fn from(strategy: Strategy) -> Self {
+        match strategy {
+            Strategy::Oauth2 => Self::Oauth2(Oauth2Strategy {}),
+            Strategy::Header {
+                header_name,
+                credential_field,
+                value_prefix,
+            } => Self::Header(HeaderStrategy {
+                header_name,
+                credential_field: Some(credential_field),
+                value_prefix,
+            }),
+            Strategy::QueryParam {
+                param_name,
+                credential_field,
+            } => Self::QueryParam(QueryParamStrategy {
+                param_name,
+                credential_field: Some(credential_field),
+            }),
+            Strategy::BasicAuth {
+                username_field,
+                password_field,
+            } => Self::BasicAuth(BasicAuthStrategy {
+                username_field: Some(username_field),
+                password_field: Some(password_field),
+            }),
+            Strategy::ApiKey { header_name } => Self::ApiKey(ApiKeyStrategy { header_name }),
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The envelope around each API: a request id (task-local, `X-Request-Id`), a body size limit,
+//! one JSON error shape for every failure (parse errors, 401s, unknown routes included), and an
+//! access log line that never prints the query string (it can carry `code` and `state`).
+
+use crate::error::{ApiError, REQUEST_ID};
+use nexus_domain::ErrorCode;
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Body, Endpoint, IntoResponse, Request, Response};
+use std::time::Instant;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
+pub(crate) struct Envelope<E> {
+    pub(crate) inner: E,
+    pub(crate) api: &'static str,
+}
+
+/// A caller's request id is kept when it is short and plain; otherwise one is made.
+fn request_id_of(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+fn too_large() -> Response {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::PayloadTooLarge,
+        format!("request body exceeds {MAX_BODY_BYTES} bytes"),
+        None,
+    )
+    .into_response()
+}
+
+/// Refuses bodies over the limit: by `Content-Length` when given, by reading at most the limit otherwise.
+async fn limit_body(req: &mut Request) -> Result<(), Response> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(length) if length > MAX_BODY_BYTES => Err(too_large()),
+        Some(_) => Ok(()),
+        None => {
+            let body = req.take_body();
+            let bytes = body
+                .into_bytes_limit(MAX_BODY_BYTES)
+                .await
+                .map_err(|_| too_large())?;
+            req.set_body(Body::from_bytes(bytes));
+            Ok(())
+        }
+    }
+}
+
+/// The code and public message for an error that did not come from a handler.
+fn describe(status: StatusCode, detail: &str) -> (ErrorCode, String) {
+    match status {
+        StatusCode::BAD_REQUEST => (ErrorCode::InvalidRequest, detail.to_owned()),
+        StatusCode::UNAUTHORIZED => (
+            ErrorCode::Unauthenticated,
+            "missing or invalid credentials".to_owned(),
+        ),
+        StatusCode::FORBIDDEN => (ErrorCode::Forbidden, "forbidden".to_owned()),
+        StatusCode::NOT_FOUND => (ErrorCode::RouteNotFound, "no such route".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::MethodNotAllowed,
+            "method not allowed on this route".to_owned(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ErrorCode::PayloadTooLarge,
+            format!("request body exceeds {MAX_BODY_BYTES} bytes"),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorCode::UnsupportedMediaType, detail.to_owned()),
+        s if s.is_client_error() => (ErrorCode::InvalidRequest, detail.to_owned()),
+        _ => (ErrorCode::InternalError, "internal error".to_owned()),
+    }
+}
+
+fn normalize(error: poem::Error) -> Response {
+    if error.is_from_response() {
+        return error.into_response();
+    }
+    let status = error.status();
+    let detail = error.to_string();
+    if status.is_server_error() {
+        tracing::error!(%status, detail, "unhandled error");
+    }
+    let (code, message) = describe(status, &detail);
+    ApiError::new(status, code, message, None).into_response()
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"))
+}
+
+impl<E: Endpoint> Endpoint for Envelope<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let request_id = request_id_of(&req);
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        let started = Instant::now();
+        let mut response = REQUEST_ID
+            .scope(request_id.clone(), async {
+                if let Err(response) = limit_body(&mut req).await {
+                    return response;
+                }
+                match self.inner.call(req).await {
+                    Ok(output) => {
+                        let response = output.into_response();
+                        // A plain-text error produced below the handlers still gets the JSON shape.
+                        if response.status().as_u16() >= 400 && !is_json(&response) {
+                            let status = response.status();
+                            let (code, message) =
+                                describe(status, status.canonical_reason().unwrap_or("error"));
+                            ApiError::new(status, code, message, None).into_response()
+                        } else {
+                            response
+                        }
+                    }
+                    Err(error) => normalize(error),
+                }
+            })
+            .await;
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, value);
+        }
+        if response.status() == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        tracing::info!(
+            api = self.api,
+            %method,
+            path,
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            request_id,
+            "request"
+        );
+        Ok(response)
+    }
+}

@@ -1,0 +1,36 @@
+//! What each API needs from the layers below: service traits only.
+
+use nexus_domain::ports::{
+    AdminAuthenticator, AgentKeyService, AuditService, HealthService, ProviderService,
+};
+use std::sync::Arc;
+
+/// Services behind the Broker API.
+#[derive(Clone)]
+pub struct BrokerState {
+    pub admin_auth: Arc<dyn AdminAuthenticator>,
+    pub providers: Arc<dyn ProviderService>,
+    pub agent_keys: Arc<dyn AgentKeyService>,
+    pub audit: Arc<dyn AuditService>,
+    pub health: Arc<dyn HealthService>,
+}
+
+/// Services behind the Gateway API. In split deployment they are remote calls to the Broker.
+#[derive(Clone)]
+pub struct GatewayState {
+    pub agent_keys: Arc<dyn AgentKeyService>,
+    pub providers: Arc<dyn ProviderService>,
+    pub health: Arc<dyn HealthService>,
+}
+
+impl std::fmt::Debug for BrokerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerState").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for GatewayState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayState").finish_non_exhaustive()
+    }
+}

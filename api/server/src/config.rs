@@ -1,0 +1,386 @@
+//! Configuration: read once in `main` from flags and `NEXUS_*` variables (`*_FILE` for secrets),
+//! validated with messages that name the variable, say what was wrong and how to fix it.
+//! This is the only module that reads the environment.
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use clap::Args;
+use nexus_crypto::{KeyConfigError, Keyring, decode_key, random_bytes};
+use nexus_domain::secret::{ExposeSecret, SecretString};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+pub const ENCRYPTION_KEYS_VAR: &str = "NEXUS_ENCRYPTION_KEYS";
+pub const STATE_KEY_VAR: &str = "NEXUS_STATE_KEY";
+pub const ADMIN_KEYS_VAR: &str = "NEXUS_ADMIN_KEYS";
+pub const DATABASE_URL_VAR: &str = "NEXUS_DATABASE_URL";
+pub const PUBLIC_URL_VAR: &str = "NEXUS_PUBLIC_URL";
+/// Shortest admin key accepted in production.
+const MIN_ADMIN_KEY_LEN: usize = 32;
+
+/// Options shared by every command that opens the database or serves.
+#[derive(Args, Clone, Default)]
+pub struct CommonArgs {
+    /// Refuse to start without explicit keys, database URL and public URL (also `NEXUS_ENV=production`)
+    #[arg(long, env = "NEXUS_PRODUCTION", default_value_t = false)]
+    pub production: bool,
+    /// Where development mode keeps its SQLite database and generated keys
+    #[arg(long, env = "NEXUS_DATA_DIR", default_value = ".nexus")]
+    pub data_dir: PathBuf,
+    /// `sqlite://path?mode=rwc` or `postgres://user@host/db` (default: SQLite in the data directory)
+    #[arg(long, env = DATABASE_URL_VAR, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Comma-separated base64 AES-256 keys; the first encrypts, all decrypt
+    #[arg(long, env = ENCRYPTION_KEYS_VAR, hide_env_values = true)]
+    pub encryption_keys: Option<String>,
+    /// Base64 32-byte HMAC key that signs OAuth state
+    #[arg(long, env = STATE_KEY_VAR, hide_env_values = true)]
+    pub state_key: Option<String>,
+    /// Comma-separated admin keys for the Broker API
+    #[arg(long, env = ADMIN_KEYS_VAR, hide_env_values = true)]
+    pub admin_keys: Option<String>,
+    /// The URL users' browsers reach the Broker at (OAuth callback, capture form)
+    #[arg(long, env = PUBLIC_URL_VAR)]
+    pub public_url: Option<String>,
+}
+
+impl fmt::Debug for CommonArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommonArgs")
+            .field("production", &self.production)
+            .field("data_dir", &self.data_dir)
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Validated settings. Secrets are wrapped; `Debug` shows fingerprints only.
+pub struct Settings {
+    pub production: bool,
+    pub database_url: SecretString,
+    pub keyring: Keyring,
+    pub state_key: [u8; 32],
+    pub admin_keys: Vec<SecretString>,
+    pub public_url: Url,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("production", &self.production)
+            .field("keyring", &self.keyring)
+            .field("admin_keys", &self.admin_keys.len())
+            .field("public_url", &self.public_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A secret from its variable, or from the file named by `<VAR>_FILE`.
+fn from_env_or_file(value: Option<String>, var: &str) -> anyhow::Result<Option<SecretString>> {
+    if let Some(value) = value {
+        return Ok(Some(SecretString::from(value)));
+    }
+    let file_var = format!("{var}_FILE");
+    match std::env::var_os(&file_var) {
+        None => Ok(None),
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!("{file_var}: cannot read {}", Path::new(&path).display())
+            })?;
+            Ok(Some(SecretString::from(text.trim().to_owned())))
+        }
+    }
+}
+
+fn key_error(var: &str, error: KeyConfigError) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{var}: {error}; each key must be 32 random bytes in base64: generate one with `nexus keys generate`"
+    )
+}
+
+fn parse_state_key(raw: &SecretString) -> anyhow::Result<[u8; 32]> {
+    decode_key(raw.expose_secret(), 1).map_err(|e| match e {
+        KeyConfigError::WrongLength { length, .. } => anyhow::anyhow!(
+            "{STATE_KEY_VAR} decoded to {length} bytes, expected 32; generate one with `nexus keys generate`"
+        ),
+        other => key_error(STATE_KEY_VAR, other),
+    })
+}
+
+fn parse_admin_keys(raw: &SecretString, production: bool) -> anyhow::Result<Vec<SecretString>> {
+    let keys: Vec<SecretString> = raw
+        .expose_secret()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| SecretString::from(k.to_owned()))
+        .collect();
+    if keys.is_empty() {
+        bail!("{ADMIN_KEYS_VAR} holds no key; generate one with `nexus keys generate`");
+    }
+    if production
+        && let Some(position) = keys
+            .iter()
+            .position(|k| k.expose_secret().len() < MIN_ADMIN_KEY_LEN)
+    {
+        bail!(
+            "{ADMIN_KEYS_VAR}: key #{} is shorter than {MIN_ADMIN_KEY_LEN} characters; generate one with `nexus keys generate`",
+            position + 1
+        );
+    }
+    Ok(keys)
+}
+
+/// A base64 32-byte key, as `nexus keys generate` prints.
+pub fn generate_key() -> String {
+    STANDARD.encode(random_bytes::<32>())
+}
+
+/// Reads a development key file, creating it (mode 0600) when absent. Returns whether it was created.
+fn dev_key_file(dir: &Path, name: &str) -> anyhow::Result<(SecretString, bool)> {
+    let path = dir.join(name);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return Ok((SecretString::from(text.trim().to_owned()), false));
+    }
+    let key = generate_key();
+    write_private(&path, &key)?;
+    Ok((SecretString::from(key), true))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents).with_context(|| format!("writing {}", path.display()))
+}
+
+impl CommonArgs {
+    /// Validates the configuration. In development, whatever is missing is generated in the
+    /// data directory and announced; in production, whatever is missing is an error.
+    pub fn resolve(&self, default_public_url: SocketAddr) -> anyhow::Result<Settings> {
+        let encryption = from_env_or_file(self.encryption_keys.clone(), ENCRYPTION_KEYS_VAR)?;
+        let state = from_env_or_file(self.state_key.clone(), STATE_KEY_VAR)?;
+        let admin = from_env_or_file(self.admin_keys.clone(), ADMIN_KEYS_VAR)?;
+        let database = from_env_or_file(self.database_url.clone(), DATABASE_URL_VAR)?;
+        let production =
+            self.production || std::env::var("NEXUS_ENV").is_ok_and(|env| env == "production");
+
+        if production {
+            let missing: Vec<&str> = [
+                (ENCRYPTION_KEYS_VAR, encryption.is_none()),
+                (STATE_KEY_VAR, state.is_none()),
+                (ADMIN_KEYS_VAR, admin.is_none()),
+                (DATABASE_URL_VAR, database.is_none()),
+                (PUBLIC_URL_VAR, self.public_url.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(var, missing)| missing.then_some(var))
+            .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "production mode needs {} (or the matching *_FILE); generate keys with `nexus keys generate`",
+                    missing.join(", ")
+                );
+            }
+        }
+
+        let needs_dev_dir = [&encryption, &state, &admin, &database]
+            .iter()
+            .any(|v| v.is_none());
+        if needs_dev_dir {
+            std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                format!("creating the data directory {}", self.data_dir.display())
+            })?;
+        }
+        let mut generated = Vec::new();
+        let mut dev_key =
+            |value: Option<SecretString>, file: &str| -> anyhow::Result<SecretString> {
+                match value {
+                    Some(value) => Ok(value),
+                    None => {
+                        let (key, created) = dev_key_file(&self.data_dir, file)?;
+                        if created {
+                            generated.push(file.to_owned());
+                        }
+                        Ok(key)
+                    }
+                }
+            };
+        let encryption = dev_key(encryption, "encryption.key")?;
+        let state = dev_key(state, "state.key")?;
+        let admin = dev_key(admin, "admin.key")?;
+        if !generated.is_empty() {
+            tracing::warn!(
+                data_dir = %self.data_dir.display(),
+                files = ?generated,
+                "DEVELOPMENT MODE: generated keys (mode 0600); never use them in production"
+            );
+        }
+
+        let keyring = Keyring::parse(encryption.expose_secret())
+            .map_err(|e| key_error(ENCRYPTION_KEYS_VAR, e))?;
+        let database_url = database.unwrap_or_else(|| {
+            SecretString::from(format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("nexus.db").display()
+            ))
+        });
+        let public_url = match &self.public_url {
+            Some(raw) => Url::parse(raw)
+                .with_context(|| format!("{PUBLIC_URL_VAR}: `{raw}` is not a URL"))?,
+            None => {
+                Url::parse(&format!("http://{default_public_url}")).context("default public URL")?
+            }
+        };
+        if production && public_url.scheme() != "https" {
+            bail!(
+                "{PUBLIC_URL_VAR} must be https in production (browsers carry OAuth codes to it)"
+            );
+        }
+        Ok(Settings {
+            production,
+            database_url,
+            keyring,
+            state_key: parse_state_key(&state)?,
+            admin_keys: parse_admin_keys(&admin, production)?,
+            public_url,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listen() -> SocketAddr {
+        "127.0.0.1:8080".parse().expect("addr")
+    }
+
+    #[test]
+    fn development_generates_private_keys_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let args = CommonArgs {
+            data_dir: dir.path().join("data"),
+            ..CommonArgs::default()
+        };
+        let first = args.resolve(listen()).expect("dev settings");
+        let second = args.resolve(listen()).expect("dev settings again");
+        assert_eq!(
+            first.keyring.primary_key_id(),
+            second.keyring.primary_key_id()
+        );
+        assert_eq!(first.state_key, second.state_key);
+        #[cfg(unix)]
+        for file in ["encryption.key", "state.key", "admin.key"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("data").join(file))
+                .expect("file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+        assert!(first.database_url.expose_secret().starts_with("sqlite://"));
+        assert_eq!(first.public_url.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn production_names_every_missing_variable() {
+        let args = CommonArgs {
+            production: true,
+            ..CommonArgs::default()
+        };
+        let message = args.resolve(listen()).expect_err("refused").to_string();
+        for var in [
+            ENCRYPTION_KEYS_VAR,
+            STATE_KEY_VAR,
+            ADMIN_KEYS_VAR,
+            DATABASE_URL_VAR,
+            PUBLIC_URL_VAR,
+        ] {
+            assert!(message.contains(var), "{message}");
+        }
+    }
+
+    fn production_args() -> CommonArgs {
+        CommonArgs {
+            production: true,
+            encryption_keys: Some(generate_key()),
+            state_key: Some(generate_key()),
+            admin_keys: Some("a".repeat(40)),
+            database_url: Some("postgres://db.internal/nexus".into()),
+            public_url: Some("https://nexus.example.com".into()),
+            ..CommonArgs::default()
+        }
+    }
+
+    #[test]
+    fn production_accepts_complete_configuration_and_redacts_it() {
+        let settings = production_args().resolve(listen()).expect("valid");
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains(&"a".repeat(40)), "{printed}");
+        assert!(!printed.contains("db.internal"), "{printed}");
+    }
+
+    #[test]
+    fn short_keys_are_reported_with_their_decoded_length() {
+        let args = CommonArgs {
+            state_key: Some(STANDARD.encode([1u8; 16])),
+            ..production_args()
+        };
+        let message = args.resolve(listen()).expect_err("short").to_string();
+        assert!(
+            message.contains("NEXUS_STATE_KEY decoded to 16 bytes, expected 32"),
+            "{message}"
+        );
+        assert!(message.contains("nexus keys generate"), "{message}");
+
+        let args = CommonArgs {
+            encryption_keys: Some(format!("{},{}", generate_key(), STANDARD.encode([1u8; 24]))),
+            ..production_args()
+        };
+        let message = args.resolve(listen()).expect_err("short").to_string();
+        assert!(
+            message.contains("NEXUS_ENCRYPTION_KEYS: key #2 decoded to 24 bytes"),
+            "{message}"
+        );
+
+        let args = CommonArgs {
+            admin_keys: Some("short".into()),
+            ..production_args()
+        };
+        assert!(
+            args.resolve(listen())
+                .expect_err("short")
+                .to_string()
+                .contains(ADMIN_KEYS_VAR)
+        );
+
+        let args = CommonArgs {
+            public_url: Some("http://nexus.example.com".into()),
+            ..production_args()
+        };
+        assert!(
+            args.resolve(listen())
+                .expect_err("http")
+                .to_string()
+                .contains(PUBLIC_URL_VAR)
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! Opening the database (SQLite or PostgreSQL, by URL), migrating it, and readiness.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use nexus_domain::ServiceError;
+use nexus_domain::ports::{HealthService, ServiceResult};
+use nexus_domain::secret::{ExposeSecret, SecretString};
+use nexus_migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use std::time::Duration;
+
+/// Connects with pool limits suited to the backend. SQLite gets WAL so readers never wait on a writer.
+pub async fn connect(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+    let url = url.expose_secret();
+    let mut options = ConnectOptions::new(url);
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        options.max_connections(8).min_connections(1);
+    } else {
+        options.max_connections(20).min_connections(1);
+    }
+    // The URL may hold a password: the error names the backend, never the URL.
+    let backend = url.split(':').next().unwrap_or("database");
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to the {backend} database from NEXUS_DATABASE_URL"))?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA journal_mode=WAL")
+            .await
+            .context("enabling SQLite WAL mode")?;
+    }
+    Ok(db)
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("applying database migrations")
+}
+
+/// Ready when the database answers and no migration is pending.
+#[derive(Debug, Clone)]
+pub struct DatabaseHealth {
+    db: DatabaseConnection,
+}
+
+impl DatabaseHealth {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl HealthService for DatabaseHealth {
+    async fn ready(&self) -> ServiceResult<()> {
+        let unavailable = |error: sea_orm::DbErr| {
+            tracing::warn!(%error, "readiness check failed");
+            ServiceError::Unavailable {
+                what: "the database",
+            }
+        };
+        self.db.ping().await.map_err(unavailable)?;
+        let pending = Migrator::get_pending_migrations(&self.db)
+            .await
+            .map_err(unavailable)?;
+        if !pending.is_empty() {
+            tracing::warn!(
+                pending = pending.len(),
+                "migrations are pending; run `nexus migrate`"
+            );
+            return Err(ServiceError::Unavailable {
+                what: "the database schema",
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! The `nexus` server: configuration, database, wiring and listeners. `main.rs` parses the
+//! command line; everything it runs lives here so tests can start the same server in-process.
+
+pub mod config;
+pub mod database;
+pub mod listen;
+pub mod wiring;
+
+use config::CommonArgs;
+use std::net::SocketAddr;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// What to start: both APIs (`serve`), or the Broker alone (`broker`).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub common: CommonArgs,
+    pub broker_listen: SocketAddr,
+    /// `None`: no Gateway listener in this process.
+    pub gateway_listen: Option<SocketAddr>,
+}
+
+/// A running server. Dropping it does not stop it; call [`Running::stop`].
+#[derive(Debug)]
+pub struct Running {
+    pub broker_addr: SocketAddr,
+    pub gateway_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.wait().await
+    }
+
+    /// Waits until every listener has stopped (after a shutdown, or on a listener error).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        for task in self.tasks {
+            task.await??;
+        }
+        Ok(())
+    }
+
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Validates configuration, opens and migrates the database, binds and starts the listeners.
+pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
+    let broker = listen::bind(options.broker_listen).await?;
+    let gateway = match options.gateway_listen {
+        Some(addr) => Some(listen::bind(addr).await?),
+        None => None,
+    };
+    let settings = options.common.resolve(broker.addr)?;
+    tracing::info!(
+        production = settings.production,
+        encryption_key = settings.keyring.primary_key_id(),
+        public_url = %settings.public_url,
+        "configuration loaded"
+    );
+    let db = database::connect(&settings.database_url).await?;
+    database::migrate(&db).await?;
+    let states = wiring::build(settings, db);
+
+    let (shutdown, receiver) = watch::channel(false);
+    let broker_addr = broker.addr;
+    let gateway_addr = gateway.as_ref().map(|g| g.addr);
+    let mut tasks = vec![tokio::spawn(listen::serve(
+        broker,
+        nexus_http::broker_app(states.broker),
+        receiver.clone(),
+    ))];
+    if let Some(gateway) = gateway {
+        tasks.push(tokio::spawn(listen::serve(
+            gateway,
+            nexus_http::gateway_app(states.gateway),
+            receiver,
+        )));
+    }
+    tracing::info!(%broker_addr, gateway_addr = ?gateway_addr, "nexus is listening");
+    Ok(Running {
+        broker_addr,
+        gateway_addr,
+        shutdown,
+        tasks,
+    })
+}
