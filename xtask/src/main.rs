@@ -1,1 +1,95 @@
-fn main() {}
+//! `cargo xtask`: project tasks. Thin: heavy work is delegated to the `nexus` binary (specs) and
+//! to progenitor (the Rust client); every generator has a `check` twin that fails on drift.
+
+mod clients;
+mod layers;
+mod openapi;
+mod version;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The committed OpenAPI specs (`openapi/*.json`)
+    Openapi {
+        #[command(subcommand)]
+        action: Action,
+    },
+    /// The generated clients (`clients/rust/src/generated`)
+    Clients {
+        #[command(subcommand)]
+        action: Action,
+    },
+    /// Fail on any workspace dependency edge the layer table does not allow
+    CheckLayers,
+    /// Fail when manifests or specs disagree with `VERSION`
+    CheckVersion,
+    /// Every check CI runs before the tests: specs, clients, layers, version
+    Check,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+enum Action {
+    /// Regenerate and write
+    Generate,
+    /// Regenerate in memory and fail if the committed files differ
+    Check,
+}
+
+/// The workspace root (the parent of this crate's directory).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub fn read(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Compares generated text with a committed file; the error names the command that fixes it.
+pub fn compare(path: &Path, generated: &str, fix: &str) -> anyhow::Result<()> {
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    if committed != generated {
+        anyhow::bail!(
+            "{} is out of date: run `{fix}` and commit the result",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi { action } => openapi::run(action == Action::Check),
+        Command::Clients { action } => clients::run(action == Action::Check),
+        Command::CheckLayers => layers::check(),
+        Command::CheckVersion => version::check(),
+        Command::Check => {
+            openapi::run(true)?;
+            clients::run(true)?;
+            layers::check()?;
+            version::check()
+        }
+    }
+}
+
+impl PartialEq for Action {
+    fn eq(&self, other: &Self) -> bool {
+        matches!(
+            (self, other),
+            (Self::Generate, Self::Generate) | (Self::Check, Self::Check)
+        )
+    }
+}

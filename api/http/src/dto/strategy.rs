@@ -54,7 +54,7 @@ pub struct ApiKeyStrategy {
 
 /// How an agent injects the credential into its requests to the provider
 #[derive(Union, Debug, Clone, PartialEq, Eq)]
-#[oai(discriminator_name = "type", one_of)]
+#[oai(rename = "Strategy", discriminator_name = "type", one_of)]
 pub enum StrategyDto {
     #[oai(mapping = "oauth2")]
     Oauth2(Oauth2Strategy),
