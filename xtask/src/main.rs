@@ -69,8 +69,14 @@ pub fn compare(path: &Path, generated: &str, fix: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() {
+    if let Err(error) = run(Cli::parse()) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Openapi { action } => openapi::run(action == Action::Check),
         Command::Clients { action } => clients::run(action == Action::Check),
