@@ -21,7 +21,11 @@ pub struct AgentKey {
 #[derive(Debug, Clone, Default)]
 pub struct NewAgentKey {
     pub name: String,
+    /// The workspaces the key may reach. Exactly one of a non-empty list or `all_workspaces`.
     pub workspace_ids: Option<Vec<String>>,
+    /// An unrestricted key must be asked for explicitly, so an empty or forgotten list never
+    /// silently grants every workspace.
+    pub all_workspaces: bool,
 }
 
 /// A freshly created key: the only time the secret exists outside its hash.

@@ -9,7 +9,7 @@ use crate::state::BrokerState;
 use chrono::{DateTime, Utc};
 use nexus_domain::audit::AuditQuery;
 use nexus_domain::provider::ProviderRef;
-use nexus_domain::{AgentKeyId, AuditEventId, ConnectionId, ServiceError};
+use nexus_domain::{AuditEventId, ConnectionId, ServiceError};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -50,6 +50,12 @@ enum Deleted {
 /// The Broker's `/v1` operations (admin key required).
 #[derive(Debug)]
 pub struct BrokerApi;
+
+/// Path ids are parsed here, so a malformed one is reported under its own name.
+fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ServiceError> {
+    raw.parse()
+        .map_err(|_| ServiceError::invalid(field, "must be a UUID"))
+}
 
 fn provider_ref(raw: &str) -> Result<ProviderRef, ServiceError> {
     ProviderRef::parse(raw)
@@ -218,11 +224,11 @@ impl BrokerApi {
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
-        agent_key_id: Path<Uuid>,
+        agent_key_id: Path<String>,
     ) -> ApiResult<Deleted> {
         state
             .agent_keys
-            .delete(&auth.0, AgentKeyId::from_uuid(agent_key_id.0))
+            .delete(&auth.0, parse_id("agent_key_id", &agent_key_id)?)
             .await?;
         Ok(Deleted::NoContent)
     }

@@ -56,21 +56,34 @@ fn validate(input: NewAgentKey) -> ServiceResult<(String, Option<Vec<WorkspaceId
             format!("must be 1 to {MAX_NAME_LEN} printable characters"),
         ));
     }
-    let workspace_ids = match input.workspace_ids {
-        None => None,
-        Some(ids) if ids.is_empty() => {
+    let workspace_ids = match (input.workspace_ids, input.all_workspaces) {
+        (None, true) => None,
+        (Some(ids), true) if ids.is_empty() => None,
+        (Some(_), true) => {
             return Err(ServiceError::invalid(
-                "workspace_ids",
-                "must list at least one workspace; omit it to allow every workspace",
+                "all_workspaces",
+                "cannot be combined with workspace_ids",
             ));
         }
-        Some(ids) if ids.len() > MAX_WORKSPACES => {
+        (None, false) => {
+            return Err(ServiceError::invalid(
+                "workspace_ids",
+                "list the workspaces this key may reach, or set all_workspaces to true",
+            ));
+        }
+        (Some(ids), false) if ids.is_empty() => {
+            return Err(ServiceError::invalid(
+                "workspace_ids",
+                "must list at least one workspace, or set all_workspaces to true",
+            ));
+        }
+        (Some(ids), false) if ids.len() > MAX_WORKSPACES => {
             return Err(ServiceError::invalid(
                 "workspace_ids",
                 format!("at most {MAX_WORKSPACES} workspaces"),
             ));
         }
-        Some(ids) => {
+        (Some(ids), false) => {
             let mut parsed = ids
                 .iter()
                 .map(|raw| {

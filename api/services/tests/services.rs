@@ -215,6 +215,7 @@ async fn agent_keys_authenticate_until_deleted(test_db: TestDatabase) {
             NewAgentKey {
                 name: "claude-desktop".into(),
                 workspace_ids: Some(vec!["ws-b".into(), "ws-a".into(), "ws-a".into()]),
+                all_workspaces: false,
             },
         )
         .await
@@ -279,18 +280,35 @@ async fn agent_keys_authenticate_until_deleted(test_db: TestDatabase) {
         ErrorCode::AgentKeyNotFound
     );
 
-    let empty = NewAgentKey {
-        name: "x".into(),
-        workspace_ids: Some(vec![]),
-    };
-    assert_eq!(
-        f.agent_keys
-            .create(&admin(), empty)
+    for (workspace_ids, all_workspaces, field) in [
+        (Some(vec![]), false, "workspace_ids"),
+        (None, false, "workspace_ids"),
+        (Some(vec!["ws-a".to_owned()]), true, "all_workspaces"),
+        (Some(vec!["not valid!".to_owned()]), false, "workspace_ids"),
+    ] {
+        let input = NewAgentKey {
+            name: "x".into(),
+            workspace_ids,
+            all_workspaces,
+        };
+        let error = f
+            .agent_keys
+            .create(&admin(), input)
             .await
-            .expect_err("empty")
-            .field(),
-        Some("workspace_ids")
-    );
+            .expect_err("invalid");
+        assert_eq!(error.field(), Some(field));
+    }
+    let unrestricted = NewAgentKey {
+        name: "x".into(),
+        workspace_ids: None,
+        all_workspaces: true,
+    };
+    let issued = f
+        .agent_keys
+        .create(&admin(), unrestricted)
+        .await
+        .expect("explicitly unrestricted");
+    assert_eq!(issued.key.workspace_ids, None);
 
     let failures = f
         .audit

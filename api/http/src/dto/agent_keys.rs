@@ -11,8 +11,10 @@ use uuid::Uuid;
 pub struct AgentKeyCreate {
     /// What the key is for, such as `claude-desktop` or `support-mcp-server`
     pub name: String,
-    /// Workspaces the key may reach; omit for every workspace
+    /// Workspaces the key may reach (give this, or `all_workspaces: true`)
     pub workspace_ids: Option<Vec<String>>,
+    /// `true` for a key that reaches every workspace; must be explicit
+    pub all_workspaces: Option<bool>,
 }
 
 impl From<AgentKeyCreate> for NewAgentKey {
@@ -20,6 +22,7 @@ impl From<AgentKeyCreate> for NewAgentKey {
         Self {
             name: dto.name,
             workspace_ids: dto.workspace_ids,
+            all_workspaces: dto.all_workspaces.unwrap_or(false),
         }
     }
 }
@@ -31,8 +34,10 @@ pub struct AgentKeyView {
     pub name: String,
     /// Public prefix of the key, to tell keys apart
     pub prefix: String,
-    /// `null`: every workspace
-    pub workspace_ids: Option<Vec<String>>,
+    /// Workspaces the key may reach (empty when `all_workspaces`)
+    pub workspace_ids: Vec<String>,
+    /// Whether the key reaches every workspace
+    pub all_workspaces: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -42,9 +47,11 @@ impl From<AgentKey> for AgentKeyView {
             id: key.id.as_uuid(),
             name: key.name,
             prefix: key.prefix,
+            all_workspaces: key.workspace_ids.is_none(),
             workspace_ids: key
                 .workspace_ids
-                .map(|ids| ids.into_iter().map(String::from).collect()),
+                .map(|ids| ids.into_iter().map(String::from).collect())
+                .unwrap_or_default(),
             created_at: key.created_at,
         }
     }
@@ -56,7 +63,8 @@ pub struct AgentKeyCreated {
     pub id: Uuid,
     pub name: String,
     pub prefix: String,
-    pub workspace_ids: Option<Vec<String>>,
+    pub workspace_ids: Vec<String>,
+    pub all_workspaces: bool,
     pub created_at: DateTime<Utc>,
     /// The agent key, for `Authorization: Bearer <key>` on the Gateway
     pub key: String,
@@ -80,6 +88,7 @@ impl From<IssuedAgentKey> for AgentKeyCreated {
             name: view.name,
             prefix: view.prefix,
             workspace_ids: view.workspace_ids,
+            all_workspaces: view.all_workspaces,
             created_at: view.created_at,
             key: issued.secret.expose_secret().to_owned(),
         }

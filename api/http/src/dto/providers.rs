@@ -8,7 +8,6 @@ use nexus_domain::provider::{
 };
 use nexus_domain::secret::SecretString;
 use nexus_domain::status::AuthType;
-use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -188,31 +187,48 @@ impl From<ProviderCreate> for NewProvider {
     }
 }
 
-/// Changes to a provider: absent fields stay, `null` clears an optional field
+/// Optional provider fields that `clear` can reset.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ClearableField {
+    Description,
+    Category,
+    AuthorizationUrl,
+    TokenUrl,
+    Issuer,
+    RevocationUrl,
+    Verification,
+    Strategy,
+    ApiBaseUrl,
+}
+
+/// Changes to a provider: absent fields stay as they are; fields named in `clear` are reset
+/// (an explicit list rather than `null`, which generated clients cannot always send)
 #[derive(Object, Default)]
 #[oai(deny_unknown_fields)]
 pub struct ProviderUpdate {
     pub name: Option<String>,
     pub display_name: Option<String>,
-    pub description: MaybeUndefined<String>,
-    pub category: MaybeUndefined<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub client_id: Option<String>,
     /// A new client secret (write-only)
     #[oai(write_only)]
     pub client_secret: Option<String>,
-    pub authorization_url: MaybeUndefined<String>,
-    pub token_url: MaybeUndefined<String>,
-    pub issuer: MaybeUndefined<String>,
+    pub authorization_url: Option<String>,
+    pub token_url: Option<String>,
+    pub issuer: Option<String>,
     pub authorization_params: Option<BTreeMap<String, String>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     pub pkce: Option<bool>,
-    pub revocation_url: MaybeUndefined<String>,
+    pub revocation_url: Option<String>,
     pub credential_schema: Option<serde_json::Value>,
-    pub verification: MaybeUndefined<VerificationDto>,
-    /// `null` returns to the default strategy of the auth type
-    pub strategy: MaybeUndefined<StrategyDto>,
-    pub api_base_url: MaybeUndefined<String>,
+    pub verification: Option<VerificationDto>,
+    pub strategy: Option<StrategyDto>,
+    pub api_base_url: Option<String>,
+    /// Optional fields to reset (`strategy` returns to the auth type's default)
+    pub clear: Option<Vec<ClearableField>>,
 }
 
 impl std::fmt::Debug for ProviderUpdate {
@@ -227,40 +243,43 @@ impl std::fmt::Debug for ProviderUpdate {
     }
 }
 
-fn opt_opt<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
+/// `Some(Some(v))` to set, `Some(None)` to clear, `None` to leave as it is.
+fn change<T>(value: Option<T>, clear: bool) -> Option<Option<T>> {
+    if clear { Some(None) } else { value.map(Some) }
 }
 
 impl From<ProviderUpdate> for ProviderPatch {
     fn from(dto: ProviderUpdate) -> Self {
-        let verification = opt_opt(dto.verification);
+        let clear = dto.clear.unwrap_or_default();
+        let cleared = |field: ClearableField| clear.contains(&field);
+        let verification = change(dto.verification, cleared(ClearableField::Verification));
         ProviderPatch {
             name: dto.name,
             display_name: dto.display_name,
-            description: opt_opt(dto.description),
-            category: opt_opt(dto.category),
+            description: change(dto.description, cleared(ClearableField::Description)),
+            category: change(dto.category, cleared(ClearableField::Category)),
             scopes: dto.scopes,
             client_id: dto.client_id,
             client_secret: dto.client_secret.map(SecretString::from),
-            authorization_url: opt_opt(dto.authorization_url),
-            token_url: opt_opt(dto.token_url),
-            issuer: opt_opt(dto.issuer),
+            authorization_url: change(
+                dto.authorization_url,
+                cleared(ClearableField::AuthorizationUrl),
+            ),
+            token_url: change(dto.token_url, cleared(ClearableField::TokenUrl)),
+            issuer: change(dto.issuer, cleared(ClearableField::Issuer)),
             authorization_params: dto.authorization_params,
             token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
             pkce: dto.pkce,
-            revocation_url: opt_opt(dto.revocation_url),
+            revocation_url: change(dto.revocation_url, cleared(ClearableField::RevocationUrl)),
             credential_schema: dto.credential_schema,
             verification_method: verification
                 .as_ref()
                 .and_then(|v| v.as_ref().and_then(|v| v.method))
                 .map(method_to_domain),
             verification_url: verification.map(|v| v.map(|v| v.url)),
-            strategy: opt_opt(dto.strategy).map(|s| s.map(Into::into)),
-            api_base_url: opt_opt(dto.api_base_url),
+            strategy: change(dto.strategy, cleared(ClearableField::Strategy))
+                .map(|s| s.map(Into::into)),
+            api_base_url: change(dto.api_base_url, cleared(ClearableField::ApiBaseUrl)),
         }
     }
 }

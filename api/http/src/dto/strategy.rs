@@ -1,4 +1,6 @@
 //! The strategy tagged union (`type` discriminator) as it appears in the spec.
+//!
+//! The variant objects cannot deny unknown fields: the discriminator itself reaches them.
 
 use nexus_domain::strategy::{
     DEFAULT_CREDENTIAL_FIELD, DEFAULT_PASSWORD_FIELD, DEFAULT_USERNAME_FIELD, Strategy,
@@ -7,12 +9,10 @@ use poem_openapi::{Object, Union};
 
 /// `Authorization: Bearer <credentials.access_token>`
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
-#[oai(deny_unknown_fields)]
 pub struct Oauth2Strategy {}
 
 /// `<header_name>: <value_prefix><credentials[credential_field]>`
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
-#[oai(deny_unknown_fields)]
 pub struct HeaderStrategy {
     /// Header to set, such as `Authorization` or `X-Api-Token`
     pub header_name: String,
@@ -25,7 +25,6 @@ pub struct HeaderStrategy {
 
 /// `?<param_name>=<credentials[credential_field]>`
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
-#[oai(deny_unknown_fields)]
 pub struct QueryParamStrategy {
     /// Query parameter to set
     pub param_name: String,
@@ -35,7 +34,6 @@ pub struct QueryParamStrategy {
 
 /// `Authorization: Basic base64(<username>:<password>)`
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
-#[oai(deny_unknown_fields)]
 pub struct BasicAuthStrategy {
     /// Credential field holding the username (default `username`)
     pub username_field: Option<String>,
@@ -45,7 +43,6 @@ pub struct BasicAuthStrategy {
 
 /// `<header_name>: <credentials.api_key>`, header `X-API-Key` unless named
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
-#[oai(deny_unknown_fields)]
 pub struct ApiKeyStrategy {
     /// Header to set (default `X-API-Key`)
     #[oai(skip_serializing_if_is_none)]

@@ -11,13 +11,14 @@ pub mod types {
     ///`AgentKey`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentKey {
+        ///Whether the key reaches every workspace
+        pub all_workspaces: bool,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: ::uuid::Uuid,
         pub name: ::std::string::String,
         ///Public prefix of the key, to tell keys apart
         pub prefix: ::std::string::String,
-        ///`null`: every workspace
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        ///Workspaces the key may reach (empty when `all_workspaces`)
         pub workspace_ids: ::std::vec::Vec<::std::string::String>,
     }
     impl AgentKey {
@@ -28,9 +29,12 @@ pub mod types {
     ///`AgentKeyCreate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentKeyCreate {
+        ///`true` for a key that reaches every workspace; must be explicit
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub all_workspaces: ::std::option::Option<bool>,
         ///What the key is for, such as `claude-desktop` or `support-mcp-server`
         pub name: ::std::string::String,
-        ///Workspaces the key may reach; omit for every workspace
+        ///Workspaces the key may reach (give this, or `all_workspaces: true`)
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub workspace_ids: ::std::vec::Vec<::std::string::String>,
     }
@@ -42,13 +46,13 @@ pub mod types {
     ///A new agent key. `key` is shown this once; Nexus keeps only its hash
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentKeyCreated {
+        pub all_workspaces: bool,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub id: ::uuid::Uuid,
         ///The agent key, for `Authorization: Bearer <key>` on the Gateway
         pub key: ::std::string::String,
         pub name: ::std::string::String,
         pub prefix: ::std::string::String,
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub workspace_ids: ::std::vec::Vec<::std::string::String>,
     }
     impl AgentKeyCreated {
@@ -184,6 +188,89 @@ pub mod types {
     impl BasicAuthStrategy {
         pub fn builder() -> builder::BasicAuthStrategy {
             Default::default()
+        }
+    }
+    ///Optional provider fields that `clear` can reset.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ClearableField {
+        #[serde(rename = "description")]
+        Description,
+        #[serde(rename = "category")]
+        Category,
+        #[serde(rename = "authorization_url")]
+        AuthorizationUrl,
+        #[serde(rename = "token_url")]
+        TokenUrl,
+        #[serde(rename = "issuer")]
+        Issuer,
+        #[serde(rename = "revocation_url")]
+        RevocationUrl,
+        #[serde(rename = "verification")]
+        Verification,
+        #[serde(rename = "strategy")]
+        Strategy,
+        #[serde(rename = "api_base_url")]
+        ApiBaseUrl,
+    }
+    impl ::std::fmt::Display for ClearableField {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Description => f.write_str("description"),
+                Self::Category => f.write_str("category"),
+                Self::AuthorizationUrl => f.write_str("authorization_url"),
+                Self::TokenUrl => f.write_str("token_url"),
+                Self::Issuer => f.write_str("issuer"),
+                Self::RevocationUrl => f.write_str("revocation_url"),
+                Self::Verification => f.write_str("verification"),
+                Self::Strategy => f.write_str("strategy"),
+                Self::ApiBaseUrl => f.write_str("api_base_url"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ClearableField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "description" => Ok(Self::Description),
+                "category" => Ok(Self::Category),
+                "authorization_url" => Ok(Self::AuthorizationUrl),
+                "token_url" => Ok(Self::TokenUrl),
+                "issuer" => Ok(Self::Issuer),
+                "revocation_url" => Ok(Self::RevocationUrl),
+                "verification" => Ok(Self::Verification),
+                "strategy" => Ok(Self::Strategy),
+                "api_base_url" => Ok(Self::ApiBaseUrl),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ClearableField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ClearableField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///The body of every non-2xx answer.
@@ -985,7 +1072,8 @@ pub mod types {
             value.parse()
         }
     }
-    ///Changes to a provider: absent fields stay, `null` clears an optional field
+    /**Changes to a provider: absent fields stay as they are; fields named in `clear` are reset
+(an explicit list rather than `null`, which generated clients cannot always send)*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ProviderUpdate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1002,6 +1090,9 @@ pub mod types {
         pub authorization_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
+        ///Optional fields to reset (`strategy` returns to the auth type's default)
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub clear: ::std::vec::Vec<ClearableField>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub client_id: ::std::option::Option<::std::string::String>,
         ///A new client secret (write-only)
@@ -1024,7 +1115,7 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scopes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub strategy: ::std::option::Option<ProviderUpdateStrategy>,
+        pub strategy: ::std::option::Option<Strategy>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1035,310 +1126,6 @@ pub mod types {
     impl ProviderUpdate {
         pub fn builder() -> builder::ProviderUpdate {
             Default::default()
-        }
-    }
-    ///`null` returns to the default strategy of the auth type
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
-    pub enum ProviderUpdateStrategy {
-        Variant0 { #[serde(rename = "type")] type_: ProviderUpdateStrategyVariant0Type },
-        Variant1 {
-            ///Credential field whose value is sent (default `api_key`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            credential_field: ::std::option::Option<::std::string::String>,
-            ///Header to set, such as `Authorization` or `X-Api-Token`
-            header_name: ::std::string::String,
-            #[serde(rename = "type")]
-            type_: ProviderUpdateStrategyVariant1Type,
-            ///Text put before the value, such as `token ` or `Bearer `
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            value_prefix: ::std::option::Option<::std::string::String>,
-        },
-        Variant2 {
-            ///Credential field whose value is sent (default `api_key`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            credential_field: ::std::option::Option<::std::string::String>,
-            ///Query parameter to set
-            param_name: ::std::string::String,
-            #[serde(rename = "type")]
-            type_: ProviderUpdateStrategyVariant2Type,
-        },
-        Variant3 {
-            ///Credential field holding the password (default `password`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            password_field: ::std::option::Option<::std::string::String>,
-            #[serde(rename = "type")]
-            type_: ProviderUpdateStrategyVariant3Type,
-            ///Credential field holding the username (default `username`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            username_field: ::std::option::Option<::std::string::String>,
-        },
-        Variant4 {
-            ///Header to set (default `X-API-Key`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            header_name: ::std::option::Option<::std::string::String>,
-            #[serde(rename = "type")]
-            type_: ProviderUpdateStrategyVariant4Type,
-        },
-    }
-    ///`ProviderUpdateStrategyVariant0Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderUpdateStrategyVariant0Type {
-        #[serde(rename = "oauth2")]
-        Oauth2,
-    }
-    impl ::std::fmt::Display for ProviderUpdateStrategyVariant0Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Oauth2 => f.write_str("oauth2"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderUpdateStrategyVariant0Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "oauth2" => Ok(Self::Oauth2),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderUpdateStrategyVariant0Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderUpdateStrategyVariant0Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ProviderUpdateStrategyVariant1Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderUpdateStrategyVariant1Type {
-        #[serde(rename = "header")]
-        Header,
-    }
-    impl ::std::fmt::Display for ProviderUpdateStrategyVariant1Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Header => f.write_str("header"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderUpdateStrategyVariant1Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "header" => Ok(Self::Header),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderUpdateStrategyVariant1Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderUpdateStrategyVariant1Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ProviderUpdateStrategyVariant2Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderUpdateStrategyVariant2Type {
-        #[serde(rename = "query_param")]
-        QueryParam,
-    }
-    impl ::std::fmt::Display for ProviderUpdateStrategyVariant2Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::QueryParam => f.write_str("query_param"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderUpdateStrategyVariant2Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "query_param" => Ok(Self::QueryParam),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderUpdateStrategyVariant2Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderUpdateStrategyVariant2Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ProviderUpdateStrategyVariant3Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderUpdateStrategyVariant3Type {
-        #[serde(rename = "basic_auth")]
-        BasicAuth,
-    }
-    impl ::std::fmt::Display for ProviderUpdateStrategyVariant3Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::BasicAuth => f.write_str("basic_auth"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderUpdateStrategyVariant3Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "basic_auth" => Ok(Self::BasicAuth),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderUpdateStrategyVariant3Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderUpdateStrategyVariant3Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ProviderUpdateStrategyVariant4Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderUpdateStrategyVariant4Type {
-        #[serde(rename = "api_key")]
-        ApiKey,
-    }
-    impl ::std::fmt::Display for ProviderUpdateStrategyVariant4Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ApiKey => f.write_str("api_key"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderUpdateStrategyVariant4Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "api_key" => Ok(Self::ApiKey),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderUpdateStrategyVariant4Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderUpdateStrategyVariant4Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     ///`?<param_name>=<credentials[credential_field]>`
@@ -1854,6 +1641,7 @@ pub mod types {
     pub mod builder {
         #[derive(Clone, Debug)]
         pub struct AgentKey {
+            all_workspaces: ::std::result::Result<bool, ::std::string::String>,
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -1869,15 +1657,32 @@ pub mod types {
         impl ::std::default::Default for AgentKey {
             fn default() -> Self {
                 Self {
+                    all_workspaces: Err(
+                        "no value supplied for all_workspaces".to_string(),
+                    ),
                     created_at: Err("no value supplied for created_at".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     prefix: Err("no value supplied for prefix".to_string()),
-                    workspace_ids: Ok(Default::default()),
+                    workspace_ids: Err("no value supplied for workspace_ids".to_string()),
                 }
             }
         }
         impl AgentKey {
+            pub fn all_workspaces<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.all_workspaces = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for all_workspaces: {e}"
+                        )
+                    });
+                self
+            }
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -1943,6 +1748,7 @@ pub mod types {
                 value: AgentKey,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    all_workspaces: value.all_workspaces?,
                     created_at: value.created_at?,
                     id: value.id?,
                     name: value.name?,
@@ -1954,6 +1760,7 @@ pub mod types {
         impl ::std::convert::From<super::AgentKey> for AgentKey {
             fn from(value: super::AgentKey) -> Self {
                 Self {
+                    all_workspaces: Ok(value.all_workspaces),
                     created_at: Ok(value.created_at),
                     id: Ok(value.id),
                     name: Ok(value.name),
@@ -1964,6 +1771,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AgentKeyCreate {
+            all_workspaces: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             workspace_ids: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -1973,12 +1784,27 @@ pub mod types {
         impl ::std::default::Default for AgentKeyCreate {
             fn default() -> Self {
                 Self {
+                    all_workspaces: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     workspace_ids: Ok(Default::default()),
                 }
             }
         }
         impl AgentKeyCreate {
+            pub fn all_workspaces<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.all_workspaces = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for all_workspaces: {e}"
+                        )
+                    });
+                self
+            }
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -2010,6 +1836,7 @@ pub mod types {
                 value: AgentKeyCreate,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    all_workspaces: value.all_workspaces?,
                     name: value.name?,
                     workspace_ids: value.workspace_ids?,
                 })
@@ -2018,6 +1845,7 @@ pub mod types {
         impl ::std::convert::From<super::AgentKeyCreate> for AgentKeyCreate {
             fn from(value: super::AgentKeyCreate) -> Self {
                 Self {
+                    all_workspaces: Ok(value.all_workspaces),
                     name: Ok(value.name),
                     workspace_ids: Ok(value.workspace_ids),
                 }
@@ -2025,6 +1853,7 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct AgentKeyCreated {
+            all_workspaces: ::std::result::Result<bool, ::std::string::String>,
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -2041,16 +1870,33 @@ pub mod types {
         impl ::std::default::Default for AgentKeyCreated {
             fn default() -> Self {
                 Self {
+                    all_workspaces: Err(
+                        "no value supplied for all_workspaces".to_string(),
+                    ),
                     created_at: Err("no value supplied for created_at".to_string()),
                     id: Err("no value supplied for id".to_string()),
                     key: Err("no value supplied for key".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     prefix: Err("no value supplied for prefix".to_string()),
-                    workspace_ids: Ok(Default::default()),
+                    workspace_ids: Err("no value supplied for workspace_ids".to_string()),
                 }
             }
         }
         impl AgentKeyCreated {
+            pub fn all_workspaces<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.all_workspaces = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for all_workspaces: {e}"
+                        )
+                    });
+                self
+            }
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -2128,6 +1974,7 @@ pub mod types {
                 value: AgentKeyCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    all_workspaces: value.all_workspaces?,
                     created_at: value.created_at?,
                     id: value.id?,
                     key: value.key?,
@@ -2140,6 +1987,7 @@ pub mod types {
         impl ::std::convert::From<super::AgentKeyCreated> for AgentKeyCreated {
             fn from(value: super::AgentKeyCreated) -> Self {
                 Self {
+                    all_workspaces: Ok(value.all_workspaces),
                     created_at: Ok(value.created_at),
                     id: Ok(value.id),
                     key: Ok(value.key),
@@ -3674,6 +3522,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            clear: ::std::result::Result<
+                ::std::vec::Vec<super::ClearableField>,
+                ::std::string::String,
+            >,
             client_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3715,7 +3567,7 @@ pub mod types {
                 ::std::string::String,
             >,
             strategy: ::std::result::Result<
-                ::std::option::Option<super::ProviderUpdateStrategy>,
+                ::std::option::Option<super::Strategy>,
                 ::std::string::String,
             >,
             token_endpoint_auth_method: ::std::result::Result<
@@ -3738,6 +3590,7 @@ pub mod types {
                     authorization_params: Ok(Default::default()),
                     authorization_url: Ok(Default::default()),
                     category: Ok(Default::default()),
+                    clear: Ok(Default::default()),
                     client_id: Ok(Default::default()),
                     client_secret: Ok(Default::default()),
                     credential_schema: Ok(Default::default()),
@@ -3810,6 +3663,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for category: {e}")
+                    });
+                self
+            }
+            pub fn clear<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ClearableField>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.clear = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for clear: {e}")
                     });
                 self
             }
@@ -3939,9 +3804,7 @@ pub mod types {
             }
             pub fn strategy<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ProviderUpdateStrategy>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<super::Strategy>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.strategy = value
@@ -4002,6 +3865,7 @@ pub mod types {
                     authorization_params: value.authorization_params?,
                     authorization_url: value.authorization_url?,
                     category: value.category?,
+                    clear: value.clear?,
                     client_id: value.client_id?,
                     client_secret: value.client_secret?,
                     credential_schema: value.credential_schema?,
@@ -4026,6 +3890,7 @@ pub mod types {
                     authorization_params: Ok(value.authorization_params),
                     authorization_url: Ok(value.authorization_url),
                     category: Ok(value.category),
+                    clear: Ok(value.clear),
                     client_id: Ok(value.client_id),
                     client_secret: Ok(value.client_secret),
                     credential_schema: Ok(value.credential_schema),
@@ -5101,7 +4966,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AgentKeyDelete<'a> {
         client: &'a super::Client,
-        agent_key_id: Result<::uuid::Uuid, String>,
+        agent_key_id: Result<::std::string::String, String>,
     }
     impl<'a> AgentKeyDelete<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -5112,12 +4977,13 @@ pub mod builder {
         }
         pub fn agent_key_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::uuid::Uuid>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.agent_key_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for agent_key_id failed".to_string()
+                    "conversion to `:: std :: string :: String` for agent_key_id failed"
+                        .to_string()
                 });
             self
         }
