@@ -1,0 +1,192 @@
+//! Every operation of both specs has a row here, and each row is tried with no key, a wrong key
+//! and the other API's key. A new endpoint without a row fails `every_operation_has_a_row`.
+
+mod common;
+
+use common::{TestServer, raw};
+use nexus_test_utils::TestDatabase;
+use reqwest::{Method, StatusCode};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Broker,
+    Gateway,
+}
+
+struct Row {
+    api: Api,
+    operation_id: &'static str,
+    method: Method,
+    path: &'static str,
+    public: bool,
+}
+
+fn row(api: Api, operation_id: &'static str, method: Method, path: &'static str) -> Row {
+    Row {
+        api,
+        operation_id,
+        method,
+        path,
+        public: false,
+    }
+}
+
+fn public(api: Api, operation_id: &'static str, path: &'static str) -> Row {
+    Row {
+        public: true,
+        ..row(api, operation_id, Method::GET, path)
+    }
+}
+
+const SAMPLE_ID: &str = "0190a5b2-7c4e-7000-8000-000000000000";
+
+fn matrix() -> Vec<Row> {
+    use Api::{Broker, Gateway};
+    vec![
+        row(Broker, "provider_create", Method::POST, "/v1/providers"),
+        row(Broker, "provider_list", Method::GET, "/v1/providers"),
+        row(Broker, "provider_view", Method::GET, "/v1/providers/github"),
+        row(
+            Broker,
+            "provider_update",
+            Method::PATCH,
+            "/v1/providers/github",
+        ),
+        row(
+            Broker,
+            "provider_delete",
+            Method::DELETE,
+            "/v1/providers/github",
+        ),
+        row(Broker, "agent_key_create", Method::POST, "/v1/agent-keys"),
+        row(Broker, "agent_key_list", Method::GET, "/v1/agent-keys"),
+        row(
+            Broker,
+            "agent_key_delete",
+            Method::DELETE,
+            "/v1/agent-keys/0190a5b2-7c4e-7000-8000-000000000000",
+        ),
+        row(Broker, "audit_event_list", Method::GET, "/v1/audit-events"),
+        public(Broker, "health_live", "/healthz"),
+        public(Broker, "health_ready", "/readyz"),
+        row(Gateway, "provider_catalog", Method::GET, "/v1/providers"),
+        public(Gateway, "health_live", "/healthz"),
+        public(Gateway, "health_ready", "/readyz"),
+    ]
+}
+
+fn spec_operations(spec: &str) -> BTreeSet<String> {
+    let value: serde_json::Value = serde_json::from_str(spec).expect("spec");
+    value["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().expect("item").values())
+        .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn every_operation_has_a_row() {
+    let rows = matrix();
+    for (api, spec) in [
+        (Api::Broker, nexus_http::broker_spec()),
+        (Api::Gateway, nexus_http::gateway_spec()),
+    ] {
+        let covered: BTreeSet<String> = rows
+            .iter()
+            .filter(|r| r.api == api)
+            .map(|r| r.operation_id.to_owned())
+            .collect();
+        assert_eq!(
+            covered,
+            spec_operations(&spec),
+            "the auth matrix and the spec disagree"
+        );
+    }
+    assert!(SAMPLE_ID.parse::<uuid::Uuid>().is_ok());
+}
+
+async fn expect_unauthenticated(response: reqwest::Response, what: &str) {
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
+    assert_eq!(
+        response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer"),
+        "{what}"
+    );
+    let body: serde_json::Value = response.json().await.expect("json body");
+    assert_eq!(body["code"], "unauthenticated", "{what}: {body}");
+    assert!(
+        body["request_id"].as_str().is_some_and(|id| !id.is_empty()),
+        "{what}: {body}"
+    );
+}
+
+async fn matrix_on(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let agent_key = server.agent_key(None).await;
+    for row in matrix() {
+        let (base, other_key) = match row.api {
+            Api::Broker => (&server.broker_url, &agent_key),
+            Api::Gateway => (&server.gateway_url, &server.admin_key),
+        };
+        let url = format!("{base}{}", row.path);
+        let request = |key: Option<&str>| {
+            let builder = raw()
+                .request(row.method.clone(), &url)
+                .json(&serde_json::json!({}));
+            match key {
+                Some(key) => builder.bearer_auth(key),
+                None => builder,
+            }
+        };
+        let what = format!("{} {}", row.method, row.path);
+        if row.public {
+            let response = request(None).send().await.expect("send");
+            assert_eq!(response.status(), StatusCode::OK, "{what} is public");
+            continue;
+        }
+        expect_unauthenticated(
+            request(None).send().await.expect("send"),
+            &format!("{what}, no key"),
+        )
+        .await;
+        expect_unauthenticated(
+            request(Some("nxa_AAAAAAAA_wrongwrongwrongwrongwrongwrongwrongwro"))
+                .send()
+                .await
+                .expect("send"),
+            &format!("{what}, wrong key"),
+        )
+        .await;
+        expect_unauthenticated(
+            request(Some(other_key)).send().await.expect("send"),
+            &format!("{what}, the other API's key"),
+        )
+        .await;
+        let basic = raw()
+            .request(row.method.clone(), &url)
+            .basic_auth("admin", Some(&server.admin_key))
+            .send()
+            .await
+            .expect("send");
+        expect_unauthenticated(basic, &format!("{what}, basic auth")).await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_matrix_sqlite() {
+    matrix_on(TestDatabase::sqlite().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_matrix_postgres() {
+    if let Some(db) = TestDatabase::postgres().await {
+        matrix_on(db).await;
+    }
+}
