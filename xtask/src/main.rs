@@ -6,6 +6,7 @@
 
 mod clients;
 mod layers;
+mod test;
 mod openapi;
 mod version;
 
@@ -38,6 +39,9 @@ enum Command {
     CheckVersion,
     /// Every check CI runs before the tests: specs, clients, layers, version
     Check,
+    /// The whole test suite: `check`, then `cargo test --workspace` (PostgreSQL too when
+    /// NEXUS_TEST_DATABASE_URL is set)
+    Test,
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
@@ -85,13 +89,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Clients { action } => clients::run(action == Action::Check),
         Command::CheckLayers => layers::check(),
         Command::CheckVersion => version::check(),
-        Command::Check => {
-            openapi::run(true)?;
-            clients::run(true)?;
-            layers::check()?;
-            version::check()
+        Command::Check => check(),
+        Command::Test => {
+            check()?;
+            test::run()
         }
     }
+}
+
+fn check() -> anyhow::Result<()> {
+    openapi::run(true)?;
+    clients::run(true)?;
+    layers::check()?;
+    version::check()
 }
 
 impl PartialEq for Action {
