@@ -6,8 +6,8 @@
 
 mod clients;
 mod layers;
-mod test;
 mod openapi;
+mod test;
 mod version;
 
 use anyhow::Context;
