@@ -51,6 +51,39 @@ impl AgentPrincipal {
     }
 }
 
+/// Who is asking, and which workspaces they may see. Outside them, everything is "not found".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub actor: Actor,
+    /// `None`: every workspace.
+    pub workspace_ids: Option<Vec<WorkspaceId>>,
+}
+
+impl Caller {
+    /// An operator (admin key) or Nexus itself: every workspace.
+    pub fn unrestricted(actor: Actor) -> Self {
+        Self {
+            actor,
+            workspace_ids: None,
+        }
+    }
+
+    pub fn agent(principal: &AgentPrincipal) -> Self {
+        Self {
+            actor: Actor::Agent {
+                key_id: principal.key_id,
+            },
+            workspace_ids: principal.workspace_ids.clone(),
+        }
+    }
+
+    pub fn can_access(&self, workspace: &WorkspaceId) -> bool {
+        self.workspace_ids
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(workspace))
+    }
+}
+
 /// Who performed an operation, for the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {

@@ -3,6 +3,7 @@
 //! `status()` and `code()` are exhaustive matches: adding a variant forces a decision on both.
 //! The external message (`Display`) is safe for callers; `internal_detail()` is for the log only.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// What kind of resource a `NotFound` or `AlreadyExists` is about.
@@ -48,6 +49,18 @@ pub enum ServiceError {
 
     #[error("{field}: {message}")]
     InvalidInput { field: String, message: String },
+
+    /// Several submitted fields were refused (the capture form shows each message).
+    #[error("{}", summarize(errors))]
+    InvalidFields { errors: BTreeMap<String, String> },
+
+    /// An OAuth state or capture state that is not ours, has expired, or was already used.
+    #[error("this link is invalid, has expired, or was already used: {reason}")]
+    InvalidState { reason: &'static str },
+
+    /// A provider's configuration cannot work (for example, discovery without a token endpoint).
+    #[error("provider `{provider}` is misconfigured: {message}")]
+    ProviderMisconfigured { provider: String, message: String },
 
     #[error("missing or invalid credentials")]
     Unauthenticated,
@@ -101,7 +114,10 @@ impl ServiceError {
         match self {
             Self::NotFound { .. } => 404,
             Self::AlreadyExists { .. } => 409,
-            Self::InvalidInput { .. } => 400,
+            Self::InvalidInput { .. } | Self::InvalidFields { .. } | Self::InvalidState { .. } => {
+                400
+            }
+            Self::ProviderMisconfigured { .. } => 502,
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
             Self::Conflict { reason, .. } => match reason {
@@ -133,7 +149,9 @@ impl ServiceError {
                 ResourceKind::Connection => ErrorCode::ConnectionExists,
                 ResourceKind::AgentKey => ErrorCode::AgentKeyExists,
             },
-            Self::InvalidInput { .. } => ErrorCode::InvalidRequest,
+            Self::InvalidInput { .. } | Self::InvalidFields { .. } => ErrorCode::InvalidRequest,
+            Self::InvalidState { .. } => ErrorCode::InvalidState,
+            Self::ProviderMisconfigured { .. } => ErrorCode::ProviderMisconfigured,
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::Forbidden => ErrorCode::Forbidden,
             Self::Conflict { reason, .. } => match reason {
@@ -156,6 +174,7 @@ impl ServiceError {
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::InvalidInput { field, .. } => Some(field),
+            Self::InvalidFields { errors } => errors.keys().next().map(String::as_str),
             _ => None,
         }
     }
@@ -189,6 +208,8 @@ pub enum ErrorCode {
     ConnectionExists,
     AgentKeyExists,
     InvalidRequest,
+    InvalidState,
+    ProviderMisconfigured,
     Unauthenticated,
     Forbidden,
     ProviderInUse,
@@ -219,6 +240,8 @@ impl ErrorCode {
             Self::ConnectionExists => "connection_exists",
             Self::AgentKeyExists => "agent_key_exists",
             Self::InvalidRequest => "invalid_request",
+            Self::InvalidState => "invalid_state",
+            Self::ProviderMisconfigured => "provider_misconfigured",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::ProviderInUse => "provider_in_use",
@@ -245,6 +268,14 @@ impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+fn summarize(errors: &BTreeMap<String, String>) -> String {
+    errors
+        .iter()
+        .map(|(field, message)| format!("{field}: {message}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]

@@ -4,12 +4,17 @@
 
 mod agent_keys;
 mod audit;
+mod connections;
 mod convert;
 mod error;
 mod providers;
 
 pub use agent_keys::{AgentKeyRecord, AgentKeyRepository, SqlAgentKeyRepository};
 pub use audit::{AuditRepository, SqlAuditRepository};
+pub use connections::{
+    ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential,
+    PendingConsent, SqlConnectionRepository,
+};
 pub use error::RepoError;
 pub use providers::{ProviderDeletion, ProviderRecord, ProviderRepository, SqlProviderRepository};
 

@@ -218,7 +218,7 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
     }
 }
 
-fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
+pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
     let auth_type: AuthType = parse("auth_type", &model.auth_type, str::parse)?;
     let oauth = if auth_type == AuthType::Oauth2 {
         Some(OAuthSettings {

@@ -4,10 +4,20 @@
 mod admin_auth;
 mod agent_keys;
 mod audit;
+mod connections;
+mod metrics;
+pub mod oauth;
 mod providers;
 mod repo_errors;
+mod return_urls;
 
 pub use admin_auth::AdminKeys;
 pub use agent_keys::AgentKeyServiceImpl;
 pub use audit::AuditServiceImpl;
+pub use connections::{
+    ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS,
+    apply_strategy,
+};
+pub use metrics::Metrics;
 pub use providers::{ProviderServiceImpl, client_secret_aad};
+pub use return_urls::ReturnUrlPolicy;

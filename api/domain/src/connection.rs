@@ -1,0 +1,174 @@
+//! Connections: one workspace's authorization with one provider, the consent that creates it,
+//! and the credential envelope an agent receives.
+
+use crate::ids::{ConnectionId, ProviderId};
+use crate::names::{ProviderName, Scope, WorkspaceId};
+use crate::status::ConnectionStatus;
+use crate::strategy::Strategy;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::fmt;
+use url::Url;
+
+/// How long a user has to complete a consent or a capture.
+pub const CONSENT_WINDOW_SECONDS: i64 = 600;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub workspace_id: WorkspaceId,
+    pub provider_id: ProviderId,
+    pub provider_name: ProviderName,
+    pub status: ConnectionStatus,
+    pub requested_scopes: Vec<Scope>,
+    /// What the provider granted, when it said so.
+    pub granted_scopes: Option<Vec<Scope>>,
+    /// Why the last consent or refresh failed (a stable code such as `access_denied`).
+    pub error: Option<String>,
+    /// Set while a consent or capture is in progress.
+    pub consent_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub activated_at: Option<DateTime<Utc>>,
+}
+
+/// A request to start a consent (OAuth2) or a capture (API key, basic auth).
+#[derive(Debug, Clone)]
+pub struct ConsentRequest {
+    pub workspace_id: String,
+    pub provider: String,
+    /// `None`: the provider's default scopes.
+    pub scopes: Option<Vec<String>>,
+    pub return_url: String,
+    /// Re-consent this existing connection, keeping its id.
+    pub connection_id: Option<ConnectionId>,
+}
+
+/// Where to send the user, and the connection that will hold the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentSpec {
+    pub connection_id: ConnectionId,
+    pub auth_url: Url,
+    pub state: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the provider sent to the callback.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackParams {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// Where the browser goes after a callback or capture whose state was valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedFlow {
+    pub connection_id: ConnectionId,
+    pub provider: ProviderName,
+    /// The return URL with `status`, `connection_id`, `provider` (and `error`) merged into its query.
+    pub redirect_to: Url,
+    pub succeeded: bool,
+}
+
+/// Credential values (access token, API key, ...). `Debug` never prints them.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct CredentialValues(pub BTreeMap<String, String>);
+
+impl fmt::Debug for CredentialValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|k| (k, "[REDACTED]")))
+            .finish()
+    }
+}
+
+/// What an agent receives: the current credential and how to inject it.
+/// Never holds a refresh token, a client secret or a PKCE verifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialEnvelope {
+    pub connection_id: ConnectionId,
+    pub workspace_id: WorkspaceId,
+    pub provider: ProviderName,
+    pub strategy: Strategy,
+    pub credentials: CredentialValues,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<Scope>,
+}
+
+/// The hosted capture form's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureForm {
+    pub provider: ProviderName,
+    pub display_name: String,
+    pub schema: crate::credential_schema::CredentialSchema,
+}
+
+/// Why a submitted capture was refused, field by field, so the form can show it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+/// Filters of a connection listing.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionQuery {
+    pub workspace_id: Option<WorkspaceId>,
+    pub provider: Option<ProviderName>,
+    pub status: Option<ConnectionStatus>,
+    /// Cursor: only connections created after this one (ids are time-ordered).
+    pub after: Option<ConnectionId>,
+    pub limit: u64,
+}
+
+/// Result of a refresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshOutcome {
+    pub connection_id: ConnectionId,
+    pub status: ConnectionStatus,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Merges `pairs` into a URL's query, replacing parameters of the same name and keeping the rest.
+pub fn merge_query(url: &Url, pairs: &[(&str, &str)]) -> Url {
+    let mut merged = url.clone();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| !pairs.iter().any(|(name, _)| name == key))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    {
+        let mut query = merged.query_pairs_mut();
+        query.clear();
+        query.extend_pairs(kept);
+        query.extend_pairs(pairs.iter().copied());
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_the_return_urls_own_query() {
+        let url = Url::parse("https://app.test/done?tab=2&status=old#frag").expect("url");
+        let merged = merge_query(&url, &[("status", "success"), ("connection_id", "c1")]);
+        assert_eq!(
+            merged.as_str(),
+            "https://app.test/done?tab=2&status=success&connection_id=c1#frag"
+        );
+    }
+
+    #[test]
+    fn credential_values_are_redacted_in_debug() {
+        let values = CredentialValues(BTreeMap::from([(
+            "access_token".to_owned(),
+            "tok-123".to_owned(),
+        )]));
+        let printed = format!("{values:?}");
+        assert!(
+            printed.contains("access_token") && !printed.contains("tok-123"),
+            "{printed}"
+        );
+    }
+}

@@ -1,0 +1,682 @@
+//! Connection and credential persistence. Every state change is one conditional update or one
+//! transaction, so concurrent callers cannot both win (single-use consent states, optimistic
+//! credential versions, refresh leases).
+
+use crate::convert::{from_json, parse, to_json};
+use crate::providers::{ProviderRecord, from_model as provider_from_model};
+use crate::{RepoError, RepoResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use nexus_domain::ciphertext::Ciphertext;
+use nexus_domain::connection::{Connection, ConnectionQuery};
+use nexus_domain::status::ConnectionStatus;
+use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
+use nexus_entities::{connection, credential, provider};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use url::Url;
+
+/// A consent or capture in progress: its single-use nonce, the sealed PKCE verifier, where to
+/// send the user afterwards, and until when it may complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingConsent {
+    pub nonce: String,
+    pub pkce_verifier: Option<Ciphertext>,
+    pub return_url: Url,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRecord {
+    pub ciphertext: Ciphertext,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCredential {
+    pub ciphertext: Ciphertext,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A connection with its provider and its sealed credential, read together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionBundle {
+    pub connection: Connection,
+    pub provider: ProviderRecord,
+    pub credential: Option<CredentialRecord>,
+}
+
+/// A consent taken for completion: the nonce is gone from the row, so nobody else can take it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedConsent {
+    pub connection: Connection,
+    pub provider: ProviderRecord,
+    pub pkce_verifier: Option<Ciphertext>,
+    pub return_url: Url,
+}
+
+#[async_trait]
+pub trait ConnectionRepository: Send + Sync {
+    async fn insert_pending(
+        &self,
+        connection: &Connection,
+        consent: &PendingConsent,
+    ) -> RepoResult<()>;
+    /// Starts a new consent on an existing connection that is not revoked; `false` otherwise.
+    async fn begin_reconsent(
+        &self,
+        id: ConnectionId,
+        consent: &PendingConsent,
+        requested_scopes: &[Scope],
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool>;
+    async fn find(&self, id: ConnectionId) -> RepoResult<Option<ConnectionBundle>>;
+    /// The workspace's newest active connection to a live provider of this name.
+    async fn find_newest_active(
+        &self,
+        workspace: &WorkspaceId,
+        provider: &ProviderName,
+    ) -> RepoResult<Option<ConnectionBundle>>;
+    async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>>;
+    /// Takes the consent whose nonce matches, if it has not expired: once, for one caller.
+    async fn claim_consent(
+        &self,
+        id: ConnectionId,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<ClaimedConsent>>;
+    /// Stores the credential and makes the connection active, in one transaction.
+    async fn activate(
+        &self,
+        id: ConnectionId,
+        credential: &NewCredential,
+        granted_scopes: Option<&[Scope]>,
+        at: DateTime<Utc>,
+    ) -> RepoResult<()>;
+    /// Changes the status when it is one of `from`; `false` when it was not.
+    async fn transition(
+        &self,
+        id: ConnectionId,
+        from: &[ConnectionStatus],
+        to: ConnectionStatus,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool>;
+    /// Pending connections past their window become expired; returns them.
+    async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>>;
+    /// Erases the credential and marks the connection revoked; `false` when already revoked or absent.
+    async fn revoke(&self, id: ConnectionId, at: DateTime<Utc>) -> RepoResult<bool>;
+    async fn count_by_status(&self) -> RepoResult<Vec<(ConnectionStatus, u64)>>;
+    async fn credential(&self, id: ConnectionId) -> RepoResult<Option<CredentialRecord>>;
+    /// Replaces the credential if its version is still `expected_version`; `false` if someone
+    /// else wrote first.
+    async fn replace_credential(
+        &self,
+        id: ConnectionId,
+        expected_version: i64,
+        credential: &NewCredential,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool>;
+    /// Takes the refresh lease unless another owner holds an unexpired one.
+    async fn try_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> RepoResult<bool>;
+    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()>;
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlConnectionRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlConnectionRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn connection_from(model: &connection::Model, provider: &ProviderRecord) -> RepoResult<Connection> {
+    Ok(Connection {
+        id: ConnectionId::from_uuid(model.id),
+        workspace_id: parse("workspace_id", &model.workspace_id, WorkspaceId::parse)?,
+        provider_id: ProviderId::from_uuid(model.provider_id),
+        provider_name: provider.provider.spec.name.clone(),
+        status: parse("status", &model.status, str::parse)?,
+        requested_scopes: from_json("requested_scopes", model.requested_scopes.clone())?,
+        granted_scopes: model
+            .granted_scopes
+            .clone()
+            .map(|v| from_json("granted_scopes", v))
+            .transpose()?,
+        error: model.error_code.clone(),
+        consent_expires_at: model.nonce.as_ref().and(model.pending_expires_at),
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+        activated_at: model.activated_at,
+    })
+}
+
+fn credential_from(model: credential::Model) -> CredentialRecord {
+    CredentialRecord {
+        ciphertext: Ciphertext {
+            key_id: model.key_id,
+            bytes: model.ciphertext,
+        },
+        expires_at: model.expires_at,
+        version: model.version,
+    }
+}
+
+fn sealed_parts(sealed: Option<&Ciphertext>) -> (Option<Vec<u8>>, Option<String>) {
+    (
+        sealed.map(|c| c.bytes.clone()),
+        sealed.map(|c| c.key_id.clone()),
+    )
+}
+
+async fn bundle<C: ConnectionTrait>(
+    db: &C,
+    row: Option<(connection::Model, Option<provider::Model>)>,
+) -> RepoResult<Option<ConnectionBundle>> {
+    let Some((model, provider)) = row else {
+        return Ok(None);
+    };
+    let provider = provider_from_model(provider.ok_or_else(|| {
+        RepoError::Corrupt(format!("connection {} has no provider row", model.id))
+    })?)?;
+    let credential = credential::Entity::find_by_id(model.id)
+        .one(db)
+        .await?
+        .map(credential_from);
+    Ok(Some(ConnectionBundle {
+        connection: connection_from(&model, &provider)?,
+        provider,
+        credential,
+    }))
+}
+
+async fn upsert_credential<C: ConnectionTrait>(
+    db: &C,
+    id: ConnectionId,
+    credential: &NewCredential,
+    at: DateTime<Utc>,
+) -> RepoResult<()> {
+    let existing = credential::Entity::find_by_id(id.as_uuid()).one(db).await?;
+    let model = credential::ActiveModel {
+        connection_id: Set(id.as_uuid()),
+        ciphertext: Set(credential.ciphertext.bytes.clone()),
+        key_id: Set(credential.ciphertext.key_id.clone()),
+        expires_at: Set(credential.expires_at),
+        version: Set(existing.as_ref().map_or(1, |c| c.version + 1)),
+        created_at: Set(existing.as_ref().map_or(at, |c| c.created_at)),
+        updated_at: Set(at),
+    };
+    if existing.is_some() {
+        credential::Entity::update(model).exec(db).await?;
+    } else {
+        credential::Entity::insert(model)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn status_strings(statuses: &[ConnectionStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.as_str()).collect()
+}
+
+#[async_trait]
+impl ConnectionRepository for SqlConnectionRepository {
+    async fn insert_pending(
+        &self,
+        connection: &Connection,
+        consent: &PendingConsent,
+    ) -> RepoResult<()> {
+        let (verifier, verifier_key) = sealed_parts(consent.pkce_verifier.as_ref());
+        connection::Entity::insert(connection::ActiveModel {
+            id: Set(connection.id.as_uuid()),
+            workspace_id: Set(connection.workspace_id.to_string()),
+            provider_id: Set(connection.provider_id.as_uuid()),
+            status: Set(connection.status.as_str().to_owned()),
+            requested_scopes: Set(to_json(&connection.requested_scopes)),
+            granted_scopes: Set(None),
+            return_url: Set(Some(consent.return_url.to_string())),
+            pkce_verifier_ciphertext: Set(verifier),
+            pkce_verifier_key_id: Set(verifier_key),
+            nonce: Set(Some(consent.nonce.clone())),
+            pending_expires_at: Set(Some(consent.expires_at)),
+            error_code: Set(None),
+            refresh_lease_owner: Set(None),
+            refresh_lease_expires_at: Set(None),
+            created_at: Set(connection.created_at),
+            updated_at: Set(connection.updated_at),
+            activated_at: Set(None),
+        })
+        .exec_without_returning(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    async fn begin_reconsent(
+        &self,
+        id: ConnectionId,
+        consent: &PendingConsent,
+        requested_scopes: &[Scope],
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let (verifier, verifier_key) = sealed_parts(consent.pkce_verifier.as_ref());
+        let result = connection::Entity::update_many()
+            .col_expr(
+                connection::Column::Nonce,
+                Expr::value(Some(consent.nonce.clone())),
+            )
+            .col_expr(
+                connection::Column::PkceVerifierCiphertext,
+                Expr::value(verifier),
+            )
+            .col_expr(
+                connection::Column::PkceVerifierKeyId,
+                Expr::value(verifier_key),
+            )
+            .col_expr(
+                connection::Column::ReturnUrl,
+                Expr::value(Some(consent.return_url.to_string())),
+            )
+            .col_expr(
+                connection::Column::PendingExpiresAt,
+                Expr::value(Some(consent.expires_at)),
+            )
+            .col_expr(
+                connection::Column::RequestedScopes,
+                Expr::value(to_json(&requested_scopes)),
+            )
+            .col_expr(connection::Column::UpdatedAt, Expr::value(at))
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::Status.ne(ConnectionStatus::Revoked.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn find(&self, id: ConnectionId) -> RepoResult<Option<ConnectionBundle>> {
+        let row = connection::Entity::find_by_id(id.as_uuid())
+            .find_also_related(provider::Entity)
+            .one(&self.db)
+            .await?;
+        bundle(&self.db, row).await
+    }
+
+    async fn find_newest_active(
+        &self,
+        workspace: &WorkspaceId,
+        provider_name: &ProviderName,
+    ) -> RepoResult<Option<ConnectionBundle>> {
+        let row = connection::Entity::find()
+            .find_also_related(provider::Entity)
+            .filter(connection::Column::WorkspaceId.eq(workspace.as_str()))
+            .filter(connection::Column::Status.eq(ConnectionStatus::Active.as_str()))
+            .filter(provider::Column::Name.eq(provider_name.as_str()))
+            .filter(provider::Column::DeletedAt.is_null())
+            .order_by_desc(connection::Column::ActivatedAt)
+            .order_by_desc(connection::Column::Id)
+            .one(&self.db)
+            .await?;
+        bundle(&self.db, row).await
+    }
+
+    async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>> {
+        let mut select = connection::Entity::find().find_also_related(provider::Entity);
+        if let Some(workspace) = &query.workspace_id {
+            select = select.filter(connection::Column::WorkspaceId.eq(workspace.as_str()));
+        }
+        if let Some(name) = &query.provider {
+            select = select.filter(provider::Column::Name.eq(name.as_str()));
+        }
+        if let Some(status) = query.status {
+            select = select.filter(connection::Column::Status.eq(status.as_str()));
+        }
+        if let Some(after) = query.after {
+            select = select.filter(connection::Column::Id.gt(after.as_uuid()));
+        }
+        select
+            .order_by_asc(connection::Column::Id)
+            .limit(query.limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|(model, provider)| {
+                let provider = provider_from_model(provider.ok_or_else(|| {
+                    RepoError::Corrupt(format!("connection {} has no provider", model.id))
+                })?)?;
+                connection_from(&model, &provider)
+            })
+            .collect()
+    }
+
+    async fn claim_consent(
+        &self,
+        id: ConnectionId,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<ClaimedConsent>> {
+        let txn = self.db.begin().await?;
+        let row = connection::Entity::find_by_id(id.as_uuid())
+            .find_also_related(provider::Entity)
+            .filter(connection::Column::Nonce.eq(nonce))
+            .filter(connection::Column::PendingExpiresAt.gt(now))
+            .one(&txn)
+            .await?;
+        let Some((model, provider)) = row else {
+            return Ok(None);
+        };
+        let taken = connection::Entity::update_many()
+            .col_expr(
+                connection::Column::Nonce,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                connection::Column::PkceVerifierCiphertext,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(
+                connection::Column::PkceVerifierKeyId,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(connection::Column::UpdatedAt, Expr::value(now))
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::Nonce.eq(nonce))
+            .exec(&txn)
+            .await?;
+        if taken.rows_affected != 1 {
+            return Ok(None);
+        }
+        txn.commit().await?;
+        let provider = provider_from_model(provider.ok_or_else(|| {
+            RepoError::Corrupt(format!("connection {} has no provider", model.id))
+        })?)?;
+        let pkce_verifier = match (
+            model.pkce_verifier_ciphertext.clone(),
+            model.pkce_verifier_key_id.clone(),
+        ) {
+            (Some(bytes), Some(key_id)) => Some(Ciphertext { key_id, bytes }),
+            _ => None,
+        };
+        let return_url = model
+            .return_url
+            .as_deref()
+            .ok_or_else(|| RepoError::Corrupt("consent without return_url".into()))
+            .and_then(|raw| {
+                Url::parse(raw).map_err(|e| RepoError::Corrupt(format!("return_url: {e}")))
+            })?;
+        Ok(Some(ClaimedConsent {
+            connection: connection_from(&model, &provider)?,
+            provider,
+            pkce_verifier,
+            return_url,
+        }))
+    }
+
+    async fn activate(
+        &self,
+        id: ConnectionId,
+        credential: &NewCredential,
+        granted_scopes: Option<&[Scope]>,
+        at: DateTime<Utc>,
+    ) -> RepoResult<()> {
+        let txn = self.db.begin().await?;
+        upsert_credential(&txn, id, credential, at).await?;
+        let mut update = connection::Entity::update_many()
+            .col_expr(
+                connection::Column::Status,
+                Expr::value(ConnectionStatus::Active.as_str()),
+            )
+            .col_expr(
+                connection::Column::ErrorCode,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                connection::Column::PendingExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(connection::Column::ActivatedAt, Expr::value(Some(at)))
+            .col_expr(connection::Column::UpdatedAt, Expr::value(at));
+        if let Some(scopes) = granted_scopes {
+            update = update.col_expr(
+                connection::Column::GrantedScopes,
+                Expr::value(Some(to_json(&scopes))),
+            );
+        }
+        let result = update
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::Status.ne(ConnectionStatus::Revoked.as_str()))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected != 1 {
+            return Err(RepoError::Conflict("the connection was revoked meanwhile"));
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn transition(
+        &self,
+        id: ConnectionId,
+        from: &[ConnectionStatus],
+        to: ConnectionStatus,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let result = connection::Entity::update_many()
+            .col_expr(connection::Column::Status, Expr::value(to.as_str()))
+            .col_expr(
+                connection::Column::ErrorCode,
+                Expr::value(error.map(str::to_owned)),
+            )
+            .col_expr(connection::Column::UpdatedAt, Expr::value(at))
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::Status.is_in(status_strings(from)))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>> {
+        let txn = self.db.begin().await?;
+        let expired: Vec<uuid::Uuid> = connection::Entity::find()
+            .select_only()
+            .column(connection::Column::Id)
+            .filter(connection::Column::Status.eq(ConnectionStatus::Pending.as_str()))
+            .filter(connection::Column::PendingExpiresAt.lt(now))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        if !expired.is_empty() {
+            connection::Entity::update_many()
+                .col_expr(
+                    connection::Column::Status,
+                    Expr::value(ConnectionStatus::Expired.as_str()),
+                )
+                .col_expr(connection::Column::UpdatedAt, Expr::value(now))
+                .filter(connection::Column::Id.is_in(expired.clone()))
+                .filter(connection::Column::Status.eq(ConnectionStatus::Pending.as_str()))
+                .exec(&txn)
+                .await?;
+        }
+        // Abandoned re-consents: drop their verifier and nonce, keep the connection as it is.
+        connection::Entity::update_many()
+            .col_expr(
+                connection::Column::Nonce,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                connection::Column::PkceVerifierCiphertext,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(
+                connection::Column::PkceVerifierKeyId,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                connection::Column::PendingExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(connection::Column::PendingExpiresAt.lt(now))
+            .filter(connection::Column::Status.ne(ConnectionStatus::Pending.as_str()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(expired.into_iter().map(ConnectionId::from_uuid).collect())
+    }
+
+    async fn revoke(&self, id: ConnectionId, at: DateTime<Utc>) -> RepoResult<bool> {
+        let txn = self.db.begin().await?;
+        let result = connection::Entity::update_many()
+            .col_expr(
+                connection::Column::Status,
+                Expr::value(ConnectionStatus::Revoked.as_str()),
+            )
+            .col_expr(
+                connection::Column::Nonce,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                connection::Column::PkceVerifierCiphertext,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(
+                connection::Column::PkceVerifierKeyId,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                connection::Column::PendingExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(connection::Column::UpdatedAt, Expr::value(at))
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::Status.ne(ConnectionStatus::Revoked.as_str()))
+            .exec(&txn)
+            .await?;
+        if result.rows_affected != 1 {
+            return Ok(false);
+        }
+        credential::Entity::delete_many()
+            .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    async fn count_by_status(&self) -> RepoResult<Vec<(ConnectionStatus, u64)>> {
+        let rows: Vec<(String, i64)> = connection::Entity::find()
+            .select_only()
+            .column(connection::Column::Status)
+            .column_as(
+                Expr::from(Func::count(Expr::col(connection::Column::Id))),
+                "count",
+            )
+            .group_by(connection::Column::Status)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|(status, count)| {
+                Ok((
+                    parse("status", &status, str::parse)?,
+                    u64::try_from(count).unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
+
+    async fn credential(&self, id: ConnectionId) -> RepoResult<Option<CredentialRecord>> {
+        Ok(credential::Entity::find_by_id(id.as_uuid())
+            .one(&self.db)
+            .await?
+            .map(credential_from))
+    }
+
+    async fn replace_credential(
+        &self,
+        id: ConnectionId,
+        expected_version: i64,
+        credential: &NewCredential,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let result = credential::Entity::update_many()
+            .col_expr(
+                credential::Column::Ciphertext,
+                Expr::value(credential.ciphertext.bytes.clone()),
+            )
+            .col_expr(
+                credential::Column::KeyId,
+                Expr::value(credential.ciphertext.key_id.clone()),
+            )
+            .col_expr(
+                credential::Column::ExpiresAt,
+                Expr::value(credential.expires_at),
+            )
+            .col_expr(
+                credential::Column::Version,
+                Expr::value(expected_version + 1),
+            )
+            .col_expr(credential::Column::UpdatedAt, Expr::value(at))
+            .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
+            .filter(credential::Column::Version.eq(expected_version))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn try_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let free = Condition::any()
+            .add(connection::Column::RefreshLeaseExpiresAt.is_null())
+            .add(connection::Column::RefreshLeaseExpiresAt.lt(now))
+            .add(connection::Column::RefreshLeaseOwner.eq(owner));
+        let result = connection::Entity::update_many()
+            .col_expr(
+                connection::Column::RefreshLeaseOwner,
+                Expr::value(Some(owner.to_owned())),
+            )
+            .col_expr(
+                connection::Column::RefreshLeaseExpiresAt,
+                Expr::value(Some(until)),
+            )
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(free)
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()> {
+        connection::Entity::update_many()
+            .col_expr(
+                connection::Column::RefreshLeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                connection::Column::RefreshLeaseExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::RefreshLeaseOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}

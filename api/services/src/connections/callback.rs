@@ -1,0 +1,232 @@
+//! The OAuth callback: verify and consume the state, exchange the code, verify the id_token,
+//! store the whole token response encrypted, activate, and say where the browser goes next.
+
+use super::stored::{Stored, pkce_aad};
+use super::{ConnectionServiceImpl, client_auth};
+use crate::oauth::TokenEndpointError;
+use crate::oauth::token_endpoint::sanitize_error_code;
+use crate::repo_errors::internal;
+use nexus_domain::agent_key::Actor;
+use nexus_domain::audit::{AuditEventType, NewAuditEvent};
+use nexus_domain::connection::{CallbackParams, CompletedFlow, merge_query};
+use nexus_domain::secret::SecretString;
+use nexus_domain::status::{AuthType, ConnectionStatus};
+use nexus_domain::{Scope, ServiceError};
+use nexus_repositories::{ClaimedConsent, NewCredential};
+use std::time::Instant;
+
+/// Why a valid callback did not produce a credential, as a short code for the return URL.
+struct Failure(String);
+
+impl ConnectionServiceImpl {
+    pub(super) async fn complete_callback(
+        &self,
+        params: CallbackParams,
+    ) -> Result<CompletedFlow, ServiceError> {
+        let raw_state = params.state.as_deref().ok_or(ServiceError::InvalidState {
+            reason: "the state is missing",
+        })?;
+        let state = self.verify_state(raw_state)?;
+        let claimed = self
+            .connections
+            .claim_consent(state.connection_id, &state.nonce, self.clock.now())
+            .await
+            .map_err(internal("claiming a consent"))?
+            .ok_or(ServiceError::InvalidState {
+                reason: "the consent was already completed or has expired",
+            })?;
+        if claimed.provider.provider.spec.auth_type != AuthType::Oauth2 {
+            return Err(ServiceError::InvalidState {
+                reason: "this state belongs to a credential capture, not an OAuth consent",
+            });
+        }
+        let provider_name = claimed.provider.provider.spec.name.as_str().to_owned();
+        let outcome = match (&params.error, &params.code) {
+            (Some(error), _) => Err(Failure(sanitize_error_code(error))),
+            (None, None) => Err(Failure("missing_code".to_owned())),
+            (None, Some(code)) => {
+                let started = Instant::now();
+                let result = self.exchange(&claimed, code, &state.nonce).await;
+                self.metrics
+                    .exchange_duration
+                    .with_label_values(&[&provider_name])
+                    .observe(started.elapsed().as_secs_f64());
+                let status = if result.is_ok() { "success" } else { "error" };
+                self.metrics
+                    .exchanges
+                    .with_label_values(&[&provider_name, status])
+                    .inc();
+                result
+            }
+        };
+        let connection = &claimed.connection;
+        let (succeeded, error) = match outcome {
+            Ok(()) => {
+                self.record(
+                    NewAuditEvent::new(AuditEventType::ConnectionActivated, &Actor::Anonymous)
+                        .provider(connection.provider_id)
+                        .connection(connection.id)
+                        .workspace(connection.workspace_id.clone())
+                        .data(serde_json::json!({"via": "oauth_callback"})),
+                )
+                .await;
+                (true, None)
+            }
+            Err(Failure(error)) => {
+                // A fresh connection fails; a re-consent leaves the existing credential as it was.
+                let now = self.clock.now();
+                self.connections
+                    .transition(
+                        connection.id,
+                        &[ConnectionStatus::Pending],
+                        ConnectionStatus::Failed,
+                        Some(&error),
+                        now,
+                    )
+                    .await
+                    .map_err(internal("marking a connection failed"))?;
+                self.record(
+                    NewAuditEvent::new(AuditEventType::ConnectionFailed, &Actor::Anonymous)
+                        .provider(connection.provider_id)
+                        .connection(connection.id)
+                        .workspace(connection.workspace_id.clone())
+                        .data(serde_json::json!({"error": error})),
+                )
+                .await;
+                (false, Some(error))
+            }
+        };
+        let id = connection.id.to_string();
+        let mut pairs = vec![
+            ("status", if succeeded { "success" } else { "error" }),
+            ("connection_id", id.as_str()),
+            ("provider", provider_name.as_str()),
+        ];
+        if let Some(error) = error.as_deref() {
+            pairs.push(("error", error));
+        }
+        Ok(CompletedFlow {
+            connection_id: connection.id,
+            provider: claimed.provider.provider.spec.name.clone(),
+            redirect_to: merge_query(&claimed.return_url, &pairs),
+            succeeded,
+        })
+    }
+
+    async fn exchange(
+        &self,
+        claimed: &ClaimedConsent,
+        code: &str,
+        nonce: &str,
+    ) -> Result<(), Failure> {
+        let provider = &claimed.provider.provider;
+        let connection = &claimed.connection;
+        let log_failure = |what: &str, error: &dyn std::fmt::Display| {
+            tracing::warn!(provider = %provider.spec.name, connection_id = %connection.id, %error, "{what}");
+        };
+        let oauth = provider
+            .spec
+            .oauth
+            .as_ref()
+            .ok_or_else(|| Failure("provider_misconfigured".into()))?;
+        let endpoints = self
+            .discovery
+            .endpoints(provider.spec.name.as_str(), oauth)
+            .await
+            .map_err(|e| {
+                log_failure("endpoint discovery failed", &e);
+                Failure(e.code().as_str().to_owned())
+            })?;
+        let secret = self.client_secret(&claimed.provider).map_err(|e| {
+            log_failure("client secret unavailable", &e);
+            Failure("provider_misconfigured".into())
+        })?;
+        let verifier = claimed
+            .pkce_verifier
+            .as_ref()
+            .map(|sealed| {
+                self.keyring
+                    .decrypt(sealed, &pkce_aad(connection.id))
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .map(SecretString::from)
+                    .ok_or_else(|| Failure("internal_error".into()))
+            })
+            .transpose()?;
+        let auth =
+            client_auth(provider, &secret).map_err(|_| Failure("provider_misconfigured".into()))?;
+        let response = self
+            .token_endpoint
+            .exchange_code(
+                &endpoints.token_url,
+                &auth,
+                code,
+                &self.redirect_uri(),
+                verifier.as_ref(),
+            )
+            .await
+            .map_err(|e| {
+                log_failure("code exchange failed", &e);
+                match e {
+                    TokenEndpointError::Rejected { error } => Failure(error),
+                    TokenEndpointError::Unavailable { .. } => {
+                        Failure("upstream_unavailable".into())
+                    }
+                }
+            })?;
+
+        let openid = connection
+            .requested_scopes
+            .iter()
+            .any(|s| s.as_str() == "openid");
+        if let (true, Some(id_token)) = (openid, response.str("id_token")) {
+            let (Some(issuer), Some(jwks_uri)) = (&endpoints.issuer, &endpoints.jwks_uri) else {
+                log_failure(
+                    "id_token cannot be verified",
+                    &"the provider has no issuer with a jwks_uri",
+                );
+                return Err(Failure("id_token_unverifiable".into()));
+            };
+            let jwks = self
+                .discovery
+                .jwks(provider.spec.name.as_str(), jwks_uri)
+                .await
+                .map_err(|e| {
+                    log_failure("fetching the JWKS failed", &e);
+                    Failure("upstream_unavailable".into())
+                })?;
+            crate::oauth::id_token::verify(
+                id_token,
+                &jwks,
+                issuer,
+                &oauth.client_id,
+                &secret,
+                nonce,
+            )
+            .map_err(|e| {
+                log_failure("id_token rejected", &e);
+                Failure("invalid_id_token".into())
+            })?;
+        }
+
+        let now = self.clock.now();
+        let expires_at = Stored::expiry(&response, now);
+        let granted: Option<Vec<Scope>> = response.str("scope").map(|raw| {
+            raw.split([' ', ','])
+                .filter_map(|s| Scope::parse(s).ok())
+                .collect()
+        });
+        let stored = Stored::from_token_response(response, None);
+        let credential = NewCredential {
+            ciphertext: stored.seal(&self.keyring, connection.id),
+            expires_at,
+        };
+        self.connections
+            .activate(connection.id, &credential, granted.as_deref(), now)
+            .await
+            .map_err(|e| {
+                log_failure("storing the credential failed", &e);
+                Failure("internal_error".into())
+            })
+    }
+}

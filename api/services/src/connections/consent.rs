@@ -1,0 +1,220 @@
+//! Starting a consent (OAuth2, PKCE S256, signed single-use state) or a capture (static
+//! credentials, Nexus's hosted form), for a new connection or an existing one.
+
+use super::stored::pkce_aad;
+use super::{ConnectionServiceImpl, endpoint_url, parse_workspace};
+use crate::repo_errors::internal;
+use chrono::TimeDelta;
+use nexus_crypto::{Pkce, random_token};
+use nexus_domain::agent_key::Caller;
+use nexus_domain::audit::{AuditEventType, NewAuditEvent};
+use nexus_domain::connection::{CONSENT_WINDOW_SECONDS, Connection, ConsentRequest, ConsentSpec};
+use nexus_domain::provider::{Provider, ProviderRef, RESERVED_AUTHORIZATION_PARAMS};
+use nexus_domain::secret::ExposeSecret;
+use nexus_domain::status::{AuthType, ConnectionStatus};
+use nexus_domain::{ConnectionId, ResourceKind, Scope, ServiceError};
+use nexus_repositories::PendingConsent;
+use url::Url;
+
+impl ConnectionServiceImpl {
+    pub(super) async fn start_consent(
+        &self,
+        caller: &Caller,
+        request: ConsentRequest,
+    ) -> Result<ConsentSpec, ServiceError> {
+        let workspace = parse_workspace(&request.workspace_id)?;
+        if !caller.can_access(&workspace) {
+            // Outside the caller's workspaces nothing exists, not even the right to start.
+            return Err(ServiceError::not_found(
+                ResourceKind::Connection,
+                &workspace,
+            ));
+        }
+        let provider_ref = ProviderRef::parse(&request.provider)?;
+        let provider = self
+            .providers
+            .find(&provider_ref)
+            .await
+            .map_err(internal("reading a provider"))?
+            .ok_or_else(|| ServiceError::not_found(ResourceKind::Provider, &provider_ref))?;
+        let scopes = match &request.scopes {
+            None => provider.provider.spec.scopes.clone(),
+            Some(raw) if raw.len() > 100 => {
+                return Err(ServiceError::invalid("scopes", "at most 100 scopes"));
+            }
+            Some(raw) => raw
+                .iter()
+                .map(|s| Scope::parse(s).map_err(|m| ServiceError::invalid("scopes", m)))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let return_url = self.settings.return_urls.check(&request.return_url)?;
+
+        let now = self.clock.now();
+        let expires_at = now + TimeDelta::seconds(CONSENT_WINDOW_SECONDS);
+        let connection_id = match request.connection_id {
+            Some(id) => {
+                let existing = self.visible(caller, id).await?;
+                let same_target = existing.connection.workspace_id == workspace
+                    && existing.connection.provider_id == provider.provider.id;
+                if !same_target {
+                    return Err(ServiceError::invalid(
+                        "connection_id",
+                        "belongs to another workspace or provider",
+                    ));
+                }
+                id
+            }
+            None => ConnectionId::new(),
+        };
+        let nonce = random_token();
+        let spec = &provider.provider.spec;
+        let (auth_url, pkce_verifier) = match spec.auth_type {
+            AuthType::Oauth2 => {
+                let pkce = spec
+                    .oauth
+                    .as_ref()
+                    .is_some_and(|o| o.pkce)
+                    .then(Pkce::generate);
+                let state = self.sign_state(connection_id, &nonce);
+                let url = self
+                    .authorization_url(&provider.provider, &scopes, &state, &nonce, pkce.as_ref())
+                    .await?;
+                let sealed = pkce.map(|p| {
+                    self.keyring.encrypt(
+                        p.verifier.expose_secret().as_bytes(),
+                        &pkce_aad(connection_id),
+                    )
+                });
+                (url, sealed)
+            }
+            AuthType::ApiKey | AuthType::BasicAuth => {
+                let state = self.sign_state(connection_id, &nonce);
+                let mut url = endpoint_url(&self.settings.public_url, &["auth", "capture"]);
+                url.query_pairs_mut().append_pair("state", &state);
+                (url, None)
+            }
+        };
+        let state = auth_url
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let consent = PendingConsent {
+            nonce,
+            pkce_verifier,
+            return_url,
+            expires_at,
+        };
+        if request.connection_id.is_some() {
+            let started = self
+                .connections
+                .begin_reconsent(connection_id, &consent, &scopes, now)
+                .await
+                .map_err(internal("starting a re-consent"))?;
+            if !started {
+                return Err(ServiceError::Conflict {
+                    reason: nexus_domain::error::ConflictReason::ConnectionRevoked,
+                    message: "a revoked connection cannot be consented again; start a new one"
+                        .to_owned(),
+                });
+            }
+        } else {
+            let connection = Connection {
+                id: connection_id,
+                workspace_id: workspace.clone(),
+                provider_id: provider.provider.id,
+                provider_name: spec.name.clone(),
+                status: ConnectionStatus::Pending,
+                requested_scopes: scopes.clone(),
+                granted_scopes: None,
+                error: None,
+                consent_expires_at: Some(expires_at),
+                created_at: now,
+                updated_at: now,
+                activated_at: None,
+            };
+            self.connections
+                .insert_pending(&connection, &consent)
+                .await
+                .map_err(internal("storing a pending connection"))?;
+        }
+        self.metrics
+            .consents
+            .with_label_values(&[spec.name.as_str()])
+            .inc();
+        self.record(
+            NewAuditEvent::new(AuditEventType::ConsentCreated, &caller.actor)
+                .provider(provider.provider.id)
+                .connection(connection_id)
+                .workspace(workspace)
+                .data(serde_json::json!({
+                    "provider": spec.name,
+                    "reconsent": request.connection_id.is_some(),
+                    "scopes": scopes,
+                })),
+        )
+        .await;
+        Ok(ConsentSpec {
+            connection_id,
+            auth_url,
+            state,
+            expires_at,
+        })
+    }
+
+    /// The provider's authorization URL: its own query kept, the standard parameters added, then
+    /// the provider's extra parameters, which can never replace a security parameter.
+    async fn authorization_url(
+        &self,
+        provider: &Provider,
+        scopes: &[Scope],
+        state: &str,
+        nonce: &str,
+        pkce: Option<&Pkce>,
+    ) -> Result<Url, ServiceError> {
+        let oauth =
+            provider.spec.oauth.as_ref().ok_or_else(|| {
+                ServiceError::internal("consent", "oauth2 provider without settings")
+            })?;
+        let endpoints = self
+            .discovery
+            .endpoints(provider.spec.name.as_str(), oauth)
+            .await?;
+        let mut url = endpoints.authorization_url;
+        let existing: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !RESERVED_AUTHORIZATION_PARAMS.contains(&k.as_ref()))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        {
+            let mut query = url.query_pairs_mut();
+            query.clear();
+            query.extend_pairs(existing);
+            query.append_pair("response_type", "code");
+            query.append_pair("client_id", &oauth.client_id);
+            query.append_pair("redirect_uri", self.redirect_uri().as_str());
+            if !scopes.is_empty() {
+                let joined = scopes
+                    .iter()
+                    .map(Scope::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                query.append_pair("scope", &joined);
+            }
+            query.append_pair("state", state);
+            if let Some(pkce) = pkce {
+                query.append_pair("code_challenge", &pkce.challenge);
+                query.append_pair("code_challenge_method", Pkce::METHOD);
+            }
+            if scopes.iter().any(|s| s.as_str() == "openid") {
+                query.append_pair("nonce", nonce);
+            }
+            for (key, value) in &oauth.authorization_params {
+                if !RESERVED_AUTHORIZATION_PARAMS.contains(&key.as_str()) {
+                    query.append_pair(key, value);
+                }
+            }
+        }
+        Ok(url)
+    }
+}

@@ -1,0 +1,403 @@
+//! `ConnectionService`: consent, callback, capture, token retrieval, refresh and revocation,
+//! over the repositories, the keyring and the provider's endpoints.
+
+mod callback;
+mod capture;
+mod consent;
+mod revoke;
+mod stored;
+mod strategy;
+mod tokens;
+
+use crate::audit::AuditServiceImpl;
+use crate::metrics::Metrics;
+use crate::oauth::token_endpoint::ClientAuth;
+use crate::oauth::{Discovery, Outbound, TokenEndpoint};
+use crate::repo_errors::internal;
+use crate::return_urls::ReturnUrlPolicy;
+use async_trait::async_trait;
+use chrono::TimeDelta;
+use nexus_crypto::{Keyring, StateSigner};
+use nexus_domain::agent_key::{Actor, Caller};
+use nexus_domain::audit::{AuditEventType, NewAuditEvent, Page};
+use nexus_domain::clock::Clock;
+use nexus_domain::connection::{
+    CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest,
+    ConsentSpec, CredentialEnvelope, RefreshOutcome,
+};
+use nexus_domain::ports::{AuditService, ConnectionService, ServiceResult};
+use nexus_domain::provider::Provider;
+use nexus_domain::secret::SecretString;
+use nexus_domain::{ConnectionId, ProviderName, ResourceKind, ServiceError, WorkspaceId};
+use nexus_repositories::{
+    ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use url::Url;
+
+pub use strategy::apply_strategy;
+
+pub const DEFAULT_REFRESH_SKEW_SECONDS: i64 = 60;
+const DEFAULT_PAGE_SIZE: u64 = 50;
+const MAX_PAGE_SIZE: u64 = 500;
+
+/// What the connection service needs to know about its deployment.
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    /// Where browsers reach the Broker: the callback and capture URLs are built on it.
+    pub public_url: Url,
+    pub return_urls: ReturnUrlPolicy,
+    /// Tokens expiring within this are refreshed before they are served.
+    pub refresh_skew: TimeDelta,
+    /// This process's name in refresh leases.
+    pub instance_id: String,
+}
+
+/// The signed state of a consent or capture: which connection, and its single-use nonce.
+#[derive(Debug, Serialize, Deserialize)]
+struct ConsentState {
+    #[serde(rename = "c")]
+    connection_id: ConnectionId,
+    #[serde(rename = "n")]
+    nonce: String,
+}
+
+/// Everything the service is built from.
+pub struct ConnectionDeps {
+    pub connections: Arc<dyn ConnectionRepository>,
+    pub providers: Arc<dyn ProviderRepository>,
+    pub keyring: Arc<Keyring>,
+    pub signer: Arc<StateSigner>,
+    pub audit: Arc<dyn AuditService>,
+    pub clock: Arc<dyn Clock>,
+    pub outbound: Outbound,
+    pub discovery: Arc<Discovery>,
+    pub metrics: Metrics,
+    pub settings: ConnectionSettings,
+}
+
+impl std::fmt::Debug for ConnectionDeps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionDeps")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct ConnectionServiceImpl {
+    connections: Arc<dyn ConnectionRepository>,
+    providers: Arc<dyn ProviderRepository>,
+    keyring: Arc<Keyring>,
+    signer: Arc<StateSigner>,
+    audit: Arc<dyn AuditService>,
+    clock: Arc<dyn Clock>,
+    outbound: Outbound,
+    discovery: Arc<Discovery>,
+    token_endpoint: TokenEndpoint,
+    metrics: Metrics,
+    settings: ConnectionSettings,
+    /// One lock per connection being refreshed, so concurrent refreshes collapse into one call.
+    refresh_locks: Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for ConnectionServiceImpl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionServiceImpl")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectionServiceImpl {
+    pub fn new(deps: ConnectionDeps) -> Self {
+        Self {
+            token_endpoint: TokenEndpoint::new(deps.outbound.clone()),
+            connections: deps.connections,
+            providers: deps.providers,
+            keyring: deps.keyring,
+            signer: deps.signer,
+            audit: deps.audit,
+            clock: deps.clock,
+            outbound: deps.outbound,
+            discovery: deps.discovery,
+            metrics: deps.metrics,
+            settings: deps.settings,
+            refresh_locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Expires pending connections past their window (the periodic sweep).
+    pub async fn sweep_expired(&self) -> ServiceResult<usize> {
+        let expired = self
+            .connections
+            .expire_pending(self.clock.now())
+            .await
+            .map_err(internal("expiring pending connections"))?;
+        for id in &expired {
+            self.record(
+                NewAuditEvent::new(AuditEventType::ConnectionExpired, &Actor::System)
+                    .connection(*id),
+            )
+            .await;
+        }
+        Ok(expired.len())
+    }
+
+    /// Refreshes `nexus_connections_total` (the periodic poller).
+    pub async fn poll_connection_counts(&self) -> ServiceResult<()> {
+        let counts = self
+            .connections
+            .count_by_status()
+            .await
+            .map_err(internal("counting connections"))?;
+        self.metrics.set_connection_counts(&counts);
+        Ok(())
+    }
+
+    async fn record(&self, event: NewAuditEvent) {
+        AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
+    }
+
+    fn sign_state(&self, connection_id: ConnectionId, nonce: &str) -> String {
+        self.signer.sign(
+            &ConsentState {
+                connection_id,
+                nonce: nonce.to_owned(),
+            },
+            self.clock.now().timestamp(),
+        )
+    }
+
+    fn verify_state(&self, state: &str) -> ServiceResult<ConsentState> {
+        self.signer
+            .verify(state, self.clock.now().timestamp())
+            .map_err(|e| match e {
+                nexus_crypto::StateError::Expired => ServiceError::InvalidState {
+                    reason: "the state has expired",
+                },
+                nexus_crypto::StateError::BadSignature | nexus_crypto::StateError::Malformed => {
+                    ServiceError::InvalidState {
+                        reason: "the state is not valid",
+                    }
+                }
+            })
+    }
+
+    /// A connection the caller may see; anything else is "not found", whatever the reason.
+    async fn visible(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<ConnectionBundle> {
+        self.connections
+            .find(id)
+            .await
+            .map_err(internal("reading a connection"))?
+            .filter(|bundle| caller.can_access(&bundle.connection.workspace_id))
+            .ok_or_else(|| ServiceError::not_found(ResourceKind::Connection, id))
+    }
+
+    fn client_secret(&self, provider: &ProviderRecord) -> ServiceResult<SecretString> {
+        let sealed =
+            provider
+                .client_secret
+                .as_ref()
+                .ok_or_else(|| ServiceError::ProviderMisconfigured {
+                    provider: provider.provider.spec.name.to_string(),
+                    message: "no client secret is stored".to_owned(),
+                })?;
+        let plaintext = self
+            .keyring
+            .decrypt(sealed, &crate::client_secret_aad(provider.provider.id))
+            .map_err(|e| ServiceError::internal("opening a client secret", e))?;
+        String::from_utf8(plaintext)
+            .map(SecretString::from)
+            .map_err(|e| ServiceError::internal("decoding a client secret", e))
+    }
+
+    fn redirect_uri(&self) -> Url {
+        endpoint_url(&self.settings.public_url, &["auth", "callback"])
+    }
+}
+
+/// `base` + path segments, without `//` whatever the base's trailing slash.
+pub(crate) fn endpoint_url(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty().extend(segments);
+    }
+    url
+}
+
+/// The client authentication a provider is configured with.
+fn client_auth<'a>(
+    provider: &'a Provider,
+    secret: &'a SecretString,
+) -> ServiceResult<ClientAuth<'a>> {
+    let oauth = provider.spec.oauth.as_ref().ok_or(ServiceError::Conflict {
+        reason: nexus_domain::error::ConflictReason::NotRefreshable,
+        message: format!("provider `{}` does not use OAuth2", provider.spec.name),
+    })?;
+    Ok(ClientAuth {
+        client_id: &oauth.client_id,
+        client_secret: secret,
+        method: oauth.token_endpoint_auth_method,
+    })
+}
+
+fn parse_workspace(raw: &str) -> ServiceResult<WorkspaceId> {
+    WorkspaceId::parse(raw).map_err(|m| ServiceError::invalid("workspace_id", m))
+}
+
+fn parse_provider_name(raw: &str) -> ServiceResult<ProviderName> {
+    ProviderName::parse(raw).map_err(|m| ServiceError::invalid("provider", m))
+}
+
+#[async_trait]
+impl ConnectionService for ConnectionServiceImpl {
+    async fn create_consent_spec(
+        &self,
+        caller: &Caller,
+        request: ConsentRequest,
+    ) -> ServiceResult<ConsentSpec> {
+        self.start_consent(caller, request).await
+    }
+
+    async fn exchange_code_for_tokens(
+        &self,
+        params: CallbackParams,
+    ) -> ServiceResult<CompletedFlow> {
+        self.complete_callback(params).await
+    }
+
+    async fn capture_form(&self, state: &str) -> ServiceResult<CaptureForm> {
+        self.form_for(state).await
+    }
+
+    async fn save_credential(
+        &self,
+        state: &str,
+        values: BTreeMap<String, String>,
+    ) -> ServiceResult<CompletedFlow> {
+        self.capture(state, values).await
+    }
+
+    async fn get_token(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> ServiceResult<CredentialEnvelope> {
+        let bundle = self.visible(caller, id).await;
+        self.read_token(caller, bundle).await
+    }
+
+    async fn get_token_by_workspace_and_provider(
+        &self,
+        caller: &Caller,
+        workspace_id: &str,
+        provider: &str,
+    ) -> ServiceResult<CredentialEnvelope> {
+        let workspace = parse_workspace(workspace_id)?;
+        let provider = parse_provider_name(provider)?;
+        let bundle = if caller.can_access(&workspace) {
+            self.connections
+                .find_newest_active(&workspace, &provider)
+                .await
+                .map_err(internal("resolving a connection"))?
+                .ok_or_else(|| {
+                    ServiceError::not_found(
+                        ResourceKind::Connection,
+                        format!("{workspace}/{provider}"),
+                    )
+                })
+        } else {
+            Err(ServiceError::not_found(
+                ResourceKind::Connection,
+                format!("{workspace}/{provider}"),
+            ))
+        };
+        self.read_token(caller, bundle).await
+    }
+
+    async fn refresh(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<RefreshOutcome> {
+        let envelope = self.forced_refresh(caller, id).await?;
+        Ok(RefreshOutcome {
+            connection_id: envelope.connection_id,
+            status: nexus_domain::status::ConnectionStatus::Active,
+            expires_at: envelope.expires_at,
+        })
+    }
+
+    async fn refresh_token(
+        &self,
+        caller: &Caller,
+        id: ConnectionId,
+    ) -> ServiceResult<CredentialEnvelope> {
+        self.forced_refresh(caller, id).await
+    }
+
+    async fn revoke(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<()> {
+        self.revoke_connection(caller, id).await
+    }
+
+    async fn get(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<Connection> {
+        Ok(self.visible(caller, id).await?.connection)
+    }
+
+    async fn list(
+        &self,
+        caller: &Caller,
+        mut query: ConnectionQuery,
+    ) -> ServiceResult<Page<Connection>> {
+        query.limit = match query.limit {
+            0 => DEFAULT_PAGE_SIZE,
+            limit if limit > MAX_PAGE_SIZE => {
+                return Err(ServiceError::invalid(
+                    "limit",
+                    format!("must be at most {MAX_PAGE_SIZE}"),
+                ));
+            }
+            limit => limit,
+        };
+        if let (Some(workspace), false) = (&query.workspace_id, caller.workspace_ids.is_none())
+            && !caller.can_access(workspace)
+        {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let limit = query.limit;
+        let items: Vec<Connection> = self
+            .connections
+            .list(&query)
+            .await
+            .map_err(internal("listing connections"))?
+            .into_iter()
+            .filter(|c| caller.can_access(&c.workspace_id))
+            .collect();
+        let next_cursor = (items.len() as u64 == limit)
+            .then(|| items.last().map(|c| c.id.to_string()))
+            .flatten();
+        Ok(Page { items, next_cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_urls_never_double_a_slash() {
+        for base in [
+            "https://nexus.test",
+            "https://nexus.test/",
+            "https://nexus.test/base/",
+            "https://nexus.test/base",
+        ] {
+            let url = endpoint_url(&Url::parse(base).expect("url"), &["auth", "callback"]);
+            assert!(!url.path().contains("//"), "{url}");
+            assert!(url.path().ends_with("/auth/callback"), "{url}");
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! The plaintext of a stored credential (a whole token response, or the captured fields), how it
+//! is sealed to its connection row, and what of it an agent may see.
+
+use crate::oauth::TokenResponse;
+use chrono::{DateTime, TimeDelta, Utc};
+use nexus_crypto::{AssociatedData, Keyring};
+use nexus_domain::ciphertext::Ciphertext;
+use nexus_domain::connection::CredentialValues;
+use nexus_domain::status::AuthType;
+use nexus_domain::{ConnectionId, ServiceError};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Fields an agent never receives, whatever the provider sent.
+const NEVER_SHARED: [&str; 3] = ["refresh_token", "id_token", "code_verifier"];
+
+#[derive(Clone, PartialEq)]
+pub(crate) struct Stored(pub(crate) Map<String, Value>);
+
+impl std::fmt::Debug for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stored")
+            .field("fields", &self.0.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+pub(crate) fn credential_aad(id: ConnectionId) -> AssociatedData {
+    AssociatedData::for_row("credentials", &id, "secret")
+}
+
+pub(crate) fn pkce_aad(id: ConnectionId) -> AssociatedData {
+    AssociatedData::for_row("connections", &id, "pkce_verifier")
+}
+
+impl Stored {
+    /// A token response, keeping the previous refresh token when the provider does not rotate it.
+    pub(crate) fn from_token_response(response: TokenResponse, previous: Option<&Stored>) -> Self {
+        let mut fields = response.fields;
+        if !fields.contains_key("refresh_token")
+            && let Some(token) = previous.and_then(|p| p.0.get("refresh_token"))
+        {
+            fields.insert("refresh_token".to_owned(), token.clone());
+        }
+        Self(fields)
+    }
+
+    pub(crate) fn from_captured(values: BTreeMap<String, String>) -> Self {
+        Self(
+            values
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn str(&self, field: &str) -> Option<&str> {
+        self.0.get(field).and_then(Value::as_str)
+    }
+
+    pub(crate) fn refresh_token(&self) -> Option<&str> {
+        self.str("refresh_token").filter(|t| !t.is_empty())
+    }
+
+    /// When a token response expires, from its `expires_in` at `received_at`.
+    pub(crate) fn expiry(
+        response: &TokenResponse,
+        received_at: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        response
+            .expires_in()
+            .filter(|seconds| *seconds > 0)
+            .and_then(|seconds| received_at.checked_add_signed(TimeDelta::seconds(seconds)))
+    }
+
+    /// What goes in the envelope: the access token and its type for OAuth2, the captured fields
+    /// for static credentials; never a refresh token or an id_token.
+    pub(crate) fn shared_values(&self, auth_type: AuthType) -> CredentialValues {
+        let values = match auth_type {
+            AuthType::Oauth2 => {
+                let mut values = BTreeMap::new();
+                if let Some(token) = self.str("access_token") {
+                    values.insert("access_token".to_owned(), token.to_owned());
+                }
+                let token_type = match self.str("token_type") {
+                    Some(t) if t.eq_ignore_ascii_case("bearer") => "Bearer",
+                    Some(t) => t,
+                    None => "Bearer",
+                };
+                values.insert("token_type".to_owned(), token_type.to_owned());
+                values
+            }
+            AuthType::ApiKey | AuthType::BasicAuth => self
+                .0
+                .iter()
+                .filter(|(k, _)| !NEVER_SHARED.contains(&k.as_str()))
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect(),
+        };
+        CredentialValues(values)
+    }
+
+    pub(crate) fn seal(&self, keyring: &Keyring, id: ConnectionId) -> Ciphertext {
+        let plaintext =
+            serde_json::to_vec(&self.0).unwrap_or_else(|_| unreachable!("a JSON map serializes"));
+        keyring.encrypt(&plaintext, &credential_aad(id))
+    }
+
+    pub(crate) fn open(
+        keyring: &Keyring,
+        id: ConnectionId,
+        sealed: &Ciphertext,
+    ) -> Result<Self, ServiceError> {
+        let plaintext = keyring
+            .decrypt(sealed, &credential_aad(id))
+            .map_err(|e| ServiceError::internal("opening a stored credential", e))?;
+        serde_json::from_slice(&plaintext)
+            .map(Self)
+            .map_err(|e| ServiceError::internal("parsing a stored credential", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn response(value: Value) -> TokenResponse {
+        TokenResponse {
+            fields: value.as_object().cloned().expect("object"),
+        }
+    }
+
+    #[test]
+    fn a_refresh_token_the_provider_does_not_rotate_is_kept() {
+        let first = Stored::from_token_response(
+            response(json!({"access_token": "a1", "refresh_token": "r1"})),
+            None,
+        );
+        let second =
+            Stored::from_token_response(response(json!({"access_token": "a2"})), Some(&first));
+        assert_eq!(second.refresh_token(), Some("r1"));
+        let rotated = Stored::from_token_response(
+            response(json!({"access_token": "a3", "refresh_token": "r2"})),
+            Some(&second),
+        );
+        assert_eq!(rotated.refresh_token(), Some("r2"));
+    }
+
+    #[test]
+    fn envelopes_never_carry_refresh_or_id_tokens() {
+        let stored = Stored::from_token_response(
+            response(
+                json!({"access_token": "a", "refresh_token": "r", "id_token": "i", "token_type": "bearer"}),
+            ),
+            None,
+        );
+        let values = stored.shared_values(AuthType::Oauth2).0;
+        assert_eq!(values.get("access_token").map(String::as_str), Some("a"));
+        assert_eq!(values.get("token_type").map(String::as_str), Some("Bearer"));
+        assert_eq!(values.len(), 2);
+    }
+
+    #[test]
+    fn sealed_credentials_open_only_on_their_row() {
+        let keyring = Keyring::from_keys(&[[3u8; 32]]).expect("keyring");
+        let stored =
+            Stored::from_captured(BTreeMap::from([("api_key".to_owned(), "k".to_owned())]));
+        let id = ConnectionId::new();
+        let sealed = stored.seal(&keyring, id);
+        assert_eq!(Stored::open(&keyring, id, &sealed).expect("opens"), stored);
+        assert!(Stored::open(&keyring, ConnectionId::new(), &sealed).is_err());
+    }
+}

@@ -1,0 +1,271 @@
+//! OpenID discovery, validated on arrival (issuer matches, authorization and token endpoints
+//! present, https unless loopback) and cached per issuer for a while. A document without a
+//! `token_endpoint` is a clear "provider misconfigured" error at consent, never a later mystery.
+
+use super::http::Outbound;
+use nexus_domain::ServiceError;
+use nexus_domain::provider::{OAuthSettings, parse_endpoint_url};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// The endpoints a consent, exchange, refresh or revocation uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    pub authorization_url: Url,
+    pub token_url: Url,
+    pub revocation_url: Option<Url>,
+    /// Present when the provider is an OpenID provider with discovery: the exact issuer string
+    /// and its key set URL, for id_token verification.
+    pub issuer: Option<String>,
+    pub jwks_uri: Option<Url>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Metadata {
+    issuer: String,
+    authorization_endpoint: Url,
+    token_endpoint: Url,
+    revocation_endpoint: Option<Url>,
+    jwks_uri: Option<Url>,
+}
+
+#[derive(Deserialize)]
+struct RawMetadata {
+    issuer: Option<String>,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    revocation_endpoint: Option<String>,
+    jwks_uri: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Discovery {
+    outbound: Outbound,
+    ttl: Duration,
+    cache: Mutex<HashMap<String, (Instant, Arc<Metadata>)>>,
+}
+
+/// `{issuer}/.well-known/openid-configuration`, built by path segments: an issuer with or
+/// without a trailing slash gives the same URL.
+pub fn discovery_url(issuer: &Url) -> Url {
+    let mut url = issuer.clone();
+    url.set_query(None);
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments
+            .pop_if_empty()
+            .extend([".well-known", "openid-configuration"]);
+    }
+    url
+}
+
+fn same_issuer(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+impl Discovery {
+    pub fn new(outbound: Outbound, ttl: Duration) -> Self {
+        Self {
+            outbound,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn cached(&self, issuer: &str) -> Option<Arc<Metadata>> {
+        let cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .get(issuer)
+            .filter(|(fetched, _)| fetched.elapsed() < self.ttl)
+            .map(|(_, metadata)| metadata.clone())
+    }
+
+    async fn metadata(&self, provider: &str, issuer: &Url) -> Result<Arc<Metadata>, ServiceError> {
+        if let Some(metadata) = self.cached(issuer.as_str()) {
+            return Ok(metadata);
+        }
+        let misconfigured = |message: String| ServiceError::ProviderMisconfigured {
+            provider: provider.to_owned(),
+            message,
+        };
+        let url = discovery_url(issuer);
+        let (status, body) = self
+            .outbound
+            .send(
+                self.outbound
+                    .client()
+                    .get(url.clone())
+                    .header("accept", "application/json"),
+            )
+            .await
+            .map_err(|_| ServiceError::Upstream {
+                provider: provider.to_owned(),
+                retryable: true,
+            })?;
+        if !status.is_success() {
+            return Err(if status.is_server_error() {
+                ServiceError::Upstream {
+                    provider: provider.to_owned(),
+                    retryable: true,
+                }
+            } else {
+                misconfigured(format!(
+                    "OpenID discovery at {url} answered HTTP {}",
+                    status.as_u16()
+                ))
+            });
+        }
+        let raw: RawMetadata = serde_json::from_slice(&body).map_err(|_| {
+            misconfigured(format!("the discovery document at {url} is not valid JSON"))
+        })?;
+        let metadata = validate(raw, issuer).map_err(misconfigured)?;
+        let metadata = Arc::new(metadata);
+        self.cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(issuer.to_string(), (Instant::now(), metadata.clone()));
+        Ok(metadata)
+    }
+
+    /// The provider's endpoints: explicit URLs win; discovery fills in the rest.
+    pub async fn endpoints(
+        &self,
+        provider: &str,
+        oauth: &OAuthSettings,
+    ) -> Result<Endpoints, ServiceError> {
+        if let (Some(authorization_url), Some(token_url)) =
+            (&oauth.authorization_url, &oauth.token_url)
+        {
+            let discovered = match &oauth.issuer {
+                Some(issuer) => Some(self.metadata(provider, issuer).await?),
+                None => None,
+            };
+            return Ok(Endpoints {
+                authorization_url: authorization_url.clone(),
+                token_url: token_url.clone(),
+                revocation_url: oauth.revocation_url.clone().or_else(|| {
+                    discovered
+                        .as_ref()
+                        .and_then(|m| m.revocation_endpoint.clone())
+                }),
+                issuer: discovered.as_ref().map(|m| m.issuer.clone()),
+                jwks_uri: discovered.and_then(|m| m.jwks_uri.clone()),
+            });
+        }
+        let issuer = oauth
+            .issuer
+            .as_ref()
+            .ok_or_else(|| ServiceError::ProviderMisconfigured {
+                provider: provider.to_owned(),
+                message: "neither endpoints nor an issuer are configured".to_owned(),
+            })?;
+        let metadata = self.metadata(provider, issuer).await?;
+        Ok(Endpoints {
+            authorization_url: metadata.authorization_endpoint.clone(),
+            token_url: metadata.token_endpoint.clone(),
+            revocation_url: oauth
+                .revocation_url
+                .clone()
+                .or_else(|| metadata.revocation_endpoint.clone()),
+            issuer: Some(metadata.issuer.clone()),
+            jwks_uri: metadata.jwks_uri.clone(),
+        })
+    }
+
+    /// Fetches a JSON Web Key Set (bounded, within the deadline).
+    pub async fn jwks(&self, provider: &str, url: &Url) -> Result<Vec<u8>, ServiceError> {
+        let (status, body) = self
+            .outbound
+            .send(self.outbound.client().get(url.clone()))
+            .await
+            .map_err(|_| ServiceError::Upstream {
+                provider: provider.to_owned(),
+                retryable: true,
+            })?;
+        if !status.is_success() {
+            return Err(ServiceError::Upstream {
+                provider: provider.to_owned(),
+                retryable: status.is_server_error(),
+            });
+        }
+        Ok(body)
+    }
+}
+
+fn validate(raw: RawMetadata, expected_issuer: &Url) -> Result<Metadata, String> {
+    let issuer = raw.issuer.ok_or("the discovery document has no issuer")?;
+    if !same_issuer(&issuer, expected_issuer.as_str()) {
+        return Err(format!(
+            "the discovery document names issuer {issuer}, expected {expected_issuer}"
+        ));
+    }
+    let endpoint = |name: &str, value: Option<String>| -> Result<Url, String> {
+        let value = value.ok_or_else(|| format!("the discovery document has no {name}"))?;
+        parse_endpoint_url(name, &value).map_err(|e| e.to_string())
+    };
+    let optional = |name: &str, value: Option<String>| -> Result<Option<Url>, String> {
+        value
+            .map(|v| parse_endpoint_url(name, &v).map_err(|e| e.to_string()))
+            .transpose()
+    };
+    Ok(Metadata {
+        authorization_endpoint: endpoint("authorization_endpoint", raw.authorization_endpoint)?,
+        token_endpoint: endpoint("token_endpoint", raw.token_endpoint)?,
+        revocation_endpoint: optional("revocation_endpoint", raw.revocation_endpoint)?,
+        jwks_uri: optional("jwks_uri", raw.jwks_uri)?,
+        issuer,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovery_url_ignores_a_trailing_slash() {
+        for issuer in ["https://idp.test/realms/x", "https://idp.test/realms/x/"] {
+            let url = discovery_url(&Url::parse(issuer).expect("url"));
+            assert_eq!(
+                url.as_str(),
+                "https://idp.test/realms/x/.well-known/openid-configuration"
+            );
+        }
+        let root = discovery_url(&Url::parse("https://accounts.google.com").expect("url"));
+        assert_eq!(
+            root.as_str(),
+            "https://accounts.google.com/.well-known/openid-configuration"
+        );
+    }
+
+    fn raw(token_endpoint: Option<&str>) -> RawMetadata {
+        RawMetadata {
+            issuer: Some("https://idp.test".into()),
+            authorization_endpoint: Some("https://idp.test/auth".into()),
+            token_endpoint: token_endpoint.map(str::to_owned),
+            revocation_endpoint: None,
+            jwks_uri: Some("https://idp.test/jwks".into()),
+        }
+    }
+
+    #[test]
+    fn documents_are_validated_on_arrival() {
+        let issuer = Url::parse("https://idp.test/").expect("url");
+        assert!(validate(raw(Some("https://idp.test/token")), &issuer).is_ok());
+        let missing = validate(raw(None), &issuer).expect_err("no token endpoint");
+        assert!(missing.contains("token_endpoint"), "{missing}");
+        assert!(
+            validate(raw(Some("http://idp.test/token")), &issuer).is_err(),
+            "http off loopback"
+        );
+        let other = Url::parse("https://evil.test").expect("url");
+        assert!(
+            validate(raw(Some("https://idp.test/token")), &other).is_err(),
+            "issuer mismatch"
+        );
+    }
+}

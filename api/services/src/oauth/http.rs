@@ -1,0 +1,90 @@
+//! The one outbound HTTP client: TLS (rustls, ring), connect and total timeouts, no redirects
+//! (a token endpoint that redirects is refused, not followed), and every call bounded by the
+//! inbound request's deadline. Dropping the future (the caller went away) cancels the call.
+
+use nexus_domain::deadline;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+/// Why an outbound call produced no response.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    #[error("timed out")]
+    Timeout,
+    #[error("request failed: {0}")]
+    Transport(String),
+}
+
+/// Largest provider response read, in bytes.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
+
+impl Outbound {
+    pub fn new(timeout: Duration) -> Self {
+        // One crypto provider for the process; a second install is a harmless no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .timeout(timeout)
+            .user_agent(concat!("nexus/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_else(|e| panic!("the outbound HTTP client must build: {e}"));
+        Self { client, timeout }
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Sends and reads the body (bounded), within the request deadline.
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, Vec<u8>), OutboundError> {
+        let budget = deadline::remaining(self.timeout);
+        let call = async {
+            let response = request
+                .send()
+                .await
+                .map_err(|e| OutboundError::Transport(describe(&e)))?;
+            let status = response.status();
+            let mut body = Vec::new();
+            let mut response = response;
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| OutboundError::Transport(describe(&e)))?
+            {
+                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                    return Err(OutboundError::Transport("response too large".to_owned()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok((status, body))
+        };
+        tokio::time::timeout(budget, call)
+            .await
+            .map_err(|_| OutboundError::Timeout)?
+    }
+}
+
+/// A transport error without its URL (which may carry query parameters).
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_redirect() {
+        "redirect refused"
+    } else if error.is_body() || error.is_decode() {
+        "body error"
+    } else {
+        "request error"
+    };
+    kind.to_owned()
+}

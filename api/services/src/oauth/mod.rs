@@ -1,0 +1,11 @@
+//! Talking to providers: one outbound HTTP client, OIDC discovery, the token endpoint
+//! (exchange, refresh, revocation) and id_token verification.
+
+pub mod discovery;
+pub mod http;
+pub mod id_token;
+pub mod token_endpoint;
+
+pub use discovery::{Discovery, Endpoints};
+pub use http::Outbound;
+pub use token_endpoint::{TokenEndpoint, TokenEndpointError, TokenResponse};
