@@ -5,6 +5,7 @@ use crate::broker::BrokerApi;
 use crate::envelope::Envelope;
 use crate::gateway::GatewayApi;
 use crate::health::HealthApi;
+use crate::http_metrics::HttpMetrics;
 use crate::state::{BrokerState, GatewayState};
 use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
@@ -40,21 +41,30 @@ where
         .nest("/", service)
 }
 
-/// The Broker listener: its API, health, docs and spec.
-pub fn broker_app(state: BrokerState) -> impl Endpoint<Output = Response> {
+/// The Broker listener: its API, the browser routes, `/metrics`, health, docs and spec.
+pub fn broker_app(state: BrokerState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
+    let routes = routes(broker_service())
+        .at("/auth/callback", poem::get(crate::browser::callback))
+        .at(
+            "/auth/capture",
+            poem::get(crate::browser::capture_form).post(crate::browser::capture_submit),
+        )
+        .at("/metrics", poem::get(crate::browser::metrics));
     Envelope {
-        inner: routes(broker_service()).data(state).data(health),
+        inner: routes.data(state).data(health),
         api: "broker",
+        metrics,
     }
 }
 
-/// The Gateway listener: its API, health, docs and spec.
-pub fn gateway_app(state: GatewayState) -> impl Endpoint<Output = Response> {
+/// The Gateway listener: its API, health, docs and spec (never `/metrics`).
+pub fn gateway_app(state: GatewayState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
     Envelope {
         inner: routes(gateway_service()).data(state).data(health),
         api: "gateway",
+        metrics,
     }
 }
 

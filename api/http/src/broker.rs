@@ -3,11 +3,17 @@
 use crate::auth::AdminAuth;
 use crate::dto::agent_keys::{AgentKeyCreate, AgentKeyCreated, AgentKeyList};
 use crate::dto::audit::AuditEventPage;
+use crate::dto::connections::{
+    ConnectionPage, ConnectionStatusDto, ConnectionView, ConsentCreate, ConsentCreated,
+    CredentialEnvelopeDto, RefreshResult,
+};
 use crate::dto::providers::{ProviderCreate, ProviderList, ProviderUpdate, ProviderView};
 use crate::error::ApiResult;
 use crate::state::BrokerState;
 use chrono::{DateTime, Utc};
+use nexus_domain::agent_key::Caller;
 use nexus_domain::audit::AuditQuery;
+use nexus_domain::connection::ConnectionQuery;
 use nexus_domain::provider::ProviderRef;
 use nexus_domain::{AuditEventId, ConnectionId, ServiceError};
 use poem::web::Data;
@@ -20,6 +26,8 @@ use uuid::Uuid;
 enum BrokerTag {
     /// Providers Nexus can connect to
     Providers,
+    /// Consents, connections and their credentials
+    Connections,
     /// Keys agents use on the Gateway
     AgentKeys,
     /// What happened, to what, by whom
@@ -38,6 +46,13 @@ enum AgentKeyIssued {
     /// The key is created; `key` is shown this once
     #[oai(status = 201)]
     Created(Json<AgentKeyCreated>),
+}
+
+#[derive(ApiResponse, Debug)]
+enum ConsentStarted {
+    /// Send the user to `auth_url`
+    #[oai(status = 201)]
+    Created(Json<ConsentCreated>),
 }
 
 #[derive(ApiResponse, Debug)]
@@ -169,6 +184,200 @@ impl BrokerApi {
                 &provider_ref(&provider)?,
                 cascade.0.unwrap_or(false),
             )
+            .await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// Start a consent
+    ///
+    /// Creates a pending connection (or, with `connection_id`, re-consents an existing one under
+    /// the same id) and returns where to send the user: the provider's consent page for OAuth2,
+    /// Nexus's hosted form for API keys and basic auth. `return_url` must be allowed by
+    /// `NEXUS_ALLOWED_RETURN_URLS`.
+    #[oai(
+        path = "/v1/consents",
+        method = "post",
+        operation_id = "consent_create",
+        tag = "BrokerTag::Connections"
+    )]
+    async fn consent_create(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        body: Json<ConsentCreate>,
+    ) -> ApiResult<ConsentStarted> {
+        let spec = state
+            .connections
+            .create_consent_spec(&Caller::unrestricted(auth.0), body.0.into())
+            .await?;
+        Ok(ConsentStarted::Created(Json(spec.into())))
+    }
+
+    /// List connections
+    ///
+    /// Oldest first; filter by `workspace_id`, `provider` and `status`; page with `cursor` and
+    /// `limit` (default 50, at most 500).
+    #[oai(
+        path = "/v1/connections",
+        method = "get",
+        operation_id = "connection_list",
+        tag = "BrokerTag::Connections"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn connection_list(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        workspace_id: Query<Option<String>>,
+        provider: Query<Option<String>>,
+        status: Query<Option<ConnectionStatusDto>>,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u64>>,
+    ) -> ApiResult<Json<ConnectionPage>> {
+        let query = ConnectionQuery {
+            workspace_id: workspace_id
+                .0
+                .map(|w| {
+                    nexus_domain::WorkspaceId::parse(&w)
+                        .map_err(|m| ServiceError::invalid("workspace_id", m))
+                })
+                .transpose()?,
+            provider: provider
+                .0
+                .map(|p| {
+                    nexus_domain::ProviderName::parse(&p)
+                        .map_err(|m| ServiceError::invalid("provider", m))
+                })
+                .transpose()?,
+            status: status.0.map(Into::into),
+            after: cursor.0.map(|c| parse_id("cursor", &c)).transpose()?,
+            limit: limit.0.unwrap_or(0),
+        };
+        let page = state
+            .connections
+            .list(&Caller::unrestricted(auth.0), query)
+            .await?;
+        Ok(Json(ConnectionPage {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    /// View a connection
+    #[oai(
+        path = "/v1/connections/:connection_id",
+        method = "get",
+        operation_id = "connection_view",
+        tag = "BrokerTag::Connections"
+    )]
+    async fn connection_view(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        connection_id: Path<String>,
+    ) -> ApiResult<Json<ConnectionView>> {
+        let id = parse_id("connection_id", &connection_id)?;
+        let connection = state
+            .connections
+            .get(&Caller::unrestricted(auth.0), id)
+            .await?;
+        Ok(Json(connection.into()))
+    }
+
+    /// Get a connection's token
+    ///
+    /// The credential envelope; a token expiring within the refresh skew is refreshed first.
+    #[oai(
+        path = "/v1/connections/:connection_id/token",
+        method = "get",
+        operation_id = "token_get",
+        tag = "BrokerTag::Connections"
+    )]
+    async fn token_get(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        connection_id: Path<String>,
+    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+        let id = parse_id("connection_id", &connection_id)?;
+        let envelope = state
+            .connections
+            .get_token(&Caller::unrestricted(auth.0), id)
+            .await?;
+        Ok(Json(envelope.into()))
+    }
+
+    /// Resolve a workspace's token for a provider
+    ///
+    /// The envelope of the workspace's newest active connection to the provider.
+    #[oai(
+        path = "/v1/token",
+        method = "get",
+        operation_id = "token_resolve",
+        tag = "BrokerTag::Connections"
+    )]
+    async fn token_resolve(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        workspace_id: Query<String>,
+        provider: Query<String>,
+    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+        let envelope = state
+            .connections
+            .get_token_by_workspace_and_provider(
+                &Caller::unrestricted(auth.0),
+                &workspace_id,
+                &provider,
+            )
+            .await?;
+        Ok(Json(envelope.into()))
+    }
+
+    /// Refresh a connection's token
+    ///
+    /// Forces a refresh and persists the result. 400 `not_refreshable` for static credentials;
+    /// 409 `attention_required` when the provider refused (the user must consent again).
+    #[oai(
+        path = "/v1/connections/:connection_id/refresh",
+        method = "post",
+        operation_id = "connection_refresh",
+        tag = "BrokerTag::Connections"
+    )]
+    async fn connection_refresh(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        connection_id: Path<String>,
+    ) -> ApiResult<Json<RefreshResult>> {
+        let id = parse_id("connection_id", &connection_id)?;
+        let outcome = state
+            .connections
+            .refresh(&Caller::unrestricted(auth.0), id)
+            .await?;
+        Ok(Json(outcome.into()))
+    }
+
+    /// Revoke a connection
+    ///
+    /// Erases its credentials and marks it revoked, then calls the provider's revocation
+    /// endpoint when it has one (a failure there is logged and audited, not returned).
+    #[oai(
+        path = "/v1/connections/:connection_id",
+        method = "delete",
+        operation_id = "connection_revoke",
+        tag = "BrokerTag::Connections"
+    )]
+    async fn connection_revoke(
+        &self,
+        auth: AdminAuth,
+        state: Data<&BrokerState>,
+        connection_id: Path<String>,
+    ) -> ApiResult<Deleted> {
+        let id = parse_id("connection_id", &connection_id)?;
+        state
+            .connections
+            .revoke(&Caller::unrestricted(auth.0), id)
             .await?;
         Ok(Deleted::NoContent)
     }

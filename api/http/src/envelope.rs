@@ -3,6 +3,7 @@
 //! access log line that never prints the query string (it can carry `code` and `state`).
 
 use crate::error::{ApiError, REQUEST_ID};
+use crate::http_metrics::HttpMetrics;
 use nexus_domain::ErrorCode;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
@@ -12,9 +13,13 @@ use std::time::Instant;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The budget of one request: outbound calls made for it never wait longer.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub(crate) struct Envelope<E> {
     pub(crate) inner: E,
     pub(crate) api: &'static str,
+    pub(crate) metrics: HttpMetrics,
 }
 
 /// A caller's request id is kept when it is short and plain; otherwise one is made.
@@ -99,12 +104,21 @@ fn normalize(error: poem::Error) -> Response {
     ApiError::new(status, code, message, None).into_response()
 }
 
-fn is_json(response: &Response) -> bool {
+fn content_type_starts_with(response: &Response, prefix: &str) -> bool {
     response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"))
+        .is_some_and(|ct| ct.starts_with(prefix))
+}
+
+fn is_json(response: &Response) -> bool {
+    content_type_starts_with(response, "application/json")
+}
+
+/// The hosted pages answer errors in HTML on purpose.
+fn is_html(response: &Response) -> bool {
+    content_type_starts_with(response, "text/html")
 }
 
 impl<E: Endpoint> Endpoint for Envelope<E> {
@@ -115,27 +129,43 @@ impl<E: Endpoint> Endpoint for Envelope<E> {
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
         let started = Instant::now();
-        let mut response = REQUEST_ID
-            .scope(request_id.clone(), async {
-                if let Err(response) = limit_body(&mut req).await {
-                    return response;
-                }
-                match self.inner.call(req).await {
-                    Ok(output) => {
-                        let response = output.into_response();
-                        // A plain-text error produced below the handlers still gets the JSON shape.
-                        if response.status().as_u16() >= 400 && !is_json(&response) {
-                            let status = response.status();
-                            let (code, message) =
-                                describe(status, status.canonical_reason().unwrap_or("error"));
-                            ApiError::new(status, code, message, None).into_response()
-                        } else {
-                            response
-                        }
+        let mut operation = "other";
+        let work = async {
+            if let Err(response) = limit_body(&mut req).await {
+                return response;
+            }
+            match self.inner.call(req).await {
+                Ok(output) => {
+                    let response = output.into_response();
+                    if let Some(id) = response.data::<poem_openapi::OperationId>() {
+                        operation = id.0;
                     }
-                    Err(error) => normalize(error),
+                    // A plain-text error produced below the handlers still gets the JSON shape.
+                    if response.status().as_u16() >= 400
+                        && !is_json(&response)
+                        && !is_html(&response)
+                    {
+                        let status = response.status();
+                        let (code, message) =
+                            describe(status, status.canonical_reason().unwrap_or("error"));
+                        ApiError::new(status, code, message, None).into_response()
+                    } else {
+                        response
+                    }
                 }
-            })
+                Err(error) => {
+                    if let Some(id) = error.data::<poem_openapi::OperationId>() {
+                        operation = id.0;
+                    }
+                    normalize(error)
+                }
+            }
+        };
+        let mut response = REQUEST_ID
+            .scope(
+                request_id.clone(),
+                nexus_domain::deadline::with_deadline(REQUEST_DEADLINE, work),
+            )
             .await;
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
@@ -145,12 +175,16 @@ impl<E: Endpoint> Endpoint for Envelope<E> {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        let elapsed = started.elapsed().as_secs_f64();
+        self.metrics
+            .observe(self.api, operation, response.status().as_u16(), elapsed);
         tracing::info!(
             api = self.api,
+            operation,
             %method,
             path,
             status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            elapsed_ms = elapsed * 1000.0,
             request_id,
             "request"
         );

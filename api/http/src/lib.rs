@@ -5,14 +5,18 @@
 mod app;
 mod auth;
 mod broker;
+mod browser;
 mod dto;
 mod envelope;
 mod error;
 mod gateway;
 mod health;
+mod http_metrics;
+mod pages;
 mod state;
 
 pub use app::{API_VERSION, broker_app, broker_spec, gateway_app, gateway_spec};
 pub use envelope::MAX_BODY_BYTES;
 pub use error::{ApiError, ErrorBody};
+pub use http_metrics::HttpMetrics;
 pub use state::{BrokerState, GatewayState};

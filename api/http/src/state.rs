@@ -1,7 +1,8 @@
 //! What each API needs from the layers below: service traits only.
 
 use nexus_domain::ports::{
-    AdminAuthenticator, AgentKeyService, AuditService, HealthService, ProviderService,
+    AdminAuthenticator, AgentKeyService, AuditService, ConnectionService, HealthService,
+    ProviderService,
 };
 use std::sync::Arc;
 
@@ -10,9 +11,12 @@ use std::sync::Arc;
 pub struct BrokerState {
     pub admin_auth: Arc<dyn AdminAuthenticator>,
     pub providers: Arc<dyn ProviderService>,
+    pub connections: Arc<dyn ConnectionService>,
     pub agent_keys: Arc<dyn AgentKeyService>,
     pub audit: Arc<dyn AuditService>,
     pub health: Arc<dyn HealthService>,
+    /// Everything `/metrics` exposes.
+    pub metrics: prometheus::Registry,
 }
 
 /// Services behind the Gateway API. In split deployment they are remote calls to the Broker.

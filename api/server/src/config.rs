@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use clap::Args;
 use nexus_crypto::{KeyConfigError, Keyring, decode_key, random_bytes};
 use nexus_domain::secret::{ExposeSecret, SecretString};
+use nexus_services::ReturnUrlPolicy;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ pub const STATE_KEY_VAR: &str = "NEXUS_STATE_KEY";
 pub const ADMIN_KEYS_VAR: &str = "NEXUS_ADMIN_KEYS";
 pub const DATABASE_URL_VAR: &str = "NEXUS_DATABASE_URL";
 pub const PUBLIC_URL_VAR: &str = "NEXUS_PUBLIC_URL";
+pub const ALLOWED_RETURN_URLS_VAR: &str = "NEXUS_ALLOWED_RETURN_URLS";
 /// Shortest admin key accepted in production.
 const MIN_ADMIN_KEY_LEN: usize = 32;
 
@@ -45,6 +47,16 @@ pub struct CommonArgs {
     /// The URL users' browsers reach the Broker at (OAuth callback, capture form)
     #[arg(long, env = PUBLIC_URL_VAR)]
     pub public_url: Option<String>,
+    /// Hosts consents may return to: `app.example.com,*.example.com,localhost:3000`
+    /// (development also allows loopback; production requires this)
+    #[arg(long, env = ALLOWED_RETURN_URLS_VAR)]
+    pub allowed_return_urls: Option<String>,
+    /// Tokens expiring within this many seconds are refreshed before they are served
+    #[arg(long, env = "NEXUS_REFRESH_SKEW_SECONDS", default_value_t = 60)]
+    pub refresh_skew_seconds: u32,
+    /// How often pending connections are expired and the connection gauge is refreshed
+    #[arg(long, env = "NEXUS_POLL_INTERVAL_SECONDS", default_value_t = 30)]
+    pub poll_interval_seconds: u32,
 }
 
 impl fmt::Debug for CommonArgs {
@@ -65,6 +77,9 @@ pub struct Settings {
     pub state_key: [u8; 32],
     pub admin_keys: Vec<SecretString>,
     pub public_url: Url,
+    pub return_urls: ReturnUrlPolicy,
+    pub refresh_skew: chrono::TimeDelta,
+    pub poll_interval: std::time::Duration,
 }
 
 impl fmt::Debug for Settings {
@@ -74,6 +89,7 @@ impl fmt::Debug for Settings {
             .field("keyring", &self.keyring)
             .field("admin_keys", &self.admin_keys.len())
             .field("public_url", &self.public_url.as_str())
+            .field("return_urls", &self.return_urls)
             .finish_non_exhaustive()
     }
 }
@@ -189,6 +205,7 @@ impl CommonArgs {
                 (ADMIN_KEYS_VAR, admin.is_none()),
                 (DATABASE_URL_VAR, database.is_none()),
                 (PUBLIC_URL_VAR, self.public_url.is_none()),
+                (ALLOWED_RETURN_URLS_VAR, self.allowed_return_urls.is_none()),
             ]
             .into_iter()
             .filter_map(|(var, missing)| missing.then_some(var))
@@ -254,7 +271,18 @@ impl CommonArgs {
                 "{PUBLIC_URL_VAR} must be https in production (browsers carry OAuth codes to it)"
             );
         }
+        let return_urls = ReturnUrlPolicy::parse(
+            self.allowed_return_urls.as_deref().unwrap_or(""),
+            !production,
+        )
+        .map_err(|e| anyhow::anyhow!("{ALLOWED_RETURN_URLS_VAR}: {e}"))?;
+        if self.poll_interval_seconds == 0 {
+            bail!("NEXUS_POLL_INTERVAL_SECONDS must be at least 1");
+        }
         Ok(Settings {
+            return_urls,
+            refresh_skew: chrono::TimeDelta::seconds(i64::from(self.refresh_skew_seconds)),
+            poll_interval: std::time::Duration::from_secs(u64::from(self.poll_interval_seconds)),
             production,
             database_url,
             keyring,
@@ -278,6 +306,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let args = CommonArgs {
             data_dir: dir.path().join("data"),
+            poll_interval_seconds: 30,
             ..CommonArgs::default()
         };
         let first = args.resolve(listen()).expect("dev settings");
@@ -326,6 +355,9 @@ mod tests {
             admin_keys: Some("a".repeat(40)),
             database_url: Some("postgres://db.internal/nexus".into()),
             public_url: Some("https://nexus.example.com".into()),
+            allowed_return_urls: Some("app.example.com".into()),
+            refresh_skew_seconds: 60,
+            poll_interval_seconds: 30,
             ..CommonArgs::default()
         }
     }

@@ -1,6 +1,7 @@
 //! The `nexus` server: configuration, database, wiring and listeners. `main.rs` parses the
 //! command line; everything it runs lives here so tests can start the same server in-process.
 
+mod background;
 pub mod config;
 pub mod database;
 pub mod listen;
@@ -65,20 +66,28 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     );
     let db = database::connect(&settings.database_url).await?;
     database::migrate(&db).await?;
+    let poll_interval = settings.poll_interval;
     let states = wiring::build(settings, db);
 
     let (shutdown, receiver) = watch::channel(false);
     let broker_addr = broker.addr;
     let gateway_addr = gateway.as_ref().map(|g| g.addr);
-    let mut tasks = vec![tokio::spawn(listen::serve(
-        broker,
-        nexus_http::broker_app(states.broker),
-        receiver.clone(),
-    ))];
+    let mut tasks = vec![
+        tokio::spawn(listen::serve(
+            broker,
+            nexus_http::broker_app(states.broker, states.http_metrics.clone()),
+            receiver.clone(),
+        )),
+        tokio::spawn(background::run(
+            states.connections.clone(),
+            poll_interval,
+            receiver.clone(),
+        )),
+    ];
     if let Some(gateway) = gateway {
         tasks.push(tokio::spawn(listen::serve(
             gateway,
-            nexus_http::gateway_app(states.gateway),
+            nexus_http::gateway_app(states.gateway, states.http_metrics),
             receiver,
         )));
     }

@@ -3,52 +3,93 @@
 
 use crate::config::Settings;
 use crate::database::DatabaseHealth;
+use nexus_crypto::StateSigner;
 use nexus_domain::clock::{Clock, SystemClock};
 use nexus_domain::ports::AuditService;
-use nexus_http::{BrokerState, GatewayState};
-use nexus_repositories::{SqlAgentKeyRepository, SqlAuditRepository, SqlProviderRepository};
-use nexus_services::{AdminKeys, AgentKeyServiceImpl, AuditServiceImpl, ProviderServiceImpl};
+use nexus_http::{BrokerState, GatewayState, HttpMetrics};
+use nexus_repositories::{
+    SqlAgentKeyRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository,
+};
+use nexus_services::oauth::{Discovery, Outbound};
+use nexus_services::{
+    AdminKeys, AgentKeyServiceImpl, AuditServiceImpl, ConnectionDeps, ConnectionServiceImpl,
+    ConnectionSettings, Metrics, ProviderServiceImpl,
+};
+use prometheus::Registry;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
+use std::time::Duration;
 
-/// The states of both APIs, built over one database.
+/// Outbound calls to providers give up after this (and never outlive the inbound request).
+const OUTBOUND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an OpenID discovery document is trusted before it is fetched again.
+const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
+
+/// The states of both APIs, built over one database, and what the background tasks need.
 #[derive(Debug, Clone)]
 pub struct States {
     pub broker: BrokerState,
     pub gateway: GatewayState,
+    pub connections: Arc<ConnectionServiceImpl>,
+    pub http_metrics: HttpMetrics,
 }
 
 pub fn build(settings: Settings, db: DatabaseConnection) -> States {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let registry = Registry::new();
     let keyring = Arc::new(settings.keyring);
     let audit: Arc<dyn AuditService> = Arc::new(AuditServiceImpl::new(
         Arc::new(SqlAuditRepository::new(db.clone())),
         clock.clone(),
     ));
+    let provider_repo = Arc::new(SqlProviderRepository::new(db.clone()));
     let providers = Arc::new(ProviderServiceImpl::new(
-        Arc::new(SqlProviderRepository::new(db.clone())),
-        keyring,
+        provider_repo.clone(),
+        keyring.clone(),
         audit.clone(),
         clock.clone(),
     ));
+    let outbound = Outbound::new(OUTBOUND_TIMEOUT);
+    let connections = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
+        connections: Arc::new(SqlConnectionRepository::new(db.clone())),
+        providers: provider_repo,
+        keyring,
+        signer: Arc::new(StateSigner::new(settings.state_key)),
+        audit: audit.clone(),
+        clock: clock.clone(),
+        discovery: Arc::new(Discovery::new(outbound.clone(), DISCOVERY_TTL)),
+        outbound,
+        metrics: Metrics::new(&registry),
+        settings: ConnectionSettings {
+            public_url: settings.public_url,
+            return_urls: settings.return_urls,
+            refresh_skew: settings.refresh_skew,
+            instance_id: format!("nexus-{}", uuid::Uuid::new_v4()),
+        },
+    }));
     let agent_keys = Arc::new(AgentKeyServiceImpl::new(
         Arc::new(SqlAgentKeyRepository::new(db.clone())),
         audit.clone(),
         clock,
     ));
     let health = Arc::new(DatabaseHealth::new(db));
+    let http_metrics = HttpMetrics::new(&registry);
     States {
         broker: BrokerState {
             admin_auth: Arc::new(AdminKeys::new(&settings.admin_keys, audit.clone())),
             providers: providers.clone(),
+            connections: connections.clone(),
             agent_keys: agent_keys.clone(),
             audit,
             health: health.clone(),
+            metrics: registry,
         },
         gateway: GatewayState {
             agent_keys,
             providers,
             health,
         },
+        connections,
+        http_metrics,
     }
 }

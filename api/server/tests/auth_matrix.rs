@@ -59,6 +59,38 @@ fn matrix() -> Vec<Row> {
             Method::DELETE,
             "/v1/providers/github",
         ),
+        row(Broker, "consent_create", Method::POST, "/v1/consents"),
+        row(Broker, "connection_list", Method::GET, "/v1/connections"),
+        row(
+            Broker,
+            "connection_view",
+            Method::GET,
+            "/v1/connections/0190a5b2-7c4e-7000-8000-000000000000",
+        ),
+        row(
+            Broker,
+            "token_get",
+            Method::GET,
+            "/v1/connections/0190a5b2-7c4e-7000-8000-000000000000/token",
+        ),
+        row(
+            Broker,
+            "token_resolve",
+            Method::GET,
+            "/v1/token?workspace_id=w&provider=p",
+        ),
+        row(
+            Broker,
+            "connection_refresh",
+            Method::POST,
+            "/v1/connections/0190a5b2-7c4e-7000-8000-000000000000/refresh",
+        ),
+        row(
+            Broker,
+            "connection_revoke",
+            Method::DELETE,
+            "/v1/connections/0190a5b2-7c4e-7000-8000-000000000000",
+        ),
         row(Broker, "agent_key_create", Method::POST, "/v1/agent-keys"),
         row(Broker, "agent_key_list", Method::GET, "/v1/agent-keys"),
         row(

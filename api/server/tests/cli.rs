@@ -49,6 +49,8 @@ fn wait_for_listening(child: &mut Child) -> (String, String) {
 
 #[tokio::test]
 async fn serve_starts_on_sqlite_with_generated_development_keys() {
+    // This process builds HTTP clients too: one TLS provider for it, as the server does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = nexus(dir.path())
         .args([
@@ -134,6 +136,7 @@ fn production_refuses_incomplete_configuration() {
         .env("NEXUS_ADMIN_KEYS", "x".repeat(40))
         .env("NEXUS_DATABASE_URL", "sqlite://nexus.db?mode=rwc")
         .env("NEXUS_PUBLIC_URL", "https://nexus.example.com")
+        .env("NEXUS_ALLOWED_RETURN_URLS", "app.example.com")
         .output()
         .expect("run nexus");
     assert!(!output.status.success());

@@ -2,5 +2,6 @@
 
 pub mod agent_keys;
 pub mod audit;
+pub mod connections;
 pub mod providers;
 pub mod strategy;

@@ -18,6 +18,7 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(db: TestDatabase) -> Self {
+        install_tls_provider();
         let data_dir = tempfile::tempdir().expect("data dir");
         let admin_key = format!("admin-{}", generate_key());
         let running = nexus_server::start(ServeOptions {
@@ -29,6 +30,9 @@ impl TestServer {
                 state_key: Some(generate_key()),
                 admin_keys: Some(admin_key.clone()),
                 public_url: None,
+                allowed_return_urls: None,
+                refresh_skew_seconds: 60,
+                poll_interval_seconds: 1,
             },
             broker_listen: "127.0.0.1:0".parse().expect("addr"),
             gateway_listen: Some("127.0.0.1:0".parse().expect("addr")),
@@ -99,5 +103,11 @@ pub fn oauth_provider(name: &str, client_secret: &str) -> serde_json::Value {
 
 /// A raw HTTP client (no default key), for what the typed client cannot send.
 pub fn raw() -> reqwest::Client {
+    install_tls_provider();
     reqwest::Client::new()
+}
+
+/// The test process builds HTTP clients too: one TLS provider for it, as the server does.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

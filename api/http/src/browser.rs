@@ -1,0 +1,209 @@
+//! Browser routes of the Broker, outside the client specs: the OAuth callback and the hosted
+//! capture form. Every answer carries headers that keep the page private and unframeable.
+
+use crate::error::ApiError;
+use crate::pages;
+use crate::state::BrokerState;
+use nexus_domain::ServiceError;
+use nexus_domain::connection::CallbackParams;
+use poem::http::{StatusCode, header};
+use poem::web::{Data, Query};
+use poem::{Body, IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+const SECURITY_HEADERS: [(&str, &str); 5] = [
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("referrer-policy", "no-referrer"),
+    ("cache-control", "no-store"),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+];
+
+fn html(status: StatusCode, body: String) -> Response {
+    let mut builder = Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8");
+    for (name, value) in SECURITY_HEADERS {
+        builder = builder.header(name, value);
+    }
+    builder.body(body)
+}
+
+fn redirect(location: &url::Url) -> Response {
+    let mut builder = Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, location.as_str());
+    for (name, value) in SECURITY_HEADERS {
+        builder = builder.header(name, value);
+    }
+    builder.finish()
+}
+
+fn wants_json(req: &Request) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"))
+}
+
+/// Errors before a valid state get the "invalid link" page; the rest the JSON error body.
+fn browser_error(error: ServiceError) -> Response {
+    match error {
+        ServiceError::InvalidState { reason } => html(
+            StatusCode::BAD_REQUEST,
+            pages::invalid_link(&format!("{reason}.")),
+        ),
+        other => ApiError::from(other).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /auth/callback`: the provider sends the user back here.
+#[handler]
+pub(crate) async fn callback(
+    state: Data<&BrokerState>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let params = CallbackParams {
+        state: query.state,
+        code: query.code,
+        error: query.error,
+        error_description: query.error_description,
+    };
+    match state.connections.exchange_code_for_tokens(params).await {
+        Ok(flow) => redirect(&flow.redirect_to),
+        Err(error) => browser_error(error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CaptureQuery {
+    state: Option<String>,
+}
+
+/// `GET /auth/capture?state=`: the form, or `{provider, display_name, schema}` for JSON clients.
+#[handler]
+pub(crate) async fn capture_form(
+    req: &Request,
+    state: Data<&BrokerState>,
+    Query(query): Query<CaptureQuery>,
+) -> Response {
+    let Some(token) = query.state else {
+        return browser_error(ServiceError::InvalidState {
+            reason: "the state is missing",
+        });
+    };
+    match state.connections.capture_form(&token).await {
+        Ok(form) if wants_json(req) => poem::web::Json(serde_json::json!({
+            "provider": form.provider.as_str(),
+            "display_name": form.display_name,
+            "schema": form.schema.to_json(),
+        }))
+        .into_response(),
+        Ok(form) => html(
+            StatusCode::OK,
+            pages::capture_form(&form, &token, &BTreeMap::new(), &BTreeMap::new()),
+        ),
+        Err(error) => browser_error(error),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CaptureJson {
+    state: String,
+    credentials: BTreeMap<String, String>,
+}
+
+/// `POST /auth/capture`: a form post (redirects on success, re-renders with messages on a
+/// mistake) or JSON `{state, credentials}` (200 JSON, or the JSON error).
+#[handler]
+pub(crate) async fn capture_submit(
+    req: &Request,
+    state: Data<&BrokerState>,
+    body: Body,
+) -> Response {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    let bytes = match body.into_vec().await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return ApiError::from(ServiceError::invalid("body", "could not be read"))
+                .into_response();
+        }
+    };
+    if is_json {
+        let parsed: CaptureJson = match serde_json::from_slice(&bytes) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                return ApiError::from(ServiceError::invalid(
+                    "body",
+                    format!("is not valid JSON: {e}"),
+                ))
+                .into_response();
+            }
+        };
+        return match state
+            .connections
+            .save_credential(&parsed.state, parsed.credentials)
+            .await
+        {
+            Ok(flow) => poem::web::Json(serde_json::json!({
+                "status": "active",
+                "connection_id": flow.connection_id,
+                "provider": flow.provider.as_str(),
+                "redirect_url": flow.redirect_to.as_str(),
+            }))
+            .into_response(),
+            Err(error) => ApiError::from(error).into_response(),
+        };
+    }
+    let mut fields: BTreeMap<String, String> =
+        url::form_urlencoded::parse(&bytes).into_owned().collect();
+    let Some(token) = fields.remove("state") else {
+        return browser_error(ServiceError::InvalidState {
+            reason: "the state is missing",
+        });
+    };
+    let entered = fields.clone();
+    match state.connections.save_credential(&token, fields).await {
+        Ok(flow) => redirect(&flow.redirect_to),
+        Err(ServiceError::InvalidFields { errors }) => {
+            match state.connections.capture_form(&token).await {
+                Ok(form) => html(
+                    StatusCode::BAD_REQUEST,
+                    pages::capture_form(&form, &token, &errors, &entered),
+                ),
+                Err(error) => browser_error(error),
+            }
+        }
+        Err(error) => browser_error(error),
+    }
+}
+
+/// `GET /metrics`: Prometheus text, on the Broker listener only.
+#[handler]
+pub(crate) fn metrics(state: Data<&BrokerState>) -> Response {
+    let encoder = prometheus::TextEncoder::new();
+    match encoder.encode_to_string(&state.metrics.gather()) {
+        Ok(text) => Response::builder()
+            .content_type(prometheus::TEXT_FORMAT)
+            .body(text),
+        Err(error) => {
+            ApiError::from(ServiceError::internal("encoding metrics", error)).into_response()
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Connection bodies: consent requests, connection views, the credential envelope.
+
+use super::strategy::StrategyDto;
+use chrono::{DateTime, Utc};
+use nexus_domain::ConnectionId;
+use nexus_domain::connection::{
+    Connection, ConsentRequest, ConsentSpec, CredentialEnvelope, RefreshOutcome,
+};
+use nexus_domain::status::ConnectionStatus;
+use poem_openapi::{Enum, Object};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "ConnectionStatus", rename_all = "snake_case")]
+pub enum ConnectionStatusDto {
+    Pending,
+    Active,
+    Failed,
+    Expired,
+    AttentionRequired,
+    Revoked,
+}
+
+impl From<ConnectionStatus> for ConnectionStatusDto {
+    fn from(status: ConnectionStatus) -> Self {
+        match status {
+            ConnectionStatus::Pending => Self::Pending,
+            ConnectionStatus::Active => Self::Active,
+            ConnectionStatus::Failed => Self::Failed,
+            ConnectionStatus::Expired => Self::Expired,
+            ConnectionStatus::AttentionRequired => Self::AttentionRequired,
+            ConnectionStatus::Revoked => Self::Revoked,
+        }
+    }
+}
+
+impl From<ConnectionStatusDto> for ConnectionStatus {
+    fn from(dto: ConnectionStatusDto) -> Self {
+        match dto {
+            ConnectionStatusDto::Pending => Self::Pending,
+            ConnectionStatusDto::Active => Self::Active,
+            ConnectionStatusDto::Failed => Self::Failed,
+            ConnectionStatusDto::Expired => Self::Expired,
+            ConnectionStatusDto::AttentionRequired => Self::AttentionRequired,
+            ConnectionStatusDto::Revoked => Self::Revoked,
+        }
+    }
+}
+
+/// Start a consent (OAuth2) or a credential capture (API key, basic auth)
+#[derive(Object, Debug, Clone)]
+#[oai(deny_unknown_fields)]
+pub struct ConsentCreate {
+    pub workspace_id: String,
+    /// Provider name (or id)
+    pub provider: String,
+    /// Scopes to request; the provider's defaults when absent
+    pub scopes: Option<Vec<String>>,
+    /// Where the user's browser returns, with `status`, `connection_id` and `provider` added
+    pub return_url: String,
+    /// Re-consent this existing connection, keeping its id
+    pub connection_id: Option<Uuid>,
+}
+
+impl From<ConsentCreate> for ConsentRequest {
+    fn from(dto: ConsentCreate) -> Self {
+        Self {
+            workspace_id: dto.workspace_id,
+            provider: dto.provider,
+            scopes: dto.scopes,
+            return_url: dto.return_url,
+            connection_id: dto.connection_id.map(ConnectionId::from_uuid),
+        }
+    }
+}
+
+/// Where to send the user to connect
+#[derive(Object, Debug, Clone)]
+pub struct ConsentCreated {
+    pub connection_id: Uuid,
+    /// The provider's consent page, or Nexus's hosted capture form
+    pub auth_url: String,
+    /// The signed, single-use state carried by `auth_url`
+    pub state: String,
+    /// The user must finish before this instant
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<ConsentSpec> for ConsentCreated {
+    fn from(spec: ConsentSpec) -> Self {
+        Self {
+            connection_id: spec.connection_id.as_uuid(),
+            auth_url: spec.auth_url.into(),
+            state: spec.state,
+            expires_at: spec.expires_at,
+        }
+    }
+}
+
+/// A connection as operators see it; no secrets
+#[derive(Object, Debug, Clone)]
+#[oai(rename = "Connection")]
+pub struct ConnectionView {
+    pub connection_id: Uuid,
+    pub workspace_id: String,
+    pub provider: String,
+    pub status: ConnectionStatusDto,
+    pub requested_scopes: Vec<String>,
+    /// What the provider granted, when it said
+    pub granted_scopes: Option<Vec<String>>,
+    /// Why the last consent or refresh failed (such as `access_denied`, `invalid_grant`)
+    pub error: Option<String>,
+    /// Set while a consent or capture is in progress
+    pub consent_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub activated_at: Option<DateTime<Utc>>,
+}
+
+fn scopes(scopes: Vec<nexus_domain::Scope>) -> Vec<String> {
+    scopes.into_iter().map(String::from).collect()
+}
+
+impl From<Connection> for ConnectionView {
+    fn from(c: Connection) -> Self {
+        Self {
+            connection_id: c.id.as_uuid(),
+            workspace_id: c.workspace_id.into(),
+            provider: c.provider_name.into(),
+            status: c.status.into(),
+            requested_scopes: scopes(c.requested_scopes),
+            granted_scopes: c.granted_scopes.map(scopes),
+            error: c.error,
+            consent_expires_at: c.consent_expires_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            activated_at: c.activated_at,
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct ConnectionPage {
+    pub items: Vec<ConnectionView>,
+    /// Pass as `cursor` for the next page; absent on the last page
+    pub next_cursor: Option<String>,
+}
+
+/// The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
+#[derive(Object, Clone)]
+pub struct CredentialEnvelopeDto {
+    pub connection_id: Uuid,
+    pub workspace_id: String,
+    /// Provider name
+    pub provider: String,
+    pub strategy: StrategyDto,
+    /// `access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
+    pub credentials: BTreeMap<String, String>,
+    /// When the credential expires; absent when it does not
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for CredentialEnvelopeDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialEnvelope")
+            .field("connection_id", &self.connection_id)
+            .field("provider", &self.provider)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<CredentialEnvelope> for CredentialEnvelopeDto {
+    fn from(e: CredentialEnvelope) -> Self {
+        Self {
+            connection_id: e.connection_id.as_uuid(),
+            workspace_id: e.workspace_id.into(),
+            provider: e.provider.into(),
+            strategy: e.strategy.into(),
+            credentials: e.credentials.0,
+            expires_at: e.expires_at,
+            scopes: scopes(e.scopes),
+        }
+    }
+}
+
+/// The outcome of a forced refresh
+#[derive(Object, Debug, Clone)]
+pub struct RefreshResult {
+    pub connection_id: Uuid,
+    pub status: ConnectionStatusDto,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<RefreshOutcome> for RefreshResult {
+    fn from(r: RefreshOutcome) -> Self {
+        Self {
+            connection_id: r.connection_id.as_uuid(),
+            status: r.status.into(),
+            expires_at: r.expires_at,
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The hosted HTML pages: the capture form and the "this link is invalid" page. Self-contained
+//! (inline style, no scripts, no external assets), labelled for screen readers, and escaped by
+//! maud.
+
+use maud::{DOCTYPE, Markup, html};
+use nexus_domain::connection::CaptureForm;
+use std::collections::BTreeMap;
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}\
+label{display:block;font-weight:600;margin-top:1rem}input{width:100%;padding:.5rem;margin-top:.25rem;box-sizing:border-box;font-size:1rem}\
+.hint{color:#555;font-size:.9rem;margin:.25rem 0 0}.error{color:#a40000;font-size:.9rem;margin:.25rem 0 0}\
+button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}";
+
+fn page(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body { main { (body) } }
+        }
+    }
+    .into_string()
+}
+
+/// The capture form, with per-field errors and the non-secret values already entered.
+pub(crate) fn capture_form(
+    form: &CaptureForm,
+    state: &str,
+    errors: &BTreeMap<String, String>,
+    entered: &BTreeMap<String, String>,
+) -> String {
+    let title = format!("Connect {}", form.display_name);
+    let general = errors.get("credentials");
+    page(
+        &title,
+        html! {
+            h1 { (title) }
+            p { "Enter your credentials. They are encrypted and only used on your behalf." }
+            @if let Some(message) = general {
+                p.error role="alert" { (message) }
+            }
+            form method="post" action="/auth/capture" autocomplete="off" {
+                input type="hidden" name="state" value=(state);
+                @for (name, field) in &form.schema.properties {
+                    @let id = format!("field-{name}");
+                    @let hint_id = format!("{id}-hint");
+                    @let error_id = format!("{id}-error");
+                    @let error = errors.get(name);
+                    @let kind = match field.format.as_deref() {
+                        Some("password") => "password",
+                        Some("email") => "email",
+                        Some("uri") => "url",
+                        _ => "text",
+                    };
+                    @let value = if field.is_secret() { None } else { entered.get(name) };
+                    @let described = [field.description.as_ref().map(|_| hint_id.clone()), error.map(|_| error_id.clone())]
+                        .into_iter().flatten().collect::<Vec<_>>().join(" ");
+                    label for=(id) {
+                        (field.title.as_deref().unwrap_or(name))
+                        @if form.schema.is_required(name) { " (required)" }
+                    }
+                    @if let Some(description) = &field.description {
+                        p.hint id=(hint_id) { (description) }
+                    }
+                    input id=(id) name=(name) type=(kind)
+                        required[form.schema.is_required(name)]
+                        aria-invalid=[error.map(|_| "true")]
+                        aria-describedby=[(!described.is_empty()).then_some(described.as_str())]
+                        value=[value];
+                    @if let Some(message) = error {
+                        p.error id=(error_id) role="alert" { (message) }
+                    }
+                }
+                button type="submit" { "Connect" }
+            }
+        },
+    )
+}
+
+/// The page for an invalid, expired or already used link: no redirect, nothing to retry here.
+pub(crate) fn invalid_link(reason: &str) -> String {
+    page(
+        "This link cannot be used",
+        html! {
+            h1 { "This link cannot be used" }
+            p { (reason) }
+            p { "Go back to the application you came from and start connecting again." }
+        },
+    )
+}
