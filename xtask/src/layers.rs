@@ -49,7 +49,7 @@ const RESTRICTED: &[(&str, &[&str])] = &[
             "nexus-test-utils",
         ],
     ),
-    ("poem", &["nexus-http", "nexus-server"]),
+    ("poem", &["nexus-http", "nexus-server", "nexus-test-utils"]),
 ];
 
 /// Workspace crates any crate may use in its tests only.

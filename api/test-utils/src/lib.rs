@@ -3,6 +3,8 @@
 //! `NEXUS_TEST_DATABASE_URL` is set), plus the [`database_tests!`] macro that runs one scenario
 //! on both.
 
+pub mod mock_provider;
+
 use nexus_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use tempfile::TempDir;
