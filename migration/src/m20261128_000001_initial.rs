@@ -94,11 +94,7 @@ enum AuditEvents {
 }
 
 fn uuid_pk(column: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(column)
-        .uuid()
-        .not_null()
-        .primary_key()
-        .take()
+    ColumnDef::new(column).uuid().not_null().primary_key().take()
 }
 
 fn required(column: impl IntoIden, configure: fn(&mut ColumnDef) -> &mut ColumnDef) -> ColumnDef {
@@ -323,9 +319,7 @@ impl MigrationTrait for Migration {
             Connections::Table.into_iden(),
             Providers::Table.into_iden(),
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
     }

@@ -62,10 +62,7 @@ fn metadata() -> anyhow::Result<serde_json::Value> {
         .output()
         .context("running cargo metadata")?;
     if !output.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        bail!("cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
     }
     serde_json::from_slice(&output.stdout).context("parsing cargo metadata")
 }
@@ -91,7 +88,9 @@ pub fn violations(edges: &[(String, String, String)], workspace: &[String]) -> V
     let mut problems = Vec::new();
     for member in workspace {
         if !allowed.contains_key(member.as_str()) {
-            problems.push(format!("{member} is not in the layer table: add it to xtask/src/layers.rs and ARCHITECTURE.md"));
+            problems.push(format!(
+                "{member} is not in the layer table: add it to xtask/src/layers.rs and ARCHITECTURE.md"
+            ));
         }
     }
     for (krate, dep, kind) in edges {
@@ -102,18 +101,13 @@ pub fn violations(edges: &[(String, String, String)], workspace: &[String]) -> V
                 .is_some_and(|deps| deps.contains(&dep.as_str()))
                 || (is_test && TEST_ONLY.contains(&dep.as_str()));
             if !ok {
-                problems.push(format!(
-                    "{krate} -> {dep} ({kind}) is not allowed by the layer table"
-                ));
+                problems.push(format!("{krate} -> {dep} ({kind}) is not allowed by the layer table"));
             }
         }
         for (family, users) in RESTRICTED {
             let in_family = dep == family || dep.starts_with(&format!("{family}-"));
             if in_family && !is_test && !users.contains(&krate.as_str()) {
-                problems.push(format!(
-                    "{krate} uses {dep}, which only {} may use",
-                    users.join(", ")
-                ));
+                problems.push(format!("{krate} uses {dep}, which only {} may use", users.join(", ")));
             }
         }
     }

@@ -68,10 +68,7 @@ pub fn read(path: &Path) -> anyhow::Result<String> {
 pub fn compare(path: &Path, generated: &str, fix: &str) -> anyhow::Result<()> {
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     if committed != generated {
-        anyhow::bail!(
-            "{} is out of date: run `{fix}` and commit the result",
-            path.display()
-        );
+        anyhow::bail!("{} is out of date: run `{fix}` and commit the result", path.display());
     }
     Ok(())
 }

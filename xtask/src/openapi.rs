@@ -36,8 +36,7 @@ pub fn run(check: bool) -> anyhow::Result<()> {
             compare(&target, &generated, "cargo xtask openapi generate")?;
         } else {
             std::fs::create_dir_all(root.join("openapi")).context("creating openapi/")?;
-            std::fs::write(&target, generated)
-                .with_context(|| format!("writing {}", target.display()))?;
+            std::fs::write(&target, generated).with_context(|| format!("writing {}", target.display()))?;
             println!("wrote {}", target.display());
         }
     }

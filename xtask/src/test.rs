@@ -5,7 +5,29 @@ use std::process::Command;
 
 const POSTGRES_URL_VAR: &str = "NEXUS_TEST_DATABASE_URL";
 
+/// npm packages the tests run (a real OpenID provider), installed from their lock file.
+const NPM_FIXTURES: [&str; 1] = ["api/server/tests/oidc"];
+
+fn install_npm_fixtures() -> anyhow::Result<()> {
+    for dir in NPM_FIXTURES {
+        let dir = crate::root().join(dir);
+        if dir.join("node_modules").exists() {
+            continue;
+        }
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .with_context(|| format!("running npm ci in {} (is Node.js installed?)", dir.display()))?;
+        if !status.success() {
+            bail!("npm ci failed in {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
 pub fn run() -> anyhow::Result<()> {
+    install_npm_fixtures()?;
     if std::env::var_os(POSTGRES_URL_VAR).is_none() {
         println!(
             "note: {POSTGRES_URL_VAR} is not set: the PostgreSQL half of the database tests is skipped \

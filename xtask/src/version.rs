@@ -9,9 +9,7 @@ pub fn check() -> anyhow::Result<()> {
     let mut problems = Vec::new();
     let manifest = read(&root.join("Cargo.toml"))?;
     if !manifest.contains(&format!("\nversion = \"{version}\"")) {
-        problems.push(format!(
-            "Cargo.toml [workspace.package] version is not {version}"
-        ));
+        problems.push(format!("Cargo.toml [workspace.package] version is not {version}"));
     }
     for spec in crate::openapi::SPECS {
         let text = read(&root.join("openapi").join(spec))?;
@@ -24,10 +22,7 @@ pub fn check() -> anyhow::Result<()> {
         }
     }
     if !problems.is_empty() {
-        bail!(
-            "version drift from VERSION ({version}):\n  {}",
-            problems.join("\n  ")
-        );
+        bail!("version drift from VERSION ({version}):\n  {}", problems.join("\n  "));
     }
     println!("everything is at version {version}");
     Ok(())

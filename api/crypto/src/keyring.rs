@@ -65,23 +65,17 @@ pub struct Keyring {
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring")
-            .field("key_ids", &self.key_ids())
-            .finish()
+        f.debug_struct("Keyring").field("key_ids", &self.key_ids()).finish()
     }
 }
 
 /// Decodes one configured key: standard or URL-safe base64, padded or not.
 pub fn decode_key(raw: &str, position: usize) -> Result<[u8; KEY_LEN], KeyConfigError> {
     let raw = raw.trim();
-    let bytes = [
-        STANDARD.decode(raw),
-        URL_SAFE.decode(raw),
-        URL_SAFE_NO_PAD.decode(raw),
-    ]
-    .into_iter()
-    .find_map(Result::ok)
-    .ok_or(KeyConfigError::NotBase64 { position })?;
+    let bytes = [STANDARD.decode(raw), URL_SAFE.decode(raw), URL_SAFE_NO_PAD.decode(raw)]
+        .into_iter()
+        .find_map(Result::ok)
+        .ok_or(KeyConfigError::NotBase64 { position })?;
     let length = bytes.len();
     bytes.try_into().map_err(|_| KeyConfigError::WrongLength {
         position,
@@ -110,16 +104,13 @@ impl Keyring {
         for (index, key) in keys.iter().enumerate() {
             let id = key_id(key);
             if entries.iter().any(|entry| entry.id == id) {
-                return Err(KeyConfigError::Duplicate {
-                    position: index + 1,
-                });
+                return Err(KeyConfigError::Duplicate { position: index + 1 });
             }
-            let cipher =
-                Aes256Gcm::new_from_slice(key).map_err(|_| KeyConfigError::WrongLength {
-                    position: index + 1,
-                    length: key.len(),
-                    expected: KEY_LEN,
-                })?;
+            let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| KeyConfigError::WrongLength {
+                position: index + 1,
+                length: key.len(),
+                expected: KEY_LEN,
+            })?;
             entries.push(KeyEntry { id, cipher });
         }
         Ok(Self { keys: entries })
@@ -157,11 +148,7 @@ impl Keyring {
         }
     }
 
-    pub fn decrypt(
-        &self,
-        ciphertext: &Ciphertext,
-        aad: &AssociatedData,
-    ) -> Result<Vec<u8>, CryptoError> {
+    pub fn decrypt(&self, ciphertext: &Ciphertext, aad: &AssociatedData) -> Result<Vec<u8>, CryptoError> {
         let entry = self
             .keys
             .iter()
@@ -244,10 +231,7 @@ mod tests {
     fn a_ciphertext_copied_to_another_row_fails() {
         let keyring = ring(&[[1u8; 32]]);
         let sealed = keyring.encrypt(b"secret", &aad("row-1"));
-        assert_eq!(
-            keyring.decrypt(&sealed, &aad("row-2")),
-            Err(CryptoError::Decrypt)
-        );
+        assert_eq!(keyring.decrypt(&sealed, &aad("row-2")), Err(CryptoError::Decrypt));
     }
 
     #[test]
@@ -264,30 +248,18 @@ mod tests {
             key_id: other.primary_key_id().to_owned(),
             ..sealed.clone()
         };
-        assert_eq!(
-            other.decrypt(&forged_id, &aad("r")),
-            Err(CryptoError::Decrypt)
-        );
+        assert_eq!(other.decrypt(&forged_id, &aad("r")), Err(CryptoError::Decrypt));
 
         let mut truncated = sealed.clone();
         truncated.bytes.truncate(20);
-        assert_eq!(
-            keyring.decrypt(&truncated, &aad("r")),
-            Err(CryptoError::Malformed)
-        );
+        assert_eq!(keyring.decrypt(&truncated, &aad("r")), Err(CryptoError::Malformed));
         let mut shortened = sealed.clone();
         shortened.bytes.pop();
-        assert_eq!(
-            keyring.decrypt(&shortened, &aad("r")),
-            Err(CryptoError::Decrypt)
-        );
+        assert_eq!(keyring.decrypt(&shortened, &aad("r")), Err(CryptoError::Decrypt));
 
         let mut altered = sealed;
         altered.bytes[14] ^= 0x01;
-        assert_eq!(
-            keyring.decrypt(&altered, &aad("r")),
-            Err(CryptoError::Decrypt)
-        );
+        assert_eq!(keyring.decrypt(&altered, &aad("r")), Err(CryptoError::Decrypt));
     }
 
     #[test]
@@ -295,10 +267,7 @@ mod tests {
         let old = ring(&[[1u8; 32]]);
         let sealed = old.encrypt(b"secret", &aad("r"));
         let rotated = ring(&[[2u8; 32], [1u8; 32]]);
-        assert_eq!(
-            rotated.decrypt(&sealed, &aad("r")).as_deref(),
-            Ok(&b"secret"[..])
-        );
+        assert_eq!(rotated.decrypt(&sealed, &aad("r")).as_deref(), Ok(&b"secret"[..]));
         assert!(rotated.needs_rotation(&sealed));
         assert!(!rotated.needs_rotation(&rotated.encrypt(b"s", &aad("r"))));
     }
@@ -319,10 +288,7 @@ mod tests {
             Keyring::parse(&format!("{good},not base64!")).map(|_| ()),
             Err(KeyConfigError::NotBase64 { position: 2 })
         );
-        assert_eq!(
-            Keyring::parse(" , ").map(|_| ()),
-            Err(KeyConfigError::Empty)
-        );
+        assert_eq!(Keyring::parse(" , ").map(|_| ()), Err(KeyConfigError::Empty));
         assert_eq!(
             Keyring::parse(&format!("{good},{good}")).map(|_| ()),
             Err(KeyConfigError::Duplicate { position: 2 })

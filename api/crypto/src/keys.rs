@@ -38,8 +38,7 @@ pub fn generate_agent_key() -> AgentKeyMaterial {
 pub fn prefix_of(presented: &str) -> Option<&str> {
     let prefix_len = AGENT_KEY_TAG.len() + PREFIX_RANDOM_LEN;
     let prefix = presented.get(..prefix_len)?;
-    (prefix.starts_with(AGENT_KEY_TAG) && presented.as_bytes().get(prefix_len) == Some(&b'_'))
-        .then_some(prefix)
+    (prefix.starts_with(AGENT_KEY_TAG) && presented.as_bytes().get(prefix_len) == Some(&b'_')).then_some(prefix)
 }
 
 /// Lower-case hex SHA-256 of a key.

@@ -18,10 +18,7 @@ impl Pkce {
     pub fn generate() -> Self {
         let verifier = SecretString::from(crate::random::random_token());
         let challenge = challenge_s256(verifier.expose_secret());
-        Self {
-            verifier,
-            challenge,
-        }
+        Self { verifier, challenge }
     }
 }
 

@@ -51,23 +51,15 @@ impl StateSigner {
     }
 
     fn mac(&self) -> HmacSha256 {
-        <HmacSha256 as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+        <HmacSha256 as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
     }
 
     /// Signs `claims`, stamped with `issued_at` (Unix seconds).
     pub fn sign<C: Serialize>(&self, claims: &C, issued_at: i64) -> String {
-        let payload = serde_json::to_vec(&Envelope {
-            iat: issued_at,
-            claims,
-        })
-        .unwrap_or_else(|_| unreachable!("state claims are plain data"));
+        let payload = serde_json::to_vec(&Envelope { iat: issued_at, claims })
+            .unwrap_or_else(|_| unreachable!("state claims are plain data"));
         let encoded = URL_SAFE_NO_PAD.encode(payload);
-        let signature = self
-            .mac()
-            .chain_update(encoded.as_bytes())
-            .finalize()
-            .into_bytes();
+        let signature = self.mac().chain_update(encoded.as_bytes()).finalize().into_bytes();
         format!("{encoded}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
@@ -77,18 +69,13 @@ impl StateSigner {
             return Err(StateError::Malformed);
         }
         let (encoded, signature) = state.split_once('.').ok_or(StateError::Malformed)?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| StateError::Malformed)?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| StateError::Malformed)?;
         self.mac()
             .chain_update(encoded.as_bytes())
             .verify_slice(&signature)
             .map_err(|_| StateError::BadSignature)?;
-        let payload = URL_SAFE_NO_PAD
-            .decode(encoded)
-            .map_err(|_| StateError::Malformed)?;
-        let envelope: Envelope<C> =
-            serde_json::from_slice(&payload).map_err(|_| StateError::Malformed)?;
+        let payload = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| StateError::Malformed)?;
+        let envelope: Envelope<C> = serde_json::from_slice(&payload).map_err(|_| StateError::Malformed)?;
         let age = now - envelope.iat;
         if !(-FUTURE_SKEW_SECONDS..=STATE_TTL_SECONDS).contains(&age) {
             return Err(StateError::Expired);
@@ -118,14 +105,8 @@ mod tests {
         let state = signer.sign(&claims(), 1_000);
         assert_eq!(signer.verify::<Claims>(&state, 1_000), Ok(claims()));
         assert_eq!(signer.verify::<Claims>(&state, 1_600), Ok(claims()));
-        assert_eq!(
-            signer.verify::<Claims>(&state, 1_601),
-            Err(StateError::Expired)
-        );
-        assert_eq!(
-            signer.verify::<Claims>(&state, 900),
-            Err(StateError::Expired)
-        );
+        assert_eq!(signer.verify::<Claims>(&state, 1_601), Err(StateError::Expired));
+        assert_eq!(signer.verify::<Claims>(&state, 900), Err(StateError::Expired));
     }
 
     #[test]
@@ -148,10 +129,7 @@ mod tests {
         let state = signer.sign(&claims(), 1_000);
 
         let other = StateSigner::new([6u8; 32]);
-        assert_eq!(
-            other.verify::<Claims>(&state, 1_000),
-            Err(StateError::BadSignature)
-        );
+        assert_eq!(other.verify::<Claims>(&state, 1_000), Err(StateError::BadSignature));
 
         let (payload, signature) = state.split_once('.').expect("two parts");
         let forged_payload = URL_SAFE_NO_PAD.encode(br#"{"iat":1000,"connection_id":"c-2"}"#);
@@ -166,10 +144,7 @@ mod tests {
             signer.verify::<Claims>(&format!("{payload}.{flipped}"), 1_000),
             Err(StateError::BadSignature)
         );
-        assert_eq!(
-            signer.verify::<Claims>("no-dot", 1_000),
-            Err(StateError::Malformed)
-        );
+        assert_eq!(signer.verify::<Claims>("no-dot", 1_000), Err(StateError::Malformed));
         assert_eq!(
             signer.verify::<Claims>(&"a.".repeat(3000), 1_000),
             Err(StateError::Malformed)

@@ -78,9 +78,7 @@ pub struct CredentialValues(pub BTreeMap<String, String>);
 
 impl fmt::Debug for CredentialValues {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.0.keys().map(|k| (k, "[REDACTED]")))
-            .finish()
+        f.debug_map().entries(self.0.keys().map(|k| (k, "[REDACTED]"))).finish()
     }
 }
 
@@ -161,10 +159,7 @@ mod tests {
 
     #[test]
     fn credential_values_are_redacted_in_debug() {
-        let values = CredentialValues(BTreeMap::from([(
-            "access_token".to_owned(),
-            "tok-123".to_owned(),
-        )]));
+        let values = CredentialValues(BTreeMap::from([("access_token".to_owned(), "tok-123".to_owned())]));
         let printed = format!("{values:?}");
         assert!(
             printed.contains("access_token") && !printed.contains("tok-123"),

@@ -106,10 +106,7 @@ impl CredentialSchema {
                 .collect::<Result<Vec<_>, String>>()?,
             Some(_) => return Err("`required` must be an array".to_owned()),
         };
-        Ok(Self {
-            properties,
-            required,
-        })
+        Ok(Self { properties, required })
     }
 
     pub fn to_json(&self) -> Value {
@@ -186,10 +183,7 @@ mod tests {
             CredentialSchema::default_api_key(),
             CredentialSchema::default_basic_auth(),
         ] {
-            assert_eq!(
-                CredentialSchema::parse(&schema.to_json()).as_ref(),
-                Ok(&schema)
-            );
+            assert_eq!(CredentialSchema::parse(&schema.to_json()).as_ref(), Ok(&schema));
         }
         assert!(CredentialSchema::default_api_key().properties["api_key"].is_secret());
     }

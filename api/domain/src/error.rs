@@ -69,10 +69,7 @@ pub enum ServiceError {
     Forbidden,
 
     #[error("{message}")]
-    Conflict {
-        reason: ConflictReason,
-        message: String,
-    },
+    Conflict { reason: ConflictReason, message: String },
 
     #[error("the user must consent again before this connection can be used")]
     AttentionRequired,
@@ -114,9 +111,7 @@ impl ServiceError {
         match self {
             Self::NotFound { .. } => 404,
             Self::AlreadyExists { .. } => 409,
-            Self::InvalidInput { .. } | Self::InvalidFields { .. } | Self::InvalidState { .. } => {
-                400
-            }
+            Self::InvalidInput { .. } | Self::InvalidFields { .. } | Self::InvalidState { .. } => 400,
             Self::ProviderMisconfigured { .. } => 502,
             Self::Unauthenticated => 401,
             Self::Forbidden => 403,
@@ -347,11 +342,7 @@ mod tests {
     fn internal_detail_never_reaches_the_public_message() {
         let error = ServiceError::internal("decrypting credential", "aead::Error tag mismatch");
         assert_eq!(error.to_string(), "internal error");
-        assert!(
-            error
-                .internal_detail()
-                .is_some_and(|d| d.contains("tag mismatch"))
-        );
+        assert!(error.internal_detail().is_some_and(|d| d.contains("tag mismatch")));
     }
 
     #[test]

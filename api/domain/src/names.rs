@@ -13,18 +13,11 @@ impl ProviderName {
 
     pub fn parse(raw: &str) -> Result<Self, String> {
         if raw.is_empty() || raw.len() > Self::MAX_LEN {
-            return Err(format!(
-                "must be 1 to {} characters, got {}",
-                Self::MAX_LEN,
-                raw.len()
-            ));
+            return Err(format!("must be 1 to {} characters, got {}", Self::MAX_LEN, raw.len()));
         }
-        let lower_kebab = raw.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
+        let lower_kebab = raw
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         if !lower_kebab || !raw.as_bytes()[0].is_ascii_lowercase() {
             return Err(
                 "must be lower-case kebab: a-z, 0-9 and single dashes, starting with a letter (e.g. `google-drive`)"

@@ -5,8 +5,8 @@
 use crate::agent_key::{Actor, AgentKey, AgentPrincipal, Caller, IssuedAgentKey, NewAgentKey};
 use crate::audit::{AuditEvent, AuditQuery, NewAuditEvent, Page};
 use crate::connection::{
-    CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest,
-    ConsentSpec, CredentialEnvelope, RefreshOutcome,
+    CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest, ConsentSpec,
+    CredentialEnvelope, RefreshOutcome,
 };
 use crate::error::ServiceError;
 use crate::ids::AgentKeyId;
@@ -25,19 +25,9 @@ pub trait ProviderService: Send + Sync {
     /// Live providers, ordered by name.
     async fn list(&self) -> ServiceResult<Vec<Provider>>;
     async fn get(&self, provider: &ProviderRef) -> ServiceResult<Provider>;
-    async fn update(
-        &self,
-        actor: &Actor,
-        provider: &ProviderRef,
-        patch: ProviderPatch,
-    ) -> ServiceResult<Provider>;
+    async fn update(&self, actor: &Actor, provider: &ProviderRef, patch: ProviderPatch) -> ServiceResult<Provider>;
     /// Soft delete. Refuses while active connections exist unless `cascade` revokes them.
-    async fn delete(
-        &self,
-        actor: &Actor,
-        provider: &ProviderRef,
-        cascade: bool,
-    ) -> ServiceResult<()>;
+    async fn delete(&self, actor: &Actor, provider: &ProviderRef, cascade: bool) -> ServiceResult<()>;
 }
 
 /// Consent, capture, token retrieval, refresh and revocation of connections.
@@ -45,36 +35,21 @@ pub trait ProviderService: Send + Sync {
 pub trait ConnectionService: Send + Sync {
     /// Starts a consent (OAuth2) or a capture (static credentials): a pending connection, or a
     /// re-consent of an existing one, and the URL to send the user to.
-    async fn create_consent_spec(
-        &self,
-        caller: &Caller,
-        request: ConsentRequest,
-    ) -> ServiceResult<ConsentSpec>;
+    async fn create_consent_spec(&self, caller: &Caller, request: ConsentRequest) -> ServiceResult<ConsentSpec>;
 
     /// Handles the OAuth callback. `Err` only when the state is invalid, expired or replayed
     /// (no redirect then); a denied consent or failed exchange is an unsuccessful `CompletedFlow`.
-    async fn exchange_code_for_tokens(
-        &self,
-        params: CallbackParams,
-    ) -> ServiceResult<CompletedFlow>;
+    async fn exchange_code_for_tokens(&self, params: CallbackParams) -> ServiceResult<CompletedFlow>;
 
     /// The capture form for a valid, unused capture state.
     async fn capture_form(&self, state: &str) -> ServiceResult<CaptureForm>;
 
     /// Validates captured credentials against the provider's schema (and its verification
     /// request), stores them encrypted and activates the connection. The state works once.
-    async fn save_credential(
-        &self,
-        state: &str,
-        values: BTreeMap<String, String>,
-    ) -> ServiceResult<CompletedFlow>;
+    async fn save_credential(&self, state: &str, values: BTreeMap<String, String>) -> ServiceResult<CompletedFlow>;
 
     /// The credential envelope of a connection, refreshed first when it expires within the skew.
-    async fn get_token(
-        &self,
-        caller: &Caller,
-        id: ConnectionId,
-    ) -> ServiceResult<CredentialEnvelope>;
+    async fn get_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope>;
 
     /// The envelope of the workspace's newest active connection to the provider.
     async fn get_token_by_workspace_and_provider(
@@ -88,22 +63,14 @@ pub trait ConnectionService: Send + Sync {
     async fn refresh(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<RefreshOutcome>;
 
     /// Forces a refresh and returns the new envelope.
-    async fn refresh_token(
-        &self,
-        caller: &Caller,
-        id: ConnectionId,
-    ) -> ServiceResult<CredentialEnvelope>;
+    async fn refresh_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope>;
 
     /// Erases the credentials and marks the connection revoked; tells the provider when it can.
     async fn revoke(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<()>;
 
     async fn get(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<Connection>;
 
-    async fn list(
-        &self,
-        caller: &Caller,
-        query: ConnectionQuery,
-    ) -> ServiceResult<Page<Connection>>;
+    async fn list(&self, caller: &Caller, query: ConnectionQuery) -> ServiceResult<Page<Connection>>;
 }
 
 /// Agent keys: issued by operators, presented by agents to the Gateway.

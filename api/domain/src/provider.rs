@@ -183,12 +183,9 @@ impl ProviderRef {
         if let Ok(id) = raw.parse::<ProviderId>() {
             return Ok(Self::Id(id));
         }
-        ProviderName::parse(raw).map(Self::Name).map_err(|_| {
-            ServiceError::invalid(
-                "provider",
-                "must be a provider id (UUID) or a provider name",
-            )
-        })
+        ProviderName::parse(raw)
+            .map(Self::Name)
+            .map_err(|_| ServiceError::invalid("provider", "must be a provider id (UUID) or a provider name"))
     }
 }
 
@@ -205,11 +202,10 @@ impl ProviderDraft {
     /// Validates every field against the auth type. The first problem is reported, by field.
     pub fn validate(self) -> Result<ProviderSpec, ServiceError> {
         let name = ProviderName::parse(&self.name).map_err(|m| ServiceError::invalid("name", m))?;
-        let auth_type = self.auth_type.ok_or_else(|| {
-            ServiceError::invalid("auth_type", "is required: oauth2, api_key or basic_auth")
-        })?;
-        let display_name = bounded_text("display_name", self.display_name, 200)?
-            .unwrap_or_else(|| name.to_string());
+        let auth_type = self
+            .auth_type
+            .ok_or_else(|| ServiceError::invalid("auth_type", "is required: oauth2, api_key or basic_auth"))?;
+        let display_name = bounded_text("display_name", self.display_name, 200)?.unwrap_or_else(|| name.to_string());
         let description = bounded_text("description", self.description, 2000)?;
         let category = bounded_text("category", self.category, 64)?;
         if self.scopes.len() > 100 {
@@ -223,24 +219,12 @@ impl ProviderDraft {
         let api_base_url = optional_url("api_base_url", self.api_base_url.as_deref())?;
 
         let (oauth, credential_schema, verification) = if auth_type == AuthType::Oauth2 {
-            reject_present(
-                "credential_schema",
-                self.credential_schema.is_some(),
-                auth_type,
-            )?;
-            reject_present(
-                "verification_url",
-                self.verification_url.is_some(),
-                auth_type,
-            )?;
+            reject_present("credential_schema", self.credential_schema.is_some(), auth_type)?;
+            reject_present("verification_url", self.verification_url.is_some(), auth_type)?;
             let oauth = OAuthSettings {
-                client_id: bounded_text("client_id", self.client_id, 512)?.ok_or_else(|| {
-                    ServiceError::invalid("client_id", "is required for oauth2 providers")
-                })?,
-                authorization_url: optional_url(
-                    "authorization_url",
-                    self.authorization_url.as_deref(),
-                )?,
+                client_id: bounded_text("client_id", self.client_id, 512)?
+                    .ok_or_else(|| ServiceError::invalid("client_id", "is required for oauth2 providers"))?,
+                authorization_url: optional_url("authorization_url", self.authorization_url.as_deref())?,
                 token_url: optional_url("token_url", self.token_url.as_deref())?,
                 issuer: optional_url("issuer", self.issuer.as_deref())?,
                 authorization_params: validate_authorization_params(self.authorization_params)?,
@@ -251,16 +235,10 @@ impl ProviderDraft {
             match (&oauth.authorization_url, &oauth.token_url, &oauth.issuer) {
                 (Some(_), Some(_), _) | (None, None, Some(_)) => {}
                 (Some(_), None, _) => {
-                    return Err(ServiceError::invalid(
-                        "token_url",
-                        "is required with authorization_url",
-                    ));
+                    return Err(ServiceError::invalid("token_url", "is required with authorization_url"));
                 }
                 (None, Some(_), _) => {
-                    return Err(ServiceError::invalid(
-                        "authorization_url",
-                        "is required with token_url",
-                    ));
+                    return Err(ServiceError::invalid("authorization_url", "is required with token_url"));
                 }
                 (None, None, None) => {
                     return Err(ServiceError::invalid(
@@ -277,26 +255,19 @@ impl ProviderDraft {
                 ("token_url", self.token_url.is_some()),
                 ("issuer", self.issuer.is_some()),
                 ("revocation_url", self.revocation_url.is_some()),
-                (
-                    "authorization_params",
-                    !self.authorization_params.is_empty(),
-                ),
-                (
-                    "token_endpoint_auth_method",
-                    self.token_endpoint_auth_method.is_some(),
-                ),
+                ("authorization_params", !self.authorization_params.is_empty()),
+                ("token_endpoint_auth_method", self.token_endpoint_auth_method.is_some()),
                 ("pkce", self.pkce.is_some()),
             ] {
                 reject_present(field, present, auth_type)?;
             }
             let schema = match &self.credential_schema {
-                Some(raw) => CredentialSchema::parse(raw)
-                    .map_err(|m| ServiceError::invalid("credential_schema", m))?,
+                Some(raw) => CredentialSchema::parse(raw).map_err(|m| ServiceError::invalid("credential_schema", m))?,
                 None if auth_type == AuthType::ApiKey => CredentialSchema::default_api_key(),
                 None => CredentialSchema::default_basic_auth(),
             };
-            let verification = optional_url("verification_url", self.verification_url.as_deref())?
-                .map(|url| Verification {
+            let verification =
+                optional_url("verification_url", self.verification_url.as_deref())?.map(|url| Verification {
                     url,
                     method: self.verification_method.unwrap_or_default(),
                 });
@@ -304,9 +275,7 @@ impl ProviderDraft {
         };
 
         if let Some(strategy) = &self.strategy {
-            strategy
-                .validate()
-                .map_err(|m| ServiceError::invalid("strategy", m))?;
+            strategy.validate().map_err(|m| ServiceError::invalid("strategy", m))?;
             if let Some(schema) = &credential_schema
                 && let Some(missing) = strategy
                     .credential_fields()
@@ -315,9 +284,7 @@ impl ProviderDraft {
             {
                 return Err(ServiceError::invalid(
                     "strategy",
-                    format!(
-                        "reads credential field `{missing}`, which the credential schema does not define"
-                    ),
+                    format!("reads credential field `{missing}`, which the credential schema does not define"),
                 ));
             }
         }
@@ -350,20 +317,14 @@ impl ProviderSpec {
             auth_type: Some(self.auth_type),
             scopes: self.scopes.iter().map(ToString::to_string).collect(),
             client_id: oauth.map(|o| o.client_id.clone()),
-            authorization_url: oauth
-                .and_then(|o| o.authorization_url.as_ref().map(ToString::to_string)),
+            authorization_url: oauth.and_then(|o| o.authorization_url.as_ref().map(ToString::to_string)),
             token_url: oauth.and_then(|o| o.token_url.as_ref().map(ToString::to_string)),
             issuer: oauth.and_then(|o| o.issuer.as_ref().map(ToString::to_string)),
-            authorization_params: oauth
-                .map(|o| o.authorization_params.clone())
-                .unwrap_or_default(),
+            authorization_params: oauth.map(|o| o.authorization_params.clone()).unwrap_or_default(),
             token_endpoint_auth_method: oauth.map(|o| o.token_endpoint_auth_method),
             pkce: oauth.map(|o| o.pkce),
             revocation_url: oauth.and_then(|o| o.revocation_url.as_ref().map(ToString::to_string)),
-            credential_schema: self
-                .credential_schema
-                .as_ref()
-                .map(CredentialSchema::to_json),
+            credential_schema: self.credential_schema.as_ref().map(CredentialSchema::to_json),
             verification_url: self.verification.as_ref().map(|v| v.url.to_string()),
             verification_method: self.verification.as_ref().map(|v| v.method),
             strategy: self.strategy.clone(),
@@ -398,15 +359,9 @@ impl ProviderPatch {
         );
         set(&mut draft.pkce, self.pkce.map(Some));
         set(&mut draft.revocation_url, self.revocation_url);
-        set(
-            &mut draft.credential_schema,
-            self.credential_schema.map(Some),
-        );
+        set(&mut draft.credential_schema, self.credential_schema.map(Some));
         set(&mut draft.verification_url, self.verification_url);
-        set(
-            &mut draft.verification_method,
-            self.verification_method.map(Some),
-        );
+        set(&mut draft.verification_method, self.verification_method.map(Some));
         set(&mut draft.strategy, self.strategy);
         set(&mut draft.api_base_url, self.api_base_url);
     }
@@ -422,22 +377,16 @@ fn reject_present(field: &str, present: bool, auth_type: AuthType) -> Result<(),
     Ok(())
 }
 
-fn bounded_text(
-    field: &str,
-    value: Option<String>,
-    max: usize,
-) -> Result<Option<String>, ServiceError> {
+fn bounded_text(field: &str, value: Option<String>, max: usize) -> Result<Option<String>, ServiceError> {
     match value {
-        Some(text) if text.trim().is_empty() => {
-            Err(ServiceError::invalid(field, "must not be blank"))
-        }
+        Some(text) if text.trim().is_empty() => Err(ServiceError::invalid(field, "must not be blank")),
         Some(text) if text.chars().count() > max => Err(ServiceError::invalid(
             field,
             format!("must be at most {max} characters"),
         )),
-        Some(text) if text.chars().any(|c| c.is_control() && c != '\n') => Err(
-            ServiceError::invalid(field, "must not contain control characters"),
-        ),
+        Some(text) if text.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(ServiceError::invalid(field, "must not contain control characters"))
+        }
         other => Ok(other),
     }
 }
@@ -454,8 +403,7 @@ pub fn is_loopback(url: &Url) -> bool {
 
 /// Parses an endpoint URL: absolute, https (http only on loopback), no credentials, no fragment.
 pub fn parse_endpoint_url(field: &str, raw: &str) -> Result<Url, ServiceError> {
-    let url = Url::parse(raw)
-        .map_err(|e| ServiceError::invalid(field, format!("is not a valid URL: {e}")))?;
+    let url = Url::parse(raw).map_err(|e| ServiceError::invalid(field, format!("is not a valid URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
@@ -466,10 +414,7 @@ pub fn parse_endpoint_url(field: &str, raw: &str) -> Result<Url, ServiceError> {
             ));
         }
         other => {
-            return Err(ServiceError::invalid(
-                field,
-                format!("scheme `{other}` is not http(s)"),
-            ));
+            return Err(ServiceError::invalid(field, format!("scheme `{other}` is not http(s)")));
         }
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -479,10 +424,7 @@ pub fn parse_endpoint_url(field: &str, raw: &str) -> Result<Url, ServiceError> {
         return Err(ServiceError::invalid(field, "must not contain a fragment"));
     }
     if raw.len() > 2048 {
-        return Err(ServiceError::invalid(
-            field,
-            "must be at most 2048 characters",
-        ));
+        return Err(ServiceError::invalid(field, "must be at most 2048 characters"));
     }
     Ok(url)
 }
@@ -491,9 +433,7 @@ fn optional_url(field: &str, raw: Option<&str>) -> Result<Option<Url>, ServiceEr
     raw.map(|raw| parse_endpoint_url(field, raw)).transpose()
 }
 
-fn validate_authorization_params(
-    params: BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>, ServiceError> {
+fn validate_authorization_params(params: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ServiceError> {
     const FIELD: &str = "authorization_params";
     if params.len() > 20 {
         return Err(ServiceError::invalid(FIELD, "at most 20 parameters"));
@@ -594,10 +534,7 @@ mod tests {
             ..ProviderDraft::default()
         };
         let spec = draft.clone().validate().expect("valid");
-        assert_eq!(
-            spec.credential_schema,
-            Some(CredentialSchema::default_api_key())
-        );
+        assert_eq!(spec.credential_schema, Some(CredentialSchema::default_api_key()));
 
         let with_client = ProviderDraft {
             client_id: Some("x".into()),
@@ -620,10 +557,7 @@ mod tests {
         let mut draft = oauth_draft();
         draft.name = "Git Hub".into();
         assert_eq!(field_of(draft.validate()), "name");
-        assert!(matches!(
-            ProviderRef::parse("github"),
-            Ok(ProviderRef::Name(_))
-        ));
+        assert!(matches!(ProviderRef::parse("github"), Ok(ProviderRef::Name(_))));
         assert!(matches!(
             ProviderRef::parse("0190a5b2-7c4e-7000-8000-000000000000"),
             Ok(ProviderRef::Id(_))

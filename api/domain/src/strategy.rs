@@ -51,12 +51,7 @@ impl Strategy {
     pub fn credential_fields(&self) -> Vec<&str> {
         match self {
             Self::Oauth2 => vec!["access_token"],
-            Self::Header {
-                credential_field, ..
-            }
-            | Self::QueryParam {
-                credential_field, ..
-            } => {
+            Self::Header { credential_field, .. } | Self::QueryParam { credential_field, .. } => {
                 vec![credential_field]
             }
             Self::BasicAuth {
@@ -113,13 +108,9 @@ impl Strategy {
                 password_field,
             } => (field_ok(username_field) && field_ok(password_field))
                 .then_some(())
-                .ok_or_else(|| {
-                    "username_field and password_field must be 1 to 64 characters".to_owned()
-                }),
+                .ok_or_else(|| "username_field and password_field must be 1 to 64 characters".to_owned()),
             Self::ApiKey { header_name } => match header_name {
-                Some(name) if !header_ok(name) => {
-                    Err(format!("`{name}` is not a valid HTTP header name"))
-                }
+                Some(name) if !header_ok(name) => Err(format!("`{name}` is not a valid HTTP header name")),
                 _ => Ok(()),
             },
         }
@@ -152,10 +143,6 @@ mod tests {
             value_prefix: None,
         };
         assert!(bad.validate().is_err());
-        assert!(
-            Strategy::default_for(AuthType::BasicAuth)
-                .validate()
-                .is_ok()
-        );
+        assert!(Strategy::default_for(AuthType::BasicAuth).validate().is_ok());
     }
 }

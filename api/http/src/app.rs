@@ -18,9 +18,8 @@ fn version() -> &'static str {
 }
 
 fn broker_service() -> OpenApiService<(BrokerApi, HealthApi), ()> {
-    OpenApiService::new((BrokerApi, HealthApi), "Nexus Broker API", version()).description(
-        "Operators and internal services: providers, consents, connections, agent keys, audit.",
-    )
+    OpenApiService::new((BrokerApi, HealthApi), "Nexus Broker API", version())
+        .description("Operators and internal services: providers, consents, connections, agent keys, audit.")
 }
 
 fn gateway_service() -> OpenApiService<(GatewayApi, HealthApi), ()> {
@@ -77,16 +76,14 @@ fn canonical(spec_json: &str) -> String {
                     map.into_iter().map(|(k, v)| (k, sort(v))).collect();
                 serde_json::Value::Object(sorted.into_iter().collect())
             }
-            serde_json::Value::Array(items) => {
-                serde_json::Value::Array(items.into_iter().map(sort).collect())
-            }
+            serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(sort).collect()),
             other => other,
         }
     }
-    let value: serde_json::Value = serde_json::from_str(spec_json)
-        .unwrap_or_else(|_| unreachable!("poem-openapi renders valid JSON"));
-    let mut text = serde_json::to_string_pretty(&sort(value))
-        .unwrap_or_else(|_| unreachable!("a JSON value serializes"));
+    let value: serde_json::Value =
+        serde_json::from_str(spec_json).unwrap_or_else(|_| unreachable!("poem-openapi renders valid JSON"));
+    let mut text =
+        serde_json::to_string_pretty(&sort(value)).unwrap_or_else(|_| unreachable!("a JSON value serializes"));
     text.push('\n');
     text
 }

@@ -4,8 +4,8 @@ use crate::auth::AdminAuth;
 use crate::dto::agent_keys::{AgentKeyCreate, AgentKeyCreated, AgentKeyList};
 use crate::dto::audit::AuditEventPage;
 use crate::dto::connections::{
-    ConnectionPage, ConnectionStatusDto, ConnectionView, ConsentCreate, ConsentCreated,
-    CredentialEnvelopeDto, RefreshResult,
+    ConnectionPage, ConnectionStatusDto, ConnectionView, ConsentCreate, ConsentCreated, CredentialEnvelopeDto,
+    RefreshResult,
 };
 use crate::dto::providers::{ProviderCreate, ProviderList, ProviderUpdate, ProviderView};
 use crate::error::ApiResult;
@@ -68,8 +68,7 @@ pub struct BrokerApi;
 
 /// Path ids are parsed here, so a malformed one is reported under its own name.
 fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ServiceError> {
-    raw.parse()
-        .map_err(|_| ServiceError::invalid(field, "must be a UUID"))
+    raw.parse().map_err(|_| ServiceError::invalid(field, "must be a UUID"))
 }
 
 fn provider_ref(raw: &str) -> Result<ProviderRef, ServiceError> {
@@ -106,11 +105,7 @@ impl BrokerApi {
         operation_id = "provider_list",
         tag = "BrokerTag::Providers"
     )]
-    async fn provider_list(
-        &self,
-        _auth: AdminAuth,
-        state: Data<&BrokerState>,
-    ) -> ApiResult<Json<ProviderList>> {
+    async fn provider_list(&self, _auth: AdminAuth, state: Data<&BrokerState>) -> ApiResult<Json<ProviderList>> {
         let providers = state.providers.list().await?;
         Ok(Json(ProviderList {
             items: providers.into_iter().map(Into::into).collect(),
@@ -179,11 +174,7 @@ impl BrokerApi {
     ) -> ApiResult<Deleted> {
         state
             .providers
-            .delete(
-                &auth.0,
-                &provider_ref(&provider)?,
-                cascade.0.unwrap_or(false),
-            )
+            .delete(&auth.0, &provider_ref(&provider)?, cascade.0.unwrap_or(false))
             .await?;
         Ok(Deleted::NoContent)
     }
@@ -237,26 +228,17 @@ impl BrokerApi {
         let query = ConnectionQuery {
             workspace_id: workspace_id
                 .0
-                .map(|w| {
-                    nexus_domain::WorkspaceId::parse(&w)
-                        .map_err(|m| ServiceError::invalid("workspace_id", m))
-                })
+                .map(|w| nexus_domain::WorkspaceId::parse(&w).map_err(|m| ServiceError::invalid("workspace_id", m)))
                 .transpose()?,
             provider: provider
                 .0
-                .map(|p| {
-                    nexus_domain::ProviderName::parse(&p)
-                        .map_err(|m| ServiceError::invalid("provider", m))
-                })
+                .map(|p| nexus_domain::ProviderName::parse(&p).map_err(|m| ServiceError::invalid("provider", m)))
                 .transpose()?,
             status: status.0.map(Into::into),
             after: cursor.0.map(|c| parse_id("cursor", &c)).transpose()?,
             limit: limit.0.unwrap_or(0),
         };
-        let page = state
-            .connections
-            .list(&Caller::unrestricted(auth.0), query)
-            .await?;
+        let page = state.connections.list(&Caller::unrestricted(auth.0), query).await?;
         Ok(Json(ConnectionPage {
             items: page.items.into_iter().map(Into::into).collect(),
             next_cursor: page.next_cursor,
@@ -277,10 +259,7 @@ impl BrokerApi {
         connection_id: Path<String>,
     ) -> ApiResult<Json<ConnectionView>> {
         let id = parse_id("connection_id", &connection_id)?;
-        let connection = state
-            .connections
-            .get(&Caller::unrestricted(auth.0), id)
-            .await?;
+        let connection = state.connections.get(&Caller::unrestricted(auth.0), id).await?;
         Ok(Json(connection.into()))
     }
 
@@ -300,10 +279,7 @@ impl BrokerApi {
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let id = parse_id("connection_id", &connection_id)?;
-        let envelope = state
-            .connections
-            .get_token(&Caller::unrestricted(auth.0), id)
-            .await?;
+        let envelope = state.connections.get_token(&Caller::unrestricted(auth.0), id).await?;
         Ok(Json(envelope.into()))
     }
 
@@ -325,11 +301,7 @@ impl BrokerApi {
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let envelope = state
             .connections
-            .get_token_by_workspace_and_provider(
-                &Caller::unrestricted(auth.0),
-                &workspace_id,
-                &provider,
-            )
+            .get_token_by_workspace_and_provider(&Caller::unrestricted(auth.0), &workspace_id, &provider)
             .await?;
         Ok(Json(envelope.into()))
     }
@@ -351,10 +323,7 @@ impl BrokerApi {
         connection_id: Path<String>,
     ) -> ApiResult<Json<RefreshResult>> {
         let id = parse_id("connection_id", &connection_id)?;
-        let outcome = state
-            .connections
-            .refresh(&Caller::unrestricted(auth.0), id)
-            .await?;
+        let outcome = state.connections.refresh(&Caller::unrestricted(auth.0), id).await?;
         Ok(Json(outcome.into()))
     }
 
@@ -375,10 +344,7 @@ impl BrokerApi {
         connection_id: Path<String>,
     ) -> ApiResult<Deleted> {
         let id = parse_id("connection_id", &connection_id)?;
-        state
-            .connections
-            .revoke(&Caller::unrestricted(auth.0), id)
-            .await?;
+        state.connections.revoke(&Caller::unrestricted(auth.0), id).await?;
         Ok(Deleted::NoContent)
     }
 
@@ -409,11 +375,7 @@ impl BrokerApi {
         operation_id = "agent_key_list",
         tag = "BrokerTag::AgentKeys"
     )]
-    async fn agent_key_list(
-        &self,
-        _auth: AdminAuth,
-        state: Data<&BrokerState>,
-    ) -> ApiResult<Json<AgentKeyList>> {
+    async fn agent_key_list(&self, _auth: AdminAuth, state: Data<&BrokerState>) -> ApiResult<Json<AgentKeyList>> {
         let keys = state.agent_keys.list().await?;
         Ok(Json(AgentKeyList {
             items: keys.into_iter().map(Into::into).collect(),

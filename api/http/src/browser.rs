@@ -53,10 +53,9 @@ fn wants_json(req: &Request) -> bool {
 /// Errors before a valid state get the "invalid link" page; the rest the JSON error body.
 fn browser_error(error: ServiceError) -> Response {
     match error {
-        ServiceError::InvalidState { reason } => html(
-            StatusCode::BAD_REQUEST,
-            pages::invalid_link(&format!("{reason}.")),
-        ),
+        ServiceError::InvalidState { reason } => {
+            html(StatusCode::BAD_REQUEST, pages::invalid_link(&format!("{reason}.")))
+        }
         other => ApiError::from(other).into_response(),
     }
 }
@@ -71,10 +70,7 @@ pub(crate) struct CallbackQuery {
 
 /// `GET /auth/callback`: the provider sends the user back here.
 #[handler]
-pub(crate) async fn callback(
-    state: Data<&BrokerState>,
-    Query(query): Query<CallbackQuery>,
-) -> Response {
+pub(crate) async fn callback(state: Data<&BrokerState>, Query(query): Query<CallbackQuery>) -> Response {
     let params = CallbackParams {
         state: query.state,
         code: query.code,
@@ -128,11 +124,7 @@ struct CaptureJson {
 /// `POST /auth/capture`: a form post (redirects on success, re-renders with messages on a
 /// mistake) or JSON `{state, credentials}` (200 JSON, or the JSON error).
 #[handler]
-pub(crate) async fn capture_submit(
-    req: &Request,
-    state: Data<&BrokerState>,
-    body: Body,
-) -> Response {
+pub(crate) async fn capture_submit(req: &Request, state: Data<&BrokerState>, body: Body) -> Response {
     let is_json = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -141,19 +133,15 @@ pub(crate) async fn capture_submit(
     let bytes = match body.into_vec().await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return ApiError::from(ServiceError::invalid("body", "could not be read"))
-                .into_response();
+            return ApiError::from(ServiceError::invalid("body", "could not be read")).into_response();
         }
     };
     if is_json {
         let parsed: CaptureJson = match serde_json::from_slice(&bytes) {
             Ok(parsed) => parsed,
             Err(e) => {
-                return ApiError::from(ServiceError::invalid(
-                    "body",
-                    format!("is not valid JSON: {e}"),
-                ))
-                .into_response();
+                return ApiError::from(ServiceError::invalid("body", format!("is not valid JSON: {e}")))
+                    .into_response();
             }
         };
         return match state
@@ -171,8 +159,7 @@ pub(crate) async fn capture_submit(
             Err(error) => ApiError::from(error).into_response(),
         };
     }
-    let mut fields: BTreeMap<String, String> =
-        url::form_urlencoded::parse(&bytes).into_owned().collect();
+    let mut fields: BTreeMap<String, String> = url::form_urlencoded::parse(&bytes).into_owned().collect();
     let Some(token) = fields.remove("state") else {
         return browser_error(ServiceError::InvalidState {
             reason: "the state is missing",
@@ -181,15 +168,13 @@ pub(crate) async fn capture_submit(
     let entered = fields.clone();
     match state.connections.save_credential(&token, fields).await {
         Ok(flow) => redirect(&flow.redirect_to),
-        Err(ServiceError::InvalidFields { errors }) => {
-            match state.connections.capture_form(&token).await {
-                Ok(form) => html(
-                    StatusCode::BAD_REQUEST,
-                    pages::capture_form(&form, &token, &errors, &entered),
-                ),
-                Err(error) => browser_error(error),
-            }
-        }
+        Err(ServiceError::InvalidFields { errors }) => match state.connections.capture_form(&token).await {
+            Ok(form) => html(
+                StatusCode::BAD_REQUEST,
+                pages::capture_form(&form, &token, &errors, &entered),
+            ),
+            Err(error) => browser_error(error),
+        },
         Err(error) => browser_error(error),
     }
 }
@@ -199,11 +184,7 @@ pub(crate) async fn capture_submit(
 pub(crate) fn metrics(state: Data<&BrokerState>) -> Response {
     let encoder = prometheus::TextEncoder::new();
     match encoder.encode_to_string(&state.metrics.gather()) {
-        Ok(text) => Response::builder()
-            .content_type(prometheus::TEXT_FORMAT)
-            .body(text),
-        Err(error) => {
-            ApiError::from(ServiceError::internal("encoding metrics", error)).into_response()
-        }
+        Ok(text) => Response::builder().content_type(prometheus::TEXT_FORMAT).body(text),
+        Err(error) => ApiError::from(ServiceError::internal("encoding metrics", error)).into_response(),
     }
 }

@@ -27,11 +27,7 @@ fn request_id_of(req: &Request) -> String {
     req.headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|id| {
-            !id.is_empty()
-                && id.len() <= 64
-                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
@@ -57,10 +53,7 @@ async fn limit_body(req: &mut Request) -> Result<(), Response> {
         Some(_) => Ok(()),
         None => {
             let body = req.take_body();
-            let bytes = body
-                .into_bytes_limit(MAX_BODY_BYTES)
-                .await
-                .map_err(|_| too_large())?;
+            let bytes = body.into_bytes_limit(MAX_BODY_BYTES).await.map_err(|_| too_large())?;
             req.set_body(Body::from_bytes(bytes));
             Ok(())
         }
@@ -71,10 +64,7 @@ async fn limit_body(req: &mut Request) -> Result<(), Response> {
 fn describe(status: StatusCode, detail: &str) -> (ErrorCode, String) {
     match status {
         StatusCode::BAD_REQUEST => (ErrorCode::InvalidRequest, detail.to_owned()),
-        StatusCode::UNAUTHORIZED => (
-            ErrorCode::Unauthenticated,
-            "missing or invalid credentials".to_owned(),
-        ),
+        StatusCode::UNAUTHORIZED => (ErrorCode::Unauthenticated, "missing or invalid credentials".to_owned()),
         StatusCode::FORBIDDEN => (ErrorCode::Forbidden, "forbidden".to_owned()),
         StatusCode::NOT_FOUND => (ErrorCode::RouteNotFound, "no such route".to_owned()),
         StatusCode::METHOD_NOT_ALLOWED => (
@@ -141,13 +131,9 @@ impl<E: Endpoint> Endpoint for Envelope<E> {
                         operation = id.0;
                     }
                     // A plain-text error produced below the handlers still gets the JSON shape.
-                    if response.status().as_u16() >= 400
-                        && !is_json(&response)
-                        && !is_html(&response)
-                    {
+                    if response.status().as_u16() >= 400 && !is_json(&response) && !is_html(&response) {
                         let status = response.status();
-                        let (code, message) =
-                            describe(status, status.canonical_reason().unwrap_or("error"));
+                        let (code, message) = describe(status, status.canonical_reason().unwrap_or("error"));
                         ApiError::new(status, code, message, None).into_response()
                     } else {
                         response

@@ -46,12 +46,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: ErrorCode,
-        message: impl Into<String>,
-        field: Option<String>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>, field: Option<String>) -> Self {
         let body = Json(ErrorBody {
             code: code.as_str().to_owned(),
             message: message.into(),
@@ -81,8 +76,7 @@ impl ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
-        let status =
-            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let Some(detail) = error.internal_detail() {
             tracing::error!(request_id = %current_request_id(), detail, "internal error");
         }

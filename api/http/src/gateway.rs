@@ -30,11 +30,7 @@ impl GatewayApi {
         operation_id = "provider_catalog",
         tag = "GatewayTag::Catalog"
     )]
-    async fn provider_catalog(
-        &self,
-        auth: AgentAuth,
-        state: Data<&GatewayState>,
-    ) -> ApiResult<Json<ProviderCatalog>> {
+    async fn provider_catalog(&self, auth: AgentAuth, state: Data<&GatewayState>) -> ApiResult<Json<ProviderCatalog>> {
         tracing::debug!(agent_key_id = %auth.0.key_id, "catalog read");
         let providers = state.providers.list().await?;
         Ok(Json(ProviderCatalog {

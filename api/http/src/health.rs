@@ -49,10 +49,7 @@ impl HealthApi {
         operation_id = "health_ready",
         tag = "HealthTag::Health"
     )]
-    async fn health_ready(
-        &self,
-        health: Data<&Arc<dyn HealthService>>,
-    ) -> ApiResult<Json<HealthStatus>> {
+    async fn health_ready(&self, health: Data<&Arc<dyn HealthService>>) -> ApiResult<Json<HealthStatus>> {
         health.ready().await?;
         Ok(ok())
     }

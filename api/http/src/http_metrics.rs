@@ -18,18 +18,12 @@ impl HttpMetrics {
         )
         .unwrap_or_else(|e| panic!("metric nexus_http_requests_total is well-formed: {e}"));
         let duration = HistogramVec::new(
-            HistogramOpts::new(
-                "nexus_http_request_duration_seconds",
-                "HTTP request duration",
-            )
-            .buckets(vec![
+            HistogramOpts::new("nexus_http_request_duration_seconds", "HTTP request duration").buckets(vec![
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
             ]),
             &["api", "operation"],
         )
-        .unwrap_or_else(|e| {
-            panic!("metric nexus_http_request_duration_seconds is well-formed: {e}")
-        });
+        .unwrap_or_else(|e| panic!("metric nexus_http_request_duration_seconds is well-formed: {e}"));
         for metric in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(duration.clone()),
@@ -45,8 +39,6 @@ impl HttpMetrics {
         self.requests
             .with_label_values(&[api, operation, &status.to_string()])
             .inc();
-        self.duration
-            .with_label_values(&[api, operation])
-            .observe(seconds);
+        self.duration.with_label_values(&[api, operation]).observe(seconds);
     }
 }

@@ -1,8 +1,7 @@
 //! What each API needs from the layers below: service traits only.
 
 use nexus_domain::ports::{
-    AdminAuthenticator, AgentKeyService, AuditService, ConnectionService, HealthService,
-    ProviderService,
+    AdminAuthenticator, AgentKeyService, AuditService, ConnectionService, HealthService, ProviderService,
 };
 use std::sync::Arc;
 

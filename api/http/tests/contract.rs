@@ -47,16 +47,11 @@ fn every_operation_is_generator_ready() {
                     !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
                     "{where_}: operationId `{id}` is not snake_case"
                 );
-                assert!(
-                    seen.insert(id.to_owned()),
-                    "{where_}: operationId `{id}` is used twice"
-                );
+                assert!(seen.insert(id.to_owned()), "{where_}: operationId `{id}` is used twice");
                 let tags = operation["tags"].as_array().map(Vec::len).unwrap_or(0);
                 assert_eq!(tags, 1, "{where_}: must have exactly one tag");
                 assert!(
-                    operation["summary"]
-                        .as_str()
-                        .is_some_and(|s| !s.ends_with('.')),
+                    operation["summary"].as_str().is_some_and(|s| !s.ends_with('.')),
                     "{where_}: summary"
                 );
                 let success: Vec<&String> = operation["responses"]
@@ -77,18 +72,13 @@ fn every_operation_is_generator_ready() {
 
 #[test]
 fn client_secret_is_write_only_and_never_in_a_response_schema() {
-    let value: serde_json::Value =
-        serde_json::from_str(&nexus_http::broker_spec()).expect("valid JSON");
+    let value: serde_json::Value = serde_json::from_str(&nexus_http::broker_spec()).expect("valid JSON");
     let schemas = value["components"]["schemas"].as_object().expect("schemas");
     assert_eq!(
         schemas["ProviderCreate"]["properties"]["client_secret"]["writeOnly"],
         true
     );
-    assert!(
-        schemas["Provider"]["properties"]
-            .get("client_secret")
-            .is_none()
-    );
+    assert!(schemas["Provider"]["properties"].get("client_secret").is_none());
     assert_eq!(
         schemas["Provider"]["properties"]["has_client_secret"]["type"],
         "boolean"

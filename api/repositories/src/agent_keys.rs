@@ -8,9 +8,7 @@ use nexus_domain::agent_key::AgentKey;
 use nexus_domain::{AgentKeyId, WorkspaceId};
 use nexus_entities::agent_key;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 
 /// An agent key with the hash of its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,19 +7,11 @@ use chrono::{DateTime, Utc};
 use nexus_domain::audit::{AuditEvent, AuditEventType, AuditQuery, NewAuditEvent};
 use nexus_domain::{AuditEventId, ConnectionId, ProviderId};
 use nexus_entities::audit_event;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 #[async_trait]
 pub trait AuditRepository: Send + Sync {
-    async fn insert(
-        &self,
-        id: AuditEventId,
-        at: DateTime<Utc>,
-        event: &NewAuditEvent,
-    ) -> RepoResult<()>;
+    async fn insert(&self, id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> RepoResult<()>;
     /// Events matching the query, oldest first, at most `query.limit`.
     async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>>;
 }
@@ -37,12 +29,7 @@ impl SqlAuditRepository {
 
 #[async_trait]
 impl AuditRepository for SqlAuditRepository {
-    async fn insert(
-        &self,
-        id: AuditEventId,
-        at: DateTime<Utc>,
-        event: &NewAuditEvent,
-    ) -> RepoResult<()> {
+    async fn insert(&self, id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> RepoResult<()> {
         audit_event::Entity::insert(audit_event::ActiveModel {
             id: Set(id.as_uuid()),
             occurred_at: Set(at),
@@ -82,11 +69,7 @@ impl AuditRepository for SqlAuditRepository {
                 Ok(AuditEvent {
                     id: AuditEventId::from_uuid(model.id),
                     occurred_at: model.occurred_at,
-                    event_type: parse(
-                        "event_type",
-                        &model.event_type,
-                        str::parse::<AuditEventType>,
-                    )?,
+                    event_type: parse("event_type", &model.event_type, str::parse::<AuditEventType>)?,
                     actor: model.actor,
                     provider_id: model.provider_id.map(ProviderId::from_uuid),
                     connection_id: model.connection_id.map(ConnectionId::from_uuid),

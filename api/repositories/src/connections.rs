@@ -14,8 +14,8 @@ use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use url::Url;
 
@@ -61,11 +61,7 @@ pub struct ClaimedConsent {
 
 #[async_trait]
 pub trait ConnectionRepository: Send + Sync {
-    async fn insert_pending(
-        &self,
-        connection: &Connection,
-        consent: &PendingConsent,
-    ) -> RepoResult<()>;
+    async fn insert_pending(&self, connection: &Connection, consent: &PendingConsent) -> RepoResult<()>;
     /// Starts a new consent on an existing connection that is not revoked; `false` otherwise.
     async fn begin_reconsent(
         &self,
@@ -176,10 +172,7 @@ fn credential_from(model: credential::Model) -> CredentialRecord {
 }
 
 fn sealed_parts(sealed: Option<&Ciphertext>) -> (Option<Vec<u8>>, Option<String>) {
-    (
-        sealed.map(|c| c.bytes.clone()),
-        sealed.map(|c| c.key_id.clone()),
-    )
+    (sealed.map(|c| c.bytes.clone()), sealed.map(|c| c.key_id.clone()))
 }
 
 async fn bundle<C: ConnectionTrait>(
@@ -189,9 +182,9 @@ async fn bundle<C: ConnectionTrait>(
     let Some((model, provider)) = row else {
         return Ok(None);
     };
-    let provider = provider_from_model(provider.ok_or_else(|| {
-        RepoError::Corrupt(format!("connection {} has no provider row", model.id))
-    })?)?;
+    let provider = provider_from_model(
+        provider.ok_or_else(|| RepoError::Corrupt(format!("connection {} has no provider row", model.id)))?,
+    )?;
     let credential = credential::Entity::find_by_id(model.id)
         .one(db)
         .await?
@@ -222,9 +215,7 @@ async fn upsert_credential<C: ConnectionTrait>(
     if existing.is_some() {
         credential::Entity::update(model).exec(db).await?;
     } else {
-        credential::Entity::insert(model)
-            .exec_without_returning(db)
-            .await?;
+        credential::Entity::insert(model).exec_without_returning(db).await?;
     }
     Ok(())
 }
@@ -235,11 +226,7 @@ fn status_strings(statuses: &[ConnectionStatus]) -> Vec<&'static str> {
 
 #[async_trait]
 impl ConnectionRepository for SqlConnectionRepository {
-    async fn insert_pending(
-        &self,
-        connection: &Connection,
-        consent: &PendingConsent,
-    ) -> RepoResult<()> {
+    async fn insert_pending(&self, connection: &Connection, consent: &PendingConsent) -> RepoResult<()> {
         let (verifier, verifier_key) = sealed_parts(consent.pkce_verifier.as_ref());
         connection::Entity::insert(connection::ActiveModel {
             id: Set(connection.id.as_uuid()),
@@ -274,18 +261,9 @@ impl ConnectionRepository for SqlConnectionRepository {
     ) -> RepoResult<bool> {
         let (verifier, verifier_key) = sealed_parts(consent.pkce_verifier.as_ref());
         let result = connection::Entity::update_many()
-            .col_expr(
-                connection::Column::Nonce,
-                Expr::value(Some(consent.nonce.clone())),
-            )
-            .col_expr(
-                connection::Column::PkceVerifierCiphertext,
-                Expr::value(verifier),
-            )
-            .col_expr(
-                connection::Column::PkceVerifierKeyId,
-                Expr::value(verifier_key),
-            )
+            .col_expr(connection::Column::Nonce, Expr::value(Some(consent.nonce.clone())))
+            .col_expr(connection::Column::PkceVerifierCiphertext, Expr::value(verifier))
+            .col_expr(connection::Column::PkceVerifierKeyId, Expr::value(verifier_key))
             .col_expr(
                 connection::Column::ReturnUrl,
                 Expr::value(Some(consent.return_url.to_string())),
@@ -353,9 +331,9 @@ impl ConnectionRepository for SqlConnectionRepository {
             .await?
             .into_iter()
             .map(|(model, provider)| {
-                let provider = provider_from_model(provider.ok_or_else(|| {
-                    RepoError::Corrupt(format!("connection {} has no provider", model.id))
-                })?)?;
+                let provider = provider_from_model(
+                    provider.ok_or_else(|| RepoError::Corrupt(format!("connection {} has no provider", model.id)))?,
+                )?;
                 connection_from(&model, &provider)
             })
             .collect()
@@ -378,10 +356,7 @@ impl ConnectionRepository for SqlConnectionRepository {
             return Ok(None);
         };
         let taken = connection::Entity::update_many()
-            .col_expr(
-                connection::Column::Nonce,
-                Expr::value(Option::<String>::None),
-            )
+            .col_expr(connection::Column::Nonce, Expr::value(Option::<String>::None))
             .col_expr(
                 connection::Column::PkceVerifierCiphertext,
                 Expr::value(Option::<Vec<u8>>::None),
@@ -399,9 +374,9 @@ impl ConnectionRepository for SqlConnectionRepository {
             return Ok(None);
         }
         txn.commit().await?;
-        let provider = provider_from_model(provider.ok_or_else(|| {
-            RepoError::Corrupt(format!("connection {} has no provider", model.id))
-        })?)?;
+        let provider = provider_from_model(
+            provider.ok_or_else(|| RepoError::Corrupt(format!("connection {} has no provider", model.id)))?,
+        )?;
         let pkce_verifier = match (
             model.pkce_verifier_ciphertext.clone(),
             model.pkce_verifier_key_id.clone(),
@@ -413,9 +388,7 @@ impl ConnectionRepository for SqlConnectionRepository {
             .return_url
             .as_deref()
             .ok_or_else(|| RepoError::Corrupt("consent without return_url".into()))
-            .and_then(|raw| {
-                Url::parse(raw).map_err(|e| RepoError::Corrupt(format!("return_url: {e}")))
-            })?;
+            .and_then(|raw| Url::parse(raw).map_err(|e| RepoError::Corrupt(format!("return_url: {e}"))))?;
         Ok(Some(ClaimedConsent {
             connection: connection_from(&model, &provider)?,
             provider,
@@ -438,10 +411,7 @@ impl ConnectionRepository for SqlConnectionRepository {
                 connection::Column::Status,
                 Expr::value(ConnectionStatus::Active.as_str()),
             )
-            .col_expr(
-                connection::Column::ErrorCode,
-                Expr::value(Option::<String>::None),
-            )
+            .col_expr(connection::Column::ErrorCode, Expr::value(Option::<String>::None))
             .col_expr(
                 connection::Column::PendingExpiresAt,
                 Expr::value(Option::<DateTime<Utc>>::None),
@@ -449,10 +419,7 @@ impl ConnectionRepository for SqlConnectionRepository {
             .col_expr(connection::Column::ActivatedAt, Expr::value(Some(at)))
             .col_expr(connection::Column::UpdatedAt, Expr::value(at));
         if let Some(scopes) = granted_scopes {
-            update = update.col_expr(
-                connection::Column::GrantedScopes,
-                Expr::value(Some(to_json(&scopes))),
-            );
+            update = update.col_expr(connection::Column::GrantedScopes, Expr::value(Some(to_json(&scopes))));
         }
         let result = update
             .filter(connection::Column::Id.eq(id.as_uuid()))
@@ -476,10 +443,7 @@ impl ConnectionRepository for SqlConnectionRepository {
     ) -> RepoResult<bool> {
         let result = connection::Entity::update_many()
             .col_expr(connection::Column::Status, Expr::value(to.as_str()))
-            .col_expr(
-                connection::Column::ErrorCode,
-                Expr::value(error.map(str::to_owned)),
-            )
+            .col_expr(connection::Column::ErrorCode, Expr::value(error.map(str::to_owned)))
             .col_expr(connection::Column::UpdatedAt, Expr::value(at))
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .filter(connection::Column::Status.is_in(status_strings(from)))
@@ -512,10 +476,7 @@ impl ConnectionRepository for SqlConnectionRepository {
         }
         // Abandoned re-consents: drop their verifier and nonce, keep the connection as it is.
         connection::Entity::update_many()
-            .col_expr(
-                connection::Column::Nonce,
-                Expr::value(Option::<String>::None),
-            )
+            .col_expr(connection::Column::Nonce, Expr::value(Option::<String>::None))
             .col_expr(
                 connection::Column::PkceVerifierCiphertext,
                 Expr::value(Option::<Vec<u8>>::None),
@@ -543,10 +504,7 @@ impl ConnectionRepository for SqlConnectionRepository {
                 connection::Column::Status,
                 Expr::value(ConnectionStatus::Revoked.as_str()),
             )
-            .col_expr(
-                connection::Column::Nonce,
-                Expr::value(Option::<String>::None),
-            )
+            .col_expr(connection::Column::Nonce, Expr::value(Option::<String>::None))
             .col_expr(
                 connection::Column::PkceVerifierCiphertext,
                 Expr::value(Option::<Vec<u8>>::None),
@@ -579,21 +537,13 @@ impl ConnectionRepository for SqlConnectionRepository {
         let rows: Vec<(String, i64)> = connection::Entity::find()
             .select_only()
             .column(connection::Column::Status)
-            .column_as(
-                Expr::from(Func::count(Expr::col(connection::Column::Id))),
-                "count",
-            )
+            .column_as(Expr::from(Func::count(Expr::col(connection::Column::Id))), "count")
             .group_by(connection::Column::Status)
             .into_tuple()
             .all(&self.db)
             .await?;
         rows.into_iter()
-            .map(|(status, count)| {
-                Ok((
-                    parse("status", &status, str::parse)?,
-                    u64::try_from(count).unwrap_or(0),
-                ))
-            })
+            .map(|(status, count)| Ok((parse("status", &status, str::parse)?, u64::try_from(count).unwrap_or(0))))
             .collect()
     }
 
@@ -620,14 +570,8 @@ impl ConnectionRepository for SqlConnectionRepository {
                 credential::Column::KeyId,
                 Expr::value(credential.ciphertext.key_id.clone()),
             )
-            .col_expr(
-                credential::Column::ExpiresAt,
-                Expr::value(credential.expires_at),
-            )
-            .col_expr(
-                credential::Column::Version,
-                Expr::value(expected_version + 1),
-            )
+            .col_expr(credential::Column::ExpiresAt, Expr::value(credential.expires_at))
+            .col_expr(credential::Column::Version, Expr::value(expected_version + 1))
             .col_expr(credential::Column::UpdatedAt, Expr::value(at))
             .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
             .filter(credential::Column::Version.eq(expected_version))
@@ -652,10 +596,7 @@ impl ConnectionRepository for SqlConnectionRepository {
                 connection::Column::RefreshLeaseOwner,
                 Expr::value(Some(owner.to_owned())),
             )
-            .col_expr(
-                connection::Column::RefreshLeaseExpiresAt,
-                Expr::value(Some(until)),
-            )
+            .col_expr(connection::Column::RefreshLeaseExpiresAt, Expr::value(Some(until)))
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .filter(free)
             .exec(&self.db)

@@ -8,18 +8,11 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or_else(|_| unreachable!("domain values serialize to JSON"))
 }
 
-pub(crate) fn from_json<T: DeserializeOwned>(
-    column: &str,
-    value: serde_json::Value,
-) -> Result<T, RepoError> {
+pub(crate) fn from_json<T: DeserializeOwned>(column: &str, value: serde_json::Value) -> Result<T, RepoError> {
     serde_json::from_value(value).map_err(|e| RepoError::Corrupt(format!("{column}: {e}")))
 }
 
-pub(crate) fn parse<T>(
-    column: &str,
-    raw: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<T, RepoError> {
+pub(crate) fn parse<T>(column: &str, raw: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, RepoError> {
     parse(raw).map_err(|e| RepoError::Corrupt(format!("{column}: {e}")))
 }
 

@@ -24,9 +24,7 @@ impl From<DbErr> for RepoError {
     fn from(error: DbErr) -> Self {
         match error.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(detail)) => Self::UniqueViolation(detail),
-            _ if matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) => {
-                Self::Unavailable(error)
-            }
+            _ if matches!(error, DbErr::ConnectionAcquire(_) | DbErr::Conn(_)) => Self::Unavailable(error),
             _ => Self::Database(error),
         }
     }

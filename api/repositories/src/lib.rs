@@ -8,14 +8,16 @@ mod connections;
 mod convert;
 mod error;
 mod providers;
+mod timed;
 
 pub use agent_keys::{AgentKeyRecord, AgentKeyRepository, SqlAgentKeyRepository};
 pub use audit::{AuditRepository, SqlAuditRepository};
 pub use connections::{
-    ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential,
-    PendingConsent, SqlConnectionRepository,
+    ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,
+    SqlConnectionRepository,
 };
 pub use error::RepoError;
 pub use providers::{ProviderDeletion, ProviderRecord, ProviderRepository, SqlProviderRepository};
+pub use timed::{DbMetrics, Timed};
 
 pub type RepoResult<T> = Result<T, RepoError>;

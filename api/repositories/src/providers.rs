@@ -6,16 +6,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_domain::ciphertext::Ciphertext;
 use nexus_domain::credential_schema::CredentialSchema;
-use nexus_domain::provider::{
-    OAuthSettings, Provider, ProviderRef, ProviderSpec, TokenEndpointAuthMethod,
-};
+use nexus_domain::provider::{OAuthSettings, Provider, ProviderRef, ProviderSpec, TokenEndpointAuthMethod};
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope};
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 
 /// A provider with its sealed client secret, as stored.
@@ -196,20 +194,13 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
         issuer: Set(url_text(oauth.and_then(|o| o.issuer.as_ref()))),
         scopes: Set(to_json(&spec.scopes)),
         authorization_params: Set(to_json(
-            &oauth
-                .map(|o| o.authorization_params.clone())
-                .unwrap_or_default(),
+            &oauth.map(|o| o.authorization_params.clone()).unwrap_or_default(),
         )),
-        token_endpoint_auth_method: Set(
-            oauth.map(|o| o.token_endpoint_auth_method.as_str().to_owned())
-        ),
+        token_endpoint_auth_method: Set(oauth.map(|o| o.token_endpoint_auth_method.as_str().to_owned())),
         pkce: Set(oauth.map(|o| o.pkce)),
         revocation_url: Set(url_text(oauth.and_then(|o| o.revocation_url.as_ref()))),
         api_base_url: Set(url_text(spec.api_base_url.as_ref())),
-        credential_schema: Set(spec
-            .credential_schema
-            .as_ref()
-            .map(CredentialSchema::to_json)),
+        credential_schema: Set(spec.credential_schema.as_ref().map(CredentialSchema::to_json)),
         verification: Set(spec.verification.as_ref().map(to_json)),
         strategy: Set(spec.strategy.as_ref().map(to_json)),
         created_at: Set(provider.created_at),
@@ -222,19 +213,15 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
     let auth_type: AuthType = parse("auth_type", &model.auth_type, str::parse)?;
     let oauth = if auth_type == AuthType::Oauth2 {
         Some(OAuthSettings {
-            client_id: model.client_id.ok_or_else(|| {
-                RepoError::Corrupt("client_id: missing on an oauth2 provider".into())
-            })?,
+            client_id: model
+                .client_id
+                .ok_or_else(|| RepoError::Corrupt("client_id: missing on an oauth2 provider".into()))?,
             authorization_url: parse_url("authorization_url", model.authorization_url)?,
             token_url: parse_url("token_url", model.token_url)?,
             issuer: parse_url("issuer", model.issuer)?,
             authorization_params: from_json("authorization_params", model.authorization_params)?,
             token_endpoint_auth_method: match model.token_endpoint_auth_method.as_deref() {
-                Some(raw) => parse(
-                    "token_endpoint_auth_method",
-                    raw,
-                    TokenEndpointAuthMethod::parse,
-                )?,
+                Some(raw) => parse("token_endpoint_auth_method", raw, TokenEndpointAuthMethod::parse)?,
                 None => TokenEndpointAuthMethod::default(),
             },
             pkce: model.pkce.unwrap_or(true),
@@ -247,9 +234,7 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
         (Some(bytes), Some(key_id)) => Some(Ciphertext { key_id, bytes }),
         (None, None) => None,
         _ => {
-            return Err(RepoError::Corrupt(
-                "client secret ciphertext without key id".into(),
-            ));
+            return Err(RepoError::Corrupt("client secret ciphertext without key id".into()));
         }
     };
     let spec = ProviderSpec {
@@ -262,19 +247,10 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
         oauth,
         credential_schema: model
             .credential_schema
-            .map(|raw| {
-                CredentialSchema::parse(&raw)
-                    .map_err(|e| RepoError::Corrupt(format!("credential_schema: {e}")))
-            })
+            .map(|raw| CredentialSchema::parse(&raw).map_err(|e| RepoError::Corrupt(format!("credential_schema: {e}"))))
             .transpose()?,
-        verification: model
-            .verification
-            .map(|v| from_json("verification", v))
-            .transpose()?,
-        strategy: model
-            .strategy
-            .map(|v| from_json("strategy", v))
-            .transpose()?,
+        verification: model.verification.map(|v| from_json("verification", v)).transpose()?,
+        strategy: model.strategy.map(|v| from_json("strategy", v)).transpose()?,
         api_base_url: parse_url("api_base_url", model.api_base_url)?,
     };
     Ok(ProviderRecord {

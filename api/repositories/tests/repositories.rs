@@ -47,11 +47,7 @@ fn record(name: &str) -> ProviderRecord {
     }
 }
 
-async fn insert_connection(
-    db: &DatabaseConnection,
-    provider: ProviderId,
-    status: ConnectionStatus,
-) -> ConnectionId {
+async fn insert_connection(db: &DatabaseConnection, provider: ProviderId, status: ConnectionStatus) -> ConnectionId {
     let id = ConnectionId::new();
     let at = now();
     connection::Entity::insert(connection::ActiveModel {
@@ -97,15 +93,10 @@ async fn provider_round_trip(test_db: TestDatabase) {
     let github = record("github");
     repo.insert(&github).await.expect("insert");
 
-    let by_id = repo
-        .find(&ProviderRef::Id(github.provider.id))
-        .await
-        .expect("find");
+    let by_id = repo.find(&ProviderRef::Id(github.provider.id)).await.expect("find");
     assert_eq!(by_id.as_ref(), Some(&github));
     let by_name = repo
-        .find(&ProviderRef::Name(
-            ProviderName::parse("github").expect("name"),
-        ))
+        .find(&ProviderRef::Name(ProviderName::parse("github").expect("name")))
         .await
         .expect("find");
     assert_eq!(by_name, Some(github.clone()));
@@ -116,9 +107,7 @@ async fn provider_round_trip(test_db: TestDatabase) {
     updated.provider.has_client_secret = false;
     assert!(repo.update(&updated).await.expect("update"));
     assert_eq!(
-        repo.find(&ProviderRef::Id(github.provider.id))
-            .await
-            .expect("find"),
+        repo.find(&ProviderRef::Id(github.provider.id)).await.expect("find"),
         Some(updated)
     );
 
@@ -139,37 +128,20 @@ async fn live_names_are_unique_and_reusable_after_delete(test_db: TestDatabase) 
     let first = record("slack");
     repo.insert(&first).await.expect("insert");
     let duplicate = repo.insert(&record("slack")).await;
-    assert!(
-        matches!(duplicate, Err(RepoError::UniqueViolation(_))),
-        "{duplicate:?}"
-    );
+    assert!(matches!(duplicate, Err(RepoError::UniqueViolation(_))), "{duplicate:?}");
 
-    let deletion = repo
-        .soft_delete(first.provider.id, now(), false)
-        .await
-        .expect("delete");
+    let deletion = repo.soft_delete(first.provider.id, now(), false).await.expect("delete");
     assert_eq!(deletion.map(|d| d.revoked_connections.len()), Some(0));
     assert_eq!(
-        repo.find(&ProviderRef::Id(first.provider.id))
-            .await
-            .expect("find"),
+        repo.find(&ProviderRef::Id(first.provider.id)).await.expect("find"),
         None
     );
-    assert!(
-        !repo
-            .update(&first)
-            .await
-            .expect("update of a deleted provider")
-    );
+    assert!(!repo.update(&first).await.expect("update of a deleted provider"));
     assert_eq!(
-        repo.soft_delete(first.provider.id, now(), false)
-            .await
-            .expect("again"),
+        repo.soft_delete(first.provider.id, now(), false).await.expect("again"),
         None
     );
-    repo.insert(&record("slack"))
-        .await
-        .expect("name is free again");
+    repo.insert(&record("slack")).await.expect("name is free again");
 }
 
 async fn delete_refuses_with_live_connections_unless_cascade(test_db: TestDatabase) {
@@ -178,14 +150,10 @@ async fn delete_refuses_with_live_connections_unless_cascade(test_db: TestDataba
     let google = record("google");
     repo.insert(&google).await.expect("insert");
     let active = insert_connection(&db, google.provider.id, ConnectionStatus::Active).await;
-    let revoked_before =
-        insert_connection(&db, google.provider.id, ConnectionStatus::Revoked).await;
+    let revoked_before = insert_connection(&db, google.provider.id, ConnectionStatus::Revoked).await;
 
     let refused = repo.soft_delete(google.provider.id, now(), false).await;
-    assert!(
-        matches!(refused, Err(RepoError::Conflict(_))),
-        "{refused:?}"
-    );
+    assert!(matches!(refused, Err(RepoError::Conflict(_))), "{refused:?}");
     assert!(
         repo.find(&ProviderRef::Id(google.provider.id))
             .await
@@ -245,31 +213,16 @@ async fn agent_keys_by_prefix_and_revocation(test_db: TestDatabase) {
     };
     repo.insert(&stored).await.expect("insert");
     assert_eq!(
-        repo.find_live_by_prefix("nxa_abcd1234")
-            .await
-            .expect("find"),
+        repo.find_live_by_prefix("nxa_abcd1234").await.expect("find"),
         Some(stored.clone())
     );
-    assert_eq!(
-        repo.find_live_by_prefix("nxa_zzzz9999")
-            .await
-            .expect("find"),
-        None
-    );
-    assert!(matches!(
-        repo.insert(&stored).await,
-        Err(RepoError::UniqueViolation(_))
-    ));
+    assert_eq!(repo.find_live_by_prefix("nxa_zzzz9999").await.expect("find"), None);
+    assert!(matches!(repo.insert(&stored).await, Err(RepoError::UniqueViolation(_))));
     assert_eq!(repo.list_live().await.expect("list"), vec![key.clone()]);
 
     assert!(repo.revoke(key.id, now()).await.expect("revoke"));
     assert!(!repo.revoke(key.id, now()).await.expect("revoke twice"));
-    assert_eq!(
-        repo.find_live_by_prefix("nxa_abcd1234")
-            .await
-            .expect("find"),
-        None
-    );
+    assert_eq!(repo.find_live_by_prefix("nxa_abcd1234").await.expect("find"), None);
     assert!(repo.list_live().await.expect("list").is_empty());
 }
 
@@ -303,10 +256,7 @@ async fn audit_events_keep_unknown_ids_and_page_by_cursor(test_db: TestDatabase)
         })
         .await
         .expect("list");
-    assert_eq!(
-        token_reads.iter().map(|e| e.id).collect::<Vec<_>>(),
-        [ids[0], ids[2]]
-    );
+    assert_eq!(token_reads.iter().map(|e| e.id).collect::<Vec<_>>(), [ids[0], ids[2]]);
     assert_eq!(token_reads[1].data, serde_json::json!({"n": 2}));
     assert_eq!(token_reads[0].connection_id, Some(unknown_connection));
 

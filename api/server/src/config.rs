@@ -103,9 +103,8 @@ fn from_env_or_file(value: Option<String>, var: &str) -> anyhow::Result<Option<S
     match std::env::var_os(&file_var) {
         None => Ok(None),
         Some(path) => {
-            let text = std::fs::read_to_string(&path).with_context(|| {
-                format!("{file_var}: cannot read {}", Path::new(&path).display())
-            })?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("{file_var}: cannot read {}", Path::new(&path).display()))?;
             Ok(Some(SecretString::from(text.trim().to_owned())))
         }
     }
@@ -137,11 +136,7 @@ fn parse_admin_keys(raw: &SecretString, production: bool) -> anyhow::Result<Vec<
     if keys.is_empty() {
         bail!("{ADMIN_KEYS_VAR} holds no key; generate one with `nexus keys generate`");
     }
-    if production
-        && let Some(position) = keys
-            .iter()
-            .position(|k| k.expose_secret().len() < MIN_ADMIN_KEY_LEN)
-    {
+    if production && let Some(position) = keys.iter().position(|k| k.expose_secret().len() < MIN_ADMIN_KEY_LEN) {
         bail!(
             "{ADMIN_KEYS_VAR}: key #{} is shorter than {MIN_ADMIN_KEY_LEN} characters; generate one with `nexus keys generate`",
             position + 1
@@ -159,8 +154,7 @@ pub fn generate_key() -> String {
 fn dev_key_file(dir: &Path, name: &str) -> anyhow::Result<(SecretString, bool)> {
     let path = dir.join(name);
     if path.exists() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         return Ok((SecretString::from(text.trim().to_owned()), false));
     }
     let key = generate_key();
@@ -195,8 +189,7 @@ impl CommonArgs {
         let state = from_env_or_file(self.state_key.clone(), STATE_KEY_VAR)?;
         let admin = from_env_or_file(self.admin_keys.clone(), ADMIN_KEYS_VAR)?;
         let database = from_env_or_file(self.database_url.clone(), DATABASE_URL_VAR)?;
-        let production =
-            self.production || std::env::var("NEXUS_ENV").is_ok_and(|env| env == "production");
+        let production = self.production || std::env::var("NEXUS_ENV").is_ok_and(|env| env == "production");
 
         if production {
             let missing: Vec<&str> = [
@@ -218,28 +211,24 @@ impl CommonArgs {
             }
         }
 
-        let needs_dev_dir = [&encryption, &state, &admin, &database]
-            .iter()
-            .any(|v| v.is_none());
+        let needs_dev_dir = [&encryption, &state, &admin, &database].iter().any(|v| v.is_none());
         if needs_dev_dir {
-            std::fs::create_dir_all(&self.data_dir).with_context(|| {
-                format!("creating the data directory {}", self.data_dir.display())
-            })?;
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
         }
         let mut generated = Vec::new();
-        let mut dev_key =
-            |value: Option<SecretString>, file: &str| -> anyhow::Result<SecretString> {
-                match value {
-                    Some(value) => Ok(value),
-                    None => {
-                        let (key, created) = dev_key_file(&self.data_dir, file)?;
-                        if created {
-                            generated.push(file.to_owned());
-                        }
-                        Ok(key)
+        let mut dev_key = |value: Option<SecretString>, file: &str| -> anyhow::Result<SecretString> {
+            match value {
+                Some(value) => Ok(value),
+                None => {
+                    let (key, created) = dev_key_file(&self.data_dir, file)?;
+                    if created {
+                        generated.push(file.to_owned());
                     }
+                    Ok(key)
                 }
-            };
+            }
+        };
         let encryption = dev_key(encryption, "encryption.key")?;
         let state = dev_key(state, "state.key")?;
         let admin = dev_key(admin, "admin.key")?;
@@ -251,8 +240,7 @@ impl CommonArgs {
             );
         }
 
-        let keyring = Keyring::parse(encryption.expose_secret())
-            .map_err(|e| key_error(ENCRYPTION_KEYS_VAR, e))?;
+        let keyring = Keyring::parse(encryption.expose_secret()).map_err(|e| key_error(ENCRYPTION_KEYS_VAR, e))?;
         let database_url = database.unwrap_or_else(|| {
             SecretString::from(format!(
                 "sqlite://{}?mode=rwc",
@@ -260,22 +248,14 @@ impl CommonArgs {
             ))
         });
         let public_url = match &self.public_url {
-            Some(raw) => Url::parse(raw)
-                .with_context(|| format!("{PUBLIC_URL_VAR}: `{raw}` is not a URL"))?,
-            None => {
-                Url::parse(&format!("http://{default_public_url}")).context("default public URL")?
-            }
+            Some(raw) => Url::parse(raw).with_context(|| format!("{PUBLIC_URL_VAR}: `{raw}` is not a URL"))?,
+            None => Url::parse(&format!("http://{default_public_url}")).context("default public URL")?,
         };
         if production && public_url.scheme() != "https" {
-            bail!(
-                "{PUBLIC_URL_VAR} must be https in production (browsers carry OAuth codes to it)"
-            );
+            bail!("{PUBLIC_URL_VAR} must be https in production (browsers carry OAuth codes to it)");
         }
-        let return_urls = ReturnUrlPolicy::parse(
-            self.allowed_return_urls.as_deref().unwrap_or(""),
-            !production,
-        )
-        .map_err(|e| anyhow::anyhow!("{ALLOWED_RETURN_URLS_VAR}: {e}"))?;
+        let return_urls = ReturnUrlPolicy::parse(self.allowed_return_urls.as_deref().unwrap_or(""), !production)
+            .map_err(|e| anyhow::anyhow!("{ALLOWED_RETURN_URLS_VAR}: {e}"))?;
         if self.poll_interval_seconds == 0 {
             bail!("NEXUS_POLL_INTERVAL_SECONDS must be at least 1");
         }
@@ -311,10 +291,7 @@ mod tests {
         };
         let first = args.resolve(listen()).expect("dev settings");
         let second = args.resolve(listen()).expect("dev settings again");
-        assert_eq!(
-            first.keyring.primary_key_id(),
-            second.keyring.primary_key_id()
-        );
+        assert_eq!(first.keyring.primary_key_id(), second.keyring.primary_key_id());
         assert_eq!(first.state_key, second.state_key);
         #[cfg(unix)]
         for file in ["encryption.key", "state.key", "admin.key"] {

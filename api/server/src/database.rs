@@ -36,9 +36,7 @@ pub async fn connect(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None)
-        .await
-        .context("applying database migrations")
+    Migrator::up(db, None).await.context("applying database migrations")
 }
 
 /// Ready when the database answers and no migration is pending.
@@ -58,19 +56,12 @@ impl HealthService for DatabaseHealth {
     async fn ready(&self) -> ServiceResult<()> {
         let unavailable = |error: sea_orm::DbErr| {
             tracing::warn!(%error, "readiness check failed");
-            ServiceError::Unavailable {
-                what: "the database",
-            }
+            ServiceError::Unavailable { what: "the database" }
         };
         self.db.ping().await.map_err(unavailable)?;
-        let pending = Migrator::get_pending_migrations(&self.db)
-            .await
-            .map_err(unavailable)?;
+        let pending = Migrator::get_pending_migrations(&self.db).await.map_err(unavailable)?;
         if !pending.is_empty() {
-            tracing::warn!(
-                pending = pending.len(),
-                "migrations are pending; run `nexus migrate`"
-            );
+            tracing::warn!(pending = pending.len(), "migrations are pending; run `nexus migrate`");
             return Err(ServiceError::Unavailable {
                 what: "the database schema",
             });

@@ -146,15 +146,13 @@ async fn main() -> anyhow::Result<()> {
         } => print(&format!("{}\n", generate_key())),
         Command::Openapi { api, out_dir } => match (api, out_dir) {
             (_, Some(dir)) => {
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
                 for (file, spec) in [
                     ("broker.json", nexus_http::broker_spec()),
                     ("gateway.json", nexus_http::gateway_spec()),
                 ] {
                     let path = dir.join(file);
-                    std::fs::write(&path, spec)
-                        .with_context(|| format!("writing {}", path.display()))?;
+                    std::fs::write(&path, spec).with_context(|| format!("writing {}", path.display()))?;
                 }
                 Ok(())
             }

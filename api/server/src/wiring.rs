@@ -8,12 +8,12 @@ use nexus_domain::clock::{Clock, SystemClock};
 use nexus_domain::ports::AuditService;
 use nexus_http::{BrokerState, GatewayState, HttpMetrics};
 use nexus_repositories::{
-    SqlAgentKeyRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository,
+    DbMetrics, SqlAgentKeyRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository, Timed,
 };
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
-    AdminKeys, AgentKeyServiceImpl, AuditServiceImpl, ConnectionDeps, ConnectionServiceImpl,
-    ConnectionSettings, Metrics, ProviderServiceImpl,
+    AdminKeys, AgentKeyServiceImpl, AuditServiceImpl, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings,
+    Metrics, ProviderServiceImpl,
 };
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;
@@ -38,11 +38,13 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let registry = Registry::new();
     let keyring = Arc::new(settings.keyring);
+    // Every repository is wrapped in its timing decorator.
+    let db_metrics = DbMetrics::new(&registry);
     let audit: Arc<dyn AuditService> = Arc::new(AuditServiceImpl::new(
-        Arc::new(SqlAuditRepository::new(db.clone())),
+        Arc::new(Timed::new(SqlAuditRepository::new(db.clone()), db_metrics.clone())),
         clock.clone(),
     ));
-    let provider_repo = Arc::new(SqlProviderRepository::new(db.clone()));
+    let provider_repo = Arc::new(Timed::new(SqlProviderRepository::new(db.clone()), db_metrics.clone()));
     let providers = Arc::new(ProviderServiceImpl::new(
         provider_repo.clone(),
         keyring.clone(),
@@ -51,7 +53,7 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
     ));
     let outbound = Outbound::new(OUTBOUND_TIMEOUT);
     let connections = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
-        connections: Arc::new(SqlConnectionRepository::new(db.clone())),
+        connections: Arc::new(Timed::new(SqlConnectionRepository::new(db.clone()), db_metrics.clone())),
         providers: provider_repo,
         keyring,
         signer: Arc::new(StateSigner::new(settings.state_key)),
@@ -68,7 +70,7 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
         },
     }));
     let agent_keys = Arc::new(AgentKeyServiceImpl::new(
-        Arc::new(SqlAgentKeyRepository::new(db.clone())),
+        Arc::new(Timed::new(SqlAgentKeyRepository::new(db.clone()), db_metrics)),
         audit.clone(),
         clock,
     ));

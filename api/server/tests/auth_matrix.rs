@@ -47,18 +47,8 @@ fn matrix() -> Vec<Row> {
         row(Broker, "provider_create", Method::POST, "/v1/providers"),
         row(Broker, "provider_list", Method::GET, "/v1/providers"),
         row(Broker, "provider_view", Method::GET, "/v1/providers/github"),
-        row(
-            Broker,
-            "provider_update",
-            Method::PATCH,
-            "/v1/providers/github",
-        ),
-        row(
-            Broker,
-            "provider_delete",
-            Method::DELETE,
-            "/v1/providers/github",
-        ),
+        row(Broker, "provider_update", Method::PATCH, "/v1/providers/github"),
+        row(Broker, "provider_delete", Method::DELETE, "/v1/providers/github"),
         row(Broker, "consent_create", Method::POST, "/v1/consents"),
         row(Broker, "connection_list", Method::GET, "/v1/connections"),
         row(
@@ -131,11 +121,7 @@ fn every_operation_has_a_row() {
             .filter(|r| r.api == api)
             .map(|r| r.operation_id.to_owned())
             .collect();
-        assert_eq!(
-            covered,
-            spec_operations(&spec),
-            "the auth matrix and the spec disagree"
-        );
+        assert_eq!(covered, spec_operations(&spec), "the auth matrix and the spec disagree");
     }
     assert!(SAMPLE_ID.parse::<uuid::Uuid>().is_ok());
 }
@@ -143,10 +129,7 @@ fn every_operation_has_a_row() {
 async fn expect_unauthenticated(response: reqwest::Response, what: &str) {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
     assert_eq!(
-        response
-            .headers()
-            .get("www-authenticate")
-            .and_then(|v| v.to_str().ok()),
+        response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()),
         Some("Bearer"),
         "{what}"
     );
@@ -168,9 +151,7 @@ async fn matrix_on(db: TestDatabase) {
         };
         let url = format!("{base}{}", row.path);
         let request = |key: Option<&str>| {
-            let builder = raw()
-                .request(row.method.clone(), &url)
-                .json(&serde_json::json!({}));
+            let builder = raw().request(row.method.clone(), &url).json(&serde_json::json!({}));
             match key {
                 Some(key) => builder.bearer_auth(key),
                 None => builder,
@@ -182,11 +163,7 @@ async fn matrix_on(db: TestDatabase) {
             assert_eq!(response.status(), StatusCode::OK, "{what} is public");
             continue;
         }
-        expect_unauthenticated(
-            request(None).send().await.expect("send"),
-            &format!("{what}, no key"),
-        )
-        .await;
+        expect_unauthenticated(request(None).send().await.expect("send"), &format!("{what}, no key")).await;
         expect_unauthenticated(
             request(Some("nxa_AAAAAAAA_wrongwrongwrongwrongwrongwrongwrongwro"))
                 .send()

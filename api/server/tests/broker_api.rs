@@ -13,8 +13,7 @@ const SECRET: &str = "gh-client-secret-5f3a9c";
 
 async fn provider_appears_in_catalog_without_its_secret(db: TestDatabase) {
     let server = TestServer::start(db).await;
-    let body: broker::ProviderCreate =
-        serde_json::from_value(oauth_provider("github", SECRET)).expect("body");
+    let body: broker::ProviderCreate = serde_json::from_value(oauth_provider("github", SECRET)).expect("body");
     let created = server
         .broker()
         .provider_create()
@@ -41,14 +40,8 @@ async fn provider_appears_in_catalog_without_its_secret(db: TestDatabase) {
     // No answer ever carries the secret: not the catalog, not the operator views.
     for (url, key) in [
         (format!("{}/v1/providers", server.gateway_url), &agent_key),
-        (
-            format!("{}/v1/providers", server.broker_url),
-            &server.admin_key,
-        ),
-        (
-            format!("{}/v1/providers/github", server.broker_url),
-            &server.admin_key,
-        ),
+        (format!("{}/v1/providers", server.broker_url), &server.admin_key),
+        (format!("{}/v1/providers/github", server.broker_url), &server.admin_key),
     ] {
         let text = raw()
             .get(&url)
@@ -98,8 +91,7 @@ async fn provider_appears_in_catalog_without_its_secret(db: TestDatabase) {
 async fn providers_round_trip_by_id_and_name(db: TestDatabase) {
     let server = TestServer::start(db).await;
     let client = server.broker();
-    let body: broker::ProviderCreate =
-        serde_json::from_value(oauth_provider("github", SECRET)).expect("body");
+    let body: broker::ProviderCreate = serde_json::from_value(oauth_provider("github", SECRET)).expect("body");
     let created = client
         .provider_create()
         .body(body)
@@ -141,10 +133,7 @@ async fn providers_round_trip_by_id_and_name(db: TestDatabase) {
         .into_inner();
     assert_eq!(updated.description.as_deref(), Some("Code hosting"));
     assert_eq!(updated.api_base_url, None);
-    assert!(
-        updated.has_client_secret,
-        "an update without a secret keeps it"
-    );
+    assert!(updated.has_client_secret, "an update without a secret keeps it");
     assert!(updated.updated_at > created.updated_at);
     let strategy = serde_json::to_value(&updated.strategy).expect("strategy");
     assert_eq!(strategy["type"], "header");
@@ -163,24 +152,13 @@ async fn providers_round_trip_by_id_and_name(db: TestDatabase) {
         .into_inner();
     assert!(!openai.has_client_secret);
     assert_eq!(
-        openai
-            .credential_schema
-            .as_ref()
-            .map(|s| s["required"].clone()),
+        openai.credential_schema.as_ref().map(|s| s["required"].clone()),
         Some(json!(["api_key"]))
     );
 
-    let list = client
-        .provider_list()
-        .send()
-        .await
-        .expect("list")
-        .into_inner();
+    let list = client.provider_list().send().await.expect("list").into_inner();
     assert_eq!(
-        list.items
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect::<Vec<_>>(),
+        list.items.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
         ["github", "openai"]
     );
 
@@ -214,11 +192,7 @@ async fn providers_round_trip_by_id_and_name(db: TestDatabase) {
         .into_inner();
     assert_eq!(audit.items.len(), 2);
     assert!(audit.items.iter().all(|e| e.actor.starts_with("admin:")));
-    assert!(
-        !serde_json::to_string(&audit)
-            .expect("json")
-            .contains(SECRET)
-    );
+    assert!(!serde_json::to_string(&audit).expect("json").contains(SECRET));
     server.stop().await;
 }
 
@@ -237,36 +211,20 @@ async fn agent_keys_are_shown_once_and_stop_working_when_deleted(db: TestDatabas
         .expect("create")
         .into_inner();
     assert!(created.key.starts_with(&created.prefix));
-    let listed = client
-        .agent_key_list()
-        .send()
-        .await
-        .expect("list")
-        .into_inner();
+    let listed = client.agent_key_list().send().await.expect("list").into_inner();
     assert_eq!(listed.items.len(), 1);
     let listed_text = serde_json::to_string(&listed).expect("json");
-    assert!(
-        !listed_text.contains(&created.key),
-        "the key is shown only once"
-    );
+    assert!(!listed_text.contains(&created.key), "the key is shown only once");
 
     let gateway = server.gateway(&created.key);
-    gateway
-        .provider_catalog()
-        .send()
-        .await
-        .expect("works before deletion");
+    gateway.provider_catalog().send().await.expect("works before deletion");
     client
         .agent_key_delete()
         .agent_key_id(created.id.to_string())
         .send()
         .await
         .expect("delete");
-    let refused = gateway
-        .provider_catalog()
-        .send()
-        .await
-        .expect_err("deleted key");
+    let refused = gateway.provider_catalog().send().await.expect_err("deleted key");
     assert_eq!(refused.status(), Some(StatusCode::UNAUTHORIZED));
     let again = client
         .agent_key_delete()
@@ -278,11 +236,7 @@ async fn agent_keys_are_shown_once_and_stop_working_when_deleted(db: TestDatabas
     server.stop().await;
 }
 
-async fn post(
-    server: &TestServer,
-    path: &str,
-    body: impl Into<reqwest::Body>,
-) -> (StatusCode, Value) {
+async fn post(server: &TestServer, path: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
     let response = raw()
         .post(format!("{}{path}", server.broker_url))
         .bearer_auth(&server.admin_key)
@@ -297,19 +251,11 @@ async fn post(
 
 async fn bad_input_gets_a_stable_code_and_changes_nothing(db: TestDatabase) {
     let server = TestServer::start(db).await;
-    let (status, _) = post(
-        &server,
-        "/v1/providers",
-        oauth_provider("github", SECRET).to_string(),
-    )
-    .await;
+    let (status, _) = post(&server, "/v1/providers", oauth_provider("github", SECRET).to_string()).await;
     assert_eq!(status, StatusCode::CREATED);
 
     let mut missing_urls = oauth_provider("gitlab", SECRET);
-    missing_urls
-        .as_object_mut()
-        .expect("object")
-        .remove("token_url");
+    missing_urls.as_object_mut().expect("object").remove("token_url");
     let mut unknown_field = oauth_provider("gitlab", SECRET);
     unknown_field["colour"] = json!("blue");
     let mut wrong_type = oauth_provider("gitlab", SECRET);
@@ -391,22 +337,14 @@ async fn bad_input_gets_a_stable_code_and_changes_nothing(db: TestDatabase) {
             got["request_id"].as_str().is_some_and(|id| !id.is_empty()),
             "{case}: {got}"
         );
-        assert!(
-            got["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "{case}: {got}"
-        );
+        assert!(got["message"].as_str().is_some_and(|m| !m.is_empty()), "{case}: {got}");
         if let Some(field) = field {
             assert_eq!(got["field"], field, "{case}: {got}");
         }
     }
     // The unknown field and the wrong type are named in the message.
     let (_, got) = post(&server, "/v1/providers", unknown_field.to_string()).await;
-    assert!(
-        got["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("colour")),
-        "{got}"
-    );
+    assert!(got["message"].as_str().is_some_and(|m| m.contains("colour")), "{got}");
 
     // Bodies sent without Content-Length (chunked) are limited too.
     let chunks = futures::stream::iter(vec![Ok::<_, std::io::Error>(vec![b' '; 80 * 1024])]);
@@ -451,12 +389,7 @@ async fn bad_input_gets_a_stable_code_and_changes_nothing(db: TestDatabase) {
     assert_eq!(refused.status(), Some(StatusCode::BAD_REQUEST));
 
     // Nothing above changed the data.
-    let list = client
-        .provider_list()
-        .send()
-        .await
-        .expect("list")
-        .into_inner();
+    let list = client.provider_list().send().await.expect("list").into_inner();
     assert_eq!(list.items.len(), 1);
     assert_eq!(
         list.items[0].token_url.as_deref(),

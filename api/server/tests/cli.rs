@@ -1,76 +1,20 @@
 //! The `nexus` binary as a newcomer runs it: development mode out of the box, production refusing
 //! incomplete configuration, key generation and spec printing.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn nexus(dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_nexus"));
-    command.current_dir(dir);
-    // A clean environment: nothing configured, as on a newcomer's machine.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("NEXUS_") {
-            command.env_remove(key);
-        }
-    }
-    command
-}
-
-/// Reads JSON log lines until the listening line, and returns (broker, gateway) addresses.
-fn wait_for_listening(child: &mut Child) -> (String, String) {
-    let stderr = child.stderr.take().expect("stderr piped");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut lines = BufReader::new(stderr).lines();
-    while let Some(line) = lines.next() {
-        let line = line.expect("log line");
-        assert!(Instant::now() < deadline, "nexus did not start in time");
-        let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
-            continue;
-        };
-        if entry["fields"]["message"] == "nexus is listening" {
-            let broker = entry["fields"]["broker_addr"]
-                .as_str()
-                .expect("broker addr")
-                .to_owned();
-            let gateway = entry["fields"]["gateway_addr"]
-                .as_str()
-                .expect("gateway addr")
-                .trim_start_matches("Some(")
-                .trim_end_matches(')')
-                .to_owned();
-            // Keep draining the log, so the server never writes into a closed pipe.
-            std::thread::spawn(move || lines.for_each(drop));
-            return (broker, gateway);
-        }
-    }
-    panic!("nexus exited before listening");
-}
+use common::{NexusProcess, nexus_command as nexus};
 
 #[tokio::test]
 async fn serve_starts_on_sqlite_with_generated_development_keys() {
     // This process builds HTTP clients too: one TLS provider for it, as the server does.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = nexus(dir.path())
-        .args([
-            "serve",
-            "--broker-listen",
-            "127.0.0.1:0",
-            "--gateway-listen",
-            "127.0.0.1:0",
-        ])
-        .env("NEXUS_LOG_FORMAT", "json")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn nexus");
-    let (broker, gateway) = wait_for_listening(&mut child);
+    let process = NexusProcess::spawn(nexus(dir.path()));
+    let (broker, gateway) = (process.broker_url.clone(), process.gateway_url.clone());
 
     for base in [&broker, &gateway] {
-        let health = reqwest::get(format!("http://{base}/readyz"))
-            .await
-            .expect("readyz");
+        let health = reqwest::get(format!("{base}/readyz")).await.expect("readyz");
         assert_eq!(health.status(), 200);
     }
     let data = dir.path().join(".nexus");
@@ -86,7 +30,7 @@ async fn serve_starts_on_sqlite_with_generated_development_keys() {
     assert!(data.join("nexus.db").exists());
     let admin_key = std::fs::read_to_string(data.join("admin.key")).expect("admin key");
     let providers = reqwest::Client::new()
-        .get(format!("http://{broker}/v1/providers"))
+        .get(format!("{broker}/v1/providers"))
         .bearer_auth(admin_key.trim())
         .send()
         .await
@@ -94,13 +38,7 @@ async fn serve_starts_on_sqlite_with_generated_development_keys() {
     assert_eq!(providers.status(), 200);
 
     // SIGTERM: in-flight work finishes and the process exits cleanly.
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = child.wait().expect("wait");
-    assert!(exit.success(), "nexus exited with {exit}");
+    assert!(process.terminate(), "nexus did not exit cleanly on SIGTERM");
 }
 
 #[test]
@@ -129,10 +67,7 @@ fn production_refuses_incomplete_configuration() {
     let output = nexus(dir.path())
         .args(["serve", "--production"])
         .env("NEXUS_ENCRYPTION_KEYS", "c2hvcnQ=")
-        .env(
-            "NEXUS_STATE_KEY",
-            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-        )
+        .env("NEXUS_STATE_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
         .env("NEXUS_ADMIN_KEYS", "x".repeat(40))
         .env("NEXUS_DATABASE_URL", "sqlite://nexus.db?mode=rwc")
         .env("NEXUS_PUBLIC_URL", "https://nexus.example.com")
@@ -145,10 +80,7 @@ fn production_refuses_incomplete_configuration() {
         stderr.contains("NEXUS_ENCRYPTION_KEYS: key #1 decoded to 5 bytes, expected 32"),
         "{stderr}"
     );
-    assert!(
-        !stderr.contains(&"x".repeat(40)),
-        "an admin key reached the output"
-    );
+    assert!(!stderr.contains(&"x".repeat(40)), "an admin key reached the output");
 }
 
 #[test]
@@ -174,10 +106,7 @@ fn openapi_prints_the_committed_specs() {
         ("broker", nexus_http::broker_spec()),
         ("gateway", nexus_http::gateway_spec()),
     ] {
-        let output = nexus(dir.path())
-            .args(["openapi", api])
-            .output()
-            .expect("run nexus");
+        let output = nexus(dir.path()).args(["openapi", api]).output().expect("run nexus");
         assert!(output.status.success());
         assert_eq!(String::from_utf8(output.stdout).expect("utf8"), spec);
     }

@@ -56,9 +56,8 @@ impl AdminAuthenticator for AdminKeys {
                 key_fingerprint: key.fingerprint.clone(),
             }),
             None => {
-                let event =
-                    NewAuditEvent::new(AuditEventType::AuthenticationFailed, &Actor::Anonymous)
-                        .data(serde_json::json!({"api": "broker", "credential": "admin_key"}));
+                let event = NewAuditEvent::new(AuditEventType::AuthenticationFailed, &Actor::Anonymous)
+                    .data(serde_json::json!({"api": "broker", "credential": "admin_key"}));
                 crate::AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
                 Err(ServiceError::Unauthenticated)
             }

@@ -24,24 +24,18 @@ pub struct AgentKeyServiceImpl {
 
 impl std::fmt::Debug for AgentKeyServiceImpl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentKeyServiceImpl")
-            .finish_non_exhaustive()
+        f.debug_struct("AgentKeyServiceImpl").finish_non_exhaustive()
     }
 }
 
 impl AgentKeyServiceImpl {
-    pub fn new(
-        repo: Arc<dyn AgentKeyRepository>,
-        audit: Arc<dyn AuditService>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn new(repo: Arc<dyn AgentKeyRepository>, audit: Arc<dyn AuditService>, clock: Arc<dyn Clock>) -> Self {
         Self { repo, audit, clock }
     }
 
     async fn reject(&self, reason: &'static str, prefix: Option<&str>) -> ServiceError {
-        let event = NewAuditEvent::new(AuditEventType::AuthenticationFailed, &Actor::Anonymous).data(
-            serde_json::json!({"api": "gateway", "credential": "agent_key", "reason": reason, "prefix": prefix}),
-        );
+        let event = NewAuditEvent::new(AuditEventType::AuthenticationFailed, &Actor::Anonymous)
+            .data(serde_json::json!({"api": "gateway", "credential": "agent_key", "reason": reason, "prefix": prefix}));
         AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
         ServiceError::Unauthenticated
     }
@@ -49,8 +43,7 @@ impl AgentKeyServiceImpl {
 
 fn validate(input: NewAgentKey) -> ServiceResult<(String, Option<Vec<WorkspaceId>>)> {
     let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control)
-    {
+    if name.is_empty() || name.chars().count() > MAX_NAME_LEN || name.chars().any(char::is_control) {
         return Err(ServiceError::invalid(
             "name",
             format!("must be 1 to {MAX_NAME_LEN} printable characters"),
@@ -86,9 +79,7 @@ fn validate(input: NewAgentKey) -> ServiceResult<(String, Option<Vec<WorkspaceId
         (Some(ids), false) => {
             let mut parsed = ids
                 .iter()
-                .map(|raw| {
-                    WorkspaceId::parse(raw).map_err(|m| ServiceError::invalid("workspace_ids", m))
-                })
+                .map(|raw| WorkspaceId::parse(raw).map_err(|m| ServiceError::invalid("workspace_ids", m)))
                 .collect::<Result<Vec<_>, _>>()?;
             parsed.sort();
             parsed.dedup();
@@ -118,9 +109,8 @@ impl AgentKeyService for AgentKeyServiceImpl {
             })
             .await
             .map_err(internal("storing a new agent key"))?;
-        let event = NewAuditEvent::new(AuditEventType::AgentKeyCreated, actor).data(
-            serde_json::json!({"agent_key_id": key.id, "name": key.name, "prefix": key.prefix}),
-        );
+        let event = NewAuditEvent::new(AuditEventType::AgentKeyCreated, actor)
+            .data(serde_json::json!({"agent_key_id": key.id, "name": key.name, "prefix": key.prefix}));
         AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
         Ok(IssuedAgentKey {
             key,
@@ -129,10 +119,7 @@ impl AgentKeyService for AgentKeyServiceImpl {
     }
 
     async fn list(&self) -> ServiceResult<Vec<AgentKey>> {
-        self.repo
-            .list_live()
-            .await
-            .map_err(internal("listing agent keys"))
+        self.repo.list_live().await.map_err(internal("listing agent keys"))
     }
 
     async fn delete(&self, actor: &Actor, id: AgentKeyId) -> ServiceResult<()> {
@@ -144,8 +131,8 @@ impl AgentKeyService for AgentKeyServiceImpl {
         if !revoked {
             return Err(ServiceError::not_found(ResourceKind::AgentKey, id));
         }
-        let event = NewAuditEvent::new(AuditEventType::AgentKeyDeleted, actor)
-            .data(serde_json::json!({"agent_key_id": id}));
+        let event =
+            NewAuditEvent::new(AuditEventType::AgentKeyDeleted, actor).data(serde_json::json!({"agent_key_id": id}));
         AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
         Ok(())
     }
@@ -161,9 +148,7 @@ impl AgentKeyService for AgentKeyServiceImpl {
             .await
             .map_err(internal("looking up an agent key"))?;
         match record {
-            Some(record)
-                if constant_time_eq(hash_key(presented).as_bytes(), record.key_hash.as_bytes()) =>
-            {
+            Some(record) if constant_time_eq(hash_key(presented).as_bytes(), record.key_hash.as_bytes()) => {
                 Ok(AgentPrincipal {
                     key_id: record.key.id,
                     workspace_ids: record.key.workspace_ids,

@@ -60,11 +60,7 @@ impl AuditService for AuditServiceImpl {
             }
             limit => limit,
         };
-        let items = self
-            .repo
-            .list(&query)
-            .await
-            .map_err(internal("listing audit events"))?;
+        let items = self.repo.list(&query).await.map_err(internal("listing audit events"))?;
         let next_cursor = (items.len() as u64 == query.limit)
             .then(|| items.last().map(|event| event.id.to_string()))
             .flatten();

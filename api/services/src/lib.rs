@@ -15,8 +15,7 @@ pub use admin_auth::AdminKeys;
 pub use agent_keys::AgentKeyServiceImpl;
 pub use audit::AuditServiceImpl;
 pub use connections::{
-    ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS,
-    apply_strategy,
+    ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS, apply_strategy,
 };
 pub use metrics::Metrics;
 pub use providers::{ProviderServiceImpl, client_secret_aad};

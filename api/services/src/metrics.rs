@@ -28,11 +28,8 @@ fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntC
 }
 
 fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> HistogramVec {
-    let metric = HistogramVec::new(
-        HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()),
-        labels,
-    )
-    .unwrap_or_else(|e| panic!("metric {name} is well-formed: {e}"));
+    let metric = HistogramVec::new(HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()), labels)
+        .unwrap_or_else(|e| panic!("metric {name} is well-formed: {e}"));
     registry
         .register(Box::new(metric.clone()))
         .unwrap_or_else(|e| panic!("metric {name} is registered once: {e}"));
@@ -99,10 +96,7 @@ impl Metrics {
     /// Sets the connection gauge; statuses with no connection read 0, so they never go stale.
     pub fn set_connection_counts(&self, counts: &[(ConnectionStatus, u64)]) {
         for status in ConnectionStatus::ALL {
-            let count = counts
-                .iter()
-                .find(|(s, _)| *s == status)
-                .map_or(0, |(_, n)| *n);
+            let count = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
             self.connections
                 .with_label_values(&[status.as_str()])
                 .set(i64::try_from(count).unwrap_or(i64::MAX));

@@ -28,8 +28,7 @@ pub struct ProviderServiceImpl {
 
 impl std::fmt::Debug for ProviderServiceImpl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProviderServiceImpl")
-            .finish_non_exhaustive()
+        f.debug_struct("ProviderServiceImpl").finish_non_exhaustive()
     }
 }
 
@@ -53,11 +52,7 @@ impl ProviderServiceImpl {
         }
     }
 
-    fn seal_client_secret(
-        &self,
-        id: ProviderId,
-        secret: &SecretString,
-    ) -> ServiceResult<Ciphertext> {
+    fn seal_client_secret(&self, id: ProviderId, secret: &SecretString) -> ServiceResult<Ciphertext> {
         let secret = secret.expose_secret();
         if secret.trim().is_empty() || secret.len() > MAX_CLIENT_SECRET_LEN {
             return Err(ServiceError::invalid(
@@ -65,9 +60,7 @@ impl ProviderServiceImpl {
                 format!("must be 1 to {MAX_CLIENT_SECRET_LEN} characters"),
             ));
         }
-        Ok(self
-            .keyring
-            .encrypt(secret.as_bytes(), &client_secret_aad(id)))
+        Ok(self.keyring.encrypt(secret.as_bytes(), &client_secret_aad(id)))
     }
 
     async fn find(&self, provider: &ProviderRef) -> ServiceResult<ProviderRecord> {
@@ -78,15 +71,8 @@ impl ProviderServiceImpl {
             .ok_or_else(|| ServiceError::not_found(ResourceKind::Provider, provider))
     }
 
-    async fn audit(
-        &self,
-        event_type: AuditEventType,
-        actor: &Actor,
-        provider: &Provider,
-        data: serde_json::Value,
-    ) {
-        let mut payload =
-            serde_json::json!({"name": provider.spec.name, "auth_type": provider.spec.auth_type});
+    async fn audit(&self, event_type: AuditEventType, actor: &Actor, provider: &Provider, data: serde_json::Value) {
+        let mut payload = serde_json::json!({"name": provider.spec.name, "auth_type": provider.spec.auth_type});
         if let (Some(target), serde_json::Value::Object(extra)) = (payload.as_object_mut(), data) {
             target.extend(extra);
         }
@@ -98,10 +84,7 @@ impl ProviderServiceImpl {
 }
 
 /// A write refused by the live-name index is a duplicate name, not a server fault.
-fn write_error(
-    spec: &ProviderSpec,
-    context: &'static str,
-) -> impl FnOnce(RepoError) -> ServiceError {
+fn write_error(spec: &ProviderSpec, context: &'static str) -> impl FnOnce(RepoError) -> ServiceError {
     move |error| match error {
         RepoError::UniqueViolation(_) => ServiceError::AlreadyExists {
             kind: ResourceKind::Provider,
@@ -163,11 +146,7 @@ impl ProviderService for ProviderServiceImpl {
     }
 
     async fn list(&self) -> ServiceResult<Vec<Provider>> {
-        let records = self
-            .repo
-            .list()
-            .await
-            .map_err(internal("listing providers"))?;
+        let records = self.repo.list().await.map_err(internal("listing providers"))?;
         Ok(records.into_iter().map(|record| record.provider).collect())
     }
 
@@ -175,12 +154,7 @@ impl ProviderService for ProviderServiceImpl {
         Ok(self.find(provider).await?.provider)
     }
 
-    async fn update(
-        &self,
-        actor: &Actor,
-        provider: &ProviderRef,
-        mut patch: ProviderPatch,
-    ) -> ServiceResult<Provider> {
+    async fn update(&self, actor: &Actor, provider: &ProviderRef, mut patch: ProviderPatch) -> ServiceResult<Provider> {
         let current = self.find(provider).await?;
         let new_secret = patch.client_secret.take();
         let mut draft = current.provider.spec.to_draft();
@@ -211,22 +185,12 @@ impl ProviderService for ProviderServiceImpl {
             return Err(ServiceError::not_found(ResourceKind::Provider, provider));
         }
         let data = serde_json::json!({"client_secret_changed": new_secret.is_some()});
-        self.audit(
-            AuditEventType::ProviderUpdated,
-            actor,
-            &record.provider,
-            data,
-        )
-        .await;
+        self.audit(AuditEventType::ProviderUpdated, actor, &record.provider, data)
+            .await;
         Ok(record.provider)
     }
 
-    async fn delete(
-        &self,
-        actor: &Actor,
-        provider: &ProviderRef,
-        cascade: bool,
-    ) -> ServiceResult<()> {
+    async fn delete(&self, actor: &Actor, provider: &ProviderRef, cascade: bool) -> ServiceResult<()> {
         let current = self.find(provider).await?.provider;
         let deletion = self
             .repo
@@ -251,8 +215,7 @@ impl ProviderService for ProviderServiceImpl {
             AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
         }
         let data = serde_json::json!({"cascade": cascade, "revoked_connections": deletion.revoked_connections.len()});
-        self.audit(AuditEventType::ProviderDeleted, actor, &current, data)
-            .await;
+        self.audit(AuditEventType::ProviderDeleted, actor, &current, data).await;
         Ok(())
     }
 }

@@ -8,9 +8,7 @@ pub(crate) fn internal(context: &'static str) -> impl FnOnce(RepoError) -> Servi
     move |error| match error {
         RepoError::Unavailable(_) => {
             tracing::error!(context, %error, "database unavailable");
-            ServiceError::Unavailable {
-                what: "the database",
-            }
+            ServiceError::Unavailable { what: "the database" }
         }
         other => ServiceError::internal(context, other),
     }

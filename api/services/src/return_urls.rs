@@ -31,10 +31,7 @@ impl ReturnUrlPolicy {
                 let (host, port) = match raw.rsplit_once(':') {
                     Some((host, port)) => (
                         host,
-                        Some(
-                            port.parse::<u16>()
-                                .map_err(|_| format!("`{raw}`: bad port"))?,
-                        ),
+                        Some(port.parse::<u16>().map_err(|_| format!("`{raw}`: bad port"))?),
                     ),
                     None => (raw, None),
                 };
@@ -63,23 +60,16 @@ impl ReturnUrlPolicy {
     /// Parses and checks a return URL: https (http only on loopback), no credentials, an allowed host.
     pub fn check(&self, raw: &str) -> Result<Url, ServiceError> {
         const FIELD: &str = "return_url";
-        let url = Url::parse(raw)
-            .map_err(|e| ServiceError::invalid(FIELD, format!("is not a valid URL: {e}")))?;
+        let url = Url::parse(raw).map_err(|e| ServiceError::invalid(FIELD, format!("is not a valid URL: {e}")))?;
         if raw.len() > 2048 {
-            return Err(ServiceError::invalid(
-                FIELD,
-                "must be at most 2048 characters",
-            ));
+            return Err(ServiceError::invalid(FIELD, "must be at most 2048 characters"));
         }
         let loopback = is_loopback(&url);
         match url.scheme() {
             "https" => {}
             "http" if loopback => {}
             _ => {
-                return Err(ServiceError::invalid(
-                    FIELD,
-                    "must use https (http only on loopback)",
-                ));
+                return Err(ServiceError::invalid(FIELD, "must use https (http only on loopback)"));
             }
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -112,8 +102,7 @@ mod tests {
 
     #[test]
     fn hosts_wildcards_ports_and_loopback() {
-        let policy = ReturnUrlPolicy::parse("app.example.com, *.corp.test, localhost:3000", false)
-            .expect("valid");
+        let policy = ReturnUrlPolicy::parse("app.example.com, *.corp.test, localhost:3000", false).expect("valid");
         assert!(policy.check("https://app.example.com/done?x=1").is_ok());
         assert!(policy.check("https://a.b.corp.test/cb").is_ok());
         assert!(policy.check("http://localhost:3000/cb").is_ok());

@@ -6,20 +6,16 @@ use nexus_domain::agent_key::{Actor, Caller};
 use nexus_domain::clock::Clock;
 use nexus_domain::connection::{CallbackParams, ConsentRequest, ConsentSpec};
 use nexus_domain::ports::{ConnectionService, ProviderService};
-use nexus_domain::provider::{
-    NewProvider, ProviderDraft, TokenEndpointAuthMethod, VerificationMethod,
-};
+use nexus_domain::provider::{NewProvider, ProviderDraft, TokenEndpointAuthMethod, VerificationMethod};
 use nexus_domain::secret::secret;
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::strategy::Strategy;
 use nexus_domain::{ConnectionId, ErrorCode, WorkspaceId};
-use nexus_repositories::{
-    ConnectionRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository,
-};
+use nexus_repositories::{ConnectionRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository};
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
-    AuditServiceImpl, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, Metrics,
-    ProviderServiceImpl, ReturnUrlPolicy,
+    AuditServiceImpl, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, Metrics, ProviderServiceImpl,
+    ReturnUrlPolicy,
 };
 use nexus_test_utils::mock_provider::{CLIENT_ID, CLIENT_SECRET, MockProvider, TokenReply};
 use nexus_test_utils::{TestDatabase, database_tests};
@@ -101,8 +97,7 @@ trait TruncateMicros {
 impl TruncateMicros for DateTime<Utc> {
     fn duration_trunc_micros(self) -> Self {
         use chrono::DurationRound;
-        self.duration_trunc(TimeDelta::microseconds(1))
-            .expect("truncates")
+        self.duration_trunc(TimeDelta::microseconds(1)).expect("truncates")
     }
 }
 
@@ -122,17 +117,12 @@ impl Fixture {
                         name: name.into(),
                         auth_type: Some(AuthType::Oauth2),
                         client_id: Some(CLIENT_ID.into()),
-                        authorization_url: Some(
-                            self.mock.url("/authorize?audience=api&scope=ignored"),
-                        ),
+                        authorization_url: Some(self.mock.url("/authorize?audience=api&scope=ignored")),
                         token_url: Some(self.mock.url("/token")),
                         revocation_url: Some(self.mock.url("/revoke")),
                         token_endpoint_auth_method: Some(method),
                         scopes: vec!["read".into(), "write".into()],
-                        authorization_params: BTreeMap::from([(
-                            "access_type".to_owned(),
-                            "offline".to_owned(),
-                        )]),
+                        authorization_params: BTreeMap::from([("access_type".to_owned(), "offline".to_owned())]),
                         ..ProviderDraft::default()
                     },
                     client_secret: Some(secret(CLIENT_SECRET)),
@@ -186,11 +176,7 @@ impl Fixture {
     }
 
     async fn status(&self, id: ConnectionId) -> ConnectionStatus {
-        self.service
-            .get(&admin(), id)
-            .await
-            .expect("connection")
-            .status
+        self.service.get(&admin(), id).await.expect("connection").status
     }
 
     fn refresh_requests(&self) -> Vec<BTreeMap<String, String>> {
@@ -226,20 +212,11 @@ async fn consent_callback_and_token_read(test_db: TestDatabase) {
         query.get("redirect_uri").map(String::as_str),
         Some("https://nexus.test/base/auth/callback")
     );
-    assert_eq!(
-        query.get("code_challenge_method").map(String::as_str),
-        Some("S256")
-    );
-    assert_eq!(
-        query.get("access_type").map(String::as_str),
-        Some("offline")
-    );
+    assert_eq!(query.get("code_challenge_method").map(String::as_str), Some("S256"));
+    assert_eq!(query.get("access_type").map(String::as_str), Some("offline"));
     assert_eq!(query.get("state"), Some(&spec.state));
     assert!(!query.contains_key("nonce"), "no nonce without openid");
-    assert_eq!(
-        f.status(spec.connection_id).await,
-        ConnectionStatus::Pending
-    );
+    assert_eq!(f.status(spec.connection_id).await, ConnectionStatus::Pending);
 
     let flow = f
         .callback(&spec.state, Some("good-code"), None)
@@ -250,10 +227,7 @@ async fn consent_callback_and_token_read(test_db: TestDatabase) {
     assert_eq!(redirect.get("status").map(String::as_str), Some("success"));
     assert_eq!(redirect.get("keep").map(String::as_str), Some("1"));
     assert_eq!(redirect.get("provider").map(String::as_str), Some("acme"));
-    assert_eq!(
-        redirect.get("connection_id"),
-        Some(&spec.connection_id.to_string())
-    );
+    assert_eq!(redirect.get("connection_id"), Some(&spec.connection_id.to_string()));
 
     let exchange = &f.mock.token_requests()[0];
     assert_eq!(exchange.accept.as_deref(), Some("application/json"));
@@ -261,37 +235,22 @@ async fn consent_callback_and_token_read(test_db: TestDatabase) {
         exchange.form.get("grant_type").map(String::as_str),
         Some("authorization_code")
     );
-    let verifier = exchange
-        .form
-        .get("code_verifier")
-        .expect("PKCE verifier sent");
+    let verifier = exchange.form.get("code_verifier").expect("PKCE verifier sent");
     assert_eq!(
         Some(&challenge_s256(verifier)),
         query.get("code_challenge"),
         "verifier matches the challenge"
     );
 
-    let envelope = f
-        .service
-        .get_token(&admin(), spec.connection_id)
-        .await
-        .expect("token");
+    let envelope = f.service.get_token(&admin(), spec.connection_id).await.expect("token");
     assert_eq!(
-        envelope
-            .credentials
-            .0
-            .get("access_token")
-            .map(String::as_str),
+        envelope.credentials.0.get("access_token").map(String::as_str),
         Some("mock-access-1")
     );
     assert!(!envelope.credentials.0.contains_key("refresh_token"));
     assert_eq!(envelope.strategy, Strategy::Oauth2);
     assert_eq!(
-        envelope
-            .scopes
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>(),
+        envelope.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         ["read", "write"]
     );
     let resolved = f
@@ -340,10 +299,7 @@ async fn denied_consent_and_expired_state(test_db: TestDatabase) {
     assert!(!flow.succeeded);
     let redirect: BTreeMap<String, String> = flow.redirect_to.query_pairs().into_owned().collect();
     assert_eq!(redirect.get("status").map(String::as_str), Some("error"));
-    assert_eq!(
-        redirect.get("error").map(String::as_str),
-        Some("access_denied")
-    );
+    assert_eq!(redirect.get("error").map(String::as_str), Some("access_denied"));
     assert_eq!(f.status(spec.connection_id).await, ConnectionStatus::Failed);
     let read = f
         .service
@@ -353,10 +309,7 @@ async fn denied_consent_and_expired_state(test_db: TestDatabase) {
     assert_eq!(read.code(), ErrorCode::ConnectionFailed);
 
     let missing_code = f.consent("acme", None).await;
-    let flow = f
-        .callback(&missing_code.state, None, None)
-        .await
-        .expect("valid state");
+    let flow = f.callback(&missing_code.state, None, None).await.expect("valid state");
     assert!(flow.redirect_to.as_str().contains("error=missing_code"));
 
     let late = f.consent("acme", None).await;
@@ -373,10 +326,7 @@ async fn denied_consent_and_expired_state(test_db: TestDatabase) {
         .expect_err("expired state");
     assert_eq!(expired.code(), ErrorCode::InvalidState);
     assert_eq!(f.service.sweep_expired().await.expect("sweep"), 1);
-    assert_eq!(
-        f.status(late.connection_id).await,
-        ConnectionStatus::Expired
-    );
+    assert_eq!(f.status(late.connection_id).await, ConnectionStatus::Expired);
 
     let outside = f
         .service
@@ -412,23 +362,12 @@ async fn basic_auth_and_non_rotating_refresh(test_db: TestDatabase) {
         refresh_token: None,
         expires_in: Some(3600),
     });
-    let envelope = f
-        .service
-        .get_token(&admin(), id)
-        .await
-        .expect("refreshed on read");
+    let envelope = f.service.get_token(&admin(), id).await.expect("refreshed on read");
     assert_eq!(
-        envelope
-            .credentials
-            .0
-            .get("access_token")
-            .map(String::as_str),
+        envelope.credentials.0.get("access_token").map(String::as_str),
         Some("second")
     );
-    f.service
-        .refresh(&admin(), id)
-        .await
-        .expect("forced refresh");
+    f.service.refresh(&admin(), id).await.expect("forced refresh");
     let refreshes = f.refresh_requests();
     assert_eq!(refreshes.len(), 2);
     assert!(
@@ -436,11 +375,12 @@ async fn basic_auth_and_non_rotating_refresh(test_db: TestDatabase) {
             .iter()
             .all(|r| r.get("refresh_token").map(String::as_str) == Some("original-refresh"))
     );
-    assert!(f.mock.token_requests().iter().all(|r| {
-        r.authorization
-            .as_deref()
-            .is_some_and(|a| a.starts_with("Basic "))
-    }));
+    assert!(
+        f.mock
+            .token_requests()
+            .iter()
+            .all(|r| { r.authorization.as_deref().is_some_and(|a| a.starts_with("Basic ")) })
+    );
     assert!(
         f.mock
             .token_requests()
@@ -472,11 +412,7 @@ async fn refresh_faults_keep_the_connection_active(test_db: TestDatabase) {
             .await
             .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
         assert_eq!(
-            envelope
-                .credentials
-                .0
-                .get("access_token")
-                .map(String::as_str),
+            envelope.credentials.0.get("access_token").map(String::as_str),
             Some("current")
         );
         assert_eq!(f.status(id).await, ConnectionStatus::Active);
@@ -496,11 +432,7 @@ async fn refresh_faults_keep_the_connection_active(test_db: TestDatabase) {
         status: 400,
         error: "invalid_grant".into(),
     });
-    let rejected = f
-        .service
-        .get_token(&admin(), id)
-        .await
-        .expect_err("invalid_grant");
+    let rejected = f.service.get_token(&admin(), id).await.expect_err("invalid_grant");
     assert_eq!(rejected.code(), ErrorCode::AttentionRequired);
     assert!(!rejected.to_string().contains("secret provider detail"));
     let connection = f.service.get(&admin(), id).await.expect("connection");
@@ -518,14 +450,9 @@ async fn refresh_faults_keep_the_connection_active(test_db: TestDatabase) {
     // Re-consent under the same id makes it active again.
     let spec = f.consent("acme", Some(id)).await;
     assert_eq!(spec.connection_id, id);
-    f.callback(&spec.state, Some("again"), None)
-        .await
-        .expect("callback");
+    f.callback(&spec.state, Some("again"), None).await.expect("callback");
     assert_eq!(f.status(id).await, ConnectionStatus::Active);
-    f.service
-        .get_token(&admin(), id)
-        .await
-        .expect("usable again");
+    f.service.get_token(&admin(), id).await.expect("usable again");
 }
 
 async fn concurrent_refreshes_collapse_into_one_call(test_db: TestDatabase) {
@@ -553,25 +480,12 @@ async fn concurrent_refreshes_collapse_into_one_call(test_db: TestDatabase) {
     for read in futures::future::join_all(reads).await {
         let envelope = read.expect("task").expect("token");
         assert_eq!(
-            envelope
-                .credentials
-                .0
-                .get("access_token")
-                .map(String::as_str),
+            envelope.credentials.0.get("access_token").map(String::as_str),
             Some("fresh")
         );
     }
-    assert_eq!(
-        f.refresh_requests().len(),
-        1,
-        "one provider call for 50 readers"
-    );
-    let credential = f
-        .repo
-        .credential(id)
-        .await
-        .expect("read")
-        .expect("credential");
+    assert_eq!(f.refresh_requests().len(), 1, "one provider call for 50 readers");
+    let credential = f.repo.credential(id).await.expect("read").expect("credential");
     assert_eq!(credential.version, 2, "persisted once");
 }
 
@@ -645,10 +559,7 @@ async fn capture_validates_verifies_and_works_once(test_db: TestDatabase) {
     assert!(form.schema.properties.contains_key("api_key"));
 
     let submit = |values: &[(&str, &str)]| {
-        let values: BTreeMap<String, String> = values
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let values: BTreeMap<String, String> = values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let service = f.service.clone();
         let state = spec.state.clone();
         async move { service.save_credential(&state, values).await }
@@ -661,10 +572,7 @@ async fn capture_validates_verifies_and_works_once(test_db: TestDatabase) {
     assert_eq!(unknown.field(), Some("colour"));
     let oversized = "k".repeat(9000);
     assert_eq!(
-        submit(&[("api_key", &oversized)])
-            .await
-            .expect_err("oversized")
-            .field(),
+        submit(&[("api_key", &oversized)]).await.expect_err("oversized").field(),
         Some("api_key")
     );
     let wrong = submit(&[("api_key", "bad-key")])
@@ -679,21 +587,12 @@ async fn capture_validates_verifies_and_works_once(test_db: TestDatabase) {
 
     let flow = submit(&[("api_key", "good-key")]).await.expect("captured");
     assert!(flow.redirect_to.as_str().contains("status=success"));
-    let replay = submit(&[("api_key", "good-key")])
-        .await
-        .expect_err("state works once");
+    let replay = submit(&[("api_key", "good-key")]).await.expect_err("state works once");
     assert_eq!(replay.code(), ErrorCode::InvalidState);
-    let as_callback = f
-        .callback(&spec.state, Some("c"), None)
-        .await
-        .expect_err("wrong kind");
+    let as_callback = f.callback(&spec.state, Some("c"), None).await.expect_err("wrong kind");
     assert_eq!(as_callback.code(), ErrorCode::InvalidState);
 
-    let envelope = f
-        .service
-        .get_token(&admin(), spec.connection_id)
-        .await
-        .expect("token");
+    let envelope = f.service.get_token(&admin(), spec.connection_id).await.expect("token");
     assert_eq!(
         envelope.credentials.0.get("api_key").map(String::as_str),
         Some("good-key")
@@ -722,20 +621,13 @@ async fn revocation_erases_and_tells_the_provider(test_db: TestDatabase) {
     );
     let revocations = f.mock.revocations();
     assert_eq!(revocations.len(), 1);
-    assert_eq!(
-        revocations[0].get("token").map(String::as_str),
-        Some("mock-refresh-1")
-    );
+    assert_eq!(revocations[0].get("token").map(String::as_str), Some("mock-refresh-1"));
     assert_eq!(
         revocations[0].get("token_type_hint").map(String::as_str),
         Some("refresh_token")
     );
     assert_eq!(
-        f.service
-            .get_token(&admin(), id)
-            .await
-            .expect_err("revoked")
-            .code(),
+        f.service.get_token(&admin(), id).await.expect_err("revoked").code(),
         ErrorCode::ConnectionRevoked
     );
     f.service.revoke(&admin(), id).await.expect("idempotent");
@@ -759,10 +651,7 @@ async fn revocation_erases_and_tells_the_provider(test_db: TestDatabase) {
     let text = prometheus::TextEncoder::new()
         .encode_to_string(&f.registry.gather())
         .expect("encode");
-    assert!(
-        text.contains("nexus_connections_total{status=\"revoked\"} 2"),
-        "{text}"
-    );
+    assert!(text.contains("nexus_connections_total{status=\"revoked\"} 2"), "{text}");
     assert!(
         text.contains("oauth_token_exchanges_total{provider=\"acme\",status=\"success\"} 2"),
         "{text}"

@@ -9,12 +9,8 @@ use nexus_domain::provider::{NewProvider, ProviderDraft, ProviderPatch, Provider
 use nexus_domain::secret::{ExposeSecret, secret};
 use nexus_domain::status::AuthType;
 use nexus_domain::{ErrorCode, WorkspaceId};
-use nexus_repositories::{
-    ProviderRepository, SqlAgentKeyRepository, SqlAuditRepository, SqlProviderRepository,
-};
-use nexus_services::{
-    AdminKeys, AgentKeyServiceImpl, AuditServiceImpl, ProviderServiceImpl, client_secret_aad,
-};
+use nexus_repositories::{ProviderRepository, SqlAgentKeyRepository, SqlAuditRepository, SqlProviderRepository};
+use nexus_services::{AdminKeys, AgentKeyServiceImpl, AuditServiceImpl, ProviderServiceImpl, client_secret_aad};
 use nexus_test_utils::{TestDatabase, database_tests};
 use std::sync::Arc;
 
@@ -36,18 +32,9 @@ async fn fixture(test_db: &TestDatabase) -> Fixture {
     ));
     let provider_repo = Arc::new(SqlProviderRepository::new(db.clone()));
     Fixture {
-        providers: ProviderServiceImpl::new(
-            provider_repo.clone(),
-            keyring.clone(),
-            audit.clone(),
-            clock.clone(),
-        ),
+        providers: ProviderServiceImpl::new(provider_repo.clone(), keyring.clone(), audit.clone(), clock.clone()),
         provider_repo,
-        agent_keys: AgentKeyServiceImpl::new(
-            Arc::new(SqlAgentKeyRepository::new(db)),
-            audit.clone(),
-            clock,
-        ),
+        agent_keys: AgentKeyServiceImpl::new(Arc::new(SqlAgentKeyRepository::new(db)), audit.clone(), clock),
         audit,
         keyring,
     }
@@ -96,11 +83,7 @@ async fn client_secret_is_sealed_to_its_row(test_db: TestDatabase) {
         .expect("opens on its row");
     assert_eq!(opened, b"gh-secret-value");
     let other_row = nexus_domain::ProviderId::new();
-    assert!(
-        f.keyring
-            .decrypt(&sealed, &client_secret_aad(other_row))
-            .is_err()
-    );
+    assert!(f.keyring.decrypt(&sealed, &client_secret_aad(other_row)).is_err());
 
     // An update without a new secret keeps the sealed one; a new one replaces it.
     let patch = ProviderPatch {
@@ -130,10 +113,7 @@ async fn client_secret_is_sealed_to_its_row(test_db: TestDatabase) {
         .expect("stored");
     let opened = f
         .keyring
-        .decrypt(
-            &stored.client_secret.expect("sealed"),
-            &client_secret_aad(created.id),
-        )
+        .decrypt(&stored.client_secret.expect("sealed"), &client_secret_aad(created.id))
         .expect("opens");
     assert_eq!(opened, b"rotated-secret");
 }
@@ -148,10 +128,7 @@ async fn invalid_and_duplicate_providers_change_nothing(test_db: TestDatabase) {
     assert_eq!(missing_secret.field(), Some("client_secret"));
     assert!(f.providers.list().await.expect("list").is_empty());
 
-    f.providers
-        .create(&admin(), github(Some("s")))
-        .await
-        .expect("create");
+    f.providers.create(&admin(), github(Some("s"))).await.expect("create");
     let duplicate = f
         .providers
         .create(&admin(), github(Some("s")))
@@ -182,10 +159,7 @@ async fn invalid_and_duplicate_providers_change_nothing(test_db: TestDatabase) {
         Some("https://github.com/login/oauth/access_token")
     );
 
-    f.providers
-        .delete(&admin(), &name, false)
-        .await
-        .expect("delete");
+    f.providers.delete(&admin(), &name, false).await.expect("delete");
     let gone = f.providers.get(&name).await.expect_err("deleted");
     assert_eq!(gone.code(), ErrorCode::ProviderNotFound);
     let events = f
@@ -199,10 +173,7 @@ async fn invalid_and_duplicate_providers_change_nothing(test_db: TestDatabase) {
         .collect::<Vec<_>>();
     assert_eq!(
         events,
-        [
-            AuditEventType::ProviderCreated,
-            AuditEventType::ProviderDeleted
-        ]
+        [AuditEventType::ProviderCreated, AuditEventType::ProviderDeleted]
     );
 }
 
@@ -220,17 +191,8 @@ async fn agent_keys_authenticate_until_deleted(test_db: TestDatabase) {
         )
         .await
         .expect("create");
-    assert!(
-        issued
-            .secret
-            .expose_secret()
-            .starts_with(&issued.key.prefix)
-    );
-    let principal = f
-        .agent_keys
-        .authenticate(&issued.secret)
-        .await
-        .expect("authenticates");
+    assert!(issued.secret.expose_secret().starts_with(&issued.key.prefix));
+    let principal = f.agent_keys.authenticate(&issued.secret).await.expect("authenticates");
     assert_eq!(principal.key_id, issued.key.id);
     assert_eq!(
         principal.workspace_ids,
@@ -243,11 +205,7 @@ async fn agent_keys_authenticate_until_deleted(test_db: TestDatabase) {
     // Right prefix, wrong secret.
     let forged = secret(format!("{}_{}", issued.key.prefix, "x".repeat(43)));
     assert_eq!(
-        f.agent_keys
-            .authenticate(&forged)
-            .await
-            .expect_err("forged")
-            .code(),
+        f.agent_keys.authenticate(&forged).await.expect_err("forged").code(),
         ErrorCode::Unauthenticated
     );
     assert_eq!(
@@ -259,10 +217,7 @@ async fn agent_keys_authenticate_until_deleted(test_db: TestDatabase) {
         ErrorCode::Unauthenticated
     );
 
-    f.agent_keys
-        .delete(&admin(), issued.key.id)
-        .await
-        .expect("delete");
+    f.agent_keys.delete(&admin(), issued.key.id).await.expect("delete");
     assert_eq!(
         f.agent_keys
             .authenticate(&issued.secret)
@@ -291,11 +246,7 @@ async fn agent_keys_authenticate_until_deleted(test_db: TestDatabase) {
             workspace_ids,
             all_workspaces,
         };
-        let error = f
-            .agent_keys
-            .create(&admin(), input)
-            .await
-            .expect_err("invalid");
+        let error = f.agent_keys.create(&admin(), input).await.expect_err("invalid");
         assert_eq!(error.field(), Some(field));
     }
     let unrestricted = NewAgentKey {

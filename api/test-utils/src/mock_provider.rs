@@ -67,22 +67,15 @@ fn form_of(body: &[u8]) -> BTreeMap<String, String> {
 
 fn json_response(status: u16, body: Value) -> Response {
     Response::builder()
-        .status(
-            poem::http::StatusCode::from_u16(status)
-                .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR),
-        )
+        .status(poem::http::StatusCode::from_u16(status).unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR))
         .content_type("application/json")
         .body(body.to_string())
 }
 
 fn client_authenticated(state: &State, request: &TokenRequest) -> bool {
     if state.basic_auth {
-        let expected = format!(
-            "Basic {}",
-            STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
-        );
-        request.authorization.as_deref() == Some(expected.as_str())
-            && !request.form.contains_key("client_secret")
+        let expected = format!("Basic {}", STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}")));
+        request.authorization.as_deref() == Some(expected.as_str()) && !request.form.contains_key("client_secret")
     } else {
         request.form.get("client_id").map(String::as_str) == Some(CLIENT_ID)
             && request.form.get("client_secret").map(String::as_str) == Some(CLIENT_SECRET)
@@ -109,34 +102,22 @@ fn render(reply: TokenReply) -> Result<Response, (Duration, TokenReply)> {
             status,
             json!({"error": error, "error_description": "secret provider detail that must not be echoed"}),
         )),
-        TokenReply::Status(status) => Ok(json_response(
-            status,
-            json!({"message": "provider internal detail"}),
-        )),
-        TokenReply::Malformed => Ok(Response::builder()
-            .content_type("application/json")
-            .body("<html>oops")),
+        TokenReply::Status(status) => Ok(json_response(status, json!({"message": "provider internal detail"}))),
+        TokenReply::Malformed => Ok(Response::builder().content_type("application/json").body("<html>oops")),
         TokenReply::Slow(delay, inner) => Err((delay, *inner)),
     }
 }
 
 #[handler]
 async fn token(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<State>>>) -> Response {
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request = TokenRequest {
         form: form_of(&body),
         authorization: header("authorization"),
         accept: header("accept"),
     };
     let reply = {
-        let mut state = state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let authenticated = client_authenticated(&state, &request);
         state.requests.push(request);
         if !authenticated {
@@ -168,23 +149,16 @@ async fn token(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<State>>>) ->
 
 #[handler]
 async fn revoke(body: Vec<u8>, state: Data<&Arc<Mutex<State>>>) -> Response {
-    let mut state = state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut state = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     state.revocations.push(form_of(&body));
     Response::builder()
-        .status(
-            poem::http::StatusCode::from_u16(state.revocation_status)
-                .unwrap_or(poem::http::StatusCode::OK),
-        )
+        .status(poem::http::StatusCode::from_u16(state.revocation_status).unwrap_or(poem::http::StatusCode::OK))
         .finish()
 }
 
 #[handler]
 fn discovery(state: Data<&Arc<Mutex<State>>>) -> Response {
-    let state = state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let state = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     match &state.discovery {
         Some(document) => json_response(200, document.clone()),
         None => json_response(404, json!({})),
@@ -199,12 +173,8 @@ fn authorize() -> &'static str {
 /// Accepts `X-API-Key: good-key` (or `?api_key=good-key`), refuses anything else.
 #[handler]
 fn verify(req: &Request) -> Response {
-    let header_ok =
-        req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) == Some("good-key");
-    let query_ok = req
-        .uri()
-        .query()
-        .is_some_and(|q| q.contains("api_key=good-key"));
+    let header_ok = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) == Some("good-key");
+    let query_ok = req.uri().query().is_some_and(|q| q.contains("api_key=good-key"));
     let status = if header_ok || query_ok { 200 } else { 401 };
     json_response(status, json!({}))
 }
@@ -239,10 +209,7 @@ impl MockProvider {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner))
+        f(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -35,8 +35,7 @@ pub enum ClientBuildError {
 /// A reqwest client that sends `Authorization: Bearer <key>` on every request. The header is
 /// marked sensitive, so it is never printed by reqwest's `Debug`.
 pub fn authenticated_http_client(key: &str) -> Result<reqwest::Client, ClientBuildError> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
-        .map_err(|_| ClientBuildError::InvalidKey)?;
+    let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| ClientBuildError::InvalidKey)?;
     value.set_sensitive(true);
     let mut headers = HeaderMap::new();
     headers.insert(AUTHORIZATION, value);
@@ -56,10 +55,7 @@ pub fn broker_client(base_url: &str, admin_key: &str) -> Result<broker::Client, 
 }
 
 /// A Gateway client authenticated with an agent key.
-pub fn gateway_client(
-    base_url: &str,
-    agent_key: &str,
-) -> Result<gateway::Client, ClientBuildError> {
+pub fn gateway_client(base_url: &str, agent_key: &str) -> Result<gateway::Client, ClientBuildError> {
     Ok(gateway::Client::new_with_client(
         base_url,
         authenticated_http_client(agent_key)?,

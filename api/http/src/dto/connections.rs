@@ -3,9 +3,7 @@
 use super::strategy::StrategyDto;
 use chrono::{DateTime, Utc};
 use nexus_domain::ConnectionId;
-use nexus_domain::connection::{
-    Connection, ConsentRequest, ConsentSpec, CredentialEnvelope, RefreshOutcome,
-};
+use nexus_domain::connection::{Connection, ConsentRequest, ConsentSpec, CredentialEnvelope, RefreshOutcome};
 use nexus_domain::status::ConnectionStatus;
 use poem_openapi::{Enum, Object};
 use std::collections::BTreeMap;

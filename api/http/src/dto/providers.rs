@@ -3,8 +3,7 @@
 use super::strategy::StrategyDto;
 use chrono::{DateTime, Utc};
 use nexus_domain::provider::{
-    NewProvider, Provider, ProviderDraft, ProviderPatch, TokenEndpointAuthMethod, Verification,
-    VerificationMethod,
+    NewProvider, Provider, ProviderDraft, ProviderPatch, TokenEndpointAuthMethod, Verification, VerificationMethod,
 };
 use nexus_domain::secret::SecretString;
 use nexus_domain::status::AuthType;
@@ -147,10 +146,7 @@ impl std::fmt::Debug for ProviderCreate {
         f.debug_struct("ProviderCreate")
             .field("name", &self.name)
             .field("auth_type", &self.auth_type)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[REDACTED]"),
-            )
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "[REDACTED]"))
             .finish_non_exhaustive()
     }
 }
@@ -176,10 +172,7 @@ impl From<ProviderCreate> for NewProvider {
                 revocation_url: dto.revocation_url,
                 credential_schema: dto.credential_schema,
                 verification_url: dto.verification.as_ref().map(|v| v.url.clone()),
-                verification_method: dto
-                    .verification
-                    .and_then(|v| v.method)
-                    .map(method_to_domain),
+                verification_method: dto.verification.and_then(|v| v.method).map(method_to_domain),
                 strategy: dto.strategy.map(Into::into),
                 api_base_url: dto.api_base_url,
             },
@@ -235,10 +228,7 @@ impl std::fmt::Debug for ProviderUpdate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderUpdate")
             .field("name", &self.name)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[REDACTED]"),
-            )
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "[REDACTED]"))
             .finish_non_exhaustive()
     }
 }
@@ -261,10 +251,7 @@ impl From<ProviderUpdate> for ProviderPatch {
             scopes: dto.scopes,
             client_id: dto.client_id,
             client_secret: dto.client_secret.map(SecretString::from),
-            authorization_url: change(
-                dto.authorization_url,
-                cleared(ClearableField::AuthorizationUrl),
-            ),
+            authorization_url: change(dto.authorization_url, cleared(ClearableField::AuthorizationUrl)),
             token_url: change(dto.token_url, cleared(ClearableField::TokenUrl)),
             issuer: change(dto.issuer, cleared(ClearableField::Issuer)),
             authorization_params: dto.authorization_params,
@@ -277,8 +264,7 @@ impl From<ProviderUpdate> for ProviderPatch {
                 .and_then(|v| v.as_ref().and_then(|v| v.method))
                 .map(method_to_domain),
             verification_url: verification.map(|v| v.map(|v| v.url)),
-            strategy: change(dto.strategy, cleared(ClearableField::Strategy))
-                .map(|s| s.map(Into::into)),
+            strategy: change(dto.strategy, cleared(ClearableField::Strategy)).map(|s| s.map(Into::into)),
             api_base_url: change(dto.api_base_url, cleared(ClearableField::ApiBaseUrl)),
         }
     }

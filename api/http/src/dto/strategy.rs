@@ -2,9 +2,7 @@
 //!
 //! The variant objects cannot deny unknown fields: the discriminator itself reaches them.
 
-use nexus_domain::strategy::{
-    DEFAULT_CREDENTIAL_FIELD, DEFAULT_PASSWORD_FIELD, DEFAULT_USERNAME_FIELD, Strategy,
-};
+use nexus_domain::strategy::{DEFAULT_CREDENTIAL_FIELD, DEFAULT_PASSWORD_FIELD, DEFAULT_USERNAME_FIELD, Strategy};
 use poem_openapi::{Object, Union};
 
 /// `Authorization: Bearer <credentials.access_token>`

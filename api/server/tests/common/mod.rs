@@ -5,6 +5,10 @@
 use nexus_server::config::{CommonArgs, generate_key};
 use nexus_server::{Running, ServeOptions};
 use nexus_test_utils::TestDatabase;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 pub struct TestServer {
@@ -110,4 +114,94 @@ pub fn raw() -> reqwest::Client {
 /// The test process builds HTTP clients too: one TLS provider for it, as the server does.
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The `nexus` binary with a clean environment (no `NEXUS_*` from the caller's shell).
+pub fn nexus_command(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nexus"));
+    command.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("NEXUS_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// A `nexus serve` process with JSON logs, every log line kept for inspection.
+pub struct NexusProcess {
+    pub child: Child,
+    pub broker_url: String,
+    pub gateway_url: String,
+    pub log: Arc<Mutex<String>>,
+}
+
+impl NexusProcess {
+    /// Spawns `nexus serve` on free ports and waits for its "listening" line.
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .args([
+                "serve",
+                "--broker-listen",
+                "127.0.0.1:0",
+                "--gateway-listen",
+                "127.0.0.1:0",
+            ])
+            .env("NEXUS_LOG_FORMAT", "json")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn nexus");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut sender = Some(sender);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line)
+                    && entry["fields"]["message"] == "nexus is listening"
+                    && let Some(sender) = sender.take()
+                {
+                    let broker = entry["fields"]["broker_addr"].as_str().unwrap_or_default().to_owned();
+                    let gateway = entry["fields"]["gateway_addr"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .trim_start_matches("Some(")
+                        .trim_end_matches(')')
+                        .to_owned();
+                    let _ = sender.send((broker, gateway));
+                }
+                let mut log = sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let started = Instant::now();
+        let (broker, gateway) = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("nexus did not start within {:?}", started.elapsed()));
+        Self {
+            child,
+            broker_url: format!("http://{broker}"),
+            gateway_url: format!("http://{gateway}"),
+            log,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        self.log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// SIGTERM, then waits; returns whether it exited cleanly.
+    pub fn terminate(mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().map(|status| status.success()).unwrap_or(false)
+    }
 }

@@ -19,10 +19,7 @@ use std::time::Instant;
 struct Failure(String);
 
 impl ConnectionServiceImpl {
-    pub(super) async fn complete_callback(
-        &self,
-        params: CallbackParams,
-    ) -> Result<CompletedFlow, ServiceError> {
+    pub(super) async fn complete_callback(&self, params: CallbackParams) -> Result<CompletedFlow, ServiceError> {
         let raw_state = params.state.as_deref().ok_or(ServiceError::InvalidState {
             reason: "the state is missing",
         })?;
@@ -113,12 +110,7 @@ impl ConnectionServiceImpl {
         })
     }
 
-    async fn exchange(
-        &self,
-        claimed: &ClaimedConsent,
-        code: &str,
-        nonce: &str,
-    ) -> Result<(), Failure> {
+    async fn exchange(&self, claimed: &ClaimedConsent, code: &str, nonce: &str) -> Result<(), Failure> {
         let provider = &claimed.provider.provider;
         let connection = &claimed.connection;
         let log_failure = |what: &str, error: &dyn std::fmt::Display| {
@@ -153,8 +145,7 @@ impl ConnectionServiceImpl {
                     .ok_or_else(|| Failure("internal_error".into()))
             })
             .transpose()?;
-        let auth =
-            client_auth(provider, &secret).map_err(|_| Failure("provider_misconfigured".into()))?;
+        let auth = client_auth(provider, &secret).map_err(|_| Failure("provider_misconfigured".into()))?;
         let response = self
             .token_endpoint
             .exchange_code(
@@ -169,16 +160,11 @@ impl ConnectionServiceImpl {
                 log_failure("code exchange failed", &e);
                 match e {
                     TokenEndpointError::Rejected { error } => Failure(error),
-                    TokenEndpointError::Unavailable { .. } => {
-                        Failure("upstream_unavailable".into())
-                    }
+                    TokenEndpointError::Unavailable { .. } => Failure("upstream_unavailable".into()),
                 }
             })?;
 
-        let openid = connection
-            .requested_scopes
-            .iter()
-            .any(|s| s.as_str() == "openid");
+        let openid = connection.requested_scopes.iter().any(|s| s.as_str() == "openid");
         if let (true, Some(id_token)) = (openid, response.str("id_token")) {
             let (Some(issuer), Some(jwks_uri)) = (&endpoints.issuer, &endpoints.jwks_uri) else {
                 log_failure(
@@ -195,15 +181,7 @@ impl ConnectionServiceImpl {
                     log_failure("fetching the JWKS failed", &e);
                     Failure("upstream_unavailable".into())
                 })?;
-            crate::oauth::id_token::verify(
-                id_token,
-                &jwks,
-                issuer,
-                &oauth.client_id,
-                &secret,
-                nonce,
-            )
-            .map_err(|e| {
+            crate::oauth::id_token::verify(id_token, &jwks, issuer, &oauth.client_id, &secret, nonce).map_err(|e| {
                 log_failure("id_token rejected", &e);
                 Failure("invalid_id_token".into())
             })?;
@@ -211,11 +189,9 @@ impl ConnectionServiceImpl {
 
         let now = self.clock.now();
         let expires_at = Stored::expiry(&response, now);
-        let granted: Option<Vec<Scope>> = response.str("scope").map(|raw| {
-            raw.split([' ', ','])
-                .filter_map(|s| Scope::parse(s).ok())
-                .collect()
-        });
+        let granted: Option<Vec<Scope>> = response
+            .str("scope")
+            .map(|raw| raw.split([' ', ',']).filter_map(|s| Scope::parse(s).ok()).collect());
         let stored = Stored::from_token_response(response, None);
         let credential = NewCredential {
             ciphertext: stored.seal(&self.keyring, connection.id),

@@ -27,10 +27,7 @@ pub(crate) fn validate_capture(
         };
         let value = value.trim().to_owned();
         if value.len() > MAX_FIELD_VALUE_LEN {
-            errors.insert(
-                name,
-                format!("must be at most {MAX_FIELD_VALUE_LEN} characters"),
-            );
+            errors.insert(name, format!("must be at most {MAX_FIELD_VALUE_LEN} characters"));
         } else if value.chars().any(char::is_control) {
             errors.insert(name, "must not contain control characters".to_owned());
         } else if !value.is_empty() {
@@ -54,19 +51,12 @@ pub(crate) fn validate_capture(
             errors.insert(required.clone(), "is required".to_owned());
         }
     }
-    if errors.is_empty() {
-        Ok(accepted)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(accepted) } else { Err(errors) }
 }
 
 impl ConnectionServiceImpl {
     /// A capture state that is valid, unused, unexpired, and for a static provider.
-    async fn capture_target(
-        &self,
-        raw_state: &str,
-    ) -> Result<(ConnectionBundle, String), ServiceError> {
+    async fn capture_target(&self, raw_state: &str) -> Result<(ConnectionBundle, String), ServiceError> {
         let state = self.verify_state(raw_state)?;
         let bundle = self
             .connections
@@ -97,9 +87,10 @@ impl ConnectionServiceImpl {
         let (bundle, _) = self.capture_target(raw_state).await?;
         let spec = bundle.provider.provider.spec;
         Ok(CaptureForm {
-            schema: spec.credential_schema.clone().ok_or_else(|| {
-                ServiceError::internal("capture", "static provider without a schema")
-            })?,
+            schema: spec
+                .credential_schema
+                .clone()
+                .ok_or_else(|| ServiceError::internal("capture", "static provider without a schema"))?,
             provider: spec.name,
             display_name: spec.display_name,
         })
@@ -115,10 +106,7 @@ impl ConnectionServiceImpl {
         let provider_name = provider.spec.name.as_str().to_owned();
         let result = self.validate_and_store(&bundle, &nonce, values).await;
         let status = if result.is_ok() { "success" } else { "error" };
-        self.metrics
-            .captures
-            .with_label_values(&[&provider_name, status])
-            .inc();
+        self.metrics.captures.with_label_values(&[&provider_name, status]).inc();
         let return_url = result?;
         let connection = &bundle.connection;
         self.record(
@@ -160,12 +148,12 @@ impl ConnectionServiceImpl {
         values: BTreeMap<String, String>,
     ) -> Result<url::Url, ServiceError> {
         let provider = &bundle.provider.provider;
-        let schema =
-            provider.spec.credential_schema.as_ref().ok_or_else(|| {
-                ServiceError::internal("capture", "static provider without a schema")
-            })?;
-        let accepted = validate_capture(schema, values)
-            .map_err(|errors| ServiceError::InvalidFields { errors })?;
+        let schema = provider
+            .spec
+            .credential_schema
+            .as_ref()
+            .ok_or_else(|| ServiceError::internal("capture", "static provider without a schema"))?;
+        let accepted = validate_capture(schema, values).map_err(|errors| ServiceError::InvalidFields { errors })?;
         self.verify_with_provider(provider, &accepted).await?;
         // Only now is the state consumed: a mistyped field can be corrected and resubmitted.
         let claimed = self
@@ -212,8 +200,8 @@ impl ConnectionServiceImpl {
             VerificationMethod::Post => client.post(verification.url.clone()),
         };
         let values = CredentialValues(accepted.clone());
-        let request = apply_strategy(request, &provider.spec.effective_strategy(), &values)
-            .map_err(|m| rejected(&m))?;
+        let request =
+            apply_strategy(request, &provider.spec.effective_strategy(), &values).map_err(|m| rejected(&m))?;
         match self.outbound.send(request).await {
             Ok((status, _)) if status.is_success() => Ok(()),
             Ok((status, _)) if status.is_client_error() => Err(rejected(
@@ -239,10 +227,7 @@ mod tests {
             ("colour".to_owned(), "blue".to_owned()),
         ]);
         let errors = validate_capture(&schema, submitted).expect_err("invalid");
-        assert_eq!(
-            errors.get("password").map(String::as_str),
-            Some("is required")
-        );
+        assert_eq!(errors.get("password").map(String::as_str), Some("is required"));
         assert_eq!(
             errors.get("colour").map(String::as_str),
             Some("is not a field of this provider")

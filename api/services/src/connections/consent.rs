@@ -25,10 +25,7 @@ impl ConnectionServiceImpl {
         let workspace = parse_workspace(&request.workspace_id)?;
         if !caller.can_access(&workspace) {
             // Outside the caller's workspaces nothing exists, not even the right to start.
-            return Err(ServiceError::not_found(
-                ResourceKind::Connection,
-                &workspace,
-            ));
+            return Err(ServiceError::not_found(ResourceKind::Connection, &workspace));
         }
         let provider_ref = ProviderRef::parse(&request.provider)?;
         let provider = self
@@ -70,20 +67,14 @@ impl ConnectionServiceImpl {
         let spec = &provider.provider.spec;
         let (auth_url, pkce_verifier) = match spec.auth_type {
             AuthType::Oauth2 => {
-                let pkce = spec
-                    .oauth
-                    .as_ref()
-                    .is_some_and(|o| o.pkce)
-                    .then(Pkce::generate);
+                let pkce = spec.oauth.as_ref().is_some_and(|o| o.pkce).then(Pkce::generate);
                 let state = self.sign_state(connection_id, &nonce);
                 let url = self
                     .authorization_url(&provider.provider, &scopes, &state, &nonce, pkce.as_ref())
                     .await?;
                 let sealed = pkce.map(|p| {
-                    self.keyring.encrypt(
-                        p.verifier.expose_secret().as_bytes(),
-                        &pkce_aad(connection_id),
-                    )
+                    self.keyring
+                        .encrypt(p.verifier.expose_secret().as_bytes(), &pkce_aad(connection_id))
                 });
                 (url, sealed)
             }
@@ -114,8 +105,7 @@ impl ConnectionServiceImpl {
             if !started {
                 return Err(ServiceError::Conflict {
                     reason: nexus_domain::error::ConflictReason::ConnectionRevoked,
-                    message: "a revoked connection cannot be consented again; start a new one"
-                        .to_owned(),
+                    message: "a revoked connection cannot be consented again; start a new one".to_owned(),
                 });
             }
         } else {
@@ -138,10 +128,7 @@ impl ConnectionServiceImpl {
                 .await
                 .map_err(internal("storing a pending connection"))?;
         }
-        self.metrics
-            .consents
-            .with_label_values(&[spec.name.as_str()])
-            .inc();
+        self.metrics.consents.with_label_values(&[spec.name.as_str()]).inc();
         self.record(
             NewAuditEvent::new(AuditEventType::ConsentCreated, &caller.actor)
                 .provider(provider.provider.id)
@@ -172,14 +159,12 @@ impl ConnectionServiceImpl {
         nonce: &str,
         pkce: Option<&Pkce>,
     ) -> Result<Url, ServiceError> {
-        let oauth =
-            provider.spec.oauth.as_ref().ok_or_else(|| {
-                ServiceError::internal("consent", "oauth2 provider without settings")
-            })?;
-        let endpoints = self
-            .discovery
-            .endpoints(provider.spec.name.as_str(), oauth)
-            .await?;
+        let oauth = provider
+            .spec
+            .oauth
+            .as_ref()
+            .ok_or_else(|| ServiceError::internal("consent", "oauth2 provider without settings"))?;
+        let endpoints = self.discovery.endpoints(provider.spec.name.as_str(), oauth).await?;
         let mut url = endpoints.authorization_url;
         let existing: Vec<(String, String)> = url
             .query_pairs()
@@ -194,11 +179,7 @@ impl ConnectionServiceImpl {
             query.append_pair("client_id", &oauth.client_id);
             query.append_pair("redirect_uri", self.redirect_uri().as_str());
             if !scopes.is_empty() {
-                let joined = scopes
-                    .iter()
-                    .map(Scope::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let joined = scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ");
                 query.append_pair("scope", &joined);
             }
             query.append_pair("state", state);

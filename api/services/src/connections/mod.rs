@@ -22,16 +22,14 @@ use nexus_domain::agent_key::{Actor, Caller};
 use nexus_domain::audit::{AuditEventType, NewAuditEvent, Page};
 use nexus_domain::clock::Clock;
 use nexus_domain::connection::{
-    CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest,
-    ConsentSpec, CredentialEnvelope, RefreshOutcome,
+    CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest, ConsentSpec,
+    CredentialEnvelope, RefreshOutcome,
 };
 use nexus_domain::ports::{AuditService, ConnectionService, ServiceResult};
 use nexus_domain::provider::Provider;
 use nexus_domain::secret::SecretString;
 use nexus_domain::{ConnectionId, ProviderName, ResourceKind, ServiceError, WorkspaceId};
-use nexus_repositories::{
-    ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository,
-};
+use nexus_repositories::{ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -136,11 +134,8 @@ impl ConnectionServiceImpl {
             .await
             .map_err(internal("expiring pending connections"))?;
         for id in &expired {
-            self.record(
-                NewAuditEvent::new(AuditEventType::ConnectionExpired, &Actor::System)
-                    .connection(*id),
-            )
-            .await;
+            self.record(NewAuditEvent::new(AuditEventType::ConnectionExpired, &Actor::System).connection(*id))
+                .await;
         }
         Ok(expired.len())
     }
@@ -196,14 +191,13 @@ impl ConnectionServiceImpl {
     }
 
     fn client_secret(&self, provider: &ProviderRecord) -> ServiceResult<SecretString> {
-        let sealed =
-            provider
-                .client_secret
-                .as_ref()
-                .ok_or_else(|| ServiceError::ProviderMisconfigured {
-                    provider: provider.provider.spec.name.to_string(),
-                    message: "no client secret is stored".to_owned(),
-                })?;
+        let sealed = provider
+            .client_secret
+            .as_ref()
+            .ok_or_else(|| ServiceError::ProviderMisconfigured {
+                provider: provider.provider.spec.name.to_string(),
+                message: "no client secret is stored".to_owned(),
+            })?;
         let plaintext = self
             .keyring
             .decrypt(sealed, &crate::client_secret_aad(provider.provider.id))
@@ -230,10 +224,7 @@ pub(crate) fn endpoint_url(base: &Url, segments: &[&str]) -> Url {
 }
 
 /// The client authentication a provider is configured with.
-fn client_auth<'a>(
-    provider: &'a Provider,
-    secret: &'a SecretString,
-) -> ServiceResult<ClientAuth<'a>> {
+fn client_auth<'a>(provider: &'a Provider, secret: &'a SecretString) -> ServiceResult<ClientAuth<'a>> {
     let oauth = provider.spec.oauth.as_ref().ok_or(ServiceError::Conflict {
         reason: nexus_domain::error::ConflictReason::NotRefreshable,
         message: format!("provider `{}` does not use OAuth2", provider.spec.name),
@@ -255,18 +246,11 @@ fn parse_provider_name(raw: &str) -> ServiceResult<ProviderName> {
 
 #[async_trait]
 impl ConnectionService for ConnectionServiceImpl {
-    async fn create_consent_spec(
-        &self,
-        caller: &Caller,
-        request: ConsentRequest,
-    ) -> ServiceResult<ConsentSpec> {
+    async fn create_consent_spec(&self, caller: &Caller, request: ConsentRequest) -> ServiceResult<ConsentSpec> {
         self.start_consent(caller, request).await
     }
 
-    async fn exchange_code_for_tokens(
-        &self,
-        params: CallbackParams,
-    ) -> ServiceResult<CompletedFlow> {
+    async fn exchange_code_for_tokens(&self, params: CallbackParams) -> ServiceResult<CompletedFlow> {
         self.complete_callback(params).await
     }
 
@@ -274,19 +258,11 @@ impl ConnectionService for ConnectionServiceImpl {
         self.form_for(state).await
     }
 
-    async fn save_credential(
-        &self,
-        state: &str,
-        values: BTreeMap<String, String>,
-    ) -> ServiceResult<CompletedFlow> {
+    async fn save_credential(&self, state: &str, values: BTreeMap<String, String>) -> ServiceResult<CompletedFlow> {
         self.capture(state, values).await
     }
 
-    async fn get_token(
-        &self,
-        caller: &Caller,
-        id: ConnectionId,
-    ) -> ServiceResult<CredentialEnvelope> {
+    async fn get_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
         let bundle = self.visible(caller, id).await;
         self.read_token(caller, bundle).await
     }
@@ -304,12 +280,7 @@ impl ConnectionService for ConnectionServiceImpl {
                 .find_newest_active(&workspace, &provider)
                 .await
                 .map_err(internal("resolving a connection"))?
-                .ok_or_else(|| {
-                    ServiceError::not_found(
-                        ResourceKind::Connection,
-                        format!("{workspace}/{provider}"),
-                    )
-                })
+                .ok_or_else(|| ServiceError::not_found(ResourceKind::Connection, format!("{workspace}/{provider}")))
         } else {
             Err(ServiceError::not_found(
                 ResourceKind::Connection,
@@ -328,11 +299,7 @@ impl ConnectionService for ConnectionServiceImpl {
         })
     }
 
-    async fn refresh_token(
-        &self,
-        caller: &Caller,
-        id: ConnectionId,
-    ) -> ServiceResult<CredentialEnvelope> {
+    async fn refresh_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
         self.forced_refresh(caller, id).await
     }
 
@@ -344,11 +311,7 @@ impl ConnectionService for ConnectionServiceImpl {
         Ok(self.visible(caller, id).await?.connection)
     }
 
-    async fn list(
-        &self,
-        caller: &Caller,
-        mut query: ConnectionQuery,
-    ) -> ServiceResult<Page<Connection>> {
+    async fn list(&self, caller: &Caller, mut query: ConnectionQuery) -> ServiceResult<Page<Connection>> {
         query.limit = match query.limit {
             0 => DEFAULT_PAGE_SIZE,
             limit if limit > MAX_PAGE_SIZE => {

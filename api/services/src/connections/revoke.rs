@@ -10,11 +10,7 @@ use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::{ConnectionId, ServiceError};
 
 impl ConnectionServiceImpl {
-    pub(super) async fn revoke_connection(
-        &self,
-        caller: &Caller,
-        id: ConnectionId,
-    ) -> Result<(), ServiceError> {
+    pub(super) async fn revoke_connection(&self, caller: &Caller, id: ConnectionId) -> Result<(), ServiceError> {
         let bundle = self.visible(caller, id).await?;
         if bundle.connection.status == ConnectionStatus::Revoked {
             return Ok(());
@@ -61,11 +57,7 @@ impl ConnectionServiceImpl {
         stored: &Stored,
     ) -> Result<bool, String> {
         let provider = &bundle.provider.provider;
-        let oauth = provider
-            .spec
-            .oauth
-            .as_ref()
-            .ok_or("not an oauth2 provider")?;
+        let oauth = provider.spec.oauth.as_ref().ok_or("not an oauth2 provider")?;
         let endpoints = self
             .discovery
             .endpoints(provider.spec.name.as_str(), oauth)
@@ -74,17 +66,12 @@ impl ConnectionServiceImpl {
         let Some(url) = endpoints.revocation_url else {
             return Ok(false);
         };
-        let secret = self
-            .client_secret(&bundle.provider)
-            .map_err(|e| e.to_string())?;
+        let secret = self.client_secret(&bundle.provider).map_err(|e| e.to_string())?;
         let auth = client_auth(provider, &secret).map_err(|e| e.to_string())?;
         // Revoking the refresh token ends the whole grant at most providers.
         let (token, hint) = match stored.refresh_token() {
             Some(token) => (token, "refresh_token"),
-            None => (
-                stored.str("access_token").unwrap_or_default(),
-                "access_token",
-            ),
+            None => (stored.str("access_token").unwrap_or_default(), "access_token"),
         };
         self.token_endpoint
             .revoke(&url, &auth, token, hint)

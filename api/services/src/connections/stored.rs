@@ -46,12 +46,7 @@ impl Stored {
     }
 
     pub(crate) fn from_captured(values: BTreeMap<String, String>) -> Self {
-        Self(
-            values
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v)))
-                .collect(),
-        )
+        Self(values.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
     }
 
     pub(crate) fn str(&self, field: &str) -> Option<&str> {
@@ -63,10 +58,7 @@ impl Stored {
     }
 
     /// When a token response expires, from its `expires_in` at `received_at`.
-    pub(crate) fn expiry(
-        response: &TokenResponse,
-        received_at: DateTime<Utc>,
-    ) -> Option<DateTime<Utc>> {
+    pub(crate) fn expiry(response: &TokenResponse, received_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         response
             .expires_in()
             .filter(|seconds| *seconds > 0)
@@ -101,16 +93,11 @@ impl Stored {
     }
 
     pub(crate) fn seal(&self, keyring: &Keyring, id: ConnectionId) -> Ciphertext {
-        let plaintext =
-            serde_json::to_vec(&self.0).unwrap_or_else(|_| unreachable!("a JSON map serializes"));
+        let plaintext = serde_json::to_vec(&self.0).unwrap_or_else(|_| unreachable!("a JSON map serializes"));
         keyring.encrypt(&plaintext, &credential_aad(id))
     }
 
-    pub(crate) fn open(
-        keyring: &Keyring,
-        id: ConnectionId,
-        sealed: &Ciphertext,
-    ) -> Result<Self, ServiceError> {
+    pub(crate) fn open(keyring: &Keyring, id: ConnectionId, sealed: &Ciphertext) -> Result<Self, ServiceError> {
         let plaintext = keyring
             .decrypt(sealed, &credential_aad(id))
             .map_err(|e| ServiceError::internal("opening a stored credential", e))?;
@@ -133,12 +120,8 @@ mod tests {
 
     #[test]
     fn a_refresh_token_the_provider_does_not_rotate_is_kept() {
-        let first = Stored::from_token_response(
-            response(json!({"access_token": "a1", "refresh_token": "r1"})),
-            None,
-        );
-        let second =
-            Stored::from_token_response(response(json!({"access_token": "a2"})), Some(&first));
+        let first = Stored::from_token_response(response(json!({"access_token": "a1", "refresh_token": "r1"})), None);
+        let second = Stored::from_token_response(response(json!({"access_token": "a2"})), Some(&first));
         assert_eq!(second.refresh_token(), Some("r1"));
         let rotated = Stored::from_token_response(
             response(json!({"access_token": "a3", "refresh_token": "r2"})),
@@ -150,9 +133,7 @@ mod tests {
     #[test]
     fn envelopes_never_carry_refresh_or_id_tokens() {
         let stored = Stored::from_token_response(
-            response(
-                json!({"access_token": "a", "refresh_token": "r", "id_token": "i", "token_type": "bearer"}),
-            ),
+            response(json!({"access_token": "a", "refresh_token": "r", "id_token": "i", "token_type": "bearer"})),
             None,
         );
         let values = stored.shared_values(AuthType::Oauth2).0;
@@ -164,8 +145,7 @@ mod tests {
     #[test]
     fn sealed_credentials_open_only_on_their_row() {
         let keyring = Keyring::from_keys(&[[3u8; 32]]).expect("keyring");
-        let stored =
-            Stored::from_captured(BTreeMap::from([("api_key".to_owned(), "k".to_owned())]));
+        let stored = Stored::from_captured(BTreeMap::from([("api_key".to_owned(), "k".to_owned())]));
         let id = ConnectionId::new();
         let sealed = stored.seal(&keyring, id);
         assert_eq!(Stored::open(&keyring, id, &sealed).expect("opens"), stored);

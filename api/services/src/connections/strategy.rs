@@ -16,8 +16,7 @@ fn field<'a>(values: &'a CredentialValues, name: &str) -> Result<&'a str, String
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue, String> {
-    let mut value = HeaderValue::from_str(value)
-        .map_err(|_| "the credential cannot be sent in a header".to_owned())?;
+    let mut value = HeaderValue::from_str(value).map_err(|_| "the credential cannot be sent in a header".to_owned())?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -28,12 +27,10 @@ pub fn apply_strategy(
     strategy: &Strategy,
     values: &CredentialValues,
 ) -> Result<reqwest::RequestBuilder, String> {
-    let header =
-        |request: reqwest::RequestBuilder, name: &str, value: String| -> Result<_, String> {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("`{name}` is not a header name"))?;
-            Ok(request.header(name, sensitive(&value)?))
-        };
+    let header = |request: reqwest::RequestBuilder, name: &str, value: String| -> Result<_, String> {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("`{name}` is not a header name"))?;
+        Ok(request.header(name, sensitive(&value)?))
+    };
     match strategy {
         Strategy::Oauth2 => header(
             request,
@@ -61,11 +58,7 @@ pub fn apply_strategy(
             username_field,
             password_field,
         } => {
-            let pair = format!(
-                "{}:{}",
-                field(values, username_field)?,
-                field(values, password_field)?
-            );
+            let pair = format!("{}:{}", field(values, username_field)?, field(values, password_field)?);
             header(
                 request,
                 AUTHORIZATION.as_str(),

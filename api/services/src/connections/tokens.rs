@@ -36,9 +36,7 @@ fn unusable(status: ConnectionStatus, id: ConnectionId) -> Option<ServiceError> 
             "is waiting for the user's consent",
         )),
         ConnectionStatus::AttentionRequired => Some(ServiceError::AttentionRequired),
-        ConnectionStatus::Revoked => {
-            Some(conflict(ConflictReason::ConnectionRevoked, "was revoked"))
-        }
+        ConnectionStatus::Revoked => Some(conflict(ConflictReason::ConnectionRevoked, "was revoked")),
         ConnectionStatus::Failed => Some(conflict(
             ConflictReason::ConnectionFailed,
             "failed; start a new consent",
@@ -57,10 +55,9 @@ impl ConnectionServiceImpl {
         caller: &Caller,
         bundle: Result<ConnectionBundle, ServiceError>,
     ) -> Result<CredentialEnvelope, ServiceError> {
-        let provider_label = bundle.as_ref().map_or_else(
-            |_| "unknown".to_owned(),
-            |b| b.provider.provider.spec.name.to_string(),
-        );
+        let provider_label = bundle
+            .as_ref()
+            .map_or_else(|_| "unknown".to_owned(), |b| b.provider.provider.spec.name.to_string());
         let result = match bundle {
             Ok(bundle) => self.serve(caller, bundle, false).await,
             Err(error) => Err(error),
@@ -101,9 +98,10 @@ impl ConnectionServiceImpl {
         if let Some(error) = unusable(connection.status, connection.id) {
             return Err(error);
         }
-        let record = bundle.credential.clone().ok_or_else(|| {
-            ServiceError::internal("reading a token", "active connection without a credential")
-        })?;
+        let record = bundle
+            .credential
+            .clone()
+            .ok_or_else(|| ServiceError::internal("reading a token", "active connection without a credential"))?;
         let provider = &bundle.provider.provider;
         let now = self.clock.now();
         let (stored, expires_at) = if provider.spec.auth_type == AuthType::Oauth2
@@ -154,10 +152,7 @@ impl ConnectionServiceImpl {
         id: ConnectionId,
         record: &CredentialRecord,
     ) -> Result<(Stored, Option<chrono::DateTime<chrono::Utc>>), ServiceError> {
-        Ok((
-            Stored::open(&self.keyring, id, &record.ciphertext)?,
-            record.expires_at,
-        ))
+        Ok((Stored::open(&self.keyring, id, &record.ciphertext)?, record.expires_at))
     }
 
     async fn current_credential(&self, id: ConnectionId) -> Result<CredentialRecord, ServiceError> {
@@ -228,17 +223,13 @@ impl ConnectionServiceImpl {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let result = self
-            .call_refresh(bundle, &stored, &current, &refresh_token)
-            .await;
+        let result = self.call_refresh(bundle, &stored, &current, &refresh_token).await;
         if let Err(error) = self.connections.release_lease(id, owner).await {
             tracing::warn!(connection_id = %id, %error, "releasing a refresh lease failed; it lapses by itself");
         }
         match result {
             Ok(fresh) => Ok(fresh),
-            Err(TokenEndpointError::Rejected { error }) => {
-                Err(self.needs_attention(bundle, &error).await)
-            }
+            Err(TokenEndpointError::Rejected { error }) => Err(self.needs_attention(bundle, &error).await),
             Err(TokenEndpointError::Unavailable { reason }) => {
                 tracing::warn!(provider = %bundle.provider.provider.spec.name, connection_id = %id, reason, "refresh failed upstream");
                 if still_valid && !force {
@@ -294,10 +285,7 @@ impl ConnectionServiceImpl {
             .observe(started.elapsed().as_secs_f64());
         self.metrics
             .refreshes
-            .with_label_values(&[
-                name.as_str(),
-                if result.is_ok() { "success" } else { "error" },
-            ])
+            .with_label_values(&[name.as_str(), if result.is_ok() { "success" } else { "error" }])
             .inc();
         let response = match result {
             Ok(response) => response,
@@ -335,9 +323,7 @@ impl ConnectionServiceImpl {
                 .current_credential(id)
                 .await
                 .map_err(|e| unavailable(&e.to_string()))?;
-            return self
-                .open_record(id, &latest)
-                .map_err(|e| unavailable(&e.to_string()));
+            return self.open_record(id, &latest).map_err(|e| unavailable(&e.to_string()));
         }
         self.record(
             NewAuditEvent::new(AuditEventType::TokenRefreshed, &Actor::System)

@@ -54,9 +54,7 @@ pub fn discovery_url(issuer: &Url) -> Url {
     let mut url = issuer.clone();
     url.set_query(None);
     if let Ok(mut segments) = url.path_segments_mut() {
-        segments
-            .pop_if_empty()
-            .extend([".well-known", "openid-configuration"]);
+        segments.pop_if_empty().extend([".well-known", "openid-configuration"]);
     }
     url
 }
@@ -75,10 +73,7 @@ impl Discovery {
     }
 
     fn cached(&self, issuer: &str) -> Option<Arc<Metadata>> {
-        let cache = self
-            .cache
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cache = self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         cache
             .get(issuer)
             .filter(|(fetched, _)| fetched.elapsed() < self.ttl)
@@ -114,15 +109,11 @@ impl Discovery {
                     retryable: true,
                 }
             } else {
-                misconfigured(format!(
-                    "OpenID discovery at {url} answered HTTP {}",
-                    status.as_u16()
-                ))
+                misconfigured(format!("OpenID discovery at {url} answered HTTP {}", status.as_u16()))
             });
         }
-        let raw: RawMetadata = serde_json::from_slice(&body).map_err(|_| {
-            misconfigured(format!("the discovery document at {url} is not valid JSON"))
-        })?;
+        let raw: RawMetadata = serde_json::from_slice(&body)
+            .map_err(|_| misconfigured(format!("the discovery document at {url} is not valid JSON")))?;
         let metadata = validate(raw, issuer).map_err(misconfigured)?;
         let metadata = Arc::new(metadata);
         self.cache
@@ -133,14 +124,8 @@ impl Discovery {
     }
 
     /// The provider's endpoints: explicit URLs win; discovery fills in the rest.
-    pub async fn endpoints(
-        &self,
-        provider: &str,
-        oauth: &OAuthSettings,
-    ) -> Result<Endpoints, ServiceError> {
-        if let (Some(authorization_url), Some(token_url)) =
-            (&oauth.authorization_url, &oauth.token_url)
-        {
+    pub async fn endpoints(&self, provider: &str, oauth: &OAuthSettings) -> Result<Endpoints, ServiceError> {
+        if let (Some(authorization_url), Some(token_url)) = (&oauth.authorization_url, &oauth.token_url) {
             let discovered = match &oauth.issuer {
                 Some(issuer) => Some(self.metadata(provider, issuer).await?),
                 None => None,
@@ -148,11 +133,10 @@ impl Discovery {
             return Ok(Endpoints {
                 authorization_url: authorization_url.clone(),
                 token_url: token_url.clone(),
-                revocation_url: oauth.revocation_url.clone().or_else(|| {
-                    discovered
-                        .as_ref()
-                        .and_then(|m| m.revocation_endpoint.clone())
-                }),
+                revocation_url: oauth
+                    .revocation_url
+                    .clone()
+                    .or_else(|| discovered.as_ref().and_then(|m| m.revocation_endpoint.clone())),
                 issuer: discovered.as_ref().map(|m| m.issuer.clone()),
                 jwks_uri: discovered.and_then(|m| m.jwks_uri.clone()),
             });

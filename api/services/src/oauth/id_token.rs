@@ -14,19 +14,15 @@ pub fn verify(
     client_secret: &SecretString,
     nonce: &str,
 ) -> Result<(), String> {
-    let jwks: CoreJsonWebKeySet =
-        serde_json::from_slice(jwks_json).map_err(|_| "the JWKS is not valid".to_owned())?;
-    let issuer =
-        IssuerUrl::new(issuer.to_owned()).map_err(|_| "the issuer is not a URL".to_owned())?;
+    let jwks: CoreJsonWebKeySet = serde_json::from_slice(jwks_json).map_err(|_| "the JWKS is not valid".to_owned())?;
+    let issuer = IssuerUrl::new(issuer.to_owned()).map_err(|_| "the issuer is not a URL".to_owned())?;
     let verifier = CoreIdTokenVerifier::new_confidential_client(
         ClientId::new(client_id.to_owned()),
         ClientSecret::new(client_secret.expose_secret().to_owned()),
         issuer,
         jwks,
     );
-    let token: CoreIdToken = id_token
-        .parse()
-        .map_err(|_| "the id_token is not a JWT".to_owned())?;
+    let token: CoreIdToken = id_token.parse().map_err(|_| "the id_token is not a JWT".to_owned())?;
     token
         .claims(&verifier, &Nonce::new(nonce.to_owned()))
         .map(|_| ())

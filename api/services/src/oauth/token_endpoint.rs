@@ -65,9 +65,7 @@ pub struct TokenEndpoint {
 
 /// A short, safe error code from a provider's `error` field (never its description).
 pub fn sanitize_error_code(raw: &str) -> String {
-    let ok = !raw.is_empty()
-        && raw.len() <= 64
-        && raw.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let ok = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
     if ok {
         raw.to_owned()
     } else {
@@ -80,12 +78,7 @@ impl TokenEndpoint {
         Self { outbound }
     }
 
-    fn request(
-        &self,
-        url: &Url,
-        auth: &ClientAuth<'_>,
-        mut form: Vec<(&str, String)>,
-    ) -> reqwest::RequestBuilder {
+    fn request(&self, url: &Url, auth: &ClientAuth<'_>, mut form: Vec<(&str, String)>) -> reqwest::RequestBuilder {
         let mut request = self
             .outbound
             .client()
@@ -94,28 +87,21 @@ impl TokenEndpoint {
         match auth.method {
             TokenEndpointAuthMethod::ClientSecretBasic => {
                 // RFC 6749 section 2.3.1: both parts form-urlencoded before base64.
-                let encode = |s: &str| {
-                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
-                };
+                let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
                 let credentials = format!(
                     "{}:{}",
                     encode(auth.client_id),
                     encode(auth.client_secret.expose_secret())
                 );
-                let mut value = reqwest::header::HeaderValue::from_str(&format!(
-                    "Basic {}",
-                    STANDARD.encode(credentials)
-                ))
-                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Basic"));
+                let mut value =
+                    reqwest::header::HeaderValue::from_str(&format!("Basic {}", STANDARD.encode(credentials)))
+                        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Basic"));
                 value.set_sensitive(true);
                 request = request.header(reqwest::header::AUTHORIZATION, value);
             }
             TokenEndpointAuthMethod::ClientSecretPost => {
                 form.push(("client_id", auth.client_id.to_owned()));
-                form.push((
-                    "client_secret",
-                    auth.client_secret.expose_secret().to_owned(),
-                ));
+                form.push(("client_secret", auth.client_secret.expose_secret().to_owned()));
             }
         }
         request.form(&form)
@@ -213,17 +199,12 @@ impl TokenEndpoint {
         token: &str,
         hint: &str,
     ) -> Result<(), TokenEndpointError> {
-        let form = vec![
-            ("token", token.to_owned()),
-            ("token_type_hint", hint.to_owned()),
-        ];
+        let form = vec![("token", token.to_owned()), ("token_type_hint", hint.to_owned())];
         let (status, _) = self
             .outbound
             .send(self.request(url, auth, form))
             .await
-            .map_err(|e| TokenEndpointError::Unavailable {
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| TokenEndpointError::Unavailable { reason: e.to_string() })?;
         if status.is_success() {
             Ok(())
         } else if status.is_client_error() {

@@ -1,0 +1,253 @@
+//! Timing decorators: `Timed<R>` wraps any repository and records every method's duration in
+//! `nexus_db_operation_duration_seconds{repo, method}`, without the repositories knowing.
+
+use crate::RepoResult;
+use crate::agent_keys::{AgentKeyRecord, AgentKeyRepository};
+use crate::audit::AuditRepository;
+use crate::connections::{
+    ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,
+};
+use crate::providers::{ProviderDeletion, ProviderRecord, ProviderRepository};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use nexus_domain::agent_key::AgentKey;
+use nexus_domain::audit::{AuditEvent, AuditQuery, NewAuditEvent};
+use nexus_domain::connection::{Connection, ConnectionQuery};
+use nexus_domain::provider::ProviderRef;
+use nexus_domain::status::ConnectionStatus;
+use nexus_domain::{AgentKeyId, AuditEventId, ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
+use prometheus::{HistogramOpts, HistogramVec, Registry};
+use std::future::Future;
+use std::time::Instant;
+
+/// The histogram every decorator records into.
+#[derive(Debug, Clone)]
+pub struct DbMetrics {
+    duration: HistogramVec,
+}
+
+impl DbMetrics {
+    pub fn new(registry: &Registry) -> Self {
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "nexus_db_operation_duration_seconds",
+                "Duration of repository operations",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+            ]),
+            &["repo", "method"],
+        )
+        .unwrap_or_else(|e| panic!("metric nexus_db_operation_duration_seconds is well-formed: {e}"));
+        registry
+            .register(Box::new(duration.clone()))
+            .unwrap_or_else(|e| panic!("metric nexus_db_operation_duration_seconds is registered once: {e}"));
+        Self { duration }
+    }
+
+    async fn time<T>(&self, repo: &'static str, method: &'static str, operation: impl Future<Output = T>) -> T {
+        let started = Instant::now();
+        let result = operation.await;
+        self.duration
+            .with_label_values(&[repo, method])
+            .observe(started.elapsed().as_secs_f64());
+        result
+    }
+}
+
+/// A repository whose every method is timed.
+#[derive(Debug, Clone)]
+pub struct Timed<R> {
+    inner: R,
+    metrics: DbMetrics,
+}
+
+impl<R> Timed<R> {
+    pub fn new(inner: R, metrics: DbMetrics) -> Self {
+        Self { inner, metrics }
+    }
+}
+
+#[async_trait]
+impl<R: ProviderRepository> ProviderRepository for Timed<R> {
+    async fn insert(&self, record: &ProviderRecord) -> RepoResult<()> {
+        self.metrics
+            .time("providers", "insert", self.inner.insert(record))
+            .await
+    }
+    async fn find(&self, provider: &ProviderRef) -> RepoResult<Option<ProviderRecord>> {
+        self.metrics.time("providers", "find", self.inner.find(provider)).await
+    }
+    async fn list(&self) -> RepoResult<Vec<ProviderRecord>> {
+        self.metrics.time("providers", "list", self.inner.list()).await
+    }
+    async fn update(&self, record: &ProviderRecord) -> RepoResult<bool> {
+        self.metrics
+            .time("providers", "update", self.inner.update(record))
+            .await
+    }
+    async fn soft_delete(
+        &self,
+        id: ProviderId,
+        at: DateTime<Utc>,
+        cascade: bool,
+    ) -> RepoResult<Option<ProviderDeletion>> {
+        self.metrics
+            .time("providers", "soft_delete", self.inner.soft_delete(id, at, cascade))
+            .await
+    }
+}
+
+#[async_trait]
+impl<R: AgentKeyRepository> AgentKeyRepository for Timed<R> {
+    async fn insert(&self, record: &AgentKeyRecord) -> RepoResult<()> {
+        self.metrics
+            .time("agent_keys", "insert", self.inner.insert(record))
+            .await
+    }
+    async fn find_live_by_prefix(&self, prefix: &str) -> RepoResult<Option<AgentKeyRecord>> {
+        self.metrics
+            .time(
+                "agent_keys",
+                "find_live_by_prefix",
+                self.inner.find_live_by_prefix(prefix),
+            )
+            .await
+    }
+    async fn list_live(&self) -> RepoResult<Vec<AgentKey>> {
+        self.metrics
+            .time("agent_keys", "list_live", self.inner.list_live())
+            .await
+    }
+    async fn revoke(&self, id: AgentKeyId, at: DateTime<Utc>) -> RepoResult<bool> {
+        self.metrics
+            .time("agent_keys", "revoke", self.inner.revoke(id, at))
+            .await
+    }
+}
+
+#[async_trait]
+impl<R: AuditRepository> AuditRepository for Timed<R> {
+    async fn insert(&self, id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> RepoResult<()> {
+        self.metrics
+            .time("audit_events", "insert", self.inner.insert(id, at, event))
+            .await
+    }
+    async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>> {
+        self.metrics.time("audit_events", "list", self.inner.list(query)).await
+    }
+}
+
+#[async_trait]
+impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
+    async fn insert_pending(&self, connection: &Connection, consent: &PendingConsent) -> RepoResult<()> {
+        self.metrics
+            .time(
+                "connections",
+                "insert_pending",
+                self.inner.insert_pending(connection, consent),
+            )
+            .await
+    }
+    async fn begin_reconsent(
+        &self,
+        id: ConnectionId,
+        consent: &PendingConsent,
+        requested_scopes: &[Scope],
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let operation = self.inner.begin_reconsent(id, consent, requested_scopes, at);
+        self.metrics.time("connections", "begin_reconsent", operation).await
+    }
+    async fn find(&self, id: ConnectionId) -> RepoResult<Option<ConnectionBundle>> {
+        self.metrics.time("connections", "find", self.inner.find(id)).await
+    }
+    async fn find_newest_active(
+        &self,
+        workspace: &WorkspaceId,
+        provider: &ProviderName,
+    ) -> RepoResult<Option<ConnectionBundle>> {
+        let operation = self.inner.find_newest_active(workspace, provider);
+        self.metrics.time("connections", "find_newest_active", operation).await
+    }
+    async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>> {
+        self.metrics.time("connections", "list", self.inner.list(query)).await
+    }
+    async fn claim_consent(
+        &self,
+        id: ConnectionId,
+        nonce: &str,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<ClaimedConsent>> {
+        self.metrics
+            .time("connections", "claim_consent", self.inner.claim_consent(id, nonce, now))
+            .await
+    }
+    async fn activate(
+        &self,
+        id: ConnectionId,
+        credential: &NewCredential,
+        granted_scopes: Option<&[Scope]>,
+        at: DateTime<Utc>,
+    ) -> RepoResult<()> {
+        let operation = self.inner.activate(id, credential, granted_scopes, at);
+        self.metrics.time("connections", "activate", operation).await
+    }
+    async fn transition(
+        &self,
+        id: ConnectionId,
+        from: &[ConnectionStatus],
+        to: ConnectionStatus,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let operation = self.inner.transition(id, from, to, error, at);
+        self.metrics.time("connections", "transition", operation).await
+    }
+    async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>> {
+        self.metrics
+            .time("connections", "expire_pending", self.inner.expire_pending(now))
+            .await
+    }
+    async fn revoke(&self, id: ConnectionId, at: DateTime<Utc>) -> RepoResult<bool> {
+        self.metrics
+            .time("connections", "revoke", self.inner.revoke(id, at))
+            .await
+    }
+    async fn count_by_status(&self) -> RepoResult<Vec<(ConnectionStatus, u64)>> {
+        self.metrics
+            .time("connections", "count_by_status", self.inner.count_by_status())
+            .await
+    }
+    async fn credential(&self, id: ConnectionId) -> RepoResult<Option<CredentialRecord>> {
+        self.metrics
+            .time("connections", "credential", self.inner.credential(id))
+            .await
+    }
+    async fn replace_credential(
+        &self,
+        id: ConnectionId,
+        expected_version: i64,
+        credential: &NewCredential,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let operation = self.inner.replace_credential(id, expected_version, credential, at);
+        self.metrics.time("connections", "replace_credential", operation).await
+    }
+    async fn try_lease(
+        &self,
+        id: ConnectionId,
+        owner: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        self.metrics
+            .time("connections", "try_lease", self.inner.try_lease(id, owner, until, now))
+            .await
+    }
+    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()> {
+        self.metrics
+            .time("connections", "release_lease", self.inner.release_lease(id, owner))
+            .await
+    }
+}

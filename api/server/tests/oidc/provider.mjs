@@ -1,0 +1,73 @@
+// A real OpenID provider (the certified `oidc-provider` package) for Nexus's end-to-end tests.
+// Listens on 127.0.0.1 on a free port and prints one JSON line: {"issuer": "http://127.0.0.1:PORT"}.
+// Environment: REDIRECT_URI (Nexus's callback), CLIENT_SECRET, AUTH_METHOD (client_secret_basic
+// or client_secret_post). `POST /test/revoke-grants` withdraws every grant issued so far, as a
+// user removing the app's access would; `GET /test/issued-tokens` lists every token issued.
+import http from 'node:http';
+import Provider from 'oidc-provider';
+
+const redirectUri = process.env.REDIRECT_URI;
+const clientSecret = process.env.CLIENT_SECRET;
+if (!redirectUri || !clientSecret) {
+  console.error('REDIRECT_URI and CLIENT_SECRET are required');
+  process.exit(2);
+}
+
+const server = http.createServer();
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  const grants = new Set();
+  const provider = new Provider(issuer, {
+    clients: [{
+      client_id: 'nexus',
+      client_secret: clientSecret,
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: process.env.AUTH_METHOD || 'client_secret_basic',
+    }],
+    pkce: { required: () => true },
+    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
+    features: {
+      devInteractions: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      userinfo: { enabled: true },
+    },
+    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 86400, Grant: 86400, Interaction: 600, Session: 86400 },
+    findAccount: async (_ctx, id) => ({
+      accountId: id,
+      claims: async () => ({ sub: id, email: `${id}@example.test`, name: id }),
+    }),
+  });
+  const issued = [];
+  provider.on('authorization_code.saved', (code) => grants.add(code.grantId));
+  // Opaque tokens are their jti: kept so the test can search for them where they must not be.
+  provider.on('access_token.saved', (token) => issued.push(token.jti));
+  provider.on('refresh_token.saved', (token) => issued.push(token.jti));
+  provider.on('server_error', (_ctx, error) => console.error('oidc-provider error:', error));
+
+  const callback = provider.callback();
+  server.on('request', async (req, res) => {
+    if (req.method === 'POST' && req.url === '/test/revoke-grants') {
+      for (const grantId of grants) {
+        await provider.RefreshToken.revokeByGrantId(grantId);
+        await provider.AccessToken.revokeByGrantId(grantId);
+        const grant = await provider.Grant.find(grantId);
+        if (grant) await grant.destroy();
+      }
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/test/issued-tokens') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(issued));
+      return;
+    }
+    callback(req, res);
+  });
+  console.log(JSON.stringify({ issuer }));
+});
+
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

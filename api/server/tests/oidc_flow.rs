@@ -1,0 +1,376 @@
+//! End to end against a real OpenID provider (npm `oidc-provider`, started here on 127.0.0.1):
+//! consent -> callback -> token -> userinfo -> forced refresh -> the provider withdraws the grant
+//! -> the next refresh marks `attention_required` -> re-consent makes the same connection active.
+//! Then: no issued token in the database or the server's log, and bounded metrics.
+
+mod common;
+
+use common::{NexusProcess, install_tls_provider, nexus_command};
+use nexus_client::broker::types as broker;
+use nexus_server::config::generate_key;
+use nexus_test_utils::{TestDatabase, database_tests};
+use reqwest::StatusCode;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+const CLIENT_SECRET: &str = "oidc-e2e-client-secret-7d1f";
+
+fn oidc_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("oidc")
+}
+
+/// The OpenID provider, or `None` where its npm packages are not installed (never under CI).
+struct OidcProvider {
+    child: Child,
+    issuer: String,
+}
+
+impl OidcProvider {
+    fn start(redirect_uri: &str) -> Option<Self> {
+        if !oidc_dir().join("node_modules").join("oidc-provider").exists() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must install the test OpenID provider: npm ci --prefix api/server/tests/oidc"
+            );
+            eprintln!("skipping: run `npm ci --prefix api/server/tests/oidc` to test against a real OpenID provider");
+            return None;
+        }
+        let mut child = Command::new("node")
+            .arg("provider.mjs")
+            .current_dir(oidc_dir())
+            .env("REDIRECT_URI", redirect_uri)
+            .env("CLIENT_SECRET", CLIENT_SECRET)
+            .env("AUTH_METHOD", "client_secret_basic")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start node provider.mjs");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("provider's first line");
+        let issuer = serde_json::from_str::<serde_json::Value>(&line).expect("JSON line")["issuer"]
+            .as_str()
+            .expect("issuer")
+            .to_owned();
+        Some(Self { child, issuer })
+    }
+
+    async fn issued_tokens(&self) -> Vec<String> {
+        reqwest::get(format!("{}/test/issued-tokens", self.issuer))
+            .await
+            .expect("issued tokens")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    async fn revoke_grants(&self) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/test/revoke-grants", self.issuer))
+            .send()
+            .await
+            .expect("revoke grants");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+
+    async fn userinfo(&self, access_token: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(format!("{}/me", self.issuer))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("userinfo")
+    }
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn absolute(base: &str, location: &str) -> String {
+    url::Url::parse(base)
+        .and_then(|b| b.join(location))
+        .map(String::from)
+        .unwrap_or_else(|_| location.to_owned())
+}
+
+fn form_action(html: &str) -> Option<String> {
+    let start = html.find("action=\"")? + "action=\"".len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+/// Plays the user: follows redirects with a cookie jar, signs in as `alice`, consents, and stops
+/// at Nexus's callback, which it then calls. Returns Nexus's redirect to the return URL.
+async fn consent_as_user(auth_url: &str, callback_prefix: &str) -> url::Url {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser");
+    let mut next = browser.get(auth_url);
+    let mut current = auth_url.to_owned();
+    for _ in 0..20 {
+        let response = next.send().await.expect("browser request");
+        if let Some(location) = response.headers().get("location").and_then(|v| v.to_str().ok()) {
+            let location = absolute(&current, location);
+            if location.starts_with(callback_prefix) && !current.starts_with(callback_prefix) {
+                let back = browser.get(&location).send().await.expect("Nexus callback");
+                assert_eq!(
+                    back.status(),
+                    StatusCode::FOUND,
+                    "the callback redirects to the return URL"
+                );
+                let to = back.headers()["location"].to_str().expect("location").to_owned();
+                return url::Url::parse(&to).expect("return URL");
+            }
+            current = location.clone();
+            next = browser.get(location);
+            continue;
+        }
+        let html = response.text().await.expect("page");
+        let action = absolute(
+            &current,
+            &form_action(&html).unwrap_or_else(|| panic!("no form on {current}: {html}")),
+        );
+        let form: Vec<(&str, &str)> = if html.contains("name=\"login\"") {
+            vec![("prompt", "login"), ("login", "alice"), ("password", "any")]
+        } else {
+            vec![("prompt", "consent")]
+        };
+        current = action.clone();
+        next = browser.post(action).form(&form);
+    }
+    panic!("consent did not reach the callback");
+}
+
+async fn real_provider_full_lifecycle(db: TestDatabase) {
+    install_tls_provider();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let admin_key = format!("admin-{}", generate_key());
+    let mut command = nexus_command(dir.path());
+    command
+        .env("NEXUS_DATABASE_URL", &db.url)
+        .env("NEXUS_ENCRYPTION_KEYS", generate_key())
+        .env("NEXUS_STATE_KEY", generate_key())
+        .env("NEXUS_ADMIN_KEYS", &admin_key)
+        .env("NEXUS_LOG", "debug,hyper=info,h2=info,rustls=info,sqlx=info");
+    let nexus = NexusProcess::spawn(command);
+    let callback = format!("{}/auth/callback", nexus.broker_url);
+    let Some(oidc) = OidcProvider::start(&callback) else {
+        nexus.terminate();
+        return;
+    };
+    let client = nexus_client::broker_client(&nexus.broker_url, &admin_key).expect("client");
+
+    let provider: broker::ProviderCreate = serde_json::from_value(serde_json::json!({
+        "name": "oidc-e2e",
+        "auth_type": "oauth2",
+        "client_id": "nexus",
+        "client_secret": CLIENT_SECRET,
+        "issuer": oidc.issuer,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "scopes": ["openid", "offline_access", "email"],
+        "authorization_params": {"prompt": "consent"}
+    }))
+    .expect("provider body");
+    client
+        .provider_create()
+        .body(provider)
+        .send()
+        .await
+        .expect("register provider");
+
+    let consent = |connection_id: Option<uuid::Uuid>| {
+        let body = broker::ConsentCreate {
+            workspace_id: "ws-e2e".into(),
+            provider: "oidc-e2e".into(),
+            scopes: Vec::new(),
+            return_url: "http://127.0.0.1:9/connected?from=test".into(),
+            connection_id,
+        };
+        let client = client.clone();
+        async move {
+            client
+                .consent_create()
+                .body(body)
+                .send()
+                .await
+                .expect("consent")
+                .into_inner()
+        }
+    };
+    let first = consent(None).await;
+    let landed = consent_as_user(&first.auth_url, &callback).await;
+    let query: std::collections::BTreeMap<String, String> = landed.query_pairs().into_owned().collect();
+    assert_eq!(query.get("status").map(String::as_str), Some("success"), "{landed}");
+    assert_eq!(query.get("from").map(String::as_str), Some("test"));
+    assert_eq!(query.get("connection_id"), Some(&first.connection_id.to_string()));
+    let id = first.connection_id.to_string();
+
+    let token = client
+        .token_get()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("token")
+        .into_inner();
+    let access = token.credentials["access_token"].clone();
+    let me = oidc.userinfo(&access).await;
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: serde_json::Value = me.json().await.expect("userinfo JSON");
+    assert_eq!(me["sub"], "alice");
+
+    client
+        .connection_refresh()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("forced refresh");
+    let refreshed = client
+        .token_get()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("token")
+        .into_inner();
+    assert_ne!(
+        refreshed.credentials["access_token"], access,
+        "a new access token after refresh"
+    );
+    assert_eq!(
+        oidc.userinfo(&refreshed.credentials["access_token"]).await.status(),
+        StatusCode::OK
+    );
+
+    oidc.revoke_grants().await;
+    let refused = client
+        .connection_refresh()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect_err("grant withdrawn");
+    assert_eq!(refused.status(), Some(StatusCode::CONFLICT));
+    let view = client
+        .connection_view()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("view")
+        .into_inner();
+    assert_eq!(view.status, broker::ConnectionStatus::AttentionRequired);
+
+    let again = consent(Some(first.connection_id)).await;
+    assert_eq!(again.connection_id, first.connection_id, "re-consent keeps the id");
+    let landed = consent_as_user(&again.auth_url, &callback).await;
+    assert!(landed.as_str().contains("status=success"), "{landed}");
+    let view = client
+        .connection_view()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("view")
+        .into_inner();
+    assert_eq!(view.status, broker::ConnectionStatus::Active);
+    let renewed = client
+        .token_get()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("token")
+        .into_inner();
+    assert_eq!(
+        oidc.userinfo(&renewed.credentials["access_token"]).await.status(),
+        StatusCode::OK
+    );
+
+    // No issued token (access or refresh) at rest or in the log.
+    let issued = oidc.issued_tokens().await;
+    assert!(issued.len() >= 5, "access and refresh tokens were issued: {issued:?}");
+    let metrics = reqwest::get(format!("{}/metrics", nexus.broker_url))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let gateway_metrics = reqwest::get(format!("{}/metrics", nexus.gateway_url))
+        .await
+        .expect("gateway");
+    assert_eq!(
+        gateway_metrics.status(),
+        StatusCode::NOT_FOUND,
+        "/metrics is never on the Gateway"
+    );
+    let log = nexus.log();
+    assert!(nexus.terminate(), "clean shutdown");
+    let at_rest = match &db.sqlite_path {
+        Some(path) => [path.clone(), path.with_extension("db-wal")]
+            .iter()
+            .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned())
+            .collect::<String>(),
+        None => {
+            use sea_orm::{ConnectionTrait, Statement};
+            let conn = db.connect().await;
+            let mut text = String::new();
+            for table in ["providers", "connections", "credentials", "audit_events"] {
+                let rows = conn
+                    .query_all_raw(Statement::from_string(
+                        conn.get_database_backend(),
+                        format!("SELECT row_to_json(t)::text AS row FROM {table} t"),
+                    ))
+                    .await
+                    .expect("dump");
+                for row in rows {
+                    text.push_str(&row.try_get::<String>("", "row").expect("row"));
+                }
+            }
+            assert!(text.contains("oidc-e2e"), "the dump has content");
+            text
+        }
+    };
+    for token in &issued {
+        assert!(
+            !at_rest.contains(token.as_str()),
+            "an issued token is readable in the database"
+        );
+        assert!(!log.contains(token.as_str()), "an issued token is in the server log");
+    }
+    assert!(
+        !log.contains(CLIENT_SECRET) && !at_rest.contains(CLIENT_SECRET),
+        "the client secret leaked"
+    );
+    assert!(!log.contains("code="), "the access log printed a callback code");
+    assert!(
+        log.contains("/auth/callback"),
+        "the callback was logged (without its query)"
+    );
+
+    // Metrics: every name, with bounded labels.
+    for name in [
+        "oauth_token_get_total{provider=\"oidc-e2e\",status=\"success\"}",
+        "oauth_token_refreshes_total{provider=\"oidc-e2e\",status=\"success\"}",
+        "oauth_token_refreshes_total{provider=\"oidc-e2e\",status=\"error\"}",
+        "oauth_refresh_duration_seconds_count{provider=\"oidc-e2e\"}",
+        "oauth_consents_created_total{provider=\"oidc-e2e\"}",
+        "oauth_token_exchanges_total{provider=\"oidc-e2e\",status=\"success\"}",
+        "oauth_exchange_duration_seconds_count{provider=\"oidc-e2e\"}",
+        "nexus_connections_total{status=\"active\"}",
+        "nexus_db_operation_duration_seconds_count{method=\"find\",repo=\"connections\"}",
+        "nexus_http_requests_total{api=\"broker\",operation=\"token_get\",status=\"200\"}",
+        "nexus_http_request_duration_seconds_count{api=\"broker\",operation=\"consent_create\"}",
+    ] {
+        assert!(metrics.contains(name), "missing {name} in:\n{metrics}");
+    }
+    assert!(
+        !metrics.contains("ws-e2e") && !metrics.contains(&id),
+        "unbounded label values in metrics"
+    );
+}
+
+database_tests!(real_provider_full_lifecycle);
