@@ -1,22 +1,43 @@
-//! The Gateway API: what agents, SDKs and MCP servers call, with an agent key.
+//! The Gateway API: what agents, SDKs and MCP servers call, with an agent key. A key restricted
+//! to some workspaces sees nothing outside them: the answer there is 404, as for an unknown id.
 
 use crate::auth::AgentAuth;
+use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequested, CredentialEnvelopeDto};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
 use crate::state::GatewayState;
+use nexus_domain::agent_key::Caller;
+use nexus_domain::{ConnectionId, ServiceError};
 use poem::web::Data;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{OpenApi, Tags};
+use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 #[derive(Tags)]
 enum GatewayTag {
     /// Providers an agent may connect to
     Catalog,
+    /// Connecting a workspace to a provider
+    Connections,
+    /// Credentials, ready to inject
+    Tokens,
+}
+
+#[derive(ApiResponse, Debug)]
+enum Requested {
+    /// Send the user to `auth_url`
+    #[oai(status = 201)]
+    Created(Json<ConnectionRequested>),
 }
 
 /// The Gateway's `/v1` operations (agent key required).
 #[derive(Debug)]
 pub struct GatewayApi;
+
+fn connection_id(raw: &str) -> Result<ConnectionId, ServiceError> {
+    raw.parse()
+        .map_err(|_| ServiceError::invalid("connection_id", "must be a UUID"))
+}
 
 #[OpenApi]
 impl GatewayApi {
@@ -36,5 +57,115 @@ impl GatewayApi {
         Ok(Json(ProviderCatalog {
             items: providers.into_iter().map(Into::into).collect(),
         }))
+    }
+
+    /// Request a connection
+    ///
+    /// Starts connecting a workspace to a provider and returns where to send the user: the
+    /// provider's consent page (OAuth2) or Nexus's hosted form (API keys, basic auth). Poll
+    /// `check-connection` until it is `active`.
+    #[oai(
+        path = "/v1/request-connection",
+        method = "post",
+        operation_id = "connection_request",
+        tag = "GatewayTag::Connections"
+    )]
+    async fn connection_request(
+        &self,
+        auth: AgentAuth,
+        state: Data<&GatewayState>,
+        body: Json<ConnectionRequest>,
+    ) -> ApiResult<Requested> {
+        let spec = state
+            .connections
+            .create_consent_spec(&Caller::agent(&auth.0), body.0.into())
+            .await?;
+        Ok(Requested::Created(Json(spec.into())))
+    }
+
+    /// Check a connection
+    ///
+    /// `pending` while the user is consenting, then `active`, `failed`, `expired`,
+    /// `attention_required` or `revoked`.
+    #[oai(
+        path = "/v1/check-connection/:connection_id",
+        method = "get",
+        operation_id = "connection_check",
+        tag = "GatewayTag::Connections"
+    )]
+    async fn connection_check(
+        &self,
+        auth: AgentAuth,
+        state: Data<&GatewayState>,
+        connection_id: Path<String>,
+    ) -> ApiResult<Json<ConnectionCheck>> {
+        let id = self::connection_id(&connection_id)?;
+        let connection = state.connections.get(&Caller::agent(&auth.0), id).await?;
+        Ok(Json(connection.into()))
+    }
+
+    /// Get a connection's credential
+    ///
+    /// The current credential and the strategy to inject it; refreshed first when it expires
+    /// within the skew.
+    #[oai(
+        path = "/v1/token/:connection_id",
+        method = "get",
+        operation_id = "token_get",
+        tag = "GatewayTag::Tokens"
+    )]
+    async fn token_get(
+        &self,
+        auth: AgentAuth,
+        state: Data<&GatewayState>,
+        connection_id: Path<String>,
+    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+        let id = self::connection_id(&connection_id)?;
+        let envelope = state.connections.get_token(&Caller::agent(&auth.0), id).await?;
+        Ok(Json(envelope.into()))
+    }
+
+    /// Refresh a connection's credential
+    ///
+    /// Forces a refresh and returns the new credential.
+    #[oai(
+        path = "/v1/refresh/:connection_id",
+        method = "post",
+        operation_id = "token_refresh",
+        tag = "GatewayTag::Tokens"
+    )]
+    async fn token_refresh(
+        &self,
+        auth: AgentAuth,
+        state: Data<&GatewayState>,
+        connection_id: Path<String>,
+    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+        let id = self::connection_id(&connection_id)?;
+        let envelope = state.connections.refresh_token(&Caller::agent(&auth.0), id).await?;
+        Ok(Json(envelope.into()))
+    }
+
+    /// Resolve a workspace's credential for a provider
+    ///
+    /// For stateless MCP servers: the credential of the workspace's newest active connection to
+    /// the provider, and how to inject it, in one call.
+    #[oai(
+        path = "/v1/resolve",
+        method = "get",
+        operation_id = "token_resolve",
+        tag = "GatewayTag::Tokens"
+    )]
+    async fn token_resolve(
+        &self,
+        auth: AgentAuth,
+        state: Data<&GatewayState>,
+        workspace_id: Query<String>,
+        provider: Query<String>,
+    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+        let envelope = state
+            .connections
+            .get_token_by_workspace_and_provider(&Caller::agent(&auth.0), &workspace_id, &provider)
+            .await?;
+        Ok(Json(envelope.into()))
     }
 }

@@ -23,6 +23,7 @@ pub struct BrokerState {
 pub struct GatewayState {
     pub agent_keys: Arc<dyn AgentKeyService>,
     pub providers: Arc<dyn ProviderService>,
+    pub connections: Arc<dyn ConnectionService>,
     pub health: Arc<dyn HealthService>,
 }
 

@@ -9,9 +9,24 @@ use nexus_domain::{AuditEventId, ConnectionId, ProviderId};
 use nexus_entities::audit_event;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
+fn active_model(id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> audit_event::ActiveModel {
+    audit_event::ActiveModel {
+        id: Set(id.as_uuid()),
+        occurred_at: Set(at),
+        event_type: Set(event.event_type.as_str().to_owned()),
+        actor: Set(event.actor.to_audit_string()),
+        provider_id: Set(event.provider_id.map(|id| id.as_uuid())),
+        connection_id: Set(event.connection_id.map(|id| id.as_uuid())),
+        workspace_id: Set(event.workspace_id.as_ref().map(ToString::to_string)),
+        data: Set(event.data.clone()),
+    }
+}
+
 #[async_trait]
 pub trait AuditRepository: Send + Sync {
     async fn insert(&self, id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> RepoResult<()>;
+    /// Appends several events in one statement.
+    async fn insert_many(&self, events: &[(AuditEventId, DateTime<Utc>, NewAuditEvent)]) -> RepoResult<()>;
     /// Events matching the query, oldest first, at most `query.limit`.
     async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>>;
 }
@@ -30,18 +45,19 @@ impl SqlAuditRepository {
 #[async_trait]
 impl AuditRepository for SqlAuditRepository {
     async fn insert(&self, id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> RepoResult<()> {
-        audit_event::Entity::insert(audit_event::ActiveModel {
-            id: Set(id.as_uuid()),
-            occurred_at: Set(at),
-            event_type: Set(event.event_type.as_str().to_owned()),
-            actor: Set(event.actor.to_audit_string()),
-            provider_id: Set(event.provider_id.map(|id| id.as_uuid())),
-            connection_id: Set(event.connection_id.map(|id| id.as_uuid())),
-            workspace_id: Set(event.workspace_id.as_ref().map(ToString::to_string)),
-            data: Set(event.data.clone()),
-        })
-        .exec_without_returning(&self.db)
-        .await?;
+        audit_event::Entity::insert(active_model(id, at, event))
+            .exec_without_returning(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_many(&self, events: &[(AuditEventId, DateTime<Utc>, NewAuditEvent)]) -> RepoResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        audit_event::Entity::insert_many(events.iter().map(|(id, at, event)| active_model(*id, *at, event)))
+            .exec_without_returning(&self.db)
+            .await?;
         Ok(())
     }
 

@@ -133,6 +133,11 @@ impl<R: AuditRepository> AuditRepository for Timed<R> {
             .time("audit_events", "insert", self.inner.insert(id, at, event))
             .await
     }
+    async fn insert_many(&self, events: &[(AuditEventId, DateTime<Utc>, NewAuditEvent)]) -> RepoResult<()> {
+        self.metrics
+            .time("audit_events", "insert_many", self.inner.insert_many(events))
+            .await
+    }
     async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>> {
         self.metrics.time("audit_events", "list", self.inner.list(query)).await
     }

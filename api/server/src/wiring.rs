@@ -12,8 +12,8 @@ use nexus_repositories::{
 };
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
-    AdminKeys, AgentKeyServiceImpl, AuditServiceImpl, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings,
-    Metrics, ProviderServiceImpl,
+    AdminKeys, AgentKeyServiceImpl, AuditFlusher, AuditServiceImpl, CacheEpoch, ConnectionDeps, ConnectionServiceImpl,
+    ConnectionSettings, Metrics, ProviderServiceImpl,
 };
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;
@@ -26,12 +26,13 @@ const OUTBOUND_TIMEOUT: Duration = Duration::from_secs(10);
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 
 /// The states of both APIs, built over one database, and what the background tasks need.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct States {
     pub broker: BrokerState,
     pub gateway: GatewayState,
     pub connections: Arc<ConnectionServiceImpl>,
     pub http_metrics: HttpMetrics,
+    pub audit_flusher: AuditFlusher,
 }
 
 pub fn build(settings: Settings, db: DatabaseConnection) -> States {
@@ -40,17 +41,17 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
     let keyring = Arc::new(settings.keyring);
     // Every repository is wrapped in its timing decorator.
     let db_metrics = DbMetrics::new(&registry);
-    let audit: Arc<dyn AuditService> = Arc::new(AuditServiceImpl::new(
+    let (audit, audit_flusher) = AuditServiceImpl::buffered(
         Arc::new(Timed::new(SqlAuditRepository::new(db.clone()), db_metrics.clone())),
         clock.clone(),
-    ));
+    );
+    let audit: Arc<dyn AuditService> = Arc::new(audit);
+    let epoch = Arc::new(CacheEpoch::default());
     let provider_repo = Arc::new(Timed::new(SqlProviderRepository::new(db.clone()), db_metrics.clone()));
-    let providers = Arc::new(ProviderServiceImpl::new(
-        provider_repo.clone(),
-        keyring.clone(),
-        audit.clone(),
-        clock.clone(),
-    ));
+    let providers = Arc::new(
+        ProviderServiceImpl::new(provider_repo.clone(), keyring.clone(), audit.clone(), clock.clone())
+            .with_epoch(epoch.clone()),
+    );
     let outbound = Outbound::new(OUTBOUND_TIMEOUT);
     let connections = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
         connections: Arc::new(Timed::new(SqlConnectionRepository::new(db.clone()), db_metrics.clone())),
@@ -62,6 +63,7 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
         discovery: Arc::new(Discovery::new(outbound.clone(), DISCOVERY_TTL)),
         outbound,
         metrics: Metrics::new(&registry),
+        epoch,
         settings: ConnectionSettings {
             public_url: settings.public_url,
             return_urls: settings.return_urls,
@@ -89,9 +91,11 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
         gateway: GatewayState {
             agent_keys,
             providers,
+            connections: connections.clone(),
             health,
         },
         connections,
         http_metrics,
+        audit_flusher,
     }
 }

@@ -93,6 +93,31 @@ fn matrix() -> Vec<Row> {
         public(Broker, "health_live", "/healthz"),
         public(Broker, "health_ready", "/readyz"),
         row(Gateway, "provider_catalog", Method::GET, "/v1/providers"),
+        row(Gateway, "connection_request", Method::POST, "/v1/request-connection"),
+        row(
+            Gateway,
+            "connection_check",
+            Method::GET,
+            "/v1/check-connection/0190a5b2-7c4e-7000-8000-000000000000",
+        ),
+        row(
+            Gateway,
+            "token_get",
+            Method::GET,
+            "/v1/token/0190a5b2-7c4e-7000-8000-000000000000",
+        ),
+        row(
+            Gateway,
+            "token_refresh",
+            Method::POST,
+            "/v1/refresh/0190a5b2-7c4e-7000-8000-000000000000",
+        ),
+        row(
+            Gateway,
+            "token_resolve",
+            Method::GET,
+            "/v1/resolve?workspace_id=w&provider=p",
+        ),
         public(Gateway, "health_live", "/healthz"),
         public(Gateway, "health_ready", "/readyz"),
     ]

@@ -1,6 +1,7 @@
 //! Agent keys: issue (shown once), list, revoke, and authenticate in constant time.
 
 use crate::audit::AuditServiceImpl;
+use crate::cache::TtlCache;
 use crate::repo_errors::internal;
 use async_trait::async_trait;
 use nexus_crypto::{constant_time_eq, generate_agent_key, hash_key, prefix_of};
@@ -12,14 +13,20 @@ use nexus_domain::secret::{ExposeSecret, SecretString};
 use nexus_domain::{AgentKeyId, ResourceKind, ServiceError, WorkspaceId};
 use nexus_repositories::{AgentKeyRecord, AgentKeyRepository};
 use std::sync::Arc;
+use std::time::Duration;
 
 const MAX_NAME_LEN: usize = 100;
+/// How long a successful agent-key check is remembered. A key deleted through this process is
+/// refused at once; one deleted through another process, within this delay.
+pub const AUTH_CACHE_TTL: Duration = Duration::from_secs(5);
 const MAX_WORKSPACES: usize = 1000;
 
 pub struct AgentKeyServiceImpl {
     repo: Arc<dyn AgentKeyRepository>,
     audit: Arc<dyn AuditService>,
     clock: Arc<dyn Clock>,
+    /// Hash of a presented key -> who it is. Only successes are remembered.
+    authenticated: TtlCache<String, AgentPrincipal>,
 }
 
 impl std::fmt::Debug for AgentKeyServiceImpl {
@@ -30,7 +37,12 @@ impl std::fmt::Debug for AgentKeyServiceImpl {
 
 impl AgentKeyServiceImpl {
     pub fn new(repo: Arc<dyn AgentKeyRepository>, audit: Arc<dyn AuditService>, clock: Arc<dyn Clock>) -> Self {
-        Self { repo, audit, clock }
+        Self {
+            repo,
+            audit,
+            clock,
+            authenticated: TtlCache::new(AUTH_CACHE_TTL),
+        }
     }
 
     async fn reject(&self, reason: &'static str, prefix: Option<&str>) -> ServiceError {
@@ -131,6 +143,7 @@ impl AgentKeyService for AgentKeyServiceImpl {
         if !revoked {
             return Err(ServiceError::not_found(ResourceKind::AgentKey, id));
         }
+        self.authenticated.clear();
         let event =
             NewAuditEvent::new(AuditEventType::AgentKeyDeleted, actor).data(serde_json::json!({"agent_key_id": id}));
         AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
@@ -139,6 +152,10 @@ impl AgentKeyService for AgentKeyServiceImpl {
 
     async fn authenticate(&self, presented: &SecretString) -> ServiceResult<AgentPrincipal> {
         let presented = presented.expose_secret();
+        let presented_hash = hash_key(presented);
+        if let Some(principal) = self.authenticated.get(&presented_hash, 0) {
+            return Ok(principal);
+        }
         let Some(prefix) = prefix_of(presented) else {
             return Err(self.reject("malformed", None).await);
         };
@@ -148,11 +165,13 @@ impl AgentKeyService for AgentKeyServiceImpl {
             .await
             .map_err(internal("looking up an agent key"))?;
         match record {
-            Some(record) if constant_time_eq(hash_key(presented).as_bytes(), record.key_hash.as_bytes()) => {
-                Ok(AgentPrincipal {
+            Some(record) if constant_time_eq(presented_hash.as_bytes(), record.key_hash.as_bytes()) => {
+                let principal = AgentPrincipal {
                     key_id: record.key.id,
                     workspace_ids: record.key.workspace_ids,
-                })
+                };
+                self.authenticated.put(presented_hash, 0, principal.clone());
+                Ok(principal)
             }
             Some(_) => Err(self.reject("mismatch", Some(prefix)).await),
             None => Err(self.reject("unknown_or_revoked", Some(prefix)).await),

@@ -1,33 +1,127 @@
-//! The audit trail: recording never fails the operation it describes (a failure is logged),
-//! listing pages by a time-ordered cursor.
+//! The audit trail. Recording never fails the operation it describes (a failure is logged).
+//! Token reads, the hot path, are not written inline: they go through a bounded channel to a
+//! flusher that writes them in batches, and that drains the channel on a clean shutdown. When the
+//! channel is full or closed, the event is written inline instead: slower, never lost.
 
 use crate::repo_errors::internal;
 use async_trait::async_trait;
-use nexus_domain::audit::{AuditEvent, AuditQuery, NewAuditEvent, Page};
+use chrono::{DateTime, Utc};
+use nexus_domain::audit::{AuditEvent, AuditEventType, AuditQuery, NewAuditEvent, Page};
 use nexus_domain::clock::Clock;
 use nexus_domain::ports::{AuditService, ServiceResult};
 use nexus_domain::{AuditEventId, ServiceError};
 use nexus_repositories::AuditRepository;
 use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
+/// Events waiting to be written, at most.
+const BUFFER_CAPACITY: usize = 10_000;
+/// Events written in one statement, at most.
+const BATCH_SIZE: usize = 500;
+
+type Pending = (AuditEventId, DateTime<Utc>, NewAuditEvent);
 
 #[derive(Clone)]
 pub struct AuditServiceImpl {
     repo: Arc<dyn AuditRepository>,
     clock: Arc<dyn Clock>,
+    buffer: Option<mpsc::Sender<Pending>>,
 }
 
 impl std::fmt::Debug for AuditServiceImpl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditServiceImpl").finish_non_exhaustive()
+        f.debug_struct("AuditServiceImpl")
+            .field("buffered", &self.buffer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Writes buffered events until shutdown, then drains what is left.
+pub struct AuditFlusher {
+    repo: Arc<dyn AuditRepository>,
+    receiver: mpsc::Receiver<Pending>,
+}
+
+impl std::fmt::Debug for AuditFlusher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditFlusher").finish_non_exhaustive()
+    }
+}
+
+impl AuditFlusher {
+    async fn write(&self, batch: &mut Vec<Pending>) {
+        if batch.is_empty() {
+            return;
+        }
+        if let Err(error) = self.repo.insert_many(batch).await {
+            // One retry, event by event, so one bad row cannot take the batch with it.
+            tracing::warn!(%error, events = batch.len(), "batched audit write failed; writing one by one");
+            for (id, at, event) in batch.iter() {
+                if let Err(error) = self.repo.insert(*id, *at, event).await {
+                    tracing::error!(%error, event_type = event.event_type.as_str(), "audit event was not recorded");
+                }
+            }
+        }
+        batch.clear();
+    }
+
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let mut batch = Vec::with_capacity(BATCH_SIZE);
+        loop {
+            tokio::select! {
+                received = self.receiver.recv_many(&mut batch, BATCH_SIZE) => {
+                    if received == 0 {
+                        return;
+                    }
+                    self.write(&mut batch).await;
+                }
+                _ = shutdown.wait_for(|stop| *stop) => break,
+            }
+        }
+        // Shutdown: refuse new events (they are written inline from now on) and drain the rest.
+        self.receiver.close();
+        while self.receiver.recv_many(&mut batch, BATCH_SIZE).await > 0 {
+            self.write(&mut batch).await;
+        }
+    }
+
+    /// Writes whatever is buffered now (for tests and benchmarks that read the trail back).
+    pub async fn flush_now(&mut self) {
+        let mut batch = Vec::new();
+        while let Ok(event) = self.receiver.try_recv() {
+            batch.push(event);
+        }
+        self.write(&mut batch).await;
     }
 }
 
 impl AuditServiceImpl {
+    /// Every event written inline.
     pub fn new(repo: Arc<dyn AuditRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { repo, clock }
+        Self {
+            repo,
+            clock,
+            buffer: None,
+        }
+    }
+
+    /// Token reads buffered and written in batches by the returned flusher, which must run.
+    pub fn buffered(repo: Arc<dyn AuditRepository>, clock: Arc<dyn Clock>) -> (Self, AuditFlusher) {
+        let (sender, receiver) = mpsc::channel(BUFFER_CAPACITY);
+        let flusher = AuditFlusher {
+            repo: repo.clone(),
+            receiver,
+        };
+        (
+            Self {
+                repo,
+                clock,
+                buffer: Some(sender),
+            },
+            flusher,
+        )
     }
 
     /// Records an event; a failure is logged, never returned, so the operation it describes
@@ -43,8 +137,18 @@ impl AuditServiceImpl {
 #[async_trait]
 impl AuditService for AuditServiceImpl {
     async fn record(&self, event: NewAuditEvent) -> ServiceResult<()> {
+        let (id, at) = (AuditEventId::new(), self.clock.now());
+        let event = match (&self.buffer, event.event_type) {
+            (Some(buffer), AuditEventType::TokenRead) => match buffer.try_send((id, at, event)) {
+                Ok(()) => return Ok(()),
+                Err(
+                    mpsc::error::TrySendError::Full((_, _, event)) | mpsc::error::TrySendError::Closed((_, _, event)),
+                ) => event,
+            },
+            _ => event,
+        };
         self.repo
-            .insert(AuditEventId::new(), self.clock.now(), &event)
+            .insert(id, at, &event)
             .await
             .map_err(internal("recording an audit event"))
     }

@@ -4,6 +4,7 @@
 mod admin_auth;
 mod agent_keys;
 mod audit;
+mod cache;
 mod connections;
 mod metrics;
 pub mod oauth;
@@ -13,7 +14,8 @@ mod return_urls;
 
 pub use admin_auth::AdminKeys;
 pub use agent_keys::AgentKeyServiceImpl;
-pub use audit::AuditServiceImpl;
+pub use audit::{AuditFlusher, AuditServiceImpl};
+pub use cache::CacheEpoch;
 pub use connections::{
     ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS, apply_strategy,
 };

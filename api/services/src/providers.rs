@@ -2,6 +2,7 @@
 //! provider row, and never returned: callers only learn `has_client_secret`.
 
 use crate::audit::AuditServiceImpl;
+use crate::cache::CacheEpoch;
 use crate::repo_errors::internal;
 use async_trait::async_trait;
 use nexus_crypto::{AssociatedData, Keyring};
@@ -24,6 +25,8 @@ pub struct ProviderServiceImpl {
     keyring: Arc<Keyring>,
     audit: Arc<dyn AuditService>,
     clock: Arc<dyn Clock>,
+    /// Bumped on every change, so cached credential envelopes (strategy included) are re-read.
+    epoch: Arc<CacheEpoch>,
 }
 
 impl std::fmt::Debug for ProviderServiceImpl {
@@ -49,7 +52,14 @@ impl ProviderServiceImpl {
             keyring,
             audit,
             clock,
+            epoch: Arc::default(),
         }
+    }
+
+    /// Shares the epoch of the read caches, so provider changes invalidate them.
+    pub fn with_epoch(mut self, epoch: Arc<CacheEpoch>) -> Self {
+        self.epoch = epoch;
+        self
     }
 
     fn seal_client_secret(&self, id: ProviderId, secret: &SecretString) -> ServiceResult<Ciphertext> {
@@ -184,6 +194,7 @@ impl ProviderService for ProviderServiceImpl {
         if !updated {
             return Err(ServiceError::not_found(ResourceKind::Provider, provider));
         }
+        self.epoch.bump();
         let data = serde_json::json!({"client_secret_changed": new_secret.is_some()});
         self.audit(AuditEventType::ProviderUpdated, actor, &record.provider, data)
             .await;
@@ -207,6 +218,7 @@ impl ProviderService for ProviderServiceImpl {
                 other => internal("deleting a provider")(other),
             })?
             .ok_or_else(|| ServiceError::not_found(ResourceKind::Provider, provider))?;
+        self.epoch.bump();
         for connection_id in &deletion.revoked_connections {
             let event = NewAuditEvent::new(AuditEventType::ConnectionRevoked, actor)
                 .provider(current.id)

@@ -73,6 +73,7 @@ async fn fixture(test_db: &TestDatabase) -> Fixture {
         discovery: Arc::new(Discovery::new(outbound.clone(), Duration::from_secs(60))),
         outbound,
         metrics: Metrics::new(&registry),
+        epoch: Arc::default(),
         settings: ConnectionSettings {
             public_url: url::Url::parse("https://nexus.test/base/").expect("url"),
             return_urls: ReturnUrlPolicy::parse("app.example.com", true).expect("policy"),

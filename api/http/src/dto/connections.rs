@@ -201,3 +201,74 @@ impl From<RefreshOutcome> for RefreshResult {
         }
     }
 }
+
+/// An agent asks to connect a workspace to a provider
+#[derive(Object, Debug, Clone)]
+#[oai(deny_unknown_fields)]
+pub struct ConnectionRequest {
+    pub workspace_id: String,
+    /// Provider name, as in the catalog
+    pub provider: String,
+    /// Scopes to request; the provider's defaults when absent
+    pub scopes: Option<Vec<String>>,
+    /// Where the user's browser returns afterwards
+    pub return_url: String,
+}
+
+impl From<ConnectionRequest> for ConsentRequest {
+    fn from(dto: ConnectionRequest) -> Self {
+        Self {
+            workspace_id: dto.workspace_id,
+            provider: dto.provider,
+            scopes: dto.scopes,
+            return_url: dto.return_url,
+            connection_id: None,
+        }
+    }
+}
+
+/// Where to send the user: the provider's consent page, or Nexus's hosted form
+#[derive(Object, Debug, Clone)]
+pub struct ConnectionRequested {
+    pub connection_id: Uuid,
+    pub auth_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<ConsentSpec> for ConnectionRequested {
+    fn from(spec: ConsentSpec) -> Self {
+        Self {
+            connection_id: spec.connection_id.as_uuid(),
+            auth_url: spec.auth_url.into(),
+            expires_at: spec.expires_at,
+        }
+    }
+}
+
+/// A connection's state, as an agent polls it
+#[derive(Object, Debug, Clone)]
+pub struct ConnectionCheck {
+    pub connection_id: Uuid,
+    /// `pending` while the user is still consenting
+    pub status: ConnectionStatusDto,
+    pub provider: String,
+    pub workspace_id: String,
+    pub scopes: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+    /// Why the consent or the last refresh failed
+    pub error: Option<String>,
+}
+
+impl From<Connection> for ConnectionCheck {
+    fn from(c: Connection) -> Self {
+        Self {
+            connection_id: c.id.as_uuid(),
+            status: c.status.into(),
+            provider: c.provider_name.into(),
+            workspace_id: c.workspace_id.into(),
+            scopes: scopes(c.granted_scopes.unwrap_or(c.requested_scopes)),
+            updated_at: c.updated_at,
+            error: c.error,
+        }
+    }
+}

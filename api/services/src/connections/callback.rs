@@ -203,6 +203,8 @@ impl ConnectionServiceImpl {
             .map_err(|e| {
                 log_failure("storing the credential failed", &e);
                 Failure("internal_error".into())
-            })
+            })?;
+        self.epoch.bump();
+        Ok(())
     }
 }

@@ -178,6 +178,7 @@ impl ConnectionServiceImpl {
                 }
                 other => internal("storing captured credentials")(other),
             })?;
+        self.epoch.bump();
         Ok(claimed.return_url)
     }
 

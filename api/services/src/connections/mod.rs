@@ -10,6 +10,7 @@ mod strategy;
 mod tokens;
 
 use crate::audit::AuditServiceImpl;
+use crate::cache::{CacheEpoch, TtlCache};
 use crate::metrics::Metrics;
 use crate::oauth::token_endpoint::ClientAuth;
 use crate::oauth::{Discovery, Outbound, TokenEndpoint};
@@ -74,6 +75,8 @@ pub struct ConnectionDeps {
     pub discovery: Arc<Discovery>,
     pub metrics: Metrics,
     pub settings: ConnectionSettings,
+    /// Shared with the provider service: any change invalidates the envelope cache.
+    pub epoch: Arc<CacheEpoch>,
 }
 
 impl std::fmt::Debug for ConnectionDeps {
@@ -98,6 +101,20 @@ pub struct ConnectionServiceImpl {
     settings: ConnectionSettings,
     /// One lock per connection being refreshed, so concurrent refreshes collapse into one call.
     refresh_locks: Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
+    epoch: Arc<CacheEpoch>,
+    /// Envelopes served recently, by connection and by (workspace, provider): the read path
+    /// touches no database while they are fresh.
+    envelopes: TtlCache<EnvelopeKey, CredentialEnvelope>,
+}
+
+/// How long a served envelope may be served again without reading the database. Writes in this
+/// process invalidate it at once (the epoch); writes elsewhere are seen within this.
+pub const ENVELOPE_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum EnvelopeKey {
+    Connection(ConnectionId),
+    Target(WorkspaceId, ProviderName),
 }
 
 impl std::fmt::Debug for ConnectionServiceImpl {
@@ -123,6 +140,8 @@ impl ConnectionServiceImpl {
             metrics: deps.metrics,
             settings: deps.settings,
             refresh_locks: Mutex::new(HashMap::new()),
+            epoch: deps.epoch,
+            envelopes: TtlCache::new(ENVELOPE_CACHE_TTL),
         }
     }
 
@@ -263,6 +282,9 @@ impl ConnectionService for ConnectionServiceImpl {
     }
 
     async fn get_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
+        if let Some(envelope) = self.cached(caller, &EnvelopeKey::Connection(id)).await {
+            return Ok(envelope);
+        }
         let bundle = self.visible(caller, id).await;
         self.read_token(caller, bundle).await
     }
@@ -275,6 +297,12 @@ impl ConnectionService for ConnectionServiceImpl {
     ) -> ServiceResult<CredentialEnvelope> {
         let workspace = parse_workspace(workspace_id)?;
         let provider = parse_provider_name(provider)?;
+        if let Some(envelope) = self
+            .cached(caller, &EnvelopeKey::Target(workspace.clone(), provider.clone()))
+            .await
+        {
+            return Ok(envelope);
+        }
         let bundle = if caller.can_access(&workspace) {
             self.connections
                 .find_newest_active(&workspace, &provider)

@@ -4,7 +4,7 @@
 //! with an optimistic version check, before anyone sees it.
 
 use super::stored::Stored;
-use super::{ConnectionServiceImpl, client_auth};
+use super::{ConnectionServiceImpl, EnvelopeKey, client_auth};
 use crate::oauth::TokenEndpointError;
 use crate::repo_errors::internal;
 use chrono::TimeDelta;
@@ -49,6 +49,34 @@ fn unusable(status: ConnectionStatus, id: ConnectionId) -> Option<ServiceError> 
 }
 
 impl ConnectionServiceImpl {
+    /// A fresh cached envelope the caller may see and that is not due for refresh, counted and
+    /// audited like any read.
+    pub(super) async fn cached(&self, caller: &Caller, key: &EnvelopeKey) -> Option<CredentialEnvelope> {
+        let envelope = self.envelopes.get(key, self.epoch.current())?;
+        let due = envelope
+            .expires_at
+            .is_some_and(|at| at - self.settings.refresh_skew <= self.clock.now());
+        if due || !caller.can_access(&envelope.workspace_id) {
+            return None;
+        }
+        self.metrics
+            .token_get
+            .with_label_values(&[envelope.provider.as_str(), "success"])
+            .inc();
+        self.audit_read(caller, &envelope).await;
+        Some(envelope)
+    }
+
+    async fn audit_read(&self, caller: &Caller, envelope: &CredentialEnvelope) {
+        let mut event = NewAuditEvent::new(AuditEventType::TokenRead, &caller.actor)
+            .connection(envelope.connection_id)
+            .workspace(envelope.workspace_id.clone());
+        if let Actor::Agent { key_id } = &caller.actor {
+            event = event.data(serde_json::json!({"agent_key_id": key_id}));
+        }
+        self.record(event).await;
+    }
+
     /// Reads a token (get or resolve), counting it under the provider's name.
     pub(super) async fn read_token(
         &self,
@@ -117,14 +145,7 @@ impl ConnectionServiceImpl {
                 record.expires_at,
             )
         };
-        self.record(
-            NewAuditEvent::new(AuditEventType::TokenRead, &caller.actor)
-                .provider(connection.provider_id)
-                .connection(connection.id)
-                .workspace(connection.workspace_id.clone()),
-        )
-        .await;
-        Ok(CredentialEnvelope {
+        let envelope = CredentialEnvelope {
             connection_id: connection.id,
             workspace_id: connection.workspace_id.clone(),
             provider: provider.spec.name.clone(),
@@ -135,7 +156,17 @@ impl ConnectionServiceImpl {
                 .granted_scopes
                 .clone()
                 .unwrap_or_else(|| connection.requested_scopes.clone()),
-        })
+        };
+        self.audit_read(caller, &envelope).await;
+        let epoch = self.epoch.current();
+        self.envelopes
+            .put(EnvelopeKey::Connection(connection.id), epoch, envelope.clone());
+        self.envelopes.put(
+            EnvelopeKey::Target(connection.workspace_id.clone(), provider.spec.name.clone()),
+            epoch,
+            envelope.clone(),
+        );
+        Ok(envelope)
     }
 
     fn refresh_lock(&self, id: ConnectionId) -> Arc<tokio::sync::Mutex<()>> {
@@ -317,6 +348,7 @@ impl ConnectionServiceImpl {
             .replace_credential(id, current.version, &credential, now)
             .await
             .map_err(|e| unavailable(&format!("persisting the refreshed credential: {e}")))?;
+        self.epoch.bump();
         if !persisted {
             // Someone else wrote a newer credential meanwhile: theirs is the one to serve.
             let latest = self
@@ -350,6 +382,7 @@ impl ConnectionServiceImpl {
             .await
         {
             Ok(true) => {
+                self.epoch.bump();
                 self.record(
                     NewAuditEvent::new(AuditEventType::ConnectionAttentionRequired, &Actor::System)
                         .provider(connection.provider_id)

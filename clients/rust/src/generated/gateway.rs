@@ -8,6 +8,18 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
+    ///`<header_name>: <credentials.api_key>`, header `X-API-Key` unless named
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct ApiKeyStrategy {
+        ///Header to set (default `X-API-Key`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub header_name: ::std::option::Option<::std::string::String>,
+    }
+    impl ApiKeyStrategy {
+        pub fn builder() -> builder::ApiKeyStrategy {
+            Default::default()
+        }
+    }
     ///`AuthType`
     #[derive(
         ::serde::Deserialize,
@@ -67,6 +79,21 @@ pub mod types {
             value.parse()
         }
     }
+    ///`Authorization: Basic base64(<username>:<password>)`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct BasicAuthStrategy {
+        ///Credential field holding the password (default `password`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub password_field: ::std::option::Option<::std::string::String>,
+        ///Credential field holding the username (default `username`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username_field: ::std::option::Option<::std::string::String>,
+    }
+    impl BasicAuthStrategy {
+        pub fn builder() -> builder::BasicAuthStrategy {
+            Default::default()
+        }
+    }
     ///A provider an agent may connect to: what it is and how it authenticates; no secrets
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CatalogEntry {
@@ -84,6 +111,147 @@ pub mod types {
     }
     impl CatalogEntry {
         pub fn builder() -> builder::CatalogEntry {
+            Default::default()
+        }
+    }
+    ///A connection's state, as an agent polls it
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ConnectionCheck {
+        pub connection_id: ::uuid::Uuid,
+        ///Why the consent or the last refresh failed
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::std::string::String>,
+        pub provider: ::std::string::String,
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+        pub status: ConnectionStatus,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub workspace_id: ::std::string::String,
+    }
+    impl ConnectionCheck {
+        pub fn builder() -> builder::ConnectionCheck {
+            Default::default()
+        }
+    }
+    ///An agent asks to connect a workspace to a provider
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ConnectionRequest {
+        ///Provider name, as in the catalog
+        pub provider: ::std::string::String,
+        ///Where the user's browser returns afterwards
+        pub return_url: ::std::string::String,
+        ///Scopes to request; the provider's defaults when absent
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+        pub workspace_id: ::std::string::String,
+    }
+    impl ConnectionRequest {
+        pub fn builder() -> builder::ConnectionRequest {
+            Default::default()
+        }
+    }
+    ///Where to send the user: the provider's consent page, or Nexus's hosted form
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ConnectionRequested {
+        pub auth_url: ::std::string::String,
+        pub connection_id: ::uuid::Uuid,
+        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl ConnectionRequested {
+        pub fn builder() -> builder::ConnectionRequested {
+            Default::default()
+        }
+    }
+    ///`ConnectionStatus`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ConnectionStatus {
+        #[serde(rename = "pending")]
+        Pending,
+        #[serde(rename = "active")]
+        Active,
+        #[serde(rename = "failed")]
+        Failed,
+        #[serde(rename = "expired")]
+        Expired,
+        #[serde(rename = "attention_required")]
+        AttentionRequired,
+        #[serde(rename = "revoked")]
+        Revoked,
+    }
+    impl ::std::fmt::Display for ConnectionStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pending => f.write_str("pending"),
+                Self::Active => f.write_str("active"),
+                Self::Failed => f.write_str("failed"),
+                Self::Expired => f.write_str("expired"),
+                Self::AttentionRequired => f.write_str("attention_required"),
+                Self::Revoked => f.write_str("revoked"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ConnectionStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "pending" => Ok(Self::Pending),
+                "active" => Ok(Self::Active),
+                "failed" => Ok(Self::Failed),
+                "expired" => Ok(Self::Expired),
+                "attention_required" => Ok(Self::AttentionRequired),
+                "revoked" => Ok(Self::Revoked),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CredentialEnvelopeDto {
+        pub connection_id: ::uuid::Uuid,
+        ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
+        pub credentials: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ///When the credential expires; absent when it does not
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Provider name
+        pub provider: ::std::string::String,
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+        pub strategy: Strategy,
+        pub workspace_id: ::std::string::String,
+    }
+    impl CredentialEnvelopeDto {
+        pub fn builder() -> builder::CredentialEnvelopeDto {
             Default::default()
         }
     }
@@ -105,6 +273,23 @@ pub mod types {
             Default::default()
         }
     }
+    ///`<header_name>: <value_prefix><credentials[credential_field]>`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct HeaderStrategy {
+        ///Credential field whose value is sent (default `api_key`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub credential_field: ::std::option::Option<::std::string::String>,
+        ///Header to set, such as `Authorization` or `X-Api-Token`
+        pub header_name: ::std::string::String,
+        ///Text put before the value, such as `token ` or `Bearer `
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value_prefix: ::std::option::Option<::std::string::String>,
+    }
+    impl HeaderStrategy {
+        pub fn builder() -> builder::HeaderStrategy {
+            Default::default()
+        }
+    }
     ///`HealthStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct HealthStatus {
@@ -114,6 +299,35 @@ pub mod types {
     impl HealthStatus {
         pub fn builder() -> builder::HealthStatus {
             Default::default()
+        }
+    }
+    ///`Authorization: Bearer <credentials.access_token>`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct Oauth2Strategy(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for Oauth2Strategy {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Oauth2Strategy>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: Oauth2Strategy) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for Oauth2Strategy {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
         }
     }
     ///`ProviderCatalog`
@@ -126,8 +340,504 @@ pub mod types {
             Default::default()
         }
     }
+    ///`?<param_name>=<credentials[credential_field]>`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct QueryParamStrategy {
+        ///Credential field whose value is sent (default `api_key`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub credential_field: ::std::option::Option<::std::string::String>,
+        ///Query parameter to set
+        pub param_name: ::std::string::String,
+    }
+    impl QueryParamStrategy {
+        pub fn builder() -> builder::QueryParamStrategy {
+            Default::default()
+        }
+    }
+    ///How an agent injects the credential into its requests to the provider
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum Strategy {
+        Oauth2Strategy(StrategyOauth2Strategy),
+        HeaderStrategy(StrategyHeaderStrategy),
+        QueryParamStrategy(StrategyQueryParamStrategy),
+        BasicAuthStrategy(StrategyBasicAuthStrategy),
+        ApiKeyStrategy(StrategyApiKeyStrategy),
+    }
+    impl ::std::convert::From<StrategyOauth2Strategy> for Strategy {
+        fn from(value: StrategyOauth2Strategy) -> Self {
+            Self::Oauth2Strategy(value)
+        }
+    }
+    impl ::std::convert::From<StrategyHeaderStrategy> for Strategy {
+        fn from(value: StrategyHeaderStrategy) -> Self {
+            Self::HeaderStrategy(value)
+        }
+    }
+    impl ::std::convert::From<StrategyQueryParamStrategy> for Strategy {
+        fn from(value: StrategyQueryParamStrategy) -> Self {
+            Self::QueryParamStrategy(value)
+        }
+    }
+    impl ::std::convert::From<StrategyBasicAuthStrategy> for Strategy {
+        fn from(value: StrategyBasicAuthStrategy) -> Self {
+            Self::BasicAuthStrategy(value)
+        }
+    }
+    impl ::std::convert::From<StrategyApiKeyStrategy> for Strategy {
+        fn from(value: StrategyApiKeyStrategy) -> Self {
+            Self::ApiKeyStrategy(value)
+        }
+    }
+    ///How an agent injects the credential into its requests to the provider
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StrategyApiKeyStrategy {
+        ///Header to set (default `X-API-Key`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub header_name: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: StrategyApiKeyStrategyType,
+    }
+    impl StrategyApiKeyStrategy {
+        pub fn builder() -> builder::StrategyApiKeyStrategy {
+            Default::default()
+        }
+    }
+    ///`StrategyApiKeyStrategyType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum StrategyApiKeyStrategyType {
+        #[serde(rename = "api_key")]
+        ApiKey,
+    }
+    impl ::std::fmt::Display for StrategyApiKeyStrategyType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ApiKey => f.write_str("api_key"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StrategyApiKeyStrategyType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "api_key" => Ok(Self::ApiKey),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyApiKeyStrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StrategyApiKeyStrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///How an agent injects the credential into its requests to the provider
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StrategyBasicAuthStrategy {
+        ///Credential field holding the password (default `password`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub password_field: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: StrategyBasicAuthStrategyType,
+        ///Credential field holding the username (default `username`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub username_field: ::std::option::Option<::std::string::String>,
+    }
+    impl StrategyBasicAuthStrategy {
+        pub fn builder() -> builder::StrategyBasicAuthStrategy {
+            Default::default()
+        }
+    }
+    ///`StrategyBasicAuthStrategyType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum StrategyBasicAuthStrategyType {
+        #[serde(rename = "basic_auth")]
+        BasicAuth,
+    }
+    impl ::std::fmt::Display for StrategyBasicAuthStrategyType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::BasicAuth => f.write_str("basic_auth"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StrategyBasicAuthStrategyType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "basic_auth" => Ok(Self::BasicAuth),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyBasicAuthStrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyBasicAuthStrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///How an agent injects the credential into its requests to the provider
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StrategyHeaderStrategy {
+        ///Credential field whose value is sent (default `api_key`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub credential_field: ::std::option::Option<::std::string::String>,
+        ///Header to set, such as `Authorization` or `X-Api-Token`
+        pub header_name: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: StrategyHeaderStrategyType,
+        ///Text put before the value, such as `token ` or `Bearer `
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub value_prefix: ::std::option::Option<::std::string::String>,
+    }
+    impl StrategyHeaderStrategy {
+        pub fn builder() -> builder::StrategyHeaderStrategy {
+            Default::default()
+        }
+    }
+    ///`StrategyHeaderStrategyType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum StrategyHeaderStrategyType {
+        #[serde(rename = "header")]
+        Header,
+    }
+    impl ::std::fmt::Display for StrategyHeaderStrategyType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Header => f.write_str("header"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StrategyHeaderStrategyType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "header" => Ok(Self::Header),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyHeaderStrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StrategyHeaderStrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///How an agent injects the credential into its requests to the provider
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StrategyOauth2Strategy {
+        #[serde(rename = "type")]
+        pub type_: StrategyOauth2StrategyType,
+    }
+    impl StrategyOauth2Strategy {
+        pub fn builder() -> builder::StrategyOauth2Strategy {
+            Default::default()
+        }
+    }
+    ///`StrategyOauth2StrategyType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum StrategyOauth2StrategyType {
+        #[serde(rename = "oauth2")]
+        Oauth2,
+    }
+    impl ::std::fmt::Display for StrategyOauth2StrategyType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Oauth2 => f.write_str("oauth2"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StrategyOauth2StrategyType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "oauth2" => Ok(Self::Oauth2),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyOauth2StrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StrategyOauth2StrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///How an agent injects the credential into its requests to the provider
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StrategyQueryParamStrategy {
+        ///Credential field whose value is sent (default `api_key`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub credential_field: ::std::option::Option<::std::string::String>,
+        ///Query parameter to set
+        pub param_name: ::std::string::String,
+        #[serde(rename = "type")]
+        pub type_: StrategyQueryParamStrategyType,
+    }
+    impl StrategyQueryParamStrategy {
+        pub fn builder() -> builder::StrategyQueryParamStrategy {
+            Default::default()
+        }
+    }
+    ///`StrategyQueryParamStrategyType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum StrategyQueryParamStrategyType {
+        #[serde(rename = "query_param")]
+        QueryParam,
+    }
+    impl ::std::fmt::Display for StrategyQueryParamStrategyType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::QueryParam => f.write_str("query_param"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StrategyQueryParamStrategyType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "query_param" => Ok(Self::QueryParam),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyQueryParamStrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyQueryParamStrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
+        #[derive(Clone, Debug)]
+        pub struct ApiKeyStrategy {
+            header_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ApiKeyStrategy {
+            fn default() -> Self {
+                Self {
+                    header_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl ApiKeyStrategy {
+            pub fn header_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ApiKeyStrategy> for super::ApiKeyStrategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ApiKeyStrategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    header_name: value.header_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ApiKeyStrategy> for ApiKeyStrategy {
+            fn from(value: super::ApiKeyStrategy) -> Self {
+                Self {
+                    header_name: Ok(value.header_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BasicAuthStrategy {
+            password_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            username_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BasicAuthStrategy {
+            fn default() -> Self {
+                Self {
+                    password_field: Ok(Default::default()),
+                    username_field: Ok(Default::default()),
+                }
+            }
+        }
+        impl BasicAuthStrategy {
+            pub fn password_field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_field: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn username_field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username_field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for username_field: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BasicAuthStrategy> for super::BasicAuthStrategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BasicAuthStrategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    password_field: value.password_field?,
+                    username_field: value.username_field?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BasicAuthStrategy> for BasicAuthStrategy {
+            fn from(value: super::BasicAuthStrategy) -> Self {
+                Self {
+                    password_field: Ok(value.password_field),
+                    username_field: Ok(value.username_field),
+                }
+            }
+        }
         #[derive(Clone, Debug)]
         pub struct CatalogEntry {
             api_base_url: ::std::result::Result<
@@ -286,6 +996,516 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ConnectionCheck {
+            connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::ConnectionStatus,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            workspace_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionCheck {
+            fn default() -> Self {
+                Self {
+                    connection_id: Err(
+                        "no value supplied for connection_id".to_string(),
+                    ),
+                    error: Ok(Default::default()),
+                    provider: Err("no value supplied for provider".to_string()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    workspace_id: Err("no value supplied for workspace_id".to_string()),
+                }
+            }
+        }
+        impl ConnectionCheck {
+            pub fn connection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn workspace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionCheck> for super::ConnectionCheck {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionCheck,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    connection_id: value.connection_id?,
+                    error: value.error?,
+                    provider: value.provider?,
+                    scopes: value.scopes?,
+                    status: value.status?,
+                    updated_at: value.updated_at?,
+                    workspace_id: value.workspace_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionCheck> for ConnectionCheck {
+            fn from(value: super::ConnectionCheck) -> Self {
+                Self {
+                    connection_id: Ok(value.connection_id),
+                    error: Ok(value.error),
+                    provider: Ok(value.provider),
+                    scopes: Ok(value.scopes),
+                    status: Ok(value.status),
+                    updated_at: Ok(value.updated_at),
+                    workspace_id: Ok(value.workspace_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectionRequest {
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            return_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            workspace_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionRequest {
+            fn default() -> Self {
+                Self {
+                    provider: Err("no value supplied for provider".to_string()),
+                    return_url: Err("no value supplied for return_url".to_string()),
+                    scopes: Ok(Default::default()),
+                    workspace_id: Err("no value supplied for workspace_id".to_string()),
+                }
+            }
+        }
+        impl ConnectionRequest {
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn return_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.return_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for return_url: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+            pub fn workspace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionRequest> for super::ConnectionRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    provider: value.provider?,
+                    return_url: value.return_url?,
+                    scopes: value.scopes?,
+                    workspace_id: value.workspace_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionRequest> for ConnectionRequest {
+            fn from(value: super::ConnectionRequest) -> Self {
+                Self {
+                    provider: Ok(value.provider),
+                    return_url: Ok(value.return_url),
+                    scopes: Ok(value.scopes),
+                    workspace_id: Ok(value.workspace_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectionRequested {
+            auth_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            expires_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionRequested {
+            fn default() -> Self {
+                Self {
+                    auth_url: Err("no value supplied for auth_url".to_string()),
+                    connection_id: Err(
+                        "no value supplied for connection_id".to_string(),
+                    ),
+                    expires_at: Err("no value supplied for expires_at".to_string()),
+                }
+            }
+        }
+        impl ConnectionRequested {
+            pub fn auth_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_url: {e}")
+                    });
+                self
+            }
+            pub fn connection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionRequested>
+        for super::ConnectionRequested {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionRequested,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auth_url: value.auth_url?,
+                    connection_id: value.connection_id?,
+                    expires_at: value.expires_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionRequested> for ConnectionRequested {
+            fn from(value: super::ConnectionRequested) -> Self {
+                Self {
+                    auth_url: Ok(value.auth_url),
+                    connection_id: Ok(value.connection_id),
+                    expires_at: Ok(value.expires_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CredentialEnvelopeDto {
+            connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            credentials: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            strategy: ::std::result::Result<super::Strategy, ::std::string::String>,
+            workspace_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CredentialEnvelopeDto {
+            fn default() -> Self {
+                Self {
+                    connection_id: Err(
+                        "no value supplied for connection_id".to_string(),
+                    ),
+                    credentials: Err("no value supplied for credentials".to_string()),
+                    expires_at: Ok(Default::default()),
+                    provider: Err("no value supplied for provider".to_string()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                    strategy: Err("no value supplied for strategy".to_string()),
+                    workspace_id: Err("no value supplied for workspace_id".to_string()),
+                }
+            }
+        }
+        impl CredentialEnvelopeDto {
+            pub fn connection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
+            pub fn credentials<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.credentials = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for credentials: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+            pub fn strategy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Strategy>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.strategy = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for strategy: {e}")
+                    });
+                self
+            }
+            pub fn workspace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CredentialEnvelopeDto>
+        for super::CredentialEnvelopeDto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CredentialEnvelopeDto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    connection_id: value.connection_id?,
+                    credentials: value.credentials?,
+                    expires_at: value.expires_at?,
+                    provider: value.provider?,
+                    scopes: value.scopes?,
+                    strategy: value.strategy?,
+                    workspace_id: value.workspace_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CredentialEnvelopeDto>
+        for CredentialEnvelopeDto {
+            fn from(value: super::CredentialEnvelopeDto) -> Self {
+                Self {
+                    connection_id: Ok(value.connection_id),
+                    credentials: Ok(value.credentials),
+                    expires_at: Ok(value.expires_at),
+                    provider: Ok(value.provider),
+                    scopes: Ok(value.scopes),
+                    strategy: Ok(value.strategy),
+                    workspace_id: Ok(value.workspace_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Error {
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
             field: ::std::result::Result<
@@ -382,6 +1602,91 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct HeaderStrategy {
+            credential_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            header_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            value_prefix: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HeaderStrategy {
+            fn default() -> Self {
+                Self {
+                    credential_field: Ok(Default::default()),
+                    header_name: Err("no value supplied for header_name".to_string()),
+                    value_prefix: Ok(Default::default()),
+                }
+            }
+        }
+        impl HeaderStrategy {
+            pub fn credential_field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.credential_field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for credential_field: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn header_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header_name: {e}")
+                    });
+                self
+            }
+            pub fn value_prefix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value_prefix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_prefix: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HeaderStrategy> for super::HeaderStrategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HeaderStrategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    credential_field: value.credential_field?,
+                    header_name: value.header_name?,
+                    value_prefix: value.value_prefix?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HeaderStrategy> for HeaderStrategy {
+            fn from(value: super::HeaderStrategy) -> Self {
+                Self {
+                    credential_field: Ok(value.credential_field),
+                    header_name: Ok(value.header_name),
+                    value_prefix: Ok(value.value_prefix),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct HealthStatus {
             status: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -458,6 +1763,463 @@ pub mod types {
         impl ::std::convert::From<super::ProviderCatalog> for ProviderCatalog {
             fn from(value: super::ProviderCatalog) -> Self {
                 Self { items: Ok(value.items) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QueryParamStrategy {
+            credential_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            param_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for QueryParamStrategy {
+            fn default() -> Self {
+                Self {
+                    credential_field: Ok(Default::default()),
+                    param_name: Err("no value supplied for param_name".to_string()),
+                }
+            }
+        }
+        impl QueryParamStrategy {
+            pub fn credential_field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.credential_field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for credential_field: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn param_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.param_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for param_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QueryParamStrategy> for super::QueryParamStrategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QueryParamStrategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    credential_field: value.credential_field?,
+                    param_name: value.param_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QueryParamStrategy> for QueryParamStrategy {
+            fn from(value: super::QueryParamStrategy) -> Self {
+                Self {
+                    credential_field: Ok(value.credential_field),
+                    param_name: Ok(value.param_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StrategyApiKeyStrategy {
+            header_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::StrategyApiKeyStrategyType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StrategyApiKeyStrategy {
+            fn default() -> Self {
+                Self {
+                    header_name: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl StrategyApiKeyStrategy {
+            pub fn header_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header_name: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StrategyApiKeyStrategyType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StrategyApiKeyStrategy>
+        for super::StrategyApiKeyStrategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StrategyApiKeyStrategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    header_name: value.header_name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StrategyApiKeyStrategy>
+        for StrategyApiKeyStrategy {
+            fn from(value: super::StrategyApiKeyStrategy) -> Self {
+                Self {
+                    header_name: Ok(value.header_name),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StrategyBasicAuthStrategy {
+            password_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::StrategyBasicAuthStrategyType,
+                ::std::string::String,
+            >,
+            username_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StrategyBasicAuthStrategy {
+            fn default() -> Self {
+                Self {
+                    password_field: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    username_field: Ok(Default::default()),
+                }
+            }
+        }
+        impl StrategyBasicAuthStrategy {
+            pub fn password_field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.password_field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for password_field: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StrategyBasicAuthStrategyType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn username_field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.username_field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for username_field: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StrategyBasicAuthStrategy>
+        for super::StrategyBasicAuthStrategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StrategyBasicAuthStrategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    password_field: value.password_field?,
+                    type_: value.type_?,
+                    username_field: value.username_field?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StrategyBasicAuthStrategy>
+        for StrategyBasicAuthStrategy {
+            fn from(value: super::StrategyBasicAuthStrategy) -> Self {
+                Self {
+                    password_field: Ok(value.password_field),
+                    type_: Ok(value.type_),
+                    username_field: Ok(value.username_field),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StrategyHeaderStrategy {
+            credential_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            header_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::StrategyHeaderStrategyType,
+                ::std::string::String,
+            >,
+            value_prefix: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StrategyHeaderStrategy {
+            fn default() -> Self {
+                Self {
+                    credential_field: Ok(Default::default()),
+                    header_name: Err("no value supplied for header_name".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    value_prefix: Ok(Default::default()),
+                }
+            }
+        }
+        impl StrategyHeaderStrategy {
+            pub fn credential_field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.credential_field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for credential_field: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn header_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header_name: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StrategyHeaderStrategyType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn value_prefix<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value_prefix = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_prefix: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StrategyHeaderStrategy>
+        for super::StrategyHeaderStrategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StrategyHeaderStrategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    credential_field: value.credential_field?,
+                    header_name: value.header_name?,
+                    type_: value.type_?,
+                    value_prefix: value.value_prefix?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StrategyHeaderStrategy>
+        for StrategyHeaderStrategy {
+            fn from(value: super::StrategyHeaderStrategy) -> Self {
+                Self {
+                    credential_field: Ok(value.credential_field),
+                    header_name: Ok(value.header_name),
+                    type_: Ok(value.type_),
+                    value_prefix: Ok(value.value_prefix),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StrategyOauth2Strategy {
+            type_: ::std::result::Result<
+                super::StrategyOauth2StrategyType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StrategyOauth2Strategy {
+            fn default() -> Self {
+                Self {
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl StrategyOauth2Strategy {
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StrategyOauth2StrategyType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StrategyOauth2Strategy>
+        for super::StrategyOauth2Strategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StrategyOauth2Strategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { type_: value.type_? })
+            }
+        }
+        impl ::std::convert::From<super::StrategyOauth2Strategy>
+        for StrategyOauth2Strategy {
+            fn from(value: super::StrategyOauth2Strategy) -> Self {
+                Self { type_: Ok(value.type_) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StrategyQueryParamStrategy {
+            credential_field: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            param_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::StrategyQueryParamStrategyType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StrategyQueryParamStrategy {
+            fn default() -> Self {
+                Self {
+                    credential_field: Ok(Default::default()),
+                    param_name: Err("no value supplied for param_name".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl StrategyQueryParamStrategy {
+            pub fn credential_field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.credential_field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for credential_field: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn param_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.param_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for param_name: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StrategyQueryParamStrategyType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StrategyQueryParamStrategy>
+        for super::StrategyQueryParamStrategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StrategyQueryParamStrategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    credential_field: value.credential_field?,
+                    param_name: value.param_name?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StrategyQueryParamStrategy>
+        for StrategyQueryParamStrategy {
+            fn from(value: super::StrategyQueryParamStrategy) -> Self {
+                Self {
+                    credential_field: Ok(value.credential_field),
+                    param_name: Ok(value.param_name),
+                    type_: Ok(value.type_),
+                }
             }
         }
     }
@@ -573,6 +2335,22 @@ let response = client.health_ready()
     pub fn health_ready(&self) -> builder::HealthReady<'_> {
         builder::HealthReady::new(self)
     }
+    /**Check a connection
+
+`pending` while the user is consenting, then `active`, `failed`, `expired`,
+`attention_required` or `revoked`.
+
+Sends a `GET` request to `/v1/check-connection/{connection_id}`
+
+```ignore
+let response = client.connection_check()
+    .connection_id(connection_id)
+    .send()
+    .await;
+```*/
+    pub fn connection_check(&self) -> builder::ConnectionCheck<'_> {
+        builder::ConnectionCheck::new(self)
+    }
     /**List the provider catalog
 
 Providers an agent may connect to: name, description, auth type, default scopes and API
@@ -587,6 +2365,71 @@ let response = client.provider_catalog()
 ```*/
     pub fn provider_catalog(&self) -> builder::ProviderCatalog<'_> {
         builder::ProviderCatalog::new(self)
+    }
+    /**Refresh a connection's credential
+
+Forces a refresh and returns the new credential.
+
+Sends a `POST` request to `/v1/refresh/{connection_id}`
+
+```ignore
+let response = client.token_refresh()
+    .connection_id(connection_id)
+    .send()
+    .await;
+```*/
+    pub fn token_refresh(&self) -> builder::TokenRefresh<'_> {
+        builder::TokenRefresh::new(self)
+    }
+    /**Request a connection
+
+Starts connecting a workspace to a provider and returns where to send the user: the
+provider's consent page (OAuth2) or Nexus's hosted form (API keys, basic auth). Poll
+`check-connection` until it is `active`.
+
+Sends a `POST` request to `/v1/request-connection`
+
+```ignore
+let response = client.connection_request()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn connection_request(&self) -> builder::ConnectionRequest<'_> {
+        builder::ConnectionRequest::new(self)
+    }
+    /**Resolve a workspace's credential for a provider
+
+For stateless MCP servers: the credential of the workspace's newest active connection to
+the provider, and how to inject it, in one call.
+
+Sends a `GET` request to `/v1/resolve`
+
+```ignore
+let response = client.token_resolve()
+    .provider(provider)
+    .workspace_id(workspace_id)
+    .send()
+    .await;
+```*/
+    pub fn token_resolve(&self) -> builder::TokenResolve<'_> {
+        builder::TokenResolve::new(self)
+    }
+    /**Get a connection's credential
+
+The current credential and the strategy to inject it; refreshed first when it expires
+within the skew.
+
+Sends a `GET` request to `/v1/token/{connection_id}`
+
+```ignore
+let response = client.token_get()
+    .connection_id(connection_id)
+    .send()
+    .await;
+```*/
+    pub fn token_get(&self) -> builder::TokenGet<'_> {
+        builder::TokenGet::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -708,6 +2551,88 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::connection_check`]
+
+[`Client::connection_check`]: super::Client::connection_check*/
+    #[derive(Debug, Clone)]
+    pub struct ConnectionCheck<'a> {
+        client: &'a super::Client,
+        connection_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ConnectionCheck<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                connection_id: Err("connection_id was not initialized".to_string()),
+            }
+        }
+        pub fn connection_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.connection_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for connection_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/check-connection/{connection_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ConnectionCheck>, Error<types::Error>> {
+            let Self { client, connection_id } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/check-connection/{}", client.baseurl, encode_path(& connection_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "connection_check",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::provider_catalog`]
 
 [`Client::provider_catalog`]: super::Client::provider_catalog*/
@@ -745,6 +2670,364 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "provider_catalog",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::token_refresh`]
+
+[`Client::token_refresh`]: super::Client::token_refresh*/
+    #[derive(Debug, Clone)]
+    pub struct TokenRefresh<'a> {
+        client: &'a super::Client,
+        connection_id: Result<::std::string::String, String>,
+    }
+    impl<'a> TokenRefresh<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                connection_id: Err("connection_id was not initialized".to_string()),
+            }
+        }
+        pub fn connection_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.connection_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for connection_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/refresh/{connection_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CredentialEnvelopeDto>, Error<types::Error>> {
+            let Self { client, connection_id } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/refresh/{}", client.baseurl, encode_path(& connection_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "token_refresh",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::connection_request`]
+
+[`Client::connection_request`]: super::Client::connection_request*/
+    #[derive(Debug, Clone)]
+    pub struct ConnectionRequest<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ConnectionRequest, String>,
+    }
+    impl<'a> ConnectionRequest<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ConnectionRequest>,
+            <V as std::convert::TryInto<
+                types::ConnectionRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ConnectionRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ConnectionRequest,
+            ) -> types::builder::ConnectionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/request-connection`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ConnectionRequested>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ConnectionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/request-connection", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "connection_request",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::token_resolve`]
+
+[`Client::token_resolve`]: super::Client::token_resolve*/
+    #[derive(Debug, Clone)]
+    pub struct TokenResolve<'a> {
+        client: &'a super::Client,
+        provider: Result<::std::string::String, String>,
+        workspace_id: Result<::std::string::String, String>,
+    }
+    impl<'a> TokenResolve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                provider: Err("provider was not initialized".to_string()),
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+            }
+        }
+        pub fn provider<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.provider = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for provider failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/resolve`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CredentialEnvelopeDto>, Error<types::Error>> {
+            let Self { client, provider, workspace_id } = self;
+            let provider = provider.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/resolve", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("provider", &provider))
+                .query(
+                    &progenitor_client::QueryParam::new("workspace_id", &workspace_id),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "token_resolve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::token_get`]
+
+[`Client::token_get`]: super::Client::token_get*/
+    #[derive(Debug, Clone)]
+    pub struct TokenGet<'a> {
+        client: &'a super::Client,
+        connection_id: Result<::std::string::String, String>,
+    }
+    impl<'a> TokenGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                connection_id: Err("connection_id was not initialized".to_string()),
+            }
+        }
+        pub fn connection_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.connection_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for connection_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/token/{connection_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CredentialEnvelopeDto>, Error<types::Error>> {
+            let Self { client, connection_id } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/token/{}", client.baseurl, encode_path(& connection_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "token_get",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
