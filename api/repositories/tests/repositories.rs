@@ -260,6 +260,23 @@ async fn audit_events_keep_unknown_ids_and_page_by_cursor(test_db: TestDatabase)
     assert_eq!(token_reads[1].data, serde_json::json!({"n": 2}));
     assert_eq!(token_reads[0].connection_id, Some(unknown_connection));
 
+    let batch: Vec<_> = (0..3)
+        .map(|n| {
+            let event =
+                NewAuditEvent::new(AuditEventType::TokenRead, &Actor::System).data(serde_json::json!({"batch": n}));
+            (AuditEventId::new(), now(), event)
+        })
+        .collect();
+    repo.insert_many(&batch).await.expect("batch insert");
+    let all = repo
+        .list(&AuditQuery {
+            limit: 100,
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 6);
+
     let page = repo
         .list(&AuditQuery {
             after: Some(ids[0]),

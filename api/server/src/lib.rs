@@ -83,6 +83,15 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             poll_interval,
             receiver.clone(),
         )),
+        // Buffered audit events are drained before the process ends.
+        tokio::spawn({
+            let shutdown = receiver.clone();
+            let flusher = states.audit_flusher;
+            async move {
+                flusher.run(shutdown).await;
+                Ok(())
+            }
+        }),
     ];
     if let Some(gateway) = gateway {
         tasks.push(tokio::spawn(listen::serve(

@@ -77,7 +77,7 @@ impl AuditFlusher {
                     }
                     self.write(&mut batch).await;
                 }
-                _ = shutdown.wait_for(|stop| *stop) => break,
+                () = stopped(&mut shutdown) => break,
             }
         }
         // Shutdown: refuse new events (they are written inline from now on) and drain the rest.
@@ -94,6 +94,18 @@ impl AuditFlusher {
             batch.push(event);
         }
         self.write(&mut batch).await;
+    }
+}
+
+/// Resolves once `shutdown` is true (or its sender is gone). Holds no guard across an await.
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        if shutdown.changed().await.is_err() {
+            return;
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use nexus_server::config::{CommonArgs, generate_key};
 use nexus_server::{Running, ServeOptions};
 use nexus_test_utils::TestDatabase;

@@ -1,0 +1,420 @@
+//! The Gateway as agents use it, in one process with the Broker: workspace isolation across keys,
+//! strategies in the envelope, connection checks, bad input, a read path that does not write, and
+//! concurrent resolves that cause one refresh.
+
+mod common;
+
+use common::{TestServer, raw};
+use nexus_client::broker::types as broker;
+use nexus_test_utils::mock_provider::{CLIENT_ID, CLIENT_SECRET, MockProvider, TokenReply};
+use nexus_test_utils::{TestDatabase, database_tests};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+async fn register(server: &TestServer, body: Value) {
+    let body: broker::ProviderCreate = serde_json::from_value(body).expect("provider body");
+    server
+        .broker()
+        .provider_create()
+        .body(body)
+        .send()
+        .await
+        .expect("register provider");
+}
+
+async fn consent(server: &TestServer, workspace: &str, provider: &str) -> broker::ConsentCreated {
+    let body = broker::ConsentCreate {
+        workspace_id: workspace.into(),
+        provider: provider.into(),
+        scopes: Vec::new(),
+        return_url: "http://127.0.0.1:9/done".into(),
+        connection_id: None,
+    };
+    server
+        .broker()
+        .consent_create()
+        .body(body)
+        .send()
+        .await
+        .expect("consent")
+        .into_inner()
+}
+
+/// A static connection, captured through the JSON capture endpoint.
+async fn captured(server: &TestServer, workspace: &str, provider: &str, credentials: Value) -> String {
+    let started = consent(server, workspace, provider).await;
+    let response = raw()
+        .post(format!("{}/auth/capture", server.broker_url))
+        .json(&json!({"state": started.state, "credentials": credentials}))
+        .send()
+        .await
+        .expect("capture");
+    assert_eq!(response.status(), StatusCode::OK);
+    started.connection_id.to_string()
+}
+
+async fn get(server: &TestServer, key: &str, path: &str) -> (StatusCode, Value) {
+    let response = raw()
+        .get(format!("{}{path}", server.gateway_url))
+        .bearer_auth(key)
+        .send()
+        .await
+        .expect("gateway request");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn metric(server: &TestServer, line_prefix: &str) -> f64 {
+    let text = raw()
+        .get(format!("{}/metrics", server.broker_url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find(|line| line.starts_with(line_prefix))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn isolation_strategies_and_bad_input(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    register(&server, json!({"name": "keyed", "auth_type": "api_key"})).await;
+    register(
+        &server,
+        json!({"name": "ticketing", "auth_type": "api_key",
+               "strategy": {"type": "header", "header_name": "Authorization", "value_prefix": "Token "}}),
+    )
+    .await;
+    register(
+        &server,
+        json!({"name": "maps", "auth_type": "api_key", "strategy": {"type": "query_param", "param_name": "key"}}),
+    )
+    .await;
+    register(&server, json!({"name": "legacy", "auth_type": "basic_auth"})).await;
+    let a = captured(&server, "ws-a", "keyed", json!({"api_key": "key-a"})).await;
+    let b = captured(&server, "ws-b", "keyed", json!({"api_key": "key-b"})).await;
+    captured(&server, "ws-a", "ticketing", json!({"api_key": "tk"})).await;
+    captured(&server, "ws-a", "maps", json!({"api_key": "mk"})).await;
+    captured(&server, "ws-a", "legacy", json!({"username": "u", "password": "p"})).await;
+
+    let key_a = server.agent_key(Some(vec!["ws-a"])).await;
+    let key_b = server.agent_key(Some(vec!["ws-b"])).await;
+    let key_all = server.agent_key(None).await;
+
+    // Each key reaches its own workspace, and sees nothing of the other: 404, as for an unknown id.
+    let gateway_a = server.gateway(&key_a);
+    let envelope = gateway_a
+        .token_resolve()
+        .workspace_id("ws-a")
+        .provider("keyed")
+        .send()
+        .await
+        .expect("own");
+    assert_eq!(envelope.credentials["api_key"], "key-a");
+    for path in [
+        "/v1/resolve?workspace_id=ws-b&provider=keyed".to_owned(),
+        format!("/v1/token/{b}"),
+        format!("/v1/check-connection/{b}"),
+    ] {
+        let (status, body) = get(&server, &key_a, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["code"], "connection_not_found", "{path}");
+    }
+    let refresh = raw()
+        .post(format!("{}/v1/refresh/{b}", server.gateway_url))
+        .bearer_auth(&key_a)
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(refresh.status(), StatusCode::NOT_FOUND);
+    let request = raw()
+        .post(format!("{}/v1/request-connection", server.gateway_url))
+        .bearer_auth(&key_a)
+        .json(&json!({"workspace_id": "ws-b", "provider": "keyed", "return_url": "http://127.0.0.1:9/x"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(request.status(), StatusCode::NOT_FOUND);
+    let (status, _) = get(&server, &key_b, &format!("/v1/token/{a}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = get(&server, &key_all, &format!("/v1/token/{b}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["credentials"]["api_key"], "key-b");
+
+    // Strategies: defaults per auth type, overrides per provider; never a refresh token.
+    for (provider, expected) in [
+        ("keyed", json!({"type": "api_key"})),
+        (
+            "ticketing",
+            json!({"type": "header", "header_name": "Authorization", "value_prefix": "Token ", "credential_field": "api_key"}),
+        ),
+        (
+            "maps",
+            json!({"type": "query_param", "param_name": "key", "credential_field": "api_key"}),
+        ),
+        (
+            "legacy",
+            json!({"type": "basic_auth", "username_field": "username", "password_field": "password"}),
+        ),
+    ] {
+        let (status, body) = get(
+            &server,
+            &key_a,
+            &format!("/v1/resolve?workspace_id=ws-a&provider={provider}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{provider}: {body}");
+        assert_eq!(body["strategy"], expected, "{provider}");
+        assert!(body["credentials"].get("refresh_token").is_none());
+    }
+
+    // check-connection says pending while the user is still at the form.
+    let started = gateway_a
+        .connection_request()
+        .body(nexus_client::gateway::types::ConnectionRequest {
+            workspace_id: "ws-a".into(),
+            provider: "keyed".into(),
+            scopes: Vec::new(),
+            return_url: "http://127.0.0.1:9/back".into(),
+        })
+        .send()
+        .await
+        .expect("request connection")
+        .into_inner();
+    assert!(started.auth_url.contains("/auth/capture?state="));
+    let check = gateway_a
+        .connection_check()
+        .connection_id(started.connection_id.to_string())
+        .send()
+        .await;
+    assert_eq!(
+        check.expect("check").status,
+        nexus_client::gateway::types::ConnectionStatus::Pending
+    );
+    let (status, body) = get(&server, &key_a, &format!("/v1/token/{}", started.connection_id)).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::CONFLICT, json!("connection_pending"))
+    );
+
+    // Bad input: each with its status and code.
+    for (path, status, code, field) in [
+        (
+            "/v1/resolve?provider=keyed",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            None,
+        ),
+        (
+            "/v1/resolve?workspace_id=ws-a",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            None,
+        ),
+        (
+            "/v1/resolve?workspace_id=has%20space&provider=keyed",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some("workspace_id"),
+        ),
+        (
+            "/v1/resolve?workspace_id=ws-a&provider=Not_Kebab",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some("provider"),
+        ),
+        (
+            "/v1/resolve?workspace_id=ws-a&provider=unknown",
+            StatusCode::NOT_FOUND,
+            "connection_not_found",
+            None,
+        ),
+        (
+            "/v1/resolve?workspace_id=ws-empty&provider=keyed",
+            StatusCode::NOT_FOUND,
+            "connection_not_found",
+            None,
+        ),
+        (
+            "/v1/token/not-a-uuid",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some("connection_id"),
+        ),
+        (
+            "/v1/check-connection/0190a5b2-7c4e-7000-8000-000000000000",
+            StatusCode::NOT_FOUND,
+            "connection_not_found",
+            None,
+        ),
+    ] {
+        let (got, body) = get(&server, &key_all, path).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(body["code"], code, "{path}: {body}");
+        if let Some(field) = field {
+            assert_eq!(body["field"], field, "{path}: {body}");
+        }
+    }
+
+    // A key deleted a moment ago is refused at once.
+    let listed = server
+        .broker()
+        .agent_key_list()
+        .send()
+        .await
+        .expect("keys")
+        .into_inner();
+    let b_id = listed
+        .items
+        .iter()
+        .find(|k| k.workspace_ids == ["ws-b"])
+        .expect("key b")
+        .id;
+    assert_eq!(get(&server, &key_b, &format!("/v1/token/{b}")).await.0, StatusCode::OK);
+    server
+        .broker()
+        .agent_key_delete()
+        .agent_key_id(b_id.to_string())
+        .send()
+        .await
+        .expect("delete key");
+    let (status, body) = get(&server, &key_b, &format!("/v1/token/{b}")).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("unauthenticated"))
+    );
+    server.stop().await;
+}
+
+async fn reads_do_not_write_and_writes_are_seen_at_once(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    register(&server, json!({"name": "keyed", "auth_type": "api_key"})).await;
+    let id = captured(&server, "ws-1", "keyed", json!({"api_key": "k1"})).await;
+    let key = server.agent_key(None).await;
+    let path = "/v1/resolve?workspace_id=ws-1&provider=keyed";
+    assert_eq!(get(&server, &key, path).await.0, StatusCode::OK);
+
+    let inserts = "nexus_db_operation_duration_seconds_count{method=\"insert\",repo=\"audit_events\"}";
+    let finds = "nexus_db_operation_duration_seconds_count{method=\"find_newest_active\",repo=\"connections\"}";
+    let (inserts_before, finds_before) = (metric(&server, inserts).await, metric(&server, finds).await);
+    for _ in 0..20 {
+        assert_eq!(get(&server, &key, path).await.0, StatusCode::OK);
+    }
+    assert_eq!(
+        metric(&server, inserts).await,
+        inserts_before,
+        "no audit row written inline on the read path"
+    );
+    assert_eq!(
+        metric(&server, finds).await,
+        finds_before,
+        "served from the in-process cache"
+    );
+
+    // A revocation in this process is visible to the very next read.
+    server
+        .broker()
+        .connection_revoke()
+        .connection_id(id.clone())
+        .send()
+        .await
+        .expect("revoke");
+    let (status, body) = get(&server, &key, path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = get(&server, &key, &format!("/v1/token/{id}")).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::CONFLICT, json!("connection_revoked"))
+    );
+
+    // Every read is in the audit trail after a clean shutdown, with the agent key that read it.
+    let db = server.db.connect().await;
+    server.stop().await;
+    use sea_orm::{ConnectionTrait, Statement};
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM audit_events WHERE event_type = 'token_read'".to_owned(),
+        ))
+        .await
+        .expect("count")
+        .expect("row");
+    assert_eq!(row.try_get::<i64>("", "n").expect("n"), 21);
+}
+
+async fn concurrent_resolves_refresh_once(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let mock = MockProvider::start().await;
+    register(
+        &server,
+        json!({"name": "acme", "auth_type": "oauth2", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+               "authorization_url": mock.url("/authorize"), "token_url": mock.url("/token")}),
+    )
+    .await;
+    mock.reply(TokenReply::Tokens {
+        access_token: "about-to-expire".into(),
+        refresh_token: Some("r1".into()),
+        expires_in: Some(20),
+    });
+    let started = consent(&server, "ws-1", "acme").await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let callback = browser
+        .get(format!(
+            "{}/auth/callback?state={}&code=c1",
+            server.broker_url, started.state
+        ))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(callback.status(), StatusCode::FOUND);
+    assert!(
+        callback.headers()["location"]
+            .to_str()
+            .expect("location")
+            .contains("status=success")
+    );
+    mock.reply(TokenReply::Slow(
+        Duration::from_millis(150),
+        Box::new(TokenReply::Tokens {
+            access_token: "renewed".into(),
+            refresh_token: None,
+            expires_in: Some(3600),
+        }),
+    ));
+    let key = server.agent_key(None).await;
+    let reads = (0..50).map(|_| {
+        let gateway = server.gateway(&key);
+        async move {
+            gateway
+                .token_resolve()
+                .workspace_id("ws-1")
+                .provider("acme")
+                .send()
+                .await
+        }
+    });
+    for read in futures::future::join_all(reads).await {
+        assert_eq!(read.expect("resolve").credentials["access_token"], "renewed");
+    }
+    let refreshes = mock
+        .token_requests()
+        .iter()
+        .filter(|r| r.form.get("grant_type").map(String::as_str) == Some("refresh_token"))
+        .count();
+    assert_eq!(refreshes, 1, "50 concurrent resolves, one token request");
+    server.stop().await;
+}
+
+database_tests!(
+    isolation_strategies_and_bad_input,
+    reads_do_not_write_and_writes_are_seen_at_once,
+    concurrent_resolves_refresh_once,
+);
