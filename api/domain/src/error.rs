@@ -80,6 +80,19 @@ pub enum ServiceError {
     #[error("{what} is unavailable; try again later")]
     Unavailable { what: &'static str },
 
+    /// An error the Broker answered a split Gateway with, passed on unchanged.
+    #[error("{message}")]
+    Remote {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+        field: Option<String>,
+    },
+
+    /// A split Gateway cannot reach its Broker.
+    #[error("the Broker is unavailable; try again later")]
+    BrokerUnavailable,
+
     #[error("internal error")]
     Internal { detail: String },
 }
@@ -126,7 +139,8 @@ impl ServiceError {
             },
             Self::AttentionRequired => 409,
             Self::Upstream { .. } => 502,
-            Self::Unavailable { .. } => 503,
+            Self::Unavailable { .. } | Self::BrokerUnavailable => 503,
+            Self::Remote { status, .. } => *status,
             Self::Internal { .. } => 500,
         }
     }
@@ -161,6 +175,8 @@ impl ServiceError {
             Self::AttentionRequired => ErrorCode::AttentionRequired,
             Self::Upstream { .. } => ErrorCode::UpstreamUnavailable,
             Self::Unavailable { .. } => ErrorCode::ServiceUnavailable,
+            Self::BrokerUnavailable => ErrorCode::BrokerUnavailable,
+            Self::Remote { code, .. } => *code,
             Self::Internal { .. } => ErrorCode::InternalError,
         }
     }
@@ -170,6 +186,7 @@ impl ServiceError {
         match self {
             Self::InvalidInput { field, .. } => Some(field),
             Self::InvalidFields { errors } => errors.keys().next().map(String::as_str),
+            Self::Remote { field, .. } => field.as_deref(),
             _ => None,
         }
     }
@@ -178,7 +195,8 @@ impl ServiceError {
     pub const fn retryable(&self) -> bool {
         match self {
             Self::Upstream { retryable, .. } => *retryable,
-            Self::Unavailable { .. } => true,
+            Self::Unavailable { .. } | Self::BrokerUnavailable => true,
+            Self::Remote { status, .. } => *status == 502 || *status == 503,
             _ => false,
         }
     }
@@ -226,6 +244,41 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [Self; 27] = [
+        Self::ProviderNotFound,
+        Self::ConnectionNotFound,
+        Self::AgentKeyNotFound,
+        Self::ProviderExists,
+        Self::ConnectionExists,
+        Self::AgentKeyExists,
+        Self::InvalidRequest,
+        Self::InvalidState,
+        Self::ProviderMisconfigured,
+        Self::Unauthenticated,
+        Self::Forbidden,
+        Self::ProviderInUse,
+        Self::ConnectionPending,
+        Self::ConnectionRevoked,
+        Self::ConnectionFailed,
+        Self::ConnectionExpired,
+        Self::ConcurrentUpdate,
+        Self::NotRefreshable,
+        Self::AttentionRequired,
+        Self::UpstreamUnavailable,
+        Self::BrokerUnavailable,
+        Self::ServiceUnavailable,
+        Self::InternalError,
+        Self::RouteNotFound,
+        Self::MethodNotAllowed,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+    ];
+
+    /// The code with this name, as another Nexus process sent it.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == name)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::ProviderNotFound => "provider_not_found",
@@ -336,6 +389,14 @@ mod tests {
             assert_eq!(error.status(), status, "{error:?}");
             assert_eq!(error.code().as_str(), code, "{error:?}");
         }
+    }
+
+    #[test]
+    fn every_code_parses_back() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
     }
 
     #[test]

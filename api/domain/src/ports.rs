@@ -11,7 +11,7 @@ use crate::connection::{
 use crate::error::ServiceError;
 use crate::ids::AgentKeyId;
 use crate::ids::ConnectionId;
-use crate::provider::{NewProvider, Provider, ProviderPatch, ProviderRef};
+use crate::provider::{NewProvider, Provider, ProviderPatch, ProviderRef, ProviderSummary};
 use crate::secret::SecretString;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -28,6 +28,10 @@ pub trait ProviderService: Send + Sync {
     async fn update(&self, actor: &Actor, provider: &ProviderRef, patch: ProviderPatch) -> ServiceResult<Provider>;
     /// Soft delete. Refuses while active connections exist unless `cascade` revokes them.
     async fn delete(&self, actor: &Actor, provider: &ProviderRef, cascade: bool) -> ServiceResult<()>;
+    /// The agents' catalog: live providers, ordered by name, without configuration.
+    async fn catalog(&self) -> ServiceResult<Vec<ProviderSummary>> {
+        Ok(self.list().await?.into_iter().map(ProviderSummary::from).collect())
+    }
 }
 
 /// Consent, capture, token retrieval, refresh and revocation of connections.

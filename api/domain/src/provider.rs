@@ -106,6 +106,33 @@ impl ProviderSpec {
     }
 }
 
+/// What agents see of a provider in the catalog: no endpoint, no client id, no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSummary {
+    pub name: ProviderName,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub auth_type: AuthType,
+    pub default_scopes: Vec<Scope>,
+    pub api_base_url: Option<Url>,
+}
+
+impl From<Provider> for ProviderSummary {
+    fn from(provider: Provider) -> Self {
+        let spec = provider.spec;
+        Self {
+            name: spec.name,
+            display_name: spec.display_name,
+            description: spec.description,
+            category: spec.category,
+            auth_type: spec.auth_type,
+            default_scopes: spec.scopes,
+            api_base_url: spec.api_base_url,
+        }
+    }
+}
+
 /// A stored provider. The client secret itself never leaves the services layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provider {

@@ -6,6 +6,7 @@ use crate::envelope::Envelope;
 use crate::gateway::GatewayApi;
 use crate::health::HealthApi;
 use crate::http_metrics::HttpMetrics;
+use crate::internal::InternalApi;
 use crate::state::{BrokerState, GatewayState};
 use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
@@ -17,8 +18,8 @@ fn version() -> &'static str {
     API_VERSION.trim()
 }
 
-fn broker_service() -> OpenApiService<(BrokerApi, HealthApi), ()> {
-    OpenApiService::new((BrokerApi, HealthApi), "Nexus Broker API", version())
+fn broker_service() -> OpenApiService<(BrokerApi, InternalApi, HealthApi), ()> {
+    OpenApiService::new((BrokerApi, InternalApi, HealthApi), "Nexus Broker API", version())
         .description("Operators and internal services: providers, consents, connections, agent keys, audit.")
 }
 

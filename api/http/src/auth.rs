@@ -16,6 +16,11 @@ use poem_openapi::auth::Bearer;
 #[oai(rename = "AdminKey", ty = "bearer", checker = "check_admin_key")]
 pub struct AdminAuth(pub Actor);
 
+/// A Gateway in its own process, holding a service key (`NEXUS_SERVICE_KEYS`).
+#[derive(SecurityScheme, Debug)]
+#[oai(rename = "ServiceKey", ty = "bearer", checker = "check_service_key")]
+pub struct ServiceAuth(pub Actor);
+
 /// An agent holding an agent key created through the Broker.
 #[derive(SecurityScheme, Debug)]
 #[oai(rename = "AgentKey", ty = "bearer", checker = "check_agent_key")]
@@ -33,6 +38,15 @@ async fn check_admin_key(req: &Request, bearer: Bearer) -> poem::Result<Actor> {
     let state = req.data::<BrokerState>().ok_or_else(missing_state)?;
     state
         .admin_auth
+        .authenticate(&SecretString::from(bearer.token))
+        .await
+        .map_err(|e| ApiError::from(e).into())
+}
+
+async fn check_service_key(req: &Request, bearer: Bearer) -> poem::Result<Actor> {
+    let state = req.data::<BrokerState>().ok_or_else(missing_state)?;
+    state
+        .service_auth
         .authenticate(&SecretString::from(bearer.token))
         .await
         .map_err(|e| ApiError::from(e).into())

@@ -53,7 +53,7 @@ impl GatewayApi {
     )]
     async fn provider_catalog(&self, auth: AgentAuth, state: Data<&GatewayState>) -> ApiResult<Json<ProviderCatalog>> {
         tracing::debug!(agent_key_id = %auth.0.key_id, "catalog read");
-        let providers = state.providers.list().await?;
+        let providers = state.providers.catalog().await?;
         Ok(Json(ProviderCatalog {
             items: providers.into_iter().map(Into::into).collect(),
         }))

@@ -12,6 +12,7 @@ mod error;
 mod gateway;
 mod health;
 mod http_metrics;
+mod internal;
 mod pages;
 mod state;
 
@@ -19,4 +20,5 @@ pub use app::{API_VERSION, broker_app, broker_spec, gateway_app, gateway_spec};
 pub use envelope::MAX_BODY_BYTES;
 pub use error::{ApiError, ErrorBody};
 pub use http_metrics::HttpMetrics;
+pub use internal::ALL_WORKSPACES;
 pub use state::{BrokerState, GatewayState};

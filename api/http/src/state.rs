@@ -9,6 +9,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct BrokerState {
     pub admin_auth: Arc<dyn AdminAuthenticator>,
+    /// Authenticates Gateways running in their own process.
+    pub service_auth: Arc<dyn AdminAuthenticator>,
     pub providers: Arc<dyn ProviderService>,
     pub connections: Arc<dyn ConnectionService>,
     pub agent_keys: Arc<dyn AgentKeyService>,

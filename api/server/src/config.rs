@@ -20,6 +20,9 @@ pub const ADMIN_KEYS_VAR: &str = "NEXUS_ADMIN_KEYS";
 pub const DATABASE_URL_VAR: &str = "NEXUS_DATABASE_URL";
 pub const PUBLIC_URL_VAR: &str = "NEXUS_PUBLIC_URL";
 pub const ALLOWED_RETURN_URLS_VAR: &str = "NEXUS_ALLOWED_RETURN_URLS";
+pub const SERVICE_KEYS_VAR: &str = "NEXUS_SERVICE_KEYS";
+/// Where development mode keeps the service key a local split Gateway uses.
+pub const DEV_SERVICE_KEY_FILE: &str = "service.key";
 /// Shortest admin key accepted in production.
 const MIN_ADMIN_KEY_LEN: usize = 32;
 
@@ -44,6 +47,9 @@ pub struct CommonArgs {
     /// Comma-separated admin keys for the Broker API
     #[arg(long, env = ADMIN_KEYS_VAR, hide_env_values = true)]
     pub admin_keys: Option<String>,
+    /// Comma-separated service keys with which split Gateways call the Broker
+    #[arg(long, env = SERVICE_KEYS_VAR, hide_env_values = true)]
+    pub service_keys: Option<String>,
     /// The URL users' browsers reach the Broker at (OAuth callback, capture form)
     #[arg(long, env = PUBLIC_URL_VAR)]
     pub public_url: Option<String>,
@@ -76,6 +82,8 @@ pub struct Settings {
     pub keyring: Keyring,
     pub state_key: [u8; 32],
     pub admin_keys: Vec<SecretString>,
+    /// Keys of split Gateways; empty when none may call the internal API.
+    pub service_keys: Vec<SecretString>,
     pub public_url: Url,
     pub return_urls: ReturnUrlPolicy,
     pub refresh_skew: chrono::TimeDelta,
@@ -126,6 +134,10 @@ fn parse_state_key(raw: &SecretString) -> anyhow::Result<[u8; 32]> {
 }
 
 fn parse_admin_keys(raw: &SecretString, production: bool) -> anyhow::Result<Vec<SecretString>> {
+    parse_keys(raw, production, ADMIN_KEYS_VAR)
+}
+
+fn parse_keys(raw: &SecretString, production: bool, var: &str) -> anyhow::Result<Vec<SecretString>> {
     let keys: Vec<SecretString> = raw
         .expose_secret()
         .split(',')
@@ -134,11 +146,11 @@ fn parse_admin_keys(raw: &SecretString, production: bool) -> anyhow::Result<Vec<
         .map(|k| SecretString::from(k.to_owned()))
         .collect();
     if keys.is_empty() {
-        bail!("{ADMIN_KEYS_VAR} holds no key; generate one with `nexus keys generate`");
+        bail!("{var} holds no key; generate one with `nexus keys generate`");
     }
     if production && let Some(position) = keys.iter().position(|k| k.expose_secret().len() < MIN_ADMIN_KEY_LEN) {
         bail!(
-            "{ADMIN_KEYS_VAR}: key #{} is shorter than {MIN_ADMIN_KEY_LEN} characters; generate one with `nexus keys generate`",
+            "{var}: key #{} is shorter than {MIN_ADMIN_KEY_LEN} characters; generate one with `nexus keys generate`",
             position + 1
         );
     }
@@ -188,6 +200,7 @@ impl CommonArgs {
         let encryption = from_env_or_file(self.encryption_keys.clone(), ENCRYPTION_KEYS_VAR)?;
         let state = from_env_or_file(self.state_key.clone(), STATE_KEY_VAR)?;
         let admin = from_env_or_file(self.admin_keys.clone(), ADMIN_KEYS_VAR)?;
+        let service = from_env_or_file(self.service_keys.clone(), SERVICE_KEYS_VAR)?;
         let database = from_env_or_file(self.database_url.clone(), DATABASE_URL_VAR)?;
         let production = self.production || std::env::var("NEXUS_ENV").is_ok_and(|env| env == "production");
 
@@ -232,6 +245,12 @@ impl CommonArgs {
         let encryption = dev_key(encryption, "encryption.key")?;
         let state = dev_key(state, "state.key")?;
         let admin = dev_key(admin, "admin.key")?;
+        // Production without service keys simply has no split Gateway.
+        let service = match service {
+            Some(keys) => Some(keys),
+            None if production => None,
+            None => Some(dev_key(None, DEV_SERVICE_KEY_FILE)?),
+        };
         if !generated.is_empty() {
             tracing::warn!(
                 data_dir = %self.data_dir.display(),
@@ -268,7 +287,82 @@ impl CommonArgs {
             keyring,
             state_key: parse_state_key(&state)?,
             admin_keys: parse_admin_keys(&admin, production)?,
+            service_keys: match &service {
+                Some(keys) => parse_keys(keys, production, SERVICE_KEYS_VAR)?,
+                None => Vec::new(),
+            },
             public_url,
+        })
+    }
+}
+
+pub const BROKER_URL_VAR: &str = "NEXUS_BROKER_URL";
+pub const BROKER_SERVICE_KEY_VAR: &str = "NEXUS_BROKER_SERVICE_KEY";
+
+/// Options of a Gateway in its own process: no database, no encryption key, only the Broker.
+#[derive(Args, Clone, Default)]
+pub struct GatewayArgs {
+    /// Refuse to start without an explicit service key
+    #[arg(long, env = "NEXUS_PRODUCTION", default_value_t = false)]
+    pub production: bool,
+    /// The Broker's URL, such as `https://nexus-broker.internal:8080`
+    #[arg(long, env = BROKER_URL_VAR)]
+    pub broker_url: String,
+    /// A key from the Broker's NEXUS_SERVICE_KEYS (development falls back to `<data dir>/service.key`)
+    #[arg(long, env = BROKER_SERVICE_KEY_VAR, hide_env_values = true)]
+    pub broker_service_key: Option<String>,
+    /// Where development mode finds the Broker's generated service key
+    #[arg(long, env = "NEXUS_DATA_DIR", default_value = ".nexus")]
+    pub data_dir: PathBuf,
+}
+
+impl fmt::Debug for GatewayArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatewayArgs")
+            .field("production", &self.production)
+            .field("broker_url", &self.broker_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Validated Gateway settings.
+pub struct GatewaySettings {
+    pub broker_url: Url,
+    pub service_key: SecretString,
+}
+
+impl fmt::Debug for GatewaySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatewaySettings")
+            .field("broker_url", &self.broker_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GatewayArgs {
+    pub fn resolve(&self) -> anyhow::Result<GatewaySettings> {
+        let production = self.production || std::env::var("NEXUS_ENV").is_ok_and(|env| env == "production");
+        let broker_url = Url::parse(&self.broker_url)
+            .with_context(|| format!("{BROKER_URL_VAR}: `{}` is not a URL", self.broker_url))?;
+        if production && broker_url.scheme() != "https" {
+            bail!("{BROKER_URL_VAR} must be https in production (service keys and tokens cross it)");
+        }
+        let service_key = match from_env_or_file(self.broker_service_key.clone(), BROKER_SERVICE_KEY_VAR)? {
+            Some(key) => key,
+            None if production => {
+                bail!("production mode needs {BROKER_SERVICE_KEY_VAR} (or {BROKER_SERVICE_KEY_VAR}_FILE)")
+            }
+            None => {
+                let path = self.data_dir.join(DEV_SERVICE_KEY_FILE);
+                let key = std::fs::read_to_string(&path).with_context(|| {
+                    format!("{BROKER_SERVICE_KEY_VAR} is not set and {} is not readable; start the Broker first or set the key", path.display())
+                })?;
+                SecretString::from(key.trim().to_owned())
+            }
+        };
+        Ok(GatewaySettings {
+            broker_url,
+            service_key,
         })
     }
 }

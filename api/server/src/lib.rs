@@ -50,6 +50,35 @@ impl Running {
     }
 }
 
+/// Starts a Gateway in its own process: no database, no keys; every call goes to the Broker.
+pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr) -> anyhow::Result<Running> {
+    let bound = listen::bind(listen).await?;
+    let remote = nexus_remote::RemoteBroker::new(settings.broker_url.as_str(), &settings.service_key)
+        .map_err(|e| anyhow::anyhow!("building the Broker client: {e}"))?;
+    let state = nexus_http::GatewayState {
+        agent_keys: remote.clone(),
+        providers: remote.clone(),
+        connections: remote.clone(),
+        health: remote,
+    };
+    // The Gateway serves no /metrics; its request metrics stay in this process's registry.
+    let metrics = nexus_http::HttpMetrics::new(&prometheus::Registry::new());
+    let (shutdown, receiver) = watch::channel(false);
+    let gateway_addr = bound.addr;
+    let tasks = vec![tokio::spawn(listen::serve(
+        bound,
+        nexus_http::gateway_app(state, metrics),
+        receiver,
+    ))];
+    tracing::info!(%gateway_addr, broker = %settings.broker_url, "nexus gateway is listening");
+    Ok(Running {
+        broker_addr: gateway_addr,
+        gateway_addr: Some(gateway_addr),
+        shutdown,
+        tasks,
+    })
+}
+
 /// Validates configuration, opens and migrates the database, binds and starts the listeners.
 pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let broker = listen::bind(options.broker_listen).await?;

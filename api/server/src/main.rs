@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use nexus_server::config::{CommonArgs, generate_key};
+use nexus_server::config::{CommonArgs, GatewayArgs, generate_key};
 use nexus_server::{ServeOptions, database, listen};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -43,6 +43,13 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
         #[arg(long, env = "NEXUS_BROKER_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// The Gateway alone, calling the Broker (no database, no encryption key)
+    Gateway {
+        #[command(flatten)]
+        args: GatewayArgs,
+        #[arg(long, env = "NEXUS_GATEWAY_LISTEN", default_value = "127.0.0.1:8090")]
         listen: SocketAddr,
     },
     /// Apply database migrations and exit
@@ -96,7 +103,10 @@ fn print(text: &str) -> anyhow::Result<()> {
 }
 
 async fn run_until_signal(options: ServeOptions) -> anyhow::Result<()> {
-    let running = nexus_server::start(options).await?;
+    wait_for_signal(nexus_server::start(options).await?).await
+}
+
+async fn wait_for_signal(running: nexus_server::Running) -> anyhow::Result<()> {
     let shutdown = running.shutdown_handle();
     tokio::spawn(async move {
         listen::termination_signal().await;
@@ -133,6 +143,10 @@ async fn main() -> anyhow::Result<()> {
                 gateway_listen: None,
             })
             .await
+        }
+        Command::Gateway { args, listen } => {
+            let settings = args.resolve()?;
+            wait_for_signal(nexus_server::start_gateway(settings, listen).await?).await
         }
         Command::Migrate { common } => {
             let settings = common.resolve("127.0.0.1:8080".parse().context("address")?)?;

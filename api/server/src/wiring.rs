@@ -81,6 +81,7 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
     States {
         broker: BrokerState {
             admin_auth: Arc::new(AdminKeys::new(&settings.admin_keys, audit.clone())),
+            service_auth: Arc::new(AdminKeys::for_services(&settings.service_keys, audit.clone())),
             providers: providers.clone(),
             connections: connections.clone(),
             agent_keys: agent_keys.clone(),

@@ -14,27 +14,44 @@ enum Api {
     Gateway,
 }
 
+/// The key an operation takes; every other key must be refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Key {
+    Admin,
+    Agent,
+    Service,
+    Public,
+}
+
 struct Row {
     api: Api,
     operation_id: &'static str,
     method: Method,
     path: &'static str,
-    public: bool,
+    key: Key,
 }
 
 fn row(api: Api, operation_id: &'static str, method: Method, path: &'static str) -> Row {
+    let key = if api == Api::Broker { Key::Admin } else { Key::Agent };
     Row {
         api,
         operation_id,
         method,
         path,
-        public: false,
+        key,
+    }
+}
+
+fn internal(operation_id: &'static str, method: Method, path: &'static str) -> Row {
+    Row {
+        key: Key::Service,
+        ..row(Api::Broker, operation_id, method, path)
     }
 }
 
 fn public(api: Api, operation_id: &'static str, path: &'static str) -> Row {
     Row {
-        public: true,
+        key: Key::Public,
         ..row(api, operation_id, Method::GET, path)
     }
 }
@@ -90,6 +107,37 @@ fn matrix() -> Vec<Row> {
             "/v1/agent-keys/0190a5b2-7c4e-7000-8000-000000000000",
         ),
         row(Broker, "audit_event_list", Method::GET, "/v1/audit-events"),
+        internal(
+            "internal_agent_key_authenticate",
+            Method::POST,
+            "/v1/internal/agent-keys/authenticate",
+        ),
+        internal("internal_provider_catalog", Method::GET, "/v1/internal/providers"),
+        internal(
+            "internal_connection_request",
+            Method::POST,
+            "/v1/internal/request-connection",
+        ),
+        internal(
+            "internal_connection_view",
+            Method::GET,
+            "/v1/internal/connections/0190a5b2-7c4e-7000-8000-000000000000",
+        ),
+        internal(
+            "internal_token_get",
+            Method::GET,
+            "/v1/internal/token/0190a5b2-7c4e-7000-8000-000000000000",
+        ),
+        internal(
+            "internal_token_refresh",
+            Method::POST,
+            "/v1/internal/refresh/0190a5b2-7c4e-7000-8000-000000000000",
+        ),
+        internal(
+            "internal_token_resolve",
+            Method::GET,
+            "/v1/internal/resolve?workspace_id=w&provider=p",
+        ),
         public(Broker, "health_live", "/healthz"),
         public(Broker, "health_ready", "/readyz"),
         row(Gateway, "provider_catalog", Method::GET, "/v1/providers"),
@@ -169,10 +217,15 @@ async fn expect_unauthenticated(response: reqwest::Response, what: &str) {
 async fn matrix_on(db: TestDatabase) {
     let server = TestServer::start(db).await;
     let agent_key = server.agent_key(None).await;
+    let keys = [
+        (Key::Admin, server.admin_key.clone()),
+        (Key::Agent, agent_key),
+        (Key::Service, server.service_key.clone()),
+    ];
     for row in matrix() {
-        let (base, other_key) = match row.api {
-            Api::Broker => (&server.broker_url, &agent_key),
-            Api::Gateway => (&server.gateway_url, &server.admin_key),
+        let base = match row.api {
+            Api::Broker => &server.broker_url,
+            Api::Gateway => &server.gateway_url,
         };
         let url = format!("{base}{}", row.path);
         let request = |key: Option<&str>| {
@@ -183,7 +236,7 @@ async fn matrix_on(db: TestDatabase) {
             }
         };
         let what = format!("{} {}", row.method, row.path);
-        if row.public {
+        if row.key == Key::Public {
             let response = request(None).send().await.expect("send");
             assert_eq!(response.status(), StatusCode::OK, "{what} is public");
             continue;
@@ -197,18 +250,27 @@ async fn matrix_on(db: TestDatabase) {
             &format!("{what}, wrong key"),
         )
         .await;
-        expect_unauthenticated(
-            request(Some(other_key)).send().await.expect("send"),
-            &format!("{what}, the other API's key"),
-        )
-        .await;
+        for (kind, key) in keys.iter().filter(|(kind, _)| *kind != row.key) {
+            expect_unauthenticated(
+                request(Some(key)).send().await.expect("send"),
+                &format!("{what}, {kind:?} key instead of {:?}", row.key),
+            )
+            .await;
+        }
+        let (_, right_key) = keys.iter().find(|(kind, _)| *kind == row.key).expect("the row's key");
         let basic = raw()
             .request(row.method.clone(), &url)
-            .basic_auth("admin", Some(&server.admin_key))
+            .basic_auth("user", Some(right_key))
             .send()
             .await
             .expect("send");
         expect_unauthenticated(basic, &format!("{what}, basic auth")).await;
+        let accepted = request(Some(right_key)).send().await.expect("send");
+        assert_ne!(
+            accepted.status(),
+            StatusCode::UNAUTHORIZED,
+            "{what}: the right key is accepted"
+        );
     }
     server.stop().await;
 }

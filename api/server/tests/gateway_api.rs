@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestServer, raw};
+use common::{Mode, TestServer, raw};
 use nexus_client::broker::types as broker;
 use nexus_test_utils::mock_provider::{CLIENT_ID, CLIENT_SECRET, MockProvider, TokenReply};
 use nexus_test_utils::{TestDatabase, database_tests};
@@ -81,8 +81,8 @@ async fn metric(server: &TestServer, line_prefix: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-async fn isolation_strategies_and_bad_input(db: TestDatabase) {
-    let server = TestServer::start(db).await;
+async fn isolation_strategies_and_bad_input(db: TestDatabase, mode: Mode) {
+    let server = TestServer::start_in(db, mode).await;
     register(&server, json!({"name": "keyed", "auth_type": "api_key"})).await;
     register(
         &server,
@@ -291,8 +291,8 @@ async fn isolation_strategies_and_bad_input(db: TestDatabase) {
     server.stop().await;
 }
 
-async fn reads_do_not_write_and_writes_are_seen_at_once(db: TestDatabase) {
-    let server = TestServer::start(db).await;
+async fn reads_do_not_write_and_writes_are_seen_at_once(db: TestDatabase, mode: Mode) {
+    let server = TestServer::start_in(db, mode).await;
     register(&server, json!({"name": "keyed", "auth_type": "api_key"})).await;
     let id = captured(&server, "ws-1", "keyed", json!({"api_key": "k1"})).await;
     let key = server.agent_key(None).await;
@@ -413,8 +413,67 @@ async fn concurrent_resolves_refresh_once(db: TestDatabase) {
     server.stop().await;
 }
 
+async fn isolation_one_process(db: TestDatabase) {
+    isolation_strategies_and_bad_input(db, Mode::OneProcess).await;
+}
+
+async fn isolation_split(db: TestDatabase) {
+    isolation_strategies_and_bad_input(db, Mode::Split).await;
+}
+
+async fn read_path_one_process(db: TestDatabase) {
+    reads_do_not_write_and_writes_are_seen_at_once(db, Mode::OneProcess).await;
+}
+
+async fn read_path_split(db: TestDatabase) {
+    reads_do_not_write_and_writes_are_seen_at_once(db, Mode::Split).await;
+}
+
+/// A split Gateway whose Broker is down answers 503 `broker_unavailable` and keeps running.
+#[tokio::test]
+async fn broker_down_is_broker_unavailable() {
+    common::install_tls_provider();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead_broker = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let gateway = common::start_split_gateway(&dead_broker, "service-key").await;
+    let url = format!("http://{}", gateway.gateway_addr.expect("addr"));
+    for _ in 0..3 {
+        let response = raw()
+            .get(format!("{url}/v1/resolve?workspace_id=w&provider=p"))
+            .bearer_auth("nxa_AAAAAAAA_anyanyanyanyanyanyanyanyanyanyanyanyanyanya")
+            .send()
+            .await
+            .expect("gateway answers");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["code"], "broker_unavailable");
+    }
+    assert_eq!(
+        raw()
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        raw()
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    gateway.stop().await.expect("clean shutdown");
+}
+
 database_tests!(
-    isolation_strategies_and_bad_input,
-    reads_do_not_write_and_writes_are_seen_at_once,
+    isolation_one_process,
+    isolation_split,
+    read_path_one_process,
+    read_path_split,
     concurrent_resolves_refresh_once,
 );

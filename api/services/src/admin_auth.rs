@@ -18,6 +18,8 @@ struct AdminKey {
 pub struct AdminKeys {
     keys: Vec<AdminKey>,
     audit: Arc<dyn AuditService>,
+    /// What these keys are, for the audit trail: `admin_key` or `service_key`.
+    credential: &'static str,
 }
 
 impl std::fmt::Debug for AdminKeys {
@@ -38,7 +40,19 @@ impl AdminKeys {
                 fingerprint: fingerprint(key.expose_secret()),
             })
             .collect();
-        Self { keys, audit }
+        Self {
+            keys,
+            audit,
+            credential: "admin_key",
+        }
+    }
+
+    /// Keys that authenticate Gateways running in their own process.
+    pub fn for_services(keys: &[SecretString], audit: Arc<dyn AuditService>) -> Self {
+        Self {
+            credential: "service_key",
+            ..Self::new(keys, audit)
+        }
     }
 }
 
@@ -57,7 +71,7 @@ impl AdminAuthenticator for AdminKeys {
             }),
             None => {
                 let event = NewAuditEvent::new(AuditEventType::AuthenticationFailed, &Actor::Anonymous)
-                    .data(serde_json::json!({"api": "broker", "credential": "admin_key"}));
+                    .data(serde_json::json!({"api": "broker", "credential": self.credential}));
                 crate::AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
                 Err(ServiceError::Unauthenticated)
             }

@@ -46,10 +46,16 @@ pub fn authenticated_http_client(key: &str) -> Result<reqwest::Client, ClientBui
         .build()?)
 }
 
-/// A Broker client authenticated with an admin key.
+/// The generated clients append `/v1/...` to the base URL as text: a trailing slash would make
+/// `//v1/...`, so it is removed here.
+fn base(url: &str) -> &str {
+    url.trim_end_matches('/')
+}
+
+/// A Broker client authenticated with an admin key (or a Gateway's service key).
 pub fn broker_client(base_url: &str, admin_key: &str) -> Result<broker::Client, ClientBuildError> {
     Ok(broker::Client::new_with_client(
-        base_url,
+        base(base_url),
         authenticated_http_client(admin_key)?,
     ))
 }
@@ -57,7 +63,21 @@ pub fn broker_client(base_url: &str, admin_key: &str) -> Result<broker::Client, 
 /// A Gateway client authenticated with an agent key.
 pub fn gateway_client(base_url: &str, agent_key: &str) -> Result<gateway::Client, ClientBuildError> {
     Ok(gateway::Client::new_with_client(
-        base_url,
+        base(base_url),
         authenticated_http_client(agent_key)?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_trailing_slash_never_doubles() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "http://127.0.0.1:8080//",
+        ] {
+            assert_eq!(super::base(url), "http://127.0.0.1:8080");
+        }
+    }
 }

@@ -103,9 +103,11 @@ pub struct ConnectionView {
     pub connection_id: Uuid,
     pub workspace_id: String,
     pub provider: String,
+    pub provider_id: Uuid,
     pub status: ConnectionStatusDto,
     pub requested_scopes: Vec<String>,
-    /// What the provider granted, when it said
+    /// What the provider granted, when it said (absent until then)
+    #[oai(skip_serializing_if_is_none)]
     pub granted_scopes: Option<Vec<String>>,
     /// Why the last consent or refresh failed (such as `access_denied`, `invalid_grant`)
     pub error: Option<String>,
@@ -126,6 +128,7 @@ impl From<Connection> for ConnectionView {
             connection_id: c.id.as_uuid(),
             workspace_id: c.workspace_id.into(),
             provider: c.provider_name.into(),
+            provider_id: c.provider_id.as_uuid(),
             status: c.status.into(),
             requested_scopes: scopes(c.requested_scopes),
             granted_scopes: c.granted_scopes.map(scopes),
@@ -147,6 +150,7 @@ pub struct ConnectionPage {
 
 /// The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
 #[derive(Object, Clone)]
+#[oai(rename = "CredentialEnvelope")]
 pub struct CredentialEnvelopeDto {
     pub connection_id: Uuid,
     pub workspace_id: String,

@@ -3,7 +3,8 @@
 use super::strategy::StrategyDto;
 use chrono::{DateTime, Utc};
 use nexus_domain::provider::{
-    NewProvider, Provider, ProviderDraft, ProviderPatch, TokenEndpointAuthMethod, Verification, VerificationMethod,
+    NewProvider, Provider, ProviderDraft, ProviderPatch, ProviderSummary, TokenEndpointAuthMethod, Verification,
+    VerificationMethod,
 };
 use nexus_domain::secret::SecretString;
 use nexus_domain::status::AuthType;
@@ -354,17 +355,16 @@ pub struct CatalogEntry {
     pub api_base_url: Option<String>,
 }
 
-impl From<Provider> for CatalogEntry {
-    fn from(provider: Provider) -> Self {
-        let spec = provider.spec;
+impl From<ProviderSummary> for CatalogEntry {
+    fn from(summary: ProviderSummary) -> Self {
         Self {
-            name: spec.name.to_string(),
-            display_name: spec.display_name,
-            description: spec.description,
-            category: spec.category,
-            auth_type: spec.auth_type.into(),
-            default_scopes: spec.scopes.into_iter().map(String::from).collect(),
-            api_base_url: spec.api_base_url.map(String::from),
+            name: summary.name.to_string(),
+            display_name: summary.display_name,
+            description: summary.description,
+            category: summary.category,
+            auth_type: summary.auth_type.into(),
+            default_scopes: summary.default_scopes.into_iter().map(String::from).collect(),
+            api_base_url: summary.api_base_url.map(String::from),
         }
     }
 }

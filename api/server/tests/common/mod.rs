@@ -13,20 +13,36 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
+/// How the Gateway runs: in the Broker's process, or in its own (calling the Broker over HTTP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    OneProcess,
+    Split,
+}
+
 pub struct TestServer {
     pub broker_url: String,
     pub gateway_url: String,
     pub admin_key: String,
+    pub service_key: String,
     pub db: TestDatabase,
     running: Option<Running>,
+    split_gateway: Option<Running>,
     _data_dir: TempDir,
 }
 
 impl TestServer {
     pub async fn start(db: TestDatabase) -> Self {
+        Self::start_in(db, Mode::OneProcess).await
+    }
+
+    /// A Broker (with its in-process Gateway) and, in split mode, a second Gateway in front of it;
+    /// `gateway_url` is the Gateway the mode names.
+    pub async fn start_in(db: TestDatabase, mode: Mode) -> Self {
         install_tls_provider();
         let data_dir = tempfile::tempdir().expect("data dir");
         let admin_key = format!("admin-{}", generate_key());
+        let service_key = format!("service-{}", generate_key());
         let running = nexus_server::start(ServeOptions {
             common: CommonArgs {
                 production: false,
@@ -35,6 +51,7 @@ impl TestServer {
                 encryption_keys: Some(generate_key()),
                 state_key: Some(generate_key()),
                 admin_keys: Some(admin_key.clone()),
+                service_keys: Some(service_key.clone()),
                 public_url: None,
                 allowed_return_urls: None,
                 refresh_skew_seconds: 60,
@@ -45,12 +62,24 @@ impl TestServer {
         })
         .await
         .expect("server starts");
+        let broker_url = format!("http://{}", running.broker_addr);
+        let split_gateway = match mode {
+            Mode::OneProcess => None,
+            Mode::Split => Some(start_split_gateway(&broker_url, &service_key).await),
+        };
+        let gateway_addr = split_gateway
+            .as_ref()
+            .and_then(|g| g.gateway_addr)
+            .or(running.gateway_addr)
+            .expect("gateway listener");
         Self {
-            broker_url: format!("http://{}", running.broker_addr),
-            gateway_url: format!("http://{}", running.gateway_addr.expect("gateway listener")),
+            broker_url,
+            gateway_url: format!("http://{gateway_addr}"),
             admin_key,
+            service_key,
             db,
             running: Some(running),
+            split_gateway,
             _data_dir: data_dir,
         }
     }
@@ -85,10 +114,24 @@ impl TestServer {
     }
 
     pub async fn stop(mut self) {
+        if let Some(gateway) = self.split_gateway.take() {
+            gateway.stop().await.expect("clean gateway shutdown");
+        }
         if let Some(running) = self.running.take() {
             running.stop().await.expect("clean shutdown");
         }
     }
+}
+
+/// A Gateway in its own (in-process) server, calling the Broker at `broker_url`.
+pub async fn start_split_gateway(broker_url: &str, service_key: &str) -> Running {
+    let settings = nexus_server::config::GatewaySettings {
+        broker_url: url::Url::parse(broker_url).expect("broker url"),
+        service_key: secrecy::SecretString::from(service_key.to_owned()),
+    };
+    nexus_server::start_gateway(settings, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("gateway starts")
 }
 
 /// An OAuth2 provider body, as operators post it.

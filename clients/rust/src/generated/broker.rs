@@ -26,6 +26,20 @@ pub mod types {
             Default::default()
         }
     }
+    ///Whether an agent key is live, and what it may reach
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AgentKeyCheck {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub agent_key_id: ::std::option::Option<::uuid::Uuid>,
+        pub all_workspaces: bool,
+        pub valid: bool,
+        pub workspace_ids: ::std::vec::Vec<::std::string::String>,
+    }
+    impl AgentKeyCheck {
+        pub fn builder() -> builder::AgentKeyCheck {
+            Default::default()
+        }
+    }
     ///`AgentKeyCreate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentKeyCreate {
@@ -67,6 +81,16 @@ pub mod types {
     }
     impl AgentKeyList {
         pub fn builder() -> builder::AgentKeyList {
+            Default::default()
+        }
+    }
+    ///A presented agent key, to check
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AgentKeyPresented {
+        pub key: ::std::string::String,
+    }
+    impl AgentKeyPresented {
+        pub fn builder() -> builder::AgentKeyPresented {
             Default::default()
         }
     }
@@ -190,6 +214,26 @@ pub mod types {
             Default::default()
         }
     }
+    ///A provider an agent may connect to: what it is and how it authenticates; no secrets
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CatalogEntry {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub api_base_url: ::std::option::Option<::std::string::String>,
+        pub auth_type: AuthType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub category: ::std::option::Option<::std::string::String>,
+        ///Scopes requested when the agent names none
+        pub default_scopes: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        pub display_name: ::std::string::String,
+        pub name: ::std::string::String,
+    }
+    impl CatalogEntry {
+        pub fn builder() -> builder::CatalogEntry {
+            Default::default()
+        }
+    }
     ///Optional provider fields that `clear` can reset.
     #[derive(
         ::serde::Deserialize,
@@ -290,10 +334,11 @@ pub mod types {
         ///Why the last consent or refresh failed (such as `access_denied`, `invalid_grant`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<::std::string::String>,
-        ///What the provider granted, when it said
+        ///What the provider granted, when it said (absent until then)
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub granted_scopes: ::std::vec::Vec<::std::string::String>,
         pub provider: ::std::string::String,
+        pub provider_id: ::uuid::Uuid,
         pub requested_scopes: ::std::vec::Vec<::std::string::String>,
         pub status: ConnectionStatus,
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -314,6 +359,35 @@ pub mod types {
     }
     impl ConnectionPage {
         pub fn builder() -> builder::ConnectionPage {
+            Default::default()
+        }
+    }
+    ///An agent asks to connect a workspace to a provider
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ConnectionRequest {
+        ///Provider name, as in the catalog
+        pub provider: ::std::string::String,
+        ///Where the user's browser returns afterwards
+        pub return_url: ::std::string::String,
+        ///Scopes to request; the provider's defaults when absent
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+        pub workspace_id: ::std::string::String,
+    }
+    impl ConnectionRequest {
+        pub fn builder() -> builder::ConnectionRequest {
+            Default::default()
+        }
+    }
+    ///Where to send the user: the provider's consent page, or Nexus's hosted form
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ConnectionRequested {
+        pub auth_url: ::std::string::String,
+        pub connection_id: ::uuid::Uuid,
+        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    }
+    impl ConnectionRequested {
+        pub fn builder() -> builder::ConnectionRequested {
             Default::default()
         }
     }
@@ -426,7 +500,7 @@ pub mod types {
     }
     ///The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CredentialEnvelopeDto {
+    pub struct CredentialEnvelope {
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
         pub credentials: ::std::collections::BTreeMap<
@@ -442,8 +516,8 @@ pub mod types {
         pub strategy: Strategy,
         pub workspace_id: ::std::string::String,
     }
-    impl CredentialEnvelopeDto {
-        pub fn builder() -> builder::CredentialEnvelopeDto {
+    impl CredentialEnvelope {
+        pub fn builder() -> builder::CredentialEnvelope {
             Default::default()
         }
     }
@@ -566,6 +640,16 @@ pub mod types {
     }
     impl Provider {
         pub fn builder() -> builder::Provider {
+            Default::default()
+        }
+    }
+    ///`ProviderCatalog`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ProviderCatalog {
+        pub items: ::std::vec::Vec<CatalogEntry>,
+    }
+    impl ProviderCatalog {
+        pub fn builder() -> builder::ProviderCatalog {
             Default::default()
         }
     }
@@ -1957,6 +2041,106 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct AgentKeyCheck {
+            agent_key_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            all_workspaces: ::std::result::Result<bool, ::std::string::String>,
+            valid: ::std::result::Result<bool, ::std::string::String>,
+            workspace_ids: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AgentKeyCheck {
+            fn default() -> Self {
+                Self {
+                    agent_key_id: Ok(Default::default()),
+                    all_workspaces: Err(
+                        "no value supplied for all_workspaces".to_string(),
+                    ),
+                    valid: Err("no value supplied for valid".to_string()),
+                    workspace_ids: Err("no value supplied for workspace_ids".to_string()),
+                }
+            }
+        }
+        impl AgentKeyCheck {
+            pub fn agent_key_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent_key_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent_key_id: {e}")
+                    });
+                self
+            }
+            pub fn all_workspaces<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.all_workspaces = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for all_workspaces: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn valid<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.valid = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for valid: {e}")
+                    });
+                self
+            }
+            pub fn workspace_ids<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace_ids = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace_ids: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AgentKeyCheck> for super::AgentKeyCheck {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AgentKeyCheck,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    agent_key_id: value.agent_key_id?,
+                    all_workspaces: value.all_workspaces?,
+                    valid: value.valid?,
+                    workspace_ids: value.workspace_ids?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AgentKeyCheck> for AgentKeyCheck {
+            fn from(value: super::AgentKeyCheck) -> Self {
+                Self {
+                    agent_key_id: Ok(value.agent_key_id),
+                    all_workspaces: Ok(value.all_workspaces),
+                    valid: Ok(value.valid),
+                    workspace_ids: Ok(value.workspace_ids),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct AgentKeyCreate {
             all_workspaces: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -2223,6 +2407,44 @@ pub mod types {
         impl ::std::convert::From<super::AgentKeyList> for AgentKeyList {
             fn from(value: super::AgentKeyList) -> Self {
                 Self { items: Ok(value.items) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AgentKeyPresented {
+            key: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for AgentKeyPresented {
+            fn default() -> Self {
+                Self {
+                    key: Err("no value supplied for key".to_string()),
+                }
+            }
+        }
+        impl AgentKeyPresented {
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AgentKeyPresented> for super::AgentKeyPresented {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AgentKeyPresented,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { key: value.key? })
+            }
+        }
+        impl ::std::convert::From<super::AgentKeyPresented> for AgentKeyPresented {
+            fn from(value: super::AgentKeyPresented) -> Self {
+                Self { key: Ok(value.key) }
             }
         }
         #[derive(Clone, Debug)]
@@ -2570,6 +2792,163 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CatalogEntry {
+            api_base_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            auth_type: ::std::result::Result<super::AuthType, ::std::string::String>,
+            category: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            default_scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            display_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CatalogEntry {
+            fn default() -> Self {
+                Self {
+                    api_base_url: Ok(Default::default()),
+                    auth_type: Err("no value supplied for auth_type".to_string()),
+                    category: Ok(Default::default()),
+                    default_scopes: Err(
+                        "no value supplied for default_scopes".to_string(),
+                    ),
+                    description: Ok(Default::default()),
+                    display_name: Err("no value supplied for display_name".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl CatalogEntry {
+            pub fn api_base_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_base_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_base_url: {e}")
+                    });
+                self
+            }
+            pub fn auth_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AuthType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_type: {e}")
+                    });
+                self
+            }
+            pub fn category<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.category = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for category: {e}")
+                    });
+                self
+            }
+            pub fn default_scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default_scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for default_scopes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn display_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_name: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CatalogEntry> for super::CatalogEntry {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CatalogEntry,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    api_base_url: value.api_base_url?,
+                    auth_type: value.auth_type?,
+                    category: value.category?,
+                    default_scopes: value.default_scopes?,
+                    description: value.description?,
+                    display_name: value.display_name?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CatalogEntry> for CatalogEntry {
+            fn from(value: super::CatalogEntry) -> Self {
+                Self {
+                    api_base_url: Ok(value.api_base_url),
+                    auth_type: Ok(value.auth_type),
+                    category: Ok(value.category),
+                    default_scopes: Ok(value.default_scopes),
+                    description: Ok(value.description),
+                    display_name: Ok(value.display_name),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Connection {
             activated_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -2596,6 +2975,7 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            provider_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             requested_scopes: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -2625,6 +3005,7 @@ pub mod types {
                     error: Ok(Default::default()),
                     granted_scopes: Ok(Default::default()),
                     provider: Err("no value supplied for provider".to_string()),
+                    provider_id: Err("no value supplied for provider_id".to_string()),
                     requested_scopes: Err(
                         "no value supplied for requested_scopes".to_string(),
                     ),
@@ -2727,6 +3108,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn provider_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider_id: {e}")
+                    });
+                self
+            }
             pub fn requested_scopes<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -2791,6 +3184,7 @@ pub mod types {
                     error: value.error?,
                     granted_scopes: value.granted_scopes?,
                     provider: value.provider?,
+                    provider_id: value.provider_id?,
                     requested_scopes: value.requested_scopes?,
                     status: value.status?,
                     updated_at: value.updated_at?,
@@ -2808,6 +3202,7 @@ pub mod types {
                     error: Ok(value.error),
                     granted_scopes: Ok(value.granted_scopes),
                     provider: Ok(value.provider),
+                    provider_id: Ok(value.provider_id),
                     requested_scopes: Ok(value.requested_scopes),
                     status: Ok(value.status),
                     updated_at: Ok(value.updated_at),
@@ -2876,6 +3271,191 @@ pub mod types {
                 Self {
                     items: Ok(value.items),
                     next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectionRequest {
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            return_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            workspace_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionRequest {
+            fn default() -> Self {
+                Self {
+                    provider: Err("no value supplied for provider".to_string()),
+                    return_url: Err("no value supplied for return_url".to_string()),
+                    scopes: Ok(Default::default()),
+                    workspace_id: Err("no value supplied for workspace_id".to_string()),
+                }
+            }
+        }
+        impl ConnectionRequest {
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn return_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.return_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for return_url: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+            pub fn workspace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionRequest> for super::ConnectionRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    provider: value.provider?,
+                    return_url: value.return_url?,
+                    scopes: value.scopes?,
+                    workspace_id: value.workspace_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionRequest> for ConnectionRequest {
+            fn from(value: super::ConnectionRequest) -> Self {
+                Self {
+                    provider: Ok(value.provider),
+                    return_url: Ok(value.return_url),
+                    scopes: Ok(value.scopes),
+                    workspace_id: Ok(value.workspace_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConnectionRequested {
+            auth_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            expires_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionRequested {
+            fn default() -> Self {
+                Self {
+                    auth_url: Err("no value supplied for auth_url".to_string()),
+                    connection_id: Err(
+                        "no value supplied for connection_id".to_string(),
+                    ),
+                    expires_at: Err("no value supplied for expires_at".to_string()),
+                }
+            }
+        }
+        impl ConnectionRequested {
+            pub fn auth_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_url: {e}")
+                    });
+                self
+            }
+            pub fn connection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionRequested>
+        for super::ConnectionRequested {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionRequested,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auth_url: value.auth_url?,
+                    connection_id: value.connection_id?,
+                    expires_at: value.expires_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionRequested> for ConnectionRequested {
+            fn from(value: super::ConnectionRequested) -> Self {
+                Self {
+                    auth_url: Ok(value.auth_url),
+                    connection_id: Ok(value.connection_id),
+                    expires_at: Ok(value.expires_at),
                 }
             }
         }
@@ -3099,7 +3679,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct CredentialEnvelopeDto {
+        pub struct CredentialEnvelope {
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             credentials: ::std::result::Result<
                 ::std::collections::BTreeMap<
@@ -3126,7 +3706,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for CredentialEnvelopeDto {
+        impl ::std::default::Default for CredentialEnvelope {
             fn default() -> Self {
                 Self {
                     connection_id: Err(
@@ -3141,7 +3721,7 @@ pub mod types {
                 }
             }
         }
-        impl CredentialEnvelopeDto {
+        impl CredentialEnvelope {
             pub fn connection_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::uuid::Uuid>,
@@ -3234,11 +3814,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<CredentialEnvelopeDto>
-        for super::CredentialEnvelopeDto {
+        impl ::std::convert::TryFrom<CredentialEnvelope> for super::CredentialEnvelope {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: CredentialEnvelopeDto,
+                value: CredentialEnvelope,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     connection_id: value.connection_id?,
@@ -3251,9 +3830,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::CredentialEnvelopeDto>
-        for CredentialEnvelopeDto {
-            fn from(value: super::CredentialEnvelopeDto) -> Self {
+        impl ::std::convert::From<super::CredentialEnvelope> for CredentialEnvelope {
+            fn from(value: super::CredentialEnvelope) -> Self {
                 Self {
                     connection_id: Ok(value.connection_id),
                     credentials: Ok(value.credentials),
@@ -3938,6 +4516,47 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     verification: Ok(value.verification),
                 }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ProviderCatalog {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::CatalogEntry>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ProviderCatalog {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                }
+            }
+        }
+        impl ProviderCatalog {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CatalogEntry>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ProviderCatalog> for super::ProviderCatalog {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ProviderCatalog,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { items: value.items? })
+            }
+        }
+        impl ::std::convert::From<super::ProviderCatalog> for ProviderCatalog {
+            fn from(value: super::ProviderCatalog) -> Self {
+                Self { items: Ok(value.items) }
             }
         }
         #[derive(Clone, Debug)]
@@ -5669,6 +6288,111 @@ let response = client.consent_create()
     pub fn consent_create(&self) -> builder::ConsentCreate<'_> {
         builder::ConsentCreate::new(self)
     }
+    /**Check an agent key
+
+`valid: false` for a key that is unknown, malformed or deleted.
+
+Sends a `POST` request to `/v1/internal/agent-keys/authenticate`
+
+```ignore
+let response = client.internal_agent_key_authenticate()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_agent_key_authenticate(
+        &self,
+    ) -> builder::InternalAgentKeyAuthenticate<'_> {
+        builder::InternalAgentKeyAuthenticate::new(self)
+    }
+    /**View a connection, for an agent
+
+Sends a `GET` request to `/v1/internal/connections/{connection_id}`
+
+```ignore
+let response = client.internal_connection_view()
+    .connection_id(connection_id)
+    .x_nexus_agent_key_id(x_nexus_agent_key_id)
+    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .send()
+    .await;
+```*/
+    pub fn internal_connection_view(&self) -> builder::InternalConnectionView<'_> {
+        builder::InternalConnectionView::new(self)
+    }
+    /**The provider catalog, for a Gateway
+
+Sends a `GET` request to `/v1/internal/providers`
+
+```ignore
+let response = client.internal_provider_catalog()
+    .send()
+    .await;
+```*/
+    pub fn internal_provider_catalog(&self) -> builder::InternalProviderCatalog<'_> {
+        builder::InternalProviderCatalog::new(self)
+    }
+    /**Refresh a connection's credential, for an agent
+
+Sends a `POST` request to `/v1/internal/refresh/{connection_id}`
+
+```ignore
+let response = client.internal_token_refresh()
+    .connection_id(connection_id)
+    .x_nexus_agent_key_id(x_nexus_agent_key_id)
+    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .send()
+    .await;
+```*/
+    pub fn internal_token_refresh(&self) -> builder::InternalTokenRefresh<'_> {
+        builder::InternalTokenRefresh::new(self)
+    }
+    /**Request a connection, for an agent
+
+Sends a `POST` request to `/v1/internal/request-connection`
+
+```ignore
+let response = client.internal_connection_request()
+    .x_nexus_agent_key_id(x_nexus_agent_key_id)
+    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_connection_request(&self) -> builder::InternalConnectionRequest<'_> {
+        builder::InternalConnectionRequest::new(self)
+    }
+    /**Resolve a workspace's credential for a provider, for an agent
+
+Sends a `GET` request to `/v1/internal/resolve`
+
+```ignore
+let response = client.internal_token_resolve()
+    .provider(provider)
+    .workspace_id(workspace_id)
+    .x_nexus_agent_key_id(x_nexus_agent_key_id)
+    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .send()
+    .await;
+```*/
+    pub fn internal_token_resolve(&self) -> builder::InternalTokenResolve<'_> {
+        builder::InternalTokenResolve::new(self)
+    }
+    /**Get a connection's credential, for an agent
+
+Sends a `GET` request to `/v1/internal/token/{connection_id}`
+
+```ignore
+let response = client.internal_token_get()
+    .connection_id(connection_id)
+    .x_nexus_agent_key_id(x_nexus_agent_key_id)
+    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .send()
+    .await;
+```*/
+    pub fn internal_token_get(&self) -> builder::InternalTokenGet<'_> {
+        builder::InternalTokenGet::new(self)
+    }
     /**List providers
 
 Sends a `GET` request to `/v1/providers`
@@ -6689,7 +7413,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/connections/{connection_id}/token`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialEnvelopeDto>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
             let Self { client, connection_id } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -6817,6 +7541,855 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_agent_key_authenticate`]
+
+[`Client::internal_agent_key_authenticate`]: super::Client::internal_agent_key_authenticate*/
+    #[derive(Debug, Clone)]
+    pub struct InternalAgentKeyAuthenticate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::AgentKeyPresented, String>,
+    }
+    impl<'a> InternalAgentKeyAuthenticate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AgentKeyPresented>,
+            <V as std::convert::TryInto<
+                types::AgentKeyPresented,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `AgentKeyPresented` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::AgentKeyPresented,
+            ) -> types::builder::AgentKeyPresented,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/agent-keys/authenticate`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AgentKeyCheck>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::AgentKeyPresented::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/internal/agent-keys/authenticate", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_agent_key_authenticate",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_connection_view`]
+
+[`Client::internal_connection_view`]: super::Client::internal_connection_view*/
+    #[derive(Debug, Clone)]
+    pub struct InternalConnectionView<'a> {
+        client: &'a super::Client,
+        connection_id: Result<::std::string::String, String>,
+        x_nexus_agent_key_id: Result<::std::string::String, String>,
+        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalConnectionView<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                connection_id: Err("connection_id was not initialized".to_string()),
+                x_nexus_agent_key_id: Err(
+                    "x_nexus_agent_key_id was not initialized".to_string(),
+                ),
+                x_nexus_agent_workspaces: Err(
+                    "x_nexus_agent_workspaces was not initialized".to_string(),
+                ),
+            }
+        }
+        pub fn connection_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.connection_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for connection_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_key_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_workspaces = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/internal/connections/{connection_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Connection>, Error<types::Error>> {
+            let Self {
+                client,
+                connection_id,
+                x_nexus_agent_key_id,
+                x_nexus_agent_workspaces,
+            } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_key_id = x_nexus_agent_key_id
+                .map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/connections/{}", client.baseurl, encode_path(&
+                connection_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Key-Id",
+                    x_nexus_agent_key_id.to_string().try_into()?,
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Workspaces",
+                    x_nexus_agent_workspaces.to_string().try_into()?,
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_connection_view",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_provider_catalog`]
+
+[`Client::internal_provider_catalog`]: super::Client::internal_provider_catalog*/
+    #[derive(Debug, Clone)]
+    pub struct InternalProviderCatalog<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> InternalProviderCatalog<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/internal/providers`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ProviderCatalog>, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/internal/providers", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_provider_catalog",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_token_refresh`]
+
+[`Client::internal_token_refresh`]: super::Client::internal_token_refresh*/
+    #[derive(Debug, Clone)]
+    pub struct InternalTokenRefresh<'a> {
+        client: &'a super::Client,
+        connection_id: Result<::std::string::String, String>,
+        x_nexus_agent_key_id: Result<::std::string::String, String>,
+        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalTokenRefresh<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                connection_id: Err("connection_id was not initialized".to_string()),
+                x_nexus_agent_key_id: Err(
+                    "x_nexus_agent_key_id was not initialized".to_string(),
+                ),
+                x_nexus_agent_workspaces: Err(
+                    "x_nexus_agent_workspaces was not initialized".to_string(),
+                ),
+            }
+        }
+        pub fn connection_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.connection_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for connection_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_key_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_workspaces = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/refresh/{connection_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
+            let Self {
+                client,
+                connection_id,
+                x_nexus_agent_key_id,
+                x_nexus_agent_workspaces,
+            } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_key_id = x_nexus_agent_key_id
+                .map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/refresh/{}", client.baseurl, encode_path(& connection_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Key-Id",
+                    x_nexus_agent_key_id.to_string().try_into()?,
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Workspaces",
+                    x_nexus_agent_workspaces.to_string().try_into()?,
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_token_refresh",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_connection_request`]
+
+[`Client::internal_connection_request`]: super::Client::internal_connection_request*/
+    #[derive(Debug, Clone)]
+    pub struct InternalConnectionRequest<'a> {
+        client: &'a super::Client,
+        x_nexus_agent_key_id: Result<::std::string::String, String>,
+        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+        body: Result<types::builder::ConnectionRequest, String>,
+    }
+    impl<'a> InternalConnectionRequest<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                x_nexus_agent_key_id: Err(
+                    "x_nexus_agent_key_id was not initialized".to_string(),
+                ),
+                x_nexus_agent_workspaces: Err(
+                    "x_nexus_agent_workspaces was not initialized".to_string(),
+                ),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_key_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_workspaces = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ConnectionRequest>,
+            <V as std::convert::TryInto<
+                types::ConnectionRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ConnectionRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ConnectionRequest,
+            ) -> types::builder::ConnectionRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/request-connection`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ConnectionRequested>, Error<types::Error>> {
+            let Self { client, x_nexus_agent_key_id, x_nexus_agent_workspaces, body } = self;
+            let x_nexus_agent_key_id = x_nexus_agent_key_id
+                .map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
+                .map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::ConnectionRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/internal/request-connection", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Key-Id",
+                    x_nexus_agent_key_id.to_string().try_into()?,
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Workspaces",
+                    x_nexus_agent_workspaces.to_string().try_into()?,
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_connection_request",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_token_resolve`]
+
+[`Client::internal_token_resolve`]: super::Client::internal_token_resolve*/
+    #[derive(Debug, Clone)]
+    pub struct InternalTokenResolve<'a> {
+        client: &'a super::Client,
+        provider: Result<::std::string::String, String>,
+        workspace_id: Result<::std::string::String, String>,
+        x_nexus_agent_key_id: Result<::std::string::String, String>,
+        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalTokenResolve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                provider: Err("provider was not initialized".to_string()),
+                workspace_id: Err("workspace_id was not initialized".to_string()),
+                x_nexus_agent_key_id: Err(
+                    "x_nexus_agent_key_id was not initialized".to_string(),
+                ),
+                x_nexus_agent_workspaces: Err(
+                    "x_nexus_agent_workspaces was not initialized".to_string(),
+                ),
+            }
+        }
+        pub fn provider<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.provider = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for provider failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn workspace_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.workspace_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_key_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_workspaces = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/internal/resolve`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
+            let Self {
+                client,
+                provider,
+                workspace_id,
+                x_nexus_agent_key_id,
+                x_nexus_agent_workspaces,
+            } = self;
+            let provider = provider.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_key_id = x_nexus_agent_key_id
+                .map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/internal/resolve", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Key-Id",
+                    x_nexus_agent_key_id.to_string().try_into()?,
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Workspaces",
+                    x_nexus_agent_workspaces.to_string().try_into()?,
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("provider", &provider))
+                .query(
+                    &progenitor_client::QueryParam::new("workspace_id", &workspace_id),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_token_resolve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_token_get`]
+
+[`Client::internal_token_get`]: super::Client::internal_token_get*/
+    #[derive(Debug, Clone)]
+    pub struct InternalTokenGet<'a> {
+        client: &'a super::Client,
+        connection_id: Result<::std::string::String, String>,
+        x_nexus_agent_key_id: Result<::std::string::String, String>,
+        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+    }
+    impl<'a> InternalTokenGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                connection_id: Err("connection_id was not initialized".to_string()),
+                x_nexus_agent_key_id: Err(
+                    "x_nexus_agent_key_id was not initialized".to_string(),
+                ),
+                x_nexus_agent_workspaces: Err(
+                    "x_nexus_agent_workspaces was not initialized".to_string(),
+                ),
+            }
+        }
+        pub fn connection_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.connection_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for connection_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_key_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_workspaces = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/internal/token/{connection_id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
+            let Self {
+                client,
+                connection_id,
+                x_nexus_agent_key_id,
+                x_nexus_agent_workspaces,
+            } = self;
+            let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_key_id = x_nexus_agent_key_id
+                .map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/internal/token/{}", client.baseurl, encode_path(& connection_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Key-Id",
+                    x_nexus_agent_key_id.to_string().try_into()?,
+                );
+            header_map
+                .append(
+                    "X-Nexus-Agent-Workspaces",
+                    x_nexus_agent_workspaces.to_string().try_into()?,
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_token_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -7327,7 +8900,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/token`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialEnvelopeDto>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
             let Self { client, provider, workspace_id } = self;
             let provider = provider.map_err(Error::InvalidRequest)?;
             let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;

@@ -234,7 +234,7 @@ pub mod types {
     }
     ///The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CredentialEnvelopeDto {
+    pub struct CredentialEnvelope {
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
         pub credentials: ::std::collections::BTreeMap<
@@ -250,8 +250,8 @@ pub mod types {
         pub strategy: Strategy,
         pub workspace_id: ::std::string::String,
     }
-    impl CredentialEnvelopeDto {
-        pub fn builder() -> builder::CredentialEnvelopeDto {
+    impl CredentialEnvelope {
+        pub fn builder() -> builder::CredentialEnvelope {
             Default::default()
         }
     }
@@ -1339,7 +1339,7 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct CredentialEnvelopeDto {
+        pub struct CredentialEnvelope {
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             credentials: ::std::result::Result<
                 ::std::collections::BTreeMap<
@@ -1366,7 +1366,7 @@ pub mod types {
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for CredentialEnvelopeDto {
+        impl ::std::default::Default for CredentialEnvelope {
             fn default() -> Self {
                 Self {
                     connection_id: Err(
@@ -1381,7 +1381,7 @@ pub mod types {
                 }
             }
         }
-        impl CredentialEnvelopeDto {
+        impl CredentialEnvelope {
             pub fn connection_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::uuid::Uuid>,
@@ -1474,11 +1474,10 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<CredentialEnvelopeDto>
-        for super::CredentialEnvelopeDto {
+        impl ::std::convert::TryFrom<CredentialEnvelope> for super::CredentialEnvelope {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: CredentialEnvelopeDto,
+                value: CredentialEnvelope,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     connection_id: value.connection_id?,
@@ -1491,9 +1490,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::CredentialEnvelopeDto>
-        for CredentialEnvelopeDto {
-            fn from(value: super::CredentialEnvelopeDto) -> Self {
+        impl ::std::convert::From<super::CredentialEnvelope> for CredentialEnvelope {
+            fn from(value: super::CredentialEnvelope) -> Self {
                 Self {
                     connection_id: Ok(value.connection_id),
                     credentials: Ok(value.credentials),
@@ -2725,7 +2723,7 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/refresh/{connection_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialEnvelopeDto>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
             let Self { client, connection_id } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -2917,7 +2915,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/resolve`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialEnvelopeDto>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
             let Self { client, provider, workspace_id } = self;
             let provider = provider.map_err(Error::InvalidRequest)?;
             let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
@@ -3001,7 +2999,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/token/{connection_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialEnvelopeDto>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
             let Self { client, connection_id } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let url = format!(

@@ -1,0 +1,121 @@
+//! Broker DTOs to domain values. The JSON on the wire is the contract, so conversions go through
+//! it where the shapes are the same (the strategy union), and parse every name on the way in.
+
+use nexus_client::broker::types;
+use nexus_domain::agent_key::AgentPrincipal;
+use nexus_domain::connection::{Connection, ConsentSpec, CredentialEnvelope, CredentialValues};
+use nexus_domain::provider::ProviderSummary;
+use nexus_domain::status::{AuthType, ConnectionStatus};
+use nexus_domain::strategy::Strategy;
+use nexus_domain::{AgentKeyId, ConnectionId, ProviderId, ProviderName, Scope, ServiceError, WorkspaceId};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+fn malformed(what: &str, detail: impl std::fmt::Display) -> ServiceError {
+    ServiceError::internal("reading a Broker answer", format!("{what}: {detail}"))
+}
+
+/// Re-reads a generated type as a domain type through their shared JSON form.
+fn via_json<T: Serialize, U: DeserializeOwned>(what: &str, value: &T) -> Result<U, ServiceError> {
+    serde_json::to_value(value)
+        .and_then(serde_json::from_value)
+        .map_err(|e| malformed(what, e))
+}
+
+fn name(raw: &str) -> Result<ProviderName, ServiceError> {
+    ProviderName::parse(raw).map_err(|e| malformed("provider", e))
+}
+
+fn workspace(raw: &str) -> Result<WorkspaceId, ServiceError> {
+    WorkspaceId::parse(raw).map_err(|e| malformed("workspace_id", e))
+}
+
+fn scopes(raw: &[String]) -> Result<Vec<Scope>, ServiceError> {
+    raw.iter()
+        .map(|s| Scope::parse(s).map_err(|e| malformed("scope", e)))
+        .collect()
+}
+
+fn url(raw: &str) -> Result<url::Url, ServiceError> {
+    url::Url::parse(raw).map_err(|e| malformed("url", e))
+}
+
+pub fn principal(check: types::AgentKeyCheck) -> Result<AgentPrincipal, ServiceError> {
+    let (true, Some(key_id)) = (check.valid, check.agent_key_id) else {
+        return Err(ServiceError::Unauthenticated);
+    };
+    Ok(AgentPrincipal {
+        key_id: AgentKeyId::from_uuid(key_id),
+        workspace_ids: if check.all_workspaces {
+            None
+        } else {
+            Some(
+                check
+                    .workspace_ids
+                    .iter()
+                    .map(|w| workspace(w))
+                    .collect::<Result<_, _>>()?,
+            )
+        },
+    })
+}
+
+pub fn summary(entry: types::CatalogEntry) -> Result<ProviderSummary, ServiceError> {
+    Ok(ProviderSummary {
+        name: name(&entry.name)?,
+        display_name: entry.display_name,
+        description: entry.description,
+        category: entry.category,
+        auth_type: via_json::<_, AuthType>("auth_type", &entry.auth_type)?,
+        default_scopes: scopes(&entry.default_scopes)?,
+        api_base_url: entry.api_base_url.as_deref().map(url).transpose()?,
+    })
+}
+
+pub fn consent_spec(requested: types::ConnectionRequested) -> Result<ConsentSpec, ServiceError> {
+    let auth_url = url(&requested.auth_url)?;
+    let state = auth_url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    Ok(ConsentSpec {
+        connection_id: ConnectionId::from_uuid(requested.connection_id),
+        auth_url,
+        state,
+        expires_at: requested.expires_at,
+    })
+}
+
+pub fn envelope(envelope: types::CredentialEnvelope) -> Result<CredentialEnvelope, ServiceError> {
+    Ok(CredentialEnvelope {
+        connection_id: ConnectionId::from_uuid(envelope.connection_id),
+        workspace_id: workspace(&envelope.workspace_id)?,
+        provider: name(&envelope.provider)?,
+        strategy: via_json::<_, Strategy>("strategy", &envelope.strategy)?,
+        credentials: CredentialValues(envelope.credentials.into_iter().collect()),
+        expires_at: envelope.expires_at,
+        scopes: scopes(&envelope.scopes)?,
+    })
+}
+
+pub fn connection(view: types::Connection) -> Result<Connection, ServiceError> {
+    Ok(Connection {
+        id: ConnectionId::from_uuid(view.connection_id),
+        workspace_id: workspace(&view.workspace_id)?,
+        provider_id: ProviderId::from_uuid(view.provider_id),
+        provider_name: name(&view.provider)?,
+        status: via_json::<_, ConnectionStatus>("status", &view.status)?,
+        requested_scopes: scopes(&view.requested_scopes)?,
+        granted_scopes: if view.granted_scopes.is_empty() {
+            None
+        } else {
+            Some(scopes(&view.granted_scopes)?)
+        },
+        error: view.error,
+        consent_expires_at: view.consent_expires_at,
+        created_at: view.created_at,
+        updated_at: view.updated_at,
+        activated_at: view.activated_at,
+    })
+}

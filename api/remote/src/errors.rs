@@ -1,0 +1,44 @@
+//! Broker answers to errors: a documented error body is passed on as it came (status, code,
+//! message, field); anything else means the Broker could not be reached or understood.
+
+use nexus_client::broker::types;
+use nexus_domain::{ErrorCode, ServiceError};
+
+pub fn remote_error(error: progenitor_client::Error<types::Error>) -> ServiceError {
+    match error {
+        progenitor_client::Error::ErrorResponse(response) => {
+            let status = response.status().as_u16();
+            let body = response.into_inner();
+            if status == 401 {
+                // Agent keys are checked through a 200 answer, so a 401 is about our service key.
+                tracing::error!("the Broker refused this Gateway's service key (NEXUS_BROKER_SERVICE_KEY)");
+                return ServiceError::BrokerUnavailable;
+            }
+            ServiceError::Remote {
+                status,
+                code: ErrorCode::parse(&body.code).unwrap_or(ErrorCode::InternalError),
+                message: body.message,
+                field: body.field,
+            }
+        }
+        progenitor_client::Error::CommunicationError(e) | progenitor_client::Error::ResponseBodyError(e) => {
+            tracing::warn!(error = %without_url(&e), "the Broker could not be reached");
+            ServiceError::BrokerUnavailable
+        }
+        other => {
+            tracing::warn!(error = %other, "the Broker answered something unexpected");
+            ServiceError::BrokerUnavailable
+        }
+    }
+}
+
+/// A transport error without its URL, which may carry query parameters.
+fn without_url(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timeout".to_owned()
+    } else if error.is_connect() {
+        "connection refused or unreachable".to_owned()
+    } else {
+        "request failed".to_owned()
+    }
+}
