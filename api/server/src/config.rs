@@ -224,7 +224,8 @@ impl CommonArgs {
             }
         }
 
-        let needs_dev_dir = [&encryption, &state, &admin, &database].iter().any(|v| v.is_none());
+        let needs_dev_dir =
+            [&encryption, &state, &admin, &database].iter().any(|v| v.is_none()) || (service.is_none() && !production);
         if needs_dev_dir {
             std::fs::create_dir_all(&self.data_dir)
                 .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;

@@ -6,8 +6,9 @@
 mod common;
 
 use common::oidc::{CLIENT_SECRET, OidcProvider, consent_as_user};
-use common::{NexusProcess, install_tls_provider, nexus_command};
+use common::{Mode, NexusProcess, TestServer, install_tls_provider, nexus_command};
 use nexus_client::broker::types as broker;
+use nexus_client::gateway::types as gateway_types;
 use nexus_server::config::generate_key;
 use nexus_test_utils::{TestDatabase, database_tests};
 use reqwest::StatusCode;
@@ -235,4 +236,115 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
     );
 }
 
-database_tests!(real_provider_full_lifecycle);
+/// An agent's view, through the generated Gateway client: request a connection, let the user
+/// consent, poll until active, resolve, and call the provider with the injected credential.
+async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
+    let server = TestServer::start_in(db, mode).await;
+    let callback = format!("{}/auth/callback", server.broker_url);
+    let Some(oidc) = OidcProvider::start(&callback) else {
+        server.stop().await;
+        return;
+    };
+    let provider: broker::ProviderCreate = serde_json::from_value(serde_json::json!({
+        "name": "oidc-gw", "auth_type": "oauth2", "client_id": "nexus", "client_secret": CLIENT_SECRET,
+        "issuer": oidc.issuer, "token_endpoint_auth_method": "client_secret_basic",
+        "scopes": ["openid", "offline_access", "email"], "authorization_params": {"prompt": "consent"}
+    }))
+    .expect("provider body");
+    server
+        .broker()
+        .provider_create()
+        .body(provider)
+        .send()
+        .await
+        .expect("register provider");
+    let agent_key = server.agent_key(Some(vec!["ws-agent"])).await;
+    let gateway = server.gateway(&agent_key);
+
+    let requested = gateway
+        .connection_request()
+        .body(gateway_types::ConnectionRequest {
+            workspace_id: "ws-agent".into(),
+            provider: "oidc-gw".into(),
+            scopes: Vec::new(),
+            return_url: "http://127.0.0.1:9/agent-done".into(),
+        })
+        .send()
+        .await
+        .expect("request connection")
+        .into_inner();
+    let id = requested.connection_id.to_string();
+    let check = gateway
+        .connection_check()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("check")
+        .into_inner();
+    assert_eq!(
+        check.status,
+        gateway_types::ConnectionStatus::Pending,
+        "pending while the user consents"
+    );
+
+    let landed = consent_as_user(&requested.auth_url, &callback).await;
+    assert!(landed.as_str().contains("status=success"), "{landed}");
+    let mut status = gateway_types::ConnectionStatus::Pending;
+    for _ in 0..20 {
+        status = gateway
+            .connection_check()
+            .connection_id(&id)
+            .send()
+            .await
+            .expect("check")
+            .into_inner()
+            .status;
+        if status == gateway_types::ConnectionStatus::Active {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, gateway_types::ConnectionStatus::Active);
+
+    let envelope = gateway
+        .token_resolve()
+        .workspace_id("ws-agent")
+        .provider("oidc-gw")
+        .send()
+        .await
+        .expect("resolve")
+        .into_inner();
+    assert_eq!(
+        serde_json::to_value(&envelope.strategy).expect("strategy")["type"],
+        "oauth2"
+    );
+    assert!(envelope.credentials.get("refresh_token").is_none());
+    let me = oidc.userinfo(&envelope.credentials["access_token"]).await;
+    assert_eq!(
+        me.status(),
+        StatusCode::OK,
+        "the injected credential works at the provider"
+    );
+    let refreshed = gateway
+        .token_refresh()
+        .connection_id(&id)
+        .send()
+        .await
+        .expect("refresh")
+        .into_inner();
+    assert_eq!(
+        oidc.userinfo(&refreshed.credentials["access_token"]).await.status(),
+        StatusCode::OK
+    );
+    server.stop().await;
+}
+
+async fn gateway_one_process(db: TestDatabase) {
+    agent_connects_through_the_gateway(db, Mode::OneProcess).await;
+}
+
+async fn gateway_split(db: TestDatabase) {
+    agent_connects_through_the_gateway(db, Mode::Split).await;
+}
+
+database_tests!(real_provider_full_lifecycle, gateway_one_process, gateway_split);

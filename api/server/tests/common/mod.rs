@@ -224,9 +224,10 @@ impl NexusProcess {
             }
         });
         let started = Instant::now();
-        let (broker, gateway) = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("nexus did not start within {:?}", started.elapsed()));
+        let (broker, gateway) = receiver.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            let log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            panic!("nexus did not start ({:?}); its log:\n{log}", started.elapsed())
+        });
         Self {
             child,
             broker_url: format!("http://{broker}"),
