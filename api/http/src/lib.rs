@@ -4,6 +4,7 @@
 
 mod app;
 mod auth;
+mod bench;
 mod broker;
 mod browser;
 mod dto;

@@ -27,6 +27,8 @@ pub struct GatewayState {
     pub providers: Arc<dyn ProviderService>,
     pub connections: Arc<dyn ConnectionService>,
     pub health: Arc<dyn HealthService>,
+    /// Serve `/bench/baseline` (benchmarks only).
+    pub bench_baseline: bool,
 }
 
 impl std::fmt::Debug for BrokerState {

@@ -315,6 +315,9 @@ pub struct GatewayArgs {
     /// Where development mode finds the Broker's generated service key
     #[arg(long, env = "NEXUS_DATA_DIR", default_value = ".nexus")]
     pub data_dir: PathBuf,
+    /// Serve the benchmark's baseline route (`cargo xtask bench` only)
+    #[arg(long, hide = true, default_value_t = false)]
+    pub bench_baseline: bool,
 }
 
 impl fmt::Debug for GatewayArgs {
@@ -330,6 +333,7 @@ impl fmt::Debug for GatewayArgs {
 pub struct GatewaySettings {
     pub broker_url: Url,
     pub service_key: SecretString,
+    pub bench_baseline: bool,
 }
 
 impl fmt::Debug for GatewaySettings {
@@ -364,6 +368,7 @@ impl GatewayArgs {
         Ok(GatewaySettings {
             broker_url,
             service_key,
+            bench_baseline: self.bench_baseline,
         })
     }
 }

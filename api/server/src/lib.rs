@@ -19,6 +19,8 @@ pub struct ServeOptions {
     pub broker_listen: SocketAddr,
     /// `None`: no Gateway listener in this process.
     pub gateway_listen: Option<SocketAddr>,
+    /// Serve the benchmark's baseline route on the Gateway.
+    pub bench_baseline: bool,
 }
 
 /// A running server. Dropping it does not stop it; call [`Running::stop`].
@@ -60,6 +62,7 @@ pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr
         providers: remote.clone(),
         connections: remote.clone(),
         health: remote,
+        bench_baseline: settings.bench_baseline,
     };
     // The Gateway serves no /metrics; its request metrics stay in this process's registry.
     let metrics = nexus_http::HttpMetrics::new(&prometheus::Registry::new());
@@ -96,7 +99,8 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let db = database::connect(&settings.database_url).await?;
     database::migrate(&db).await?;
     let poll_interval = settings.poll_interval;
-    let states = wiring::build(settings, db);
+    let mut states = wiring::build(settings, db);
+    states.gateway.bench_baseline = options.bench_baseline;
 
     let (shutdown, receiver) = watch::channel(false);
     let broker_addr = broker.addr;

@@ -37,6 +37,9 @@ enum Command {
         broker_listen: SocketAddr,
         #[arg(long, env = "NEXUS_GATEWAY_LISTEN", default_value = "127.0.0.1:8090")]
         gateway_listen: SocketAddr,
+        /// Serve the benchmark's baseline route (`cargo xtask bench` only)
+        #[arg(long, hide = true, default_value_t = false)]
+        bench_baseline: bool,
     },
     /// The Broker alone
     Broker {
@@ -128,11 +131,13 @@ async fn main() -> anyhow::Result<()> {
             common,
             broker_listen,
             gateway_listen,
+            bench_baseline,
         } => {
             run_until_signal(ServeOptions {
                 common,
                 broker_listen,
                 gateway_listen: Some(gateway_listen),
+                bench_baseline,
             })
             .await
         }
@@ -141,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
                 common,
                 broker_listen: listen,
                 gateway_listen: None,
+                bench_baseline: false,
             })
             .await
         }

@@ -94,6 +94,7 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
             providers,
             connections: connections.clone(),
             health,
+            bench_baseline: false,
         },
         connections,
         http_metrics,

@@ -59,6 +59,7 @@ impl TestServer {
             },
             broker_listen: "127.0.0.1:0".parse().expect("addr"),
             gateway_listen: Some("127.0.0.1:0".parse().expect("addr")),
+            bench_baseline: false,
         })
         .await
         .expect("server starts");
@@ -128,6 +129,7 @@ pub async fn start_split_gateway(broker_url: &str, service_key: &str) -> Running
     let settings = nexus_server::config::GatewaySettings {
         broker_url: url::Url::parse(broker_url).expect("broker url"),
         service_key: secrecy::SecretString::from(service_key.to_owned()),
+        bench_baseline: false,
     };
     nexus_server::start_gateway(settings, "127.0.0.1:0".parse().expect("addr"))
         .await
