@@ -4,6 +4,7 @@
 // A command-line tool: stdout is where it reports.
 #![allow(clippy::print_stdout)]
 
+mod bench;
 mod clients;
 mod layers;
 mod openapi;
@@ -39,9 +40,20 @@ enum Command {
     CheckVersion,
     /// Every check CI runs before the tests: specs, clients, layers, version
     Check,
+    /// Benchmarks: `resolve` (resolve against an authentication-only baseline, one process and split)
+    Bench {
+        #[command(subcommand)]
+        which: Bench,
+    },
     /// The whole test suite: `check`, then `cargo test --workspace` (PostgreSQL too when
     /// NEXUS_TEST_DATABASE_URL is set)
     Test,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+enum Bench {
+    /// `GET /v1/resolve` against the baseline, at 1, 8 and 32 connections
+    Resolve,
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
@@ -87,6 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckLayers => layers::check(),
         Command::CheckVersion => version::check(),
         Command::Check => check(),
+        Command::Bench { which: Bench::Resolve } => bench::resolve(),
         Command::Test => {
             check()?;
             test::run()

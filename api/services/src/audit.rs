@@ -2,15 +2,19 @@
 //! Token reads, the hot path, are not written inline: they go through a bounded channel to a
 //! flusher that writes them in batches, and that drains the channel on a clean shutdown. When the
 //! channel is full or closed, the event is written inline instead: slower, never lost.
+//! Within a batch, reads of the same connection by the same caller become one row that counts
+//! them (`reads`, `first_at`, `last_at`): every read is accounted for, without one row per read.
 
 use crate::repo_errors::internal;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use nexus_domain::ConnectionId;
 use nexus_domain::audit::{AuditEvent, AuditEventType, AuditQuery, NewAuditEvent, Page};
 use nexus_domain::clock::Clock;
 use nexus_domain::ports::{AuditService, ServiceResult};
 use nexus_domain::{AuditEventId, ServiceError};
 use nexus_repositories::AuditRepository;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
@@ -55,6 +59,8 @@ impl AuditFlusher {
         if batch.is_empty() {
             return;
         }
+        let mut batch_rows = coalesce_reads(std::mem::take(batch));
+        let batch = &mut batch_rows;
         if let Err(error) = self.repo.insert_many(batch).await {
             // One retry, event by event, so one bad row cannot take the batch with it.
             tracing::warn!(%error, events = batch.len(), "batched audit write failed; writing one by one");
@@ -95,6 +101,47 @@ impl AuditFlusher {
         }
         self.write(&mut batch).await;
     }
+}
+
+/// Folds the token reads of a batch into one event per (connection, workspace, caller), counting
+/// them; other events pass through in order.
+fn coalesce_reads(batch: Vec<Pending>) -> Vec<Pending> {
+    let mut out: Vec<Pending> = Vec::with_capacity(batch.len());
+    let mut reads: HashMap<(Option<ConnectionId>, Option<String>, String), (usize, u64, DateTime<Utc>)> =
+        HashMap::new();
+    for (id, at, event) in batch {
+        if event.event_type != AuditEventType::TokenRead {
+            out.push((id, at, event));
+            continue;
+        }
+        let key = (
+            event.connection_id,
+            event.workspace_id.as_ref().map(ToString::to_string),
+            event.actor.to_audit_string(),
+        );
+        match reads.get_mut(&key) {
+            Some((_, count, last_at)) => {
+                *count += 1;
+                *last_at = (*last_at).max(at);
+            }
+            None => {
+                reads.insert(key, (out.len(), 1, at));
+                out.push((id, at, event));
+            }
+        }
+    }
+    for (index, count, last_at) in reads.into_values() {
+        let (_, first_at, event) = &mut out[index];
+        let mut data = match std::mem::take(&mut event.data) {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        data.insert("reads".into(), count.into());
+        data.insert("first_at".into(), serde_json::json!(first_at));
+        data.insert("last_at".into(), serde_json::json!(last_at));
+        event.data = serde_json::Value::Object(data);
+    }
+    out
 }
 
 /// Resolves once `shutdown` is true (or its sender is gone). Holds no guard across an await.
