@@ -85,7 +85,7 @@ impl Caller {
 }
 
 /// Who performed an operation, for the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Actor {
     /// An operator with an admin key, known by the key's short fingerprint.
     Admin {

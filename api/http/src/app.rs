@@ -61,12 +61,8 @@ pub fn broker_app(state: BrokerState, metrics: HttpMetrics) -> impl Endpoint<Out
 /// The Gateway listener: its API, health, docs and spec (never `/metrics`).
 pub fn gateway_app(state: GatewayState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
-    let mut routes = routes(gateway_service());
-    if state.bench_baseline {
-        routes = routes.at("/bench/baseline", poem::get(crate::bench::baseline));
-    }
     Envelope {
-        inner: routes.data(state).data(health),
+        inner: routes(gateway_service()).data(state).data(health),
         api: "gateway",
         metrics,
     }

@@ -1,51 +1,65 @@
 //! The audit trail. Recording never fails the operation it describes (a failure is logged).
-//! Token reads, the hot path, are not written inline: they go through a bounded channel to a
-//! flusher that writes them in batches, and that drains the channel on a clean shutdown. When the
-//! channel is full or closed, the event is written inline instead: slower, never lost.
-//! Within a batch, reads of the same connection by the same caller become one row that counts
-//! them (`reads`, `first_at`, `last_at`): every read is accounted for, without one row per read.
+//!
+//! Token reads, the hot path, are not written inline: each read increments a tally for its
+//! (connection, caller), and a flusher writes the tallies every second as one row each
+//! (`reads`, `first_at`, `last_at`). On a clean shutdown the flusher writes what is left and
+//! closes the tally under its lock, so any later read is written inline: every read is accounted
+//! for, none is lost, and the read path performs no database write.
 
 use crate::repo_errors::internal;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_domain::ConnectionId;
+use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEvent, AuditEventType, AuditQuery, NewAuditEvent, Page};
 use nexus_domain::clock::Clock;
 use nexus_domain::ports::{AuditService, ServiceResult};
-use nexus_domain::{AuditEventId, ServiceError};
+use nexus_domain::{AuditEventId, ConnectionId, ServiceError};
 use nexus_repositories::AuditRepository;
 use std::collections::HashMap;
-use std::sync::Arc;
-use tokio::sync::{mpsc, watch};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
-/// Events waiting to be written, at most.
-const BUFFER_CAPACITY: usize = 10_000;
-/// Events written in one statement, at most.
-const BATCH_SIZE: usize = 500;
+/// How often tallied reads are written.
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
-type Pending = (AuditEventId, DateTime<Utc>, NewAuditEvent);
+/// Reads of one connection by one caller since the last flush.
+#[derive(Debug)]
+struct Tally {
+    first: NewAuditEvent,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+    reads: u64,
+}
+
+#[derive(Debug, Default)]
+struct Tallies {
+    open: bool,
+    by_reader: HashMap<(Option<ConnectionId>, Actor), Tally>,
+}
 
 #[derive(Clone)]
 pub struct AuditServiceImpl {
     repo: Arc<dyn AuditRepository>,
     clock: Arc<dyn Clock>,
-    buffer: Option<mpsc::Sender<Pending>>,
+    /// `None`: every event written inline.
+    tallies: Option<Arc<Mutex<Tallies>>>,
 }
 
 impl std::fmt::Debug for AuditServiceImpl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuditServiceImpl")
-            .field("buffered", &self.buffer.is_some())
+            .field("buffered", &self.tallies.is_some())
             .finish_non_exhaustive()
     }
 }
 
-/// Writes buffered events until shutdown, then drains what is left.
+/// Writes tallied reads every second until shutdown, then writes the rest.
 pub struct AuditFlusher {
     repo: Arc<dyn AuditRepository>,
-    receiver: mpsc::Receiver<Pending>,
+    tallies: Arc<Mutex<Tallies>>,
 }
 
 impl std::fmt::Debug for AuditFlusher {
@@ -54,94 +68,60 @@ impl std::fmt::Debug for AuditFlusher {
     }
 }
 
+fn lock(tallies: &Mutex<Tallies>) -> std::sync::MutexGuard<'_, Tallies> {
+    tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl AuditFlusher {
-    async fn write(&self, batch: &mut Vec<Pending>) {
-        if batch.is_empty() {
+    /// Takes the tallies (closing them when `close`), and writes one row per reader.
+    async fn flush(&self, close: bool) {
+        let taken = {
+            let mut tallies = lock(&self.tallies);
+            if close {
+                tallies.open = false;
+            }
+            std::mem::take(&mut tallies.by_reader)
+        };
+        if taken.is_empty() {
             return;
         }
-        let mut batch_rows = coalesce_reads(std::mem::take(batch));
-        let batch = &mut batch_rows;
-        if let Err(error) = self.repo.insert_many(batch).await {
-            // One retry, event by event, so one bad row cannot take the batch with it.
-            tracing::warn!(%error, events = batch.len(), "batched audit write failed; writing one by one");
-            for (id, at, event) in batch.iter() {
+        let rows: Vec<(AuditEventId, DateTime<Utc>, NewAuditEvent)> = taken
+            .into_values()
+            .map(|tally| {
+                let mut event = tally.first;
+                let mut data = match std::mem::take(&mut event.data) {
+                    serde_json::Value::Object(map) => map,
+                    _ => serde_json::Map::new(),
+                };
+                data.insert("reads".into(), tally.reads.into());
+                data.insert("first_at".into(), serde_json::json!(tally.first_at));
+                data.insert("last_at".into(), serde_json::json!(tally.last_at));
+                event.data = serde_json::Value::Object(data);
+                (AuditEventId::new(), tally.first_at, event)
+            })
+            .collect();
+        if let Err(error) = self.repo.insert_many(&rows).await {
+            // One retry, row by row, so one bad row cannot take the others with it.
+            tracing::warn!(%error, rows = rows.len(), "batched audit write failed; writing row by row");
+            for (id, at, event) in &rows {
                 if let Err(error) = self.repo.insert(*id, *at, event).await {
                     tracing::error!(%error, event_type = event.event_type.as_str(), "audit event was not recorded");
                 }
             }
         }
-        batch.clear();
     }
 
-    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
-        let mut batch = Vec::with_capacity(BATCH_SIZE);
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(FLUSH_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                received = self.receiver.recv_many(&mut batch, BATCH_SIZE) => {
-                    if received == 0 {
-                        return;
-                    }
-                    self.write(&mut batch).await;
-                }
+                _ = ticker.tick() => self.flush(false).await,
                 () = stopped(&mut shutdown) => break,
             }
         }
-        // Shutdown: refuse new events (they are written inline from now on) and drain the rest.
-        self.receiver.close();
-        while self.receiver.recv_many(&mut batch, BATCH_SIZE).await > 0 {
-            self.write(&mut batch).await;
-        }
+        self.flush(true).await;
     }
-
-    /// Writes whatever is buffered now (for tests and benchmarks that read the trail back).
-    pub async fn flush_now(&mut self) {
-        let mut batch = Vec::new();
-        while let Ok(event) = self.receiver.try_recv() {
-            batch.push(event);
-        }
-        self.write(&mut batch).await;
-    }
-}
-
-/// Folds the token reads of a batch into one event per (connection, workspace, caller), counting
-/// them; other events pass through in order.
-fn coalesce_reads(batch: Vec<Pending>) -> Vec<Pending> {
-    let mut out: Vec<Pending> = Vec::with_capacity(batch.len());
-    let mut reads: HashMap<(Option<ConnectionId>, Option<String>, String), (usize, u64, DateTime<Utc>)> =
-        HashMap::new();
-    for (id, at, event) in batch {
-        if event.event_type != AuditEventType::TokenRead {
-            out.push((id, at, event));
-            continue;
-        }
-        let key = (
-            event.connection_id,
-            event.workspace_id.as_ref().map(ToString::to_string),
-            event.actor.to_audit_string(),
-        );
-        match reads.get_mut(&key) {
-            Some((_, count, last_at)) => {
-                *count += 1;
-                *last_at = (*last_at).max(at);
-            }
-            None => {
-                reads.insert(key, (out.len(), 1, at));
-                out.push((id, at, event));
-            }
-        }
-    }
-    for (index, count, last_at) in reads.into_values() {
-        let (_, first_at, event) = &mut out[index];
-        let mut data = match std::mem::take(&mut event.data) {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
-        data.insert("reads".into(), count.into());
-        data.insert("first_at".into(), serde_json::json!(first_at));
-        data.insert("last_at".into(), serde_json::json!(last_at));
-        event.data = serde_json::Value::Object(data);
-    }
-    out
 }
 
 /// Resolves once `shutdown` is true (or its sender is gone). Holds no guard across an await.
@@ -162,22 +142,25 @@ impl AuditServiceImpl {
         Self {
             repo,
             clock,
-            buffer: None,
+            tallies: None,
         }
     }
 
-    /// Token reads buffered and written in batches by the returned flusher, which must run.
+    /// Token reads tallied and written by the returned flusher, which must run.
     pub fn buffered(repo: Arc<dyn AuditRepository>, clock: Arc<dyn Clock>) -> (Self, AuditFlusher) {
-        let (sender, receiver) = mpsc::channel(BUFFER_CAPACITY);
+        let tallies = Arc::new(Mutex::new(Tallies {
+            open: true,
+            by_reader: HashMap::new(),
+        }));
         let flusher = AuditFlusher {
             repo: repo.clone(),
-            receiver,
+            tallies: tallies.clone(),
         };
         (
             Self {
                 repo,
                 clock,
-                buffer: Some(sender),
+                tallies: Some(tallies),
             },
             flusher,
         )
@@ -191,23 +174,52 @@ impl AuditServiceImpl {
             tracing::error!(event_type, %error, detail = error.internal_detail(), "audit event was not recorded");
         }
     }
+
+    /// Adds a read to its tally; gives the event back when tallies are closed (or absent).
+    fn tally(&self, event: NewAuditEvent, at: DateTime<Utc>) -> Option<NewAuditEvent> {
+        let Some(tallies) = &self.tallies else {
+            return Some(event);
+        };
+        let mut tallies = lock(tallies);
+        if !tallies.open {
+            return Some(event);
+        }
+        let key = (event.connection_id, event.actor.clone());
+        match tallies.by_reader.get_mut(&key) {
+            Some(tally) => {
+                tally.reads += 1;
+                tally.last_at = tally.last_at.max(at);
+            }
+            None => {
+                tallies.by_reader.insert(
+                    key,
+                    Tally {
+                        first: event,
+                        first_at: at,
+                        last_at: at,
+                        reads: 1,
+                    },
+                );
+            }
+        }
+        None
+    }
 }
 
 #[async_trait]
 impl AuditService for AuditServiceImpl {
     async fn record(&self, event: NewAuditEvent) -> ServiceResult<()> {
-        let (id, at) = (AuditEventId::new(), self.clock.now());
-        let event = match (&self.buffer, event.event_type) {
-            (Some(buffer), AuditEventType::TokenRead) => match buffer.try_send((id, at, event)) {
-                Ok(()) => return Ok(()),
-                Err(
-                    mpsc::error::TrySendError::Full((_, _, event)) | mpsc::error::TrySendError::Closed((_, _, event)),
-                ) => event,
-            },
-            _ => event,
+        let at = self.clock.now();
+        let event = if event.event_type == AuditEventType::TokenRead {
+            match self.tally(event, at) {
+                None => return Ok(()),
+                Some(event) => event,
+            }
+        } else {
+            event
         };
         self.repo
-            .insert(id, at, &event)
+            .insert(AuditEventId::new(), at, &event)
             .await
             .map_err(internal("recording an audit event"))
     }

@@ -68,12 +68,10 @@ impl ConnectionServiceImpl {
     }
 
     async fn audit_read(&self, caller: &Caller, envelope: &CredentialEnvelope) {
-        let mut event = NewAuditEvent::new(AuditEventType::TokenRead, &caller.actor)
+        // The actor (`agent_key:<id>`) names the agent key that read.
+        let event = NewAuditEvent::new(AuditEventType::TokenRead, &caller.actor)
             .connection(envelope.connection_id)
             .workspace(envelope.workspace_id.clone());
-        if let Actor::Agent { key_id } = &caller.actor {
-            event = event.data(serde_json::json!({"agent_key_id": key_id}));
-        }
         self.record(event).await;
     }
 
