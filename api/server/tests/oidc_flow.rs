@@ -318,7 +318,7 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
         serde_json::to_value(&envelope.strategy).expect("strategy")["type"],
         "oauth2"
     );
-    assert!(envelope.credentials.get("refresh_token").is_none());
+    assert!(!envelope.credentials.contains_key("refresh_token"));
     let me = oidc.userinfo(&envelope.credentials["access_token"]).await;
     assert_eq!(
         me.status(),
