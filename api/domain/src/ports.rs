@@ -64,7 +64,15 @@ pub trait ConnectionService: Send + Sync {
     ) -> ServiceResult<CredentialEnvelope>;
 
     /// Forces a refresh and persists the result before returning.
-    async fn refresh(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<RefreshOutcome>;
+    async fn refresh(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<RefreshOutcome> {
+        let envelope = self.refresh_token(caller, id).await?;
+        Ok(RefreshOutcome {
+            connection_id: envelope.connection_id,
+            // A refresh that returned an envelope left the connection active.
+            status: crate::status::ConnectionStatus::Active,
+            expires_at: envelope.expires_at,
+        })
+    }
 
     /// Forces a refresh and returns the new envelope.
     async fn refresh_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope>;

@@ -12,7 +12,7 @@ use nexus_domain::agent_key::{Actor, AgentKey, AgentPrincipal, Caller, IssuedAge
 use nexus_domain::audit::Page;
 use nexus_domain::connection::{
     CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest, ConsentSpec,
-    CredentialEnvelope, RefreshOutcome,
+    CredentialEnvelope,
 };
 use nexus_domain::ports::{AgentKeyService, ConnectionService, HealthService, ProviderService, ServiceResult};
 use nexus_domain::provider::{NewProvider, Provider, ProviderPatch, ProviderRef, ProviderSummary};
@@ -197,15 +197,6 @@ impl ConnectionService for RemoteBroker {
             .map_err(remote_error)?
             .into_inner();
         convert::envelope(envelope)
-    }
-
-    async fn refresh(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<RefreshOutcome> {
-        let envelope = self.refresh_token(caller, id).await?;
-        Ok(RefreshOutcome {
-            connection_id: envelope.connection_id,
-            status: nexus_domain::status::ConnectionStatus::Active,
-            expires_at: envelope.expires_at,
-        })
     }
 
     async fn refresh_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {

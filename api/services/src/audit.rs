@@ -6,6 +6,7 @@
 //! closes the tally under its lock, so any later read is written inline: every read is accounted
 //! for, none is lost, and the read path performs no database write.
 
+use crate::paging::{page, page_size};
 use crate::repo_errors::internal;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,15 +14,13 @@ use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEvent, AuditEventType, AuditQuery, NewAuditEvent, Page};
 use nexus_domain::clock::Clock;
 use nexus_domain::ports::{AuditService, ServiceResult};
-use nexus_domain::{AuditEventId, ConnectionId, ServiceError};
+use nexus_domain::{AuditEventId, ConnectionId};
 use nexus_repositories::AuditRepository;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub const DEFAULT_PAGE_SIZE: u64 = 50;
-pub const MAX_PAGE_SIZE: u64 = 500;
 /// How often tallied reads are written.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -225,20 +224,8 @@ impl AuditService for AuditServiceImpl {
     }
 
     async fn list(&self, mut query: AuditQuery) -> ServiceResult<Page<AuditEvent>> {
-        query.limit = match query.limit {
-            0 => DEFAULT_PAGE_SIZE,
-            limit if limit > MAX_PAGE_SIZE => {
-                return Err(ServiceError::invalid(
-                    "limit",
-                    format!("must be at most {MAX_PAGE_SIZE}"),
-                ));
-            }
-            limit => limit,
-        };
+        query.limit = page_size(query.limit)?;
         let items = self.repo.list(&query).await.map_err(internal("listing audit events"))?;
-        let next_cursor = (items.len() as u64 == query.limit)
-            .then(|| items.last().map(|event| event.id.to_string()))
-            .flatten();
-        Ok(Page { items, next_cursor })
+        Ok(page(items, query.limit, |event| event.id.to_string()))
     }
 }

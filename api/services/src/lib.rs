@@ -8,6 +8,7 @@ mod cache;
 mod connections;
 mod metrics;
 pub mod oauth;
+mod paging;
 mod providers;
 mod repo_errors;
 mod return_urls;

@@ -14,6 +14,7 @@ use crate::cache::{CacheEpoch, TtlCache};
 use crate::metrics::Metrics;
 use crate::oauth::token_endpoint::ClientAuth;
 use crate::oauth::{Discovery, Outbound, TokenEndpoint};
+use crate::paging::{page, page_size};
 use crate::repo_errors::internal;
 use crate::return_urls::ReturnUrlPolicy;
 use async_trait::async_trait;
@@ -24,7 +25,7 @@ use nexus_domain::audit::{AuditEventType, NewAuditEvent, Page};
 use nexus_domain::clock::Clock;
 use nexus_domain::connection::{
     CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest, ConsentSpec,
-    CredentialEnvelope, RefreshOutcome,
+    CredentialEnvelope,
 };
 use nexus_domain::ports::{AuditService, ConnectionService, ServiceResult};
 use nexus_domain::provider::Provider;
@@ -39,8 +40,6 @@ use url::Url;
 pub use strategy::apply_strategy;
 
 pub const DEFAULT_REFRESH_SKEW_SECONDS: i64 = 60;
-const DEFAULT_PAGE_SIZE: u64 = 50;
-const MAX_PAGE_SIZE: u64 = 500;
 
 /// What the connection service needs to know about its deployment.
 #[derive(Debug, Clone)]
@@ -318,15 +317,6 @@ impl ConnectionService for ConnectionServiceImpl {
         self.read_token(caller, bundle).await
     }
 
-    async fn refresh(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<RefreshOutcome> {
-        let envelope = self.forced_refresh(caller, id).await?;
-        Ok(RefreshOutcome {
-            connection_id: envelope.connection_id,
-            status: nexus_domain::status::ConnectionStatus::Active,
-            expires_at: envelope.expires_at,
-        })
-    }
-
     async fn refresh_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
         self.forced_refresh(caller, id).await
     }
@@ -340,16 +330,7 @@ impl ConnectionService for ConnectionServiceImpl {
     }
 
     async fn list(&self, caller: &Caller, mut query: ConnectionQuery) -> ServiceResult<Page<Connection>> {
-        query.limit = match query.limit {
-            0 => DEFAULT_PAGE_SIZE,
-            limit if limit > MAX_PAGE_SIZE => {
-                return Err(ServiceError::invalid(
-                    "limit",
-                    format!("must be at most {MAX_PAGE_SIZE}"),
-                ));
-            }
-            limit => limit,
-        };
+        query.limit = page_size(query.limit)?;
         if let (Some(workspace), false) = (&query.workspace_id, caller.workspace_ids.is_none())
             && !caller.can_access(workspace)
         {
@@ -367,10 +348,7 @@ impl ConnectionService for ConnectionServiceImpl {
             .into_iter()
             .filter(|c| caller.can_access(&c.workspace_id))
             .collect();
-        let next_cursor = (items.len() as u64 == limit)
-            .then(|| items.last().map(|c| c.id.to_string()))
-            .flatten();
-        Ok(Page { items, next_cursor })
+        Ok(page(items, limit, |c| c.id.to_string()))
     }
 }
 
