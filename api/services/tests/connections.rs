@@ -663,7 +663,59 @@ async fn revocation_erases_and_tells_the_provider(test_db: TestDatabase) {
     );
 }
 
+async fn unverifiable_id_tokens_and_redirects_fail_the_exchange(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    let issuer = f.mock.base_url.clone();
+    f.mock.set_discovery(serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+    }));
+    f.providers
+        .create(
+            &admin().actor,
+            NewProvider {
+                draft: ProviderDraft {
+                    name: "oidc".into(),
+                    auth_type: Some(AuthType::Oauth2),
+                    client_id: Some(CLIENT_ID.into()),
+                    issuer: Some(issuer),
+                    scopes: vec!["openid".into()],
+                    ..ProviderDraft::default()
+                },
+                client_secret: Some(secret(CLIENT_SECRET)),
+            },
+        )
+        .await
+        .expect("provider");
+
+    // A signed-looking id_token that no key in the provider's JWKS verifies.
+    let spec = f.consent("oidc", None).await;
+    let query: BTreeMap<String, String> = spec.auth_url.query_pairs().into_owned().collect();
+    assert!(query.contains_key("nonce"), "openid consents carry a nonce");
+    f.mock.reply(TokenReply::WithIdToken(
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJ4In0.c2lnbmF0dXJl".into(),
+    ));
+    let flow = f.callback(&spec.state, Some("code"), None).await.expect("valid state");
+    assert!(!flow.succeeded);
+    assert!(
+        flow.redirect_to.as_str().contains("error=invalid_id_token"),
+        "{}",
+        flow.redirect_to
+    );
+    assert_eq!(f.status(spec.connection_id).await, ConnectionStatus::Failed);
+
+    // A token endpoint that redirects is refused, not followed.
+    let spec = f.consent("oidc", None).await;
+    f.mock.reply(TokenReply::Redirect);
+    let flow = f.callback(&spec.state, Some("code"), None).await.expect("valid state");
+    assert!(!flow.succeeded);
+    assert!(!f.mock.redirect_followed(), "the redirect was followed");
+}
+
 database_tests!(
+    unverifiable_id_tokens_and_redirects_fail_the_exchange,
     consent_callback_and_token_read,
     denied_consent_and_expired_state,
     basic_auth_and_non_rotating_refresh,

@@ -32,6 +32,10 @@ pub enum TokenReply {
     Malformed,
     /// Waits, then answers with the inner reply.
     Slow(Duration, Box<TokenReply>),
+    /// A redirect to another token endpoint (which must not be followed).
+    Redirect,
+    /// 200 with tokens and this `id_token`.
+    WithIdToken(String),
 }
 
 /// One request the token endpoint received.
@@ -52,6 +56,7 @@ struct State {
     discovery: Option<Value>,
     basic_auth: bool,
     issued: u64,
+    redirect_followed: bool,
 }
 
 /// A running mock provider. Dropping it leaves the server task to end with the test.
@@ -105,6 +110,14 @@ fn render(reply: TokenReply) -> Result<Response, (Duration, TokenReply)> {
         TokenReply::Status(status) => Ok(json_response(status, json!({"message": "provider internal detail"}))),
         TokenReply::Malformed => Ok(Response::builder().content_type("application/json").body("<html>oops")),
         TokenReply::Slow(delay, inner) => Err((delay, *inner)),
+        TokenReply::Redirect => Ok(Response::builder()
+            .status(poem::http::StatusCode::TEMPORARY_REDIRECT)
+            .header("location", "/token-elsewhere")
+            .finish()),
+        TokenReply::WithIdToken(id_token) => Ok(json_response(
+            200,
+            json!({"access_token": "mock-access", "token_type": "Bearer", "expires_in": 3600, "id_token": id_token}),
+        )),
     }
 }
 
@@ -165,6 +178,25 @@ fn discovery(state: Data<&Arc<Mutex<State>>>) -> Response {
     }
 }
 
+/// An empty key set: no id_token can verify against it.
+#[handler]
+fn jwks() -> Response {
+    json_response(200, json!({"keys": []}))
+}
+
+/// Where a redirecting token endpoint points; reaching it means a redirect was followed.
+#[handler]
+fn token_elsewhere(state: Data<&Arc<Mutex<State>>>) -> Response {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .redirect_followed = true;
+    json_response(
+        200,
+        json!({"access_token": "followed-a-redirect", "token_type": "Bearer"}),
+    )
+}
+
 #[handler]
 fn authorize() -> &'static str {
     "the consent page (tests call the callback directly)"
@@ -200,6 +232,8 @@ impl MockProvider {
             .at("/revoke", poem::post(revoke))
             .at("/verify", poem::get(verify).post(verify).head(verify))
             .at("/.well-known/openid-configuration", poem::get(discovery))
+            .at("/jwks", poem::get(jwks))
+            .at("/token-elsewhere", poem::post(token_elsewhere).get(token_elsewhere))
             .data(state.clone());
         tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
         Self {
@@ -241,6 +275,11 @@ impl MockProvider {
 
     pub fn token_requests(&self) -> Vec<TokenRequest> {
         self.with(|s| s.requests.clone())
+    }
+
+    /// Whether anyone followed the token endpoint's redirect.
+    pub fn redirect_followed(&self) -> bool {
+        self.with(|s| s.redirect_followed)
     }
 
     pub fn revocations(&self) -> Vec<BTreeMap<String, String>> {
