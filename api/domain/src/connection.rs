@@ -101,6 +101,8 @@ pub struct CaptureForm {
     pub provider: ProviderName,
     pub display_name: String,
     pub schema: crate::credential_schema::CredentialSchema,
+    /// Where the form posts: the Broker's public URL, so it works behind a path prefix too.
+    pub submit_url: Url,
 }
 
 /// Why a submitted capture was refused, field by field, so the form can show it.

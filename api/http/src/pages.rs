@@ -45,7 +45,7 @@ pub(crate) fn capture_form(
             @if let Some(message) = general {
                 p.error role="alert" { (message) }
             }
-            form method="post" action="/auth/capture" autocomplete="off" {
+            form method="post" action=(form.submit_url.as_str()) autocomplete="off" {
                 input type="hidden" name="state" value=(state);
                 @for (name, field) in &form.schema.properties {
                     @let id = format!("field-{name}");

@@ -105,7 +105,12 @@ async fn capture_through_the_html_form(db: TestDatabase) {
     assert_eq!(form.inputs["api_key"].0, "password", "secrets are password inputs");
     assert_eq!(form.inputs["account"].0, "text");
     assert_eq!(form.inputs["state"].0, "hidden");
-    let action = format!("{}{}", server.broker_url, form.action);
+    assert_eq!(
+        form.action,
+        format!("{}/auth/capture", server.broker_url),
+        "posts to the public URL"
+    );
+    let action = form.action.clone();
 
     // A missing required field: the form comes back with the message, the typed values kept.
     let state = form.inputs["state"].1.clone();

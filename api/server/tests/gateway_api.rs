@@ -310,10 +310,11 @@ async fn reads_do_not_write_and_writes_are_seen_at_once(db: TestDatabase, mode: 
         inserts_before,
         "no audit row written inline on the read path"
     );
-    assert_eq!(
-        metric(&server, finds).await,
-        finds_before,
-        "served from the in-process cache"
+    // The envelope cache lives 2 s: on a very slow machine one reload may happen, never 20.
+    let reloads = metric(&server, finds).await - finds_before;
+    assert!(
+        reloads <= 1.0,
+        "served from the in-process cache ({reloads} database reads)"
     );
 
     // A revocation in this process is visible to the very next read.

@@ -558,6 +558,11 @@ async fn capture_validates_verifies_and_works_once(test_db: TestDatabase) {
     );
     let form = f.service.capture_form(&spec.state).await.expect("form");
     assert!(form.schema.properties.contains_key("api_key"));
+    assert_eq!(
+        form.submit_url.as_str(),
+        "https://nexus.test/base/auth/capture",
+        "posts under the public URL"
+    );
 
     let submit = |values: &[(&str, &str)]| {
         let values: BTreeMap<String, String> = values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();

@@ -87,6 +87,7 @@ impl ConnectionServiceImpl {
         let (bundle, _) = self.capture_target(raw_state).await?;
         let spec = bundle.provider.provider.spec;
         Ok(CaptureForm {
+            submit_url: super::endpoint_url(&self.settings.public_url, &["auth", "capture"]),
             schema: spec
                 .credential_schema
                 .clone()
