@@ -139,9 +139,13 @@ pub(crate) async fn capture_submit(req: &Request, state: Data<&BrokerState>, bod
     if is_json {
         let parsed: CaptureJson = match serde_json::from_slice(&bytes) {
             Ok(parsed) => parsed,
-            Err(e) => {
-                return ApiError::from(ServiceError::invalid("body", format!("is not valid JSON: {e}")))
-                    .into_response();
+            Err(_) => {
+                // serde's message can quote the submitted values (a key, say): never echo it.
+                return ApiError::from(ServiceError::invalid(
+                    "body",
+                    "must be JSON: {\"state\": \"...\", \"credentials\": {\"<field>\": \"<text>\"}}",
+                ))
+                .into_response();
             }
         };
         return match state

@@ -181,6 +181,17 @@ async fn capture_through_the_html_form(db: TestDatabase) {
     let body: serde_json::Value = unknown.json().await.expect("json error");
     assert_eq!(body["code"], "invalid_request");
     assert_eq!(body["field"], "colour");
+    let wrong_type = browser
+        .post(format!("{}/auth/capture", server.broker_url))
+        .json(&serde_json::json!({"state": second.state, "credentials": {"api_key": 987_654_321}}))
+        .send()
+        .await
+        .expect("post json");
+    assert_eq!(wrong_type.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        !wrong_type.text().await.expect("body").contains("987654321"),
+        "submitted values are never echoed"
+    );
     let captured: serde_json::Value = browser
         .post(format!("{}/auth/capture", server.broker_url))
         .json(&serde_json::json!({"state": second.state, "credentials": {"api_key": "sk-second"}}))
