@@ -131,6 +131,20 @@ impl CredentialSchema {
         json!({"type": "object", "properties": properties, "required": self.required})
     }
 
+    /// Fields in display order: required ones as `required` lists them, then the others by name.
+    /// (JSON objects do not keep their order through parsing; the `required` array does.)
+    pub fn fields_in_order(&self) -> Vec<(&str, &CredentialField)> {
+        let required = self
+            .required
+            .iter()
+            .filter_map(|name| self.properties.get_key_value(name));
+        let optional = self.properties.iter().filter(|(name, _)| !self.is_required(name));
+        required
+            .chain(optional)
+            .map(|(name, field)| (name.as_str(), field))
+            .collect()
+    }
+
     pub fn is_required(&self, field: &str) -> bool {
         self.required.iter().any(|name| name == field)
     }
@@ -186,6 +200,18 @@ mod tests {
             assert_eq!(CredentialSchema::parse(&schema.to_json()).as_ref(), Ok(&schema));
         }
         assert!(CredentialSchema::default_api_key().properties["api_key"].is_secret());
+    }
+
+    #[test]
+    fn display_order_follows_the_required_list() {
+        let schema = CredentialSchema::parse(&json!({
+            "type": "object",
+            "properties": {"zone": {"type": "string"}, "password": {"type": "string"}, "username": {"type": "string"}},
+            "required": ["username", "password"]
+        }))
+        .expect("valid");
+        let names: Vec<&str> = schema.fields_in_order().into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["username", "password", "zone"]);
     }
 
     #[test]

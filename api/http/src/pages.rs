@@ -47,7 +47,7 @@ pub(crate) fn capture_form(
             }
             form method="post" action=(form.submit_url.as_str()) autocomplete="off" {
                 input type="hidden" name="state" value=(state);
-                @for (name, field) in &form.schema.properties {
+                @for (name, field) in form.schema.fields_in_order() {
                     @let id = format!("field-{name}");
                     @let hint_id = format!("{id}-hint");
                     @let error_id = format!("{id}-error");
