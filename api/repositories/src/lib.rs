@@ -8,6 +8,7 @@ mod connections;
 mod convert;
 mod error;
 mod providers;
+mod sealed;
 mod timed;
 
 pub use agent_keys::{AgentKeyRecord, AgentKeyRepository, SqlAgentKeyRepository};
@@ -18,6 +19,7 @@ pub use connections::{
 };
 pub use error::RepoError;
 pub use providers::{ProviderDeletion, ProviderRecord, ProviderRepository, SqlProviderRepository};
+pub use sealed::{SealedColumn, SealedSecretRepository, SealedValue, SqlSealedSecretRepository};
 pub use timed::{DbMetrics, Timed};
 
 pub type RepoResult<T> = Result<T, RepoError>;

@@ -52,6 +52,21 @@ impl Running {
     }
 }
 
+/// Re-encrypts every stored secret under the keyring's newest key (`nexus keys rotate`).
+pub async fn rotate_keys(
+    settings: config::Settings,
+    db: sea_orm::DatabaseConnection,
+) -> anyhow::Result<nexus_services::RotationReport> {
+    let rotation = nexus_services::KeyRotation::new(
+        std::sync::Arc::new(nexus_repositories::SqlSealedSecretRepository::new(db)),
+        std::sync::Arc::new(settings.keyring),
+    );
+    rotation
+        .run()
+        .await
+        .map_err(|e| anyhow::anyhow!("key rotation: {e} ({})", e.internal_detail().unwrap_or("")))
+}
+
 /// Starts a Gateway in its own process: no database, no keys; every call goes to the Broker.
 pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr) -> anyhow::Result<Running> {
     let bound = listen::bind(listen).await?;

@@ -80,6 +80,11 @@ enum Command {
 enum KeysCommand {
     /// Print a new random 32-byte key (base64), for any NEXUS_*_KEY(S) variable
     Generate,
+    /// Re-encrypt every stored secret under the first NEXUS_ENCRYPTION_KEYS key (online, resumable)
+    Rotate {
+        #[command(flatten)]
+        common: CommonArgs,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -164,6 +169,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Generate,
         } => print(&format!("{}\n", generate_key())),
+        Command::Keys {
+            command: KeysCommand::Rotate { common },
+        } => {
+            let settings = common.resolve("127.0.0.1:8080".parse().context("address")?)?;
+            let db = database::connect(&settings.database_url).await?;
+            database::migrate(&db).await?;
+            let report = nexus_server::rotate_keys(settings, db).await?;
+            print(&format!(
+                "re-encrypted {} secrets; {} could not be opened by any configured key (see the log)\n",
+                report.resealed, report.unreadable
+            ))
+        }
         Command::Openapi { api, out_dir } => match (api, out_dir) {
             (_, Some(dir)) => {
                 std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -111,3 +111,23 @@ fn openapi_prints_the_committed_specs() {
         assert_eq!(String::from_utf8(output.stdout).expect("utf8"), spec);
     }
 }
+
+#[test]
+fn keys_rotate_re_encrypts_under_the_newest_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = nexus_server::config::generate_key();
+    let new = nexus_server::config::generate_key();
+    let run = |keys: &str| {
+        nexus(dir.path())
+            .args(["keys", "rotate"])
+            .env("NEXUS_ENCRYPTION_KEYS", keys)
+            .output()
+            .expect("run nexus")
+    };
+    // Nothing stored yet: a clean run with zero work.
+    let first = run(&old);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("re-encrypted 0 secrets"));
+    let second = run(&format!("{new},{old}"));
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+}

@@ -12,6 +12,7 @@ mod paging;
 mod providers;
 mod repo_errors;
 mod return_urls;
+mod rotation;
 
 pub use admin_auth::AdminKeys;
 pub use agent_keys::AgentKeyServiceImpl;
@@ -23,3 +24,4 @@ pub use connections::{
 pub use metrics::Metrics;
 pub use providers::{ProviderServiceImpl, client_secret_aad};
 pub use return_urls::ReturnUrlPolicy;
+pub use rotation::{KeyRotation, RotationReport};

@@ -37,6 +37,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use url::Url;
 
+pub(crate) use stored::{credential_aad, pkce_aad};
 pub use strategy::apply_strategy;
 
 pub const DEFAULT_REFRESH_SKEW_SECONDS: i64 = 60;
