@@ -76,6 +76,8 @@ enum Command {
     },
 }
 
+// Parsed once at start-up: the variants' size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum KeysCommand {
     /// Print a new random 32-byte key (base64), for any NEXUS_*_KEY(S) variable
