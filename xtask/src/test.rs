@@ -14,11 +14,19 @@ fn install_npm_fixtures() -> anyhow::Result<()> {
         if dir.join("node_modules").exists() {
             continue;
         }
-        let status = Command::new("npm")
+        let status = match Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir)
             .status()
-            .with_context(|| format!("running npm ci in {} (is Node.js installed?)", dir.display()))?;
+        {
+            Ok(status) => status,
+            // Without Node.js the real-provider tests skip (and say so); CI must have it.
+            Err(error) if std::env::var_os("CI").is_none() => {
+                println!("note: npm is not available ({error}): the tests against a real OpenID provider will skip");
+                continue;
+            }
+            Err(error) => return Err(error).with_context(|| format!("running npm ci in {}", dir.display())),
+        };
         if !status.success() {
             bail!("npm ci failed in {}", dir.display());
         }
