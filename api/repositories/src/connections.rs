@@ -15,7 +15,7 @@ use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
 };
 use url::Url;
 
@@ -218,6 +218,25 @@ async fn upsert_credential<C: ConnectionTrait>(
         credential::Entity::insert(model).exec_without_returning(db).await?;
     }
     Ok(())
+}
+
+/// Clears a consent in progress: its nonce (so its state no longer works), its sealed PKCE
+/// verifier and its deadline.
+fn without_consent(update: UpdateMany<connection::Entity>) -> UpdateMany<connection::Entity> {
+    update
+        .col_expr(connection::Column::Nonce, Expr::value(Option::<String>::None))
+        .col_expr(
+            connection::Column::PkceVerifierCiphertext,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .col_expr(
+            connection::Column::PkceVerifierKeyId,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            connection::Column::PendingExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
 }
 
 fn status_strings(statuses: &[ConnectionStatus]) -> Vec<&'static str> {
@@ -475,20 +494,7 @@ impl ConnectionRepository for SqlConnectionRepository {
                 .await?;
         }
         // Abandoned re-consents: drop their verifier and nonce, keep the connection as it is.
-        connection::Entity::update_many()
-            .col_expr(connection::Column::Nonce, Expr::value(Option::<String>::None))
-            .col_expr(
-                connection::Column::PkceVerifierCiphertext,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
-            .col_expr(
-                connection::Column::PkceVerifierKeyId,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                connection::Column::PendingExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
+        without_consent(connection::Entity::update_many())
             .filter(connection::Column::PendingExpiresAt.lt(now))
             .filter(connection::Column::Status.ne(ConnectionStatus::Pending.as_str()))
             .exec(&txn)
@@ -499,23 +505,10 @@ impl ConnectionRepository for SqlConnectionRepository {
 
     async fn revoke(&self, id: ConnectionId, at: DateTime<Utc>) -> RepoResult<bool> {
         let txn = self.db.begin().await?;
-        let result = connection::Entity::update_many()
+        let result = without_consent(connection::Entity::update_many())
             .col_expr(
                 connection::Column::Status,
                 Expr::value(ConnectionStatus::Revoked.as_str()),
-            )
-            .col_expr(connection::Column::Nonce, Expr::value(Option::<String>::None))
-            .col_expr(
-                connection::Column::PkceVerifierCiphertext,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
-            .col_expr(
-                connection::Column::PkceVerifierKeyId,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                connection::Column::PendingExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
             )
             .col_expr(connection::Column::UpdatedAt, Expr::value(at))
             .filter(connection::Column::Id.eq(id.as_uuid()))
