@@ -169,11 +169,6 @@ impl Keyring {
             )
             .map_err(|_| CryptoError::Decrypt)
     }
-
-    /// Whether a ciphertext should be re-sealed under the primary key (key rotation).
-    pub fn needs_rotation(&self, ciphertext: &Ciphertext) -> bool {
-        ciphertext.key_id != self.primary_key_id()
-    }
 }
 
 /// A key's public id: the first 16 hex digits of SHA-256 over a domain tag and the key.
@@ -268,8 +263,12 @@ mod tests {
         let sealed = old.encrypt(b"secret", &aad("r"));
         let rotated = ring(&[[2u8; 32], [1u8; 32]]);
         assert_eq!(rotated.decrypt(&sealed, &aad("r")).as_deref(), Ok(&b"secret"[..]));
-        assert!(rotated.needs_rotation(&sealed));
-        assert!(!rotated.needs_rotation(&rotated.encrypt(b"s", &aad("r"))));
+        assert_eq!(sealed.key_id, old.primary_key_id());
+        assert_ne!(
+            rotated.encrypt(b"s", &aad("r")).key_id,
+            sealed.key_id,
+            "the first key encrypts"
+        );
     }
 
     #[test]

@@ -33,8 +33,6 @@ pub enum ConflictReason {
     ConnectionRevoked,
     ConnectionFailed,
     ConnectionExpired,
-    /// Another writer changed the row first (optimistic concurrency).
-    ConcurrentUpdate,
     /// Static credentials cannot be refreshed.
     NotRefreshable,
 }
@@ -64,9 +62,6 @@ pub enum ServiceError {
 
     #[error("missing or invalid credentials")]
     Unauthenticated,
-
-    #[error("this key may not perform that operation")]
-    Forbidden,
 
     #[error("{message}")]
     Conflict { reason: ConflictReason, message: String },
@@ -127,15 +122,13 @@ impl ServiceError {
             Self::InvalidInput { .. } | Self::InvalidFields { .. } | Self::InvalidState { .. } => 400,
             Self::ProviderMisconfigured { .. } => 502,
             Self::Unauthenticated => 401,
-            Self::Forbidden => 403,
             Self::Conflict { reason, .. } => match reason {
                 ConflictReason::NotRefreshable => 400,
                 ConflictReason::ProviderInUse
                 | ConflictReason::ConnectionPending
                 | ConflictReason::ConnectionRevoked
                 | ConflictReason::ConnectionFailed
-                | ConflictReason::ConnectionExpired
-                | ConflictReason::ConcurrentUpdate => 409,
+                | ConflictReason::ConnectionExpired => 409,
             },
             Self::AttentionRequired => 409,
             Self::Upstream { .. } => 502,
@@ -162,14 +155,12 @@ impl ServiceError {
             Self::InvalidState { .. } => ErrorCode::InvalidState,
             Self::ProviderMisconfigured { .. } => ErrorCode::ProviderMisconfigured,
             Self::Unauthenticated => ErrorCode::Unauthenticated,
-            Self::Forbidden => ErrorCode::Forbidden,
             Self::Conflict { reason, .. } => match reason {
                 ConflictReason::ProviderInUse => ErrorCode::ProviderInUse,
                 ConflictReason::ConnectionPending => ErrorCode::ConnectionPending,
                 ConflictReason::ConnectionRevoked => ErrorCode::ConnectionRevoked,
                 ConflictReason::ConnectionFailed => ErrorCode::ConnectionFailed,
                 ConflictReason::ConnectionExpired => ErrorCode::ConnectionExpired,
-                ConflictReason::ConcurrentUpdate => ErrorCode::ConcurrentUpdate,
                 ConflictReason::NotRefreshable => ErrorCode::NotRefreshable,
             },
             Self::AttentionRequired => ErrorCode::AttentionRequired,
@@ -230,7 +221,6 @@ pub enum ErrorCode {
     ConnectionRevoked,
     ConnectionFailed,
     ConnectionExpired,
-    ConcurrentUpdate,
     NotRefreshable,
     AttentionRequired,
     UpstreamUnavailable,
@@ -244,7 +234,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 26] = [
         Self::ProviderNotFound,
         Self::ConnectionNotFound,
         Self::AgentKeyNotFound,
@@ -261,7 +251,6 @@ impl ErrorCode {
         Self::ConnectionRevoked,
         Self::ConnectionFailed,
         Self::ConnectionExpired,
-        Self::ConcurrentUpdate,
         Self::NotRefreshable,
         Self::AttentionRequired,
         Self::UpstreamUnavailable,
@@ -297,7 +286,6 @@ impl ErrorCode {
             Self::ConnectionRevoked => "connection_revoked",
             Self::ConnectionFailed => "connection_failed",
             Self::ConnectionExpired => "connection_expired",
-            Self::ConcurrentUpdate => "concurrent_update",
             Self::NotRefreshable => "not_refreshable",
             Self::AttentionRequired => "attention_required",
             Self::UpstreamUnavailable => "upstream_unavailable",

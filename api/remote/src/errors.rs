@@ -26,7 +26,14 @@ pub fn remote_error(error: progenitor_client::Error<types::Error>) -> ServiceErr
             ServiceError::BrokerUnavailable
         }
         other => {
-            tracing::warn!(error = %other, "the Broker answered something unexpected");
+            // Never `%other`: an unreadable payload's Display quotes the body, which can hold a token.
+            let kind = match other {
+                progenitor_client::Error::InvalidResponsePayload(..) => "an answer that does not match the spec",
+                progenitor_client::Error::UnexpectedResponse(_) => "an undocumented status",
+                progenitor_client::Error::InvalidRequest(_) => "an invalid request",
+                _ => "an unexpected error",
+            };
+            tracing::warn!(kind, "the Broker answered with {kind}");
             ServiceError::BrokerUnavailable
         }
     }

@@ -112,22 +112,57 @@ fn openapi_prints_the_committed_specs() {
     }
 }
 
-#[test]
-fn keys_rotate_re_encrypts_under_the_newest_key() {
+#[tokio::test]
+async fn keys_rotate_re_encrypts_under_the_newest_key() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().expect("tempdir");
     let old = nexus_server::config::generate_key();
     let new = nexus_server::config::generate_key();
-    let run = |keys: &str| {
+    let database = format!("sqlite://{}?mode=rwc", dir.path().join("nexus.db").display());
+
+    // A provider whose client secret is sealed with the old key.
+    let mut serve = nexus(dir.path());
+    serve
+        .env("NEXUS_ENCRYPTION_KEYS", &old)
+        .env("NEXUS_DATABASE_URL", &database)
+        .env("NEXUS_ADMIN_KEYS", "rotation-admin-key");
+    let process = NexusProcess::spawn(serve);
+    let created = reqwest::Client::new()
+        .post(format!("{}/v1/providers", process.broker_url))
+        .bearer_auth("rotation-admin-key")
+        .json(&serde_json::json!({
+            "name": "acme", "auth_type": "oauth2", "client_id": "c", "client_secret": "s3cret",
+            "authorization_url": "https://acme.test/auth", "token_url": "https://acme.test/token"
+        }))
+        .send()
+        .await
+        .expect("create provider");
+    assert_eq!(created.status(), 201);
+    assert!(process.terminate());
+
+    let rotate = |keys: String| {
         nexus(dir.path())
             .args(["keys", "rotate"])
             .env("NEXUS_ENCRYPTION_KEYS", keys)
+            .env("NEXUS_DATABASE_URL", &database)
             .output()
             .expect("run nexus")
     };
-    // Nothing stored yet: a clean run with zero work.
-    let first = run(&old);
+    let first = rotate(format!("{new},{old}"));
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
-    assert!(String::from_utf8_lossy(&first.stdout).contains("re-encrypted 0 secrets"));
-    let second = run(&format!("{new},{old}"));
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        String::from_utf8_lossy(&first.stdout).contains("re-encrypted 1 secrets"),
+        "{first:?}"
+    );
+    let again = rotate(format!("{new},{old}"));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("re-encrypted 0 secrets"),
+        "resumable: nothing left"
+    );
+    // The new key alone now opens it: a rotation with only the new key has nothing unreadable.
+    let only_new = rotate(new);
+    assert!(
+        String::from_utf8_lossy(&only_new.stdout).contains("0 could not be opened"),
+        "{only_new:?}"
+    );
 }
