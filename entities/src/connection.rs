@@ -26,6 +26,9 @@ pub struct Model {
     /// Who holds the refresh lease and until when (refresh exactly once across replicas).
     pub refresh_lease_owner: Option<String>,
     pub refresh_lease_expires_at: Option<DateTimeUtc>,
+    /// Refreshes that failed in a row, and when the background refresher may try again.
+    pub refresh_failures: i32,
+    pub refresh_retry_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub activated_at: Option<DateTimeUtc>,

@@ -3,6 +3,7 @@
 //! `status()` and `code()` are exhaustive matches: adding a variant forces a decision on both.
 //! The external message (`Display`) is safe for callers; `internal_detail()` is for the log only.
 
+use crate::ConnectionId;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -63,14 +64,26 @@ pub enum ServiceError {
     #[error("missing or invalid credentials")]
     Unauthenticated,
 
+    /// The request conflicts with the current state; `connection_id` names the connection whose
+    /// state it is, when the caller did not name it (a resolve by workspace and provider).
     #[error("{message}")]
-    Conflict { reason: ConflictReason, message: String },
+    Conflict {
+        reason: ConflictReason,
+        message: String,
+        connection_id: Option<ConnectionId>,
+    },
 
-    #[error("the user must consent again before this connection can be used")]
-    AttentionRequired,
+    /// The provider says the grant is gone: the user must consent again to this connection.
+    #[error("the user must consent again before connection {connection_id} can be used")]
+    AttentionRequired { connection_id: ConnectionId },
 
+    /// The provider could not answer; `retry_after_seconds` says when to try again, when known.
     #[error("provider `{provider}` is unavailable; try again later")]
-    Upstream { provider: String, retryable: bool },
+    Upstream {
+        provider: String,
+        retryable: bool,
+        retry_after_seconds: Option<u64>,
+    },
 
     #[error("{what} is unavailable; try again later")]
     Unavailable { what: &'static str },
@@ -82,6 +95,8 @@ pub enum ServiceError {
         code: ErrorCode,
         message: String,
         field: Option<String>,
+        connection_id: Option<ConnectionId>,
+        retry_after_seconds: Option<u64>,
     },
 
     /// A split Gateway cannot reach its Broker.
@@ -130,7 +145,7 @@ impl ServiceError {
                 | ConflictReason::ConnectionFailed
                 | ConflictReason::ConnectionExpired => 409,
             },
-            Self::AttentionRequired => 409,
+            Self::AttentionRequired { .. } => 409,
             Self::Upstream { .. } => 502,
             Self::Unavailable { .. } | Self::BrokerUnavailable => 503,
             Self::Remote { status, .. } => *status,
@@ -163,7 +178,7 @@ impl ServiceError {
                 ConflictReason::ConnectionExpired => ErrorCode::ConnectionExpired,
                 ConflictReason::NotRefreshable => ErrorCode::NotRefreshable,
             },
-            Self::AttentionRequired => ErrorCode::AttentionRequired,
+            Self::AttentionRequired { .. } => ErrorCode::AttentionRequired,
             Self::Upstream { .. } => ErrorCode::UpstreamUnavailable,
             Self::Unavailable { .. } => ErrorCode::ServiceUnavailable,
             Self::BrokerUnavailable => ErrorCode::BrokerUnavailable,
@@ -178,6 +193,28 @@ impl ServiceError {
             Self::InvalidInput { field, .. } => Some(field),
             Self::InvalidFields { errors } => errors.keys().next().map(String::as_str),
             Self::Remote { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The connection an error is about, for errors the agent can act on (re-consent it, wait).
+    pub fn connection_id(&self) -> Option<ConnectionId> {
+        match self {
+            Self::AttentionRequired { connection_id } => Some(*connection_id),
+            Self::Conflict { connection_id, .. } | Self::Remote { connection_id, .. } => *connection_id,
+            _ => None,
+        }
+    }
+
+    /// How many seconds to wait before retrying, when the upstream said so.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Self::Upstream {
+                retry_after_seconds, ..
+            }
+            | Self::Remote {
+                retry_after_seconds, ..
+            } => *retry_after_seconds,
             _ => None,
         }
     }
@@ -345,6 +382,7 @@ mod tests {
                 ServiceError::Conflict {
                     reason: ConflictReason::NotRefreshable,
                     message: String::new(),
+                    connection_id: None,
                 },
                 400,
                 "not_refreshable",
@@ -353,15 +391,23 @@ mod tests {
                 ServiceError::Conflict {
                     reason: ConflictReason::ConnectionPending,
                     message: String::new(),
+                    connection_id: None,
                 },
                 409,
                 "connection_pending",
             ),
-            (ServiceError::AttentionRequired, 409, "attention_required"),
+            (
+                ServiceError::AttentionRequired {
+                    connection_id: ConnectionId::new(),
+                },
+                409,
+                "attention_required",
+            ),
             (
                 ServiceError::Upstream {
                     provider: "p".into(),
                     retryable: true,
+                    retry_after_seconds: Some(3),
                 },
                 502,
                 "upstream_unavailable",

@@ -29,6 +29,10 @@ pub struct ErrorBody {
     /// The request field the error is about, for invalid input
     #[oai(skip_serializing_if_is_none)]
     pub field: Option<String>,
+    /// The connection the error is about, when the request did not name it: a resolve answered
+    /// `attention_required` or `connection_pending` names the connection to re-consent or wait for
+    #[oai(skip_serializing_if_is_none)]
+    pub connection_id: Option<uuid::Uuid>,
 }
 
 #[derive(ApiResponse, Debug)]
@@ -40,9 +44,14 @@ pub enum ApiError {
         Json<ErrorBody>,
         #[oai(header = "WWW-Authenticate")] Option<String>,
     ),
-    /// Nexus or an upstream provider failed; the request may be retried
+    /// Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+    /// seconds, when given)
     #[oai(status_range = "5XX")]
-    Server(StatusCode, Json<ErrorBody>),
+    Server(
+        StatusCode,
+        Json<ErrorBody>,
+        #[oai(header = "Retry-After")] Option<String>,
+    ),
 }
 
 impl ApiError {
@@ -52,9 +61,10 @@ impl ApiError {
             message: message.into(),
             request_id: current_request_id(),
             field,
+            connection_id: None,
         });
         if status.is_server_error() {
-            Self::Server(status, body)
+            Self::Server(status, body, None)
         } else {
             let challenge = (status == StatusCode::UNAUTHORIZED).then(|| "Bearer".to_owned());
             Self::Client(status, body, challenge)
@@ -63,13 +73,13 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Client(status, ..) | Self::Server(status, _) => *status,
+            Self::Client(status, ..) | Self::Server(status, ..) => *status,
         }
     }
 
     pub fn body(&self) -> &ErrorBody {
         match self {
-            Self::Client(_, body, _) | Self::Server(_, body) => body,
+            Self::Client(_, body, _) | Self::Server(_, body, _) => body,
         }
     }
 }
@@ -80,12 +90,20 @@ impl From<ServiceError> for ApiError {
         if let Some(detail) = error.internal_detail() {
             tracing::error!(request_id = %current_request_id(), detail, "internal error");
         }
-        Self::new(
+        let mut api_error = Self::new(
             status,
             error.code(),
             error.to_string(),
             error.field().map(str::to_owned),
-        )
+        );
+        match &mut api_error {
+            Self::Client(_, body, _) => body.connection_id = error.connection_id().map(|id| id.as_uuid()),
+            Self::Server(_, body, retry_after) => {
+                body.connection_id = error.connection_id().map(|id| id.as_uuid());
+                *retry_after = error.retry_after_seconds().map(|seconds| seconds.to_string());
+            }
+        }
+        api_error
     }
 }
 

@@ -8,6 +8,11 @@ pub fn remote_error(error: progenitor_client::Error<types::Error>) -> ServiceErr
     match error {
         progenitor_client::Error::ErrorResponse(response) => {
             let status = response.status().as_u16();
+            let retry_after_seconds = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.parse().ok());
             let body = response.into_inner();
             if status == 401 {
                 // Agent keys are checked through a 200 answer, so a 401 is about our service key.
@@ -19,6 +24,8 @@ pub fn remote_error(error: progenitor_client::Error<types::Error>) -> ServiceErr
                 code: ErrorCode::parse(&body.code).unwrap_or(ErrorCode::InternalError),
                 message: body.message,
                 field: body.field,
+                connection_id: body.connection_id.map(nexus_domain::ConnectionId::from_uuid),
+                retry_after_seconds,
             }
         }
         progenitor_client::Error::CommunicationError(e) | progenitor_client::Error::ResponseBodyError(e) => {

@@ -46,6 +46,8 @@ fn not_on_gateway(operation: &str) -> ServiceError {
         code: nexus_domain::ErrorCode::Forbidden,
         message: format!("{operation} is a Broker operation, not available on a Gateway"),
         field: None,
+        connection_id: None,
+        retry_after_seconds: None,
     }
 }
 

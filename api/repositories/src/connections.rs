@@ -14,7 +14,7 @@ use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
 };
 use url::Url;
@@ -77,6 +77,10 @@ pub trait ConnectionRepository: Send + Sync {
         workspace: &WorkspaceId,
         provider: &ProviderName,
     ) -> RepoResult<Option<ConnectionBundle>>;
+    /// The workspace's most recently changed connection to a live provider of this name that
+    /// waits on its user (`pending` or `attention_required`).
+    async fn find_newest_waiting(&self, workspace: &WorkspaceId, provider: &ProviderName)
+    -> RepoResult<Option<Connection>>;
     async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>>;
     /// Takes the consent whose nonce matches, if it has not expired: once, for one caller.
     async fn claim_consent(
@@ -108,24 +112,6 @@ pub trait ConnectionRepository: Send + Sync {
     async fn revoke(&self, id: ConnectionId, at: DateTime<Utc>) -> RepoResult<bool>;
     async fn count_by_status(&self) -> RepoResult<Vec<(ConnectionStatus, u64)>>;
     async fn credential(&self, id: ConnectionId) -> RepoResult<Option<CredentialRecord>>;
-    /// Replaces the credential if its version is still `expected_version`; `false` if someone
-    /// else wrote first.
-    async fn replace_credential(
-        &self,
-        id: ConnectionId,
-        expected_version: i64,
-        credential: &NewCredential,
-        at: DateTime<Utc>,
-    ) -> RepoResult<bool>;
-    /// Takes the refresh lease unless another owner holds an unexpired one.
-    async fn try_lease(
-        &self,
-        id: ConnectionId,
-        owner: &str,
-        until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> RepoResult<bool>;
-    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()>;
 }
 
 #[derive(Debug, Clone)]
@@ -136,6 +122,10 @@ pub struct SqlConnectionRepository {
 impl SqlConnectionRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 }
 
@@ -262,6 +252,8 @@ impl ConnectionRepository for SqlConnectionRepository {
             error_code: Set(None),
             refresh_lease_owner: Set(None),
             refresh_lease_expires_at: Set(None),
+            refresh_failures: Set(0),
+            refresh_retry_at: Set(None),
             created_at: Set(connection.created_at),
             updated_at: Set(connection.updated_at),
             activated_at: Set(None),
@@ -327,6 +319,29 @@ impl ConnectionRepository for SqlConnectionRepository {
             .one(&self.db)
             .await?;
         bundle(&self.db, row).await
+    }
+
+    async fn find_newest_waiting(
+        &self,
+        workspace: &WorkspaceId,
+        provider_name: &ProviderName,
+    ) -> RepoResult<Option<Connection>> {
+        let waiting = [ConnectionStatus::Pending, ConnectionStatus::AttentionRequired];
+        let row = connection::Entity::find()
+            .find_also_related(provider::Entity)
+            .filter(connection::Column::WorkspaceId.eq(workspace.as_str()))
+            .filter(connection::Column::Status.is_in(status_strings(&waiting)))
+            .filter(provider::Column::Name.eq(provider_name.as_str()))
+            .filter(provider::Column::DeletedAt.is_null())
+            .order_by_desc(connection::Column::UpdatedAt)
+            .order_by_desc(connection::Column::Id)
+            .one(&self.db)
+            .await?;
+        match row {
+            Some((model, Some(provider))) => Ok(Some(connection_from(&model, &provider_from_model(provider)?)?)),
+            Some((model, None)) => Err(RepoError::Corrupt(format!("connection {} has no provider", model.id))),
+            None => Ok(None),
+        }
     }
 
     async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>> {
@@ -436,6 +451,11 @@ impl ConnectionRepository for SqlConnectionRepository {
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
             .col_expr(connection::Column::ActivatedAt, Expr::value(Some(at)))
+            .col_expr(connection::Column::RefreshFailures, Expr::value(0))
+            .col_expr(
+                connection::Column::RefreshRetryAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .col_expr(connection::Column::UpdatedAt, Expr::value(at));
         if let Some(scopes) = granted_scopes {
             update = update.col_expr(connection::Column::GrantedScopes, Expr::value(Some(to_json(&scopes))));
@@ -473,26 +493,18 @@ impl ConnectionRepository for SqlConnectionRepository {
 
     async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>> {
         let txn = self.db.begin().await?;
-        let expired: Vec<uuid::Uuid> = connection::Entity::find()
-            .select_only()
-            .column(connection::Column::Id)
+        // RETURNING names the rows this statement changed: with several replicas sweeping at
+        // once, each expired connection is reported (and audited) by exactly one of them.
+        let expired = connection::Entity::update_many()
+            .col_expr(
+                connection::Column::Status,
+                Expr::value(ConnectionStatus::Expired.as_str()),
+            )
+            .col_expr(connection::Column::UpdatedAt, Expr::value(now))
             .filter(connection::Column::Status.eq(ConnectionStatus::Pending.as_str()))
             .filter(connection::Column::PendingExpiresAt.lt(now))
-            .into_tuple()
-            .all(&txn)
+            .exec_with_returning(&txn)
             .await?;
-        if !expired.is_empty() {
-            connection::Entity::update_many()
-                .col_expr(
-                    connection::Column::Status,
-                    Expr::value(ConnectionStatus::Expired.as_str()),
-                )
-                .col_expr(connection::Column::UpdatedAt, Expr::value(now))
-                .filter(connection::Column::Id.is_in(expired.clone()))
-                .filter(connection::Column::Status.eq(ConnectionStatus::Pending.as_str()))
-                .exec(&txn)
-                .await?;
-        }
         // Abandoned re-consents: drop their verifier and nonce, keep the connection as it is.
         without_consent(connection::Entity::update_many())
             .filter(connection::Column::PendingExpiresAt.lt(now))
@@ -500,7 +512,10 @@ impl ConnectionRepository for SqlConnectionRepository {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        Ok(expired.into_iter().map(ConnectionId::from_uuid).collect())
+        Ok(expired
+            .into_iter()
+            .map(|model| ConnectionId::from_uuid(model.id))
+            .collect())
     }
 
     async fn revoke(&self, id: ConnectionId, at: DateTime<Utc>) -> RepoResult<bool> {
@@ -545,72 +560,5 @@ impl ConnectionRepository for SqlConnectionRepository {
             .one(&self.db)
             .await?
             .map(credential_from))
-    }
-
-    async fn replace_credential(
-        &self,
-        id: ConnectionId,
-        expected_version: i64,
-        credential: &NewCredential,
-        at: DateTime<Utc>,
-    ) -> RepoResult<bool> {
-        let result = credential::Entity::update_many()
-            .col_expr(
-                credential::Column::Ciphertext,
-                Expr::value(credential.ciphertext.bytes.clone()),
-            )
-            .col_expr(
-                credential::Column::KeyId,
-                Expr::value(credential.ciphertext.key_id.clone()),
-            )
-            .col_expr(credential::Column::ExpiresAt, Expr::value(credential.expires_at))
-            .col_expr(credential::Column::Version, Expr::value(expected_version + 1))
-            .col_expr(credential::Column::UpdatedAt, Expr::value(at))
-            .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
-            .filter(credential::Column::Version.eq(expected_version))
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected == 1)
-    }
-
-    async fn try_lease(
-        &self,
-        id: ConnectionId,
-        owner: &str,
-        until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> RepoResult<bool> {
-        let free = Condition::any()
-            .add(connection::Column::RefreshLeaseExpiresAt.is_null())
-            .add(connection::Column::RefreshLeaseExpiresAt.lt(now))
-            .add(connection::Column::RefreshLeaseOwner.eq(owner));
-        let result = connection::Entity::update_many()
-            .col_expr(
-                connection::Column::RefreshLeaseOwner,
-                Expr::value(Some(owner.to_owned())),
-            )
-            .col_expr(connection::Column::RefreshLeaseExpiresAt, Expr::value(Some(until)))
-            .filter(connection::Column::Id.eq(id.as_uuid()))
-            .filter(free)
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected == 1)
-    }
-
-    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()> {
-        connection::Entity::update_many()
-            .col_expr(
-                connection::Column::RefreshLeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                connection::Column::RefreshLeaseExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(connection::Column::Id.eq(id.as_uuid()))
-            .filter(connection::Column::RefreshLeaseOwner.eq(owner))
-            .exec(&self.db)
-            .await?;
-        Ok(())
     }
 }

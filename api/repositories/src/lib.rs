@@ -8,6 +8,7 @@ mod connections;
 mod convert;
 mod error;
 mod providers;
+mod refresh;
 mod sealed;
 mod timed;
 
@@ -18,6 +19,7 @@ pub use connections::{
     SqlConnectionRepository,
 };
 pub use error::RepoError;
+pub use refresh::{Lease, RefreshRepository, RetryAt};
 pub use providers::{ProviderDeletion, ProviderRecord, ProviderRepository, SqlProviderRepository};
 pub use sealed::{SealedColumn, SealedSecretRepository, SealedValue, SqlSealedSecretRepository};
 pub use timed::{DbMetrics, Timed};

@@ -8,6 +8,7 @@ use crate::connections::{
     ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,
 };
 use crate::providers::{ProviderDeletion, ProviderRecord, ProviderRepository};
+use crate::refresh::{Lease, RefreshRepository, RetryAt};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_domain::agent_key::AgentKey;
@@ -175,6 +176,14 @@ impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
         let operation = self.inner.find_newest_active(workspace, provider);
         self.metrics.time("connections", "find_newest_active", operation).await
     }
+    async fn find_newest_waiting(
+        &self,
+        workspace: &WorkspaceId,
+        provider: &ProviderName,
+    ) -> RepoResult<Option<Connection>> {
+        let operation = self.inner.find_newest_waiting(workspace, provider);
+        self.metrics.time("connections", "find_newest_waiting", operation).await
+    }
     async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>> {
         self.metrics.time("connections", "list", self.inner.list(query)).await
     }
@@ -229,30 +238,54 @@ impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
             .time("connections", "credential", self.inner.credential(id))
             .await
     }
-    async fn replace_credential(
-        &self,
-        id: ConnectionId,
-        expected_version: i64,
-        credential: &NewCredential,
-        at: DateTime<Utc>,
-    ) -> RepoResult<bool> {
-        let operation = self.inner.replace_credential(id, expected_version, credential, at);
-        self.metrics.time("connections", "replace_credential", operation).await
-    }
-    async fn try_lease(
-        &self,
-        id: ConnectionId,
-        owner: &str,
-        until: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> RepoResult<bool> {
+}
+
+#[async_trait]
+impl<R: RefreshRepository> RefreshRepository for Timed<R> {
+    async fn take_lease(&self, id: ConnectionId, lease: &Lease, now: DateTime<Utc>) -> RepoResult<bool> {
         self.metrics
-            .time("connections", "try_lease", self.inner.try_lease(id, owner, until, now))
+            .time("refresh", "take_lease", self.inner.take_lease(id, lease, now))
+            .await
+    }
+    async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool> {
+        self.metrics
+            .time("refresh", "renew_lease", self.inner.renew_lease(id, lease))
             .await
     }
     async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()> {
         self.metrics
-            .time("connections", "release_lease", self.inner.release_lease(id, owner))
+            .time("refresh", "release_lease", self.inner.release_lease(id, owner))
+            .await
+    }
+    async fn claim_due(
+        &self,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease: &Lease,
+        limit: u64,
+    ) -> RepoResult<Vec<ConnectionId>> {
+        let operation = self.inner.claim_due(due_before, now, lease, limit);
+        self.metrics.time("refresh", "claim_due", operation).await
+    }
+    async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64> {
+        self.metrics
+            .time("refresh", "count_due", self.inner.count_due(due_before))
+            .await
+    }
+    async fn store_refreshed(
+        &self,
+        id: ConnectionId,
+        expected_version: i64,
+        owner: &str,
+        credential: &NewCredential,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let operation = self.inner.store_refreshed(id, expected_version, owner, credential, at);
+        self.metrics.time("refresh", "store_refreshed", operation).await
+    }
+    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()> {
+        self.metrics
+            .time("refresh", "record_failure", self.inner.record_failure(id, retry_at))
             .await
     }
 }

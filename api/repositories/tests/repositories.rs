@@ -65,6 +65,8 @@ async fn insert_connection(db: &DatabaseConnection, provider: ProviderId, status
         error_code: Set(None),
         refresh_lease_owner: Set(None),
         refresh_lease_expires_at: Set(None),
+        refresh_failures: Set(0),
+        refresh_retry_at: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
         activated_at: Set(None),

@@ -63,6 +63,16 @@ pub struct CommonArgs {
     /// How often pending connections are expired and the connection gauge is refreshed
     #[arg(long, env = "NEXUS_POLL_INTERVAL_SECONDS", default_value_t = 30)]
     pub poll_interval_seconds: u32,
+    /// Tokens expiring within this many seconds are refreshed in the background, before anyone
+    /// asks (0 turns background refresh off)
+    #[arg(long, env = "NEXUS_REFRESH_AHEAD_SECONDS", default_value_t = 300)]
+    pub refresh_ahead_seconds: u32,
+    /// Background refreshes in flight at once in this process
+    #[arg(long, env = "NEXUS_REFRESH_CONCURRENCY", default_value_t = 32)]
+    pub refresh_concurrency: u32,
+    /// Background refreshes in flight at once in this process against one provider
+    #[arg(long, env = "NEXUS_REFRESH_PER_PROVIDER", default_value_t = 16)]
+    pub refresh_per_provider: u32,
 }
 
 impl fmt::Debug for CommonArgs {
@@ -88,6 +98,7 @@ pub struct Settings {
     pub return_urls: ReturnUrlPolicy,
     pub refresh_skew: chrono::TimeDelta,
     pub poll_interval: std::time::Duration,
+    pub background_refresh: nexus_services::BackgroundSettings,
 }
 
 impl fmt::Debug for Settings {
@@ -279,10 +290,24 @@ impl CommonArgs {
         if self.poll_interval_seconds == 0 {
             bail!("NEXUS_POLL_INTERVAL_SECONDS must be at least 1");
         }
+        if self.refresh_ahead_seconds != 0 && self.refresh_ahead_seconds <= self.refresh_skew_seconds {
+            bail!(
+                "NEXUS_REFRESH_AHEAD_SECONDS ({}) must be larger than NEXUS_REFRESH_SKEW_SECONDS ({}), or 0 to turn \
+                 background refresh off: otherwise reads refresh before the background does",
+                self.refresh_ahead_seconds,
+                self.refresh_skew_seconds
+            );
+        }
         Ok(Settings {
             return_urls,
             refresh_skew: chrono::TimeDelta::seconds(i64::from(self.refresh_skew_seconds)),
             poll_interval: std::time::Duration::from_secs(u64::from(self.poll_interval_seconds)),
+            background_refresh: nexus_services::BackgroundSettings {
+                lead: std::time::Duration::from_secs(u64::from(self.refresh_ahead_seconds)),
+                concurrency: usize::try_from(self.refresh_concurrency.max(1)).unwrap_or(1),
+                per_provider: usize::try_from(self.refresh_per_provider.max(1)).unwrap_or(1),
+                ..nexus_services::BackgroundSettings::default()
+            },
             production,
             database_url,
             keyring,

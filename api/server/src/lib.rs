@@ -12,6 +12,9 @@ use std::net::SocketAddr;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// How long a stopping process waits for refreshes in flight to store their answers.
+const REFRESH_DRAIN: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// What to start: both APIs (`serve`), or the Broker alone (`broker`).
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -131,6 +134,20 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             poll_interval,
             receiver.clone(),
         )),
+        // Refreshes ahead of expiry until shutdown; then refreshes in flight (started by it or
+        // by reads) finish and store what the provider answered before the process ends.
+        tokio::spawn({
+            let shutdown = receiver.clone();
+            let refresher = states.connections.refresher();
+            let background = states.background_refresh.clone();
+            async move {
+                background.run(shutdown.clone()).await;
+                let mut shutdown = shutdown;
+                let _ = shutdown.wait_for(|stop| *stop).await;
+                refresher.drain(REFRESH_DRAIN).await;
+                Ok(())
+            }
+        }),
         // Buffered audit events are drained before the process ends.
         tokio::spawn({
             let shutdown = receiver.clone();

@@ -12,7 +12,7 @@ use nexus_repositories::{
 };
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
-    AdminKeys, AgentKeyServiceImpl, AuditFlusher, AuditServiceImpl, CacheEpoch, ConnectionDeps, ConnectionServiceImpl,
+    AdminKeys, AgentKeyServiceImpl, AuditFlusher, BackgroundRefresh, AuditServiceImpl, CacheEpoch, ConnectionDeps, ConnectionServiceImpl,
     ConnectionSettings, Metrics, ProviderServiceImpl,
 };
 use prometheus::Registry;
@@ -31,11 +31,14 @@ pub struct States {
     pub broker: BrokerState,
     pub gateway: GatewayState,
     pub connections: Arc<ConnectionServiceImpl>,
+    /// Refreshes ahead of expiry; its refreshes finish through the connections' refresher.
+    pub background_refresh: Arc<BackgroundRefresh>,
     pub http_metrics: HttpMetrics,
     pub audit_flusher: AuditFlusher,
 }
 
 pub fn build(settings: Settings, db: DatabaseConnection) -> States {
+    let background_refresh = settings.background_refresh.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let registry = Registry::new();
     let keyring = Arc::new(settings.keyring);
@@ -53,8 +56,9 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
             .with_epoch(epoch.clone()),
     );
     let outbound = Outbound::new(OUTBOUND_TIMEOUT);
+    let connection_repo = Arc::new(Timed::new(SqlConnectionRepository::new(db.clone()), db_metrics.clone()));
     let connections = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
-        connections: Arc::new(Timed::new(SqlConnectionRepository::new(db.clone()), db_metrics.clone())),
+        connections: connection_repo.clone(),
         providers: provider_repo,
         keyring,
         signer: Arc::new(StateSigner::new(settings.state_key)),
@@ -64,6 +68,7 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
         outbound,
         metrics: Metrics::new(&registry),
         epoch,
+        leases: connection_repo.clone(),
         settings: ConnectionSettings {
             public_url: settings.public_url,
             return_urls: settings.return_urls,
@@ -96,6 +101,7 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
             health,
             bench_baseline: false,
         },
+        background_refresh: BackgroundRefresh::new(connections.refresher(), background_refresh),
         connections,
         http_metrics,
         audit_flusher,

@@ -10,6 +10,7 @@ mod metrics;
 pub mod oauth;
 mod paging;
 mod providers;
+mod refresh;
 mod repo_errors;
 mod return_urls;
 mod rotation;
@@ -23,5 +24,6 @@ pub use connections::{
 };
 pub use metrics::Metrics;
 pub use providers::{ProviderServiceImpl, client_secret_aad};
+pub use refresh::{BackgroundRefresh, BackgroundSettings, LEASE_DURATION, Refresher};
 pub use return_urls::ReturnUrlPolicy;
 pub use rotation::{KeyRotation, RotationReport};

@@ -2,7 +2,7 @@
 //! statuses; never a workspace, a connection id or user input).
 
 use nexus_domain::status::ConnectionStatus;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -14,6 +14,13 @@ pub struct Metrics {
     pub exchanges: IntCounterVec,
     pub exchange_duration: HistogramVec,
     pub connections: IntGaugeVec,
+    /// Failed refreshes by why: `grant_revoked`, `provider_misconfigured`, `upstream_unavailable`.
+    pub refresh_failures: IntCounterVec,
+    pub background_refreshes: IntCounterVec,
+    /// How long before its expiry a token was refreshed (0 when it had already expired).
+    pub refresh_lag: Histogram,
+    /// Credentials due for background refresh now (polled by the background refresher).
+    pub refresh_due: IntGauge,
 }
 
 const LATENCY_BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -21,6 +28,13 @@ const LATENCY_BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     let metric = IntCounterVec::new(Opts::new(name, help), labels)
         .unwrap_or_else(|e| panic!("metric {name} is well-formed: {e}"));
+    registry
+        .register(Box::new(metric.clone()))
+        .unwrap_or_else(|e| panic!("metric {name} is registered once: {e}"));
+    metric
+}
+
+fn register<M: prometheus::core::Collector + Clone + 'static>(registry: &Registry, name: &str, metric: M) -> M {
     registry
         .register(Box::new(metric.clone()))
         .unwrap_or_else(|e| panic!("metric {name} is registered once: {e}"));
@@ -90,6 +104,36 @@ impl Metrics {
                 &["provider"],
             ),
             connections,
+            refresh_failures: counter(
+                registry,
+                "nexus_refresh_failures_total",
+                "Failed token refreshes by reason",
+                &["provider", "reason"],
+            ),
+            background_refreshes: counter(
+                registry,
+                "nexus_background_refreshes_total",
+                "Refreshes started by the background refresher, by outcome",
+                &["provider", "status"],
+            ),
+            refresh_lag: register(
+                registry,
+                "nexus_refresh_lag_seconds",
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "nexus_refresh_lag_seconds",
+                        "How long before its expiry a token was refreshed",
+                    )
+                    .buckets(vec![0.0, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 180.0, 240.0, 300.0, 600.0]),
+                )
+                .unwrap_or_else(|e| panic!("metric nexus_refresh_lag_seconds is well-formed: {e}")),
+            ),
+            refresh_due: register(
+                registry,
+                "nexus_refresh_due",
+                IntGauge::new("nexus_refresh_due", "Credentials due for background refresh now")
+                    .unwrap_or_else(|e| panic!("metric nexus_refresh_due is well-formed: {e}")),
+            ),
         }
     }
 

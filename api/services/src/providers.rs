@@ -214,6 +214,7 @@ impl ProviderService for ProviderServiceImpl {
                         "provider `{}` has live connections; revoke them first or delete with cascade=true",
                         current.spec.name
                     ),
+                    connection_id: None,
                 },
                 other => internal("deleting a provider")(other),
             })?

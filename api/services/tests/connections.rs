@@ -1,194 +1,23 @@
 //! Connection service tests on real databases, against the mock provider for the faults.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use nexus_crypto::{Keyring, StateSigner, challenge_s256};
+use chrono::TimeDelta;
+use nexus_crypto::challenge_s256;
 use nexus_domain::agent_key::{Actor, Caller};
-use nexus_domain::clock::Clock;
-use nexus_domain::connection::{CallbackParams, ConsentRequest, ConsentSpec};
+use nexus_domain::connection::ConsentRequest;
 use nexus_domain::ports::{ConnectionService, ProviderService};
 use nexus_domain::provider::{NewProvider, ProviderDraft, TokenEndpointAuthMethod, VerificationMethod};
 use nexus_domain::secret::secret;
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::strategy::Strategy;
 use nexus_domain::{ConnectionId, ErrorCode, WorkspaceId};
-use nexus_repositories::{ConnectionRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository};
-use nexus_services::oauth::{Discovery, Outbound};
-use nexus_services::{
-    AuditServiceImpl, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, Metrics, ProviderServiceImpl,
-    ReturnUrlPolicy,
-};
-use nexus_test_utils::mock_provider::{CLIENT_ID, CLIENT_SECRET, MockProvider, TokenReply};
+use nexus_repositories::ConnectionRepository;
+use nexus_test_utils::mock_provider::{CLIENT_ID, CLIENT_SECRET, TokenReply};
 use nexus_test_utils::{TestDatabase, database_tests};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-#[derive(Debug)]
-struct ManualClock(Mutex<DateTime<Utc>>);
+mod common;
 
-impl ManualClock {
-    fn advance(&self, by: TimeDelta) {
-        let mut now = self.0.lock().expect("clock");
-        *now += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock")
-    }
-}
-
-struct Fixture {
-    service: Arc<ConnectionServiceImpl>,
-    providers: ProviderServiceImpl,
-    repo: Arc<SqlConnectionRepository>,
-    clock: Arc<ManualClock>,
-    mock: MockProvider,
-    registry: prometheus::Registry,
-}
-
-const RETURN_URL: &str = "http://127.0.0.1:9/done?keep=1";
-
-async fn fixture(test_db: &TestDatabase) -> Fixture {
-    let db = test_db.connect_migrated().await;
-    let now = Utc::now().duration_trunc_micros();
-    let clock = Arc::new(ManualClock(Mutex::new(now)));
-    let keyring = Arc::new(Keyring::from_keys(&[[9u8; 32]]).expect("keyring"));
-    let audit = Arc::new(AuditServiceImpl::new(
-        Arc::new(SqlAuditRepository::new(db.clone())),
-        clock.clone(),
-    ));
-    let provider_repo = Arc::new(SqlProviderRepository::new(db.clone()));
-    let repo = Arc::new(SqlConnectionRepository::new(db));
-    let outbound = Outbound::new(Duration::from_secs(1));
-    let registry = prometheus::Registry::new();
-    let service = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
-        connections: repo.clone(),
-        providers: provider_repo.clone(),
-        keyring: keyring.clone(),
-        signer: Arc::new(StateSigner::new([4u8; 32])),
-        audit: audit.clone(),
-        clock: clock.clone(),
-        discovery: Arc::new(Discovery::new(outbound.clone(), Duration::from_secs(60))),
-        outbound,
-        metrics: Metrics::new(&registry),
-        epoch: Arc::default(),
-        settings: ConnectionSettings {
-            public_url: url::Url::parse("https://nexus.test/base/").expect("url"),
-            return_urls: ReturnUrlPolicy::parse("app.example.com", true).expect("policy"),
-            refresh_skew: TimeDelta::seconds(60),
-            instance_id: "test-instance".into(),
-        },
-    }));
-    Fixture {
-        service,
-        providers: ProviderServiceImpl::new(provider_repo, keyring, audit, clock.clone()),
-        repo,
-        clock,
-        mock: MockProvider::start().await,
-        registry,
-    }
-}
-
-trait TruncateMicros {
-    fn duration_trunc_micros(self) -> Self;
-}
-
-impl TruncateMicros for DateTime<Utc> {
-    fn duration_trunc_micros(self) -> Self {
-        use chrono::DurationRound;
-        self.duration_trunc(TimeDelta::microseconds(1)).expect("truncates")
-    }
-}
-
-fn admin() -> Caller {
-    Caller::unrestricted(Actor::Admin {
-        key_fingerprint: "test".into(),
-    })
-}
-
-impl Fixture {
-    async fn oauth_provider(&self, name: &str, method: TokenEndpointAuthMethod) {
-        self.providers
-            .create(
-                &admin().actor,
-                NewProvider {
-                    draft: ProviderDraft {
-                        name: name.into(),
-                        auth_type: Some(AuthType::Oauth2),
-                        client_id: Some(CLIENT_ID.into()),
-                        authorization_url: Some(self.mock.url("/authorize?audience=api&scope=ignored")),
-                        token_url: Some(self.mock.url("/token")),
-                        revocation_url: Some(self.mock.url("/revoke")),
-                        token_endpoint_auth_method: Some(method),
-                        scopes: vec!["read".into(), "write".into()],
-                        authorization_params: BTreeMap::from([("access_type".to_owned(), "offline".to_owned())]),
-                        ..ProviderDraft::default()
-                    },
-                    client_secret: Some(secret(CLIENT_SECRET)),
-                },
-            )
-            .await
-            .expect("provider");
-    }
-
-    async fn consent(&self, provider: &str, connection_id: Option<ConnectionId>) -> ConsentSpec {
-        self.service
-            .create_consent_spec(
-                &admin(),
-                ConsentRequest {
-                    workspace_id: "ws-1".into(),
-                    provider: provider.into(),
-                    scopes: None,
-                    return_url: RETURN_URL.into(),
-                    connection_id,
-                },
-            )
-            .await
-            .expect("consent")
-    }
-
-    async fn callback(
-        &self,
-        state: &str,
-        code: Option<&str>,
-        error: Option<&str>,
-    ) -> Result<nexus_domain::connection::CompletedFlow, nexus_domain::ServiceError> {
-        self.service
-            .exchange_code_for_tokens(CallbackParams {
-                state: Some(state.into()),
-                code: code.map(str::to_owned),
-                error: error.map(str::to_owned),
-                error_description: None,
-            })
-            .await
-    }
-
-    /// A connection activated through consent and callback.
-    async fn connected(&self, provider: &str) -> ConnectionId {
-        let spec = self.consent(provider, None).await;
-        let flow = self
-            .callback(&spec.state, Some("good-code"), None)
-            .await
-            .expect("callback");
-        assert!(flow.succeeded, "{flow:?}");
-        spec.connection_id
-    }
-
-    async fn status(&self, id: ConnectionId) -> ConnectionStatus {
-        self.service.get(&admin(), id).await.expect("connection").status
-    }
-
-    fn refresh_requests(&self) -> Vec<BTreeMap<String, String>> {
-        self.mock
-            .token_requests()
-            .into_iter()
-            .filter(|r| r.form.get("grant_type").map(String::as_str) == Some("refresh_token"))
-            .map(|r| r.form)
-            .collect()
-    }
-}
+use common::*;
 
 async fn consent_callback_and_token_read(test_db: TestDatabase) {
     let f = fixture(&test_db).await;
@@ -388,106 +217,6 @@ async fn basic_auth_and_non_rotating_refresh(test_db: TestDatabase) {
             .iter()
             .all(|r| !r.form.contains_key("client_secret"))
     );
-}
-
-async fn refresh_faults_keep_the_connection_active(test_db: TestDatabase) {
-    let f = fixture(&test_db).await;
-    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
-        .await;
-    f.mock.reply(TokenReply::Tokens {
-        access_token: "current".into(),
-        refresh_token: Some("r".into()),
-        expires_in: Some(45),
-    });
-    let id = f.connected("acme").await;
-    for fault in [
-        TokenReply::Status(503),
-        TokenReply::Malformed,
-        TokenReply::Slow(Duration::from_secs(3), Box::new(TokenReply::Status(200))),
-    ] {
-        f.mock.reply(fault.clone());
-        // Inside the skew but not yet expired: the current token is still served.
-        let envelope = f
-            .service
-            .get_token(&admin(), id)
-            .await
-            .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
-        assert_eq!(
-            envelope.credentials.0.get("access_token").map(String::as_str),
-            Some("current")
-        );
-        assert_eq!(f.status(id).await, ConnectionStatus::Active);
-    }
-    f.clock.advance(TimeDelta::seconds(60));
-    f.mock.reply(TokenReply::Status(500));
-    let expired = f
-        .service
-        .get_token(&admin(), id)
-        .await
-        .expect_err("expired and provider down");
-    assert_eq!(expired.code(), ErrorCode::UpstreamUnavailable);
-    assert_eq!(expired.status(), 502);
-    assert_eq!(f.status(id).await, ConnectionStatus::Active);
-
-    f.mock.reply(TokenReply::Error {
-        status: 400,
-        error: "invalid_grant".into(),
-    });
-    let rejected = f.service.get_token(&admin(), id).await.expect_err("invalid_grant");
-    assert_eq!(rejected.code(), ErrorCode::AttentionRequired);
-    assert!(!rejected.to_string().contains("secret provider detail"));
-    let connection = f.service.get(&admin(), id).await.expect("connection");
-    assert_eq!(connection.status, ConnectionStatus::AttentionRequired);
-    assert_eq!(connection.error.as_deref(), Some("invalid_grant"));
-    assert_eq!(
-        f.service
-            .get_token(&admin(), id)
-            .await
-            .expect_err("needs consent")
-            .code(),
-        ErrorCode::AttentionRequired
-    );
-
-    // Re-consent under the same id makes it active again.
-    let spec = f.consent("acme", Some(id)).await;
-    assert_eq!(spec.connection_id, id);
-    f.callback(&spec.state, Some("again"), None).await.expect("callback");
-    assert_eq!(f.status(id).await, ConnectionStatus::Active);
-    f.service.get_token(&admin(), id).await.expect("usable again");
-}
-
-async fn concurrent_refreshes_collapse_into_one_call(test_db: TestDatabase) {
-    let f = fixture(&test_db).await;
-    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
-        .await;
-    f.mock.reply(TokenReply::Tokens {
-        access_token: "stale".into(),
-        refresh_token: Some("r".into()),
-        expires_in: Some(10),
-    });
-    let id = f.connected("acme").await;
-    f.mock.reply(TokenReply::Slow(
-        Duration::from_millis(200),
-        Box::new(TokenReply::Tokens {
-            access_token: "fresh".into(),
-            refresh_token: Some("r2".into()),
-            expires_in: Some(3600),
-        }),
-    ));
-    let reads = (0..50).map(|_| {
-        let service = f.service.clone();
-        tokio::spawn(async move { service.get_token(&admin(), id).await })
-    });
-    for read in futures::future::join_all(reads).await {
-        let envelope = read.expect("task").expect("token");
-        assert_eq!(
-            envelope.credentials.0.get("access_token").map(String::as_str),
-            Some("fresh")
-        );
-    }
-    assert_eq!(f.refresh_requests().len(), 1, "one provider call for 50 readers");
-    let credential = f.repo.credential(id).await.expect("read").expect("credential");
-    assert_eq!(credential.version, 2, "persisted once");
 }
 
 async fn discovery_without_token_endpoint_is_a_clear_error(test_db: TestDatabase) {
@@ -724,8 +453,6 @@ database_tests!(
     consent_callback_and_token_read,
     denied_consent_and_expired_state,
     basic_auth_and_non_rotating_refresh,
-    refresh_faults_keep_the_connection_active,
-    concurrent_refreshes_collapse_into_one_call,
     discovery_without_token_endpoint_is_a_clear_error,
     capture_validates_verifies_and_works_once,
     revocation_erases_and_tells_the_provider,

@@ -1,6 +1,7 @@
 //! A small mock OAuth provider on 127.0.0.1 for the fault cases a real provider will not
-//! produce on demand: 5xx, slow answers, `invalid_grant`, malformed JSON, discovery documents
-//! without a token endpoint, refresh tokens that do not rotate, `client_secret_basic`.
+//! produce on demand: 5xx, 429 with `Retry-After`, slow answers, `invalid_grant`, malformed
+//! JSON, reset connections, discovery documents without a token endpoint, refresh tokens that
+//! do not rotate, `client_secret_basic`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -30,6 +31,10 @@ pub enum TokenReply {
     Status(u16),
     /// 200 with a body that is not JSON.
     Malformed,
+    /// 429 with this `Retry-After` value.
+    RateLimited(String),
+    /// 200 with an OAuth error body (as GitHub answers a dead refresh token).
+    ErrorWithOk(String),
     /// Waits, then answers with the inner reply.
     Slow(Duration, Box<TokenReply>),
     /// A redirect to another token endpoint (which must not be followed).
@@ -63,7 +68,29 @@ struct State {
 #[derive(Debug, Clone)]
 pub struct MockProvider {
     pub base_url: String,
+    /// A token endpoint that accepts the connection, reads the request and resets it.
+    pub reset_url: String,
     state: Arc<Mutex<State>>,
+}
+
+/// Accepts connections, reads what arrives, and closes with a reset (SO_LINGER 0).
+async fn start_resetter() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the resetting endpoint");
+    let addr = listener.local_addr().expect("resetter address");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::AsyncReadExt;
+                let mut buffer = [0u8; 4096];
+                let _ = tokio::time::timeout(Duration::from_millis(200), stream.read(&mut buffer)).await;
+                let _ = stream.set_zero_linger();
+                drop(stream);
+            });
+        }
+    });
+    format!("http://{addr}/token")
 }
 
 fn form_of(body: &[u8]) -> BTreeMap<String, String> {
@@ -109,6 +136,12 @@ fn render(reply: TokenReply) -> Result<Response, (Duration, TokenReply)> {
         )),
         TokenReply::Status(status) => Ok(json_response(status, json!({"message": "provider internal detail"}))),
         TokenReply::Malformed => Ok(Response::builder().content_type("application/json").body("<html>oops")),
+        TokenReply::RateLimited(retry_after) => Ok(Response::builder()
+            .status(poem::http::StatusCode::TOO_MANY_REQUESTS)
+            .header("retry-after", retry_after)
+            .content_type("application/json")
+            .body(json!({"message": "slow down"}).to_string())),
+        TokenReply::ErrorWithOk(error) => Ok(json_response(200, json!({"error": error}))),
         TokenReply::Slow(delay, inner) => Err((delay, *inner)),
         TokenReply::Redirect => Ok(Response::builder()
             .status(poem::http::StatusCode::TEMPORARY_REDIRECT)
@@ -238,6 +271,7 @@ impl MockProvider {
         tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
         Self {
             base_url: format!("http://{addr}"),
+            reset_url: start_resetter().await,
             state,
         }
     }
@@ -271,6 +305,16 @@ impl MockProvider {
 
     pub fn fail_revocation(&self, status: u16) {
         self.with(|s| s.revocation_status = status);
+    }
+
+    /// Refresh-token grants received so far.
+    pub fn refresh_count(&self) -> usize {
+        self.with(|s| {
+            s.requests
+                .iter()
+                .filter(|r| r.form.get("grant_type").map(String::as_str) == Some("refresh_token"))
+                .count()
+        })
     }
 
     pub fn token_requests(&self) -> Vec<TokenRequest> {

@@ -3,7 +3,6 @@
 
 use super::stored::{Stored, pkce_aad};
 use super::{ConnectionServiceImpl, client_auth};
-use crate::oauth::TokenEndpointError;
 use crate::oauth::token_endpoint::sanitize_error_code;
 use crate::repo_errors::internal;
 use nexus_domain::agent_key::Actor;
@@ -158,10 +157,7 @@ impl ConnectionServiceImpl {
             .await
             .map_err(|e| {
                 log_failure("code exchange failed", &e);
-                match e {
-                    TokenEndpointError::Rejected { error } => Failure(error),
-                    TokenEndpointError::Unavailable { .. } => Failure("upstream_unavailable".into()),
-                }
+                Failure(e.code().to_owned())
             })?;
 
         let openid = connection.requested_scopes.iter().any(|s| s.as_str() == "openid");

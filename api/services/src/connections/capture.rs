@@ -205,13 +205,14 @@ impl ConnectionServiceImpl {
         let request =
             apply_strategy(request, &provider.spec.effective_strategy(), &values).map_err(|m| rejected(&m))?;
         match self.outbound.send(request).await {
-            Ok((status, _)) if status.is_success() => Ok(()),
-            Ok((status, _)) if status.is_client_error() => Err(rejected(
+            Ok(answer) if answer.status.is_success() => Ok(()),
+            Ok(answer) if answer.status.is_client_error() => Err(rejected(
                 "the provider rejected these credentials; check them and try again",
             )),
             Ok(_) | Err(_) => Err(ServiceError::Upstream {
                 provider: provider.spec.name.to_string(),
                 retryable: true,
+                retry_after_seconds: None,
             }),
         }
     }

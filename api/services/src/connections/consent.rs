@@ -106,6 +106,7 @@ impl ConnectionServiceImpl {
                 return Err(ServiceError::Conflict {
                     reason: nexus_domain::error::ConflictReason::ConnectionRevoked,
                     message: "a revoked connection cannot be consented again; start a new one".to_owned(),
+                    connection_id: None,
                 });
             }
         } else {

@@ -5,7 +5,7 @@ mod callback;
 mod capture;
 mod consent;
 mod revoke;
-mod stored;
+pub(crate) mod stored;
 mod strategy;
 mod tokens;
 
@@ -31,13 +31,14 @@ use nexus_domain::ports::{AuditService, ConnectionService, ServiceResult};
 use nexus_domain::provider::Provider;
 use nexus_domain::secret::SecretString;
 use nexus_domain::{ConnectionId, ProviderName, ResourceKind, ServiceError, WorkspaceId};
-use nexus_repositories::{ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository};
+use crate::refresh::{Refresher, RefresherDeps};
+use nexus_repositories::{ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository, RefreshRepository};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use url::Url;
 
-pub(crate) use stored::{credential_aad, pkce_aad};
+pub(crate) use stored::{Stored, credential_aad, pkce_aad};
 pub use strategy::apply_strategy;
 
 pub const DEFAULT_REFRESH_SKEW_SECONDS: i64 = 60;
@@ -77,6 +78,8 @@ pub struct ConnectionDeps {
     pub settings: ConnectionSettings,
     /// Shared with the provider service: any change invalidates the envelope cache.
     pub epoch: Arc<CacheEpoch>,
+    /// Refresh leases, claiming and fenced writes (the connection repository, usually).
+    pub leases: Arc<dyn RefreshRepository>,
 }
 
 impl std::fmt::Debug for ConnectionDeps {
@@ -99,8 +102,7 @@ pub struct ConnectionServiceImpl {
     token_endpoint: TokenEndpoint,
     metrics: Metrics,
     settings: ConnectionSettings,
-    /// One lock per connection being refreshed, so concurrent refreshes collapse into one call.
-    refresh_locks: Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
+    refresher: Arc<Refresher>,
     epoch: Arc<CacheEpoch>,
     /// Envelopes served recently, by connection and by (workspace, provider): the read path
     /// touches no database while they are fresh.
@@ -127,8 +129,22 @@ impl std::fmt::Debug for ConnectionServiceImpl {
 
 impl ConnectionServiceImpl {
     pub fn new(deps: ConnectionDeps) -> Self {
+        let token_endpoint = TokenEndpoint::new(deps.outbound.clone());
+        let refresher = Refresher::new(RefresherDeps {
+            connections: deps.connections.clone(),
+            leases: deps.leases,
+            keyring: deps.keyring.clone(),
+            discovery: deps.discovery.clone(),
+            token_endpoint: token_endpoint.clone(),
+            audit: deps.audit.clone(),
+            clock: deps.clock.clone(),
+            metrics: deps.metrics.clone(),
+            epoch: deps.epoch.clone(),
+            instance_id: deps.settings.instance_id.clone(),
+        });
         Self {
-            token_endpoint: TokenEndpoint::new(deps.outbound.clone()),
+            token_endpoint,
+            refresher,
             connections: deps.connections,
             providers: deps.providers,
             keyring: deps.keyring,
@@ -139,10 +155,14 @@ impl ConnectionServiceImpl {
             discovery: deps.discovery,
             metrics: deps.metrics,
             settings: deps.settings,
-            refresh_locks: Mutex::new(HashMap::new()),
             epoch: deps.epoch,
             envelopes: TtlCache::new(ENVELOPE_CACHE_TTL),
         }
+    }
+
+    /// The refresher every read and the background refresher go through.
+    pub fn refresher(&self) -> Arc<Refresher> {
+        self.refresher.clone()
     }
 
     /// Expires pending connections past their window (the periodic sweep).
@@ -199,6 +219,36 @@ impl ConnectionServiceImpl {
             })
     }
 
+    /// The workspace's newest active connection to the provider. With none, the connection
+    /// waiting on its user decides (409 naming it); with nothing at all, 404.
+    async fn resolve(
+        &self,
+        caller: &Caller,
+        workspace: &WorkspaceId,
+        provider: &ProviderName,
+    ) -> ServiceResult<ConnectionBundle> {
+        let not_found = || ServiceError::not_found(ResourceKind::Connection, format!("{workspace}/{provider}"));
+        if !caller.can_access(workspace) {
+            return Err(not_found());
+        }
+        if let Some(bundle) = self
+            .connections
+            .find_newest_active(workspace, provider)
+            .await
+            .map_err(internal("resolving a connection"))?
+        {
+            return Ok(bundle);
+        }
+        let waiting = self
+            .connections
+            .find_newest_waiting(workspace, provider)
+            .await
+            .map_err(internal("resolving a connection"))?;
+        Err(waiting
+            .and_then(|connection| tokens::unusable(connection.status, connection.id))
+            .unwrap_or_else(not_found))
+    }
+
     /// A connection the caller may see; anything else is "not found", whatever the reason.
     async fn visible(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<ConnectionBundle> {
         self.connections
@@ -210,6 +260,17 @@ impl ConnectionServiceImpl {
     }
 
     fn client_secret(&self, provider: &ProviderRecord) -> ServiceResult<SecretString> {
+        open_client_secret(&self.keyring, provider)
+    }
+
+    fn redirect_uri(&self) -> Url {
+        endpoint_url(&self.settings.public_url, &["auth", "callback"])
+    }
+}
+
+/// A provider's client secret, opened with the keyring.
+pub(crate) fn open_client_secret(keyring: &Keyring, provider: &ProviderRecord) -> ServiceResult<SecretString> {
+    {
         let sealed = provider
             .client_secret
             .as_ref()
@@ -217,17 +278,12 @@ impl ConnectionServiceImpl {
                 provider: provider.provider.spec.name.to_string(),
                 message: "no client secret is stored".to_owned(),
             })?;
-        let plaintext = self
-            .keyring
+        let plaintext = keyring
             .decrypt(sealed, &crate::client_secret_aad(provider.provider.id))
             .map_err(|e| ServiceError::internal("opening a client secret", e))?;
         String::from_utf8(plaintext)
             .map(SecretString::from)
             .map_err(|e| ServiceError::internal("decoding a client secret", e))
-    }
-
-    fn redirect_uri(&self) -> Url {
-        endpoint_url(&self.settings.public_url, &["auth", "callback"])
     }
 }
 
@@ -243,10 +299,11 @@ pub(crate) fn endpoint_url(base: &Url, segments: &[&str]) -> Url {
 }
 
 /// The client authentication a provider is configured with.
-fn client_auth<'a>(provider: &'a Provider, secret: &'a SecretString) -> ServiceResult<ClientAuth<'a>> {
+pub(crate) fn client_auth<'a>(provider: &'a Provider, secret: &'a SecretString) -> ServiceResult<ClientAuth<'a>> {
     let oauth = provider.spec.oauth.as_ref().ok_or(ServiceError::Conflict {
         reason: nexus_domain::error::ConflictReason::NotRefreshable,
         message: format!("provider `{}` does not use OAuth2", provider.spec.name),
+        connection_id: None,
     })?;
     Ok(ClientAuth {
         client_id: &oauth.client_id,
@@ -303,18 +360,7 @@ impl ConnectionService for ConnectionServiceImpl {
         {
             return Ok(envelope);
         }
-        let bundle = if caller.can_access(&workspace) {
-            self.connections
-                .find_newest_active(&workspace, &provider)
-                .await
-                .map_err(internal("resolving a connection"))?
-                .ok_or_else(|| ServiceError::not_found(ResourceKind::Connection, format!("{workspace}/{provider}")))
-        } else {
-            Err(ServiceError::not_found(
-                ResourceKind::Connection,
-                format!("{workspace}/{provider}"),
-            ))
-        };
+        let bundle = self.resolve(caller, &workspace, &provider).await;
         self.read_token(caller, bundle).await
     }
 

@@ -1,33 +1,35 @@
-//! Token reads and refresh. A token expiring within the skew is refreshed before it is served;
-//! concurrent refreshes of one connection collapse into one provider call (a lock per connection
-//! in this process, a lease in the database across processes); the new credential is persisted,
-//! with an optimistic version check, before anyone sees it.
+//! Token reads. A token expiring within the skew is refreshed (through the [`Refresher`], which
+//! makes it one provider call across every process) before it is served; what a failed refresh
+//! means for the reader is decided here.
+//!
+//! [`Refresher`]: crate::refresh::Refresher
 
 use super::stored::Stored;
-use super::{ConnectionServiceImpl, EnvelopeKey, client_auth};
-use crate::oauth::TokenEndpointError;
-use crate::repo_errors::internal;
-use chrono::TimeDelta;
-use nexus_domain::agent_key::{Actor, Caller};
+use super::{ConnectionServiceImpl, EnvelopeKey};
+use crate::refresh::RefreshError;
+use chrono::{DateTime, Utc};
+use nexus_domain::deadline;
+use nexus_domain::agent_key::Caller;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::connection::CredentialEnvelope;
 use nexus_domain::error::ConflictReason;
 use nexus_domain::status::{AuthType, ConnectionStatus};
-use nexus_domain::{ConnectionId, ResourceKind, ServiceError};
-use nexus_repositories::{ConnectionBundle, CredentialRecord, NewCredential};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use nexus_domain::{ConnectionId, ServiceError};
+use nexus_repositories::{ConnectionBundle, CredentialRecord};
+use std::time::Duration;
 
-/// How long a refresh lease is held at most (a crashed holder's lease lapses after this).
-const LEASE_SECONDS: i64 = 30;
-/// How long to wait for another process's refresh before giving up.
-const LEASE_WAIT: Duration = Duration::from_secs(10);
+/// How long a read waits on a refresh at most (less when the request's deadline is nearer).
+const READ_REFRESH_BUDGET: Duration = Duration::from_secs(20);
+/// Time kept back from the request's deadline to answer after giving up on the provider.
+const ANSWER_MARGIN: Duration = Duration::from_millis(500);
 
-/// The error a token read gets for a connection that is not active.
-fn unusable(status: ConnectionStatus, id: ConnectionId) -> Option<ServiceError> {
+/// The error a token read gets for a connection that is not active; it names the connection, so
+/// an agent that resolved by workspace and provider can send the user to re-consent that id.
+pub(super) fn unusable(status: ConnectionStatus, id: ConnectionId) -> Option<ServiceError> {
     let conflict = |reason, message: &str| ServiceError::Conflict {
         reason,
         message: format!("connection {id} {message}"),
+        connection_id: Some(id),
     };
     match status {
         ConnectionStatus::Active => None,
@@ -35,7 +37,7 @@ fn unusable(status: ConnectionStatus, id: ConnectionId) -> Option<ServiceError> 
             ConflictReason::ConnectionPending,
             "is waiting for the user's consent",
         )),
-        ConnectionStatus::AttentionRequired => Some(ServiceError::AttentionRequired),
+        ConnectionStatus::AttentionRequired => Some(ServiceError::AttentionRequired { connection_id: id }),
         ConnectionStatus::Revoked => Some(conflict(ConflictReason::ConnectionRevoked, "was revoked")),
         ConnectionStatus::Failed => Some(conflict(
             ConflictReason::ConnectionFailed,
@@ -109,6 +111,7 @@ impl ConnectionServiceImpl {
             return Err(ServiceError::Conflict {
                 reason: ConflictReason::NotRefreshable,
                 message: "static credentials (API keys, basic auth) cannot be refreshed".to_owned(),
+                connection_id: None,
             });
         }
         self.serve(caller, bundle, true).await
@@ -136,7 +139,7 @@ impl ConnectionServiceImpl {
                     .expires_at
                     .is_some_and(|at| at - self.settings.refresh_skew <= now))
         {
-            self.refresh_collapsed(&bundle, &record, force).await?
+            self.refreshed(&bundle, &record, force).await?
         } else {
             (
                 Stored::open(&self.keyring, connection.id, &record.ciphertext)?,
@@ -167,234 +170,64 @@ impl ConnectionServiceImpl {
         Ok(envelope)
     }
 
-    fn refresh_lock(&self, id: ConnectionId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self
-            .refresh_locks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-        locks.entry(id).or_default().clone()
-    }
-
-    fn open_record(
+    /// A token inside the skew (or any, when forced) refreshed through the refresher, or the
+    /// current one when the refresh failed transiently and it is still valid.
+    async fn refreshed(
         &self,
-        id: ConnectionId,
+        bundle: &ConnectionBundle,
         record: &CredentialRecord,
-    ) -> Result<(Stored, Option<chrono::DateTime<chrono::Utc>>), ServiceError> {
-        Ok((Stored::open(&self.keyring, id, &record.ciphertext)?, record.expires_at))
-    }
-
-    async fn current_credential(&self, id: ConnectionId) -> Result<CredentialRecord, ServiceError> {
-        self.connections
-            .credential(id)
-            .await
-            .map_err(internal("reading a credential"))?
-            .ok_or_else(|| ServiceError::not_found(ResourceKind::Connection, id))
-    }
-
-    /// Refreshes once for everyone waiting. Whoever finds a newer version than the one they
-    /// started from returns it instead of calling the provider again.
-    async fn refresh_collapsed(
-        &self,
-        bundle: &ConnectionBundle,
-        seen: &CredentialRecord,
         force: bool,
-    ) -> Result<(Stored, Option<chrono::DateTime<chrono::Utc>>), ServiceError> {
+    ) -> Result<(Stored, Option<DateTime<Utc>>), ServiceError> {
         let id = bundle.connection.id;
-        let lock = self.refresh_lock(id);
-        let _guard = lock.lock().await;
-        let current = self.current_credential(id).await?;
-        if current.version != seen.version {
-            return self.open_record(id, &current);
-        }
-        let stored = Stored::open(&self.keyring, id, &current.ciphertext)?;
-        let now = self.clock.now();
-        let still_valid = current.expires_at.is_none_or(|at| at > now);
-        let Some(refresh_token) = stored.refresh_token().map(str::to_owned) else {
-            if force {
-                return Err(ServiceError::Conflict {
-                    reason: ConflictReason::NotRefreshable,
-                    message: "the provider issued no refresh token for this connection".to_owned(),
-                });
-            }
-            if still_valid {
-                return Ok((stored, current.expires_at));
-            }
-            return Err(self.needs_attention(bundle, "no_refresh_token").await);
+        let provider = bundle.provider.provider.spec.name.to_string();
+        let still_valid = record.expires_at.is_none_or(|at| at > self.clock.now());
+        let current = || Ok((Stored::open(&self.keyring, id, &record.ciphertext)?, record.expires_at));
+        let budget = deadline::remaining(READ_REFRESH_BUDGET).saturating_sub(ANSWER_MARGIN);
+        let error = match self.refresher.refresh(bundle, record.version, None, budget).await {
+            Ok(fresh) => return Ok((fresh.stored, fresh.expires_at)),
+            Err(error) => error,
         };
-
-        // Across processes: one lease holder refreshes; the others wait for its result.
-        let owner = &self.settings.instance_id;
-        let waited = Instant::now();
-        loop {
-            let now = self.clock.now();
-            let leased = self
-                .connections
-                .try_lease(id, owner, now + TimeDelta::seconds(LEASE_SECONDS), now)
-                .await
-                .map_err(internal("taking a refresh lease"))?;
-            if leased {
-                break;
+        // Whatever went wrong upstream, a token that still works is served to a plain read.
+        let serve_current = still_valid && !force;
+        match error {
+            RefreshError::GrantRevoked => Err(ServiceError::AttentionRequired { connection_id: id }),
+            RefreshError::NoRefreshToken if force => Err(ServiceError::Conflict {
+                reason: ConflictReason::NotRefreshable,
+                message: "the provider issued no refresh token for this connection".to_owned(),
+                connection_id: None,
+            }),
+            RefreshError::NoRefreshToken if still_valid => current(),
+            RefreshError::NoRefreshToken => {
+                // Expired with no way to renew it: only a new consent helps.
+                self.refresher.mark_attention_required(bundle, "no_refresh_token").await;
+                Err(ServiceError::AttentionRequired { connection_id: id })
             }
-            let latest = self.current_credential(id).await?;
-            if latest.version != current.version {
-                return self.open_record(id, &latest);
-            }
-            if waited.elapsed() > LEASE_WAIT {
-                return if still_valid && !force {
-                    Ok((stored, current.expires_at))
-                } else {
-                    Err(ServiceError::Upstream {
-                        provider: bundle.provider.provider.spec.name.to_string(),
-                        retryable: true,
-                    })
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let result = self.call_refresh(bundle, &stored, &current, &refresh_token).await;
-        if let Err(error) = self.connections.release_lease(id, owner).await {
-            tracing::warn!(connection_id = %id, %error, "releasing a refresh lease failed; it lapses by itself");
-        }
-        match result {
-            Ok(fresh) => Ok(fresh),
-            Err(TokenEndpointError::Rejected { error }) => Err(self.needs_attention(bundle, &error).await),
-            Err(TokenEndpointError::Unavailable { reason }) => {
-                tracing::warn!(provider = %bundle.provider.provider.spec.name, connection_id = %id, reason, "refresh failed upstream");
-                if still_valid && !force {
-                    Ok((stored, current.expires_at))
-                } else {
-                    Err(ServiceError::Upstream {
-                        provider: bundle.provider.provider.spec.name.to_string(),
-                        retryable: true,
-                    })
-                }
-            }
+            RefreshError::Misconfigured if serve_current => current(),
+            RefreshError::Misconfigured => Err(ServiceError::ProviderMisconfigured {
+                provider,
+                message: "the provider refused Nexus's client credentials; an operator must fix the provider's \
+                          registration (the connection stays active)"
+                    .to_owned(),
+            }),
+            RefreshError::Transient { .. } | RefreshError::Busy if serve_current => current(),
+            RefreshError::Transient { retry_after } => Err(upstream_unavailable(provider, retry_after)),
+            RefreshError::Busy => Err(upstream_unavailable(provider, None)),
+            RefreshError::Gone => Err(ServiceError::Conflict {
+                reason: ConflictReason::ConnectionRevoked,
+                message: format!("connection {id} was revoked"),
+                connection_id: Some(id),
+            }),
+            RefreshError::Internal(detail) => Err(ServiceError::Internal { detail }),
         }
     }
+}
 
-    /// One refresh call to the provider, persisted before it is returned.
-    async fn call_refresh(
-        &self,
-        bundle: &ConnectionBundle,
-        stored: &Stored,
-        current: &CredentialRecord,
-        refresh_token: &str,
-    ) -> Result<(Stored, Option<chrono::DateTime<chrono::Utc>>), TokenEndpointError> {
-        let provider = &bundle.provider.provider;
-        let id = bundle.connection.id;
-        let name = provider.spec.name.as_str().to_owned();
-        let unavailable = |reason: &str| TokenEndpointError::Unavailable {
-            reason: reason.to_owned(),
-        };
-        let started = Instant::now();
-        let result = async {
-            let oauth = provider
-                .spec
-                .oauth
-                .as_ref()
-                .ok_or_else(|| unavailable("not an oauth2 provider"))?;
-            let endpoints = self
-                .discovery
-                .endpoints(&name, oauth)
-                .await
-                .map_err(|e| unavailable(&e.to_string()))?;
-            let secret = self
-                .client_secret(&bundle.provider)
-                .map_err(|e| unavailable(&e.to_string()))?;
-            let auth = client_auth(provider, &secret).map_err(|e| unavailable(&e.to_string()))?;
-            self.token_endpoint
-                .refresh(&endpoints.token_url, &auth, refresh_token)
-                .await
-        }
-        .await;
-        self.metrics
-            .refresh_duration
-            .with_label_values(&[&name])
-            .observe(started.elapsed().as_secs_f64());
-        self.metrics
-            .refreshes
-            .with_label_values(&[name.as_str(), if result.is_ok() { "success" } else { "error" }])
-            .inc();
-        let response = match result {
-            Ok(response) => response,
-            Err(error) => {
-                let reason = match &error {
-                    TokenEndpointError::Rejected { error } => error.clone(),
-                    TokenEndpointError::Unavailable { .. } => "upstream_unavailable".to_owned(),
-                };
-                self.record(
-                    NewAuditEvent::new(AuditEventType::TokenRefreshFailed, &Actor::System)
-                        .provider(provider.id)
-                        .connection(id)
-                        .workspace(bundle.connection.workspace_id.clone())
-                        .data(serde_json::json!({"error": reason})),
-                )
-                .await;
-                return Err(error);
-            }
-        };
-        let now = self.clock.now();
-        let expires_at = Stored::expiry(&response, now);
-        let fresh = Stored::from_token_response(response, Some(stored));
-        let credential = NewCredential {
-            ciphertext: fresh.seal(&self.keyring, id),
-            expires_at,
-        };
-        let persisted = self
-            .connections
-            .replace_credential(id, current.version, &credential, now)
-            .await
-            .map_err(|e| unavailable(&format!("persisting the refreshed credential: {e}")))?;
-        self.epoch.bump();
-        if !persisted {
-            // Someone else wrote a newer credential meanwhile: theirs is the one to serve.
-            let latest = self
-                .current_credential(id)
-                .await
-                .map_err(|e| unavailable(&e.to_string()))?;
-            return self.open_record(id, &latest).map_err(|e| unavailable(&e.to_string()));
-        }
-        self.record(
-            NewAuditEvent::new(AuditEventType::TokenRefreshed, &Actor::System)
-                .provider(provider.id)
-                .connection(id)
-                .workspace(bundle.connection.workspace_id.clone()),
-        )
-        .await;
-        Ok((fresh, expires_at))
-    }
-
-    /// The provider refused the refresh: the user must consent again.
-    async fn needs_attention(&self, bundle: &ConnectionBundle, error: &str) -> ServiceError {
-        let connection = &bundle.connection;
-        match self
-            .connections
-            .transition(
-                connection.id,
-                &[ConnectionStatus::Active],
-                ConnectionStatus::AttentionRequired,
-                Some(error),
-                self.clock.now(),
-            )
-            .await
-        {
-            Ok(true) => {
-                self.epoch.bump();
-                self.record(
-                    NewAuditEvent::new(AuditEventType::ConnectionAttentionRequired, &Actor::System)
-                        .provider(connection.provider_id)
-                        .connection(connection.id)
-                        .workspace(connection.workspace_id.clone())
-                        .data(serde_json::json!({"error": error})),
-                )
-                .await;
-            }
-            Ok(false) => {}
-            Err(e) => {
-                tracing::error!(connection_id = %connection.id, error = %e, "marking attention_required failed")
-            }
-        }
-        ServiceError::AttentionRequired
+/// 502 `upstream_unavailable`, with when to try again (at least a second).
+fn upstream_unavailable(provider: String, retry_after: Option<Duration>) -> ServiceError {
+    let seconds = retry_after.map_or(1, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1);
+    ServiceError::Upstream {
+        provider,
+        retryable: true,
+        retry_after_seconds: Some(seconds),
     }
 }

@@ -2,7 +2,7 @@
 //! present, https unless loopback) and cached per issuer for a while. A document without a
 //! `token_endpoint` is a clear "provider misconfigured" error at consent, never a later mystery.
 
-use super::http::Outbound;
+use super::http::{Answer, Outbound};
 use nexus_domain::ServiceError;
 use nexus_domain::provider::{OAuthSettings, parse_endpoint_url};
 use serde::Deserialize;
@@ -89,7 +89,7 @@ impl Discovery {
             message,
         };
         let url = discovery_url(issuer);
-        let (status, body) = self
+        let Answer { status, body, .. } = self
             .outbound
             .send(
                 self.outbound
@@ -98,16 +98,10 @@ impl Discovery {
                     .header("accept", "application/json"),
             )
             .await
-            .map_err(|_| ServiceError::Upstream {
-                provider: provider.to_owned(),
-                retryable: true,
-            })?;
+            .map_err(|_| upstream(provider))?;
         if !status.is_success() {
             return Err(if status.is_server_error() {
-                ServiceError::Upstream {
-                    provider: provider.to_owned(),
-                    retryable: true,
-                }
+                upstream(provider)
             } else {
                 misconfigured(format!("OpenID discovery at {url} answered HTTP {}", status.as_u16()))
             });
@@ -163,21 +157,27 @@ impl Discovery {
 
     /// Fetches a JSON Web Key Set (bounded, within the deadline).
     pub async fn jwks(&self, provider: &str, url: &Url) -> Result<Vec<u8>, ServiceError> {
-        let (status, body) = self
+        let Answer { status, body, .. } = self
             .outbound
             .send(self.outbound.client().get(url.clone()))
             .await
-            .map_err(|_| ServiceError::Upstream {
-                provider: provider.to_owned(),
-                retryable: true,
-            })?;
+            .map_err(|_| upstream(provider))?;
         if !status.is_success() {
             return Err(ServiceError::Upstream {
                 provider: provider.to_owned(),
                 retryable: status.is_server_error(),
+                retry_after_seconds: None,
             });
         }
         Ok(body)
+    }
+}
+
+fn upstream(provider: &str) -> ServiceError {
+    ServiceError::Upstream {
+        provider: provider.to_owned(),
+        retryable: true,
+        retry_after_seconds: None,
     }
 }
 

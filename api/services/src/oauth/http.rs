@@ -20,6 +20,14 @@ pub enum OutboundError {
     Transport(String),
 }
 
+/// A provider's answer: status, headers and the (bounded) body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
 /// Largest provider response read, in bytes.
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
@@ -45,7 +53,7 @@ impl Outbound {
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
-    ) -> Result<(reqwest::StatusCode, Vec<u8>), OutboundError> {
+    ) -> Result<Answer, OutboundError> {
         let budget = deadline::remaining(self.timeout);
         let call = async {
             let response = request
@@ -53,6 +61,7 @@ impl Outbound {
                 .await
                 .map_err(|e| OutboundError::Transport(describe(&e)))?;
             let status = response.status();
+            let headers = response.headers().clone();
             let mut body = Vec::new();
             let mut response = response;
             while let Some(chunk) = response
@@ -65,7 +74,7 @@ impl Outbound {
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok((status, body))
+            Ok(Answer { status, headers, body })
         };
         tokio::time::timeout(budget, call)
             .await

@@ -1,7 +1,8 @@
 //! The provider's token endpoint: authorization-code exchange, refresh, and revocation
 //! (RFC 6749, RFC 7009). Requests are form-encoded with `Accept: application/json`, and the
 //! client authenticates as the provider is configured, on every call. Provider response bodies
-//! are parsed, never echoed.
+//! are parsed, never echoed. Every failure is classified by whose doing it is: the user's (the
+//! grant is gone), the operator's (the provider registration is wrong), or nobody's (transient).
 
 use super::http::{Outbound, OutboundError};
 use base64::Engine;
@@ -9,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use nexus_domain::provider::TokenEndpointAuthMethod;
 use nexus_domain::secret::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
+use std::time::Duration;
 use url::Url;
 
 /// A successful token response, kept whole (it is stored encrypted as it came).
@@ -40,14 +42,63 @@ impl TokenResponse {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error, PartialEq, Eq, Clone)]
 pub enum TokenEndpointError {
-    /// The provider refused (a 4xx): `invalid_grant`, `invalid_client`, ... Not worth retrying.
-    #[error("the provider rejected the request: {error}")]
-    Rejected { error: String },
-    /// The provider could not answer (5xx, timeout, network, malformed body). Worth retrying.
+    /// `invalid_grant`: the grant itself is gone (revoked, expired, unknown, consent withdrawn).
+    /// Only the user can fix it, by consenting again.
+    #[error("the provider says the grant is gone: {error}")]
+    GrantRevoked { error: String },
+    /// The provider refused Nexus itself (`invalid_client`, `unauthorized_client`, a bare 401,
+    /// any other OAuth error about the request): the operator must fix the provider.
+    #[error("the provider refused the client: {error}")]
+    Misconfigured { error: String },
+    /// The provider could not answer now (429, 5xx, `temporarily_unavailable`, timeout, reset,
+    /// malformed body). Worth retrying, not before `retry_after` when the provider said so.
     #[error("the provider is unavailable: {reason}")]
-    Unavailable { reason: String },
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl TokenEndpointError {
+    /// A short code for audit events and metric labels (bounded: never provider text).
+    pub fn code(&self) -> &str {
+        match self {
+            Self::GrantRevoked { error } | Self::Misconfigured { error } => error,
+            Self::Transient { .. } => "upstream_unavailable",
+        }
+    }
+
+    fn transient(reason: impl Into<String>) -> Self {
+        Self::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// Classifies an OAuth `error` code (RFC 6749 section 5.2) by whose doing it is.
+fn classify_error_code(code: &str) -> TokenEndpointError {
+    match code {
+        // GitHub answers a dead refresh token with `bad_refresh_token`.
+        "invalid_grant" | "bad_refresh_token" => TokenEndpointError::GrantRevoked { error: code.to_owned() },
+        "temporarily_unavailable" | "server_error" | "slow_down" => TokenEndpointError::transient(code),
+        _ => TokenEndpointError::Misconfigured { error: code.to_owned() },
+    }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 section 10.2.3), capped at a day.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let delay = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    };
+    Some(delay.min(Duration::from_secs(86_400)))
 }
 
 /// The client credentials used against one provider's token endpoint.
@@ -113,49 +164,57 @@ impl TokenEndpoint {
         auth: &ClientAuth<'_>,
         form: Vec<(&str, String)>,
     ) -> Result<TokenResponse, TokenEndpointError> {
-        let (status, body) = self
+        let answer = self
             .outbound
             .send(self.request(url, auth, form))
             .await
             .map_err(|e| match e {
-                OutboundError::Timeout => TokenEndpointError::Unavailable {
-                    reason: "timeout".into(),
-                },
-                OutboundError::Transport(reason) => TokenEndpointError::Unavailable { reason },
+                OutboundError::Timeout => TokenEndpointError::transient("timeout"),
+                OutboundError::Transport(reason) => TokenEndpointError::transient(reason),
             })?;
-        let parsed: Option<Map<String, Value>> = serde_json::from_slice(&body).ok();
-        if status.is_server_error() {
-            return Err(TokenEndpointError::Unavailable {
-                reason: format!("HTTP {}", status.as_u16()),
+        let status = answer.status;
+        let parsed: Option<Map<String, Value>> = serde_json::from_slice(&answer.body).ok();
+        let error_code = parsed
+            .as_ref()
+            .and_then(|fields| fields.get("error"))
+            .and_then(Value::as_str)
+            .map(sanitize_error_code);
+        let http = |status: reqwest::StatusCode| format!("http_{}", status.as_u16());
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS
+            || status == reqwest::StatusCode::REQUEST_TIMEOUT
+            || status.is_server_error()
+        {
+            return Err(TokenEndpointError::Transient {
+                reason: http(status),
+                retry_after: retry_after(&answer.headers),
             });
         }
         if status.is_client_error() {
-            let error = parsed
-                .as_ref()
-                .and_then(|fields| fields.get("error"))
-                .and_then(Value::as_str)
-                .map_or_else(|| format!("http_{}", status.as_u16()), sanitize_error_code);
-            return Err(TokenEndpointError::Rejected { error });
+            // An OAuth error says whose doing it is; a bare 4xx (401 without a body, 404 from a
+            // wrong URL) is a registration to fix, never the user's withdrawal.
+            return Err(match error_code {
+                Some(code) => match classify_error_code(&code) {
+                    TokenEndpointError::Transient { reason, .. } => TokenEndpointError::Transient {
+                        reason,
+                        retry_after: retry_after(&answer.headers),
+                    },
+                    other => other,
+                },
+                None => TokenEndpointError::Misconfigured { error: http(status) },
+            });
         }
         if !status.is_success() {
-            return Err(TokenEndpointError::Unavailable {
-                reason: format!("unexpected HTTP {}", status.as_u16()),
-            });
+            // A redirect (never followed) or an informational status: the URL is wrong.
+            return Err(TokenEndpointError::Misconfigured { error: http(status) });
         }
-        let fields = parsed.ok_or_else(|| TokenEndpointError::Unavailable {
-            reason: "the token response is not a JSON object".into(),
-        })?;
         // Some providers answer 200 with an error body.
-        if let Some(error) = fields.get("error").and_then(Value::as_str) {
-            return Err(TokenEndpointError::Rejected {
-                error: sanitize_error_code(error),
-            });
+        if let Some(code) = error_code {
+            return Err(classify_error_code(&code));
         }
+        let fields = parsed.ok_or_else(|| TokenEndpointError::transient("the token response is not a JSON object"))?;
         match fields.get("access_token") {
             Some(Value::String(token)) if !token.is_empty() => Ok(TokenResponse { fields }),
-            _ => Err(TokenEndpointError::Unavailable {
-                reason: "the token response has no access_token".into(),
-            }),
+            _ => Err(TokenEndpointError::transient("the token response has no access_token")),
         }
     }
 
@@ -200,21 +259,20 @@ impl TokenEndpoint {
         hint: &str,
     ) -> Result<(), TokenEndpointError> {
         let form = vec![("token", token.to_owned()), ("token_type_hint", hint.to_owned())];
-        let (status, _) = self
+        let status = self
             .outbound
             .send(self.request(url, auth, form))
             .await
-            .map_err(|e| TokenEndpointError::Unavailable { reason: e.to_string() })?;
+            .map_err(|e| TokenEndpointError::transient(e.to_string()))?
+            .status;
         if status.is_success() {
             Ok(())
         } else if status.is_client_error() {
-            Err(TokenEndpointError::Rejected {
+            Err(TokenEndpointError::Misconfigured {
                 error: format!("http_{}", status.as_u16()),
             })
         } else {
-            Err(TokenEndpointError::Unavailable {
-                reason: format!("HTTP {}", status.as_u16()),
-            })
+            Err(TokenEndpointError::transient(format!("http_{}", status.as_u16())))
         }
     }
 }
@@ -222,6 +280,36 @@ impl TokenEndpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_invalid_grant_is_the_users_doing() {
+        assert!(matches!(classify_error_code("invalid_grant"), TokenEndpointError::GrantRevoked { .. }));
+        assert!(matches!(classify_error_code("invalid_client"), TokenEndpointError::Misconfigured { .. }));
+        assert!(matches!(
+            classify_error_code("unauthorized_client"),
+            TokenEndpointError::Misconfigured { .. }
+        ));
+        assert!(matches!(
+            classify_error_code("temporarily_unavailable"),
+            TokenEndpointError::Transient { .. }
+        ));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::RETRY_AFTER, "7".parse().expect("header"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            httpdate::fmt_http_date(later).parse().expect("header"),
+        );
+        let delay = retry_after(&headers).expect("a date parses");
+        assert!(delay > Duration::from_secs(110) && delay <= Duration::from_secs(120), "{delay:?}");
+        headers.insert(reqwest::header::RETRY_AFTER, "soon".parse().expect("header"));
+        assert_eq!(retry_after(&headers), None);
+    }
 
     #[test]
     fn provider_error_codes_are_sanitized() {

@@ -526,6 +526,10 @@ pub mod types {
     pub struct Error {
         ///Stable, machine-readable error code (snake_case)
         pub code: ::std::string::String,
+        /**The connection the error is about, when the request did not name it: a resolve answered
+`attention_required` or `connection_pending` names the connection to re-consent or wait for*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub connection_id: ::std::option::Option<::uuid::Uuid>,
         ///The request field the error is about, for invalid input
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub field: ::std::option::Option<::std::string::String>,
@@ -3846,6 +3850,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Error {
             code: ::std::result::Result<::std::string::String, ::std::string::String>,
+            connection_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
             field: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3860,6 +3868,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     code: Err("no value supplied for code".to_string()),
+                    connection_id: Ok(Default::default()),
                     field: Ok(Default::default()),
                     message: Err("no value supplied for message".to_string()),
                     request_id: Err("no value supplied for request_id".to_string()),
@@ -3876,6 +3885,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn connection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection_id: {e}")
                     });
                 self
             }
@@ -3923,6 +3944,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     code: value.code?,
+                    connection_id: value.connection_id?,
                     field: value.field?,
                     message: value.message?,
                     request_id: value.request_id?,
@@ -3933,6 +3955,7 @@ pub mod types {
             fn from(value: super::Error) -> Self {
                 Self {
                     code: Ok(value.code),
+                    connection_id: Ok(value.connection_id),
                     field: Ok(value.field),
                     message: Ok(value.message),
                     request_id: Ok(value.request_id),

@@ -1,0 +1,267 @@
+//! Refresh coordination across processes: the per-connection lease, claiming due credentials for
+//! background refresh, the fenced write of a refreshed credential, and per-connection backoff.
+//!
+//! A lease is a row-level claim (`refresh_lease_owner`, `refresh_lease_expires_at`) that every
+//! process respects; the owner is a token unique to one refresh attempt. A refreshed credential
+//! is written only while its version is the one the holder read *and* the lease is still the
+//! holder's, so a holder whose lease lapsed can never overwrite a newer token.
+
+use crate::RepoResult;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use nexus_domain::ConnectionId;
+use nexus_domain::status::ConnectionStatus;
+use nexus_entities::{connection, credential, provider};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, TransactionTrait};
+
+use crate::connections::{NewCredential, SqlConnectionRepository};
+
+/// A refresh lease: who holds it (a token unique to one attempt or one claiming batch) and until
+/// when it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub owner: String,
+    pub until: DateTime<Utc>,
+}
+
+/// When to try again after this many failed refreshes in a row.
+pub type RetryAt = dyn Fn(u32) -> DateTime<Utc> + Send + Sync;
+
+#[async_trait]
+pub trait RefreshRepository: Send + Sync {
+    /// Takes the lease on one connection unless another owner holds one that has not lapsed.
+    async fn take_lease(&self, id: ConnectionId, lease: &Lease, now: DateTime<Utc>) -> RepoResult<bool>;
+    /// Extends a lease this owner still holds; `false` when someone else took it.
+    async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool>;
+    /// Gives the lease up, if this owner still holds it.
+    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()>;
+    /// Leases up to `limit` active OAuth2 connections whose credential expires before
+    /// `due_before`, that nobody holds and that are not backing off; returns them. Each is
+    /// claimed by exactly one caller across processes.
+    async fn claim_due(
+        &self,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease: &Lease,
+        limit: u64,
+    ) -> RepoResult<Vec<ConnectionId>>;
+    /// How many active connections have a credential expiring before `due_before`.
+    async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64>;
+    /// Writes a refreshed credential if its version is still `expected_version` and `owner`
+    /// still holds the lease; clears the connection's backoff. `false` when fenced off.
+    async fn store_refreshed(
+        &self,
+        id: ConnectionId,
+        expected_version: i64,
+        owner: &str,
+        credential: &NewCredential,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool>;
+    /// Counts a failed refresh and sets when the background refresher may try again:
+    /// `retry_at(failures in a row, this one included)`.
+    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()>;
+}
+
+/// A lease is free when nobody holds it, it has lapsed, or `owner` holds it already.
+fn lease_free(owner: &str, now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(connection::Column::RefreshLeaseExpiresAt.is_null())
+        .add(connection::Column::RefreshLeaseExpiresAt.lt(now))
+        .add(connection::Column::RefreshLeaseOwner.eq(owner))
+}
+
+fn set_lease(lease: &Lease) -> sea_orm::UpdateMany<connection::Entity> {
+    connection::Entity::update_many()
+        .col_expr(
+            connection::Column::RefreshLeaseOwner,
+            Expr::value(Some(lease.owner.clone())),
+        )
+        .col_expr(connection::Column::RefreshLeaseExpiresAt, Expr::value(Some(lease.until)))
+}
+
+#[async_trait]
+impl RefreshRepository for SqlConnectionRepository {
+    async fn take_lease(&self, id: ConnectionId, lease: &Lease, now: DateTime<Utc>) -> RepoResult<bool> {
+        let result = set_lease(lease)
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(lease_free(&lease.owner, now))
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool> {
+        let result = set_lease(lease)
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::RefreshLeaseOwner.eq(lease.owner.as_str()))
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()> {
+        connection::Entity::update_many()
+            .col_expr(
+                connection::Column::RefreshLeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                connection::Column::RefreshLeaseExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::RefreshLeaseOwner.eq(owner))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    async fn claim_due(
+        &self,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease: &Lease,
+        limit: u64,
+    ) -> RepoResult<Vec<ConnectionId>> {
+        // The candidates come from the credentials' expiry index, soonest first; on PostgreSQL
+        // rows another claimer is looking at are skipped, not waited for. The outer filter
+        // re-checks the lease on the row being updated, so two claimers never both win.
+        let mut candidates = Query::select();
+        candidates
+            .column((connection::Entity, connection::Column::Id))
+            .from(credential::Entity)
+            .inner_join(
+                connection::Entity,
+                Expr::col((connection::Entity, connection::Column::Id))
+                    .equals((credential::Entity, credential::Column::ConnectionId)),
+            )
+            .inner_join(
+                provider::Entity,
+                Expr::col((provider::Entity, provider::Column::Id))
+                    .equals((connection::Entity, connection::Column::ProviderId)),
+            )
+            .and_where(Expr::col((credential::Entity, credential::Column::ExpiresAt)).lt(due_before))
+            .and_where(
+                Expr::col((connection::Entity, connection::Column::Status)).eq(ConnectionStatus::Active.as_str()),
+            )
+            .and_where(Expr::col((provider::Entity, provider::Column::AuthType)).eq("oauth2"))
+            .and_where(
+                Expr::col((connection::Entity, connection::Column::RefreshRetryAt))
+                    .is_null()
+                    .or(Expr::col((connection::Entity, connection::Column::RefreshRetryAt)).lte(now)),
+            )
+            .and_where(
+                Expr::col((connection::Entity, connection::Column::RefreshLeaseExpiresAt))
+                    .is_null()
+                    .or(Expr::col((connection::Entity, connection::Column::RefreshLeaseExpiresAt)).lt(now)),
+            )
+            .order_by((credential::Entity, credential::Column::ExpiresAt), sea_orm::Order::Asc)
+            .limit(limit);
+        if self.db().get_database_backend() == DatabaseBackend::Postgres {
+            candidates.lock_with_tables_behavior(LockType::Update, [connection::Entity], LockBehavior::SkipLocked);
+        }
+        let claimed = set_lease(lease)
+            .filter(connection::Column::Id.in_subquery(candidates))
+            .filter(
+                Condition::any()
+                    .add(connection::Column::RefreshLeaseExpiresAt.is_null())
+                    .add(connection::Column::RefreshLeaseExpiresAt.lt(now)),
+            )
+            .exec_with_returning(self.db())
+            .await?;
+        Ok(claimed
+            .into_iter()
+            .map(|model| ConnectionId::from_uuid(model.id))
+            .collect())
+    }
+
+    async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64> {
+        let mut due = Query::select();
+        due.expr_as(Expr::col((credential::Entity, credential::Column::ConnectionId)).count(), "due")
+            .from(credential::Entity)
+            .inner_join(
+                connection::Entity,
+                Expr::col((connection::Entity, connection::Column::Id))
+                    .equals((credential::Entity, credential::Column::ConnectionId)),
+            )
+            .and_where(Expr::col((credential::Entity, credential::Column::ExpiresAt)).lt(due_before))
+            .and_where(
+                Expr::col((connection::Entity, connection::Column::Status)).eq(ConnectionStatus::Active.as_str()),
+            );
+        let backend = self.db().get_database_backend();
+        let row = self.db().query_one_raw(backend.build(&due)).await?;
+        let count: i64 = match row {
+            Some(row) => row.try_get("", "due")?,
+            None => 0,
+        };
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    async fn store_refreshed(
+        &self,
+        id: ConnectionId,
+        expected_version: i64,
+        owner: &str,
+        credential: &NewCredential,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let txn = self.db().begin().await?;
+        let mut lease_held = Query::select();
+        lease_held
+            .expr(Expr::val(1))
+            .from(connection::Entity)
+            .and_where(Expr::col((connection::Entity, connection::Column::Id)).eq(id.as_uuid()))
+            .and_where(Expr::col((connection::Entity, connection::Column::RefreshLeaseOwner)).eq(owner));
+        let written = credential::Entity::update_many()
+            .col_expr(
+                credential::Column::Ciphertext,
+                Expr::value(credential.ciphertext.bytes.clone()),
+            )
+            .col_expr(
+                credential::Column::KeyId,
+                Expr::value(credential.ciphertext.key_id.clone()),
+            )
+            .col_expr(credential::Column::ExpiresAt, Expr::value(credential.expires_at))
+            .col_expr(credential::Column::Version, Expr::value(expected_version + 1))
+            .col_expr(credential::Column::UpdatedAt, Expr::value(at))
+            .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
+            .filter(credential::Column::Version.eq(expected_version))
+            .filter(Expr::exists(lease_held))
+            .exec(&txn)
+            .await?;
+        if written.rows_affected != 1 {
+            return Ok(false);
+        }
+        connection::Entity::update_many()
+            .col_expr(connection::Column::RefreshFailures, Expr::value(0))
+            .col_expr(
+                connection::Column::RefreshRetryAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()> {
+        let txn = self.db().begin().await?;
+        let Some(row) = connection::Entity::find_by_id(id.as_uuid()).one(&txn).await? else {
+            return Ok(());
+        };
+        let failures = row.refresh_failures.saturating_add(1);
+        connection::Entity::update_many()
+            .col_expr(connection::Column::RefreshFailures, Expr::value(failures))
+            .col_expr(
+                connection::Column::RefreshRetryAt,
+                Expr::value(Some(retry_at(u32::try_from(failures).unwrap_or(u32::MAX)))),
+            )
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}

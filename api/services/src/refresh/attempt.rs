@@ -1,0 +1,353 @@
+//! One refresh task: take the lease (or use the claimed one), re-read under it, call the
+//! provider with bounded retries, classify what went wrong, and store the answer with a fenced
+//! write that is retried until it lands.
+
+use super::backoff::{backoff_after_failures, jittered, retry_wait};
+use super::{Fresh, Job, LEASE_DURATION, LEASE_WAIT, MAX_ATTEMPTS, Outcome, RefreshError, Refresher};
+use crate::audit::AuditServiceImpl;
+use crate::connections::{Stored, client_auth, open_client_secret};
+use crate::oauth::{TokenEndpointError, TokenResponse};
+use nexus_domain::ConnectionId;
+use nexus_domain::ServiceError;
+use nexus_domain::agent_key::Actor;
+use nexus_domain::audit::{AuditEventType, NewAuditEvent};
+use nexus_domain::status::ConnectionStatus;
+use nexus_repositories::{ConnectionBundle, CredentialRecord, Lease, NewCredential};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+/// The background refresher leaves a connection alone this long after a transient failure
+/// (doubling with each failure in a row), and longer after the provider refused the client.
+const TRANSIENT_BACKOFF: Duration = Duration::from_secs(30);
+const MISCONFIGURED_BACKOFF: Duration = Duration::from_secs(300);
+/// A connection whose provider issued no refresh token is not looked at again for this long.
+const NO_REFRESH_TOKEN_BACKOFF: Duration = Duration::from_secs(86_400);
+
+/// The answer to everyone waiting, sent once: as soon as there is a credential to serve, which
+/// may be before it is stored.
+struct Answer(Option<oneshot::Sender<Outcome>>);
+
+impl Answer {
+    fn send(&mut self, outcome: Outcome) {
+        if let Some(sender) = self.0.take() {
+            // Nobody listening (every caller went away) is fine: the work is done regardless.
+            let _ = sender.send(outcome);
+        }
+    }
+}
+
+impl Refresher {
+    pub(super) async fn run(&self, job: Job, answer: oneshot::Sender<Outcome>) {
+        let mut answer = Answer(Some(answer));
+        let id = job.bundle.connection.id;
+        let lease = match job.claimed.clone() {
+            Some(lease) => lease,
+            None => match self.acquire(id, job.seen_version, job.deadline).await {
+                Ok(lease) => lease,
+                Err(outcome) => return answer.send(outcome),
+            },
+        };
+        let outcome = self.under_lease(&job, &lease, &mut answer).await;
+        answer.send(outcome);
+        self.release(id, &lease.owner).await;
+    }
+
+    /// Takes the lease, or returns the newer credential another process stored while we waited.
+    /// Waiters only read the database: they never call the provider.
+    async fn acquire(&self, id: ConnectionId, seen_version: i64, deadline: Instant) -> Result<Lease, Outcome> {
+        let give_up = deadline.min(Instant::now() + LEASE_WAIT);
+        loop {
+            let lease = self.new_lease();
+            match self.deps.leases.take_lease(id, &lease, self.deps.clock.now()).await {
+                Ok(true) => return Ok(lease),
+                Ok(false) => {}
+                Err(e) => return Err(Err(RefreshError::internal("taking a refresh lease", e))),
+            }
+            match self.deps.connections.credential(id).await {
+                Ok(Some(latest)) if latest.version != seen_version => return Err(self.open(id, &latest)),
+                Ok(Some(_)) => {}
+                Ok(None) => return Err(Err(RefreshError::Gone)),
+                Err(e) => return Err(Err(RefreshError::internal("reading a credential", e))),
+            }
+            if Instant::now() >= give_up {
+                return Err(Err(RefreshError::Busy));
+            }
+            tokio::time::sleep(jittered(Duration::from_millis(100))).await;
+        }
+    }
+
+    async fn under_lease(&self, job: &Job, lease: &Lease, answer: &mut Answer) -> Outcome {
+        let id = job.bundle.connection.id;
+        // Re-read under the lease: the holder before us may have refreshed already.
+        let current = match self.deps.connections.credential(id).await {
+            Ok(Some(current)) => current,
+            Ok(None) => return Err(RefreshError::Gone),
+            Err(e) => return Err(RefreshError::internal("reading a credential", e)),
+        };
+        if current.version != job.seen_version {
+            return self.open(id, &current);
+        }
+        let stored = Stored::open(&self.deps.keyring, id, &current.ciphertext)
+            .map_err(|e| RefreshError::internal("opening a stored credential", e))?;
+        let Some(refresh_token) = stored.refresh_token().map(str::to_owned) else {
+            self.back_off(id, NO_REFRESH_TOKEN_BACKOFF, None).await;
+            return Err(RefreshError::NoRefreshToken);
+        };
+        let response = match self.call_with_retries(job, lease, &refresh_token).await {
+            Ok(response) => response,
+            Err(error) => return Err(self.failed(&job.bundle, error).await),
+        };
+        let now = self.deps.clock.now();
+        if let Some(expires_at) = current.expires_at {
+            let before_expiry = (expires_at - now).num_milliseconds().max(0) as f64 / 1000.0;
+            self.deps.metrics.refresh_lag.observe(before_expiry);
+        }
+        let fresh = Fresh {
+            expires_at: Stored::expiry(&response, now),
+            stored: Stored::from_token_response(response, Some(&stored)),
+        };
+        self.persist(&job.bundle, &current, lease, fresh, answer).await
+    }
+
+    /// Calls the provider until it answers, says something final, or the budget runs out.
+    async fn call_with_retries(
+        &self,
+        job: &Job,
+        lease: &Lease,
+        refresh_token: &str,
+    ) -> Result<TokenResponse, TokenEndpointError> {
+        let id = job.bundle.connection.id;
+        let provider = job.bundle.provider.provider.spec.name.as_str();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (reason, retry_after) = match self.call_provider(&job.bundle, refresh_token).await {
+                Err(TokenEndpointError::Transient { reason, retry_after }) => (reason, retry_after),
+                other => return other,
+            };
+            let wait = retry_wait(attempt, retry_after);
+            if attempt >= MAX_ATTEMPTS || Instant::now() + wait >= job.deadline {
+                return Err(TokenEndpointError::Transient { reason, retry_after });
+            }
+            tracing::info!(provider, connection_id = %id, attempt, wait_ms = wait.as_millis() as u64, reason, "refresh failed upstream; retrying");
+            tokio::time::sleep(wait).await;
+            self.renew(id, lease).await;
+        }
+    }
+
+    /// One refresh call to the provider's token endpoint.
+    async fn call_provider(
+        &self,
+        bundle: &ConnectionBundle,
+        refresh_token: &str,
+    ) -> Result<TokenResponse, TokenEndpointError> {
+        let provider = &bundle.provider.provider;
+        let name = provider.spec.name.as_str();
+        let misconfigured = |error: &str| TokenEndpointError::Misconfigured { error: error.to_owned() };
+        let started = std::time::Instant::now();
+        let result = async {
+            let oauth = provider.spec.oauth.as_ref().ok_or_else(|| misconfigured("not_oauth2"))?;
+            let endpoints = self.deps.discovery.endpoints(name, oauth).await.map_err(|e| match e {
+                ServiceError::ProviderMisconfigured { .. } => misconfigured("discovery_invalid"),
+                _ => TokenEndpointError::Transient {
+                    reason: "discovery unavailable".to_owned(),
+                    retry_after: None,
+                },
+            })?;
+            let secret = open_client_secret(&self.deps.keyring, &bundle.provider)
+                .map_err(|_| misconfigured("client_secret_unavailable"))?;
+            let auth = client_auth(provider, &secret).map_err(|_| misconfigured("not_oauth2"))?;
+            self.deps
+                .token_endpoint
+                .refresh(&endpoints.token_url, &auth, refresh_token)
+                .await
+        }
+        .await;
+        self.deps
+            .metrics
+            .refresh_duration
+            .with_label_values(&[name])
+            .observe(started.elapsed().as_secs_f64());
+        self.deps
+            .metrics
+            .refreshes
+            .with_label_values(&[name, if result.is_ok() { "success" } else { "error" }])
+            .inc();
+        result
+    }
+
+    /// What a failed refresh does to the connection: only a revoked grant costs the consent.
+    async fn failed(&self, bundle: &ConnectionBundle, error: TokenEndpointError) -> RefreshError {
+        let connection = &bundle.connection;
+        let provider = bundle.provider.provider.spec.name.as_str();
+        let (reason, outcome) = match &error {
+            TokenEndpointError::GrantRevoked { error } => {
+                self.mark_attention_required(bundle, error).await;
+                ("grant_revoked", RefreshError::GrantRevoked)
+            }
+            TokenEndpointError::Misconfigured { .. } => {
+                self.back_off(connection.id, MISCONFIGURED_BACKOFF, None).await;
+                ("provider_misconfigured", RefreshError::Misconfigured)
+            }
+            TokenEndpointError::Transient { retry_after, .. } => {
+                self.back_off(connection.id, TRANSIENT_BACKOFF, *retry_after).await;
+                (
+                    "upstream_unavailable",
+                    RefreshError::Transient {
+                        retry_after: *retry_after,
+                    },
+                )
+            }
+        };
+        tracing::warn!(provider, connection_id = %connection.id, reason, code = error.code(), "token refresh failed");
+        self.deps
+            .metrics
+            .refresh_failures
+            .with_label_values(&[provider, reason])
+            .inc();
+        self.record(
+            NewAuditEvent::new(AuditEventType::TokenRefreshFailed, &Actor::System)
+                .provider(connection.provider_id)
+                .connection(connection.id)
+                .workspace(connection.workspace_id.clone())
+                .data(serde_json::json!({"reason": reason, "error": error.code()})),
+        )
+        .await;
+        outcome
+    }
+
+    /// Stores the refreshed credential: fenced on the version read and on our lease, retried
+    /// until it lands. After a failed write the credential is served from memory (everyone in
+    /// this process awaiting the refresh gets it) while the write is retried, and the lease is
+    /// kept so no other process refreshes with the refresh token the provider just retired.
+    async fn persist(
+        &self,
+        bundle: &ConnectionBundle,
+        read: &CredentialRecord,
+        lease: &Lease,
+        fresh: Fresh,
+        answer: &mut Answer,
+    ) -> Outcome {
+        let id = bundle.connection.id;
+        let credential = NewCredential {
+            ciphertext: fresh.stored.seal(&self.deps.keyring, id),
+            expires_at: fresh.expires_at,
+        };
+        let mut delay = Duration::from_millis(100);
+        let mut failures = 0u32;
+        loop {
+            let now = self.deps.clock.now();
+            match self
+                .deps
+                .leases
+                .store_refreshed(id, read.version, &lease.owner, &credential, now)
+                .await
+            {
+                Ok(true) => {
+                    self.deps.epoch.bump();
+                    if failures > 0 {
+                        tracing::warn!(connection_id = %id, failures, "the refreshed credential is stored at last");
+                    }
+                    self.record(
+                        NewAuditEvent::new(AuditEventType::TokenRefreshed, &Actor::System)
+                            .provider(bundle.connection.provider_id)
+                            .connection(id)
+                            .workspace(bundle.connection.workspace_id.clone()),
+                    )
+                    .await;
+                    return Ok(fresh);
+                }
+                Ok(false) => match self.deps.connections.credential(id).await {
+                    Ok(Some(latest)) if latest.version != read.version => {
+                        // Our lease lapsed and another holder stored a newer credential: theirs wins.
+                        tracing::warn!(connection_id = %id, "a newer credential was stored while this refresh held a lapsed lease");
+                        return self.open(id, &latest);
+                    }
+                    Ok(None) => return Err(RefreshError::Gone),
+                    // Same version, but the lease is someone else's: take it back once it is free.
+                    Ok(Some(_)) => {
+                        let _ = self
+                            .deps
+                            .leases
+                            .take_lease(id, &self.extended(lease), now)
+                            .await;
+                    }
+                    Err(error) => tracing::error!(connection_id = %id, %error, "re-reading a credential after a fenced write failed"),
+                },
+                Err(error) => {
+                    failures += 1;
+                    tracing::error!(
+                        connection_id = %id, failures, %error,
+                        "STORING A REFRESHED CREDENTIAL FAILED; it is served from memory and the write is retried"
+                    );
+                    answer.send(Ok(fresh.clone()));
+                }
+            }
+            tokio::time::sleep(jittered(delay)).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+            self.renew(id, lease).await;
+        }
+    }
+
+    /// The provider says the grant is gone: the user must consent again.
+    pub(crate) async fn mark_attention_required(&self, bundle: &ConnectionBundle, error: &str) {
+        let connection = &bundle.connection;
+        match self
+            .deps
+            .connections
+            .transition(
+                connection.id,
+                &[ConnectionStatus::Active],
+                ConnectionStatus::AttentionRequired,
+                Some(error),
+                self.deps.clock.now(),
+            )
+            .await
+        {
+            Ok(true) => {
+                self.deps.epoch.bump();
+                self.record(
+                    NewAuditEvent::new(AuditEventType::ConnectionAttentionRequired, &Actor::System)
+                        .provider(connection.provider_id)
+                        .connection(connection.id)
+                        .workspace(connection.workspace_id.clone())
+                        .data(serde_json::json!({"error": error})),
+                )
+                .await;
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(connection_id = %connection.id, error = %e, "marking attention_required failed"),
+        }
+    }
+
+    /// Tells the background refresher to leave the connection alone for a while.
+    async fn back_off(&self, id: ConnectionId, base: Duration, retry_after: Option<Duration>) {
+        let now = self.deps.clock.now();
+        let retry_at = move |failures: u32| {
+            let wait = backoff_after_failures(failures, base, retry_after);
+            now + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::hours(1))
+        };
+        if let Err(error) = self.deps.leases.record_failure(id, &retry_at).await {
+            tracing::warn!(connection_id = %id, %error, "recording a refresh failure failed");
+        }
+    }
+
+    fn extended(&self, lease: &Lease) -> Lease {
+        Lease {
+            owner: lease.owner.clone(),
+            until: self.deps.clock.now() + LEASE_DURATION,
+        }
+    }
+
+    /// Extends our lease; losing it is noticed by the fenced write.
+    async fn renew(&self, id: ConnectionId, lease: &Lease) {
+        if let Err(error) = self.deps.leases.renew_lease(id, &self.extended(lease)).await {
+            tracing::warn!(connection_id = %id, %error, "renewing a refresh lease failed");
+        }
+    }
+
+    async fn record(&self, event: NewAuditEvent) {
+        AuditServiceImpl::record_or_log(self.deps.audit.as_ref(), event).await;
+    }
+}

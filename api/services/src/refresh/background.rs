@@ -1,0 +1,166 @@
+//! Background refresh: every Broker process claims credentials that expire within the lead time
+//! (each claimed by exactly one process, through the same lease as reads) and refreshes them
+//! before anyone asks, with bounded concurrency per process and per provider.
+
+use super::backoff::jittered;
+use super::{LEASE_DURATION, Refresher};
+use nexus_domain::{ConnectionId, ProviderId};
+use nexus_domain::status::ConnectionStatus;
+use nexus_repositories::Lease;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
+
+/// How long one background refresh may keep retrying a provider.
+const BACKGROUND_BUDGET: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct BackgroundSettings {
+    /// Credentials expiring within this are refreshed ahead of time; zero turns it off.
+    pub lead: Duration,
+    /// Pause between scans when there was nothing (more) to claim.
+    pub interval: Duration,
+    /// Refreshes in flight at once in this process.
+    pub concurrency: usize,
+    /// Refreshes in flight at once in this process against one provider.
+    pub per_provider: usize,
+}
+
+impl Default for BackgroundSettings {
+    fn default() -> Self {
+        Self {
+            lead: Duration::from_secs(300),
+            interval: Duration::from_secs(5),
+            concurrency: 32,
+            per_provider: 16,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct BackgroundRefresh {
+    refresher: Arc<Refresher>,
+    settings: BackgroundSettings,
+    permits: Arc<Semaphore>,
+    per_provider: Mutex<HashMap<ProviderId, Arc<Semaphore>>>,
+}
+
+impl BackgroundRefresh {
+    pub fn new(refresher: Arc<Refresher>, settings: BackgroundSettings) -> Arc<Self> {
+        Arc::new(Self {
+            permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+            refresher,
+            settings,
+            per_provider: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Scans and refreshes until `shutdown`; refreshes already started finish on their own
+    /// (the refresher's drain waits for them).
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        if self.settings.lead.is_zero() {
+            return;
+        }
+        loop {
+            let claimed = self.scan().await;
+            // A full batch means more may be due: go again as soon as permits free up.
+            let pause = if claimed > 0 && claimed >= self.settings.concurrency {
+                Duration::from_millis(20)
+            } else {
+                jittered(self.settings.interval)
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+        }
+    }
+
+    /// One scan: updates the due gauge, claims as many due credentials as there are free
+    /// permits, and starts a refresh for each. Returns how many it claimed.
+    pub async fn scan(self: &Arc<Self>) -> usize {
+        let deps = &self.refresher.deps;
+        let now = deps.clock.now();
+        let due_before = now + chrono::TimeDelta::from_std(self.settings.lead).unwrap_or(chrono::TimeDelta::zero());
+        match deps.leases.count_due(due_before).await {
+            Ok(due) => deps.metrics.refresh_due.set(i64::try_from(due).unwrap_or(i64::MAX)),
+            Err(error) => tracing::warn!(%error, "counting credentials due for refresh failed"),
+        }
+        let available = self.permits.available_permits();
+        if available == 0 {
+            return 0;
+        }
+        let lease = self.refresher.new_lease();
+        let claimed = match deps
+            .leases
+            .claim_due(due_before, now, &lease, u64::try_from(available).unwrap_or(1))
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                // A database that is briefly unreachable delays refreshes; the next scan retries.
+                tracing::warn!(%error, "claiming credentials due for refresh failed");
+                return 0;
+            }
+        };
+        for &id in &claimed {
+            let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                break;
+            };
+            let this = self.clone();
+            let lease = lease.clone();
+            tokio::spawn(async move {
+                this.refresh_one(id, lease).await;
+                drop(permit);
+            });
+        }
+        claimed.len()
+    }
+
+    async fn refresh_one(&self, id: ConnectionId, lease: Lease) {
+        let deps = &self.refresher.deps;
+        let bundle = match deps.connections.find(id).await {
+            Ok(Some(bundle)) => bundle,
+            Ok(None) => return self.refresher.release(id, &lease.owner).await,
+            Err(error) => {
+                tracing::warn!(connection_id = %id, %error, "reading a claimed connection failed");
+                return self.refresher.release(id, &lease.owner).await;
+            }
+        };
+        let (ConnectionStatus::Active, Some(credential)) = (bundle.connection.status, bundle.credential.clone()) else {
+            return self.refresher.release(id, &lease.owner).await;
+        };
+        let provider = bundle.provider.provider.spec.name.to_string();
+        let _provider_permit = self.provider_permits(bundle.connection.provider_id).acquire_owned().await;
+        // Waiting for the provider's permit may take a while: hold the lease for the refresh.
+        let lease = Lease {
+            until: deps.clock.now() + LEASE_DURATION,
+            ..lease
+        };
+        if !matches!(deps.leases.renew_lease(id, &lease).await, Ok(true)) {
+            return;
+        }
+        let outcome = self
+            .refresher
+            .refresh(&bundle, credential.version, Some(lease), BACKGROUND_BUDGET)
+            .await;
+        let status = match &outcome {
+            Ok(_) => "success",
+            Err(error) => error.label(),
+        };
+        deps.metrics
+            .background_refreshes
+            .with_label_values(&[provider.as_str(), status])
+            .inc();
+    }
+
+    fn provider_permits(&self, provider: ProviderId) -> Arc<Semaphore> {
+        self.per_provider
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(provider)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.per_provider.max(1))))
+            .clone()
+    }
+}

@@ -1,0 +1,236 @@
+//! Token refresh, exactly once across processes, and never at the cost of a consent.
+//!
+//! [`Refresher`] owns the whole path: in-process single flight (one task per connection, every
+//! caller in this process awaits it), the cross-process lease, the re-read under the lease (a
+//! holder refreshes only if the credential is still the version it set out to refresh), the
+//! provider call with classified failures and bounded retries, and the fenced write of the
+//! answer. The task is detached from whoever asked: a caller that hangs up, a request deadline
+//! or a shutdown signal never cancels a provider call whose answer (a rotated refresh token) must
+//! be stored. Reads (`tokens.rs`) and the background refresher (`background.rs`) both go
+//! through it.
+
+mod attempt;
+mod background;
+mod backoff;
+
+pub use background::{BackgroundRefresh, BackgroundSettings};
+
+use crate::cache::CacheEpoch;
+use crate::connections::Stored;
+use crate::metrics::Metrics;
+use crate::oauth::{Discovery, TokenEndpoint};
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use nexus_crypto::Keyring;
+use nexus_domain::ConnectionId;
+use nexus_domain::clock::Clock;
+use nexus_domain::ports::AuditService;
+use nexus_repositories::{ConnectionBundle, ConnectionRepository, CredentialRecord, Lease, RefreshRepository};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
+
+/// How long a lease holds before it lapses (a crashed holder's lease is free after this). A
+/// holder renews it before every provider call and every write, so only a stalled process loses
+/// it; the write is fenced on it all the same.
+pub const LEASE_DURATION: Duration = Duration::from_secs(60);
+/// How long a reader waits for another process's refresh before it gives up on it.
+const LEASE_WAIT: Duration = Duration::from_secs(10);
+/// Provider attempts within one refresh (transient failures only).
+const MAX_ATTEMPTS: u32 = 4;
+
+/// A credential as the refresh left it: newly refreshed, or newer than the caller's.
+#[derive(Debug, Clone)]
+pub(crate) struct Fresh {
+    pub(crate) stored: Stored,
+    pub(crate) expires_at: Option<DateTime<Utc>>,
+}
+
+/// Why a refresh produced no newer credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RefreshError {
+    /// The provider says the grant is gone; the connection is now `attention_required`.
+    GrantRevoked,
+    /// The provider refused Nexus's client (`invalid_client`, a bare 401, ...).
+    Misconfigured,
+    /// The provider could not answer in time; `retry_after` when it said when to come back.
+    Transient { retry_after: Option<Duration> },
+    /// Another process holds the lease and did not finish within the wait.
+    Busy,
+    /// The provider issued no refresh token for this connection.
+    NoRefreshToken,
+    /// The credential is gone (the connection was revoked meanwhile).
+    Gone,
+    Internal(String),
+}
+
+impl RefreshError {
+    /// A bounded label for metrics.
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Self::GrantRevoked => "grant_revoked",
+            Self::Misconfigured => "provider_misconfigured",
+            Self::Transient { .. } => "upstream_unavailable",
+            Self::Busy => "busy",
+            Self::NoRefreshToken => "no_refresh_token",
+            Self::Gone => "gone",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn internal(context: &str, cause: impl std::fmt::Display) -> Self {
+        Self::Internal(format!("{context}: {cause}"))
+    }
+}
+
+pub(crate) type Outcome = Result<Fresh, RefreshError>;
+type SharedOutcome = Shared<BoxFuture<'static, Outcome>>;
+
+/// What the refresher is built from.
+pub(crate) struct RefresherDeps {
+    pub connections: Arc<dyn ConnectionRepository>,
+    pub leases: Arc<dyn RefreshRepository>,
+    pub keyring: Arc<Keyring>,
+    pub discovery: Arc<Discovery>,
+    pub token_endpoint: TokenEndpoint,
+    pub audit: Arc<dyn AuditService>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    pub epoch: Arc<CacheEpoch>,
+    /// This process's name, the prefix of its lease owners.
+    pub instance_id: String,
+}
+
+pub struct Refresher {
+    deps: RefresherDeps,
+    /// One refresh task per connection in this process; everyone asking meanwhile awaits it.
+    inflight: Mutex<HashMap<ConnectionId, SharedOutcome>>,
+    /// Every refresh task, so a shutdown can wait for them.
+    tasks: TaskTracker,
+}
+
+impl std::fmt::Debug for Refresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Refresher")
+            .field("instance_id", &self.deps.instance_id)
+            .field("in_flight", &self.tasks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One refresh to run: which connection, from which credential version, under which lease
+/// (already claimed by the background refresher, or to be taken), and until when to retry.
+struct Job {
+    bundle: ConnectionBundle,
+    seen_version: i64,
+    claimed: Option<Lease>,
+    deadline: Instant,
+}
+
+impl Refresher {
+    pub(crate) fn new(deps: RefresherDeps) -> Arc<Self> {
+        Arc::new(Self {
+            deps,
+            inflight: Mutex::new(HashMap::new()),
+            tasks: TaskTracker::new(),
+        })
+    }
+
+    /// Refreshes the connection whose credential the caller read at `seen_version`, or returns
+    /// the newer credential someone else stored meanwhile. Retries stop at `budget`; the caller
+    /// stops waiting at its own request deadline, while the task goes on to store what the
+    /// provider answered.
+    pub(crate) async fn refresh(
+        self: &Arc<Self>,
+        bundle: &ConnectionBundle,
+        seen_version: i64,
+        claimed: Option<Lease>,
+        budget: Duration,
+    ) -> Outcome {
+        let id = bundle.connection.id;
+        let (outcome, joined) = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match inflight.get(&id) {
+                Some(running) => (running.clone(), true),
+                None => {
+                    let (answer, receiver) = oneshot::channel();
+                    let job = Job {
+                        bundle: bundle.clone(),
+                        seen_version,
+                        claimed: claimed.clone(),
+                        deadline: Instant::now() + budget,
+                    };
+                    let this = self.clone();
+                    // Spawned while the map is locked, so the task's own removal comes after this insert.
+                    self.tasks.spawn(async move {
+                        this.run(job, answer).await;
+                        this.inflight
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .remove(&id);
+                    });
+                    let shared = receiver
+                        .map(|answer| {
+                            answer.unwrap_or_else(|_| {
+                                Err(RefreshError::Internal("the refresh task ended without an answer".into()))
+                            })
+                        })
+                        .boxed()
+                        .shared();
+                    inflight.insert(id, shared.clone());
+                    (shared, false)
+                }
+            }
+        };
+        if joined && let Some(lease) = claimed {
+            // A task of this process is already on it and waits for the lease we claimed.
+            self.release(id, &lease.owner).await;
+        }
+        let wait = nexus_domain::deadline::remaining(budget);
+        tokio::time::timeout(wait, outcome)
+            .await
+            .unwrap_or(Err(RefreshError::Transient {
+                retry_after: Some(Duration::from_secs(1)),
+            }))
+    }
+
+    /// Stops taking new work and waits, at most `grace`, for refreshes in flight to finish and
+    /// store what they got. `false` when some were still running.
+    pub async fn drain(&self, grace: Duration) -> bool {
+        self.tasks.close();
+        let drained = tokio::time::timeout(grace, self.tasks.wait()).await.is_ok();
+        if !drained {
+            tracing::error!(
+                in_flight = self.tasks.len(),
+                "refreshes still running at shutdown; a rotated refresh token they hold may be lost"
+            );
+        }
+        drained
+    }
+
+    /// A new lease for one attempt (or one claiming batch), held from now.
+    pub(crate) fn new_lease(&self) -> Lease {
+        Lease {
+            owner: format!("{}/{}", self.deps.instance_id, uuid::Uuid::new_v4().simple()),
+            until: self.deps.clock.now() + LEASE_DURATION,
+        }
+    }
+
+    async fn release(&self, id: ConnectionId, owner: &str) {
+        if let Err(error) = self.deps.leases.release_lease(id, owner).await {
+            tracing::warn!(connection_id = %id, %error, "releasing a refresh lease failed; it lapses by itself");
+        }
+    }
+
+    fn open(&self, id: ConnectionId, record: &CredentialRecord) -> Outcome {
+        Ok(Fresh {
+            stored: Stored::open(&self.deps.keyring, id, &record.ciphertext)
+                .map_err(|e| RefreshError::internal("opening a stored credential", e))?,
+            expires_at: record.expires_at,
+        })
+    }
+}

@@ -1,0 +1,457 @@
+//! Refresh on real databases against the mock provider: every fault a token endpoint can
+//! produce, classified as CONTRACT.md says; single flight; a caller that goes away; a write that
+//! fails after the provider already rotated the refresh token; background claiming.
+
+mod common;
+
+use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
+use common::*;
+use nexus_domain::ports::{ConnectionService, ProviderService};
+use nexus_domain::provider::{ProviderPatch, ProviderRef, TokenEndpointAuthMethod};
+use nexus_domain::status::ConnectionStatus;
+use nexus_domain::{ConnectionId, ErrorCode};
+use nexus_repositories::{
+    ConnectionRepository, Lease, NewCredential, RefreshRepository, RepoError, RepoResult, RetryAt,
+};
+use nexus_test_utils::mock_provider::TokenReply;
+use nexus_test_utils::{TestDatabase, database_tests};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+fn access_token(envelope: &nexus_domain::connection::CredentialEnvelope) -> &str {
+    envelope.credentials.0.get("access_token").map_or("", String::as_str)
+}
+
+/// A connection whose token expires in `expires_in` seconds (the skew is 60).
+async fn connected_expiring(f: &Fixture, provider: &str, access: &str, expires_in: i64) -> ConnectionId {
+    f.mock.reply(TokenReply::Tokens {
+        access_token: access.into(),
+        refresh_token: Some(format!("{access}-refresh")),
+        expires_in: Some(expires_in),
+    });
+    f.connected(provider).await
+}
+
+struct Case {
+    name: &'static str,
+    reply: TokenReply,
+    /// The code of an expired token's read; `None` when it is served.
+    code: ErrorCode,
+    status: ConnectionStatus,
+    retry_after: Option<u64>,
+}
+
+fn cases() -> Vec<Case> {
+    let transient = |name, reply| Case {
+        name,
+        reply,
+        code: ErrorCode::UpstreamUnavailable,
+        status: ConnectionStatus::Active,
+        retry_after: Some(1),
+    };
+    vec![
+        Case {
+            retry_after: Some(120),
+            ..transient("429 with a long Retry-After", TokenReply::RateLimited("120".into()))
+        },
+        transient("429 with Retry-After: 1", TokenReply::RateLimited("1".into())),
+        transient("500", TokenReply::Status(500)),
+        transient("503", TokenReply::Status(503)),
+        transient(
+            "200 with temporarily_unavailable",
+            TokenReply::ErrorWithOk("temporarily_unavailable".into()),
+        ),
+        transient("malformed JSON", TokenReply::Malformed),
+        transient(
+            "a timeout",
+            TokenReply::Slow(Duration::from_secs(3), Box::new(TokenReply::Status(200))),
+        ),
+        Case {
+            name: "401 invalid_client",
+            reply: TokenReply::Error {
+                status: 401,
+                error: "invalid_client".into(),
+            },
+            code: ErrorCode::ProviderMisconfigured,
+            status: ConnectionStatus::Active,
+            retry_after: None,
+        },
+        Case {
+            name: "a bare 401",
+            reply: TokenReply::Status(401),
+            code: ErrorCode::ProviderMisconfigured,
+            status: ConnectionStatus::Active,
+            retry_after: None,
+        },
+        Case {
+            name: "400 invalid_grant",
+            reply: TokenReply::Error {
+                status: 400,
+                error: "invalid_grant".into(),
+            },
+            code: ErrorCode::AttentionRequired,
+            status: ConnectionStatus::AttentionRequired,
+            retry_after: None,
+        },
+        Case {
+            name: "200 with invalid_grant",
+            reply: TokenReply::ErrorWithOk("invalid_grant".into()),
+            code: ErrorCode::AttentionRequired,
+            status: ConnectionStatus::AttentionRequired,
+            retry_after: None,
+        },
+    ]
+}
+
+/// Each fault against a token still valid (served) and an expired one (the documented error),
+/// with the connection in the documented state afterwards.
+async fn every_token_endpoint_fault_is_classified(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    for case in cases() {
+        // Inside the skew, still valid: transient and registration failures serve the current token.
+        let id = connected_expiring(&f, "acme", "current", 45).await;
+        f.mock.default_reply(case.reply.clone());
+        let before = f.mock.refresh_count();
+        let read = f.service.get_token(&admin(), id).await;
+        if case.status == ConnectionStatus::Active {
+            let envelope = read.unwrap_or_else(|e| panic!("{}: a valid token is served: {e}", case.name));
+            assert_eq!(access_token(&envelope), "current", "{}", case.name);
+        } else {
+            assert_eq!(read.expect_err(case.name).code(), case.code, "{}", case.name);
+        }
+        assert_eq!(f.status(id).await, case.status, "{}", case.name);
+        let calls = f.mock.refresh_count() - before;
+        assert!((1..=4).contains(&calls), "{}: {calls} provider calls", case.name);
+        if case.code != ErrorCode::UpstreamUnavailable {
+            assert_eq!(calls, 1, "{}: a final answer is not retried", case.name);
+        }
+
+        // Expired: the read fails with the documented status and code, and the connection is
+        // only lost to an invalid_grant.
+        let id = connected_expiring(&f, "acme", "old", 30).await;
+        f.mock.default_reply(case.reply.clone());
+        f.clock.advance(TimeDelta::seconds(31));
+        let error = f.service.get_token(&admin(), id).await.expect_err(case.name);
+        assert_eq!(error.code(), case.code, "{}: {error}", case.name);
+        let status = match case.code {
+            ErrorCode::AttentionRequired => 409,
+            _ => 502,
+        };
+        assert_eq!(error.status(), status, "{}", case.name);
+        assert_eq!(error.retry_after_seconds(), case.retry_after, "{}", case.name);
+        assert!(!error.to_string().contains("secret provider detail"), "{}", case.name);
+        assert_eq!(f.status(id).await, case.status, "{}", case.name);
+        f.clock.advance(TimeDelta::seconds(-31));
+    }
+}
+
+/// A provider whose token endpoint resets the connection: transient, the connection stays.
+async fn a_reset_connection_is_transient(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "old", 30).await;
+    f.providers
+        .update(
+            &admin().actor,
+            &ProviderRef::parse("acme").expect("name"),
+            ProviderPatch {
+                token_url: Some(Some(f.mock.reset_url.clone())),
+                ..ProviderPatch::default()
+            },
+        )
+        .await
+        .expect("point the token URL at the resetter");
+    let served = f.service.get_token(&admin(), id).await.expect("valid token served");
+    assert_eq!(access_token(&served), "old");
+    f.clock.advance(TimeDelta::seconds(31));
+    let error = f.service.get_token(&admin(), id).await.expect_err("reset");
+    assert_eq!(error.code(), ErrorCode::UpstreamUnavailable);
+    assert_eq!(f.status(id).await, ConnectionStatus::Active);
+}
+
+/// `invalid_client` until the operator fixes the secret; then the same connection works again.
+async fn a_misconfigured_provider_recovers_without_reconsent(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "old", 30).await;
+    f.clock.advance(TimeDelta::seconds(31));
+    f.mock.reply(TokenReply::Error {
+        status: 401,
+        error: "invalid_client".into(),
+    });
+    let error = f.service.get_token(&admin(), id).await.expect_err("misconfigured");
+    assert_eq!(error.code(), ErrorCode::ProviderMisconfigured);
+    assert_eq!(f.status(id).await, ConnectionStatus::Active);
+    let metrics = prometheus::TextEncoder::new()
+        .encode_to_string(&f.registry.gather())
+        .expect("metrics");
+    assert!(
+        metrics.contains(r#"nexus_refresh_failures_total{provider="acme",reason="provider_misconfigured"} 1"#),
+        "{metrics}"
+    );
+    // Fixed: the next read refreshes under the same consent.
+    let envelope = f.service.get_token(&admin(), id).await.expect("works again");
+    assert!(access_token(&envelope).starts_with("mock-access-"));
+    assert_eq!(f.status(id).await, ConnectionStatus::Active);
+}
+
+/// 50 concurrent readers, one provider call, one write.
+async fn concurrent_refreshes_collapse_into_one_call(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "stale", 10).await;
+    f.mock.reply(TokenReply::Slow(
+        Duration::from_millis(200),
+        Box::new(TokenReply::Tokens {
+            access_token: "fresh".into(),
+            refresh_token: Some("r2".into()),
+            expires_in: Some(3600),
+        }),
+    ));
+    let reads = (0..50).map(|_| {
+        let service = f.service.clone();
+        tokio::spawn(async move { service.get_token(&admin(), id).await })
+    });
+    for read in futures::future::join_all(reads).await {
+        assert_eq!(access_token(&read.expect("task").expect("token")), "fresh");
+    }
+    assert_eq!(f.mock.refresh_count(), 1, "one provider call for 50 readers");
+    let credential = f.repo.credential(id).await.expect("read").expect("credential");
+    assert_eq!(credential.version, 2, "persisted once");
+}
+
+/// The reader is cancelled while the provider is slow: the rotated token is stored anyway, and
+/// the next read uses it without calling the provider again.
+async fn a_caller_that_goes_away_loses_nothing(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "stale", 10).await;
+    f.mock.reply(TokenReply::Slow(
+        Duration::from_millis(600),
+        Box::new(TokenReply::Tokens {
+            access_token: "rotated".into(),
+            refresh_token: Some("rotated-refresh".into()),
+            expires_in: Some(3600),
+        }),
+    ));
+    let service = f.service.clone();
+    let read = tokio::spawn(async move { service.get_token(&admin(), id).await });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    read.abort();
+    assert!(read.await.expect_err("aborted").is_cancelled());
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let credential = f.repo.credential(id).await.expect("read").expect("credential");
+    assert_eq!(credential.version, 2, "the rotated token was stored");
+    let envelope = f.service.get_token(&admin(), id).await.expect("token");
+    assert_eq!(access_token(&envelope), "rotated");
+    assert_eq!(f.mock.refresh_count(), 1);
+    // The next refresh presents the rotated refresh token, not the retired one.
+    f.service.refresh_token(&admin(), id).await.expect("forced refresh");
+    let requests = f.refresh_requests();
+    assert_eq!(
+        requests.last().and_then(|r| r.get("refresh_token")).map(String::as_str),
+        Some("rotated-refresh")
+    );
+}
+
+/// A refresh repository whose first credential write fails, as a database that blinks would.
+struct FailingFirstWrite {
+    inner: Arc<dyn RefreshRepository>,
+    writes: AtomicUsize,
+}
+
+#[async_trait]
+impl RefreshRepository for FailingFirstWrite {
+    async fn take_lease(&self, id: ConnectionId, lease: &Lease, now: DateTime<Utc>) -> RepoResult<bool> {
+        self.inner.take_lease(id, lease, now).await
+    }
+    async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool> {
+        self.inner.renew_lease(id, lease).await
+    }
+    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()> {
+        self.inner.release_lease(id, owner).await
+    }
+    async fn claim_due(
+        &self,
+        due_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease: &Lease,
+        limit: u64,
+    ) -> RepoResult<Vec<ConnectionId>> {
+        self.inner.claim_due(due_before, now, lease, limit).await
+    }
+    async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64> {
+        self.inner.count_due(due_before).await
+    }
+    async fn store_refreshed(
+        &self,
+        id: ConnectionId,
+        expected_version: i64,
+        owner: &str,
+        credential: &NewCredential,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        if self.writes.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Err(RepoError::Corrupt("injected: the database went away".into()));
+        }
+        self.inner
+            .store_refreshed(id, expected_version, owner, credential, at)
+            .await
+    }
+    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()> {
+        self.inner.record_failure(id, retry_at).await
+    }
+}
+
+/// The provider rotated the refresh token, then the write failed: the reader is served the new
+/// token from memory, the write is retried until it lands, and nothing is lost.
+async fn a_failed_write_after_a_rotation_loses_nothing(test_db: TestDatabase) {
+    let f = fixture_with(&test_db, |inner| {
+        Arc::new(FailingFirstWrite {
+            inner,
+            writes: AtomicUsize::new(0),
+        })
+    })
+    .await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "stale", 10).await;
+    f.mock.reply(TokenReply::Tokens {
+        access_token: "rotated".into(),
+        refresh_token: Some("rotated-refresh".into()),
+        expires_in: Some(3600),
+    });
+    let envelope = f.service.get_token(&admin(), id).await.expect("served from memory");
+    assert_eq!(access_token(&envelope), "rotated");
+    let mut stored = None;
+    for _ in 0..50 {
+        let credential = f.repo.credential(id).await.expect("read").expect("credential");
+        if credential.version == 2 {
+            stored = Some(credential);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(stored.is_some(), "the retried write landed");
+    assert_eq!(f.mock.refresh_count(), 1, "the provider was called once");
+    // Let the refresh task release its lease and finish, so the forced refresh is a new one.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    f.service.refresh_token(&admin(), id).await.expect("forced refresh");
+    assert_eq!(
+        f.refresh_requests()
+            .last()
+            .and_then(|r| r.get("refresh_token"))
+            .map(String::as_str),
+        Some("rotated-refresh")
+    );
+}
+
+/// Resolve without an active connection names the connection waiting on its user.
+async fn resolve_names_the_connection_to_reconsent(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let nothing = f
+        .service
+        .get_token_by_workspace_and_provider(&admin(), "ws-1", "acme")
+        .await
+        .expect_err("nothing yet");
+    assert_eq!(nothing.code(), ErrorCode::ConnectionNotFound);
+    assert_eq!(nothing.connection_id(), None);
+
+    let pending = f.consent("acme", None).await;
+    let waiting = f
+        .service
+        .get_token_by_workspace_and_provider(&admin(), "ws-1", "acme")
+        .await
+        .expect_err("pending");
+    assert_eq!(waiting.code(), ErrorCode::ConnectionPending);
+    assert_eq!(waiting.connection_id(), Some(pending.connection_id));
+
+    f.callback(&pending.state, Some("code"), None).await.expect("callback");
+    f.mock.reply(TokenReply::Error {
+        status: 400,
+        error: "invalid_grant".into(),
+    });
+    f.service
+        .refresh_token(&admin(), pending.connection_id)
+        .await
+        .expect_err("grant gone");
+    let attention = f
+        .service
+        .get_token_by_workspace_and_provider(&admin(), "ws-1", "acme")
+        .await
+        .expect_err("needs the user");
+    assert_eq!(attention.code(), ErrorCode::AttentionRequired);
+    assert_eq!(attention.status(), 409);
+    assert_eq!(attention.connection_id(), Some(pending.connection_id));
+}
+
+/// Two background refreshers (as two processes would have) over the same database: every due
+/// credential is claimed and refreshed exactly once, and nothing that is not due is touched.
+async fn background_refresh_claims_each_due_credential_once(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let mut due = Vec::new();
+    for i in 0..20 {
+        due.push(connected_expiring(&f, "acme", &format!("due-{i}"), 120).await);
+    }
+    let later = connected_expiring(&f, "acme", "later", 3600).await;
+    let settings = nexus_services::BackgroundSettings {
+        lead: Duration::from_secs(300),
+        concurrency: 4,
+        per_provider: 2,
+        ..nexus_services::BackgroundSettings::default()
+    };
+    let first = nexus_services::BackgroundRefresh::new(f.service.refresher(), settings.clone());
+    let second = nexus_services::BackgroundRefresh::new(another_replica(&f).refresher(), settings);
+    for _ in 0..100 {
+        let (a, b) = tokio::join!(first.scan(), second.scan());
+        if a + b == 0 && f.mock.refresh_count() >= due.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(f.mock.refresh_count(), due.len(), "each due credential refreshed once");
+    let mut presented: Vec<String> = f
+        .refresh_requests()
+        .iter()
+        .filter_map(|r| r.get("refresh_token").cloned())
+        .collect();
+    presented.sort();
+    presented.dedup();
+    assert_eq!(presented.len(), due.len(), "no refresh token presented twice");
+    for id in &due {
+        let credential = f.repo.credential(*id).await.expect("read").expect("credential");
+        assert_eq!(credential.version, 2, "refreshed and stored once");
+    }
+    let untouched = f.repo.credential(later).await.expect("read").expect("credential");
+    assert_eq!(untouched.version, 1);
+    // Reads now find fresh tokens: no read waits on the provider.
+    for id in &due {
+        let envelope = f.service.get_token(&admin(), *id).await.expect("token");
+        assert!(access_token(&envelope).starts_with("mock-access-"));
+    }
+    assert_eq!(f.mock.refresh_count(), due.len());
+}
+
+database_tests!(
+    every_token_endpoint_fault_is_classified,
+    a_reset_connection_is_transient,
+    a_misconfigured_provider_recovers_without_reconsent,
+    concurrent_refreshes_collapse_into_one_call,
+    a_caller_that_goes_away_loses_nothing,
+    a_failed_write_after_a_rotation_loses_nothing,
+    resolve_names_the_connection_to_reconsent,
+    background_refresh_claims_each_due_credential_once,
+);
