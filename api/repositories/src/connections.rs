@@ -4,6 +4,7 @@
 
 use crate::convert::{from_json, parse, to_json};
 use crate::providers::{ProviderRecord, from_model as provider_from_model};
+use crate::write_txn::begin_write;
 use crate::{RepoError, RepoResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,8 +15,8 @@ use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, UpdateMany,
 };
 use url::Url;
 
@@ -79,8 +80,11 @@ pub trait ConnectionRepository: Send + Sync {
     ) -> RepoResult<Option<ConnectionBundle>>;
     /// The workspace's most recently changed connection to a live provider of this name that
     /// waits on its user (`pending` or `attention_required`).
-    async fn find_newest_waiting(&self, workspace: &WorkspaceId, provider: &ProviderName)
-    -> RepoResult<Option<Connection>>;
+    async fn find_newest_waiting(
+        &self,
+        workspace: &WorkspaceId,
+        provider: &ProviderName,
+    ) -> RepoResult<Option<Connection>>;
     async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>>;
     /// Takes the consent whose nonce matches, if it has not expired: once, for one caller.
     async fn claim_consent(
@@ -379,7 +383,7 @@ impl ConnectionRepository for SqlConnectionRepository {
         nonce: &str,
         now: DateTime<Utc>,
     ) -> RepoResult<Option<ClaimedConsent>> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(&self.db).await?;
         let row = connection::Entity::find_by_id(id.as_uuid())
             .find_also_related(provider::Entity)
             .filter(connection::Column::Nonce.eq(nonce))
@@ -438,7 +442,7 @@ impl ConnectionRepository for SqlConnectionRepository {
         granted_scopes: Option<&[Scope]>,
         at: DateTime<Utc>,
     ) -> RepoResult<()> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(&self.db).await?;
         upsert_credential(&txn, id, credential, at).await?;
         let mut update = connection::Entity::update_many()
             .col_expr(
@@ -492,7 +496,7 @@ impl ConnectionRepository for SqlConnectionRepository {
     }
 
     async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(&self.db).await?;
         // RETURNING names the rows this statement changed: with several replicas sweeping at
         // once, each expired connection is reported (and audited) by exactly one of them.
         let expired = connection::Entity::update_many()
@@ -519,7 +523,7 @@ impl ConnectionRepository for SqlConnectionRepository {
     }
 
     async fn revoke(&self, id: ConnectionId, at: DateTime<Utc>) -> RepoResult<bool> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(&self.db).await?;
         let result = without_consent(connection::Entity::update_many())
             .col_expr(
                 connection::Column::Status,

@@ -11,6 +11,7 @@ mod providers;
 mod refresh;
 mod sealed;
 mod timed;
+mod write_txn;
 
 pub use agent_keys::{AgentKeyRecord, AgentKeyRepository, SqlAgentKeyRepository};
 pub use audit::{AuditRepository, SqlAuditRepository};
@@ -19,8 +20,8 @@ pub use connections::{
     SqlConnectionRepository,
 };
 pub use error::RepoError;
-pub use refresh::{Lease, RefreshRepository, RetryAt};
 pub use providers::{ProviderDeletion, ProviderRecord, ProviderRepository, SqlProviderRepository};
+pub use refresh::{Lease, RefreshRepository, RetryAt};
 pub use sealed::{SealedColumn, SealedSecretRepository, SealedValue, SqlSealedSecretRepository};
 pub use timed::{DbMetrics, Timed};
 

@@ -1,6 +1,7 @@
 //! Provider persistence: live providers by id or name, soft delete with optional cascade.
 
 use crate::convert::{from_json, parse, parse_url, to_json};
+use crate::write_txn::begin_write;
 use crate::{RepoError, RepoResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,10 +12,7 @@ use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope};
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// A provider with its sealed client secret, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +116,7 @@ impl ProviderRepository for SqlProviderRepository {
         at: DateTime<Utc>,
         cascade: bool,
     ) -> RepoResult<Option<ProviderDeletion>> {
-        let txn = self.db.begin().await?;
+        let txn = begin_write(&self.db).await?;
         let exists = provider::Entity::find_by_id(id.as_uuid())
             .filter(provider::Column::DeletedAt.is_null())
             .one(&txn)

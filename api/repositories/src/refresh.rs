@@ -7,13 +7,14 @@
 //! holder's, so a holder whose lease lapsed can never overwrite a newer token.
 
 use crate::RepoResult;
+use crate::write_txn::begin_write;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_domain::ConnectionId;
 use nexus_domain::status::ConnectionStatus;
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
 
 use crate::connections::{NewCredential, SqlConnectionRepository};
 
@@ -77,7 +78,10 @@ fn set_lease(lease: &Lease) -> sea_orm::UpdateMany<connection::Entity> {
             connection::Column::RefreshLeaseOwner,
             Expr::value(Some(lease.owner.clone())),
         )
-        .col_expr(connection::Column::RefreshLeaseExpiresAt, Expr::value(Some(lease.until)))
+        .col_expr(
+            connection::Column::RefreshLeaseExpiresAt,
+            Expr::value(Some(lease.until)),
+        )
 }
 
 #[async_trait]
@@ -178,17 +182,18 @@ impl RefreshRepository for SqlConnectionRepository {
 
     async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64> {
         let mut due = Query::select();
-        due.expr_as(Expr::col((credential::Entity, credential::Column::ConnectionId)).count(), "due")
-            .from(credential::Entity)
-            .inner_join(
-                connection::Entity,
-                Expr::col((connection::Entity, connection::Column::Id))
-                    .equals((credential::Entity, credential::Column::ConnectionId)),
-            )
-            .and_where(Expr::col((credential::Entity, credential::Column::ExpiresAt)).lt(due_before))
-            .and_where(
-                Expr::col((connection::Entity, connection::Column::Status)).eq(ConnectionStatus::Active.as_str()),
-            );
+        due.expr_as(
+            Expr::col((credential::Entity, credential::Column::ConnectionId)).count(),
+            "due",
+        )
+        .from(credential::Entity)
+        .inner_join(
+            connection::Entity,
+            Expr::col((connection::Entity, connection::Column::Id))
+                .equals((credential::Entity, credential::Column::ConnectionId)),
+        )
+        .and_where(Expr::col((credential::Entity, credential::Column::ExpiresAt)).lt(due_before))
+        .and_where(Expr::col((connection::Entity, connection::Column::Status)).eq(ConnectionStatus::Active.as_str()));
         let backend = self.db().get_database_backend();
         let row = self.db().query_one_raw(backend.build(&due)).await?;
         let count: i64 = match row {
@@ -206,7 +211,7 @@ impl RefreshRepository for SqlConnectionRepository {
         credential: &NewCredential,
         at: DateTime<Utc>,
     ) -> RepoResult<bool> {
-        let txn = self.db().begin().await?;
+        let txn = begin_write(self.db()).await?;
         let mut lease_held = Query::select();
         lease_held
             .expr(Expr::val(1))
@@ -247,7 +252,7 @@ impl RefreshRepository for SqlConnectionRepository {
     }
 
     async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()> {
-        let txn = self.db().begin().await?;
+        let txn = begin_write(self.db()).await?;
         let Some(row) = connection::Entity::find_by_id(id.as_uuid()).one(&txn).await? else {
             return Ok(());
         };

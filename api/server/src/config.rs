@@ -63,6 +63,9 @@ pub struct CommonArgs {
     /// How often pending connections are expired and the connection gauge is refreshed
     #[arg(long, env = "NEXUS_POLL_INTERVAL_SECONDS", default_value_t = 30)]
     pub poll_interval_seconds: u32,
+    /// Database connections this process keeps at most (default 8 on SQLite, 20 on PostgreSQL)
+    #[arg(long, env = "NEXUS_DATABASE_MAX_CONNECTIONS")]
+    pub database_max_connections: Option<u32>,
     /// Tokens expiring within this many seconds are refreshed in the background, before anyone
     /// asks (0 turns background refresh off)
     #[arg(long, env = "NEXUS_REFRESH_AHEAD_SECONDS", default_value_t = 300)]
@@ -99,6 +102,7 @@ pub struct Settings {
     pub refresh_skew: chrono::TimeDelta,
     pub poll_interval: std::time::Duration,
     pub background_refresh: nexus_services::BackgroundSettings,
+    pub database_pool_size: Option<u32>,
 }
 
 impl fmt::Debug for Settings {
@@ -302,6 +306,7 @@ impl CommonArgs {
             return_urls,
             refresh_skew: chrono::TimeDelta::seconds(i64::from(self.refresh_skew_seconds)),
             poll_interval: std::time::Duration::from_secs(u64::from(self.poll_interval_seconds)),
+            database_pool_size: self.database_max_connections,
             background_refresh: nexus_services::BackgroundSettings {
                 lead: std::time::Duration::from_secs(u64::from(self.refresh_ahead_seconds)),
                 concurrency: usize::try_from(self.refresh_concurrency.max(1)).unwrap_or(1),

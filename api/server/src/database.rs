@@ -9,19 +9,28 @@ use nexus_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use std::time::Duration;
 
-/// Connects with pool limits suited to the backend. SQLite gets WAL so readers never wait on a writer.
-pub async fn connect(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+/// Connections a process keeps open by default: SQLite serializes writers anyway; PostgreSQL's
+/// default of 100 server connections leaves room for several replicas at 20.
+pub const DEFAULT_SQLITE_POOL: u32 = 8;
+pub const DEFAULT_POSTGRES_POOL: u32 = 20;
+
+/// Connects with pool limits suited to the backend (or `pool_size` when given). SQLite gets WAL
+/// so readers never wait on a writer.
+pub async fn connect(url: &SecretString, pool_size: Option<u32>) -> anyhow::Result<DatabaseConnection> {
     let url = url.expose_secret();
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));
-    if url.starts_with("sqlite:") {
-        options.max_connections(8).min_connections(1);
+    let default = if url.starts_with("sqlite:") {
+        DEFAULT_SQLITE_POOL
     } else {
-        options.max_connections(20).min_connections(1);
-    }
+        DEFAULT_POSTGRES_POOL
+    };
+    options
+        .max_connections(pool_size.unwrap_or(default).max(1))
+        .min_connections(1);
     // The URL may hold a password: the error names the backend, never the URL.
     let backend = url.split(':').next().unwrap_or("database");
     let db = Database::connect(options)

@@ -114,7 +114,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         public_url = %settings.public_url,
         "configuration loaded"
     );
-    let db = database::connect(&settings.database_url).await?;
+    let db = database::connect(&settings.database_url, settings.database_pool_size).await?;
     database::migrate(&db).await?;
     let poll_interval = settings.poll_interval;
     let mut states = wiring::build(settings, db);

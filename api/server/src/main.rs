@@ -163,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate { common } => {
             let settings = common.resolve("127.0.0.1:8080".parse().context("address")?)?;
-            let db = database::connect(&settings.database_url).await?;
+            let db = database::connect(&settings.database_url, settings.database_pool_size).await?;
             database::migrate(&db).await?;
             tracing::info!("migrations applied");
             Ok(())
@@ -175,7 +175,7 @@ async fn main() -> anyhow::Result<()> {
             command: KeysCommand::Rotate { common },
         } => {
             let settings = common.resolve("127.0.0.1:8080".parse().context("address")?)?;
-            let db = database::connect(&settings.database_url).await?;
+            let db = database::connect(&settings.database_url, settings.database_pool_size).await?;
             database::migrate(&db).await?;
             let report = nexus_server::rotate_keys(settings, db).await?;
             print(&format!(

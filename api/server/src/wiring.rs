@@ -12,8 +12,8 @@ use nexus_repositories::{
 };
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
-    AdminKeys, AgentKeyServiceImpl, AuditFlusher, BackgroundRefresh, AuditServiceImpl, CacheEpoch, ConnectionDeps, ConnectionServiceImpl,
-    ConnectionSettings, Metrics, ProviderServiceImpl,
+    AdminKeys, AgentKeyServiceImpl, AuditFlusher, AuditServiceImpl, BackgroundRefresh, CacheEpoch, ConnectionDeps,
+    ConnectionServiceImpl, ConnectionSettings, Metrics, ProviderServiceImpl,
 };
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;

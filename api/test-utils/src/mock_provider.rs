@@ -62,6 +62,10 @@ struct State {
     basic_auth: bool,
     issued: u64,
     redirect_followed: bool,
+    /// Refresh grants get fresh tokens living this long (ahead of the reply queue).
+    refresh_expires_in: Option<i64>,
+    /// Code exchanges issue a refresh token unique to the exchange.
+    unique_refresh_tokens: bool,
 }
 
 /// A running mock provider. Dropping it leaves the server task to end with the test.
@@ -154,6 +158,17 @@ fn render(reply: TokenReply) -> Result<Response, (Duration, TokenReply)> {
     }
 }
 
+fn request_grant(request: Option<&TokenRequest>) -> String {
+    request
+        .and_then(|r| r.form.get("grant_type").cloned())
+        .unwrap_or_default()
+}
+
+/// A reply without a delay.
+fn render_now(reply: TokenReply) -> Response {
+    render(reply).unwrap_or_else(|_| json_response(500, json!({})))
+}
+
 #[handler]
 async fn token(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<State>>>) -> Response {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -171,6 +186,24 @@ async fn token(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<State>>>) ->
         }
         state.issued += 1;
         let issued = state.issued;
+        let grant = request_grant(state.requests.last());
+        if let (Some(expires_in), "refresh_token") = (state.refresh_expires_in, grant.as_str()) {
+            return render_now(TokenReply::Tokens {
+                access_token: format!("mock-access-{issued}"),
+                refresh_token: Some(format!("mock-refresh-{issued}")),
+                expires_in: Some(expires_in),
+            });
+        }
+        if state.unique_refresh_tokens && grant == "authorization_code" {
+            return render_now(TokenReply::Tokens {
+                access_token: format!("mock-access-{issued}"),
+                refresh_token: Some(format!("mock-refresh-{issued}")),
+                expires_in: match state.default_reply {
+                    Some(TokenReply::Tokens { expires_in, .. }) => expires_in,
+                    _ => Some(3600),
+                },
+            });
+        }
         state
             .replies
             .pop_front()
@@ -292,6 +325,18 @@ impl MockProvider {
     /// The reply once the queue is empty.
     pub fn default_reply(&self, reply: TokenReply) {
         self.with(|s| s.default_reply = Some(reply));
+    }
+
+    /// Refresh grants get new tokens (access and refresh) living `expires_in` seconds, whatever
+    /// the reply queue holds.
+    pub fn refresh_reply_issues(&self, expires_in: i64) {
+        self.with(|s| s.refresh_expires_in = Some(expires_in));
+    }
+
+    /// Code exchanges issue a refresh token of their own (`mock-refresh-N`), lifetimes as the
+    /// default reply says.
+    pub fn issue_unique_refresh_tokens(&self) {
+        self.with(|s| s.unique_refresh_tokens = true);
     }
 
     /// Require `client_secret_basic` instead of `client_secret_post`.

@@ -59,6 +59,7 @@ impl TestServer {
                 refresh_ahead_seconds: 300,
                 refresh_concurrency: 8,
                 refresh_per_provider: 4,
+                database_max_connections: None,
             },
             broker_listen: "127.0.0.1:0".parse().expect("addr"),
             gateway_listen: Some("127.0.0.1:0".parse().expect("addr")),
@@ -248,11 +249,21 @@ impl NexusProcess {
             .clone()
     }
 
-    /// SIGTERM, then waits; returns whether it exited cleanly.
+    /// SIGTERM, then waits; returns whether it exited cleanly. (A process a failed test leaves
+    /// behind is killed on drop.)
     pub fn terminate(mut self) -> bool {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         self.child.wait().map(|status| status.success()).unwrap_or(false)
+    }
+}
+
+impl Drop for NexusProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }

@@ -70,6 +70,31 @@ impl OidcProvider {
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
     }
 
+    /// Access tokens issued from now on live this long.
+    pub async fn set_access_ttl(&self, seconds: u64) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/test/access-ttl?seconds={seconds}", self.issuer))
+            .send()
+            .await
+            .expect("set access token lifetime");
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+
+    /// (refresh grants that succeeded, token requests that failed) so far.
+    pub async fn grant_counts(&self) -> (u64, u64, serde_json::Value) {
+        let counts: serde_json::Value = reqwest::get(format!("{}/test/grant-counts", self.issuer))
+            .await
+            .expect("grant counts")
+            .json()
+            .await
+            .expect("JSON");
+        (
+            counts["refresh_success"].as_u64().expect("refresh_success"),
+            counts["errors"].as_u64().expect("errors"),
+            counts["error_codes"].clone(),
+        )
+    }
+
     pub async fn userinfo(&self, access_token: &str) -> reqwest::Response {
         reqwest::Client::new()
             .get(format!("{}/me", self.issuer))

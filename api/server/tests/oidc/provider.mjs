@@ -1,8 +1,12 @@
 // A real OpenID provider (the certified `oidc-provider` package) for Nexus's end-to-end tests.
 // Listens on 127.0.0.1 on a free port and prints one JSON line: {"issuer": "http://127.0.0.1:PORT"}.
 // Environment: REDIRECT_URI (Nexus's callback), CLIENT_SECRET, AUTH_METHOD (client_secret_basic
-// or client_secret_post). `POST /test/revoke-grants` withdraws every grant issued so far, as a
-// user removing the app's access would; `GET /test/issued-tokens` lists every token issued.
+// or client_secret_post). Refresh tokens rotate on every use, and a used one presented again
+// revokes the whole grant (reuse detection, as Auth0 and Okta do with rotation on).
+// Test hooks: `POST /test/revoke-grants` withdraws every grant issued so far, as a user removing
+// the app's access would; `GET /test/issued-tokens` lists every token issued;
+// `POST /test/access-ttl?seconds=N` sets the lifetime of access tokens issued from now on;
+// `GET /test/grant-counts` counts refresh grants that succeeded and token requests that failed.
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
@@ -18,6 +22,8 @@ server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}`;
   const grants = new Set();
+  let accessTtl = 3600;
+  const counts = { refresh_success: 0, errors: 0, error_codes: [] };
   const provider = new Provider(issuer, {
     clients: [{
       client_id: 'nexus',
@@ -36,7 +42,8 @@ server.listen(0, '127.0.0.1', () => {
       introspection: { enabled: true },
       userinfo: { enabled: true },
     },
-    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 86400, Grant: 86400, Interaction: 600, Session: 86400 },
+    rotateRefreshToken: true,
+    ttl: { AccessToken: () => accessTtl, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 86400, Grant: 86400, Interaction: 600, Session: 86400 },
     findAccount: async (_ctx, id) => ({
       accountId: id,
       claims: async () => ({ sub: id, email: `${id}@example.test`, name: id }),
@@ -48,6 +55,13 @@ server.listen(0, '127.0.0.1', () => {
   provider.on('access_token.saved', (token) => issued.push(token.jti));
   provider.on('refresh_token.saved', (token) => issued.push(token.jti));
   provider.on('server_error', (_ctx, error) => console.error('oidc-provider error:', error));
+  provider.on('grant.success', (ctx) => {
+    if (ctx.oidc.params.grant_type === 'refresh_token') counts.refresh_success += 1;
+  });
+  provider.on('grant.error', (_ctx, error) => {
+    counts.errors += 1;
+    counts.error_codes.push(error.error);
+  });
 
   const callback = provider.callback();
   server.on('request', async (req, res) => {
@@ -59,6 +73,15 @@ server.listen(0, '127.0.0.1', () => {
         if (grant) await grant.destroy();
       }
       res.writeHead(204).end();
+      return;
+    }
+    if (req.method === 'POST' && req.url.startsWith('/test/access-ttl?seconds=')) {
+      accessTtl = Number(req.url.split('=')[1]);
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/test/grant-counts') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(counts));
       return;
     }
     if (req.method === 'GET' && req.url === '/test/issued-tokens') {

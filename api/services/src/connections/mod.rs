@@ -15,6 +15,7 @@ use crate::metrics::Metrics;
 use crate::oauth::token_endpoint::ClientAuth;
 use crate::oauth::{Discovery, Outbound, TokenEndpoint};
 use crate::paging::{page, page_size};
+use crate::refresh::{Refresher, RefresherDeps};
 use crate::repo_errors::internal;
 use crate::return_urls::ReturnUrlPolicy;
 use async_trait::async_trait;
@@ -31,8 +32,9 @@ use nexus_domain::ports::{AuditService, ConnectionService, ServiceResult};
 use nexus_domain::provider::Provider;
 use nexus_domain::secret::SecretString;
 use nexus_domain::{ConnectionId, ProviderName, ResourceKind, ServiceError, WorkspaceId};
-use crate::refresh::{Refresher, RefresherDeps};
-use nexus_repositories::{ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository, RefreshRepository};
+use nexus_repositories::{
+    ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository, RefreshRepository,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -8,10 +8,10 @@ use super::stored::Stored;
 use super::{ConnectionServiceImpl, EnvelopeKey};
 use crate::refresh::RefreshError;
 use chrono::{DateTime, Utc};
-use nexus_domain::deadline;
 use nexus_domain::agent_key::Caller;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::connection::CredentialEnvelope;
+use nexus_domain::deadline;
 use nexus_domain::error::ConflictReason;
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::{ConnectionId, ServiceError};
@@ -224,7 +224,9 @@ impl ConnectionServiceImpl {
 
 /// 502 `upstream_unavailable`, with when to try again (at least a second).
 fn upstream_unavailable(provider: String, retry_after: Option<Duration>) -> ServiceError {
-    let seconds = retry_after.map_or(1, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1);
+    let seconds = retry_after
+        .map_or(1, |d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+        .max(1);
     ServiceError::Upstream {
         provider,
         retryable: true,

@@ -50,10 +50,7 @@ impl Outbound {
     }
 
     /// Sends and reads the body (bounded), within the request deadline.
-    pub async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<Answer, OutboundError> {
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, OutboundError> {
         let budget = deadline::remaining(self.timeout);
         let call = async {
             let response = request

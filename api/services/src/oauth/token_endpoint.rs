@@ -283,8 +283,14 @@ mod tests {
 
     #[test]
     fn only_invalid_grant_is_the_users_doing() {
-        assert!(matches!(classify_error_code("invalid_grant"), TokenEndpointError::GrantRevoked { .. }));
-        assert!(matches!(classify_error_code("invalid_client"), TokenEndpointError::Misconfigured { .. }));
+        assert!(matches!(
+            classify_error_code("invalid_grant"),
+            TokenEndpointError::GrantRevoked { .. }
+        ));
+        assert!(matches!(
+            classify_error_code("invalid_client"),
+            TokenEndpointError::Misconfigured { .. }
+        ));
         assert!(matches!(
             classify_error_code("unauthorized_client"),
             TokenEndpointError::Misconfigured { .. }
@@ -306,7 +312,10 @@ mod tests {
             httpdate::fmt_http_date(later).parse().expect("header"),
         );
         let delay = retry_after(&headers).expect("a date parses");
-        assert!(delay > Duration::from_secs(110) && delay <= Duration::from_secs(120), "{delay:?}");
+        assert!(
+            delay > Duration::from_secs(110) && delay <= Duration::from_secs(120),
+            "{delay:?}"
+        );
         headers.insert(reqwest::header::RETRY_AFTER, "soon".parse().expect("header"));
         assert_eq!(retry_after(&headers), None);
     }

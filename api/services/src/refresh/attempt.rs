@@ -144,10 +144,16 @@ impl Refresher {
     ) -> Result<TokenResponse, TokenEndpointError> {
         let provider = &bundle.provider.provider;
         let name = provider.spec.name.as_str();
-        let misconfigured = |error: &str| TokenEndpointError::Misconfigured { error: error.to_owned() };
+        let misconfigured = |error: &str| TokenEndpointError::Misconfigured {
+            error: error.to_owned(),
+        };
         let started = std::time::Instant::now();
         let result = async {
-            let oauth = provider.spec.oauth.as_ref().ok_or_else(|| misconfigured("not_oauth2"))?;
+            let oauth = provider
+                .spec
+                .oauth
+                .as_ref()
+                .ok_or_else(|| misconfigured("not_oauth2"))?;
             let endpoints = self.deps.discovery.endpoints(name, oauth).await.map_err(|e| match e {
                 ServiceError::ProviderMisconfigured { .. } => misconfigured("discovery_invalid"),
                 _ => TokenEndpointError::Transient {
@@ -267,13 +273,11 @@ impl Refresher {
                     Ok(None) => return Err(RefreshError::Gone),
                     // Same version, but the lease is someone else's: take it back once it is free.
                     Ok(Some(_)) => {
-                        let _ = self
-                            .deps
-                            .leases
-                            .take_lease(id, &self.extended(lease), now)
-                            .await;
+                        let _ = self.deps.leases.take_lease(id, &self.extended(lease), now).await;
                     }
-                    Err(error) => tracing::error!(connection_id = %id, %error, "re-reading a credential after a fenced write failed"),
+                    Err(error) => {
+                        tracing::error!(connection_id = %id, %error, "re-reading a credential after a fenced write failed")
+                    }
                 },
                 Err(error) => {
                     failures += 1;

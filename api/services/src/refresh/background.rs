@@ -4,8 +4,8 @@
 
 use super::backoff::jittered;
 use super::{LEASE_DURATION, Refresher};
-use nexus_domain::{ConnectionId, ProviderId};
 use nexus_domain::status::ConnectionStatus;
+use nexus_domain::{ConnectionId, ProviderId};
 use nexus_repositories::Lease;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -132,7 +132,10 @@ impl BackgroundRefresh {
             return self.refresher.release(id, &lease.owner).await;
         };
         let provider = bundle.provider.provider.spec.name.to_string();
-        let _provider_permit = self.provider_permits(bundle.connection.provider_id).acquire_owned().await;
+        let _provider_permit = self
+            .provider_permits(bundle.connection.provider_id)
+            .acquire_owned()
+            .await;
         // Waiting for the provider's permit may take a while: hold the lease for the refresh.
         let lease = Lease {
             until: deps.clock.now() + LEASE_DURATION,

@@ -58,7 +58,9 @@ pub(crate) enum RefreshError {
     /// The provider refused Nexus's client (`invalid_client`, a bare 401, ...).
     Misconfigured,
     /// The provider could not answer in time; `retry_after` when it said when to come back.
-    Transient { retry_after: Option<Duration> },
+    Transient {
+        retry_after: Option<Duration>,
+    },
     /// Another process holds the lease and did not finish within the wait.
     Busy,
     /// The provider issued no refresh token for this connection.
@@ -176,7 +178,9 @@ impl Refresher {
                     let shared = receiver
                         .map(|answer| {
                             answer.unwrap_or_else(|_| {
-                                Err(RefreshError::Internal("the refresh task ended without an answer".into()))
+                                Err(RefreshError::Internal(
+                                    "the refresh task ended without an answer".into(),
+                                ))
                             })
                         })
                         .boxed()

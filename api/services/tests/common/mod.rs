@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use nexus_crypto::{Keyring, StateSigner};
+use nexus_domain::ConnectionId;
 use nexus_domain::agent_key::{Actor, Caller};
 use nexus_domain::clock::Clock;
 use nexus_domain::connection::{CallbackParams, ConsentRequest, ConsentSpec};
@@ -12,7 +13,6 @@ use nexus_domain::ports::{ConnectionService, ProviderService};
 use nexus_domain::provider::{NewProvider, ProviderDraft, TokenEndpointAuthMethod};
 use nexus_domain::secret::secret;
 use nexus_domain::status::{AuthType, ConnectionStatus};
-use nexus_domain::ConnectionId;
 use nexus_repositories::{RefreshRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository};
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
@@ -88,7 +88,14 @@ pub async fn fixture_with(
         providers: SqlProviderRepository::new(db.clone()),
         audit: SqlAuditRepository::new(db),
     };
-    let service = service_on(&repos, clock.clone(), keyring.clone(), "test-instance", &registry, leases(repo.clone()));
+    let service = service_on(
+        &repos,
+        clock.clone(),
+        keyring.clone(),
+        "test-instance",
+        &registry,
+        leases(repo.clone()),
+    );
     Fixture {
         service,
         providers: ProviderServiceImpl::new(provider_repo, keyring.clone(), audit, clock.clone()),
@@ -242,4 +249,3 @@ impl Fixture {
             .collect()
     }
 }
-

@@ -1,0 +1,343 @@
+//! Refresh across replicas, as an operator runs Nexus: three `nexus serve` processes on one
+//! database. Against a real OpenID provider that rotates refresh tokens and revokes the grant
+//! when a used one comes back, rounds of concurrent reads spread over the processes make exactly
+//! one refresh grant each and never cost the consent. Against the mock provider, a few hundred
+//! connections expiring soon are refreshed in the background, each exactly once, before anyone
+//! reads them.
+
+mod common;
+
+use common::oidc::{CLIENT_SECRET, OidcProvider, consent_as_user};
+use common::{NexusProcess, install_tls_provider, nexus_command, raw};
+use nexus_server::config::generate_key;
+use nexus_test_utils::mock_provider::{MockProvider, TokenReply};
+use nexus_test_utils::{TestDatabase, database_tests};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+const ADMIN_KEY: &str = "admin-key-for-the-replica-tests-0123456789";
+
+/// One scenario at a time: each runs three Nexus processes, and the machine has two cores.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// `count` Nexus processes sharing one database and one set of keys.
+fn replicas(
+    db: &TestDatabase,
+    count: usize,
+    extra_env: &[(&str, &str)],
+) -> (Vec<NexusProcess>, Vec<tempfile::TempDir>) {
+    let encryption_key = generate_key();
+    let state_key = generate_key();
+    let mut processes = Vec::new();
+    let mut dirs = Vec::new();
+    for _ in 0..count {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut command = nexus_command(dir.path());
+        command
+            .env("NEXUS_DATABASE_URL", &db.url)
+            .env("NEXUS_ENCRYPTION_KEYS", &encryption_key)
+            .env("NEXUS_STATE_KEY", &state_key)
+            .env("NEXUS_ADMIN_KEYS", ADMIN_KEY)
+            .env("NEXUS_DATABASE_MAX_CONNECTIONS", "8")
+            .env("NEXUS_LOG", "info");
+        for (key, value) in extra_env {
+            command.env(key, value);
+        }
+        processes.push(NexusProcess::spawn(command));
+        dirs.push(dir);
+    }
+    (processes, dirs)
+}
+
+async fn post(url: &str, key: &str, body: &Value) -> Value {
+    let response = raw().post(url).bearer_auth(key).json(body).send().await.expect("POST");
+    let status = response.status();
+    let body: Value = response.json().await.expect("JSON body");
+    assert!(status.is_success(), "POST {url}: {status} {body}");
+    body
+}
+
+async fn agent_key(broker: &str) -> String {
+    post(
+        &format!("{broker}/v1/agent-keys"),
+        ADMIN_KEY,
+        &json!({"name": "replica-test", "all_workspaces": true}),
+    )
+    .await["key"]
+        .as_str()
+        .expect("key")
+        .to_owned()
+}
+
+/// Resolves through every process's Gateway at once, `per_process` reads each.
+async fn resolve_everywhere(
+    processes: &[NexusProcess],
+    key: &str,
+    workspace: &str,
+    per_process: usize,
+) -> Vec<(StatusCode, Value)> {
+    let reads = processes.iter().flat_map(|process| {
+        (0..per_process).map(move |_| {
+            let url = format!(
+                "{}/v1/resolve?workspace_id={workspace}&provider=oidc-replicas",
+                process.gateway_url
+            );
+            let key = key.to_owned();
+            async move {
+                let response = raw().get(url).bearer_auth(key).send().await.expect("resolve");
+                let status = response.status();
+                (status, response.json::<Value>().await.expect("JSON"))
+            }
+        })
+    });
+    futures::future::join_all(reads).await
+}
+
+async fn exactly_once_across_processes_with_a_rotating_provider(db: TestDatabase) {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    install_tls_provider();
+    // Background refresh off: this test is about reads racing each other.
+    let (processes, _dirs) = replicas(&db, 3, &[("NEXUS_REFRESH_AHEAD_SECONDS", "0")]);
+    let broker = processes[0].broker_url.clone();
+    let callback = format!("{broker}/auth/callback");
+    let Some(oidc) = OidcProvider::start(&callback) else {
+        processes.into_iter().for_each(|p| {
+            p.terminate();
+        });
+        return;
+    };
+    post(
+        &format!("{broker}/v1/providers"),
+        ADMIN_KEY,
+        &json!({
+            "name": "oidc-replicas",
+            "auth_type": "oauth2",
+            "client_id": "nexus",
+            "client_secret": CLIENT_SECRET,
+            "issuer": oidc.issuer,
+            "token_endpoint_auth_method": "client_secret_basic",
+            "scopes": ["openid", "offline_access"],
+            "authorization_params": {"prompt": "consent"}
+        }),
+    )
+    .await;
+    let key = agent_key(&broker).await;
+    // The first token lives 30 s: inside the 60 s skew, so the first reads must refresh it.
+    oidc.set_access_ttl(30).await;
+    let consent = post(
+        &format!("{}/v1/request-connection", processes[0].gateway_url),
+        &key,
+        &json!({"workspace_id": "ws-replicas", "provider": "oidc-replicas", "return_url": "http://127.0.0.1:9/done"}),
+    )
+    .await;
+    let connection_id = consent["connection_id"].as_str().expect("id").to_owned();
+    let landed = consent_as_user(consent["auth_url"].as_str().expect("auth_url"), &callback).await;
+    assert!(landed.as_str().contains("status=success"), "{landed}");
+
+    for round in 0..4 {
+        // The refreshed token lives an hour: one refresh settles the round.
+        oidc.set_access_ttl(3600).await;
+        let (refreshes_before, errors_before, _) = oidc.grant_counts().await;
+        let reads = resolve_everywhere(&processes, &key, "ws-replicas", 20).await;
+        let tokens: BTreeSet<String> = reads
+            .iter()
+            .map(|(status, body)| {
+                assert_eq!(*status, StatusCode::OK, "round {round}: {body}");
+                body["credentials"]["access_token"].as_str().expect("token").to_owned()
+            })
+            .collect();
+        assert_eq!(
+            tokens.len(),
+            1,
+            "round {round}: every read got the same new token: {tokens:?}"
+        );
+        let (refreshes, errors, codes) = oidc.grant_counts().await;
+        assert_eq!(
+            refreshes - refreshes_before,
+            1,
+            "round {round}: exactly one refresh grant"
+        );
+        assert_eq!(errors, errors_before, "round {round}: no provider error: {codes}");
+        let token = tokens.into_iter().next().expect("one token");
+        assert_eq!(oidc.userinfo(&token).await.status(), StatusCode::OK, "round {round}");
+
+        // Set up the next round: a token inside the skew again, through a forced refresh.
+        oidc.set_access_ttl(30).await;
+        let forced = raw()
+            .post(format!(
+                "{}/v1/refresh/{connection_id}",
+                processes[round % 3].gateway_url
+            ))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("forced refresh");
+        assert_eq!(forced.status(), StatusCode::OK, "round {round}");
+        // Other processes may hold the hour-long token in their 2-second envelope cache.
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+    }
+    let check = raw()
+        .get(format!(
+            "{}/v1/check-connection/{connection_id}",
+            processes[2].gateway_url
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("check")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    assert_eq!(check["status"], "active", "{check}");
+    for process in processes {
+        assert!(process.terminate(), "clean shutdown");
+    }
+}
+
+/// Consents and completes a callback on `broker` for `count` workspaces; returns the ids.
+async fn connect_many(process: &NexusProcess, count: usize) -> Vec<String> {
+    let broker = process.broker_url.as_str();
+    let mut ids = Vec::new();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for i in 0..count {
+        let consent = post(
+            &format!("{broker}/v1/consents"),
+            ADMIN_KEY,
+            &json!({"workspace_id": format!("ws-{i}"), "provider": "mock", "return_url": "http://127.0.0.1:9/done"}),
+        )
+        .await;
+        let state = consent["state"].as_str().expect("state");
+        let back = browser
+            .get(format!("{broker}/auth/callback"))
+            .query(&[("state", state), ("code", "code")])
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(
+            back.status(),
+            StatusCode::FOUND,
+            "callback {i}; the log:\n{}",
+            process.log()
+        );
+        ids.push(consent["connection_id"].as_str().expect("id").to_owned());
+    }
+    ids
+}
+
+fn metric_sum(text: &str, name: &str, label: &str) -> u64 {
+    text.lines()
+        .filter(|line| line.starts_with(name) && line.contains(label))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+async fn background_refresh_across_processes(db: TestDatabase) {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    install_tls_provider();
+    const CONNECTIONS: usize = 200;
+    let mock = MockProvider::start().await;
+    // Code exchanges give tokens expiring in 200 s (within the 300 s lead, outside the 60 s
+    // skew); refreshes give hour-long ones.
+    mock.default_reply(TokenReply::Tokens {
+        access_token: "first".into(),
+        refresh_token: None,
+        expires_in: Some(200),
+    });
+    mock.refresh_reply_issues(3600);
+    let (processes, _dirs) = replicas(
+        &db,
+        3,
+        &[
+            ("NEXUS_REFRESH_AHEAD_SECONDS", "300"),
+            ("NEXUS_REFRESH_CONCURRENCY", "8"),
+        ],
+    );
+    let broker = processes[0].broker_url.clone();
+    post(
+        &format!("{broker}/v1/providers"),
+        ADMIN_KEY,
+        &json!({
+            "name": "mock",
+            "auth_type": "oauth2",
+            "client_id": nexus_test_utils::mock_provider::CLIENT_ID,
+            "client_secret": nexus_test_utils::mock_provider::CLIENT_SECRET,
+            "authorization_url": mock.url("/authorize"),
+            "token_url": mock.url("/token"),
+            "scopes": ["read"]
+        }),
+    )
+    .await;
+    mock.issue_unique_refresh_tokens();
+    let ids = connect_many(&processes[0], CONNECTIONS).await;
+
+    let started = Instant::now();
+    while mock.refresh_count() < CONNECTIONS && started.elapsed() < Duration::from_secs(60) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Long enough for a duplicate to show up if one were coming.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(
+        mock.refresh_count(),
+        CONNECTIONS,
+        "each connection refreshed exactly once"
+    );
+    let presented: BTreeMap<String, usize> = mock
+        .token_requests()
+        .iter()
+        .filter_map(|r| r.form.get("refresh_token").cloned())
+        .fold(BTreeMap::new(), |mut seen, token| {
+            *seen.entry(token).or_default() += 1;
+            seen
+        });
+    assert_eq!(presented.len(), CONNECTIONS);
+    assert!(presented.values().all(|n| *n == 1), "no refresh token presented twice");
+
+    // Reads find fresh tokens: none waits on the provider.
+    let key = agent_key(&broker).await;
+    for (i, id) in ids.iter().enumerate() {
+        let gateway = &processes[i % 3].gateway_url;
+        let envelope: Value = raw()
+            .get(format!("{gateway}/v1/token/{id}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("JSON");
+        assert_ne!(envelope["credentials"]["access_token"], "first", "{envelope}");
+    }
+    assert_eq!(mock.refresh_count(), CONNECTIONS, "no read called the provider");
+
+    let mut background = 0;
+    for process in &processes {
+        let metrics = raw()
+            .get(format!("{}/metrics", process.broker_url))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        background += metric_sum(&metrics, "nexus_background_refreshes_total", "status=\"success\"");
+        assert!(metrics.contains("nexus_refresh_due"), "the due gauge is exported");
+        assert!(
+            metrics.contains("nexus_refresh_lag_seconds_bucket"),
+            "the lag histogram is exported"
+        );
+    }
+    assert_eq!(background, CONNECTIONS as u64, "every refresh was a background one");
+    for process in processes {
+        assert!(process.terminate(), "clean shutdown");
+    }
+}
+
+database_tests!(
+    exactly_once_across_processes_with_a_rotating_provider,
+    background_refresh_across_processes,
+);
