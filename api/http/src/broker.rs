@@ -285,7 +285,9 @@ impl BrokerApi {
 
     /// Resolve a workspace's token for a provider
     ///
-    /// The envelope of the workspace's newest active connection to the provider.
+    /// The envelope of the workspace's newest active connection to the provider. With none, 409
+    /// `attention_required` or `connection_pending` names the connection waiting on its user
+    /// (`connection_id` in the error body); 404 when there is none.
     #[oai(
         path = "/v1/token",
         method = "get",

@@ -107,7 +107,10 @@ impl GatewayApi {
     /// Get a connection's credential
     ///
     /// The current credential and the strategy to inject it; refreshed first when it expires
-    /// within the skew.
+    /// within the skew. When that refresh fails upstream a token still valid is served; an
+    /// expired one is 502 `upstream_unavailable` with `Retry-After`, or 502
+    /// `provider_misconfigured` when the provider refused Nexus's client (the connection stays
+    /// active). Only a provider's `invalid_grant` makes it 409 `attention_required`.
     #[oai(
         path = "/v1/token/:connection_id",
         method = "get",
@@ -127,7 +130,8 @@ impl GatewayApi {
 
     /// Refresh a connection's credential
     ///
-    /// Forces a refresh and returns the new credential.
+    /// Forces a refresh and returns the new credential. Concurrent refreshes of one connection,
+    /// from any number of Nexus processes, make one call to the provider.
     #[oai(
         path = "/v1/refresh/:connection_id",
         method = "post",
@@ -173,7 +177,12 @@ impl GatewayApi {
     /// Resolve a workspace's credential for a provider
     ///
     /// For stateless MCP servers: the credential of the workspace's newest active connection to
-    /// the provider, and how to inject it, in one call.
+    /// the provider, and how to inject it, in one call. With no active connection, the
+    /// connection waiting on its user decides: 409 `attention_required` (the user must consent
+    /// again) or `connection_pending` (the consent is in progress), with that `connection_id` in
+    /// the error body, so the agent can send the user to re-consent it; 404
+    /// `connection_not_found` when there is none. Refresh failures are answered as for
+    /// `token_get`.
     #[oai(
         path = "/v1/resolve",
         method = "get",

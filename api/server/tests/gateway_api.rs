@@ -426,6 +426,109 @@ async fn concurrent_resolves_refresh_once(db: TestDatabase) {
     server.stop().await;
 }
 
+/// What an agent sees when a refresh fails or the connection needs its user, in both modes: the
+/// status, the code, `Retry-After`, and the connection id to re-consent, parsed by the generated
+/// client.
+async fn refresh_failures_tell_the_agent_what_to_do(db: TestDatabase, mode: Mode) {
+    let server = TestServer::start_in(db, mode).await;
+    let mock = MockProvider::start().await;
+    register(
+        &server,
+        json!({"name": "acme", "auth_type": "oauth2", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+               "authorization_url": mock.url("/authorize"), "token_url": mock.url("/token")}),
+    )
+    .await;
+    mock.reply(TokenReply::Tokens {
+        access_token: "short-lived".into(),
+        refresh_token: Some("r1".into()),
+        expires_in: Some(1),
+    });
+    let started = consent(&server, "ws-1", "acme").await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let callback = browser
+        .get(format!(
+            "{}/auth/callback?state={}&code=c1",
+            server.broker_url, started.state
+        ))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(callback.status(), StatusCode::FOUND);
+    let key = server.agent_key(None).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    // Rate limited for longer than a read waits: 502 with the provider's Retry-After.
+    mock.default_reply(TokenReply::RateLimited("30".into()));
+    let response = raw()
+        .get(format!(
+            "{}/v1/resolve?workspace_id=ws-1&provider=acme",
+            server.gateway_url
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("resolve");
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        response.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["code"], "upstream_unavailable");
+    let (_, check) = get(
+        &server,
+        &key,
+        &format!("/v1/check-connection/{}", started.connection_id),
+    )
+    .await;
+    assert_eq!(check["status"], "active", "a rate limit never costs the consent");
+
+    // The grant is gone: 409 naming the connection, now and on every later resolve.
+    mock.default_reply(TokenReply::Error {
+        status: 400,
+        error: "invalid_grant".into(),
+    });
+    for _ in 0..2 {
+        let error = server
+            .gateway(&key)
+            .token_resolve()
+            .workspace_id("ws-1")
+            .provider("acme")
+            .send()
+            .await
+            .expect_err("attention required");
+        assert_eq!(error.status(), Some(StatusCode::CONFLICT));
+        let nexus_client::gateway::Error::ErrorResponse(body) = error else {
+            panic!("a documented error body: {error:?}");
+        };
+        assert_eq!(body.code, "attention_required");
+        assert_eq!(body.connection_id, Some(started.connection_id));
+    }
+
+    // A consent in progress: 409 connection_pending naming it; nothing at all: 404 without one.
+    let pending = consent(&server, "ws-2", "acme").await;
+    let (status, body) = get(&server, &key, "/v1/resolve?workspace_id=ws-2&provider=acme").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "connection_pending");
+    assert_eq!(body["connection_id"], pending.connection_id.to_string());
+    let (status, body) = get(&server, &key, "/v1/resolve?workspace_id=ws-3&provider=acme").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "connection_not_found");
+    assert!(body.get("connection_id").is_none(), "{body}");
+    server.stop().await;
+}
+
+async fn refresh_failures_one_process(db: TestDatabase) {
+    refresh_failures_tell_the_agent_what_to_do(db, Mode::OneProcess).await;
+}
+
+async fn refresh_failures_split(db: TestDatabase) {
+    refresh_failures_tell_the_agent_what_to_do(db, Mode::Split).await;
+}
+
 async fn isolation_one_process(db: TestDatabase) {
     isolation_strategies_and_bad_input(db, Mode::OneProcess).await;
 }
@@ -489,4 +592,6 @@ database_tests!(
     read_path_one_process,
     read_path_split,
     concurrent_resolves_refresh_once,
+    refresh_failures_one_process,
+    refresh_failures_split,
 );

@@ -56,7 +56,9 @@ impl TestServer {
                 allowed_return_urls: None,
                 refresh_skew_seconds: 60,
                 poll_interval_seconds: 1,
-                refresh_ahead_seconds: 300,
+                // Off: these tests race reads against the provider on purpose. Background refresh
+                // is tested with real processes (refresh_replicas.rs).
+                refresh_ahead_seconds: 0,
                 refresh_concurrency: 8,
                 refresh_per_provider: 4,
                 database_max_connections: None,
