@@ -22,33 +22,46 @@ const ADMIN_KEY: &str = "admin-key-for-the-replica-tests-0123456789";
 /// One scenario at a time: each runs three Nexus processes, and the machine has two cores.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// `count` Nexus processes sharing one database and one set of keys.
-fn replicas(
-    db: &TestDatabase,
-    count: usize,
-    extra_env: &[(&str, &str)],
-) -> (Vec<NexusProcess>, Vec<tempfile::TempDir>) {
-    let encryption_key = generate_key();
-    let state_key = generate_key();
-    let mut processes = Vec::new();
-    let mut dirs = Vec::new();
-    for _ in 0..count {
+/// The keys every process of one deployment shares.
+struct Keys {
+    encryption: String,
+    state: String,
+}
+
+impl Keys {
+    fn new() -> Self {
+        Self {
+            encryption: generate_key(),
+            state: generate_key(),
+        }
+    }
+
+    /// One more Nexus process of this deployment on `db`.
+    fn spawn(&self, db: &TestDatabase, extra_env: &[(&str, &str)]) -> (NexusProcess, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut command = nexus_command(dir.path());
         command
             .env("NEXUS_DATABASE_URL", &db.url)
-            .env("NEXUS_ENCRYPTION_KEYS", &encryption_key)
-            .env("NEXUS_STATE_KEY", &state_key)
+            .env("NEXUS_ENCRYPTION_KEYS", &self.encryption)
+            .env("NEXUS_STATE_KEY", &self.state)
             .env("NEXUS_ADMIN_KEYS", ADMIN_KEY)
             .env("NEXUS_DATABASE_MAX_CONNECTIONS", "8")
             .env("NEXUS_LOG", "info");
         for (key, value) in extra_env {
             command.env(key, value);
         }
-        processes.push(NexusProcess::spawn(command));
-        dirs.push(dir);
+        (NexusProcess::spawn(command), dir)
     }
-    (processes, dirs)
+}
+
+/// `count` Nexus processes sharing one database and one set of keys.
+fn replicas(
+    db: &TestDatabase,
+    count: usize,
+    extra_env: &[(&str, &str)],
+) -> (Vec<NexusProcess>, Vec<tempfile::TempDir>) {
+    let keys = Keys::new();
+    (0..count).map(|_| keys.spawn(db, extra_env)).unzip()
 }
 
 async fn post(url: &str, key: &str, body: &Value) -> Value {
@@ -258,20 +271,7 @@ async fn background_refresh_across_processes(db: TestDatabase) {
         ],
     );
     let broker = processes[0].broker_url.clone();
-    post(
-        &format!("{broker}/v1/providers"),
-        ADMIN_KEY,
-        &json!({
-            "name": "mock",
-            "auth_type": "oauth2",
-            "client_id": nexus_test_utils::mock_provider::CLIENT_ID,
-            "client_secret": nexus_test_utils::mock_provider::CLIENT_SECRET,
-            "authorization_url": mock.url("/authorize"),
-            "token_url": mock.url("/token"),
-            "scopes": ["read"]
-        }),
-    )
-    .await;
+    register_mock(&broker, &mock).await;
     mock.issue_unique_refresh_tokens();
     let ids = connect_many(&processes[0], CONNECTIONS).await;
 
@@ -337,7 +337,95 @@ async fn background_refresh_across_processes(db: TestDatabase) {
     }
 }
 
+async fn register_mock(broker: &str, mock: &MockProvider) {
+    post(
+        &format!("{broker}/v1/providers"),
+        ADMIN_KEY,
+        &json!({
+            "name": "mock",
+            "auth_type": "oauth2",
+            "client_id": nexus_test_utils::mock_provider::CLIENT_ID,
+            "client_secret": nexus_test_utils::mock_provider::CLIENT_SECRET,
+            "authorization_url": mock.url("/authorize"),
+            "token_url": mock.url("/token"),
+            "scopes": ["read"]
+        }),
+    )
+    .await;
+}
+
+/// The agent hangs up while the provider is slow, and the process is told to stop right after:
+/// the provider's answer (a rotated refresh token) is stored before the process exits, and the
+/// next process serves it without calling the provider.
+async fn a_hang_up_and_a_stop_lose_no_rotated_token(db: TestDatabase) {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    install_tls_provider();
+    let mock = MockProvider::start().await;
+    mock.default_reply(TokenReply::Tokens {
+        access_token: "first".into(),
+        refresh_token: None,
+        expires_in: Some(1),
+    });
+    mock.issue_unique_refresh_tokens();
+    let keys = Keys::new();
+    let quiet = [("NEXUS_REFRESH_AHEAD_SECONDS", "0")];
+    let (first, _dir) = keys.spawn(&db, &quiet);
+    register_mock(&first.broker_url, &mock).await;
+    let id = connect_many(&first, 1).await.remove(0);
+    let key = agent_key(&first.broker_url).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mock.reply(TokenReply::Slow(
+        Duration::from_millis(1500),
+        Box::new(TokenReply::Tokens {
+            access_token: "rotated".into(),
+            refresh_token: Some("rotated-refresh".into()),
+            expires_in: Some(3600),
+        }),
+    ));
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let hung_up = impatient
+        .get(format!("{}/v1/token/{id}", first.gateway_url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect_err("the agent gives up first");
+    assert!(hung_up.is_timeout(), "{hung_up}");
+    assert!(first.terminate(), "clean shutdown while a refresh is in flight");
+    assert_eq!(mock.refresh_count(), 1);
+
+    let (second, _dir) = keys.spawn(&db, &quiet);
+    let envelope: Value = raw()
+        .get(format!("{}/v1/token/{id}", second.gateway_url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(envelope["credentials"]["access_token"], "rotated", "{envelope}");
+    assert_eq!(mock.refresh_count(), 1, "served from the database, not refreshed again");
+    let forced = raw()
+        .post(format!("{}/v1/refresh/{id}", second.gateway_url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("forced refresh");
+    assert_eq!(forced.status(), StatusCode::OK);
+    let presented: Vec<String> = mock
+        .token_requests()
+        .iter()
+        .filter_map(|r| r.form.get("refresh_token").cloned())
+        .collect();
+    assert_eq!(presented.last().map(String::as_str), Some("rotated-refresh"));
+    assert!(second.terminate());
+}
+
 database_tests!(
+    a_hang_up_and_a_stop_lose_no_rotated_token,
     exactly_once_across_processes_with_a_rotating_provider,
     background_refresh_across_processes,
 );
