@@ -21,7 +21,8 @@ struct Run {
     p99_ms: f64,
 }
 
-struct Process(Child);
+/// A benchmarked process, stopped (SIGTERM) when dropped.
+pub(crate) struct Process(pub(crate) Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -32,7 +33,7 @@ impl Drop for Process {
 
 /// Starts a nexus command with JSON logs and waits for the log line with `message`; returns the
 /// process and that line's fields.
-fn spawn(
+pub(crate) fn spawn(
     binary: &Path,
     dir: &Path,
     args: &[&str],
@@ -73,7 +74,7 @@ fn spawn(
     Ok((Process(child), fields))
 }
 
-fn address(fields: &Value, name: &str) -> String {
+pub(crate) fn address(fields: &Value, name: &str) -> String {
     let raw = fields[name].as_str().unwrap_or_default();
     format!("http://{}", raw.trim_start_matches("Some(").trim_end_matches(')'))
 }
@@ -82,7 +83,7 @@ fn http() -> anyhow::Result<reqwest::blocking::Client> {
     reqwest::blocking::Client::builder().build().context("HTTP client")
 }
 
-fn post(client: &reqwest::blocking::Client, url: &str, key: &str, body: Value) -> anyhow::Result<Value> {
+pub(crate) fn post(client: &reqwest::blocking::Client, url: &str, key: &str, body: Value) -> anyhow::Result<Value> {
     let response = client
         .post(url)
         .bearer_auth(key)
@@ -154,7 +155,7 @@ fn wrk(url: &str, key: &str, connections: u32) -> anyhow::Result<Run> {
     parse_wrk(&String::from_utf8_lossy(&output.stdout))
 }
 
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -206,13 +207,13 @@ fn measure(label: &'static str, gateway: &str, key: &str, bytes: usize) -> anyho
 }
 
 fn report(scenarios: &[Scenario], body_bytes: usize) -> String {
-    let mut text = String::from("# Benchmarks\n\nMeasured by `cargo xtask bench resolve` (release build, SQLite, ");
+    let mut text = String::from("Measured by `cargo xtask bench resolve` (release build, SQLite, ");
     text.push_str(&format!(
         "{SECONDS_PER_RUN} s per run with wrk). Resolve is `GET /v1/resolve` through the Gateway; the baseline is a Gateway route that only authenticates the agent key and returns a JSON body of the same size ({body_bytes} bytes). Both are measured in the same run; ratios are resolve/baseline.\n\n"
     ));
     text.push_str(&format!("Machine: {}.\n\n", machine()));
     for scenario in scenarios {
-        text.push_str(&format!("## {}\n\n", scenario.label));
+        text.push_str(&format!("### {}\n\n", scenario.label));
         text.push_str("| connections | resolve req/s | baseline req/s | throughput ratio | resolve p50 ms | resolve p99 ms | baseline p50 ms | baseline p99 ms | p99 ratio |\n|---|---|---|---|---|---|---|---|---|\n");
         for ((connections, resolve), baseline) in CONNECTIONS.iter().zip(&scenario.resolve).zip(&scenario.baseline) {
             text.push_str(&format!(
@@ -233,7 +234,8 @@ fn report(scenarios: &[Scenario], body_bytes: usize) -> String {
     text
 }
 
-pub fn resolve() -> anyhow::Result<()> {
+/// Builds the release `nexus` binary and returns its path.
+pub(crate) fn release_binary() -> anyhow::Result<PathBuf> {
     let root = crate::root();
     println!("building the release binary...");
     let status = Command::new(env!("CARGO"))
@@ -244,7 +246,27 @@ pub fn resolve() -> anyhow::Result<()> {
     if !status.success() {
         bail!("release build failed");
     }
-    let binary: PathBuf = root.join("target").join("release").join("nexus");
+    Ok(root.join("target").join("release").join("nexus"))
+}
+
+/// Replaces one benchmark's section of BENCHMARKS.md (between `<!-- bench:NAME -->` markers),
+/// or appends it, leaving the other benchmarks' numbers as they were.
+pub(crate) fn write_section(name: &str, title: &str, body: &str) -> anyhow::Result<()> {
+    let path = crate::root().join("BENCHMARKS.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".to_owned());
+    let (open, close) = (format!("<!-- bench:{name} -->"), format!("<!-- /bench:{name} -->"));
+    let section = format!("{open}\n## {title}\n\n{}\n{close}", body.trim_end());
+    let updated = match (current.find(&open), current.find(&close)) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{section}{}", &current[..start], &current[end + close.len()..])
+        }
+        _ => format!("{}\n\n{section}\n", current.trim_end()),
+    };
+    std::fs::write(&path, updated).with_context(|| format!("writing {}", path.display()))
+}
+
+pub fn resolve() -> anyhow::Result<()> {
+    let binary = release_binary()?;
     let dir = tempfile_dir()?;
     let admin_key = "bench-admin-key-0000000000000000000000";
     let service_key = "bench-service-key-00000000000000000000";
@@ -325,12 +347,12 @@ pub fn resolve() -> anyhow::Result<()> {
     )?;
 
     let text = report(&[one_process, split], sample.len());
-    std::fs::write(root.join("BENCHMARKS.md"), &text).context("writing BENCHMARKS.md")?;
+    write_section("resolve", "Resolve", &text)?;
     println!("\n{text}\nwrote BENCHMARKS.md");
     Ok(())
 }
 
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("nexus-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod bench_refresh;
 mod clients;
 mod layers;
 mod openapi;
@@ -40,7 +41,8 @@ enum Command {
     CheckVersion,
     /// Every check CI runs before the tests: specs, clients, layers, version
     Check,
-    /// Benchmarks: `resolve` (resolve against an authentication-only baseline, one process and split)
+    /// Benchmarks: `resolve` (resolve against an authentication-only baseline, one process and
+    /// split), `refresh` (background refresh across replicas)
     Bench {
         #[command(subcommand)]
         which: Bench,
@@ -54,6 +56,9 @@ enum Command {
 enum Bench {
     /// `GET /v1/resolve` against the baseline, at 1, 8 and 32 connections
     Resolve,
+    /// Background refresh of 10,000 due credentials by 1 and 3 Broker processes on PostgreSQL,
+    /// against a local mock token endpoint (needs `psql` and PostgreSQL on 127.0.0.1:5432)
+    Refresh,
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
@@ -100,6 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckVersion => version::check(),
         Command::Check => check(),
         Command::Bench { which: Bench::Resolve } => bench::resolve(),
+        Command::Bench { which: Bench::Refresh } => bench_refresh::refresh(),
         Command::Test => {
             check()?;
             test::run()

@@ -35,8 +35,9 @@ pub trait RefreshRepository: Send + Sync {
     async fn take_lease(&self, id: ConnectionId, lease: &Lease, now: DateTime<Utc>) -> RepoResult<bool>;
     /// Extends a lease this owner still holds; `false` when someone else took it.
     async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool>;
-    /// Gives the lease up, if this owner still holds it.
-    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()>;
+    /// Gives the lease up, if this owner still holds it; after a refresh that left a fresh
+    /// credential, also clears the connection's backoff.
+    async fn release_lease(&self, id: ConnectionId, owner: &str, refreshed: bool) -> RepoResult<()>;
     /// Leases up to `limit` active OAuth2 connections whose credential expires before
     /// `due_before`, that nobody holds and that are not backing off; returns them. Each is
     /// claimed by exactly one caller across processes.
@@ -50,7 +51,7 @@ pub trait RefreshRepository: Send + Sync {
     /// How many active connections have a credential expiring before `due_before`.
     async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64>;
     /// Writes a refreshed credential if its version is still `expected_version` and `owner`
-    /// still holds the lease; clears the connection's backoff. `false` when fenced off.
+    /// still holds the lease, in one statement. `false` when fenced off.
     async fn store_refreshed(
         &self,
         id: ConnectionId,
@@ -104,8 +105,8 @@ impl RefreshRepository for SqlConnectionRepository {
         Ok(result.rows_affected == 1)
     }
 
-    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()> {
-        connection::Entity::update_many()
+    async fn release_lease(&self, id: ConnectionId, owner: &str, refreshed: bool) -> RepoResult<()> {
+        let mut release = connection::Entity::update_many()
             .col_expr(
                 connection::Column::RefreshLeaseOwner,
                 Expr::value(Option::<String>::None),
@@ -113,7 +114,16 @@ impl RefreshRepository for SqlConnectionRepository {
             .col_expr(
                 connection::Column::RefreshLeaseExpiresAt,
                 Expr::value(Option::<DateTime<Utc>>::None),
-            )
+            );
+        if refreshed {
+            release = release
+                .col_expr(connection::Column::RefreshFailures, Expr::value(0))
+                .col_expr(
+                    connection::Column::RefreshRetryAt,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                );
+        }
+        release
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .filter(connection::Column::RefreshLeaseOwner.eq(owner))
             .exec(self.db())
@@ -211,7 +221,6 @@ impl RefreshRepository for SqlConnectionRepository {
         credential: &NewCredential,
         at: DateTime<Utc>,
     ) -> RepoResult<bool> {
-        let txn = begin_write(self.db()).await?;
         let mut lease_held = Query::select();
         lease_held
             .expr(Expr::val(1))
@@ -233,22 +242,9 @@ impl RefreshRepository for SqlConnectionRepository {
             .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
             .filter(credential::Column::Version.eq(expected_version))
             .filter(Expr::exists(lease_held))
-            .exec(&txn)
+            .exec(self.db())
             .await?;
-        if written.rows_affected != 1 {
-            return Ok(false);
-        }
-        connection::Entity::update_many()
-            .col_expr(connection::Column::RefreshFailures, Expr::value(0))
-            .col_expr(
-                connection::Column::RefreshRetryAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(connection::Column::Id.eq(id.as_uuid()))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        Ok(true)
+        Ok(written.rows_affected == 1)
     }
 
     async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()> {

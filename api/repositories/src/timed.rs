@@ -252,9 +252,9 @@ impl<R: RefreshRepository> RefreshRepository for Timed<R> {
             .time("refresh", "renew_lease", self.inner.renew_lease(id, lease))
             .await
     }
-    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()> {
+    async fn release_lease(&self, id: ConnectionId, owner: &str, refreshed: bool) -> RepoResult<()> {
         self.metrics
-            .time("refresh", "release_lease", self.inner.release_lease(id, owner))
+            .time("refresh", "release_lease", self.inner.release_lease(id, owner, refreshed))
             .await
     }
     async fn claim_due(

@@ -48,6 +48,16 @@ fn record(name: &str) -> ProviderRecord {
 }
 
 async fn insert_connection(db: &DatabaseConnection, provider: ProviderId, status: ConnectionStatus) -> ConnectionId {
+    insert_expiring(db, provider, status, None).await
+}
+
+/// A connection whose credential expires at `expires_at`.
+async fn insert_expiring(
+    db: &DatabaseConnection,
+    provider: ProviderId,
+    status: ConnectionStatus,
+    expires_at: Option<chrono::DateTime<Utc>>,
+) -> ConnectionId {
     let id = ConnectionId::new();
     let at = now();
     connection::Entity::insert(connection::ActiveModel {
@@ -78,7 +88,7 @@ async fn insert_connection(db: &DatabaseConnection, provider: ProviderId, status
         connection_id: Set(id.as_uuid()),
         ciphertext: Set(vec![9; 40]),
         key_id: Set("k1".into()),
-        expires_at: Set(None),
+        expires_at: Set(expires_at),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -290,7 +300,147 @@ async fn audit_events_keep_unknown_ids_and_page_by_cursor(test_db: TestDatabase)
     assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), [ids[1]]);
 }
 
+fn lease(owner: &str, until: chrono::DateTime<Utc>) -> Lease {
+    Lease {
+        owner: owner.into(),
+        until,
+    }
+}
+
+fn sealed(byte: u8) -> NewCredential {
+    NewCredential {
+        ciphertext: Ciphertext {
+            key_id: "k1".into(),
+            bytes: vec![byte; 40],
+        },
+        expires_at: None,
+    }
+}
+
+/// A holder whose lease lapsed and was taken over can no longer write, even at the version it
+/// read; the new holder can, once; a write at a stale version never lands.
+async fn credential_writes_are_fenced_by_version_and_lease(test_db: TestDatabase) {
+    let db = test_db.connect_migrated().await;
+    let providers = SqlProviderRepository::new(db.clone());
+    let github = record("github");
+    providers.insert(&github).await.expect("provider");
+    let id = insert_connection(&db, github.provider.id, ConnectionStatus::Active).await;
+    let repo = SqlConnectionRepository::new(db);
+    let t0 = now();
+
+    assert!(repo.take_lease(id, &lease("a", t0 + TimeDelta::seconds(60)), t0).await.expect("a"));
+    assert!(
+        !repo.take_lease(id, &lease("b", t0 + TimeDelta::seconds(60)), t0).await.expect("b"),
+        "a live lease is not taken"
+    );
+    // A's lease lapses (A stalled); B takes over.
+    let later = t0 + TimeDelta::seconds(61);
+    assert!(repo.take_lease(id, &lease("b", later + TimeDelta::seconds(60)), later).await.expect("b"));
+    assert!(
+        !repo.store_refreshed(id, 1, "a", &sealed(1), later).await.expect("a writes"),
+        "the holder that lost its lease is fenced off"
+    );
+    assert!(!repo.renew_lease(id, &lease("a", later + TimeDelta::seconds(60))).await.expect("renew"));
+    assert!(repo.store_refreshed(id, 1, "b", &sealed(2), later).await.expect("b writes"));
+    assert!(
+        !repo.store_refreshed(id, 1, "b", &sealed(3), later).await.expect("stale"),
+        "a write at a version already replaced never lands"
+    );
+    let stored = repo.credential(id).await.expect("read").expect("credential");
+    assert_eq!((stored.version, stored.ciphertext.bytes[0]), (2, 2));
+    repo.release_lease(id, "a", false).await.expect("release by a non-holder");
+    assert!(
+        !repo.take_lease(id, &lease("c", later + TimeDelta::seconds(60)), later).await.expect("c"),
+        "only the holder releases"
+    );
+    repo.release_lease(id, "b", true).await.expect("release");
+    assert!(repo.take_lease(id, &lease("c", later + TimeDelta::seconds(60)), later).await.expect("c"));
+}
+
+/// Two claimers at once split the due credentials between them, each claimed once; credentials
+/// not due, not active, leased or backing off are left alone.
+async fn due_credentials_are_claimed_once(test_db: TestDatabase) {
+    let db = test_db.connect_migrated().await;
+    let providers = SqlProviderRepository::new(db.clone());
+    let github = record("github");
+    providers.insert(&github).await.expect("provider");
+    let t0 = now();
+    let soon = Some(t0 + TimeDelta::seconds(100));
+    let mut due = Vec::new();
+    for _ in 0..40 {
+        due.push(insert_expiring(&db, github.provider.id, ConnectionStatus::Active, soon).await);
+    }
+    let later = insert_expiring(&db, github.provider.id, ConnectionStatus::Active, Some(t0 + TimeDelta::hours(1))).await;
+    let revoked = insert_expiring(&db, github.provider.id, ConnectionStatus::AttentionRequired, soon).await;
+    let backing_off = insert_expiring(&db, github.provider.id, ConnectionStatus::Active, soon).await;
+    let leased = insert_expiring(&db, github.provider.id, ConnectionStatus::Active, soon).await;
+    let first = SqlConnectionRepository::new(db.clone());
+    let second = SqlConnectionRepository::new(db);
+    let retry_at = move |failures: u32| t0 + TimeDelta::seconds(60 * i64::from(failures));
+    first.record_failure(backing_off, &retry_at).await.expect("failure");
+    assert!(first.take_lease(leased, &lease("reader", t0 + TimeDelta::seconds(60)), t0).await.expect("lease"));
+    let horizon = t0 + TimeDelta::seconds(300);
+    assert_eq!(first.count_due(horizon).await.expect("count"), 42, "due and active, leased or not");
+
+    let until = t0 + TimeDelta::seconds(60);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let (lease_a, lease_b) = (lease("first", until), lease("second", until));
+    for _ in 0..5 {
+        let (x, y) = tokio::join!(
+            first.claim_due(horizon, t0, &lease_a, 7),
+            second.claim_due(horizon, t0, &lease_b, 7)
+        );
+        a.extend(x.expect("first claims"));
+        b.extend(y.expect("second claims"));
+    }
+    let mut all: Vec<ConnectionId> = a.iter().chain(&b).copied().collect();
+    all.sort();
+    let mut expected = due.clone();
+    expected.sort();
+    assert_eq!(all, expected, "every due credential claimed, once");
+    assert!(!all.contains(&later) && !all.contains(&revoked) && !all.contains(&backing_off) && !all.contains(&leased));
+
+    // Backoff ends: it is claimed then, with its failures counted.
+    let after = t0 + TimeDelta::seconds(61);
+    let claimed = first
+        .claim_due(after + TimeDelta::seconds(300), after, &lease("third", after + TimeDelta::seconds(60)), 100)
+        .await
+        .expect("claim");
+    assert!(claimed.contains(&backing_off) && claimed.contains(&leased), "{claimed:?}");
+}
+
+/// Replicas sweeping at once each report (and so audit) a disjoint share of the expired.
+async fn expiry_sweeps_report_what_they_changed(test_db: TestDatabase) {
+    let db = test_db.connect_migrated().await;
+    let providers = SqlProviderRepository::new(db.clone());
+    let github = record("github");
+    providers.insert(&github).await.expect("provider");
+    let mut pending = Vec::new();
+    for _ in 0..30 {
+        let id = insert_connection(&db, github.provider.id, ConnectionStatus::Pending).await;
+        connection::Entity::update(connection::ActiveModel {
+            id: Set(id.as_uuid()),
+            pending_expires_at: Set(Some(now() - TimeDelta::seconds(1))),
+            ..Default::default()
+        })
+        .exec(&db)
+        .await
+        .expect("past its window");
+        pending.push(id);
+    }
+    let (first, second) = (SqlConnectionRepository::new(db.clone()), SqlConnectionRepository::new(db));
+    let at = now();
+    let (a, b) = tokio::join!(first.expire_pending(at), second.expire_pending(at));
+    let mut all: Vec<ConnectionId> = a.expect("first sweep").into_iter().chain(b.expect("second sweep")).collect();
+    all.sort();
+    pending.sort();
+    assert_eq!(all, pending, "each expired connection reported by exactly one sweep");
+}
+
 database_tests!(
+    credential_writes_are_fenced_by_version_and_lease,
+    due_credentials_are_claimed_once,
+    expiry_sweeps_report_what_they_changed,
     provider_round_trip,
     live_names_are_unique_and_reusable_after_delete,
     delete_refuses_with_live_connections_unless_cascade,

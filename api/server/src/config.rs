@@ -478,6 +478,29 @@ mod tests {
     }
 
     #[test]
+    fn background_refresh_must_lead_the_skew() {
+        let args = CommonArgs {
+            refresh_ahead_seconds: 30,
+            ..production_args()
+        };
+        let message = args.resolve(listen()).expect_err("inside the skew").to_string();
+        assert!(message.contains("NEXUS_REFRESH_AHEAD_SECONDS (30)"), "{message}");
+        let off = CommonArgs {
+            refresh_ahead_seconds: 0,
+            ..production_args()
+        };
+        assert!(off.resolve(listen()).expect("off").background_refresh.lead.is_zero());
+        let on = CommonArgs {
+            refresh_ahead_seconds: 300,
+            refresh_concurrency: 4,
+            ..production_args()
+        };
+        let settings = on.resolve(listen()).expect("valid");
+        assert_eq!(settings.background_refresh.lead, std::time::Duration::from_secs(300));
+        assert_eq!(settings.background_refresh.concurrency, 4);
+    }
+
+    #[test]
     fn short_keys_are_reported_with_their_decoded_length() {
         let args = CommonArgs {
             state_key: Some(STANDARD.encode([1u8; 16])),

@@ -252,7 +252,7 @@ fn metric_sum(text: &str, name: &str, label: &str) -> u64 {
 async fn background_refresh_across_processes(db: TestDatabase) {
     let _serial = ONE_AT_A_TIME.lock().await;
     install_tls_provider();
-    const CONNECTIONS: usize = 200;
+    const CONNECTIONS: usize = 300;
     let mock = MockProvider::start().await;
     // Code exchanges give tokens expiring in 200 s (within the 300 s lead, outside the 60 s
     // skew); refreshes give hour-long ones.

@@ -276,8 +276,8 @@ impl RefreshRepository for FailingFirstWrite {
     async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool> {
         self.inner.renew_lease(id, lease).await
     }
-    async fn release_lease(&self, id: ConnectionId, owner: &str) -> RepoResult<()> {
-        self.inner.release_lease(id, owner).await
+    async fn release_lease(&self, id: ConnectionId, owner: &str, refreshed: bool) -> RepoResult<()> {
+        self.inner.release_lease(id, owner, refreshed).await
     }
     async fn claim_due(
         &self,
@@ -415,7 +415,7 @@ async fn background_refresh_claims_each_due_credential_once(test_db: TestDatabas
     let first = nexus_services::BackgroundRefresh::new(f.service.refresher(), settings.clone());
     let second = nexus_services::BackgroundRefresh::new(another_replica(&f).refresher(), settings);
     for _ in 0..100 {
-        let (a, b) = tokio::join!(first.scan(), second.scan());
+        let ((a, _), (b, _)) = tokio::join!(first.scan(), second.scan());
         if a + b == 0 && f.mock.refresh_count() >= due.len() {
             break;
         }

@@ -18,7 +18,7 @@ use std::time::Instant;
 struct Failure(String);
 
 impl ConnectionServiceImpl {
-    pub(super) async fn complete_callback(&self, params: CallbackParams) -> Result<CompletedFlow, ServiceError> {
+    pub(super) async fn exchange_code_for_tokens(&self, params: CallbackParams) -> Result<CompletedFlow, ServiceError> {
         let raw_state = params.state.as_deref().ok_or(ServiceError::InvalidState {
             reason: "the state is missing",
         })?;

@@ -83,7 +83,7 @@ impl ConnectionServiceImpl {
         Ok((bundle, state.nonce))
     }
 
-    pub(super) async fn form_for(&self, raw_state: &str) -> Result<CaptureForm, ServiceError> {
+    pub(super) async fn capture_form(&self, raw_state: &str) -> Result<CaptureForm, ServiceError> {
         let (bundle, _) = self.capture_target(raw_state).await?;
         let spec = bundle.provider.provider.spec;
         Ok(CaptureForm {
@@ -97,7 +97,7 @@ impl ConnectionServiceImpl {
         })
     }
 
-    pub(super) async fn capture(
+    pub(super) async fn save_credential(
         &self,
         raw_state: &str,
         values: BTreeMap<String, String>,

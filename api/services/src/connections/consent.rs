@@ -17,7 +17,7 @@ use nexus_repositories::PendingConsent;
 use url::Url;
 
 impl ConnectionServiceImpl {
-    pub(super) async fn start_consent(
+    pub(super) async fn create_consent_spec(
         &self,
         caller: &Caller,
         request: ConsentRequest,

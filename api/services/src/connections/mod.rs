@@ -322,22 +322,24 @@ fn parse_provider_name(raw: &str) -> ServiceResult<ProviderName> {
     ProviderName::parse(raw).map_err(|m| ServiceError::invalid("provider", m))
 }
 
+// One name per operation: each trait method is the inherent method of the same name, written in
+// the file of its flow (consent.rs, callback.rs, capture.rs, tokens.rs, revoke.rs).
 #[async_trait]
 impl ConnectionService for ConnectionServiceImpl {
     async fn create_consent_spec(&self, caller: &Caller, request: ConsentRequest) -> ServiceResult<ConsentSpec> {
-        self.start_consent(caller, request).await
+        Self::create_consent_spec(self, caller, request).await
     }
 
     async fn exchange_code_for_tokens(&self, params: CallbackParams) -> ServiceResult<CompletedFlow> {
-        self.complete_callback(params).await
+        Self::exchange_code_for_tokens(self, params).await
     }
 
     async fn capture_form(&self, state: &str) -> ServiceResult<CaptureForm> {
-        self.form_for(state).await
+        Self::capture_form(self, state).await
     }
 
     async fn save_credential(&self, state: &str, values: BTreeMap<String, String>) -> ServiceResult<CompletedFlow> {
-        self.capture(state, values).await
+        Self::save_credential(self, state, values).await
     }
 
     async fn get_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
@@ -367,11 +369,11 @@ impl ConnectionService for ConnectionServiceImpl {
     }
 
     async fn refresh_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
-        self.forced_refresh(caller, id).await
+        Self::refresh_token(self, caller, id).await
     }
 
     async fn revoke(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<()> {
-        self.revoke_connection(caller, id).await
+        Self::revoke(self, caller, id).await
     }
 
     async fn get(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<Connection> {

@@ -10,7 +10,7 @@ use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::{ConnectionId, ServiceError};
 
 impl ConnectionServiceImpl {
-    pub(super) async fn revoke_connection(&self, caller: &Caller, id: ConnectionId) -> Result<(), ServiceError> {
+    pub(super) async fn revoke(&self, caller: &Caller, id: ConnectionId) -> Result<(), ServiceError> {
         let bundle = self.visible(caller, id).await?;
         if bundle.connection.status == ConnectionStatus::Revoked {
             return Ok(());

@@ -6,7 +6,7 @@
 
 use super::stored::Stored;
 use super::{ConnectionServiceImpl, EnvelopeKey};
-use crate::refresh::RefreshError;
+use crate::refresh::{RefreshError, Trigger};
 use chrono::{DateTime, Utc};
 use nexus_domain::agent_key::Caller;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
@@ -101,7 +101,7 @@ impl ConnectionServiceImpl {
         result
     }
 
-    pub(super) async fn forced_refresh(
+    pub(super) async fn refresh_token(
         &self,
         caller: &Caller,
         id: ConnectionId,
@@ -183,7 +183,7 @@ impl ConnectionServiceImpl {
         let still_valid = record.expires_at.is_none_or(|at| at > self.clock.now());
         let current = || Ok((Stored::open(&self.keyring, id, &record.ciphertext)?, record.expires_at));
         let budget = deadline::remaining(READ_REFRESH_BUDGET).saturating_sub(ANSWER_MARGIN);
-        let error = match self.refresher.refresh(bundle, record.version, None, budget).await {
+        let error = match self.refresher.refresh(bundle, record.version, Trigger::Read, budget).await {
             Ok(fresh) => return Ok((fresh.stored, fresh.expires_at)),
             Err(error) => error,
         };

@@ -45,12 +45,19 @@ impl Refresher {
             Some(lease) => lease,
             None => match self.acquire(id, job.seen_version, job.deadline).await {
                 Ok(lease) => lease,
-                Err(outcome) => return answer.send(outcome),
+                Err(outcome) => {
+                    self.forget(id);
+                    return answer.send(outcome);
+                }
             },
         };
         let outcome = self.under_lease(&job, &lease, &mut answer).await;
+        let refreshed = outcome.is_ok();
+        // Final: later callers start afresh (until now they were given the answer, or the
+        // credential held in memory while its write was retried).
+        self.forget(id);
         answer.send(outcome);
-        self.release(id, &lease.owner).await;
+        self.release(id, &lease.owner, refreshed).await;
     }
 
     /// Takes the lease, or returns the newer credential another process stored while we waited.
@@ -79,11 +86,15 @@ impl Refresher {
 
     async fn under_lease(&self, job: &Job, lease: &Lease, answer: &mut Answer) -> Outcome {
         let id = job.bundle.connection.id;
-        // Re-read under the lease: the holder before us may have refreshed already.
-        let current = match self.deps.connections.credential(id).await {
-            Ok(Some(current)) => current,
-            Ok(None) => return Err(RefreshError::Gone),
-            Err(e) => return Err(RefreshError::internal("reading a credential", e)),
+        // Under the lease, the credential as it is now: the holder before us may have refreshed
+        // already. A claimed job's bundle was read under its lease; a reader's must be re-read.
+        let current = match (&job.claimed, &job.bundle.credential) {
+            (Some(_), Some(read_under_lease)) => read_under_lease.clone(),
+            _ => match self.deps.connections.credential(id).await {
+                Ok(Some(current)) => current,
+                Ok(None) => return Err(RefreshError::Gone),
+                Err(e) => return Err(RefreshError::internal("reading a credential", e)),
+            },
         };
         if current.version != job.seen_version {
             return self.open(id, &current);

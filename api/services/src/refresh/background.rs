@@ -3,7 +3,7 @@
 //! before anyone asks, with bounded concurrency per process and per provider.
 
 use super::backoff::jittered;
-use super::{LEASE_DURATION, Refresher};
+use super::{LEASE_DURATION, Refresher, Trigger};
 use nexus_domain::status::ConnectionStatus;
 use nexus_domain::{ConnectionId, ProviderId};
 use nexus_repositories::Lease;
@@ -62,24 +62,28 @@ impl BackgroundRefresh {
         if self.settings.lead.is_zero() {
             return;
         }
+        let half = u32::try_from(self.settings.concurrency.div_ceil(2)).unwrap_or(1);
         loop {
-            let claimed = self.scan().await;
-            // A full batch means more may be due: go again as soon as permits free up.
-            let pause = if claimed > 0 && claimed >= self.settings.concurrency {
-                Duration::from_millis(20)
-            } else {
-                jittered(self.settings.interval)
-            };
+            let (claimed, asked) = self.scan().await;
+            if asked > 0 && claimed == asked {
+                // A full batch: more may be due. Scan again as soon as half the permits are
+                // free, so claims stay batched and the process stays busy.
+                tokio::select! {
+                    _ = self.permits.acquire_many(half) => {}
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                }
+                continue;
+            }
             tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
+                _ = tokio::time::sleep(jittered(self.settings.interval)) => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
         }
     }
 
     /// One scan: updates the due gauge, claims as many due credentials as there are free
-    /// permits, and starts a refresh for each. Returns how many it claimed.
-    pub async fn scan(self: &Arc<Self>) -> usize {
+    /// permits, and starts a refresh for each. Returns how many it claimed, of how many it asked.
+    pub async fn scan(self: &Arc<Self>) -> (usize, usize) {
         let deps = &self.refresher.deps;
         let now = deps.clock.now();
         let due_before = now + chrono::TimeDelta::from_std(self.settings.lead).unwrap_or(chrono::TimeDelta::zero());
@@ -89,7 +93,7 @@ impl BackgroundRefresh {
         }
         let available = self.permits.available_permits();
         if available == 0 {
-            return 0;
+            return (0, 0);
         }
         let lease = self.refresher.new_lease();
         let claimed = match deps
@@ -101,7 +105,7 @@ impl BackgroundRefresh {
             Err(error) => {
                 // A database that is briefly unreachable delays refreshes; the next scan retries.
                 tracing::warn!(%error, "claiming credentials due for refresh failed");
-                return 0;
+                return (0, available);
             }
         };
         for &id in &claimed {
@@ -115,38 +119,51 @@ impl BackgroundRefresh {
                 drop(permit);
             });
         }
-        claimed.len()
+        (claimed.len(), available)
     }
 
     async fn refresh_one(&self, id: ConnectionId, lease: Lease) {
         let deps = &self.refresher.deps;
         let bundle = match deps.connections.find(id).await {
             Ok(Some(bundle)) => bundle,
-            Ok(None) => return self.refresher.release(id, &lease.owner).await,
+            Ok(None) => return self.refresher.release(id, &lease.owner, false).await,
             Err(error) => {
                 tracing::warn!(connection_id = %id, %error, "reading a claimed connection failed");
-                return self.refresher.release(id, &lease.owner).await;
+                return self.refresher.release(id, &lease.owner, false).await;
             }
         };
         let (ConnectionStatus::Active, Some(credential)) = (bundle.connection.status, bundle.credential.clone()) else {
-            return self.refresher.release(id, &lease.owner).await;
+            return self.refresher.release(id, &lease.owner, false).await;
         };
-        let provider = bundle.provider.provider.spec.name.to_string();
-        let _provider_permit = self
-            .provider_permits(bundle.connection.provider_id)
-            .acquire_owned()
-            .await;
-        // Waiting for the provider's permit may take a while: hold the lease for the refresh.
-        let lease = Lease {
-            until: deps.clock.now() + LEASE_DURATION,
-            ..lease
-        };
-        if !matches!(deps.leases.renew_lease(id, &lease).await, Ok(true)) {
-            return;
+        // The claim may have seen the credential as it was before another process refreshed it
+        // (PostgreSQL re-checks a locked row, not the rows joined to it): what is due is decided
+        // on the credential read now.
+        let due_before = deps.clock.now() + chrono::TimeDelta::from_std(self.settings.lead).unwrap_or_default();
+        if credential.expires_at.is_none_or(|at| at >= due_before) {
+            return self.refresher.release(id, &lease.owner, false).await;
         }
+        let provider = bundle.provider.provider.spec.name.to_string();
+        let permits = self.provider_permits(bundle.connection.provider_id);
+        let (_provider_permit, lease) = match permits.clone().try_acquire_owned() {
+            Ok(permit) => (permit, lease),
+            Err(_) => {
+                let Ok(permit) = permits.acquire_owned().await else {
+                    return self.refresher.release(id, &lease.owner, false).await;
+                };
+                // Waiting for the provider's permit may have taken a while: hold the lease anew.
+                let lease = Lease {
+                    until: deps.clock.now() + LEASE_DURATION,
+                    ..lease
+                };
+                if !matches!(deps.leases.renew_lease(id, &lease).await, Ok(true)) {
+                    return;
+                }
+                (permit, lease)
+            }
+        };
         let outcome = self
             .refresher
-            .refresh(&bundle, credential.version, Some(lease), BACKGROUND_BUDGET)
+            .refresh(&bundle, credential.version, Trigger::Claimed(lease), BACKGROUND_BUDGET)
             .await;
         let status = match &outcome {
             Ok(_) => "success",

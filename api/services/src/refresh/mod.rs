@@ -133,6 +133,15 @@ struct Job {
     deadline: Instant,
 }
 
+/// Who asks for a refresh: a reader (the lease is still to be taken, and the credential must be
+/// read again under it), or the background refresher, which claimed the lease and then read
+/// the bundle, so the credential in it is already the one under the lease.
+#[derive(Debug, Clone)]
+pub(crate) enum Trigger {
+    Read,
+    Claimed(Lease),
+}
+
 impl Refresher {
     pub(crate) fn new(deps: RefresherDeps) -> Arc<Self> {
         Arc::new(Self {
@@ -150,9 +159,13 @@ impl Refresher {
         self: &Arc<Self>,
         bundle: &ConnectionBundle,
         seen_version: i64,
-        claimed: Option<Lease>,
+        trigger: Trigger,
         budget: Duration,
     ) -> Outcome {
+        let claimed = match trigger {
+            Trigger::Read => None,
+            Trigger::Claimed(lease) => Some(lease),
+        };
         let id = bundle.connection.id;
         let (outcome, joined) = {
             let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -167,14 +180,9 @@ impl Refresher {
                         deadline: Instant::now() + budget,
                     };
                     let this = self.clone();
-                    // Spawned while the map is locked, so the task's own removal comes after this insert.
-                    self.tasks.spawn(async move {
-                        this.run(job, answer).await;
-                        this.inflight
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .remove(&id);
-                    });
+                    // Spawned while the map is locked, so the task's own removal (`forget`) comes
+                    // after this insert.
+                    self.tasks.spawn(async move { this.run(job, answer).await });
                     let shared = receiver
                         .map(|answer| {
                             answer.unwrap_or_else(|_| {
@@ -192,7 +200,7 @@ impl Refresher {
         };
         if joined && let Some(lease) = claimed {
             // A task of this process is already on it and waits for the lease we claimed.
-            self.release(id, &lease.owner).await;
+            self.release(id, &lease.owner, false).await;
         }
         let wait = nexus_domain::deadline::remaining(budget);
         tokio::time::timeout(wait, outcome)
@@ -216,6 +224,15 @@ impl Refresher {
         drained
     }
 
+    /// The refresh of `id` is over: whoever asks from now on starts a new one (which re-reads
+    /// and finds the newer credential, or tries the provider again after a failure).
+    fn forget(&self, id: ConnectionId) {
+        self.inflight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&id);
+    }
+
     /// A new lease for one attempt (or one claiming batch), held from now.
     pub(crate) fn new_lease(&self) -> Lease {
         Lease {
@@ -224,8 +241,9 @@ impl Refresher {
         }
     }
 
-    async fn release(&self, id: ConnectionId, owner: &str) {
-        if let Err(error) = self.deps.leases.release_lease(id, owner).await {
+    /// Gives the lease up; `refreshed` (a fresh credential is stored) also clears the backoff.
+    async fn release(&self, id: ConnectionId, owner: &str, refreshed: bool) {
+        if let Err(error) = self.deps.leases.release_lease(id, owner, refreshed).await {
             tracing::warn!(connection_id = %id, %error, "releasing a refresh lease failed; it lapses by itself");
         }
     }
