@@ -105,7 +105,9 @@ impl MockTokenEndpoint {
         std::thread::sleep(Duration::from_secs(3));
         stop.store(true, Ordering::Relaxed);
         for worker in workers {
-            worker.join().map_err(|_| anyhow::anyhow!("a capacity worker panicked"))??;
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("a capacity worker panicked"))??;
         }
         Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
     }
@@ -197,18 +199,27 @@ impl Database {
 
     /// Makes every credential due again, as the seeding left them.
     fn make_all_due(&self) -> anyhow::Result<()> {
-        psql("UPDATE credentials SET expires_at = now() + interval '200 seconds'", &self.name)
+        psql(
+            "UPDATE credentials SET expires_at = now() + interval '200 seconds'",
+            &self.name,
+        )
     }
 }
 
 impl Drop for Database {
     fn drop(&mut self) {
-        let _ = psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name), "postgres");
+        let _ = psql(
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            "postgres",
+        );
     }
 }
 
 fn generate_key(binary: &std::path::Path) -> anyhow::Result<String> {
-    let output = Command::new(binary).args(["keys", "generate"]).output().context("nexus keys generate")?;
+    let output = Command::new(binary)
+        .args(["keys", "generate"])
+        .output()
+        .context("nexus keys generate")?;
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
@@ -247,7 +258,9 @@ fn seed(broker: &str) -> anyhow::Result<()> {
         })
         .collect();
     for worker in workers {
-        worker.join().map_err(|_| anyhow::anyhow!("a seeding worker panicked"))??;
+        worker
+            .join()
+            .map_err(|_| anyhow::anyhow!("a seeding worker panicked"))??;
     }
     Ok(())
 }
@@ -314,7 +327,13 @@ fn run(
     for i in 0..processes {
         let data_dir = dir.join(format!("replica-{processes}-{i}"));
         std::fs::create_dir_all(&data_dir)?;
-        let (process, fields) = spawn(binary, &data_dir, &["broker", "--listen", "127.0.0.1:0"], env, "nexus is listening")?;
+        let (process, fields) = spawn(
+            binary,
+            &data_dir,
+            &["broker", "--listen", "127.0.0.1:0"],
+            env,
+            "nexus is listening",
+        )?;
         running.push(process);
         brokers.push(crate::bench::address(&fields, "broker_addr"));
     }
@@ -323,7 +342,10 @@ fn run(
     }
     let refreshes = mock.refreshes();
     if refreshes.len() < CONNECTIONS {
-        bail!("{processes} process(es) refreshed {} of {CONNECTIONS} within {RUN_LIMIT:?}", refreshes.len());
+        bail!(
+            "{processes} process(es) refreshed {} of {CONNECTIONS} within {RUN_LIMIT:?}",
+            refreshes.len()
+        );
     }
     let finished = refreshes.iter().map(|(at, _)| *at).max().unwrap_or(started);
     // Long enough for a duplicate call to show up if one were coming.
@@ -377,8 +399,18 @@ pub fn refresh() -> anyhow::Result<()> {
         ("NEXUS_DATABASE_MAX_CONNECTIONS", "16"),
     ];
     let dir = tempfile_dir()?;
-    let seeder_env: Vec<(&str, &str)> = common.iter().copied().chain([("NEXUS_REFRESH_AHEAD_SECONDS", "0")]).collect();
-    let (seeder, fields) = spawn(&binary, &dir, &["broker", "--listen", "127.0.0.1:0"], &seeder_env, "nexus is listening")?;
+    let seeder_env: Vec<(&str, &str)> = common
+        .iter()
+        .copied()
+        .chain([("NEXUS_REFRESH_AHEAD_SECONDS", "0")])
+        .collect();
+    let (seeder, fields) = spawn(
+        &binary,
+        &dir,
+        &["broker", "--listen", "127.0.0.1:0"],
+        &seeder_env,
+        "nexus is listening",
+    )?;
     let broker = crate::bench::address(&fields, "broker_addr");
     let client = reqwest::blocking::Client::new();
     crate::bench::post(
@@ -394,7 +426,11 @@ pub fn refresh() -> anyhow::Result<()> {
     println!("seeded in {:.1} s", seeding.elapsed().as_secs_f64());
     drop(seeder);
 
-    let run_env: Vec<(&str, &str)> = common.iter().copied().chain([("NEXUS_REFRESH_AHEAD_SECONDS", "300")]).collect();
+    let run_env: Vec<(&str, &str)> = common
+        .iter()
+        .copied()
+        .chain([("NEXUS_REFRESH_AHEAD_SECONDS", "300")])
+        .collect();
     let mut results = Vec::new();
     for processes in [1, 3] {
         let result = run(&binary, &run_env, &database, &mock, processes)?;
@@ -426,7 +462,11 @@ pub fn refresh() -> anyhow::Result<()> {
             r.calls_per_connection,
             r.seconds,
             r.p99_lag,
-            r.peak_rss.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join(", ")
+            r.peak_rss
+                .iter()
+                .map(|m| format!("{m:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     text.push_str("\nTarget: at least 500 refreshes/s with 3 processes; exactly 1.00 provider calls per connection.\n");

@@ -254,7 +254,11 @@ impl<R: RefreshRepository> RefreshRepository for Timed<R> {
     }
     async fn release_lease(&self, id: ConnectionId, owner: &str, refreshed: bool) -> RepoResult<()> {
         self.metrics
-            .time("refresh", "release_lease", self.inner.release_lease(id, owner, refreshed))
+            .time(
+                "refresh",
+                "release_lease",
+                self.inner.release_lease(id, owner, refreshed),
+            )
             .await
     }
     async fn claim_due(

@@ -328,33 +328,68 @@ async fn credential_writes_are_fenced_by_version_and_lease(test_db: TestDatabase
     let repo = SqlConnectionRepository::new(db);
     let t0 = now();
 
-    assert!(repo.take_lease(id, &lease("a", t0 + TimeDelta::seconds(60)), t0).await.expect("a"));
     assert!(
-        !repo.take_lease(id, &lease("b", t0 + TimeDelta::seconds(60)), t0).await.expect("b"),
+        repo.take_lease(id, &lease("a", t0 + TimeDelta::seconds(60)), t0)
+            .await
+            .expect("a")
+    );
+    assert!(
+        !repo
+            .take_lease(id, &lease("b", t0 + TimeDelta::seconds(60)), t0)
+            .await
+            .expect("b"),
         "a live lease is not taken"
     );
     // A's lease lapses (A stalled); B takes over.
     let later = t0 + TimeDelta::seconds(61);
-    assert!(repo.take_lease(id, &lease("b", later + TimeDelta::seconds(60)), later).await.expect("b"));
     assert!(
-        !repo.store_refreshed(id, 1, "a", &sealed(1), later).await.expect("a writes"),
+        repo.take_lease(id, &lease("b", later + TimeDelta::seconds(60)), later)
+            .await
+            .expect("b")
+    );
+    assert!(
+        !repo
+            .store_refreshed(id, 1, "a", &sealed(1), later)
+            .await
+            .expect("a writes"),
         "the holder that lost its lease is fenced off"
     );
-    assert!(!repo.renew_lease(id, &lease("a", later + TimeDelta::seconds(60))).await.expect("renew"));
-    assert!(repo.store_refreshed(id, 1, "b", &sealed(2), later).await.expect("b writes"));
     assert!(
-        !repo.store_refreshed(id, 1, "b", &sealed(3), later).await.expect("stale"),
+        !repo
+            .renew_lease(id, &lease("a", later + TimeDelta::seconds(60)))
+            .await
+            .expect("renew")
+    );
+    assert!(
+        repo.store_refreshed(id, 1, "b", &sealed(2), later)
+            .await
+            .expect("b writes")
+    );
+    assert!(
+        !repo
+            .store_refreshed(id, 1, "b", &sealed(3), later)
+            .await
+            .expect("stale"),
         "a write at a version already replaced never lands"
     );
     let stored = repo.credential(id).await.expect("read").expect("credential");
     assert_eq!((stored.version, stored.ciphertext.bytes[0]), (2, 2));
-    repo.release_lease(id, "a", false).await.expect("release by a non-holder");
+    repo.release_lease(id, "a", false)
+        .await
+        .expect("release by a non-holder");
     assert!(
-        !repo.take_lease(id, &lease("c", later + TimeDelta::seconds(60)), later).await.expect("c"),
+        !repo
+            .take_lease(id, &lease("c", later + TimeDelta::seconds(60)), later)
+            .await
+            .expect("c"),
         "only the holder releases"
     );
     repo.release_lease(id, "b", true).await.expect("release");
-    assert!(repo.take_lease(id, &lease("c", later + TimeDelta::seconds(60)), later).await.expect("c"));
+    assert!(
+        repo.take_lease(id, &lease("c", later + TimeDelta::seconds(60)), later)
+            .await
+            .expect("c")
+    );
 }
 
 /// Two claimers at once split the due credentials between them, each claimed once; credentials
@@ -370,7 +405,13 @@ async fn due_credentials_are_claimed_once(test_db: TestDatabase) {
     for _ in 0..40 {
         due.push(insert_expiring(&db, github.provider.id, ConnectionStatus::Active, soon).await);
     }
-    let later = insert_expiring(&db, github.provider.id, ConnectionStatus::Active, Some(t0 + TimeDelta::hours(1))).await;
+    let later = insert_expiring(
+        &db,
+        github.provider.id,
+        ConnectionStatus::Active,
+        Some(t0 + TimeDelta::hours(1)),
+    )
+    .await;
     let revoked = insert_expiring(&db, github.provider.id, ConnectionStatus::AttentionRequired, soon).await;
     let backing_off = insert_expiring(&db, github.provider.id, ConnectionStatus::Active, soon).await;
     let leased = insert_expiring(&db, github.provider.id, ConnectionStatus::Active, soon).await;
@@ -378,9 +419,18 @@ async fn due_credentials_are_claimed_once(test_db: TestDatabase) {
     let second = SqlConnectionRepository::new(db);
     let retry_at = move |failures: u32| t0 + TimeDelta::seconds(60 * i64::from(failures));
     first.record_failure(backing_off, &retry_at).await.expect("failure");
-    assert!(first.take_lease(leased, &lease("reader", t0 + TimeDelta::seconds(60)), t0).await.expect("lease"));
+    assert!(
+        first
+            .take_lease(leased, &lease("reader", t0 + TimeDelta::seconds(60)), t0)
+            .await
+            .expect("lease")
+    );
     let horizon = t0 + TimeDelta::seconds(300);
-    assert_eq!(first.count_due(horizon).await.expect("count"), 42, "due and active, leased or not");
+    assert_eq!(
+        first.count_due(horizon).await.expect("count"),
+        42,
+        "due and active, leased or not"
+    );
 
     let until = t0 + TimeDelta::seconds(60);
     let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -403,10 +453,18 @@ async fn due_credentials_are_claimed_once(test_db: TestDatabase) {
     // Backoff ends: it is claimed then, with its failures counted.
     let after = t0 + TimeDelta::seconds(61);
     let claimed = first
-        .claim_due(after + TimeDelta::seconds(300), after, &lease("third", after + TimeDelta::seconds(60)), 100)
+        .claim_due(
+            after + TimeDelta::seconds(300),
+            after,
+            &lease("third", after + TimeDelta::seconds(60)),
+            100,
+        )
         .await
         .expect("claim");
-    assert!(claimed.contains(&backing_off) && claimed.contains(&leased), "{claimed:?}");
+    assert!(
+        claimed.contains(&backing_off) && claimed.contains(&leased),
+        "{claimed:?}"
+    );
 }
 
 /// Replicas sweeping at once each report (and so audit) a disjoint share of the expired.
@@ -428,10 +486,17 @@ async fn expiry_sweeps_report_what_they_changed(test_db: TestDatabase) {
         .expect("past its window");
         pending.push(id);
     }
-    let (first, second) = (SqlConnectionRepository::new(db.clone()), SqlConnectionRepository::new(db));
+    let (first, second) = (
+        SqlConnectionRepository::new(db.clone()),
+        SqlConnectionRepository::new(db),
+    );
     let at = now();
     let (a, b) = tokio::join!(first.expire_pending(at), second.expire_pending(at));
-    let mut all: Vec<ConnectionId> = a.expect("first sweep").into_iter().chain(b.expect("second sweep")).collect();
+    let mut all: Vec<ConnectionId> = a
+        .expect("first sweep")
+        .into_iter()
+        .chain(b.expect("second sweep"))
+        .collect();
     all.sort();
     pending.sort();
     assert_eq!(all, pending, "each expired connection reported by exactly one sweep");

@@ -183,7 +183,11 @@ impl ConnectionServiceImpl {
         let still_valid = record.expires_at.is_none_or(|at| at > self.clock.now());
         let current = || Ok((Stored::open(&self.keyring, id, &record.ciphertext)?, record.expires_at));
         let budget = deadline::remaining(READ_REFRESH_BUDGET).saturating_sub(ANSWER_MARGIN);
-        let error = match self.refresher.refresh(bundle, record.version, Trigger::Read, budget).await {
+        let error = match self
+            .refresher
+            .refresh(bundle, record.version, Trigger::Read, budget)
+            .await
+        {
             Ok(fresh) => return Ok((fresh.stored, fresh.expires_at)),
             Err(error) => error,
         };
