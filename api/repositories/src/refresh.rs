@@ -65,12 +65,16 @@ pub trait RefreshRepository: Send + Sync {
     async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()>;
 }
 
-/// A lease is free when nobody holds it, it has lapsed, or `owner` holds it already.
-fn lease_free(owner: &str, now: DateTime<Utc>) -> Condition {
+/// Nobody holds the lease, or its holder's time has run out.
+fn lease_lapsed(now: DateTime<Utc>) -> Condition {
     Condition::any()
-        .add(connection::Column::RefreshLeaseExpiresAt.is_null())
-        .add(connection::Column::RefreshLeaseExpiresAt.lt(now))
-        .add(connection::Column::RefreshLeaseOwner.eq(owner))
+        .add(Expr::col((connection::Entity, connection::Column::RefreshLeaseExpiresAt)).is_null())
+        .add(Expr::col((connection::Entity, connection::Column::RefreshLeaseExpiresAt)).lt(now))
+}
+
+/// A lease `owner` may take: lapsed, or `owner`'s already.
+fn lease_free(owner: &str, now: DateTime<Utc>) -> Condition {
+    lease_lapsed(now).add(connection::Column::RefreshLeaseOwner.eq(owner))
 }
 
 fn set_lease(lease: &Lease) -> sea_orm::UpdateMany<connection::Entity> {
@@ -165,11 +169,7 @@ impl RefreshRepository for SqlConnectionRepository {
                     .is_null()
                     .or(Expr::col((connection::Entity, connection::Column::RefreshRetryAt)).lte(now)),
             )
-            .and_where(
-                Expr::col((connection::Entity, connection::Column::RefreshLeaseExpiresAt))
-                    .is_null()
-                    .or(Expr::col((connection::Entity, connection::Column::RefreshLeaseExpiresAt)).lt(now)),
-            )
+            .cond_where(lease_lapsed(now))
             .order_by((credential::Entity, credential::Column::ExpiresAt), sea_orm::Order::Asc)
             .limit(limit);
         if self.db().get_database_backend() == DatabaseBackend::Postgres {
@@ -177,11 +177,7 @@ impl RefreshRepository for SqlConnectionRepository {
         }
         let claimed = set_lease(lease)
             .filter(connection::Column::Id.in_subquery(candidates))
-            .filter(
-                Condition::any()
-                    .add(connection::Column::RefreshLeaseExpiresAt.is_null())
-                    .add(connection::Column::RefreshLeaseExpiresAt.lt(now)),
-            )
+            .filter(lease_lapsed(now))
             .exec_with_returning(self.db())
             .await?;
         Ok(claimed
@@ -227,6 +223,11 @@ impl RefreshRepository for SqlConnectionRepository {
             .from(connection::Entity)
             .and_where(Expr::col((connection::Entity, connection::Column::Id)).eq(id.as_uuid()))
             .and_where(Expr::col((connection::Entity, connection::Column::RefreshLeaseOwner)).eq(owner));
+        if self.db().get_database_backend() == DatabaseBackend::Postgres {
+            // Lock the lease row: a concurrent take-over either commits first (and the write is
+            // fenced off) or waits for this write. SQLite serializes writers anyway.
+            lease_held.lock(LockType::Share);
+        }
         let written = credential::Entity::update_many()
             .col_expr(
                 credential::Column::Ciphertext,

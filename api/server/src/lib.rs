@@ -33,6 +33,9 @@ pub struct Running {
     pub gateway_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+    /// Drained once the listeners have stopped: refreshes in flight (started by reads or in
+    /// the background) store what the provider answered before the process ends.
+    refresher: Option<std::sync::Arc<nexus_services::Refresher>>,
 }
 
 impl Running {
@@ -46,6 +49,9 @@ impl Running {
     pub async fn wait(self) -> anyhow::Result<()> {
         for task in self.tasks {
             task.await??;
+        }
+        if let Some(refresher) = self.refresher {
+            refresher.drain(REFRESH_DRAIN).await;
         }
         Ok(())
     }
@@ -97,6 +103,7 @@ pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr
         gateway_addr: Some(gateway_addr),
         shutdown,
         tasks,
+        refresher: None,
     })
 }
 
@@ -134,17 +141,12 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             poll_interval,
             receiver.clone(),
         )),
-        // Refreshes ahead of expiry until shutdown; then refreshes in flight (started by it or
-        // by reads) finish and store what the provider answered before the process ends.
+        // Refreshes ahead of expiry until shutdown; refreshes in flight are drained in `wait`.
         tokio::spawn({
             let shutdown = receiver.clone();
-            let refresher = states.connections.refresher();
             let background = states.background_refresh.clone();
             async move {
-                background.run(shutdown.clone()).await;
-                let mut shutdown = shutdown;
-                let _ = shutdown.wait_for(|stop| *stop).await;
-                refresher.drain(REFRESH_DRAIN).await;
+                background.run(shutdown).await;
                 Ok(())
             }
         }),
@@ -171,5 +173,6 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         gateway_addr,
         shutdown,
         tasks,
+        refresher: Some(states.connections.refresher()),
     })
 }

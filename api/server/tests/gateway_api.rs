@@ -438,25 +438,31 @@ async fn refresh_failures_tell_the_agent_what_to_do(db: TestDatabase, mode: Mode
                "authorization_url": mock.url("/authorize"), "token_url": mock.url("/token")}),
     )
     .await;
-    mock.reply(TokenReply::Tokens {
-        access_token: "short-lived".into(),
-        refresh_token: Some("r1".into()),
-        expires_in: Some(1),
-    });
-    let started = consent(&server, "ws-1", "acme").await;
+    // Two connections whose tokens expire in a second: one meets a rate limit, one a revoked grant.
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let callback = browser
-        .get(format!(
-            "{}/auth/callback?state={}&code=c1",
-            server.broker_url, started.state
-        ))
-        .send()
-        .await
-        .expect("callback");
-    assert_eq!(callback.status(), StatusCode::FOUND);
+    let mut connected = Vec::new();
+    for workspace in ["ws-1", "ws-g"] {
+        mock.reply(TokenReply::Tokens {
+            access_token: "short-lived".into(),
+            refresh_token: Some(format!("r-{workspace}")),
+            expires_in: Some(1),
+        });
+        let started = consent(&server, workspace, "acme").await;
+        let callback = browser
+            .get(format!(
+                "{}/auth/callback?state={}&code=c1",
+                server.broker_url, started.state
+            ))
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(callback.status(), StatusCode::FOUND);
+        connected.push(started);
+    }
+    let (started, revoked) = (&connected[0], &connected[1]);
     let key = server.agent_key(None).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
@@ -486,6 +492,19 @@ async fn refresh_failures_tell_the_agent_what_to_do(db: TestDatabase, mode: Mode
     .await;
     assert_eq!(check["status"], "active", "a rate limit never costs the consent");
 
+    // Asked again at once: the provider's Retry-After is honoured without calling it.
+    let refreshes = mock.refresh_count();
+    let (status, body) = get(&server, &key, "/v1/resolve?workspace_id=ws-1&provider=acme").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_GATEWAY, Some("upstream_unavailable"))
+    );
+    assert_eq!(
+        mock.refresh_count(),
+        refreshes,
+        "no provider call while it asked to wait"
+    );
+
     // The grant is gone: 409 naming the connection, now and on every later resolve.
     mock.default_reply(TokenReply::Error {
         status: 400,
@@ -495,7 +514,7 @@ async fn refresh_failures_tell_the_agent_what_to_do(db: TestDatabase, mode: Mode
         let error = server
             .gateway(&key)
             .token_resolve()
-            .workspace_id("ws-1")
+            .workspace_id("ws-g")
             .provider("acme")
             .send()
             .await
@@ -505,7 +524,7 @@ async fn refresh_failures_tell_the_agent_what_to_do(db: TestDatabase, mode: Mode
             panic!("a documented error body: {error:?}");
         };
         assert_eq!(body.code, "attention_required");
-        assert_eq!(body.connection_id, Some(started.connection_id));
+        assert_eq!(body.connection_id, Some(revoked.connection_id));
     }
 
     // A consent in progress: 409 connection_pending naming it; nothing at all: 404 without one.

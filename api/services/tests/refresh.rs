@@ -195,9 +195,51 @@ async fn a_misconfigured_provider_recovers_without_reconsent(test_db: TestDataba
         metrics.contains(r#"nexus_refresh_failures_total{provider="acme",reason="provider_misconfigured"} 1"#),
         "{metrics}"
     );
-    // Fixed: the next read refreshes under the same consent.
+    // Until the operator acts, reads answer from memory instead of hammering the provider.
+    let again = f
+        .service
+        .get_token(&admin(), id)
+        .await
+        .expect_err("still misconfigured");
+    assert_eq!(again.code(), ErrorCode::ProviderMisconfigured);
+    assert_eq!(f.mock.refresh_count(), 1, "not asked again at once");
+    // The operator fixes the provider: the next read refreshes under the same consent.
+    f.providers
+        .update(
+            &admin().actor,
+            &ProviderRef::parse("acme").expect("name"),
+            ProviderPatch {
+                client_secret: Some(nexus_domain::secret::secret(
+                    nexus_test_utils::mock_provider::CLIENT_SECRET,
+                )),
+                ..ProviderPatch::default()
+            },
+        )
+        .await
+        .expect("the operator fixes the provider");
     let envelope = f.service.get_token(&admin(), id).await.expect("works again");
     assert!(access_token(&envelope).starts_with("mock-access-"));
+    assert_eq!(f.status(id).await, ConnectionStatus::Active);
+}
+
+/// While the provider asks to wait (429 with Retry-After), reads answer from memory with the
+/// time left instead of calling it again.
+async fn reads_honour_retry_after_across_requests(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "old", 30).await;
+    f.clock.advance(TimeDelta::seconds(31));
+    f.mock.default_reply(TokenReply::RateLimited("120".into()));
+    let first = f.service.get_token(&admin(), id).await.expect_err("rate limited");
+    assert_eq!(first.retry_after_seconds(), Some(120));
+    let second = f.service.get_token(&admin(), id).await.expect_err("still waiting");
+    assert_eq!(second.code(), ErrorCode::UpstreamUnavailable);
+    assert!(
+        second.retry_after_seconds().is_some_and(|s| (119..=120).contains(&s)),
+        "{second:?}"
+    );
+    assert_eq!(f.mock.refresh_count(), 1, "the provider was not asked again");
     assert_eq!(f.status(id).await, ConnectionStatus::Active);
 }
 
@@ -447,6 +489,7 @@ async fn background_refresh_claims_each_due_credential_once(test_db: TestDatabas
 
 database_tests!(
     every_token_endpoint_fault_is_classified,
+    reads_honour_retry_after_across_requests,
     a_reset_connection_is_transient,
     a_misconfigured_provider_recovers_without_reconsent,
     concurrent_refreshes_collapse_into_one_call,

@@ -62,7 +62,8 @@ impl Stored {
         response
             .expires_in()
             .filter(|seconds| *seconds > 0)
-            .and_then(|seconds| received_at.checked_add_signed(TimeDelta::seconds(seconds)))
+            .and_then(TimeDelta::try_seconds)
+            .and_then(|lifetime| received_at.checked_add_signed(lifetime))
     }
 
     /// What goes in the envelope: the access token and its type for OAuth2, the captured fields
@@ -128,6 +129,17 @@ mod tests {
             Some(&second),
         );
         assert_eq!(rotated.refresh_token(), Some("r2"));
+    }
+
+    #[test]
+    fn absurd_lifetimes_mean_no_expiry_rather_than_a_panic() {
+        let now = Utc::now();
+        for expires_in in [i64::MAX, i64::MAX / 1000 + 1, -5, 0] {
+            let response = response(json!({"access_token": "a", "expires_in": expires_in}));
+            assert_eq!(Stored::expiry(&response, now), None, "{expires_in}");
+        }
+        let response = response(json!({"access_token": "a", "expires_in": "3600"}));
+        assert_eq!(Stored::expiry(&response, now), Some(now + TimeDelta::hours(1)));
     }
 
     #[test]

@@ -221,6 +221,10 @@ impl ConnectionServiceImpl {
                 message: format!("connection {id} was revoked"),
                 connection_id: Some(id),
             }),
+            RefreshError::Internal(detail) if serve_current => {
+                tracing::error!(connection_id = %id, detail, "refresh failed inside Nexus; serving the still-valid token");
+                current()
+            }
             RefreshError::Internal(detail) => Err(ServiceError::Internal { detail }),
         }
     }

@@ -3,7 +3,7 @@
 //! write that is retried until it lands.
 
 use super::backoff::{backoff_after_failures, jittered, retry_wait};
-use super::{Fresh, Job, LEASE_DURATION, LEASE_WAIT, MAX_ATTEMPTS, Outcome, RefreshError, Refresher};
+use super::{Fresh, Job, LEASE_WAIT, MAX_ATTEMPTS, Outcome, PROVIDER_CALL_LEASE, RefreshError, Refresher};
 use crate::audit::AuditServiceImpl;
 use crate::connections::{Stored, client_auth, open_client_secret};
 use crate::oauth::{TokenEndpointError, TokenResponse};
@@ -37,25 +37,44 @@ impl Answer {
     }
 }
 
+/// Removes the task's entry from the in-flight map when the task ends, however it ends.
+struct Forget<'a> {
+    refresher: &'a Refresher,
+    id: ConnectionId,
+    task: u64,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        self.refresher.forget(self.id, self.task);
+    }
+}
+
 impl Refresher {
     pub(super) async fn run(&self, job: Job, answer: oneshot::Sender<Outcome>) {
         let mut answer = Answer(Some(answer));
         let id = job.bundle.connection.id;
+        // However this task ends (a panic included), later callers start afresh: until then
+        // they were given its answer, or the credential held in memory while its write was
+        // retried.
+        let _forget = Forget {
+            refresher: self,
+            id,
+            task: job.task,
+        };
         let lease = match job.claimed.clone() {
             Some(lease) => lease,
             None => match self.acquire(id, job.seen_version, job.deadline).await {
                 Ok(lease) => lease,
-                Err(outcome) => {
-                    self.forget(id);
-                    return answer.send(outcome);
-                }
+                Err(outcome) => return answer.send(outcome),
             },
         };
         let outcome = self.under_lease(&job, &lease, &mut answer).await;
+        if let Err(error) = &outcome {
+            self.cool_down(id, error);
+        }
         let refreshed = outcome.is_ok();
-        // Final: later callers start afresh (until now they were given the answer, or the
-        // credential held in memory while its write was retried).
-        self.forget(id);
+        self.forget(id, job.task);
         answer.send(outcome);
         self.release(id, &lease.owner, refreshed).await;
     }
@@ -133,6 +152,15 @@ impl Refresher {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // From here the provider may rotate the refresh token: hold the lease long enough
+            // that nobody presents the old one before the answer is stored. Without the lease,
+            // do not call at all.
+            if !self.renew(id, lease, PROVIDER_CALL_LEASE).await {
+                return Err(TokenEndpointError::Transient {
+                    reason: "the refresh lease was lost".to_owned(),
+                    retry_after: None,
+                });
+            }
             let (reason, retry_after) = match self.call_provider(&job.bundle, refresh_token).await {
                 Err(TokenEndpointError::Transient { reason, retry_after }) => (reason, retry_after),
                 other => return other,
@@ -143,7 +171,6 @@ impl Refresher {
             }
             tracing::info!(provider, connection_id = %id, attempt, wait_ms = wait.as_millis() as u64, reason, "refresh failed upstream; retrying");
             tokio::time::sleep(wait).await;
-            self.renew(id, lease).await;
         }
     }
 
@@ -284,7 +311,11 @@ impl Refresher {
                     Ok(None) => return Err(RefreshError::Gone),
                     // Same version, but the lease is someone else's: take it back once it is free.
                     Ok(Some(_)) => {
-                        let _ = self.deps.leases.take_lease(id, &self.extended(lease), now).await;
+                        let _ = self
+                            .deps
+                            .leases
+                            .take_lease(id, &self.extended(lease, PROVIDER_CALL_LEASE), now)
+                            .await;
                     }
                     Err(error) => {
                         tracing::error!(connection_id = %id, %error, "re-reading a credential after a fenced write failed")
@@ -301,7 +332,7 @@ impl Refresher {
             }
             tokio::time::sleep(jittered(delay)).await;
             delay = (delay * 2).min(Duration::from_secs(5));
-            self.renew(id, lease).await;
+            self.renew(id, lease, PROVIDER_CALL_LEASE).await;
         }
     }
 
@@ -348,17 +379,23 @@ impl Refresher {
         }
     }
 
-    fn extended(&self, lease: &Lease) -> Lease {
+    /// `lease`, held for `duration` from now.
+    pub(super) fn extended(&self, lease: &Lease, duration: Duration) -> Lease {
         Lease {
             owner: lease.owner.clone(),
-            until: self.deps.clock.now() + LEASE_DURATION,
+            until: self.deps.clock.now() + duration,
         }
     }
 
-    /// Extends our lease; losing it is noticed by the fenced write.
-    async fn renew(&self, id: ConnectionId, lease: &Lease) {
-        if let Err(error) = self.deps.leases.renew_lease(id, &self.extended(lease)).await {
-            tracing::warn!(connection_id = %id, %error, "renewing a refresh lease failed");
+    /// Extends our lease; `false` when someone else holds it now. A database error counts as
+    /// still held: the fenced write decides.
+    async fn renew(&self, id: ConnectionId, lease: &Lease, duration: Duration) -> bool {
+        match self.deps.leases.renew_lease(id, &self.extended(lease, duration)).await {
+            Ok(held) => held,
+            Err(error) => {
+                tracing::warn!(connection_id = %id, %error, "renewing a refresh lease failed");
+                true
+            }
         }
     }
 

@@ -151,10 +151,7 @@ impl BackgroundRefresh {
                     return self.refresher.release(id, &lease.owner, false).await;
                 };
                 // Waiting for the provider's permit may have taken a while: hold the lease anew.
-                let lease = Lease {
-                    until: deps.clock.now() + LEASE_DURATION,
-                    ..lease
-                };
+                let lease = self.refresher.extended(&lease, LEASE_DURATION);
                 if !matches!(deps.leases.renew_lease(id, &lease).await, Ok(true)) {
                     return;
                 }

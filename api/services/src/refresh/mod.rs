@@ -28,6 +28,7 @@ use nexus_domain::clock::Clock;
 use nexus_domain::ports::AuditService;
 use nexus_repositories::{ConnectionBundle, ConnectionRepository, CredentialRecord, Lease, RefreshRepository};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -38,10 +39,32 @@ use tokio_util::task::TaskTracker;
 /// holder renews it before every provider call and every write, so only a stalled process loses
 /// it; the write is fenced on it all the same.
 pub const LEASE_DURATION: Duration = Duration::from_secs(60);
+/// The lease from a provider call until its answer is stored: long, because once the provider
+/// may have rotated the refresh token, no other process must present the old one, even if the
+/// database is unreachable for minutes while the write is retried. Only a holder that crashed
+/// in that window costs its connection this long.
+const PROVIDER_CALL_LEASE: Duration = Duration::from_secs(600);
 /// How long a reader waits for another process's refresh before it gives up on it.
 const LEASE_WAIT: Duration = Duration::from_secs(10);
 /// Provider attempts within one refresh (transient failures only).
 const MAX_ATTEMPTS: u32 = 4;
+
+/// How long reads answer `provider_misconfigured` from memory after the provider refused our
+/// client, before trying it again.
+const MISCONFIGURED_COOLDOWN: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+struct Cooldown {
+    until: Instant,
+    error: RefreshError,
+    epoch: u64,
+}
+
+/// A refresh this caller started, or one in flight it joined.
+enum Started {
+    New(SharedOutcome),
+    Joined(SharedOutcome),
+}
 
 /// A credential as the refresh left it: newly refreshed, or newer than the caller's.
 #[derive(Debug, Clone)]
@@ -110,7 +133,12 @@ pub(crate) struct RefresherDeps {
 pub struct Refresher {
     deps: RefresherDeps,
     /// One refresh task per connection in this process; everyone asking meanwhile awaits it.
-    inflight: Mutex<HashMap<ConnectionId, SharedOutcome>>,
+    inflight: Mutex<HashMap<ConnectionId, (u64, SharedOutcome)>>,
+    /// Numbers the tasks, so a task only ever removes its own entry.
+    next_task: AtomicU64,
+    /// Connections whose provider said "not now": until when, what to answer meanwhile, and
+    /// the cache epoch then (a provider update ends a `provider_misconfigured` cool-down).
+    cooldowns: Mutex<HashMap<ConnectionId, Cooldown>>,
     /// Every refresh task, so a shutdown can wait for them.
     tasks: TaskTracker,
 }
@@ -127,6 +155,8 @@ impl std::fmt::Debug for Refresher {
 /// One refresh to run: which connection, from which credential version, under which lease
 /// (already claimed by the background refresher, or to be taken), and until when to retry.
 struct Job {
+    /// This task's number, for its entry in the in-flight map.
+    task: u64,
     bundle: ConnectionBundle,
     seen_version: i64,
     claimed: Option<Lease>,
@@ -147,6 +177,8 @@ impl Refresher {
         Arc::new(Self {
             deps,
             inflight: Mutex::new(HashMap::new()),
+            next_task: AtomicU64::new(0),
+            cooldowns: Mutex::new(HashMap::new()),
             tasks: TaskTracker::new(),
         })
     }
@@ -162,46 +194,25 @@ impl Refresher {
         trigger: Trigger,
         budget: Duration,
     ) -> Outcome {
+        let id = bundle.connection.id;
         let claimed = match trigger {
             Trigger::Read => None,
             Trigger::Claimed(lease) => Some(lease),
         };
-        let id = bundle.connection.id;
-        let (outcome, joined) = {
-            let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            match inflight.get(&id) {
-                Some(running) => (running.clone(), true),
-                None => {
-                    let (answer, receiver) = oneshot::channel();
-                    let job = Job {
-                        bundle: bundle.clone(),
-                        seen_version,
-                        claimed: claimed.clone(),
-                        deadline: Instant::now() + budget,
-                    };
-                    let this = self.clone();
-                    // Spawned while the map is locked, so the task's own removal (`forget`) comes
-                    // after this insert.
-                    self.tasks.spawn(async move { this.run(job, answer).await });
-                    let shared = receiver
-                        .map(|answer| {
-                            answer.unwrap_or_else(|_| {
-                                Err(RefreshError::Internal(
-                                    "the refresh task ended without an answer".into(),
-                                ))
-                            })
-                        })
-                        .boxed()
-                        .shared();
-                    inflight.insert(id, shared.clone());
-                    (shared, false)
+        let started = match self.start_or_join(bundle, seen_version, claimed.clone(), budget) {
+            Ok(started) => started,
+            Err(refused) => {
+                if let Some(lease) = claimed {
+                    self.release(id, &lease.owner, false).await;
                 }
+                return Err(refused);
             }
         };
-        if joined && let Some(lease) = claimed {
+        if let (Started::Joined(_), Some(lease)) = (&started, claimed) {
             // A task of this process is already on it and waits for the lease we claimed.
             self.release(id, &lease.owner, false).await;
         }
+        let (Started::New(outcome) | Started::Joined(outcome)) = started;
         let wait = nexus_domain::deadline::remaining(budget);
         tokio::time::timeout(wait, outcome)
             .await
@@ -210,8 +221,97 @@ impl Refresher {
             }))
     }
 
+    /// Joins the refresh of this connection in flight in this process, or starts one, unless
+    /// the process is stopping or the provider asked us to wait.
+    fn start_or_join(
+        self: &Arc<Self>,
+        bundle: &ConnectionBundle,
+        seen_version: i64,
+        claimed: Option<Lease>,
+        budget: Duration,
+    ) -> Result<Started, RefreshError> {
+        let id = bundle.connection.id;
+        let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, running)) = inflight.get(&id) {
+            return Ok(Started::Joined(running.clone()));
+        }
+        if self.tasks.is_closed() {
+            // Stopping: a refresh started now could be cut off with the provider's answer.
+            return Err(RefreshError::Busy);
+        }
+        // Readers respect the provider's "not now"; the background refresher only claims what its
+        // persisted backoff allows.
+        if claimed.is_none()
+            && let Some(refused) = self.cooling_down(id)
+        {
+            return Err(refused);
+        }
+        let (answer, receiver) = oneshot::channel();
+        let job = Job {
+            task: self.next_task.fetch_add(1, Ordering::Relaxed),
+            bundle: bundle.clone(),
+            seen_version,
+            claimed,
+            deadline: Instant::now() + budget,
+        };
+        let task = job.task;
+        let this = self.clone();
+        // Spawned while the map is locked, so the task's own removal (`forget`) comes after
+        // this insert.
+        self.tasks.spawn(async move { this.run(job, answer).await });
+        let shared = receiver
+            .map(|answer| {
+                answer.unwrap_or_else(|_| {
+                    Err(RefreshError::Internal(
+                        "the refresh task ended without an answer".into(),
+                    ))
+                })
+            })
+            .boxed()
+            .shared();
+        inflight.insert(id, (task, shared.clone()));
+        Ok(Started::New(shared))
+    }
+
+    /// The failure to answer without calling the provider, while it asked us (with
+    /// `Retry-After`) to wait, or refused our client moments ago.
+    fn cooling_down(&self, id: ConnectionId) -> Option<RefreshError> {
+        let mut cooldowns = self.cooldowns.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        let epoch = self.deps.epoch.current();
+        cooldowns.retain(|_, c| c.until > now && !(c.error == RefreshError::Misconfigured && c.epoch != epoch));
+        cooldowns.get(&id).map(|cooldown| match cooldown.error {
+            RefreshError::Transient { .. } => RefreshError::Transient {
+                retry_after: Some(cooldown.until.saturating_duration_since(now)),
+            },
+            ref other => other.clone(),
+        })
+    }
+
+    /// Remembers a failure that says "not now" so reads in the meantime do not hammer the
+    /// provider (the background refresher has its own, persisted backoff).
+    fn cool_down(&self, id: ConnectionId, error: &RefreshError) {
+        let wait = match error {
+            RefreshError::Transient {
+                retry_after: Some(retry_after),
+            } => *retry_after,
+            RefreshError::Misconfigured => MISCONFIGURED_COOLDOWN,
+            _ => return,
+        };
+        let cooldown = Cooldown {
+            until: Instant::now() + wait,
+            error: error.clone(),
+            epoch: self.deps.epoch.current(),
+        };
+        self.cooldowns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(id, cooldown);
+    }
+
     /// Stops taking new work and waits, at most `grace`, for refreshes in flight to finish and
-    /// store what they got. `false` when some were still running.
+    /// store what they got. `false` when some were still running. Called once the listeners
+    /// have stopped, so no request can start another.
     pub async fn drain(&self, grace: Duration) -> bool {
         self.tasks.close();
         let drained = tokio::time::timeout(grace, self.tasks.wait()).await.is_ok();
@@ -226,11 +326,11 @@ impl Refresher {
 
     /// The refresh of `id` is over: whoever asks from now on starts a new one (which re-reads
     /// and finds the newer credential, or tries the provider again after a failure).
-    fn forget(&self, id: ConnectionId) {
-        self.inflight
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&id);
+    fn forget(&self, id: ConnectionId, task: u64) {
+        let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if inflight.get(&id).is_some_and(|(running, _)| *running == task) {
+            inflight.remove(&id);
+        }
     }
 
     /// A new lease for one attempt (or one claiming batch), held from now.

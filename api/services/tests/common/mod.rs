@@ -16,8 +16,8 @@ use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_repositories::{RefreshRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository};
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
-    AuditServiceImpl, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, Metrics, ProviderServiceImpl,
-    ReturnUrlPolicy,
+    AuditServiceImpl, CacheEpoch, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, Metrics,
+    ProviderServiceImpl, ReturnUrlPolicy,
 };
 use nexus_test_utils::TestDatabase;
 use nexus_test_utils::mock_provider::{CLIENT_ID, CLIENT_SECRET, MockProvider};
@@ -81,13 +81,14 @@ pub async fn fixture_with(
     ));
     let provider_repo = Arc::new(SqlProviderRepository::new(db.clone()));
     let repo = Arc::new(SqlConnectionRepository::new(db.clone()));
-
     let registry = prometheus::Registry::new();
     let repos = Repos {
         connections: SqlConnectionRepository::new(db.clone()),
         providers: SqlProviderRepository::new(db.clone()),
         audit: SqlAuditRepository::new(db),
     };
+    // Shared, as the server wires it: a provider update is seen by the connection service.
+    let epoch = Arc::new(CacheEpoch::default());
     let service = service_on(
         &repos,
         clock.clone(),
@@ -95,10 +96,11 @@ pub async fn fixture_with(
         "test-instance",
         &registry,
         leases(repo.clone()),
+        epoch.clone(),
     );
     Fixture {
         service,
-        providers: ProviderServiceImpl::new(provider_repo, keyring.clone(), audit, clock.clone()),
+        providers: ProviderServiceImpl::new(provider_repo, keyring.clone(), audit, clock.clone()).with_epoch(epoch),
         repo,
         clock,
         mock: MockProvider::start().await,
@@ -116,6 +118,7 @@ fn service_on(
     instance_id: &str,
     registry: &prometheus::Registry,
     leases: Arc<dyn RefreshRepository>,
+    epoch: Arc<CacheEpoch>,
 ) -> Arc<ConnectionServiceImpl> {
     let outbound = Outbound::new(Duration::from_secs(1));
     Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
@@ -128,7 +131,7 @@ fn service_on(
         discovery: Arc::new(Discovery::new(outbound.clone(), Duration::from_secs(60))),
         outbound,
         metrics: Metrics::new(registry),
-        epoch: Arc::default(),
+        epoch,
         leases,
         settings: ConnectionSettings {
             public_url: url::Url::parse("https://nexus.test/base/").expect("url"),
@@ -148,6 +151,7 @@ pub fn another_replica(f: &Fixture) -> Arc<ConnectionServiceImpl> {
         "another-replica",
         &prometheus::Registry::new(),
         Arc::new(f.repos.connections.clone()),
+        Arc::default(),
     )
 }
 
