@@ -27,6 +27,8 @@ pub struct Connection {
     pub error: Option<String>,
     /// Set while a consent or capture is in progress.
     pub consent_expires_at: Option<DateTime<Utc>>,
+    /// Where the user goes back to after the consent or capture (known to the Broker only).
+    pub return_url: Option<Url>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub activated_at: Option<DateTime<Utc>>,
@@ -103,6 +105,9 @@ pub struct CaptureForm {
     pub schema: crate::credential_schema::CredentialSchema,
     /// Where the form posts: the Broker's public URL, so it works behind a path prefix too.
     pub submit_url: Url,
+    /// Where a completed capture sends the user: the page's policy lets the form's redirect go
+    /// there, and nowhere else.
+    pub return_url: Url,
 }
 
 /// Why a submitted capture was refused, field by field, so the form can show it.

@@ -12,35 +12,55 @@ use poem::{Body, IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-const SECURITY_HEADERS: [(&str, &str); 5] = [
-    (
-        "content-security-policy",
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    ),
+/// The strict policy of every page: nothing loads, nothing frames it, forms post only here.
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const SECURITY_HEADERS: [(&str, &str); 4] = [
     ("referrer-policy", "no-referrer"),
     ("cache-control", "no-store"),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
 ];
 
-fn html(status: StatusCode, body: String) -> Response {
-    let mut builder = Response::builder()
-        .status(status)
-        .content_type("text/html; charset=utf-8");
+/// The policy of a capture form. Browsers apply `form-action` to the redirect that follows the
+/// post too, so the form may also lead to the origin of this consent's return URL (an allowed
+/// one, checked when the consent started), and to no other.
+fn capture_policy(return_url: &url::Url) -> String {
+    match return_url.origin() {
+        origin @ url::Origin::Tuple(..) => CONTENT_SECURITY_POLICY.replacen(
+            "form-action 'self'",
+            &format!("form-action 'self' {}", origin.ascii_serialization()),
+            1,
+        ),
+        url::Origin::Opaque(_) => CONTENT_SECURITY_POLICY.to_owned(),
+    }
+}
+
+fn with_security_headers(mut builder: poem::ResponseBuilder, policy: &str) -> poem::ResponseBuilder {
+    builder = builder.header("content-security-policy", policy);
     for (name, value) in SECURITY_HEADERS {
         builder = builder.header(name, value);
     }
-    builder.body(body)
+    builder
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    html_with(status, body, CONTENT_SECURITY_POLICY)
+}
+
+fn html_with(status: StatusCode, body: String, policy: &str) -> Response {
+    let builder = Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8");
+    with_security_headers(builder, policy).body(body)
 }
 
 fn redirect(location: &url::Url) -> Response {
-    let mut builder = Response::builder()
+    let builder = Response::builder()
         .status(StatusCode::FOUND)
         .header(header::LOCATION, location.as_str());
-    for (name, value) in SECURITY_HEADERS {
-        builder = builder.header(name, value);
-    }
-    builder.finish()
+    with_security_headers(builder, CONTENT_SECURITY_POLICY).finish()
 }
 
 fn wants_json(req: &Request) -> bool {
@@ -57,6 +77,25 @@ fn browser_error(error: ServiceError) -> Response {
             html(StatusCode::BAD_REQUEST, pages::invalid_link(&format!("{reason}.")))
         }
         other => ApiError::from(other).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_form_may_lead_to_its_return_origin_only() {
+        let url = url::Url::parse("https://app.example.com:8443/done?x=1").expect("url");
+        let policy = capture_policy(&url);
+        assert!(
+            policy.contains("form-action 'self' https://app.example.com:8443;"),
+            "{policy}"
+        );
+        assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"));
+        assert!(!policy.contains('*') && !policy.contains("/done"), "{policy}");
+        let opaque = url::Url::parse("data:text/plain,hi").expect("url");
+        assert_eq!(capture_policy(&opaque), CONTENT_SECURITY_POLICY);
     }
 }
 
@@ -107,9 +146,10 @@ pub(crate) async fn capture_form(
             "schema": form.schema.to_json(),
         }))
         .into_response(),
-        Ok(form) => html(
+        Ok(form) => html_with(
             StatusCode::OK,
             pages::capture_form(&form, &token, &BTreeMap::new(), &BTreeMap::new()),
+            &capture_policy(&form.return_url),
         ),
         Err(error) => browser_error(error),
     }
@@ -173,9 +213,10 @@ pub(crate) async fn capture_submit(req: &Request, state: Data<&BrokerState>, bod
     match state.connections.save_credential(&token, fields).await {
         Ok(flow) => redirect(&flow.redirect_to),
         Err(ServiceError::InvalidFields { errors }) => match state.connections.capture_form(&token).await {
-            Ok(form) => html(
+            Ok(form) => html_with(
                 StatusCode::BAD_REQUEST,
                 pages::capture_form(&form, &token, &errors, &entered),
+                &capture_policy(&form.return_url),
             ),
             Err(error) => browser_error(error),
         },

@@ -114,6 +114,7 @@ pub fn connection(view: types::Connection) -> Result<Connection, ServiceError> {
         },
         error: view.error,
         consent_expires_at: view.consent_expires_at,
+        return_url: None,
         created_at: view.created_at,
         updated_at: view.updated_at,
         activated_at: view.activated_at,

@@ -148,6 +148,7 @@ fn connection_from(model: &connection::Model, provider: &ProviderRecord) -> Repo
             .transpose()?,
         error: model.error_code.clone(),
         consent_expires_at: model.nonce.as_ref().and(model.pending_expires_at),
+        return_url: crate::convert::parse_url("return_url", model.return_url.clone())?,
         created_at: model.created_at,
         updated_at: model.updated_at,
         activated_at: model.activated_at,

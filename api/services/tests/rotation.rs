@@ -45,6 +45,7 @@ async fn connection_sealed_with(
         granted_scopes: None,
         error: None,
         consent_expires_at: None,
+        return_url: None,
         created_at: now,
         updated_at: now,
         activated_at: None,

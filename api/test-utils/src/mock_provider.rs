@@ -263,6 +263,14 @@ fn token_elsewhere(state: Data<&Arc<Mutex<State>>>) -> Response {
     )
 }
 
+/// An application's landing page, where a finished consent or capture returns the user.
+#[handler]
+fn app_landing() -> Response {
+    Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .body("<!doctype html><title>Connected</title><p>Back in the app.</p>")
+}
+
 #[handler]
 fn authorize() -> &'static str {
     "the consent page (tests call the callback directly)"
@@ -294,6 +302,7 @@ impl MockProvider {
             .expect("mock provider address");
         let app = Route::new()
             .at("/authorize", poem::get(authorize))
+            .at("/app/done", poem::get(app_landing))
             .at("/token", poem::post(token))
             .at("/revoke", poem::post(revoke))
             .at("/verify", poem::get(verify).post(verify).head(verify))

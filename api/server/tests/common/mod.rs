@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod oidc;
 
 use nexus_server::config::{CommonArgs, generate_key};

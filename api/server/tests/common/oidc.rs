@@ -10,7 +10,8 @@ use std::process::{Child, Command, Stdio};
 
 pub const CLIENT_SECRET: &str = "oidc-e2e-client-secret-7d1f";
 
-fn oidc_dir() -> PathBuf {
+/// The npm fixtures: the OpenID provider and the browser driver.
+pub fn oidc_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests").join("oidc")
 }
 

@@ -88,6 +88,11 @@ impl ConnectionServiceImpl {
         let spec = bundle.provider.provider.spec;
         Ok(CaptureForm {
             submit_url: super::endpoint_url(&self.settings.public_url, &["auth", "capture"]),
+            return_url: bundle
+                .connection
+                .return_url
+                .clone()
+                .ok_or_else(|| ServiceError::internal("capture", "a capture in progress without a return URL"))?,
             schema: spec
                 .credential_schema
                 .clone()

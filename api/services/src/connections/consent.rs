@@ -120,6 +120,7 @@ impl ConnectionServiceImpl {
                 granted_scopes: None,
                 error: None,
                 consent_expires_at: Some(expires_at),
+                return_url: Some(consent.return_url.clone()),
                 created_at: now,
                 updated_at: now,
                 activated_at: None,

@@ -1,0 +1,180 @@
+//! Hosted flows in a real browser (headless Chromium): a person pastes an API key into Nexus's
+//! capture form and lands back in the app; a person signs in and consents at a real OpenID
+//! provider and lands back in the app. Both under the strict Content Security Policy, which
+//! Chromium applies to the redirect that follows a form post.
+
+mod common;
+
+use common::browser::{available, drive};
+use common::oidc::{CLIENT_SECRET, OidcProvider};
+use common::{TestServer, raw};
+use nexus_test_utils::mock_provider::MockProvider;
+use nexus_test_utils::{TestDatabase, database_tests};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn post(server: &TestServer, path: &str, body: Value) -> Value {
+    let response = raw()
+        .post(format!("{}{path}", server.broker_url))
+        .bearer_auth(&server.admin_key)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    assert!(response.status().is_success(), "POST {path}: {}", response.status());
+    response.json().await.expect("JSON")
+}
+
+fn query(url: &str) -> std::collections::BTreeMap<String, String> {
+    url::Url::parse(url).expect("url").query_pairs().into_owned().collect()
+}
+
+async fn capture_form_in_a_real_browser(db: TestDatabase) {
+    if !available() {
+        return;
+    }
+    let server = TestServer::start(db).await;
+    let app = MockProvider::start().await;
+    let return_url = app.url("/app/done");
+    post(
+        &server,
+        "/v1/providers",
+        json!({"name": "openai", "display_name": "OpenAI", "auth_type": "api_key"}),
+    )
+    .await;
+    let consent = post(
+        &server,
+        "/v1/consents",
+        json!({"workspace_id": "ws-browser", "provider": "openai", "return_url": format!("{return_url}?from=app")}),
+    )
+    .await;
+    let form_url = consent["auth_url"].as_str().expect("auth_url");
+
+    // The policy stays strict: nothing loads, nothing frames the page, and the form may lead
+    // only here and to this consent's return origin.
+    let page = raw().get(form_url).send().await.expect("form");
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("policy")
+        .to_owned();
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(
+        policy.contains(&format!("form-action 'self' {}", app.base_url)),
+        "{policy}"
+    );
+    assert!(!policy.contains('*'), "{policy}");
+
+    let run = drive(
+        "capture",
+        form_url,
+        &return_url,
+        &["api_key=sk-typed-in-chromium".to_owned()],
+    )
+    .await;
+    assert!(run.violations.is_empty(), "CSP violations: {:?}", run.violations);
+    assert!(
+        run.url.starts_with(&return_url),
+        "ended on {} after {:?}",
+        run.url,
+        run.pages
+    );
+    let landed = query(&run.url);
+    assert_eq!(landed.get("status").map(String::as_str), Some("success"), "{}", run.url);
+    assert_eq!(landed.get("from").map(String::as_str), Some("app"));
+    assert_eq!(
+        landed.get("connection_id").map(String::as_str),
+        consent["connection_id"].as_str()
+    );
+
+    let key = server.agent_key(None).await;
+    let resolved: Value = raw()
+        .get(format!(
+            "{}/v1/resolve?workspace_id=ws-browser&provider=openai",
+            server.gateway_url
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("resolve")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(resolved["credentials"]["api_key"], "sk-typed-in-chromium");
+    server.stop().await;
+}
+
+async fn oauth_consent_in_a_real_browser(db: TestDatabase) {
+    if !available() {
+        return;
+    }
+    let server = TestServer::start(db).await;
+    let callback = format!("{}/auth/callback", server.broker_url);
+    let Some(oidc) = OidcProvider::start(&callback) else {
+        server.stop().await;
+        return;
+    };
+    let app = MockProvider::start().await;
+    let return_url = app.url("/app/done");
+    post(
+        &server,
+        "/v1/providers",
+        json!({
+            "name": "oidc-browser",
+            "auth_type": "oauth2",
+            "client_id": "nexus",
+            "client_secret": CLIENT_SECRET,
+            "issuer": oidc.issuer,
+            "token_endpoint_auth_method": "client_secret_basic",
+            "scopes": ["openid", "offline_access", "email"],
+            "authorization_params": {"prompt": "consent"}
+        }),
+    )
+    .await;
+    let consent = post(
+        &server,
+        "/v1/consents",
+        json!({"workspace_id": "ws-browser", "provider": "oidc-browser", "return_url": return_url}),
+    )
+    .await;
+    let run = drive(
+        "consent",
+        consent["auth_url"].as_str().expect("auth_url"),
+        &return_url,
+        &[],
+    )
+    .await;
+    assert!(run.violations.is_empty(), "CSP violations: {:?}", run.violations);
+    assert!(
+        run.url.starts_with(&return_url),
+        "ended on {} after {:?}",
+        run.url,
+        run.pages
+    );
+    let landed = query(&run.url);
+    assert_eq!(landed.get("status").map(String::as_str), Some("success"), "{}", run.url);
+    assert!(
+        run.pages.iter().any(|p| p.starts_with(&oidc.issuer)),
+        "the user went through the provider's pages: {:?}",
+        run.pages
+    );
+
+    let token: Value = raw()
+        .get(format!(
+            "{}/v1/connections/{}/token",
+            server.broker_url,
+            consent["connection_id"].as_str().expect("id")
+        ))
+        .bearer_auth(&server.admin_key)
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("JSON");
+    let access = token["credentials"]["access_token"].as_str().expect("access token");
+    assert_eq!(oidc.userinfo(access).await.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+database_tests!(capture_form_in_a_real_browser, oauth_consent_in_a_real_browser);
