@@ -2,7 +2,7 @@
 
 use crate::ids::AgentKeyId;
 use crate::names::WorkspaceId;
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret, SecretString};
 use chrono::{DateTime, Utc};
 
 /// An agent key as stored: a lookup prefix and metadata, never the key.
@@ -35,11 +35,43 @@ pub struct IssuedAgentKey {
     pub secret: SecretString,
 }
 
+/// The agent key as the agent presented it, kept for one request so that a Gateway in its own
+/// process can hand it to the Broker, which checks it again: the Broker never takes a Gateway's
+/// word for who the agent is.
+#[derive(Clone)]
+pub struct PresentedKey(SecretString);
+
+impl PresentedKey {
+    pub fn new(key: SecretString) -> Self {
+        Self(key)
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for PresentedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PresentedKey([REDACTED])")
+    }
+}
+
+impl PartialEq for PresentedKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for PresentedKey {}
+
 /// Who is calling the Gateway, once the agent key checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentPrincipal {
     pub key_id: AgentKeyId,
     pub workspace_ids: Option<Vec<WorkspaceId>>,
+    /// The key itself, attached by the Gateway for this request only (never cached).
+    pub presented: Option<PresentedKey>,
 }
 
 impl AgentPrincipal {
@@ -57,6 +89,8 @@ pub struct Caller {
     pub actor: Actor,
     /// `None`: every workspace.
     pub workspace_ids: Option<Vec<WorkspaceId>>,
+    /// An agent's own key, for a split Gateway to forward to the Broker.
+    pub presented_key: Option<PresentedKey>,
 }
 
 impl Caller {
@@ -65,6 +99,7 @@ impl Caller {
         Self {
             actor,
             workspace_ids: None,
+            presented_key: None,
         }
     }
 
@@ -74,6 +109,7 @@ impl Caller {
                 key_id: principal.key_id,
             },
             workspace_ids: principal.workspace_ids.clone(),
+            presented_key: principal.presented.clone(),
         }
     }
 
@@ -123,6 +159,7 @@ mod tests {
         let restricted = AgentPrincipal {
             key_id: AgentKeyId::new(),
             workspace_ids: Some(vec![a.clone()]),
+            presented: None,
         };
         assert!(restricted.can_access(&a));
         assert!(!restricted.can_access(&b));

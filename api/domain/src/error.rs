@@ -64,6 +64,10 @@ pub enum ServiceError {
     #[error("missing or invalid credentials")]
     Unauthenticated,
 
+    /// The caller is known but may not do this (a split Gateway without a valid agent key).
+    #[error("{reason}")]
+    Forbidden { reason: &'static str },
+
     /// The request conflicts with the current state; `connection_id` names the connection whose
     /// state it is, when the caller did not name it (a resolve by workspace and provider).
     #[error("{message}")]
@@ -137,6 +141,7 @@ impl ServiceError {
             Self::InvalidInput { .. } | Self::InvalidFields { .. } | Self::InvalidState { .. } => 400,
             Self::ProviderMisconfigured { .. } => 502,
             Self::Unauthenticated => 401,
+            Self::Forbidden { .. } => 403,
             Self::Conflict { reason, .. } => match reason {
                 ConflictReason::NotRefreshable => 400,
                 ConflictReason::ProviderInUse
@@ -170,6 +175,7 @@ impl ServiceError {
             Self::InvalidState { .. } => ErrorCode::InvalidState,
             Self::ProviderMisconfigured { .. } => ErrorCode::ProviderMisconfigured,
             Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden { .. } => ErrorCode::Forbidden,
             Self::Conflict { reason, .. } => match reason {
                 ConflictReason::ProviderInUse => ErrorCode::ProviderInUse,
                 ConflictReason::ConnectionPending => ErrorCode::ConnectionPending,
@@ -378,6 +384,7 @@ mod tests {
             ),
             (ServiceError::invalid("name", "bad"), 400, "invalid_request"),
             (ServiceError::Unauthenticated, 401, "unauthenticated"),
+            (ServiceError::Forbidden { reason: "no" }, 403, "forbidden"),
             (
                 ServiceError::Conflict {
                     reason: ConflictReason::NotRefreshable,

@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::state::{BrokerState, GatewayState};
 use nexus_domain::ServiceError;
-use nexus_domain::agent_key::{Actor, AgentPrincipal};
+use nexus_domain::agent_key::{Actor, AgentPrincipal, PresentedKey};
 use nexus_domain::secret::SecretString;
 use poem::Request;
 use poem_openapi::SecurityScheme;
@@ -54,9 +54,12 @@ async fn check_service_key(req: &Request, bearer: Bearer) -> poem::Result<Actor>
 
 async fn check_agent_key(req: &Request, bearer: Bearer) -> poem::Result<AgentPrincipal> {
     let state = req.data::<GatewayState>().ok_or_else(missing_state)?;
-    state
+    let mut principal = state
         .agent_keys
-        .authenticate(&SecretString::from(bearer.token))
+        .authenticate(&SecretString::from(bearer.token.clone()))
         .await
-        .map_err(|e| ApiError::from(e).into())
+        .map_err(ApiError::from)?;
+    // For this request only: a split Gateway hands the key to the Broker, which checks it again.
+    principal.presented = Some(PresentedKey::new(SecretString::from(bearer.token)));
+    Ok(principal)
 }

@@ -1,16 +1,17 @@
 //! The Broker's internal API, for a Gateway running in its own process: agent-key checks and the
-//! Gateway's operations on behalf of an agent. Authenticated by a service key; the agent the
-//! Gateway acts for travels in `X-Nexus-Agent-Key-Id` and `X-Nexus-Agent-Workspaces`, and the
-//! Broker applies that agent's workspace restriction exactly as the Gateway would.
+//! Gateway's operations on behalf of an agent. Authenticated by a service key, which alone reads
+//! nothing: every operation for an agent carries that agent's own key in `X-Nexus-Agent-Key`,
+//! and the Broker authenticates it itself (with the same short cache as its own Gateway) and
+//! applies its workspace restriction. A missing, unknown or deleted agent key is 403.
 
 use crate::auth::ServiceAuth;
 use crate::dto::connections::{ConnectionRequest, ConnectionRequested, ConnectionView, CredentialEnvelopeDto};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
 use crate::state::BrokerState;
-use nexus_domain::agent_key::{Actor, Caller};
+use nexus_domain::agent_key::Caller;
 use nexus_domain::secret::SecretString;
-use nexus_domain::{AgentKeyId, ConnectionId, ServiceError, WorkspaceId};
+use nexus_domain::{ConnectionId, ServiceError};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -52,28 +53,19 @@ enum Requested {
     Created(Json<ConnectionRequested>),
 }
 
-/// The workspace value meaning "every workspace".
-pub const ALL_WORKSPACES: &str = "*";
-
-/// The agent a Gateway acts for, from its two headers.
-fn caller(agent_key_id: &str, workspaces: &str) -> Result<Caller, ServiceError> {
-    let key_id: AgentKeyId = agent_key_id
-        .parse()
-        .map_err(|_| ServiceError::invalid("X-Nexus-Agent-Key-Id", "must be a UUID"))?;
-    let workspace_ids = if workspaces == ALL_WORKSPACES {
-        None
-    } else {
-        Some(
-            workspaces
-                .split(',')
-                .map(|w| WorkspaceId::parse(w.trim()).map_err(|m| ServiceError::invalid("X-Nexus-Agent-Workspaces", m)))
-                .collect::<Result<Vec<_>, _>>()?,
-        )
+/// The agent a Gateway acts for, authenticated here from the agent's own key.
+async fn agent(state: &BrokerState, presented: Option<String>) -> Result<Caller, ServiceError> {
+    let refused = ServiceError::Forbidden {
+        reason: "an operation for an agent needs that agent's valid key in X-Nexus-Agent-Key",
     };
-    Ok(Caller {
-        actor: Actor::Agent { key_id },
-        workspace_ids,
-    })
+    let Some(key) = presented else {
+        return Err(refused);
+    };
+    match state.agent_keys.authenticate(&SecretString::from(key)).await {
+        Ok(principal) => Ok(Caller::agent(&principal)),
+        Err(ServiceError::Unauthenticated) => Err(refused),
+        Err(other) => Err(other),
+    }
 }
 
 fn connection_id(raw: &str) -> Result<ConnectionId, ServiceError> {
@@ -153,11 +145,10 @@ impl InternalApi {
         &self,
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
-        #[oai(name = "X-Nexus-Agent-Key-Id")] agent_key_id: Header<String>,
-        #[oai(name = "X-Nexus-Agent-Workspaces")] workspaces: Header<String>,
+        #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
         body: Json<ConnectionRequest>,
     ) -> ApiResult<Requested> {
-        let caller = caller(&agent_key_id, &workspaces)?;
+        let caller = agent(&state, agent_key.0).await?;
         let spec = state.connections.create_consent_spec(&caller, body.0.into()).await?;
         Ok(Requested::Created(Json(spec.into())))
     }
@@ -173,11 +164,10 @@ impl InternalApi {
         &self,
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
-        #[oai(name = "X-Nexus-Agent-Key-Id")] agent_key_id: Header<String>,
-        #[oai(name = "X-Nexus-Agent-Workspaces")] workspaces: Header<String>,
+        #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
         connection_id: Path<String>,
     ) -> ApiResult<Json<ConnectionView>> {
-        let caller = caller(&agent_key_id, &workspaces)?;
+        let caller = agent(&state, agent_key.0).await?;
         let connection = state
             .connections
             .get(&caller, self::connection_id(&connection_id)?)
@@ -196,11 +186,10 @@ impl InternalApi {
         &self,
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
-        #[oai(name = "X-Nexus-Agent-Key-Id")] agent_key_id: Header<String>,
-        #[oai(name = "X-Nexus-Agent-Workspaces")] workspaces: Header<String>,
+        #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
-        let caller = caller(&agent_key_id, &workspaces)?;
+        let caller = agent(&state, agent_key.0).await?;
         let envelope = state
             .connections
             .get_token(&caller, self::connection_id(&connection_id)?)
@@ -219,11 +208,10 @@ impl InternalApi {
         &self,
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
-        #[oai(name = "X-Nexus-Agent-Key-Id")] agent_key_id: Header<String>,
-        #[oai(name = "X-Nexus-Agent-Workspaces")] workspaces: Header<String>,
+        #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
-        let caller = caller(&agent_key_id, &workspaces)?;
+        let caller = agent(&state, agent_key.0).await?;
         let envelope = state
             .connections
             .refresh_token(&caller, self::connection_id(&connection_id)?)
@@ -242,12 +230,11 @@ impl InternalApi {
         &self,
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
-        #[oai(name = "X-Nexus-Agent-Key-Id")] agent_key_id: Header<String>,
-        #[oai(name = "X-Nexus-Agent-Workspaces")] workspaces: Header<String>,
+        #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
         workspace_id: Query<String>,
         provider: Query<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
-        let caller = caller(&agent_key_id, &workspaces)?;
+        let caller = agent(&state, agent_key.0).await?;
         let envelope = state
             .connections
             .get_token_by_workspace_and_provider(&caller, &workspace_id, &provider)

@@ -21,5 +21,4 @@ pub use app::{API_VERSION, broker_app, broker_spec, gateway_app, gateway_spec};
 pub use envelope::MAX_BODY_BYTES;
 pub use error::{ApiError, ErrorBody};
 pub use http_metrics::HttpMetrics;
-pub use internal::ALL_WORKSPACES;
 pub use state::{BrokerState, GatewayState};

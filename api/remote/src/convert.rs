@@ -57,6 +57,7 @@ pub fn principal(check: types::AgentKeyCheck) -> Result<AgentPrincipal, ServiceE
                     .collect::<Result<_, _>>()?,
             )
         },
+        presented: None,
     })
 }
 

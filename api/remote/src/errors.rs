@@ -19,6 +19,10 @@ pub fn remote_error(error: progenitor_client::Error<types::Error>) -> ServiceErr
                 tracing::error!("the Broker refused this Gateway's service key (NEXUS_BROKER_SERVICE_KEY)");
                 return ServiceError::BrokerUnavailable;
             }
+            if status == 403 && body.code == ErrorCode::Forbidden.as_str() {
+                // The Broker refused the agent's own key (deleted since this Gateway checked it).
+                return ServiceError::Unauthenticated;
+            }
             ServiceError::Remote {
                 status,
                 code: ErrorCode::parse(&body.code).unwrap_or(ErrorCode::InternalError),

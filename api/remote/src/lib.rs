@@ -17,14 +17,11 @@ use nexus_domain::connection::{
 use nexus_domain::ports::{AgentKeyService, ConnectionService, HealthService, ProviderService, ServiceResult};
 use nexus_domain::provider::{NewProvider, Provider, ProviderPatch, ProviderRef, ProviderSummary};
 use nexus_domain::secret::{ExposeSecret, SecretString};
-use nexus_domain::{AgentKeyId, ConnectionId, ServiceError, WorkspaceId};
+use nexus_domain::{AgentKeyId, ConnectionId, ServiceError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use errors::remote_error;
-
-/// The header value meaning "every workspace" (must match the Broker's).
-const ALL_WORKSPACES: &str = "*";
 
 /// The Broker, seen from a Gateway.
 #[derive(Debug, Clone)]
@@ -51,20 +48,14 @@ fn not_on_gateway(operation: &str) -> ServiceError {
     }
 }
 
-fn caller_headers(caller: &Caller) -> (String, String) {
-    let key_id = match &caller.actor {
-        Actor::Agent { key_id } => key_id.to_string(),
-        // A Gateway only ever acts for agents; anything else would be a wiring mistake.
-        other => {
-            tracing::error!(actor = ?other, "a split Gateway acted for a non-agent caller");
-            uuid::Uuid::nil().to_string()
-        }
-    };
-    let workspaces = caller.workspace_ids.as_ref().map_or_else(
-        || ALL_WORKSPACES.to_owned(),
-        |ids| ids.iter().map(WorkspaceId::as_str).collect::<Vec<_>>().join(","),
-    );
-    (key_id, workspaces)
+/// The agent's own key, which the Broker checks again on every call: a Gateway's word for who
+/// the agent is counts for nothing there.
+fn agent_key(caller: &Caller) -> ServiceResult<String> {
+    caller
+        .presented_key
+        .as_ref()
+        .map(|key| key.expose().to_owned())
+        .ok_or_else(|| ServiceError::internal("calling the Broker", "an agent request without the agent's key"))
 }
 
 #[async_trait]
@@ -134,12 +125,11 @@ impl ProviderService for RemoteBroker {
 #[async_trait]
 impl ConnectionService for RemoteBroker {
     async fn create_consent_spec(&self, caller: &Caller, request: ConsentRequest) -> ServiceResult<ConsentSpec> {
-        let (key_id, workspaces) = caller_headers(caller);
+        let key = agent_key(caller)?;
         let requested = self
             .client
             .internal_connection_request()
-            .x_nexus_agent_key_id(key_id)
-            .x_nexus_agent_workspaces(workspaces)
+            .x_nexus_agent_key(key)
             .body(types::ConnectionRequest {
                 workspace_id: request.workspace_id,
                 provider: request.provider,
@@ -166,12 +156,11 @@ impl ConnectionService for RemoteBroker {
     }
 
     async fn get_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
-        let (key_id, workspaces) = caller_headers(caller);
+        let key = agent_key(caller)?;
         let envelope = self
             .client
             .internal_token_get()
-            .x_nexus_agent_key_id(key_id)
-            .x_nexus_agent_workspaces(workspaces)
+            .x_nexus_agent_key(key)
             .connection_id(id.to_string())
             .send()
             .await
@@ -186,12 +175,11 @@ impl ConnectionService for RemoteBroker {
         workspace_id: &str,
         provider: &str,
     ) -> ServiceResult<CredentialEnvelope> {
-        let (key_id, workspaces) = caller_headers(caller);
+        let key = agent_key(caller)?;
         let envelope = self
             .client
             .internal_token_resolve()
-            .x_nexus_agent_key_id(key_id)
-            .x_nexus_agent_workspaces(workspaces)
+            .x_nexus_agent_key(key)
             .workspace_id(workspace_id)
             .provider(provider)
             .send()
@@ -202,12 +190,11 @@ impl ConnectionService for RemoteBroker {
     }
 
     async fn refresh_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
-        let (key_id, workspaces) = caller_headers(caller);
+        let key = agent_key(caller)?;
         let envelope = self
             .client
             .internal_token_refresh()
-            .x_nexus_agent_key_id(key_id)
-            .x_nexus_agent_workspaces(workspaces)
+            .x_nexus_agent_key(key)
             .connection_id(id.to_string())
             .send()
             .await
@@ -221,12 +208,11 @@ impl ConnectionService for RemoteBroker {
     }
 
     async fn get(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<Connection> {
-        let (key_id, workspaces) = caller_headers(caller);
+        let key = agent_key(caller)?;
         let view = self
             .client
             .internal_connection_view()
-            .x_nexus_agent_key_id(key_id)
-            .x_nexus_agent_workspaces(workspaces)
+            .x_nexus_agent_key(key)
             .connection_id(id.to_string())
             .send()
             .await

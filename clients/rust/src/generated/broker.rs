@@ -6335,8 +6335,7 @@ Sends a `GET` request to `/v1/internal/connections/{connection_id}`
 ```ignore
 let response = client.internal_connection_view()
     .connection_id(connection_id)
-    .x_nexus_agent_key_id(x_nexus_agent_key_id)
-    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .x_nexus_agent_key(x_nexus_agent_key)
     .send()
     .await;
 ```*/
@@ -6362,8 +6361,7 @@ Sends a `POST` request to `/v1/internal/refresh/{connection_id}`
 ```ignore
 let response = client.internal_token_refresh()
     .connection_id(connection_id)
-    .x_nexus_agent_key_id(x_nexus_agent_key_id)
-    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .x_nexus_agent_key(x_nexus_agent_key)
     .send()
     .await;
 ```*/
@@ -6376,8 +6374,7 @@ Sends a `POST` request to `/v1/internal/request-connection`
 
 ```ignore
 let response = client.internal_connection_request()
-    .x_nexus_agent_key_id(x_nexus_agent_key_id)
-    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .x_nexus_agent_key(x_nexus_agent_key)
     .body(body)
     .send()
     .await;
@@ -6393,8 +6390,7 @@ Sends a `GET` request to `/v1/internal/resolve`
 let response = client.internal_token_resolve()
     .provider(provider)
     .workspace_id(workspace_id)
-    .x_nexus_agent_key_id(x_nexus_agent_key_id)
-    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .x_nexus_agent_key(x_nexus_agent_key)
     .send()
     .await;
 ```*/
@@ -6408,8 +6404,7 @@ Sends a `GET` request to `/v1/internal/token/{connection_id}`
 ```ignore
 let response = client.internal_token_get()
     .connection_id(connection_id)
-    .x_nexus_agent_key_id(x_nexus_agent_key_id)
-    .x_nexus_agent_workspaces(x_nexus_agent_workspaces)
+    .x_nexus_agent_key(x_nexus_agent_key)
     .send()
     .await;
 ```*/
@@ -7687,20 +7682,14 @@ pub mod builder {
     pub struct InternalConnectionView<'a> {
         client: &'a super::Client,
         connection_id: Result<::std::string::String, String>,
-        x_nexus_agent_key_id: Result<::std::string::String, String>,
-        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+        x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
     impl<'a> InternalConnectionView<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 connection_id: Err("connection_id was not initialized".to_string()),
-                x_nexus_agent_key_id: Err(
-                    "x_nexus_agent_key_id was not initialized".to_string(),
-                ),
-                x_nexus_agent_workspaces: Err(
-                    "x_nexus_agent_workspaces was not initialized".to_string(),
-                ),
+                x_nexus_agent_key: Ok(None),
             }
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
@@ -7715,26 +7704,15 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        pub fn x_nexus_agent_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_nexus_agent_key_id = value
+            self.x_nexus_agent_key = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_nexus_agent_workspaces = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key failed"
                         .to_string()
                 });
             self
@@ -7743,22 +7721,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::Connection>, Error<types::Error>> {
-            let Self {
-                client,
-                connection_id,
-                x_nexus_agent_key_id,
-                x_nexus_agent_workspaces,
-            } = self;
+            let Self { client, connection_id, x_nexus_agent_key } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-            let x_nexus_agent_key_id = x_nexus_agent_key_id
-                .map_err(Error::InvalidRequest)?;
-            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
-                .map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_key = x_nexus_agent_key.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/internal/connections/{}", client.baseurl, encode_path(&
                 connection_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -7766,16 +7736,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Key-Id",
-                    x_nexus_agent_key_id.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Workspaces",
-                    x_nexus_agent_workspaces.to_string().try_into()?,
-                );
+            if let Some(value) = x_nexus_agent_key {
+                header_map.append("X-Nexus-Agent-Key", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7882,20 +7845,14 @@ pub mod builder {
     pub struct InternalTokenRefresh<'a> {
         client: &'a super::Client,
         connection_id: Result<::std::string::String, String>,
-        x_nexus_agent_key_id: Result<::std::string::String, String>,
-        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+        x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
     impl<'a> InternalTokenRefresh<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 connection_id: Err("connection_id was not initialized".to_string()),
-                x_nexus_agent_key_id: Err(
-                    "x_nexus_agent_key_id was not initialized".to_string(),
-                ),
-                x_nexus_agent_workspaces: Err(
-                    "x_nexus_agent_workspaces was not initialized".to_string(),
-                ),
+                x_nexus_agent_key: Ok(None),
             }
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
@@ -7910,26 +7867,15 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        pub fn x_nexus_agent_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_nexus_agent_key_id = value
+            self.x_nexus_agent_key = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_nexus_agent_workspaces = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key failed"
                         .to_string()
                 });
             self
@@ -7938,22 +7884,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
-            let Self {
-                client,
-                connection_id,
-                x_nexus_agent_key_id,
-                x_nexus_agent_workspaces,
-            } = self;
+            let Self { client, connection_id, x_nexus_agent_key } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-            let x_nexus_agent_key_id = x_nexus_agent_key_id
-                .map_err(Error::InvalidRequest)?;
-            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
-                .map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_key = x_nexus_agent_key.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/internal/refresh/{}", client.baseurl, encode_path(& connection_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -7961,16 +7899,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Key-Id",
-                    x_nexus_agent_key_id.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Workspaces",
-                    x_nexus_agent_workspaces.to_string().try_into()?,
-                );
+            if let Some(value) = x_nexus_agent_key {
+                header_map.append("X-Nexus-Agent-Key", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8014,43 +7945,26 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InternalConnectionRequest<'a> {
         client: &'a super::Client,
-        x_nexus_agent_key_id: Result<::std::string::String, String>,
-        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+        x_nexus_agent_key: Result<Option<::std::string::String>, String>,
         body: Result<types::builder::ConnectionRequest, String>,
     }
     impl<'a> InternalConnectionRequest<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                x_nexus_agent_key_id: Err(
-                    "x_nexus_agent_key_id was not initialized".to_string(),
-                ),
-                x_nexus_agent_workspaces: Err(
-                    "x_nexus_agent_workspaces was not initialized".to_string(),
-                ),
+                x_nexus_agent_key: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        pub fn x_nexus_agent_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_nexus_agent_key_id = value
+            self.x_nexus_agent_key = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_nexus_agent_workspaces = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key failed"
                         .to_string()
                 });
             self
@@ -8083,18 +7997,15 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConnectionRequested>, Error<types::Error>> {
-            let Self { client, x_nexus_agent_key_id, x_nexus_agent_workspaces, body } = self;
-            let x_nexus_agent_key_id = x_nexus_agent_key_id
-                .map_err(Error::InvalidRequest)?;
-            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
-                .map_err(Error::InvalidRequest)?;
+            let Self { client, x_nexus_agent_key, body } = self;
+            let x_nexus_agent_key = x_nexus_agent_key.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
                     types::ConnectionRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/internal/request-connection", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -8102,16 +8013,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Key-Id",
-                    x_nexus_agent_key_id.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Workspaces",
-                    x_nexus_agent_workspaces.to_string().try_into()?,
-                );
+            if let Some(value) = x_nexus_agent_key {
+                header_map.append("X-Nexus-Agent-Key", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8158,8 +8062,7 @@ pub mod builder {
         client: &'a super::Client,
         provider: Result<::std::string::String, String>,
         workspace_id: Result<::std::string::String, String>,
-        x_nexus_agent_key_id: Result<::std::string::String, String>,
-        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+        x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
     impl<'a> InternalTokenResolve<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8167,12 +8070,7 @@ pub mod builder {
                 client: client,
                 provider: Err("provider was not initialized".to_string()),
                 workspace_id: Err("workspace_id was not initialized".to_string()),
-                x_nexus_agent_key_id: Err(
-                    "x_nexus_agent_key_id was not initialized".to_string(),
-                ),
-                x_nexus_agent_workspaces: Err(
-                    "x_nexus_agent_workspaces was not initialized".to_string(),
-                ),
+                x_nexus_agent_key: Ok(None),
             }
         }
         pub fn provider<V>(mut self, value: V) -> Self
@@ -8199,26 +8097,15 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        pub fn x_nexus_agent_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_nexus_agent_key_id = value
+            self.x_nexus_agent_key = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_nexus_agent_workspaces = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key failed"
                         .to_string()
                 });
             self
@@ -8227,21 +8114,12 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
-            let Self {
-                client,
-                provider,
-                workspace_id,
-                x_nexus_agent_key_id,
-                x_nexus_agent_workspaces,
-            } = self;
+            let Self { client, provider, workspace_id, x_nexus_agent_key } = self;
             let provider = provider.map_err(Error::InvalidRequest)?;
             let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let x_nexus_agent_key_id = x_nexus_agent_key_id
-                .map_err(Error::InvalidRequest)?;
-            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
-                .map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_key = x_nexus_agent_key.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/internal/resolve", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -8249,16 +8127,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Key-Id",
-                    x_nexus_agent_key_id.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Workspaces",
-                    x_nexus_agent_workspaces.to_string().try_into()?,
-                );
+            if let Some(value) = x_nexus_agent_key {
+                header_map.append("X-Nexus-Agent-Key", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8307,20 +8178,14 @@ pub mod builder {
     pub struct InternalTokenGet<'a> {
         client: &'a super::Client,
         connection_id: Result<::std::string::String, String>,
-        x_nexus_agent_key_id: Result<::std::string::String, String>,
-        x_nexus_agent_workspaces: Result<::std::string::String, String>,
+        x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
     impl<'a> InternalTokenGet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 connection_id: Err("connection_id was not initialized".to_string()),
-                x_nexus_agent_key_id: Err(
-                    "x_nexus_agent_key_id was not initialized".to_string(),
-                ),
-                x_nexus_agent_workspaces: Err(
-                    "x_nexus_agent_workspaces was not initialized".to_string(),
-                ),
+                x_nexus_agent_key: Ok(None),
             }
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
@@ -8335,26 +8200,15 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_nexus_agent_key_id<V>(mut self, value: V) -> Self
+        pub fn x_nexus_agent_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_nexus_agent_key_id = value
+            self.x_nexus_agent_key = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_key_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn x_nexus_agent_workspaces<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_nexus_agent_workspaces = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_nexus_agent_workspaces failed"
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key failed"
                         .to_string()
                 });
             self
@@ -8363,22 +8217,14 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
-            let Self {
-                client,
-                connection_id,
-                x_nexus_agent_key_id,
-                x_nexus_agent_workspaces,
-            } = self;
+            let Self { client, connection_id, x_nexus_agent_key } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
-            let x_nexus_agent_key_id = x_nexus_agent_key_id
-                .map_err(Error::InvalidRequest)?;
-            let x_nexus_agent_workspaces = x_nexus_agent_workspaces
-                .map_err(Error::InvalidRequest)?;
+            let x_nexus_agent_key = x_nexus_agent_key.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/internal/token/{}", client.baseurl, encode_path(& connection_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -8386,16 +8232,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Key-Id",
-                    x_nexus_agent_key_id.to_string().try_into()?,
-                );
-            header_map
-                .append(
-                    "X-Nexus-Agent-Workspaces",
-                    x_nexus_agent_workspaces.to_string().try_into()?,
-                );
+            if let Some(value) = x_nexus_agent_key {
+                header_map.append("X-Nexus-Agent-Key", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client

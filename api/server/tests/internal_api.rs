@@ -1,0 +1,157 @@
+//! The Broker's internal API trusts no Gateway's word: a service key alone reads nothing, a
+//! forged agent identity reads nothing, and a deleted agent key stops working there too. Only
+//! the agent's own valid key, checked by the Broker, reaches what that key may reach.
+
+mod common;
+
+use common::{TestServer, raw};
+use nexus_test_utils::{TestDatabase, database_tests};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn admin_post(server: &TestServer, path: &str, body: Value) -> Value {
+    let response = raw()
+        .post(format!("{}{path}", server.broker_url))
+        .bearer_auth(&server.admin_key)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    assert!(response.status().is_success(), "POST {path}: {}", response.status());
+    response.json().await.expect("JSON")
+}
+
+async fn a_service_key_alone_reads_nothing(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    admin_post(
+        &server,
+        "/v1/providers",
+        json!({"name": "keyed", "auth_type": "api_key"}),
+    )
+    .await;
+    let consent = admin_post(
+        &server,
+        "/v1/consents",
+        json!({"workspace_id": "ws-1", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
+    )
+    .await;
+    let captured = raw()
+        .post(format!("{}/auth/capture", server.broker_url))
+        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-must-not-leak"}}))
+        .send()
+        .await
+        .expect("capture");
+    assert_eq!(captured.status(), StatusCode::OK);
+    let id = consent["connection_id"].as_str().expect("id").to_owned();
+    let everywhere = server.agent_key(None).await;
+    let elsewhere = server.agent_key(Some(vec!["ws-2"])).await;
+    let operations = [
+        (Method::GET, format!("/v1/internal/token/{id}")),
+        (Method::POST, format!("/v1/internal/refresh/{id}")),
+        (Method::GET, format!("/v1/internal/connections/{id}")),
+        (
+            Method::GET,
+            "/v1/internal/resolve?workspace_id=ws-1&provider=keyed".to_owned(),
+        ),
+        (Method::POST, "/v1/internal/request-connection".to_owned()),
+    ];
+    let request_body = json!({"workspace_id": "ws-1", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"});
+    let call = |method: Method, path: String, headers: Vec<(&'static str, String)>| {
+        let mut request = raw()
+            .request(method, format!("{}{path}", server.broker_url))
+            .bearer_auth(&server.service_key)
+            .json(&request_body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move {
+            let response = request.send().await.expect("send");
+            let status = response.status();
+            (status, response.text().await.unwrap_or_default())
+        }
+    };
+    let forged = || {
+        vec![
+            ("X-Nexus-Agent-Key-Id", uuid::Uuid::new_v4().to_string()),
+            ("X-Nexus-Agent-Workspaces", "*".to_owned()),
+        ]
+    };
+    for (method, path) in &operations {
+        let what = format!("{method} {path}");
+        for (case, headers) in [
+            ("no agent key", Vec::new()),
+            ("a forged agent identity", forged()),
+            (
+                "a wrong agent key",
+                vec![(
+                    "X-Nexus-Agent-Key",
+                    "nxa_AAAAAAAA_wrongwrongwrongwrongwrongwrongwrongwro".to_owned(),
+                )],
+            ),
+        ] {
+            let (status, body) = call(method.clone(), path.clone(), headers).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{what} with {case}: {body}");
+            assert!(body.contains("\"forbidden\""), "{what} with {case}: {body}");
+            assert!(!body.contains("sk-must-not-leak"), "{what} with {case}");
+        }
+        // A key restricted to another workspace: as if the connection did not exist.
+        let (status, body) = call(
+            method.clone(),
+            path.clone(),
+            vec![("X-Nexus-Agent-Key", elsewhere.clone())],
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{what} outside the key's workspaces: {body}"
+        );
+        assert!(!body.contains("sk-must-not-leak"));
+    }
+    // The agent's own valid key reaches what it may reach.
+    let (status, body) = call(
+        Method::GET,
+        format!("/v1/internal/token/{id}"),
+        vec![("X-Nexus-Agent-Key", everywhere.clone())],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("sk-must-not-leak"));
+
+    // Deleted on the Broker: refused there at once (a write in the same process).
+    let keys: Value = raw()
+        .get(format!("{}/v1/agent-keys", server.broker_url))
+        .bearer_auth(&server.admin_key)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("JSON");
+    let prefix = everywhere.split('_').take(2).collect::<Vec<_>>().join("_");
+    let key_id = keys["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|k| k["prefix"].as_str() == Some(prefix.as_str()))
+        .and_then(|k| k["id"].as_str())
+        .unwrap_or_else(|| panic!("the key in {keys}"))
+        .to_owned();
+    let deleted = raw()
+        .delete(format!("{}/v1/agent-keys/{key_id}", server.broker_url))
+        .bearer_auth(&server.admin_key)
+        .send()
+        .await
+        .expect("delete");
+    assert!(deleted.status().is_success());
+    let (status, body) = call(
+        Method::GET,
+        format!("/v1/internal/token/{id}"),
+        vec![("X-Nexus-Agent-Key", everywhere)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    server.stop().await;
+}
+
+database_tests!(a_service_key_alone_reads_nothing);
