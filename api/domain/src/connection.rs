@@ -47,7 +47,7 @@ pub struct ConsentRequest {
 }
 
 /// Where to send the user, and the connection that will hold the result.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConsentSpec {
     pub connection_id: ConnectionId,
     pub auth_url: Url,
@@ -55,13 +55,36 @@ pub struct ConsentSpec {
     pub expires_at: DateTime<Utc>,
 }
 
+/// The state (and the URL carrying it) completes someone's consent: never printed.
+impl fmt::Debug for ConsentSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsentSpec")
+            .field("connection_id", &self.connection_id)
+            .field("auth_url", &"[REDACTED]")
+            .field("state", &"[REDACTED]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
 /// What the provider sent to the callback.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallbackParams {
     pub state: Option<String>,
     pub code: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+}
+
+/// The state and the authorization code are bearer material: never printed.
+impl fmt::Debug for CallbackParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackParams")
+            .field("state", &self.state.as_ref().map(|_| "[REDACTED]"))
+            .field("code", &self.code.as_ref().map(|_| "[REDACTED]"))
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where the browser goes after a callback or capture whose state was valid.
@@ -75,7 +98,8 @@ pub struct CompletedFlow {
 }
 
 /// Credential values (access token, API key, ...). `Debug` never prints them.
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(transparent)]
 pub struct CredentialValues(pub BTreeMap<String, String>);
 
 impl fmt::Debug for CredentialValues {
@@ -172,5 +196,31 @@ mod tests {
             printed.contains("access_token") && !printed.contains("tok-123"),
             "{printed}"
         );
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn states_codes_and_credentials_never_print() {
+        let spec = ConsentSpec {
+            connection_id: ConnectionId::new(),
+            auth_url: Url::parse("https://idp.test/authorize?state=the-state-value").expect("url"),
+            state: "the-state-value".into(),
+            expires_at: Utc::now(),
+        };
+        let params = CallbackParams {
+            state: Some("the-state-value".into()),
+            code: Some("the-code-value".into()),
+            error: None,
+            error_description: None,
+        };
+        let values = CredentialValues(BTreeMap::from([("api_key".to_owned(), "sk-the-key".to_owned())]));
+        let printed = format!("{spec:?} {params:?} {values:?}");
+        for secret in ["the-state-value", "the-code-value", "sk-the-key"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
     }
 }

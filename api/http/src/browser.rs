@@ -99,7 +99,7 @@ mod tests {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub(crate) struct CallbackQuery {
     state: Option<String>,
     code: Option<String>,
@@ -122,7 +122,7 @@ pub(crate) async fn callback(state: Data<&BrokerState>, Query(query): Query<Call
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub(crate) struct CaptureQuery {
     state: Option<String>,
 }
@@ -155,10 +155,11 @@ pub(crate) async fn capture_form(
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A capture through the JSON variant. No `Debug`: it holds the state and the credentials.
+#[derive(Deserialize)]
 struct CaptureJson {
     state: String,
-    credentials: BTreeMap<String, String>,
+    credentials: nexus_domain::connection::CredentialValues,
 }
 
 /// `POST /auth/capture`: a form post (redirects on success, re-renders with messages on a
@@ -190,7 +191,7 @@ pub(crate) async fn capture_submit(req: &Request, state: Data<&BrokerState>, bod
         };
         return match state
             .connections
-            .save_credential(&parsed.state, parsed.credentials)
+            .save_credential(&parsed.state, parsed.credentials.0)
             .await
         {
             Ok(flow) => poem::web::Json(serde_json::json!({

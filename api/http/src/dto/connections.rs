@@ -74,7 +74,7 @@ impl From<ConsentCreate> for ConsentRequest {
 }
 
 /// Where to send the user to connect
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Clone)]
 pub struct ConsentCreated {
     pub connection_id: Uuid,
     /// The provider's consent page, or Nexus's hosted capture form
@@ -83,6 +83,14 @@ pub struct ConsentCreated {
     pub state: String,
     /// The user must finish before this instant
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for ConsentCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsentCreated")
+            .field("connection_id", &self.connection_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<ConsentSpec> for ConsentCreated {
@@ -232,11 +240,19 @@ impl From<ConnectionRequest> for ConsentRequest {
 }
 
 /// Where to send the user: the provider's consent page, or Nexus's hosted form
-#[derive(Object, Debug, Clone)]
+#[derive(Object, Clone)]
 pub struct ConnectionRequested {
     pub connection_id: Uuid,
     pub auth_url: String,
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for ConnectionRequested {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionRequested")
+            .field("connection_id", &self.connection_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl From<ConsentSpec> for ConnectionRequested {
