@@ -29,6 +29,8 @@ pub struct Model {
     /// Refreshes that failed in a row, and when the background refresher may try again.
     pub refresh_failures: i32,
     pub refresh_retry_at: Option<DateTimeUtc>,
+    /// Submissions made with the current capture link.
+    pub capture_attempts: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub activated_at: Option<DateTimeUtc>,

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_initial;
 mod m20261129_000001_refresh_backoff;
+mod m20261129_000002_capture_attempts;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261129_000001_refresh_backoff::Migration),
+            Box::new(m20261129_000002_capture_attempts::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ use nexus_domain::connection::{Connection, ConnectionQuery};
 use nexus_domain::status::ConnectionStatus;
 use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
 use nexus_entities::{connection, credential, provider};
-use sea_orm::sea_query::{Expr, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, UpdateMany,
@@ -86,6 +86,18 @@ pub trait ConnectionRepository: Send + Sync {
         provider: &ProviderName,
     ) -> RepoResult<Option<Connection>>;
     async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>>;
+    /// Whether the consent or capture with this nonce is still open (not completed, replaced
+    /// by a newer link, or expired).
+    async fn consent_open(&self, id: ConnectionId, nonce: &str, now: DateTime<Utc>) -> RepoResult<bool>;
+    /// Counts one submission with the open capture link `nonce`, unless `max` were made
+    /// already; `false` when the link is not open or its submissions are used up.
+    async fn count_capture_attempt(
+        &self,
+        id: ConnectionId,
+        nonce: &str,
+        now: DateTime<Utc>,
+        max: u32,
+    ) -> RepoResult<bool>;
     /// Takes the consent whose nonce matches, if it has not expired: once, for one caller.
     async fn claim_consent(
         &self,
@@ -259,6 +271,7 @@ impl ConnectionRepository for SqlConnectionRepository {
             refresh_lease_expires_at: Set(None),
             refresh_failures: Set(0),
             refresh_retry_at: Set(None),
+            capture_attempts: Set(0),
             created_at: Set(connection.created_at),
             updated_at: Set(connection.updated_at),
             activated_at: Set(None),
@@ -292,6 +305,7 @@ impl ConnectionRepository for SqlConnectionRepository {
                 connection::Column::RequestedScopes,
                 Expr::value(to_json(&requested_scopes)),
             )
+            .col_expr(connection::Column::CaptureAttempts, Expr::value(0))
             .col_expr(connection::Column::UpdatedAt, Expr::value(at))
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .filter(connection::Column::Status.ne(ConnectionStatus::Revoked.as_str()))
@@ -376,6 +390,37 @@ impl ConnectionRepository for SqlConnectionRepository {
                 connection_from(&model, &provider)
             })
             .collect()
+    }
+
+    async fn consent_open(&self, id: ConnectionId, nonce: &str, now: DateTime<Utc>) -> RepoResult<bool> {
+        Ok(connection::Entity::find_by_id(id.as_uuid())
+            .filter(connection::Column::Nonce.eq(nonce))
+            .filter(connection::Column::PendingExpiresAt.gt(now))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    async fn count_capture_attempt(
+        &self,
+        id: ConnectionId,
+        nonce: &str,
+        now: DateTime<Utc>,
+        max: u32,
+    ) -> RepoResult<bool> {
+        // One conditional update: concurrent submissions, from any process, cannot exceed `max`.
+        let counted = connection::Entity::update_many()
+            .col_expr(
+                connection::Column::CaptureAttempts,
+                Expr::col(connection::Column::CaptureAttempts).add(1),
+            )
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::Nonce.eq(nonce))
+            .filter(connection::Column::PendingExpiresAt.gt(now))
+            .filter(connection::Column::CaptureAttempts.lt(i64::from(max)))
+            .exec(&self.db)
+            .await?;
+        Ok(counted.rows_affected == 1)
     }
 
     async fn claim_consent(

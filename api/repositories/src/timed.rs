@@ -187,6 +187,23 @@ impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
     async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>> {
         self.metrics.time("connections", "list", self.inner.list(query)).await
     }
+    async fn consent_open(&self, id: ConnectionId, nonce: &str, now: DateTime<Utc>) -> RepoResult<bool> {
+        self.metrics
+            .time("connections", "consent_open", self.inner.consent_open(id, nonce, now))
+            .await
+    }
+    async fn count_capture_attempt(
+        &self,
+        id: ConnectionId,
+        nonce: &str,
+        now: DateTime<Utc>,
+        max: u32,
+    ) -> RepoResult<bool> {
+        let operation = self.inner.count_capture_attempt(id, nonce, now, max);
+        self.metrics
+            .time("connections", "count_capture_attempt", operation)
+            .await
+    }
     async fn claim_consent(
         &self,
         id: ConnectionId,

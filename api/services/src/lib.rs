@@ -20,7 +20,8 @@ pub use agent_keys::AgentKeyServiceImpl;
 pub use audit::{AuditFlusher, AuditServiceImpl};
 pub use cache::CacheEpoch;
 pub use connections::{
-    ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS, apply_strategy,
+    ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS, MAX_CAPTURE_ATTEMPTS,
+    apply_strategy,
 };
 pub use metrics::Metrics;
 pub use providers::{ProviderServiceImpl, client_secret_aad};

@@ -11,6 +11,7 @@ use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::strategy::Strategy;
 use nexus_domain::{ConnectionId, ErrorCode, WorkspaceId};
 use nexus_repositories::ConnectionRepository;
+use nexus_services::MAX_CAPTURE_ATTEMPTS;
 use nexus_test_utils::mock_provider::{CLIENT_ID, CLIENT_SECRET, TokenReply};
 use nexus_test_utils::{TestDatabase, database_tests};
 use std::collections::BTreeMap;
@@ -449,7 +450,71 @@ async fn unverifiable_id_tokens_and_redirects_fail_the_exchange(test_db: TestDat
     assert!(!f.mock.redirect_followed(), "the redirect was followed");
 }
 
+/// A superseded or used-up capture link sends nothing to the provider's verification endpoint,
+/// and one link allows a handful of submissions, not an unlimited key-testing oracle.
+async fn capture_links_are_checked_first_and_capped(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.providers
+        .create(
+            &admin().actor,
+            NewProvider {
+                draft: ProviderDraft {
+                    name: "keyed".into(),
+                    auth_type: Some(AuthType::ApiKey),
+                    verification_url: Some(f.mock.url("/verify")),
+                    verification_method: Some(VerificationMethod::Get),
+                    ..ProviderDraft::default()
+                },
+                client_secret: None,
+            },
+        )
+        .await
+        .expect("provider");
+    let first = f.consent("keyed", None).await;
+    let second = f.consent("keyed", Some(first.connection_id)).await;
+    assert_eq!(second.connection_id, first.connection_id);
+    let good = || BTreeMap::from([("api_key".to_owned(), "good-key".to_owned())]);
+    let wrong = || BTreeMap::from([("api_key".to_owned(), "guess".to_owned())]);
+
+    // The replaced link: refused before anything reaches the provider.
+    let shown = f.service.capture_form(&first.state).await.expect_err("replaced link");
+    assert_eq!(shown.code(), ErrorCode::InvalidState);
+    let sent = f
+        .service
+        .save_credential(&first.state, good())
+        .await
+        .expect_err("replaced link");
+    assert_eq!(sent.code(), ErrorCode::InvalidState);
+    assert_eq!(f.mock.verification_count(), 0);
+
+    // The current link: five tries, then no more.
+    for attempt in 1..=MAX_CAPTURE_ATTEMPTS {
+        let refused = f
+            .service
+            .save_credential(&second.state, wrong())
+            .await
+            .expect_err("wrong key");
+        assert_eq!(refused.code(), ErrorCode::InvalidRequest, "attempt {attempt}");
+    }
+    assert_eq!(f.mock.verification_count(), u64::from(MAX_CAPTURE_ATTEMPTS));
+    let capped = f
+        .service
+        .save_credential(&second.state, good())
+        .await
+        .expect_err("used up");
+    assert_eq!(capped.code(), ErrorCode::InvalidState);
+    assert!(capped.to_string().contains("too many"), "{capped}");
+    assert_eq!(f.mock.verification_count(), u64::from(MAX_CAPTURE_ATTEMPTS));
+    assert_eq!(f.status(first.connection_id).await, ConnectionStatus::Pending);
+
+    // A new link starts afresh.
+    let third = f.consent("keyed", Some(first.connection_id)).await;
+    f.service.save_credential(&third.state, good()).await.expect("captured");
+    assert_eq!(f.status(first.connection_id).await, ConnectionStatus::Active);
+}
+
 database_tests!(
+    capture_links_are_checked_first_and_capped,
     unverifiable_id_tokens_and_redirects_fail_the_exchange,
     consent_callback_and_token_read,
     denied_consent_and_expired_state,

@@ -66,6 +66,8 @@ struct State {
     refresh_expires_in: Option<i64>,
     /// Code exchanges issue a refresh token unique to the exchange.
     unique_refresh_tokens: bool,
+    /// Requests to the verification endpoint.
+    verifications: u64,
 }
 
 /// A running mock provider. Dropping it leaves the server task to end with the test.
@@ -278,7 +280,11 @@ fn authorize() -> &'static str {
 
 /// Accepts `X-API-Key: good-key` (or `?api_key=good-key`), refuses anything else.
 #[handler]
-fn verify(req: &Request) -> Response {
+fn verify(req: &Request, state: Data<&Arc<Mutex<State>>>) -> Response {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .verifications += 1;
     let header_ok = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) == Some("good-key");
     let query_ok = req.uri().query().is_some_and(|q| q.contains("api_key=good-key"));
     let status = if header_ok || query_ok { 200 } else { 401 };
@@ -359,6 +365,11 @@ impl MockProvider {
 
     pub fn fail_revocation(&self, status: u16) {
         self.with(|s| s.revocation_status = status);
+    }
+
+    /// Requests the verification endpoint received so far.
+    pub fn verification_count(&self) -> u64 {
+        self.with(|s| s.verifications)
     }
 
     /// Refresh-token grants received so far.

@@ -54,10 +54,26 @@ pub(crate) fn validate_capture(
     if errors.is_empty() { Ok(accepted) } else { Err(errors) }
 }
 
+/// Submissions one capture link allows, corrections included: enough for typos, too few to
+/// test keys against the provider's verification endpoint.
+pub const MAX_CAPTURE_ATTEMPTS: u32 = 5;
+
+/// Why a capture link is presented: to show the form, or to submit it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Show,
+    Submit,
+}
+
 impl ConnectionServiceImpl {
-    /// A capture state that is valid, unused, unexpired, and for a static provider.
-    async fn capture_target(&self, raw_state: &str) -> Result<(ConnectionBundle, String), ServiceError> {
+    /// A capture state that is valid, unused, unexpired, not replaced by a newer link, and for
+    /// a static provider. A submission (`Use::Submit`) also counts against the link's attempts,
+    /// before anything is sent to the provider's verification endpoint.
+    async fn capture_target(&self, raw_state: &str, purpose: Use) -> Result<(ConnectionBundle, String), ServiceError> {
         let state = self.verify_state(raw_state)?;
+        let closed = ServiceError::InvalidState {
+            reason: "the capture was already completed, replaced by a newer link, or has expired",
+        };
         let bundle = self
             .connections
             .find(state.connection_id)
@@ -71,20 +87,31 @@ impl ConnectionServiceImpl {
                 reason: "this state belongs to an OAuth consent, not a credential capture",
             });
         }
-        let open = bundle
-            .connection
-            .consent_expires_at
-            .is_some_and(|until| until > self.clock.now());
+        let now = self.clock.now();
+        let open = self
+            .connections
+            .consent_open(state.connection_id, &state.nonce, now)
+            .await
+            .map_err(internal("checking a capture link"))?;
         if !open {
+            return Err(closed);
+        }
+        if purpose == Use::Submit
+            && !self
+                .connections
+                .count_capture_attempt(state.connection_id, &state.nonce, now, MAX_CAPTURE_ATTEMPTS)
+                .await
+                .map_err(internal("counting a capture attempt"))?
+        {
             return Err(ServiceError::InvalidState {
-                reason: "the capture was already completed or has expired",
+                reason: "this link was used too many times; start a new connection",
             });
         }
         Ok((bundle, state.nonce))
     }
 
     pub(super) async fn capture_form(&self, raw_state: &str) -> Result<CaptureForm, ServiceError> {
-        let (bundle, _) = self.capture_target(raw_state).await?;
+        let (bundle, _) = self.capture_target(raw_state, Use::Show).await?;
         let spec = bundle.provider.provider.spec;
         Ok(CaptureForm {
             submit_url: super::endpoint_url(&self.settings.public_url, &["auth", "capture"]),
@@ -107,7 +134,7 @@ impl ConnectionServiceImpl {
         raw_state: &str,
         values: BTreeMap<String, String>,
     ) -> Result<CompletedFlow, ServiceError> {
-        let (bundle, nonce) = self.capture_target(raw_state).await?;
+        let (bundle, nonce) = self.capture_target(raw_state, Use::Submit).await?;
         let provider = &bundle.provider.provider;
         let provider_name = provider.spec.name.as_str().to_owned();
         let result = self.validate_and_store(&bundle, &nonce, values).await;

@@ -40,6 +40,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use url::Url;
 
+pub use capture::MAX_CAPTURE_ATTEMPTS;
 pub(crate) use stored::{Stored, credential_aad, pkce_aad};
 pub use strategy::apply_strategy;
 
