@@ -9,6 +9,7 @@ mod bench_refresh;
 mod clients;
 mod layers;
 mod openapi;
+mod postgres;
 mod test;
 mod version;
 
@@ -47,8 +48,8 @@ enum Command {
         #[command(subcommand)]
         which: Bench,
     },
-    /// The whole test suite: `check`, then `cargo test --workspace` (PostgreSQL too when
-    /// NEXUS_TEST_DATABASE_URL is set)
+    /// The whole test suite: `check`, then `cargo test --workspace`, on PostgreSQL too (the
+    /// NEXUS_TEST_DATABASE_URL database, or a throwaway cluster when the server binaries exist)
     Test,
 }
 
