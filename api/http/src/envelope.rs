@@ -60,10 +60,35 @@ async fn limit_body(req: &mut Request) -> Result<(), Response> {
     }
 }
 
+/// poem-openapi's parse errors quote the value they could not parse ("Expected input type
+/// \"string\", found [\"sk-...\"]"): keep what was expected and where, never the value.
+fn without_values(detail: &str) -> String {
+    const SUFFIX_START: &str = " (occurred while parsing \"";
+    // Walk the genuine suffixes from the end: the value sits before all of them.
+    let mut head = detail.trim_end();
+    let mut suffixes = Vec::new();
+    while let Some(stripped) = head.strip_suffix("\")")
+        && let Some(at) = stripped.rfind(SUFFIX_START)
+    {
+        let name = &stripped[at + SUFFIX_START.len()..];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_()".contains(c)) {
+            break;
+        }
+        suffixes.push(format!("{SUFFIX_START}{name}\")"));
+        head = &stripped[..at];
+    }
+    let head = match head.find(", found ") {
+        Some(at) => format!("{}, found a value of another type.", &head[..at]),
+        None => head.to_owned(),
+    };
+    suffixes.reverse();
+    format!("{head}{}", suffixes.concat())
+}
+
 /// The code and public message for an error that did not come from a handler.
 fn describe(status: StatusCode, detail: &str) -> (ErrorCode, String) {
     match status {
-        StatusCode::BAD_REQUEST => (ErrorCode::InvalidRequest, detail.to_owned()),
+        StatusCode::BAD_REQUEST => (ErrorCode::InvalidRequest, without_values(detail)),
         StatusCode::UNAUTHORIZED => (ErrorCode::Unauthenticated, "missing or invalid credentials".to_owned()),
         StatusCode::FORBIDDEN => (ErrorCode::Forbidden, "forbidden".to_owned()),
         StatusCode::NOT_FOUND => (ErrorCode::RouteNotFound, "no such route".to_owned()),
@@ -76,7 +101,7 @@ fn describe(status: StatusCode, detail: &str) -> (ErrorCode, String) {
             format!("request body exceeds {MAX_BODY_BYTES} bytes"),
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorCode::UnsupportedMediaType, detail.to_owned()),
-        s if s.is_client_error() => (ErrorCode::InvalidRequest, detail.to_owned()),
+        s if s.is_client_error() => (ErrorCode::InvalidRequest, without_values(detail)),
         _ => (ErrorCode::InternalError, "internal error".to_owned()),
     }
 }
@@ -91,7 +116,14 @@ fn normalize(error: poem::Error) -> Response {
         tracing::error!(%status, detail, "unhandled error");
     }
     let (code, message) = describe(status, &detail);
-    ApiError::new(status, code, message, None).into_response()
+    ApiError::new(status, code, message, parameter_of(&detail)).into_response()
+}
+
+/// The parameter a parse error is about (``failed to parse parameter `limit`: ...``).
+fn parameter_of(detail: &str) -> Option<String> {
+    let rest = detail.strip_prefix("failed to parse parameter `")?;
+    let name = &rest[..rest.find('`')?];
+    (!name.is_empty() && name.len() <= 64).then(|| name.to_owned())
 }
 
 fn content_type_starts_with(response: &Response, prefix: &str) -> bool {
@@ -175,5 +207,37 @@ impl<E: Endpoint> Endpoint for Envelope<E> {
             "request"
         );
         Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_never_quote_the_value() {
+        let detail = "parse request payload error: Expected input type \"string\", found [\"sk-secret-value\"]. \
+                      (occurred while parsing \"optional_string\") (occurred while parsing \"ProviderCreate\")";
+        let message = without_values(detail);
+        assert!(!message.contains("sk-secret-value"), "{message}");
+        assert!(message.contains("Expected input type \"string\""), "{message}");
+        assert!(
+            message.ends_with("(occurred while parsing \"ProviderCreate\")"),
+            "{message}"
+        );
+        // A value dressed up as a suffix is still the value.
+        let crafted = "parse request payload error: Expected input type \"string\", found \"x. (occurred while \
+                       parsing \\\"sk_secret\\\")\". (occurred while parsing \"ProviderCreate\")";
+        assert!(
+            !without_values(crafted).contains("sk_secret"),
+            "{}",
+            without_values(crafted)
+        );
+        let plain = "parse request payload error: EOF while parsing a string at line 1 column 43";
+        assert_eq!(without_values(plain), plain);
+        assert_eq!(
+            parameter_of("failed to parse parameter `limit`: invalid digit found in string").as_deref(),
+            Some("limit")
+        );
     }
 }

@@ -345,6 +345,23 @@ async fn bad_input_gets_a_stable_code_and_changes_nothing(db: TestDatabase) {
     // The unknown field and the wrong type are named in the message.
     let (_, got) = post(&server, "/v1/providers", unknown_field.to_string()).await;
     assert!(got["message"].as_str().is_some_and(|m| m.contains("colour")), "{got}");
+    // A value of the wrong type is never quoted back (a secret sent as a list, say).
+    let mut secret_as_list = oauth_provider("gitlab", SECRET);
+    secret_as_list["client_secret"] = json!(["sk-never-echoed-0123"]);
+    let (status, got) = post(&server, "/v1/providers", secret_as_list.to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!got.to_string().contains("sk-never-echoed-0123"), "{got}");
+    assert!(got["message"].as_str().is_some_and(|m| m.contains("string")), "{got}");
+    let bad_limit = raw()
+        .get(format!("{}/v1/connections?limit=sk-not-a-number", server.broker_url))
+        .bearer_auth(&server.admin_key)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(bad_limit.status(), StatusCode::BAD_REQUEST);
+    let got: Value = bad_limit.json().await.expect("JSON");
+    assert_eq!(got["field"], "limit", "{got}");
+    assert!(!got.to_string().contains("sk-not-a-number"), "{got}");
 
     // Bodies sent without Content-Length (chunked) are limited too.
     let chunks = futures::stream::iter(vec![Ok::<_, std::io::Error>(vec![b' '; 80 * 1024])]);
