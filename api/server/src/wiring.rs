@@ -13,7 +13,7 @@ use nexus_repositories::{
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
     AdminKeys, AgentKeyServiceImpl, AuditFlusher, AuditServiceImpl, BackgroundRefresh, CacheEpoch, ConnectionDeps,
-    ConnectionServiceImpl, ConnectionSettings, Metrics, ProviderServiceImpl,
+    ConnectionServiceImpl, ConnectionSettings, Metrics, OutboundPolicy, ProviderServiceImpl,
 };
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;
@@ -53,7 +53,12 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
     let provider_repo = Arc::new(Timed::new(SqlProviderRepository::new(db.clone()), db_metrics.clone()));
     let providers = Arc::new(
         ProviderServiceImpl::new(provider_repo.clone(), keyring.clone(), audit.clone(), clock.clone())
-            .with_epoch(epoch.clone()),
+            .with_epoch(epoch.clone())
+            .with_outbound_policy(if settings.production {
+                OutboundPolicy::PRODUCTION
+            } else {
+                OutboundPolicy::DEVELOPMENT
+            }),
     );
     let outbound = Outbound::new(OUTBOUND_TIMEOUT);
     let connection_repo = Arc::new(Timed::new(SqlConnectionRepository::new(db.clone()), db_metrics.clone()));

@@ -8,6 +8,7 @@ mod cache;
 mod connections;
 mod metrics;
 pub mod oauth;
+mod outbound_policy;
 mod paging;
 mod providers;
 mod refresh;
@@ -24,6 +25,7 @@ pub use connections::{
     apply_strategy,
 };
 pub use metrics::Metrics;
+pub use outbound_policy::OutboundPolicy;
 pub use providers::{ProviderServiceImpl, client_secret_aad};
 pub use refresh::{BackgroundRefresh, BackgroundSettings, LEASE_DURATION, Refresher};
 pub use return_urls::ReturnUrlPolicy;

@@ -3,6 +3,7 @@
 
 use crate::audit::AuditServiceImpl;
 use crate::cache::CacheEpoch;
+use crate::outbound_policy::OutboundPolicy;
 use crate::repo_errors::internal;
 use async_trait::async_trait;
 use nexus_crypto::{AssociatedData, Keyring};
@@ -27,6 +28,7 @@ pub struct ProviderServiceImpl {
     clock: Arc<dyn Clock>,
     /// Bumped on every change, so cached credential envelopes (strategy included) are re-read.
     epoch: Arc<CacheEpoch>,
+    outbound: OutboundPolicy,
 }
 
 impl std::fmt::Debug for ProviderServiceImpl {
@@ -53,7 +55,14 @@ impl ProviderServiceImpl {
             audit,
             clock,
             epoch: Arc::default(),
+            outbound: OutboundPolicy::DEVELOPMENT,
         }
+    }
+
+    /// Where providers may point Nexus (production: https only).
+    pub fn with_outbound_policy(mut self, policy: OutboundPolicy) -> Self {
+        self.outbound = policy;
+        self
     }
 
     /// Shares the epoch of the read caches, so provider changes invalidate them.
@@ -123,6 +132,7 @@ fn check_secret_presence(spec: &ProviderSpec, has_secret: bool) -> ServiceResult
 impl ProviderService for ProviderServiceImpl {
     async fn create(&self, actor: &Actor, input: NewProvider) -> ServiceResult<Provider> {
         let spec = input.draft.validate()?;
+        self.outbound.check_provider(&spec)?;
         check_secret_presence(&spec, input.client_secret.is_some())?;
         let id = ProviderId::new();
         let client_secret = input
@@ -170,6 +180,7 @@ impl ProviderService for ProviderServiceImpl {
         let mut draft = current.provider.spec.to_draft();
         patch.apply_to(&mut draft);
         let spec = draft.validate()?;
+        self.outbound.check_provider(&spec)?;
         let id = current.provider.id;
         let client_secret = match &new_secret {
             Some(secret) => Some(self.seal_client_secret(id, secret)?),

@@ -10,12 +10,16 @@ use nexus_domain::secret::{ExposeSecret, secret};
 use nexus_domain::status::AuthType;
 use nexus_domain::{ErrorCode, WorkspaceId};
 use nexus_repositories::{ProviderRepository, SqlAgentKeyRepository, SqlAuditRepository, SqlProviderRepository};
-use nexus_services::{AdminKeys, AgentKeyServiceImpl, AuditServiceImpl, ProviderServiceImpl, client_secret_aad};
+use nexus_services::{
+    AdminKeys, AgentKeyServiceImpl, AuditServiceImpl, OutboundPolicy, ProviderServiceImpl, client_secret_aad,
+};
 use nexus_test_utils::{TestDatabase, database_tests};
 use std::sync::Arc;
 
 struct Fixture {
     providers: ProviderServiceImpl,
+    /// The pieces, to build the provider service again with another policy.
+    parts: (Arc<SqlProviderRepository>, Arc<Keyring>, Arc<AuditServiceImpl>),
     provider_repo: Arc<SqlProviderRepository>,
     agent_keys: AgentKeyServiceImpl,
     audit: Arc<AuditServiceImpl>,
@@ -33,6 +37,7 @@ async fn fixture(test_db: &TestDatabase) -> Fixture {
     let provider_repo = Arc::new(SqlProviderRepository::new(db.clone()));
     Fixture {
         providers: ProviderServiceImpl::new(provider_repo.clone(), keyring.clone(), audit.clone(), clock.clone()),
+        parts: (provider_repo.clone(), keyring.clone(), audit.clone()),
         provider_repo,
         agent_keys: AgentKeyServiceImpl::new(Arc::new(SqlAgentKeyRepository::new(db)), audit.clone(), clock),
         audit,
@@ -298,7 +303,55 @@ async fn admin_keys_match_any_configured_key(test_db: TestDatabase) {
     assert!(!format!("{keys:?}").contains("admin-key"));
 }
 
+/// In production a provider may not point Nexus at plain http, not even on loopback; in
+/// development it may (local test providers).
+async fn production_providers_use_https(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    let (repo, keyring, audit) = f.parts.clone();
+    let production = ProviderServiceImpl::new(repo, keyring, audit, Arc::new(SystemClock))
+        .with_outbound_policy(OutboundPolicy::PRODUCTION);
+    let draft = |field: &str| {
+        let mut draft = ProviderDraft {
+            name: format!("local-{}", field.replace('_', "-")),
+            auth_type: Some(AuthType::Oauth2),
+            client_id: Some("c".into()),
+            authorization_url: Some("https://idp.test/authorize".into()),
+            token_url: Some("https://idp.test/token".into()),
+            ..ProviderDraft::default()
+        };
+        let local = "http://127.0.0.1:9/endpoint".to_owned();
+        match field {
+            "token_url" => draft.token_url = Some(local),
+            "authorization_url" => draft.authorization_url = Some(local),
+            "revocation_url" => draft.revocation_url = Some(local),
+            _ => unreachable!("a field of the test"),
+        }
+        NewProvider {
+            draft,
+            client_secret: Some(secret("s")),
+        }
+    };
+    for field in ["token_url", "authorization_url", "revocation_url"] {
+        let refused = production
+            .create(&Actor::System, draft(field))
+            .await
+            .expect_err("plain http in production");
+        assert_eq!(refused.code(), ErrorCode::InvalidRequest);
+        assert_eq!(refused.field(), Some(field), "{refused}");
+        f.providers
+            .create(&Actor::System, draft(field))
+            .await
+            .expect("allowed in development");
+    }
+    assert_eq!(
+        production.list().await.expect("list").len(),
+        3,
+        "nothing extra was stored"
+    );
+}
+
 database_tests!(
+    production_providers_use_https,
     client_secret_is_sealed_to_its_row,
     invalid_and_duplicate_providers_change_nothing,
     agent_keys_authenticate_until_deleted,

@@ -3,6 +3,7 @@
 //! `token_endpoint` is a clear "provider misconfigured" error at consent, never a later mystery.
 
 use super::http::{Answer, Outbound};
+use crate::outbound_policy::check_discovered;
 use nexus_domain::ServiceError;
 use nexus_domain::provider::{OAuthSettings, parse_endpoint_url};
 use serde::Deserialize;
@@ -188,14 +189,17 @@ fn validate(raw: RawMetadata, expected_issuer: &Url) -> Result<Metadata, String>
             "the discovery document names issuer {issuer}, expected {expected_issuer}"
         ));
     }
+    let checked = |name: &str, value: &str| -> Result<Url, String> {
+        let url = parse_endpoint_url(name, value).map_err(|e| e.to_string())?;
+        check_discovered(name, &url, expected_issuer)?;
+        Ok(url)
+    };
     let endpoint = |name: &str, value: Option<String>| -> Result<Url, String> {
         let value = value.ok_or_else(|| format!("the discovery document has no {name}"))?;
-        parse_endpoint_url(name, &value).map_err(|e| e.to_string())
+        checked(name, &value)
     };
     let optional = |name: &str, value: Option<String>| -> Result<Option<Url>, String> {
-        value
-            .map(|v| parse_endpoint_url(name, &v).map_err(|e| e.to_string()))
-            .transpose()
+        value.map(|v| checked(name, &v)).transpose()
     };
     Ok(Metadata {
         authorization_endpoint: endpoint("authorization_endpoint", raw.authorization_endpoint)?,
