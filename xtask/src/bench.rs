@@ -240,7 +240,16 @@ pub(crate) fn release_binary() -> anyhow::Result<PathBuf> {
     println!("building the release binary...");
     let status = Command::new(env!("CARGO"))
         .current_dir(&root)
-        .args(["build", "--release", "--package", "nexus-server", "--bin", "nexus"])
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "nexus-server",
+            "--bin",
+            "nexus",
+            "--features",
+            "bench",
+        ])
         .status()
         .context("cargo build --release")?;
     if !status.success() {

@@ -23,8 +23,18 @@ fn broker_service() -> OpenApiService<(BrokerApi, InternalApi, HealthApi), ()> {
         .description("Operators and internal services: providers, consents, connections, agent keys, audit.")
 }
 
-fn gateway_service() -> OpenApiService<(GatewayApi, HealthApi), ()> {
-    OpenApiService::new((GatewayApi, HealthApi), "Nexus Gateway API", version())
+/// The Gateway's operations; a benchmark build adds the hidden baseline (the spec is the same).
+#[cfg(not(feature = "bench"))]
+type GatewayApis = (GatewayApi, HealthApi);
+#[cfg(feature = "bench")]
+type GatewayApis = (GatewayApi, HealthApi, crate::bench::BenchApi);
+
+fn gateway_service() -> OpenApiService<GatewayApis, ()> {
+    #[cfg(not(feature = "bench"))]
+    let apis = (GatewayApi, HealthApi);
+    #[cfg(feature = "bench")]
+    let apis = (GatewayApi, HealthApi, crate::bench::BenchApi);
+    OpenApiService::new(apis, "Nexus Gateway API", version())
         .description("Agents, SDKs and MCP servers: connect a workspace to a provider and resolve its credential.")
 }
 

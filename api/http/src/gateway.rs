@@ -149,31 +149,6 @@ impl GatewayApi {
         Ok(Json(envelope.into()))
     }
 
-    /// Benchmark baseline: agent-key authentication and a JSON body of `bytes` bytes
-    ///
-    /// Not part of the API: answers 404 unless the Gateway was started with `--bench-baseline`.
-    /// Goes through the same machinery as every operation, so `cargo xtask bench` compares
-    /// resolve's own work only.
-    #[oai(path = "/bench/baseline", method = "get", operation_id = "bench_baseline", hidden)]
-    async fn bench_baseline(
-        &self,
-        _auth: AgentAuth,
-        state: Data<&GatewayState>,
-        bytes: Query<usize>,
-    ) -> ApiResult<Json<crate::bench::Padding>> {
-        if !state.bench_baseline {
-            return Err(crate::error::ApiError::new(
-                poem::http::StatusCode::NOT_FOUND,
-                nexus_domain::ErrorCode::RouteNotFound,
-                "no such route",
-                None,
-            ));
-        }
-        Ok(Json(crate::bench::Padding {
-            padding: "x".repeat(bytes.0.min(1 << 20)),
-        }))
-    }
-
     /// Resolve a workspace's credential for a provider
     ///
     /// For stateless MCP servers: the credential of the workspace's newest active connection to

@@ -4,6 +4,7 @@
 
 mod app;
 mod auth;
+#[cfg(feature = "bench")]
 mod bench;
 mod broker;
 mod browser;

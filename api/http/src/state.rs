@@ -27,7 +27,7 @@ pub struct GatewayState {
     pub providers: Arc<dyn ProviderService>,
     pub connections: Arc<dyn ConnectionService>,
     pub health: Arc<dyn HealthService>,
-    /// Serve `/bench/baseline` (benchmarks only).
+    /// Serve `/bench/baseline` (only in a `--features bench` build, and only when asked).
     pub bench_baseline: bool,
 }
 

@@ -345,7 +345,8 @@ pub struct GatewayArgs {
     /// Where development mode finds the Broker's generated service key
     #[arg(long, env = "NEXUS_DATA_DIR", default_value = ".nexus")]
     pub data_dir: PathBuf,
-    /// Serve the benchmark's baseline route (`cargo xtask bench` only)
+    /// Serve the benchmark's baseline route (a `--features bench` build, `cargo xtask bench`)
+    #[cfg(feature = "bench")]
     #[arg(long, hide = true, default_value_t = false)]
     pub bench_baseline: bool,
 }
@@ -398,7 +399,10 @@ impl GatewayArgs {
         Ok(GatewaySettings {
             broker_url,
             service_key,
+            #[cfg(feature = "bench")]
             bench_baseline: self.bench_baseline,
+            #[cfg(not(feature = "bench"))]
+            bench_baseline: false,
         })
     }
 }

@@ -37,7 +37,8 @@ enum Command {
         broker_listen: SocketAddr,
         #[arg(long, env = "NEXUS_GATEWAY_LISTEN", default_value = "127.0.0.1:8090")]
         gateway_listen: SocketAddr,
-        /// Serve the benchmark's baseline route (`cargo xtask bench` only)
+        /// Serve the benchmark's baseline route (a `--features bench` build, `cargo xtask bench`)
+        #[cfg(feature = "bench")]
         #[arg(long, hide = true, default_value_t = false)]
         bench_baseline: bool,
     },
@@ -138,8 +139,11 @@ async fn main() -> anyhow::Result<()> {
             common,
             broker_listen,
             gateway_listen,
+            #[cfg(feature = "bench")]
             bench_baseline,
         } => {
+            #[cfg(not(feature = "bench"))]
+            let bench_baseline = false;
             run_until_signal(ServeOptions {
                 common,
                 broker_listen,

@@ -83,6 +83,21 @@ fn production_refuses_incomplete_configuration() {
     assert!(!stderr.contains(&"x".repeat(40)), "an admin key reached the output");
 }
 
+/// The benchmark's baseline exists only in a `--features bench` build.
+#[test]
+fn a_normal_build_has_no_benchmark_baseline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        vec!["serve", "--bench-baseline"],
+        vec!["gateway", "--broker-url", "http://127.0.0.1:9", "--bench-baseline"],
+    ] {
+        let output = nexus(dir.path()).args(&args).output().expect("run nexus");
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--bench-baseline"), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn keys_generate_prints_a_32_byte_key() {
     use base64::Engine;
