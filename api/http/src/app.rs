@@ -51,19 +51,57 @@ where
         .nest("/", service)
 }
 
-/// The Broker listener: its API, the browser routes, `/metrics`, health, docs and spec.
-pub fn broker_app(state: BrokerState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
+/// What the Broker listener serves besides its API: the browser routes and `/metrics` move to
+/// listeners of their own when those are configured.
+#[derive(Debug, Clone, Copy)]
+pub struct BrokerRoutes {
+    pub browser: bool,
+    pub metrics: bool,
+}
+
+fn with_browser_routes(route: Route) -> Route {
+    route.at("/auth/callback", poem::get(crate::browser::callback)).at(
+        "/auth/capture",
+        poem::get(crate::browser::capture_form).post(crate::browser::capture_submit),
+    )
+}
+
+/// The Broker listener: its API, health, docs and spec, plus the browser routes and `/metrics`
+/// unless they have listeners of their own.
+pub fn broker_app(state: BrokerState, metrics: HttpMetrics, extra: BrokerRoutes) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
-    let routes = routes(broker_service())
-        .at("/auth/callback", poem::get(crate::browser::callback))
-        .at(
-            "/auth/capture",
-            poem::get(crate::browser::capture_form).post(crate::browser::capture_submit),
-        )
-        .at("/metrics", poem::get(crate::browser::metrics));
+    let mut routes = routes(broker_service());
+    if extra.browser {
+        routes = with_browser_routes(routes);
+    }
+    if extra.metrics {
+        routes = routes.at("/metrics", poem::get(crate::browser::metrics));
+    }
     Envelope {
         inner: routes.data(state).data(health),
         api: "broker",
+        metrics,
+    }
+}
+
+/// The public listener (`NEXUS_PUBLIC_LISTEN`): only what browsers need, `/auth/*`, and
+/// `/healthz` for the load balancer. No API, no docs, no metrics.
+pub fn public_app(state: BrokerState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
+    let routes = with_browser_routes(Route::new()).at("/healthz", poem::get(crate::health::live));
+    Envelope {
+        inner: routes.data(state),
+        api: "public",
+        metrics,
+    }
+}
+
+/// The metrics listener (`NEXUS_METRICS_LISTEN`): `/metrics` and nothing else.
+pub fn metrics_app(state: BrokerState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
+    Envelope {
+        inner: Route::new()
+            .at("/metrics", poem::get(crate::browser::metrics))
+            .data(state),
+        api: "metrics",
         metrics,
     }
 }

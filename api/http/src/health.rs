@@ -25,6 +25,12 @@ fn ok() -> Json<HealthStatus> {
     })
 }
 
+/// `GET /healthz` outside the OpenAPI services (the public listener has no API of its own).
+#[poem::handler]
+pub(crate) fn live() -> poem::web::Json<serde_json::Value> {
+    poem::web::Json(serde_json::json!({"status": "ok"}))
+}
+
 /// The health routes; readiness asks the service the API was built with.
 #[derive(Debug)]
 pub struct HealthApi;

@@ -18,7 +18,7 @@ mod internal;
 mod pages;
 mod state;
 
-pub use app::{API_VERSION, broker_app, broker_spec, gateway_app, gateway_spec};
+pub use app::{API_VERSION, BrokerRoutes, broker_app, broker_spec, gateway_app, gateway_spec, metrics_app, public_app};
 pub use envelope::MAX_BODY_BYTES;
 pub use error::{ApiError, ErrorBody};
 pub use http_metrics::HttpMetrics;

@@ -63,6 +63,13 @@ pub struct CommonArgs {
     /// How often pending connections are expired and the connection gauge is refreshed
     #[arg(long, env = "NEXUS_POLL_INTERVAL_SECONDS", default_value_t = 30)]
     pub poll_interval_seconds: u32,
+    /// A listener for the browser routes only (`/auth/*`, `/healthz`): the one to expose to the
+    /// internet. When set, the Broker listener no longer serves `/auth/*`
+    #[arg(long, env = "NEXUS_PUBLIC_LISTEN")]
+    pub public_listen: Option<SocketAddr>,
+    /// A listener for `/metrics` only. When set, the Broker listener no longer serves it
+    #[arg(long, env = "NEXUS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Database connections this process keeps at most (default 8 on SQLite, 20 on PostgreSQL)
     #[arg(long, env = "NEXUS_DATABASE_MAX_CONNECTIONS")]
     pub database_max_connections: Option<u32>,

@@ -31,6 +31,10 @@ pub struct ServeOptions {
 pub struct Running {
     pub broker_addr: SocketAddr,
     pub gateway_addr: Option<SocketAddr>,
+    /// The browser-only listener, when configured.
+    pub public_addr: Option<SocketAddr>,
+    /// The `/metrics`-only listener, when configured.
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
     /// Drained once the listeners have stopped: refreshes in flight (started by reads or in
@@ -101,6 +105,8 @@ pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr
     Ok(Running {
         broker_addr: gateway_addr,
         gateway_addr: Some(gateway_addr),
+        public_addr: None,
+        metrics_addr: None,
         shutdown,
         tasks,
         refresher: None,
@@ -114,7 +120,18 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         Some(addr) => Some(listen::bind(addr).await?),
         None => None,
     };
-    let settings = options.common.resolve(broker.addr)?;
+    let public = match options.common.public_listen {
+        Some(addr) => Some(listen::bind(addr).await?),
+        None => None,
+    };
+    let metrics_listener = match options.common.metrics_listen {
+        Some(addr) => Some(listen::bind(addr).await?),
+        None => None,
+    };
+    // Browsers reach the public listener when there is one.
+    let settings = options
+        .common
+        .resolve(public.as_ref().map_or(broker.addr, |p| p.addr))?;
     tracing::info!(
         production = settings.production,
         encryption_key = settings.keyring.primary_key_id(),
@@ -133,7 +150,14 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let mut tasks = vec![
         tokio::spawn(listen::serve(
             broker,
-            nexus_http::broker_app(states.broker, states.http_metrics.clone()),
+            nexus_http::broker_app(
+                states.broker.clone(),
+                states.http_metrics.clone(),
+                nexus_http::BrokerRoutes {
+                    browser: public.is_none(),
+                    metrics: metrics_listener.is_none(),
+                },
+            ),
             receiver.clone(),
         )),
         tokio::spawn(background::run(
@@ -160,6 +184,22 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             }
         }),
     ];
+    let public_addr = public.as_ref().map(|p| p.addr);
+    if let Some(public) = public {
+        tasks.push(tokio::spawn(listen::serve(
+            public,
+            nexus_http::public_app(states.broker.clone(), states.http_metrics.clone()),
+            receiver.clone(),
+        )));
+    }
+    let metrics_addr = metrics_listener.as_ref().map(|m| m.addr);
+    if let Some(bound) = metrics_listener {
+        tasks.push(tokio::spawn(listen::serve(
+            bound,
+            nexus_http::metrics_app(states.broker.clone(), states.http_metrics.clone()),
+            receiver.clone(),
+        )));
+    }
     if let Some(gateway) = gateway {
         tasks.push(tokio::spawn(listen::serve(
             gateway,
@@ -167,10 +207,12 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             receiver,
         )));
     }
-    tracing::info!(%broker_addr, gateway_addr = ?gateway_addr, "nexus is listening");
+    tracing::info!(%broker_addr, gateway_addr = ?gateway_addr, public_addr = ?public_addr, metrics_addr = ?metrics_addr, "nexus is listening");
     Ok(Running {
         broker_addr,
         gateway_addr,
+        public_addr,
+        metrics_addr,
         shutdown,
         tasks,
         refresher: Some(states.connections.refresher()),

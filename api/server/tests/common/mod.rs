@@ -23,6 +23,9 @@ pub enum Mode {
 
 pub struct TestServer {
     pub broker_url: String,
+    /// The browser-only and `/metrics`-only listeners, when the test asked for them.
+    pub public_url: Option<String>,
+    pub metrics_url: Option<String>,
     pub gateway_url: String,
     pub admin_key: String,
     pub service_key: String,
@@ -40,30 +43,39 @@ impl TestServer {
     /// A Broker (with its in-process Gateway) and, in split mode, a second Gateway in front of it;
     /// `gateway_url` is the Gateway the mode names.
     pub async fn start_in(db: TestDatabase, mode: Mode) -> Self {
+        Self::start_with(db, mode, |_| {}).await
+    }
+
+    /// As `start_in`, with the configuration adjusted first (extra listeners, say).
+    pub async fn start_with(db: TestDatabase, mode: Mode, configure: impl FnOnce(&mut CommonArgs)) -> Self {
         install_tls_provider();
         let data_dir = tempfile::tempdir().expect("data dir");
         let admin_key = format!("admin-{}", generate_key());
         let service_key = format!("service-{}", generate_key());
+        let mut common = CommonArgs {
+            production: false,
+            data_dir: data_dir.path().to_path_buf(),
+            database_url: Some(db.url.clone()),
+            encryption_keys: Some(generate_key()),
+            state_key: Some(generate_key()),
+            admin_keys: Some(admin_key.clone()),
+            service_keys: Some(service_key.clone()),
+            public_url: None,
+            allowed_return_urls: None,
+            refresh_skew_seconds: 60,
+            poll_interval_seconds: 1,
+            // Off: these tests race reads against the provider on purpose. Background refresh
+            // is tested with real processes (refresh_replicas.rs).
+            refresh_ahead_seconds: 0,
+            refresh_concurrency: 8,
+            refresh_per_provider: 4,
+            database_max_connections: None,
+            public_listen: None,
+            metrics_listen: None,
+        };
+        configure(&mut common);
         let running = nexus_server::start(ServeOptions {
-            common: CommonArgs {
-                production: false,
-                data_dir: data_dir.path().to_path_buf(),
-                database_url: Some(db.url.clone()),
-                encryption_keys: Some(generate_key()),
-                state_key: Some(generate_key()),
-                admin_keys: Some(admin_key.clone()),
-                service_keys: Some(service_key.clone()),
-                public_url: None,
-                allowed_return_urls: None,
-                refresh_skew_seconds: 60,
-                poll_interval_seconds: 1,
-                // Off: these tests race reads against the provider on purpose. Background refresh
-                // is tested with real processes (refresh_replicas.rs).
-                refresh_ahead_seconds: 0,
-                refresh_concurrency: 8,
-                refresh_per_provider: 4,
-                database_max_connections: None,
-            },
+            common,
             broker_listen: "127.0.0.1:0".parse().expect("addr"),
             gateway_listen: Some("127.0.0.1:0".parse().expect("addr")),
             bench_baseline: false,
@@ -81,6 +93,8 @@ impl TestServer {
             .or(running.gateway_addr)
             .expect("gateway listener");
         Self {
+            public_url: running.public_addr.map(|addr| format!("http://{addr}")),
+            metrics_url: running.metrics_addr.map(|addr| format!("http://{addr}")),
             broker_url,
             gateway_url: format!("http://{gateway_addr}"),
             admin_key,
