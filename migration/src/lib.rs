@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_initial;
 mod m20261129_000001_refresh_backoff;
 mod m20261129_000002_capture_attempts;
+mod m20261129_000003_audit_retention;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261129_000001_refresh_backoff::Migration),
             Box::new(m20261129_000002_capture_attempts::Migration),
+            Box::new(m20261129_000003_audit_retention::Migration),
         ]
     }
 }

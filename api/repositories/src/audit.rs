@@ -29,6 +29,8 @@ pub trait AuditRepository: Send + Sync {
     async fn insert_many(&self, events: &[(AuditEventId, DateTime<Utc>, NewAuditEvent)]) -> RepoResult<()>;
     /// Events matching the query, oldest first, at most `query.limit`.
     async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>>;
+    /// Deletes events that occurred before `cutoff` (retention); returns how many.
+    async fn delete_before(&self, cutoff: DateTime<Utc>) -> RepoResult<u64>;
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +51,14 @@ impl AuditRepository for SqlAuditRepository {
             .exec_without_returning(&self.db)
             .await?;
         Ok(())
+    }
+
+    async fn delete_before(&self, cutoff: DateTime<Utc>) -> RepoResult<u64> {
+        Ok(audit_event::Entity::delete_many()
+            .filter(audit_event::Column::OccurredAt.lt(cutoff))
+            .exec(&self.db)
+            .await?
+            .rows_affected)
     }
 
     async fn insert_many(&self, events: &[(AuditEventId, DateTime<Utc>, NewAuditEvent)]) -> RepoResult<()> {

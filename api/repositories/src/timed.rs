@@ -142,6 +142,11 @@ impl<R: AuditRepository> AuditRepository for Timed<R> {
     async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>> {
         self.metrics.time("audit_events", "list", self.inner.list(query)).await
     }
+    async fn delete_before(&self, cutoff: DateTime<Utc>) -> RepoResult<u64> {
+        self.metrics
+            .time("audit_events", "delete_before", self.inner.delete_before(cutoff))
+            .await
+    }
 }
 
 #[async_trait]

@@ -70,6 +70,9 @@ pub struct CommonArgs {
     /// A listener for `/metrics` only. When set, the Broker listener no longer serves it
     #[arg(long, env = "NEXUS_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Audit events older than this many days are deleted (0 keeps them forever)
+    #[arg(long, env = "NEXUS_AUDIT_RETENTION_DAYS", default_value_t = 90)]
+    pub audit_retention_days: u32,
     /// Database connections this process keeps at most (default 8 on SQLite, 20 on PostgreSQL)
     #[arg(long, env = "NEXUS_DATABASE_MAX_CONNECTIONS")]
     pub database_max_connections: Option<u32>,
@@ -110,6 +113,8 @@ pub struct Settings {
     pub poll_interval: std::time::Duration,
     pub background_refresh: nexus_services::BackgroundSettings,
     pub database_pool_size: Option<u32>,
+    /// `None`: audit events are kept forever.
+    pub audit_retention: Option<std::time::Duration>,
 }
 
 impl fmt::Debug for Settings {
@@ -314,6 +319,8 @@ impl CommonArgs {
             refresh_skew: chrono::TimeDelta::seconds(i64::from(self.refresh_skew_seconds)),
             poll_interval: std::time::Duration::from_secs(u64::from(self.poll_interval_seconds)),
             database_pool_size: self.database_max_connections,
+            audit_retention: (self.audit_retention_days > 0)
+                .then(|| std::time::Duration::from_secs(u64::from(self.audit_retention_days) * 86_400)),
             background_refresh: nexus_services::BackgroundSettings {
                 lead: std::time::Duration::from_secs(u64::from(self.refresh_ahead_seconds)),
                 concurrency: usize::try_from(self.refresh_concurrency.max(1)).unwrap_or(1),

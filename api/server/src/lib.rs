@@ -141,6 +141,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let db = database::connect(&settings.database_url, settings.database_pool_size).await?;
     database::migrate(&db).await?;
     let poll_interval = settings.poll_interval;
+    let audit_retention = settings.audit_retention;
     let mut states = wiring::build(settings, db);
     states.gateway.bench_baseline = options.bench_baseline;
 
@@ -162,6 +163,8 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         )),
         tokio::spawn(background::run(
             states.connections.clone(),
+            states.audit_trail.clone(),
+            audit_retention,
             poll_interval,
             receiver.clone(),
         )),

@@ -35,6 +35,8 @@ pub struct States {
     pub background_refresh: Arc<BackgroundRefresh>,
     pub http_metrics: HttpMetrics,
     pub audit_flusher: AuditFlusher,
+    /// For the retention sweep.
+    pub audit_trail: Arc<AuditServiceImpl>,
 }
 
 pub fn build(settings: Settings, db: DatabaseConnection) -> States {
@@ -48,7 +50,8 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
         Arc::new(Timed::new(SqlAuditRepository::new(db.clone()), db_metrics.clone())),
         clock.clone(),
     );
-    let audit: Arc<dyn AuditService> = Arc::new(audit);
+    let audit_trail = Arc::new(audit);
+    let audit: Arc<dyn AuditService> = audit_trail.clone();
     let epoch = Arc::new(CacheEpoch::default());
     let provider_repo = Arc::new(Timed::new(SqlProviderRepository::new(db.clone()), db_metrics.clone()));
     let providers = Arc::new(
@@ -110,5 +113,6 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
         connections,
         http_metrics,
         audit_flusher,
+        audit_trail,
     }
 }

@@ -5,6 +5,10 @@
 //! (`reads`, `first_at`, `last_at`). On a clean shutdown the flusher writes what is left and
 //! closes the tally under its lock, so any later read is written inline: every read is accounted
 //! for, none is lost, and the read path performs no database write.
+//!
+//! Failed authentications are tallied too, by (API, credential kind, reason) per minute, with a
+//! few sample key prefixes: a flood of bad keys writes a handful of rows a minute, never one
+//! per attempt. Old events are deleted after the retention period (`sweep_retention`).
 
 use crate::paging::{page, page_size};
 use crate::repo_errors::internal;
@@ -16,7 +20,7 @@ use nexus_domain::clock::Clock;
 use nexus_domain::ports::{AuditService, ServiceResult};
 use nexus_domain::{AuditEventId, ConnectionId};
 use nexus_repositories::AuditRepository;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -33,10 +37,28 @@ struct Tally {
     reads: u64,
 }
 
+/// Failed authentications of one kind within the current minute.
+#[derive(Debug)]
+struct FailureTally {
+    first: NewAuditEvent,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+    attempts: u64,
+    /// A few of the key prefixes presented (attacker-chosen, so only a few).
+    prefixes: BTreeSet<String>,
+}
+
+/// How long failed authentications are gathered before they are written as one row per kind.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+const SAMPLE_PREFIXES: usize = 10;
+
 #[derive(Debug, Default)]
 struct Tallies {
     open: bool,
     by_reader: HashMap<(Option<ConnectionId>, Actor), Tally>,
+    failures: HashMap<String, FailureTally>,
+    /// When the oldest unwritten failure happened.
+    failures_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone)]
@@ -55,10 +77,12 @@ impl std::fmt::Debug for AuditServiceImpl {
     }
 }
 
-/// Writes tallied reads every second until shutdown, then writes the rest.
+/// Writes tallied reads every second (and tallied failures every minute) until shutdown, then
+/// writes the rest.
 pub struct AuditFlusher {
     repo: Arc<dyn AuditRepository>,
     tallies: Arc<Mutex<Tallies>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for AuditFlusher {
@@ -74,16 +98,39 @@ fn lock(tallies: &Mutex<Tallies>) -> std::sync::MutexGuard<'_, Tallies> {
 impl AuditFlusher {
     /// Takes the tallies (closing them when `close`), and writes one row per reader.
     async fn flush(&self, close: bool) {
-        let taken = {
+        let now = self.clock.now();
+        let (taken, failures) = {
             let mut tallies = lock(&self.tallies);
             if close {
                 tallies.open = false;
             }
-            std::mem::take(&mut tallies.by_reader)
+            let window_over = tallies
+                .failures_since
+                .is_some_and(|since| now - since >= chrono::TimeDelta::from_std(FAILURE_WINDOW).unwrap_or_default());
+            let failures = if close || window_over {
+                tallies.failures_since = None;
+                std::mem::take(&mut tallies.failures)
+            } else {
+                HashMap::new()
+            };
+            (std::mem::take(&mut tallies.by_reader), failures)
         };
-        if taken.is_empty() {
+        if taken.is_empty() && failures.is_empty() {
             return;
         }
+        let failure_rows = failures.into_values().map(|tally| {
+            let mut event = tally.first;
+            let mut data = match std::mem::take(&mut event.data) {
+                serde_json::Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            };
+            data.insert("attempts".into(), tally.attempts.into());
+            data.insert("first_at".into(), serde_json::json!(tally.first_at));
+            data.insert("last_at".into(), serde_json::json!(tally.last_at));
+            data.insert("sample_prefixes".into(), serde_json::json!(tally.prefixes));
+            event.data = serde_json::Value::Object(data);
+            (AuditEventId::new(), tally.first_at, event)
+        });
         let rows: Vec<(AuditEventId, DateTime<Utc>, NewAuditEvent)> = taken
             .into_values()
             .map(|tally| {
@@ -98,6 +145,7 @@ impl AuditFlusher {
                 event.data = serde_json::Value::Object(data);
                 (AuditEventId::new(), tally.first_at, event)
             })
+            .chain(failure_rows)
             .collect();
         if let Err(error) = self.repo.insert_many(&rows).await {
             // One retry, row by row, so one bad row cannot take the others with it.
@@ -149,11 +197,12 @@ impl AuditServiceImpl {
     pub fn buffered(repo: Arc<dyn AuditRepository>, clock: Arc<dyn Clock>) -> (Self, AuditFlusher) {
         let tallies = Arc::new(Mutex::new(Tallies {
             open: true,
-            by_reader: HashMap::new(),
+            ..Tallies::default()
         }));
         let flusher = AuditFlusher {
             repo: repo.clone(),
             tallies: tallies.clone(),
+            clock: clock.clone(),
         };
         (
             Self {
@@ -172,6 +221,63 @@ impl AuditServiceImpl {
         if let Err(error) = audit.record(event).await {
             tracing::error!(event_type, %error, detail = error.internal_detail(), "audit event was not recorded");
         }
+    }
+
+    /// Adds a failed authentication to the minute's tally of its kind; gives the event back when
+    /// tallies are closed (or absent).
+    fn tally_failure(&self, mut event: NewAuditEvent, at: DateTime<Utc>) -> Option<NewAuditEvent> {
+        let Some(tallies) = &self.tallies else {
+            return Some(event);
+        };
+        let mut tallies = lock(tallies);
+        if !tallies.open {
+            return Some(event);
+        }
+        let prefix = event
+            .data
+            .as_object_mut()
+            .and_then(|data| data.remove("prefix"))
+            .and_then(|prefix| prefix.as_str().map(str::to_owned));
+        // The kind: fixed strings set by Nexus (never what the caller sent).
+        let field = |name: &str| {
+            event
+                .data
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let kind = format!("{}/{}/{}", field("api"), field("credential"), field("reason"));
+        tallies.failures_since.get_or_insert(at);
+        let tally = tallies.failures.entry(kind).or_insert_with(|| FailureTally {
+            first: event,
+            first_at: at,
+            last_at: at,
+            attempts: 0,
+            prefixes: BTreeSet::new(),
+        });
+        tally.attempts += 1;
+        tally.last_at = tally.last_at.max(at);
+        if let Some(prefix) = prefix
+            && tally.prefixes.len() < SAMPLE_PREFIXES
+        {
+            tally.prefixes.insert(prefix);
+        }
+        None
+    }
+
+    /// Deletes events older than `retention` (the background sweep); returns how many.
+    pub async fn sweep_retention(&self, retention: Duration) -> ServiceResult<u64> {
+        let Some(cutoff) = chrono::TimeDelta::from_std(retention)
+            .ok()
+            .and_then(|retention| self.clock.now().checked_sub_signed(retention))
+        else {
+            return Ok(0);
+        };
+        self.repo
+            .delete_before(cutoff)
+            .await
+            .map_err(internal("deleting old audit events"))
     }
 
     /// Adds a read to its tally; gives the event back when tallies are closed (or absent).
@@ -209,13 +315,13 @@ impl AuditServiceImpl {
 impl AuditService for AuditServiceImpl {
     async fn record(&self, event: NewAuditEvent) -> ServiceResult<()> {
         let at = self.clock.now();
-        let event = if event.event_type == AuditEventType::TokenRead {
-            match self.tally(event, at) {
-                None => return Ok(()),
-                Some(event) => event,
-            }
-        } else {
-            event
+        let untallied = match event.event_type {
+            AuditEventType::TokenRead => self.tally(event, at),
+            AuditEventType::AuthenticationFailed => self.tally_failure(event, at),
+            _ => Some(event),
+        };
+        let Some(event) = untallied else {
+            return Ok(());
         };
         self.repo
             .insert(AuditEventId::new(), at, &event)

@@ -72,6 +72,7 @@ impl TestServer {
             database_max_connections: None,
             public_listen: None,
             metrics_listen: None,
+            audit_retention_days: 90,
         };
         configure(&mut common);
         let running = nexus_server::start(ServeOptions {
