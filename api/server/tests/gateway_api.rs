@@ -540,6 +540,53 @@ async fn refresh_failures_tell_the_agent_what_to_do(db: TestDatabase, mode: Mode
     server.stop().await;
 }
 
+/// An explicit empty scope list means the provider's defaults, in both modes alike (generated
+/// clients cannot send `[]` apart from "absent").
+async fn empty_scopes_mean_the_defaults(db: TestDatabase, mode: Mode) {
+    let server = TestServer::start_in(db, mode).await;
+    register(
+        &server,
+        json!({"name": "scoped", "auth_type": "oauth2", "client_id": "c", "client_secret": "s",
+               "authorization_url": "https://idp.example.com/authorize", "token_url": "https://idp.example.com/token",
+               "scopes": ["repo", "read:user"]}),
+    )
+    .await;
+    let key = server.agent_key(None).await;
+    for scopes in [json!([]), json!(null)] {
+        let mut body = json!({"workspace_id": "ws-1", "provider": "scoped", "return_url": "http://127.0.0.1:9/done"});
+        if !scopes.is_null() {
+            body["scopes"] = scopes.clone();
+        }
+        let requested: Value = raw()
+            .post(format!("{}/v1/request-connection", server.gateway_url))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON");
+        let id = requested["connection_id"].as_str().expect("id");
+        let (status, check) = get(&server, &key, &format!("/v1/check-connection/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{check}");
+        assert_eq!(
+            check["scopes"],
+            json!(["repo", "read:user"]),
+            "{mode:?} with scopes {scopes}: {check}"
+        );
+    }
+    server.stop().await;
+}
+
+async fn empty_scopes_one_process(db: TestDatabase) {
+    empty_scopes_mean_the_defaults(db, Mode::OneProcess).await;
+}
+
+async fn empty_scopes_split(db: TestDatabase) {
+    empty_scopes_mean_the_defaults(db, Mode::Split).await;
+}
+
 async fn refresh_failures_one_process(db: TestDatabase) {
     refresh_failures_tell_the_agent_what_to_do(db, Mode::OneProcess).await;
 }
@@ -613,4 +660,6 @@ database_tests!(
     concurrent_resolves_refresh_once,
     refresh_failures_one_process,
     refresh_failures_split,
+    empty_scopes_one_process,
+    empty_scopes_split,
 );

@@ -53,7 +53,7 @@ pub struct ConsentCreate {
     pub workspace_id: String,
     /// Provider name (or id)
     pub provider: String,
-    /// Scopes to request; the provider's defaults when absent
+    /// Scopes to request; the provider's defaults when absent or empty
     pub scopes: Option<Vec<String>>,
     /// Where the user's browser returns, with `status`, `connection_id` and `provider` added
     pub return_url: String,
@@ -221,7 +221,7 @@ pub struct ConnectionRequest {
     pub workspace_id: String,
     /// Provider name, as in the catalog
     pub provider: String,
-    /// Scopes to request; the provider's defaults when absent
+    /// Scopes to request; the provider's defaults when absent or empty
     pub scopes: Option<Vec<String>>,
     /// Where the user's browser returns afterwards
     pub return_url: String,

@@ -34,8 +34,11 @@ impl ConnectionServiceImpl {
             .await
             .map_err(internal("reading a provider"))?
             .ok_or_else(|| ServiceError::not_found(ResourceKind::Provider, &provider_ref))?;
+        // An empty list means the provider's defaults, as an absent one does: generated clients
+        // cannot tell the two apart on the wire, so a split Gateway and one process must agree.
         let scopes = match &request.scopes {
             None => provider.provider.spec.scopes.clone(),
+            Some(raw) if raw.is_empty() => provider.provider.spec.scopes.clone(),
             Some(raw) if raw.len() > 100 => {
                 return Err(ServiceError::invalid("scopes", "at most 100 scopes"));
             }

@@ -139,7 +139,7 @@ pub mod types {
         pub provider: ::std::string::String,
         ///Where the user's browser returns afterwards
         pub return_url: ::std::string::String,
-        ///Scopes to request; the provider's defaults when absent
+        ///Scopes to request; the provider's defaults when absent or empty
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scopes: ::std::vec::Vec<::std::string::String>,
         pub workspace_id: ::std::string::String,
