@@ -13,18 +13,6 @@ use nexus_test_utils::{TestDatabase, database_tests};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn post(server: &TestServer, path: &str, body: Value) -> Value {
-    let response = raw()
-        .post(format!("{}{path}", server.broker_url))
-        .bearer_auth(&server.admin_key)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    assert!(response.status().is_success(), "POST {path}: {}", response.status());
-    response.json().await.expect("JSON")
-}
-
 fn query(url: &str) -> std::collections::BTreeMap<String, String> {
     url::Url::parse(url).expect("url").query_pairs().into_owned().collect()
 }
@@ -36,18 +24,18 @@ async fn capture_form_in_a_real_browser(db: TestDatabase) {
     let server = TestServer::start(db).await;
     let app = MockProvider::start().await;
     let return_url = app.url("/app/done");
-    post(
-        &server,
-        "/v1/providers",
-        json!({"name": "openai", "display_name": "OpenAI", "auth_type": "api_key"}),
-    )
-    .await;
-    let consent = post(
-        &server,
-        "/v1/consents",
-        json!({"workspace_id": "ws-browser", "provider": "openai", "return_url": format!("{return_url}?from=app")}),
-    )
-    .await;
+    server
+        .admin_post(
+            "/v1/providers",
+            json!({"name": "openai", "display_name": "OpenAI", "auth_type": "api_key"}),
+        )
+        .await;
+    let consent = server
+        .admin_post(
+            "/v1/consents",
+            json!({"workspace_id": "ws-browser", "provider": "openai", "return_url": format!("{return_url}?from=app")}),
+        )
+        .await;
     let form_url = consent["auth_url"].as_str().expect("auth_url");
 
     // The policy stays strict: nothing loads, nothing frames the page, and the form may lead
@@ -116,27 +104,27 @@ async fn oauth_consent_in_a_real_browser(db: TestDatabase) {
     };
     let app = MockProvider::start().await;
     let return_url = app.url("/app/done");
-    post(
-        &server,
-        "/v1/providers",
-        json!({
-            "name": "oidc-browser",
-            "auth_type": "oauth2",
-            "client_id": "nexus",
-            "client_secret": CLIENT_SECRET,
-            "issuer": oidc.issuer,
-            "token_endpoint_auth_method": "client_secret_basic",
-            "scopes": ["openid", "offline_access", "email"],
-            "authorization_params": {"prompt": "consent"}
-        }),
-    )
-    .await;
-    let consent = post(
-        &server,
-        "/v1/consents",
-        json!({"workspace_id": "ws-browser", "provider": "oidc-browser", "return_url": return_url}),
-    )
-    .await;
+    server
+        .admin_post(
+            "/v1/providers",
+            json!({
+                "name": "oidc-browser",
+                "auth_type": "oauth2",
+                "client_id": "nexus",
+                "client_secret": CLIENT_SECRET,
+                "issuer": oidc.issuer,
+                "token_endpoint_auth_method": "client_secret_basic",
+                "scopes": ["openid", "offline_access", "email"],
+                "authorization_params": {"prompt": "consent"}
+            }),
+        )
+        .await;
+    let consent = server
+        .admin_post(
+            "/v1/consents",
+            json!({"workspace_id": "ws-browser", "provider": "oidc-browser", "return_url": return_url}),
+        )
+        .await;
     let run = drive(
         "consent",
         consent["auth_url"].as_str().expect("auth_url"),

@@ -9,32 +9,17 @@ use nexus_test_utils::{TestDatabase, database_tests};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn admin_post(server: &TestServer, path: &str, body: Value) -> Value {
-    let response = raw()
-        .post(format!("{}{path}", server.broker_url))
-        .bearer_auth(&server.admin_key)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
-    assert!(response.status().is_success(), "POST {path}: {}", response.status());
-    response.json().await.expect("JSON")
-}
-
 async fn a_service_key_alone_reads_nothing(db: TestDatabase) {
     let server = TestServer::start(db).await;
-    admin_post(
-        &server,
-        "/v1/providers",
-        json!({"name": "keyed", "auth_type": "api_key"}),
-    )
-    .await;
-    let consent = admin_post(
-        &server,
-        "/v1/consents",
-        json!({"workspace_id": "ws-1", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
-    )
-    .await;
+    server
+        .admin_post("/v1/providers", json!({"name": "keyed", "auth_type": "api_key"}))
+        .await;
+    let consent = server
+        .admin_post(
+            "/v1/consents",
+            json!({"workspace_id": "ws-1", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
+        )
+        .await;
     let captured = raw()
         .post(format!("{}/auth/capture", server.broker_url))
         .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-must-not-leak"}}))

@@ -263,8 +263,8 @@ async fn discovery_without_token_endpoint_is_a_clear_error(test_db: TestDatabase
     assert!(error.to_string().contains("token_endpoint"), "{error}");
 }
 
-async fn capture_validates_verifies_and_works_once(test_db: TestDatabase) {
-    let f = fixture(&test_db).await;
+/// An API-key provider named `keyed` whose keys the mock provider's `/verify` checks.
+async fn keyed_provider_verified_by_mock(f: &Fixture) {
     f.providers
         .create(
             &admin().actor,
@@ -281,6 +281,11 @@ async fn capture_validates_verifies_and_works_once(test_db: TestDatabase) {
         )
         .await
         .expect("provider");
+}
+
+async fn capture_validates_verifies_and_works_once(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    keyed_provider_verified_by_mock(&f).await;
     let spec = f.consent("keyed", None).await;
     assert!(
         spec.auth_url
@@ -454,22 +459,7 @@ async fn unverifiable_id_tokens_and_redirects_fail_the_exchange(test_db: TestDat
 /// and one link allows a handful of submissions, not an unlimited key-testing oracle.
 async fn capture_links_are_checked_first_and_capped(test_db: TestDatabase) {
     let f = fixture(&test_db).await;
-    f.providers
-        .create(
-            &admin().actor,
-            NewProvider {
-                draft: ProviderDraft {
-                    name: "keyed".into(),
-                    auth_type: Some(AuthType::ApiKey),
-                    verification_url: Some(f.mock.url("/verify")),
-                    verification_method: Some(VerificationMethod::Get),
-                    ..ProviderDraft::default()
-                },
-                client_secret: None,
-            },
-        )
-        .await
-        .expect("provider");
+    keyed_provider_verified_by_mock(&f).await;
     let first = f.consent("keyed", None).await;
     let second = f.consent("keyed", Some(first.connection_id)).await;
     assert_eq!(second.connection_id, first.connection_id);

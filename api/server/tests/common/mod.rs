@@ -136,6 +136,21 @@ impl TestServer {
             .key
     }
 
+    /// POSTs JSON to the Broker with the admin key; the answer must be a success.
+    pub async fn admin_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = raw()
+            .post(format!("{}{path}", self.broker_url))
+            .bearer_auth(&self.admin_key)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert!(status.is_success(), "POST {path}: {status} {body}");
+        body
+    }
+
     pub async fn stop(mut self) {
         if let Some(gateway) = self.split_gateway.take() {
             gateway.stop().await.expect("clean gateway shutdown");
