@@ -132,6 +132,11 @@ pub struct CaptureForm {
     /// Where a completed capture sends the user: the page's policy lets the form's redirect go
     /// there, and nowhere else.
     pub return_url: Url,
+    /// What the provider is, in the operator's words.
+    pub description: Option<String>,
+    /// Where "Cancel" goes: back to the application with `status=error&error=access_denied`
+    /// (through Nexus, which closes the link first).
+    pub cancel_url: Url,
 }
 
 /// Why a submitted capture was refused, field by field, so the form can show it.

@@ -6,10 +6,18 @@ use maud::{DOCTYPE, Markup, html};
 use nexus_domain::connection::CaptureForm;
 use std::collections::BTreeMap;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}\
-label{display:block;font-weight:600;margin-top:1rem}input{width:100%;padding:.5rem;margin-top:.25rem;box-sizing:border-box;font-size:1rem}\
-.hint{color:#555;font-size:.9rem;margin:.25rem 0 0}.error{color:#a40000;font-size:.9rem;margin:.25rem 0 0}\
-button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}";
+const STYLE: &str = ":root{color-scheme:light dark;--fg:#1a1a1a;--muted:#555;--bad:#a40000;--bg:#fff;--line:#888;--accent:#1f5fbf}\
+@media (prefers-color-scheme:dark){:root{--fg:#eee;--muted:#bbb;--bad:#ff8a80;--bg:#161616;--line:#777;--accent:#8ab4ff}}\
+body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:var(--fg);background:var(--bg);line-height:1.4}\
+h1{font-size:1.5rem}.about{color:var(--muted)}\
+label{display:block;font-weight:600;margin-top:1rem}\
+input{width:100%;padding:.6rem;margin-top:.25rem;box-sizing:border-box;font-size:1rem;color:inherit;background:transparent;border:1px solid var(--line);border-radius:.3rem}\
+input[aria-invalid=true]{border-color:var(--bad)}\
+:focus-visible{outline:3px solid var(--accent);outline-offset:2px}\
+.hint{color:var(--muted);font-size:.9rem;margin:.25rem 0 0}.error{color:var(--bad);font-size:.9rem;margin:.25rem 0 0}\
+.actions{display:flex;gap:1rem;align-items:center;margin-top:1.5rem;flex-wrap:wrap}\
+button{padding:.6rem 1.2rem;font-size:1rem;border-radius:.3rem;border:0;background:var(--accent);color:var(--bg);cursor:pointer}\
+a{color:var(--accent)}";
 
 fn page(title: &str, body: Markup) -> String {
     html! {
@@ -41,6 +49,9 @@ pub(crate) fn capture_form(
         &title,
         html! {
             h1 { (title) }
+            @if let Some(description) = &form.description {
+                p.about { (description) }
+            }
             p { "Enter your credentials. They are encrypted and only used on your behalf." }
             @if let Some(message) = general {
                 p.error role="alert" { (message) }
@@ -77,7 +88,10 @@ pub(crate) fn capture_form(
                         p.error id=(error_id) role="alert" { (message) }
                     }
                 }
-                button type="submit" { "Connect" }
+                div.actions {
+                    button type="submit" { "Connect" }
+                    a #cancel href=(form.cancel_url.as_str()) { "Cancel" }
+                }
             }
         },
     )

@@ -165,4 +165,70 @@ async fn oauth_consent_in_a_real_browser(db: TestDatabase) {
     server.stop().await;
 }
 
-database_tests!(capture_form_in_a_real_browser, oauth_consent_in_a_real_browser);
+/// Cancel on the capture form takes the user back to the app with `access_denied`, and the link
+/// no longer works.
+async fn capture_cancel_in_a_real_browser(db: TestDatabase) {
+    if !available() {
+        return;
+    }
+    let server = TestServer::start(db).await;
+    let app = MockProvider::start().await;
+    let return_url = app.url("/app/done");
+    server
+        .admin_post(
+            "/v1/providers",
+            json!({"name": "openai", "display_name": "OpenAI", "description": "Models behind an API key",
+                   "auth_type": "api_key"}),
+        )
+        .await;
+    let consent = server
+        .admin_post(
+            "/v1/consents",
+            json!({"workspace_id": "ws-browser", "provider": "openai", "return_url": return_url}),
+        )
+        .await;
+    let form_url = consent["auth_url"].as_str().expect("auth_url");
+    let html = raw()
+        .get(form_url)
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("Models behind an API key"),
+        "the provider's description is shown"
+    );
+    assert!(html.contains("prefers-color-scheme:dark"), "dark mode");
+    let run = drive("cancel", form_url, &return_url, &[]).await;
+    assert!(run.violations.is_empty(), "CSP violations: {:?}", run.violations);
+    let landed = query(&run.url);
+    assert_eq!(landed.get("status").map(String::as_str), Some("error"), "{}", run.url);
+    assert_eq!(landed.get("error").map(String::as_str), Some("access_denied"));
+    assert_eq!(
+        raw().get(form_url).send().await.expect("form").status(),
+        StatusCode::BAD_REQUEST
+    );
+    let view: Value = raw()
+        .get(format!(
+            "{}/v1/connections/{}",
+            server.broker_url,
+            consent["connection_id"].as_str().expect("id")
+        ))
+        .bearer_auth(&server.admin_key)
+        .send()
+        .await
+        .expect("view")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(view["status"], "failed", "{view}");
+    server.stop().await;
+}
+
+database_tests!(
+    capture_form_in_a_real_browser,
+    capture_cancel_in_a_real_browser,
+    oauth_consent_in_a_real_browser,
+);

@@ -3,13 +3,14 @@
 // {"url": <where the browser ended>, "violations": [<console messages about a Content Security
 // Policy>], "pages": [<URLs visited>]}.
 //   node browser.mjs capture <capture form URL> <return URL prefix> <field>=<value>...
+//   node browser.mjs cancel <capture form URL> <return URL prefix>
 //   node browser.mjs consent <authorization URL> <return URL prefix>
 // CHROMIUM names the browser binary (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
 
 const [mode, start, returnPrefix, ...fields] = process.argv.slice(2);
-if (!['capture', 'consent'].includes(mode) || !start || !returnPrefix) {
-  console.error('usage: node browser.mjs capture|consent <start URL> <return URL prefix> [field=value...]');
+if (!['capture', 'cancel', 'consent'].includes(mode) || !start || !returnPrefix) {
+  console.error('usage: node browser.mjs capture|cancel|consent <start URL> <return URL prefix> [field=value...]');
   process.exit(2);
 }
 
@@ -35,6 +36,8 @@ try {
       await page.fill(`input[name="${field.slice(0, at)}"]`, field.slice(at + 1));
     }
     await page.click('button[type="submit"]');
+  } else if (mode === 'cancel') {
+    await page.click('a#cancel');
   } else {
     // oidc-provider's development pages: sign in, then consent.
     for (let step = 0; step < 5 && !arrived(); step += 1) {

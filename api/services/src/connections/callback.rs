@@ -31,7 +31,9 @@ impl ConnectionServiceImpl {
             .ok_or(ServiceError::InvalidState {
                 reason: "the consent was already completed or has expired",
             })?;
-        if claimed.provider.provider.spec.auth_type != AuthType::Oauth2 {
+        // A capture form's Cancel comes here too (`error=access_denied`, no code); a code for a
+        // capture state is refused.
+        if claimed.provider.provider.spec.auth_type != AuthType::Oauth2 && params.error.is_none() {
             return Err(ServiceError::InvalidState {
                 reason: "this state belongs to a credential capture, not an OAuth consent",
             });

@@ -113,7 +113,14 @@ impl ConnectionServiceImpl {
     pub(super) async fn capture_form(&self, raw_state: &str) -> Result<CaptureForm, ServiceError> {
         let (bundle, _) = self.capture_target(raw_state, Use::Show).await?;
         let spec = bundle.provider.provider.spec;
+        let mut cancel_url = super::endpoint_url(&self.settings.public_url, &["auth", "callback"]);
+        cancel_url
+            .query_pairs_mut()
+            .append_pair("state", raw_state)
+            .append_pair("error", "access_denied");
         Ok(CaptureForm {
+            cancel_url,
+            description: spec.description.clone(),
             submit_url: super::endpoint_url(&self.settings.public_url, &["auth", "capture"]),
             return_url: bundle
                 .connection
