@@ -28,6 +28,8 @@ pub struct Model {
     pub pkce: Option<bool>,
     pub revocation_url: Option<String>,
     pub api_base_url: Option<String>,
+    pub logo_url: Option<String>,
+    pub docs_url: Option<String>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub credential_schema: Option<Json>,
     #[sea_orm(column_type = "JsonBinary", nullable)]

@@ -7,6 +7,7 @@ mod m20261128_000001_initial;
 mod m20261129_000001_refresh_backoff;
 mod m20261129_000002_capture_attempts;
 mod m20261129_000003_audit_retention;
+mod m20261129_000004_provider_logo_docs;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_refresh_backoff::Migration),
             Box::new(m20261129_000002_capture_attempts::Migration),
             Box::new(m20261129_000003_audit_retention::Migration),
+            Box::new(m20261129_000004_provider_logo_docs::Migration),
         ]
     }
 }

@@ -134,6 +134,10 @@ pub struct CaptureForm {
     pub return_url: Url,
     /// What the provider is, in the operator's words.
     pub description: Option<String>,
+    /// The provider's logo (the page's policy allows images from its origin only).
+    pub logo_url: Option<Url>,
+    /// "Where do I find my key?"
+    pub docs_url: Option<Url>,
     /// Where "Cancel" goes: back to the application with `status=error&error=access_denied`
     /// (through Nexus, which closes the link first).
     pub cancel_url: Url,

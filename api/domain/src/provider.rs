@@ -96,6 +96,9 @@ pub struct ProviderSpec {
     /// An explicit strategy; `None` means the default for the auth type.
     pub strategy: Option<Strategy>,
     pub api_base_url: Option<Url>,
+    /// Shown on the capture form: the provider's logo, and where users find their key.
+    pub logo_url: Option<Url>,
+    pub docs_url: Option<Url>,
 }
 
 impl ProviderSpec {
@@ -165,6 +168,8 @@ pub struct ProviderDraft {
     pub verification_method: Option<VerificationMethod>,
     pub strategy: Option<Strategy>,
     pub api_base_url: Option<String>,
+    pub logo_url: Option<String>,
+    pub docs_url: Option<String>,
 }
 
 /// Registration input: the draft plus the write-only client secret.
@@ -196,6 +201,8 @@ pub struct ProviderPatch {
     pub verification_method: Option<VerificationMethod>,
     pub strategy: Option<Option<Strategy>>,
     pub api_base_url: Option<Option<String>>,
+    pub logo_url: Option<Option<String>>,
+    pub docs_url: Option<Option<String>>,
 }
 
 /// A provider named in a path: by id or by name.
@@ -244,6 +251,8 @@ impl ProviderDraft {
             .map(|s| Scope::parse(s).map_err(|m| ServiceError::invalid("scopes", m)))
             .collect::<Result<Vec<_>, _>>()?;
         let api_base_url = optional_url("api_base_url", self.api_base_url.as_deref())?;
+        let logo_url = optional_url("logo_url", self.logo_url.as_deref())?;
+        let docs_url = optional_url("docs_url", self.docs_url.as_deref())?;
 
         let (oauth, credential_schema, verification) = if auth_type == AuthType::Oauth2 {
             reject_present("credential_schema", self.credential_schema.is_some(), auth_type)?;
@@ -328,6 +337,8 @@ impl ProviderDraft {
             verification,
             strategy: self.strategy,
             api_base_url,
+            logo_url,
+            docs_url,
         })
     }
 }
@@ -356,6 +367,8 @@ impl ProviderSpec {
             verification_method: self.verification.as_ref().map(|v| v.method),
             strategy: self.strategy.clone(),
             api_base_url: self.api_base_url.as_ref().map(ToString::to_string),
+            logo_url: self.logo_url.as_ref().map(ToString::to_string),
+            docs_url: self.docs_url.as_ref().map(ToString::to_string),
         }
     }
 }
@@ -391,6 +404,8 @@ impl ProviderPatch {
         set(&mut draft.verification_method, self.verification_method.map(Some));
         set(&mut draft.strategy, self.strategy);
         set(&mut draft.api_base_url, self.api_base_url);
+        set(&mut draft.logo_url, self.logo_url);
+        set(&mut draft.docs_url, self.docs_url);
     }
 }
 

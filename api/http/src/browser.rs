@@ -25,16 +25,21 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
 
 /// The policy of a capture form. Browsers apply `form-action` to the redirect that follows the
 /// post too, so the form may also lead to the origin of this consent's return URL (an allowed
-/// one, checked when the consent started), and to no other.
-fn capture_policy(return_url: &url::Url) -> String {
-    match return_url.origin() {
-        origin @ url::Origin::Tuple(..) => CONTENT_SECURITY_POLICY.replacen(
-            "form-action 'self'",
-            &format!("form-action 'self' {}", origin.ascii_serialization()),
-            1,
-        ),
-        url::Origin::Opaque(_) => CONTENT_SECURITY_POLICY.to_owned(),
+/// one, checked when the consent started), and to no other; the provider's logo may load from
+/// its own origin, and no other image.
+fn capture_policy(form: &nexus_domain::connection::CaptureForm) -> String {
+    let origin = |url: &url::Url| match url.origin() {
+        origin @ url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    };
+    let mut policy = CONTENT_SECURITY_POLICY.to_owned();
+    if let Some(return_origin) = origin(&form.return_url) {
+        policy = policy.replacen("form-action 'self'", &format!("form-action 'self' {return_origin}"), 1);
     }
+    if let Some(logo_origin) = form.logo_url.as_ref().and_then(origin) {
+        policy.push_str(&format!("; img-src {logo_origin}"));
+    }
+    policy
 }
 
 fn with_security_headers(mut builder: poem::ResponseBuilder, policy: &str) -> poem::ResponseBuilder {
@@ -84,18 +89,45 @@ fn browser_error(error: ServiceError) -> Response {
 mod tests {
     use super::*;
 
+    fn form(return_url: &str, logo_url: Option<&str>) -> nexus_domain::connection::CaptureForm {
+        let url = |raw: &str| url::Url::parse(raw).expect("url");
+        nexus_domain::connection::CaptureForm {
+            provider: nexus_domain::ProviderName::parse("p").expect("name"),
+            display_name: "P".into(),
+            schema: nexus_domain::credential_schema::CredentialSchema::parse(&serde_json::json!({
+                "type": "object", "properties": {"api_key": {"type": "string"}}, "required": ["api_key"]
+            }))
+            .expect("schema"),
+            submit_url: url("https://nexus.test/auth/capture"),
+            return_url: url(return_url),
+            description: None,
+            logo_url: logo_url.map(url),
+            docs_url: None,
+            cancel_url: url("https://nexus.test/auth/callback"),
+        }
+    }
+
     #[test]
     fn a_capture_form_may_lead_to_its_return_origin_only() {
-        let url = url::Url::parse("https://app.example.com:8443/done?x=1").expect("url");
-        let policy = capture_policy(&url);
+        let policy = capture_policy(&form("https://app.example.com:8443/done?x=1", None));
         assert!(
             policy.contains("form-action 'self' https://app.example.com:8443;"),
             "{policy}"
         );
         assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"));
-        assert!(!policy.contains('*') && !policy.contains("/done"), "{policy}");
-        let opaque = url::Url::parse("data:text/plain,hi").expect("url");
-        assert_eq!(capture_policy(&opaque), CONTENT_SECURITY_POLICY);
+        assert!(
+            !policy.contains('*') && !policy.contains("/done") && !policy.contains("img-src"),
+            "{policy}"
+        );
+        assert_eq!(
+            capture_policy(&form("data:text/plain,hi", None)),
+            CONTENT_SECURITY_POLICY
+        );
+        let with_logo = capture_policy(&form(
+            "https://app.example.com/done",
+            Some("https://cdn.example.net/logo.png"),
+        ));
+        assert!(with_logo.ends_with("; img-src https://cdn.example.net"), "{with_logo}");
     }
 }
 
@@ -149,7 +181,7 @@ pub(crate) async fn capture_form(
         Ok(form) => html_with(
             StatusCode::OK,
             pages::capture_form(&form, &token, &BTreeMap::new(), &BTreeMap::new()),
-            &capture_policy(&form.return_url),
+            &capture_policy(&form),
         ),
         Err(error) => browser_error(error),
     }
@@ -217,7 +249,7 @@ pub(crate) async fn capture_submit(req: &Request, state: Data<&BrokerState>, bod
             Ok(form) => html_with(
                 StatusCode::BAD_REQUEST,
                 pages::capture_form(&form, &token, &errors, &entered),
-                &capture_policy(&form.return_url),
+                &capture_policy(&form),
             ),
             Err(error) => browser_error(error),
         },

@@ -17,7 +17,7 @@ input[aria-invalid=true]{border-color:var(--bad)}\
 .hint{color:var(--muted);font-size:.9rem;margin:.25rem 0 0}.error{color:var(--bad);font-size:.9rem;margin:.25rem 0 0}\
 .actions{display:flex;gap:1rem;align-items:center;margin-top:1.5rem;flex-wrap:wrap}\
 button{padding:.6rem 1.2rem;font-size:1rem;border-radius:.3rem;border:0;background:var(--accent);color:var(--bg);cursor:pointer}\
-a{color:var(--accent)}";
+a{color:var(--accent)}.logo{display:block;border-radius:.5rem}";
 
 fn page(title: &str, body: Markup) -> String {
     html! {
@@ -48,9 +48,15 @@ pub(crate) fn capture_form(
     page(
         &title,
         html! {
+            @if let Some(logo) = &form.logo_url {
+                img.logo src=(logo.as_str()) alt="" width="48" height="48";
+            }
             h1 { (title) }
             @if let Some(description) = &form.description {
                 p.about { (description) }
+            }
+            @if let Some(docs) = &form.docs_url {
+                p { a href=(docs.as_str()) target="_blank" rel="noopener noreferrer" { "Where do I find my key?" } }
             }
             p { "Enter your credentials. They are encrypted and only used on your behalf." }
             @if let Some(message) = general {

@@ -198,6 +198,8 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
         pkce: Set(oauth.map(|o| o.pkce)),
         revocation_url: Set(url_text(oauth.and_then(|o| o.revocation_url.as_ref()))),
         api_base_url: Set(url_text(spec.api_base_url.as_ref())),
+        logo_url: Set(url_text(spec.logo_url.as_ref())),
+        docs_url: Set(url_text(spec.docs_url.as_ref())),
         credential_schema: Set(spec.credential_schema.as_ref().map(CredentialSchema::to_json)),
         verification: Set(spec.verification.as_ref().map(to_json)),
         strategy: Set(spec.strategy.as_ref().map(to_json)),
@@ -250,6 +252,8 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
         verification: model.verification.map(|v| from_json("verification", v)).transpose()?,
         strategy: model.strategy.map(|v| from_json("strategy", v)).transpose()?,
         api_base_url: parse_url("api_base_url", model.api_base_url)?,
+        logo_url: parse_url("logo_url", model.logo_url)?,
+        docs_url: parse_url("docs_url", model.docs_url)?,
     };
     Ok(ProviderRecord {
         provider: Provider {

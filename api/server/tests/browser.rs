@@ -178,7 +178,8 @@ async fn capture_cancel_in_a_real_browser(db: TestDatabase) {
         .admin_post(
             "/v1/providers",
             json!({"name": "openai", "display_name": "OpenAI", "description": "Models behind an API key",
-                   "auth_type": "api_key"}),
+                   "auth_type": "api_key", "logo_url": app.url("/app/logo.png"),
+                   "docs_url": "https://platform.example.com/api-keys"}),
         )
         .await;
     let consent = server
@@ -201,6 +202,11 @@ async fn capture_cancel_in_a_real_browser(db: TestDatabase) {
         "the provider's description is shown"
     );
     assert!(html.contains("prefers-color-scheme:dark"), "dark mode");
+    assert!(
+        html.contains("https://platform.example.com/api-keys"),
+        "where to find the key"
+    );
+    assert!(html.contains(&app.url("/app/logo.png")), "the logo");
     let run = drive("cancel", form_url, &return_url, &[]).await;
     assert!(run.violations.is_empty(), "CSP violations: {:?}", run.violations);
     let landed = query(&run.url);

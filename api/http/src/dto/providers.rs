@@ -140,6 +140,10 @@ pub struct ProviderCreate {
     /// Overrides the default strategy of the auth type
     pub strategy: Option<StrategyDto>,
     pub api_base_url: Option<String>,
+    /// The provider's logo, shown on the hosted capture form (https)
+    pub logo_url: Option<String>,
+    /// Where users find their key or learn about the connection, linked from the capture form
+    pub docs_url: Option<String>,
 }
 
 impl std::fmt::Debug for ProviderCreate {
@@ -176,6 +180,8 @@ impl From<ProviderCreate> for NewProvider {
                 verification_method: dto.verification.and_then(|v| v.method).map(method_to_domain),
                 strategy: dto.strategy.map(Into::into),
                 api_base_url: dto.api_base_url,
+                logo_url: dto.logo_url,
+                docs_url: dto.docs_url,
             },
         }
     }
@@ -194,6 +200,8 @@ pub enum ClearableField {
     Verification,
     Strategy,
     ApiBaseUrl,
+    LogoUrl,
+    DocsUrl,
 }
 
 /// Changes to a provider: absent fields stay as they are; fields named in `clear` are reset
@@ -221,6 +229,8 @@ pub struct ProviderUpdate {
     pub verification: Option<VerificationDto>,
     pub strategy: Option<StrategyDto>,
     pub api_base_url: Option<String>,
+    pub logo_url: Option<String>,
+    pub docs_url: Option<String>,
     /// Optional fields to reset (`strategy` returns to the auth type's default)
     pub clear: Option<Vec<ClearableField>>,
 }
@@ -267,6 +277,8 @@ impl From<ProviderUpdate> for ProviderPatch {
             verification_url: verification.map(|v| v.map(|v| v.url)),
             strategy: change(dto.strategy, cleared(ClearableField::Strategy)).map(|s| s.map(Into::into)),
             api_base_url: change(dto.api_base_url, cleared(ClearableField::ApiBaseUrl)),
+            logo_url: change(dto.logo_url, cleared(ClearableField::LogoUrl)),
+            docs_url: change(dto.docs_url, cleared(ClearableField::DocsUrl)),
         }
     }
 }
@@ -297,6 +309,8 @@ pub struct ProviderView {
     /// The strategy in effect (the auth type's default unless overridden)
     pub strategy: StrategyDto,
     pub api_base_url: Option<String>,
+    pub logo_url: Option<String>,
+    pub docs_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -331,6 +345,8 @@ impl From<Provider> for ProviderView {
             verification: spec.verification.map(Into::into),
             strategy,
             api_base_url: text(spec.api_base_url),
+            logo_url: text(spec.logo_url),
+            docs_url: text(spec.docs_url),
             created_at: provider.created_at,
             updated_at: provider.updated_at,
         }

@@ -121,6 +121,8 @@ impl ConnectionServiceImpl {
         Ok(CaptureForm {
             cancel_url,
             description: spec.description.clone(),
+            logo_url: spec.logo_url.clone(),
+            docs_url: spec.docs_url.clone(),
             submit_url: super::endpoint_url(&self.settings.public_url, &["auth", "capture"]),
             return_url: bundle
                 .connection

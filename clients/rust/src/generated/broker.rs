@@ -266,6 +266,10 @@ pub mod types {
         Strategy,
         #[serde(rename = "api_base_url")]
         ApiBaseUrl,
+        #[serde(rename = "logo_url")]
+        LogoUrl,
+        #[serde(rename = "docs_url")]
+        DocsUrl,
     }
     impl ::std::fmt::Display for ClearableField {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -279,6 +283,8 @@ pub mod types {
                 Self::Verification => f.write_str("verification"),
                 Self::Strategy => f.write_str("strategy"),
                 Self::ApiBaseUrl => f.write_str("api_base_url"),
+                Self::LogoUrl => f.write_str("logo_url"),
+                Self::DocsUrl => f.write_str("docs_url"),
             }
         }
     }
@@ -297,6 +303,8 @@ pub mod types {
                 "verification" => Ok(Self::Verification),
                 "strategy" => Ok(Self::Strategy),
                 "api_base_url" => Ok(Self::ApiBaseUrl),
+                "logo_url" => Ok(Self::LogoUrl),
+                "docs_url" => Ok(Self::DocsUrl),
                 _ => Err("invalid value".into()),
             }
         }
@@ -622,11 +630,15 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         pub display_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub docs_url: ::std::option::Option<::std::string::String>,
         ///Whether a client secret is stored (the secret itself is write-only)
         pub has_client_secret: bool,
         pub id: ::uuid::Uuid,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub issuer: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo_url: ::std::option::Option<::std::string::String>,
         pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
@@ -689,9 +701,15 @@ pub mod types {
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub display_name: ::std::option::Option<::std::string::String>,
+        ///Where users find their key or learn about the connection, linked from the capture form
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub docs_url: ::std::option::Option<::std::string::String>,
         ///OpenID issuer; endpoints are discovered when the URLs are not given
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub issuer: ::std::option::Option<::std::string::String>,
+        ///The provider's logo, shown on the hosted capture form (https)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo_url: ::std::option::Option<::std::string::String>,
         ///Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
         pub name: ::std::string::String,
         ///PKCE S256 (default true)
@@ -1367,7 +1385,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub display_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub docs_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub issuer: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4127,9 +4149,17 @@ pub mod types {
                 ::std::string::String,
                 ::std::string::String,
             >,
+            docs_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             has_client_secret: ::std::result::Result<bool, ::std::string::String>,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             issuer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            logo_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -4182,11 +4212,13 @@ pub mod types {
                     credential_schema: Ok(Default::default()),
                     description: Ok(Default::default()),
                     display_name: Err("no value supplied for display_name".to_string()),
+                    docs_url: Ok(Default::default()),
                     has_client_secret: Err(
                         "no value supplied for has_client_secret".to_string(),
                     ),
                     id: Err("no value supplied for id".to_string()),
                     issuer: Ok(Default::default()),
+                    logo_url: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     pkce: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
@@ -4331,6 +4363,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn docs_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.docs_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for docs_url: {e}")
+                    });
+                self
+            }
             pub fn has_client_secret<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<bool>,
@@ -4364,6 +4408,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for issuer: {e}")
+                    });
+                self
+            }
+            pub fn logo_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logo_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logo_url: {e}")
                     });
                 self
             }
@@ -4498,9 +4554,11 @@ pub mod types {
                     credential_schema: value.credential_schema?,
                     description: value.description?,
                     display_name: value.display_name?,
+                    docs_url: value.docs_url?,
                     has_client_secret: value.has_client_secret?,
                     id: value.id?,
                     issuer: value.issuer?,
+                    logo_url: value.logo_url?,
                     name: value.name?,
                     pkce: value.pkce?,
                     revocation_url: value.revocation_url?,
@@ -4526,9 +4584,11 @@ pub mod types {
                     credential_schema: Ok(value.credential_schema),
                     description: Ok(value.description),
                     display_name: Ok(value.display_name),
+                    docs_url: Ok(value.docs_url),
                     has_client_secret: Ok(value.has_client_secret),
                     id: Ok(value.id),
                     issuer: Ok(value.issuer),
+                    logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
                     revocation_url: Ok(value.revocation_url),
@@ -4624,7 +4684,15 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            docs_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             issuer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            logo_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -4671,7 +4739,9 @@ pub mod types {
                     credential_schema: Ok(Default::default()),
                     description: Ok(Default::default()),
                     display_name: Ok(Default::default()),
+                    docs_url: Ok(Default::default()),
                     issuer: Ok(Default::default()),
+                    logo_url: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     pkce: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
@@ -4815,6 +4885,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn docs_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.docs_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for docs_url: {e}")
+                    });
+                self
+            }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4824,6 +4906,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for issuer: {e}")
+                    });
+                self
+            }
+            pub fn logo_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logo_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logo_url: {e}")
                     });
                 self
             }
@@ -4948,7 +5042,9 @@ pub mod types {
                     credential_schema: value.credential_schema?,
                     description: value.description?,
                     display_name: value.display_name?,
+                    docs_url: value.docs_url?,
                     issuer: value.issuer?,
+                    logo_url: value.logo_url?,
                     name: value.name?,
                     pkce: value.pkce?,
                     revocation_url: value.revocation_url?,
@@ -4973,7 +5069,9 @@ pub mod types {
                     credential_schema: Ok(value.credential_schema),
                     description: Ok(value.description),
                     display_name: Ok(value.display_name),
+                    docs_url: Ok(value.docs_url),
                     issuer: Ok(value.issuer),
+                    logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
                     revocation_url: Ok(value.revocation_url),
@@ -5071,7 +5169,15 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            docs_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             issuer: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            logo_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -5121,7 +5227,9 @@ pub mod types {
                     credential_schema: Ok(Default::default()),
                     description: Ok(Default::default()),
                     display_name: Ok(Default::default()),
+                    docs_url: Ok(Default::default()),
                     issuer: Ok(Default::default()),
+                    logo_url: Ok(Default::default()),
                     name: Ok(Default::default()),
                     pkce: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
@@ -5265,6 +5373,18 @@ pub mod types {
                     });
                 self
             }
+            pub fn docs_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.docs_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for docs_url: {e}")
+                    });
+                self
+            }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -5274,6 +5394,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for issuer: {e}")
+                    });
+                self
+            }
+            pub fn logo_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logo_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logo_url: {e}")
                     });
                 self
             }
@@ -5396,7 +5528,9 @@ pub mod types {
                     credential_schema: value.credential_schema?,
                     description: value.description?,
                     display_name: value.display_name?,
+                    docs_url: value.docs_url?,
                     issuer: value.issuer?,
+                    logo_url: value.logo_url?,
                     name: value.name?,
                     pkce: value.pkce?,
                     revocation_url: value.revocation_url?,
@@ -5421,7 +5555,9 @@ pub mod types {
                     credential_schema: Ok(value.credential_schema),
                     description: Ok(value.description),
                     display_name: Ok(value.display_name),
+                    docs_url: Ok(value.docs_url),
                     issuer: Ok(value.issuer),
+                    logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
                     revocation_url: Ok(value.revocation_url),
