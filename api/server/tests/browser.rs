@@ -147,19 +147,12 @@ async fn oauth_consent_in_a_real_browser(db: TestDatabase) {
         run.pages
     );
 
-    let token: Value = raw()
-        .get(format!(
-            "{}/v1/connections/{}/token",
-            server.broker_url,
+    let token: Value = server
+        .admin_get(&format!(
+            "/v1/connections/{}/token",
             consent["connection_id"].as_str().expect("id")
         ))
-        .bearer_auth(&server.admin_key)
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("JSON");
+        .await;
     let access = token["credentials"]["access_token"].as_str().expect("access token");
     assert_eq!(oidc.userinfo(access).await.status(), StatusCode::OK);
     server.stop().await;
@@ -216,19 +209,12 @@ async fn capture_cancel_in_a_real_browser(db: TestDatabase) {
         raw().get(form_url).send().await.expect("form").status(),
         StatusCode::BAD_REQUEST
     );
-    let view: Value = raw()
-        .get(format!(
-            "{}/v1/connections/{}",
-            server.broker_url,
+    let view: Value = server
+        .admin_get(&format!(
+            "/v1/connections/{}",
             consent["connection_id"].as_str().expect("id")
         ))
-        .bearer_auth(&server.admin_key)
-        .send()
-        .await
-        .expect("view")
-        .json()
-        .await
-        .expect("JSON");
+        .await;
     assert_eq!(view["status"], "failed", "{view}");
     server.stop().await;
 }

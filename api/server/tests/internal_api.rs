@@ -104,15 +104,7 @@ async fn a_service_key_alone_reads_nothing(db: TestDatabase) {
     assert!(body.contains("sk-must-not-leak"));
 
     // Deleted on the Broker: refused there at once (a write in the same process).
-    let keys: Value = raw()
-        .get(format!("{}/v1/agent-keys", server.broker_url))
-        .bearer_auth(&server.admin_key)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("JSON");
+    let keys: Value = server.admin_get("/v1/agent-keys").await;
     let prefix = everywhere.split('_').take(2).collect::<Vec<_>>().join("_");
     let key_id = keys["items"]
         .as_array()

@@ -151,6 +151,19 @@ impl TestServer {
         body
     }
 
+    /// GETs JSON from the Broker with the admin key.
+    pub async fn admin_get(&self, path: &str) -> serde_json::Value {
+        raw()
+            .get(format!("{}{path}", self.broker_url))
+            .bearer_auth(&self.admin_key)
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
     pub async fn stop(mut self) {
         if let Some(gateway) = self.split_gateway.take() {
             gateway.stop().await.expect("clean gateway shutdown");
