@@ -477,6 +477,17 @@ async fn capture_links_are_checked_first_and_capped(test_db: TestDatabase) {
     assert_eq!(sent.code(), ErrorCode::InvalidState);
     assert_eq!(f.mock.verification_count(), 0);
 
+    // Sent to the OAuth callback with a code: refused, and the link still works.
+    let misrouted = f
+        .callback(&second.state, Some("code"), None)
+        .await
+        .expect_err("not OAuth");
+    assert_eq!(misrouted.code(), ErrorCode::InvalidState);
+    f.service
+        .capture_form(&second.state)
+        .await
+        .expect("the link is still open");
+
     // The current link: five tries, then no more.
     for attempt in 1..=MAX_CAPTURE_ATTEMPTS {
         let refused = f

@@ -23,6 +23,19 @@ impl ConnectionServiceImpl {
             reason: "the state is missing",
         })?;
         let state = self.verify_state(raw_state)?;
+        // Checked before the nonce is taken: a capture link sent here with a code stays usable.
+        // A capture form's Cancel comes here too (`error=access_denied`, no code).
+        let is_static = self
+            .connections
+            .find(state.connection_id)
+            .await
+            .map_err(internal("reading a connection"))?
+            .is_some_and(|bundle| bundle.provider.provider.spec.auth_type != AuthType::Oauth2);
+        if is_static && params.error.is_none() {
+            return Err(ServiceError::InvalidState {
+                reason: "this state belongs to a credential capture, not an OAuth consent",
+            });
+        }
         let claimed = self
             .connections
             .claim_consent(state.connection_id, &state.nonce, self.clock.now())
@@ -31,13 +44,6 @@ impl ConnectionServiceImpl {
             .ok_or(ServiceError::InvalidState {
                 reason: "the consent was already completed or has expired",
             })?;
-        // A capture form's Cancel comes here too (`error=access_denied`, no code); a code for a
-        // capture state is refused.
-        if claimed.provider.provider.spec.auth_type != AuthType::Oauth2 && params.error.is_none() {
-            return Err(ServiceError::InvalidState {
-                reason: "this state belongs to a credential capture, not an OAuth consent",
-            });
-        }
         let provider_name = claimed.provider.provider.spec.name.as_str().to_owned();
         let outcome = match (&params.error, &params.code) {
             (Some(error), _) => Err(Failure(sanitize_error_code(error))),

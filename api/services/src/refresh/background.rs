@@ -43,6 +43,9 @@ pub struct BackgroundRefresh {
     refresher: Arc<Refresher>,
     settings: BackgroundSettings,
     permits: Arc<Semaphore>,
+    /// When the due gauge was last counted: once per interval is enough, while a backlog makes
+    /// scans follow each other many times a second.
+    counted_at: Mutex<Option<std::time::Instant>>,
     per_provider: Mutex<HashMap<ProviderId, Arc<Semaphore>>>,
 }
 
@@ -53,6 +56,7 @@ impl BackgroundRefresh {
             refresher,
             settings,
             per_provider: Mutex::new(HashMap::new()),
+            counted_at: Mutex::new(None),
         })
     }
 
@@ -87,9 +91,11 @@ impl BackgroundRefresh {
         let deps = &self.refresher.deps;
         let now = deps.clock.now();
         let due_before = now + chrono::TimeDelta::from_std(self.settings.lead).unwrap_or(chrono::TimeDelta::zero());
-        match deps.leases.count_due(due_before).await {
-            Ok(due) => deps.metrics.refresh_due.set(i64::try_from(due).unwrap_or(i64::MAX)),
-            Err(error) => tracing::warn!(%error, "counting credentials due for refresh failed"),
+        if self.gauge_is_stale() {
+            match deps.leases.count_due(due_before).await {
+                Ok(due) => deps.metrics.refresh_due.set(i64::try_from(due).unwrap_or(i64::MAX)),
+                Err(error) => tracing::warn!(%error, "counting credentials due for refresh failed"),
+            }
         }
         let available = self.permits.available_permits();
         if available == 0 {
@@ -170,6 +176,19 @@ impl BackgroundRefresh {
             .background_refreshes
             .with_label_values(&[provider.as_str(), status])
             .inc();
+    }
+
+    /// Whether the due gauge is older than one scan interval (and, if so, claims the next count).
+    fn gauge_is_stale(&self) -> bool {
+        let mut counted_at = self
+            .counted_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let stale = counted_at.is_none_or(|at| at.elapsed() >= self.settings.interval);
+        if stale {
+            *counted_at = Some(std::time::Instant::now());
+        }
+        stale
     }
 
     fn provider_permits(&self, provider: ProviderId) -> Arc<Semaphore> {
