@@ -35,9 +35,9 @@ pub struct IssuedAgentKey {
     pub secret: SecretString,
 }
 
-/// The agent key as the agent presented it, kept for one request so that a Gateway in its own
-/// process can hand it to the Broker, which checks it again: the Broker never takes a Gateway's
-/// word for who the agent is.
+/// The agent key as the agent presented it to the Gateway, for one request. The Gateway port
+/// authenticates it with the operation it asks for (a split Gateway hands it to the Broker, which
+/// checks it itself: the Broker never takes a Gateway's word for who the agent is).
 #[derive(Clone)]
 pub struct PresentedKey(SecretString);
 
@@ -70,8 +70,6 @@ impl Eq for PresentedKey {}
 pub struct AgentPrincipal {
     pub key_id: AgentKeyId,
     pub workspace_ids: Option<Vec<WorkspaceId>>,
-    /// The key itself, attached by the Gateway for this request only (never cached).
-    pub presented: Option<PresentedKey>,
 }
 
 impl AgentPrincipal {
@@ -89,8 +87,6 @@ pub struct Caller {
     pub actor: Actor,
     /// `None`: every workspace.
     pub workspace_ids: Option<Vec<WorkspaceId>>,
-    /// An agent's own key, for a split Gateway to forward to the Broker.
-    pub presented_key: Option<PresentedKey>,
 }
 
 impl Caller {
@@ -99,7 +95,6 @@ impl Caller {
         Self {
             actor,
             workspace_ids: None,
-            presented_key: None,
         }
     }
 
@@ -109,7 +104,6 @@ impl Caller {
                 key_id: principal.key_id,
             },
             workspace_ids: principal.workspace_ids.clone(),
-            presented_key: principal.presented.clone(),
         }
     }
 
@@ -159,7 +153,6 @@ mod tests {
         let restricted = AgentPrincipal {
             key_id: AgentKeyId::new(),
             workspace_ids: Some(vec![a.clone()]),
-            presented: None,
         };
         assert!(restricted.can_access(&a));
         assert!(!restricted.can_access(&b));

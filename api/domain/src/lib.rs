@@ -2,7 +2,7 @@
 //!
 //! This crate depends on no other workspace crate. Handlers (nexus-http) call the traits in
 //! [`ports`]; nexus-services implements them over the repositories; nexus-remote (split
-//! deployment) implements them over the generated Broker client.
+//! deployment) implements the Gateway's port over the generated Broker client.
 
 pub mod agent_key;
 pub mod audit;
@@ -12,6 +12,7 @@ pub mod connection;
 pub mod credential_schema;
 pub mod deadline;
 pub mod error;
+pub mod gateway;
 pub mod ids;
 pub mod names;
 pub mod ports;

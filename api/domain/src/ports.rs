@@ -1,14 +1,15 @@
 //! The service traits (ports). Handlers hold them as `Arc<dyn Trait>`: one object-safe shape
-//! (via `async_trait`) that both the database-backed services and the remote Broker client
-//! implement.
+//! (via `async_trait`). The database-backed services implement them all; a split Gateway's
+//! remote Broker client implements only the Gateway's port and readiness.
 
-use crate::agent_key::{Actor, AgentKey, AgentPrincipal, Caller, IssuedAgentKey, NewAgentKey};
+use crate::agent_key::{Actor, AgentKey, AgentPrincipal, Caller, IssuedAgentKey, NewAgentKey, PresentedKey};
 use crate::audit::{AuditEvent, AuditQuery, NewAuditEvent, Page};
 use crate::connection::{
     CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest, ConsentSpec,
     CredentialEnvelope, RefreshOutcome,
 };
 use crate::error::ServiceError;
+use crate::gateway::{ConnectionState, ServedReads};
 use crate::ids::AgentKeyId;
 use crate::ids::ConnectionId;
 use crate::provider::{NewProvider, Provider, ProviderPatch, ProviderRef, ProviderSummary};
@@ -83,6 +84,28 @@ pub trait ConnectionService: Send + Sync {
     async fn get(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<Connection>;
 
     async fn list(&self, caller: &Caller, query: ConnectionQuery) -> ServiceResult<Page<Connection>>;
+
+    /// Accounts for reads a split Gateway served from its cache: audited under the agent key
+    /// that read and counted in the read metrics. Reports naming no known connection are skipped.
+    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> ServiceResult<()>;
+}
+
+/// The Gateway API's operations, each for the agent whose key was presented. The port
+/// authenticates the key together with the operation: in one process through the agent-key
+/// service, on a split Gateway in the same single call to the Broker that performs it.
+#[async_trait]
+pub trait GatewayService: Send + Sync {
+    async fn catalog(&self, agent: &PresentedKey) -> ServiceResult<Vec<ProviderSummary>>;
+    async fn request_connection(&self, agent: &PresentedKey, request: ConsentRequest) -> ServiceResult<ConsentSpec>;
+    async fn check_connection(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<ConnectionState>;
+    async fn token(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<CredentialEnvelope>;
+    async fn resolve(
+        &self,
+        agent: &PresentedKey,
+        workspace_id: &str,
+        provider: &str,
+    ) -> ServiceResult<CredentialEnvelope>;
+    async fn refresh(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<CredentialEnvelope>;
 }
 
 /// Agent keys: issued by operators, presented by agents to the Gateway.
@@ -105,6 +128,15 @@ pub trait AdminAuthenticator: Send + Sync {
 #[async_trait]
 pub trait AuditService: Send + Sync {
     async fn record(&self, event: NewAuditEvent) -> ServiceResult<()>;
+    /// Records `reads` token reads described by `event` (a `token_read`), made between
+    /// `first_at` and `last_at`, as the read tally does.
+    async fn record_reads(
+        &self,
+        event: NewAuditEvent,
+        reads: u64,
+        first_at: chrono::DateTime<chrono::Utc>,
+        last_at: chrono::DateTime<chrono::Utc>,
+    ) -> ServiceResult<()>;
     async fn list(&self, query: AuditQuery) -> ServiceResult<Page<AuditEvent>>;
 }
 

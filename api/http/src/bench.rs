@@ -1,5 +1,5 @@
 //! The benchmark baseline (`cargo build --features bench` only): a hidden Gateway operation,
-//! `/bench/baseline`, answered only when the Gateway also runs with `--bench-baseline`. It goes
+//! `/bench/baseline`, answered only when `nexus serve` runs with `--bench-baseline`. It goes
 //! through the same machinery as every operation (envelope, agent-key authentication, JSON), so
 //! `cargo xtask bench` compares resolve's own work only.
 
@@ -26,18 +26,21 @@ impl BenchApi {
     #[oai(path = "/bench/baseline", method = "get", operation_id = "bench_baseline", hidden)]
     async fn bench_baseline(
         &self,
-        _auth: AgentAuth,
+        auth: AgentAuth,
         state: Data<&GatewayState>,
         bytes: Query<usize>,
     ) -> ApiResult<Json<Padding>> {
-        if !state.bench_baseline {
+        let Some(agent_keys) = &state.bench_baseline else {
             return Err(ApiError::new(
                 poem::http::StatusCode::NOT_FOUND,
                 nexus_domain::ErrorCode::RouteNotFound,
                 "no such route",
                 None,
             ));
-        }
+        };
+        agent_keys
+            .authenticate(&nexus_domain::SecretString::from(auth.0.expose().to_owned()))
+            .await?;
         Ok(Json(Padding {
             padding: "x".repeat(bytes.0.min(1 << 20)),
         }))

@@ -6,7 +6,6 @@ use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequ
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
 use crate::state::GatewayState;
-use nexus_domain::agent_key::Caller;
 use nexus_domain::{ConnectionId, ServiceError};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -52,8 +51,7 @@ impl GatewayApi {
         tag = "GatewayTag::Catalog"
     )]
     async fn provider_catalog(&self, auth: AgentAuth, state: Data<&GatewayState>) -> ApiResult<Json<ProviderCatalog>> {
-        tracing::debug!(agent_key_id = %auth.0.key_id, "catalog read");
-        let providers = state.providers.catalog().await?;
+        let providers = state.gateway.catalog(&auth.0).await?;
         Ok(Json(ProviderCatalog {
             items: providers.into_iter().map(Into::into).collect(),
         }))
@@ -76,10 +74,7 @@ impl GatewayApi {
         state: Data<&GatewayState>,
         body: Json<ConnectionRequest>,
     ) -> ApiResult<Requested> {
-        let spec = state
-            .connections
-            .create_consent_spec(&Caller::agent(&auth.0), body.0.into())
-            .await?;
+        let spec = state.gateway.request_connection(&auth.0, body.0.into()).await?;
         Ok(Requested::Created(Json(spec.into())))
     }
 
@@ -100,7 +95,7 @@ impl GatewayApi {
         connection_id: Path<String>,
     ) -> ApiResult<Json<ConnectionCheck>> {
         let id = self::connection_id(&connection_id)?;
-        let connection = state.connections.get(&Caller::agent(&auth.0), id).await?;
+        let connection = state.gateway.check_connection(&auth.0, id).await?;
         Ok(Json(connection.into()))
     }
 
@@ -124,7 +119,7 @@ impl GatewayApi {
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let id = self::connection_id(&connection_id)?;
-        let envelope = state.connections.get_token(&Caller::agent(&auth.0), id).await?;
+        let envelope = state.gateway.token(&auth.0, id).await?;
         Ok(Json(envelope.into()))
     }
 
@@ -145,7 +140,7 @@ impl GatewayApi {
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let id = self::connection_id(&connection_id)?;
-        let envelope = state.connections.refresh_token(&Caller::agent(&auth.0), id).await?;
+        let envelope = state.gateway.refresh(&auth.0, id).await?;
         Ok(Json(envelope.into()))
     }
 
@@ -171,10 +166,7 @@ impl GatewayApi {
         workspace_id: Query<String>,
         provider: Query<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
-        let envelope = state
-            .connections
-            .get_token_by_workspace_and_provider(&Caller::agent(&auth.0), &workspace_id, &provider)
-            .await?;
+        let envelope = state.gateway.resolve(&auth.0, &workspace_id, &provider).await?;
         Ok(Json(envelope.into()))
     }
 }

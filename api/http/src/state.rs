@@ -1,7 +1,8 @@
 //! What each API needs from the layers below: service traits only.
 
 use nexus_domain::ports::{
-    AdminAuthenticator, AgentKeyService, AuditService, ConnectionService, HealthService, ProviderService,
+    AdminAuthenticator, AgentKeyService, AuditService, ConnectionService, GatewayService, HealthService,
+    ProviderService,
 };
 use std::sync::Arc;
 
@@ -20,15 +21,14 @@ pub struct BrokerState {
     pub metrics: prometheus::Registry,
 }
 
-/// Services behind the Gateway API. In split deployment they are remote calls to the Broker.
+/// The port behind the Gateway API: this process's services, or (split deployment) the Broker.
 #[derive(Clone)]
 pub struct GatewayState {
-    pub agent_keys: Arc<dyn AgentKeyService>,
-    pub providers: Arc<dyn ProviderService>,
-    pub connections: Arc<dyn ConnectionService>,
+    pub gateway: Arc<dyn GatewayService>,
     pub health: Arc<dyn HealthService>,
-    /// Serve `/bench/baseline` (only in a `--features bench` build, and only when asked).
-    pub bench_baseline: bool,
+    /// Serves `/bench/baseline`, authenticating with these keys (only in a `--features bench`
+    /// build, and only when asked).
+    pub bench_baseline: Option<Arc<dyn AgentKeyService>>,
 }
 
 impl std::fmt::Debug for BrokerState {

@@ -2,12 +2,12 @@
 //! it where the shapes are the same (the strategy union), and parse every name on the way in.
 
 use nexus_client::broker::types;
-use nexus_domain::agent_key::AgentPrincipal;
-use nexus_domain::connection::{Connection, ConsentSpec, CredentialEnvelope, CredentialValues};
+use nexus_domain::connection::{ConsentSpec, CredentialEnvelope, CredentialValues};
+use nexus_domain::gateway::ConnectionState;
 use nexus_domain::provider::ProviderSummary;
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::strategy::Strategy;
-use nexus_domain::{AgentKeyId, ConnectionId, ProviderId, ProviderName, Scope, ServiceError, WorkspaceId};
+use nexus_domain::{ConnectionId, ProviderName, Scope, ServiceError, WorkspaceId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -38,27 +38,6 @@ fn scopes(raw: &[String]) -> Result<Vec<Scope>, ServiceError> {
 
 fn url(raw: &str) -> Result<url::Url, ServiceError> {
     url::Url::parse(raw).map_err(|e| malformed("url", e))
-}
-
-pub fn principal(check: types::AgentKeyCheck) -> Result<AgentPrincipal, ServiceError> {
-    let (true, Some(key_id)) = (check.valid, check.agent_key_id) else {
-        return Err(ServiceError::Unauthenticated);
-    };
-    Ok(AgentPrincipal {
-        key_id: AgentKeyId::from_uuid(key_id),
-        workspace_ids: if check.all_workspaces {
-            None
-        } else {
-            Some(
-                check
-                    .workspace_ids
-                    .iter()
-                    .map(|w| workspace(w))
-                    .collect::<Result<_, _>>()?,
-            )
-        },
-        presented: None,
-    })
 }
 
 pub fn summary(entry: types::CatalogEntry) -> Result<ProviderSummary, ServiceError> {
@@ -100,24 +79,14 @@ pub fn envelope(envelope: types::CredentialEnvelope) -> Result<CredentialEnvelop
     })
 }
 
-pub fn connection(view: types::Connection) -> Result<Connection, ServiceError> {
-    Ok(Connection {
-        id: ConnectionId::from_uuid(view.connection_id),
-        workspace_id: workspace(&view.workspace_id)?,
-        provider_id: ProviderId::from_uuid(view.provider_id),
-        provider_name: name(&view.provider)?,
-        status: via_json::<_, ConnectionStatus>("status", &view.status)?,
-        requested_scopes: scopes(&view.requested_scopes)?,
-        granted_scopes: if view.granted_scopes.is_empty() {
-            None
-        } else {
-            Some(scopes(&view.granted_scopes)?)
-        },
-        error: view.error,
-        consent_expires_at: view.consent_expires_at,
-        return_url: None,
-        created_at: view.created_at,
-        updated_at: view.updated_at,
-        activated_at: view.activated_at,
+pub fn connection_state(check: types::ConnectionCheck) -> Result<ConnectionState, ServiceError> {
+    Ok(ConnectionState {
+        id: ConnectionId::from_uuid(check.connection_id),
+        workspace_id: workspace(&check.workspace_id)?,
+        provider: name(&check.provider)?,
+        status: via_json::<_, ConnectionStatus>("status", &check.status)?,
+        scopes: scopes(&check.scopes)?,
+        updated_at: check.updated_at,
+        error: check.error,
     })
 }

@@ -1,135 +1,105 @@
-//! A Gateway in its own process: the domain service traits it needs, implemented over the
-//! generated Broker client with a service key. The Gateway holds no database and no encryption
-//! key; every answer comes from the Broker, and every Broker error is passed on unchanged.
-//! A Broker that cannot be reached is `broker_unavailable` (503, retryable).
+//! A Gateway in its own process: the Gateway's port over the generated Broker client, with a
+//! service key. The Gateway holds no database and no encryption key. Each operation is one call
+//! to the Broker, carrying the agent's own key, which the Broker authenticates in that same call;
+//! every Broker error is passed on unchanged, and a Broker that cannot be reached is
+//! `broker_unavailable` (503, retryable).
+//!
+//! Credentials the Broker served are served again to the same agent key from a short cache
+//! ([`cache`]); those reads are reported back to the Broker ([`reads`]), which audits them.
 
+mod cache;
 mod convert;
 mod errors;
+mod reads;
 
 use async_trait::async_trait;
+use cache::{CacheKey, EnvelopeCache, Served};
 use nexus_client::broker::{Client, types};
-use nexus_domain::agent_key::{Actor, AgentKey, AgentPrincipal, Caller, IssuedAgentKey, NewAgentKey};
-use nexus_domain::audit::Page;
-use nexus_domain::connection::{
-    CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest, ConsentSpec,
-    CredentialEnvelope,
-};
-use nexus_domain::ports::{AgentKeyService, ConnectionService, HealthService, ProviderService, ServiceResult};
-use nexus_domain::provider::{NewProvider, Provider, ProviderPatch, ProviderRef, ProviderSummary};
+use nexus_domain::ConnectionId;
+use nexus_domain::agent_key::PresentedKey;
+use nexus_domain::connection::{ConsentRequest, ConsentSpec, CredentialEnvelope};
+use nexus_domain::gateway::ConnectionState;
+use nexus_domain::ports::{GatewayService, HealthService, ServiceResult};
+use nexus_domain::provider::ProviderSummary;
 use nexus_domain::secret::{ExposeSecret, SecretString};
-use nexus_domain::{AgentKeyId, ConnectionId, ServiceError};
-use std::collections::BTreeMap;
 use std::sync::Arc;
+use tokio::sync::watch;
 
 pub use errors::remote_error;
+pub use reads::REPORT_INTERVAL;
 
 /// The Broker, seen from a Gateway.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RemoteBroker {
     client: Client,
+    cache: EnvelopeCache,
+    reads: reads::ReadTally,
 }
 
 impl RemoteBroker {
-    pub fn new(base_url: &str, service_key: &SecretString) -> Result<Arc<Self>, String> {
+    /// `refresh_skew`: envelopes expiring within it are never served from the cache (the
+    /// Broker's `NEXUS_REFRESH_SKEW_SECONDS`).
+    pub fn new(
+        base_url: &str,
+        service_key: &SecretString,
+        refresh_skew: chrono::TimeDelta,
+    ) -> Result<Arc<Self>, String> {
         let client = nexus_client::broker_client(base_url, service_key.expose_secret()).map_err(|e| e.to_string())?;
-        Ok(Arc::new(Self { client }))
+        Ok(Arc::new(Self {
+            client,
+            cache: EnvelopeCache::new(refresh_skew),
+            reads: reads::ReadTally::default(),
+        }))
+    }
+
+    /// Reports cached reads to the Broker until shutdown, then reports the rest. Must run.
+    pub async fn report_reads(&self, shutdown: watch::Receiver<bool>) {
+        self.reads.run(&self.client, shutdown).await;
+    }
+
+    /// A cached credential for this key and target, counted as a read to report.
+    fn cached(&self, key: &CacheKey) -> Option<CredentialEnvelope> {
+        let served = self.cache.get(key)?;
+        // When the tally is full the read goes to the Broker, which audits it itself.
+        self.reads
+            .count(served.agent_key_id, served.envelope.connection_id)
+            .then_some(served.envelope)
+    }
+
+    fn keep(&self, key: CacheKey, credential: types::GatewayCredential) -> ServiceResult<CredentialEnvelope> {
+        let served = Served {
+            agent_key_id: nexus_domain::AgentKeyId::from_uuid(credential.agent_key_id),
+            envelope: convert::envelope(credential.envelope)?,
+        };
+        let envelope = served.envelope.clone();
+        self.cache.put(key, served);
+        Ok(envelope)
     }
 }
 
-/// Operations a split Gateway never performs: they belong to the Broker.
-fn not_on_gateway(operation: &str) -> ServiceError {
-    ServiceError::Remote {
-        status: 403,
-        code: nexus_domain::ErrorCode::Forbidden,
-        message: format!("{operation} is a Broker operation, not available on a Gateway"),
-        field: None,
-        connection_id: None,
-        retry_after_seconds: None,
-    }
-}
-
-/// The agent's own key, which the Broker checks again on every call: a Gateway's word for who
-/// the agent is counts for nothing there.
-fn agent_key(caller: &Caller) -> ServiceResult<String> {
-    caller
-        .presented_key
-        .as_ref()
-        .map(|key| key.expose().to_owned())
-        .ok_or_else(|| ServiceError::internal("calling the Broker", "an agent request without the agent's key"))
-}
-
-#[async_trait]
-impl AgentKeyService for RemoteBroker {
-    async fn create(&self, _actor: &Actor, _input: NewAgentKey) -> ServiceResult<IssuedAgentKey> {
-        Err(not_on_gateway("creating an agent key"))
-    }
-
-    async fn list(&self) -> ServiceResult<Vec<AgentKey>> {
-        Err(not_on_gateway("listing agent keys"))
-    }
-
-    async fn delete(&self, _actor: &Actor, _id: AgentKeyId) -> ServiceResult<()> {
-        Err(not_on_gateway("deleting an agent key"))
-    }
-
-    /// Asks the Broker every time, so a key deleted there is refused here at once.
-    async fn authenticate(&self, presented: &SecretString) -> ServiceResult<AgentPrincipal> {
-        let check = self
-            .client
-            .internal_agent_key_authenticate()
-            .body(types::AgentKeyPresented {
-                key: presented.expose_secret().to_owned(),
-            })
-            .send()
-            .await
-            .map_err(remote_error)?
-            .into_inner();
-        convert::principal(check)
-    }
+fn key(agent: &PresentedKey) -> String {
+    agent.expose().to_owned()
 }
 
 #[async_trait]
-impl ProviderService for RemoteBroker {
-    async fn create(&self, _actor: &Actor, _input: NewProvider) -> ServiceResult<Provider> {
-        Err(not_on_gateway("registering a provider"))
-    }
-
-    async fn list(&self) -> ServiceResult<Vec<Provider>> {
-        Err(not_on_gateway("listing provider configurations"))
-    }
-
-    async fn get(&self, _provider: &ProviderRef) -> ServiceResult<Provider> {
-        Err(not_on_gateway("viewing a provider configuration"))
-    }
-
-    async fn update(&self, _actor: &Actor, _provider: &ProviderRef, _patch: ProviderPatch) -> ServiceResult<Provider> {
-        Err(not_on_gateway("updating a provider"))
-    }
-
-    async fn delete(&self, _actor: &Actor, _provider: &ProviderRef, _cascade: bool) -> ServiceResult<()> {
-        Err(not_on_gateway("deleting a provider"))
-    }
-
-    async fn catalog(&self) -> ServiceResult<Vec<ProviderSummary>> {
+impl GatewayService for RemoteBroker {
+    async fn catalog(&self, agent: &PresentedKey) -> ServiceResult<Vec<ProviderSummary>> {
         let catalog = self
             .client
             .internal_provider_catalog()
+            .x_nexus_agent_key(key(agent))
             .send()
             .await
             .map_err(remote_error)?
             .into_inner();
         catalog.items.into_iter().map(convert::summary).collect()
     }
-}
 
-#[async_trait]
-impl ConnectionService for RemoteBroker {
-    async fn create_consent_spec(&self, caller: &Caller, request: ConsentRequest) -> ServiceResult<ConsentSpec> {
-        let key = agent_key(caller)?;
+    async fn request_connection(&self, agent: &PresentedKey, request: ConsentRequest) -> ServiceResult<ConsentSpec> {
         let requested = self
             .client
             .internal_connection_request()
-            .x_nexus_agent_key(key)
+            .x_nexus_agent_key(key(agent))
             .body(types::ConnectionRequest {
                 workspace_id: request.workspace_id,
                 provider: request.provider,
@@ -143,86 +113,72 @@ impl ConnectionService for RemoteBroker {
         convert::consent_spec(requested)
     }
 
-    async fn exchange_code_for_tokens(&self, _params: CallbackParams) -> ServiceResult<CompletedFlow> {
-        Err(not_on_gateway("the OAuth callback"))
-    }
-
-    async fn capture_form(&self, _state: &str) -> ServiceResult<CaptureForm> {
-        Err(not_on_gateway("the capture form"))
-    }
-
-    async fn save_credential(&self, _state: &str, _values: BTreeMap<String, String>) -> ServiceResult<CompletedFlow> {
-        Err(not_on_gateway("the capture form"))
-    }
-
-    async fn get_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
-        let key = agent_key(caller)?;
-        let envelope = self
+    async fn check_connection(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<ConnectionState> {
+        let check = self
             .client
-            .internal_token_get()
-            .x_nexus_agent_key(key)
+            .internal_connection_check()
+            .x_nexus_agent_key(key(agent))
             .connection_id(id.to_string())
             .send()
             .await
             .map_err(remote_error)?
             .into_inner();
-        convert::envelope(envelope)
+        convert::connection_state(check)
     }
 
-    async fn get_token_by_workspace_and_provider(
+    async fn token(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
+        let cache_key = CacheKey::connection(agent, id);
+        if let Some(envelope) = self.cached(&cache_key) {
+            return Ok(envelope);
+        }
+        let credential = self
+            .client
+            .internal_token_get()
+            .x_nexus_agent_key(key(agent))
+            .connection_id(id.to_string())
+            .send()
+            .await
+            .map_err(remote_error)?
+            .into_inner();
+        self.keep(cache_key, credential)
+    }
+
+    async fn resolve(
         &self,
-        caller: &Caller,
+        agent: &PresentedKey,
         workspace_id: &str,
         provider: &str,
     ) -> ServiceResult<CredentialEnvelope> {
-        let key = agent_key(caller)?;
-        let envelope = self
+        let cache_key = CacheKey::resolve(agent, workspace_id, provider);
+        if let Some(envelope) = self.cached(&cache_key) {
+            return Ok(envelope);
+        }
+        let credential = self
             .client
             .internal_token_resolve()
-            .x_nexus_agent_key(key)
+            .x_nexus_agent_key(key(agent))
             .workspace_id(workspace_id)
             .provider(provider)
             .send()
             .await
             .map_err(remote_error)?
             .into_inner();
-        convert::envelope(envelope)
+        self.keep(cache_key, credential)
     }
 
-    async fn refresh_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
-        let key = agent_key(caller)?;
+    async fn refresh(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
         let envelope = self
             .client
             .internal_token_refresh()
-            .x_nexus_agent_key(key)
+            .x_nexus_agent_key(key(agent))
             .connection_id(id.to_string())
             .send()
             .await
             .map_err(remote_error)?
             .into_inner();
+        // What was cached for this connection is older than what the agent just forced.
+        self.cache.forget_connection(id);
         convert::envelope(envelope)
-    }
-
-    async fn revoke(&self, _caller: &Caller, _id: ConnectionId) -> ServiceResult<()> {
-        Err(not_on_gateway("revoking a connection"))
-    }
-
-    async fn get(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<Connection> {
-        let key = agent_key(caller)?;
-        let view = self
-            .client
-            .internal_connection_view()
-            .x_nexus_agent_key(key)
-            .connection_id(id.to_string())
-            .send()
-            .await
-            .map_err(remote_error)?
-            .into_inner();
-        convert::connection(view)
-    }
-
-    async fn list(&self, _caller: &Caller, _query: ConnectionQuery) -> ServiceResult<Page<Connection>> {
-        Err(not_on_gateway("listing connections"))
     }
 }
 

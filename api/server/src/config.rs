@@ -359,10 +359,10 @@ pub struct GatewayArgs {
     /// Where development mode finds the Broker's generated service key
     #[arg(long, env = "NEXUS_DATA_DIR", default_value = ".nexus")]
     pub data_dir: PathBuf,
-    /// Serve the benchmark's baseline route (a `--features bench` build, `cargo xtask bench`)
-    #[cfg(feature = "bench")]
-    #[arg(long, hide = true, default_value_t = false)]
-    pub bench_baseline: bool,
+    /// Envelopes expiring within this many seconds are never served from the Gateway's cache
+    /// (set it as on the Broker, which refreshes them)
+    #[arg(long, env = "NEXUS_REFRESH_SKEW_SECONDS", default_value_t = 60)]
+    pub refresh_skew_seconds: u32,
 }
 
 impl fmt::Debug for GatewayArgs {
@@ -378,7 +378,7 @@ impl fmt::Debug for GatewayArgs {
 pub struct GatewaySettings {
     pub broker_url: Url,
     pub service_key: SecretString,
-    pub bench_baseline: bool,
+    pub refresh_skew: chrono::TimeDelta,
 }
 
 impl fmt::Debug for GatewaySettings {
@@ -413,10 +413,7 @@ impl GatewayArgs {
         Ok(GatewaySettings {
             broker_url,
             service_key,
-            #[cfg(feature = "bench")]
-            bench_baseline: self.bench_baseline,
-            #[cfg(not(feature = "bench"))]
-            bench_baseline: false,
+            refresh_skew: chrono::TimeDelta::seconds(i64::from(self.refresh_skew_seconds)),
         })
     }
 }

@@ -83,24 +83,33 @@ pub async fn rotate_keys(
 /// Starts a Gateway in its own process: no database, no keys; every call goes to the Broker.
 pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr) -> anyhow::Result<Running> {
     let bound = listen::bind(listen).await?;
-    let remote = nexus_remote::RemoteBroker::new(settings.broker_url.as_str(), &settings.service_key)
-        .map_err(|e| anyhow::anyhow!("building the Broker client: {e}"))?;
+    let remote = nexus_remote::RemoteBroker::new(
+        settings.broker_url.as_str(),
+        &settings.service_key,
+        settings.refresh_skew,
+    )
+    .map_err(|e| anyhow::anyhow!("building the Broker client: {e}"))?;
     let state = nexus_http::GatewayState {
-        agent_keys: remote.clone(),
-        providers: remote.clone(),
-        connections: remote.clone(),
-        health: remote,
-        bench_baseline: settings.bench_baseline,
+        gateway: remote.clone(),
+        health: remote.clone(),
+        bench_baseline: None,
     };
     // The Gateway serves no /metrics; its request metrics stay in this process's registry.
     let metrics = nexus_http::HttpMetrics::new(&prometheus::Registry::new());
     let (shutdown, receiver) = watch::channel(false);
     let gateway_addr = bound.addr;
-    let tasks = vec![tokio::spawn(listen::serve(
-        bound,
-        nexus_http::gateway_app(state, metrics),
-        receiver,
-    ))];
+    let tasks = vec![
+        tokio::spawn(listen::serve(
+            bound,
+            nexus_http::gateway_app(state, metrics),
+            receiver.clone(),
+        )),
+        // Reads served from the cache reach the Broker's audit trail, the last ones on shutdown.
+        tokio::spawn(async move {
+            remote.report_reads(receiver).await;
+            Ok(())
+        }),
+    ];
     tracing::info!(%gateway_addr, broker = %settings.broker_url, "nexus gateway is listening");
     Ok(Running {
         broker_addr: gateway_addr,
@@ -143,7 +152,9 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let poll_interval = settings.poll_interval;
     let audit_retention = settings.audit_retention;
     let mut states = wiring::build(settings, db);
-    states.gateway.bench_baseline = options.bench_baseline;
+    if options.bench_baseline {
+        states.gateway.bench_baseline = Some(states.agent_keys.clone());
+    }
 
     let (shutdown, receiver) = watch::channel(false);
     let broker_addr = broker.addr;

@@ -13,7 +13,7 @@ use nexus_repositories::{
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
     AdminKeys, AgentKeyServiceImpl, AuditFlusher, AuditServiceImpl, BackgroundRefresh, CacheEpoch, ConnectionDeps,
-    ConnectionServiceImpl, ConnectionSettings, Metrics, OutboundPolicy, ProviderServiceImpl,
+    ConnectionServiceImpl, ConnectionSettings, LocalGateway, Metrics, OutboundPolicy, ProviderServiceImpl,
 };
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;
@@ -30,6 +30,8 @@ const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 pub struct States {
     pub broker: BrokerState,
     pub gateway: GatewayState,
+    /// For the benchmark's baseline route.
+    pub agent_keys: Arc<AgentKeyServiceImpl>,
     pub connections: Arc<ConnectionServiceImpl>,
     /// Refreshes ahead of expiry; its refreshes finish through the connections' refresher.
     pub background_refresh: Arc<BackgroundRefresh>,
@@ -103,12 +105,11 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
             metrics: registry,
         },
         gateway: GatewayState {
-            agent_keys,
-            providers,
-            connections: connections.clone(),
+            gateway: Arc::new(LocalGateway::new(agent_keys.clone(), providers, connections.clone())),
             health,
-            bench_baseline: false,
+            bench_baseline: None,
         },
+        agent_keys,
         background_refresh: BackgroundRefresh::new(connections.refresher(), background_refresh),
         connections,
         http_metrics,

@@ -107,11 +107,6 @@ fn matrix() -> Vec<Row> {
             "/v1/agent-keys/0190a5b2-7c4e-7000-8000-000000000000",
         ),
         row(Broker, "audit_event_list", Method::GET, "/v1/audit-events"),
-        internal(
-            "internal_agent_key_authenticate",
-            Method::POST,
-            "/v1/internal/agent-keys/authenticate",
-        ),
         internal("internal_provider_catalog", Method::GET, "/v1/internal/providers"),
         internal(
             "internal_connection_request",
@@ -119,7 +114,7 @@ fn matrix() -> Vec<Row> {
             "/v1/internal/request-connection",
         ),
         internal(
-            "internal_connection_view",
+            "internal_connection_check",
             Method::GET,
             "/v1/internal/connections/0190a5b2-7c4e-7000-8000-000000000000",
         ),
@@ -138,6 +133,7 @@ fn matrix() -> Vec<Row> {
             Method::GET,
             "/v1/internal/resolve?workspace_id=w&provider=p",
         ),
+        internal("internal_reads_report", Method::POST, "/v1/internal/reads"),
         public(Broker, "health_live", "/healthz"),
         public(Broker, "health_ready", "/readyz"),
         row(Gateway, "provider_catalog", Method::GET, "/v1/providers"),
@@ -228,8 +224,17 @@ async fn matrix_on(db: TestDatabase) {
             Api::Gateway => &server.gateway_url,
         };
         let url = format!("{base}{}", row.path);
+        // A well-formed request: an agent key is checked with the operation, after its input
+        // is parsed, so a malformed one would be refused for its input first.
+        let body = match row.path {
+            path if path.ends_with("request-connection") => {
+                serde_json::json!({"workspace_id": "w", "provider": "p", "return_url": "http://127.0.0.1:9/done"})
+            }
+            path if path.ends_with("/reads") => serde_json::json!({"reads": []}),
+            _ => serde_json::json!({}),
+        };
         let request = |key: Option<&str>| {
-            let builder = raw().request(row.method.clone(), &url).json(&serde_json::json!({}));
+            let builder = raw().request(row.method.clone(), &url).json(&body);
             match key {
                 Some(key) => builder.bearer_auth(key),
                 None => builder,

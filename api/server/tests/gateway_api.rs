@@ -261,7 +261,8 @@ async fn isolation_strategies_and_bad_input(db: TestDatabase, mode: Mode) {
         }
     }
 
-    // A key deleted a moment ago is refused at once.
+    // A key deleted a moment ago is refused at once (on a split Gateway, for everything it does
+    // not cache: `deleted_key_on_a_split_gateway` covers the rest).
     let listed = server
         .broker()
         .agent_key_list()
@@ -283,7 +284,11 @@ async fn isolation_strategies_and_bad_input(db: TestDatabase, mode: Mode) {
         .send()
         .await
         .expect("delete key");
-    let (status, body) = get(&server, &key_b, &format!("/v1/token/{b}")).await;
+    let after_deletion = match mode {
+        Mode::OneProcess => format!("/v1/token/{b}"),
+        Mode::Split => format!("/v1/check-connection/{b}"),
+    };
+    let (status, body) = get(&server, &key_b, &after_deletion).await;
     assert_eq!(
         (status, body["code"].clone()),
         (StatusCode::UNAUTHORIZED, json!("unauthenticated"))
@@ -317,7 +322,8 @@ async fn reads_do_not_write_and_writes_are_seen_at_once(db: TestDatabase, mode: 
         "served from the in-process cache ({reloads} database reads)"
     );
 
-    // A revocation in this process is visible to the very next read.
+    // A revocation is visible to the very next read in its own process; a split Gateway, like
+    // another replica, sees it within the envelope cache's lifetime.
     server
         .broker()
         .connection_revoke()
@@ -325,7 +331,20 @@ async fn reads_do_not_write_and_writes_are_seen_at_once(db: TestDatabase, mode: 
         .send()
         .await
         .expect("revoke");
-    let (status, body) = get(&server, &key, path).await;
+    let revoked_at = std::time::Instant::now();
+    let mut served_after_revocation = 0;
+    let (status, body) = loop {
+        let (status, body) = get(&server, &key, path).await;
+        if status != StatusCode::OK || mode == Mode::OneProcess {
+            break (status, body);
+        }
+        served_after_revocation += 1;
+        assert!(
+            revoked_at.elapsed() < nexus_domain::gateway::ENVELOPE_CACHE_TTL,
+            "a split Gateway served a revoked credential past its cache's lifetime"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, body) = get(&server, &key, &format!("/v1/token/{id}")).await;
     assert_eq!(
@@ -350,7 +369,7 @@ async fn reads_do_not_write_and_writes_are_seen_at_once(db: TestDatabase, mode: 
         .map(|row| row.try_get::<Value>("", "data").expect("data"))
         .collect();
     let reads: u64 = data.iter().map(|d| d["reads"].as_u64().expect("reads")).sum();
-    assert_eq!(reads, 21, "{data:?}");
+    assert_eq!(reads, 21 + served_after_revocation, "{data:?}");
     for row in &rows {
         let actor: String = row.try_get("", "actor").expect("actor");
         assert!(
@@ -611,6 +630,39 @@ async fn read_path_split(db: TestDatabase) {
     reads_do_not_write_and_writes_are_seen_at_once(db, Mode::Split).await;
 }
 
+/// A deleted agent key stops working on a split Gateway within the envelope cache's lifetime:
+/// at once for what the Gateway never caches, and for cached credentials once the entry ages out.
+async fn deleted_key_on_a_split_gateway(db: TestDatabase) {
+    let server = TestServer::start_in(db, Mode::Split).await;
+    register(&server, json!({"name": "keyed", "auth_type": "api_key"})).await;
+    let id = captured(&server, "ws-1", "keyed", json!({"api_key": "k1"})).await;
+    let key = server.agent_key(None).await;
+    let resolve = "/v1/resolve?workspace_id=ws-1&provider=keyed";
+    assert_eq!(get(&server, &key, resolve).await.0, StatusCode::OK);
+    server.delete_agent_key(&key).await;
+    let deleted_at = std::time::Instant::now();
+    let (status, body) = get(&server, &key, &format!("/v1/check-connection/{id}")).await;
+    assert_eq!(
+        (status, body["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("unauthenticated")),
+        "never cached: refused at once"
+    );
+    loop {
+        let (status, body) = get(&server, &key, resolve).await;
+        if status == StatusCode::UNAUTHORIZED {
+            assert_eq!(body["code"], "unauthenticated");
+            break;
+        }
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(
+            deleted_at.elapsed() < nexus_domain::gateway::ENVELOPE_CACHE_TTL,
+            "a deleted key was served past the cache's lifetime"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server.stop().await;
+}
+
 /// A split Gateway whose Broker is down answers 503 `broker_unavailable` and keeps running.
 #[tokio::test]
 async fn broker_down_is_broker_unavailable() {
@@ -662,4 +714,5 @@ database_tests!(
     refresh_failures_split,
     empty_scopes_one_process,
     empty_scopes_split,
+    deleted_key_on_a_split_gateway,
 );

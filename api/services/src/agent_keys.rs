@@ -169,7 +169,6 @@ impl AgentKeyService for AgentKeyServiceImpl {
                 let principal = AgentPrincipal {
                     key_id: record.key.id,
                     workspace_ids: record.key.workspace_ids,
-                    presented: None,
                 };
                 self.authenticated.put(presented_hash, 0, principal.clone());
                 Ok(principal)

@@ -134,15 +134,7 @@ impl AuditFlusher {
         let rows: Vec<(AuditEventId, DateTime<Utc>, NewAuditEvent)> = taken
             .into_values()
             .map(|tally| {
-                let mut event = tally.first;
-                let mut data = match std::mem::take(&mut event.data) {
-                    serde_json::Value::Object(map) => map,
-                    _ => serde_json::Map::new(),
-                };
-                data.insert("reads".into(), tally.reads.into());
-                data.insert("first_at".into(), serde_json::json!(tally.first_at));
-                data.insert("last_at".into(), serde_json::json!(tally.last_at));
-                event.data = serde_json::Value::Object(data);
+                let event = tally_row(tally.first, tally.reads, tally.first_at, tally.last_at);
                 (AuditEventId::new(), tally.first_at, event)
             })
             .chain(failure_rows)
@@ -280,8 +272,15 @@ impl AuditServiceImpl {
             .map_err(internal("deleting old audit events"))
     }
 
-    /// Adds a read to its tally; gives the event back when tallies are closed (or absent).
-    fn tally(&self, event: NewAuditEvent, at: DateTime<Utc>) -> Option<NewAuditEvent> {
+    /// Adds `reads` reads to their tally; gives the event back when tallies are closed (or
+    /// absent).
+    fn tally(
+        &self,
+        event: NewAuditEvent,
+        reads: u64,
+        first_at: DateTime<Utc>,
+        last_at: DateTime<Utc>,
+    ) -> Option<NewAuditEvent> {
         let Some(tallies) = &self.tallies else {
             return Some(event);
         };
@@ -292,17 +291,18 @@ impl AuditServiceImpl {
         let key = (event.connection_id, event.actor.clone());
         match tallies.by_reader.get_mut(&key) {
             Some(tally) => {
-                tally.reads += 1;
-                tally.last_at = tally.last_at.max(at);
+                tally.reads += reads;
+                tally.first_at = tally.first_at.min(first_at);
+                tally.last_at = tally.last_at.max(last_at);
             }
             None => {
                 tallies.by_reader.insert(
                     key,
                     Tally {
                         first: event,
-                        first_at: at,
-                        last_at: at,
-                        reads: 1,
+                        first_at,
+                        last_at,
+                        reads,
                     },
                 );
             }
@@ -311,12 +311,25 @@ impl AuditServiceImpl {
     }
 }
 
+/// A read tally's row: the event with `reads`, `first_at` and `last_at` in its data.
+fn tally_row(mut event: NewAuditEvent, reads: u64, first_at: DateTime<Utc>, last_at: DateTime<Utc>) -> NewAuditEvent {
+    let mut data = match std::mem::take(&mut event.data) {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    data.insert("reads".into(), reads.into());
+    data.insert("first_at".into(), serde_json::json!(first_at));
+    data.insert("last_at".into(), serde_json::json!(last_at));
+    event.data = serde_json::Value::Object(data);
+    event
+}
+
 #[async_trait]
 impl AuditService for AuditServiceImpl {
     async fn record(&self, event: NewAuditEvent) -> ServiceResult<()> {
         let at = self.clock.now();
         let untallied = match event.event_type {
-            AuditEventType::TokenRead => self.tally(event, at),
+            AuditEventType::TokenRead => self.tally(event, 1, at, at),
             AuditEventType::AuthenticationFailed => self.tally_failure(event, at),
             _ => Some(event),
         };
@@ -327,6 +340,26 @@ impl AuditService for AuditServiceImpl {
             .insert(AuditEventId::new(), at, &event)
             .await
             .map_err(internal("recording an audit event"))
+    }
+
+    async fn record_reads(
+        &self,
+        event: NewAuditEvent,
+        reads: u64,
+        first_at: DateTime<Utc>,
+        last_at: DateTime<Utc>,
+    ) -> ServiceResult<()> {
+        let Some(event) = self.tally(event, reads, first_at, last_at) else {
+            return Ok(());
+        };
+        self.repo
+            .insert(
+                AuditEventId::new(),
+                first_at,
+                &tally_row(event, reads, first_at, last_at),
+            )
+            .await
+            .map_err(internal("recording reads"))
     }
 
     async fn list(&self, mut query: AuditQuery) -> ServiceResult<Page<AuditEvent>> {

@@ -6,6 +6,7 @@ mod agent_keys;
 mod audit;
 mod cache;
 mod connections;
+mod gateway;
 mod metrics;
 pub mod oauth;
 mod outbound_policy;
@@ -24,6 +25,7 @@ pub use connections::{
     ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS, MAX_CAPTURE_ATTEMPTS,
     apply_strategy,
 };
+pub use gateway::LocalGateway;
 pub use metrics::Metrics;
 pub use outbound_policy::OutboundPolicy;
 pub use providers::{ProviderServiceImpl, client_secret_aad};

@@ -109,7 +109,6 @@ async fn consent_callback_and_token_read(test_db: TestDatabase) {
     let restricted = Caller {
         actor: Actor::System,
         workspace_ids: Some(vec![WorkspaceId::parse("ws-2").expect("ws")]),
-        presented_key: None,
     };
     let hidden = f
         .service

@@ -4,6 +4,7 @@ use super::strategy::StrategyDto;
 use chrono::{DateTime, Utc};
 use nexus_domain::ConnectionId;
 use nexus_domain::connection::{Connection, ConsentRequest, ConsentSpec, CredentialEnvelope, RefreshOutcome};
+use nexus_domain::gateway::ConnectionState;
 use nexus_domain::status::ConnectionStatus;
 use poem_openapi::{Enum, Object};
 use std::collections::BTreeMap;
@@ -279,14 +280,14 @@ pub struct ConnectionCheck {
     pub error: Option<String>,
 }
 
-impl From<Connection> for ConnectionCheck {
-    fn from(c: Connection) -> Self {
+impl From<ConnectionState> for ConnectionCheck {
+    fn from(c: ConnectionState) -> Self {
         Self {
             connection_id: c.id.as_uuid(),
             status: c.status.into(),
-            provider: c.provider_name.into(),
+            provider: c.provider.into(),
             workspace_id: c.workspace_id.into(),
-            scopes: scopes(c.granted_scopes.unwrap_or(c.requested_scopes)),
+            scopes: scopes(c.scopes),
             updated_at: c.updated_at,
             error: c.error,
         }

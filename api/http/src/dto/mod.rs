@@ -3,5 +3,6 @@
 pub mod agent_keys;
 pub mod audit;
 pub mod connections;
+pub mod internal;
 pub mod providers;
 pub mod strategy;

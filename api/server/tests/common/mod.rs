@@ -136,6 +136,30 @@ impl TestServer {
             .key
     }
 
+    /// Deletes the agent key `key` on the Broker (found by its public prefix).
+    pub async fn delete_agent_key(&self, key: &str) {
+        let prefix = key.split('_').take(2).collect::<Vec<_>>().join("_");
+        let keys = self
+            .broker()
+            .agent_key_list()
+            .send()
+            .await
+            .expect("agent keys")
+            .into_inner();
+        let id = keys
+            .items
+            .iter()
+            .find(|k| k.prefix == prefix)
+            .map(|k| k.id)
+            .expect("the key is listed");
+        self.broker()
+            .agent_key_delete()
+            .agent_key_id(id.to_string())
+            .send()
+            .await
+            .expect("delete the agent key");
+    }
+
     /// POSTs JSON to the Broker with the admin key; the answer must be a success.
     pub async fn admin_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
         let response = raw()
@@ -179,7 +203,7 @@ pub async fn start_split_gateway(broker_url: &str, service_key: &str) -> Running
     let settings = nexus_server::config::GatewaySettings {
         broker_url: url::Url::parse(broker_url).expect("broker url"),
         service_key: secrecy::SecretString::from(service_key.to_owned()),
-        bench_baseline: false,
+        refresh_skew: chrono::TimeDelta::seconds(60),
     };
     nexus_server::start_gateway(settings, "127.0.0.1:0".parse().expect("addr"))
         .await

@@ -28,6 +28,7 @@ use nexus_domain::connection::{
     CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest, ConsentSpec,
     CredentialEnvelope,
 };
+use nexus_domain::gateway::ServedReads;
 use nexus_domain::ports::{AuditService, ConnectionService, ServiceResult};
 use nexus_domain::provider::Provider;
 use nexus_domain::secret::SecretString;
@@ -112,9 +113,7 @@ pub struct ConnectionServiceImpl {
     envelopes: TtlCache<EnvelopeKey, CredentialEnvelope>,
 }
 
-/// How long a served envelope may be served again without reading the database. Writes in this
-/// process invalidate it at once (the epoch); writes elsewhere are seen within this.
-pub const ENVELOPE_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+pub use nexus_domain::gateway::ENVELOPE_CACHE_TTL;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum EnvelopeKey {
@@ -401,6 +400,38 @@ impl ConnectionService for ConnectionServiceImpl {
             .filter(|c| caller.can_access(&c.workspace_id))
             .collect();
         Ok(page(items, limit, |c| c.id.to_string()))
+    }
+
+    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> ServiceResult<()> {
+        for served in reads {
+            // The connection, not the report, names the workspace and the provider (a metric
+            // label): a report can only count reads of connections that exist.
+            let Some(bundle) = self
+                .connections
+                .find(served.connection_id)
+                .await
+                .map_err(internal("reading a connection"))?
+            else {
+                tracing::warn!(connection_id = %served.connection_id, "a Gateway reported reads of an unknown connection");
+                continue;
+            };
+            self.metrics
+                .token_get
+                .with_label_values(&[bundle.provider.provider.spec.name.as_str(), "success"])
+                .inc_by(served.reads);
+            let event = NewAuditEvent::new(
+                AuditEventType::TokenRead,
+                &Actor::Agent {
+                    key_id: served.agent_key_id,
+                },
+            )
+            .connection(served.connection_id)
+            .workspace(bundle.connection.workspace_id.clone());
+            self.audit
+                .record_reads(event, served.reads, served.first_at, served.last_at)
+                .await?;
+        }
+        Ok(())
     }
 }
 

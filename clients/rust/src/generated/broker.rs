@@ -26,20 +26,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///Whether an agent key is live, and what it may reach
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct AgentKeyCheck {
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub agent_key_id: ::std::option::Option<::uuid::Uuid>,
-        pub all_workspaces: bool,
-        pub valid: bool,
-        pub workspace_ids: ::std::vec::Vec<::std::string::String>,
-    }
-    impl AgentKeyCheck {
-        pub fn builder() -> builder::AgentKeyCheck {
-            Default::default()
-        }
-    }
     ///`AgentKeyCreate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct AgentKeyCreate {
@@ -81,16 +67,6 @@ pub mod types {
     }
     impl AgentKeyList {
         pub fn builder() -> builder::AgentKeyList {
-            Default::default()
-        }
-    }
-    ///A presented agent key, to check
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct AgentKeyPresented {
-        pub key: ::std::string::String,
-    }
-    impl AgentKeyPresented {
-        pub fn builder() -> builder::AgentKeyPresented {
             Default::default()
         }
     }
@@ -357,6 +333,24 @@ pub mod types {
             Default::default()
         }
     }
+    ///A connection's state, as an agent polls it
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ConnectionCheck {
+        pub connection_id: ::uuid::Uuid,
+        ///Why the consent or the last refresh failed
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::std::string::String>,
+        pub provider: ::std::string::String,
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+        pub status: ConnectionStatus,
+        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub workspace_id: ::std::string::String,
+    }
+    impl ConnectionCheck {
+        pub fn builder() -> builder::ConnectionCheck {
+            Default::default()
+        }
+    }
     ///`ConnectionPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConnectionPage {
@@ -548,6 +542,18 @@ pub mod types {
     }
     impl Error {
         pub fn builder() -> builder::Error {
+            Default::default()
+        }
+    }
+    /**A credential for a split Gateway, with the agent key it was read with: reads the Gateway
+serves again from its cache are reported under that key*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct GatewayCredential {
+        pub agent_key_id: ::uuid::Uuid,
+        pub envelope: CredentialEnvelope,
+    }
+    impl GatewayCredential {
+        pub fn builder() -> builder::GatewayCredential {
             Default::default()
         }
     }
@@ -1439,6 +1445,30 @@ pub mod types {
             Default::default()
         }
     }
+    ///Reads of one connection by one agent key
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ServedReads {
+        pub agent_key_id: ::uuid::Uuid,
+        pub connection_id: ::uuid::Uuid,
+        pub first_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub last_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub reads: ::std::num::NonZeroU64,
+    }
+    impl ServedReads {
+        pub fn builder() -> builder::ServedReads {
+            Default::default()
+        }
+    }
+    ///Reads a split Gateway served from its cache since its last report
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ServedReadsReport {
+        pub reads: ::std::vec::Vec<ServedReads>,
+    }
+    impl ServedReadsReport {
+        pub fn builder() -> builder::ServedReadsReport {
+            Default::default()
+        }
+    }
     ///How an agent injects the credential into its requests to the provider
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
@@ -2067,106 +2097,6 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct AgentKeyCheck {
-            agent_key_id: ::std::result::Result<
-                ::std::option::Option<::uuid::Uuid>,
-                ::std::string::String,
-            >,
-            all_workspaces: ::std::result::Result<bool, ::std::string::String>,
-            valid: ::std::result::Result<bool, ::std::string::String>,
-            workspace_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for AgentKeyCheck {
-            fn default() -> Self {
-                Self {
-                    agent_key_id: Ok(Default::default()),
-                    all_workspaces: Err(
-                        "no value supplied for all_workspaces".to_string(),
-                    ),
-                    valid: Err("no value supplied for valid".to_string()),
-                    workspace_ids: Err("no value supplied for workspace_ids".to_string()),
-                }
-            }
-        }
-        impl AgentKeyCheck {
-            pub fn agent_key_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.agent_key_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for agent_key_id: {e}")
-                    });
-                self
-            }
-            pub fn all_workspaces<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.all_workspaces = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for all_workspaces: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn valid<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.valid = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for valid: {e}")
-                    });
-                self
-            }
-            pub fn workspace_ids<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.workspace_ids = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for workspace_ids: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AgentKeyCheck> for super::AgentKeyCheck {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AgentKeyCheck,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    agent_key_id: value.agent_key_id?,
-                    all_workspaces: value.all_workspaces?,
-                    valid: value.valid?,
-                    workspace_ids: value.workspace_ids?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AgentKeyCheck> for AgentKeyCheck {
-            fn from(value: super::AgentKeyCheck) -> Self {
-                Self {
-                    agent_key_id: Ok(value.agent_key_id),
-                    all_workspaces: Ok(value.all_workspaces),
-                    valid: Ok(value.valid),
-                    workspace_ids: Ok(value.workspace_ids),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct AgentKeyCreate {
             all_workspaces: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -2433,44 +2363,6 @@ pub mod types {
         impl ::std::convert::From<super::AgentKeyList> for AgentKeyList {
             fn from(value: super::AgentKeyList) -> Self {
                 Self { items: Ok(value.items) }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct AgentKeyPresented {
-            key: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for AgentKeyPresented {
-            fn default() -> Self {
-                Self {
-                    key: Err("no value supplied for key".to_string()),
-                }
-            }
-        }
-        impl AgentKeyPresented {
-            pub fn key<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.key = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for key: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AgentKeyPresented> for super::AgentKeyPresented {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AgentKeyPresented,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { key: value.key? })
-            }
-        }
-        impl ::std::convert::From<super::AgentKeyPresented> for AgentKeyPresented {
-            fn from(value: super::AgentKeyPresented) -> Self {
-                Self { key: Ok(value.key) }
             }
         }
         #[derive(Clone, Debug)]
@@ -3237,6 +3129,164 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ConnectionCheck {
+            connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            error: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            provider: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                super::ConnectionStatus,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            workspace_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionCheck {
+            fn default() -> Self {
+                Self {
+                    connection_id: Err(
+                        "no value supplied for connection_id".to_string(),
+                    ),
+                    error: Ok(Default::default()),
+                    provider: Err("no value supplied for provider".to_string()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    updated_at: Err("no value supplied for updated_at".to_string()),
+                    workspace_id: Err("no value supplied for workspace_id".to_string()),
+                }
+            }
+        }
+        impl ConnectionCheck {
+            pub fn connection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn provider<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.provider = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for provider: {e}")
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn workspace_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.workspace_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for workspace_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionCheck> for super::ConnectionCheck {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionCheck,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    connection_id: value.connection_id?,
+                    error: value.error?,
+                    provider: value.provider?,
+                    scopes: value.scopes?,
+                    status: value.status?,
+                    updated_at: value.updated_at?,
+                    workspace_id: value.workspace_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionCheck> for ConnectionCheck {
+            fn from(value: super::ConnectionCheck) -> Self {
+                Self {
+                    connection_id: Ok(value.connection_id),
+                    error: Ok(value.error),
+                    provider: Ok(value.provider),
+                    scopes: Ok(value.scopes),
+                    status: Ok(value.status),
+                    updated_at: Ok(value.updated_at),
+                    workspace_id: Ok(value.workspace_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ConnectionPage {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::Connection>,
@@ -3981,6 +4031,67 @@ pub mod types {
                     field: Ok(value.field),
                     message: Ok(value.message),
                     request_id: Ok(value.request_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct GatewayCredential {
+            agent_key_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            envelope: ::std::result::Result<
+                super::CredentialEnvelope,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for GatewayCredential {
+            fn default() -> Self {
+                Self {
+                    agent_key_id: Err("no value supplied for agent_key_id".to_string()),
+                    envelope: Err("no value supplied for envelope".to_string()),
+                }
+            }
+        }
+        impl GatewayCredential {
+            pub fn agent_key_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent_key_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent_key_id: {e}")
+                    });
+                self
+            }
+            pub fn envelope<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CredentialEnvelope>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.envelope = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for envelope: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<GatewayCredential> for super::GatewayCredential {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: GatewayCredential,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    agent_key_id: value.agent_key_id?,
+                    envelope: value.envelope?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::GatewayCredential> for GatewayCredential {
+            fn from(value: super::GatewayCredential) -> Self {
+                Self {
+                    agent_key_id: Ok(value.agent_key_id),
+                    envelope: Ok(value.envelope),
                 }
             }
         }
@@ -5720,6 +5831,161 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ServedReads {
+            agent_key_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            first_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            last_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            reads: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+        }
+        impl ::std::default::Default for ServedReads {
+            fn default() -> Self {
+                Self {
+                    agent_key_id: Err("no value supplied for agent_key_id".to_string()),
+                    connection_id: Err(
+                        "no value supplied for connection_id".to_string(),
+                    ),
+                    first_at: Err("no value supplied for first_at".to_string()),
+                    last_at: Err("no value supplied for last_at".to_string()),
+                    reads: Err("no value supplied for reads".to_string()),
+                }
+            }
+        }
+        impl ServedReads {
+            pub fn agent_key_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.agent_key_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for agent_key_id: {e}")
+                    });
+                self
+            }
+            pub fn connection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
+            pub fn first_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_at: {e}")
+                    });
+                self
+            }
+            pub fn last_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_at: {e}")
+                    });
+                self
+            }
+            pub fn reads<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reads = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reads: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ServedReads> for super::ServedReads {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ServedReads,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    agent_key_id: value.agent_key_id?,
+                    connection_id: value.connection_id?,
+                    first_at: value.first_at?,
+                    last_at: value.last_at?,
+                    reads: value.reads?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ServedReads> for ServedReads {
+            fn from(value: super::ServedReads) -> Self {
+                Self {
+                    agent_key_id: Ok(value.agent_key_id),
+                    connection_id: Ok(value.connection_id),
+                    first_at: Ok(value.first_at),
+                    last_at: Ok(value.last_at),
+                    reads: Ok(value.reads),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ServedReadsReport {
+            reads: ::std::result::Result<
+                ::std::vec::Vec<super::ServedReads>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ServedReadsReport {
+            fn default() -> Self {
+                Self {
+                    reads: Err("no value supplied for reads".to_string()),
+                }
+            }
+        }
+        impl ServedReadsReport {
+            pub fn reads<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ServedReads>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reads = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reads: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ServedReadsReport> for super::ServedReadsReport {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ServedReadsReport,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { reads: value.reads? })
+            }
+        }
+        impl ::std::convert::From<super::ServedReadsReport> for ServedReadsReport {
+            fn from(value: super::ServedReadsReport) -> Self {
+                Self { reads: Ok(value.reads) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct StrategyApiKeyStrategy {
             header_name: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6447,36 +6713,19 @@ let response = client.consent_create()
     pub fn consent_create(&self) -> builder::ConsentCreate<'_> {
         builder::ConsentCreate::new(self)
     }
-    /**Check an agent key
-
-`valid: false` for a key that is unknown, malformed or deleted.
-
-Sends a `POST` request to `/v1/internal/agent-keys/authenticate`
-
-```ignore
-let response = client.internal_agent_key_authenticate()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn internal_agent_key_authenticate(
-        &self,
-    ) -> builder::InternalAgentKeyAuthenticate<'_> {
-        builder::InternalAgentKeyAuthenticate::new(self)
-    }
-    /**View a connection, for an agent
+    /**Check a connection, for an agent
 
 Sends a `GET` request to `/v1/internal/connections/{connection_id}`
 
 ```ignore
-let response = client.internal_connection_view()
+let response = client.internal_connection_check()
     .connection_id(connection_id)
     .x_nexus_agent_key(x_nexus_agent_key)
     .send()
     .await;
 ```*/
-    pub fn internal_connection_view(&self) -> builder::InternalConnectionView<'_> {
-        builder::InternalConnectionView::new(self)
+    pub fn internal_connection_check(&self) -> builder::InternalConnectionCheck<'_> {
+        builder::InternalConnectionCheck::new(self)
     }
     /**The provider catalog, for a Gateway
 
@@ -6484,11 +6733,29 @@ Sends a `GET` request to `/v1/internal/providers`
 
 ```ignore
 let response = client.internal_provider_catalog()
+    .x_nexus_agent_key(x_nexus_agent_key)
     .send()
     .await;
 ```*/
     pub fn internal_provider_catalog(&self) -> builder::InternalProviderCatalog<'_> {
         builder::InternalProviderCatalog::new(self)
+    }
+    /**Report reads served from a Gateway's cache
+
+Each entry counts reads of one connection by one agent key that the Gateway served again
+within its cache's lifetime, after reading them here. They are audited and counted as
+reads here; entries naming an unknown connection are skipped.
+
+Sends a `POST` request to `/v1/internal/reads`
+
+```ignore
+let response = client.internal_reads_report()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn internal_reads_report(&self) -> builder::InternalReadsReport<'_> {
+        builder::InternalReadsReport::new(self)
     }
     /**Refresh a connection's credential, for an agent
 
@@ -7715,112 +7982,16 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::internal_agent_key_authenticate`]
+    /**Builder for [`Client::internal_connection_check`]
 
-[`Client::internal_agent_key_authenticate`]: super::Client::internal_agent_key_authenticate*/
+[`Client::internal_connection_check`]: super::Client::internal_connection_check*/
     #[derive(Debug, Clone)]
-    pub struct InternalAgentKeyAuthenticate<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::AgentKeyPresented, String>,
-    }
-    impl<'a> InternalAgentKeyAuthenticate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::AgentKeyPresented>,
-            <V as std::convert::TryInto<
-                types::AgentKeyPresented,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `AgentKeyPresented` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::AgentKeyPresented,
-            ) -> types::builder::AgentKeyPresented,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/v1/internal/agent-keys/authenticate`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::AgentKeyCheck>, Error<types::Error>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AgentKeyPresented::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/internal/agent-keys/authenticate", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "internal_agent_key_authenticate",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::internal_connection_view`]
-
-[`Client::internal_connection_view`]: super::Client::internal_connection_view*/
-    #[derive(Debug, Clone)]
-    pub struct InternalConnectionView<'a> {
+    pub struct InternalConnectionCheck<'a> {
         client: &'a super::Client,
         connection_id: Result<::std::string::String, String>,
         x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
-    impl<'a> InternalConnectionView<'a> {
+    impl<'a> InternalConnectionCheck<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -7856,7 +8027,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/internal/connections/{connection_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Connection>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ConnectionCheck>, Error<types::Error>> {
             let Self { client, connection_id, x_nexus_agent_key } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let x_nexus_agent_key = x_nexus_agent_key.map_err(Error::InvalidRequest)?;
@@ -7886,7 +8057,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "internal_connection_view",
+                operation_id: "internal_connection_check",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -7918,18 +8089,36 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InternalProviderCatalog<'a> {
         client: &'a super::Client,
+        x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
     impl<'a> InternalProviderCatalog<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                x_nexus_agent_key: Ok(None),
+            }
+        }
+        pub fn x_nexus_agent_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_nexus_agent_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_nexus_agent_key failed"
+                        .to_string()
+                });
+            self
         }
         ///Sends a `GET` request to `/v1/internal/providers`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ProviderCatalog>, Error<types::Error>> {
-            let Self { client } = self;
+            let Self { client, x_nexus_agent_key } = self;
+            let x_nexus_agent_key = x_nexus_agent_key.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/internal/providers", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -7937,6 +8126,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = x_nexus_agent_key {
+                header_map.append("X-Nexus-Agent-Key", value.to_string().try_into()?);
+            }
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7956,6 +8148,100 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::internal_reads_report`]
+
+[`Client::internal_reads_report`]: super::Client::internal_reads_report*/
+    #[derive(Debug, Clone)]
+    pub struct InternalReadsReport<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ServedReadsReport, String>,
+    }
+    impl<'a> InternalReadsReport<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ServedReadsReport>,
+            <V as std::convert::TryInto<
+                types::ServedReadsReport,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `ServedReadsReport` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ServedReadsReport,
+            ) -> types::builder::ServedReadsReport,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/internal/reads`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ServedReadsReport::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/internal/reads", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "internal_reads_report",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                204u16 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -8249,7 +8535,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/internal/resolve`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::GatewayCredential>, Error<types::Error>> {
             let Self { client, provider, workspace_id, x_nexus_agent_key } = self;
             let provider = provider.map_err(Error::InvalidRequest)?;
             let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
@@ -8352,7 +8638,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/internal/token/{connection_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::GatewayCredential>, Error<types::Error>> {
             let Self { client, connection_id, x_nexus_agent_key } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
             let x_nexus_agent_key = x_nexus_agent_key.map_err(Error::InvalidRequest)?;
