@@ -630,15 +630,45 @@ async fn read_path_split(db: TestDatabase) {
     reads_do_not_write_and_writes_are_seen_at_once(db, Mode::Split).await;
 }
 
-/// A deleted agent key stops working on a split Gateway within the envelope cache's lifetime:
-/// at once for what the Gateway never caches, and for cached credentials once the entry ages out.
-async fn deleted_key_on_a_split_gateway(db: TestDatabase) {
+/// Calls a split Gateway made to the Broker for agents (its reports of cached reads aside).
+async fn broker_calls_for_agents(server: &TestServer) -> f64 {
+    let text = raw()
+        .get(format!("{}/metrics", server.broker_url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .filter(|line| line.starts_with("nexus_http_requests_total{") && line.contains("operation=\"internal_"))
+        .filter(|line| !line.contains("internal_reads_report"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A split Gateway reads through the Broker in one call, the agent key checked in it, and then
+/// serves the answer from its cache. A deleted agent key stops working there within the cache's
+/// lifetime: at once for what it never caches, for cached credentials once the entry ages out.
+async fn split_gateway_calls_and_deleted_keys(db: TestDatabase) {
     let server = TestServer::start_in(db, Mode::Split).await;
     register(&server, json!({"name": "keyed", "auth_type": "api_key"})).await;
     let id = captured(&server, "ws-1", "keyed", json!({"api_key": "k1"})).await;
     let key = server.agent_key(None).await;
     let resolve = "/v1/resolve?workspace_id=ws-1&provider=keyed";
+    let before = broker_calls_for_agents(&server).await;
     assert_eq!(get(&server, &key, resolve).await.0, StatusCode::OK);
+    assert_eq!(
+        broker_calls_for_agents(&server).await - before,
+        1.0,
+        "an uncached read by a key the Gateway has not seen is one call to the Broker"
+    );
+    assert_eq!(get(&server, &key, resolve).await.0, StatusCode::OK);
+    assert_eq!(
+        broker_calls_for_agents(&server).await - before,
+        1.0,
+        "a repeated read is served by the Gateway"
+    );
     server.delete_agent_key(&key).await;
     let deleted_at = std::time::Instant::now();
     let (status, body) = get(&server, &key, &format!("/v1/check-connection/{id}")).await;
@@ -714,5 +744,5 @@ database_tests!(
     refresh_failures_split,
     empty_scopes_one_process,
     empty_scopes_split,
-    deleted_key_on_a_split_gateway,
+    split_gateway_calls_and_deleted_keys,
 );
