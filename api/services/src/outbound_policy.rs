@@ -44,7 +44,8 @@ impl OutboundPolicy {
     }
 }
 
-/// A loopback, private, link-local or unique-local address (or `localhost`).
+/// A loopback, private, link-local or unique-local address (or `localhost`, or a name under
+/// `.localhost`, with or without a trailing dot).
 pub fn is_internal(url: &Url) -> bool {
     if is_loopback(url) {
         return true;
@@ -52,15 +53,54 @@ pub fn is_internal(url: &Url) -> bool {
     let ip = match url.host() {
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
-        _ => return false,
+        Some(Host::Domain(domain)) => {
+            let name = domain.trim_end_matches('.').to_ascii_lowercase();
+            return name == "localhost" || name.ends_with(".localhost");
+        }
+        None => return false,
     };
+    is_internal_ip(ip)
+}
+
+/// A loopback, private, link-local, unique-local, unspecified or broadcast address.
+pub fn is_internal_ip(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(ip) => ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast(),
+        IpAddr::V4(ip) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+        }
         IpAddr::V6(ip) => {
+            if let Some(v4) = ip.to_ipv4_mapped() {
+                return is_internal_ip(IpAddr::V4(v4));
+            }
             let first = ip.segments()[0];
-            ip.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            ip.is_loopback() || ip.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
         }
     }
+}
+
+/// A discovered endpoint Nexus will connect to, by the addresses its name resolves to now: a
+/// public issuer's document must not name a host that resolves inside (a name is not enough to
+/// tell). Names that do not resolve are refused too: Nexus could not reach them anyway.
+pub async fn check_discovered_addresses(name: &str, endpoint: &Url, issuer: &Url) -> Result<(), String> {
+    if is_internal(issuer) {
+        return Ok(());
+    }
+    let Some(Host::Domain(host)) = endpoint.host() else {
+        // Literal addresses were checked by `check_discovered`.
+        return Ok(());
+    };
+    let port = endpoint.port_or_known_default().unwrap_or(443);
+    let addresses = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|_| format!("{name}'s host {host} does not resolve"))?;
+    for address in addresses {
+        if is_internal_ip(address.ip()) {
+            return Err(format!(
+                "{name}'s host {host} resolves to a loopback or private address while the issuer does not"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An endpoint from `issuer`'s discovery document: https, and internal only when the issuer is
@@ -107,8 +147,38 @@ mod tests {
                 "{inside}"
             );
         }
+        for inside in [
+            "https://localhost./token",
+            "https://idp.localhost/token",
+            "https://[::ffff:10.0.0.1]/token",
+        ] {
+            assert!(
+                check_discovered("token_endpoint", &url(inside), &public).is_err(),
+                "{inside}"
+            );
+        }
         let local = url("http://127.0.0.1:4000");
         assert!(check_discovered("token_endpoint", &url("http://127.0.0.1:4000/token"), &local).is_ok());
         assert!(check_discovered("token_endpoint", &url("http://10.0.0.5/token"), &local).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_public_issuer_cannot_name_a_host_that_resolves_inside() {
+        let public = url("https://idp.example.com");
+        // `localhost` resolves to loopback through the system resolver, like any name would.
+        let error = check_discovered_addresses("token_endpoint", &url("https://localhost:9443/token"), &public)
+            .await
+            .expect_err("resolves to loopback");
+        assert!(error.contains("loopback or private"), "{error}");
+        assert!(
+            check_discovered_addresses(
+                "token_endpoint",
+                &url("https://localhost:9443/token"),
+                &url("http://127.0.0.1:4000")
+            )
+            .await
+            .is_ok(),
+            "an issuer inside may name hosts inside"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! `token_endpoint` is a clear "provider misconfigured" error at consent, never a later mystery.
 
 use super::http::{Answer, Outbound};
-use crate::outbound_policy::check_discovered;
+use crate::outbound_policy::{check_discovered, check_discovered_addresses};
 use nexus_domain::ServiceError;
 use nexus_domain::provider::{OAuthSettings, parse_endpoint_url};
 use serde::Deserialize;
@@ -110,6 +110,22 @@ impl Discovery {
         let raw: RawMetadata = serde_json::from_slice(&body)
             .map_err(|_| misconfigured(format!("the discovery document at {url} is not valid JSON")))?;
         let metadata = validate(raw, issuer).map_err(misconfigured)?;
+        // Where Nexus itself connects (the browser alone goes to the authorization endpoint).
+        let connected = [
+            Some(&metadata.token_endpoint),
+            metadata.revocation_endpoint.as_ref(),
+            metadata.jwks_uri.as_ref(),
+        ];
+        for (name, endpoint) in ["token_endpoint", "revocation_endpoint", "jwks_uri"]
+            .into_iter()
+            .zip(connected)
+        {
+            if let Some(endpoint) = endpoint {
+                check_discovered_addresses(name, endpoint, issuer)
+                    .await
+                    .map_err(misconfigured)?;
+            }
+        }
         let metadata = Arc::new(metadata);
         self.cache
             .lock()
