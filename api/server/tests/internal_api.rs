@@ -7,7 +7,7 @@ mod common;
 use common::{TestServer, raw};
 use nexus_test_utils::{TestDatabase, database_tests};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 async fn a_service_key_alone_reads_nothing(db: TestDatabase) {
     let server = TestServer::start(db).await;
