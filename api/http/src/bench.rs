@@ -13,6 +13,7 @@ use poem_openapi::{Object, OpenApi};
 
 /// A body of a chosen size.
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Padding {
     pub padding: String,
 }

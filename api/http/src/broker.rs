@@ -9,13 +9,14 @@ use crate::dto::connections::{
 };
 use crate::dto::providers::{ProviderCreate, ProviderList, ProviderUpdate, ProviderView};
 use crate::error::ApiResult;
+use crate::path::path_id;
 use crate::state::BrokerState;
 use chrono::{DateTime, Utc};
 use nexus_domain::agent_key::Caller;
 use nexus_domain::audit::AuditQuery;
 use nexus_domain::connection::ConnectionQuery;
 use nexus_domain::provider::ProviderRef;
-use nexus_domain::{AuditEventId, ConnectionId, ServiceError};
+use nexus_domain::{AgentKeyId, AuditEventId, ConnectionId, ServiceError};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -65,11 +66,6 @@ enum Deleted {
 /// The Broker's `/v1` operations (admin key required).
 #[derive(Debug)]
 pub struct BrokerApi;
-
-/// Path ids are parsed here, so a malformed one is reported under its own name.
-fn parse_id<T: std::str::FromStr>(field: &str, raw: &str) -> Result<T, ServiceError> {
-    raw.parse().map_err(|_| ServiceError::invalid(field, "must be a UUID"))
-}
 
 fn provider_ref(raw: &str) -> Result<ProviderRef, ServiceError> {
     ProviderRef::parse(raw)
@@ -125,6 +121,10 @@ impl BrokerApi {
         &self,
         _auth: AdminAuth,
         state: Data<&BrokerState>,
+        #[oai(validator(
+            pattern = r"^([a-z][a-z0-9]*(-[a-z0-9]+)*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+            max_length = 63
+        ))]
         provider: Path<String>,
     ) -> ApiResult<Json<ProviderView>> {
         let provider = state.providers.get(&provider_ref(&provider)?).await?;
@@ -145,6 +145,10 @@ impl BrokerApi {
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
+        #[oai(validator(
+            pattern = r"^([a-z][a-z0-9]*(-[a-z0-9]+)*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+            max_length = 63
+        ))]
         provider: Path<String>,
         body: Json<ProviderUpdate>,
     ) -> ApiResult<Json<ProviderView>> {
@@ -169,6 +173,10 @@ impl BrokerApi {
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
+        #[oai(validator(
+            pattern = r"^([a-z][a-z0-9]*(-[a-z0-9]+)*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+            max_length = 63
+        ))]
         provider: Path<String>,
         cascade: Query<Option<bool>>,
     ) -> ApiResult<Deleted> {
@@ -219,10 +227,10 @@ impl BrokerApi {
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
-        workspace_id: Query<Option<String>>,
-        provider: Query<Option<String>>,
+        #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))] workspace_id: Query<Option<String>>,
+        #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<Option<String>>,
         status: Query<Option<ConnectionStatusDto>>,
-        cursor: Query<Option<String>>,
+        cursor: Query<Option<Uuid>>,
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<ConnectionPage>> {
         let query = ConnectionQuery {
@@ -235,7 +243,7 @@ impl BrokerApi {
                 .map(|p| nexus_domain::ProviderName::parse(&p).map_err(|m| ServiceError::invalid("provider", m)))
                 .transpose()?,
             status: status.0.map(Into::into),
-            after: cursor.0.map(|c| parse_id("cursor", &c)).transpose()?,
+            after: cursor.0.map(ConnectionId::from_uuid),
             limit: limit.0.unwrap_or(0),
         };
         let page = state.connections.list(&Caller::unrestricted(auth.0), query).await?;
@@ -256,9 +264,10 @@ impl BrokerApi {
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<ConnectionView>> {
-        let id = parse_id("connection_id", &connection_id)?;
+        let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let connection = state.connections.get(&Caller::unrestricted(auth.0), id).await?;
         Ok(Json(connection.into()))
     }
@@ -269,16 +278,17 @@ impl BrokerApi {
     #[oai(
         path = "/v1/connections/:connection_id/token",
         method = "get",
-        operation_id = "token_get",
+        operation_id = "connection_token_get",
         tag = "BrokerTag::Connections"
     )]
     async fn token_get(
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
-        let id = parse_id("connection_id", &connection_id)?;
+        let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let envelope = state.connections.get_token(&Caller::unrestricted(auth.0), id).await?;
         Ok(Json(envelope.into()))
     }
@@ -291,15 +301,15 @@ impl BrokerApi {
     #[oai(
         path = "/v1/token",
         method = "get",
-        operation_id = "token_resolve",
+        operation_id = "connection_token_resolve",
         tag = "BrokerTag::Connections"
     )]
     async fn token_resolve(
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
-        workspace_id: Query<String>,
-        provider: Query<String>,
+        #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))] workspace_id: Query<String>,
+        #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let envelope = state
             .connections
@@ -322,9 +332,10 @@ impl BrokerApi {
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<RefreshResult>> {
-        let id = parse_id("connection_id", &connection_id)?;
+        let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let outcome = state.connections.refresh(&Caller::unrestricted(auth.0), id).await?;
         Ok(Json(outcome.into()))
     }
@@ -343,9 +354,10 @@ impl BrokerApi {
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Deleted> {
-        let id = parse_id("connection_id", &connection_id)?;
+        let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         state.connections.revoke(&Caller::unrestricted(auth.0), id).await?;
         Ok(Deleted::NoContent)
     }
@@ -397,11 +409,12 @@ impl BrokerApi {
         &self,
         auth: AdminAuth,
         state: Data<&BrokerState>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         agent_key_id: Path<String>,
     ) -> ApiResult<Deleted> {
         state
             .agent_keys
-            .delete(&auth.0, parse_id("agent_key_id", &agent_key_id)?)
+            .delete(&auth.0, path_id::<AgentKeyId>("agent_key_id", &agent_key_id)?)
             .await?;
         Ok(Deleted::NoContent)
     }

@@ -119,11 +119,21 @@ fn normalize(error: poem::Error) -> Response {
     ApiError::new(status, code, message, parameter_of(&detail)).into_response()
 }
 
-/// The parameter a parse error is about (``failed to parse parameter `limit`: ...``).
+/// The parameter or body field a parse error is about (``failed to parse parameter `limit`: ...``,
+/// or ``... field `name` verification failed ...`` for a body field's schema constraint).
 fn parameter_of(detail: &str) -> Option<String> {
-    let rest = detail.strip_prefix("failed to parse parameter `")?;
+    let rest = match detail.strip_prefix("failed to parse parameter `") {
+        Some(rest) => rest,
+        None => {
+            let at = detail.find("field `")?;
+            let rest = &detail[at + "field `".len()..];
+            rest.find("` verification failed")?;
+            rest
+        }
+    };
     let name = &rest[..rest.find('`')?];
-    (!name.is_empty() && name.len() <= 64).then(|| name.to_owned())
+    (!name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .then(|| name.to_owned())
 }
 
 fn content_type_starts_with(response: &Response, prefix: &str) -> bool {

@@ -18,6 +18,7 @@ pub(crate) fn current_request_id() -> String {
 
 /// The body of every non-2xx answer.
 #[derive(Object, Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(rename = "Error")]
 pub struct ErrorBody {
     /// Stable, machine-readable error code (snake_case)

@@ -5,8 +5,9 @@ use crate::auth::AgentAuth;
 use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequested, CredentialEnvelopeDto};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
+use crate::path::path_id;
 use crate::state::GatewayState;
-use nexus_domain::{ConnectionId, ServiceError};
+use nexus_domain::ConnectionId;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -32,11 +33,6 @@ enum Requested {
 /// The Gateway's `/v1` operations (agent key required).
 #[derive(Debug)]
 pub struct GatewayApi;
-
-fn connection_id(raw: &str) -> Result<ConnectionId, ServiceError> {
-    raw.parse()
-        .map_err(|_| ServiceError::invalid("connection_id", "must be a UUID"))
-}
 
 #[OpenApi]
 impl GatewayApi {
@@ -92,9 +88,10 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<ConnectionCheck>> {
-        let id = self::connection_id(&connection_id)?;
+        let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let connection = state.gateway.check_connection(&auth.0, id).await?;
         Ok(Json(connection.into()))
     }
@@ -116,9 +113,10 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
-        let id = self::connection_id(&connection_id)?;
+        let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let envelope = state.gateway.token(&auth.0, id).await?;
         Ok(Json(envelope.into()))
     }
@@ -137,9 +135,10 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
-        let id = self::connection_id(&connection_id)?;
+        let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let envelope = state.gateway.refresh(&auth.0, id).await?;
         Ok(Json(envelope.into()))
     }
@@ -163,8 +162,8 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
-        workspace_id: Query<String>,
-        provider: Query<String>,
+        #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))] workspace_id: Query<String>,
+        #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let envelope = state.gateway.resolve(&auth.0, &workspace_id, &provider).await?;
         Ok(Json(envelope.into()))

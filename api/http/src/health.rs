@@ -14,6 +14,7 @@ enum HealthTag {
 }
 
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HealthStatus {
     /// `ok`
     pub status: String,

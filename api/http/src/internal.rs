@@ -10,6 +10,7 @@ use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequ
 use crate::dto::internal::{GatewayCredential, ServedReadsReport};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
+use crate::path::path_id;
 use crate::state::BrokerState;
 use nexus_domain::agent_key::{AgentPrincipal, Caller};
 use nexus_domain::gateway::ConnectionState;
@@ -53,11 +54,6 @@ async fn agent(state: &BrokerState, presented: Option<String>) -> Result<AgentPr
         Err(ServiceError::Unauthenticated) => Err(refused),
         Err(other) => Err(other),
     }
-}
-
-fn connection_id(raw: &str) -> Result<ConnectionId, ServiceError> {
-    raw.parse()
-        .map_err(|_| ServiceError::invalid("connection_id", "must be a UUID"))
 }
 
 /// The internal operations (service key required).
@@ -117,12 +113,13 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<ConnectionCheck>> {
         let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let connection = state
             .connections
-            .get(&caller, self::connection_id(&connection_id)?)
+            .get(&caller, path_id::<ConnectionId>("connection_id", &connection_id)?)
             .await?;
         Ok(Json(ConnectionState::from(connection).into()))
     }
@@ -139,12 +136,16 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<GatewayCredential>> {
         let principal = agent(&state, agent_key.0).await?;
         let envelope = state
             .connections
-            .get_token(&Caller::agent(&principal), self::connection_id(&connection_id)?)
+            .get_token(
+                &Caller::agent(&principal),
+                path_id::<ConnectionId>("connection_id", &connection_id)?,
+            )
             .await?;
         Ok(Json(GatewayCredential {
             agent_key_id: principal.key_id.as_uuid(),
@@ -164,12 +165,13 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let envelope = state
             .connections
-            .refresh_token(&caller, self::connection_id(&connection_id)?)
+            .refresh_token(&caller, path_id::<ConnectionId>("connection_id", &connection_id)?)
             .await?;
         Ok(Json(envelope.into()))
     }
@@ -186,8 +188,8 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
-        workspace_id: Query<String>,
-        provider: Query<String>,
+        #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))] workspace_id: Query<String>,
+        #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<String>,
     ) -> ApiResult<Json<GatewayCredential>> {
         let principal = agent(&state, agent_key.0).await?;
         let envelope = state

@@ -2,7 +2,7 @@
 //! it where the shapes are the same (the strategy union), and parse every name on the way in.
 
 use nexus_client::broker::types;
-use nexus_domain::connection::{ConsentSpec, CredentialEnvelope, CredentialValues};
+use nexus_domain::connection::{ConsentRequest, ConsentSpec, CredentialEnvelope, CredentialValues};
 use nexus_domain::gateway::ConnectionState;
 use nexus_domain::provider::ProviderSummary;
 use nexus_domain::status::{AuthType, ConnectionStatus};
@@ -49,6 +49,26 @@ pub fn summary(entry: types::CatalogEntry) -> Result<ProviderSummary, ServiceErr
         auth_type: via_json::<_, AuthType>("auth_type", &entry.auth_type)?,
         default_scopes: scopes(&entry.default_scopes)?,
         api_base_url: entry.api_base_url.as_deref().map(url).transpose()?,
+    })
+}
+
+/// A connection request as the Broker's schema types it; the Gateway API validated the same
+/// constraints already, so a value refused here is reported under its field.
+pub fn connection_request(request: ConsentRequest) -> Result<types::ConnectionRequest, ServiceError> {
+    fn typed<T: std::str::FromStr>(field: &'static str, raw: String) -> Result<T, ServiceError> {
+        raw.parse()
+            .map_err(|_| ServiceError::invalid(field, "does not match the schema"))
+    }
+    Ok(types::ConnectionRequest {
+        workspace_id: typed("workspace_id", request.workspace_id)?,
+        provider: typed("provider", request.provider)?,
+        scopes: request
+            .scopes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|scope| typed("scopes", scope))
+            .collect::<Result<_, _>>()?,
+        return_url: request.return_url,
     })
 }
 

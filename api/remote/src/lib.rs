@@ -100,12 +100,7 @@ impl GatewayService for RemoteBroker {
             .client
             .internal_connection_request()
             .x_nexus_agent_key(key(agent))
-            .body(types::ConnectionRequest {
-                workspace_id: request.workspace_id,
-                provider: request.provider,
-                scopes: request.scopes.unwrap_or_default(),
-                return_url: request.return_url,
-            })
+            .body(convert::connection_request(request)?)
             .send()
             .await
             .map_err(remote_error)?

@@ -76,13 +76,13 @@ fn matrix() -> Vec<Row> {
         ),
         row(
             Broker,
-            "token_get",
+            "connection_token_get",
             Method::GET,
             "/v1/connections/0190a5b2-7c4e-7000-8000-000000000000/token",
         ),
         row(
             Broker,
-            "token_resolve",
+            "connection_token_resolve",
             Method::GET,
             "/v1/token?workspace_id=w&provider=p",
         ),

@@ -203,7 +203,7 @@ async fn agent_keys_are_shown_once_and_stop_working_when_deleted(db: TestDatabas
         .agent_key_create()
         .body(broker::AgentKeyCreate {
             name: "support-mcp".into(),
-            workspace_ids: vec!["ws-1".into()],
+            workspace_ids: vec!["ws-1".parse().expect("workspace")],
             all_workspaces: None,
         })
         .send()
@@ -387,13 +387,25 @@ async fn bad_input_gets_a_stable_code_and_changes_nothing(db: TestDatabase) {
         .await
         .expect_err("404");
     assert_eq!(unknown.status(), Some(StatusCode::NOT_FOUND));
+    // The schema carries the name pattern: the generated client refuses before sending, and the
+    // server refuses what another client sends anyway.
     let invalid_ref = client
         .provider_view()
         .provider("NOT VALID")
         .send()
         .await
-        .expect_err("400");
-    assert_eq!(invalid_ref.status(), Some(StatusCode::BAD_REQUEST));
+        .expect_err("refused by the client");
+    assert!(
+        matches!(invalid_ref, progenitor_client::Error::InvalidRequest(_)),
+        "{invalid_ref}"
+    );
+    let sent_anyway = raw()
+        .get(format!("{}/v1/providers/NOT%20VALID", server.broker_url))
+        .bearer_auth(&server.admin_key)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(sent_anyway.status(), StatusCode::BAD_REQUEST);
     let bad_patch: nexus_client::broker::types::ProviderUpdate =
         serde_json::from_value(json!({"token_url": "http://example.com/token"})).expect("patch");
     let refused = client

@@ -48,8 +48,8 @@ fn no_redirects() -> reqwest::Client {
 
 async fn start_capture(server: &TestServer, provider: &str) -> broker::ConsentCreated {
     let body = broker::ConsentCreate {
-        workspace_id: "ws-1".into(),
-        provider: provider.into(),
+        workspace_id: "ws-1".parse().expect("workspace"),
+        provider: provider.parse().expect("provider"),
         scopes: Vec::new(),
         return_url: "http://localhost:3000/done?tab=keys".into(),
         connection_id: None,
@@ -205,7 +205,7 @@ async fn capture_through_the_html_form(db: TestDatabase) {
 
     // The newest active connection wins a resolve.
     let resolved = client
-        .token_resolve()
+        .connection_token_resolve()
         .workspace_id("ws-1")
         .provider("acme-api")
         .send()
@@ -215,7 +215,7 @@ async fn capture_through_the_html_form(db: TestDatabase) {
     assert_eq!(resolved.connection_id, second.connection_id);
     assert_eq!(resolved.credentials["api_key"], "sk-second");
     let first = client
-        .token_get()
+        .connection_token_get()
         .connection_id(consent.connection_id.to_string())
         .send()
         .await
@@ -254,7 +254,7 @@ async fn capture_through_the_html_form(db: TestDatabase) {
 
     // An unknown connection, a pending one, and a revoked one through the API.
     let unknown = client
-        .token_get()
+        .connection_token_get()
         .connection_id(uuid::Uuid::new_v4().to_string())
         .send()
         .await

@@ -25,8 +25,8 @@ async fn register(server: &TestServer, body: Value) {
 
 async fn consent(server: &TestServer, workspace: &str, provider: &str) -> broker::ConsentCreated {
     let body = broker::ConsentCreate {
-        workspace_id: workspace.into(),
-        provider: provider.into(),
+        workspace_id: workspace.parse().expect("workspace"),
+        provider: provider.parse().expect("provider"),
         scopes: Vec::new(),
         return_url: "http://127.0.0.1:9/done".into(),
         connection_id: None,
@@ -177,8 +177,8 @@ async fn isolation_strategies_and_bad_input(db: TestDatabase, mode: Mode) {
     let started = gateway_a
         .connection_request()
         .body(nexus_client::gateway::types::ConnectionRequest {
-            workspace_id: "ws-a".into(),
-            provider: "keyed".into(),
+            workspace_id: "ws-a".parse().expect("workspace"),
+            provider: "keyed".parse().expect("provider"),
             scopes: Vec::new(),
             return_url: "http://127.0.0.1:9/back".into(),
         })

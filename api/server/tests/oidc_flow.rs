@@ -52,8 +52,8 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
 
     let consent = |connection_id: Option<uuid::Uuid>| {
         let body = broker::ConsentCreate {
-            workspace_id: "ws-e2e".into(),
-            provider: "oidc-e2e".into(),
+            workspace_id: "ws-e2e".parse().expect("workspace"),
+            provider: "oidc-e2e".parse().expect("provider"),
             scopes: Vec::new(),
             return_url: "http://127.0.0.1:9/connected?from=test".into(),
             connection_id,
@@ -78,8 +78,8 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
     let id = first.connection_id.to_string();
 
     let token = client
-        .token_get()
-        .connection_id(&id)
+        .connection_token_get()
+        .connection_id(id.as_str())
         .send()
         .await
         .expect("token")
@@ -92,13 +92,13 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
 
     client
         .connection_refresh()
-        .connection_id(&id)
+        .connection_id(id.as_str())
         .send()
         .await
         .expect("forced refresh");
     let refreshed = client
-        .token_get()
-        .connection_id(&id)
+        .connection_token_get()
+        .connection_id(id.as_str())
         .send()
         .await
         .expect("token")
@@ -115,14 +115,14 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
     oidc.revoke_grants().await;
     let refused = client
         .connection_refresh()
-        .connection_id(&id)
+        .connection_id(id.as_str())
         .send()
         .await
         .expect_err("grant withdrawn");
     assert_eq!(refused.status(), Some(StatusCode::CONFLICT));
     let view = client
         .connection_view()
-        .connection_id(&id)
+        .connection_id(id.as_str())
         .send()
         .await
         .expect("view")
@@ -135,15 +135,15 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
     assert!(landed.as_str().contains("status=success"), "{landed}");
     let view = client
         .connection_view()
-        .connection_id(&id)
+        .connection_id(id.as_str())
         .send()
         .await
         .expect("view")
         .into_inner();
     assert_eq!(view.status, broker::ConnectionStatus::Active);
     let renewed = client
-        .token_get()
-        .connection_id(&id)
+        .connection_token_get()
+        .connection_id(id.as_str())
         .send()
         .await
         .expect("token")
@@ -264,8 +264,8 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
     let requested = gateway
         .connection_request()
         .body(gateway_types::ConnectionRequest {
-            workspace_id: "ws-agent".into(),
-            provider: "oidc-gw".into(),
+            workspace_id: "ws-agent".parse().expect("workspace"),
+            provider: "oidc-gw".parse().expect("provider"),
             scopes: Vec::new(),
             return_url: "http://127.0.0.1:9/agent-done".into(),
         })
@@ -276,7 +276,7 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
     let id = requested.connection_id.to_string();
     let check = gateway
         .connection_check()
-        .connection_id(&id)
+        .connection_id(id.as_str())
         .send()
         .await
         .expect("check")
@@ -293,7 +293,7 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
     for _ in 0..20 {
         status = gateway
             .connection_check()
-            .connection_id(&id)
+            .connection_id(id.as_str())
             .send()
             .await
             .expect("check")
@@ -327,7 +327,7 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
     );
     let refreshed = gateway
         .token_refresh()
-        .connection_id(&id)
+        .connection_id(id.as_str())
         .send()
         .await
         .expect("refresh")

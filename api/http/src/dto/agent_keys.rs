@@ -7,11 +7,13 @@ use poem_openapi::Object;
 use uuid::Uuid;
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct AgentKeyCreate {
     /// What the key is for, such as `claude-desktop` or `support-mcp-server`
     pub name: String,
     /// Workspaces the key may reach (give this, or `all_workspaces: true`)
+    #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))]
     pub workspace_ids: Option<Vec<String>>,
     /// `true` for a key that reaches every workspace; must be explicit
     pub all_workspaces: Option<bool>,
@@ -28,6 +30,7 @@ impl From<AgentKeyCreate> for NewAgentKey {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(rename = "AgentKey")]
 pub struct AgentKeyView {
     pub id: Uuid,
@@ -59,6 +62,7 @@ impl From<AgentKey> for AgentKeyView {
 
 /// A new agent key. `key` is shown this once; Nexus keeps only its hash
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AgentKeyCreated {
     pub id: Uuid,
     pub name: String,
@@ -96,6 +100,7 @@ impl From<IssuedAgentKey> for AgentKeyCreated {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AgentKeyList {
     pub items: Vec<AgentKeyView>,
 }

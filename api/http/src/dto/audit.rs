@@ -6,6 +6,7 @@ use poem_openapi::Object;
 use uuid::Uuid;
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(rename = "AuditEvent")]
 pub struct AuditEventView {
     pub id: Uuid,
@@ -35,6 +36,7 @@ impl From<AuditEvent> for AuditEventView {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditEventPage {
     pub items: Vec<AuditEventView>,
     /// Pass as `cursor` to get the next page; absent on the last page

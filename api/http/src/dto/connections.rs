@@ -49,12 +49,16 @@ impl From<ConnectionStatusDto> for ConnectionStatus {
 
 /// Start a consent (OAuth2) or a credential capture (API key, basic auth)
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct ConsentCreate {
+    #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))]
     pub workspace_id: String,
     /// Provider name (or id)
+    #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
     pub provider: String,
     /// Scopes to request; the provider's defaults when absent or empty
+    #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
     pub scopes: Option<Vec<String>>,
     /// Where the user's browser returns, with `status`, `connection_id` and `provider` added
     pub return_url: String,
@@ -76,6 +80,7 @@ impl From<ConsentCreate> for ConsentRequest {
 
 /// Where to send the user to connect
 #[derive(Object, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ConsentCreated {
     pub connection_id: Uuid,
     /// The provider's consent page, or Nexus's hosted capture form
@@ -107,6 +112,7 @@ impl From<ConsentSpec> for ConsentCreated {
 
 /// A connection as operators see it; no secrets
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(rename = "Connection")]
 pub struct ConnectionView {
     pub connection_id: Uuid,
@@ -151,6 +157,7 @@ impl From<Connection> for ConnectionView {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ConnectionPage {
     pub items: Vec<ConnectionView>,
     /// Pass as `cursor` for the next page; absent on the last page
@@ -159,6 +166,7 @@ pub struct ConnectionPage {
 
 /// The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
 #[derive(Object, Clone)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(rename = "CredentialEnvelope")]
 pub struct CredentialEnvelopeDto {
     pub connection_id: Uuid,
@@ -199,6 +207,7 @@ impl From<CredentialEnvelope> for CredentialEnvelopeDto {
 
 /// The outcome of a forced refresh
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct RefreshResult {
     pub connection_id: Uuid,
     pub status: ConnectionStatusDto,
@@ -217,12 +226,16 @@ impl From<RefreshOutcome> for RefreshResult {
 
 /// An agent asks to connect a workspace to a provider
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct ConnectionRequest {
+    #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))]
     pub workspace_id: String,
     /// Provider name, as in the catalog
+    #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
     pub provider: String,
     /// Scopes to request; the provider's defaults when absent or empty
+    #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
     pub scopes: Option<Vec<String>>,
     /// Where the user's browser returns afterwards
     pub return_url: String,
@@ -242,6 +255,7 @@ impl From<ConnectionRequest> for ConsentRequest {
 
 /// Where to send the user: the provider's consent page, or Nexus's hosted form
 #[derive(Object, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ConnectionRequested {
     pub connection_id: Uuid,
     pub auth_url: String,
@@ -266,11 +280,11 @@ impl From<ConsentSpec> for ConnectionRequested {
     }
 }
 
-/// A connection's state, as an agent polls it
+/// A connection's state, as an agent polls it: `pending` while the user is still consenting
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ConnectionCheck {
     pub connection_id: Uuid,
-    /// `pending` while the user is still consenting
     pub status: ConnectionStatusDto,
     pub provider: String,
     pub workspace_id: String,

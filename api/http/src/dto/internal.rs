@@ -10,6 +10,7 @@ use uuid::Uuid;
 /// A credential for a split Gateway, with the agent key it was read with: reads the Gateway
 /// serves again from its cache are reported under that key
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct GatewayCredential {
     pub agent_key_id: Uuid,
     pub envelope: CredentialEnvelopeDto,
@@ -17,6 +18,7 @@ pub struct GatewayCredential {
 
 /// Reads a split Gateway served from its cache since its last report
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct ServedReadsReport {
     #[oai(validator(max_items = 10000))]
@@ -25,6 +27,7 @@ pub struct ServedReadsReport {
 
 /// Reads of one connection by one agent key
 #[derive(Object, Debug)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(rename = "ServedReads", deny_unknown_fields)]
 pub struct ServedReadsDto {
     pub agent_key_id: Uuid,

@@ -73,12 +73,13 @@ pub enum VerificationMethodDto {
     Post,
 }
 
-/// A live check of captured credentials: the strategy is applied to a request to `url`; any 2xx accepts them
+/// A live check of captured credentials: the strategy is applied to a request to `url` (with
+/// `method`, `GET` when absent); any 2xx accepts them
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(rename = "Verification", deny_unknown_fields)]
 pub struct VerificationDto {
     pub url: String,
-    /// Default `GET`
     pub method: Option<VerificationMethodDto>,
 }
 
@@ -107,17 +108,20 @@ impl From<Verification> for VerificationDto {
     }
 }
 
-/// A provider to register
+/// A provider to register. `strategy` overrides the auth type's default strategy
 #[derive(Object)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct ProviderCreate {
     /// Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
+    #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
     pub name: String,
     pub display_name: Option<String>,
     pub description: Option<String>,
     pub category: Option<String>,
     pub auth_type: AuthTypeDto,
     /// Default scopes requested at consent
+    #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
     pub scopes: Option<Vec<String>>,
     /// OAuth2 client id
     pub client_id: Option<String>,
@@ -137,7 +141,6 @@ pub struct ProviderCreate {
     /// For api_key and basic_auth providers: a JSON Schema subset describing the credential fields
     pub credential_schema: Option<serde_json::Value>,
     pub verification: Option<VerificationDto>,
-    /// Overrides the default strategy of the auth type
     pub strategy: Option<StrategyDto>,
     pub api_base_url: Option<String>,
     /// The provider's logo, shown on the hosted capture form (https)
@@ -207,12 +210,15 @@ pub enum ClearableField {
 /// Changes to a provider: absent fields stay as they are; fields named in `clear` are reset
 /// (an explicit list rather than `null`, which generated clients cannot always send)
 #[derive(Object, Default)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct ProviderUpdate {
+    #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
     pub name: Option<String>,
     pub display_name: Option<String>,
     pub description: Option<String>,
     pub category: Option<String>,
+    #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
     pub scopes: Option<Vec<String>>,
     pub client_id: Option<String>,
     /// A new client secret (write-only)
@@ -283,8 +289,10 @@ impl From<ProviderUpdate> for ProviderPatch {
     }
 }
 
-/// A registered provider as operators see it; the client secret is never included
+/// A registered provider as operators see it; the client secret is never included. `strategy` is
+/// the one in effect (the auth type's default unless overridden)
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 #[oai(rename = "Provider")]
 pub struct ProviderView {
     pub id: Uuid,
@@ -306,7 +314,6 @@ pub struct ProviderView {
     pub revocation_url: Option<String>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification: Option<VerificationDto>,
-    /// The strategy in effect (the auth type's default unless overridden)
     pub strategy: StrategyDto,
     pub api_base_url: Option<String>,
     pub logo_url: Option<String>,
@@ -354,12 +361,14 @@ impl From<Provider> for ProviderView {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProviderList {
     pub items: Vec<ProviderView>,
 }
 
 /// A provider an agent may connect to: what it is and how it authenticates; no secrets
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CatalogEntry {
     pub name: String,
     pub display_name: String,
@@ -386,6 +395,7 @@ impl From<ProviderSummary> for CatalogEntry {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ProviderCatalog {
     pub items: Vec<CatalogEntry>,
 }

@@ -7,10 +7,12 @@ use poem_openapi::{Object, Union};
 
 /// `Authorization: Bearer <credentials.access_token>`
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Oauth2Strategy {}
 
 /// `<header_name>: <value_prefix><credentials[credential_field]>`
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct HeaderStrategy {
     /// Header to set, such as `Authorization` or `X-Api-Token`
     pub header_name: String,
@@ -23,6 +25,7 @@ pub struct HeaderStrategy {
 
 /// `?<param_name>=<credentials[credential_field]>`
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QueryParamStrategy {
     /// Query parameter to set
     pub param_name: String,
@@ -32,6 +35,7 @@ pub struct QueryParamStrategy {
 
 /// `Authorization: Basic base64(<username>:<password>)`
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct BasicAuthStrategy {
     /// Credential field holding the username (default `username`)
     pub username_field: Option<String>,
@@ -41,6 +45,7 @@ pub struct BasicAuthStrategy {
 
 /// `<header_name>: <credentials.api_key>`, header `X-API-Key` unless named
 #[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ApiKeyStrategy {
     /// Header to set (default `X-API-Key`)
     #[oai(skip_serializing_if_is_none)]

@@ -123,7 +123,7 @@ impl TestServer {
             workspace_ids: workspace_ids
                 .unwrap_or_default()
                 .into_iter()
-                .map(str::to_owned)
+                .map(|w| w.parse().expect("a valid workspace id"))
                 .collect(),
         };
         self.broker()

@@ -36,11 +36,71 @@ pub mod types {
         pub name: ::std::string::String,
         ///Workspaces the key may reach (give this, or `all_workspaces: true`)
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub workspace_ids: ::std::vec::Vec<::std::string::String>,
+        pub workspace_ids: ::std::vec::Vec<AgentKeyCreateWorkspaceIdsItem>,
     }
     impl AgentKeyCreate {
         pub fn builder() -> builder::AgentKeyCreate {
             Default::default()
+        }
+    }
+    ///`AgentKeyCreateWorkspaceIdsItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AgentKeyCreateWorkspaceIdsItem(::std::string::String);
+    impl ::std::ops::Deref for AgentKeyCreateWorkspaceIdsItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AgentKeyCreateWorkspaceIdsItem> for ::std::string::String {
+        fn from(value: AgentKeyCreateWorkspaceIdsItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AgentKeyCreateWorkspaceIdsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9._:-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Za-z0-9._:-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AgentKeyCreateWorkspaceIdsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for AgentKeyCreateWorkspaceIdsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AgentKeyCreateWorkspaceIdsItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A new agent key. `key` is shown this once; Nexus keeps only its hash
@@ -58,6 +118,70 @@ pub mod types {
     impl AgentKeyCreated {
         pub fn builder() -> builder::AgentKeyCreated {
             Default::default()
+        }
+    }
+    ///`AgentKeyDeleteAgentKeyId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AgentKeyDeleteAgentKeyId(::std::string::String);
+    impl ::std::ops::Deref for AgentKeyDeleteAgentKeyId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AgentKeyDeleteAgentKeyId> for ::std::string::String {
+        fn from(value: AgentKeyDeleteAgentKeyId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AgentKeyDeleteAgentKeyId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AgentKeyDeleteAgentKeyId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AgentKeyDeleteAgentKeyId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AgentKeyDeleteAgentKeyId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`AgentKeyList`
@@ -333,7 +457,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///A connection's state, as an agent polls it
+    ///A connection's state, as an agent polls it: `pending` while the user is still consenting
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConnectionCheck {
         pub connection_id: ::uuid::Uuid,
@@ -351,6 +475,126 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ConnectionListProvider`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionListProvider(::std::string::String);
+    impl ::std::ops::Deref for ConnectionListProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionListProvider> for ::std::string::String {
+        fn from(value: ConnectionListProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionListProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionListProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionListProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionListProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConnectionListWorkspaceId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionListWorkspaceId(::std::string::String);
+    impl ::std::ops::Deref for ConnectionListWorkspaceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionListWorkspaceId> for ::std::string::String {
+        fn from(value: ConnectionListWorkspaceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionListWorkspaceId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9._:-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Za-z0-9._:-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionListWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionListWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionListWorkspaceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`ConnectionPage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConnectionPage {
@@ -364,21 +608,268 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ConnectionRefreshConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRefreshConnectionId(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRefreshConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRefreshConnectionId> for ::std::string::String {
+        fn from(value: ConnectionRefreshConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRefreshConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRefreshConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConnectionRefreshConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRefreshConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///An agent asks to connect a workspace to a provider
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConnectionRequest {
         ///Provider name, as in the catalog
-        pub provider: ::std::string::String,
+        pub provider: ConnectionRequestProvider,
         ///Where the user's browser returns afterwards
         pub return_url: ::std::string::String,
         ///Scopes to request; the provider's defaults when absent or empty
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub scopes: ::std::vec::Vec<::std::string::String>,
-        pub workspace_id: ::std::string::String,
+        pub scopes: ::std::vec::Vec<ConnectionRequestScopesItem>,
+        pub workspace_id: ConnectionRequestWorkspaceId,
     }
     impl ConnectionRequest {
         pub fn builder() -> builder::ConnectionRequest {
             Default::default()
+        }
+    }
+    ///Provider name, as in the catalog
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRequestProvider(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRequestProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRequestProvider> for ::std::string::String {
+        fn from(value: ConnectionRequestProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRequestProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRequestProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionRequestProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRequestProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConnectionRequestScopesItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRequestScopesItem(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRequestScopesItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRequestScopesItem> for ::std::string::String {
+        fn from(value: ConnectionRequestScopesItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRequestScopesItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 256usize {
+                return Err("longer than 256 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRequestScopesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionRequestScopesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRequestScopesItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConnectionRequestWorkspaceId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRequestWorkspaceId(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRequestWorkspaceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRequestWorkspaceId> for ::std::string::String {
+        fn from(value: ConnectionRequestWorkspaceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRequestWorkspaceId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9._:-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Za-z0-9._:-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRequestWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConnectionRequestWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRequestWorkspaceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Where to send the user: the provider's consent page, or Nexus's hosted form
@@ -391,6 +882,71 @@ pub mod types {
     impl ConnectionRequested {
         pub fn builder() -> builder::ConnectionRequested {
             Default::default()
+        }
+    }
+    ///`ConnectionRevokeConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRevokeConnectionId(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRevokeConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRevokeConnectionId> for ::std::string::String {
+        fn from(value: ConnectionRevokeConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRevokeConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRevokeConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConnectionRevokeConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRevokeConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`ConnectionStatus`
@@ -464,6 +1020,258 @@ pub mod types {
             value.parse()
         }
     }
+    ///`ConnectionTokenGetConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionTokenGetConnectionId(::std::string::String);
+    impl ::std::ops::Deref for ConnectionTokenGetConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionTokenGetConnectionId> for ::std::string::String {
+        fn from(value: ConnectionTokenGetConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionTokenGetConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionTokenGetConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConnectionTokenGetConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionTokenGetConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConnectionTokenResolveProvider`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionTokenResolveProvider(::std::string::String);
+    impl ::std::ops::Deref for ConnectionTokenResolveProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionTokenResolveProvider> for ::std::string::String {
+        fn from(value: ConnectionTokenResolveProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionTokenResolveProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionTokenResolveProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConnectionTokenResolveProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionTokenResolveProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConnectionTokenResolveWorkspaceId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionTokenResolveWorkspaceId(::std::string::String);
+    impl ::std::ops::Deref for ConnectionTokenResolveWorkspaceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionTokenResolveWorkspaceId>
+    for ::std::string::String {
+        fn from(value: ConnectionTokenResolveWorkspaceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionTokenResolveWorkspaceId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9._:-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Za-z0-9._:-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionTokenResolveWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConnectionTokenResolveWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionTokenResolveWorkspaceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConnectionViewConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionViewConnectionId(::std::string::String);
+    impl ::std::ops::Deref for ConnectionViewConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionViewConnectionId> for ::std::string::String {
+        fn from(value: ConnectionViewConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionViewConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionViewConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionViewConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionViewConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///Start a consent (OAuth2) or a credential capture (API key, basic auth)
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConsentCreate {
@@ -471,17 +1279,198 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub connection_id: ::std::option::Option<::uuid::Uuid>,
         ///Provider name (or id)
-        pub provider: ::std::string::String,
+        pub provider: ConsentCreateProvider,
         ///Where the user's browser returns, with `status`, `connection_id` and `provider` added
         pub return_url: ::std::string::String,
         ///Scopes to request; the provider's defaults when absent or empty
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub scopes: ::std::vec::Vec<::std::string::String>,
-        pub workspace_id: ::std::string::String,
+        pub scopes: ::std::vec::Vec<ConsentCreateScopesItem>,
+        pub workspace_id: ConsentCreateWorkspaceId,
     }
     impl ConsentCreate {
         pub fn builder() -> builder::ConsentCreate {
             Default::default()
+        }
+    }
+    ///Provider name (or id)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConsentCreateProvider(::std::string::String);
+    impl ::std::ops::Deref for ConsentCreateProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConsentCreateProvider> for ::std::string::String {
+        fn from(value: ConsentCreateProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConsentCreateProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConsentCreateProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConsentCreateProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConsentCreateProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConsentCreateScopesItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConsentCreateScopesItem(::std::string::String);
+    impl ::std::ops::Deref for ConsentCreateScopesItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConsentCreateScopesItem> for ::std::string::String {
+        fn from(value: ConsentCreateScopesItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConsentCreateScopesItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 256usize {
+                return Err("longer than 256 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConsentCreateScopesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConsentCreateScopesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConsentCreateScopesItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConsentCreateWorkspaceId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConsentCreateWorkspaceId(::std::string::String);
+    impl ::std::ops::Deref for ConsentCreateWorkspaceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConsentCreateWorkspaceId> for ::std::string::String {
+        fn from(value: ConsentCreateWorkspaceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConsentCreateWorkspaceId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9._:-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Za-z0-9._:-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConsentCreateWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConsentCreateWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConsentCreateWorkspaceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Where to send the user to connect
@@ -585,6 +1574,326 @@ serves again from its cache are reported under that key*/
             Default::default()
         }
     }
+    ///`InternalConnectionCheckConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct InternalConnectionCheckConnectionId(::std::string::String);
+    impl ::std::ops::Deref for InternalConnectionCheckConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<InternalConnectionCheckConnectionId>
+    for ::std::string::String {
+        fn from(value: InternalConnectionCheckConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for InternalConnectionCheckConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InternalConnectionCheckConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InternalConnectionCheckConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InternalConnectionCheckConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`InternalTokenGetConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct InternalTokenGetConnectionId(::std::string::String);
+    impl ::std::ops::Deref for InternalTokenGetConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<InternalTokenGetConnectionId> for ::std::string::String {
+        fn from(value: InternalTokenGetConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for InternalTokenGetConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InternalTokenGetConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InternalTokenGetConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InternalTokenGetConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`InternalTokenRefreshConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct InternalTokenRefreshConnectionId(::std::string::String);
+    impl ::std::ops::Deref for InternalTokenRefreshConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<InternalTokenRefreshConnectionId>
+    for ::std::string::String {
+        fn from(value: InternalTokenRefreshConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for InternalTokenRefreshConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InternalTokenRefreshConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InternalTokenRefreshConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InternalTokenRefreshConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`InternalTokenResolveProvider`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct InternalTokenResolveProvider(::std::string::String);
+    impl ::std::ops::Deref for InternalTokenResolveProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<InternalTokenResolveProvider> for ::std::string::String {
+        fn from(value: InternalTokenResolveProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for InternalTokenResolveProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InternalTokenResolveProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InternalTokenResolveProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InternalTokenResolveProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`InternalTokenResolveWorkspaceId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct InternalTokenResolveWorkspaceId(::std::string::String);
+    impl ::std::ops::Deref for InternalTokenResolveWorkspaceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<InternalTokenResolveWorkspaceId>
+    for ::std::string::String {
+        fn from(value: InternalTokenResolveWorkspaceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for InternalTokenResolveWorkspaceId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9._:-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Za-z0-9._:-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for InternalTokenResolveWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for InternalTokenResolveWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InternalTokenResolveWorkspaceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`Authorization: Bearer <credentials.access_token>`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
@@ -614,7 +1923,8 @@ serves again from its cache are reported under that key*/
             Self(value)
         }
     }
-    ///A registered provider as operators see it; the client secret is never included
+    /**A registered provider as operators see it; the client secret is never included. `strategy` is
+the one in effect (the auth type's default unless overridden)*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Provider {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -651,7 +1961,7 @@ serves again from its cache are reported under that key*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revocation_url: ::std::option::Option<::std::string::String>,
         pub scopes: ::std::vec::Vec<::std::string::String>,
-        pub strategy: ProviderStrategy,
+        pub strategy: Strategy,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -675,7 +1985,7 @@ serves again from its cache are reported under that key*/
             Default::default()
         }
     }
-    ///A provider to register
+    ///A provider to register. `strategy` overrides the auth type's default strategy
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ProviderCreate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -717,7 +2027,7 @@ serves again from its cache are reported under that key*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub logo_url: ::std::option::Option<::std::string::String>,
         ///Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
-        pub name: ::std::string::String,
+        pub name: ProviderCreateName,
         ///PKCE S256 (default true)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
@@ -725,9 +2035,9 @@ serves again from its cache are reported under that key*/
         pub revocation_url: ::std::option::Option<::std::string::String>,
         ///Default scopes requested at consent
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub scopes: ::std::vec::Vec<::std::string::String>,
+        pub scopes: ::std::vec::Vec<ProviderCreateScopesItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub strategy: ::std::option::Option<ProviderCreateStrategy>,
+        pub strategy: ::std::option::Option<Strategy>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -740,86 +2050,40 @@ serves again from its cache are reported under that key*/
             Default::default()
         }
     }
-    ///Overrides the default strategy of the auth type
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
-    pub enum ProviderCreateStrategy {
-        Variant0 { #[serde(rename = "type")] type_: ProviderCreateStrategyVariant0Type },
-        Variant1 {
-            ///Credential field whose value is sent (default `api_key`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            credential_field: ::std::option::Option<::std::string::String>,
-            ///Header to set, such as `Authorization` or `X-Api-Token`
-            header_name: ::std::string::String,
-            #[serde(rename = "type")]
-            type_: ProviderCreateStrategyVariant1Type,
-            ///Text put before the value, such as `token ` or `Bearer `
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            value_prefix: ::std::option::Option<::std::string::String>,
-        },
-        Variant2 {
-            ///Credential field whose value is sent (default `api_key`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            credential_field: ::std::option::Option<::std::string::String>,
-            ///Query parameter to set
-            param_name: ::std::string::String,
-            #[serde(rename = "type")]
-            type_: ProviderCreateStrategyVariant2Type,
-        },
-        Variant3 {
-            ///Credential field holding the password (default `password`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            password_field: ::std::option::Option<::std::string::String>,
-            #[serde(rename = "type")]
-            type_: ProviderCreateStrategyVariant3Type,
-            ///Credential field holding the username (default `username`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            username_field: ::std::option::Option<::std::string::String>,
-        },
-        Variant4 {
-            ///Header to set (default `X-API-Key`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            header_name: ::std::option::Option<::std::string::String>,
-            #[serde(rename = "type")]
-            type_: ProviderCreateStrategyVariant4Type,
-        },
-    }
-    ///`ProviderCreateStrategyVariant0Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderCreateStrategyVariant0Type {
-        #[serde(rename = "oauth2")]
-        Oauth2,
-    }
-    impl ::std::fmt::Display for ProviderCreateStrategyVariant0Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Oauth2 => f.write_str("oauth2"),
-            }
+    ///Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateName(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
         }
     }
-    impl ::std::str::FromStr for ProviderCreateStrategyVariant0Type {
+    impl ::std::convert::From<ProviderCreateName> for ::std::string::String {
+        fn from(value: ProviderCreateName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateName {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "oauth2" => Ok(Self::Oauth2),
-                _ => Err("invalid value".into()),
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
             }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ProviderCreateStrategyVariant0Type {
+    impl ::std::convert::TryFrom<&str> for ProviderCreateName {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -827,8 +2091,7 @@ serves again from its cache are reported under that key*/
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderCreateStrategyVariant0Type {
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateName {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -836,42 +2099,52 @@ serves again from its cache are reported under that key*/
             value.parse()
         }
     }
-    ///`ProviderCreateStrategyVariant1Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderCreateStrategyVariant1Type {
-        #[serde(rename = "header")]
-        Header,
-    }
-    impl ::std::fmt::Display for ProviderCreateStrategyVariant1Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Header => f.write_str("header"),
-            }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
-    impl ::std::str::FromStr for ProviderCreateStrategyVariant1Type {
+    ///`ProviderCreateScopesItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateScopesItem(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateScopesItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateScopesItem> for ::std::string::String {
+        fn from(value: ProviderCreateScopesItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateScopesItem {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "header" => Ok(Self::Header),
-                _ => Err("invalid value".into()),
+            if value.chars().count() > 256usize {
+                return Err("longer than 256 characters".into());
             }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ProviderCreateStrategyVariant1Type {
+    impl ::std::convert::TryFrom<&str> for ProviderCreateScopesItem {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -879,8 +2152,7 @@ serves again from its cache are reported under that key*/
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderCreateStrategyVariant1Type {
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateScopesItem {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -888,42 +2160,58 @@ serves again from its cache are reported under that key*/
             value.parse()
         }
     }
-    ///`ProviderCreateStrategyVariant2Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderCreateStrategyVariant2Type {
-        #[serde(rename = "query_param")]
-        QueryParam,
-    }
-    impl ::std::fmt::Display for ProviderCreateStrategyVariant2Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::QueryParam => f.write_str("query_param"),
-            }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateScopesItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
-    impl ::std::str::FromStr for ProviderCreateStrategyVariant2Type {
+    ///`ProviderDeleteProvider`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderDeleteProvider(::std::string::String);
+    impl ::std::ops::Deref for ProviderDeleteProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderDeleteProvider> for ::std::string::String {
+        fn from(value: ProviderDeleteProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderDeleteProvider {
         type Err = self::error::ConversionError;
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "query_param" => Ok(Self::QueryParam),
-                _ => Err("invalid value".into()),
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
             }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^([a-z][a-z0-9]*(-[a-z0-9]+)*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^([a-z][a-z0-9]*(-[a-z0-9]+)*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ProviderCreateStrategyVariant2Type {
+    impl ::std::convert::TryFrom<&str> for ProviderDeleteProvider {
         type Error = self::error::ConversionError;
         fn try_from(
             value: &str,
@@ -931,8 +2219,7 @@ serves again from its cache are reported under that key*/
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderCreateStrategyVariant2Type {
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderDeleteProvider {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -940,108 +2227,16 @@ serves again from its cache are reported under that key*/
             value.parse()
         }
     }
-    ///`ProviderCreateStrategyVariant3Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderCreateStrategyVariant3Type {
-        #[serde(rename = "basic_auth")]
-        BasicAuth,
-    }
-    impl ::std::fmt::Display for ProviderCreateStrategyVariant3Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::BasicAuth => f.write_str("basic_auth"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderCreateStrategyVariant3Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "basic_auth" => Ok(Self::BasicAuth),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderCreateStrategyVariant3Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderCreateStrategyVariant3Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ProviderCreateStrategyVariant4Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderCreateStrategyVariant4Type {
-        #[serde(rename = "api_key")]
-        ApiKey,
-    }
-    impl ::std::fmt::Display for ProviderCreateStrategyVariant4Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ApiKey => f.write_str("api_key"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderCreateStrategyVariant4Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "api_key" => Ok(Self::ApiKey),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderCreateStrategyVariant4Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderCreateStrategyVariant4Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ProviderDeleteProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`ProviderList`
@@ -1052,310 +2247,6 @@ serves again from its cache are reported under that key*/
     impl ProviderList {
         pub fn builder() -> builder::ProviderList {
             Default::default()
-        }
-    }
-    ///The strategy in effect (the auth type's default unless overridden)
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(untagged)]
-    pub enum ProviderStrategy {
-        Variant0 { #[serde(rename = "type")] type_: ProviderStrategyVariant0Type },
-        Variant1 {
-            ///Credential field whose value is sent (default `api_key`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            credential_field: ::std::option::Option<::std::string::String>,
-            ///Header to set, such as `Authorization` or `X-Api-Token`
-            header_name: ::std::string::String,
-            #[serde(rename = "type")]
-            type_: ProviderStrategyVariant1Type,
-            ///Text put before the value, such as `token ` or `Bearer `
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            value_prefix: ::std::option::Option<::std::string::String>,
-        },
-        Variant2 {
-            ///Credential field whose value is sent (default `api_key`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            credential_field: ::std::option::Option<::std::string::String>,
-            ///Query parameter to set
-            param_name: ::std::string::String,
-            #[serde(rename = "type")]
-            type_: ProviderStrategyVariant2Type,
-        },
-        Variant3 {
-            ///Credential field holding the password (default `password`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            password_field: ::std::option::Option<::std::string::String>,
-            #[serde(rename = "type")]
-            type_: ProviderStrategyVariant3Type,
-            ///Credential field holding the username (default `username`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            username_field: ::std::option::Option<::std::string::String>,
-        },
-        Variant4 {
-            ///Header to set (default `X-API-Key`)
-            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-            header_name: ::std::option::Option<::std::string::String>,
-            #[serde(rename = "type")]
-            type_: ProviderStrategyVariant4Type,
-        },
-    }
-    ///`ProviderStrategyVariant0Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderStrategyVariant0Type {
-        #[serde(rename = "oauth2")]
-        Oauth2,
-    }
-    impl ::std::fmt::Display for ProviderStrategyVariant0Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Oauth2 => f.write_str("oauth2"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderStrategyVariant0Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "oauth2" => Ok(Self::Oauth2),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderStrategyVariant0Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderStrategyVariant0Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ProviderStrategyVariant1Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderStrategyVariant1Type {
-        #[serde(rename = "header")]
-        Header,
-    }
-    impl ::std::fmt::Display for ProviderStrategyVariant1Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Header => f.write_str("header"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderStrategyVariant1Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "header" => Ok(Self::Header),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderStrategyVariant1Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderStrategyVariant1Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ProviderStrategyVariant2Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderStrategyVariant2Type {
-        #[serde(rename = "query_param")]
-        QueryParam,
-    }
-    impl ::std::fmt::Display for ProviderStrategyVariant2Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::QueryParam => f.write_str("query_param"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderStrategyVariant2Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "query_param" => Ok(Self::QueryParam),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderStrategyVariant2Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderStrategyVariant2Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ProviderStrategyVariant3Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderStrategyVariant3Type {
-        #[serde(rename = "basic_auth")]
-        BasicAuth,
-    }
-    impl ::std::fmt::Display for ProviderStrategyVariant3Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::BasicAuth => f.write_str("basic_auth"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderStrategyVariant3Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "basic_auth" => Ok(Self::BasicAuth),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderStrategyVariant3Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderStrategyVariant3Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///`ProviderStrategyVariant4Type`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    pub enum ProviderStrategyVariant4Type {
-        #[serde(rename = "api_key")]
-        ApiKey,
-    }
-    impl ::std::fmt::Display for ProviderStrategyVariant4Type {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ApiKey => f.write_str("api_key"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProviderStrategyVariant4Type {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "api_key" => Ok(Self::ApiKey),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProviderStrategyVariant4Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProviderStrategyVariant4Type {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
     /**Changes to a provider: absent fields stay as they are; fields named in `clear` are reset
@@ -1397,13 +2288,13 @@ serves again from its cache are reported under that key*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub logo_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: ::std::option::Option<ProviderUpdateName>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revocation_url: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub scopes: ::std::vec::Vec<::std::string::String>,
+        pub scopes: ::std::vec::Vec<ProviderUpdateScopesItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub strategy: ::std::option::Option<Strategy>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1416,6 +2307,262 @@ serves again from its cache are reported under that key*/
     impl ProviderUpdate {
         pub fn builder() -> builder::ProviderUpdate {
             Default::default()
+        }
+    }
+    ///`ProviderUpdateName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateName(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateName> for ::std::string::String {
+        fn from(value: ProviderUpdateName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateProvider`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateProvider(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateProvider> for ::std::string::String {
+        fn from(value: ProviderUpdateProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^([a-z][a-z0-9]*(-[a-z0-9]+)*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^([a-z][a-z0-9]*(-[a-z0-9]+)*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateScopesItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateScopesItem(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateScopesItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateScopesItem> for ::std::string::String {
+        fn from(value: ProviderUpdateScopesItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateScopesItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 256usize {
+                return Err("longer than 256 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateScopesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateScopesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateScopesItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderViewProvider`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderViewProvider(::std::string::String);
+    impl ::std::ops::Deref for ProviderViewProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderViewProvider> for ::std::string::String {
+        fn from(value: ProviderViewProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderViewProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^([a-z][a-z0-9]*(-[a-z0-9]+)*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^([a-z][a-z0-9]*(-[a-z0-9]+)*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderViewProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderViewProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderViewProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`?<param_name>=<credentials[credential_field]>`
@@ -1893,7 +3040,8 @@ serves again from its cache are reported under that key*/
             value.parse()
         }
     }
-    ///A live check of captured credentials: the strategy is applied to a request to `url`; any 2xx accepts them
+    /**A live check of captured credentials: the strategy is applied to a request to `url` (with
+`method`, `GET` when absent); any 2xx accepts them*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Verification {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2104,7 +3252,7 @@ serves again from its cache are reported under that key*/
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             workspace_ids: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::AgentKeyCreateWorkspaceIdsItem>,
                 ::std::string::String,
             >,
         }
@@ -2146,7 +3294,9 @@ serves again from its cache are reported under that key*/
             }
             pub fn workspace_ids<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::AgentKeyCreateWorkspaceIdsItem>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.workspace_ids = value
@@ -3353,7 +4503,7 @@ serves again from its cache are reported under that key*/
         #[derive(Clone, Debug)]
         pub struct ConnectionRequest {
             provider: ::std::result::Result<
-                ::std::string::String,
+                super::ConnectionRequestProvider,
                 ::std::string::String,
             >,
             return_url: ::std::result::Result<
@@ -3361,11 +4511,11 @@ serves again from its cache are reported under that key*/
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::ConnectionRequestScopesItem>,
                 ::std::string::String,
             >,
             workspace_id: ::std::result::Result<
-                ::std::string::String,
+                super::ConnectionRequestWorkspaceId,
                 ::std::string::String,
             >,
         }
@@ -3382,7 +4532,7 @@ serves again from its cache are reported under that key*/
         impl ConnectionRequest {
             pub fn provider<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ConnectionRequestProvider>,
                 T::Error: ::std::fmt::Display,
             {
                 self.provider = value
@@ -3406,7 +4556,9 @@ serves again from its cache are reported under that key*/
             }
             pub fn scopes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ConnectionRequestScopesItem>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.scopes = value
@@ -3418,7 +4570,7 @@ serves again from its cache are reported under that key*/
             }
             pub fn workspace_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ConnectionRequestWorkspaceId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.workspace_id = value
@@ -3542,7 +4694,7 @@ serves again from its cache are reported under that key*/
                 ::std::string::String,
             >,
             provider: ::std::result::Result<
-                ::std::string::String,
+                super::ConsentCreateProvider,
                 ::std::string::String,
             >,
             return_url: ::std::result::Result<
@@ -3550,11 +4702,11 @@ serves again from its cache are reported under that key*/
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::ConsentCreateScopesItem>,
                 ::std::string::String,
             >,
             workspace_id: ::std::result::Result<
-                ::std::string::String,
+                super::ConsentCreateWorkspaceId,
                 ::std::string::String,
             >,
         }
@@ -3584,7 +4736,7 @@ serves again from its cache are reported under that key*/
             }
             pub fn provider<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ConsentCreateProvider>,
                 T::Error: ::std::fmt::Display,
             {
                 self.provider = value
@@ -3608,7 +4760,9 @@ serves again from its cache are reported under that key*/
             }
             pub fn scopes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ConsentCreateScopesItem>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.scopes = value
@@ -3620,7 +4774,7 @@ serves again from its cache are reported under that key*/
             }
             pub fn workspace_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ConsentCreateWorkspaceId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.workspace_id = value
@@ -4287,10 +5441,7 @@ serves again from its cache are reported under that key*/
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            strategy: ::std::result::Result<
-                super::ProviderStrategy,
-                ::std::string::String,
-            >,
+            strategy: ::std::result::Result<super::Strategy, ::std::string::String>,
             token_endpoint_auth_method: ::std::result::Result<
                 ::std::option::Option<super::TokenEndpointAuthMethod>,
                 ::std::string::String,
@@ -4586,7 +5737,7 @@ serves again from its cache are reported under that key*/
             }
             pub fn strategy<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ProviderStrategy>,
+                T: ::std::convert::TryInto<super::Strategy>,
                 T::Error: ::std::fmt::Display,
             {
                 self.strategy = value
@@ -4807,7 +5958,10 @@ serves again from its cache are reported under that key*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                super::ProviderCreateName,
+                ::std::string::String,
+            >,
             pkce: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -4817,11 +5971,11 @@ serves again from its cache are reported under that key*/
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::ProviderCreateScopesItem>,
                 ::std::string::String,
             >,
             strategy: ::std::result::Result<
-                ::std::option::Option<super::ProviderCreateStrategy>,
+                ::std::option::Option<super::Strategy>,
                 ::std::string::String,
             >,
             token_endpoint_auth_method: ::std::result::Result<
@@ -5034,7 +6188,7 @@ serves again from its cache are reported under that key*/
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ProviderCreateName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -5072,7 +6226,9 @@ serves again from its cache are reported under that key*/
             }
             pub fn scopes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ProviderCreateScopesItem>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.scopes = value
@@ -5084,9 +6240,7 @@ serves again from its cache are reported under that key*/
             }
             pub fn strategy<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ProviderCreateStrategy>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<super::Strategy>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.strategy = value
@@ -5293,7 +6447,7 @@ serves again from its cache are reported under that key*/
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateName>,
                 ::std::string::String,
             >,
             pkce: ::std::result::Result<
@@ -5305,7 +6459,7 @@ serves again from its cache are reported under that key*/
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::ProviderUpdateScopesItem>,
                 ::std::string::String,
             >,
             strategy: ::std::result::Result<
@@ -5522,7 +6676,9 @@ serves again from its cache are reported under that key*/
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateName>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -5560,7 +6716,9 @@ serves again from its cache are reported under that key*/
             }
             pub fn scopes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ProviderUpdateScopesItem>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.scopes = value
@@ -6687,13 +7845,13 @@ The credential envelope; a token expiring within the refresh skew is refreshed f
 Sends a `GET` request to `/v1/connections/{connection_id}/token`
 
 ```ignore
-let response = client.token_get()
+let response = client.connection_token_get()
     .connection_id(connection_id)
     .send()
     .await;
 ```*/
-    pub fn token_get(&self) -> builder::TokenGet<'_> {
-        builder::TokenGet::new(self)
+    pub fn connection_token_get(&self) -> builder::ConnectionTokenGet<'_> {
+        builder::ConnectionTokenGet::new(self)
     }
     /**Start a consent
 
@@ -6901,14 +8059,14 @@ The envelope of the workspace's newest active connection to the provider. With n
 Sends a `GET` request to `/v1/token`
 
 ```ignore
-let response = client.token_resolve()
+let response = client.connection_token_resolve()
     .provider(provider)
     .workspace_id(workspace_id)
     .send()
     .await;
 ```*/
-    pub fn token_resolve(&self) -> builder::TokenResolve<'_> {
-        builder::TokenResolve::new(self)
+    pub fn connection_token_resolve(&self) -> builder::ConnectionTokenResolve<'_> {
+        builder::ConnectionTokenResolve::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -7194,7 +8352,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AgentKeyDelete<'a> {
         client: &'a super::Client,
-        agent_key_id: Result<::std::string::String, String>,
+        agent_key_id: Result<types::AgentKeyDeleteAgentKeyId, String>,
     }
     impl<'a> AgentKeyDelete<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7205,12 +8363,12 @@ pub mod builder {
         }
         pub fn agent_key_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AgentKeyDeleteAgentKeyId>,
         {
             self.agent_key_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for agent_key_id failed"
+                    "conversion to `AgentKeyDeleteAgentKeyId` for agent_key_id failed"
                         .to_string()
                 });
             self
@@ -7421,11 +8579,11 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConnectionList<'a> {
         client: &'a super::Client,
-        cursor: Result<Option<::std::string::String>, String>,
+        cursor: Result<Option<::uuid::Uuid>, String>,
         limit: Result<Option<u64>, String>,
-        provider: Result<Option<::std::string::String>, String>,
+        provider: Result<Option<types::ConnectionListProvider>, String>,
         status: Result<Option<types::ConnectionStatus>, String>,
-        workspace_id: Result<Option<::std::string::String>, String>,
+        workspace_id: Result<Option<types::ConnectionListWorkspaceId>, String>,
     }
     impl<'a> ConnectionList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7440,14 +8598,13 @@ pub mod builder {
         }
         pub fn cursor<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<::uuid::Uuid>,
         {
             self.cursor = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for cursor failed"
-                        .to_string()
+                    "conversion to `:: uuid :: Uuid` for cursor failed".to_string()
                 });
             self
         }
@@ -7463,13 +8620,13 @@ pub mod builder {
         }
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConnectionListProvider>,
         {
             self.provider = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `ConnectionListProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -7488,13 +8645,13 @@ pub mod builder {
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConnectionListWorkspaceId>,
         {
             self.workspace_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                    "conversion to `ConnectionListWorkspaceId` for workspace_id failed"
                         .to_string()
                 });
             self
@@ -7568,7 +8725,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConnectionView<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::ConnectionViewConnectionId, String>,
     }
     impl<'a> ConnectionView<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7579,12 +8736,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConnectionViewConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `ConnectionViewConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
@@ -7650,7 +8807,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConnectionRevoke<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::ConnectionRevokeConnectionId, String>,
     }
     impl<'a> ConnectionRevoke<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7661,12 +8818,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConnectionRevokeConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `ConnectionRevokeConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
@@ -7730,7 +8887,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConnectionRefresh<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::ConnectionRefreshConnectionId, String>,
     }
     impl<'a> ConnectionRefresh<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -7741,12 +8898,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConnectionRefreshConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `ConnectionRefreshConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
@@ -7806,15 +8963,15 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::token_get`]
+    /**Builder for [`Client::connection_token_get`]
 
-[`Client::token_get`]: super::Client::token_get*/
+[`Client::connection_token_get`]: super::Client::connection_token_get*/
     #[derive(Debug, Clone)]
-    pub struct TokenGet<'a> {
+    pub struct ConnectionTokenGet<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::ConnectionTokenGetConnectionId, String>,
     }
-    impl<'a> TokenGet<'a> {
+    impl<'a> ConnectionTokenGet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -7823,12 +8980,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConnectionTokenGetConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `ConnectionTokenGetConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
@@ -7862,7 +9019,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "token_get",
+                operation_id: "connection_token_get",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -7988,7 +9145,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InternalConnectionCheck<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::InternalConnectionCheckConnectionId, String>,
         x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
     impl<'a> InternalConnectionCheck<'a> {
@@ -8001,12 +9158,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InternalConnectionCheckConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `InternalConnectionCheckConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
@@ -8266,7 +9423,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InternalTokenRefresh<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::InternalTokenRefreshConnectionId, String>,
         x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
     impl<'a> InternalTokenRefresh<'a> {
@@ -8279,12 +9436,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InternalTokenRefreshConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `InternalTokenRefreshConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
@@ -8482,8 +9639,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InternalTokenResolve<'a> {
         client: &'a super::Client,
-        provider: Result<::std::string::String, String>,
-        workspace_id: Result<::std::string::String, String>,
+        provider: Result<types::InternalTokenResolveProvider, String>,
+        workspace_id: Result<types::InternalTokenResolveWorkspaceId, String>,
         x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
     impl<'a> InternalTokenResolve<'a> {
@@ -8497,24 +9654,24 @@ pub mod builder {
         }
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InternalTokenResolveProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `InternalTokenResolveProvider` for provider failed"
                         .to_string()
                 });
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InternalTokenResolveWorkspaceId>,
         {
             self.workspace_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                    "conversion to `InternalTokenResolveWorkspaceId` for workspace_id failed"
                         .to_string()
                 });
             self
@@ -8599,7 +9756,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct InternalTokenGet<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::InternalTokenGetConnectionId, String>,
         x_nexus_agent_key: Result<Option<::std::string::String>, String>,
     }
     impl<'a> InternalTokenGet<'a> {
@@ -8612,12 +9769,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::InternalTokenGetConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `InternalTokenGetConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
@@ -8858,7 +10015,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProviderView<'a> {
         client: &'a super::Client,
-        provider: Result<::std::string::String, String>,
+        provider: Result<types::ProviderViewProvider, String>,
     }
     impl<'a> ProviderView<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8869,12 +10026,12 @@ pub mod builder {
         }
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ProviderViewProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `ProviderViewProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -8940,7 +10097,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProviderDelete<'a> {
         client: &'a super::Client,
-        provider: Result<::std::string::String, String>,
+        provider: Result<types::ProviderDeleteProvider, String>,
         cascade: Result<Option<bool>, String>,
     }
     impl<'a> ProviderDelete<'a> {
@@ -8953,12 +10110,12 @@ pub mod builder {
         }
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ProviderDeleteProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `ProviderDeleteProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -9034,7 +10191,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ProviderUpdate<'a> {
         client: &'a super::Client,
-        provider: Result<::std::string::String, String>,
+        provider: Result<types::ProviderUpdateProvider, String>,
         body: Result<types::builder::ProviderUpdate, String>,
     }
     impl<'a> ProviderUpdate<'a> {
@@ -9047,12 +10204,12 @@ pub mod builder {
         }
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ProviderUpdateProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `ProviderUpdateProvider` for provider failed"
                         .to_string()
                 });
             self
@@ -9142,16 +10299,16 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::token_resolve`]
+    /**Builder for [`Client::connection_token_resolve`]
 
-[`Client::token_resolve`]: super::Client::token_resolve*/
+[`Client::connection_token_resolve`]: super::Client::connection_token_resolve*/
     #[derive(Debug, Clone)]
-    pub struct TokenResolve<'a> {
+    pub struct ConnectionTokenResolve<'a> {
         client: &'a super::Client,
-        provider: Result<::std::string::String, String>,
-        workspace_id: Result<::std::string::String, String>,
+        provider: Result<types::ConnectionTokenResolveProvider, String>,
+        workspace_id: Result<types::ConnectionTokenResolveWorkspaceId, String>,
     }
-    impl<'a> TokenResolve<'a> {
+    impl<'a> ConnectionTokenResolve<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -9161,24 +10318,24 @@ pub mod builder {
         }
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConnectionTokenResolveProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `ConnectionTokenResolveProvider` for provider failed"
                         .to_string()
                 });
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConnectionTokenResolveWorkspaceId>,
         {
             self.workspace_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                    "conversion to `ConnectionTokenResolveWorkspaceId` for workspace_id failed"
                         .to_string()
                 });
             self
@@ -9214,7 +10371,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "token_resolve",
+                operation_id: "connection_token_resolve",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -114,7 +114,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///A connection's state, as an agent polls it
+    ///A connection's state, as an agent polls it: `pending` while the user is still consenting
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConnectionCheck {
         pub connection_id: ::uuid::Uuid,
@@ -132,21 +132,267 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ConnectionCheckConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionCheckConnectionId(::std::string::String);
+    impl ::std::ops::Deref for ConnectionCheckConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionCheckConnectionId> for ::std::string::String {
+        fn from(value: ConnectionCheckConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionCheckConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionCheckConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionCheckConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionCheckConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///An agent asks to connect a workspace to a provider
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ConnectionRequest {
         ///Provider name, as in the catalog
-        pub provider: ::std::string::String,
+        pub provider: ConnectionRequestProvider,
         ///Where the user's browser returns afterwards
         pub return_url: ::std::string::String,
         ///Scopes to request; the provider's defaults when absent or empty
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub scopes: ::std::vec::Vec<::std::string::String>,
-        pub workspace_id: ::std::string::String,
+        pub scopes: ::std::vec::Vec<ConnectionRequestScopesItem>,
+        pub workspace_id: ConnectionRequestWorkspaceId,
     }
     impl ConnectionRequest {
         pub fn builder() -> builder::ConnectionRequest {
             Default::default()
+        }
+    }
+    ///Provider name, as in the catalog
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRequestProvider(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRequestProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRequestProvider> for ::std::string::String {
+        fn from(value: ConnectionRequestProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRequestProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRequestProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionRequestProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRequestProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConnectionRequestScopesItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRequestScopesItem(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRequestScopesItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRequestScopesItem> for ::std::string::String {
+        fn from(value: ConnectionRequestScopesItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRequestScopesItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 256usize {
+                return Err("longer than 256 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRequestScopesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionRequestScopesItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRequestScopesItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConnectionRequestWorkspaceId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRequestWorkspaceId(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRequestWorkspaceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRequestWorkspaceId> for ::std::string::String {
+        fn from(value: ConnectionRequestWorkspaceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRequestWorkspaceId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9._:-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Za-z0-9._:-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRequestWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ConnectionRequestWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRequestWorkspaceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Where to send the user: the provider's consent page, or Nexus's hosted form
@@ -727,6 +973,254 @@ pub mod types {
             value.parse()
         }
     }
+    ///`TokenGetConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TokenGetConnectionId(::std::string::String);
+    impl ::std::ops::Deref for TokenGetConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TokenGetConnectionId> for ::std::string::String {
+        fn from(value: TokenGetConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TokenGetConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TokenGetConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TokenGetConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TokenGetConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`TokenRefreshConnectionId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TokenRefreshConnectionId(::std::string::String);
+    impl ::std::ops::Deref for TokenRefreshConnectionId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TokenRefreshConnectionId> for ::std::string::String {
+        fn from(value: TokenRefreshConnectionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TokenRefreshConnectionId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TokenRefreshConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TokenRefreshConnectionId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TokenRefreshConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`TokenResolveProvider`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TokenResolveProvider(::std::string::String);
+    impl ::std::ops::Deref for TokenResolveProvider {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TokenResolveProvider> for ::std::string::String {
+        fn from(value: TokenResolveProvider) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TokenResolveProvider {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TokenResolveProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TokenResolveProvider {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TokenResolveProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`TokenResolveWorkspaceId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TokenResolveWorkspaceId(::std::string::String);
+    impl ::std::ops::Deref for TokenResolveWorkspaceId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TokenResolveWorkspaceId> for ::std::string::String {
+        fn from(value: TokenResolveWorkspaceId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TokenResolveWorkspaceId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9._:-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[A-Za-z0-9._:-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TokenResolveWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TokenResolveWorkspaceId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TokenResolveWorkspaceId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
@@ -1160,7 +1654,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ConnectionRequest {
             provider: ::std::result::Result<
-                ::std::string::String,
+                super::ConnectionRequestProvider,
                 ::std::string::String,
             >,
             return_url: ::std::result::Result<
@@ -1168,11 +1662,11 @@ pub mod types {
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
+                ::std::vec::Vec<super::ConnectionRequestScopesItem>,
                 ::std::string::String,
             >,
             workspace_id: ::std::result::Result<
-                ::std::string::String,
+                super::ConnectionRequestWorkspaceId,
                 ::std::string::String,
             >,
         }
@@ -1189,7 +1683,7 @@ pub mod types {
         impl ConnectionRequest {
             pub fn provider<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ConnectionRequestProvider>,
                 T::Error: ::std::fmt::Display,
             {
                 self.provider = value
@@ -1213,7 +1707,9 @@ pub mod types {
             }
             pub fn scopes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ConnectionRequestScopesItem>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.scopes = value
@@ -1225,7 +1721,7 @@ pub mod types {
             }
             pub fn workspace_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ConnectionRequestWorkspaceId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.workspace_id = value
@@ -2587,7 +3083,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ConnectionCheck<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::ConnectionCheckConnectionId, String>,
     }
     impl<'a> ConnectionCheck<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2598,12 +3094,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ConnectionCheckConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `ConnectionCheckConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
@@ -2731,7 +3227,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct TokenRefresh<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::TokenRefreshConnectionId, String>,
     }
     impl<'a> TokenRefresh<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2742,12 +3238,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::TokenRefreshConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `TokenRefreshConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
@@ -2909,8 +3405,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct TokenResolve<'a> {
         client: &'a super::Client,
-        provider: Result<::std::string::String, String>,
-        workspace_id: Result<::std::string::String, String>,
+        provider: Result<types::TokenResolveProvider, String>,
+        workspace_id: Result<types::TokenResolveWorkspaceId, String>,
     }
     impl<'a> TokenResolve<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2922,24 +3418,24 @@ pub mod builder {
         }
         pub fn provider<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::TokenResolveProvider>,
         {
             self.provider = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for provider failed"
+                    "conversion to `TokenResolveProvider` for provider failed"
                         .to_string()
                 });
             self
         }
         pub fn workspace_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::TokenResolveWorkspaceId>,
         {
             self.workspace_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for workspace_id failed"
+                    "conversion to `TokenResolveWorkspaceId` for workspace_id failed"
                         .to_string()
                 });
             self
@@ -3007,7 +3503,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct TokenGet<'a> {
         client: &'a super::Client,
-        connection_id: Result<::std::string::String, String>,
+        connection_id: Result<types::TokenGetConnectionId, String>,
     }
     impl<'a> TokenGet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -3018,12 +3514,12 @@ pub mod builder {
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::TokenGetConnectionId>,
         {
             self.connection_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for connection_id failed"
+                    "conversion to `TokenGetConnectionId` for connection_id failed"
                         .to_string()
                 });
             self
