@@ -57,28 +57,11 @@ impl std::fmt::Debug for PresentedKey {
     }
 }
 
-impl PartialEq for PresentedKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.expose() == other.expose()
-    }
-}
-
-impl Eq for PresentedKey {}
-
 /// Who is calling the Gateway, once the agent key checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentPrincipal {
     pub key_id: AgentKeyId,
     pub workspace_ids: Option<Vec<WorkspaceId>>,
-}
-
-impl AgentPrincipal {
-    /// Whether this key may see the workspace. Outside its list a key gets "not found", never "forbidden".
-    pub fn can_access(&self, workspace: &WorkspaceId) -> bool {
-        self.workspace_ids
-            .as_ref()
-            .is_none_or(|allowed| allowed.contains(workspace))
-    }
 }
 
 /// Who is asking, and which workspaces they may see. Outside them, everything is "not found".
@@ -154,12 +137,12 @@ mod tests {
             key_id: AgentKeyId::new(),
             workspace_ids: Some(vec![a.clone()]),
         };
-        assert!(restricted.can_access(&a));
-        assert!(!restricted.can_access(&b));
+        assert!(Caller::agent(&restricted).can_access(&a));
+        assert!(!Caller::agent(&restricted).can_access(&b));
         let unrestricted = AgentPrincipal {
             workspace_ids: None,
             ..restricted
         };
-        assert!(unrestricted.can_access(&b));
+        assert!(Caller::agent(&unrestricted).can_access(&b));
     }
 }

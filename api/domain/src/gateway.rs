@@ -1,8 +1,10 @@
 //! What the Gateway API serves and reports: a connection's state as an agent polls it, how long
-//! a served envelope may be served again, and reads a split Gateway served from its cache.
+//! a served envelope may be served again, and what a split Gateway reads, serves from its cache
+//! and reports back.
 
 use crate::connection::Connection;
-use crate::ids::{AgentKeyId, ConnectionId};
+use crate::connection::CredentialEnvelope;
+use crate::ids::ConnectionId;
 use crate::names::{ProviderName, Scope, WorkspaceId};
 use crate::status::ConnectionStatus;
 use chrono::{DateTime, Utc};
@@ -40,12 +42,23 @@ impl From<Connection> for ConnectionState {
     }
 }
 
-/// Reads of one connection by one agent key that a split Gateway served from its cache, reported
-/// to the Broker so the audit trail and the metrics count every read.
+/// A credential read through the Broker by a split Gateway, with what the Gateway may do with it:
+/// serve it again to the same agent key for `cache_for` (never past the refresh skew, never
+/// longer than [`ENVELOPE_CACHE_TTL`]), and report those reads with `receipt`, which the Broker
+/// signed: it names the agent key, connection, workspace and provider of this read, so a report
+/// can only count reads the Broker itself served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayRead {
+    pub envelope: CredentialEnvelope,
+    pub receipt: String,
+    pub cache_for: Duration,
+}
+
+/// Reads a split Gateway served from its cache under one receipt, reported to the Broker so the
+/// audit trail and the metrics count every read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServedReads {
-    pub agent_key_id: AgentKeyId,
-    pub connection_id: ConnectionId,
+    pub receipt: String,
     pub reads: u64,
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,

@@ -9,7 +9,7 @@ use crate::connection::{
     CredentialEnvelope, RefreshOutcome,
 };
 use crate::error::ServiceError;
-use crate::gateway::{ConnectionState, ServedReads};
+use crate::gateway::{ConnectionState, GatewayRead, ServedReads};
 use crate::ids::AgentKeyId;
 use crate::ids::ConnectionId;
 use crate::provider::{NewProvider, Provider, ProviderPatch, ProviderRef, ProviderSummary};
@@ -85,9 +85,14 @@ pub trait ConnectionService: Send + Sync {
 
     async fn list(&self, caller: &Caller, query: ConnectionQuery) -> ServiceResult<Page<Connection>>;
 
-    /// Accounts for reads a split Gateway served from its cache: audited under the agent key
-    /// that read and counted in the read metrics. Reports naming no known connection are skipped.
-    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> ServiceResult<()>;
+    /// What a split Gateway receives for a credential it read for `caller` (an agent): how long
+    /// it may serve it again, and the signed receipt to report those reads with.
+    fn gateway_read(&self, caller: &Caller, envelope: CredentialEnvelope) -> GatewayRead;
+
+    /// Accounts for reads a split Gateway served from its cache: audited under the agent key the
+    /// receipt names and counted in the read metrics. Entries whose receipt is not one this
+    /// Broker signed in the last ten minutes are skipped (and logged); returns how many counted.
+    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> usize;
 }
 
 /// The Gateway API's operations, each for the agent whose key was presented. The port

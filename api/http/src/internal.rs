@@ -139,18 +139,12 @@ impl InternalApi {
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<GatewayCredential>> {
-        let principal = agent(&state, agent_key.0).await?;
+        let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let envelope = state
             .connections
-            .get_token(
-                &Caller::agent(&principal),
-                path_id::<ConnectionId>("connection_id", &connection_id)?,
-            )
+            .get_token(&caller, path_id::<ConnectionId>("connection_id", &connection_id)?)
             .await?;
-        Ok(Json(GatewayCredential {
-            agent_key_id: principal.key_id.as_uuid(),
-            envelope: envelope.into(),
-        }))
+        Ok(Json(state.connections.gateway_read(&caller, envelope).into()))
     }
 
     /// Refresh a connection's credential, for an agent
@@ -191,22 +185,20 @@ impl InternalApi {
         #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))] workspace_id: Query<String>,
         #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<String>,
     ) -> ApiResult<Json<GatewayCredential>> {
-        let principal = agent(&state, agent_key.0).await?;
+        let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let envelope = state
             .connections
-            .get_token_by_workspace_and_provider(&Caller::agent(&principal), &workspace_id, &provider)
+            .get_token_by_workspace_and_provider(&caller, &workspace_id, &provider)
             .await?;
-        Ok(Json(GatewayCredential {
-            agent_key_id: principal.key_id.as_uuid(),
-            envelope: envelope.into(),
-        }))
+        Ok(Json(state.connections.gateway_read(&caller, envelope).into()))
     }
 
     /// Report reads served from a Gateway's cache
     ///
-    /// Each entry counts reads of one connection by one agent key that the Gateway served again
-    /// within its cache's lifetime, after reading them here. They are audited and counted as
-    /// reads here; entries naming an unknown connection are skipped.
+    /// Each entry counts reads the Gateway served again from its cache under the receipt it got
+    /// with the credential. They are audited and counted as reads here; entries whose receipt
+    /// this Broker did not sign, or signed more than ten minutes ago, are skipped. Reports are
+    /// at least once: a report the Gateway retries after losing the answer may count twice.
     #[oai(
         path = "/v1/internal/reads",
         method = "post",
@@ -219,9 +211,10 @@ impl InternalApi {
         state: Data<&BrokerState>,
         body: Json<ServedReadsReport>,
     ) -> ApiResult<Recorded> {
-        tracing::debug!(service = ?auth.0, readers = body.0.reads.len(), "cached reads reported");
+        let reported = body.0.reads.len();
         let reads = body.0.reads.into_iter().map(Into::into).collect();
-        state.connections.record_served_reads(reads).await?;
+        let counted = state.connections.record_served_reads(reads).await;
+        tracing::debug!(service = ?auth.0, reported, counted, "cached reads reported");
         Ok(Recorded::NoContent)
     }
 }

@@ -1,16 +1,18 @@
 //! The split Gateway's envelope cache: what the Broker served for an agent key, served again to
-//! the same key for [`ENVELOPE_CACHE_TTL`] at most and never once it is within the refresh skew,
-//! the rules one process applies to a write made by another replica. Keys are held as digests.
+//! the same key for as long as the Broker allowed (at most 2 s, never within the refresh skew),
+//! the rules one process applies to a change made by another replica. Keys are held as digests.
+//! A forced refresh forgets the connection, and an answer that was in flight meanwhile is not
+//! kept (the generation moved on).
 
-use chrono::{TimeDelta, Utc};
+use nexus_domain::ConnectionId;
 use nexus_domain::agent_key::PresentedKey;
 use nexus_domain::connection::CredentialEnvelope;
 use nexus_domain::gateway::ENVELOPE_CACHE_TTL;
-use nexus_domain::{AgentKeyId, ConnectionId};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// Entries kept at most; past this the cache starts over (a bound, not an eviction policy).
 const MAX_ENTRIES: usize = 10_000;
@@ -51,67 +53,84 @@ fn digest(agent: &PresentedKey) -> [u8; 32] {
     Sha256::digest(agent.expose().as_bytes()).into()
 }
 
-/// A credential as the Broker served it, and the agent key it was read with.
+/// A credential as the Broker served it, and the receipt its reads are reported with.
 #[derive(Debug, Clone)]
 pub struct Served {
-    pub agent_key_id: AgentKeyId,
+    pub receipt: String,
     pub envelope: CredentialEnvelope,
 }
 
 struct Entry {
-    stored_at: Instant,
+    fresh_until: Instant,
     served: Served,
 }
 
+#[derive(Default)]
 pub struct EnvelopeCache {
-    refresh_skew: TimeDelta,
     entries: Mutex<HashMap<CacheKey, Entry>>,
+    /// Moves on with every forced refresh.
+    generation: AtomicU64,
 }
 
 impl std::fmt::Debug for EnvelopeCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnvelopeCache")
-            .field("refresh_skew", &self.refresh_skew)
-            .finish_non_exhaustive()
+        f.debug_struct("EnvelopeCache").finish_non_exhaustive()
     }
 }
 
 impl EnvelopeCache {
-    pub fn new(refresh_skew: TimeDelta) -> Self {
-        Self {
-            refresh_skew,
-            entries: Mutex::new(HashMap::new()),
-        }
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Entry>> {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn get(&self, key: &CacheKey) -> Option<Served> {
-        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self.lock();
         let entry = entries.get(key)?;
-        let due = entry
-            .served
-            .envelope
-            .expires_at
-            .is_some_and(|at| at - self.refresh_skew <= Utc::now());
-        (entry.stored_at.elapsed() < ENVELOPE_CACHE_TTL && !due).then(|| entry.served.clone())
+        if entry.fresh_until > Instant::now() {
+            return Some(entry.served.clone());
+        }
+        entries.remove(key);
+        None
     }
 
-    pub fn put(&self, key: CacheKey, served: Served) {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// Read before asking the Broker; `put` keeps the answer only if no refresh came between.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Keeps `served` for `cache_for` (the Broker's word, capped at the envelope cache's TTL).
+    pub fn put(&self, key: CacheKey, served: Served, cache_for: Duration, generation: u64) {
+        let cache_for = cache_for.min(ENVELOPE_CACHE_TTL);
+        if cache_for.is_zero() || served.receipt.is_empty() {
+            return;
+        }
+        let mut entries = self.lock();
+        if self.generation() != generation {
+            return;
+        }
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
         entries.insert(
             key,
             Entry {
-                stored_at: Instant::now(),
+                fresh_until: Instant::now() + cache_for,
                 served,
             },
         );
     }
 
-    /// Forgets what was read for this target (after a forced refresh, say).
+    /// Forgets what was read for this connection (after a forced refresh).
     pub fn forget_connection(&self, id: ConnectionId) {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self.lock();
+        self.generation.fetch_add(1, Ordering::AcqRel);
         entries.retain(|_, entry| entry.served.envelope.connection_id != id);
+    }
+
+    /// Drops expired entries, so credentials of revoked connections and deleted keys do not
+    /// linger in memory.
+    pub fn evict_expired(&self) {
+        let now = Instant::now();
+        self.lock().retain(|_, entry| entry.fresh_until > now);
     }
 }

@@ -15,12 +15,13 @@ pub fn remote_error(error: progenitor_client::Error<types::Error>) -> ServiceErr
                 .and_then(|value| value.parse().ok());
             let body = response.into_inner();
             if status == 401 {
-                // Agent keys are checked through a 200 answer, so a 401 is about our service key.
+                // The agent's key travels in its own header and is refused with 403, so a 401 is
+                // about this Gateway's service key.
                 tracing::error!("the Broker refused this Gateway's service key (NEXUS_BROKER_SERVICE_KEY)");
                 return ServiceError::BrokerUnavailable;
             }
             if status == 403 && body.code == ErrorCode::Forbidden.as_str() {
-                // The Broker refused the agent's own key (deleted since this Gateway checked it).
+                // The only 403 of the internal API: the Broker refused the agent's own key.
                 return ServiceError::Unauthenticated;
             }
             ServiceError::Remote {

@@ -26,7 +26,6 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 pub use errors::remote_error;
-pub use reads::REPORT_INTERVAL;
 
 /// The Broker, seen from a Gateway.
 #[derive(Debug)]
@@ -37,43 +36,73 @@ pub struct RemoteBroker {
 }
 
 impl RemoteBroker {
-    /// `refresh_skew`: envelopes expiring within it are never served from the cache (the
-    /// Broker's `NEXUS_REFRESH_SKEW_SECONDS`).
-    pub fn new(
-        base_url: &str,
-        service_key: &SecretString,
-        refresh_skew: chrono::TimeDelta,
-    ) -> Result<Arc<Self>, String> {
+    pub fn new(base_url: &str, service_key: &SecretString) -> Result<Arc<Self>, String> {
         let client = nexus_client::broker_client(base_url, service_key.expose_secret()).map_err(|e| e.to_string())?;
         Ok(Arc::new(Self {
             client,
-            cache: EnvelopeCache::new(refresh_skew),
+            cache: EnvelopeCache::default(),
             reads: reads::ReadTally::default(),
         }))
     }
 
-    /// Reports cached reads to the Broker until shutdown, then reports the rest. Must run.
-    pub async fn report_reads(&self, shutdown: watch::Receiver<bool>) {
-        self.reads.run(&self.client, shutdown).await;
+    /// Reports cached reads to the Broker (and drops expired cache entries) every second until
+    /// shutdown. Must run; [`RemoteBroker::close`] sends the last report.
+    pub async fn report_reads(&self, mut shutdown: watch::Receiver<bool>) {
+        let mut ticker = tokio::time::interval(reads::REPORT_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {
+                    self.cache.evict_expired();
+                    self.reads.report(&self.client).await;
+                }
+                () = stopped(&mut shutdown) => return,
+            }
+        }
+    }
+
+    /// After the listener has drained: stops serving from the cache and reports what is left.
+    pub async fn close(&self) {
+        self.reads.close(&self.client).await;
     }
 
     /// A cached credential for this key and target, counted as a read to report.
     fn cached(&self, key: &CacheKey) -> Option<CredentialEnvelope> {
         let served = self.cache.get(key)?;
-        // When the tally is full the read goes to the Broker, which audits it itself.
-        self.reads
-            .count(served.agent_key_id, served.envelope.connection_id)
-            .then_some(served.envelope)
+        // When the tally is closed or full, the read goes to the Broker, which audits it itself.
+        self.reads.count(&served.receipt).then_some(served.envelope)
     }
 
-    fn keep(&self, key: CacheKey, credential: types::GatewayCredential) -> ServiceResult<CredentialEnvelope> {
+    fn keep(
+        &self,
+        key: CacheKey,
+        credential: types::GatewayCredential,
+        generation: u64,
+    ) -> ServiceResult<CredentialEnvelope> {
         let served = Served {
-            agent_key_id: nexus_domain::AgentKeyId::from_uuid(credential.agent_key_id),
+            receipt: credential.receipt,
             envelope: convert::envelope(credential.envelope)?,
         };
         let envelope = served.envelope.clone();
-        self.cache.put(key, served);
+        self.cache.put(
+            key,
+            served,
+            std::time::Duration::from_millis(credential.cache_for_ms),
+            generation,
+        );
         Ok(envelope)
+    }
+}
+
+/// Resolves once `shutdown` is true (or its sender is gone). Holds no guard across an await.
+async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        if shutdown.changed().await.is_err() {
+            return;
+        }
     }
 }
 
@@ -126,6 +155,7 @@ impl GatewayService for RemoteBroker {
         if let Some(envelope) = self.cached(&cache_key) {
             return Ok(envelope);
         }
+        let generation = self.cache.generation();
         let credential = self
             .client
             .internal_token_get()
@@ -135,7 +165,7 @@ impl GatewayService for RemoteBroker {
             .await
             .map_err(remote_error)?
             .into_inner();
-        self.keep(cache_key, credential)
+        self.keep(cache_key, credential, generation)
     }
 
     async fn resolve(
@@ -148,6 +178,7 @@ impl GatewayService for RemoteBroker {
         if let Some(envelope) = self.cached(&cache_key) {
             return Ok(envelope);
         }
+        let generation = self.cache.generation();
         let credential = self
             .client
             .internal_token_resolve()
@@ -158,7 +189,7 @@ impl GatewayService for RemoteBroker {
             .await
             .map_err(remote_error)?
             .into_inner();
-        self.keep(cache_key, credential)
+        self.keep(cache_key, credential, generation)
     }
 
     async fn refresh(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {

@@ -1,20 +1,23 @@
-//! Reads a split Gateway served from its cache, tallied per (agent key, connection) and reported
-//! to the Broker every second, and once more on shutdown, so that the Broker's audit trail and
-//! metrics count every read. A report the Broker did not take is kept for the next one; when
-//! too many distinct readers wait, the cache stops serving and reads go to the Broker.
+//! Reads a split Gateway served from its cache, tallied per receipt and reported to the Broker
+//! every second, and once more after the listener has drained on shutdown, so that the Broker's
+//! audit trail and metrics count every read. A report the Broker could not take (unreachable,
+//! 5xx) is kept for the next one; one it refused (4xx) is dropped with an error. When too many
+//! receipts wait, or after the last report, the cache stops serving and reads go to the Broker,
+//! which audits them itself.
 
 use chrono::{DateTime, Utc};
 use nexus_client::broker::{Client, types};
-use nexus_domain::{AgentKeyId, ConnectionId};
 use std::collections::HashMap;
+use std::num::NonZeroU64;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// How often tallied reads are reported.
-pub const REPORT_INTERVAL: Duration = Duration::from_secs(1);
-/// Distinct (agent key, connection) pairs waiting at most; also the largest report.
+pub(crate) const REPORT_INTERVAL: Duration = Duration::from_secs(1);
+/// Receipts waiting at most.
 const MAX_PENDING: usize = 10_000;
+/// Entries per report: the Broker's schema allows 50 (`ServedReadsReport.reads`, `maxItems`).
+const REPORT_CHUNK: usize = 50;
 
 #[derive(Debug, Clone, Copy)]
 struct Tally {
@@ -23,31 +26,52 @@ struct Tally {
     last_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
+struct Pending {
+    open: bool,
+    by_receipt: HashMap<String, Tally>,
+}
+
+#[derive(Debug)]
 pub struct ReadTally {
-    pending: Mutex<HashMap<(AgentKeyId, ConnectionId), Tally>>,
+    pending: Mutex<Pending>,
+}
+
+impl Default for ReadTally {
+    fn default() -> Self {
+        Self {
+            pending: Mutex::new(Pending {
+                open: true,
+                by_receipt: HashMap::new(),
+            }),
+        }
+    }
 }
 
 impl ReadTally {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(AgentKeyId, ConnectionId), Tally>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Counts one read; `false` (nothing counted) when too many readers are waiting already.
-    pub fn count(&self, agent_key_id: AgentKeyId, connection_id: ConnectionId) -> bool {
+    /// Counts one read under `receipt`; `false` (nothing counted) when the tally is closed or
+    /// too many receipts are waiting already.
+    pub fn count(&self, receipt: &str) -> bool {
         let now = Utc::now();
         let mut pending = self.lock();
-        let full = pending.len() >= MAX_PENDING;
-        match pending.get_mut(&(agent_key_id, connection_id)) {
+        if !pending.open {
+            return false;
+        }
+        let full = pending.by_receipt.len() >= MAX_PENDING;
+        match pending.by_receipt.get_mut(receipt) {
             Some(tally) => {
-                tally.reads += 1;
+                tally.reads = tally.reads.saturating_add(1);
                 tally.last_at = now;
                 true
             }
             None if full => false,
             None => {
-                pending.insert(
-                    (agent_key_id, connection_id),
+                pending.by_receipt.insert(
+                    receipt.to_owned(),
                     Tally {
                         reads: 1,
                         first_at: now,
@@ -59,69 +83,68 @@ impl ReadTally {
         }
     }
 
-    /// Sends what is tallied; what the Broker did not take is put back, merged with what came
-    /// in meanwhile.
+    /// Sends what is tallied, in chunks the Broker accepts.
     pub async fn report(&self, client: &Client) {
-        let taken: Vec<_> = std::mem::take(&mut *self.lock()).into_iter().collect();
-        for chunk in taken.chunks(MAX_PENDING) {
+        let taken: Vec<(String, Tally)> = std::mem::take(&mut self.lock().by_receipt).into_iter().collect();
+        for chunk in taken.chunks(REPORT_CHUNK) {
             let body = types::ServedReadsReport {
                 reads: chunk
                     .iter()
-                    .filter_map(|((agent_key_id, connection_id), tally)| {
-                        Some(types::ServedReads {
-                            agent_key_id: agent_key_id.as_uuid(),
-                            connection_id: connection_id.as_uuid(),
-                            reads: std::num::NonZeroU64::new(tally.reads)?,
-                            first_at: tally.first_at,
-                            last_at: tally.last_at,
-                        })
-                    })
+                    .filter_map(|(receipt, tally)| entry(receipt, tally))
                     .collect(),
             };
-            if let Err(error) = client.internal_reads_report().body(body).send().await {
-                let error = crate::remote_error(error);
-                tracing::warn!(%error, readers = chunk.len(), "reporting cached reads to the Broker failed; kept for the next report");
-                self.put_back(chunk);
+            match client.internal_reads_report().body(body).send().await {
+                Ok(_) => {}
+                Err(progenitor_client::Error::ErrorResponse(refused)) if refused.status().is_client_error() => {
+                    let reads: u64 = chunk.iter().map(|(_, tally)| tally.reads).sum();
+                    tracing::error!(
+                        status = refused.status().as_u16(),
+                        reads,
+                        "the Broker refused a report of cached reads; they are not audited"
+                    );
+                }
+                Err(error) => {
+                    let error = crate::remote_error(error);
+                    tracing::warn!(%error, receipts = chunk.len(), "reporting cached reads to the Broker failed; kept for the next report");
+                    self.put_back(chunk);
+                }
             }
         }
     }
 
-    fn put_back(&self, readers: &[((AgentKeyId, ConnectionId), Tally)]) {
+    fn put_back(&self, tallies: &[(String, Tally)]) {
         let mut pending = self.lock();
-        for (reader, tally) in readers {
-            let merged = pending.entry(*reader).or_insert(Tally { reads: 0, ..*tally });
-            merged.reads += tally.reads;
+        for (receipt, tally) in tallies {
+            let merged = pending
+                .by_receipt
+                .entry(receipt.clone())
+                .or_insert(Tally { reads: 0, ..*tally });
+            merged.reads = merged.reads.saturating_add(tally.reads);
             merged.first_at = merged.first_at.min(tally.first_at);
             merged.last_at = merged.last_at.max(tally.last_at);
         }
     }
 
-    /// Reports every [`REPORT_INTERVAL`] until shutdown, then reports what is left.
-    pub async fn run(&self, client: &Client, mut shutdown: watch::Receiver<bool>) {
-        let mut ticker = tokio::time::interval(REPORT_INTERVAL);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => self.report(client).await,
-                () = stopped(&mut shutdown) => break,
-            }
-        }
+    /// The last report, once no request can be served from the cache any more: later reads
+    /// (there should be none) go to the Broker.
+    pub async fn close(&self, client: &Client) {
+        self.lock().open = false;
         self.report(client).await;
-        let left: u64 = self.lock().values().map(|tally| tally.reads).sum();
+        let left: u64 = self.lock().by_receipt.values().map(|tally| tally.reads).sum();
         if left > 0 {
-            tracing::error!(reads = left, "the Broker did not take the last report of cached reads");
+            tracing::error!(
+                reads = left,
+                "the Broker did not take the last report of cached reads; they are not audited"
+            );
         }
     }
 }
 
-/// Resolves once `shutdown` is true (or its sender is gone). Holds no guard across an await.
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow_and_update() {
-            return;
-        }
-        if shutdown.changed().await.is_err() {
-            return;
-        }
-    }
+fn entry(receipt: &str, tally: &Tally) -> Option<types::ServedReads> {
+    Some(types::ServedReads {
+        receipt: receipt.parse().ok()?,
+        reads: NonZeroU64::new(tally.reads.min(1_000_000))?,
+        first_at: tally.first_at,
+        last_at: tally.last_at,
+    })
 }

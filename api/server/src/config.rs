@@ -359,10 +359,6 @@ pub struct GatewayArgs {
     /// Where development mode finds the Broker's generated service key
     #[arg(long, env = "NEXUS_DATA_DIR", default_value = ".nexus")]
     pub data_dir: PathBuf,
-    /// Envelopes expiring within this many seconds are never served from the Gateway's cache
-    /// (set it as on the Broker, which refreshes them)
-    #[arg(long, env = "NEXUS_REFRESH_SKEW_SECONDS", default_value_t = 60)]
-    pub refresh_skew_seconds: u32,
 }
 
 impl fmt::Debug for GatewayArgs {
@@ -378,7 +374,6 @@ impl fmt::Debug for GatewayArgs {
 pub struct GatewaySettings {
     pub broker_url: Url,
     pub service_key: SecretString,
-    pub refresh_skew: chrono::TimeDelta,
 }
 
 impl fmt::Debug for GatewaySettings {
@@ -413,7 +408,6 @@ impl GatewayArgs {
         Ok(GatewaySettings {
             broker_url,
             service_key,
-            refresh_skew: chrono::TimeDelta::seconds(i64::from(self.refresh_skew_seconds)),
         })
     }
 }

@@ -83,12 +83,8 @@ pub async fn rotate_keys(
 /// Starts a Gateway in its own process: no database, no keys; every call goes to the Broker.
 pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr) -> anyhow::Result<Running> {
     let bound = listen::bind(listen).await?;
-    let remote = nexus_remote::RemoteBroker::new(
-        settings.broker_url.as_str(),
-        &settings.service_key,
-        settings.refresh_skew,
-    )
-    .map_err(|e| anyhow::anyhow!("building the Broker client: {e}"))?;
+    let remote = nexus_remote::RemoteBroker::new(settings.broker_url.as_str(), &settings.service_key)
+        .map_err(|e| anyhow::anyhow!("building the Broker client: {e}"))?;
     let state = nexus_http::GatewayState {
         gateway: remote.clone(),
         health: remote.clone(),
@@ -99,15 +95,20 @@ pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr
     let (shutdown, receiver) = watch::channel(false);
     let gateway_addr = bound.addr;
     let tasks = vec![
-        tokio::spawn(listen::serve(
-            bound,
-            nexus_http::gateway_app(state, metrics),
-            receiver.clone(),
-        )),
-        // Reads served from the cache reach the Broker's audit trail, the last ones on shutdown.
+        // Reads served from the cache reach the Broker's audit trail every second, and the last
+        // ones once the listener has drained (no request is served from the cache after that).
+        tokio::spawn({
+            let remote = remote.clone();
+            let shutdown = receiver.clone();
+            async move {
+                remote.report_reads(shutdown).await;
+                Ok(())
+            }
+        }),
         tokio::spawn(async move {
-            remote.report_reads(receiver).await;
-            Ok(())
+            let served = listen::serve(bound, nexus_http::gateway_app(state, metrics), receiver).await;
+            remote.close().await;
+            served
         }),
     ];
     tracing::info!(%gateway_addr, broker = %settings.broker_url, "nexus gateway is listening");

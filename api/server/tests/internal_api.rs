@@ -120,4 +120,95 @@ async fn a_service_key_alone_reads_nothing(db: TestDatabase) {
     server.stop().await;
 }
 
-database_tests!(a_service_key_alone_reads_nothing);
+/// Reads a Gateway served from its cache count only under receipts the Broker signed: a forged
+/// or altered receipt counts nothing, a genuine one is audited under the agent key it names, and
+/// a full report of the largest receipts fits the body limit.
+async fn read_reports_need_the_brokers_receipts(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    server
+        .admin_post("/v1/providers", json!({"name": "keyed", "auth_type": "api_key"}))
+        .await;
+    let workspace = "w".repeat(128);
+    let consent = server
+        .admin_post(
+            "/v1/consents",
+            json!({"workspace_id": workspace, "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
+        )
+        .await;
+    let captured = raw()
+        .post(format!("{}/auth/capture", server.broker_url))
+        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-1"}}))
+        .send()
+        .await
+        .expect("capture");
+    assert_eq!(captured.status(), StatusCode::OK);
+    let agent_key = server.agent_key(None).await;
+    let read = raw()
+        .get(format!(
+            "{}/v1/internal/resolve?workspace_id={workspace}&provider=keyed",
+            server.broker_url
+        ))
+        .bearer_auth(&server.service_key)
+        .header("X-Nexus-Agent-Key", &agent_key)
+        .send()
+        .await
+        .expect("resolve");
+    assert_eq!(read.status(), StatusCode::OK);
+    let read: serde_json::Value = read.json().await.expect("json");
+    let receipt = read["receipt"].as_str().expect("a receipt").to_owned();
+    assert!(read["cache_for_ms"].as_u64().is_some_and(|ms| ms <= 2000), "{read}");
+
+    let report = |entries: Vec<(String, u64)>| {
+        let now = chrono::Utc::now();
+        let body = json!({"reads": entries.into_iter().map(|(receipt, reads)| json!({
+            "receipt": receipt, "reads": reads, "first_at": now, "last_at": now,
+        })).collect::<Vec<_>>()});
+        let request = raw()
+            .post(format!("{}/v1/internal/reads", server.broker_url))
+            .bearer_auth(&server.service_key)
+            .json(&body);
+        async move { request.send().await.expect("report").status() }
+    };
+    let (payload, signature) = receipt.split_once('.').expect("payload.signature");
+    let altered = format!("{}A.{signature}", &payload[..payload.len() - 1]);
+    let forged = format!("{payload}.{}", "A".repeat(signature.len()));
+    assert_eq!(
+        report(vec![(altered, 1000), (forged, 1000), ("not-a-receipt".into(), 1000)]).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(report(vec![(receipt.clone(), 5)]).await, StatusCode::NO_CONTENT);
+    // The largest receipt (longest workspace id) fifty times: within the body limit.
+    assert_eq!(report(vec![(receipt.clone(), 1); 50]).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        report(vec![(receipt.clone(), 1); 51]).await,
+        StatusCode::BAD_REQUEST,
+        "more entries than the schema allows"
+    );
+
+    let db = server.db.connect().await;
+    server.stop().await;
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT data, actor FROM audit_events WHERE event_type = 'token_read'".to_owned(),
+        ))
+        .await
+        .expect("reads");
+    let reads: u64 = rows
+        .iter()
+        .map(|row| {
+            let actor: String = row.try_get("", "actor").expect("actor");
+            assert!(actor.starts_with("agent_key:"), "{actor}");
+            let data: serde_json::Value = row.try_get("", "data").expect("data");
+            data["reads"].as_u64().unwrap_or(1)
+        })
+        .sum();
+    // One read served by the Broker, five and fifty reported under its receipt; none forged.
+    assert_eq!(reads, 1 + 5 + 50);
+}
+
+database_tests!(
+    a_service_key_alone_reads_nothing,
+    read_reports_need_the_brokers_receipts
+);

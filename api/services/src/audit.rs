@@ -291,7 +291,7 @@ impl AuditServiceImpl {
         let key = (event.connection_id, event.actor.clone());
         match tallies.by_reader.get_mut(&key) {
             Some(tally) => {
-                tally.reads += reads;
+                tally.reads = tally.reads.saturating_add(reads);
                 tally.first_at = tally.first_at.min(first_at);
                 tally.last_at = tally.last_at.max(last_at);
             }

@@ -66,10 +66,24 @@ pub fn is_internal(url: &Url) -> bool {
 pub fn is_internal_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(ip) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+            let [first, second, ..] = ip.octets();
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_broadcast()
+                || first == 0
+                // 100.64.0.0/10, shared address space (carrier NAT, some cloud metadata services)
+                || (first == 100 && (second & 0xc0) == 64)
         }
         IpAddr::V6(ip) => {
             if let Some(v4) = ip.to_ipv4_mapped() {
+                return is_internal_ip(IpAddr::V4(v4));
+            }
+            let segments = ip.segments();
+            // 64:ff9b::/96, NAT64: the IPv4 address is in the last 32 bits.
+            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                let [.., high, low] = segments;
+                let v4 = std::net::Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
                 return is_internal_ip(IpAddr::V4(v4));
             }
             let first = ip.segments()[0];
@@ -78,10 +92,31 @@ pub fn is_internal_ip(ip: IpAddr) -> bool {
     }
 }
 
-/// A discovered endpoint Nexus will connect to, by the addresses its name resolves to now: a
-/// public issuer's document must not name a host that resolves inside (a name is not enough to
-/// tell). Names that do not resolve are refused too: Nexus could not reach them anyway.
-pub async fn check_discovered_addresses(name: &str, endpoint: &Url, issuer: &Url) -> Result<(), String> {
+/// Why a discovered endpoint's addresses were refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressCheckError {
+    /// It resolves inside while the issuer does not: the provider is misconfigured (or hostile).
+    Inside(String),
+    /// The name did not resolve in time: try again later.
+    Unresolved,
+}
+
+/// How long a discovery waits for a name to resolve.
+const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn resolves_inside(host: &str, port: u16) -> Result<bool, AddressCheckError> {
+    let addresses = tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port)))
+        .await
+        .map_err(|_| AddressCheckError::Unresolved)?
+        .map_err(|_| AddressCheckError::Unresolved)?;
+    Ok(addresses.into_iter().any(|address| is_internal_ip(address.ip())))
+}
+
+/// A discovered endpoint Nexus will connect to, by the addresses its name resolves to now: an
+/// issuer outside must not name a host that resolves inside (a name alone does not tell). An
+/// issuer whose own name resolves inside (a private IdP) may name hosts inside. This is checked
+/// when the document is fetched; the connection itself resolves the name again.
+pub async fn check_discovered_addresses(name: &str, endpoint: &Url, issuer: &Url) -> Result<(), AddressCheckError> {
     if is_internal(issuer) {
         return Ok(());
     }
@@ -89,18 +124,17 @@ pub async fn check_discovered_addresses(name: &str, endpoint: &Url, issuer: &Url
         // Literal addresses were checked by `check_discovered`.
         return Ok(());
     };
-    let port = endpoint.port_or_known_default().unwrap_or(443);
-    let addresses = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|_| format!("{name}'s host {host} does not resolve"))?;
-    for address in addresses {
-        if is_internal_ip(address.ip()) {
-            return Err(format!(
-                "{name}'s host {host} resolves to a loopback or private address while the issuer does not"
-            ));
-        }
+    if !resolves_inside(host, endpoint.port_or_known_default().unwrap_or(443)).await? {
+        return Ok(());
     }
-    Ok(())
+    if let Some(Host::Domain(issuer_host)) = issuer.host()
+        && resolves_inside(issuer_host, issuer.port_or_known_default().unwrap_or(443)).await?
+    {
+        return Ok(());
+    }
+    Err(AddressCheckError::Inside(format!(
+        "{name}'s host {host} resolves to a loopback or private address while the issuer does not"
+    )))
 }
 
 /// An endpoint from `issuer`'s discovery document: https, and internal only when the issuer is
@@ -164,12 +198,26 @@ mod tests {
 
     #[tokio::test]
     async fn a_public_issuer_cannot_name_a_host_that_resolves_inside() {
-        let public = url("https://idp.example.com");
+        // A literal public address: nothing here asks a DNS server beyond the local resolver.
+        let public = url("https://192.0.2.10");
         // `localhost` resolves to loopback through the system resolver, like any name would.
         let error = check_discovered_addresses("token_endpoint", &url("https://localhost:9443/token"), &public)
             .await
             .expect_err("resolves to loopback");
-        assert!(error.contains("loopback or private"), "{error}");
+        assert!(
+            matches!(&error, AddressCheckError::Inside(message) if message.contains("loopback or private")),
+            "{error:?}"
+        );
+        assert!(
+            check_discovered_addresses(
+                "token_endpoint",
+                &url("https://localhost:9443/token"),
+                &url("https://localhost:8443")
+            )
+            .await
+            .is_ok(),
+            "an issuer whose name resolves inside may name hosts inside"
+        );
         assert!(
             check_discovered_addresses(
                 "token_endpoint",

@@ -2,18 +2,27 @@
 
 use super::connections::CredentialEnvelopeDto;
 use chrono::{DateTime, Utc};
-use nexus_domain::gateway::ServedReads;
-use nexus_domain::{AgentKeyId, ConnectionId};
+use nexus_domain::gateway::{GatewayRead, ServedReads};
 use poem_openapi::Object;
-use uuid::Uuid;
 
-/// A credential for a split Gateway, with the agent key it was read with: reads the Gateway
-/// serves again from its cache are reported under that key
+/// A credential for a split Gateway: it may serve it again to the same agent key for
+/// `cache_for_ms` milliseconds, and reports those reads with `receipt`
 #[derive(Object, Debug, Clone)]
 #[oai(skip_serializing_if_is_none)]
 pub struct GatewayCredential {
-    pub agent_key_id: Uuid,
     pub envelope: CredentialEnvelopeDto,
+    pub receipt: String,
+    pub cache_for_ms: u64,
+}
+
+impl From<GatewayRead> for GatewayCredential {
+    fn from(read: GatewayRead) -> Self {
+        Self {
+            envelope: read.envelope.into(),
+            receipt: read.receipt,
+            cache_for_ms: u64::try_from(read.cache_for.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
 }
 
 /// Reads a split Gateway served from its cache since its last report
@@ -21,18 +30,19 @@ pub struct GatewayCredential {
 #[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct ServedReadsReport {
-    #[oai(validator(max_items = 10000))]
+    /// At most 50 entries, so that a full report stays well under the 64 KiB body limit.
+    #[oai(validator(max_items = 50))]
     pub reads: Vec<ServedReadsDto>,
 }
 
-/// Reads of one connection by one agent key
+/// Reads served under one receipt
 #[derive(Object, Debug)]
 #[oai(skip_serializing_if_is_none)]
 #[oai(rename = "ServedReads", deny_unknown_fields)]
 pub struct ServedReadsDto {
-    pub agent_key_id: Uuid,
-    pub connection_id: Uuid,
-    #[oai(validator(minimum(value = "1")))]
+    #[oai(validator(max_length = 1024))]
+    pub receipt: String,
+    #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
     pub reads: u64,
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
@@ -41,11 +51,10 @@ pub struct ServedReadsDto {
 impl From<ServedReadsDto> for ServedReads {
     fn from(dto: ServedReadsDto) -> Self {
         Self {
-            agent_key_id: AgentKeyId::from_uuid(dto.agent_key_id),
-            connection_id: ConnectionId::from_uuid(dto.connection_id),
+            receipt: dto.receipt,
             reads: dto.reads,
-            first_at: dto.first_at.min(dto.last_at),
-            last_at: dto.last_at.max(dto.first_at),
+            first_at: dto.first_at,
+            last_at: dto.last_at,
         }
     }
 }

@@ -203,7 +203,6 @@ pub async fn start_split_gateway(broker_url: &str, service_key: &str) -> Running
     let settings = nexus_server::config::GatewaySettings {
         broker_url: url::Url::parse(broker_url).expect("broker url"),
         service_key: secrecy::SecretString::from(service_key.to_owned()),
-        refresh_skew: chrono::TimeDelta::seconds(60),
     };
     nexus_server::start_gateway(settings, "127.0.0.1:0".parse().expect("addr"))
         .await

@@ -4,6 +4,7 @@
 mod callback;
 mod capture;
 mod consent;
+mod gateway_reads;
 mod revoke;
 pub(crate) mod stored;
 mod strategy;
@@ -28,7 +29,7 @@ use nexus_domain::connection::{
     CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest, ConsentSpec,
     CredentialEnvelope,
 };
-use nexus_domain::gateway::ServedReads;
+use nexus_domain::gateway::{GatewayRead, ServedReads};
 use nexus_domain::ports::{AuditService, ConnectionService, ServiceResult};
 use nexus_domain::provider::Provider;
 use nexus_domain::secret::SecretString;
@@ -402,36 +403,12 @@ impl ConnectionService for ConnectionServiceImpl {
         Ok(page(items, limit, |c| c.id.to_string()))
     }
 
-    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> ServiceResult<()> {
-        for served in reads {
-            // The connection, not the report, names the workspace and the provider (a metric
-            // label): a report can only count reads of connections that exist.
-            let Some(bundle) = self
-                .connections
-                .find(served.connection_id)
-                .await
-                .map_err(internal("reading a connection"))?
-            else {
-                tracing::warn!(connection_id = %served.connection_id, "a Gateway reported reads of an unknown connection");
-                continue;
-            };
-            self.metrics
-                .token_get
-                .with_label_values(&[bundle.provider.provider.spec.name.as_str(), "success"])
-                .inc_by(served.reads);
-            let event = NewAuditEvent::new(
-                AuditEventType::TokenRead,
-                &Actor::Agent {
-                    key_id: served.agent_key_id,
-                },
-            )
-            .connection(served.connection_id)
-            .workspace(bundle.connection.workspace_id.clone());
-            self.audit
-                .record_reads(event, served.reads, served.first_at, served.last_at)
-                .await?;
-        }
-        Ok(())
+    fn gateway_read(&self, caller: &Caller, envelope: CredentialEnvelope) -> GatewayRead {
+        self.receipt_for(caller, envelope)
+    }
+
+    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> usize {
+        self.count_served_reads(reads).await
     }
 }
 

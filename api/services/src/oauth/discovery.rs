@@ -3,7 +3,7 @@
 //! `token_endpoint` is a clear "provider misconfigured" error at consent, never a later mystery.
 
 use super::http::{Answer, Outbound};
-use crate::outbound_policy::{check_discovered, check_discovered_addresses};
+use crate::outbound_policy::{AddressCheckError, check_discovered, check_discovered_addresses};
 use nexus_domain::ServiceError;
 use nexus_domain::provider::{OAuthSettings, parse_endpoint_url};
 use serde::Deserialize;
@@ -123,7 +123,10 @@ impl Discovery {
             if let Some(endpoint) = endpoint {
                 check_discovered_addresses(name, endpoint, issuer)
                     .await
-                    .map_err(misconfigured)?;
+                    .map_err(|error| match error {
+                        AddressCheckError::Inside(message) => misconfigured(message),
+                        AddressCheckError::Unresolved => upstream(provider),
+                    })?;
             }
         }
         let metadata = Arc::new(metadata);

@@ -1534,12 +1534,13 @@ pub mod types {
             Default::default()
         }
     }
-    /**A credential for a split Gateway, with the agent key it was read with: reads the Gateway
-serves again from its cache are reported under that key*/
+    /**A credential for a split Gateway: it may serve it again to the same agent key for
+`cache_for_ms` milliseconds, and reports those reads with `receipt`*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct GatewayCredential {
-        pub agent_key_id: ::uuid::Uuid,
+        pub cache_for_ms: u64,
         pub envelope: CredentialEnvelope,
+        pub receipt: ::std::string::String,
     }
     impl GatewayCredential {
         pub fn builder() -> builder::GatewayCredential {
@@ -2592,23 +2593,77 @@ the one in effect (the auth type's default unless overridden)*/
             Default::default()
         }
     }
-    ///Reads of one connection by one agent key
+    ///Reads served under one receipt
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ServedReads {
-        pub agent_key_id: ::uuid::Uuid,
-        pub connection_id: ::uuid::Uuid,
         pub first_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub last_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub reads: ::std::num::NonZeroU64,
+        pub receipt: ServedReadsReceipt,
     }
     impl ServedReads {
         pub fn builder() -> builder::ServedReads {
             Default::default()
         }
     }
+    ///`ServedReadsReceipt`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ServedReadsReceipt(::std::string::String);
+    impl ::std::ops::Deref for ServedReadsReceipt {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ServedReadsReceipt> for ::std::string::String {
+        fn from(value: ServedReadsReceipt) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ServedReadsReceipt {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 1024usize {
+                return Err("longer than 1024 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ServedReadsReceipt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ServedReadsReceipt {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ServedReadsReceipt {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///Reads a split Gateway served from its cache since its last report
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ServedReadsReport {
+        ///At most 50 entries, so that a full report stays well under the 64 KiB body limit.
         pub reads: ::std::vec::Vec<ServedReads>,
     }
     impl ServedReadsReport {
@@ -5190,30 +5245,32 @@ the one in effect (the auth type's default unless overridden)*/
         }
         #[derive(Clone, Debug)]
         pub struct GatewayCredential {
-            agent_key_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            cache_for_ms: ::std::result::Result<u64, ::std::string::String>,
             envelope: ::std::result::Result<
                 super::CredentialEnvelope,
                 ::std::string::String,
             >,
+            receipt: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for GatewayCredential {
             fn default() -> Self {
                 Self {
-                    agent_key_id: Err("no value supplied for agent_key_id".to_string()),
+                    cache_for_ms: Err("no value supplied for cache_for_ms".to_string()),
                     envelope: Err("no value supplied for envelope".to_string()),
+                    receipt: Err("no value supplied for receipt".to_string()),
                 }
             }
         }
         impl GatewayCredential {
-            pub fn agent_key_id<T>(mut self, value: T) -> Self
+            pub fn cache_for_ms<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T: ::std::convert::TryInto<u64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.agent_key_id = value
+                self.cache_for_ms = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for agent_key_id: {e}")
+                        format!("error converting supplied value for cache_for_ms: {e}")
                     });
                 self
             }
@@ -5229,6 +5286,18 @@ the one in effect (the auth type's default unless overridden)*/
                     });
                 self
             }
+            pub fn receipt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receipt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for receipt: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GatewayCredential> for super::GatewayCredential {
             type Error = super::error::ConversionError;
@@ -5236,16 +5305,18 @@ the one in effect (the auth type's default unless overridden)*/
                 value: GatewayCredential,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    agent_key_id: value.agent_key_id?,
+                    cache_for_ms: value.cache_for_ms?,
                     envelope: value.envelope?,
+                    receipt: value.receipt?,
                 })
             }
         }
         impl ::std::convert::From<super::GatewayCredential> for GatewayCredential {
             fn from(value: super::GatewayCredential) -> Self {
                 Self {
-                    agent_key_id: Ok(value.agent_key_id),
+                    cache_for_ms: Ok(value.cache_for_ms),
                     envelope: Ok(value.envelope),
+                    receipt: Ok(value.receipt),
                 }
             }
         }
@@ -6990,8 +7061,6 @@ the one in effect (the auth type's default unless overridden)*/
         }
         #[derive(Clone, Debug)]
         pub struct ServedReads {
-            agent_key_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
-            connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             first_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
@@ -7001,45 +7070,22 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             reads: ::std::result::Result<::std::num::NonZeroU64, ::std::string::String>,
+            receipt: ::std::result::Result<
+                super::ServedReadsReceipt,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ServedReads {
             fn default() -> Self {
                 Self {
-                    agent_key_id: Err("no value supplied for agent_key_id".to_string()),
-                    connection_id: Err(
-                        "no value supplied for connection_id".to_string(),
-                    ),
                     first_at: Err("no value supplied for first_at".to_string()),
                     last_at: Err("no value supplied for last_at".to_string()),
                     reads: Err("no value supplied for reads".to_string()),
+                    receipt: Err("no value supplied for receipt".to_string()),
                 }
             }
         }
         impl ServedReads {
-            pub fn agent_key_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::uuid::Uuid>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.agent_key_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for agent_key_id: {e}")
-                    });
-                self
-            }
-            pub fn connection_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::uuid::Uuid>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.connection_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for connection_id: {e}")
-                    });
-                self
-            }
             pub fn first_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -7076,6 +7122,18 @@ the one in effect (the auth type's default unless overridden)*/
                     });
                 self
             }
+            pub fn receipt<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ServedReadsReceipt>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receipt = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for receipt: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ServedReads> for super::ServedReads {
             type Error = super::error::ConversionError;
@@ -7083,22 +7141,20 @@ the one in effect (the auth type's default unless overridden)*/
                 value: ServedReads,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    agent_key_id: value.agent_key_id?,
-                    connection_id: value.connection_id?,
                     first_at: value.first_at?,
                     last_at: value.last_at?,
                     reads: value.reads?,
+                    receipt: value.receipt?,
                 })
             }
         }
         impl ::std::convert::From<super::ServedReads> for ServedReads {
             fn from(value: super::ServedReads) -> Self {
                 Self {
-                    agent_key_id: Ok(value.agent_key_id),
-                    connection_id: Ok(value.connection_id),
                     first_at: Ok(value.first_at),
                     last_at: Ok(value.last_at),
                     reads: Ok(value.reads),
+                    receipt: Ok(value.receipt),
                 }
             }
         }
@@ -7900,9 +7956,10 @@ let response = client.internal_provider_catalog()
     }
     /**Report reads served from a Gateway's cache
 
-Each entry counts reads of one connection by one agent key that the Gateway served again
-within its cache's lifetime, after reading them here. They are audited and counted as
-reads here; entries naming an unknown connection are skipped.
+Each entry counts reads the Gateway served again from its cache under the receipt it got
+with the credential. They are audited and counted as reads here; entries whose receipt
+this Broker did not sign, or signed more than ten minutes ago, are skipped. Reports are
+at least once: a report the Gateway retries after losing the answer may count twice.
 
 Sends a `POST` request to `/v1/internal/reads`
 

@@ -1,0 +1,116 @@
+//! Reads by split Gateways: the signed receipt and cache lifetime a Gateway gets with each
+//! credential it reads, and the reports of reads it then served from its cache, which are
+//! audited and counted here as if they had been served here. A receipt names the agent key,
+//! connection, workspace and provider of one read, signed with the state key, so a service key
+//! can report only reads this Broker served (for ten minutes after it served them).
+
+use super::ConnectionServiceImpl;
+use chrono::{DateTime, TimeDelta, Utc};
+use nexus_crypto::STATE_TTL_SECONDS;
+use nexus_domain::agent_key::{Actor, Caller};
+use nexus_domain::audit::{AuditEventType, NewAuditEvent};
+use nexus_domain::connection::CredentialEnvelope;
+use nexus_domain::gateway::{ENVELOPE_CACHE_TTL, GatewayRead, ServedReads};
+use nexus_domain::{AgentKeyId, ConnectionId, ProviderName, WorkspaceId};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What a receipt proves. `g` tells it apart from a consent state signed with the same key.
+#[derive(Debug, Serialize, Deserialize)]
+struct Receipt {
+    g: ReceiptKind,
+    #[serde(rename = "k")]
+    agent_key_id: AgentKeyId,
+    #[serde(rename = "c")]
+    connection_id: ConnectionId,
+    #[serde(rename = "w")]
+    workspace_id: WorkspaceId,
+    #[serde(rename = "p")]
+    provider: ProviderName,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+enum ReceiptKind {
+    #[serde(rename = "read")]
+    Read,
+}
+
+impl ConnectionServiceImpl {
+    pub(super) fn receipt_for(&self, caller: &Caller, envelope: CredentialEnvelope) -> GatewayRead {
+        let Actor::Agent { key_id } = caller.actor else {
+            // Only agents read through a Gateway; anything else is served once, never again.
+            return GatewayRead {
+                envelope,
+                receipt: String::new(),
+                cache_for: Duration::ZERO,
+            };
+        };
+        let now = self.clock.now();
+        // Never served again once it is due for refresh: the next read refreshes it here.
+        let until_due = envelope.expires_at.map_or(ENVELOPE_CACHE_TTL, |expires_at| {
+            (expires_at - self.settings.refresh_skew - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+        });
+        let receipt = self.signer.sign(
+            &Receipt {
+                g: ReceiptKind::Read,
+                agent_key_id: key_id,
+                connection_id: envelope.connection_id,
+                workspace_id: envelope.workspace_id.clone(),
+                provider: envelope.provider.clone(),
+            },
+            now.timestamp(),
+        );
+        GatewayRead {
+            envelope,
+            receipt,
+            cache_for: until_due.min(ENVELOPE_CACHE_TTL),
+        }
+    }
+
+    pub(super) async fn count_served_reads(&self, reads: Vec<ServedReads>) -> usize {
+        let now = self.clock.now();
+        // Times come from the Gateway: kept within the receipts' lifetime, never in the future.
+        let earliest = now - TimeDelta::seconds(STATE_TTL_SECONDS);
+        let clamp = |at: DateTime<Utc>| at.clamp(earliest, now);
+        let (mut counted, mut refused) = (0, 0);
+        for served in reads {
+            let receipt = match self.signer.verify::<Receipt>(&served.receipt, now.timestamp()) {
+                Ok(receipt) if receipt.g == ReceiptKind::Read => receipt,
+                _ => {
+                    refused += 1;
+                    continue;
+                }
+            };
+            self.metrics
+                .token_get
+                .with_label_values(&[receipt.provider.as_str(), "success"])
+                .inc_by(served.reads);
+            let event = NewAuditEvent::new(
+                AuditEventType::TokenRead,
+                &Actor::Agent {
+                    key_id: receipt.agent_key_id,
+                },
+            )
+            .connection(receipt.connection_id)
+            .workspace(receipt.workspace_id);
+            let (first_at, last_at) = (clamp(served.first_at), clamp(served.last_at));
+            if let Err(error) = self
+                .audit
+                .record_reads(event, served.reads, first_at.min(last_at), last_at.max(first_at))
+                .await
+            {
+                tracing::error!(%error, reads = served.reads, "reads reported by a Gateway were not recorded");
+            }
+            counted += 1;
+        }
+        if refused > 0 {
+            tracing::warn!(
+                refused,
+                "a Gateway reported reads under receipts this Broker did not sign or that expired"
+            );
+        }
+        counted
+    }
+}
