@@ -7,10 +7,12 @@
 mod bench;
 mod bench_refresh;
 mod clients;
+mod fuzz;
 mod layers;
 mod openapi;
 mod postgres;
 mod test;
+mod tools;
 mod version;
 
 use anyhow::Context;
@@ -49,8 +51,11 @@ enum Command {
         which: Bench,
     },
     /// The whole test suite: `check`, then `cargo test --workspace`, on PostgreSQL too (the
-    /// NEXUS_TEST_DATABASE_URL database, or a throwaway cluster when the server binaries exist)
+    /// NEXUS_TEST_DATABASE_URL database, or a throwaway cluster when the server binaries exist),
+    /// then `fuzz`
     Test,
+    /// Schemathesis against a running Nexus, both specs, every check
+    Fuzz,
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
@@ -109,8 +114,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { which: Bench::Refresh } => bench_refresh::refresh(),
         Command::Test => {
             check()?;
-            test::run()
+            test::run()?;
+            fuzz::run()
         }
+        Command::Fuzz => fuzz::run(),
     }
 }
 

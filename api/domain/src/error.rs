@@ -143,8 +143,8 @@ impl ServiceError {
             Self::Unauthenticated => 401,
             Self::Forbidden { .. } => 403,
             Self::Conflict { reason, .. } => match reason {
-                ConflictReason::NotRefreshable => 400,
-                ConflictReason::ProviderInUse
+                ConflictReason::NotRefreshable
+                | ConflictReason::ProviderInUse
                 | ConflictReason::ConnectionPending
                 | ConflictReason::ConnectionRevoked
                 | ConflictReason::ConnectionFailed
@@ -391,7 +391,7 @@ mod tests {
                     message: String::new(),
                     connection_id: None,
                 },
-                400,
+                409,
                 "not_refreshable",
             ),
             (

@@ -7,6 +7,7 @@ use crate::gateway::GatewayApi;
 use crate::health::HealthApi;
 use crate::http_metrics::HttpMetrics;
 use crate::internal::InternalApi;
+use crate::spec;
 use crate::state::{BrokerState, GatewayState};
 use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
@@ -38,17 +39,20 @@ fn gateway_service() -> OpenApiService<GatewayApis, ()> {
         .description("Agents, SDKs and MCP servers: connect a workspace to a provider and resolve its credential.")
 }
 
-fn routes<T, W>(service: OpenApiService<T, W>) -> Route
+/// An API with its docs and its spec (the canonical text, as committed), and the methods each of
+/// its paths allows (for `Allow` on a 405).
+fn routes<T, W>(service: OpenApiService<T, W>, spec_text: String) -> (Route, spec::AllowedMethods)
 where
     T: poem_openapi::OpenApi + 'static,
     W: poem_openapi::Webhook + 'static,
 {
-    let spec = service.spec_endpoint();
+    let allowed = spec::AllowedMethods::from_spec(&spec_text);
     let docs = service.swagger_ui();
-    Route::new()
-        .at("/openapi.json", spec)
+    let route = Route::new()
+        .at("/openapi.json", spec::serve(spec_text))
         .nest("/docs", docs)
-        .nest("/", service)
+        .nest("/", service);
+    (route, allowed)
 }
 
 /// What the Broker listener serves besides its API: the browser routes and `/metrics` move to
@@ -70,17 +74,20 @@ fn with_browser_routes(route: Route) -> Route {
 /// unless they have listeners of their own.
 pub fn broker_app(state: BrokerState, metrics: HttpMetrics, extra: BrokerRoutes) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
-    let mut routes = routes(broker_service());
+    let (mut routes, mut allowed) = routes(broker_service(), broker_spec());
     if extra.browser {
         routes = with_browser_routes(routes);
+        allowed = allowed.with_browser_routes();
     }
     if extra.metrics {
         routes = routes.at("/metrics", poem::get(crate::browser::metrics));
+        allowed = allowed.with("/metrics", "GET");
     }
     Envelope {
         inner: routes.data(state).data(health),
         api: "broker",
         metrics,
+        allowed: allowed.into(),
     }
 }
 
@@ -92,6 +99,10 @@ pub fn public_app(state: BrokerState, metrics: HttpMetrics) -> impl Endpoint<Out
         inner: routes.data(state),
         api: "public",
         metrics,
+        allowed: spec::AllowedMethods::default()
+            .with_browser_routes()
+            .with("/healthz", "GET")
+            .into(),
     }
 }
 
@@ -103,46 +114,28 @@ pub fn metrics_app(state: BrokerState, metrics: HttpMetrics) -> impl Endpoint<Ou
             .data(state),
         api: "metrics",
         metrics,
+        allowed: spec::AllowedMethods::default().with("/metrics", "GET").into(),
     }
 }
 
 /// The Gateway listener: its API, health, docs and spec (never `/metrics`).
 pub fn gateway_app(state: GatewayState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
+    let (routes, allowed) = routes(gateway_service(), gateway_spec());
     Envelope {
-        inner: routes(gateway_service()).data(state).data(health),
+        inner: routes.data(state).data(health),
         api: "gateway",
         metrics,
+        allowed: allowed.into(),
     }
 }
 
-/// Pretty JSON with keys sorted at every level and a trailing newline.
-fn canonical(spec_json: &str) -> String {
-    fn sort(value: serde_json::Value) -> serde_json::Value {
-        match value {
-            serde_json::Value::Object(map) => {
-                let sorted: std::collections::BTreeMap<String, serde_json::Value> =
-                    map.into_iter().map(|(k, v)| (k, sort(v))).collect();
-                serde_json::Value::Object(sorted.into_iter().collect())
-            }
-            serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(sort).collect()),
-            other => other,
-        }
-    }
-    let value: serde_json::Value =
-        serde_json::from_str(spec_json).unwrap_or_else(|_| unreachable!("poem-openapi renders valid JSON"));
-    let mut text =
-        serde_json::to_string_pretty(&sort(value)).unwrap_or_else(|_| unreachable!("a JSON value serializes"));
-    text.push('\n');
-    text
-}
-
-/// `openapi/broker.json`, as committed.
+/// `openapi/broker.json`, as committed and served.
 pub fn broker_spec() -> String {
-    canonical(&broker_service().spec())
+    spec::canonical(&broker_service().spec())
 }
 
-/// `openapi/gateway.json`, as committed.
+/// `openapi/gateway.json`, as committed and served.
 pub fn gateway_spec() -> String {
-    canonical(&gateway_service().spec())
+    spec::canonical(&gateway_service().spec())
 }

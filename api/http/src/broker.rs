@@ -2,7 +2,7 @@
 
 use crate::auth::AdminAuth;
 use crate::dto::agent_keys::{AgentKeyCreate, AgentKeyCreated, AgentKeyList};
-use crate::dto::audit::AuditEventPage;
+use crate::dto::audit::{AuditEventPage, AuditEventTypeDto};
 use crate::dto::connections::{
     ConnectionPage, ConnectionStatusDto, ConnectionView, ConsentCreate, ConsentCreated, CredentialEnvelopeDto,
     RefreshResult,
@@ -231,7 +231,7 @@ impl BrokerApi {
         #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<Option<String>>,
         status: Query<Option<ConnectionStatusDto>>,
         cursor: Query<Option<Uuid>>,
-        limit: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "0"), maximum(value = "500")))] limit: Query<Option<u32>>,
     ) -> ApiResult<Json<ConnectionPage>> {
         let query = ConnectionQuery {
             workspace_id: workspace_id
@@ -244,7 +244,7 @@ impl BrokerApi {
                 .transpose()?,
             status: status.0.map(Into::into),
             after: cursor.0.map(ConnectionId::from_uuid),
-            limit: limit.0.unwrap_or(0),
+            limit: limit.0.map_or(0, u64::from),
         };
         let page = state.connections.list(&Caller::unrestricted(auth.0), query).await?;
         Ok(Json(ConnectionPage {
@@ -320,7 +320,7 @@ impl BrokerApi {
 
     /// Refresh a connection's token
     ///
-    /// Forces a refresh and persists the result. 400 `not_refreshable` for static credentials;
+    /// Forces a refresh and persists the result. 409 `not_refreshable` for static credentials;
     /// 409 `attention_required` when the provider refused (the user must consent again).
     #[oai(
         path = "/v1/connections/:connection_id/refresh",
@@ -434,19 +434,13 @@ impl BrokerApi {
         &self,
         _auth: AdminAuth,
         state: Data<&BrokerState>,
-        event_type: Query<Option<String>>,
+        event_type: Query<Option<AuditEventTypeDto>>,
         connection_id: Query<Option<Uuid>>,
         since: Query<Option<DateTime<Utc>>>,
         cursor: Query<Option<Uuid>>,
-        limit: Query<Option<u64>>,
+        #[oai(validator(minimum(value = "0"), maximum(value = "500")))] limit: Query<Option<u32>>,
     ) -> ApiResult<Json<AuditEventPage>> {
-        let event_type = event_type
-            .0
-            .map(|raw| {
-                raw.parse()
-                    .map_err(|message: String| ServiceError::invalid("event_type", message))
-            })
-            .transpose()?;
+        let event_type = event_type.0.map(Into::into);
         let page = state
             .audit
             .list(AuditQuery {
@@ -454,7 +448,7 @@ impl BrokerApi {
                 connection_id: connection_id.0.map(ConnectionId::from_uuid),
                 since: since.0,
                 after: cursor.0.map(AuditEventId::from_uuid),
-                limit: limit.0.unwrap_or(0),
+                limit: limit.0.map_or(0, u64::from),
             })
             .await?;
         Ok(Json(page.into()))

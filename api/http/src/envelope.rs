@@ -20,6 +20,8 @@ pub(crate) struct Envelope<E> {
     pub(crate) inner: E,
     pub(crate) api: &'static str,
     pub(crate) metrics: HttpMetrics,
+    /// For `Allow` on a 405.
+    pub(crate) allowed: std::sync::Arc<crate::spec::AllowedMethods>,
 }
 
 /// A caller's request id is kept when it is short and plain; otherwise one is made.
@@ -198,6 +200,7 @@ impl<E: Endpoint> Endpoint for Envelope<E> {
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, value);
         }
+        crate::spec::allow_header(&mut response, &self.allowed, &path);
         if response.status() == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

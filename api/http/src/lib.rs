@@ -17,6 +17,7 @@ mod http_metrics;
 mod internal;
 mod pages;
 mod path;
+mod spec;
 mod state;
 
 pub use app::{API_VERSION, BrokerRoutes, broker_app, broker_spec, gateway_app, gateway_spec, metrics_app, public_app};

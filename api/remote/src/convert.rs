@@ -68,7 +68,7 @@ pub fn connection_request(request: ConsentRequest) -> Result<types::ConnectionRe
             .into_iter()
             .map(|scope| typed("scopes", scope))
             .collect::<Result<_, _>>()?,
-        return_url: request.return_url,
+        return_url: typed("return_url", request.return_url)?,
     })
 }
 

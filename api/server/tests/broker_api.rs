@@ -202,7 +202,7 @@ async fn agent_keys_are_shown_once_and_stop_working_when_deleted(db: TestDatabas
     let created = client
         .agent_key_create()
         .body(broker::AgentKeyCreate {
-            name: "support-mcp".into(),
+            name: "support-mcp".parse().expect("a valid name"),
             workspace_ids: vec!["ws-1".parse().expect("workspace")],
             all_workspaces: None,
         })

@@ -51,7 +51,9 @@ async fn start_capture(server: &TestServer, provider: &str) -> broker::ConsentCr
         workspace_id: "ws-1".parse().expect("workspace"),
         provider: provider.parse().expect("provider"),
         scopes: Vec::new(),
-        return_url: "http://localhost:3000/done?tab=keys".into(),
+        return_url: "http://localhost:3000/done?tab=keys"
+            .parse()
+            .expect("a valid return URL"),
         connection_id: None,
     };
     server
@@ -232,7 +234,7 @@ async fn capture_through_the_html_form(db: TestDatabase) {
         .send()
         .await
         .expect_err("static");
-    assert_eq!(not_refreshable.status(), Some(StatusCode::BAD_REQUEST));
+    assert_eq!(not_refreshable.status(), Some(StatusCode::CONFLICT));
 
     // A capture state on the OAuth callback, and states that are not ours: 400, no redirect.
     for url in [

@@ -28,7 +28,7 @@ async fn consent(server: &TestServer, workspace: &str, provider: &str) -> broker
         workspace_id: workspace.parse().expect("workspace"),
         provider: provider.parse().expect("provider"),
         scopes: Vec::new(),
-        return_url: "http://127.0.0.1:9/done".into(),
+        return_url: "http://127.0.0.1:9/done".parse().expect("a valid return URL"),
         connection_id: None,
     };
     server
@@ -180,7 +180,7 @@ async fn isolation_strategies_and_bad_input(db: TestDatabase, mode: Mode) {
             workspace_id: "ws-a".parse().expect("workspace"),
             provider: "keyed".parse().expect("provider"),
             scopes: Vec::new(),
-            return_url: "http://127.0.0.1:9/back".into(),
+            return_url: "http://127.0.0.1:9/back".parse().expect("a valid return URL"),
         })
         .send()
         .await

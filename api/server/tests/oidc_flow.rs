@@ -55,7 +55,9 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
             workspace_id: "ws-e2e".parse().expect("workspace"),
             provider: "oidc-e2e".parse().expect("provider"),
             scopes: Vec::new(),
-            return_url: "http://127.0.0.1:9/connected?from=test".into(),
+            return_url: "http://127.0.0.1:9/connected?from=test"
+                .parse()
+                .expect("a valid return URL"),
             connection_id,
         };
         let client = client.clone();
@@ -267,7 +269,7 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
             workspace_id: "ws-agent".parse().expect("workspace"),
             provider: "oidc-gw".parse().expect("provider"),
             scopes: Vec::new(),
-            return_url: "http://127.0.0.1:9/agent-done".into(),
+            return_url: "http://127.0.0.1:9/agent-done".parse().expect("a valid return URL"),
         })
         .send()
         .await

@@ -346,7 +346,7 @@ async fn capture_validates_verifies_and_works_once(test_db: TestDatabase) {
         .await
         .expect_err("static");
     assert_eq!(not_refreshable.code(), ErrorCode::NotRefreshable);
-    assert_eq!(not_refreshable.status(), 400);
+    assert_eq!(not_refreshable.status(), 409);
 }
 
 async fn revocation_erases_and_tells_the_provider(test_db: TestDatabase) {

@@ -1,5 +1,6 @@
 //! Agent-key bodies. The key itself appears once, in the answer to its creation.
 
+use super::text::{Plain, Text};
 use chrono::{DateTime, Utc};
 use nexus_domain::agent_key::{AgentKey, IssuedAgentKey, NewAgentKey};
 use nexus_domain::secret::ExposeSecret;
@@ -10,11 +11,15 @@ use uuid::Uuid;
 #[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct AgentKeyCreate {
+    #[oai(validator(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+    ))]
     /// What the key is for, such as `claude-desktop` or `support-mcp-server`
-    pub name: String,
+    pub name: Text,
     /// Workspaces the key may reach (give this, or `all_workspaces: true`)
     #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))]
-    pub workspace_ids: Option<Vec<String>>,
+    pub workspace_ids: Option<Vec<Text>>,
     /// `true` for a key that reaches every workspace; must be explicit
     pub all_workspaces: Option<bool>,
 }
@@ -22,8 +27,8 @@ pub struct AgentKeyCreate {
 impl From<AgentKeyCreate> for NewAgentKey {
     fn from(dto: AgentKeyCreate) -> Self {
         Self {
-            name: dto.name,
-            workspace_ids: dto.workspace_ids,
+            name: dto.name.plain(),
+            workspace_ids: dto.workspace_ids.plain(),
             all_workspaces: dto.all_workspaces.unwrap_or(false),
         }
     }

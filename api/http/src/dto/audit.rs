@@ -1,9 +1,77 @@
 //! Audit-event bodies: event data is a JSON object, never a string, and never holds a secret.
 
 use chrono::{DateTime, Utc};
-use nexus_domain::audit::{AuditEvent, Page};
-use poem_openapi::Object;
+use nexus_domain::audit::{AuditEvent, AuditEventType, Page};
+use poem_openapi::{Enum, Object};
 use uuid::Uuid;
+
+/// What happened
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "AuditEventType", rename_all = "snake_case")]
+pub enum AuditEventTypeDto {
+    ProviderCreated,
+    ProviderUpdated,
+    ProviderDeleted,
+    ConsentCreated,
+    ConnectionActivated,
+    ConnectionFailed,
+    ConnectionExpired,
+    ConnectionAttentionRequired,
+    ConnectionRevoked,
+    CredentialCaptured,
+    TokenRead,
+    TokenRefreshed,
+    TokenRefreshFailed,
+    AgentKeyCreated,
+    AgentKeyDeleted,
+    AuthenticationFailed,
+}
+
+impl From<AuditEventType> for AuditEventTypeDto {
+    fn from(event_type: AuditEventType) -> Self {
+        match event_type {
+            AuditEventType::ProviderCreated => Self::ProviderCreated,
+            AuditEventType::ProviderUpdated => Self::ProviderUpdated,
+            AuditEventType::ProviderDeleted => Self::ProviderDeleted,
+            AuditEventType::ConsentCreated => Self::ConsentCreated,
+            AuditEventType::ConnectionActivated => Self::ConnectionActivated,
+            AuditEventType::ConnectionFailed => Self::ConnectionFailed,
+            AuditEventType::ConnectionExpired => Self::ConnectionExpired,
+            AuditEventType::ConnectionAttentionRequired => Self::ConnectionAttentionRequired,
+            AuditEventType::ConnectionRevoked => Self::ConnectionRevoked,
+            AuditEventType::CredentialCaptured => Self::CredentialCaptured,
+            AuditEventType::TokenRead => Self::TokenRead,
+            AuditEventType::TokenRefreshed => Self::TokenRefreshed,
+            AuditEventType::TokenRefreshFailed => Self::TokenRefreshFailed,
+            AuditEventType::AgentKeyCreated => Self::AgentKeyCreated,
+            AuditEventType::AgentKeyDeleted => Self::AgentKeyDeleted,
+            AuditEventType::AuthenticationFailed => Self::AuthenticationFailed,
+        }
+    }
+}
+
+impl From<AuditEventTypeDto> for AuditEventType {
+    fn from(event_type: AuditEventTypeDto) -> Self {
+        match event_type {
+            AuditEventTypeDto::ProviderCreated => Self::ProviderCreated,
+            AuditEventTypeDto::ProviderUpdated => Self::ProviderUpdated,
+            AuditEventTypeDto::ProviderDeleted => Self::ProviderDeleted,
+            AuditEventTypeDto::ConsentCreated => Self::ConsentCreated,
+            AuditEventTypeDto::ConnectionActivated => Self::ConnectionActivated,
+            AuditEventTypeDto::ConnectionFailed => Self::ConnectionFailed,
+            AuditEventTypeDto::ConnectionExpired => Self::ConnectionExpired,
+            AuditEventTypeDto::ConnectionAttentionRequired => Self::ConnectionAttentionRequired,
+            AuditEventTypeDto::ConnectionRevoked => Self::ConnectionRevoked,
+            AuditEventTypeDto::CredentialCaptured => Self::CredentialCaptured,
+            AuditEventTypeDto::TokenRead => Self::TokenRead,
+            AuditEventTypeDto::TokenRefreshed => Self::TokenRefreshed,
+            AuditEventTypeDto::TokenRefreshFailed => Self::TokenRefreshFailed,
+            AuditEventTypeDto::AgentKeyCreated => Self::AgentKeyCreated,
+            AuditEventTypeDto::AgentKeyDeleted => Self::AgentKeyDeleted,
+            AuditEventTypeDto::AuthenticationFailed => Self::AuthenticationFailed,
+        }
+    }
+}
 
 #[derive(Object, Debug, Clone)]
 #[oai(skip_serializing_if_is_none)]
@@ -11,7 +79,7 @@ use uuid::Uuid;
 pub struct AuditEventView {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
-    pub event_type: String,
+    pub event_type: AuditEventTypeDto,
     /// `admin:<key fingerprint>`, `agent_key:<id>`, `system` or `anonymous`
     pub actor: String,
     pub provider_id: Option<Uuid>,
@@ -25,7 +93,7 @@ impl From<AuditEvent> for AuditEventView {
         Self {
             id: event.id.as_uuid(),
             occurred_at: event.occurred_at,
-            event_type: event.event_type.as_str().to_owned(),
+            event_type: event.event_type.into(),
             actor: event.actor,
             provider_id: event.provider_id.map(|id| id.as_uuid()),
             connection_id: event.connection_id.map(|id| id.as_uuid()),

@@ -1,6 +1,7 @@
 //! Connection bodies: consent requests, connection views, the credential envelope.
 
 use super::strategy::StrategyDto;
+use super::text::{Plain, Text};
 use chrono::{DateTime, Utc};
 use nexus_domain::ConnectionId;
 use nexus_domain::connection::{Connection, ConsentRequest, ConsentSpec, CredentialEnvelope, RefreshOutcome};
@@ -53,15 +54,16 @@ impl From<ConnectionStatusDto> for ConnectionStatus {
 #[oai(deny_unknown_fields)]
 pub struct ConsentCreate {
     #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))]
-    pub workspace_id: String,
+    pub workspace_id: Text,
     /// Provider name (or id)
     #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
-    pub provider: String,
+    pub provider: Text,
     /// Scopes to request; the provider's defaults when absent or empty
     #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
-    pub scopes: Option<Vec<String>>,
+    pub scopes: Option<Vec<Text>>,
     /// Where the user's browser returns, with `status`, `connection_id` and `provider` added
-    pub return_url: String,
+    #[oai(validator(pattern = r"^https?://[^\s]+$", max_length = 2048))]
+    pub return_url: Text,
     /// Re-consent this existing connection, keeping its id
     pub connection_id: Option<Uuid>,
 }
@@ -69,10 +71,10 @@ pub struct ConsentCreate {
 impl From<ConsentCreate> for ConsentRequest {
     fn from(dto: ConsentCreate) -> Self {
         Self {
-            workspace_id: dto.workspace_id,
-            provider: dto.provider,
-            scopes: dto.scopes,
-            return_url: dto.return_url,
+            workspace_id: dto.workspace_id.plain(),
+            provider: dto.provider.plain(),
+            scopes: dto.scopes.plain(),
+            return_url: dto.return_url.plain(),
             connection_id: dto.connection_id.map(ConnectionId::from_uuid),
         }
     }
@@ -230,24 +232,25 @@ impl From<RefreshOutcome> for RefreshResult {
 #[oai(deny_unknown_fields)]
 pub struct ConnectionRequest {
     #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))]
-    pub workspace_id: String,
+    pub workspace_id: Text,
     /// Provider name, as in the catalog
     #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
-    pub provider: String,
+    pub provider: Text,
     /// Scopes to request; the provider's defaults when absent or empty
     #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
-    pub scopes: Option<Vec<String>>,
+    pub scopes: Option<Vec<Text>>,
     /// Where the user's browser returns afterwards
-    pub return_url: String,
+    #[oai(validator(pattern = r"^https?://[^\s]+$", max_length = 2048))]
+    pub return_url: Text,
 }
 
 impl From<ConnectionRequest> for ConsentRequest {
     fn from(dto: ConnectionRequest) -> Self {
         Self {
-            workspace_id: dto.workspace_id,
-            provider: dto.provider,
-            scopes: dto.scopes,
-            return_url: dto.return_url,
+            workspace_id: dto.workspace_id.plain(),
+            provider: dto.provider.plain(),
+            scopes: dto.scopes.plain(),
+            return_url: dto.return_url.plain(),
             connection_id: None,
         }
     }

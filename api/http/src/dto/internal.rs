@@ -1,6 +1,7 @@
 //! Bodies of the Broker's internal API, which only a split Gateway calls.
 
 use super::connections::CredentialEnvelopeDto;
+use super::text::{Plain, Text};
 use chrono::{DateTime, Utc};
 use nexus_domain::gateway::{GatewayRead, ServedReads};
 use poem_openapi::Object;
@@ -40,8 +41,8 @@ pub struct ServedReadsReport {
 #[oai(skip_serializing_if_is_none)]
 #[oai(rename = "ServedReads", deny_unknown_fields)]
 pub struct ServedReadsDto {
-    #[oai(validator(max_length = 1024))]
-    pub receipt: String,
+    #[oai(validator(max_length = 512, pattern = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"))]
+    pub receipt: Text,
     #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
     pub reads: u64,
     pub first_at: DateTime<Utc>,
@@ -51,7 +52,7 @@ pub struct ServedReadsDto {
 impl From<ServedReadsDto> for ServedReads {
     fn from(dto: ServedReadsDto) -> Self {
         Self {
-            receipt: dto.receipt,
+            receipt: dto.receipt.plain(),
             reads: dto.reads,
             first_at: dto.first_at,
             last_at: dto.last_at,

@@ -6,3 +6,4 @@ pub mod connections;
 pub mod internal;
 pub mod providers;
 pub mod strategy;
+pub mod text;

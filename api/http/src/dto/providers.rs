@@ -1,6 +1,7 @@
 //! Provider bodies: create, update (PATCH with null to clear), the operator view, the agent catalog.
 
 use super::strategy::StrategyDto;
+use super::text::{Plain, Text};
 use chrono::{DateTime, Utc};
 use nexus_domain::provider::{
     NewProvider, Provider, ProviderDraft, ProviderPatch, ProviderSummary, TokenEndpointAuthMethod, Verification,
@@ -79,7 +80,7 @@ pub enum VerificationMethodDto {
 #[oai(skip_serializing_if_is_none)]
 #[oai(rename = "Verification", deny_unknown_fields)]
 pub struct VerificationDto {
-    pub url: String,
+    pub url: Text,
     pub method: Option<VerificationMethodDto>,
 }
 
@@ -102,7 +103,7 @@ fn method_to_dto(method: VerificationMethod) -> VerificationMethodDto {
 impl From<Verification> for VerificationDto {
     fn from(v: Verification) -> Self {
         Self {
-            url: v.url.to_string(),
+            url: Text(v.url.to_string()),
             method: Some(method_to_dto(v.method)),
         }
     }
@@ -115,38 +116,38 @@ impl From<Verification> for VerificationDto {
 pub struct ProviderCreate {
     /// Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
     #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
-    pub name: String,
-    pub display_name: Option<String>,
-    pub description: Option<String>,
-    pub category: Option<String>,
+    pub name: Text,
+    pub display_name: Option<Text>,
+    pub description: Option<Text>,
+    pub category: Option<Text>,
     pub auth_type: AuthTypeDto,
     /// Default scopes requested at consent
     #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
-    pub scopes: Option<Vec<String>>,
+    pub scopes: Option<Vec<Text>>,
     /// OAuth2 client id
-    pub client_id: Option<String>,
+    pub client_id: Option<Text>,
     /// OAuth2 client secret: write-only, encrypted at rest, never returned
     #[oai(write_only)]
-    pub client_secret: Option<String>,
-    pub authorization_url: Option<String>,
-    pub token_url: Option<String>,
+    pub client_secret: Option<Text>,
+    pub authorization_url: Option<Text>,
+    pub token_url: Option<Text>,
     /// OpenID issuer; endpoints are discovered when the URLs are not given
-    pub issuer: Option<String>,
+    pub issuer: Option<Text>,
     /// Extra authorization parameters (such as `access_type=offline`); never the security parameters
-    pub authorization_params: Option<BTreeMap<String, String>>,
+    pub authorization_params: Option<BTreeMap<String, Text>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     /// PKCE S256 (default true)
     pub pkce: Option<bool>,
-    pub revocation_url: Option<String>,
+    pub revocation_url: Option<Text>,
     /// For api_key and basic_auth providers: a JSON Schema subset describing the credential fields
     pub credential_schema: Option<serde_json::Value>,
     pub verification: Option<VerificationDto>,
     pub strategy: Option<StrategyDto>,
-    pub api_base_url: Option<String>,
+    pub api_base_url: Option<Text>,
     /// The provider's logo, shown on the hosted capture form (https)
-    pub logo_url: Option<String>,
+    pub logo_url: Option<Text>,
     /// Where users find their key or learn about the connection, linked from the capture form
-    pub docs_url: Option<String>,
+    pub docs_url: Option<Text>,
 }
 
 impl std::fmt::Debug for ProviderCreate {
@@ -162,29 +163,29 @@ impl std::fmt::Debug for ProviderCreate {
 impl From<ProviderCreate> for NewProvider {
     fn from(dto: ProviderCreate) -> Self {
         NewProvider {
-            client_secret: dto.client_secret.map(SecretString::from),
+            client_secret: dto.client_secret.plain().map(SecretString::from),
             draft: ProviderDraft {
-                name: dto.name,
-                display_name: dto.display_name,
-                description: dto.description,
-                category: dto.category,
+                name: dto.name.plain(),
+                display_name: dto.display_name.plain(),
+                description: dto.description.plain(),
+                category: dto.category.plain(),
                 auth_type: Some(dto.auth_type.into()),
-                scopes: dto.scopes.unwrap_or_default(),
-                client_id: dto.client_id,
-                authorization_url: dto.authorization_url,
-                token_url: dto.token_url,
-                issuer: dto.issuer,
-                authorization_params: dto.authorization_params.unwrap_or_default(),
+                scopes: dto.scopes.plain().unwrap_or_default(),
+                client_id: dto.client_id.plain(),
+                authorization_url: dto.authorization_url.plain(),
+                token_url: dto.token_url.plain(),
+                issuer: dto.issuer.plain(),
+                authorization_params: dto.authorization_params.plain().unwrap_or_default(),
                 token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
                 pkce: dto.pkce,
-                revocation_url: dto.revocation_url,
+                revocation_url: dto.revocation_url.plain(),
                 credential_schema: dto.credential_schema,
-                verification_url: dto.verification.as_ref().map(|v| v.url.clone()),
+                verification_url: dto.verification.as_ref().map(|v| v.url.0.clone()),
                 verification_method: dto.verification.and_then(|v| v.method).map(method_to_domain),
                 strategy: dto.strategy.map(Into::into),
-                api_base_url: dto.api_base_url,
-                logo_url: dto.logo_url,
-                docs_url: dto.docs_url,
+                api_base_url: dto.api_base_url.plain(),
+                logo_url: dto.logo_url.plain(),
+                docs_url: dto.docs_url.plain(),
             },
         }
     }
@@ -214,29 +215,29 @@ pub enum ClearableField {
 #[oai(deny_unknown_fields)]
 pub struct ProviderUpdate {
     #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
-    pub name: Option<String>,
-    pub display_name: Option<String>,
-    pub description: Option<String>,
-    pub category: Option<String>,
+    pub name: Option<Text>,
+    pub display_name: Option<Text>,
+    pub description: Option<Text>,
+    pub category: Option<Text>,
     #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
-    pub scopes: Option<Vec<String>>,
-    pub client_id: Option<String>,
+    pub scopes: Option<Vec<Text>>,
+    pub client_id: Option<Text>,
     /// A new client secret (write-only)
     #[oai(write_only)]
-    pub client_secret: Option<String>,
-    pub authorization_url: Option<String>,
-    pub token_url: Option<String>,
-    pub issuer: Option<String>,
-    pub authorization_params: Option<BTreeMap<String, String>>,
+    pub client_secret: Option<Text>,
+    pub authorization_url: Option<Text>,
+    pub token_url: Option<Text>,
+    pub issuer: Option<Text>,
+    pub authorization_params: Option<BTreeMap<String, Text>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     pub pkce: Option<bool>,
-    pub revocation_url: Option<String>,
+    pub revocation_url: Option<Text>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification: Option<VerificationDto>,
     pub strategy: Option<StrategyDto>,
-    pub api_base_url: Option<String>,
-    pub logo_url: Option<String>,
-    pub docs_url: Option<String>,
+    pub api_base_url: Option<Text>,
+    pub logo_url: Option<Text>,
+    pub docs_url: Option<Text>,
     /// Optional fields to reset (`strategy` returns to the auth type's default)
     pub clear: Option<Vec<ClearableField>>,
 }
@@ -261,30 +262,30 @@ impl From<ProviderUpdate> for ProviderPatch {
         let cleared = |field: ClearableField| clear.contains(&field);
         let verification = change(dto.verification, cleared(ClearableField::Verification));
         ProviderPatch {
-            name: dto.name,
-            display_name: dto.display_name,
-            description: change(dto.description, cleared(ClearableField::Description)),
-            category: change(dto.category, cleared(ClearableField::Category)),
-            scopes: dto.scopes,
-            client_id: dto.client_id,
-            client_secret: dto.client_secret.map(SecretString::from),
-            authorization_url: change(dto.authorization_url, cleared(ClearableField::AuthorizationUrl)),
-            token_url: change(dto.token_url, cleared(ClearableField::TokenUrl)),
-            issuer: change(dto.issuer, cleared(ClearableField::Issuer)),
-            authorization_params: dto.authorization_params,
+            name: dto.name.plain(),
+            display_name: dto.display_name.plain(),
+            description: change(dto.description.plain(), cleared(ClearableField::Description)),
+            category: change(dto.category.plain(), cleared(ClearableField::Category)),
+            scopes: dto.scopes.plain(),
+            client_id: dto.client_id.plain(),
+            client_secret: dto.client_secret.plain().map(SecretString::from),
+            authorization_url: change(dto.authorization_url.plain(), cleared(ClearableField::AuthorizationUrl)),
+            token_url: change(dto.token_url.plain(), cleared(ClearableField::TokenUrl)),
+            issuer: change(dto.issuer.plain(), cleared(ClearableField::Issuer)),
+            authorization_params: dto.authorization_params.plain(),
             token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
             pkce: dto.pkce,
-            revocation_url: change(dto.revocation_url, cleared(ClearableField::RevocationUrl)),
+            revocation_url: change(dto.revocation_url.plain(), cleared(ClearableField::RevocationUrl)),
             credential_schema: dto.credential_schema,
             verification_method: verification
                 .as_ref()
                 .and_then(|v| v.as_ref().and_then(|v| v.method))
                 .map(method_to_domain),
-            verification_url: verification.map(|v| v.map(|v| v.url)),
+            verification_url: verification.map(|v| v.map(|v| v.url.plain())),
             strategy: change(dto.strategy, cleared(ClearableField::Strategy)).map(|s| s.map(Into::into)),
-            api_base_url: change(dto.api_base_url, cleared(ClearableField::ApiBaseUrl)),
-            logo_url: change(dto.logo_url, cleared(ClearableField::LogoUrl)),
-            docs_url: change(dto.docs_url, cleared(ClearableField::DocsUrl)),
+            api_base_url: change(dto.api_base_url.plain(), cleared(ClearableField::ApiBaseUrl)),
+            logo_url: change(dto.logo_url.plain(), cleared(ClearableField::LogoUrl)),
+            docs_url: change(dto.docs_url.plain(), cleared(ClearableField::DocsUrl)),
         }
     }
 }

@@ -118,7 +118,7 @@ impl TestServer {
     /// Creates an agent key through the Broker and returns the key.
     pub async fn agent_key(&self, workspace_ids: Option<Vec<&str>>) -> String {
         let body = nexus_client::broker::types::AgentKeyCreate {
-            name: "test-agent".into(),
+            name: "test-agent".parse().expect("a valid name"),
             all_workspaces: Some(workspace_ids.is_none()),
             workspace_ids: workspace_ids
                 .unwrap_or_default()

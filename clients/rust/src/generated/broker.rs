@@ -28,12 +28,13 @@ pub mod types {
     }
     ///`AgentKeyCreate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct AgentKeyCreate {
         ///`true` for a key that reaches every workspace; must be explicit
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub all_workspaces: ::std::option::Option<bool>,
         ///What the key is for, such as `claude-desktop` or `support-mcp-server`
-        pub name: ::std::string::String,
+        pub name: AgentKeyCreateName,
         ///Workspaces the key may reach (give this, or `all_workspaces: true`)
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub workspace_ids: ::std::vec::Vec<AgentKeyCreateWorkspaceIdsItem>,
@@ -41,6 +42,73 @@ pub mod types {
     impl AgentKeyCreate {
         pub fn builder() -> builder::AgentKeyCreate {
             Default::default()
+        }
+    }
+    ///What the key is for, such as `claude-desktop` or `support-mcp-server`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AgentKeyCreateName(::std::string::String);
+    impl ::std::ops::Deref for AgentKeyCreateName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AgentKeyCreateName> for ::std::string::String {
+        fn from(value: AgentKeyCreateName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AgentKeyCreateName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 100usize {
+                return Err("longer than 100 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[^\\x00-\\x1F\\x7F-\\x9F]*[^\\s\\x00-\\x1F\\x7F-\\x9F][^\\x00-\\x1F\\x7F-\\x9F]*$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AgentKeyCreateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AgentKeyCreateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AgentKeyCreateName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`AgentKeyCreateWorkspaceIdsItem`
@@ -214,7 +282,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub connection_id: ::std::option::Option<::uuid::Uuid>,
         pub data: ::serde_json::Value,
-        pub event_type: ::std::string::String,
+        pub event_type: AuditEventType,
         pub id: ::uuid::Uuid,
         pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -238,6 +306,119 @@ pub mod types {
     impl AuditEventPage {
         pub fn builder() -> builder::AuditEventPage {
             Default::default()
+        }
+    }
+    ///What happened
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum AuditEventType {
+        #[serde(rename = "provider_created")]
+        ProviderCreated,
+        #[serde(rename = "provider_updated")]
+        ProviderUpdated,
+        #[serde(rename = "provider_deleted")]
+        ProviderDeleted,
+        #[serde(rename = "consent_created")]
+        ConsentCreated,
+        #[serde(rename = "connection_activated")]
+        ConnectionActivated,
+        #[serde(rename = "connection_failed")]
+        ConnectionFailed,
+        #[serde(rename = "connection_expired")]
+        ConnectionExpired,
+        #[serde(rename = "connection_attention_required")]
+        ConnectionAttentionRequired,
+        #[serde(rename = "connection_revoked")]
+        ConnectionRevoked,
+        #[serde(rename = "credential_captured")]
+        CredentialCaptured,
+        #[serde(rename = "token_read")]
+        TokenRead,
+        #[serde(rename = "token_refreshed")]
+        TokenRefreshed,
+        #[serde(rename = "token_refresh_failed")]
+        TokenRefreshFailed,
+        #[serde(rename = "agent_key_created")]
+        AgentKeyCreated,
+        #[serde(rename = "agent_key_deleted")]
+        AgentKeyDeleted,
+        #[serde(rename = "authentication_failed")]
+        AuthenticationFailed,
+    }
+    impl ::std::fmt::Display for AuditEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::ProviderCreated => f.write_str("provider_created"),
+                Self::ProviderUpdated => f.write_str("provider_updated"),
+                Self::ProviderDeleted => f.write_str("provider_deleted"),
+                Self::ConsentCreated => f.write_str("consent_created"),
+                Self::ConnectionActivated => f.write_str("connection_activated"),
+                Self::ConnectionFailed => f.write_str("connection_failed"),
+                Self::ConnectionExpired => f.write_str("connection_expired"),
+                Self::ConnectionAttentionRequired => {
+                    f.write_str("connection_attention_required")
+                }
+                Self::ConnectionRevoked => f.write_str("connection_revoked"),
+                Self::CredentialCaptured => f.write_str("credential_captured"),
+                Self::TokenRead => f.write_str("token_read"),
+                Self::TokenRefreshed => f.write_str("token_refreshed"),
+                Self::TokenRefreshFailed => f.write_str("token_refresh_failed"),
+                Self::AgentKeyCreated => f.write_str("agent_key_created"),
+                Self::AgentKeyDeleted => f.write_str("agent_key_deleted"),
+                Self::AuthenticationFailed => f.write_str("authentication_failed"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AuditEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "provider_created" => Ok(Self::ProviderCreated),
+                "provider_updated" => Ok(Self::ProviderUpdated),
+                "provider_deleted" => Ok(Self::ProviderDeleted),
+                "consent_created" => Ok(Self::ConsentCreated),
+                "connection_activated" => Ok(Self::ConnectionActivated),
+                "connection_failed" => Ok(Self::ConnectionFailed),
+                "connection_expired" => Ok(Self::ConnectionExpired),
+                "connection_attention_required" => Ok(Self::ConnectionAttentionRequired),
+                "connection_revoked" => Ok(Self::ConnectionRevoked),
+                "credential_captured" => Ok(Self::CredentialCaptured),
+                "token_read" => Ok(Self::TokenRead),
+                "token_refreshed" => Ok(Self::TokenRefreshed),
+                "token_refresh_failed" => Ok(Self::TokenRefreshFailed),
+                "agent_key_created" => Ok(Self::AgentKeyCreated),
+                "agent_key_deleted" => Ok(Self::AgentKeyDeleted),
+                "authentication_failed" => Ok(Self::AuthenticationFailed),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AuditEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AuditEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`AuthType`
@@ -675,11 +856,12 @@ pub mod types {
     }
     ///An agent asks to connect a workspace to a provider
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ConnectionRequest {
         ///Provider name, as in the catalog
         pub provider: ConnectionRequestProvider,
         ///Where the user's browser returns afterwards
-        pub return_url: ::std::string::String,
+        pub return_url: ConnectionRequestReturnUrl,
         ///Scopes to request; the provider's defaults when absent or empty
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scopes: ::std::vec::Vec<ConnectionRequestScopesItem>,
@@ -740,6 +922,65 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ConnectionRequestProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Where the user's browser returns afterwards
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRequestReturnUrl(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRequestReturnUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRequestReturnUrl> for ::std::string::String {
+        fn from(value: ConnectionRequestReturnUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRequestReturnUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://[^\\s]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://[^\\s]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRequestReturnUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionRequestReturnUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRequestReturnUrl {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1274,6 +1515,7 @@ pub mod types {
     }
     ///Start a consent (OAuth2) or a credential capture (API key, basic auth)
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ConsentCreate {
         ///Re-consent this existing connection, keeping its id
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1281,7 +1523,7 @@ pub mod types {
         ///Provider name (or id)
         pub provider: ConsentCreateProvider,
         ///Where the user's browser returns, with `status`, `connection_id` and `provider` added
-        pub return_url: ::std::string::String,
+        pub return_url: ConsentCreateReturnUrl,
         ///Scopes to request; the provider's defaults when absent or empty
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scopes: ::std::vec::Vec<ConsentCreateScopesItem>,
@@ -1342,6 +1584,65 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ConsentCreateProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Where the user's browser returns, with `status`, `connection_id` and `provider` added
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConsentCreateReturnUrl(::std::string::String);
+    impl ::std::ops::Deref for ConsentCreateReturnUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConsentCreateReturnUrl> for ::std::string::String {
+        fn from(value: ConsentCreateReturnUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConsentCreateReturnUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://[^\\s]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://[^\\s]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConsentCreateReturnUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConsentCreateReturnUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConsentCreateReturnUrl {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1988,6 +2289,7 @@ the one in effect (the auth type's default unless overridden)*/
     }
     ///A provider to register. `strategy` overrides the auth type's default strategy
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ProviderCreate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
@@ -2253,6 +2555,7 @@ the one in effect (the auth type's default unless overridden)*/
     /**Changes to a provider: absent fields stay as they are; fields named in `clear` are reset
 (an explicit list rather than `null`, which generated clients cannot always send)*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ProviderUpdate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
@@ -2595,6 +2898,7 @@ the one in effect (the auth type's default unless overridden)*/
     }
     ///Reads served under one receipt
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ServedReads {
         pub first_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub last_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2626,8 +2930,15 @@ the one in effect (the auth type's default unless overridden)*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 1024usize {
-                return Err("longer than 1024 characters".into());
+            if value.chars().count() > 512usize {
+                return Err("longer than 512 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$\"".into(),
+                );
             }
             Ok(Self(value.to_string()))
         }
@@ -2662,6 +2973,7 @@ the one in effect (the auth type's default unless overridden)*/
     }
     ///Reads a split Gateway served from its cache since its last report
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ServedReadsReport {
         ///At most 50 entries, so that a full report stays well under the 64 KiB body limit.
         pub reads: ::std::vec::Vec<ServedReads>,
@@ -3098,6 +3410,7 @@ the one in effect (the auth type's default unless overridden)*/
     /**A live check of captured credentials: the strategy is applied to a request to `url` (with
 `method`, `GET` when absent); any 2xx accepts them*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct Verification {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub method: ::std::option::Option<VerificationMethod>,
@@ -3305,7 +3618,10 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<
+                super::AgentKeyCreateName,
+                ::std::string::String,
+            >,
             workspace_ids: ::std::result::Result<
                 ::std::vec::Vec<super::AgentKeyCreateWorkspaceIdsItem>,
                 ::std::string::String,
@@ -3337,7 +3653,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::AgentKeyCreateName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -3624,7 +3940,7 @@ the one in effect (the auth type's default unless overridden)*/
             >,
             data: ::std::result::Result<::serde_json::Value, ::std::string::String>,
             event_type: ::std::result::Result<
-                ::std::string::String,
+                super::AuditEventType,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -3694,7 +4010,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn event_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::AuditEventType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.event_type = value
@@ -4562,7 +4878,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             return_url: ::std::result::Result<
-                ::std::string::String,
+                super::ConnectionRequestReturnUrl,
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
@@ -4599,7 +4915,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn return_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ConnectionRequestReturnUrl>,
                 T::Error: ::std::fmt::Display,
             {
                 self.return_url = value
@@ -4753,7 +5069,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             return_url: ::std::result::Result<
-                ::std::string::String,
+                super::ConsentCreateReturnUrl,
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
@@ -4803,7 +5119,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn return_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ConsentCreateReturnUrl>,
                 T::Error: ::std::fmt::Display,
             {
                 self.return_url = value
@@ -7880,7 +8196,7 @@ let response = client.connection_revoke()
     }
     /**Refresh a connection's token
 
-Forces a refresh and persists the result. 400 `not_refreshable` for static credentials;
+Forces a refresh and persists the result. 409 `not_refreshable` for static credentials;
 409 `attention_required` when the provider refused (the user must consent again).
 
 Sends a `POST` request to `/v1/connections/{connection_id}/refresh`
@@ -8491,8 +8807,8 @@ pub mod builder {
         client: &'a super::Client,
         connection_id: Result<Option<::uuid::Uuid>, String>,
         cursor: Result<Option<::uuid::Uuid>, String>,
-        event_type: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<u64>, String>,
+        event_type: Result<Option<types::AuditEventType>, String>,
+        limit: Result<Option<u32>, String>,
         since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
     }
     impl<'a> AuditEventList<'a> {
@@ -8533,25 +8849,24 @@ pub mod builder {
         }
         pub fn event_type<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::AuditEventType>,
         {
             self.event_type = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for event_type failed"
-                        .to_string()
+                    "conversion to `AuditEventType` for event_type failed".to_string()
                 });
             self
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<u64>,
+            V: std::convert::TryInto<u32>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `u64` for limit failed".to_string());
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
             self
         }
         pub fn since<V>(mut self, value: V) -> Self
@@ -8637,7 +8952,7 @@ pub mod builder {
     pub struct ConnectionList<'a> {
         client: &'a super::Client,
         cursor: Result<Option<::uuid::Uuid>, String>,
-        limit: Result<Option<u64>, String>,
+        limit: Result<Option<u32>, String>,
         provider: Result<Option<types::ConnectionListProvider>, String>,
         status: Result<Option<types::ConnectionStatus>, String>,
         workspace_id: Result<Option<types::ConnectionListWorkspaceId>, String>,
@@ -8667,12 +8982,12 @@ pub mod builder {
         }
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<u64>,
+            V: std::convert::TryInto<u32>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `u64` for limit failed".to_string());
+                .map_err(|_| "conversion to `u32` for limit failed".to_string());
             self
         }
         pub fn provider<V>(mut self, value: V) -> Self

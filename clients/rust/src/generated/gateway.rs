@@ -198,11 +198,12 @@ pub mod types {
     }
     ///An agent asks to connect a workspace to a provider
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct ConnectionRequest {
         ///Provider name, as in the catalog
         pub provider: ConnectionRequestProvider,
         ///Where the user's browser returns afterwards
-        pub return_url: ::std::string::String,
+        pub return_url: ConnectionRequestReturnUrl,
         ///Scopes to request; the provider's defaults when absent or empty
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scopes: ::std::vec::Vec<ConnectionRequestScopesItem>,
@@ -263,6 +264,65 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ConnectionRequestProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Where the user's browser returns afterwards
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionRequestReturnUrl(::std::string::String);
+    impl ::std::ops::Deref for ConnectionRequestReturnUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionRequestReturnUrl> for ::std::string::String {
+        fn from(value: ConnectionRequestReturnUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionRequestReturnUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://[^\\s]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://[^\\s]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionRequestReturnUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionRequestReturnUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionRequestReturnUrl {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1658,7 +1718,7 @@ pub mod types {
                 ::std::string::String,
             >,
             return_url: ::std::result::Result<
-                ::std::string::String,
+                super::ConnectionRequestReturnUrl,
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
@@ -1695,7 +1755,7 @@ pub mod types {
             }
             pub fn return_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::ConnectionRequestReturnUrl>,
                 T::Error: ::std::fmt::Display,
             {
                 self.return_url = value

@@ -1,0 +1,147 @@
+//! The specs as committed and served: canonical JSON (keys sorted), with what poem-openapi does
+//! not write itself (request bodies that refuse unknown fields say `additionalProperties: false`),
+//! and the methods each path allows, for the `Allow` header of a 405.
+
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{Endpoint, Response};
+use std::sync::Arc;
+
+/// Request bodies parsed with `deny_unknown_fields`: their schemas say so.
+pub(crate) const CLOSED_SCHEMAS: &[&str] = &[
+    "AgentKeyCreate",
+    "ConnectionRequest",
+    "ConsentCreate",
+    "ProviderCreate",
+    "ProviderUpdate",
+    "ServedReads",
+    "ServedReadsReport",
+    "Verification",
+];
+
+/// Pretty JSON with keys sorted at every level and a trailing newline.
+pub(crate) fn canonical(spec_json: &str) -> String {
+    fn sort(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let sorted: std::collections::BTreeMap<String, serde_json::Value> =
+                    map.into_iter().map(|(k, v)| (k, sort(v))).collect();
+                serde_json::Value::Object(sorted.into_iter().collect())
+            }
+            serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(sort).collect()),
+            other => other,
+        }
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_str(spec_json).unwrap_or_else(|_| unreachable!("poem-openapi renders valid JSON"));
+    if let Some(schemas) = value
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for name in CLOSED_SCHEMAS {
+            if let Some(schema) = schemas.get_mut(*name).and_then(serde_json::Value::as_object_mut) {
+                schema.insert("additionalProperties".into(), false.into());
+            }
+        }
+    }
+    let mut text =
+        serde_json::to_string_pretty(&sort(value)).unwrap_or_else(|_| unreachable!("a JSON value serializes"));
+    text.push('\n');
+    text
+}
+
+/// Serves `text` as `application/json`.
+pub(crate) fn serve(text: String) -> impl Endpoint<Output = Response> {
+    let text: Arc<str> = text.into();
+    poem::endpoint::make_sync(move |_| {
+        Response::builder()
+            .status(StatusCode::OK)
+            .content_type("application/json; charset=utf-8")
+            .body(text.to_string())
+    })
+}
+
+/// Path templates (`/v1/token/{connection_id}`) and the methods each allows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AllowedMethods(Vec<(Vec<String>, Vec<String>)>);
+
+impl AllowedMethods {
+    pub(crate) fn from_spec(spec: &str) -> Self {
+        let value: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+        let mut allowed = Self::default();
+        if let Some(paths) = value["paths"].as_object() {
+            for (path, item) in paths {
+                let methods: Vec<String> = item
+                    .as_object()
+                    .map(|ops| ops.keys().map(|m| m.to_ascii_uppercase()).collect())
+                    .unwrap_or_default();
+                allowed = allowed.with(path, &methods.join(", "));
+            }
+        }
+        allowed.with("/openapi.json", "GET")
+    }
+
+    pub(crate) fn with(mut self, path: &str, methods: &str) -> Self {
+        let segments = path.split('/').map(str::to_owned).collect();
+        let methods = methods.split(", ").map(str::to_owned).collect();
+        self.0.push((segments, methods));
+        self
+    }
+
+    pub(crate) fn with_browser_routes(self) -> Self {
+        self.with("/auth/callback", "GET").with("/auth/capture", "GET, POST")
+    }
+
+    /// The `Allow` value for a request path, when a known path matches it.
+    pub(crate) fn for_path(&self, path: &str) -> Option<HeaderValue> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let (_, methods) = self.0.iter().find(|(template, _)| {
+            template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}') && !s.is_empty()))
+        })?;
+        let mut methods = methods.clone();
+        if methods.iter().any(|m| m == "GET") {
+            methods.push("HEAD".into());
+        }
+        HeaderValue::from_str(&methods.join(", ")).ok()
+    }
+}
+
+/// Adds `Allow` to a 405.
+pub(crate) fn allow_header(response: &mut Response, allowed: &AllowedMethods, path: &str) {
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && let Some(value) = allowed.for_path(path)
+    {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_lists_the_methods_of_the_matching_template() {
+        let allowed = AllowedMethods::default()
+            .with("/v1/providers/{provider}", "GET, PATCH, DELETE")
+            .with("/auth/capture", "GET, POST");
+        let allow = allowed.for_path("/v1/providers/github").expect("a template matches");
+        assert_eq!(allow.to_str().ok(), Some("GET, PATCH, DELETE, HEAD"));
+        assert_eq!(allowed.for_path("/v1/providers/"), None);
+        assert_eq!(allowed.for_path("/v1/nothing"), None);
+    }
+
+    #[test]
+    fn closed_schemas_exist_and_say_so() {
+        let specs = [crate::broker_spec(), crate::gateway_spec()];
+        for name in CLOSED_SCHEMAS {
+            let found = specs.iter().any(|spec| {
+                let value: serde_json::Value = serde_json::from_str(spec).expect("json");
+                value["components"]["schemas"][*name]["additionalProperties"] == false
+            });
+            assert!(found, "{name} is in a spec and closed");
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Schemathesis against a running Nexus, both specs, every check: `nexus serve` (debug build,
+//! SQLite, a temporary data directory) is seeded with a provider, a captured connection and an
+//! agent key, then the Broker spec is run with an admin key, its internal operations with a
+//! service key and that agent's key, and the Gateway spec with the agent key. Any failure fails
+//! `cargo xtask test`. Exceptions are in `xtask/tools/schemathesis.toml`, each explained.
+
+use crate::bench::{Process, address, post, spawn};
+use anyhow::{Context, bail};
+use serde_json::json;
+use std::path::Path;
+use std::process::Command;
+
+const ADMIN_KEY: &str = "fuzz-admin-key-0000000000000000000000";
+const SERVICE_KEY: &str = "fuzz-service-key-000000000000000000000";
+/// Examples per operation: enough to cover every schema keyword, bounded for a 2-core CI.
+const MAX_EXAMPLES: &str = "25";
+/// Fixed, so a failure in CI reproduces locally with the same command.
+const SEED: &str = "20261129";
+
+struct Run<'a> {
+    label: &'a str,
+    base: &'a str,
+    key: &'a str,
+    extra: &'a [&'a str],
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let Some(bin) = crate::tools::venv()? else {
+        return Ok(());
+    };
+    let root = crate::root();
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args(["build", "--quiet", "--package", "nexus-server", "--bin", "nexus"])
+        .status()
+        .context("building nexus")?;
+    if !status.success() {
+        bail!("building nexus failed ({status})");
+    }
+    let dir = root.join("target").join("fuzz-run");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let binary = root.join("target").join("debug").join("nexus");
+    let (server, fields): (Process, _) = spawn(
+        &binary,
+        &dir,
+        &[
+            "serve",
+            "--broker-listen",
+            "127.0.0.1:0",
+            "--gateway-listen",
+            "127.0.0.1:0",
+        ],
+        &[("NEXUS_ADMIN_KEYS", ADMIN_KEY), ("NEXUS_SERVICE_KEYS", SERVICE_KEY)],
+        "nexus is listening",
+    )?;
+    let broker = address(&fields, "broker_addr");
+    let gateway = address(&fields, "gateway_addr");
+    let agent_key = seed(&broker)?;
+    let agent_header = format!("X-Nexus-Agent-Key: {agent_key}");
+    let runs = [
+        Run {
+            label: "Broker API (admin key)",
+            base: &broker,
+            key: ADMIN_KEY,
+            extra: &["--exclude-tag", "Internal"],
+        },
+        Run {
+            label: "Broker internal API (service key, agent key)",
+            base: &broker,
+            key: SERVICE_KEY,
+            extra: &["--include-tag", "Internal", "-H", &agent_header],
+        },
+        Run {
+            label: "Gateway API (agent key)",
+            base: &gateway,
+            key: &agent_key,
+            extra: &[],
+        },
+    ];
+    let mut failed = Vec::new();
+    for run in runs {
+        println!("schemathesis: {}", run.label);
+        if !schemathesis(&bin.join("schemathesis"), &dir, &run)? {
+            failed.push(run.label);
+        }
+    }
+    drop(server);
+    if !failed.is_empty() {
+        bail!("schemathesis found failures in: {}", failed.join("; "));
+    }
+    Ok(())
+}
+
+/// An API-key provider, a connection captured through the hosted form's JSON variant, and an
+/// agent key for every workspace; returns the agent key.
+fn seed(broker: &str) -> anyhow::Result<String> {
+    let client = reqwest::blocking::Client::new();
+    post(
+        &client,
+        &format!("{broker}/v1/providers"),
+        ADMIN_KEY,
+        json!({"name": "keyed", "auth_type": "api_key"}),
+    )?;
+    let consent = post(
+        &client,
+        &format!("{broker}/v1/consents"),
+        ADMIN_KEY,
+        json!({"workspace_id": "ws-1", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
+    )?;
+    let captured = client
+        .post(format!("{broker}/auth/capture"))
+        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-fuzz"}}))
+        .send()
+        .context("capture")?;
+    if !captured.status().is_success() {
+        bail!("capture failed: {}", captured.status());
+    }
+    let agent = post(
+        &client,
+        &format!("{broker}/v1/agent-keys"),
+        ADMIN_KEY,
+        json!({"name": "fuzz", "all_workspaces": true}),
+    )?;
+    Ok(agent["key"].as_str().context("agent key")?.to_owned())
+}
+
+fn schemathesis(binary: &Path, dir: &Path, run: &Run<'_>) -> anyhow::Result<bool> {
+    let output = Command::new(binary)
+        .current_dir(dir)
+        .arg("--config-file")
+        .arg(crate::root().join("xtask").join("tools").join("schemathesis.toml"))
+        .args(["run", &format!("{}/openapi.json", run.base), "--url", run.base])
+        .args(["-H", &format!("Authorization: Bearer {}", run.key)])
+        .args(run.extra)
+        .args([
+            "--checks",
+            "all",
+            "--max-examples",
+            MAX_EXAMPLES,
+            "--seed",
+            SEED,
+            "--no-color",
+        ])
+        .env("SCHEMATHESIS_HOOKS", "")
+        .output()
+        .context("running schemathesis")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    // The summary, and each failure's heading and first lines (bodies can be huge).
+    for line in text.lines().filter(|line| line.chars().count() <= 300) {
+        println!("  {line}");
+    }
+    Ok(output.status.success())
+}
