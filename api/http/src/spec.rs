@@ -144,4 +144,60 @@ mod tests {
             assert!(found, "{name} is in a spec and closed");
         }
     }
+
+    fn parsed(spec: &str) -> serde_json::Value {
+        serde_json::from_str(spec).expect("a spec is JSON")
+    }
+
+    /// Generators mis-render a property that is an `allOf` around a `$ref` (poem-openapi writes
+    /// one for a documented field whose type is another schema): none may exist.
+    #[test]
+    fn no_property_is_an_all_of_wrapper() {
+        fn walk(value: &serde_json::Value, at: &str, found: &mut Vec<String>) {
+            if let Some(properties) = value.get("properties").and_then(serde_json::Value::as_object) {
+                for (name, property) in properties {
+                    if property.get("allOf").is_some() {
+                        found.push(format!("{at}/properties/{name}"));
+                    }
+                }
+            }
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, item) in map {
+                        walk(item, &format!("{at}/{key}"), found);
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(item, &format!("{at}/{i}"), found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for spec in [crate::broker_spec(), crate::gateway_spec()] {
+            let mut found = Vec::new();
+            walk(&parsed(&spec), "", &mut found);
+            assert!(found.is_empty(), "allOf property wrappers: {found:?}");
+        }
+    }
+
+    /// One operation id names one operation across both specs (the shared health checks are the
+    /// same operation on both listeners).
+    #[test]
+    fn operation_ids_are_distinct_across_the_specs() {
+        let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+        for spec in [crate::broker_spec(), crate::gateway_spec()] {
+            let spec = parsed(&spec);
+            for (path, item) in spec["paths"].as_object().expect("paths") {
+                for (method, operation) in item.as_object().expect("path item") {
+                    let id = operation["operationId"].as_str().expect("an operation id").to_owned();
+                    let place = format!("{method} {path}");
+                    if let Some(before) = seen.insert(id.clone(), place.clone()) {
+                        assert_eq!(before, place, "operation id `{id}` names two operations");
+                    }
+                }
+            }
+        }
+    }
 }

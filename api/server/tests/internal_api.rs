@@ -173,7 +173,7 @@ async fn read_reports_need_the_brokers_receipts(db: TestDatabase) {
     let altered = format!("{}A.{signature}", &payload[..payload.len() - 1]);
     let forged = format!("{payload}.{}", "A".repeat(signature.len()));
     assert_eq!(
-        report(vec![(altered, 1000), (forged, 1000), ("not-a-receipt".into(), 1000)]).await,
+        report(vec![(altered, 1000), (forged, 1000), ("not.a-receipt".into(), 1000)]).await,
         StatusCode::NO_CONTENT
     );
     assert_eq!(report(vec![(receipt.clone(), 5)]).await, StatusCode::NO_CONTENT);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod null_guard;
 pub mod oidc;
 
 use nexus_server::config::{CommonArgs, generate_key};
@@ -32,6 +33,8 @@ pub struct TestServer {
     pub db: TestDatabase,
     running: Option<Running>,
     split_gateway: Option<Running>,
+    /// In front of `broker_url` and `gateway_url`: every JSON body is checked for `null`.
+    guards: Vec<null_guard::NullGuard>,
     _data_dir: TempDir,
 }
 
@@ -75,6 +78,12 @@ impl TestServer {
             audit_retention_days: 90,
         };
         configure(&mut common);
+        // Browsers and API clients alike reach the Broker through the guard, unless the test
+        // gave Nexus a public URL or listener of its own.
+        let broker_guard = null_guard::NullGuard::bind().await;
+        if common.public_url.is_none() && common.public_listen.is_none() {
+            common.public_url = Some(broker_guard.url.clone());
+        }
         let running = nexus_server::start(ServeOptions {
             common,
             broker_listen: "127.0.0.1:0".parse().expect("addr"),
@@ -83,26 +92,29 @@ impl TestServer {
         })
         .await
         .expect("server starts");
-        let broker_url = format!("http://{}", running.broker_addr);
+        broker_guard.forward_to(&format!("http://{}", running.broker_addr));
         let split_gateway = match mode {
             Mode::OneProcess => None,
-            Mode::Split => Some(start_split_gateway(&broker_url, &service_key).await),
+            // Through the guard too: the internal API's answers are checked like any other.
+            Mode::Split => Some(start_split_gateway(&broker_guard.url, &service_key).await),
         };
         let gateway_addr = split_gateway
             .as_ref()
             .and_then(|g| g.gateway_addr)
             .or(running.gateway_addr)
             .expect("gateway listener");
+        let gateway_guard = null_guard::NullGuard::start(&format!("http://{gateway_addr}")).await;
         Self {
             public_url: running.public_addr.map(|addr| format!("http://{addr}")),
             metrics_url: running.metrics_addr.map(|addr| format!("http://{addr}")),
-            broker_url,
-            gateway_url: format!("http://{gateway_addr}"),
+            broker_url: broker_guard.url.clone(),
+            gateway_url: gateway_guard.url.clone(),
             admin_key,
             service_key,
             db,
             running: Some(running),
             split_gateway,
+            guards: vec![broker_guard, gateway_guard],
             _data_dir: data_dir,
         }
     }
@@ -189,9 +201,18 @@ impl TestServer {
     }
 
     pub async fn stop(mut self) {
+        // The split Gateway first: its last report of cached reads goes through the guard.
         if let Some(gateway) = self.split_gateway.take() {
             gateway.stop().await.expect("clean gateway shutdown");
         }
+        let mut nulls = Vec::new();
+        for guard in std::mem::take(&mut self.guards) {
+            nulls.extend(guard.stop().await);
+        }
+        assert!(
+            nulls.is_empty(),
+            "JSON bodies with null (no field is nullable): {nulls:#?}"
+        );
         if let Some(running) = self.running.take() {
             running.stop().await.expect("clean shutdown");
         }
