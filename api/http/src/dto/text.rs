@@ -75,22 +75,6 @@ impl ToJSON for Text {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_string_is_text() {
-        assert_eq!(
-            Text::parse_from_json(Some(Value::String("a".into()))).ok(),
-            Some(Text("a".into()))
-        );
-        for other in [serde_json::json!(5), serde_json::json!(false), Value::Null] {
-            assert!(Text::parse_from_json(Some(other)).is_err());
-        }
-    }
-}
-
 /// Request text into the plain strings the domain takes.
 pub trait Plain {
     type Out;
@@ -122,5 +106,21 @@ impl Plain for std::collections::BTreeMap<String, Text> {
     type Out = std::collections::BTreeMap<String, String>;
     fn plain(self) -> Self::Out {
         self.into_iter().map(|(key, value)| (key, value.0)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_string_is_text() {
+        assert_eq!(
+            Text::parse_from_json(Some(Value::String("a".into()))).ok(),
+            Some(Text("a".into()))
+        );
+        for other in [serde_json::json!(5), serde_json::json!(false), Value::Null] {
+            assert!(Text::parse_from_json(Some(other)).is_err());
+        }
     }
 }
