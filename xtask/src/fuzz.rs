@@ -2,7 +2,8 @@
 //! SQLite, a temporary data directory) is seeded with a provider, a captured connection and an
 //! agent key, then the Broker spec is run with an admin key, its internal operations with a
 //! service key and that agent's key, and the Gateway spec with the agent key. Any failure fails
-//! `cargo xtask test`. Exceptions are in `xtask/tools/schemathesis.toml`, each explained.
+//! `cargo xtask test`. Exceptions are in `xtask/tools/schemathesis.toml`, each explained. The
+//! generated Python client is run against the same Gateway first.
 
 use crate::bench::{Process, address, post, spawn};
 use anyhow::{Context, bail};
@@ -79,6 +80,16 @@ pub fn run() -> anyhow::Result<()> {
         },
     ];
     let mut failed = Vec::new();
+    // The generated Python client parses what the Gateway really answers.
+    let smoke = Command::new(bin.join("python"))
+        .arg(root.join("clients").join("python").join("tests").join("live_smoke.py"))
+        .args([gateway.as_str(), agent_key.as_str()])
+        .env("PYTHONPATH", root.join("clients").join("python").join("src"))
+        .status()
+        .context("running the Python client's live smoke test")?;
+    if !smoke.success() {
+        failed.push("the Python client against the Gateway");
+    }
     for run in runs {
         println!("schemathesis: {}", run.label);
         if !schemathesis(&bin.join("schemathesis"), &dir, &run)? {

@@ -7,6 +7,8 @@
 mod bench;
 mod bench_refresh;
 mod clients;
+mod clients_python;
+mod clients_typescript;
 mod fuzz;
 mod layers;
 mod openapi;
@@ -33,7 +35,7 @@ enum Command {
         #[command(subcommand)]
         action: Action,
     },
-    /// The generated clients (`clients/rust/src/generated`)
+    /// The generated clients: Rust, Python (`clients/python`) and TypeScript (`clients/typescript`)
     Clients {
         #[command(subcommand)]
         action: Action,

@@ -21,6 +21,18 @@ pub fn check() -> anyhow::Result<()> {
             ));
         }
     }
+    let pyproject = read(&root.join("clients").join("python").join("pyproject.toml"))?;
+    if !pyproject.contains(&format!("\nversion = \"{version}\"\n")) {
+        problems.push(format!("clients/python/pyproject.toml version is not {version}"));
+    }
+    let package: serde_json::Value =
+        serde_json::from_str(&read(&root.join("clients").join("typescript").join("package.json"))?)?;
+    if package["version"] != version.as_str() {
+        problems.push(format!(
+            "clients/typescript/package.json version is {}, not {version}",
+            package["version"]
+        ));
+    }
     if !problems.is_empty() {
         bail!("version drift from VERSION ({version}):\n  {}", problems.join("\n  "));
     }

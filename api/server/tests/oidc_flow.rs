@@ -227,7 +227,7 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
         "oauth_exchange_duration_seconds_count{provider=\"oidc-e2e\"}",
         "nexus_connections_total{status=\"active\"}",
         "nexus_db_operation_duration_seconds_count{method=\"find\",repo=\"connections\"}",
-        "nexus_http_requests_total{api=\"broker\",operation=\"token_get\",status=\"200\"}",
+        "nexus_http_requests_total{api=\"broker\",operation=\"connection_token_get\",status=\"200\"}",
         "nexus_http_request_duration_seconds_count{api=\"broker\",operation=\"consent_create\"}",
     ] {
         assert!(metrics.contains(name), "missing {name} in:\n{metrics}");

@@ -1,0 +1,109 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .agent_key import AgentKey
+from .agent_key_create import AgentKeyCreate
+from .agent_key_created import AgentKeyCreated
+from .agent_key_list import AgentKeyList
+from .api_key_strategy import ApiKeyStrategy
+from .audit_event import AuditEvent
+from .audit_event_page import AuditEventPage
+from .audit_event_type import AuditEventType
+from .auth_type import AuthType
+from .basic_auth_strategy import BasicAuthStrategy
+from .catalog_entry import CatalogEntry
+from .clearable_field import ClearableField
+from .connection import Connection
+from .connection_check import ConnectionCheck
+from .connection_page import ConnectionPage
+from .connection_request import ConnectionRequest
+from .connection_requested import ConnectionRequested
+from .connection_status import ConnectionStatus
+from .consent_create import ConsentCreate
+from .consent_created import ConsentCreated
+from .credential_envelope import CredentialEnvelope
+from .credential_envelope_credentials import CredentialEnvelopeCredentials
+from .error import Error
+from .gateway_credential import GatewayCredential
+from .header_strategy import HeaderStrategy
+from .health_status import HealthStatus
+from .oauth_2_strategy import Oauth2Strategy
+from .provider import Provider
+from .provider_authorization_params import ProviderAuthorizationParams
+from .provider_catalog import ProviderCatalog
+from .provider_create import ProviderCreate
+from .provider_create_authorization_params import ProviderCreateAuthorizationParams
+from .provider_list import ProviderList
+from .provider_update import ProviderUpdate
+from .provider_update_authorization_params import ProviderUpdateAuthorizationParams
+from .query_param_strategy import QueryParamStrategy
+from .refresh_result import RefreshResult
+from .served_reads import ServedReads
+from .served_reads_report import ServedReadsReport
+from .strategy_api_key_strategy import StrategyApiKeyStrategy
+from .strategy_api_key_strategy_type import StrategyApiKeyStrategyType
+from .strategy_basic_auth_strategy import StrategyBasicAuthStrategy
+from .strategy_basic_auth_strategy_type import StrategyBasicAuthStrategyType
+from .strategy_header_strategy import StrategyHeaderStrategy
+from .strategy_header_strategy_type import StrategyHeaderStrategyType
+from .strategy_oauth_2_strategy import StrategyOauth2Strategy
+from .strategy_oauth_2_strategy_type import StrategyOauth2StrategyType
+from .strategy_query_param_strategy import StrategyQueryParamStrategy
+from .strategy_query_param_strategy_type import StrategyQueryParamStrategyType
+from .token_endpoint_auth_method import TokenEndpointAuthMethod
+from .verification import Verification
+from .verification_method import VerificationMethod
+
+__all__ = (
+    "AgentKey",
+    "AgentKeyCreate",
+    "AgentKeyCreated",
+    "AgentKeyList",
+    "ApiKeyStrategy",
+    "AuditEvent",
+    "AuditEventPage",
+    "AuditEventType",
+    "AuthType",
+    "BasicAuthStrategy",
+    "CatalogEntry",
+    "ClearableField",
+    "Connection",
+    "ConnectionCheck",
+    "ConnectionPage",
+    "ConnectionRequest",
+    "ConnectionRequested",
+    "ConnectionStatus",
+    "ConsentCreate",
+    "ConsentCreated",
+    "CredentialEnvelope",
+    "CredentialEnvelopeCredentials",
+    "Error",
+    "GatewayCredential",
+    "HeaderStrategy",
+    "HealthStatus",
+    "Oauth2Strategy",
+    "Provider",
+    "ProviderAuthorizationParams",
+    "ProviderCatalog",
+    "ProviderCreate",
+    "ProviderCreateAuthorizationParams",
+    "ProviderList",
+    "ProviderUpdate",
+    "ProviderUpdateAuthorizationParams",
+    "QueryParamStrategy",
+    "RefreshResult",
+    "ServedReads",
+    "ServedReadsReport",
+    "StrategyApiKeyStrategy",
+    "StrategyApiKeyStrategyType",
+    "StrategyBasicAuthStrategy",
+    "StrategyBasicAuthStrategyType",
+    "StrategyHeaderStrategy",
+    "StrategyHeaderStrategyType",
+    "StrategyOauth2Strategy",
+    "StrategyOauth2StrategyType",
+    "StrategyQueryParamStrategy",
+    "StrategyQueryParamStrategyType",
+    "TokenEndpointAuthMethod",
+    "Verification",
+    "VerificationMethod",
+)

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.credential_envelope_credentials import CredentialEnvelopeCredentials
+    from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
+    from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
+    from ..models.strategy_header_strategy import StrategyHeaderStrategy
+    from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy
+    from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy
+
+
+T = TypeVar("T", bound="CredentialEnvelope")
+
+
+@_attrs_define
+class CredentialEnvelope:
+    """The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
+
+    Attributes:
+        connection_id (UUID):
+        credentials (CredentialEnvelopeCredentials): `access_token` and `token_type` for OAuth2; the captured fields for
+            API keys and basic auth
+        provider (str): Provider name
+        scopes (list[str]):
+        strategy (StrategyApiKeyStrategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy | StrategyOauth2Strategy |
+            StrategyQueryParamStrategy): How an agent injects the credential into its requests to the provider
+        workspace_id (str):
+        expires_at (datetime.datetime | Unset): When the credential expires; absent when it does not
+    """
+
+    connection_id: UUID
+    credentials: CredentialEnvelopeCredentials
+    provider: str
+    scopes: list[str]
+    strategy: (
+        StrategyApiKeyStrategy
+        | StrategyBasicAuthStrategy
+        | StrategyHeaderStrategy
+        | StrategyOauth2Strategy
+        | StrategyQueryParamStrategy
+    )
+    workspace_id: str
+    expires_at: datetime.datetime | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
+        from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
+        from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
+        from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
+
+        connection_id = str(self.connection_id)
+
+        credentials = self.credentials.to_dict()
+
+        provider = self.provider
+
+        scopes = self.scopes
+
+        strategy: dict[str, Any]
+        if isinstance(self.strategy, StrategyOauth2Strategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyHeaderStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyQueryParamStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyBasicAuthStrategy):
+            strategy = self.strategy.to_dict()
+        else:
+            strategy = self.strategy.to_dict()
+
+        workspace_id = self.workspace_id
+
+        expires_at: str | Unset = UNSET
+        if not isinstance(self.expires_at, Unset):
+            expires_at = self.expires_at.isoformat()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "connection_id": connection_id,
+                "credentials": credentials,
+                "provider": provider,
+                "scopes": scopes,
+                "strategy": strategy,
+                "workspace_id": workspace_id,
+            }
+        )
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.credential_envelope_credentials import CredentialEnvelopeCredentials  # noqa: PLC0415
+        from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
+        from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
+        from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
+        from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
+        from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
+
+        d = dict(src_dict)
+        connection_id = UUID(d.pop("connection_id"))
+
+        credentials = CredentialEnvelopeCredentials.from_dict(d.pop("credentials"))
+
+        provider = d.pop("provider")
+
+        scopes = cast(list[str], d.pop("scopes"))
+
+        def _parse_strategy(
+            data: object,
+        ) -> (
+            StrategyApiKeyStrategy
+            | StrategyBasicAuthStrategy
+            | StrategyHeaderStrategy
+            | StrategyOauth2Strategy
+            | StrategyQueryParamStrategy
+        ):
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_0 = StrategyOauth2Strategy.from_dict(data)
+
+                return componentsschemas_strategy_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_1 = StrategyHeaderStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_2 = StrategyQueryParamStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_3 = StrategyBasicAuthStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+
+            return componentsschemas_strategy_type_4
+
+        strategy = _parse_strategy(d.pop("strategy"))
+
+        workspace_id = d.pop("workspace_id")
+
+        _expires_at = d.pop("expires_at", UNSET)
+        expires_at: datetime.datetime | Unset
+        if isinstance(_expires_at, Unset):
+            expires_at = UNSET
+        else:
+            expires_at = datetime.datetime.fromisoformat(_expires_at)
+
+        credential_envelope = cls(
+            connection_id=connection_id,
+            credentials=credentials,
+            provider=provider,
+            scopes=scopes,
+            strategy=strategy,
+            workspace_id=workspace_id,
+            expires_at=expires_at,
+        )
+
+        credential_envelope.additional_properties = d
+        return credential_envelope
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Error")
+
+
+@_attrs_define
+class Error:
+    """The body of every non-2xx answer.
+
+    Attributes:
+        code (str): Stable, machine-readable error code (snake_case)
+        message (str): What went wrong, safe to show to users
+        request_id (str): Id of the request, also in the `X-Request-Id` header; quote it when reporting a problem
+        connection_id (UUID | Unset): The connection the error is about, when the request did not name it: a resolve
+            answered
+            `attention_required` or `connection_pending` names the connection to re-consent or wait for
+        field (str | Unset): The request field the error is about, for invalid input
+    """
+
+    code: str
+    message: str
+    request_id: str
+    connection_id: UUID | Unset = UNSET
+    field: str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        code = self.code
+
+        message = self.message
+
+        request_id = self.request_id
+
+        connection_id: str | Unset = UNSET
+        if not isinstance(self.connection_id, Unset):
+            connection_id = str(self.connection_id)
+
+        field = self.field
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "code": code,
+                "message": message,
+                "request_id": request_id,
+            }
+        )
+        if connection_id is not UNSET:
+            field_dict["connection_id"] = connection_id
+        if field is not UNSET:
+            field_dict["field"] = field
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        code = d.pop("code")
+
+        message = d.pop("message")
+
+        request_id = d.pop("request_id")
+
+        _connection_id = d.pop("connection_id", UNSET)
+        connection_id: UUID | Unset
+        if isinstance(_connection_id, Unset):
+            connection_id = UNSET
+        else:
+            connection_id = UUID(_connection_id)
+
+        field = d.pop("field", UNSET)
+
+        error = cls(
+            code=code,
+            message=message,
+            request_id=request_id,
+            connection_id=connection_id,
+            field=field,
+        )
+
+        error.additional_properties = d
+        return error
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

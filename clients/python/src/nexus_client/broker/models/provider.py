@@ -1,0 +1,370 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.auth_type import AuthType, check_auth_type
+from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_token_endpoint_auth_method
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.provider_authorization_params import ProviderAuthorizationParams
+    from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
+    from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
+    from ..models.strategy_header_strategy import StrategyHeaderStrategy
+    from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy
+    from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy
+    from ..models.verification import Verification
+
+
+T = TypeVar("T", bound="Provider")
+
+
+@_attrs_define
+class Provider:
+    """A registered provider as operators see it; the client secret is never included. `strategy` is
+    the one in effect (the auth type's default unless overridden)
+
+        Attributes:
+            auth_type (AuthType):
+            authorization_params (ProviderAuthorizationParams):
+            created_at (datetime.datetime):
+            display_name (str):
+            has_client_secret (bool): Whether a client secret is stored (the secret itself is write-only)
+            id (UUID):
+            name (str):
+            scopes (list[str]):
+            strategy (StrategyApiKeyStrategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy | StrategyOauth2Strategy |
+                StrategyQueryParamStrategy): How an agent injects the credential into its requests to the provider
+            updated_at (datetime.datetime):
+            api_base_url (str | Unset):
+            authorization_url (str | Unset):
+            category (str | Unset):
+            client_id (str | Unset):
+            credential_schema (Any | Unset):
+            description (str | Unset):
+            docs_url (str | Unset):
+            issuer (str | Unset):
+            logo_url (str | Unset):
+            pkce (bool | Unset):
+            revocation_url (str | Unset):
+            token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
+            token_url (str | Unset):
+            verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
+                to `url` (with
+                `method`, `GET` when absent); any 2xx accepts them
+    """
+
+    auth_type: AuthType
+    authorization_params: ProviderAuthorizationParams
+    created_at: datetime.datetime
+    display_name: str
+    has_client_secret: bool
+    id: UUID
+    name: str
+    scopes: list[str]
+    strategy: (
+        StrategyApiKeyStrategy
+        | StrategyBasicAuthStrategy
+        | StrategyHeaderStrategy
+        | StrategyOauth2Strategy
+        | StrategyQueryParamStrategy
+    )
+    updated_at: datetime.datetime
+    api_base_url: str | Unset = UNSET
+    authorization_url: str | Unset = UNSET
+    category: str | Unset = UNSET
+    client_id: str | Unset = UNSET
+    credential_schema: Any | Unset = UNSET
+    description: str | Unset = UNSET
+    docs_url: str | Unset = UNSET
+    issuer: str | Unset = UNSET
+    logo_url: str | Unset = UNSET
+    pkce: bool | Unset = UNSET
+    revocation_url: str | Unset = UNSET
+    token_endpoint_auth_method: TokenEndpointAuthMethod | Unset = UNSET
+    token_url: str | Unset = UNSET
+    verification: Verification | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
+        from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
+        from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
+        from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
+
+        auth_type: str = self.auth_type
+
+        authorization_params = self.authorization_params.to_dict()
+
+        created_at = self.created_at.isoformat()
+
+        display_name = self.display_name
+
+        has_client_secret = self.has_client_secret
+
+        id = str(self.id)
+
+        name = self.name
+
+        scopes = self.scopes
+
+        strategy: dict[str, Any]
+        if isinstance(self.strategy, StrategyOauth2Strategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyHeaderStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyQueryParamStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyBasicAuthStrategy):
+            strategy = self.strategy.to_dict()
+        else:
+            strategy = self.strategy.to_dict()
+
+        updated_at = self.updated_at.isoformat()
+
+        api_base_url = self.api_base_url
+
+        authorization_url = self.authorization_url
+
+        category = self.category
+
+        client_id = self.client_id
+
+        credential_schema = self.credential_schema
+
+        description = self.description
+
+        docs_url = self.docs_url
+
+        issuer = self.issuer
+
+        logo_url = self.logo_url
+
+        pkce = self.pkce
+
+        revocation_url = self.revocation_url
+
+        token_endpoint_auth_method: str | Unset = UNSET
+        if not isinstance(self.token_endpoint_auth_method, Unset):
+            token_endpoint_auth_method = self.token_endpoint_auth_method
+
+        token_url = self.token_url
+
+        verification: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.verification, Unset):
+            verification = self.verification.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "auth_type": auth_type,
+                "authorization_params": authorization_params,
+                "created_at": created_at,
+                "display_name": display_name,
+                "has_client_secret": has_client_secret,
+                "id": id,
+                "name": name,
+                "scopes": scopes,
+                "strategy": strategy,
+                "updated_at": updated_at,
+            }
+        )
+        if api_base_url is not UNSET:
+            field_dict["api_base_url"] = api_base_url
+        if authorization_url is not UNSET:
+            field_dict["authorization_url"] = authorization_url
+        if category is not UNSET:
+            field_dict["category"] = category
+        if client_id is not UNSET:
+            field_dict["client_id"] = client_id
+        if credential_schema is not UNSET:
+            field_dict["credential_schema"] = credential_schema
+        if description is not UNSET:
+            field_dict["description"] = description
+        if docs_url is not UNSET:
+            field_dict["docs_url"] = docs_url
+        if issuer is not UNSET:
+            field_dict["issuer"] = issuer
+        if logo_url is not UNSET:
+            field_dict["logo_url"] = logo_url
+        if pkce is not UNSET:
+            field_dict["pkce"] = pkce
+        if revocation_url is not UNSET:
+            field_dict["revocation_url"] = revocation_url
+        if token_endpoint_auth_method is not UNSET:
+            field_dict["token_endpoint_auth_method"] = token_endpoint_auth_method
+        if token_url is not UNSET:
+            field_dict["token_url"] = token_url
+        if verification is not UNSET:
+            field_dict["verification"] = verification
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.provider_authorization_params import ProviderAuthorizationParams  # noqa: PLC0415
+        from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
+        from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
+        from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
+        from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
+        from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
+        from ..models.verification import Verification  # noqa: PLC0415
+
+        d = dict(src_dict)
+        auth_type = check_auth_type(d.pop("auth_type"))
+
+        authorization_params = ProviderAuthorizationParams.from_dict(d.pop("authorization_params"))
+
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        display_name = d.pop("display_name")
+
+        has_client_secret = d.pop("has_client_secret")
+
+        id = UUID(d.pop("id"))
+
+        name = d.pop("name")
+
+        scopes = cast(list[str], d.pop("scopes"))
+
+        def _parse_strategy(
+            data: object,
+        ) -> (
+            StrategyApiKeyStrategy
+            | StrategyBasicAuthStrategy
+            | StrategyHeaderStrategy
+            | StrategyOauth2Strategy
+            | StrategyQueryParamStrategy
+        ):
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_0 = StrategyOauth2Strategy.from_dict(data)
+
+                return componentsschemas_strategy_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_1 = StrategyHeaderStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_2 = StrategyQueryParamStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_3 = StrategyBasicAuthStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+
+            return componentsschemas_strategy_type_4
+
+        strategy = _parse_strategy(d.pop("strategy"))
+
+        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+
+        api_base_url = d.pop("api_base_url", UNSET)
+
+        authorization_url = d.pop("authorization_url", UNSET)
+
+        category = d.pop("category", UNSET)
+
+        client_id = d.pop("client_id", UNSET)
+
+        credential_schema = d.pop("credential_schema", UNSET)
+
+        description = d.pop("description", UNSET)
+
+        docs_url = d.pop("docs_url", UNSET)
+
+        issuer = d.pop("issuer", UNSET)
+
+        logo_url = d.pop("logo_url", UNSET)
+
+        pkce = d.pop("pkce", UNSET)
+
+        revocation_url = d.pop("revocation_url", UNSET)
+
+        _token_endpoint_auth_method = d.pop("token_endpoint_auth_method", UNSET)
+        token_endpoint_auth_method: TokenEndpointAuthMethod | Unset
+        if isinstance(_token_endpoint_auth_method, Unset):
+            token_endpoint_auth_method = UNSET
+        else:
+            token_endpoint_auth_method = check_token_endpoint_auth_method(_token_endpoint_auth_method)
+
+        token_url = d.pop("token_url", UNSET)
+
+        _verification = d.pop("verification", UNSET)
+        verification: Verification | Unset
+        if isinstance(_verification, Unset):
+            verification = UNSET
+        else:
+            verification = Verification.from_dict(_verification)
+
+        provider = cls(
+            auth_type=auth_type,
+            authorization_params=authorization_params,
+            created_at=created_at,
+            display_name=display_name,
+            has_client_secret=has_client_secret,
+            id=id,
+            name=name,
+            scopes=scopes,
+            strategy=strategy,
+            updated_at=updated_at,
+            api_base_url=api_base_url,
+            authorization_url=authorization_url,
+            category=category,
+            client_id=client_id,
+            credential_schema=credential_schema,
+            description=description,
+            docs_url=docs_url,
+            issuer=issuer,
+            logo_url=logo_url,
+            pkce=pkce,
+            revocation_url=revocation_url,
+            token_endpoint_auth_method=token_endpoint_auth_method,
+            token_url=token_url,
+            verification=verification,
+        )
+
+        provider.additional_properties = d
+        return provider
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,346 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.auth_type import AuthType, check_auth_type
+from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_token_endpoint_auth_method
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams
+    from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
+    from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
+    from ..models.strategy_header_strategy import StrategyHeaderStrategy
+    from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy
+    from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy
+    from ..models.verification import Verification
+
+
+T = TypeVar("T", bound="ProviderCreate")
+
+
+@_attrs_define
+class ProviderCreate:
+    """A provider to register. `strategy` overrides the auth type's default strategy
+
+    Attributes:
+        auth_type (AuthType):
+        name (str): Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
+        api_base_url (str | Unset):
+        authorization_params (ProviderCreateAuthorizationParams | Unset): Extra authorization parameters (such as
+            `access_type=offline`); never the security parameters
+        authorization_url (str | Unset):
+        category (str | Unset):
+        client_id (str | Unset): OAuth2 client id
+        client_secret (str | Unset): OAuth2 client secret: write-only, encrypted at rest, never returned
+        credential_schema (Any | Unset): For api_key and basic_auth providers: a JSON Schema subset describing the
+            credential fields
+        description (str | Unset):
+        display_name (str | Unset):
+        docs_url (str | Unset): Where users find their key or learn about the connection, linked from the capture form
+        issuer (str | Unset): OpenID issuer; endpoints are discovered when the URLs are not given
+        logo_url (str | Unset): The provider's logo, shown on the hosted capture form (https)
+        pkce (bool | Unset): PKCE S256 (default true)
+        revocation_url (str | Unset):
+        scopes (list[str] | Unset): Default scopes requested at consent
+        strategy (StrategyApiKeyStrategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy | StrategyOauth2Strategy |
+            StrategyQueryParamStrategy | Unset): How an agent injects the credential into its requests to the provider
+        token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
+        token_url (str | Unset):
+        verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
+            to `url` (with
+            `method`, `GET` when absent); any 2xx accepts them
+    """
+
+    auth_type: AuthType
+    name: str
+    api_base_url: str | Unset = UNSET
+    authorization_params: ProviderCreateAuthorizationParams | Unset = UNSET
+    authorization_url: str | Unset = UNSET
+    category: str | Unset = UNSET
+    client_id: str | Unset = UNSET
+    client_secret: str | Unset = UNSET
+    credential_schema: Any | Unset = UNSET
+    description: str | Unset = UNSET
+    display_name: str | Unset = UNSET
+    docs_url: str | Unset = UNSET
+    issuer: str | Unset = UNSET
+    logo_url: str | Unset = UNSET
+    pkce: bool | Unset = UNSET
+    revocation_url: str | Unset = UNSET
+    scopes: list[str] | Unset = UNSET
+    strategy: (
+        StrategyApiKeyStrategy
+        | StrategyBasicAuthStrategy
+        | StrategyHeaderStrategy
+        | StrategyOauth2Strategy
+        | StrategyQueryParamStrategy
+        | Unset
+    ) = UNSET
+    token_endpoint_auth_method: TokenEndpointAuthMethod | Unset = UNSET
+    token_url: str | Unset = UNSET
+    verification: Verification | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
+        from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
+        from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
+        from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
+
+        auth_type: str = self.auth_type
+
+        name = self.name
+
+        api_base_url = self.api_base_url
+
+        authorization_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.authorization_params, Unset):
+            authorization_params = self.authorization_params.to_dict()
+
+        authorization_url = self.authorization_url
+
+        category = self.category
+
+        client_id = self.client_id
+
+        client_secret = self.client_secret
+
+        credential_schema = self.credential_schema
+
+        description = self.description
+
+        display_name = self.display_name
+
+        docs_url = self.docs_url
+
+        issuer = self.issuer
+
+        logo_url = self.logo_url
+
+        pkce = self.pkce
+
+        revocation_url = self.revocation_url
+
+        scopes: list[str] | Unset = UNSET
+        if not isinstance(self.scopes, Unset):
+            scopes = self.scopes
+
+        strategy: dict[str, Any] | Unset
+        if isinstance(self.strategy, Unset):
+            strategy = UNSET
+        elif isinstance(self.strategy, StrategyOauth2Strategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyHeaderStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyQueryParamStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyBasicAuthStrategy):
+            strategy = self.strategy.to_dict()
+        else:
+            strategy = self.strategy.to_dict()
+
+        token_endpoint_auth_method: str | Unset = UNSET
+        if not isinstance(self.token_endpoint_auth_method, Unset):
+            token_endpoint_auth_method = self.token_endpoint_auth_method
+
+        token_url = self.token_url
+
+        verification: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.verification, Unset):
+            verification = self.verification.to_dict()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "auth_type": auth_type,
+                "name": name,
+            }
+        )
+        if api_base_url is not UNSET:
+            field_dict["api_base_url"] = api_base_url
+        if authorization_params is not UNSET:
+            field_dict["authorization_params"] = authorization_params
+        if authorization_url is not UNSET:
+            field_dict["authorization_url"] = authorization_url
+        if category is not UNSET:
+            field_dict["category"] = category
+        if client_id is not UNSET:
+            field_dict["client_id"] = client_id
+        if client_secret is not UNSET:
+            field_dict["client_secret"] = client_secret
+        if credential_schema is not UNSET:
+            field_dict["credential_schema"] = credential_schema
+        if description is not UNSET:
+            field_dict["description"] = description
+        if display_name is not UNSET:
+            field_dict["display_name"] = display_name
+        if docs_url is not UNSET:
+            field_dict["docs_url"] = docs_url
+        if issuer is not UNSET:
+            field_dict["issuer"] = issuer
+        if logo_url is not UNSET:
+            field_dict["logo_url"] = logo_url
+        if pkce is not UNSET:
+            field_dict["pkce"] = pkce
+        if revocation_url is not UNSET:
+            field_dict["revocation_url"] = revocation_url
+        if scopes is not UNSET:
+            field_dict["scopes"] = scopes
+        if strategy is not UNSET:
+            field_dict["strategy"] = strategy
+        if token_endpoint_auth_method is not UNSET:
+            field_dict["token_endpoint_auth_method"] = token_endpoint_auth_method
+        if token_url is not UNSET:
+            field_dict["token_url"] = token_url
+        if verification is not UNSET:
+            field_dict["verification"] = verification
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams  # noqa: PLC0415
+        from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
+        from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
+        from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
+        from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
+        from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
+        from ..models.verification import Verification  # noqa: PLC0415
+
+        d = dict(src_dict)
+        auth_type = check_auth_type(d.pop("auth_type"))
+
+        name = d.pop("name")
+
+        api_base_url = d.pop("api_base_url", UNSET)
+
+        _authorization_params = d.pop("authorization_params", UNSET)
+        authorization_params: ProviderCreateAuthorizationParams | Unset
+        if isinstance(_authorization_params, Unset):
+            authorization_params = UNSET
+        else:
+            authorization_params = ProviderCreateAuthorizationParams.from_dict(_authorization_params)
+
+        authorization_url = d.pop("authorization_url", UNSET)
+
+        category = d.pop("category", UNSET)
+
+        client_id = d.pop("client_id", UNSET)
+
+        client_secret = d.pop("client_secret", UNSET)
+
+        credential_schema = d.pop("credential_schema", UNSET)
+
+        description = d.pop("description", UNSET)
+
+        display_name = d.pop("display_name", UNSET)
+
+        docs_url = d.pop("docs_url", UNSET)
+
+        issuer = d.pop("issuer", UNSET)
+
+        logo_url = d.pop("logo_url", UNSET)
+
+        pkce = d.pop("pkce", UNSET)
+
+        revocation_url = d.pop("revocation_url", UNSET)
+
+        scopes = cast(list[str], d.pop("scopes", UNSET))
+
+        def _parse_strategy(
+            data: object,
+        ) -> (
+            StrategyApiKeyStrategy
+            | StrategyBasicAuthStrategy
+            | StrategyHeaderStrategy
+            | StrategyOauth2Strategy
+            | StrategyQueryParamStrategy
+            | Unset
+        ):
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_0 = StrategyOauth2Strategy.from_dict(data)
+
+                return componentsschemas_strategy_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_1 = StrategyHeaderStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_2 = StrategyQueryParamStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_3 = StrategyBasicAuthStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+
+            return componentsschemas_strategy_type_4
+
+        strategy = _parse_strategy(d.pop("strategy", UNSET))
+
+        _token_endpoint_auth_method = d.pop("token_endpoint_auth_method", UNSET)
+        token_endpoint_auth_method: TokenEndpointAuthMethod | Unset
+        if isinstance(_token_endpoint_auth_method, Unset):
+            token_endpoint_auth_method = UNSET
+        else:
+            token_endpoint_auth_method = check_token_endpoint_auth_method(_token_endpoint_auth_method)
+
+        token_url = d.pop("token_url", UNSET)
+
+        _verification = d.pop("verification", UNSET)
+        verification: Verification | Unset
+        if isinstance(_verification, Unset):
+            verification = UNSET
+        else:
+            verification = Verification.from_dict(_verification)
+
+        provider_create = cls(
+            auth_type=auth_type,
+            name=name,
+            api_base_url=api_base_url,
+            authorization_params=authorization_params,
+            authorization_url=authorization_url,
+            category=category,
+            client_id=client_id,
+            client_secret=client_secret,
+            credential_schema=credential_schema,
+            description=description,
+            display_name=display_name,
+            docs_url=docs_url,
+            issuer=issuer,
+            logo_url=logo_url,
+            pkce=pkce,
+            revocation_url=revocation_url,
+            scopes=scopes,
+            strategy=strategy,
+            token_endpoint_auth_method=token_endpoint_auth_method,
+            token_url=token_url,
+            verification=verification,
+        )
+
+        return provider_create

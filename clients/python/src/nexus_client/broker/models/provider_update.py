@@ -1,0 +1,356 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.clearable_field import ClearableField, check_clearable_field
+from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_token_endpoint_auth_method
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams
+    from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
+    from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
+    from ..models.strategy_header_strategy import StrategyHeaderStrategy
+    from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy
+    from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy
+    from ..models.verification import Verification
+
+
+T = TypeVar("T", bound="ProviderUpdate")
+
+
+@_attrs_define
+class ProviderUpdate:
+    """Changes to a provider: absent fields stay as they are; fields named in `clear` are reset
+    (an explicit list rather than `null`, which generated clients cannot always send)
+
+        Attributes:
+            api_base_url (str | Unset):
+            authorization_params (ProviderUpdateAuthorizationParams | Unset):
+            authorization_url (str | Unset):
+            category (str | Unset):
+            clear (list[ClearableField] | Unset): Optional fields to reset (`strategy` returns to the auth type's default)
+            client_id (str | Unset):
+            client_secret (str | Unset): A new client secret (write-only)
+            credential_schema (Any | Unset):
+            description (str | Unset):
+            display_name (str | Unset):
+            docs_url (str | Unset):
+            issuer (str | Unset):
+            logo_url (str | Unset):
+            name (str | Unset):
+            pkce (bool | Unset):
+            revocation_url (str | Unset):
+            scopes (list[str] | Unset):
+            strategy (StrategyApiKeyStrategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy | StrategyOauth2Strategy |
+                StrategyQueryParamStrategy | Unset): How an agent injects the credential into its requests to the provider
+            token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
+            token_url (str | Unset):
+            verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
+                to `url` (with
+                `method`, `GET` when absent); any 2xx accepts them
+    """
+
+    api_base_url: str | Unset = UNSET
+    authorization_params: ProviderUpdateAuthorizationParams | Unset = UNSET
+    authorization_url: str | Unset = UNSET
+    category: str | Unset = UNSET
+    clear: list[ClearableField] | Unset = UNSET
+    client_id: str | Unset = UNSET
+    client_secret: str | Unset = UNSET
+    credential_schema: Any | Unset = UNSET
+    description: str | Unset = UNSET
+    display_name: str | Unset = UNSET
+    docs_url: str | Unset = UNSET
+    issuer: str | Unset = UNSET
+    logo_url: str | Unset = UNSET
+    name: str | Unset = UNSET
+    pkce: bool | Unset = UNSET
+    revocation_url: str | Unset = UNSET
+    scopes: list[str] | Unset = UNSET
+    strategy: (
+        StrategyApiKeyStrategy
+        | StrategyBasicAuthStrategy
+        | StrategyHeaderStrategy
+        | StrategyOauth2Strategy
+        | StrategyQueryParamStrategy
+        | Unset
+    ) = UNSET
+    token_endpoint_auth_method: TokenEndpointAuthMethod | Unset = UNSET
+    token_url: str | Unset = UNSET
+    verification: Verification | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
+        from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
+        from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
+        from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
+
+        api_base_url = self.api_base_url
+
+        authorization_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.authorization_params, Unset):
+            authorization_params = self.authorization_params.to_dict()
+
+        authorization_url = self.authorization_url
+
+        category = self.category
+
+        clear: list[str] | Unset = UNSET
+        if not isinstance(self.clear, Unset):
+            clear = []
+            for clear_item_data in self.clear:
+                clear_item: str = clear_item_data
+                clear.append(clear_item)
+
+        client_id = self.client_id
+
+        client_secret = self.client_secret
+
+        credential_schema = self.credential_schema
+
+        description = self.description
+
+        display_name = self.display_name
+
+        docs_url = self.docs_url
+
+        issuer = self.issuer
+
+        logo_url = self.logo_url
+
+        name = self.name
+
+        pkce = self.pkce
+
+        revocation_url = self.revocation_url
+
+        scopes: list[str] | Unset = UNSET
+        if not isinstance(self.scopes, Unset):
+            scopes = self.scopes
+
+        strategy: dict[str, Any] | Unset
+        if isinstance(self.strategy, Unset):
+            strategy = UNSET
+        elif isinstance(self.strategy, StrategyOauth2Strategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyHeaderStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyQueryParamStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyBasicAuthStrategy):
+            strategy = self.strategy.to_dict()
+        else:
+            strategy = self.strategy.to_dict()
+
+        token_endpoint_auth_method: str | Unset = UNSET
+        if not isinstance(self.token_endpoint_auth_method, Unset):
+            token_endpoint_auth_method = self.token_endpoint_auth_method
+
+        token_url = self.token_url
+
+        verification: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.verification, Unset):
+            verification = self.verification.to_dict()
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({})
+        if api_base_url is not UNSET:
+            field_dict["api_base_url"] = api_base_url
+        if authorization_params is not UNSET:
+            field_dict["authorization_params"] = authorization_params
+        if authorization_url is not UNSET:
+            field_dict["authorization_url"] = authorization_url
+        if category is not UNSET:
+            field_dict["category"] = category
+        if clear is not UNSET:
+            field_dict["clear"] = clear
+        if client_id is not UNSET:
+            field_dict["client_id"] = client_id
+        if client_secret is not UNSET:
+            field_dict["client_secret"] = client_secret
+        if credential_schema is not UNSET:
+            field_dict["credential_schema"] = credential_schema
+        if description is not UNSET:
+            field_dict["description"] = description
+        if display_name is not UNSET:
+            field_dict["display_name"] = display_name
+        if docs_url is not UNSET:
+            field_dict["docs_url"] = docs_url
+        if issuer is not UNSET:
+            field_dict["issuer"] = issuer
+        if logo_url is not UNSET:
+            field_dict["logo_url"] = logo_url
+        if name is not UNSET:
+            field_dict["name"] = name
+        if pkce is not UNSET:
+            field_dict["pkce"] = pkce
+        if revocation_url is not UNSET:
+            field_dict["revocation_url"] = revocation_url
+        if scopes is not UNSET:
+            field_dict["scopes"] = scopes
+        if strategy is not UNSET:
+            field_dict["strategy"] = strategy
+        if token_endpoint_auth_method is not UNSET:
+            field_dict["token_endpoint_auth_method"] = token_endpoint_auth_method
+        if token_url is not UNSET:
+            field_dict["token_url"] = token_url
+        if verification is not UNSET:
+            field_dict["verification"] = verification
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams  # noqa: PLC0415
+        from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
+        from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
+        from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
+        from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
+        from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
+        from ..models.verification import Verification  # noqa: PLC0415
+
+        d = dict(src_dict)
+        api_base_url = d.pop("api_base_url", UNSET)
+
+        _authorization_params = d.pop("authorization_params", UNSET)
+        authorization_params: ProviderUpdateAuthorizationParams | Unset
+        if isinstance(_authorization_params, Unset):
+            authorization_params = UNSET
+        else:
+            authorization_params = ProviderUpdateAuthorizationParams.from_dict(_authorization_params)
+
+        authorization_url = d.pop("authorization_url", UNSET)
+
+        category = d.pop("category", UNSET)
+
+        _clear = d.pop("clear", UNSET)
+        clear: list[ClearableField] | Unset = UNSET
+        if _clear is not UNSET:
+            clear = []
+            for clear_item_data in _clear:
+                clear_item = check_clearable_field(clear_item_data)
+
+                clear.append(clear_item)
+
+        client_id = d.pop("client_id", UNSET)
+
+        client_secret = d.pop("client_secret", UNSET)
+
+        credential_schema = d.pop("credential_schema", UNSET)
+
+        description = d.pop("description", UNSET)
+
+        display_name = d.pop("display_name", UNSET)
+
+        docs_url = d.pop("docs_url", UNSET)
+
+        issuer = d.pop("issuer", UNSET)
+
+        logo_url = d.pop("logo_url", UNSET)
+
+        name = d.pop("name", UNSET)
+
+        pkce = d.pop("pkce", UNSET)
+
+        revocation_url = d.pop("revocation_url", UNSET)
+
+        scopes = cast(list[str], d.pop("scopes", UNSET))
+
+        def _parse_strategy(
+            data: object,
+        ) -> (
+            StrategyApiKeyStrategy
+            | StrategyBasicAuthStrategy
+            | StrategyHeaderStrategy
+            | StrategyOauth2Strategy
+            | StrategyQueryParamStrategy
+            | Unset
+        ):
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_0 = StrategyOauth2Strategy.from_dict(data)
+
+                return componentsschemas_strategy_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_1 = StrategyHeaderStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_2 = StrategyQueryParamStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_3 = StrategyBasicAuthStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+
+            return componentsschemas_strategy_type_4
+
+        strategy = _parse_strategy(d.pop("strategy", UNSET))
+
+        _token_endpoint_auth_method = d.pop("token_endpoint_auth_method", UNSET)
+        token_endpoint_auth_method: TokenEndpointAuthMethod | Unset
+        if isinstance(_token_endpoint_auth_method, Unset):
+            token_endpoint_auth_method = UNSET
+        else:
+            token_endpoint_auth_method = check_token_endpoint_auth_method(_token_endpoint_auth_method)
+
+        token_url = d.pop("token_url", UNSET)
+
+        _verification = d.pop("verification", UNSET)
+        verification: Verification | Unset
+        if isinstance(_verification, Unset):
+            verification = UNSET
+        else:
+            verification = Verification.from_dict(_verification)
+
+        provider_update = cls(
+            api_base_url=api_base_url,
+            authorization_params=authorization_params,
+            authorization_url=authorization_url,
+            category=category,
+            clear=clear,
+            client_id=client_id,
+            client_secret=client_secret,
+            credential_schema=credential_schema,
+            description=description,
+            display_name=display_name,
+            docs_url=docs_url,
+            issuer=issuer,
+            logo_url=logo_url,
+            name=name,
+            pkce=pkce,
+            revocation_url=revocation_url,
+            scopes=scopes,
+            strategy=strategy,
+            token_endpoint_auth_method=token_endpoint_auth_method,
+            token_url=token_url,
+            verification=verification,
+        )
+
+        return provider_update
