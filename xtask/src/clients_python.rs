@@ -112,3 +112,21 @@ fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The Python SDK's own tests (`clients/python/tests`, pytest), the shared vectors among them.
+pub fn test() -> anyhow::Result<()> {
+    let Some(bin) = crate::tools::venv()? else {
+        return Ok(());
+    };
+    let package = root().join("clients").join("python");
+    let status = Command::new(bin.join("python"))
+        .args(["-m", "pytest", "-q", "tests"])
+        .current_dir(&package)
+        .env("PYTHONPATH", package.join("src"))
+        .status()
+        .context("running pytest")?;
+    if !status.success() {
+        bail!("the Python SDK's tests failed");
+    }
+    Ok(())
+}

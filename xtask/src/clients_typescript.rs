@@ -80,3 +80,20 @@ pub fn run(check: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The TypeScript SDK's own tests (`clients/typescript/test`, `node --test`), the shared vectors
+/// among them.
+pub fn test() -> anyhow::Result<()> {
+    if !install()? {
+        return Ok(());
+    }
+    let status = Command::new("npm")
+        .args(["test", "--silent"])
+        .current_dir(package())
+        .status()
+        .context("running npm test")?;
+    if !status.success() {
+        bail!("the TypeScript SDK's tests failed");
+    }
+    Ok(())
+}

@@ -54,7 +54,7 @@ enum Command {
     },
     /// The whole test suite: `check`, then `cargo test --workspace`, on PostgreSQL too (the
     /// NEXUS_TEST_DATABASE_URL database, or a throwaway cluster when the server binaries exist),
-    /// then `fuzz`
+    /// then the Python and TypeScript SDK tests, then `fuzz`
     Test,
     /// Schemathesis against a running Nexus, both specs, every check
     Fuzz,
@@ -117,6 +117,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Test => {
             check()?;
             test::run()?;
+            clients_python::test()?;
+            clients_typescript::test()?;
             fuzz::run()
         }
         Command::Fuzz => fuzz::run(),

@@ -18,6 +18,8 @@ pub mod broker;
 #[path = "generated/gateway.rs"]
 pub mod gateway;
 
+pub mod inject;
+
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use std::time::Duration;
 

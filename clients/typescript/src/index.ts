@@ -7,6 +7,8 @@ import type { paths as BrokerPaths, components as BrokerComponents } from "./gen
 import type { paths as GatewayPaths, components as GatewayComponents } from "./generated/gateway.js";
 
 export type { BrokerPaths, GatewayPaths };
+export { NexusError } from "./errors.js";
+export { envelopeFromJson, inject, type CredentialEnvelope } from "./inject.js";
 export type BrokerSchemas = BrokerComponents["schemas"];
 export type GatewaySchemas = GatewayComponents["schemas"];
 /** The body of every non-2xx answer. */

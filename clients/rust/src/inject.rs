@@ -1,0 +1,106 @@
+//! Applying a credential envelope's strategy to an outgoing `reqwest::Request`, exactly as the
+//! shared vectors in `clients/testdata/strategies.json` say. A missing field, a strategy this
+//! crate does not know or a value that cannot be sent is an `InjectError`, and the request is
+//! not sent. Header values carrying the credential are marked sensitive (hidden from `Debug`).
+
+use crate::gateway::types::{CredentialEnvelope, Strategy};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+
+const DEFAULT_API_KEY_HEADER: &str = "X-API-Key";
+const DEFAULT_CREDENTIAL_FIELD: &str = "api_key";
+const KNOWN_STRATEGIES: [&str; 5] = ["oauth2", "header", "query_param", "basic_auth", "api_key"];
+
+/// Why a credential could not be applied. Never holds the credential.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InjectError {
+    #[error("missing_credential_field: the credential has no `{0}` field")]
+    MissingCredentialField(String),
+    #[error("unsupported_strategy: strategy `{0}` is not supported by this SDK; upgrade it")]
+    UnsupportedStrategy(String),
+    #[error("malformed_envelope: the credential envelope is malformed")]
+    MalformedEnvelope,
+    #[error("invalid_header: `{0}` cannot carry the credential in an HTTP header")]
+    InvalidHeader(String),
+}
+
+impl InjectError {
+    /// The stable code, as in the shared vectors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingCredentialField(_) => "missing_credential_field",
+            Self::UnsupportedStrategy(_) => "unsupported_strategy",
+            Self::MalformedEnvelope => "malformed_envelope",
+            Self::InvalidHeader(_) => "invalid_header",
+        }
+    }
+}
+
+/// Reads an envelope from JSON; a strategy from a newer server is `UnsupportedStrategy`.
+pub fn envelope_from_json(value: &serde_json::Value) -> Result<CredentialEnvelope, InjectError> {
+    let kind = value["strategy"]["type"].as_str().unwrap_or_default();
+    if !KNOWN_STRATEGIES.contains(&kind) {
+        return Err(InjectError::UnsupportedStrategy(kind.to_owned()));
+    }
+    serde_json::from_value(value.clone()).map_err(|_| InjectError::MalformedEnvelope)
+}
+
+fn field<'a>(envelope: &'a CredentialEnvelope, name: &str) -> Result<&'a str, InjectError> {
+    envelope
+        .credentials
+        .get(name)
+        .map(String::as_str)
+        .ok_or_else(|| InjectError::MissingCredentialField(name.to_owned()))
+}
+
+fn set_header(request: &mut reqwest::Request, name: &str, value: &str) -> Result<(), InjectError> {
+    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| InjectError::InvalidHeader(name.to_owned()))?;
+    let mut value = HeaderValue::from_str(value).map_err(|_| InjectError::InvalidHeader(name.to_string()))?;
+    value.set_sensitive(true);
+    request.headers_mut().insert(name, value);
+    Ok(())
+}
+
+/// `request`, carrying the credential the way the envelope's strategy says.
+pub fn inject(envelope: &CredentialEnvelope, mut request: reqwest::Request) -> Result<reqwest::Request, InjectError> {
+    match &envelope.strategy {
+        Strategy::Oauth2Strategy(_) => {
+            let token = field(envelope, "access_token")?;
+            set_header(&mut request, AUTHORIZATION.as_str(), &format!("Bearer {token}"))?;
+        }
+        Strategy::HeaderStrategy(header) => {
+            let value = field(
+                envelope,
+                header.credential_field.as_deref().unwrap_or(DEFAULT_CREDENTIAL_FIELD),
+            )?;
+            let prefix = header.value_prefix.as_deref().unwrap_or("");
+            set_header(&mut request, &header.header_name, &format!("{prefix}{value}"))?;
+        }
+        Strategy::QueryParamStrategy(query) => {
+            let value = field(
+                envelope,
+                query.credential_field.as_deref().unwrap_or(DEFAULT_CREDENTIAL_FIELD),
+            )?;
+            request
+                .url_mut()
+                .query_pairs_mut()
+                .append_pair(&query.param_name, value);
+        }
+        Strategy::BasicAuthStrategy(basic) => {
+            let username = field(envelope, basic.username_field.as_deref().unwrap_or("username"))?;
+            let password = field(envelope, basic.password_field.as_deref().unwrap_or("password"))?;
+            let encoded = STANDARD.encode(format!("{username}:{password}"));
+            set_header(&mut request, AUTHORIZATION.as_str(), &format!("Basic {encoded}"))?;
+        }
+        Strategy::ApiKeyStrategy(api_key) => {
+            let value = field(envelope, DEFAULT_CREDENTIAL_FIELD)?;
+            set_header(
+                &mut request,
+                api_key.header_name.as_deref().unwrap_or(DEFAULT_API_KEY_HEADER),
+                value,
+            )?;
+        }
+    }
+    Ok(request)
+}

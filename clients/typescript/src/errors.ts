@@ -1,0 +1,28 @@
+// The SDK's typed error: what the Gateway answered (its stable `code`, `message`, `request_id`,
+// and the `field` or `connection_id` it is about), or why the SDK itself refused (`code` such as
+// `missing_credential_field`). Never holds a key or a token.
+
+export interface NexusErrorDetails {
+  status?: number;
+  requestId?: string;
+  field?: string;
+  connectionId?: string;
+}
+
+export class NexusError extends Error {
+  readonly code: string;
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+  readonly field: string | undefined;
+  readonly connectionId: string | undefined;
+
+  constructor(code: string, message: string, details: NexusErrorDetails = {}) {
+    super(`${code}: ${message}`);
+    this.name = "NexusError";
+    this.code = code;
+    this.status = details.status;
+    this.requestId = details.requestId;
+    this.field = details.field;
+    this.connectionId = details.connectionId;
+  }
+}
