@@ -43,6 +43,67 @@ fn too_large() -> Response {
     .into_response()
 }
 
+/// Fields whose value is free-form JSON (a credential schema is a JSON Schema, where `null` is
+/// a value like any other): not searched for `null`.
+const FREE_FORM_FIELDS: [&str; 1] = ["credential_schema"];
+
+/// The top-level field of a JSON body that holds a `null` (at any depth), if any.
+fn null_field(value: &serde_json::Value) -> Option<String> {
+    fn holds_null(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Null => true,
+            serde_json::Value::Array(items) => items.iter().any(holds_null),
+            serde_json::Value::Object(map) => map
+                .iter()
+                .any(|(key, item)| !FREE_FORM_FIELDS.contains(&key.as_str()) && holds_null(item)),
+            _ => false,
+        }
+    }
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .find(|(key, item)| !FREE_FORM_FIELDS.contains(&key.as_str()) && holds_null(item))
+            .map(|(key, _)| key.clone()),
+        other => holds_null(other).then(String::new),
+    }
+}
+
+/// No schema of either API is nullable: a JSON body with a `null` anywhere is refused (omit an
+/// optional field instead), rather than read as if the field were absent. A request without
+/// credentials is left to the authentication that answers it 401 first.
+async fn refuse_nulls(req: &mut Request) -> Result<(), Response> {
+    if !req.headers().contains_key(header::AUTHORIZATION) && !req.uri().path().starts_with("/auth/") {
+        return Ok(());
+    }
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !is_json {
+        return Ok(());
+    }
+    let bytes = req
+        .take_body()
+        .into_bytes_limit(MAX_BODY_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    let null = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|value| null_field(&value));
+    req.set_body(Body::from_bytes(bytes));
+    match null {
+        None => Ok(()),
+        Some(field) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+            "null is not a value here: omit an optional field instead",
+            (!field.is_empty() && field.len() <= 64).then_some(field),
+        )
+        .into_response()),
+    }
+}
+
 /// Refuses bodies over the limit: by `Content-Length` when given, by reading at most the limit otherwise.
 async fn limit_body(req: &mut Request) -> Result<(), Response> {
     let declared = req
@@ -166,6 +227,9 @@ impl<E: Endpoint> Endpoint for Envelope<E> {
         let mut operation = "other";
         let work = async {
             if let Err(response) = limit_body(&mut req).await {
+                return response;
+            }
+            if let Err(response) = refuse_nulls(&mut req).await {
                 return response;
             }
             match self.inner.call(req).await {

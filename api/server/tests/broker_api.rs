@@ -315,6 +315,20 @@ async fn bad_input_gets_a_stable_code_and_changes_nothing(db: TestDatabase) {
             Some("authorization_params"),
         ),
         (
+            "null for an optional field",
+            json!({"name": "nully", "auth_type": "api_key", "display_name": null}).to_string(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some("display_name"),
+        ),
+        (
+            "a number where text belongs",
+            json!({"name": "numbered", "auth_type": "api_key", "display_name": 5}).to_string(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            None,
+        ),
+        (
             "duplicate",
             oauth_provider("github", "other").to_string(),
             StatusCode::CONFLICT,

@@ -1,30 +1,114 @@
-"""Against a running Nexus (run by ``cargo xtask fuzz``): the generated Python client parses what
-the Gateway really answers, for a credential without an expiry, and never shows the key."""
+"""Against a running Nexus with an API-key provider ``keyed`` (run by ``cargo xtask fuzz``): it
+connects workspace ``ws-py`` through the hosted form's JSON variant, then checks that the
+generated client parses what the Gateway really answers, ``NexusAuth`` delivers the key to a local API through httpx (sync
+and async, concurrent misses collapsed into one Gateway call), and a revoked connection surfaces
+as ``NexusError``. Never prints a key."""
 
 from __future__ import annotations
 
+import asyncio
+import http.server
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
-from nexus_client import gateway_client
+import httpx
+
+from nexus_client import Credentials, NexusAuth, NexusError, gateway_client
 from nexus_client.gateway.api.catalog import provider_catalog
 from nexus_client.gateway.api.tokens import token_resolve
 from nexus_client.gateway.models import CredentialEnvelope, Error, ProviderCatalog
 from nexus_client.gateway.types import UNSET
 
 
-def main(base_url: str, agent_key: str) -> None:
-    client = gateway_client(base_url, agent_key)
+class Echo(http.server.BaseHTTPRequestHandler):
+    received: list[dict[str, str]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        Echo.received.append({name.lower(): value for name, value in self.headers.items()})
+        self.send_response(200)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep stderr quiet
+        pass
+
+
+def connect(broker_url: str, admin_key: str) -> str:
+    """Connects ``ws-py`` to ``keyed`` with the key ``sk-py``; returns an agent key for it."""
+    admin = {"Authorization": f"Bearer {admin_key}"}
+    consent = httpx.post(
+        f"{broker_url}/v1/consents",
+        headers=admin,
+        json={"workspace_id": "ws-py", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"},
+    ).json()
+    captured = httpx.post(
+        f"{broker_url}/auth/capture", json={"state": consent["state"], "credentials": {"api_key": "sk-py"}}
+    )
+    assert captured.status_code == 200, captured.status_code
+    issued = httpx.post(
+        f"{broker_url}/v1/agent-keys", headers=admin, json={"name": "python-sdk", "workspace_ids": ["ws-py"]}
+    ).json()
+    return str(issued["key"])
+
+
+def main(gateway_url: str, broker_url: str, admin_key: str) -> None:
+    agent_key = connect(broker_url, admin_key)
+    client = gateway_client(gateway_url, agent_key)
     assert agent_key not in repr(client), "the key is hidden from repr"
-    envelope = token_resolve.sync(client=client, workspace_id="ws-1", provider="keyed")
+    envelope = token_resolve.sync(client=client, workspace_id="ws-py", provider="keyed")
     assert isinstance(envelope, CredentialEnvelope), envelope
-    assert envelope.credentials.additional_properties == {"api_key": "sk-fuzz"}, "the captured key"
+    assert envelope.credentials.additional_properties == {"api_key": "sk-py"}, "the captured key"
     assert envelope.expires_at is UNSET, "an API key does not expire: the field is absent"
-    missing = token_resolve.sync(client=client, workspace_id="ws-none", provider="keyed")
-    assert isinstance(missing, Error) and missing.code == "connection_not_found", missing
+    outside = token_resolve.sync(client=client, workspace_id="ws-1", provider="keyed")
+    assert isinstance(outside, Error) and outside.code == "connection_not_found", "outside the key's workspaces"
     catalog = provider_catalog.sync(client=client)
-    assert isinstance(catalog, ProviderCatalog) and [p.name for p in catalog.items] == ["keyed"], catalog
-    print("the Python client parsed the Gateway's answers")
+    assert isinstance(catalog, ProviderCatalog) and "keyed" in [p.name for p in catalog.items], catalog
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api = f"http://127.0.0.1:{server.server_address[1]}/v1/me"
+
+    resolves = 0
+
+    def count(request: httpx.Request) -> None:
+        nonlocal resolves
+        if request.url.path == "/v1/resolve":
+            resolves += 1
+
+    counted = gateway_client(gateway_url, agent_key, httpx_args={"event_hooks": {"request": [count]}})
+    credentials = Credentials(counted)
+    auth = NexusAuth(credentials, workspace_id="ws-py", provider="keyed")
+    with httpx.Client(auth=auth) as session, ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: session.get(api).status_code, range(16)))
+    assert statuses == [200] * 16, statuses
+    assert resolves == 1, f"16 concurrent requests, one Gateway call ({resolves})"
+    assert all(headers.get("x-api-key") == "sk-py" for headers in Echo.received), "the key arrived"
+
+    async def async_calls() -> list[int]:
+        fresh = NexusAuth(Credentials(gateway_client(gateway_url, agent_key)), workspace_id="ws-py", provider="keyed")
+        async with httpx.AsyncClient(auth=fresh) as session:
+            answers = await asyncio.gather(*(session.get(api) for _ in range(8)))
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(async_calls()) == [200] * 8
+    assert Echo.received[-1].get("x-api-key") == "sk-py"
+
+    revoked = httpx.delete(
+        f"{broker_url}/v1/connections/{envelope.connection_id}", headers={"Authorization": f"Bearer {admin_key}"}
+    )
+    assert revoked.status_code == 204, revoked.status_code
+    by_id = NexusAuth(Credentials(gateway_client(gateway_url, agent_key)), connection_id=str(envelope.connection_id))
+    try:
+        httpx.get(api, auth=by_id)
+        raise AssertionError("a revoked connection must not be used")
+    except NexusError as error:
+        assert error.code == "connection_revoked" and error.status == 409, error
+        assert "sk-py" not in str(error)
+    server.shutdown()
+    print("the Python client and NexusAuth worked against the Gateway")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3])

@@ -4,10 +4,26 @@ constructors that attach the key without ever showing it."""
 
 from __future__ import annotations
 
-from .broker.client import AuthenticatedClient as BrokerClient
-from .gateway.client import AuthenticatedClient as GatewayClient
+from typing import Any
 
-__all__ = ["BrokerClient", "GatewayClient", "broker_client", "gateway_client"]
+from .broker.client import AuthenticatedClient as BrokerClient
+from .credentials import Credentials, NexusAuth, Target
+from .errors import NexusError
+from .gateway.client import AuthenticatedClient as GatewayClient
+from .inject import envelope_from_json, inject
+
+__all__ = [
+    "BrokerClient",
+    "Credentials",
+    "GatewayClient",
+    "NexusAuth",
+    "NexusError",
+    "Target",
+    "broker_client",
+    "envelope_from_json",
+    "gateway_client",
+    "inject",
+]
 
 
 def _redacted(self: object) -> str:
@@ -19,11 +35,11 @@ BrokerClient.__repr__ = _redacted  # type: ignore[method-assign]
 GatewayClient.__repr__ = _redacted  # type: ignore[method-assign]
 
 
-def gateway_client(base_url: str, agent_key: str) -> GatewayClient:
-    """A Gateway client authenticated with an agent key."""
-    return GatewayClient(base_url=base_url.rstrip("/"), token=agent_key)
+def gateway_client(base_url: str, agent_key: str, *, httpx_args: dict[str, Any] | None = None) -> GatewayClient:
+    """A Gateway client authenticated with an agent key (``httpx_args`` go to its httpx clients)."""
+    return GatewayClient(base_url=base_url.rstrip("/"), token=agent_key, httpx_args=httpx_args or {})
 
 
-def broker_client(base_url: str, admin_key: str) -> BrokerClient:
-    """A Broker client authenticated with an admin key."""
-    return BrokerClient(base_url=base_url.rstrip("/"), token=admin_key)
+def broker_client(base_url: str, admin_key: str, *, httpx_args: dict[str, Any] | None = None) -> BrokerClient:
+    """A Broker client authenticated with an admin key (``httpx_args`` go to its httpx clients)."""
+    return BrokerClient(base_url=base_url.rstrip("/"), token=admin_key, httpx_args=httpx_args or {})

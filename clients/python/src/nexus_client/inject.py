@@ -73,4 +73,5 @@ def inject(envelope: CredentialEnvelope, request: httpx.Request) -> httpx.Reques
         headers[name] = _field(envelope, DEFAULT_CREDENTIAL_FIELD)
     else:  # pragma: no cover - the union is closed; kept so a new variant cannot pass silently
         raise NexusError("unsupported_strategy", f"strategy {type(strategy).__name__} is not supported")
-    return httpx.Request(request.method, url, headers=headers, content=request.content)
+    # The body is passed on as it is (the stream, not a copy), so nothing is read or buffered here.
+    return httpx.Request(request.method, url, headers=headers, stream=request.stream, extensions=request.extensions)

@@ -1,0 +1,219 @@
+"""Credentials through the Gateway, cached, and an ``httpx.Auth`` that applies them.
+
+``Credentials`` resolves ``(workspace_id, provider)`` or a ``connection_id`` to an envelope and
+keeps it until it is within ``skew_seconds`` of ``expires_at`` (an envelope without expiry, an
+API key, is kept ``static_max_age_seconds``, so a revoked connection is noticed). Concurrent
+misses for one target make one Gateway call (a lock per target, in threads and in asyncio).
+
+``NexusAuth`` is an ``httpx.Auth`` for ``httpx.Client`` and ``httpx.AsyncClient``: it applies the
+credential to each request and, when the provider answers 401 to an OAuth2 token, forces one
+refresh through ``POST /v1/refresh/{id}`` and retries once. Errors are ``NexusError`` with the
+Gateway's code (``attention_required`` carries the ``connection_id`` to send the user back to).
+Nothing here logs, and no ``repr`` shows a key or a token."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import threading
+from collections.abc import AsyncGenerator, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .errors import NexusError
+from .gateway.client import AuthenticatedClient
+from .gateway.models import CredentialEnvelope, StrategyOauth2Strategy
+from .gateway.types import Unset
+from .inject import envelope_from_json, inject
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to resolve: a workspace's connection to a provider, or one connection."""
+
+    workspace_id: str | None = None
+    provider: str | None = None
+    connection_id: str | None = None
+
+    def request(self) -> tuple[str, dict[str, str]]:
+        if self.connection_id is not None:
+            return f"/v1/token/{self.connection_id}", {}
+        if self.workspace_id is None or self.provider is None:
+            raise ValueError("give workspace_id and provider, or connection_id")
+        return "/v1/resolve", {"workspace_id": self.workspace_id, "provider": self.provider}
+
+
+@dataclass
+class _Entry:
+    envelope: CredentialEnvelope
+    fresh_until: datetime.datetime
+
+
+def _error(response: httpx.Response) -> NexusError:
+    request_id = response.headers.get("x-request-id")
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("code"), str):
+        return NexusError(
+            "unexpected_response",
+            f"the Gateway answered HTTP {response.status_code} without a Nexus error body",
+            status=response.status_code,
+            request_id=request_id,
+        )
+    return NexusError(
+        body["code"],
+        str(body.get("message", "")),
+        status=response.status_code,
+        request_id=str(body.get("request_id", request_id or "")) or None,
+        field=body.get("field"),
+        connection_id=body.get("connection_id"),
+    )
+
+
+def _envelope(response: httpx.Response) -> CredentialEnvelope:
+    if response.status_code != 200:
+        raise _error(response)
+    try:
+        data = response.json()
+    except ValueError:
+        raise NexusError("malformed_envelope", "the Gateway's answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise NexusError("malformed_envelope", "the Gateway's answer is not an object")
+    return envelope_from_json(data)
+
+
+def _unreachable(error: httpx.HTTPError) -> NexusError:
+    # The exception's text can carry the URL with its query: name the kind only.
+    return NexusError("gateway_unreachable", f"the Gateway could not be reached ({type(error).__name__})")
+
+
+class Credentials:
+    """Resolves and caches credential envelopes through the Gateway."""
+
+    def __init__(
+        self,
+        gateway: AuthenticatedClient,
+        *,
+        skew_seconds: float = 60.0,
+        static_max_age_seconds: float = 60.0,
+    ) -> None:
+        self._gateway = gateway
+        self._skew = datetime.timedelta(seconds=skew_seconds)
+        self._static_max_age = datetime.timedelta(seconds=static_max_age_seconds)
+        self._entries: dict[Target, _Entry] = {}
+        self._guard = threading.Lock()
+        self._thread_locks: dict[Target, threading.Lock] = {}
+        self._async_locks: dict[Target, asyncio.Lock] = {}
+
+    def __repr__(self) -> str:
+        return f"Credentials(targets={len(self._entries)})"
+
+    def _fresh(self, target: Target) -> CredentialEnvelope | None:
+        entry = self._entries.get(target)
+        now = datetime.datetime.now(datetime.UTC)
+        return entry.envelope if entry is not None and entry.fresh_until > now else None
+
+    def _keep(self, target: Target, envelope: CredentialEnvelope) -> CredentialEnvelope:
+        now = datetime.datetime.now(datetime.UTC)
+        expires_at = envelope.expires_at
+        fresh_until = now + self._static_max_age if isinstance(expires_at, Unset) else expires_at - self._skew
+        self._entries[target] = _Entry(envelope, fresh_until)
+        return envelope
+
+    def forget(self, target: Target) -> None:
+        self._entries.pop(target, None)
+
+    def _thread_lock(self, target: Target) -> threading.Lock:
+        with self._guard:
+            return self._thread_locks.setdefault(target, threading.Lock())
+
+    def _async_lock(self, target: Target) -> asyncio.Lock:
+        with self._guard:
+            return self._async_locks.setdefault(target, asyncio.Lock())
+
+    def get(self, target: Target) -> CredentialEnvelope:
+        if (envelope := self._fresh(target)) is not None:
+            return envelope
+        with self._thread_lock(target):
+            if (envelope := self._fresh(target)) is not None:
+                return envelope
+            path, params = target.request()
+            try:
+                response = self._gateway.get_httpx_client().get(path, params=params)
+            except httpx.HTTPError as error:
+                raise _unreachable(error) from None
+            return self._keep(target, _envelope(response))
+
+    async def aget(self, target: Target) -> CredentialEnvelope:
+        if (envelope := self._fresh(target)) is not None:
+            return envelope
+        async with self._async_lock(target):
+            if (envelope := self._fresh(target)) is not None:
+                return envelope
+            path, params = target.request()
+            try:
+                response = await self._gateway.get_async_httpx_client().get(path, params=params)
+            except httpx.HTTPError as error:
+                raise _unreachable(error) from None
+            return self._keep(target, _envelope(response))
+
+    def refresh(self, target: Target, stale: CredentialEnvelope) -> CredentialEnvelope:
+        with self._thread_lock(target):
+            current = self._fresh(target)
+            if current is not None and current != stale:
+                return current  # another caller refreshed it meanwhile
+            try:
+                response = self._gateway.get_httpx_client().post(f"/v1/refresh/{stale.connection_id}")
+            except httpx.HTTPError as error:
+                raise _unreachable(error) from None
+            return self._keep(target, _envelope(response))
+
+    async def arefresh(self, target: Target, stale: CredentialEnvelope) -> CredentialEnvelope:
+        async with self._async_lock(target):
+            current = self._fresh(target)
+            if current is not None and current != stale:
+                return current
+            try:
+                response = await self._gateway.get_async_httpx_client().post(f"/v1/refresh/{stale.connection_id}")
+            except httpx.HTTPError as error:
+                raise _unreachable(error) from None
+            return self._keep(target, _envelope(response))
+
+
+class NexusAuth(httpx.Auth):
+    """Applies a workspace's (or a connection's) credential to every request of an httpx client."""
+
+    requires_request_body = True  # a retry after a refresh sends the body again
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        workspace_id: str | None = None,
+        provider: str | None = None,
+        connection_id: str | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._target = Target(workspace_id=workspace_id, provider=provider, connection_id=connection_id)
+        self._target.request()  # fails now on an incomplete target, not at the first request
+
+    def __repr__(self) -> str:
+        return f"NexusAuth({self._target!r})"
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        envelope = self._credentials.get(self._target)
+        response = yield inject(envelope, request)
+        if response.status_code == 401 and isinstance(envelope.strategy, StrategyOauth2Strategy):
+            envelope = self._credentials.refresh(self._target, envelope)
+            yield inject(envelope, request)
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        envelope = await self._credentials.aget(self._target)
+        response = yield inject(envelope, request)
+        if response.status_code == 401 and isinstance(envelope.strategy, StrategyOauth2Strategy):
+            envelope = await self._credentials.arefresh(self._target, envelope)
+            yield inject(envelope, request)
