@@ -3,7 +3,7 @@
 //! agent key, then the Broker spec is run with an admin key, its internal operations with a
 //! service key and that agent's key, and the Gateway spec with the agent key. Any failure fails
 //! `cargo xtask test`. Exceptions are in `xtask/tools/schemathesis.toml`, each explained. The
-//! Python SDK's live round trip then runs against the same Nexus.
+//! Python and TypeScript SDKs' live round trips run against the same Nexus first.
 
 use crate::bench::{Process, address, post, spawn};
 use anyhow::{Context, bail};
@@ -90,6 +90,18 @@ pub fn run() -> anyhow::Result<()> {
         .context("running the Python client's live round trip")?;
     if !smoke.success() {
         failed.push("the Python client against the Gateway");
+    }
+    // The same for the TypeScript SDK's `createFetcher`, on a workspace of its own.
+    let live = Command::new("npm")
+        .args(["run", "--silent", "test:live"])
+        .current_dir(root.join("clients").join("typescript"))
+        .env("NEXUS_BROKER_URL", &broker)
+        .env("NEXUS_GATEWAY_URL", &gateway)
+        .env("NEXUS_ADMIN_KEY", ADMIN_KEY)
+        .status()
+        .context("running the TypeScript client's live round trip")?;
+    if !live.success() {
+        failed.push("the TypeScript client against the Gateway");
     }
     for run in runs {
         println!("schemathesis: {}", run.label);

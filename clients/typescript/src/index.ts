@@ -9,6 +9,7 @@ import type { paths as GatewayPaths, components as GatewayComponents } from "./g
 export type { BrokerPaths, GatewayPaths };
 export { NexusError } from "./errors.js";
 export { envelopeFromJson, inject, type CredentialEnvelope } from "./inject.js";
+export { Credentials, createFetcher, type CredentialsOptions, type Target } from "./credentials.js";
 export type BrokerSchemas = BrokerComponents["schemas"];
 export type GatewaySchemas = GatewayComponents["schemas"];
 /** The body of every non-2xx answer. */

@@ -1,0 +1,68 @@
+// Against a running Nexus with an API-key provider `keyed` (run by `cargo xtask fuzz`, which
+// sets NEXUS_BROKER_URL, NEXUS_GATEWAY_URL and NEXUS_ADMIN_KEY): connects `ws-ts` through the
+// hosted form's JSON variant, then `createFetcher` delivers the key to a local API, concurrent
+// misses make one Gateway call, and a revoked connection surfaces as `NexusError`.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Credentials, NexusError, createFetcher, createGatewayClient } from "../src/index.js";
+
+const broker = process.env["NEXUS_BROKER_URL"];
+const gateway = process.env["NEXUS_GATEWAY_URL"];
+const adminKey = process.env["NEXUS_ADMIN_KEY"];
+
+async function post(url: string, body: unknown, key?: string): Promise<Record<string, unknown>> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(key === undefined ? {} : { Authorization: `Bearer ${key}` }) },
+    body: JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${url}: ${response.status}`);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+test("createFetcher against a running Nexus", { skip: broker === undefined ? "no Nexus (set by cargo xtask fuzz)" : false }, async () => {
+  assert.ok(broker !== undefined && gateway !== undefined && adminKey !== undefined);
+  const consent = await post(`${broker}/v1/consents`, { workspace_id: "ws-ts", provider: "keyed", return_url: "http://127.0.0.1:9/done" }, adminKey);
+  await post(`${broker}/auth/capture`, { state: consent["state"], credentials: { api_key: "sk-ts" } });
+  const issued = await post(`${broker}/v1/agent-keys`, { name: "typescript-sdk", workspace_ids: ["ws-ts"] }, adminKey);
+  const agentKey = String(issued["key"]);
+
+  const typed = createGatewayClient({ baseUrl: gateway, key: agentKey });
+  assert.ok(!String(typed).includes(agentKey), "the key is hidden from the client's string form");
+  const resolved = await typed.GET("/v1/resolve", { params: { query: { workspace_id: "ws-ts", provider: "keyed" } } });
+  assert.equal(resolved.data?.credentials["api_key"], "sk-ts");
+  assert.equal(resolved.data?.expires_at, undefined, "an API key does not expire: the field is absent");
+
+  const received: IncomingHttpHeaders[] = [];
+  const api = createServer((request, response) => {
+    received.push(request.headers);
+    response.end("ok");
+  });
+  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/v1/me`;
+
+  let resolves = 0;
+  const counting: typeof fetch = (input, init) => {
+    if (new URL(input instanceof Request ? input.url : String(input)).pathname === "/v1/resolve") resolves += 1;
+    return fetch(input, init);
+  };
+  const credentials = new Credentials({ gatewayUrl: gateway, agentKey, fetch: counting });
+  const fetcher = createFetcher(credentials, { workspaceId: "ws-ts", provider: "keyed" });
+  const statuses = await Promise.all(Array.from({ length: 16 }, async () => (await fetcher(url)).status));
+  assert.deepEqual(statuses, Array(16).fill(200));
+  assert.equal(resolves, 1, "16 concurrent requests, one Gateway call");
+  assert.ok(received.every((headers) => headers["x-api-key"] === "sk-ts"), "the key arrived");
+  assert.ok(!String(credentials).includes(agentKey));
+
+  const revoked = await fetch(`${broker}/v1/connections/${resolved.data?.connection_id}`, {
+    method: "DELETE",
+    headers: { Authorization: `Bearer ${adminKey}` },
+  });
+  assert.equal(revoked.status, 204);
+  const byId = createFetcher(new Credentials({ gatewayUrl: gateway, agentKey }), { connectionId: String(resolved.data?.connection_id) });
+  await assert.rejects(byId(url), (error: unknown) => error instanceof NexusError && error.code === "connection_revoked" && error.status === 409 && !error.message.includes("sk-ts"));
+  api.close();
+});

@@ -1,0 +1,170 @@
+// Credentials through the Gateway, cached, and `createFetcher`: a `fetch`-compatible function
+// that applies them.
+//
+// `Credentials` resolves `{ workspaceId, provider }` or `{ connectionId }` to an envelope and keeps
+// it until it is within `skewSeconds` of `expires_at` (an envelope without expiry, an API key, is
+// kept `staticMaxAgeSeconds`, so a revoked connection is noticed). Concurrent misses for one
+// target share one Gateway call. `createFetcher` applies the credential to each request and, when
+// the provider answers 401 to an OAuth2 token, forces one refresh (`POST /v1/refresh/{id}`) and
+// retries once. Errors are `NexusError` with the Gateway's code (`attention_required` carries the
+// `connectionId` to send the user back to). Nothing here writes to stdout (it carries MCP
+// JSON-RPC), and no string form shows a key or a token.
+
+import { NexusError } from "./errors.js";
+import { type CredentialEnvelope, envelopeFromJson, inject } from "./inject.js";
+
+export interface Target {
+  workspaceId?: string;
+  provider?: string;
+  connectionId?: string;
+}
+
+export interface CredentialsOptions {
+  /** The Gateway's base URL, such as `http://127.0.0.1:8090`. */
+  gatewayUrl: string;
+  /** The agent key. */
+  agentKey: string;
+  /** A token is refreshed this long before it expires (default 60). */
+  skewSeconds?: number;
+  /** How long a credential without expiry is kept (default 60). */
+  staticMaxAgeSeconds?: number;
+  /** The `fetch` that reaches the Gateway (default: the global one). */
+  fetch?: typeof globalThis.fetch;
+}
+
+interface Entry {
+  envelope: CredentialEnvelope;
+  freshUntil: number;
+}
+
+function keyOf(target: Target): string {
+  if (target.connectionId !== undefined) return `connection:${target.connectionId}`;
+  if (target.workspaceId === undefined || target.provider === undefined) {
+    throw new TypeError("give workspaceId and provider, or connectionId");
+  }
+  return `resolve:${target.workspaceId}:${target.provider}`;
+}
+
+async function nexusError(response: Response): Promise<NexusError> {
+  const requestId = response.headers.get("x-request-id") ?? undefined;
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  if (typeof body !== "object" || body === null || typeof (body as Record<string, unknown>)["code"] !== "string") {
+    return new NexusError("unexpected_response", `the Gateway answered HTTP ${response.status} without a Nexus error body`, {
+      status: response.status,
+      ...(requestId === undefined ? {} : { requestId }),
+    });
+  }
+  const error = body as Record<string, unknown>;
+  const text = (name: string): string | undefined => (typeof error[name] === "string" ? (error[name] as string) : undefined);
+  const id = text("request_id") ?? requestId;
+  const field = text("field");
+  const connectionId = text("connection_id");
+  return new NexusError(text("code") ?? "unexpected_response", text("message") ?? "", {
+    status: response.status,
+    ...(id === undefined ? {} : { requestId: id }),
+    ...(field === undefined ? {} : { field }),
+    ...(connectionId === undefined ? {} : { connectionId }),
+  });
+}
+
+export class Credentials {
+  readonly #options: CredentialsOptions;
+  readonly #entries = new Map<string, Entry>();
+  readonly #inflight = new Map<string, Promise<CredentialEnvelope>>();
+
+  constructor(options: CredentialsOptions) {
+    this.#options = options;
+  }
+
+  toString(): string {
+    return `Credentials(targets=${this.#entries.size})`;
+  }
+
+  #fresh(key: string): CredentialEnvelope | undefined {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && entry.freshUntil > Date.now() ? entry.envelope : undefined;
+  }
+
+  #keep(key: string, envelope: CredentialEnvelope): CredentialEnvelope {
+    const skew = (this.#options.skewSeconds ?? 60) * 1000;
+    const staticAge = (this.#options.staticMaxAgeSeconds ?? 60) * 1000;
+    const freshUntil = envelope.expires_at === undefined ? Date.now() + staticAge : Date.parse(envelope.expires_at) - skew;
+    this.#entries.set(key, { envelope, freshUntil });
+    return envelope;
+  }
+
+  async #call(method: "GET" | "POST", path: string, query?: Record<string, string>): Promise<CredentialEnvelope> {
+    const url = new URL(`${this.#options.gatewayUrl.replace(/\/+$/, "")}${path}`);
+    for (const [name, value] of Object.entries(query ?? {})) url.searchParams.set(name, value);
+    const fetchImpl = this.#options.fetch ?? globalThis.fetch;
+    let response: Response;
+    try {
+      response = await fetchImpl(url, { method, headers: { Authorization: `Bearer ${this.#options.agentKey}` } });
+    } catch (error) {
+      // The error's text can carry the URL: name the kind only.
+      throw new NexusError("gateway_unreachable", `the Gateway could not be reached (${(error as Error).name})`);
+    }
+    if (response.status !== 200) throw await nexusError(response);
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      throw new NexusError("malformed_envelope", "the Gateway's answer is not JSON");
+    }
+    return envelopeFromJson(body);
+  }
+
+  #once(key: string, load: () => Promise<CredentialEnvelope>): Promise<CredentialEnvelope> {
+    const pending = this.#inflight.get(key);
+    if (pending !== undefined) return pending;
+    const started = load()
+      .then((envelope) => this.#keep(key, envelope))
+      .finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, started);
+    return started;
+  }
+
+  /** The target's credential, from the cache while it is fresh. */
+  get(target: Target): Promise<CredentialEnvelope> {
+    const key = keyOf(target);
+    const fresh = this.#fresh(key);
+    if (fresh !== undefined) return Promise.resolve(fresh);
+    return this.#once(key, () =>
+      target.connectionId !== undefined
+        ? this.#call("GET", `/v1/token/${encodeURIComponent(target.connectionId)}`)
+        : this.#call("GET", "/v1/resolve", { workspace_id: target.workspaceId ?? "", provider: target.provider ?? "" }),
+    );
+  }
+
+  /** A forced refresh of `stale` (unless another caller already replaced it). */
+  refresh(target: Target, stale: CredentialEnvelope): Promise<CredentialEnvelope> {
+    const key = keyOf(target);
+    const current = this.#fresh(key);
+    if (current !== undefined && current !== stale) return Promise.resolve(current);
+    return this.#once(key, () => this.#call("POST", `/v1/refresh/${encodeURIComponent(stale.connection_id)}`));
+  }
+}
+
+/** A `fetch` that sends each request with the target's credential applied. */
+export function createFetcher(
+  credentials: Credentials,
+  target: Target,
+  options: { fetch?: typeof globalThis.fetch } = {},
+): typeof globalThis.fetch {
+  keyOf(target); // fails now on an incomplete target, not at the first request
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    const retry = request.clone();
+    const envelope = await credentials.get(target);
+    const response = await fetchImpl(inject(envelope, request));
+    if (response.status !== 401 || envelope.strategy.type !== "oauth2") return response;
+    const refreshed = await credentials.refresh(target, envelope);
+    return fetchImpl(inject(refreshed, retry));
+  };
+}
