@@ -18,6 +18,7 @@ pub mod broker;
 #[path = "generated/gateway.rs"]
 pub mod gateway;
 
+pub mod credentials;
 pub mod inject;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};

@@ -1,0 +1,157 @@
+//! The Rust SDK's credential layer against a running Nexus: `CredentialClient` delivers a
+//! captured API key to a local API, concurrent misses make one Gateway call, a wrong target is
+//! the Gateway's typed error, and a revoked connection is refused before anything is sent.
+
+mod common;
+
+use common::{TestServer, raw};
+use nexus_client::credentials::{CredentialClient, Credentials, SdkError, Target};
+use nexus_test_utils::{TestDatabase, database_tests};
+use poem::{EndpointExt, Route, handler, web::Data};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+
+#[handler]
+fn echo(req: &poem::Request, seen: Data<&Arc<Mutex<Vec<Option<String>>>>>) -> &'static str {
+    let key = req
+        .headers()
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    seen.lock().expect("lock").push(key);
+    "ok"
+}
+
+async fn resolves(server: &TestServer) -> f64 {
+    let text = raw()
+        .get(format!("{}/metrics", server.broker_url))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .filter(|line| line.starts_with("nexus_http_requests_total{") && line.contains("operation=\"token_resolve\""))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn credential_client_round_trip(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    server
+        .admin_post("/v1/providers", json!({"name": "keyed", "auth_type": "api_key"}))
+        .await;
+    let consent = server
+        .admin_post(
+            "/v1/consents",
+            json!({"workspace_id": "ws-rs", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
+        )
+        .await;
+    let captured = raw()
+        .post(format!("{}/auth/capture", server.broker_url))
+        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-rs"}}))
+        .send()
+        .await
+        .expect("capture");
+    assert!(captured.status().is_success());
+    let agent_key = server.agent_key(Some(vec!["ws-rs"])).await;
+
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::new(Mutex::new(Vec::new()));
+    let api = nexus_server::listen::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let api_url = format!("http://{}/v1/me", api.addr);
+    let (stop_api, stopped) = tokio::sync::watch::channel(false);
+    let api_task = tokio::spawn(nexus_server::listen::serve(
+        api,
+        Route::new().at("/v1/me", poem::get(echo)).data(seen.clone()),
+        stopped,
+    ));
+
+    let credentials = Arc::new(Credentials::new(server.gateway(&agent_key)));
+    let target = Target::Resolve {
+        workspace_id: "ws-rs".into(),
+        provider: "keyed".into(),
+    };
+    let client = CredentialClient::new(reqwest::Client::new(), credentials.clone(), target);
+    let before = resolves(&server).await;
+    let calls = (0..16).map(|_| {
+        let client = client.clone();
+        let url = api_url.clone();
+        async move {
+            let request = reqwest::Request::new(reqwest::Method::GET, url.parse().expect("url"));
+            client.execute(request).await.expect("sent").status()
+        }
+    });
+    let statuses = futures::future::join_all(calls).await;
+    assert!(statuses.iter().all(|s| s.is_success()), "{statuses:?}");
+    assert_eq!(
+        resolves(&server).await - before,
+        1.0,
+        "16 concurrent requests, one Gateway call"
+    );
+    assert!(
+        seen.lock()
+            .expect("lock")
+            .iter()
+            .all(|key| key.as_deref() == Some("sk-rs")),
+        "the key arrived"
+    );
+
+    // Outside the key's workspaces: the Gateway's typed error, nothing sent.
+    let elsewhere = CredentialClient::new(
+        reqwest::Client::new(),
+        credentials.clone(),
+        Target::Resolve {
+            workspace_id: "ws-other".into(),
+            provider: "keyed".into(),
+        },
+    );
+    let sent_before = seen.lock().expect("lock").len();
+    let error = elsewhere
+        .execute(reqwest::Request::new(
+            reqwest::Method::GET,
+            api_url.parse().expect("url"),
+        ))
+        .await
+        .expect_err("not found");
+    assert_eq!(error.code(), "connection_not_found");
+    assert!(matches!(error, SdkError::Nexus { status: 404, .. }), "{error:?}");
+    assert_eq!(seen.lock().expect("lock").len(), sent_before, "nothing was sent");
+
+    // Revoked: refused as such, by connection.
+    let envelope = credentials
+        .get(&Target::Resolve {
+            workspace_id: "ws-rs".into(),
+            provider: "keyed".into(),
+        })
+        .await
+        .expect("cached");
+    server
+        .broker()
+        .connection_revoke()
+        .connection_id(envelope.connection_id.to_string().as_str())
+        .send()
+        .await
+        .expect("revoke");
+    let by_id = CredentialClient::new(
+        reqwest::Client::new(),
+        Arc::new(Credentials::new(server.gateway(&agent_key))),
+        Target::Connection(envelope.connection_id),
+    );
+    let error = by_id
+        .execute(reqwest::Request::new(
+            reqwest::Method::GET,
+            api_url.parse().expect("url"),
+        ))
+        .await
+        .expect_err("revoked");
+    assert_eq!(error.code(), "connection_revoked");
+    assert!(!error.to_string().contains("sk-rs"));
+    let _ = stop_api.send(true);
+    api_task.await.expect("api task").expect("api stops");
+    server.stop().await;
+}
+
+database_tests!(credential_client_round_trip);

@@ -1,0 +1,265 @@
+//! Credentials through the Gateway, cached, and a reqwest wrapper that applies them.
+//!
+//! [`Credentials`] resolves a [`Target`] to an envelope and keeps it until it is within `skew` of
+//! `expires_at` (an envelope without expiry, an API key, is kept `static_max_age`, so a revoked
+//! connection is noticed). Concurrent misses for one target make one Gateway call.
+//! [`CredentialClient`] applies the credential to each request and, when the provider answers
+//! 401 to an OAuth2 token, forces one refresh (`POST /v1/refresh/{id}`) and retries once. Errors
+//! are [`SdkError`]: the Gateway's own (`attention_required` carries the connection id to send
+//! the user back to), an unreachable Gateway, or the credential's (see [`InjectError`]).
+
+use crate::gateway::{Client, types};
+use crate::inject::{InjectError, envelope_from_json, inject};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What to resolve.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// The workspace's newest active connection to the provider.
+    Resolve { workspace_id: String, provider: String },
+    /// One connection.
+    Connection(uuid::Uuid),
+}
+
+/// Why a credential could not be had or applied. Never holds a key or a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SdkError {
+    /// The Gateway's answer: its stable code, message and request id, and what it is about.
+    #[error("{code}: {message} (request {request_id})")]
+    Nexus {
+        status: u16,
+        code: String,
+        message: String,
+        request_id: String,
+        field: Option<String>,
+        connection_id: Option<uuid::Uuid>,
+    },
+    #[error("gateway_unreachable: the Gateway could not be reached")]
+    GatewayUnreachable,
+    #[error("api_unreachable: the API the request is for could not be reached")]
+    ApiUnreachable,
+    #[error("unexpected_response: the Gateway answered HTTP {0} without a Nexus error body")]
+    UnexpectedResponse(u16),
+    #[error(transparent)]
+    Credential(#[from] InjectError),
+    #[error("request_not_retryable: the request's body cannot be sent twice")]
+    NotRetryable,
+}
+
+impl SdkError {
+    /// The stable code (the Gateway's, or the SDK's own).
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Nexus { code, .. } => code,
+            Self::GatewayUnreachable => "gateway_unreachable",
+            Self::ApiUnreachable => "api_unreachable",
+            Self::UnexpectedResponse(_) => "unexpected_response",
+            Self::Credential(error) => error.code(),
+            Self::NotRetryable => "request_not_retryable",
+        }
+    }
+}
+
+fn from_gateway(error: progenitor_client::Error<types::Error>) -> SdkError {
+    match error {
+        progenitor_client::Error::ErrorResponse(response) => {
+            let status = response.status().as_u16();
+            let body = response.into_inner();
+            SdkError::Nexus {
+                status,
+                code: body.code,
+                message: body.message,
+                request_id: body.request_id,
+                field: body.field,
+                connection_id: body.connection_id,
+            }
+        }
+        // A body that does not parse: a strategy from a newer server, or a malformed envelope.
+        progenitor_client::Error::InvalidResponsePayload(bytes, _) => {
+            match serde_json::from_slice::<serde_json::Value>(&bytes) {
+                Ok(value) => match envelope_from_json(&value) {
+                    Err(error) => SdkError::Credential(error),
+                    Ok(_) => SdkError::Credential(InjectError::MalformedEnvelope),
+                },
+                Err(_) => SdkError::Credential(InjectError::MalformedEnvelope),
+            }
+        }
+        progenitor_client::Error::UnexpectedResponse(response) => {
+            SdkError::UnexpectedResponse(response.status().as_u16())
+        }
+        _ => SdkError::GatewayUnreachable,
+    }
+}
+
+struct Entry {
+    envelope: types::CredentialEnvelope,
+    fresh_until: chrono::DateTime<chrono::Utc>,
+}
+
+/// Resolves and caches credential envelopes through the Gateway.
+pub struct Credentials {
+    gateway: Client,
+    skew: chrono::TimeDelta,
+    static_max_age: chrono::TimeDelta,
+    entries: Mutex<HashMap<Target, Entry>>,
+    /// One lock per target: concurrent misses wait for the first one's answer.
+    loading: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("skew", &self.skew)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    /// Over a Gateway client (`crate::gateway_client` with the agent key): a 60 s skew, and
+    /// credentials without expiry kept 60 s.
+    pub fn new(gateway: Client) -> Self {
+        Self::with_timing(gateway, Duration::from_secs(60), Duration::from_secs(60))
+    }
+
+    pub fn with_timing(gateway: Client, skew: Duration, static_max_age: Duration) -> Self {
+        let delta = |d: Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
+        Self {
+            gateway,
+            skew: delta(skew),
+            static_max_age: delta(static_max_age),
+            entries: Mutex::new(HashMap::new()),
+            loading: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn fresh(&self, target: &Target) -> Option<types::CredentialEnvelope> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries
+            .get(target)
+            .filter(|entry| entry.fresh_until > chrono::Utc::now())
+            .map(|entry| entry.envelope.clone())
+    }
+
+    fn keep(&self, target: &Target, envelope: types::CredentialEnvelope) -> types::CredentialEnvelope {
+        let fresh_until = match envelope.expires_at {
+            Some(expires_at) => expires_at - self.skew,
+            None => chrono::Utc::now() + self.static_max_age,
+        };
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(
+                target.clone(),
+                Entry {
+                    envelope: envelope.clone(),
+                    fresh_until,
+                },
+            );
+        envelope
+    }
+
+    fn lock_for(&self, target: &Target) -> Arc<tokio::sync::Mutex<()>> {
+        self.loading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(target.clone())
+            .or_default()
+            .clone()
+    }
+
+    /// The target's credential, from the cache while it is fresh.
+    pub async fn get(&self, target: &Target) -> Result<types::CredentialEnvelope, SdkError> {
+        if let Some(envelope) = self.fresh(target) {
+            return Ok(envelope);
+        }
+        let lock = self.lock_for(target);
+        let _loading = lock.lock().await;
+        if let Some(envelope) = self.fresh(target) {
+            return Ok(envelope);
+        }
+        let envelope = match target {
+            Target::Resolve { workspace_id, provider } => self
+                .gateway
+                .token_resolve()
+                .workspace_id(workspace_id.as_str())
+                .provider(provider.as_str())
+                .send()
+                .await
+                .map_err(from_gateway)?
+                .into_inner(),
+            Target::Connection(id) => self
+                .gateway
+                .token_get()
+                .connection_id(id.to_string())
+                .send()
+                .await
+                .map_err(from_gateway)?
+                .into_inner(),
+        };
+        Ok(self.keep(target, envelope))
+    }
+
+    /// A forced refresh of `stale` (unless another caller already replaced it).
+    pub async fn refresh(
+        &self,
+        target: &Target,
+        stale: &types::CredentialEnvelope,
+    ) -> Result<types::CredentialEnvelope, SdkError> {
+        let lock = self.lock_for(target);
+        let _loading = lock.lock().await;
+        if let Some(current) = self.fresh(target).filter(|current| current != stale) {
+            return Ok(current);
+        }
+        let envelope = self
+            .gateway
+            .token_refresh()
+            .connection_id(stale.connection_id.to_string())
+            .send()
+            .await
+            .map_err(from_gateway)?
+            .into_inner();
+        Ok(self.keep(target, envelope))
+    }
+}
+
+/// A reqwest client that sends each request with a target's credential applied.
+#[derive(Debug, Clone)]
+pub struct CredentialClient {
+    http: reqwest::Client,
+    credentials: Arc<Credentials>,
+    target: Target,
+}
+
+impl CredentialClient {
+    pub fn new(http: reqwest::Client, credentials: Arc<Credentials>, target: Target) -> Self {
+        Self {
+            http,
+            credentials,
+            target,
+        }
+    }
+
+    /// Sends `request` with the credential; on a provider's 401 to an OAuth2 token, refreshes
+    /// once and sends it again.
+    pub async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response, SdkError> {
+        let retry = request.try_clone();
+        let envelope = self.credentials.get(&self.target).await?;
+        let response = self
+            .http
+            .execute(inject(&envelope, request)?)
+            .await
+            .map_err(|_| SdkError::ApiUnreachable)?;
+        let oauth2 = matches!(envelope.strategy, types::Strategy::Oauth2Strategy(_));
+        if response.status() != reqwest::StatusCode::UNAUTHORIZED || !oauth2 {
+            return Ok(response);
+        }
+        let retry = retry.ok_or(SdkError::NotRetryable)?;
+        let refreshed = self.credentials.refresh(&self.target, &envelope).await?;
+        self.http
+            .execute(inject(&refreshed, retry)?)
+            .await
+            .map_err(|_| SdkError::ApiUnreachable)
+    }
+}
