@@ -3,7 +3,8 @@
 //! agent key, then the Broker spec is run with an admin key, its internal operations with a
 //! service key and that agent's key, and the Gateway spec with the agent key. Any failure fails
 //! `cargo xtask test`. Exceptions are in `xtask/tools/schemathesis.toml`, each explained. The
-//! Python and TypeScript SDKs' live round trips run against the same Nexus first.
+//! Python and TypeScript SDKs' live round trips, and the MCP example driven over stdio, run
+//! against the same Nexus first.
 
 use crate::bench::{Process, address, post, spawn};
 use anyhow::{Context, bail};
@@ -102,6 +103,29 @@ pub fn run() -> anyhow::Result<()> {
         .context("running the TypeScript client's live round trip")?;
     if !live.success() {
         failed.push("the TypeScript client against the Gateway");
+    }
+    // The MCP example over stdio, its tool calling a local API through the same Gateway.
+    let example = root.join("examples").join("mcp-server");
+    if !example.join("node_modules").exists() {
+        let installed = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&example)
+            .status()
+            .context("installing the MCP example")?;
+        if !installed.success() {
+            bail!("npm ci failed in examples/mcp-server");
+        }
+    }
+    let mcp = Command::new("npm")
+        .args(["test", "--silent"])
+        .current_dir(&example)
+        .env("NEXUS_BROKER_URL", &broker)
+        .env("NEXUS_GATEWAY_URL", &gateway)
+        .env("NEXUS_ADMIN_KEY", ADMIN_KEY)
+        .status()
+        .context("running the MCP example's test")?;
+    if !mcp.success() {
+        failed.push("the MCP example over stdio");
     }
     for run in runs {
         println!("schemathesis: {}", run.label);
