@@ -97,6 +97,50 @@ pub(crate) fn post(client: &reqwest::blocking::Client, url: &str, key: &str, bod
     response.json().context("JSON answer")
 }
 
+/// What [`seed_api_key_connection`] creates.
+pub(crate) struct Seed<'a> {
+    pub(crate) provider: &'a str,
+    pub(crate) workspace: &'a str,
+    pub(crate) api_key: &'a str,
+}
+
+/// Registers an API-key provider, connects a workspace to it through the hosted form's JSON
+/// variant (the real capture flow), and returns an agent key for every workspace.
+pub(crate) fn seed_api_key_connection(
+    client: &reqwest::blocking::Client,
+    broker: &str,
+    admin_key: &str,
+    seed: Seed<'_>,
+) -> anyhow::Result<String> {
+    post(
+        client,
+        &format!("{broker}/v1/providers"),
+        admin_key,
+        json!({"name": seed.provider, "auth_type": "api_key"}),
+    )?;
+    let consent = post(
+        client,
+        &format!("{broker}/v1/consents"),
+        admin_key,
+        json!({"workspace_id": seed.workspace, "provider": seed.provider, "return_url": "http://127.0.0.1:9/done"}),
+    )?;
+    let captured = client
+        .post(format!("{broker}/auth/capture"))
+        .json(&json!({"state": consent["state"], "credentials": {"api_key": seed.api_key}}))
+        .send()
+        .context("capture")?;
+    if !captured.status().is_success() {
+        bail!("capture failed: {}", captured.status());
+    }
+    let agent = post(
+        client,
+        &format!("{broker}/v1/agent-keys"),
+        admin_key,
+        json!({"name": "seeded", "all_workspaces": true}),
+    )?;
+    Ok(agent["key"].as_str().context("agent key")?.to_owned())
+}
+
 /// Parses wrk's `--latency` output.
 fn parse_wrk(output: &str) -> anyhow::Result<Run> {
     let duration_ms = |raw: &str| -> Option<f64> {
@@ -307,33 +351,16 @@ pub fn resolve() -> anyhow::Result<()> {
 
     // A provider and a connection created through the real capture flow.
     let client = http()?;
-    post(
+    let agent_key = seed_api_key_connection(
         &client,
-        &format!("{broker}/v1/providers"),
+        &broker,
         admin_key,
-        json!({"name": "bench-api", "auth_type": "api_key"}),
+        Seed {
+            provider: "bench-api",
+            workspace: "bench-ws",
+            api_key: "sk-bench-0123456789abcdef",
+        },
     )?;
-    let consent = post(
-        &client,
-        &format!("{broker}/v1/consents"),
-        admin_key,
-        json!({"workspace_id": "bench-ws", "provider": "bench-api", "return_url": "http://127.0.0.1:9/done"}),
-    )?;
-    let captured = client
-        .post(format!("{broker}/auth/capture"))
-        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-bench-0123456789abcdef"}}))
-        .send()
-        .context("capture")?;
-    if !captured.status().is_success() {
-        bail!("capture failed: {}", captured.status());
-    }
-    let agent = post(
-        &client,
-        &format!("{broker}/v1/agent-keys"),
-        admin_key,
-        json!({"name": "bench", "all_workspaces": true}),
-    )?;
-    let agent_key = agent["key"].as_str().context("agent key")?.to_owned();
 
     let sample = client
         .get(format!("{gateway}/v1/resolve?workspace_id=bench-ws&provider=bench-api"))

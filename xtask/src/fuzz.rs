@@ -6,9 +6,8 @@
 //! Python and TypeScript SDKs' live round trips, and the MCP example driven over stdio, run
 //! against the same Nexus first.
 
-use crate::bench::{Process, address, post, spawn};
+use crate::bench::{Process, address, spawn};
 use anyhow::{Context, bail};
-use serde_json::json;
 use std::path::Path;
 use std::process::Command;
 
@@ -140,37 +139,18 @@ pub fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An API-key provider, a connection captured through the hosted form's JSON variant, and an
-/// agent key for every workspace; returns the agent key.
+/// An API-key provider `keyed`, workspace `ws-1` connected to it, and an agent key.
 fn seed(broker: &str) -> anyhow::Result<String> {
-    let client = reqwest::blocking::Client::new();
-    post(
-        &client,
-        &format!("{broker}/v1/providers"),
+    crate::bench::seed_api_key_connection(
+        &reqwest::blocking::Client::new(),
+        broker,
         ADMIN_KEY,
-        json!({"name": "keyed", "auth_type": "api_key"}),
-    )?;
-    let consent = post(
-        &client,
-        &format!("{broker}/v1/consents"),
-        ADMIN_KEY,
-        json!({"workspace_id": "ws-1", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
-    )?;
-    let captured = client
-        .post(format!("{broker}/auth/capture"))
-        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-fuzz"}}))
-        .send()
-        .context("capture")?;
-    if !captured.status().is_success() {
-        bail!("capture failed: {}", captured.status());
-    }
-    let agent = post(
-        &client,
-        &format!("{broker}/v1/agent-keys"),
-        ADMIN_KEY,
-        json!({"name": "fuzz", "all_workspaces": true}),
-    )?;
-    Ok(agent["key"].as_str().context("agent key")?.to_owned())
+        crate::bench::Seed {
+            provider: "keyed",
+            workspace: "ws-1",
+            api_key: "sk-fuzz",
+        },
+    )
 }
 
 fn schemathesis(binary: &Path, dir: &Path, run: &Run<'_>) -> anyhow::Result<bool> {

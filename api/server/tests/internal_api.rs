@@ -14,20 +14,7 @@ async fn a_service_key_alone_reads_nothing(db: TestDatabase) {
     server
         .admin_post("/v1/providers", json!({"name": "keyed", "auth_type": "api_key"}))
         .await;
-    let consent = server
-        .admin_post(
-            "/v1/consents",
-            json!({"workspace_id": "ws-1", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
-        )
-        .await;
-    let captured = raw()
-        .post(format!("{}/auth/capture", server.broker_url))
-        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-must-not-leak"}}))
-        .send()
-        .await
-        .expect("capture");
-    assert_eq!(captured.status(), StatusCode::OK);
-    let id = consent["connection_id"].as_str().expect("id").to_owned();
+    let id = server.connect_api_key("ws-1", "keyed", "sk-must-not-leak").await;
     let everywhere = server.agent_key(None).await;
     let elsewhere = server.agent_key(Some(vec!["ws-2"])).await;
     let operations = [
@@ -129,19 +116,7 @@ async fn read_reports_need_the_brokers_receipts(db: TestDatabase) {
         .admin_post("/v1/providers", json!({"name": "keyed", "auth_type": "api_key"}))
         .await;
     let workspace = "w".repeat(128);
-    let consent = server
-        .admin_post(
-            "/v1/consents",
-            json!({"workspace_id": workspace, "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
-        )
-        .await;
-    let captured = raw()
-        .post(format!("{}/auth/capture", server.broker_url))
-        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-1"}}))
-        .send()
-        .await
-        .expect("capture");
-    assert_eq!(captured.status(), StatusCode::OK);
+    server.connect_api_key(&workspace, "keyed", "sk-1").await;
     let agent_key = server.agent_key(None).await;
     let read = raw()
         .get(format!(

@@ -42,19 +42,7 @@ async fn credential_client_round_trip(db: TestDatabase) {
     server
         .admin_post("/v1/providers", json!({"name": "keyed", "auth_type": "api_key"}))
         .await;
-    let consent = server
-        .admin_post(
-            "/v1/consents",
-            json!({"workspace_id": "ws-rs", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}),
-        )
-        .await;
-    let captured = raw()
-        .post(format!("{}/auth/capture", server.broker_url))
-        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-rs"}}))
-        .send()
-        .await
-        .expect("capture");
-    assert!(captured.status().is_success());
+    server.connect_api_key("ws-rs", "keyed", "sk-rs").await;
     let agent_key = server.agent_key(Some(vec!["ws-rs"])).await;
 
     let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::new(Mutex::new(Vec::new()));

@@ -148,6 +148,25 @@ impl TestServer {
             .key
     }
 
+    /// Connects `workspace` to the API-key provider `provider` with `api_key`, through the
+    /// hosted form's JSON variant; returns the connection id.
+    pub async fn connect_api_key(&self, workspace: &str, provider: &str, api_key: &str) -> String {
+        let consent = self
+            .admin_post(
+                "/v1/consents",
+                serde_json::json!({"workspace_id": workspace, "provider": provider, "return_url": "http://127.0.0.1:9/done"}),
+            )
+            .await;
+        let captured = raw()
+            .post(format!("{}/auth/capture", self.broker_url))
+            .json(&serde_json::json!({"state": consent["state"], "credentials": {"api_key": api_key}}))
+            .send()
+            .await
+            .expect("capture");
+        assert!(captured.status().is_success(), "capture: {}", captured.status());
+        consent["connection_id"].as_str().expect("connection id").to_owned()
+    }
+
     /// Deletes the agent key `key` on the Broker (found by its public prefix).
     pub async fn delete_agent_key(&self, key: &str) {
         let prefix = key.split('_').take(2).collect::<Vec<_>>().join("_");
