@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_refresh;
+mod bench_sdk;
 mod clients;
 mod clients_python;
 mod clients_typescript;
@@ -67,6 +68,8 @@ enum Bench {
     /// Background refresh of 10,000 due credentials by 1 and 3 Broker processes on PostgreSQL,
     /// against a local mock token endpoint (needs `psql` and PostgreSQL on 127.0.0.1:5432)
     Refresh,
+    /// Per-request overhead of each SDK's authenticated client against a bare request
+    Sdk,
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
@@ -114,6 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check => check(),
         Command::Bench { which: Bench::Resolve } => bench::resolve(),
         Command::Bench { which: Bench::Refresh } => bench_refresh::refresh(),
+        Command::Bench { which: Bench::Sdk } => bench_sdk::sdk(),
         Command::Test => {
             check()?;
             test::run()?;

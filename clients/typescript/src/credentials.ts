@@ -159,11 +159,12 @@ export function createFetcher(
   keyOf(target); // fails now on an incomplete target, not at the first request
   const fetchImpl = options.fetch ?? globalThis.fetch;
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
-    const request = new Request(input, init);
-    const retry = request.clone();
     const envelope = await credentials.get(target);
+    const request = new Request(input, init);
+    // Only an OAuth2 token is refreshed and retried: only then is the body kept for a second send.
+    const retry = envelope.strategy.type === "oauth2" ? request.clone() : undefined;
     const response = await fetchImpl(inject(envelope, request));
-    if (response.status !== 401 || envelope.strategy.type !== "oauth2") return response;
+    if (response.status !== 401 || retry === undefined) return response;
     const refreshed = await credentials.refresh(target, envelope);
     return fetchImpl(inject(refreshed, retry));
   };

@@ -74,5 +74,9 @@ export function inject(envelope: CredentialEnvelope, request: Request): Request 
       throw new NexusError("unsupported_strategy", `strategy ${JSON.stringify(unknown)} is not supported`);
     }
   }
+  if (url.href === request.url) {
+    // Same URL: a copy of the request with the new headers (the body is passed on, not read).
+    return new Request(request, { headers });
+  }
   return new Request(url, { method: request.method, headers, body: request.body, duplex: "half" } as RequestInit);
 }

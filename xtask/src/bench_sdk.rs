@@ -1,0 +1,154 @@
+//! `cargo xtask bench sdk`: the per-request overhead of each SDK's authenticated client (Rust
+//! `CredentialClient`, Python `NexusAuth`, TypeScript `createFetcher`) with a cached credential,
+//! against a bare request from the same language to the same local URL (the Gateway's
+//! `/healthz`), measured in alternating rounds in one run. Writes BENCHMARKS.md.
+
+use crate::bench::{Seed, address, seed_api_key_connection, spawn, tempfile_dir, write_section};
+use anyhow::{Context, bail};
+use std::process::Command;
+
+const REQUESTS: &str = "2000";
+const ROUNDS: &str = "7";
+const ADMIN_KEY: &str = "bench-admin-key-0000000000000000000000";
+
+struct Measured {
+    language: &'static str,
+    client: &'static str,
+    target_us: f64,
+    bare_us: f64,
+    sdk_us: f64,
+}
+
+fn parse(language: &'static str, client: &'static str, target_us: f64, output: &[u8]) -> anyhow::Result<Measured> {
+    let text = String::from_utf8_lossy(output);
+    let line = text.lines().last().context("no output")?;
+    let value: serde_json::Value = serde_json::from_str(line).with_context(|| format!("{language}: `{line}`"))?;
+    Ok(Measured {
+        language,
+        client,
+        target_us,
+        bare_us: value["bare_us"].as_f64().context("bare_us")?,
+        sdk_us: value["sdk_us"].as_f64().context("sdk_us")?,
+    })
+}
+
+fn run(command: &mut Command, what: &str) -> anyhow::Result<Vec<u8>> {
+    let output = command.output().with_context(|| format!("running {what}"))?;
+    if !output.status.success() {
+        bail!("{what} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(output.stdout)
+}
+
+pub fn sdk() -> anyhow::Result<()> {
+    let root = crate::root();
+    let binary = crate::bench::release_binary()?;
+    let status = Command::new(env!("CARGO"))
+        .current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "nexus-client",
+            "--example",
+            "overhead",
+        ])
+        .status()
+        .context("building the Rust overhead example")?;
+    if !status.success() {
+        bail!("building the Rust overhead example failed");
+    }
+    let Some(venv) = crate::tools::venv()? else {
+        bail!("the SDK benchmark needs python3");
+    };
+    let typescript = root.join("clients").join("typescript");
+    run(
+        Command::new("npx")
+            .args(["--no-install", "tsc", "-p", "tsconfig.test.json"])
+            .current_dir(&typescript),
+        "tsc",
+    )?;
+
+    let dir = tempfile_dir()?;
+    let (_serve, fields) = spawn(
+        &binary,
+        &dir,
+        &[
+            "serve",
+            "--broker-listen",
+            "127.0.0.1:0",
+            "--gateway-listen",
+            "127.0.0.1:0",
+        ],
+        &[
+            ("NEXUS_ADMIN_KEYS", ADMIN_KEY),
+            ("NEXUS_SERVICE_KEYS", "bench-service-key-00000000000000000000"),
+        ],
+        "nexus is listening",
+    )?;
+    let broker = address(&fields, "broker_addr");
+    let gateway = address(&fields, "gateway_addr");
+    let client = reqwest::blocking::Client::new();
+    let key = seed_api_key_connection(
+        &client,
+        &broker,
+        ADMIN_KEY,
+        Seed {
+            provider: "bench-api",
+            workspace: "bench-ws",
+            api_key: "sk-bench-0123456789abcdef",
+        },
+    )?;
+    let target = format!("{gateway}/healthz");
+    let args = [
+        gateway.as_str(),
+        key.as_str(),
+        "bench-ws",
+        "bench-api",
+        target.as_str(),
+        REQUESTS,
+        ROUNDS,
+    ];
+
+    let rust = run(
+        Command::new(root.join("target").join("release").join("examples").join("overhead")).args(args),
+        "the Rust overhead example",
+    )?;
+    let python = run(
+        Command::new(venv.join("python"))
+            .arg(root.join("clients").join("python").join("bench").join("overhead.py"))
+            .args(args)
+            .env("PYTHONPATH", root.join("clients").join("python").join("src")),
+        "the Python overhead script",
+    )?;
+    let node = run(
+        Command::new("node")
+            .arg(typescript.join("target").join("test").join("bench").join("overhead.js"))
+            .args(args),
+        "the TypeScript overhead script",
+    )?;
+    let measured = [
+        parse("Rust", "`CredentialClient` (reqwest)", 5.0, &rust)?,
+        parse("Python", "`NexusAuth` (httpx)", 50.0, &python)?,
+        parse("TypeScript", "`createFetcher` (fetch)", 50.0, &node)?,
+    ];
+    let mut text = format!(
+        "Measured by `cargo xtask bench sdk`: {REQUESTS} sequential requests per round, {ROUNDS} rounds alternating the bare client and the SDK's authenticated client (medians), to the Gateway's `/healthz` on 127.0.0.1 (release build), with the credential cached (it is resolved once, in the warm-up). Overhead is SDK minus bare, per request, in the same run.\n\nMachine: {}.\n\n| language | authenticated client | bare µs/request | with the SDK µs/request | overhead µs | target µs | ratio SDK/bare |\n|---|---|---|---|---|---|---|\n",
+        crate::bench::machine()
+    );
+    for m in &measured {
+        text.push_str(&format!(
+            "| {} | {} | {:.1} | {:.1} | {:.1} | ≤ {:.0} | {:.2} |\n",
+            m.language,
+            m.client,
+            m.bare_us,
+            m.sdk_us,
+            m.sdk_us - m.bare_us,
+            m.target_us,
+            m.sdk_us / m.bare_us
+        ));
+    }
+    write_section("sdk", "SDK overhead", &text)?;
+    println!("\n{text}\nwrote BENCHMARKS.md");
+    Ok(())
+}
