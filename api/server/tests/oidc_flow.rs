@@ -8,6 +8,7 @@ mod common;
 use common::oidc::{CLIENT_SECRET, OidcProvider, consent_as_user};
 use common::{Mode, NexusProcess, TestServer, install_tls_provider, nexus_command};
 use nexus_client::broker::types as broker;
+use nexus_client::credentials::{CredentialClient, Credentials, Target};
 use nexus_client::gateway::types as gateway_types;
 use nexus_server::config::generate_key;
 use nexus_test_utils::{TestDatabase, database_tests};
@@ -337,6 +338,85 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
     assert_eq!(
         oidc.userinfo(&refreshed.credentials["access_token"]).await.status(),
         StatusCode::OK
+    );
+
+    // The Rust SDK: the injected token works at the provider.
+    let credentials = std::sync::Arc::new(Credentials::new(server.gateway(&agent_key)));
+    let target = Target::Resolve {
+        workspace_id: "ws-agent".into(),
+        provider: "oidc-gw".into(),
+    };
+    let sdk = CredentialClient::new(reqwest::Client::new(), credentials.clone(), target.clone());
+    let userinfo: reqwest::Url = format!("{}/me", oidc.issuer).parse().expect("url");
+    let get = |url: &reqwest::Url| reqwest::Request::new(reqwest::Method::GET, url.clone());
+    assert_eq!(
+        sdk.execute(get(&userinfo)).await.expect("userinfo").status(),
+        StatusCode::OK
+    );
+
+    // An API that refuses the first token it sees: the SDK refreshes through the Gateway once
+    // and sends the request again, with a new token the provider accepts.
+    let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = std::sync::Arc::default();
+    let api = nexus_server::listen::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let api_url: reqwest::Url = format!("http://{}/v1/me", api.addr).parse().expect("url");
+    let (stop_api, stopped) = tokio::sync::watch::channel(false);
+    let api_task = tokio::spawn(nexus_server::listen::serve(
+        api,
+        {
+            let seen = seen.clone();
+            poem::endpoint::make_sync(move |req: poem::Request| {
+                let token = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let mut seen = seen.lock().expect("lock");
+                seen.push(token);
+                let status = if seen.len() == 1 { 401 } else { 200 };
+                poem::Response::builder()
+                    .status(poem::http::StatusCode::from_u16(status).expect("status"))
+                    .finish()
+            })
+        },
+        stopped,
+    ));
+    assert_eq!(
+        sdk.execute(get(&api_url)).await.expect("after one refresh").status(),
+        StatusCode::OK
+    );
+    let tokens = seen.lock().expect("lock").clone();
+    assert_eq!(tokens.len(), 2, "sent twice: {tokens:?}");
+    assert_ne!(tokens[0], tokens[1], "the second send carries the refreshed token");
+    let renewed = credentials.get(&target).await.expect("renewed");
+    assert_eq!(tokens[1], format!("Bearer {}", renewed.credentials["access_token"]));
+    assert_eq!(
+        oidc.userinfo(&renewed.credentials["access_token"]).await.status(),
+        StatusCode::OK
+    );
+    let _ = stop_api.send(true);
+    api_task.await.expect("api task").expect("api stops");
+
+    // The provider revokes the grant: the SDK's refresh is refused, and the agent learns that
+    // the user must consent again, and for which connection.
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/token/revocation", oidc.issuer))
+        .basic_auth("nexus", Some(CLIENT_SECRET))
+        .form(&[
+            ("token", renewed.credentials["access_token"].as_str()),
+            ("token_type_hint", "access_token"),
+        ])
+        .send()
+        .await
+        .expect("revoke at the provider");
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    let error = sdk.execute(get(&userinfo)).await.expect_err("consent is needed again");
+    assert_eq!(error.code(), "attention_required", "{error:?}");
+    assert!(
+        matches!(&error, nexus_client::credentials::SdkError::Nexus { connection_id: Some(c), .. } if c.to_string() == id),
+        "{error:?}"
     );
     server.stop().await;
 }
