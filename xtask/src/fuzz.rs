@@ -58,6 +58,22 @@ pub fn run() -> anyhow::Result<()> {
     let broker = address(&fields, "broker_addr");
     let gateway = address(&fields, "gateway_addr");
     let agent_key = seed(&broker)?;
+    // A real OpenID provider, and a workspace connected to it for each SDK's live round trip.
+    let oidc = OpenIdProvider::start(&format!("{broker}/auth/callback"))?;
+    let client = reqwest::blocking::Client::new();
+    crate::bench::post(
+        &client,
+        &format!("{broker}/v1/providers"),
+        ADMIN_KEY,
+        serde_json::json!({
+            "name": "oidc", "auth_type": "oauth2", "client_id": "nexus", "client_secret": OIDC_CLIENT_SECRET,
+            "issuer": oidc.issuer, "scopes": ["openid", "offline_access", "email"],
+            "authorization_params": {"prompt": "consent"}
+        }),
+    )?;
+    for workspace in ["ws-py-oauth", "ws-ts-oauth"] {
+        consent_in_a_browser(&client, &broker, workspace)?;
+    }
     let agent_header = format!("X-Nexus-Agent-Key: {agent_key}");
     let runs = [
         Run {
@@ -86,6 +102,7 @@ pub fn run() -> anyhow::Result<()> {
         .arg(root.join("clients").join("python").join("tests").join("live_smoke.py"))
         .args([gateway.as_str(), broker.as_str(), ADMIN_KEY])
         .env("PYTHONPATH", root.join("clients").join("python").join("src"))
+        .env("NEXUS_OIDC_ISSUER", &oidc.issuer)
         .status()
         .context("running the Python client's live round trip")?;
     if !smoke.success() {
@@ -98,6 +115,7 @@ pub fn run() -> anyhow::Result<()> {
         .env("NEXUS_BROKER_URL", &broker)
         .env("NEXUS_GATEWAY_URL", &gateway)
         .env("NEXUS_ADMIN_KEY", ADMIN_KEY)
+        .env("NEXUS_OIDC_ISSUER", &oidc.issuer)
         .status()
         .context("running the TypeScript client's live round trip")?;
     if !live.success() {
@@ -151,6 +169,73 @@ fn seed(broker: &str) -> anyhow::Result<String> {
             api_key: "sk-fuzz",
         },
     )
+}
+
+/// The client secret the test OpenID provider is started with.
+const OIDC_CLIENT_SECRET: &str = "fuzz-oidc-client-secret-0000";
+
+/// The server tests' OpenID provider (`api/server/tests/oidc/provider.mjs`), stopped when dropped.
+struct OpenIdProvider {
+    child: std::process::Child,
+    issuer: String,
+}
+
+impl OpenIdProvider {
+    fn start(redirect_uri: &str) -> anyhow::Result<Self> {
+        use std::io::BufRead;
+        let mut child = Command::new("node")
+            .arg("provider.mjs")
+            .current_dir(crate::root().join("api").join("server").join("tests").join("oidc"))
+            .env("REDIRECT_URI", redirect_uri)
+            .env("CLIENT_SECRET", OIDC_CLIENT_SECRET)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting the test OpenID provider (npm ci --prefix api/server/tests/oidc)")?;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().context("stdout")?)
+            .read_line(&mut line)
+            .context("the OpenID provider's first line")?;
+        let value: serde_json::Value = serde_json::from_str(&line).context("the OpenID provider's JSON line")?;
+        let issuer = value["issuer"].as_str().context("issuer")?.to_owned();
+        Ok(Self { child, issuer })
+    }
+}
+
+impl Drop for OpenIdProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Connects `workspace` to the `oidc` provider: a consent, completed by the server tests' real
+/// browser driver (headless Chromium) at the provider's login and consent pages.
+fn consent_in_a_browser(client: &reqwest::blocking::Client, broker: &str, workspace: &str) -> anyhow::Result<()> {
+    // Where the browser lands afterwards: a page that exists (Chromium refuses port 9 outright).
+    let done = format!("{broker}/healthz");
+    let done = done.as_str();
+    let consent = crate::bench::post(
+        client,
+        &format!("{broker}/v1/consents"),
+        ADMIN_KEY,
+        serde_json::json!({"workspace_id": workspace, "provider": "oidc", "return_url": done}),
+    )?;
+    let auth_url = consent["auth_url"].as_str().context("auth_url")?;
+    let output = Command::new("node")
+        .args(["browser.mjs", "consent", auth_url, done])
+        .current_dir(crate::root().join("api").join("server").join("tests").join("oidc"))
+        .output()
+        .context("driving the consent in Chromium")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !text.contains("status=success") {
+        bail!(
+            "the consent for {workspace} did not complete: {} {}",
+            text.trim(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
 }
 
 fn schemathesis(binary: &Path, dir: &Path, run: &Run<'_>) -> anyhow::Result<bool> {

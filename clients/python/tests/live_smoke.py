@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +52,42 @@ def connect(broker_url: str, admin_key: str) -> str:
         f"{broker_url}/v1/agent-keys", headers=admin, json={"name": "python-sdk", "workspace_ids": ["ws-py"]}
     ).json()
     return str(issued["key"])
+
+
+class RefuseFirst(http.server.BaseHTTPRequestHandler):
+    """An API that answers 401 to the first token it sees, as one that revoked it would."""
+
+    seen: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        RefuseFirst.seen.append(self.headers.get("authorization", ""))
+        self.send_response(401 if len(RefuseFirst.seen) == 1 else 200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def oauth2(gateway_url: str, broker_url: str, admin_key: str, issuer: str) -> None:
+    """``ws-py-oauth`` is connected to the real OpenID provider (by ``cargo xtask fuzz``)."""
+    issued = httpx.post(
+        f"{broker_url}/v1/agent-keys",
+        headers={"Authorization": f"Bearer {admin_key}"},
+        json={"name": "python-oauth", "workspace_ids": ["ws-py-oauth"]},
+    ).json()
+    credentials = Credentials(gateway_client(gateway_url, str(issued["key"])))
+    auth = NexusAuth(credentials, workspace_id="ws-py-oauth", provider="oidc")
+    me = httpx.get(f"{issuer}/me", auth=auth)
+    assert me.status_code == 200 and "sub" in me.json(), me.status_code
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RefuseFirst)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    answer = httpx.get(f"http://127.0.0.1:{server.server_address[1]}/v1/me", auth=auth)
+    server.shutdown()
+    assert answer.status_code == 200, answer.status_code
+    first, second = RefuseFirst.seen
+    assert first.startswith("Bearer ") and second.startswith("Bearer ") and first != second, "refreshed, sent again"
+    assert httpx.get(f"{issuer}/me", headers={"Authorization": second}).status_code == 200, "the new token works"
 
 
 def main(gateway_url: str, broker_url: str, admin_key: str) -> None:
@@ -107,6 +144,9 @@ def main(gateway_url: str, broker_url: str, admin_key: str) -> None:
         assert error.code == "connection_revoked" and error.status == 409, error
         assert "sk-py" not in str(error)
     server.shutdown()
+    issuer = os.environ.get("NEXUS_OIDC_ISSUER")
+    if issuer is not None:
+        oauth2(gateway_url, broker_url, admin_key, issuer)
     print("the Python client and NexusAuth worked against the Gateway")
 
 

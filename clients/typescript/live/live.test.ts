@@ -66,3 +66,30 @@ test("createFetcher against a running Nexus", { skip: broker === undefined ? "no
   await assert.rejects(byId(url), (error: unknown) => error instanceof NexusError && error.code === "connection_revoked" && error.status === 409 && !error.message.includes("sk-ts"));
   api.close();
 });
+
+const issuer = process.env["NEXUS_OIDC_ISSUER"];
+
+test("createFetcher with an OAuth2 connection at the real OpenID provider", { skip: issuer === undefined ? "no OpenID provider (set by cargo xtask fuzz)" : false }, async () => {
+  assert.ok(broker !== undefined && gateway !== undefined && adminKey !== undefined && issuer !== undefined);
+  const issued = await post(`${broker}/v1/agent-keys`, { name: "typescript-oauth", workspace_ids: ["ws-ts-oauth"] }, adminKey);
+  const fetcher = createFetcher(new Credentials({ gatewayUrl: gateway, agentKey: String(issued["key"]) }), { workspaceId: "ws-ts-oauth", provider: "oidc" });
+  const me = await fetcher(`${issuer}/me`);
+  assert.equal(me.status, 200);
+  assert.ok("sub" in ((await me.json()) as Record<string, unknown>));
+
+  // An API that answers 401 to the first token it sees: one refresh, one more send.
+  const seen: string[] = [];
+  const api = createServer((request, response) => {
+    seen.push(String(request.headers["authorization"]));
+    response.statusCode = seen.length === 1 ? 401 : 200;
+    response.end();
+  });
+  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  const answer = await fetcher(`http://127.0.0.1:${(api.address() as AddressInfo).port}/v1/me`);
+  api.close();
+  assert.equal(answer.status, 200);
+  assert.equal(seen.length, 2);
+  assert.notEqual(seen[0], seen[1], "refreshed, sent again");
+  const again = await fetch(`${issuer}/me`, { headers: { Authorization: seen[1] ?? "" } });
+  assert.equal(again.status, 200, "the new token works at the provider");
+});
