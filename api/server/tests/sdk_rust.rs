@@ -142,4 +142,42 @@ async fn credential_client_round_trip(db: TestDatabase) {
     server.stop().await;
 }
 
+/// Not a Gateway: a proxy's HTML error page, or nothing listening. Typed errors, no key in them.
+#[tokio::test]
+async fn a_broken_gateway_is_a_typed_error() {
+    let key = "nxa_testtest_notarealkeynotarealkeynotarealkey";
+    let target = Target::Resolve {
+        workspace_id: "ws".into(),
+        provider: "p".into(),
+    };
+    let proxy = nexus_server::listen::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let proxy_url = format!("http://{}", proxy.addr);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(nexus_server::listen::serve(
+        proxy,
+        poem::endpoint::make_sync(|_| {
+            poem::Response::builder()
+                .status(poem::http::StatusCode::BAD_GATEWAY)
+                .content_type("text/html")
+                .body("<html><body>502 Bad Gateway</body></html>")
+        }),
+        stopped,
+    ));
+    let credentials = Credentials::new(nexus_client::gateway_client(&proxy_url, key).expect("client"));
+    let error = credentials.get(&target).await.expect_err("not a Gateway");
+    assert_eq!(error.code(), "unexpected_response", "{error:?}");
+    assert!(!error.to_string().contains(key));
+    let _ = stop.send(true);
+    task.await.expect("task").expect("stops");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let closed_url = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let credentials = Credentials::new(nexus_client::gateway_client(&closed_url, key).expect("client"));
+    let error = credentials.get(&target).await.expect_err("nothing listening");
+    assert_eq!(error.code(), "gateway_unreachable", "{error:?}");
+}
+
 database_tests!(credential_client_round_trip);

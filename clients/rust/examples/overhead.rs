@@ -21,8 +21,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (requests, rounds): (u32, u32) = (requests.parse()?, rounds.parse()?);
     let url: reqwest::Url = target.parse()?;
-    let http = reqwest::Client::new();
+    // The Gateway client first: it installs the TLS provider the plain reqwest client needs too.
     let credentials = Arc::new(Credentials::new(nexus_client::gateway_client(gateway, key)?));
+    let http = reqwest::Client::new();
     let client = CredentialClient::new(
         http.clone(),
         credentials,

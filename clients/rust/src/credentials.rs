@@ -42,6 +42,8 @@ pub enum SdkError {
     ApiUnreachable,
     #[error("unexpected_response: the Gateway answered HTTP {0} without a Nexus error body")]
     UnexpectedResponse(u16),
+    #[error("unexpected_response: the Gateway answered with a body that is not JSON")]
+    NotJson,
     #[error(transparent)]
     Credential(#[from] InjectError),
     #[error("request_not_retryable: the request's body cannot be sent twice")]
@@ -55,7 +57,7 @@ impl SdkError {
             Self::Nexus { code, .. } => code,
             Self::GatewayUnreachable => "gateway_unreachable",
             Self::ApiUnreachable => "api_unreachable",
-            Self::UnexpectedResponse(_) => "unexpected_response",
+            Self::UnexpectedResponse(_) | Self::NotJson => "unexpected_response",
             Self::Credential(error) => error.code(),
             Self::NotRetryable => "request_not_retryable",
         }
@@ -76,14 +78,15 @@ fn from_gateway(error: progenitor_client::Error<types::Error>) -> SdkError {
                 connection_id: body.connection_id,
             }
         }
-        // A body that does not parse: a strategy from a newer server, or a malformed envelope.
+        // A body that does not parse: not JSON at all (a proxy's error page), a strategy from a
+        // newer server, or a malformed envelope.
         progenitor_client::Error::InvalidResponsePayload(bytes, _) => {
             match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Ok(value) => match envelope_from_json(&value) {
                     Err(error) => SdkError::Credential(error),
                     Ok(_) => SdkError::Credential(InjectError::MalformedEnvelope),
                 },
-                Err(_) => SdkError::Credential(InjectError::MalformedEnvelope),
+                Err(_) => SdkError::NotJson,
             }
         }
         progenitor_client::Error::UnexpectedResponse(response) => {

@@ -37,7 +37,11 @@ pub enum ClientBuildError {
 
 /// A reqwest client that sends `Authorization: Bearer <key>` on every request. The header is
 /// marked sensitive, so it is never printed by reqwest's `Debug`.
+///
+/// HTTPS uses rustls with the `ring` provider, installed here when the program has none yet
+/// (a program that installed its own keeps it).
 pub fn authenticated_http_client(key: &str) -> Result<reqwest::Client, ClientBuildError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| ClientBuildError::InvalidKey)?;
     value.set_sensitive(true);
     let mut headers = HeaderMap::new();
