@@ -20,8 +20,12 @@ fn version() -> &'static str {
 }
 
 fn broker_service() -> OpenApiService<(BrokerApi, InternalApi, HealthApi), ()> {
-    OpenApiService::new((BrokerApi, InternalApi, HealthApi), "Nexus Broker API", version())
-        .description("Operators and internal services: providers, consents, connections, agent keys, audit.")
+    OpenApiService::new((BrokerApi, InternalApi, HealthApi), "Nexus Broker API", version()).description(concat!(
+        "Operators and internal services: providers, consents, connections, agent keys, audit. ",
+        "Request bodies are JSON of at most 64 KiB (413 `payload_too_large` beyond); no field is nullable ",
+        "(omit an optional field, never send null); unknown fields are refused. Every error is an `Error` ",
+        "body with a stable `code`."
+    ))
 }
 
 /// The Gateway's operations; a benchmark build adds the hidden baseline (the spec is the same).
@@ -35,8 +39,12 @@ fn gateway_service() -> OpenApiService<GatewayApis, ()> {
     let apis = (GatewayApi, HealthApi);
     #[cfg(feature = "bench")]
     let apis = (GatewayApi, HealthApi, crate::bench::BenchApi);
-    OpenApiService::new(apis, "Nexus Gateway API", version())
-        .description("Agents, SDKs and MCP servers: connect a workspace to a provider and resolve its credential.")
+    OpenApiService::new(apis, "Nexus Gateway API", version()).description(concat!(
+        "Agents, SDKs and MCP servers: connect a workspace to a provider and resolve its credential. ",
+        "Request bodies are JSON of at most 64 KiB (413 `payload_too_large` beyond); no field is nullable ",
+        "(omit an optional field, never send null); unknown fields are refused. Every error is an `Error` ",
+        "body with a stable `code`."
+    ))
 }
 
 /// An API with its docs and its spec (the canonical text, as committed), and the methods each of

@@ -8006,7 +8006,7 @@ the one in effect (the auth type's default unless overridden)*/
 #[derive(Clone, Debug)]
 /**Client for Nexus Broker API
 
-Operators and internal services: providers, consents, connections, agent keys, audit.
+Operators and internal services: providers, consents, connections, agent keys, audit. Request bodies are JSON of at most 64 KiB (413 `payload_too_large` beyond); no field is nullable (omit an optional field, never send null); unknown fields are refused. Every error is an `Error` body with a stable `code`.
 
 Version: 0.1.0*/
 pub struct Client {

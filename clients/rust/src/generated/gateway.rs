@@ -2836,7 +2836,7 @@ pub mod types {
 #[derive(Clone, Debug)]
 /**Client for Nexus Gateway API
 
-Agents, SDKs and MCP servers: connect a workspace to a provider and resolve its credential.
+Agents, SDKs and MCP servers: connect a workspace to a provider and resolve its credential. Request bodies are JSON of at most 64 KiB (413 `payload_too_large` beyond); no field is nullable (omit an optional field, never send null); unknown fields are refused. Every error is an `Error` body with a stable `code`.
 
 Version: 0.1.0*/
 pub struct Client {
