@@ -57,6 +57,26 @@ impl CredentialSchema {
         .expect("the built-in basic-auth schema is valid")
     }
 
+    /// `{access_key_id, secret_access_key, session_token?}`: the schema of an AWS-style provider
+    /// that does not name one.
+    pub fn default_aws_sigv4() -> Self {
+        Self::parse(&json!({
+            "type": "object",
+            "properties": {
+                "access_key_id": {"type": "string", "title": "Access key ID"},
+                "secret_access_key": {"type": "string", "title": "Secret access key", "format": "password"},
+                "session_token": {
+                    "type": "string",
+                    "title": "Session token",
+                    "description": "Only for temporary credentials",
+                    "format": "password"
+                }
+            },
+            "required": ["access_key_id", "secret_access_key"]
+        }))
+        .expect("the built-in AWS schema is valid")
+    }
+
     pub fn parse(value: &Value) -> Result<Self, String> {
         let object = value.as_object().ok_or("must be a JSON object")?;
         for key in object.keys() {

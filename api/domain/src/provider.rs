@@ -236,9 +236,9 @@ impl ProviderDraft {
     /// Validates every field against the auth type. The first problem is reported, by field.
     pub fn validate(self) -> Result<ProviderSpec, ServiceError> {
         let name = ProviderName::parse(&self.name).map_err(|m| ServiceError::invalid("name", m))?;
-        let auth_type = self
-            .auth_type
-            .ok_or_else(|| ServiceError::invalid("auth_type", "is required: oauth2, api_key or basic_auth"))?;
+        let auth_type = self.auth_type.ok_or_else(|| {
+            ServiceError::invalid("auth_type", "is required: oauth2, api_key, basic_auth or aws_sigv4")
+        })?;
         let display_name = bounded_text("display_name", self.display_name, 200)?.unwrap_or_else(|| name.to_string());
         let description = bounded_text("description", self.description, 2000)?;
         let category = bounded_text("category", self.category, 64)?;
@@ -300,8 +300,16 @@ impl ProviderDraft {
             let schema = match &self.credential_schema {
                 Some(raw) => CredentialSchema::parse(raw).map_err(|m| ServiceError::invalid("credential_schema", m))?,
                 None if auth_type == AuthType::ApiKey => CredentialSchema::default_api_key(),
+                None if auth_type == AuthType::AwsSigv4 => CredentialSchema::default_aws_sigv4(),
                 None => CredentialSchema::default_basic_auth(),
             };
+            if auth_type == AuthType::AwsSigv4 && self.verification_url.is_some() {
+                // Nexus does not sign requests itself: the SDKs do, for the agent.
+                return Err(ServiceError::invalid(
+                    "verification",
+                    "is not available for aws_sigv4 providers",
+                ));
+            }
             let verification =
                 optional_url("verification_url", self.verification_url.as_deref())?.map(|url| Verification {
                     url,
@@ -323,6 +331,13 @@ impl ProviderDraft {
                     format!("reads credential field `{missing}`, which the credential schema does not define"),
                 ));
             }
+        }
+
+        if auth_type == AuthType::AwsSigv4 && !matches!(self.strategy, Some(Strategy::AwsSigv4 { .. })) {
+            return Err(ServiceError::invalid(
+                "strategy",
+                "aws_sigv4 providers need {\"type\": \"aws_sigv4\", \"service\": ..., \"region\": ...}",
+            ));
         }
 
         Ok(ProviderSpec {

@@ -14,6 +14,9 @@ pub enum AuthType {
     ApiKey,
     /// A username and password captured on the hosted form.
     BasicAuth,
+    /// AWS-style keys (`access_key_id`, `secret_access_key`, optional `session_token`) captured
+    /// on the hosted form; requests are signed with Signature Version 4.
+    AwsSigv4,
 }
 
 impl AuthType {
@@ -22,12 +25,13 @@ impl AuthType {
             Self::Oauth2 => "oauth2",
             Self::ApiKey => "api_key",
             Self::BasicAuth => "basic_auth",
+            Self::AwsSigv4 => "aws_sigv4",
         }
     }
 
     /// Static credentials are captured once and never refreshed.
     pub const fn is_static(self) -> bool {
-        matches!(self, Self::ApiKey | Self::BasicAuth)
+        matches!(self, Self::ApiKey | Self::BasicAuth | Self::AwsSigv4)
     }
 }
 
@@ -39,6 +43,7 @@ impl FromStr for AuthType {
             "oauth2" => Ok(Self::Oauth2),
             "api_key" => Ok(Self::ApiKey),
             "basic_auth" => Ok(Self::BasicAuth),
+            "aws_sigv4" => Ok(Self::AwsSigv4),
             other => Err(format!("unknown auth type `{other}`")),
         }
     }

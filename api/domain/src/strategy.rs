@@ -7,6 +7,9 @@ pub const DEFAULT_API_KEY_HEADER: &str = "X-API-Key";
 pub const DEFAULT_CREDENTIAL_FIELD: &str = "api_key";
 pub const DEFAULT_USERNAME_FIELD: &str = "username";
 pub const DEFAULT_PASSWORD_FIELD: &str = "password";
+pub const AWS_ACCESS_KEY_ID_FIELD: &str = "access_key_id";
+pub const AWS_SECRET_ACCESS_KEY_FIELD: &str = "secret_access_key";
+pub const AWS_SESSION_TOKEN_FIELD: &str = "session_token";
 
 /// The injection strategy returned in every credential envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +35,9 @@ pub enum Strategy {
     },
     /// `<header_name or X-API-Key>: <credentials.api_key>`.
     ApiKey { header_name: Option<String> },
+    /// AWS Signature Version 4 for `service` in `region`, with `access_key_id`,
+    /// `secret_access_key` and (when present) `session_token`.
+    AwsSigv4 { service: String, region: String },
 }
 
 impl Strategy {
@@ -43,6 +49,11 @@ impl Strategy {
             AuthType::BasicAuth => Self::BasicAuth {
                 username_field: DEFAULT_USERNAME_FIELD.to_owned(),
                 password_field: DEFAULT_PASSWORD_FIELD.to_owned(),
+            },
+            // No default service or region: `validate` refuses this until the provider names them.
+            AuthType::AwsSigv4 => Self::AwsSigv4 {
+                service: String::new(),
+                region: String::new(),
             },
         }
     }
@@ -59,6 +70,7 @@ impl Strategy {
                 password_field,
             } => vec![username_field, password_field],
             Self::ApiKey { .. } => vec![DEFAULT_CREDENTIAL_FIELD],
+            Self::AwsSigv4 { .. } => vec![AWS_ACCESS_KEY_ID_FIELD, AWS_SECRET_ACCESS_KEY_FIELD],
         }
     }
 
@@ -113,6 +125,20 @@ impl Strategy {
                 Some(name) if !header_ok(name) => Err(format!("`{name}` is not a valid HTTP header name")),
                 _ => Ok(()),
             },
+            Self::AwsSigv4 { service, region } => {
+                let name_ok = |name: &str| {
+                    !name.is_empty()
+                        && name.len() <= 64
+                        && name
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                };
+                (name_ok(service) && name_ok(region)).then_some(()).ok_or_else(|| {
+                    "aws_sigv4 needs `service` and `region` (lower-case letters, digits and dashes, such as \
+                     `execute-api` and `eu-west-1`)"
+                        .to_owned()
+                })
+            }
         }
     }
 }

@@ -299,4 +299,91 @@ async fn capture_through_the_html_form(db: TestDatabase) {
     server.stop().await;
 }
 
-database_tests!(capture_through_the_html_form);
+/// AWS-style providers: the strategy (service, region) is required, Nexus makes no verification
+/// request for them, the hosted form asks for the access key pair, and the envelope carries the
+/// `aws_sigv4` strategy for the SDKs to sign with.
+async fn aws_sigv4_providers(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let post = |body: serde_json::Value| {
+        raw()
+            .post(format!("{}/v1/providers", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&body)
+            .send()
+    };
+    let refused = post(serde_json::json!({"name": "aws-api", "auth_type": "aws_sigv4"}))
+        .await
+        .expect("send");
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json::<serde_json::Value>().await.expect("json")["field"],
+        "strategy"
+    );
+    let strategy = serde_json::json!({"type": "aws_sigv4", "service": "execute-api", "region": "eu-west-1"});
+    let with_verification = post(serde_json::json!({
+        "name": "aws-api", "auth_type": "aws_sigv4", "strategy": strategy,
+        "verification": {"url": "https://api.example.com/me"}
+    }))
+    .await
+    .expect("send");
+    assert_eq!(with_verification.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        with_verification.json::<serde_json::Value>().await.expect("json")["field"],
+        "verification"
+    );
+    let created = post(serde_json::json!({"name": "aws-api", "auth_type": "aws_sigv4", "strategy": strategy}))
+        .await
+        .expect("send");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let provider: serde_json::Value = created.json().await.expect("json");
+    assert_eq!(provider["strategy"], strategy);
+    assert_eq!(
+        provider["credential_schema"]["required"],
+        serde_json::json!(["access_key_id", "secret_access_key"])
+    );
+
+    let consent = server
+        .admin_post(
+            "/v1/consents",
+            serde_json::json!({"workspace_id": "ws-aws", "provider": "aws-api", "return_url": "http://127.0.0.1:9/done"}),
+        )
+        .await;
+    let form = raw()
+        .get(consent["auth_url"].as_str().expect("auth_url"))
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("html");
+    for field in ["access_key_id", "secret_access_key", "session_token"] {
+        assert!(form.contains(&format!("name=\"{field}\"")), "the form asks for {field}");
+    }
+    let captured = raw()
+        .post(format!("{}/auth/capture", server.broker_url))
+        .json(&serde_json::json!({"state": consent["state"], "credentials": {
+            "access_key_id": "AKIDEXAMPLE", "secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+        }}))
+        .send()
+        .await
+        .expect("capture");
+    assert_eq!(captured.status(), StatusCode::OK);
+    let key = server.agent_key(Some(vec!["ws-aws"])).await;
+    let envelope: serde_json::Value = raw()
+        .get(format!(
+            "{}/v1/resolve?workspace_id=ws-aws&provider=aws-api",
+            server.gateway_url
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("resolve")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(envelope["strategy"], strategy);
+    assert_eq!(envelope["credentials"]["access_key_id"], "AKIDEXAMPLE");
+    server.stop().await;
+}
+
+database_tests!(capture_through_the_html_form, aws_sigv4_providers);

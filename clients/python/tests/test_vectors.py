@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ def test_vector(case: dict[str, Any]) -> None:
         assert raised.value.code == case["error"]
         assert not any(str(v) in str(raised.value) for v in case["credentials"].values()), "no secret in errors"
         return
-    sent = inject(envelope_from_json(envelope(case)), request)
+    clock = datetime.datetime.fromisoformat(case["clock"]) if "clock" in case else None
+    sent = inject(envelope_from_json(envelope(case)), request, now=clock)
     expected = case["expected"]
     assert sent.method == expected["method"]
     assert str(sent.url) == expected["url"]

@@ -10,7 +10,7 @@ use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
 const DEFAULT_API_KEY_HEADER: &str = "X-API-Key";
 const DEFAULT_CREDENTIAL_FIELD: &str = "api_key";
-const KNOWN_STRATEGIES: [&str; 5] = ["oauth2", "header", "query_param", "basic_auth", "api_key"];
+const KNOWN_STRATEGIES: [&str; 6] = ["oauth2", "header", "query_param", "basic_auth", "api_key", "aws_sigv4"];
 
 /// Why a credential could not be applied. Never holds the credential.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,8 +62,65 @@ fn set_header(request: &mut reqwest::Request, name: &str, value: &str) -> Result
     Ok(())
 }
 
+/// Signs `request` with AWS Signature Version 4 (the `aws-sigv4` crate) at `time`.
+fn sign_aws(
+    envelope: &CredentialEnvelope,
+    service: &str,
+    region: &str,
+    request: &mut reqwest::Request,
+    time: std::time::SystemTime,
+) -> Result<(), InjectError> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let identity: aws_smithy_runtime_api::client::identity::Identity = aws_credential_types::Credentials::new(
+        field(envelope, "access_key_id")?,
+        field(envelope, "secret_access_key")?,
+        envelope.credentials.get("session_token").cloned(),
+        None,
+        "nexus",
+    )
+    .into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(time)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|_| InjectError::InvalidHeader("aws_sigv4".to_owned()))?
+        .into();
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+        .collect();
+    let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or_default();
+    let signable = SignableRequest::new(
+        request.method().as_str(),
+        request.url().as_str(),
+        headers.iter().map(|(name, value)| (name.as_str(), value.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|_| InjectError::InvalidHeader("aws_sigv4".to_owned()))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|_| InjectError::InvalidHeader("aws_sigv4".to_owned()))?
+        .into_parts();
+    for (name, value) in instructions.headers() {
+        set_header(request, name, value)?;
+    }
+    Ok(())
+}
+
 /// `request`, carrying the credential the way the envelope's strategy says.
-pub fn inject(envelope: &CredentialEnvelope, mut request: reqwest::Request) -> Result<reqwest::Request, InjectError> {
+pub fn inject(envelope: &CredentialEnvelope, request: reqwest::Request) -> Result<reqwest::Request, InjectError> {
+    inject_at(envelope, request, std::time::SystemTime::now())
+}
+
+/// As [`inject`], with the clock a signature (AWS Signature Version 4) is made at.
+pub fn inject_at(
+    envelope: &CredentialEnvelope,
+    mut request: reqwest::Request,
+    time: std::time::SystemTime,
+) -> Result<reqwest::Request, InjectError> {
     match &envelope.strategy {
         Strategy::Oauth2Strategy(_) => {
             let token = field(envelope, "access_token")?;
@@ -101,6 +158,7 @@ pub fn inject(envelope: &CredentialEnvelope, mut request: reqwest::Request) -> R
                 value,
             )?;
         }
+        Strategy::AwsSigv4Strategy(aws) => sign_aws(envelope, &aws.service, &aws.region, &mut request, time)?,
     }
     Ok(request)
 }

@@ -1,6 +1,6 @@
 //! The shared strategy vectors (`clients/testdata/strategies.json`), applied by `inject`.
 
-use nexus_client::inject::{envelope_from_json, inject};
+use nexus_client::inject::{envelope_from_json, inject_at};
 use serde_json::{Value, json};
 
 #[test]
@@ -26,7 +26,13 @@ fn every_shared_vector() {
             .expect("method");
         let url = reqwest::Url::parse(case["request"]["url"].as_str().expect("url")).expect("url");
         let request = reqwest::Request::new(method, url);
-        let applied = envelope_from_json(&envelope).and_then(|envelope| inject(&envelope, request));
+        let clock = case["clock"].as_str().map_or_else(std::time::SystemTime::now, |at| {
+            chrono::DateTime::parse_from_rfc3339(at)
+                .expect("clock")
+                .with_timezone(&chrono::Utc)
+                .into()
+        });
+        let applied = envelope_from_json(&envelope).and_then(|envelope| inject_at(&envelope, request, clock));
         if let Some(code) = case["error"].as_str() {
             let error = applied.expect_err(name);
             assert_eq!(error.code(), code, "{name}");

@@ -163,9 +163,9 @@ export function createFetcher(
     const request = new Request(input, init);
     // Only an OAuth2 token is refreshed and retried: only then is the body kept for a second send.
     const retry = envelope.strategy.type === "oauth2" ? request.clone() : undefined;
-    const response = await fetchImpl(inject(envelope, request));
+    const response = await fetchImpl(await inject(envelope, request));
     if (response.status !== 401 || retry === undefined) return response;
     const refreshed = await credentials.refresh(target, envelope);
-    return fetchImpl(inject(refreshed, retry));
+    return fetchImpl(await inject(refreshed, retry));
   };
 }

@@ -2,6 +2,7 @@
 // vectors in `clients/testdata/strategies.json` say. A missing field or a strategy this SDK does
 // not know throws `NexusError` and nothing is sent.
 
+import { AwsV4Signer } from "aws4fetch";
 import { NexusError } from "./errors.js";
 import type { components } from "./generated/gateway.js";
 
@@ -10,7 +11,7 @@ type Strategy = CredentialEnvelope["strategy"];
 
 const DEFAULT_API_KEY_HEADER = "X-API-Key";
 const DEFAULT_CREDENTIAL_FIELD = "api_key";
-const KNOWN: ReadonlySet<string> = new Set(["oauth2", "header", "query_param", "basic_auth", "api_key"]);
+const KNOWN: ReadonlySet<string> = new Set(["oauth2", "header", "query_param", "basic_auth", "api_key", "aws_sigv4"]);
 
 /** Reads an envelope from JSON; a strategy from a newer server is `unsupported_strategy`. */
 export function envelopeFromJson(data: unknown): CredentialEnvelope {
@@ -42,8 +43,35 @@ function basic(username: string, password: string): string {
   return Buffer.from(`${username}:${password}`, "utf8").toString("base64");
 }
 
-/** A copy of `request` carrying the credential the way the envelope's strategy says. */
-export function inject(envelope: CredentialEnvelope, request: Request): Request {
+/** `20150830T123600Z`: the form AWS Signature Version 4 dates a request with. */
+function amzDate(at: Date): string {
+  return at.toISOString().replace(/[:-]|\.\d{3}/g, "");
+}
+
+/** Signs with AWS Signature Version 4 (aws4fetch), at `now`. */
+async function signAws(envelope: CredentialEnvelope, service: string, region: string, request: Request, now: Date): Promise<Request> {
+  const sessionToken = envelope.credentials["session_token"];
+  const signer = new AwsV4Signer({
+    url: request.url,
+    method: request.method,
+    headers: request.headers,
+    body: request.body === null ? null : await request.clone().arrayBuffer(),
+    accessKeyId: field(envelope, "access_key_id"),
+    secretAccessKey: field(envelope, "secret_access_key"),
+    ...(sessionToken === undefined ? {} : { sessionToken }),
+    service,
+    region,
+    datetime: amzDate(now),
+  });
+  const signed = await signer.sign();
+  return new Request(signed.url, { method: signed.method, headers: signed.headers, body: signed.body ?? null, duplex: "half" } as RequestInit);
+}
+
+/**
+ * A copy of `request` carrying the credential the way the envelope's strategy says; a signature
+ * (AWS Signature Version 4) is made at `now`.
+ */
+export async function inject(envelope: CredentialEnvelope, request: Request, now: Date = new Date()): Promise<Request> {
   const strategy: Strategy = envelope.strategy;
   const headers = new Headers(request.headers);
   const url = new URL(request.url);
@@ -69,6 +97,8 @@ export function inject(envelope: CredentialEnvelope, request: Request): Request 
     case "api_key":
       headers.set(strategy.header_name ?? DEFAULT_API_KEY_HEADER, field(envelope, DEFAULT_CREDENTIAL_FIELD));
       break;
+    case "aws_sigv4":
+      return signAws(envelope, strategy.service, strategy.region, request, now);
     default: {
       const unknown: never = strategy;
       throw new NexusError("unsupported_strategy", `strategy ${JSON.stringify(unknown)} is not supported`);

@@ -12,6 +12,7 @@ interface Case {
   strategy: Record<string, unknown>;
   credentials: Record<string, string>;
   request: { method: string; url: string };
+  clock?: string;
   expected?: { method: string; url: string; headers: Record<string, string> };
   error?: string;
 }
@@ -22,7 +23,7 @@ const vectors = JSON.parse(
 ) as { cases: Case[] };
 
 for (const vector of vectors.cases) {
-  test(vector.name, () => {
+  test(vector.name, async () => {
     const envelope = {
       connection_id: "0190a5b2-7c4e-7000-8000-000000000000",
       workspace_id: "ws-1",
@@ -33,8 +34,8 @@ for (const vector of vectors.cases) {
     };
     const request = new Request(vector.request.url, { method: vector.request.method });
     if (vector.error !== undefined) {
-      assert.throws(
-        () => inject(envelopeFromJson(envelope), request),
+      await assert.rejects(
+        async () => inject(envelopeFromJson(envelope), request),
         (error: unknown) =>
           error instanceof NexusError &&
           error.code === vector.error &&
@@ -42,7 +43,8 @@ for (const vector of vectors.cases) {
       );
       return;
     }
-    const sent = inject(envelopeFromJson(envelope), request);
+    const clock = vector.clock === undefined ? new Date() : new Date(vector.clock);
+    const sent = await inject(envelopeFromJson(envelope), request, clock);
     const expected = vector.expected;
     assert.ok(expected !== undefined);
     assert.equal(sent.method, expected.method);

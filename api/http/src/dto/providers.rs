@@ -19,6 +19,7 @@ pub enum AuthTypeDto {
     Oauth2,
     ApiKey,
     BasicAuth,
+    AwsSigv4,
 }
 
 impl From<AuthTypeDto> for AuthType {
@@ -27,6 +28,7 @@ impl From<AuthTypeDto> for AuthType {
             AuthTypeDto::Oauth2 => Self::Oauth2,
             AuthTypeDto::ApiKey => Self::ApiKey,
             AuthTypeDto::BasicAuth => Self::BasicAuth,
+            AuthTypeDto::AwsSigv4 => Self::AwsSigv4,
         }
     }
 }
@@ -37,6 +39,7 @@ impl From<AuthType> for AuthTypeDto {
             AuthType::Oauth2 => Self::Oauth2,
             AuthType::ApiKey => Self::ApiKey,
             AuthType::BasicAuth => Self::BasicAuth,
+            AuthType::AwsSigv4 => Self::AwsSigv4,
         }
     }
 }

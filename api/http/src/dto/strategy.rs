@@ -52,6 +52,19 @@ pub struct ApiKeyStrategy {
     pub header_name: Option<String>,
 }
 
+/// AWS Signature Version 4 for `service` in `region` (the SDKs sign each request with
+/// `access_key_id`, `secret_access_key` and, when present, `session_token`)
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(skip_serializing_if_is_none)]
+pub struct AwsSigv4Strategy {
+    /// The signing name of the service, such as `execute-api`, `s3` or `bedrock`
+    #[oai(validator(pattern = r"^[a-z0-9-]+$", max_length = 64))]
+    pub service: String,
+    /// The region, such as `eu-west-1`
+    #[oai(validator(pattern = r"^[a-z0-9-]+$", max_length = 64))]
+    pub region: String,
+}
+
 /// How an agent injects the credential into its requests to the provider
 #[derive(Union, Debug, Clone, PartialEq, Eq)]
 #[oai(rename = "Strategy", discriminator_name = "type", one_of)]
@@ -66,6 +79,8 @@ pub enum StrategyDto {
     BasicAuth(BasicAuthStrategy),
     #[oai(mapping = "api_key")]
     ApiKey(ApiKeyStrategy),
+    #[oai(mapping = "aws_sigv4")]
+    AwsSigv4(AwsSigv4Strategy),
 }
 
 fn or_default(field: Option<String>, default: &str) -> String {
@@ -91,6 +106,10 @@ impl From<StrategyDto> for Strategy {
             },
             StrategyDto::ApiKey(a) => Self::ApiKey {
                 header_name: a.header_name,
+            },
+            StrategyDto::AwsSigv4(a) => Self::AwsSigv4 {
+                service: a.service,
+                region: a.region,
             },
         }
     }
@@ -124,6 +143,7 @@ impl From<Strategy> for StrategyDto {
                 password_field: Some(password_field),
             }),
             Strategy::ApiKey { header_name } => Self::ApiKey(ApiKeyStrategy { header_name }),
+            Strategy::AwsSigv4 { service, region } => Self::AwsSigv4(AwsSigv4Strategy { service, region }),
         }
     }
 }

@@ -81,7 +81,7 @@ impl ConnectionServiceImpl {
                 });
                 (url, sealed)
             }
-            AuthType::ApiKey | AuthType::BasicAuth => {
+            AuthType::ApiKey | AuthType::BasicAuth | AuthType::AwsSigv4 => {
                 let state = self.sign_state(connection_id, &nonce);
                 let mut url = endpoint_url(&self.settings.public_url, &["auth", "capture"]);
                 url.query_pairs_mut().append_pair("state", &state);

@@ -83,7 +83,7 @@ impl Stored {
                 values.insert("token_type".to_owned(), token_type.to_owned());
                 values
             }
-            AuthType::ApiKey | AuthType::BasicAuth => self
+            AuthType::ApiKey | AuthType::BasicAuth | AuthType::AwsSigv4 => self
                 .0
                 .iter()
                 .filter(|(k, _)| !NEVER_SHARED.contains(&k.as_str()))

@@ -70,5 +70,9 @@ pub fn apply_strategy(
             header_name.as_deref().unwrap_or(DEFAULT_API_KEY_HEADER),
             field(values, DEFAULT_CREDENTIAL_FIELD)?.to_owned(),
         ),
+        // Registration refuses a verification request for these providers: Nexus does not sign.
+        Strategy::AwsSigv4 { .. } => {
+            Err("requests signed with AWS Signature Version 4 are made by the SDKs".to_owned())
+        }
     }
 }

@@ -5,15 +5,18 @@ SDK does not know raises ``NexusError`` and the request is not changed."""
 from __future__ import annotations
 
 import base64
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
 from .errors import NexusError
+from .aws import sign_aws
 from .gateway.models import (
     CredentialEnvelope,
     StrategyApiKeyStrategy,
+    StrategyAwsSigv4Strategy,
     StrategyBasicAuthStrategy,
     StrategyHeaderStrategy,
     StrategyOauth2Strategy,
@@ -27,7 +30,7 @@ DEFAULT_CREDENTIAL_FIELD = "api_key"
 
 def envelope_from_json(data: Mapping[str, Any]) -> CredentialEnvelope:
     """Reads an envelope; a strategy this SDK does not know is ``unsupported_strategy``."""
-    known = {"oauth2", "header", "query_param", "basic_auth", "api_key"}
+    known = {"oauth2", "header", "query_param", "basic_auth", "api_key", "aws_sigv4"}
     strategy = data.get("strategy")
     if not isinstance(strategy, Mapping) or strategy.get("type") not in known:
         kind = strategy.get("type") if isinstance(strategy, Mapping) else None
@@ -49,8 +52,11 @@ def _field(envelope: CredentialEnvelope, name: str) -> str:
     return values[name]
 
 
-def inject(envelope: CredentialEnvelope, request: httpx.Request) -> httpx.Request:
-    """A copy of ``request`` carrying the credential the way the envelope's strategy says."""
+def inject(
+    envelope: CredentialEnvelope, request: httpx.Request, *, now: datetime.datetime | None = None
+) -> httpx.Request:
+    """A copy of ``request`` carrying the credential the way the envelope's strategy says; a
+    signature (AWS Signature Version 4) is made at ``now``."""
     strategy = envelope.strategy
     headers = httpx.Headers(request.headers)
     url = request.url
@@ -71,6 +77,21 @@ def inject(envelope: CredentialEnvelope, request: httpx.Request) -> httpx.Reques
     elif isinstance(strategy, StrategyApiKeyStrategy):
         name = _or(strategy.header_name, DEFAULT_API_KEY_HEADER)
         headers[name] = _field(envelope, DEFAULT_CREDENTIAL_FIELD)
+    elif isinstance(strategy, StrategyAwsSigv4Strategy):
+        values = envelope.credentials.additional_properties
+        signed = sign_aws(
+            method=request.method,
+            url=str(url),
+            headers=dict(headers),
+            body=request.content,
+            access_key_id=_field(envelope, "access_key_id"),
+            secret_access_key=_field(envelope, "secret_access_key"),
+            session_token=values.get("session_token"),
+            service=strategy.service,
+            region=strategy.region,
+            now=now or datetime.datetime.now(datetime.UTC),
+        )
+        headers.update(signed)
     else:  # pragma: no cover - the union is closed; kept so a new variant cannot pass silently
         raise NexusError("unsupported_strategy", f"strategy {type(strategy).__name__} is not supported")
     # The body is passed on as it is (the stream, not a copy), so nothing is read or buffered here.

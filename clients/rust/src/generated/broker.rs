@@ -441,6 +441,8 @@ pub mod types {
         ApiKey,
         #[serde(rename = "basic_auth")]
         BasicAuth,
+        #[serde(rename = "aws_sigv4")]
+        AwsSigv4,
     }
     impl ::std::fmt::Display for AuthType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -448,6 +450,7 @@ pub mod types {
                 Self::Oauth2 => f.write_str("oauth2"),
                 Self::ApiKey => f.write_str("api_key"),
                 Self::BasicAuth => f.write_str("basic_auth"),
+                Self::AwsSigv4 => f.write_str("aws_sigv4"),
             }
         }
     }
@@ -460,6 +463,7 @@ pub mod types {
                 "oauth2" => Ok(Self::Oauth2),
                 "api_key" => Ok(Self::ApiKey),
                 "basic_auth" => Ok(Self::BasicAuth),
+                "aws_sigv4" => Ok(Self::AwsSigv4),
                 _ => Err("invalid value".into()),
             }
         }
@@ -478,6 +482,138 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    /**AWS Signature Version 4 for `service` in `region` (the SDKs sign each request with
+`access_key_id`, `secret_access_key` and, when present, `session_token`)*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct AwsSigv4Strategy {
+        ///The region, such as `eu-west-1`
+        pub region: AwsSigv4StrategyRegion,
+        ///The signing name of the service, such as `execute-api`, `s3` or `bedrock`
+        pub service: AwsSigv4StrategyService,
+    }
+    impl AwsSigv4Strategy {
+        pub fn builder() -> builder::AwsSigv4Strategy {
+            Default::default()
+        }
+    }
+    ///The region, such as `eu-west-1`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AwsSigv4StrategyRegion(::std::string::String);
+    impl ::std::ops::Deref for AwsSigv4StrategyRegion {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AwsSigv4StrategyRegion> for ::std::string::String {
+        fn from(value: AwsSigv4StrategyRegion) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AwsSigv4StrategyRegion {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AwsSigv4StrategyRegion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AwsSigv4StrategyRegion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AwsSigv4StrategyRegion {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The signing name of the service, such as `execute-api`, `s3` or `bedrock`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct AwsSigv4StrategyService(::std::string::String);
+    impl ::std::ops::Deref for AwsSigv4StrategyService {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AwsSigv4StrategyService> for ::std::string::String {
+        fn from(value: AwsSigv4StrategyService) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for AwsSigv4StrategyService {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AwsSigv4StrategyService {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AwsSigv4StrategyService {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AwsSigv4StrategyService {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`Authorization: Basic base64(<username>:<password>)`
@@ -2992,6 +3128,7 @@ the one in effect (the auth type's default unless overridden)*/
         QueryParamStrategy(StrategyQueryParamStrategy),
         BasicAuthStrategy(StrategyBasicAuthStrategy),
         ApiKeyStrategy(StrategyApiKeyStrategy),
+        AwsSigv4Strategy(StrategyAwsSigv4Strategy),
     }
     impl ::std::convert::From<StrategyOauth2Strategy> for Strategy {
         fn from(value: StrategyOauth2Strategy) -> Self {
@@ -3016,6 +3153,11 @@ the one in effect (the auth type's default unless overridden)*/
     impl ::std::convert::From<StrategyApiKeyStrategy> for Strategy {
         fn from(value: StrategyApiKeyStrategy) -> Self {
             Self::ApiKeyStrategy(value)
+        }
+    }
+    impl ::std::convert::From<StrategyAwsSigv4Strategy> for Strategy {
+        fn from(value: StrategyAwsSigv4Strategy) -> Self {
+            Self::AwsSigv4Strategy(value)
         }
     }
     ///How an agent injects the credential into its requests to the provider
@@ -3076,6 +3218,194 @@ the one in effect (the auth type's default unless overridden)*/
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for StrategyApiKeyStrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///How an agent injects the credential into its requests to the provider
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct StrategyAwsSigv4Strategy {
+        ///The region, such as `eu-west-1`
+        pub region: StrategyAwsSigv4StrategyRegion,
+        ///The signing name of the service, such as `execute-api`, `s3` or `bedrock`
+        pub service: StrategyAwsSigv4StrategyService,
+        #[serde(rename = "type")]
+        pub type_: StrategyAwsSigv4StrategyType,
+    }
+    impl StrategyAwsSigv4Strategy {
+        pub fn builder() -> builder::StrategyAwsSigv4Strategy {
+            Default::default()
+        }
+    }
+    ///The region, such as `eu-west-1`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyAwsSigv4StrategyRegion(::std::string::String);
+    impl ::std::ops::Deref for StrategyAwsSigv4StrategyRegion {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyAwsSigv4StrategyRegion> for ::std::string::String {
+        fn from(value: StrategyAwsSigv4StrategyRegion) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyAwsSigv4StrategyRegion {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyAwsSigv4StrategyRegion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyAwsSigv4StrategyRegion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyAwsSigv4StrategyRegion {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The signing name of the service, such as `execute-api`, `s3` or `bedrock`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyAwsSigv4StrategyService(::std::string::String);
+    impl ::std::ops::Deref for StrategyAwsSigv4StrategyService {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyAwsSigv4StrategyService>
+    for ::std::string::String {
+        fn from(value: StrategyAwsSigv4StrategyService) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyAwsSigv4StrategyService {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9-]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyAwsSigv4StrategyService {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyAwsSigv4StrategyService {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyAwsSigv4StrategyService {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`StrategyAwsSigv4StrategyType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum StrategyAwsSigv4StrategyType {
+        #[serde(rename = "aws_sigv4")]
+        AwsSigv4,
+    }
+    impl ::std::fmt::Display for StrategyAwsSigv4StrategyType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::AwsSigv4 => f.write_str("aws_sigv4"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StrategyAwsSigv4StrategyType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "aws_sigv4" => Ok(Self::AwsSigv4),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyAwsSigv4StrategyType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyAwsSigv4StrategyType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -4159,6 +4489,70 @@ the one in effect (the auth type's default unless overridden)*/
                 Self {
                     items: Ok(value.items),
                     next_cursor: Ok(value.next_cursor),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AwsSigv4Strategy {
+            region: ::std::result::Result<
+                super::AwsSigv4StrategyRegion,
+                ::std::string::String,
+            >,
+            service: ::std::result::Result<
+                super::AwsSigv4StrategyService,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AwsSigv4Strategy {
+            fn default() -> Self {
+                Self {
+                    region: Err("no value supplied for region".to_string()),
+                    service: Err("no value supplied for service".to_string()),
+                }
+            }
+        }
+        impl AwsSigv4Strategy {
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AwsSigv4StrategyRegion>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn service<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AwsSigv4StrategyService>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for service: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AwsSigv4Strategy> for super::AwsSigv4Strategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AwsSigv4Strategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    region: value.region?,
+                    service: value.service?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AwsSigv4Strategy> for AwsSigv4Strategy {
+            fn from(value: super::AwsSigv4Strategy) -> Self {
+                Self {
+                    region: Ok(value.region),
+                    service: Ok(value.service),
                 }
             }
         }
@@ -7577,6 +7971,91 @@ the one in effect (the auth type's default unless overridden)*/
             fn from(value: super::StrategyApiKeyStrategy) -> Self {
                 Self {
                     header_name: Ok(value.header_name),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StrategyAwsSigv4Strategy {
+            region: ::std::result::Result<
+                super::StrategyAwsSigv4StrategyRegion,
+                ::std::string::String,
+            >,
+            service: ::std::result::Result<
+                super::StrategyAwsSigv4StrategyService,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::StrategyAwsSigv4StrategyType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StrategyAwsSigv4Strategy {
+            fn default() -> Self {
+                Self {
+                    region: Err("no value supplied for region".to_string()),
+                    service: Err("no value supplied for service".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl StrategyAwsSigv4Strategy {
+            pub fn region<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StrategyAwsSigv4StrategyRegion>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.region = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for region: {e}")
+                    });
+                self
+            }
+            pub fn service<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StrategyAwsSigv4StrategyService>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.service = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for service: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StrategyAwsSigv4StrategyType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StrategyAwsSigv4Strategy>
+        for super::StrategyAwsSigv4Strategy {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StrategyAwsSigv4Strategy,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    region: value.region?,
+                    service: value.service?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StrategyAwsSigv4Strategy>
+        for StrategyAwsSigv4Strategy {
+            fn from(value: super::StrategyAwsSigv4Strategy) -> Self {
+                Self {
+                    region: Ok(value.region),
+                    service: Ok(value.service),
                     type_: Ok(value.type_),
                 }
             }

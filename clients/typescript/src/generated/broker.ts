@@ -491,7 +491,18 @@ export interface components {
          */
         AuditEventType: "provider_created" | "provider_updated" | "provider_deleted" | "consent_created" | "connection_activated" | "connection_failed" | "connection_expired" | "connection_attention_required" | "connection_revoked" | "credential_captured" | "token_read" | "token_refreshed" | "token_refresh_failed" | "agent_key_created" | "agent_key_deleted" | "authentication_failed";
         /** @enum {string} */
-        AuthType: "oauth2" | "api_key" | "basic_auth";
+        AuthType: "oauth2" | "api_key" | "basic_auth" | "aws_sigv4";
+        /**
+         * AwsSigv4Strategy
+         * @description AWS Signature Version 4 for `service` in `region` (the SDKs sign each request with
+         *     `access_key_id`, `secret_access_key` and, when present, `session_token`)
+         */
+        AwsSigv4Strategy: {
+            /** @description The region, such as `eu-west-1` */
+            region: string;
+            /** @description The signing name of the service, such as `execute-api`, `s3` or `bedrock` */
+            service: string;
+        };
         /**
          * BasicAuthStrategy
          * @description `Authorization: Basic base64(<username>:<password>)`
@@ -867,7 +878,7 @@ export interface components {
             reads: components["schemas"]["ServedReads"][];
         };
         /** @description How an agent injects the credential into its requests to the provider */
-        Strategy: components["schemas"]["Strategy_Oauth2Strategy"] | components["schemas"]["Strategy_HeaderStrategy"] | components["schemas"]["Strategy_QueryParamStrategy"] | components["schemas"]["Strategy_BasicAuthStrategy"] | components["schemas"]["Strategy_ApiKeyStrategy"];
+        Strategy: components["schemas"]["Strategy_Oauth2Strategy"] | components["schemas"]["Strategy_HeaderStrategy"] | components["schemas"]["Strategy_QueryParamStrategy"] | components["schemas"]["Strategy_BasicAuthStrategy"] | components["schemas"]["Strategy_ApiKeyStrategy"] | components["schemas"]["Strategy_AwsSigv4Strategy"];
         /** @description How an agent injects the credential into its requests to the provider */
         Strategy_ApiKeyStrategy: {
             /**
@@ -881,6 +892,20 @@ export interface components {
              * @enum {string}
              */
             type: "api_key";
+        };
+        /** @description How an agent injects the credential into its requests to the provider */
+        Strategy_AwsSigv4Strategy: {
+            /**
+             * @example aws_sigv4
+             * @enum {string}
+             */
+            type: "aws_sigv4";
+        } & components["schemas"]["AwsSigv4Strategy"] & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "aws_sigv4";
         };
         /** @description How an agent injects the credential into its requests to the provider */
         Strategy_BasicAuthStrategy: {

@@ -9,6 +9,7 @@ from .audit_event import AuditEvent
 from .audit_event_page import AuditEventPage
 from .audit_event_type import AuditEventType
 from .auth_type import AuthType
+from .aws_sigv_4_strategy import AwsSigv4Strategy
 from .basic_auth_strategy import BasicAuthStrategy
 from .catalog_entry import CatalogEntry
 from .clearable_field import ClearableField
@@ -41,6 +42,8 @@ from .served_reads import ServedReads
 from .served_reads_report import ServedReadsReport
 from .strategy_api_key_strategy import StrategyApiKeyStrategy
 from .strategy_api_key_strategy_type import StrategyApiKeyStrategyType
+from .strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
+from .strategy_aws_sigv_4_strategy_type import StrategyAwsSigv4StrategyType
 from .strategy_basic_auth_strategy import StrategyBasicAuthStrategy
 from .strategy_basic_auth_strategy_type import StrategyBasicAuthStrategyType
 from .strategy_header_strategy import StrategyHeaderStrategy
@@ -63,6 +66,7 @@ __all__ = (
     "AuditEventPage",
     "AuditEventType",
     "AuthType",
+    "AwsSigv4Strategy",
     "BasicAuthStrategy",
     "CatalogEntry",
     "ClearableField",
@@ -95,6 +99,8 @@ __all__ = (
     "ServedReadsReport",
     "StrategyApiKeyStrategy",
     "StrategyApiKeyStrategyType",
+    "StrategyAwsSigv4Strategy",
+    "StrategyAwsSigv4StrategyType",
     "StrategyBasicAuthStrategy",
     "StrategyBasicAuthStrategyType",
     "StrategyHeaderStrategy",

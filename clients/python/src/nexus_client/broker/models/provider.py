@@ -15,6 +15,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.provider_authorization_params import ProviderAuthorizationParams
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
+    from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
     from ..models.strategy_header_strategy import StrategyHeaderStrategy
     from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy
@@ -39,8 +40,9 @@ class Provider:
             id (UUID):
             name (str):
             scopes (list[str]):
-            strategy (StrategyApiKeyStrategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy | StrategyOauth2Strategy |
-                StrategyQueryParamStrategy): How an agent injects the credential into its requests to the provider
+            strategy (StrategyApiKeyStrategy | StrategyAwsSigv4Strategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy
+                | StrategyOauth2Strategy | StrategyQueryParamStrategy): How an agent injects the credential into its requests to
+                the provider
             updated_at (datetime.datetime):
             api_base_url (str | Unset):
             authorization_url (str | Unset):
@@ -70,6 +72,7 @@ class Provider:
     scopes: list[str]
     strategy: (
         StrategyApiKeyStrategy
+        | StrategyAwsSigv4Strategy
         | StrategyBasicAuthStrategy
         | StrategyHeaderStrategy
         | StrategyOauth2Strategy
@@ -93,6 +96,7 @@ class Provider:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
         from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
@@ -122,6 +126,8 @@ class Provider:
         elif isinstance(self.strategy, StrategyQueryParamStrategy):
             strategy = self.strategy.to_dict()
         elif isinstance(self.strategy, StrategyBasicAuthStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyApiKeyStrategy):
             strategy = self.strategy.to_dict()
         else:
             strategy = self.strategy.to_dict()
@@ -211,6 +217,7 @@ class Provider:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.provider_authorization_params import ProviderAuthorizationParams  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
+        from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
         from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
@@ -238,6 +245,7 @@ class Provider:
             data: object,
         ) -> (
             StrategyApiKeyStrategy
+            | StrategyAwsSigv4Strategy
             | StrategyBasicAuthStrategy
             | StrategyHeaderStrategy
             | StrategyOauth2Strategy
@@ -275,11 +283,19 @@ class Provider:
                 return componentsschemas_strategy_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+            componentsschemas_strategy_type_5 = StrategyAwsSigv4Strategy.from_dict(data)
 
-            return componentsschemas_strategy_type_4
+            return componentsschemas_strategy_type_5
 
         strategy = _parse_strategy(d.pop("strategy"))
 

@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
+    from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
     from ..models.strategy_header_strategy import StrategyHeaderStrategy
     from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy
@@ -46,8 +47,9 @@ class ProviderCreate:
         pkce (bool | Unset): PKCE S256 (default true)
         revocation_url (str | Unset):
         scopes (list[str] | Unset): Default scopes requested at consent
-        strategy (StrategyApiKeyStrategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy | StrategyOauth2Strategy |
-            StrategyQueryParamStrategy | Unset): How an agent injects the credential into its requests to the provider
+        strategy (StrategyApiKeyStrategy | StrategyAwsSigv4Strategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy
+            | StrategyOauth2Strategy | StrategyQueryParamStrategy | Unset): How an agent injects the credential into its
+            requests to the provider
         token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
         token_url (str | Unset):
         verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
@@ -74,6 +76,7 @@ class ProviderCreate:
     scopes: list[str] | Unset = UNSET
     strategy: (
         StrategyApiKeyStrategy
+        | StrategyAwsSigv4Strategy
         | StrategyBasicAuthStrategy
         | StrategyHeaderStrategy
         | StrategyOauth2Strategy
@@ -85,6 +88,7 @@ class ProviderCreate:
     verification: Verification | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
         from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
@@ -138,6 +142,8 @@ class ProviderCreate:
         elif isinstance(self.strategy, StrategyQueryParamStrategy):
             strategy = self.strategy.to_dict()
         elif isinstance(self.strategy, StrategyBasicAuthStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyApiKeyStrategy):
             strategy = self.strategy.to_dict()
         else:
             strategy = self.strategy.to_dict()
@@ -205,6 +211,7 @@ class ProviderCreate:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
+        from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
         from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
@@ -255,6 +262,7 @@ class ProviderCreate:
             data: object,
         ) -> (
             StrategyApiKeyStrategy
+            | StrategyAwsSigv4Strategy
             | StrategyBasicAuthStrategy
             | StrategyHeaderStrategy
             | StrategyOauth2Strategy
@@ -295,11 +303,19 @@ class ProviderCreate:
                 return componentsschemas_strategy_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+            componentsschemas_strategy_type_5 = StrategyAwsSigv4Strategy.from_dict(data)
 
-            return componentsschemas_strategy_type_4
+            return componentsschemas_strategy_type_5
 
         strategy = _parse_strategy(d.pop("strategy", UNSET))
 

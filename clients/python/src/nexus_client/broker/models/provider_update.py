@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
+    from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
     from ..models.strategy_header_strategy import StrategyHeaderStrategy
     from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy
@@ -45,8 +46,9 @@ class ProviderUpdate:
             pkce (bool | Unset):
             revocation_url (str | Unset):
             scopes (list[str] | Unset):
-            strategy (StrategyApiKeyStrategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy | StrategyOauth2Strategy |
-                StrategyQueryParamStrategy | Unset): How an agent injects the credential into its requests to the provider
+            strategy (StrategyApiKeyStrategy | StrategyAwsSigv4Strategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy
+                | StrategyOauth2Strategy | StrategyQueryParamStrategy | Unset): How an agent injects the credential into its
+                requests to the provider
             token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
             token_url (str | Unset):
             verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
@@ -73,6 +75,7 @@ class ProviderUpdate:
     scopes: list[str] | Unset = UNSET
     strategy: (
         StrategyApiKeyStrategy
+        | StrategyAwsSigv4Strategy
         | StrategyBasicAuthStrategy
         | StrategyHeaderStrategy
         | StrategyOauth2Strategy
@@ -84,6 +87,7 @@ class ProviderUpdate:
     verification: Verification | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
         from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
@@ -142,6 +146,8 @@ class ProviderUpdate:
         elif isinstance(self.strategy, StrategyQueryParamStrategy):
             strategy = self.strategy.to_dict()
         elif isinstance(self.strategy, StrategyBasicAuthStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyApiKeyStrategy):
             strategy = self.strategy.to_dict()
         else:
             strategy = self.strategy.to_dict()
@@ -208,6 +214,7 @@ class ProviderUpdate:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
+        from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
         from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
@@ -265,6 +272,7 @@ class ProviderUpdate:
             data: object,
         ) -> (
             StrategyApiKeyStrategy
+            | StrategyAwsSigv4Strategy
             | StrategyBasicAuthStrategy
             | StrategyHeaderStrategy
             | StrategyOauth2Strategy
@@ -305,11 +313,19 @@ class ProviderUpdate:
                 return componentsschemas_strategy_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+            componentsschemas_strategy_type_5 = StrategyAwsSigv4Strategy.from_dict(data)
 
-            return componentsschemas_strategy_type_4
+            return componentsschemas_strategy_type_5
 
         strategy = _parse_strategy(d.pop("strategy", UNSET))
 

@@ -2,6 +2,7 @@
 
 from .api_key_strategy import ApiKeyStrategy
 from .auth_type import AuthType
+from .aws_sigv_4_strategy import AwsSigv4Strategy
 from .basic_auth_strategy import BasicAuthStrategy
 from .catalog_entry import CatalogEntry
 from .connection_check import ConnectionCheck
@@ -18,6 +19,8 @@ from .provider_catalog import ProviderCatalog
 from .query_param_strategy import QueryParamStrategy
 from .strategy_api_key_strategy import StrategyApiKeyStrategy
 from .strategy_api_key_strategy_type import StrategyApiKeyStrategyType
+from .strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
+from .strategy_aws_sigv_4_strategy_type import StrategyAwsSigv4StrategyType
 from .strategy_basic_auth_strategy import StrategyBasicAuthStrategy
 from .strategy_basic_auth_strategy_type import StrategyBasicAuthStrategyType
 from .strategy_header_strategy import StrategyHeaderStrategy
@@ -30,6 +33,7 @@ from .strategy_query_param_strategy_type import StrategyQueryParamStrategyType
 __all__ = (
     "ApiKeyStrategy",
     "AuthType",
+    "AwsSigv4Strategy",
     "BasicAuthStrategy",
     "CatalogEntry",
     "ConnectionCheck",
@@ -46,6 +50,8 @@ __all__ = (
     "QueryParamStrategy",
     "StrategyApiKeyStrategy",
     "StrategyApiKeyStrategyType",
+    "StrategyAwsSigv4Strategy",
+    "StrategyAwsSigv4StrategyType",
     "StrategyBasicAuthStrategy",
     "StrategyBasicAuthStrategyType",
     "StrategyHeaderStrategy",

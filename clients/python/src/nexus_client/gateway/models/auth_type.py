@@ -1,9 +1,10 @@
 from typing import Literal
 
-AuthType = Literal["api_key", "basic_auth", "oauth2"]
+AuthType = Literal["api_key", "aws_sigv4", "basic_auth", "oauth2"]
 
 AUTH_TYPE_VALUES: set[AuthType] = {
     "api_key",
+    "aws_sigv4",
     "basic_auth",
     "oauth2",
 }

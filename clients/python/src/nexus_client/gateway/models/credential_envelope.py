@@ -13,6 +13,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.credential_envelope_credentials import CredentialEnvelopeCredentials
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
+    from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
     from ..models.strategy_header_strategy import StrategyHeaderStrategy
     from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy
@@ -32,8 +33,9 @@ class CredentialEnvelope:
             API keys and basic auth
         provider (str): Provider name
         scopes (list[str]):
-        strategy (StrategyApiKeyStrategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy | StrategyOauth2Strategy |
-            StrategyQueryParamStrategy): How an agent injects the credential into its requests to the provider
+        strategy (StrategyApiKeyStrategy | StrategyAwsSigv4Strategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy
+            | StrategyOauth2Strategy | StrategyQueryParamStrategy): How an agent injects the credential into its requests to
+            the provider
         workspace_id (str):
         expires_at (datetime.datetime | Unset): When the credential expires; absent when it does not
     """
@@ -44,6 +46,7 @@ class CredentialEnvelope:
     scopes: list[str]
     strategy: (
         StrategyApiKeyStrategy
+        | StrategyAwsSigv4Strategy
         | StrategyBasicAuthStrategy
         | StrategyHeaderStrategy
         | StrategyOauth2Strategy
@@ -54,6 +57,7 @@ class CredentialEnvelope:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
         from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
@@ -75,6 +79,8 @@ class CredentialEnvelope:
         elif isinstance(self.strategy, StrategyQueryParamStrategy):
             strategy = self.strategy.to_dict()
         elif isinstance(self.strategy, StrategyBasicAuthStrategy):
+            strategy = self.strategy.to_dict()
+        elif isinstance(self.strategy, StrategyApiKeyStrategy):
             strategy = self.strategy.to_dict()
         else:
             strategy = self.strategy.to_dict()
@@ -106,6 +112,7 @@ class CredentialEnvelope:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.credential_envelope_credentials import CredentialEnvelopeCredentials  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
+        from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
         from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
@@ -124,6 +131,7 @@ class CredentialEnvelope:
             data: object,
         ) -> (
             StrategyApiKeyStrategy
+            | StrategyAwsSigv4Strategy
             | StrategyBasicAuthStrategy
             | StrategyHeaderStrategy
             | StrategyOauth2Strategy
@@ -161,11 +169,19 @@ class CredentialEnvelope:
                 return componentsschemas_strategy_type_3
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+
+                return componentsschemas_strategy_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            componentsschemas_strategy_type_4 = StrategyApiKeyStrategy.from_dict(data)
+            componentsschemas_strategy_type_5 = StrategyAwsSigv4Strategy.from_dict(data)
 
-            return componentsschemas_strategy_type_4
+            return componentsschemas_strategy_type_5
 
         strategy = _parse_strategy(d.pop("strategy"))
 
