@@ -89,13 +89,21 @@ pub fn run(check: bool) -> anyhow::Result<()> {
             println!("wrote {}", target.display());
         }
     }
-    // The gate: the generated and the hand-written code type-check strictly.
+    // The gate: the generated and the hand-written code (the package, its tests and its
+    // benchmark) type-check strictly.
+    let python = root().join("clients").join("python");
     let status = Command::new(bin.join("mypy"))
         .args(["--strict", "--no-incremental"])
-        .arg(root().join("clients").join("python").join("src"))
+        .arg(python.join("src"))
         .status()
         .context("running mypy")?;
-    if !status.success() {
+    let scripts = Command::new(bin.join("mypy"))
+        .args(["--strict", "--no-incremental", "tests", "bench"])
+        .current_dir(&python)
+        .env("MYPYPATH", python.join("src"))
+        .status()
+        .context("running mypy on the tests")?;
+    if !status.success() || !scripts.success() {
         bail!("mypy --strict failed on clients/python");
     }
     let _ = read(&root().join("clients").join("python").join("pyproject.toml"))?;

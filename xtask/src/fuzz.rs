@@ -80,7 +80,8 @@ pub fn run() -> anyhow::Result<()> {
             label: "Broker API (admin key)",
             base: &broker,
             key: ADMIN_KEY,
-            extra: &["--exclude-tag", "Internal"],
+            // DELETE on a connection revokes it (see xtask/tools/schemathesis.toml).
+            extra: &["--exclude-tag", "Internal", "--exclude-checks", "use_after_free"],
         },
         Run {
             label: "Broker internal API (service key, agent key)",

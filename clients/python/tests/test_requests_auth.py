@@ -14,7 +14,7 @@ import requests
 from nexus_client import Credentials, gateway_client
 from nexus_client.requests_auth import NexusRequestsAuth
 
-ENVELOPE = {
+ENVELOPE: dict[str, object] = {
     "connection_id": "0190a5b2-7c4e-7000-8000-000000000000",
     "workspace_id": "ws",
     "provider": "p",
