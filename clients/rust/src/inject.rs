@@ -46,6 +46,11 @@ pub fn envelope_from_json(value: &serde_json::Value) -> Result<CredentialEnvelop
     serde_json::from_value(value.clone()).map_err(|_| InjectError::MalformedEnvelope)
 }
 
+/// A strategy's optional name (a schema-checked string type), or its default.
+fn or<'a, T: std::ops::Deref<Target = String>>(value: &'a Option<T>, default: &'a str) -> &'a str {
+    value.as_deref().map_or(default, String::as_str)
+}
+
 fn field<'a>(envelope: &'a CredentialEnvelope, name: &str) -> Result<&'a str, InjectError> {
     envelope
         .credentials
@@ -127,36 +132,26 @@ pub fn inject_at(
             set_header(&mut request, AUTHORIZATION.as_str(), &format!("Bearer {token}"))?;
         }
         Strategy::HeaderStrategy(header) => {
-            let value = field(
-                envelope,
-                header.credential_field.as_deref().unwrap_or(DEFAULT_CREDENTIAL_FIELD),
-            )?;
-            let prefix = header.value_prefix.as_deref().unwrap_or("");
+            let value = field(envelope, or(&header.credential_field, DEFAULT_CREDENTIAL_FIELD))?;
+            let prefix = or(&header.value_prefix, "");
             set_header(&mut request, &header.header_name, &format!("{prefix}{value}"))?;
         }
         Strategy::QueryParamStrategy(query) => {
-            let value = field(
-                envelope,
-                query.credential_field.as_deref().unwrap_or(DEFAULT_CREDENTIAL_FIELD),
-            )?;
+            let value = field(envelope, or(&query.credential_field, DEFAULT_CREDENTIAL_FIELD))?;
             request
                 .url_mut()
                 .query_pairs_mut()
                 .append_pair(&query.param_name, value);
         }
         Strategy::BasicAuthStrategy(basic) => {
-            let username = field(envelope, basic.username_field.as_deref().unwrap_or("username"))?;
-            let password = field(envelope, basic.password_field.as_deref().unwrap_or("password"))?;
+            let username = field(envelope, or(&basic.username_field, "username"))?;
+            let password = field(envelope, or(&basic.password_field, "password"))?;
             let encoded = STANDARD.encode(format!("{username}:{password}"));
             set_header(&mut request, AUTHORIZATION.as_str(), &format!("Basic {encoded}"))?;
         }
         Strategy::ApiKeyStrategy(api_key) => {
             let value = field(envelope, DEFAULT_CREDENTIAL_FIELD)?;
-            set_header(
-                &mut request,
-                api_key.header_name.as_deref().unwrap_or(DEFAULT_API_KEY_HEADER),
-                value,
-            )?;
+            set_header(&mut request, or(&api_key.header_name, DEFAULT_API_KEY_HEADER), value)?;
         }
         Strategy::AwsSigv4Strategy(aws) => sign_aws(envelope, &aws.service, &aws.region, &mut request, time)?,
     }

@@ -83,6 +83,7 @@ pub enum VerificationMethodDto {
 #[oai(skip_serializing_if_is_none)]
 #[oai(rename = "Verification", deny_unknown_fields)]
 pub struct VerificationDto {
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub url: Text,
     pub method: Option<VerificationMethodDto>,
 }
@@ -120,36 +121,46 @@ pub struct ProviderCreate {
     /// Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
     #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
     pub name: Text,
+    #[oai(validator(max_length = 200))]
     pub display_name: Option<Text>,
+    #[oai(validator(max_length = 2000))]
     pub description: Option<Text>,
+    #[oai(validator(max_length = 64))]
     pub category: Option<Text>,
     pub auth_type: AuthTypeDto,
     /// Default scopes requested at consent
-    #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
+    #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256, max_items = 100))]
     pub scopes: Option<Vec<Text>>,
     /// OAuth2 client id
     pub client_id: Option<Text>,
     /// OAuth2 client secret: write-only, encrypted at rest, never returned
     #[oai(write_only)]
     pub client_secret: Option<Text>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub authorization_url: Option<Text>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub token_url: Option<Text>,
     /// OpenID issuer; endpoints are discovered when the URLs are not given
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub issuer: Option<Text>,
     /// Extra authorization parameters (such as `access_type=offline`); never the security parameters
     pub authorization_params: Option<BTreeMap<String, Text>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     /// PKCE S256 (default true)
     pub pkce: Option<bool>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub revocation_url: Option<Text>,
     /// For api_key and basic_auth providers: a JSON Schema subset describing the credential fields
     pub credential_schema: Option<serde_json::Value>,
     pub verification: Option<VerificationDto>,
     pub strategy: Option<StrategyDto>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub api_base_url: Option<Text>,
     /// The provider's logo, shown on the hosted capture form (https)
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub logo_url: Option<Text>,
     /// Where users find their key or learn about the connection, linked from the capture form
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub docs_url: Option<Text>,
 }
 
@@ -219,27 +230,37 @@ pub enum ClearableField {
 pub struct ProviderUpdate {
     #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
     pub name: Option<Text>,
+    #[oai(validator(max_length = 200))]
     pub display_name: Option<Text>,
+    #[oai(validator(max_length = 2000))]
     pub description: Option<Text>,
+    #[oai(validator(max_length = 64))]
     pub category: Option<Text>,
-    #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256))]
+    #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256, max_items = 100))]
     pub scopes: Option<Vec<Text>>,
     pub client_id: Option<Text>,
     /// A new client secret (write-only)
     #[oai(write_only)]
     pub client_secret: Option<Text>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub authorization_url: Option<Text>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub token_url: Option<Text>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub issuer: Option<Text>,
     pub authorization_params: Option<BTreeMap<String, Text>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     pub pkce: Option<bool>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub revocation_url: Option<Text>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification: Option<VerificationDto>,
     pub strategy: Option<StrategyDto>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub api_base_url: Option<Text>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub logo_url: Option<Text>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub docs_url: Option<Text>,
     /// Optional fields to reset (`strategy` returns to the auth type's default)
     pub clear: Option<Vec<ClearableField>>,

@@ -15,11 +15,16 @@ pub struct Oauth2Strategy {}
 #[oai(skip_serializing_if_is_none)]
 pub struct HeaderStrategy {
     /// Header to set, such as `Authorization` or `X-Api-Token`
+    #[oai(validator(pattern = r"^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$", max_length = 128))]
     pub header_name: String,
     /// Credential field whose value is sent (default `api_key`)
+    #[oai(validator(min_length = 1, max_length = 64))]
     pub credential_field: Option<String>,
     /// Text put before the value, such as `token ` or `Bearer `
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(max_length = 64, pattern = r"^[^\x00-\x1F\x7F-\x9F]*$")
+    )]
     pub value_prefix: Option<String>,
 }
 
@@ -28,8 +33,10 @@ pub struct HeaderStrategy {
 #[oai(skip_serializing_if_is_none)]
 pub struct QueryParamStrategy {
     /// Query parameter to set
+    #[oai(validator(min_length = 1, max_length = 128))]
     pub param_name: String,
     /// Credential field whose value is sent (default `api_key`)
+    #[oai(validator(min_length = 1, max_length = 64))]
     pub credential_field: Option<String>,
 }
 
@@ -38,8 +45,10 @@ pub struct QueryParamStrategy {
 #[oai(skip_serializing_if_is_none)]
 pub struct BasicAuthStrategy {
     /// Credential field holding the username (default `username`)
+    #[oai(validator(min_length = 1, max_length = 64))]
     pub username_field: Option<String>,
     /// Credential field holding the password (default `password`)
+    #[oai(validator(min_length = 1, max_length = 64))]
     pub password_field: Option<String>,
 }
 
@@ -48,7 +57,10 @@ pub struct BasicAuthStrategy {
 #[oai(skip_serializing_if_is_none)]
 pub struct ApiKeyStrategy {
     /// Header to set (default `X-API-Key`)
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(
+        skip_serializing_if_is_none,
+        validator(pattern = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", max_length = 128)
+    )]
     pub header_name: Option<String>,
 }
 

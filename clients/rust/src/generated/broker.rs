@@ -267,11 +267,72 @@ pub mod types {
     pub struct ApiKeyStrategy {
         ///Header to set (default `X-API-Key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub header_name: ::std::option::Option<::std::string::String>,
+        pub header_name: ::std::option::Option<ApiKeyStrategyHeaderName>,
     }
     impl ApiKeyStrategy {
         pub fn builder() -> builder::ApiKeyStrategy {
             Default::default()
+        }
+    }
+    ///Header to set (default `X-API-Key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ApiKeyStrategyHeaderName(::std::string::String);
+    impl ::std::ops::Deref for ApiKeyStrategyHeaderName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ApiKeyStrategyHeaderName> for ::std::string::String {
+        fn from(value: ApiKeyStrategyHeaderName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ApiKeyStrategyHeaderName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ApiKeyStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ApiKeyStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ApiKeyStrategyHeaderName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`AuditEvent`
@@ -621,14 +682,130 @@ pub mod types {
     pub struct BasicAuthStrategy {
         ///Credential field holding the password (default `password`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub password_field: ::std::option::Option<::std::string::String>,
+        pub password_field: ::std::option::Option<BasicAuthStrategyPasswordField>,
         ///Credential field holding the username (default `username`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username_field: ::std::option::Option<::std::string::String>,
+        pub username_field: ::std::option::Option<BasicAuthStrategyUsernameField>,
     }
     impl BasicAuthStrategy {
         pub fn builder() -> builder::BasicAuthStrategy {
             Default::default()
+        }
+    }
+    ///Credential field holding the password (default `password`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BasicAuthStrategyPasswordField(::std::string::String);
+    impl ::std::ops::Deref for BasicAuthStrategyPasswordField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BasicAuthStrategyPasswordField> for ::std::string::String {
+        fn from(value: BasicAuthStrategyPasswordField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BasicAuthStrategyPasswordField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BasicAuthStrategyPasswordField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BasicAuthStrategyPasswordField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BasicAuthStrategyPasswordField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Credential field holding the username (default `username`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BasicAuthStrategyUsernameField(::std::string::String);
+    impl ::std::ops::Deref for BasicAuthStrategyUsernameField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BasicAuthStrategyUsernameField> for ::std::string::String {
+        fn from(value: BasicAuthStrategyUsernameField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BasicAuthStrategyUsernameField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BasicAuthStrategyUsernameField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BasicAuthStrategyUsernameField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BasicAuthStrategyUsernameField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A provider an agent may connect to: what it is and how it authenticates; no secrets
@@ -1989,16 +2166,196 @@ pub mod types {
     pub struct HeaderStrategy {
         ///Credential field whose value is sent (default `api_key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credential_field: ::std::option::Option<::std::string::String>,
+        pub credential_field: ::std::option::Option<HeaderStrategyCredentialField>,
         ///Header to set, such as `Authorization` or `X-Api-Token`
-        pub header_name: ::std::string::String,
+        pub header_name: HeaderStrategyHeaderName,
         ///Text put before the value, such as `token ` or `Bearer `
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub value_prefix: ::std::option::Option<::std::string::String>,
+        pub value_prefix: ::std::option::Option<HeaderStrategyValuePrefix>,
     }
     impl HeaderStrategy {
         pub fn builder() -> builder::HeaderStrategy {
             Default::default()
+        }
+    }
+    ///Credential field whose value is sent (default `api_key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HeaderStrategyCredentialField(::std::string::String);
+    impl ::std::ops::Deref for HeaderStrategyCredentialField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HeaderStrategyCredentialField> for ::std::string::String {
+        fn from(value: HeaderStrategyCredentialField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HeaderStrategyCredentialField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HeaderStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for HeaderStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HeaderStrategyCredentialField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Header to set, such as `Authorization` or `X-Api-Token`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HeaderStrategyHeaderName(::std::string::String);
+    impl ::std::ops::Deref for HeaderStrategyHeaderName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HeaderStrategyHeaderName> for ::std::string::String {
+        fn from(value: HeaderStrategyHeaderName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HeaderStrategyHeaderName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9!#$%&\\'*+.^_`|~-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[A-Za-z0-9!#$%&\\'*+.^_`|~-]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HeaderStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for HeaderStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HeaderStrategyHeaderName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Text put before the value, such as `token ` or `Bearer `
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HeaderStrategyValuePrefix(::std::string::String);
+    impl ::std::ops::Deref for HeaderStrategyValuePrefix {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HeaderStrategyValuePrefix> for ::std::string::String {
+        fn from(value: HeaderStrategyValuePrefix) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HeaderStrategyValuePrefix {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[^\\x00-\\x1F\\x7F-\\x9F]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[^\\x00-\\x1F\\x7F-\\x9F]*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HeaderStrategyValuePrefix {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for HeaderStrategyValuePrefix {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HeaderStrategyValuePrefix {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`HealthStatus`
@@ -2428,7 +2785,7 @@ the one in effect (the auth type's default unless overridden)*/
     #[serde(deny_unknown_fields)]
     pub struct ProviderCreate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub api_base_url: ::std::option::Option<::std::string::String>,
+        pub api_base_url: ::std::option::Option<ProviderCreateApiBaseUrl>,
         pub auth_type: AuthType,
         ///Extra authorization parameters (such as `access_type=offline`); never the security parameters
         #[serde(
@@ -2440,9 +2797,9 @@ the one in effect (the auth type's default unless overridden)*/
             ::std::string::String,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorization_url: ::std::option::Option<::std::string::String>,
+        pub authorization_url: ::std::option::Option<ProviderCreateAuthorizationUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub category: ::std::option::Option<::std::string::String>,
+        pub category: ::std::option::Option<ProviderCreateCategory>,
         ///OAuth2 client id
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub client_id: ::std::option::Option<::std::string::String>,
@@ -2453,25 +2810,25 @@ the one in effect (the auth type's default unless overridden)*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub credential_schema: ::std::option::Option<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: ::std::option::Option<ProviderCreateDescription>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub display_name: ::std::option::Option<::std::string::String>,
+        pub display_name: ::std::option::Option<ProviderCreateDisplayName>,
         ///Where users find their key or learn about the connection, linked from the capture form
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub docs_url: ::std::option::Option<::std::string::String>,
+        pub docs_url: ::std::option::Option<ProviderCreateDocsUrl>,
         ///OpenID issuer; endpoints are discovered when the URLs are not given
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub issuer: ::std::option::Option<::std::string::String>,
+        pub issuer: ::std::option::Option<ProviderCreateIssuer>,
         ///The provider's logo, shown on the hosted capture form (https)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub logo_url: ::std::option::Option<::std::string::String>,
+        pub logo_url: ::std::option::Option<ProviderCreateLogoUrl>,
         ///Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
         pub name: ProviderCreateName,
         ///PKCE S256 (default true)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub revocation_url: ::std::option::Option<::std::string::String>,
+        pub revocation_url: ::std::option::Option<ProviderCreateRevocationUrl>,
         ///Default scopes requested at consent
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scopes: ::std::vec::Vec<ProviderCreateScopesItem>,
@@ -2480,13 +2837,471 @@ the one in effect (the auth type's default unless overridden)*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token_url: ::std::option::Option<::std::string::String>,
+        pub token_url: ::std::option::Option<ProviderCreateTokenUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verification: ::std::option::Option<Verification>,
     }
     impl ProviderCreate {
         pub fn builder() -> builder::ProviderCreate {
             Default::default()
+        }
+    }
+    ///`ProviderCreateApiBaseUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateApiBaseUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateApiBaseUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateApiBaseUrl> for ::std::string::String {
+        fn from(value: ProviderCreateApiBaseUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateApiBaseUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateApiBaseUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateApiBaseUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateApiBaseUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderCreateAuthorizationUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateAuthorizationUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateAuthorizationUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateAuthorizationUrl> for ::std::string::String {
+        fn from(value: ProviderCreateAuthorizationUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateAuthorizationUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateAuthorizationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ProviderCreateAuthorizationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateAuthorizationUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderCreateCategory`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateCategory(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateCategory {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateCategory> for ::std::string::String {
+        fn from(value: ProviderCreateCategory) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateCategory {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateCategory {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderCreateDescription`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateDescription(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateDescription> for ::std::string::String {
+        fn from(value: ProviderCreateDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2000usize {
+                return Err("longer than 2000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateDescription {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderCreateDisplayName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateDisplayName(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateDisplayName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateDisplayName> for ::std::string::String {
+        fn from(value: ProviderCreateDisplayName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateDisplayName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 200usize {
+                return Err("longer than 200 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateDisplayName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateDisplayName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateDisplayName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Where users find their key or learn about the connection, linked from the capture form
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateDocsUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateDocsUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateDocsUrl> for ::std::string::String {
+        fn from(value: ProviderCreateDocsUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateDocsUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateDocsUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateDocsUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateDocsUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///OpenID issuer; endpoints are discovered when the URLs are not given
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateIssuer(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateIssuer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateIssuer> for ::std::string::String {
+        fn from(value: ProviderCreateIssuer) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateIssuer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateIssuer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateIssuer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateIssuer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The provider's logo, shown on the hosted capture form (https)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateLogoUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateLogoUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateLogoUrl> for ::std::string::String {
+        fn from(value: ProviderCreateLogoUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateLogoUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateLogoUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateLogoUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateLogoUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
@@ -2550,6 +3365,65 @@ the one in effect (the auth type's default unless overridden)*/
                 })
         }
     }
+    ///`ProviderCreateRevocationUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateRevocationUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateRevocationUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateRevocationUrl> for ::std::string::String {
+        fn from(value: ProviderCreateRevocationUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateRevocationUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateRevocationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateRevocationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateRevocationUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`ProviderCreateScopesItem`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -2600,6 +3474,65 @@ the one in effect (the auth type's default unless overridden)*/
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ProviderCreateScopesItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderCreateTokenUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateTokenUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateTokenUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateTokenUrl> for ::std::string::String {
+        fn from(value: ProviderCreateTokenUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateTokenUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateTokenUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateTokenUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateTokenUrl {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -2694,7 +3627,7 @@ the one in effect (the auth type's default unless overridden)*/
     #[serde(deny_unknown_fields)]
     pub struct ProviderUpdate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub api_base_url: ::std::option::Option<::std::string::String>,
+        pub api_base_url: ::std::option::Option<ProviderUpdateApiBaseUrl>,
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -2704,9 +3637,9 @@ the one in effect (the auth type's default unless overridden)*/
             ::std::string::String,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub authorization_url: ::std::option::Option<::std::string::String>,
+        pub authorization_url: ::std::option::Option<ProviderUpdateAuthorizationUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub category: ::std::option::Option<::std::string::String>,
+        pub category: ::std::option::Option<ProviderUpdateCategory>,
         ///Optional fields to reset (`strategy` returns to the auth type's default)
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub clear: ::std::vec::Vec<ClearableField>,
@@ -2718,21 +3651,21 @@ the one in effect (the auth type's default unless overridden)*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub credential_schema: ::std::option::Option<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: ::std::option::Option<ProviderUpdateDescription>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub display_name: ::std::option::Option<::std::string::String>,
+        pub display_name: ::std::option::Option<ProviderUpdateDisplayName>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub docs_url: ::std::option::Option<::std::string::String>,
+        pub docs_url: ::std::option::Option<ProviderUpdateDocsUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub issuer: ::std::option::Option<::std::string::String>,
+        pub issuer: ::std::option::Option<ProviderUpdateIssuer>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub logo_url: ::std::option::Option<::std::string::String>,
+        pub logo_url: ::std::option::Option<ProviderUpdateLogoUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<ProviderUpdateName>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub revocation_url: ::std::option::Option<::std::string::String>,
+        pub revocation_url: ::std::option::Option<ProviderUpdateRevocationUrl>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scopes: ::std::vec::Vec<ProviderUpdateScopesItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2740,13 +3673,471 @@ the one in effect (the auth type's default unless overridden)*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token_url: ::std::option::Option<::std::string::String>,
+        pub token_url: ::std::option::Option<ProviderUpdateTokenUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verification: ::std::option::Option<Verification>,
     }
     impl ProviderUpdate {
         pub fn builder() -> builder::ProviderUpdate {
             Default::default()
+        }
+    }
+    ///`ProviderUpdateApiBaseUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateApiBaseUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateApiBaseUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateApiBaseUrl> for ::std::string::String {
+        fn from(value: ProviderUpdateApiBaseUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateApiBaseUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateApiBaseUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateApiBaseUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateApiBaseUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateAuthorizationUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateAuthorizationUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateAuthorizationUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateAuthorizationUrl> for ::std::string::String {
+        fn from(value: ProviderUpdateAuthorizationUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateAuthorizationUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateAuthorizationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ProviderUpdateAuthorizationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateAuthorizationUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateCategory`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateCategory(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateCategory {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateCategory> for ::std::string::String {
+        fn from(value: ProviderUpdateCategory) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateCategory {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateCategory {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateDescription`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateDescription(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateDescription> for ::std::string::String {
+        fn from(value: ProviderUpdateDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2000usize {
+                return Err("longer than 2000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateDescription {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateDisplayName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateDisplayName(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateDisplayName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateDisplayName> for ::std::string::String {
+        fn from(value: ProviderUpdateDisplayName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateDisplayName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 200usize {
+                return Err("longer than 200 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateDisplayName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateDisplayName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateDisplayName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateDocsUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateDocsUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateDocsUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateDocsUrl> for ::std::string::String {
+        fn from(value: ProviderUpdateDocsUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateDocsUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateDocsUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateDocsUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateDocsUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateIssuer`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateIssuer(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateIssuer {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateIssuer> for ::std::string::String {
+        fn from(value: ProviderUpdateIssuer) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateIssuer {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateIssuer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateIssuer {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateIssuer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateLogoUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateLogoUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateLogoUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateLogoUrl> for ::std::string::String {
+        fn from(value: ProviderUpdateLogoUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateLogoUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateLogoUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateLogoUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateLogoUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`ProviderUpdateName`
@@ -2877,6 +4268,65 @@ the one in effect (the auth type's default unless overridden)*/
                 })
         }
     }
+    ///`ProviderUpdateRevocationUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateRevocationUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateRevocationUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateRevocationUrl> for ::std::string::String {
+        fn from(value: ProviderUpdateRevocationUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateRevocationUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateRevocationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateRevocationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateRevocationUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`ProviderUpdateScopesItem`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -2927,6 +4377,65 @@ the one in effect (the auth type's default unless overridden)*/
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ProviderUpdateScopesItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateTokenUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateTokenUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateTokenUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateTokenUrl> for ::std::string::String {
+        fn from(value: ProviderUpdateTokenUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateTokenUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateTokenUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateTokenUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateTokenUrl {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -3010,13 +4519,129 @@ the one in effect (the auth type's default unless overridden)*/
     pub struct QueryParamStrategy {
         ///Credential field whose value is sent (default `api_key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credential_field: ::std::option::Option<::std::string::String>,
+        pub credential_field: ::std::option::Option<QueryParamStrategyCredentialField>,
         ///Query parameter to set
-        pub param_name: ::std::string::String,
+        pub param_name: QueryParamStrategyParamName,
     }
     impl QueryParamStrategy {
         pub fn builder() -> builder::QueryParamStrategy {
             Default::default()
+        }
+    }
+    ///Credential field whose value is sent (default `api_key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct QueryParamStrategyCredentialField(::std::string::String);
+    impl ::std::ops::Deref for QueryParamStrategyCredentialField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<QueryParamStrategyCredentialField>
+    for ::std::string::String {
+        fn from(value: QueryParamStrategyCredentialField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for QueryParamStrategyCredentialField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QueryParamStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for QueryParamStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for QueryParamStrategyCredentialField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Query parameter to set
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct QueryParamStrategyParamName(::std::string::String);
+    impl ::std::ops::Deref for QueryParamStrategyParamName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<QueryParamStrategyParamName> for ::std::string::String {
+        fn from(value: QueryParamStrategyParamName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for QueryParamStrategyParamName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QueryParamStrategyParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QueryParamStrategyParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for QueryParamStrategyParamName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///The outcome of a forced refresh
@@ -3165,13 +4790,76 @@ the one in effect (the auth type's default unless overridden)*/
     pub struct StrategyApiKeyStrategy {
         ///Header to set (default `X-API-Key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub header_name: ::std::option::Option<::std::string::String>,
+        pub header_name: ::std::option::Option<StrategyApiKeyStrategyHeaderName>,
         #[serde(rename = "type")]
         pub type_: StrategyApiKeyStrategyType,
     }
     impl StrategyApiKeyStrategy {
         pub fn builder() -> builder::StrategyApiKeyStrategy {
             Default::default()
+        }
+    }
+    ///Header to set (default `X-API-Key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyApiKeyStrategyHeaderName(::std::string::String);
+    impl ::std::ops::Deref for StrategyApiKeyStrategyHeaderName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyApiKeyStrategyHeaderName>
+    for ::std::string::String {
+        fn from(value: StrategyApiKeyStrategyHeaderName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyApiKeyStrategyHeaderName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyApiKeyStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyApiKeyStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyApiKeyStrategyHeaderName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`StrategyApiKeyStrategyType`
@@ -3418,16 +5106,79 @@ the one in effect (the auth type's default unless overridden)*/
     pub struct StrategyBasicAuthStrategy {
         ///Credential field holding the password (default `password`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub password_field: ::std::option::Option<::std::string::String>,
+        pub password_field: ::std::option::Option<
+            StrategyBasicAuthStrategyPasswordField,
+        >,
         #[serde(rename = "type")]
         pub type_: StrategyBasicAuthStrategyType,
         ///Credential field holding the username (default `username`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username_field: ::std::option::Option<::std::string::String>,
+        pub username_field: ::std::option::Option<
+            StrategyBasicAuthStrategyUsernameField,
+        >,
     }
     impl StrategyBasicAuthStrategy {
         pub fn builder() -> builder::StrategyBasicAuthStrategy {
             Default::default()
+        }
+    }
+    ///Credential field holding the password (default `password`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyBasicAuthStrategyPasswordField(::std::string::String);
+    impl ::std::ops::Deref for StrategyBasicAuthStrategyPasswordField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyBasicAuthStrategyPasswordField>
+    for ::std::string::String {
+        fn from(value: StrategyBasicAuthStrategyPasswordField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyBasicAuthStrategyPasswordField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyBasicAuthStrategyPasswordField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyBasicAuthStrategyPasswordField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyBasicAuthStrategyPasswordField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`StrategyBasicAuthStrategyType`
@@ -3482,23 +5233,206 @@ the one in effect (the auth type's default unless overridden)*/
             value.parse()
         }
     }
+    ///Credential field holding the username (default `username`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyBasicAuthStrategyUsernameField(::std::string::String);
+    impl ::std::ops::Deref for StrategyBasicAuthStrategyUsernameField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyBasicAuthStrategyUsernameField>
+    for ::std::string::String {
+        fn from(value: StrategyBasicAuthStrategyUsernameField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyBasicAuthStrategyUsernameField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyBasicAuthStrategyUsernameField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyBasicAuthStrategyUsernameField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyBasicAuthStrategyUsernameField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///How an agent injects the credential into its requests to the provider
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct StrategyHeaderStrategy {
         ///Credential field whose value is sent (default `api_key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credential_field: ::std::option::Option<::std::string::String>,
+        pub credential_field: ::std::option::Option<
+            StrategyHeaderStrategyCredentialField,
+        >,
         ///Header to set, such as `Authorization` or `X-Api-Token`
-        pub header_name: ::std::string::String,
+        pub header_name: StrategyHeaderStrategyHeaderName,
         #[serde(rename = "type")]
         pub type_: StrategyHeaderStrategyType,
         ///Text put before the value, such as `token ` or `Bearer `
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub value_prefix: ::std::option::Option<::std::string::String>,
+        pub value_prefix: ::std::option::Option<StrategyHeaderStrategyValuePrefix>,
     }
     impl StrategyHeaderStrategy {
         pub fn builder() -> builder::StrategyHeaderStrategy {
             Default::default()
+        }
+    }
+    ///Credential field whose value is sent (default `api_key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyHeaderStrategyCredentialField(::std::string::String);
+    impl ::std::ops::Deref for StrategyHeaderStrategyCredentialField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyHeaderStrategyCredentialField>
+    for ::std::string::String {
+        fn from(value: StrategyHeaderStrategyCredentialField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyHeaderStrategyCredentialField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyHeaderStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyHeaderStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyHeaderStrategyCredentialField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Header to set, such as `Authorization` or `X-Api-Token`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyHeaderStrategyHeaderName(::std::string::String);
+    impl ::std::ops::Deref for StrategyHeaderStrategyHeaderName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyHeaderStrategyHeaderName>
+    for ::std::string::String {
+        fn from(value: StrategyHeaderStrategyHeaderName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyHeaderStrategyHeaderName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9!#$%&\\'*+.^_`|~-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[A-Za-z0-9!#$%&\\'*+.^_`|~-]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyHeaderStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyHeaderStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyHeaderStrategyHeaderName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`StrategyHeaderStrategyType`
@@ -3550,6 +5484,69 @@ the one in effect (the auth type's default unless overridden)*/
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///Text put before the value, such as `token ` or `Bearer `
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyHeaderStrategyValuePrefix(::std::string::String);
+    impl ::std::ops::Deref for StrategyHeaderStrategyValuePrefix {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyHeaderStrategyValuePrefix>
+    for ::std::string::String {
+        fn from(value: StrategyHeaderStrategyValuePrefix) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyHeaderStrategyValuePrefix {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[^\\x00-\\x1F\\x7F-\\x9F]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[^\\x00-\\x1F\\x7F-\\x9F]*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyHeaderStrategyValuePrefix {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyHeaderStrategyValuePrefix {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyHeaderStrategyValuePrefix {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///How an agent injects the credential into its requests to the provider
@@ -3619,15 +5616,135 @@ the one in effect (the auth type's default unless overridden)*/
     pub struct StrategyQueryParamStrategy {
         ///Credential field whose value is sent (default `api_key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credential_field: ::std::option::Option<::std::string::String>,
+        pub credential_field: ::std::option::Option<
+            StrategyQueryParamStrategyCredentialField,
+        >,
         ///Query parameter to set
-        pub param_name: ::std::string::String,
+        pub param_name: StrategyQueryParamStrategyParamName,
         #[serde(rename = "type")]
         pub type_: StrategyQueryParamStrategyType,
     }
     impl StrategyQueryParamStrategy {
         pub fn builder() -> builder::StrategyQueryParamStrategy {
             Default::default()
+        }
+    }
+    ///Credential field whose value is sent (default `api_key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyQueryParamStrategyCredentialField(::std::string::String);
+    impl ::std::ops::Deref for StrategyQueryParamStrategyCredentialField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyQueryParamStrategyCredentialField>
+    for ::std::string::String {
+        fn from(value: StrategyQueryParamStrategyCredentialField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyQueryParamStrategyCredentialField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyQueryParamStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyQueryParamStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyQueryParamStrategyCredentialField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Query parameter to set
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyQueryParamStrategyParamName(::std::string::String);
+    impl ::std::ops::Deref for StrategyQueryParamStrategyParamName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyQueryParamStrategyParamName>
+    for ::std::string::String {
+        fn from(value: StrategyQueryParamStrategyParamName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyQueryParamStrategyParamName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyQueryParamStrategyParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyQueryParamStrategyParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyQueryParamStrategyParamName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`StrategyQueryParamStrategyType`
@@ -3744,7 +5861,7 @@ the one in effect (the auth type's default unless overridden)*/
     pub struct Verification {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub method: ::std::option::Option<VerificationMethod>,
-        pub url: ::std::string::String,
+        pub url: VerificationUrl,
     }
     impl Verification {
         pub fn builder() -> builder::Verification {
@@ -3808,6 +5925,65 @@ the one in effect (the auth type's default unless overridden)*/
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///`VerificationUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct VerificationUrl(::std::string::String);
+    impl ::std::ops::Deref for VerificationUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<VerificationUrl> for ::std::string::String {
+        fn from(value: VerificationUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for VerificationUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VerificationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for VerificationUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for VerificationUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     /// Types for composing complex structures.
@@ -4219,7 +6395,7 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct ApiKeyStrategy {
             header_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ApiKeyStrategyHeaderName>,
                 ::std::string::String,
             >,
         }
@@ -4233,7 +6409,9 @@ the one in effect (the auth type's default unless overridden)*/
         impl ApiKeyStrategy {
             pub fn header_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiKeyStrategyHeaderName>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.header_name = value
@@ -4559,11 +6737,11 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct BasicAuthStrategy {
             password_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::BasicAuthStrategyPasswordField>,
                 ::std::string::String,
             >,
             username_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::BasicAuthStrategyUsernameField>,
                 ::std::string::String,
             >,
         }
@@ -4578,7 +6756,9 @@ the one in effect (the auth type's default unless overridden)*/
         impl BasicAuthStrategy {
             pub fn password_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BasicAuthStrategyPasswordField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.password_field = value
@@ -4592,7 +6772,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn username_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BasicAuthStrategyUsernameField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.username_field = value
@@ -6033,15 +8215,15 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct HeaderStrategy {
             credential_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::HeaderStrategyCredentialField>,
                 ::std::string::String,
             >,
             header_name: ::std::result::Result<
-                ::std::string::String,
+                super::HeaderStrategyHeaderName,
                 ::std::string::String,
             >,
             value_prefix: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::HeaderStrategyValuePrefix>,
                 ::std::string::String,
             >,
         }
@@ -6057,7 +8239,9 @@ the one in effect (the auth type's default unless overridden)*/
         impl HeaderStrategy {
             pub fn credential_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::HeaderStrategyCredentialField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_field = value
@@ -6071,7 +8255,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn header_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::HeaderStrategyHeaderName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header_name = value
@@ -6083,7 +8267,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn value_prefix<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::HeaderStrategyValuePrefix>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.value_prefix = value
@@ -6688,7 +8874,7 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct ProviderCreate {
             api_base_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateApiBaseUrl>,
                 ::std::string::String,
             >,
             auth_type: ::std::result::Result<super::AuthType, ::std::string::String>,
@@ -6700,11 +8886,11 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             authorization_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateAuthorizationUrl>,
                 ::std::string::String,
             >,
             category: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateCategory>,
                 ::std::string::String,
             >,
             client_id: ::std::result::Result<
@@ -6720,23 +8906,23 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateDescription>,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateDisplayName>,
                 ::std::string::String,
             >,
             docs_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateDocsUrl>,
                 ::std::string::String,
             >,
             issuer: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateIssuer>,
                 ::std::string::String,
             >,
             logo_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateLogoUrl>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -6748,7 +8934,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             revocation_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateRevocationUrl>,
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
@@ -6764,7 +8950,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             token_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderCreateTokenUrl>,
                 ::std::string::String,
             >,
             verification: ::std::result::Result<
@@ -6802,7 +8988,9 @@ the one in effect (the auth type's default unless overridden)*/
         impl ProviderCreate {
             pub fn api_base_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateApiBaseUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_base_url = value
@@ -6845,7 +9033,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn authorization_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateAuthorizationUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.authorization_url = value
@@ -6859,7 +9049,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn category<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateCategory>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.category = value
@@ -6909,7 +9101,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateDescription>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -6921,7 +9115,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateDisplayName>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -6933,7 +9129,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn docs_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateDocsUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.docs_url = value
@@ -6945,7 +9143,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateIssuer>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.issuer = value
@@ -6957,7 +9157,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn logo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateLogoUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.logo_url = value
@@ -6993,7 +9195,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn revocation_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateRevocationUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.revocation_url = value
@@ -7049,7 +9253,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn token_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateTokenUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.token_url = value
@@ -7173,7 +9379,7 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct ProviderUpdate {
             api_base_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateApiBaseUrl>,
                 ::std::string::String,
             >,
             authorization_params: ::std::result::Result<
@@ -7184,11 +9390,11 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             authorization_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateAuthorizationUrl>,
                 ::std::string::String,
             >,
             category: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateCategory>,
                 ::std::string::String,
             >,
             clear: ::std::result::Result<
@@ -7208,23 +9414,23 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateDescription>,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateDisplayName>,
                 ::std::string::String,
             >,
             docs_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateDocsUrl>,
                 ::std::string::String,
             >,
             issuer: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateIssuer>,
                 ::std::string::String,
             >,
             logo_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateLogoUrl>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -7236,7 +9442,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             revocation_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateRevocationUrl>,
                 ::std::string::String,
             >,
             scopes: ::std::result::Result<
@@ -7252,7 +9458,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             token_url: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ProviderUpdateTokenUrl>,
                 ::std::string::String,
             >,
             verification: ::std::result::Result<
@@ -7290,7 +9496,9 @@ the one in effect (the auth type's default unless overridden)*/
         impl ProviderUpdate {
             pub fn api_base_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateApiBaseUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.api_base_url = value
@@ -7321,7 +9529,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn authorization_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateAuthorizationUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.authorization_url = value
@@ -7335,7 +9545,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn category<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateCategory>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.category = value
@@ -7397,7 +9609,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateDescription>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -7409,7 +9623,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn display_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateDisplayName>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.display_name = value
@@ -7421,7 +9637,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn docs_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateDocsUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.docs_url = value
@@ -7433,7 +9651,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateIssuer>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.issuer = value
@@ -7445,7 +9665,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn logo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateLogoUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.logo_url = value
@@ -7483,7 +9705,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn revocation_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateRevocationUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.revocation_url = value
@@ -7539,7 +9763,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn token_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateTokenUrl>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.token_url = value
@@ -7622,11 +9848,11 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct QueryParamStrategy {
             credential_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::QueryParamStrategyCredentialField>,
                 ::std::string::String,
             >,
             param_name: ::std::result::Result<
-                ::std::string::String,
+                super::QueryParamStrategyParamName,
                 ::std::string::String,
             >,
         }
@@ -7641,7 +9867,9 @@ the one in effect (the auth type's default unless overridden)*/
         impl QueryParamStrategy {
             pub fn credential_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::QueryParamStrategyCredentialField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_field = value
@@ -7655,7 +9883,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn param_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::QueryParamStrategyParamName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.param_name = value
@@ -7912,7 +10140,7 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct StrategyApiKeyStrategy {
             header_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyApiKeyStrategyHeaderName>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -7931,7 +10159,9 @@ the one in effect (the auth type's default unless overridden)*/
         impl StrategyApiKeyStrategy {
             pub fn header_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyApiKeyStrategyHeaderName>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.header_name = value
@@ -8063,7 +10293,7 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct StrategyBasicAuthStrategy {
             password_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyBasicAuthStrategyPasswordField>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -8071,7 +10301,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             username_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyBasicAuthStrategyUsernameField>,
                 ::std::string::String,
             >,
         }
@@ -8087,7 +10317,9 @@ the one in effect (the auth type's default unless overridden)*/
         impl StrategyBasicAuthStrategy {
             pub fn password_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyBasicAuthStrategyPasswordField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.password_field = value
@@ -8113,7 +10345,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn username_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyBasicAuthStrategyUsernameField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.username_field = value
@@ -8152,11 +10386,11 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct StrategyHeaderStrategy {
             credential_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyHeaderStrategyCredentialField>,
                 ::std::string::String,
             >,
             header_name: ::std::result::Result<
-                ::std::string::String,
+                super::StrategyHeaderStrategyHeaderName,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -8164,7 +10398,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             value_prefix: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyHeaderStrategyValuePrefix>,
                 ::std::string::String,
             >,
         }
@@ -8181,7 +10415,9 @@ the one in effect (the auth type's default unless overridden)*/
         impl StrategyHeaderStrategy {
             pub fn credential_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyHeaderStrategyCredentialField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_field = value
@@ -8195,7 +10431,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn header_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::StrategyHeaderStrategyHeaderName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header_name = value
@@ -8219,7 +10455,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn value_prefix<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyHeaderStrategyValuePrefix>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.value_prefix = value
@@ -8301,11 +10539,11 @@ the one in effect (the auth type's default unless overridden)*/
         #[derive(Clone, Debug)]
         pub struct StrategyQueryParamStrategy {
             credential_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyQueryParamStrategyCredentialField>,
                 ::std::string::String,
             >,
             param_name: ::std::result::Result<
-                ::std::string::String,
+                super::StrategyQueryParamStrategyParamName,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -8325,7 +10563,11 @@ the one in effect (the auth type's default unless overridden)*/
         impl StrategyQueryParamStrategy {
             pub fn credential_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::StrategyQueryParamStrategyCredentialField,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_field = value
@@ -8339,7 +10581,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn param_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::StrategyQueryParamStrategyParamName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.param_name = value
@@ -8391,7 +10633,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::option::Option<super::VerificationMethod>,
                 ::std::string::String,
             >,
-            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+            url: ::std::result::Result<super::VerificationUrl, ::std::string::String>,
         }
         impl ::std::default::Default for Verification {
             fn default() -> Self {
@@ -8418,7 +10660,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::VerificationUrl>,
                 T::Error: ::std::fmt::Display,
             {
                 self.url = value

@@ -13,11 +13,72 @@ pub mod types {
     pub struct ApiKeyStrategy {
         ///Header to set (default `X-API-Key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub header_name: ::std::option::Option<::std::string::String>,
+        pub header_name: ::std::option::Option<ApiKeyStrategyHeaderName>,
     }
     impl ApiKeyStrategy {
         pub fn builder() -> builder::ApiKeyStrategy {
             Default::default()
+        }
+    }
+    ///Header to set (default `X-API-Key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ApiKeyStrategyHeaderName(::std::string::String);
+    impl ::std::ops::Deref for ApiKeyStrategyHeaderName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ApiKeyStrategyHeaderName> for ::std::string::String {
+        fn from(value: ApiKeyStrategyHeaderName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ApiKeyStrategyHeaderName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ApiKeyStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ApiKeyStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ApiKeyStrategyHeaderName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`AuthType`
@@ -220,14 +281,130 @@ pub mod types {
     pub struct BasicAuthStrategy {
         ///Credential field holding the password (default `password`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub password_field: ::std::option::Option<::std::string::String>,
+        pub password_field: ::std::option::Option<BasicAuthStrategyPasswordField>,
         ///Credential field holding the username (default `username`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username_field: ::std::option::Option<::std::string::String>,
+        pub username_field: ::std::option::Option<BasicAuthStrategyUsernameField>,
     }
     impl BasicAuthStrategy {
         pub fn builder() -> builder::BasicAuthStrategy {
             Default::default()
+        }
+    }
+    ///Credential field holding the password (default `password`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BasicAuthStrategyPasswordField(::std::string::String);
+    impl ::std::ops::Deref for BasicAuthStrategyPasswordField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BasicAuthStrategyPasswordField> for ::std::string::String {
+        fn from(value: BasicAuthStrategyPasswordField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BasicAuthStrategyPasswordField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BasicAuthStrategyPasswordField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BasicAuthStrategyPasswordField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BasicAuthStrategyPasswordField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Credential field holding the username (default `username`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BasicAuthStrategyUsernameField(::std::string::String);
+    impl ::std::ops::Deref for BasicAuthStrategyUsernameField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BasicAuthStrategyUsernameField> for ::std::string::String {
+        fn from(value: BasicAuthStrategyUsernameField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BasicAuthStrategyUsernameField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BasicAuthStrategyUsernameField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for BasicAuthStrategyUsernameField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BasicAuthStrategyUsernameField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A provider an agent may connect to: what it is and how it authenticates; no secrets
@@ -724,16 +901,196 @@ pub mod types {
     pub struct HeaderStrategy {
         ///Credential field whose value is sent (default `api_key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credential_field: ::std::option::Option<::std::string::String>,
+        pub credential_field: ::std::option::Option<HeaderStrategyCredentialField>,
         ///Header to set, such as `Authorization` or `X-Api-Token`
-        pub header_name: ::std::string::String,
+        pub header_name: HeaderStrategyHeaderName,
         ///Text put before the value, such as `token ` or `Bearer `
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub value_prefix: ::std::option::Option<::std::string::String>,
+        pub value_prefix: ::std::option::Option<HeaderStrategyValuePrefix>,
     }
     impl HeaderStrategy {
         pub fn builder() -> builder::HeaderStrategy {
             Default::default()
+        }
+    }
+    ///Credential field whose value is sent (default `api_key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HeaderStrategyCredentialField(::std::string::String);
+    impl ::std::ops::Deref for HeaderStrategyCredentialField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HeaderStrategyCredentialField> for ::std::string::String {
+        fn from(value: HeaderStrategyCredentialField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HeaderStrategyCredentialField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HeaderStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for HeaderStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HeaderStrategyCredentialField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Header to set, such as `Authorization` or `X-Api-Token`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HeaderStrategyHeaderName(::std::string::String);
+    impl ::std::ops::Deref for HeaderStrategyHeaderName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HeaderStrategyHeaderName> for ::std::string::String {
+        fn from(value: HeaderStrategyHeaderName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HeaderStrategyHeaderName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9!#$%&\\'*+.^_`|~-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[A-Za-z0-9!#$%&\\'*+.^_`|~-]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HeaderStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for HeaderStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HeaderStrategyHeaderName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Text put before the value, such as `token ` or `Bearer `
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HeaderStrategyValuePrefix(::std::string::String);
+    impl ::std::ops::Deref for HeaderStrategyValuePrefix {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HeaderStrategyValuePrefix> for ::std::string::String {
+        fn from(value: HeaderStrategyValuePrefix) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HeaderStrategyValuePrefix {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[^\\x00-\\x1F\\x7F-\\x9F]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[^\\x00-\\x1F\\x7F-\\x9F]*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HeaderStrategyValuePrefix {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for HeaderStrategyValuePrefix {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HeaderStrategyValuePrefix {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`HealthStatus`
@@ -791,13 +1148,129 @@ pub mod types {
     pub struct QueryParamStrategy {
         ///Credential field whose value is sent (default `api_key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credential_field: ::std::option::Option<::std::string::String>,
+        pub credential_field: ::std::option::Option<QueryParamStrategyCredentialField>,
         ///Query parameter to set
-        pub param_name: ::std::string::String,
+        pub param_name: QueryParamStrategyParamName,
     }
     impl QueryParamStrategy {
         pub fn builder() -> builder::QueryParamStrategy {
             Default::default()
+        }
+    }
+    ///Credential field whose value is sent (default `api_key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct QueryParamStrategyCredentialField(::std::string::String);
+    impl ::std::ops::Deref for QueryParamStrategyCredentialField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<QueryParamStrategyCredentialField>
+    for ::std::string::String {
+        fn from(value: QueryParamStrategyCredentialField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for QueryParamStrategyCredentialField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QueryParamStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for QueryParamStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for QueryParamStrategyCredentialField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Query parameter to set
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct QueryParamStrategyParamName(::std::string::String);
+    impl ::std::ops::Deref for QueryParamStrategyParamName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<QueryParamStrategyParamName> for ::std::string::String {
+        fn from(value: QueryParamStrategyParamName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for QueryParamStrategyParamName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QueryParamStrategyParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QueryParamStrategyParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for QueryParamStrategyParamName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///How an agent injects the credential into its requests to the provider
@@ -846,13 +1319,76 @@ pub mod types {
     pub struct StrategyApiKeyStrategy {
         ///Header to set (default `X-API-Key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub header_name: ::std::option::Option<::std::string::String>,
+        pub header_name: ::std::option::Option<StrategyApiKeyStrategyHeaderName>,
         #[serde(rename = "type")]
         pub type_: StrategyApiKeyStrategyType,
     }
     impl StrategyApiKeyStrategy {
         pub fn builder() -> builder::StrategyApiKeyStrategy {
             Default::default()
+        }
+    }
+    ///Header to set (default `X-API-Key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyApiKeyStrategyHeaderName(::std::string::String);
+    impl ::std::ops::Deref for StrategyApiKeyStrategyHeaderName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyApiKeyStrategyHeaderName>
+    for ::std::string::String {
+        fn from(value: StrategyApiKeyStrategyHeaderName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyApiKeyStrategyHeaderName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyApiKeyStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyApiKeyStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyApiKeyStrategyHeaderName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`StrategyApiKeyStrategyType`
@@ -1099,16 +1635,79 @@ pub mod types {
     pub struct StrategyBasicAuthStrategy {
         ///Credential field holding the password (default `password`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub password_field: ::std::option::Option<::std::string::String>,
+        pub password_field: ::std::option::Option<
+            StrategyBasicAuthStrategyPasswordField,
+        >,
         #[serde(rename = "type")]
         pub type_: StrategyBasicAuthStrategyType,
         ///Credential field holding the username (default `username`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub username_field: ::std::option::Option<::std::string::String>,
+        pub username_field: ::std::option::Option<
+            StrategyBasicAuthStrategyUsernameField,
+        >,
     }
     impl StrategyBasicAuthStrategy {
         pub fn builder() -> builder::StrategyBasicAuthStrategy {
             Default::default()
+        }
+    }
+    ///Credential field holding the password (default `password`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyBasicAuthStrategyPasswordField(::std::string::String);
+    impl ::std::ops::Deref for StrategyBasicAuthStrategyPasswordField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyBasicAuthStrategyPasswordField>
+    for ::std::string::String {
+        fn from(value: StrategyBasicAuthStrategyPasswordField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyBasicAuthStrategyPasswordField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyBasicAuthStrategyPasswordField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyBasicAuthStrategyPasswordField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyBasicAuthStrategyPasswordField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`StrategyBasicAuthStrategyType`
@@ -1163,23 +1762,206 @@ pub mod types {
             value.parse()
         }
     }
+    ///Credential field holding the username (default `username`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyBasicAuthStrategyUsernameField(::std::string::String);
+    impl ::std::ops::Deref for StrategyBasicAuthStrategyUsernameField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyBasicAuthStrategyUsernameField>
+    for ::std::string::String {
+        fn from(value: StrategyBasicAuthStrategyUsernameField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyBasicAuthStrategyUsernameField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyBasicAuthStrategyUsernameField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyBasicAuthStrategyUsernameField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyBasicAuthStrategyUsernameField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///How an agent injects the credential into its requests to the provider
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct StrategyHeaderStrategy {
         ///Credential field whose value is sent (default `api_key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credential_field: ::std::option::Option<::std::string::String>,
+        pub credential_field: ::std::option::Option<
+            StrategyHeaderStrategyCredentialField,
+        >,
         ///Header to set, such as `Authorization` or `X-Api-Token`
-        pub header_name: ::std::string::String,
+        pub header_name: StrategyHeaderStrategyHeaderName,
         #[serde(rename = "type")]
         pub type_: StrategyHeaderStrategyType,
         ///Text put before the value, such as `token ` or `Bearer `
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub value_prefix: ::std::option::Option<::std::string::String>,
+        pub value_prefix: ::std::option::Option<StrategyHeaderStrategyValuePrefix>,
     }
     impl StrategyHeaderStrategy {
         pub fn builder() -> builder::StrategyHeaderStrategy {
             Default::default()
+        }
+    }
+    ///Credential field whose value is sent (default `api_key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyHeaderStrategyCredentialField(::std::string::String);
+    impl ::std::ops::Deref for StrategyHeaderStrategyCredentialField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyHeaderStrategyCredentialField>
+    for ::std::string::String {
+        fn from(value: StrategyHeaderStrategyCredentialField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyHeaderStrategyCredentialField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyHeaderStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyHeaderStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyHeaderStrategyCredentialField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Header to set, such as `Authorization` or `X-Api-Token`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyHeaderStrategyHeaderName(::std::string::String);
+    impl ::std::ops::Deref for StrategyHeaderStrategyHeaderName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyHeaderStrategyHeaderName>
+    for ::std::string::String {
+        fn from(value: StrategyHeaderStrategyHeaderName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyHeaderStrategyHeaderName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[A-Za-z0-9!#$%&\\'*+.^_`|~-]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[A-Za-z0-9!#$%&\\'*+.^_`|~-]+$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyHeaderStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyHeaderStrategyHeaderName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyHeaderStrategyHeaderName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`StrategyHeaderStrategyType`
@@ -1231,6 +2013,69 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///Text put before the value, such as `token ` or `Bearer `
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyHeaderStrategyValuePrefix(::std::string::String);
+    impl ::std::ops::Deref for StrategyHeaderStrategyValuePrefix {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyHeaderStrategyValuePrefix>
+    for ::std::string::String {
+        fn from(value: StrategyHeaderStrategyValuePrefix) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyHeaderStrategyValuePrefix {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[^\\x00-\\x1F\\x7F-\\x9F]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[^\\x00-\\x1F\\x7F-\\x9F]*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyHeaderStrategyValuePrefix {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyHeaderStrategyValuePrefix {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyHeaderStrategyValuePrefix {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///How an agent injects the credential into its requests to the provider
@@ -1300,15 +2145,135 @@ pub mod types {
     pub struct StrategyQueryParamStrategy {
         ///Credential field whose value is sent (default `api_key`)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub credential_field: ::std::option::Option<::std::string::String>,
+        pub credential_field: ::std::option::Option<
+            StrategyQueryParamStrategyCredentialField,
+        >,
         ///Query parameter to set
-        pub param_name: ::std::string::String,
+        pub param_name: StrategyQueryParamStrategyParamName,
         #[serde(rename = "type")]
         pub type_: StrategyQueryParamStrategyType,
     }
     impl StrategyQueryParamStrategy {
         pub fn builder() -> builder::StrategyQueryParamStrategy {
             Default::default()
+        }
+    }
+    ///Credential field whose value is sent (default `api_key`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyQueryParamStrategyCredentialField(::std::string::String);
+    impl ::std::ops::Deref for StrategyQueryParamStrategyCredentialField {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyQueryParamStrategyCredentialField>
+    for ::std::string::String {
+        fn from(value: StrategyQueryParamStrategyCredentialField) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyQueryParamStrategyCredentialField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyQueryParamStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyQueryParamStrategyCredentialField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyQueryParamStrategyCredentialField {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Query parameter to set
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StrategyQueryParamStrategyParamName(::std::string::String);
+    impl ::std::ops::Deref for StrategyQueryParamStrategyParamName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StrategyQueryParamStrategyParamName>
+    for ::std::string::String {
+        fn from(value: StrategyQueryParamStrategyParamName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StrategyQueryParamStrategyParamName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 128usize {
+                return Err("longer than 128 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StrategyQueryParamStrategyParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StrategyQueryParamStrategyParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StrategyQueryParamStrategyParamName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`StrategyQueryParamStrategyType`
@@ -1616,7 +2581,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ApiKeyStrategy {
             header_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::ApiKeyStrategyHeaderName>,
                 ::std::string::String,
             >,
         }
@@ -1630,7 +2595,9 @@ pub mod types {
         impl ApiKeyStrategy {
             pub fn header_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiKeyStrategyHeaderName>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.header_name = value
@@ -1725,11 +2692,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct BasicAuthStrategy {
             password_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::BasicAuthStrategyPasswordField>,
                 ::std::string::String,
             >,
             username_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::BasicAuthStrategyUsernameField>,
                 ::std::string::String,
             >,
         }
@@ -1744,7 +2711,9 @@ pub mod types {
         impl BasicAuthStrategy {
             pub fn password_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BasicAuthStrategyPasswordField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.password_field = value
@@ -1758,7 +2727,9 @@ pub mod types {
             }
             pub fn username_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BasicAuthStrategyUsernameField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.username_field = value
@@ -2575,15 +3546,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct HeaderStrategy {
             credential_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::HeaderStrategyCredentialField>,
                 ::std::string::String,
             >,
             header_name: ::std::result::Result<
-                ::std::string::String,
+                super::HeaderStrategyHeaderName,
                 ::std::string::String,
             >,
             value_prefix: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::HeaderStrategyValuePrefix>,
                 ::std::string::String,
             >,
         }
@@ -2599,7 +3570,9 @@ pub mod types {
         impl HeaderStrategy {
             pub fn credential_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::HeaderStrategyCredentialField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_field = value
@@ -2613,7 +3586,7 @@ pub mod types {
             }
             pub fn header_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::HeaderStrategyHeaderName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header_name = value
@@ -2625,7 +3598,9 @@ pub mod types {
             }
             pub fn value_prefix<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::HeaderStrategyValuePrefix>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.value_prefix = value
@@ -2739,11 +3714,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct QueryParamStrategy {
             credential_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::QueryParamStrategyCredentialField>,
                 ::std::string::String,
             >,
             param_name: ::std::result::Result<
-                ::std::string::String,
+                super::QueryParamStrategyParamName,
                 ::std::string::String,
             >,
         }
@@ -2758,7 +3733,9 @@ pub mod types {
         impl QueryParamStrategy {
             pub fn credential_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::QueryParamStrategyCredentialField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_field = value
@@ -2772,7 +3749,7 @@ pub mod types {
             }
             pub fn param_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::QueryParamStrategyParamName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.param_name = value
@@ -2805,7 +3782,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct StrategyApiKeyStrategy {
             header_name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyApiKeyStrategyHeaderName>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -2824,7 +3801,9 @@ pub mod types {
         impl StrategyApiKeyStrategy {
             pub fn header_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyApiKeyStrategyHeaderName>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.header_name = value
@@ -2956,7 +3935,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct StrategyBasicAuthStrategy {
             password_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyBasicAuthStrategyPasswordField>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -2964,7 +3943,7 @@ pub mod types {
                 ::std::string::String,
             >,
             username_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyBasicAuthStrategyUsernameField>,
                 ::std::string::String,
             >,
         }
@@ -2980,7 +3959,9 @@ pub mod types {
         impl StrategyBasicAuthStrategy {
             pub fn password_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyBasicAuthStrategyPasswordField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.password_field = value
@@ -3006,7 +3987,9 @@ pub mod types {
             }
             pub fn username_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyBasicAuthStrategyUsernameField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.username_field = value
@@ -3045,11 +4028,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct StrategyHeaderStrategy {
             credential_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyHeaderStrategyCredentialField>,
                 ::std::string::String,
             >,
             header_name: ::std::result::Result<
-                ::std::string::String,
+                super::StrategyHeaderStrategyHeaderName,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -3057,7 +4040,7 @@ pub mod types {
                 ::std::string::String,
             >,
             value_prefix: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyHeaderStrategyValuePrefix>,
                 ::std::string::String,
             >,
         }
@@ -3074,7 +4057,9 @@ pub mod types {
         impl StrategyHeaderStrategy {
             pub fn credential_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyHeaderStrategyCredentialField>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_field = value
@@ -3088,7 +4073,7 @@ pub mod types {
             }
             pub fn header_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::StrategyHeaderStrategyHeaderName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.header_name = value
@@ -3112,7 +4097,9 @@ pub mod types {
             }
             pub fn value_prefix<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::StrategyHeaderStrategyValuePrefix>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.value_prefix = value
@@ -3194,11 +4181,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct StrategyQueryParamStrategy {
             credential_field: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<super::StrategyQueryParamStrategyCredentialField>,
                 ::std::string::String,
             >,
             param_name: ::std::result::Result<
-                ::std::string::String,
+                super::StrategyQueryParamStrategyParamName,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -3218,7 +4205,11 @@ pub mod types {
         impl StrategyQueryParamStrategy {
             pub fn credential_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::StrategyQueryParamStrategyCredentialField,
+                    >,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.credential_field = value
@@ -3232,7 +4223,7 @@ pub mod types {
             }
             pub fn param_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<super::StrategyQueryParamStrategyParamName>,
                 T::Error: ::std::fmt::Display,
             {
                 self.param_name = value
