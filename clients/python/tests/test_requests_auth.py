@@ -79,3 +79,20 @@ def test_a_refused_token_is_refreshed_once(base: str) -> None:
     assert answer.status_code == 200
     assert Both.seen[-2:] == ["/api/items Bearer t1", "/api/items Bearer t2"]
     assert [r.status_code for r in answer.history] == [401]
+
+
+def test_one_credentials_object_serves_several_event_loops(base: str) -> None:
+    """Concurrent misses share one lock per target; a second ``asyncio.run`` gets its own."""
+    import asyncio
+
+    from nexus_client import Target
+
+    credentials = Credentials(gateway_client(base, "nxa_x"), static_max_age_seconds=0)
+    target = Target(workspace_id="ws", provider="p")
+
+    async def twice() -> list[str]:
+        envelopes = await asyncio.gather(credentials.aget(target), credentials.aget(target))
+        return [str(envelope.connection_id) for envelope in envelopes]
+
+    for _ in range(2):
+        assert asyncio.run(twice()) == [str(ENVELOPE["connection_id"])] * 2

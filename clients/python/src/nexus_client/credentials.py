@@ -107,7 +107,8 @@ class Credentials:
         self._entries: dict[Target, _Entry] = {}
         self._guard = threading.Lock()
         self._thread_locks: dict[Target, threading.Lock] = {}
-        self._async_locks: dict[Target, asyncio.Lock] = {}
+        # An asyncio lock belongs to one event loop: one set per loop (`asyncio.run` twice, say).
+        self._async_locks: dict[tuple[int, Target], asyncio.Lock] = {}
 
     def __repr__(self) -> str:
         return f"Credentials(targets={len(self._entries)})"
@@ -132,8 +133,9 @@ class Credentials:
             return self._thread_locks.setdefault(target, threading.Lock())
 
     def _async_lock(self, target: Target) -> asyncio.Lock:
+        loop = id(asyncio.get_running_loop())
         with self._guard:
-            return self._async_locks.setdefault(target, asyncio.Lock())
+            return self._async_locks.setdefault((loop, target), asyncio.Lock())
 
     def get(self, target: Target) -> CredentialEnvelope:
         if (envelope := self._fresh(target)) is not None:
