@@ -82,6 +82,7 @@ fn with_browser_routes(route: Route) -> Route {
 /// unless they have listeners of their own.
 pub fn broker_app(state: BrokerState, metrics: HttpMetrics, extra: BrokerRoutes) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
+    let registry = state.metrics.clone();
     let (mut routes, mut allowed) = routes(broker_service(), broker_spec());
     if extra.browser {
         routes = with_browser_routes(routes);
@@ -92,7 +93,7 @@ pub fn broker_app(state: BrokerState, metrics: HttpMetrics, extra: BrokerRoutes)
         allowed = allowed.with("/metrics", "GET");
     }
     Envelope {
-        inner: routes.data(state).data(health),
+        inner: routes.data(state).data(health).data(registry),
         api: "broker",
         metrics,
         allowed: allowed.into(),
@@ -114,19 +115,20 @@ pub fn public_app(state: BrokerState, metrics: HttpMetrics) -> impl Endpoint<Out
     }
 }
 
-/// The metrics listener (`NEXUS_METRICS_LISTEN`): `/metrics` and nothing else.
-pub fn metrics_app(state: BrokerState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
+/// The metrics listener (`NEXUS_METRICS_LISTEN`, on a Broker or a Gateway): `/metrics` and
+/// nothing else.
+pub fn metrics_app(registry: prometheus::Registry, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
     Envelope {
         inner: Route::new()
             .at("/metrics", poem::get(crate::browser::metrics))
-            .data(state),
+            .data(registry),
         api: "metrics",
         metrics,
         allowed: spec::AllowedMethods::default().with("/metrics", "GET").into(),
     }
 }
 
-/// The Gateway listener: its API, health, docs and spec (never `/metrics`).
+/// The Gateway listener: its API, health, docs and spec (`/metrics` has a listener of its own).
 pub fn gateway_app(state: GatewayState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
     let (routes, allowed) = routes(gateway_service(), gateway_spec());

@@ -259,9 +259,9 @@ pub(crate) async fn capture_submit(req: &Request, state: Data<&BrokerState>, bod
 
 /// `GET /metrics`: Prometheus text, on the Broker listener only.
 #[handler]
-pub(crate) fn metrics(state: Data<&BrokerState>) -> Response {
+pub(crate) fn metrics(registry: Data<&prometheus::Registry>) -> Response {
     let encoder = prometheus::TextEncoder::new();
-    match encoder.encode_to_string(&state.metrics.gather()) {
+    match encoder.encode_to_string(&registry.gather()) {
         Ok(text) => Response::builder().content_type(prometheus::TEXT_FORMAT).body(text),
         Err(error) => ApiError::from(ServiceError::internal("encoding metrics", error)).into_response(),
     }

@@ -35,6 +35,16 @@ impl HttpMetrics {
         Self { requests, duration }
     }
 
+    /// The metric family names this registers (for checks of dashboards and alerts).
+    pub fn names(&self) -> Vec<String> {
+        let collectors: [&dyn prometheus::core::Collector; 2] = [&self.requests, &self.duration];
+        collectors
+            .iter()
+            .flat_map(|collector| collector.desc())
+            .map(|desc| desc.fq_name.clone())
+            .collect()
+    }
+
     pub(crate) fn observe(&self, api: &str, operation: &str, status: u16, seconds: f64) {
         self.requests
             .with_label_values(&[api, operation, &status.to_string()])

@@ -46,6 +46,14 @@ impl DbMetrics {
         Self { duration }
     }
 
+    /// The metric family name this registers (for checks of dashboards and alerts).
+    pub fn names(&self) -> Vec<String> {
+        prometheus::core::Collector::desc(&self.duration)
+            .into_iter()
+            .map(|desc| desc.fq_name.clone())
+            .collect()
+    }
+
     async fn time<T>(&self, repo: &'static str, method: &'static str, operation: impl Future<Output = T>) -> T {
         let started = Instant::now();
         let result = operation.await;

@@ -2,8 +2,10 @@
 //! command line; everything it runs lives here so tests can start the same server in-process.
 
 mod background;
+pub mod build_info;
 pub mod config;
 pub mod database;
+pub mod healthcheck;
 pub mod listen;
 pub mod wiring;
 
@@ -81,8 +83,17 @@ pub async fn rotate_keys(
 }
 
 /// Starts a Gateway in its own process: no database, no keys; every call goes to the Broker.
-pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr) -> anyhow::Result<Running> {
+/// With `metrics_listen`, a listener of its own serves `/metrics` (the Gateway API never does).
+pub async fn start_gateway(
+    settings: config::GatewaySettings,
+    listen: SocketAddr,
+    metrics_listen: Option<SocketAddr>,
+) -> anyhow::Result<Running> {
     let bound = listen::bind(listen).await?;
+    let metrics_listener = match metrics_listen {
+        Some(addr) => Some(listen::bind(addr).await?),
+        None => None,
+    };
     let remote = nexus_remote::RemoteBroker::new(settings.broker_url.as_str(), &settings.service_key)
         .map_err(|e| anyhow::anyhow!("building the Broker client: {e}"))?;
     let state = nexus_http::GatewayState {
@@ -90,11 +101,21 @@ pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr
         health: remote.clone(),
         bench_baseline: None,
     };
-    // The Gateway serves no /metrics; its request metrics stay in this process's registry.
-    let metrics = nexus_http::HttpMetrics::new(&prometheus::Registry::new());
+    let registry = prometheus::Registry::new();
+    let _ = build_info::register(&registry);
+    let metrics = nexus_http::HttpMetrics::new(&registry);
     let (shutdown, receiver) = watch::channel(false);
     let gateway_addr = bound.addr;
-    let tasks = vec![
+    let metrics_addr = metrics_listener.as_ref().map(|m| m.addr);
+    let mut tasks = Vec::new();
+    if let Some(bound) = metrics_listener {
+        tasks.push(tokio::spawn(listen::serve(
+            bound,
+            nexus_http::metrics_app(registry, metrics.clone()),
+            receiver.clone(),
+        )));
+    }
+    tasks.extend([
         // Reads served from the cache reach the Broker's audit trail every second, and the last
         // ones once the listener has drained (no request is served from the cache after that).
         tokio::spawn({
@@ -110,13 +131,20 @@ pub async fn start_gateway(settings: config::GatewaySettings, listen: SocketAddr
             remote.close().await;
             served
         }),
-    ];
-    tracing::info!(%gateway_addr, broker = %settings.broker_url, "nexus gateway is listening");
+    ]);
+    tracing::info!(
+        %gateway_addr,
+        metrics_addr = ?metrics_addr,
+        broker = %settings.broker_url,
+        version = build_info::VERSION,
+        commit = build_info::COMMIT,
+        "nexus gateway is listening"
+    );
     Ok(Running {
         broker_addr: gateway_addr,
         gateway_addr: Some(gateway_addr),
         public_addr: None,
-        metrics_addr: None,
+        metrics_addr,
         shutdown,
         tasks,
         refresher: None,
@@ -148,11 +176,12 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         public_url = %settings.public_url,
         "configuration loaded"
     );
+    let outbound = wiring::outbound_client()?;
     let db = database::connect(&settings.database_url, settings.database_pool_size).await?;
     database::migrate(&db).await?;
     let poll_interval = settings.poll_interval;
     let audit_retention = settings.audit_retention;
-    let mut states = wiring::build(settings, db);
+    let mut states = wiring::build(settings, db, outbound);
     if options.bench_baseline {
         states.gateway.bench_baseline = Some(states.agent_keys.clone());
     }
@@ -211,7 +240,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     if let Some(bound) = metrics_listener {
         tasks.push(tokio::spawn(listen::serve(
             bound,
-            nexus_http::metrics_app(states.broker.clone(), states.http_metrics.clone()),
+            nexus_http::metrics_app(states.broker.metrics.clone(), states.http_metrics.clone()),
             receiver.clone(),
         )));
     }
@@ -222,7 +251,15 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             receiver,
         )));
     }
-    tracing::info!(%broker_addr, gateway_addr = ?gateway_addr, public_addr = ?public_addr, metrics_addr = ?metrics_addr, "nexus is listening");
+    tracing::info!(
+        %broker_addr,
+        gateway_addr = ?gateway_addr,
+        public_addr = ?public_addr,
+        metrics_addr = ?metrics_addr,
+        version = build_info::VERSION,
+        commit = build_info::COMMIT,
+        "nexus is listening"
+    );
     Ok(Running {
         broker_addr,
         gateway_addr,

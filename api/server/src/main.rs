@@ -9,7 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "nexus", version, about = "Credential broker for AI agents")]
+#[command(
+    name = "nexus",
+    version = nexus_server::build_info::LONG_VERSION,
+    about = "Credential broker for AI agents"
+)]
 struct Cli {
     /// `text` for people, `json` for log pipelines
     #[arg(long, env = "NEXUS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -55,6 +59,23 @@ enum Command {
         args: GatewayArgs,
         #[arg(long, env = "NEXUS_GATEWAY_LISTEN", default_value = "127.0.0.1:8090")]
         listen: SocketAddr,
+        /// Serve `/metrics` on a listener of its own (the Gateway API never serves it)
+        #[arg(long, env = "NEXUS_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
+    },
+    /// Exit 0 when the local Broker (or, with --gateway, Gateway) answers `/readyz`, else 1: the
+    /// container's HEALTHCHECK (the runtime image has no curl)
+    Healthcheck {
+        /// Check the Gateway listener instead of the Broker's
+        #[arg(long)]
+        gateway: bool,
+        #[arg(long, env = "NEXUS_BROKER_LISTEN", default_value = "127.0.0.1:8080")]
+        broker_listen: SocketAddr,
+        #[arg(long, env = "NEXUS_GATEWAY_LISTEN", default_value = "127.0.0.1:8090")]
+        gateway_listen: SocketAddr,
+        /// Give up after this many seconds
+        #[arg(long, default_value_t = 3)]
+        timeout_seconds: u64,
     },
     /// Apply database migrations and exit
     Migrate {
@@ -161,9 +182,29 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
         }
-        Command::Gateway { args, listen } => {
+        Command::Gateway {
+            args,
+            listen,
+            metrics_listen,
+        } => {
             let settings = args.resolve()?;
-            wait_for_signal(nexus_server::start_gateway(settings, listen).await?).await
+            wait_for_signal(nexus_server::start_gateway(settings, listen, metrics_listen).await?).await
+        }
+        Command::Healthcheck {
+            gateway,
+            broker_listen,
+            gateway_listen,
+            timeout_seconds,
+        } => {
+            let listen = if gateway { gateway_listen } else { broker_listen };
+            let timeout = std::time::Duration::from_secs(timeout_seconds);
+            match nexus_server::healthcheck::probe(listen, timeout).await {
+                Ok(()) => Ok(()),
+                Err(problem) => {
+                    eprintln!("nexus healthcheck: {problem}");
+                    std::process::exit(1)
+                }
+            }
         }
         Command::Migrate { common } => {
             let settings = common.resolve("127.0.0.1:8080".parse().context("address")?)?;

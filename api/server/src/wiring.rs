@@ -22,6 +22,11 @@ use std::time::Duration;
 
 /// Outbound calls to providers give up after this (and never outlive the inbound request).
 const OUTBOUND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The client every call to a provider goes through; it fails when no CA bundle can be loaded.
+pub fn outbound_client() -> anyhow::Result<Outbound> {
+    Ok(Outbound::new(OUTBOUND_TIMEOUT)?)
+}
 /// How long an OpenID discovery document is trusted before it is fetched again.
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 
@@ -41,10 +46,13 @@ pub struct States {
     pub audit_trail: Arc<AuditServiceImpl>,
 }
 
-pub fn build(settings: Settings, db: DatabaseConnection) -> States {
+/// `outbound` is built first by the caller: a missing CA bundle stops the start before the
+/// database is touched.
+pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> States {
     let background_refresh = settings.background_refresh.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let registry = Registry::new();
+    let _ = crate::build_info::register(&registry);
     let keyring = Arc::new(settings.keyring);
     // Every repository is wrapped in its timing decorator.
     let db_metrics = DbMetrics::new(&registry);
@@ -65,7 +73,6 @@ pub fn build(settings: Settings, db: DatabaseConnection) -> States {
                 OutboundPolicy::DEVELOPMENT
             }),
     );
-    let outbound = Outbound::new(OUTBOUND_TIMEOUT);
     let connection_repo = Arc::new(Timed::new(SqlConnectionRepository::new(db.clone()), db_metrics.clone()));
     let connections = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
         connections: connection_repo.clone(),

@@ -137,6 +137,29 @@ impl Metrics {
         }
     }
 
+    /// Every metric family name this set registers (for checks of dashboards and alerts).
+    pub fn names(&self) -> Vec<String> {
+        let collectors: [&dyn prometheus::core::Collector; 12] = [
+            &self.token_get,
+            &self.refreshes,
+            &self.refresh_duration,
+            &self.captures,
+            &self.consents,
+            &self.exchanges,
+            &self.exchange_duration,
+            &self.connections,
+            &self.refresh_failures,
+            &self.background_refreshes,
+            &self.refresh_lag,
+            &self.refresh_due,
+        ];
+        collectors
+            .iter()
+            .flat_map(|collector| collector.desc())
+            .map(|desc| desc.fq_name.clone())
+            .collect()
+    }
+
     /// Sets the connection gauge; statuses with no connection read 0, so they never go stale.
     pub fn set_connection_counts(&self, counts: &[(ConnectionStatus, u64)]) {
         for status in ConnectionStatus::ALL {

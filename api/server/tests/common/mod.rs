@@ -27,6 +27,8 @@ pub struct TestServer {
     /// The browser-only and `/metrics`-only listeners, when the test asked for them.
     pub public_url: Option<String>,
     pub metrics_url: Option<String>,
+    /// A split Gateway's own `/metrics` listener (split mode only).
+    pub gateway_metrics_url: Option<String>,
     pub gateway_url: String,
     pub admin_key: String,
     pub service_key: String,
@@ -107,6 +109,10 @@ impl TestServer {
         Self {
             public_url: running.public_addr.map(|addr| format!("http://{addr}")),
             metrics_url: running.metrics_addr.map(|addr| format!("http://{addr}")),
+            gateway_metrics_url: split_gateway
+                .as_ref()
+                .and_then(|g| g.metrics_addr)
+                .map(|addr| format!("http://{addr}")),
             broker_url: broker_guard.url.clone(),
             gateway_url: gateway_guard.url.clone(),
             admin_key,
@@ -244,7 +250,8 @@ pub async fn start_split_gateway(broker_url: &str, service_key: &str) -> Running
         broker_url: url::Url::parse(broker_url).expect("broker url"),
         service_key: secrecy::SecretString::from(service_key.to_owned()),
     };
-    nexus_server::start_gateway(settings, "127.0.0.1:0".parse().expect("addr"))
+    let loopback = "127.0.0.1:0".parse().expect("addr");
+    nexus_server::start_gateway(settings, loopback, Some(loopback))
         .await
         .expect("gateway starts")
 }

@@ -20,6 +20,11 @@ pub enum OutboundError {
     Transport(String),
 }
 
+/// The client could not be built: in practice, no TLS root certificates could be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the outbound HTTPS client ({0}); is a CA bundle installed (/etc/ssl/certs, or SSL_CERT_FILE)?")]
+pub struct ClientBuildError(String);
+
 /// A provider's answer: status, headers and the (bounded) body.
 #[derive(Debug)]
 pub struct Answer {
@@ -32,7 +37,9 @@ pub struct Answer {
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
 impl Outbound {
-    pub fn new(timeout: Duration) -> Self {
+    /// Builds the client. It fails (rather than panics) when the TLS roots cannot be loaded, such
+    /// as in an image without a CA bundle: the caller turns that into a start-up error.
+    pub fn new(timeout: Duration) -> Result<Self, ClientBuildError> {
         // One crypto provider for the process; a second install is a harmless no-op.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
@@ -41,8 +48,8 @@ impl Outbound {
             .timeout(timeout)
             .user_agent(concat!("nexus/", env!("CARGO_PKG_VERSION")))
             .build()
-            .unwrap_or_else(|e| panic!("the outbound HTTP client must build: {e}"));
-        Self { client, timeout }
+            .map_err(|e| ClientBuildError(error_chain(&e)))?;
+        Ok(Self { client, timeout })
     }
 
     pub fn client(&self) -> &reqwest::Client {
@@ -80,6 +87,18 @@ impl Outbound {
 }
 
 /// A transport error without its URL (which may carry query parameters).
+/// The error and its sources on one line (a builder error carries no request data).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timeout"

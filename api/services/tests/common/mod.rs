@@ -120,7 +120,7 @@ fn service_on(
     leases: Arc<dyn RefreshRepository>,
     epoch: Arc<CacheEpoch>,
 ) -> Arc<ConnectionServiceImpl> {
-    let outbound = Outbound::new(Duration::from_secs(1));
+    let outbound = Outbound::new(Duration::from_secs(1)).expect("the outbound client builds");
     Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
         connections: Arc::new(repos.connections.clone()),
         providers: Arc::new(repos.providers.clone()),
