@@ -343,6 +343,65 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// The HTTP status this code is answered with, and what it means, for the reference docs
+    /// (the `Error` schema's `code` lists them).
+    pub const fn meaning(self) -> (u16, &'static str) {
+        match self {
+            Self::ProviderNotFound => (404, "No provider has that name"),
+            Self::ConnectionNotFound => (
+                404,
+                "No connection has that id in this workspace (or none is active for it)",
+            ),
+            Self::AgentKeyNotFound => (404, "No agent key has that id"),
+            Self::ProviderExists => (409, "A provider with that name exists already"),
+            Self::ConnectionExists => (409, "The connection exists already"),
+            Self::AgentKeyExists => (409, "An agent key with that name exists already"),
+            Self::InvalidRequest => (400, "The request is malformed or a field is invalid (`field` names it)"),
+            Self::InvalidState => (400, "The consent's `state` is unknown, expired, already used or forged"),
+            Self::ProviderMisconfigured => (
+                502,
+                "The provider refused Nexus's client credentials or endpoints: an operator must fix the provider",
+            ),
+            Self::Unauthenticated => (401, "No key, or a key that is not valid for this API"),
+            Self::Forbidden => (403, "The key is valid but may not do this (another workspace, say)"),
+            Self::ProviderInUse => (409, "The provider still has connections: delete or revoke them first"),
+            Self::ConnectionPending => (409, "The user has not finished the consent yet"),
+            Self::ConnectionRevoked => (409, "The connection was revoked: request a new one"),
+            Self::ConnectionFailed => (409, "The consent failed: request a new connection"),
+            Self::ConnectionExpired => (
+                409,
+                "The credential expired and cannot be refreshed: the user must consent again",
+            ),
+            Self::NotRefreshable => (409, "The connection has no refresh token (or is not OAuth2)"),
+            Self::AttentionRequired => (
+                409,
+                "The provider revoked the grant: send the user to consent again (`connection_id`)",
+            ),
+            Self::UpstreamUnavailable => (
+                502,
+                "The provider failed or timed out; retry, after `Retry-After` when given",
+            ),
+            Self::BrokerUnavailable => (503, "A split Gateway cannot reach its Broker; retry"),
+            Self::ServiceUnavailable => (
+                503,
+                "Nexus cannot serve right now (database unreachable, shutting down); retry",
+            ),
+            Self::InternalError => (
+                500,
+                "A bug or an unexpected failure; quote `request_id` when reporting it",
+            ),
+            Self::RouteNotFound => (404, "No such path"),
+            Self::MethodNotAllowed => (
+                405,
+                "The path exists but not with this method (`Allow` lists those it takes)",
+            ),
+            Self::PayloadTooLarge => (413, "The body is larger than 64 KiB"),
+            Self::UnsupportedMediaType => (415, "The body is not `application/json`"),
+        }
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -33,6 +33,9 @@ pub(crate) fn canonical(spec_json: &str) -> String {
     }
     let mut value: serde_json::Value =
         serde_json::from_str(spec_json).unwrap_or_else(|_| unreachable!("poem-openapi renders valid JSON"));
+    if let Some(code) = value.pointer_mut("/components/schemas/Error/properties/code/description") {
+        *code = error_code_table().into();
+    }
     if let Some(schemas) = value
         .pointer_mut("/components/schemas")
         .and_then(serde_json::Value::as_object_mut)
@@ -46,6 +49,17 @@ pub(crate) fn canonical(spec_json: &str) -> String {
     let mut text =
         serde_json::to_string_pretty(&sort(value)).unwrap_or_else(|_| unreachable!("a JSON value serializes"));
     text.push('\n');
+    text
+}
+
+/// The `Error` schema's `code` description: every code, its status and its meaning, one per
+/// line (`- \`code\` (status): meaning`), so clients and the reference docs carry the table.
+fn error_code_table() -> String {
+    let mut text = String::from("Stable, machine-readable error code (snake_case), one of:\n");
+    for code in nexus_domain::error::ErrorCode::ALL {
+        let (status, meaning) = code.meaning();
+        text.push_str(&format!("\n- `{code}` ({status}): {meaning}"));
+    }
     text
 }
 

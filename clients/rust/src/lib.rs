@@ -35,6 +35,9 @@ pub enum ClientBuildError {
     Http(#[from] reqwest::Error),
 }
 
+/// Sent by every client this crate builds, so the Broker's logs can tell SDKs apart.
+pub const USER_AGENT: &str = concat!("nexus-client-rust/", env!("CARGO_PKG_VERSION"));
+
 /// A reqwest client that sends `Authorization: Bearer <key>` on every request. The header is
 /// marked sensitive, so it is never printed by reqwest's `Debug`.
 ///
@@ -50,6 +53,7 @@ pub fn authenticated_http_client(key: &str) -> Result<reqwest::Client, ClientBui
         .default_headers(headers)
         .connect_timeout(DEFAULT_TIMEOUT)
         .timeout(DEFAULT_TIMEOUT)
+        .user_agent(USER_AGENT)
         .build()?)
 }
 

@@ -12,6 +12,7 @@
 
 import { NexusError } from "./errors.js";
 import { type CredentialEnvelope, envelopeFromJson, inject } from "./inject.js";
+import { USER_AGENT } from "./version.js";
 
 export interface Target {
   workspaceId?: string;
@@ -104,7 +105,10 @@ export class Credentials {
     const fetchImpl = this.#options.fetch ?? globalThis.fetch;
     let response: Response;
     try {
-      response = await fetchImpl(url, { method, headers: { Authorization: `Bearer ${this.#options.agentKey}` } });
+      response = await fetchImpl(url, {
+        method,
+        headers: { Authorization: `Bearer ${this.#options.agentKey}`, "User-Agent": USER_AGENT },
+      });
     } catch (error) {
       // The error's text can carry the URL: name the kind only.
       throw new NexusError("gateway_unreachable", `the Gateway could not be reached (${(error as Error).name})`);

@@ -5,10 +5,12 @@
 import createClient, { type Client } from "openapi-fetch";
 import type { paths as BrokerPaths, components as BrokerComponents } from "./generated/broker.js";
 import type { paths as GatewayPaths, components as GatewayComponents } from "./generated/gateway.js";
+import { USER_AGENT } from "./version.js";
 
 export type { BrokerPaths, GatewayPaths };
 export { NexusError } from "./errors.js";
 export { envelopeFromJson, inject, type CredentialEnvelope } from "./inject.js";
+export { USER_AGENT, VERSION } from "./version.js";
 export { Credentials, createFetcher, type CredentialsOptions, type Target } from "./credentials.js";
 export type BrokerSchemas = BrokerComponents["schemas"];
 export type GatewaySchemas = GatewayComponents["schemas"];
@@ -27,7 +29,7 @@ export interface ClientOptions {
 function create<Paths extends {}>(options: ClientOptions): Client<Paths> {
   const client = createClient<Paths>({
     baseUrl: options.baseUrl.replace(/\/+$/, ""),
-    headers: { Authorization: `Bearer ${options.key}` },
+    headers: { Authorization: `Bearer ${options.key}`, "User-Agent": USER_AGENT },
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
   // Never print the key: the client's string form names the API, not its headers.

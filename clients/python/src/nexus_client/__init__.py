@@ -11,6 +11,7 @@ from .credentials import Credentials, NexusAuth, Target
 from .errors import NexusError
 from .gateway.client import AuthenticatedClient as GatewayClient
 from .inject import envelope_from_json, inject
+from .version import USER_AGENT, __version__
 
 __all__ = [
     "BrokerClient",
@@ -19,6 +20,8 @@ __all__ = [
     "NexusAuth",
     "NexusError",
     "Target",
+    "USER_AGENT",
+    "__version__",
     "broker_client",
     "envelope_from_json",
     "gateway_client",
@@ -37,9 +40,19 @@ GatewayClient.__repr__ = _redacted  # type: ignore[method-assign]
 
 def gateway_client(base_url: str, agent_key: str, *, httpx_args: dict[str, Any] | None = None) -> GatewayClient:
     """A Gateway client authenticated with an agent key (``httpx_args`` go to its httpx clients)."""
-    return GatewayClient(base_url=base_url.rstrip("/"), token=agent_key, httpx_args=httpx_args or {})
+    return GatewayClient(
+        base_url=base_url.rstrip("/"),
+        token=agent_key,
+        headers={"User-Agent": USER_AGENT},
+        httpx_args=httpx_args or {},
+    )
 
 
 def broker_client(base_url: str, admin_key: str, *, httpx_args: dict[str, Any] | None = None) -> BrokerClient:
     """A Broker client authenticated with an admin key (``httpx_args`` go to its httpx clients)."""
-    return BrokerClient(base_url=base_url.rstrip("/"), token=admin_key, httpx_args=httpx_args or {})
+    return BrokerClient(
+        base_url=base_url.rstrip("/"),
+        token=admin_key,
+        headers={"User-Agent": USER_AGENT},
+        httpx_args=httpx_args or {},
+    )

@@ -2129,7 +2129,34 @@ pub mod types {
     ///The body of every non-2xx answer.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Error {
-        ///Stable, machine-readable error code (snake_case)
+        /**Stable, machine-readable error code (snake_case), one of:
+
+- `provider_not_found` (404): No provider has that name
+- `connection_not_found` (404): No connection has that id in this workspace (or none is active for it)
+- `agent_key_not_found` (404): No agent key has that id
+- `provider_exists` (409): A provider with that name exists already
+- `connection_exists` (409): The connection exists already
+- `agent_key_exists` (409): An agent key with that name exists already
+- `invalid_request` (400): The request is malformed or a field is invalid (`field` names it)
+- `invalid_state` (400): The consent's `state` is unknown, expired, already used or forged
+- `provider_misconfigured` (502): The provider refused Nexus's client credentials or endpoints: an operator must fix the provider
+- `unauthenticated` (401): No key, or a key that is not valid for this API
+- `forbidden` (403): The key is valid but may not do this (another workspace, say)
+- `provider_in_use` (409): The provider still has connections: delete or revoke them first
+- `connection_pending` (409): The user has not finished the consent yet
+- `connection_revoked` (409): The connection was revoked: request a new one
+- `connection_failed` (409): The consent failed: request a new connection
+- `connection_expired` (409): The credential expired and cannot be refreshed: the user must consent again
+- `not_refreshable` (409): The connection has no refresh token (or is not OAuth2)
+- `attention_required` (409): The provider revoked the grant: send the user to consent again (`connection_id`)
+- `upstream_unavailable` (502): The provider failed or timed out; retry, after `Retry-After` when given
+- `broker_unavailable` (503): A split Gateway cannot reach its Broker; retry
+- `service_unavailable` (503): Nexus cannot serve right now (database unreachable, shutting down); retry
+- `internal_error` (500): A bug or an unexpected failure; quote `request_id` when reporting it
+- `route_not_found` (404): No such path
+- `method_not_allowed` (405): The path exists but not with this method (`Allow` lists those it takes)
+- `payload_too_large` (413): The body is larger than 64 KiB
+- `unsupported_media_type` (415): The body is not `application/json`*/
         pub code: ::std::string::String,
         /**The connection the error is about, when the request did not name it: a resolve answered
 `attention_required` or `connection_pending` names the connection to re-consent or wait for*/
