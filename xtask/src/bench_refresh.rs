@@ -5,6 +5,7 @@
 //! each process's peak RSS, into BENCHMARKS.md.
 
 use crate::bench::{Process, machine, release_binary, spawn, tempfile_dir, write_section};
+use crate::postgres::ScratchDatabase;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -170,50 +171,8 @@ fn serve_connection(stream: TcpStream, seen: &Mutex<Seen>) -> std::io::Result<()
     }
 }
 
-/// A fresh PostgreSQL database for the run, dropped afterwards.
-struct Database {
-    name: String,
-    url: String,
-}
-
-fn psql(sql: &str, database: &str) -> anyhow::Result<()> {
-    let status = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", sql])
-        .status()
-        .context("running psql (PostgreSQL on 127.0.0.1:5432 with trust auth)")?;
-    if !status.success() {
-        bail!("psql failed: {sql}");
-    }
-    Ok(())
-}
-
-impl Database {
-    fn create() -> anyhow::Result<Self> {
-        let name = format!("nexus_bench_{}", std::process::id());
-        psql(&format!("CREATE DATABASE {name}"), "postgres")?;
-        Ok(Self {
-            url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
-            name,
-        })
-    }
-
-    /// Makes every credential due again, as the seeding left them.
-    fn make_all_due(&self) -> anyhow::Result<()> {
-        psql(
-            "UPDATE credentials SET expires_at = now() + interval '200 seconds'",
-            &self.name,
-        )
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let _ = psql(
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-            "postgres",
-        );
-    }
-}
+/// Makes every credential due again, as the seeding left them.
+const MAKE_ALL_DUE: &str = "UPDATE credentials SET expires_at = now() + interval '200 seconds'";
 
 fn generate_key(binary: &std::path::Path) -> anyhow::Result<String> {
     let output = Command::new(binary)
@@ -314,11 +273,11 @@ struct RunResult {
 fn run(
     binary: &std::path::Path,
     env: &[(&str, &str)],
-    database: &Database,
+    database: &ScratchDatabase,
     mock: &MockTokenEndpoint,
     processes: usize,
 ) -> anyhow::Result<RunResult> {
-    database.make_all_due()?;
+    database.psql(MAKE_ALL_DUE)?;
     mock.reset();
     let dir = tempfile_dir()?;
     let started = Instant::now();
@@ -382,7 +341,7 @@ fn run(
 
 pub fn refresh() -> anyhow::Result<()> {
     let binary = release_binary()?;
-    let database = Database::create()?;
+    let database = ScratchDatabase::create("nexus_bench")?;
     let mock = MockTokenEndpoint::start()?;
     println!("measuring the mock token endpoint's capacity...");
     let capacity = mock.capacity()?;
@@ -392,7 +351,7 @@ pub fn refresh() -> anyhow::Result<()> {
     let encryption_key = generate_key(&binary)?;
     let state_key = generate_key(&binary)?;
     let common = [
-        ("NEXUS_DATABASE_URL", database.url.as_str()),
+        ("NEXUS_DATABASE_URL", database.url()),
         ("NEXUS_ENCRYPTION_KEYS", encryption_key.as_str()),
         ("NEXUS_STATE_KEY", state_key.as_str()),
         ("NEXUS_ADMIN_KEYS", ADMIN_KEY),

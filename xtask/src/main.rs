@@ -10,10 +10,14 @@ mod bench_sdk;
 mod clients;
 mod clients_python;
 mod clients_typescript;
+mod delivery;
+mod docs;
 mod fuzz;
 mod layers;
 mod openapi;
 mod postgres;
+mod release;
+mod release_rehearsal;
 mod test;
 mod tools;
 mod version;
@@ -41,11 +45,16 @@ enum Command {
         #[command(subcommand)]
         action: Action,
     },
+    /// The API reference in `docs/api/`, rendered from the committed specs
+    Docs {
+        #[command(subcommand)]
+        action: Action,
+    },
     /// Fail on any workspace dependency edge the layer table does not allow
     CheckLayers,
     /// Fail when manifests or specs disagree with `VERSION`
     CheckVersion,
-    /// Every check CI runs before the tests: specs, clients, layers, version
+    /// Every check CI runs before the tests: specs, clients, reference docs, layers, version
     Check,
     /// Benchmarks: `resolve` (resolve against an authentication-only baseline, one process and
     /// split), `refresh` (background refresh across replicas)
@@ -59,6 +68,29 @@ enum Command {
     Test,
     /// Schemathesis against a running Nexus, both specs, every check
     Fuzz,
+    /// Release X.Y.Z: stamp the version everywhere, move the changelog's `## Unreleased` under it,
+    /// regenerate specs, clients and docs, run the checks, commit and tag `vX.Y.Z` (never pushes)
+    Release {
+        /// The new version, such as 0.2.0 (above the one in VERSION)
+        version: String,
+        /// Show every file it would change; commit and tag nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Run `cargo xtask check` instead of the whole test suite (`cargo xtask test`)
+        #[arg(long)]
+        skip_tests: bool,
+        /// Run this shell command as the check instead (the rehearsal's failing check)
+        #[arg(long, hide = true)]
+        check_command: Option<String>,
+    },
+    /// Lint what ships besides the code: Dockerfile, workflows, compose, scripts, Prometheus
+    /// config and alert rules (with their tests), and a live scrape of `/metrics`
+    Delivery,
+    /// Build the container image from the release binary with podman and smoke-test it
+    ImageSmoke,
+    /// The release command's test: refusals, a failing check, a dry run and a release, in a
+    /// temporary clone
+    ReleaseRehearsal,
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]
@@ -112,6 +144,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Openapi { action } => openapi::run(action == Action::Check),
         Command::Clients { action } => clients::run(action == Action::Check),
+        Command::Docs { action } => docs::run(action == Action::Check),
         Command::CheckLayers => layers::check(),
         Command::CheckVersion => version::check(),
         Command::Check => check(),
@@ -123,15 +156,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             test::run()?;
             clients_python::test()?;
             clients_typescript::test()?;
-            fuzz::run()
+            fuzz::run()?;
+            delivery::check()?;
+            delivery::image_smoke()?;
+            release_rehearsal::run()
         }
         Command::Fuzz => fuzz::run(),
+        Command::Release {
+            version,
+            dry_run,
+            skip_tests,
+            check_command,
+        } => release::run(&release::Options {
+            version,
+            dry_run,
+            skip_tests,
+            check_command,
+        }),
+        Command::ReleaseRehearsal => release_rehearsal::run(),
+        Command::Delivery => delivery::check(),
+        Command::ImageSmoke => delivery::image_smoke(),
     }
 }
 
 fn check() -> anyhow::Result<()> {
     openapi::run(true)?;
     clients::run(true)?;
+    docs::run(true)?;
     layers::check()?;
     version::check()
 }

@@ -157,3 +157,52 @@ impl Drop for PrivateCluster {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A database of its own on the local server (127.0.0.1, `PGPORT` or 5432, user `postgres`, trust
+/// authentication), dropped with everything in it when dropped.
+pub struct ScratchDatabase {
+    name: String,
+    url: String,
+}
+
+impl ScratchDatabase {
+    pub fn create(prefix: &str) -> anyhow::Result<Self> {
+        let name = format!("{prefix}_{}", std::process::id());
+        let port = std::env::var("PGPORT").unwrap_or_else(|_| "5432".to_owned());
+        run_psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), "postgres")?;
+        run_psql(&format!("CREATE DATABASE {name}"), "postgres")?;
+        Ok(Self {
+            url: format!("postgres://postgres@127.0.0.1:{port}/{name}"),
+            name,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Runs `sql` in this database.
+    pub fn psql(&self, sql: &str) -> anyhow::Result<()> {
+        run_psql(sql, &self.name)
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let _ = run_psql(
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            "postgres",
+        );
+    }
+}
+
+fn run_psql(sql: &str, database: &str) -> anyhow::Result<()> {
+    let status = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", sql])
+        .status()
+        .context("running psql (PostgreSQL on 127.0.0.1 with trust auth)")?;
+    if !status.success() {
+        bail!("psql failed: {sql}");
+    }
+    Ok(())
+}

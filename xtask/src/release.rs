@@ -1,0 +1,341 @@
+//! `cargo xtask release X.Y.Z [--dry-run]`: stamps the version everywhere, moves the changelog's
+//! `## Unreleased` under it, regenerates specs, clients and docs, runs the checks, commits and
+//! tags `vX.Y.Z` (annotated). It never pushes or publishes.
+//!
+//! All or nothing: the work happens in a worktree of `HEAD` under `target/`; the checkout is
+//! touched only at the end, by a fast-forward to the finished commit and the tag. Any refusal or
+//! failure before that leaves the checkout, its branch and its tags as they were.
+
+use crate::version::{STAMPS, current};
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const CHANGELOG: &str = "CHANGELOG.md";
+const UNRELEASED: &str = "## Unreleased";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub version: String,
+    pub dry_run: bool,
+    /// Run `cargo xtask check` (drift, versions, layers) instead of the whole test suite.
+    pub skip_tests: bool,
+    /// A shell command to run as the check instead (the rehearsal uses `false`).
+    pub check_command: Option<String>,
+}
+
+pub fn run(options: &Options) -> anyhow::Result<()> {
+    let root = crate::root();
+    let plan = preflight(&root, options)?;
+    println!(
+        "releasing {} (from {}), commit {}",
+        plan.version,
+        plan.previous,
+        short(&plan.head)
+    );
+    let worktree = Worktree::create(&root)?;
+    prepare(&root, &worktree.path, &plan)?;
+    let changed = git(&worktree.path, &["status", "--porcelain", "--untracked-files=all"])?;
+    println!("files {}:", if options.dry_run { "it would change" } else { "changed" });
+    for line in changed.lines() {
+        println!("  {line}");
+    }
+    if options.dry_run {
+        println!(
+            "dry run: nothing was committed or tagged; `cargo xtask release {}` does it",
+            plan.version
+        );
+        return Ok(());
+    }
+    check(&root, &worktree.path, options)?;
+    git(&worktree.path, &["add", "--all"])?;
+    git(
+        &worktree.path,
+        &["commit", "--quiet", "--message", &format!("Release {}", plan.version)],
+    )?;
+    let commit = git(&worktree.path, &["rev-parse", "HEAD"])?.trim().to_owned();
+    // Nothing may have moved underneath while the check ran.
+    let head = git(&root, &["rev-parse", "HEAD"])?.trim().to_owned();
+    if head != plan.head || !git(&root, &["status", "--porcelain"])?.trim().is_empty() {
+        bail!("the checkout changed while the release was prepared (HEAD or files); nothing was released");
+    }
+    git(&root, &["merge", "--ff-only", "--quiet", &commit])?;
+    let message = format!("Nexus {}\n\n{}", plan.version, plan.notes.trim());
+    git(&root, &["tag", "--annotate", &plan.tag, "--message", &message, &commit])?;
+    println!(
+        "released {}: commit {} tagged {}. Nothing was pushed; publish with `git push origin HEAD {}`",
+        plan.version,
+        short(&commit),
+        plan.tag,
+        plan.tag
+    );
+    Ok(())
+}
+
+/// What the release will do, once every precondition holds.
+struct Plan {
+    version: String,
+    previous: String,
+    tag: String,
+    head: String,
+    /// The changelog's `## Unreleased` section: the release notes and the tag's message.
+    notes: String,
+}
+
+fn preflight(root: &Path, options: &Options) -> anyhow::Result<Plan> {
+    let requested = options.version.trim();
+    let version = semver::Version::parse(requested).map_err(|error| {
+        anyhow::anyhow!("`{requested}` is not a version: give it as X.Y.Z, such as 0.2.0 ({error})")
+    })?;
+    let previous_text = current(root)?;
+    let previous = semver::Version::parse(&previous_text)
+        .with_context(|| format!("VERSION holds `{previous_text}`, which is not a version"))?;
+    if version <= previous {
+        bail!("{version} does not increase the current version {previous}: a release goes forward");
+    }
+    let tag = format!("v{version}");
+    if git_succeeds(root, &["rev-parse", "--quiet", "--verify", &format!("refs/tags/{tag}")]) {
+        bail!("tag {tag} already exists: {version} was released before");
+    }
+    let dirty = git(root, &["status", "--porcelain"])?;
+    if !dirty.trim().is_empty() {
+        let files: Vec<&str> = dirty.lines().take(10).collect();
+        if options.dry_run {
+            println!(
+                "warning: uncommitted changes are not part of the release (it starts from HEAD):\n  {}",
+                files.join("\n  ")
+            );
+        } else {
+            bail!(
+                "the working tree has uncommitted changes; commit or stash them first:\n  {}",
+                files.join("\n  ")
+            );
+        }
+    }
+    let changelog = crate::read(&root.join(CHANGELOG))?;
+    let notes = unreleased_section(&changelog)?;
+    if notes.trim().is_empty() {
+        bail!("{CHANGELOG} has nothing under `{UNRELEASED}`: say what changed before releasing");
+    }
+    Ok(Plan {
+        version: version.to_string(),
+        previous: previous.to_string(),
+        tag,
+        head: git(root, &["rev-parse", "HEAD"])?.trim().to_owned(),
+        notes,
+    })
+}
+
+/// The text between `## Unreleased` and the next `## ` heading.
+fn unreleased_section(changelog: &str) -> anyhow::Result<String> {
+    let start = changelog
+        .find(&format!("\n{UNRELEASED}\n"))
+        .with_context(|| format!("{CHANGELOG} has no `{UNRELEASED}` heading"))?;
+    let body = &changelog[start + UNRELEASED.len() + 2..];
+    let end = body.find("\n## ").map_or(body.len(), |end| end + 1);
+    Ok(body[..end].to_owned())
+}
+
+/// `## Unreleased` stays, empty; its entries move under `## X.Y.Z — date`.
+fn move_unreleased(changelog: &str, version: &str, date: &str) -> anyhow::Result<String> {
+    let notes = unreleased_section(changelog)?;
+    let heading = format!("\n{UNRELEASED}\n");
+    let start = changelog.find(&heading).unwrap_or_default() + heading.len();
+    let rest = &changelog[start + notes.len()..];
+    let separator = if rest.is_empty() { "" } else { "\n" };
+    Ok(format!(
+        "{}\n## {version} — {date}\n\n{}\n{separator}{rest}",
+        &changelog[..start],
+        notes.trim(),
+    ))
+}
+
+fn prepare(root: &Path, worktree: &Path, plan: &Plan) -> anyhow::Result<()> {
+    std::fs::write(worktree.join("VERSION"), format!("{}\n", plan.version)).context("writing VERSION")?;
+    for stamp in STAMPS {
+        let path = worktree.join(stamp.path);
+        let content = crate::read(&path)?;
+        let stamped = stamp.apply(&content, &plan.previous, &plan.version)?;
+        std::fs::write(&path, stamped).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let changelog_path = worktree.join(CHANGELOG);
+    let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let changelog = move_unreleased(&crate::read(&changelog_path)?, &plan.version, &date)?;
+    std::fs::write(&changelog_path, changelog).context("writing CHANGELOG.md")?;
+    // The TypeScript tools come from the checkout's `npm ci` when it has them.
+    let modules = root.join("clients/typescript/node_modules");
+    if modules.is_dir() {
+        symlink_dir(&modules, &worktree.join("clients/typescript/node_modules"))?;
+    }
+    cargo(root, worktree, &["update", "--workspace", "--offline", "--quiet"])?;
+    for (what, action) in [("openapi", "generate"), ("clients", "generate"), ("docs", "generate")] {
+        cargo(
+            root,
+            worktree,
+            &["run", "--quiet", "--package", "xtask", "--", what, action],
+        )?;
+    }
+    Ok(())
+}
+
+fn check(root: &Path, worktree: &Path, options: &Options) -> anyhow::Result<()> {
+    let (description, status) = match &options.check_command {
+        Some(command) => (
+            command.clone(),
+            Command::new("sh")
+                .args(["-c", command])
+                .current_dir(worktree)
+                .env("CARGO_TARGET_DIR", target_dir(root))
+                .status(),
+        ),
+        None => {
+            let task = if options.skip_tests { "check" } else { "test" };
+            let status = cargo_status(root, worktree, &["run", "--quiet", "--package", "xtask", "--", task]);
+            (format!("cargo xtask {task}"), status)
+        }
+    };
+    let status = status.with_context(|| format!("running `{description}`"))?;
+    if !status.success() {
+        bail!("the check (`{description}`) failed ({status}); nothing was committed or tagged");
+    }
+    Ok(())
+}
+
+/// The release's worktree, removed when dropped (whatever happened).
+struct Worktree {
+    root: PathBuf,
+    path: PathBuf,
+}
+
+impl Worktree {
+    fn create(root: &Path) -> anyhow::Result<Self> {
+        // A fixed place, so a second run reuses the compiled workspace.
+        let path = target_dir(root).join("release-worktree");
+        remove_worktree(root, &path);
+        git(
+            root,
+            &[
+                "worktree",
+                "add",
+                "--quiet",
+                "--detach",
+                &path.to_string_lossy(),
+                "HEAD",
+            ],
+        )?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            path,
+        })
+    }
+}
+
+impl Drop for Worktree {
+    fn drop(&mut self) {
+        remove_worktree(&self.root, &self.path);
+    }
+}
+
+fn remove_worktree(root: &Path, path: &Path) {
+    let _ = Command::new("git")
+        .current_dir(root)
+        .args(["worktree", "remove", "--force"])
+        .arg(path)
+        .output();
+    let _ = std::fs::remove_dir_all(path);
+    let _ = Command::new("git")
+        .current_dir(root)
+        .args(["worktree", "prune"])
+        .output();
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+#[cfg(unix)]
+fn symlink_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::os::unix::fs::symlink(from, to).with_context(|| format!("linking {}", to.display()))
+}
+
+#[cfg(not(unix))]
+fn symlink_dir(_from: &Path, _to: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+fn cargo_status(root: &Path, dir: &Path, args: &[&str]) -> std::io::Result<std::process::ExitStatus> {
+    Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir(root))
+        .status()
+}
+
+fn cargo(root: &Path, dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let status = cargo_status(root, dir, args).with_context(|| format!("running cargo {}", args.join(" ")))?;
+    if !status.success() {
+        bail!(
+            "cargo {} failed ({status}); nothing was committed or tagged",
+            args.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// Runs git in `dir` and returns its stdout; a failure carries git's stderr.
+pub fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .with_context(|| format!("running git {}", args.join(" ")))?;
+    if !output.status.success() {
+        bail!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+fn git_succeeds(dir: &Path, args: &[&str]) -> bool {
+    Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+#[cfg(test)]
+mod tests {
+    const CHANGELOG: &str = "# Changelog\n\nIntro.\n\n## Unreleased\n\n- Added a thing.\n- Fixed another.\n\n## 0.1.0 — 2026-01-01\n\n- First.\n";
+
+    #[test]
+    fn the_unreleased_entries_move_under_the_version() {
+        let moved = super::move_unreleased(CHANGELOG, "0.2.0", "2026-11-29").expect("moved");
+        assert_eq!(
+            moved,
+            "# Changelog\n\nIntro.\n\n## Unreleased\n\n## 0.2.0 — 2026-11-29\n\n- Added a thing.\n- Fixed another.\n\n## 0.1.0 — 2026-01-01\n\n- First.\n"
+        );
+        // Released again, the empty section is refused.
+        let notes = super::unreleased_section(&moved).expect("section");
+        assert!(notes.trim().is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn a_changelog_without_the_heading_is_refused() {
+        let error = super::unreleased_section("# Changelog\n\n## 0.1.0\n").expect_err("no heading");
+        assert!(error.to_string().contains("no `## Unreleased` heading"), "{error}");
+    }
+
+    #[test]
+    fn the_last_section_runs_to_the_end() {
+        let notes = super::unreleased_section("# C\n\n## Unreleased\n\n- Only.\n").expect("section");
+        assert_eq!(notes.trim(), "- Only.");
+    }
+}
