@@ -113,8 +113,13 @@ enum Action {
 }
 
 /// The workspace root (the parent of this crate's directory).
+///
+/// Read at run time first: `cargo run` says where this crate is, and another checkout of the
+/// repository (a release worktree) may have built the same binary into a shared target dir.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
@@ -172,6 +177,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             skip_tests,
             check_command,
+            target_dir: None,
         }),
         Command::ReleaseRehearsal => release_rehearsal::run(),
         Command::Delivery => delivery::check(),

@@ -22,22 +22,33 @@ pub struct Options {
     pub skip_tests: bool,
     /// A shell command to run as the check instead (the rehearsal uses `false`).
     pub check_command: Option<String>,
+    /// Where the worktree's builds go (default: `CARGO_TARGET_DIR`, else the checkout's `target`).
+    /// Builds at the new version never collide with the checkout's; only the binaries cargo
+    /// copies to `debug/` are shared, and those are removed afterwards.
+    pub target_dir: Option<PathBuf>,
 }
 
 pub fn run(options: &Options) -> anyhow::Result<()> {
-    let root = crate::root();
-    let plan = preflight(&root, options)?;
+    run_at(&crate::root(), options).map(|_| ())
+}
+
+/// The release of the checkout at `root`; returns `git status --porcelain` lines of the files it
+/// changed (or would change, in a dry run).
+pub fn run_at(root: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
+    let plan = preflight(root, options)?;
     println!(
         "releasing {} (from {}), commit {}",
         plan.version,
         plan.previous,
         short(&plan.head)
     );
-    let worktree = Worktree::create(&root)?;
-    prepare(&root, &worktree.path, &plan)?;
+    let target = options.target_dir.clone().unwrap_or_else(|| target_dir(root));
+    let worktree = Worktree::create(root, &target)?;
+    prepare(root, &worktree.path, &target, &plan)?;
     let changed = git(&worktree.path, &["status", "--porcelain", "--untracked-files=all"])?;
+    let changed: Vec<String> = changed.lines().map(str::to_owned).collect();
     println!("files {}:", if options.dry_run { "it would change" } else { "changed" });
-    for line in changed.lines() {
+    for line in &changed {
         println!("  {line}");
     }
     if options.dry_run {
@@ -45,9 +56,9 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
             "dry run: nothing was committed or tagged; `cargo xtask release {}` does it",
             plan.version
         );
-        return Ok(());
+        return Ok(changed);
     }
-    check(&root, &worktree.path, options)?;
+    check(&worktree.path, &target, options)?;
     git(&worktree.path, &["add", "--all"])?;
     git(
         &worktree.path,
@@ -55,13 +66,13 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     )?;
     let commit = git(&worktree.path, &["rev-parse", "HEAD"])?.trim().to_owned();
     // Nothing may have moved underneath while the check ran.
-    let head = git(&root, &["rev-parse", "HEAD"])?.trim().to_owned();
-    if head != plan.head || !git(&root, &["status", "--porcelain"])?.trim().is_empty() {
+    let head = git(root, &["rev-parse", "HEAD"])?.trim().to_owned();
+    if head != plan.head || !git(root, &["status", "--porcelain"])?.trim().is_empty() {
         bail!("the checkout changed while the release was prepared (HEAD or files); nothing was released");
     }
-    git(&root, &["merge", "--ff-only", "--quiet", &commit])?;
+    git(root, &["merge", "--ff-only", "--quiet", &commit])?;
     let message = format!("Nexus {}\n\n{}", plan.version, plan.notes.trim());
-    git(&root, &["tag", "--annotate", &plan.tag, "--message", &message, &commit])?;
+    git(root, &["tag", "--annotate", &plan.tag, "--message", &message, &commit])?;
     println!(
         "released {}: commit {} tagged {}. Nothing was pushed; publish with `git push origin HEAD {}`",
         plan.version,
@@ -69,7 +80,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
         plan.tag,
         plan.tag
     );
-    Ok(())
+    Ok(changed)
 }
 
 /// What the release will do, once every precondition holds.
@@ -150,7 +161,7 @@ fn move_unreleased(changelog: &str, version: &str, date: &str) -> anyhow::Result
     ))
 }
 
-fn prepare(root: &Path, worktree: &Path, plan: &Plan) -> anyhow::Result<()> {
+fn prepare(root: &Path, worktree: &Path, target: &Path, plan: &Plan) -> anyhow::Result<()> {
     std::fs::write(worktree.join("VERSION"), format!("{}\n", plan.version)).context("writing VERSION")?;
     for stamp in STAMPS {
         let path = worktree.join(stamp.path);
@@ -167,10 +178,10 @@ fn prepare(root: &Path, worktree: &Path, plan: &Plan) -> anyhow::Result<()> {
     if modules.is_dir() {
         symlink_dir(&modules, &worktree.join("clients/typescript/node_modules"))?;
     }
-    cargo(root, worktree, &["update", "--workspace", "--offline", "--quiet"])?;
+    cargo(target, worktree, &["update", "--workspace", "--offline", "--quiet"])?;
     for (what, action) in [("openapi", "generate"), ("clients", "generate"), ("docs", "generate")] {
         cargo(
-            root,
+            target,
             worktree,
             &["run", "--quiet", "--package", "xtask", "--", what, action],
         )?;
@@ -178,19 +189,19 @@ fn prepare(root: &Path, worktree: &Path, plan: &Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(root: &Path, worktree: &Path, options: &Options) -> anyhow::Result<()> {
+fn check(worktree: &Path, target: &Path, options: &Options) -> anyhow::Result<()> {
     let (description, status) = match &options.check_command {
         Some(command) => (
             command.clone(),
             Command::new("sh")
                 .args(["-c", command])
                 .current_dir(worktree)
-                .env("CARGO_TARGET_DIR", target_dir(root))
+                .env("CARGO_TARGET_DIR", target)
                 .status(),
         ),
         None => {
             let task = if options.skip_tests { "check" } else { "test" };
-            let status = cargo_status(root, worktree, &["run", "--quiet", "--package", "xtask", "--", task]);
+            let status = cargo_status(target, worktree, &["run", "--quiet", "--package", "xtask", "--", task]);
             (format!("cargo xtask {task}"), status)
         }
     };
@@ -204,13 +215,14 @@ fn check(root: &Path, worktree: &Path, options: &Options) -> anyhow::Result<()> 
 /// The release's worktree, removed when dropped (whatever happened).
 struct Worktree {
     root: PathBuf,
+    target: PathBuf,
     path: PathBuf,
 }
 
 impl Worktree {
-    fn create(root: &Path) -> anyhow::Result<Self> {
+    fn create(root: &Path, target: &Path) -> anyhow::Result<Self> {
         // A fixed place, so a second run reuses the compiled workspace.
-        let path = target_dir(root).join("release-worktree");
+        let path = target.join("release-worktree");
         remove_worktree(root, &path);
         git(
             root,
@@ -225,6 +237,7 @@ impl Worktree {
         )?;
         Ok(Self {
             root: root.to_path_buf(),
+            target: target.to_path_buf(),
             path,
         })
     }
@@ -233,6 +246,12 @@ impl Worktree {
 impl Drop for Worktree {
     fn drop(&mut self) {
         remove_worktree(&self.root, &self.path);
+        // The worktree's builds (at the new version) replaced the binaries cargo copies to
+        // `target/debug/`; without them the checkout's next build puts its own back.
+        let debug = self.target.join("debug");
+        for binary in ["nexus", "xtask"] {
+            let _ = std::fs::remove_file(debug.join(binary));
+        }
     }
 }
 
@@ -263,16 +282,16 @@ fn symlink_dir(_from: &Path, _to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cargo_status(root: &Path, dir: &Path, args: &[&str]) -> std::io::Result<std::process::ExitStatus> {
+fn cargo_status(target: &Path, dir: &Path, args: &[&str]) -> std::io::Result<std::process::ExitStatus> {
     Command::new(env!("CARGO"))
         .args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir(root))
+        .env("CARGO_TARGET_DIR", target)
         .status()
 }
 
-fn cargo(root: &Path, dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let status = cargo_status(root, dir, args).with_context(|| format!("running cargo {}", args.join(" ")))?;
+fn cargo(target: &Path, dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let status = cargo_status(target, dir, args).with_context(|| format!("running cargo {}", args.join(" ")))?;
     if !status.success() {
         bail!(
             "cargo {} failed ({status}); nothing was committed or tagged",

@@ -1,15 +1,12 @@
-//! `cargo xtask release-rehearsal`: the release command's test. It drives `cargo xtask release`
-//! in a temporary clone of `HEAD`: every refusal (malformed version, no increase, existing tag,
+//! `cargo xtask release-rehearsal`: the release command's test. It drives the release (the same
+//! code `cargo xtask release` runs) on a temporary clone of `HEAD`: every refusal (malformed version, no increase, existing tag,
 //! dirty tree, empty changelog) and a failing check leave the clone exactly as it was; a dry run
 //! lists the files and changes nothing; a real release commits, tags (annotated) and pushes
 //! nothing.
 
-use crate::release::git;
+use crate::release::{Options, git};
 use anyhow::{Context, bail, ensure};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const NEXT: &str = "0.2.0";
+use std::path::Path;
 
 pub fn run() -> anyhow::Result<()> {
     let root = crate::root();
@@ -42,37 +39,54 @@ fn rehearse(root: &Path, clone: &Path) -> anyhow::Result<()> {
             .context("linking node_modules")?;
     }
     let version = crate::version::current(clone)?;
-    ensure!(
-        semver::Version::parse(NEXT)? > semver::Version::parse(&version)?,
-        "the rehearsal releases {NEXT}, which must be above VERSION ({version}): raise NEXT"
-    );
+    let current = semver::Version::parse(&version).context("VERSION")?;
+    // The next minor version: never one this checkout's own builds use.
+    let next = semver::Version::new(current.major, current.minor + 1, 0).to_string();
+    let next = next.as_str();
+    // The checkout's own target dir: the clone's builds (at `next`) reuse its compiled crates.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from);
+    let options = |version: &str| Options {
+        version: version.to_owned(),
+        dry_run: false,
+        skip_tests: true,
+        check_command: None,
+        target_dir: Some(target.clone()),
+    };
 
-    refused(root, clone, &["0.2"], "is not a version")?;
-    refused(root, clone, &["v0.2.0"], "is not a version")?;
-    refused(root, clone, &[&version], "does not increase")?;
+    refused(clone, &options("0.2"), "is not a version")?;
+    refused(clone, &options("v0.2.0"), "is not a version")?;
+    refused(clone, &options(&version), "does not increase")?;
 
-    git(clone, &["tag", &format!("v{NEXT}")])?;
-    refused(root, clone, &[NEXT], "already exists")?;
-    git(clone, &["tag", "--delete", &format!("v{NEXT}")])?;
+    git(clone, &["tag", &format!("v{next}")])?;
+    refused(clone, &options(next), "already exists")?;
+    git(clone, &["tag", "--delete", &format!("v{next}")])?;
 
     std::fs::write(clone.join("README.md"), "changed\n").context("dirtying the clone")?;
-    refused(root, clone, &[NEXT], "uncommitted changes")?;
+    refused(clone, &options(next), "uncommitted changes")?;
     git(clone, &["checkout", "--", "README.md"])?;
 
     let changelog = crate::read(&clone.join(crate::release::CHANGELOG))?;
     let emptied = empty_unreleased(&changelog)?;
     std::fs::write(clone.join(crate::release::CHANGELOG), emptied).context("emptying the changelog")?;
     git(clone, &["commit", "--quiet", "--all", "--message", "Empty changelog"])?;
-    refused(root, clone, &[NEXT], "has nothing under `## Unreleased`")?;
+    refused(clone, &options(next), "has nothing under `## Unreleased`")?;
     git(clone, &["reset", "--quiet", "--hard", "HEAD~1"])?;
 
     // A check that fails after everything was regenerated still changes nothing.
-    refused(root, clone, &[NEXT, "--check-command", "false"], "failed")?;
+    let failing_check = Options {
+        check_command: Some("false".to_owned()),
+        ..options(next)
+    };
+    refused(clone, &failing_check, "failed")?;
 
     let before = state(clone)?;
-    let dry = release(root, clone, &[NEXT, "--dry-run"])?;
-    ensure!(dry.status.success(), "the dry run failed:\n{}", stderr(&dry));
-    let listed = String::from_utf8_lossy(&dry.stdout);
+    let dry_run = Options {
+        dry_run: true,
+        ..options(next)
+    };
+    let listed = crate::release::run_at(clone, &dry_run)
+        .context("the dry run failed")?
+        .join("\n");
     for file in [
         "VERSION",
         "Cargo.toml",
@@ -91,9 +105,8 @@ fn rehearse(root: &Path, clone: &Path) -> anyhow::Result<()> {
     }
     ensure!(state(clone)? == before, "the dry run changed the clone");
 
-    let released = release(root, clone, &[NEXT, "--skip-tests"])?;
-    ensure!(released.status.success(), "the release failed:\n{}", stderr(&released));
-    let tag = format!("v{NEXT}");
+    crate::release::run_at(clone, &options(next)).context("the release failed")?;
+    let tag = format!("v{next}");
     ensure!(
         git(clone, &["cat-file", "-t", &tag])?.trim() == "tag",
         "{tag} is not an annotated tag"
@@ -108,26 +121,21 @@ fn rehearse(root: &Path, clone: &Path) -> anyhow::Result<()> {
         "the release is not one commit on top of the previous HEAD"
     );
     ensure!(
-        git(clone, &["log", "-1", "--format=%s"])?.trim() == format!("Release {NEXT}"),
+        git(clone, &["log", "-1", "--format=%s"])?.trim() == format!("Release {next}"),
         "unexpected release commit message"
     );
     ensure!(
         git(clone, &["status", "--porcelain"])?.trim().is_empty(),
         "the release left changes behind"
     );
-    ensure!(crate::version::current(clone)? == NEXT, "VERSION is not {NEXT}");
+    ensure!(crate::version::current(clone)? == next, "VERSION is not {next}");
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let changelog = crate::read(&clone.join(crate::release::CHANGELOG))?;
     ensure!(
-        changelog.contains(&format!("## Unreleased\n\n## {NEXT} — {today}\n")),
-        "the changelog did not move its entries under {NEXT}:\n{changelog}"
+        changelog.contains(&format!("## Unreleased\n\n## {next} — {today}\n")),
+        "the changelog did not move its entries under {next}:\n{changelog}"
     );
-    let check = cargo_xtask(root, clone, &["check-version"])?;
-    ensure!(
-        check.status.success(),
-        "check-version fails after the release:\n{}",
-        stderr(&check)
-    );
+    crate::version::check_at(clone).context("check-version fails after the release")?;
     // Never pushed: the clone's origin (this checkout) has no such tag.
     ensure!(
         !git(clone, &["ls-remote", "--tags", "origin"])?.contains(&tag),
@@ -153,54 +161,23 @@ fn state(clone: &Path) -> anyhow::Result<State> {
     })
 }
 
-/// `release args` fails, says `reason`, and leaves the clone as it was.
-fn refused(root: &Path, clone: &Path, args: &[&str], reason: &str) -> anyhow::Result<()> {
+/// The release fails, says `reason`, and leaves the clone as it was.
+fn refused(clone: &Path, options: &Options, reason: &str) -> anyhow::Result<()> {
     let before = state(clone)?;
-    let output = release(root, clone, args)?;
-    let said = stderr(&output);
-    if output.status.success() {
-        bail!("`release {}` succeeded; it should refuse ({reason})", args.join(" "));
-    }
+    let said = match crate::release::run_at(clone, options) {
+        Ok(_) => bail!("releasing {options:?} succeeded; it should refuse ({reason})"),
+        Err(error) => format!("{error:#}"),
+    };
     ensure!(
         said.contains(reason),
-        "`release {}` failed without saying `{reason}`:\n{said}",
-        args.join(" ")
+        "releasing {options:?} failed without saying `{reason}`: {said}"
     );
     ensure!(
         state(clone)? == before,
-        "`release {}` changed the clone before refusing",
-        args.join(" ")
+        "releasing {options:?} changed the clone before refusing"
     );
-    println!("refused as expected: release {} ({reason})", args.join(" "));
+    println!("refused as expected: {} ({reason})", options.version);
     Ok(())
-}
-
-fn release(root: &Path, clone: &Path, args: &[&str]) -> anyhow::Result<Output> {
-    let mut all = vec!["release"];
-    all.extend_from_slice(args);
-    cargo_xtask(root, clone, &all)
-}
-
-fn cargo_xtask(root: &Path, clone: &Path, args: &[&str]) -> anyhow::Result<Output> {
-    Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--package", "xtask", "--"])
-        .args(args)
-        .current_dir(clone)
-        .env("CARGO_TARGET_DIR", target_dir(root))
-        .output()
-        .context("running cargo xtask in the clone")
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
-}
-
-fn stderr(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// The changelog with nothing under `## Unreleased`.

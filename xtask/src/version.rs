@@ -66,8 +66,12 @@ pub fn current(root: &Path) -> anyhow::Result<String> {
 }
 
 pub fn check() -> anyhow::Result<()> {
-    let root = root();
-    let version = current(&root)?;
+    check_at(&root())
+}
+
+/// The check of the checkout at `root`.
+pub fn check_at(root: &Path) -> anyhow::Result<()> {
+    let version = current(root)?;
     let mut problems = Vec::new();
     for stamp in STAMPS {
         let content = read(&root.join(stamp.path))?;
