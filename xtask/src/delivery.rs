@@ -81,7 +81,52 @@ pub fn check() -> anyhow::Result<()> {
             .args(["test", "rules", "alerts.test.yml"])
             .current_dir(&prometheus),
     )?;
-    live_scrape(&root, &promtool)
+    live_scrape(&root, &promtool)?;
+    generated_env_file_starts_production(&root)
+}
+
+/// `deploy/init-env.sh` writes an env file with which Nexus starts in production mode (the
+/// compose file's database host aside: a scratch database stands in for it).
+fn generated_env_file_starts_production(root: &Path) -> anyhow::Result<()> {
+    let dir = root.join("target").join("delivery-env");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let env_file = dir.join("nexus.env");
+    let binary = root.join("target/debug/nexus");
+    run(
+        "deploy/init-env.sh",
+        Command::new("bash")
+            .arg(root.join("deploy/init-env.sh"))
+            .args(["https://nexus.example.test", "app.example.test"])
+            .env("NEXUS_BIN", &binary)
+            .env("NEXUS_ENV_FILE", &env_file),
+    )?;
+    let text = crate::read(&env_file)?;
+    let mut vars: Vec<(String, String)> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+    let database = crate::postgres::ScratchDatabase::create("nexus_delivery_env")?;
+    vars.retain(|(name, _)| name.starts_with("NEXUS_") && name != "NEXUS_DATABASE_URL");
+    vars.push(("NEXUS_DATABASE_URL".to_owned(), database.url().to_owned()));
+    vars.push(("NEXUS_ENV".to_owned(), "production".to_owned()));
+    let envs: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let (_server, fields) = crate::bench::spawn(
+        &binary,
+        &dir,
+        &["serve", "--broker-listen", "127.0.0.1:0", "--gateway-listen", "127.0.0.1:0"],
+        &envs,
+        "nexus is listening",
+    )?;
+    let broker = crate::bench::address(&fields, "broker_addr");
+    let ready = reqwest::blocking::get(format!("{broker}/readyz")).context("GET /readyz")?;
+    if !ready.status().is_success() {
+        bail!("Nexus started from the generated env file is not ready: {}", ready.status());
+    }
+    println!("ok: deploy/init-env.sh writes an env file Nexus starts with in production mode");
+    Ok(())
 }
 
 /// `promtool`, from Debian's `prometheus` package; `None` (with a note) outside CI without it.
