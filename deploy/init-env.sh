@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Writes deploy/nexus.env for deploy/compose.yaml: every key generated with `nexus keys generate`
-# (by the image, or by the binary NEXUS_BIN names), a random database password, and the public
-# URL and return hosts you give. It never overwrites an existing file.
+# Writes the env files of deploy/compose.yaml, each container's secrets in a file of its own:
+# nexus.env (every key generated with `nexus keys generate`, by the image or by the binary
+# NEXUS_BIN names; the database URL; the public URL and return hosts you give), postgres.env
+# (the database password), gateway.env (the split Gateway's service key) and grafana.env
+# (Grafana's admin password). It never overwrites an existing file.
 #
 #   deploy/init-env.sh https://nexus.example.com app.example.com
 #
-# NEXUS_ENV_FILE writes elsewhere; NEXUS_VERSION picks the image tag (default: latest).
+# NEXUS_ENV_DIR writes elsewhere (default: this script's directory); NEXUS_VERSION picks the
+# image tag (default: latest).
 set -euo pipefail
 
 if [ "$#" -ne 2 ]; then
@@ -19,11 +22,13 @@ case "$public_url" in
   *) echo "PUBLIC_URL must be https:// (browsers carry OAuth codes to it): $public_url" >&2; exit 2 ;;
 esac
 
-out=${NEXUS_ENV_FILE:-"$(dirname "$0")/nexus.env"}
-if [ -e "$out" ]; then
-  echo "$out exists; not overwriting it (delete it first to start over)" >&2
-  exit 1
-fi
+dir=${NEXUS_ENV_DIR:-"$(dirname "$0")"}
+for name in nexus postgres gateway grafana; do
+  if [ -e "$dir/$name.env" ]; then
+    echo "$dir/$name.env exists; not overwriting it (delete the env files first to start over)" >&2
+    exit 1
+  fi
+done
 
 generate_key() {
   if [ -n "${NEXUS_BIN:-}" ]; then
@@ -34,25 +39,37 @@ generate_key() {
 }
 
 # Hex: it is repeated inside NEXUS_DATABASE_URL, where base64's + and / would need escaping.
-password=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+random_hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+password=$(random_hex)
 encryption_key=$(generate_key)
 state_key=$(generate_key)
 admin_key=$(generate_key)
 service_key=$(generate_key)
 
 umask 077
-cat >"$out" <<ENV
-# Written by deploy/init-env.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ). Every variable is explained in
-# deploy/nexus.env.example. Keep this file secret: losing NEXUS_ENCRYPTION_KEYS loses every stored
-# credential.
+written="# Written by deploy/init-env.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ); keep it secret."
+cat >"$dir/postgres.env" <<ENV
+$written
 POSTGRES_PASSWORD=$password
+ENV
+cat >"$dir/gateway.env" <<ENV
+$written
+NEXUS_BROKER_SERVICE_KEY=$service_key
+ENV
+cat >"$dir/grafana.env" <<ENV
+$written
+GF_SECURITY_ADMIN_PASSWORD=$(random_hex)
+ENV
+cat >"$dir/nexus.env" <<ENV
+$written
+# Every variable is explained in deploy/nexus.env.example. Losing NEXUS_ENCRYPTION_KEYS loses
+# every stored credential.
 NEXUS_DATABASE_URL=postgres://nexus:$password@postgres:5432/nexus
 NEXUS_ENCRYPTION_KEYS=$encryption_key
 NEXUS_STATE_KEY=$state_key
 NEXUS_ADMIN_KEYS=$admin_key
 NEXUS_SERVICE_KEYS=$service_key
-NEXUS_BROKER_SERVICE_KEY=$service_key
 NEXUS_PUBLIC_URL=$public_url
 NEXUS_ALLOWED_RETURN_URLS=$return_hosts
 ENV
-echo "wrote $out (mode 0600); the admin key is NEXUS_ADMIN_KEYS in it"
+echo "wrote nexus.env, postgres.env, gateway.env and grafana.env in $dir (mode 0600); the admin key is NEXUS_ADMIN_KEYS in nexus.env"

@@ -308,7 +308,7 @@ pub(crate) fn release_binary() -> anyhow::Result<PathBuf> {
     if !status.success() {
         bail!("release build failed");
     }
-    Ok(root.join("target").join("release").join("nexus"))
+    Ok(crate::target_dir().join("release").join("nexus"))
 }
 
 /// Replaces one benchmark's section of BENCHMARKS.md (between `<!-- bench:NAME -->` markers),

@@ -111,7 +111,7 @@ pub fn sdk() -> anyhow::Result<()> {
     ];
 
     let rust = run(
-        Command::new(root.join("target").join("release").join("examples").join("overhead")).args(args),
+        Command::new(crate::target_dir().join("release").join("examples").join("overhead")).args(args),
         "the Rust overhead example",
     )?;
     let python = run(

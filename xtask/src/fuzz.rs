@@ -41,7 +41,7 @@ pub fn run() -> anyhow::Result<()> {
     let dir = root.join("target").join("fuzz-run");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let binary = root.join("target").join("debug").join("nexus");
+    let binary = crate::target_dir().join("debug").join("nexus");
     let (server, fields): (Process, _) = spawn(
         &binary,
         &dir,

@@ -7,6 +7,7 @@
 mod bench;
 mod bench_refresh;
 mod bench_sdk;
+mod changelog;
 mod clients;
 mod clients_python;
 mod clients_typescript;
@@ -123,6 +124,12 @@ pub fn root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Where cargo builds: `CARGO_TARGET_DIR`, else the checkout's `target/` (a release worktree
+/// builds into the checkout's, so its binaries are found there).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
 pub fn read(path: &Path) -> anyhow::Result<String> {

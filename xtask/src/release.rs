@@ -6,13 +6,11 @@
 //! touched only at the end, by a fast-forward to the finished commit and the tag. Any refusal or
 //! failure before that leaves the checkout, its branch and its tags as they were.
 
+use crate::changelog;
 use crate::version::{STAMPS, current};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-pub const CHANGELOG: &str = "CHANGELOG.md";
-const UNRELEASED: &str = "## Unreleased";
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -42,7 +40,7 @@ pub fn run_at(root: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
         plan.previous,
         short(&plan.head)
     );
-    let target = options.target_dir.clone().unwrap_or_else(|| target_dir(root));
+    let target = options.target_dir.clone().unwrap_or_else(crate::target_dir);
     let worktree = Worktree::create(root, &target)?;
     prepare(root, &worktree.path, &target, &plan)?;
     let changed = git(&worktree.path, &["status", "--porcelain", "--untracked-files=all"])?;
@@ -70,9 +68,14 @@ pub fn run_at(root: &Path, options: &Options) -> anyhow::Result<Vec<String>> {
     if head != plan.head || !git(root, &["status", "--porcelain"])?.trim().is_empty() {
         bail!("the checkout changed while the release was prepared (HEAD or files); nothing was released");
     }
-    git(root, &["merge", "--ff-only", "--quiet", &commit])?;
+    // The tag first: if it cannot be made, the branch has not moved; if the fast-forward fails,
+    // the tag goes again.
     let message = format!("Nexus {}\n\n{}", plan.version, plan.notes.trim());
     git(root, &["tag", "--annotate", &plan.tag, "--message", &message, &commit])?;
+    if let Err(error) = git(root, &["merge", "--ff-only", "--quiet", &commit]) {
+        let _ = git(root, &["tag", "--delete", &plan.tag]);
+        return Err(error.context("fast-forwarding to the release commit; nothing was released"));
+    }
     println!(
         "released {}: commit {} tagged {}. Nothing was pushed; publish with `git push origin HEAD {}`",
         plan.version,
@@ -98,6 +101,12 @@ fn preflight(root: &Path, options: &Options) -> anyhow::Result<Plan> {
     let version = semver::Version::parse(requested).map_err(|error| {
         anyhow::anyhow!("`{requested}` is not a version: give it as X.Y.Z, such as 0.2.0 ({error})")
     })?;
+    if !version.build.is_empty() {
+        bail!(
+            "`{requested}` carries build metadata (`+{}`): registries and image tags refuse it",
+            version.build
+        );
+    }
     let previous_text = current(root)?;
     let previous = semver::Version::parse(&previous_text)
         .with_context(|| format!("VERSION holds `{previous_text}`, which is not a version"))?;
@@ -123,10 +132,12 @@ fn preflight(root: &Path, options: &Options) -> anyhow::Result<Plan> {
             );
         }
     }
-    let changelog = crate::read(&root.join(CHANGELOG))?;
-    let notes = unreleased_section(&changelog)?;
+    let notes = changelog::unreleased(&crate::read(&root.join(changelog::FILE))?)?;
     if notes.trim().is_empty() {
-        bail!("{CHANGELOG} has nothing under `{UNRELEASED}`: say what changed before releasing");
+        bail!(
+            "{} has nothing under `## Unreleased`: say what changed before releasing",
+            changelog::FILE
+        );
     }
     Ok(Plan {
         version: version.to_string(),
@@ -137,30 +148,6 @@ fn preflight(root: &Path, options: &Options) -> anyhow::Result<Plan> {
     })
 }
 
-/// The text between `## Unreleased` and the next `## ` heading.
-fn unreleased_section(changelog: &str) -> anyhow::Result<String> {
-    let start = changelog
-        .find(&format!("\n{UNRELEASED}\n"))
-        .with_context(|| format!("{CHANGELOG} has no `{UNRELEASED}` heading"))?;
-    let body = &changelog[start + UNRELEASED.len() + 2..];
-    let end = body.find("\n## ").map_or(body.len(), |end| end + 1);
-    Ok(body[..end].to_owned())
-}
-
-/// `## Unreleased` stays, empty; its entries move under `## X.Y.Z — date`.
-fn move_unreleased(changelog: &str, version: &str, date: &str) -> anyhow::Result<String> {
-    let notes = unreleased_section(changelog)?;
-    let heading = format!("\n{UNRELEASED}\n");
-    let start = changelog.find(&heading).unwrap_or_default() + heading.len();
-    let rest = &changelog[start + notes.len()..];
-    let separator = if rest.is_empty() { "" } else { "\n" };
-    Ok(format!(
-        "{}\n## {version} — {date}\n\n{}\n{separator}{rest}",
-        &changelog[..start],
-        notes.trim(),
-    ))
-}
-
 fn prepare(root: &Path, worktree: &Path, target: &Path, plan: &Plan) -> anyhow::Result<()> {
     std::fs::write(worktree.join("VERSION"), format!("{}\n", plan.version)).context("writing VERSION")?;
     for stamp in STAMPS {
@@ -169,10 +156,10 @@ fn prepare(root: &Path, worktree: &Path, target: &Path, plan: &Plan) -> anyhow::
         let stamped = stamp.apply(&content, &plan.previous, &plan.version)?;
         std::fs::write(&path, stamped).with_context(|| format!("writing {}", path.display()))?;
     }
-    let changelog_path = worktree.join(CHANGELOG);
+    let changelog_path = worktree.join(changelog::FILE);
     let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let changelog = move_unreleased(&crate::read(&changelog_path)?, &plan.version, &date)?;
-    std::fs::write(&changelog_path, changelog).context("writing CHANGELOG.md")?;
+    let released = changelog::release(&crate::read(&changelog_path)?, &plan.version, &date)?;
+    std::fs::write(&changelog_path, released).context("writing CHANGELOG.md")?;
     // The TypeScript tools come from the checkout's `npm ci` when it has them.
     let modules = root.join("clients/typescript/node_modules");
     if modules.is_dir() {
@@ -197,6 +184,7 @@ fn check(worktree: &Path, target: &Path, options: &Options) -> anyhow::Result<()
                 .args(["-c", command])
                 .current_dir(worktree)
                 .env("CARGO_TARGET_DIR", target)
+                .env_remove("CARGO_MANIFEST_DIR")
                 .status(),
         ),
         None => {
@@ -217,12 +205,13 @@ struct Worktree {
     root: PathBuf,
     target: PathBuf,
     path: PathBuf,
+    created: std::time::SystemTime,
 }
 
 impl Worktree {
     fn create(root: &Path, target: &Path) -> anyhow::Result<Self> {
-        // A fixed place, so a second run reuses the compiled workspace.
-        let path = target.join("release-worktree");
+        // Per process: a release's check may itself rehearse a release (`cargo xtask test`).
+        let path = target.join(format!("release-worktree-{}", std::process::id()));
         remove_worktree(root, &path);
         git(
             root,
@@ -239,6 +228,7 @@ impl Worktree {
             root: root.to_path_buf(),
             target: target.to_path_buf(),
             path,
+            created: std::time::SystemTime::now(),
         })
     }
 }
@@ -250,7 +240,13 @@ impl Drop for Worktree {
         // `target/debug/`; without them the checkout's next build puts its own back.
         let debug = self.target.join("debug");
         for binary in ["nexus", "xtask"] {
-            let _ = std::fs::remove_file(debug.join(binary));
+            let path = debug.join(binary);
+            let rebuilt = std::fs::metadata(&path)
+                .and_then(|metadata| metadata.modified())
+                .is_ok_and(|modified| modified > self.created);
+            if rebuilt {
+                let _ = std::fs::remove_file(path);
+            }
         }
     }
 }
@@ -268,17 +264,13 @@ fn remove_worktree(root: &Path, path: &Path) {
         .output();
 }
 
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
-}
-
 #[cfg(unix)]
-fn symlink_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(crate) fn symlink_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::os::unix::fs::symlink(from, to).with_context(|| format!("linking {}", to.display()))
 }
 
 #[cfg(not(unix))]
-fn symlink_dir(_from: &Path, _to: &Path) -> anyhow::Result<()> {
+pub(crate) fn symlink_dir(_from: &Path, _to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
@@ -287,6 +279,7 @@ fn cargo_status(target: &Path, dir: &Path, args: &[&str]) -> std::io::Result<std
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
+        .env_remove("CARGO_MANIFEST_DIR")
         .status()
 }
 
@@ -328,33 +321,4 @@ fn git_succeeds(dir: &Path, args: &[&str]) -> bool {
 
 fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
-}
-
-#[cfg(test)]
-mod tests {
-    const CHANGELOG: &str = "# Changelog\n\nIntro.\n\n## Unreleased\n\n- Added a thing.\n- Fixed another.\n\n## 0.1.0 — 2026-01-01\n\n- First.\n";
-
-    #[test]
-    fn the_unreleased_entries_move_under_the_version() {
-        let moved = super::move_unreleased(CHANGELOG, "0.2.0", "2026-11-29").expect("moved");
-        assert_eq!(
-            moved,
-            "# Changelog\n\nIntro.\n\n## Unreleased\n\n## 0.2.0 — 2026-11-29\n\n- Added a thing.\n- Fixed another.\n\n## 0.1.0 — 2026-01-01\n\n- First.\n"
-        );
-        // Released again, the empty section is refused.
-        let notes = super::unreleased_section(&moved).expect("section");
-        assert!(notes.trim().is_empty(), "{notes:?}");
-    }
-
-    #[test]
-    fn a_changelog_without_the_heading_is_refused() {
-        let error = super::unreleased_section("# Changelog\n\n## 0.1.0\n").expect_err("no heading");
-        assert!(error.to_string().contains("no `## Unreleased` heading"), "{error}");
-    }
-
-    #[test]
-    fn the_last_section_runs_to_the_end() {
-        let notes = super::unreleased_section("# C\n\n## Unreleased\n\n- Only.\n").expect("section");
-        assert_eq!(notes.trim(), "- Only.");
-    }
 }

@@ -1,8 +1,8 @@
-//! `cargo xtask release-rehearsal`: the release command's test. It drives the release (the same
-//! code `cargo xtask release` runs) on a temporary clone of `HEAD`: every refusal (malformed version, no increase, existing tag,
-//! dirty tree, empty changelog) and a failing check leave the clone exactly as it was; a dry run
-//! lists the files and changes nothing; a real release commits, tags (annotated) and pushes
-//! nothing.
+//! `cargo xtask release-rehearsal`: the release command's test. It drives the release (the
+//! same code `cargo xtask release` runs) on a temporary clone of `HEAD`: every refusal
+//! (malformed version, build metadata, no increase, existing tag, dirty tree, empty changelog)
+//! and a failing check leave the clone exactly as it was; a dry run lists the files and changes
+//! nothing; a real release commits, tags (annotated) and pushes nothing.
 
 use crate::release::{Options, git};
 use anyhow::{Context, bail, ensure};
@@ -35,8 +35,7 @@ fn rehearse(root: &Path, clone: &Path) -> anyhow::Result<()> {
     git(clone, &["config", "user.name", "Release rehearsal"])?;
     let modules = root.join("clients/typescript/node_modules");
     if modules.is_dir() {
-        std::os::unix::fs::symlink(&modules, clone.join("clients/typescript/node_modules"))
-            .context("linking node_modules")?;
+        crate::release::symlink_dir(&modules, &clone.join("clients/typescript/node_modules"))?;
     }
     let version = crate::version::current(clone)?;
     let current = semver::Version::parse(&version).context("VERSION")?;
@@ -44,7 +43,7 @@ fn rehearse(root: &Path, clone: &Path) -> anyhow::Result<()> {
     let next = semver::Version::new(current.major, current.minor + 1, 0).to_string();
     let next = next.as_str();
     // The checkout's own target dir: the clone's builds (at `next`) reuse its compiled crates.
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from);
+    let target = crate::target_dir();
     let options = |version: &str| Options {
         version: version.to_owned(),
         dry_run: false,
@@ -56,6 +55,7 @@ fn rehearse(root: &Path, clone: &Path) -> anyhow::Result<()> {
     refused(clone, &options("0.2"), "is not a version")?;
     refused(clone, &options("v0.2.0"), "is not a version")?;
     refused(clone, &options(&version), "does not increase")?;
+    refused(clone, &options(&format!("{next}+build.1")), "build metadata")?;
 
     git(clone, &["tag", &format!("v{next}")])?;
     refused(clone, &options(next), "already exists")?;
@@ -65,9 +65,9 @@ fn rehearse(root: &Path, clone: &Path) -> anyhow::Result<()> {
     refused(clone, &options(next), "uncommitted changes")?;
     git(clone, &["checkout", "--", "README.md"])?;
 
-    let changelog = crate::read(&clone.join(crate::release::CHANGELOG))?;
-    let emptied = empty_unreleased(&changelog)?;
-    std::fs::write(clone.join(crate::release::CHANGELOG), emptied).context("emptying the changelog")?;
+    let changelog = crate::read(&clone.join(crate::changelog::FILE))?;
+    let emptied = crate::changelog::without_unreleased_entries(&changelog)?;
+    std::fs::write(clone.join(crate::changelog::FILE), emptied).context("emptying the changelog")?;
     git(clone, &["commit", "--quiet", "--all", "--message", "Empty changelog"])?;
     refused(clone, &options(next), "has nothing under `## Unreleased`")?;
     git(clone, &["reset", "--quiet", "--hard", "HEAD~1"])?;
@@ -130,7 +130,7 @@ fn rehearse(root: &Path, clone: &Path) -> anyhow::Result<()> {
     );
     ensure!(crate::version::current(clone)? == next, "VERSION is not {next}");
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let changelog = crate::read(&clone.join(crate::release::CHANGELOG))?;
+    let changelog = crate::read(&clone.join(crate::changelog::FILE))?;
     ensure!(
         changelog.contains(&format!("## Unreleased\n\n## {next} — {today}\n")),
         "the changelog did not move its entries under {next}:\n{changelog}"
@@ -178,15 +178,4 @@ fn refused(clone: &Path, options: &Options, reason: &str) -> anyhow::Result<()> 
     );
     println!("refused as expected: {} ({reason})", options.version);
     Ok(())
-}
-
-/// The changelog with nothing under `## Unreleased`.
-fn empty_unreleased(changelog: &str) -> anyhow::Result<String> {
-    let start = changelog
-        .find("\n## Unreleased\n")
-        .context("the changelog has no `## Unreleased`")?
-        + "\n## Unreleased\n".len();
-    let rest = &changelog[start..];
-    let end = rest.find("\n## ").map_or(rest.len(), |end| end + 1);
-    Ok(format!("{}\n{}", &changelog[..start], &rest[end..]))
 }

@@ -13,8 +13,7 @@ fn requirements() -> PathBuf {
 /// The venv's `bin` directory, created or updated to the pinned requirements; `None` (with a
 /// printed note) when Python is missing outside CI.
 pub fn venv() -> anyhow::Result<Option<PathBuf>> {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::root().join("target"), PathBuf::from);
-    let venv = target.join("tool-venv");
+    let venv = crate::target_dir().join("tool-venv");
     let bin = venv.join("bin");
     let wanted = crate::read(&requirements())?;
     let stamp = venv.join("requirements.installed");

@@ -488,6 +488,8 @@ mod tests {
         for (error, status, code) in cases {
             assert_eq!(error.status(), status, "{error:?}");
             assert_eq!(error.code().as_str(), code, "{error:?}");
+            // The reference docs' table says what the API answers.
+            assert_eq!(error.code().meaning().0, status, "{error:?}: meaning() disagrees");
         }
     }
 

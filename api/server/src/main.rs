@@ -73,8 +73,9 @@ enum Command {
         broker_listen: SocketAddr,
         #[arg(long, env = "NEXUS_GATEWAY_LISTEN", default_value = "127.0.0.1:8090")]
         gateway_listen: SocketAddr,
-        /// Give up after this many seconds
-        #[arg(long, default_value_t = 3)]
+        /// Give up after this many seconds (below the image's HEALTHCHECK timeout of 3 s, so a
+        /// hung server is reported by this command rather than killed with it)
+        #[arg(long, default_value_t = 2)]
         timeout_seconds: u64,
     },
     /// Apply database migrations and exit

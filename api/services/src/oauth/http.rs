@@ -86,7 +86,6 @@ impl Outbound {
     }
 }
 
-/// A transport error without its URL (which may carry query parameters).
 /// The error and its sources on one line (a builder error carries no request data).
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -99,6 +98,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// A transport error without its URL (which may carry query parameters).
 fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timeout"
