@@ -9,6 +9,7 @@ use std::process::Command;
 /// Workspace crate -> workspace crates it may depend on (normal and build dependencies).
 const ALLOWED: &[(&str, &[&str])] = &[
     ("nexus-domain", &[]),
+    ("nexus-catalog", &["nexus-domain"]),
     ("nexus-crypto", &["nexus-domain"]),
     ("nexus-entities", &[]),
     ("nexus-migration", &[]),
@@ -30,6 +31,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "nexus-services",
             "nexus-http",
             "nexus-remote",
+            "nexus-catalog",
         ],
     ),
     ("nexus-test-utils", &["nexus-migration"]),

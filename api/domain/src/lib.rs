@@ -6,6 +6,7 @@
 
 pub mod agent_key;
 pub mod audit;
+pub mod catalog;
 pub mod ciphertext;
 pub mod clock;
 pub mod connection;

@@ -1,0 +1,192 @@
+//! A provider template of the catalog (`catalog/providers/<name>.json`): what an operator would
+//! otherwise look up and type by hand. Unknown fields are refused, so a typo in a template fails
+//! the catalog's test instead of being ignored.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A provider template: what an operator would otherwise look up and type by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    /// Lower-case kebab, the file's name, and the provider's name when created from it.
+    pub name: String,
+    pub display_name: String,
+    /// Kebab slugs, most specific first.
+    pub categories: Vec<String>,
+    /// `oauth2`, `api_key` or `basic_auth`.
+    pub auth_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    /// Where refreshes go when not to `token_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_url: Option<String>,
+    /// Default scopes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    /// How scopes are joined when not with a space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_separator: Option<String>,
+    /// Extra authorization-request parameters (static, or with `{param}` placeholders).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub authorization_params: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub token_params: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub refresh_params: BTreeMap<String, String>,
+    /// `client_secret_basic` or `client_secret_post`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
+    /// `json` when the token request body is JSON rather than a form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_request_format: Option<String>,
+    /// `false` where the provider is known to reject PKCE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkce: Option<bool>,
+    /// For MCP servers: `dynamic`, `static` or `cimd` client registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_registration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_url: Option<String>,
+    /// How the credential is injected (the Strategy of the provider API), for non-bearer ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<serde_json::Value>,
+    /// The fields the hosted form asks for (JSON Schema), for API-key and basic-auth templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_schema: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base_url: Option<String>,
+    /// Headers and query parameters the provider's API also wants (hints for the agent:
+    /// `{param}` is a connection parameter, `{credential.field}` a credential field).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_query: BTreeMap<String, String>,
+    /// URL fields used instead of the plain ones when all their parameters are given
+    /// (Salesforce's My Domain, say).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub overrides: BTreeMap<String, String>,
+    /// Values a connection supplies to fill `{name}` placeholders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connection_params: Vec<ConnectionParam>,
+    /// Hosts (and their subdomains) a URL may resolve to when its whole host is a parameter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_host_suffixes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+}
+
+/// A value a connection supplies, such as a Zendesk subdomain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionParam {
+    /// Snake case; `{name}` in the template's URLs and parameters.
+    pub name: String,
+    pub description: String,
+    /// A fully anchored pattern in the `regex` crate's syntax that every value must match.
+    pub pattern: String,
+    /// The only values allowed, when the provider has a fixed list (regions, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// Only used by an override: a connection may leave it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+impl Template {
+    /// What a provider created from this template would need that Nexus does not do yet (the
+    /// catalog keeps these facts so that nothing is lost); empty when it can be created.
+    pub fn unsupported(&self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        let checks: [(bool, &'static str); 7] = [
+            (!self.connection_params.is_empty(), "connection parameters"),
+            (self.scope_separator.is_some(), "a scope separator other than a space"),
+            (
+                !self.token_params.is_empty() || !self.refresh_params.is_empty(),
+                "extra token-request parameters",
+            ),
+            (self.refresh_url.is_some(), "a refresh URL of its own"),
+            (self.token_request_format.is_some(), "JSON token requests"),
+            (
+                self.client_registration.as_deref().is_some_and(|kind| kind != "static"),
+                "dynamic client registration",
+            ),
+            (
+                self.authorization_params
+                    .values()
+                    .any(|v| !crate::catalog::placeholders(v).is_empty()),
+                "templated authorization parameters",
+            ),
+        ];
+        for (needed, what) in checks {
+            if needed {
+                missing.push(what);
+            }
+        }
+        missing
+    }
+
+    /// Every URL the template holds, with the field it is in.
+    pub fn urls(&self) -> Vec<(String, &str)> {
+        let mut urls: Vec<(String, &str)> = [
+            ("authorization_url", &self.authorization_url),
+            ("token_url", &self.token_url),
+            ("refresh_url", &self.refresh_url),
+            ("registration_url", &self.registration_url),
+            ("api_base_url", &self.api_base_url),
+            ("docs_url", &self.docs_url),
+            ("logo_url", &self.logo_url),
+        ]
+        .into_iter()
+        .filter_map(|(field, url)| url.as_deref().map(|url| (field.to_owned(), url)))
+        .collect();
+        urls.extend(
+            self.overrides
+                .iter()
+                .map(|(field, url)| (format!("overrides.{field}"), url.as_str())),
+        );
+        urls
+    }
+
+    /// Every text that may hold `{param}` placeholders, with where it is.
+    pub fn templated_texts(&self) -> Vec<(String, &str)> {
+        let mut texts = self.urls();
+        for (map, values) in [
+            ("authorization_params", &self.authorization_params),
+            ("token_params", &self.token_params),
+            ("refresh_params", &self.refresh_params),
+            ("api_headers", &self.api_headers),
+            ("api_query", &self.api_query),
+        ] {
+            texts.extend(
+                values
+                    .iter()
+                    .map(|(name, value)| (format!("{map}.{name}"), value.as_str())),
+            );
+        }
+        texts
+    }
+}
+
+/// The `{name}` placeholders in `text` (`{credential.x}` refers to a credential, not a parameter).
+pub fn placeholders(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let Some(length) = rest[start..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 1..start + length];
+        if !name.starts_with("credential.") {
+            found.push(name);
+        }
+        rest = &rest[start + length + 1..];
+    }
+    found
+}

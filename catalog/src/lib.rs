@@ -1,0 +1,117 @@
+//! The provider catalog: templates (endpoints, scopes, strategies, connection parameters) for
+//! hundreds of providers, from `catalog/providers/*.json`, compiled into the binary.
+
+mod readme;
+mod validate;
+
+pub use nexus_domain::catalog::{ConnectionParam, Template, placeholders};
+
+use std::sync::OnceLock;
+
+include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+
+/// Every template, sorted by name. A file that does not parse is left out (the catalog's test
+/// refuses such a file, so a release never has one).
+pub fn templates() -> &'static [Template] {
+    static TEMPLATES: OnceLock<Vec<Template>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let mut templates: Vec<Template> = FILES
+            .iter()
+            .filter_map(|(_, text)| serde_json::from_str(text).ok())
+            .collect();
+        // By name, not by file name: `zendesk` sorts before `zendesk-sell`, `zendesk.json` after.
+        templates.sort_by(|a, b| a.name.cmp(&b.name));
+        templates
+    })
+}
+
+/// The template with this name.
+pub fn template(name: &str) -> Option<&'static Template> {
+    templates()
+        .binary_search_by(|template| template.name.as_str().cmp(name))
+        .ok()
+        .map(|index| &templates()[index])
+}
+
+/// Every problem with the catalog's files: parse errors, a name that differs from its file's,
+/// and each template's schema problems.
+pub fn problems() -> Vec<String> {
+    let mut problems = Vec::new();
+    for (stem, text) in FILES {
+        match serde_json::from_str::<Template>(text) {
+            Ok(template) => {
+                if template.name != *stem {
+                    problems.push(format!("providers/{stem}.json names itself `{}`", template.name));
+                }
+                problems.extend(validate::problems(&template));
+            }
+            Err(error) => problems.push(format!("providers/{stem}.json: {error}")),
+        }
+    }
+    problems
+}
+
+/// `catalog/README.md` with its summary (counts, one row per template) rendered afresh.
+pub fn readme_with_summary(readme: &str) -> Result<String, String> {
+    readme::replace_summary(readme, &readme::summary(templates()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn every_template_passes_the_schema() {
+        let problems = super::problems();
+        assert!(
+            problems.is_empty(),
+            "{} problems:\n{}",
+            problems.len(),
+            problems.join("\n")
+        );
+        assert_eq!(super::templates().len(), super::FILES.len());
+    }
+
+    #[test]
+    fn the_catalog_ships_at_least_600_templates_with_unique_names() {
+        let templates = super::templates();
+        assert!(templates.len() >= 600, "only {}", templates.len());
+        let names: std::collections::BTreeSet<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names.len(), templates.len(), "a name is used twice");
+        assert!(super::template("github").is_some());
+        assert!(super::template("no-such-provider").is_none());
+    }
+
+    /// `NEXUS_UPDATE_CATALOG_README=1 cargo test -p nexus-catalog` rewrites the table.
+    #[test]
+    fn the_readme_summary_is_current() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let updated = super::readme_with_summary(&readme).unwrap_or_else(|e| panic!("catalog/README.md: {e}"));
+        if std::env::var_os("NEXUS_UPDATE_CATALOG_README").is_some() {
+            std::fs::write(&path, &updated).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        } else {
+            assert!(
+                readme == updated,
+                "catalog/README.md's summary is out of date: run `NEXUS_UPDATE_CATALOG_README=1 cargo test -p nexus-catalog`"
+            );
+        }
+    }
+
+    #[test]
+    fn a_template_that_could_move_its_host_is_refused() {
+        let mut template = super::template("zendesk").expect("zendesk").clone();
+        template.connection_params[0].pattern = "^.+$".to_owned();
+        let problems = super::validate::problems(&template);
+        assert!(
+            problems.iter().any(|p| p.contains("could change the host")),
+            "{problems:?}"
+        );
+        let mut template = super::template("github").expect("github").clone();
+        template.token_url = Some("http://github.com/login/oauth/access_token".to_owned());
+        template.authorization_url = Some("https://{tenant}.github.com/authorize".to_owned());
+        let problems = super::validate::problems(&template);
+        assert!(problems.iter().any(|p| p.contains("is not https")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("does not declare")), "{problems:?}");
+    }
+}

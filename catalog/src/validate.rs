@@ -1,0 +1,224 @@
+//! The catalog's schema rules, beyond the shape serde checks: kebab names, https everywhere, both
+//! OAuth2 URLs, strategies Nexus knows, every placeholder declared, patterns that compile, are
+//! anchored and cannot move a URL to another host.
+
+use nexus_domain::catalog::{Template, placeholders};
+use nexus_domain::strategy::Strategy;
+use std::collections::BTreeSet;
+
+/// Values a connection might try in order to send a consent or a token elsewhere: a host
+/// parameter's pattern must refuse each one (a fixed list of choices is checked separately).
+const HOSTILE_VALUES: &[&str] = &[
+    "",
+    "evil.example/",
+    "a@evil.example",
+    "evil.example:443",
+    "a/b",
+    "a?b",
+    "a#b",
+    "a\\b",
+    "a b",
+    "a\r\nb",
+    "..",
+    "a%2fb",
+];
+
+/// Every problem with `template`, each naming the field.
+pub fn problems(template: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut problem = |text: String| problems.push(format!("{}: {text}", template.name));
+    if let Err(error) = nexus_domain::ProviderName::parse(&template.name) {
+        problem(format!("name {error}"));
+    }
+    if template.display_name.trim().is_empty() || template.display_name.len() > 100 {
+        problem("display_name must be 1 to 100 characters".to_owned());
+    }
+    if template.categories.is_empty() {
+        problem("categories must name at least one".to_owned());
+    }
+    for category in &template.categories {
+        if nexus_domain::ProviderName::parse(category).is_err() {
+            problem(format!("category `{category}` is not kebab"));
+        }
+    }
+    match template.auth_type.as_str() {
+        "oauth2" => {
+            for (field, value) in [
+                ("authorization_url", &template.authorization_url),
+                ("token_url", &template.token_url),
+            ] {
+                if value.is_none() {
+                    problem(format!("an oauth2 template needs {field}"));
+                }
+            }
+            if template.credential_schema.is_some() {
+                problem("an oauth2 template has no credential_schema (the consent yields the token)".to_owned());
+            }
+        }
+        "api_key" | "basic_auth" => {
+            if template.authorization_url.is_some() || template.token_url.is_some() {
+                problem(format!("a {} template has no OAuth2 endpoints", template.auth_type));
+            }
+        }
+        other => problem(format!("auth_type `{other}` is not oauth2, api_key or basic_auth")),
+    }
+    if let Some(strategy) = &template.strategy {
+        match serde_json::from_value::<Strategy>(strategy.clone()) {
+            Ok(strategy) => {
+                if let Err(error) = strategy.validate() {
+                    problem(format!("strategy: {error}"));
+                }
+                if let Some(schema) = &template.credential_schema {
+                    for field in strategy.credential_fields() {
+                        if schema["properties"].get(field).is_none() {
+                            problem(format!(
+                                "strategy reads `{field}`, which credential_schema does not ask for"
+                            ));
+                        }
+                    }
+                }
+            }
+            Err(error) => problem(format!("strategy is not one Nexus knows: {error}")),
+        }
+    }
+    for (field, url) in template.urls() {
+        if let Err(error) = check_url(url) {
+            problem(format!("{field}: {error}"));
+        }
+    }
+    problems.extend(parameter_problems(template));
+    problems
+}
+
+/// `https`, parseable once placeholders are filled, no credentials or fragment in it.
+fn check_url(template_url: &str) -> Result<(), String> {
+    let filled = fill(template_url, "x0");
+    let url = url::Url::parse(&filled).map_err(|e| format!("`{template_url}` is not a URL ({e})"))?;
+    if url.scheme() != "https" {
+        return Err(format!("`{template_url}` is not https"));
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+        return Err(format!("`{template_url}` carries credentials or a fragment"));
+    }
+    Ok(())
+}
+
+/// `text` with every `{param}` replaced by `value`.
+fn fill(text: &str, value: &str) -> String {
+    let mut filled = text.to_owned();
+    for name in placeholders(text) {
+        filled = filled.replace(&format!("{{{name}}}"), value);
+    }
+    filled
+}
+
+fn parameter_problems(template: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    let name = &template.name;
+    let declared: BTreeSet<&str> = template.connection_params.iter().map(|p| p.name.as_str()).collect();
+    if declared.len() != template.connection_params.len() {
+        problems.push(format!("{name}: a connection parameter is declared twice"));
+    }
+    let mut used = BTreeSet::new();
+    for (field, text) in template.templated_texts() {
+        for placeholder in placeholders(text) {
+            used.insert(placeholder);
+            if !declared.contains(placeholder) {
+                problems.push(format!(
+                    "{name}: {field} uses `{{{placeholder}}}`, which connection_params does not declare"
+                ));
+            }
+        }
+    }
+    let host_params = host_parameters(template);
+    for param in &template.connection_params {
+        let label = format!("{name}: connection parameter `{}`", param.name);
+        if !used.contains(param.name.as_str()) {
+            problems.push(format!("{label} is declared but never used"));
+        }
+        if !param.pattern.starts_with('^') || !param.pattern.ends_with('$') {
+            problems.push(format!("{label}: pattern must be anchored (^...$)"));
+        }
+        let pattern = match regex::Regex::new(&param.pattern) {
+            Ok(pattern) => pattern,
+            Err(error) => {
+                problems.push(format!("{label}: pattern does not compile: {error}"));
+                continue;
+            }
+        };
+        for value in param.choices.iter().chain(&param.default) {
+            if !pattern.is_match(value) {
+                problems.push(format!("{label}: `{value}` does not match its own pattern"));
+            }
+        }
+        if host_params.contains(param.name.as_str()) && param.choices.is_empty() {
+            for hostile in HOSTILE_VALUES {
+                if pattern.is_match(hostile) {
+                    problems.push(format!(
+                        "{label}: pattern accepts {hostile:?}, which could change the host"
+                    ));
+                }
+            }
+        }
+    }
+    for (field, url) in template.urls() {
+        if let Err(error) = keeps_its_host(template, url) {
+            problems.push(format!("{name}: {field}: {error}"));
+        }
+    }
+    problems
+}
+
+/// Parameters that appear in the host part of some URL.
+fn host_parameters(template: &Template) -> BTreeSet<&str> {
+    template
+        .urls()
+        .into_iter()
+        .flat_map(|(_, url)| placeholders(host_part(url)))
+        .collect()
+}
+
+/// `https://{a}.example.com/x` → `{a}.example.com`.
+fn host_part(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', '?']).next().unwrap_or(rest)
+}
+
+/// A host with a parameter keeps the template's registrable domain: a fixed tail after the last
+/// placeholder that holds a whole domain of two labels or more (`.zendesk.com`,
+/// `-api.centrastage.net`), or declared `allowed_host_suffixes` that every choice of a
+/// whole-host parameter ends in.
+fn keeps_its_host(template: &Template, url: &str) -> Result<(), String> {
+    let host = host_part(url);
+    if placeholders(host).is_empty() {
+        return Ok(());
+    }
+    let tail = host.rsplit('}').next().unwrap_or("");
+    if tail.split_once('.').is_some_and(|(_, domain)| domain.contains('.')) {
+        return Ok(());
+    }
+    if template.allowed_host_suffixes.is_empty() {
+        return Err(format!(
+            "the host of `{url}` comes from a parameter without a fixed domain: declare allowed_host_suffixes"
+        ));
+    }
+    for param in &template.connection_params {
+        if !placeholders(host).contains(&param.name.as_str()) {
+            continue;
+        }
+        for choice in &param.choices {
+            let with_choice = url.replace(&format!("{{{}}}", param.name), choice);
+            let filled = host_part(&fill(&with_choice, "x0")).to_ascii_lowercase();
+            let allowed = template
+                .allowed_host_suffixes
+                .iter()
+                .any(|suffix| filled == *suffix || filled.ends_with(&format!(".{suffix}")));
+            if !allowed {
+                return Err(format!(
+                    "choice `{choice}` makes host `{filled}`, outside allowed_host_suffixes"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
