@@ -2,6 +2,9 @@
 //! otherwise look up and type by hand. Unknown fields are refused, so a typo in a template fails
 //! the catalog's test instead of being ignored.
 
+use crate::provider::{ProviderDraft, TokenEndpointAuthMethod};
+use crate::status::AuthType;
+use crate::strategy::Strategy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -130,6 +133,59 @@ impl Template {
             }
         }
         missing
+    }
+
+    /// The operator's draft with what it leaves out taken from the template: the operator's
+    /// fields win, authorization parameters are merged (the operator's win), and the name is the
+    /// template's when the draft has none.
+    pub fn fill(&self, draft: ProviderDraft) -> ProviderDraft {
+        let auth_type = match self.auth_type.as_str() {
+            "api_key" => AuthType::ApiKey,
+            "basic_auth" => AuthType::BasicAuth,
+            _ => AuthType::Oauth2,
+        };
+        let token_endpoint_auth_method = match self.token_endpoint_auth_method.as_deref() {
+            Some("client_secret_basic") => Some(TokenEndpointAuthMethod::ClientSecretBasic),
+            Some("client_secret_post") => Some(TokenEndpointAuthMethod::ClientSecretPost),
+            _ => None,
+        };
+        let mut authorization_params = self.authorization_params.clone();
+        authorization_params.extend(draft.authorization_params);
+        let strategy = self
+            .strategy
+            .clone()
+            .and_then(|value| serde_json::from_value::<Strategy>(value).ok());
+        ProviderDraft {
+            name: if draft.name.is_empty() {
+                self.name.clone()
+            } else {
+                draft.name
+            },
+            display_name: draft.display_name.or_else(|| Some(self.display_name.clone())),
+            description: draft.description,
+            category: draft.category.or_else(|| self.categories.first().cloned()),
+            auth_type: draft.auth_type.or(Some(auth_type)),
+            scopes: if draft.scopes.is_empty() {
+                self.scopes.clone()
+            } else {
+                draft.scopes
+            },
+            client_id: draft.client_id,
+            authorization_url: draft.authorization_url.or_else(|| self.authorization_url.clone()),
+            token_url: draft.token_url.or_else(|| self.token_url.clone()),
+            issuer: draft.issuer,
+            authorization_params,
+            token_endpoint_auth_method: draft.token_endpoint_auth_method.or(token_endpoint_auth_method),
+            pkce: draft.pkce.or(self.pkce),
+            revocation_url: draft.revocation_url,
+            credential_schema: draft.credential_schema.or_else(|| self.credential_schema.clone()),
+            verification_url: draft.verification_url,
+            verification_method: draft.verification_method,
+            strategy: draft.strategy.or(strategy),
+            api_base_url: draft.api_base_url.or_else(|| self.api_base_url.clone()),
+            logo_url: draft.logo_url.or_else(|| self.logo_url.clone()),
+            docs_url: draft.docs_url.or_else(|| self.docs_url.clone()),
+        }
     }
 
     /// Every URL the template holds, with the field it is in.

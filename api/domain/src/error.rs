@@ -13,6 +13,8 @@ pub enum ResourceKind {
     Provider,
     Connection,
     AgentKey,
+    /// A provider template of the catalog.
+    Template,
 }
 
 impl ResourceKind {
@@ -21,6 +23,7 @@ impl ResourceKind {
             Self::Provider => "provider",
             Self::Connection => "connection",
             Self::AgentKey => "agent key",
+            Self::Template => "template",
         }
     }
 }
@@ -165,11 +168,14 @@ impl ServiceError {
                 ResourceKind::Provider => ErrorCode::ProviderNotFound,
                 ResourceKind::Connection => ErrorCode::ConnectionNotFound,
                 ResourceKind::AgentKey => ErrorCode::AgentKeyNotFound,
+                ResourceKind::Template => ErrorCode::TemplateNotFound,
             },
             Self::AlreadyExists { kind, .. } => match kind {
                 ResourceKind::Provider => ErrorCode::ProviderExists,
                 ResourceKind::Connection => ErrorCode::ConnectionExists,
                 ResourceKind::AgentKey => ErrorCode::AgentKeyExists,
+                // Templates are never created through the API.
+                ResourceKind::Template => ErrorCode::ProviderExists,
             },
             Self::InvalidInput { .. } | Self::InvalidFields { .. } => ErrorCode::InvalidRequest,
             Self::InvalidState { .. } => ErrorCode::InvalidState,
@@ -251,6 +257,7 @@ pub enum ErrorCode {
     ProviderNotFound,
     ConnectionNotFound,
     AgentKeyNotFound,
+    TemplateNotFound,
     ProviderExists,
     ConnectionExists,
     AgentKeyExists,
@@ -277,10 +284,11 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 27] = [
         Self::ProviderNotFound,
         Self::ConnectionNotFound,
         Self::AgentKeyNotFound,
+        Self::TemplateNotFound,
         Self::ProviderExists,
         Self::ConnectionExists,
         Self::AgentKeyExists,
@@ -316,6 +324,7 @@ impl ErrorCode {
             Self::ProviderNotFound => "provider_not_found",
             Self::ConnectionNotFound => "connection_not_found",
             Self::AgentKeyNotFound => "agent_key_not_found",
+            Self::TemplateNotFound => "template_not_found",
             Self::ProviderExists => "provider_exists",
             Self::ConnectionExists => "connection_exists",
             Self::AgentKeyExists => "agent_key_exists",
@@ -354,6 +363,7 @@ impl ErrorCode {
                 "No connection has that id in this workspace (or none is active for it)",
             ),
             Self::AgentKeyNotFound => (404, "No agent key has that id"),
+            Self::TemplateNotFound => (404, "The provider catalog has no template of that name"),
             Self::ProviderExists => (409, "A provider with that name exists already"),
             Self::ConnectionExists => (409, "The connection exists already"),
             Self::AgentKeyExists => (409, "An agent key with that name exists already"),

@@ -4,6 +4,7 @@
 
 use crate::agent_key::{Actor, AgentKey, AgentPrincipal, Caller, IssuedAgentKey, NewAgentKey, PresentedKey};
 use crate::audit::{AuditEvent, AuditQuery, NewAuditEvent, Page};
+use crate::catalog::Template;
 use crate::connection::{
     CallbackParams, CaptureForm, CompletedFlow, Connection, ConnectionQuery, ConsentRequest, ConsentSpec,
     CredentialEnvelope, RefreshOutcome,
@@ -29,6 +30,10 @@ pub trait ProviderService: Send + Sync {
     async fn update(&self, actor: &Actor, provider: &ProviderRef, patch: ProviderPatch) -> ServiceResult<Provider>;
     /// Soft delete. Refuses while active connections exist unless `cascade` revokes them.
     async fn delete(&self, actor: &Actor, provider: &ProviderRef, cascade: bool) -> ServiceResult<()>;
+    /// The provider catalog's templates, ordered by name (none unless the catalog was wired in).
+    fn templates(&self) -> &[Template] {
+        &[]
+    }
     /// The agents' catalog: live providers, ordered by name, without configuration.
     async fn catalog(&self) -> ServiceResult<Vec<ProviderSummary>> {
         Ok(self.list().await?.into_iter().map(ProviderSummary::from).collect())

@@ -177,6 +177,8 @@ pub struct ProviderDraft {
 pub struct NewProvider {
     pub draft: ProviderDraft,
     pub client_secret: Option<SecretString>,
+    /// A catalog template filling in what the draft leaves out.
+    pub template: Option<String>,
 }
 
 /// A partial update. `None` leaves a field as it is; for clearable fields `Some(None)` clears it.

@@ -3,11 +3,12 @@
 use crate::auth::AdminAuth;
 use crate::dto::agent_keys::{AgentKeyCreate, AgentKeyCreated, AgentKeyList};
 use crate::dto::audit::{AuditEventPage, AuditEventTypeDto};
+use crate::dto::catalog::{TemplateDto, TemplateListDto, TemplateSummaryDto};
 use crate::dto::connections::{
     ConnectionPage, ConnectionStatusDto, ConnectionView, ConsentCreate, ConsentCreated, CredentialEnvelopeDto,
     RefreshResult,
 };
-use crate::dto::providers::{ProviderCreate, ProviderList, ProviderUpdate, ProviderView};
+use crate::dto::providers::{AuthTypeDto, ProviderCreate, ProviderList, ProviderUpdate, ProviderView};
 use crate::error::ApiResult;
 use crate::path::path_id;
 use crate::state::BrokerState;
@@ -92,6 +93,58 @@ impl BrokerApi {
     ) -> ApiResult<ProviderCreated> {
         let provider = state.providers.create(&auth.0, body.0.into()).await?;
         Ok(ProviderCreated::Created(Json(provider.into())))
+    }
+
+    /// List the provider catalog's templates
+    ///
+    /// Ready templates (endpoints, scopes, strategy, connection parameters) for hundreds of
+    /// providers, ordered by name; `category` and `auth_type` narrow the list. `unsupported`
+    /// names what a provider created from a template would need that Nexus does not do yet.
+    #[oai(
+        path = "/v1/catalog",
+        method = "get",
+        operation_id = "template_list",
+        tag = "BrokerTag::Providers"
+    )]
+    async fn template_list(
+        &self,
+        _auth: AdminAuth,
+        state: Data<&BrokerState>,
+        #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] category: Query<Option<String>>,
+        auth_type: Query<Option<AuthTypeDto>>,
+    ) -> ApiResult<Json<TemplateListDto>> {
+        let items = state
+            .providers
+            .templates()
+            .iter()
+            .map(TemplateSummaryDto::from)
+            .filter(|summary| category.0.as_ref().is_none_or(|c| summary.categories.contains(c)))
+            .filter(|summary| auth_type.0.is_none_or(|kind| summary.auth_type == kind))
+            .collect();
+        Ok(Json(TemplateListDto { items }))
+    }
+
+    /// View a template of the provider catalog
+    ///
+    /// 404 `template_not_found` when the catalog has no template of that name.
+    #[oai(
+        path = "/v1/catalog/:name",
+        method = "get",
+        operation_id = "template_view",
+        tag = "BrokerTag::Providers"
+    )]
+    async fn template_view(
+        &self,
+        _auth: AdminAuth,
+        state: Data<&BrokerState>,
+        #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] name: Path<String>,
+    ) -> ApiResult<Json<TemplateDto>> {
+        let templates = state.providers.templates();
+        let template = templates
+            .binary_search_by(|template| template.name.as_str().cmp(&name.0))
+            .map(|index| &templates[index])
+            .map_err(|_| ServiceError::not_found(nexus_domain::ResourceKind::Template, &name.0))?;
+        Ok(Json(TemplateDto::from(template)))
     }
 
     /// List providers

@@ -67,6 +67,7 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
     let providers = Arc::new(
         ProviderServiceImpl::new(provider_repo.clone(), keyring.clone(), audit.clone(), clock.clone())
             .with_epoch(epoch.clone())
+            .with_catalog(nexus_catalog::templates())
             .with_outbound_policy(if settings.production {
                 OutboundPolicy::PRODUCTION
             } else {

@@ -66,6 +66,8 @@ fn matrix() -> Vec<Row> {
         row(Broker, "provider_view", Method::GET, "/v1/providers/github"),
         row(Broker, "provider_update", Method::PATCH, "/v1/providers/github"),
         row(Broker, "provider_delete", Method::DELETE, "/v1/providers/github"),
+        row(Broker, "template_list", Method::GET, "/v1/catalog"),
+        row(Broker, "template_view", Method::GET, "/v1/catalog/github"),
         row(Broker, "consent_create", Method::POST, "/v1/consents"),
         row(Broker, "connection_list", Method::GET, "/v1/connections"),
         row(

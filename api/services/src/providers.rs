@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use nexus_crypto::{AssociatedData, Keyring};
 use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
+use nexus_domain::catalog::Template;
 use nexus_domain::ciphertext::Ciphertext;
 use nexus_domain::clock::Clock;
 use nexus_domain::error::ConflictReason;
@@ -29,6 +30,8 @@ pub struct ProviderServiceImpl {
     /// Bumped on every change, so cached credential envelopes (strategy included) are re-read.
     epoch: Arc<CacheEpoch>,
     outbound: OutboundPolicy,
+    /// The provider catalog (`nexus-catalog`), wired in by the server.
+    templates: &'static [Template],
 }
 
 impl std::fmt::Debug for ProviderServiceImpl {
@@ -56,7 +59,42 @@ impl ProviderServiceImpl {
             clock,
             epoch: Arc::default(),
             outbound: OutboundPolicy::DEVELOPMENT,
+            templates: &[],
         }
+    }
+
+    /// The catalog's templates, sorted by name: `POST /v1/providers` may name one.
+    pub fn with_catalog(mut self, templates: &'static [Template]) -> Self {
+        self.templates = templates;
+        self
+    }
+
+    /// The operator's input with a named template's fields filled in; a template that needs
+    /// what Nexus does not do yet is refused, naming what.
+    fn apply_template(&self, input: NewProvider) -> ServiceResult<NewProvider> {
+        let Some(name) = input.template.as_deref() else {
+            return Ok(input);
+        };
+        let template = self
+            .templates
+            .binary_search_by(|template| template.name.as_str().cmp(name))
+            .map(|index| &self.templates[index])
+            .map_err(|_| ServiceError::not_found(ResourceKind::Template, name))?;
+        let unsupported = template.unsupported();
+        if !unsupported.is_empty() {
+            return Err(ServiceError::invalid(
+                "template",
+                format!(
+                    "template `{name}` needs {}, which Nexus does not support yet",
+                    unsupported.join(", ")
+                ),
+            ));
+        }
+        Ok(NewProvider {
+            draft: template.fill(input.draft),
+            client_secret: input.client_secret,
+            template: None,
+        })
     }
 
     /// Where providers may point Nexus (production: https only).
@@ -131,6 +169,7 @@ fn check_secret_presence(spec: &ProviderSpec, has_secret: bool) -> ServiceResult
 #[async_trait]
 impl ProviderService for ProviderServiceImpl {
     async fn create(&self, actor: &Actor, input: NewProvider) -> ServiceResult<Provider> {
+        let input = self.apply_template(input)?;
         let spec = input.draft.validate()?;
         self.outbound.check_provider(&spec)?;
         check_secret_presence(&spec, input.client_secret.is_some())?;
@@ -163,6 +202,10 @@ impl ProviderService for ProviderServiceImpl {
         )
         .await;
         Ok(record.provider)
+    }
+
+    fn templates(&self) -> &[Template] {
+        self.templates
     }
 
     async fn list(&self) -> ServiceResult<Vec<Provider>> {

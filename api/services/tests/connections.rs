@@ -232,6 +232,7 @@ async fn discovery_without_token_endpoint_is_a_clear_error(test_db: TestDatabase
         .create(
             &admin().actor,
             NewProvider {
+                template: None,
                 draft: ProviderDraft {
                     name: "oidc".into(),
                     auth_type: Some(AuthType::Oauth2),
@@ -268,6 +269,7 @@ async fn keyed_provider_verified_by_mock(f: &Fixture) {
         .create(
             &admin().actor,
             NewProvider {
+                template: None,
                 draft: ProviderDraft {
                     name: "keyed".into(),
                     auth_type: Some(AuthType::ApiKey),
@@ -416,6 +418,7 @@ async fn unverifiable_id_tokens_and_redirects_fail_the_exchange(test_db: TestDat
         .create(
             &admin().actor,
             NewProvider {
+                template: None,
                 draft: ProviderDraft {
                     name: "oidc".into(),
                     auth_type: Some(AuthType::Oauth2),

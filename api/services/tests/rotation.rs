@@ -80,6 +80,7 @@ async fn rotation_moves_every_secret_to_the_newest_key(test_db: TestDatabase) {
         .create(
             &Actor::System,
             NewProvider {
+                template: None,
                 draft: ProviderDraft {
                     name: "acme".into(),
                     auth_type: Some(AuthType::Oauth2),

@@ -53,6 +53,7 @@ fn admin() -> Actor {
 
 fn github(client_secret: Option<&str>) -> NewProvider {
     NewProvider {
+        template: None,
         draft: ProviderDraft {
             name: "github".into(),
             auth_type: Some(AuthType::Oauth2),
@@ -327,6 +328,7 @@ async fn production_providers_use_https(test_db: TestDatabase) {
             _ => unreachable!("a field of the test"),
         }
         NewProvider {
+            template: None,
             draft,
             client_secret: Some(secret("s")),
         }

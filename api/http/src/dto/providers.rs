@@ -113,21 +113,29 @@ impl From<Verification> for VerificationDto {
     }
 }
 
-/// A provider to register. `strategy` overrides the auth type's default strategy
+/// A provider to register. `strategy` overrides the auth type's default strategy. With
+/// `template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body leaves
+/// out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
+/// `auth_type` are required unless the template gives them
 #[derive(Object)]
 #[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct ProviderCreate {
-    /// Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
+    /// A template of the provider catalog to start from
     #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
-    pub name: Text,
+    pub template: Option<Text>,
+    /// Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
+    /// Required unless a template gives it
+    #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))]
+    pub name: Option<Text>,
     #[oai(validator(max_length = 200))]
     pub display_name: Option<Text>,
     #[oai(validator(max_length = 2000))]
     pub description: Option<Text>,
     #[oai(validator(max_length = 64))]
     pub category: Option<Text>,
-    pub auth_type: AuthTypeDto,
+    // Required unless a template gives it (no doc comment: it would wrap the `$ref` in `allOf`).
+    pub auth_type: Option<AuthTypeDto>,
     /// Default scopes requested at consent
     #[oai(validator(pattern = r"^[\x21\x23-\x5B\x5D-\x7E]+$", max_length = 256, max_items = 100))]
     pub scopes: Option<Vec<Text>>,
@@ -178,12 +186,14 @@ impl From<ProviderCreate> for NewProvider {
     fn from(dto: ProviderCreate) -> Self {
         NewProvider {
             client_secret: dto.client_secret.plain().map(SecretString::from),
+            template: dto.template.plain(),
             draft: ProviderDraft {
-                name: dto.name.plain(),
+                // Empty: the template's, or refused as missing.
+                name: dto.name.plain().unwrap_or_default(),
                 display_name: dto.display_name.plain(),
                 description: dto.description.plain(),
                 category: dto.category.plain(),
-                auth_type: Some(dto.auth_type.into()),
+                auth_type: dto.auth_type.map(Into::into),
                 scopes: dto.scopes.plain().unwrap_or_default(),
                 client_id: dto.client_id.plain(),
                 authorization_url: dto.authorization_url.plain(),

@@ -178,6 +178,7 @@ impl Fixture {
             .create(
                 &admin().actor,
                 NewProvider {
+                    template: None,
                     draft: ProviderDraft {
                         name: name.into(),
                         auth_type: Some(AuthType::Oauth2),

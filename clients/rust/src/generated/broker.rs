@@ -2134,6 +2134,7 @@ pub mod types {
 - `provider_not_found` (404): No provider has that name
 - `connection_not_found` (404): No connection has that id in this workspace (or none is active for it)
 - `agent_key_not_found` (404): No agent key has that id
+- `template_not_found` (404): The provider catalog has no template of that name
 - `provider_exists` (409): A provider with that name exists already
 - `connection_exists` (409): The connection exists already
 - `agent_key_exists` (409): An agent key with that name exists already
@@ -2807,13 +2808,17 @@ the one in effect (the auth type's default unless overridden)*/
             Default::default()
         }
     }
-    ///A provider to register. `strategy` overrides the auth type's default strategy
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    /**A provider to register. `strategy` overrides the auth type's default strategy. With
+`template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body leaves
+out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
+`auth_type` are required unless the template gives them*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ProviderCreate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<ProviderCreateApiBaseUrl>,
-        pub auth_type: AuthType,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub auth_type: ::std::option::Option<AuthType>,
         ///Extra authorization parameters (such as `access_type=offline`); never the security parameters
         #[serde(
             default,
@@ -2849,8 +2854,10 @@ the one in effect (the auth type's default unless overridden)*/
         ///The provider's logo, shown on the hosted capture form (https)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub logo_url: ::std::option::Option<ProviderCreateLogoUrl>,
-        ///Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
-        pub name: ProviderCreateName,
+        /**Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
+Required unless a template gives it*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<ProviderCreateName>,
         ///PKCE S256 (default true)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
@@ -2861,6 +2868,9 @@ the one in effect (the auth type's default unless overridden)*/
         pub scopes: ::std::vec::Vec<ProviderCreateScopesItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub strategy: ::std::option::Option<Strategy>,
+        ///A template of the provider catalog to start from
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub template: ::std::option::Option<ProviderCreateTemplate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3331,7 +3341,8 @@ the one in effect (the auth type's default unless overridden)*/
                 })
         }
     }
-    ///Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
+    /**Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
+Required unless a template gives it*/
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct ProviderCreateName(::std::string::String);
@@ -3501,6 +3512,67 @@ the one in effect (the auth type's default unless overridden)*/
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ProviderCreateScopesItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A template of the provider catalog to start from
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateTemplate(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateTemplate {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateTemplate> for ::std::string::String {
+        fn from(value: ProviderCreateTemplate) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateTemplate {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateTemplate {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateTemplate {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateTemplate {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -5824,6 +5896,262 @@ the one in effect (the auth type's default unless overridden)*/
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
+        }
+    }
+    ///A whole template: what `POST /v1/providers` with `"template"` fills in.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct Template {
+        ///The hosts (and their subdomains) a whole-host parameter may lead to
+        pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub api_base_url: ::std::option::Option<::std::string::String>,
+        /**Headers the provider's API also wants (`{param}`: a connection parameter,
+`{credential.field}`: a credential field)*/
+        pub api_headers: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        pub api_query: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        pub auth_type: AuthType,
+        pub authorization_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub authorization_url: ::std::option::Option<::std::string::String>,
+        pub categories: ::std::vec::Vec<::std::string::String>,
+        ///MCP servers: `dynamic`, `static` or `cimd` client registration
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_registration: ::std::option::Option<::std::string::String>,
+        pub connection_params: ::std::vec::Vec<TemplateConnectionParam>,
+        ///The hosted form's fields (JSON Schema)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub credential_schema: ::std::option::Option<::serde_json::Value>,
+        pub display_name: ::std::string::String,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub docs_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo_url: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
+        ///URL fields used instead of the plain ones when all their parameters are given
+        pub overrides: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ///`false` where the provider rejects PKCE
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pkce: ::std::option::Option<bool>,
+        pub refresh_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ///Where refreshes go, when not to `token_url`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refresh_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub registration_url: ::std::option::Option<::std::string::String>,
+        ///How scopes are joined, when not with a space
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_separator: ::std::option::Option<::std::string::String>,
+        ///Default scopes
+        pub scopes: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub strategy: ::std::option::Option<Strategy>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
+        pub token_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ///`json` when the token request body is JSON
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_request_format: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_url: ::std::option::Option<::std::string::String>,
+        ///What a provider created from this template would need that Nexus does not do yet
+        pub unsupported: ::std::vec::Vec<::std::string::String>,
+    }
+    impl Template {
+        pub fn builder() -> builder::Template {
+            Default::default()
+        }
+    }
+    ///A value a connection supplies to fill `{name}` in the template's URLs and parameters.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TemplateConnectionParam {
+        ///The only values allowed, when the provider has a fixed list
+        pub choices: ::std::vec::Vec<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub default: ::std::option::Option<::std::string::String>,
+        pub description: ::std::string::String,
+        pub name: ::std::string::String,
+        ///Only an override uses it: a connection may leave it out
+        pub optional: bool,
+        ///Every value must match this (the `regex` crate's syntax, anchored)
+        pub pattern: ::std::string::String,
+    }
+    impl TemplateConnectionParam {
+        pub fn builder() -> builder::TemplateConnectionParam {
+            Default::default()
+        }
+    }
+    ///The catalog's templates, ordered by name.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TemplateList {
+        pub items: ::std::vec::Vec<TemplateSummary>,
+    }
+    impl TemplateList {
+        pub fn builder() -> builder::TemplateList {
+            Default::default()
+        }
+    }
+    ///`TemplateListCategory`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TemplateListCategory(::std::string::String);
+    impl ::std::ops::Deref for TemplateListCategory {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TemplateListCategory> for ::std::string::String {
+        fn from(value: TemplateListCategory) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TemplateListCategory {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateListCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TemplateListCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TemplateListCategory {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A template in the catalog's list.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TemplateSummary {
+        pub auth_type: AuthType,
+        pub categories: ::std::vec::Vec<::std::string::String>,
+        ///Names of the values a connection supplies (a subdomain, a region)
+        pub connection_params: ::std::vec::Vec<::std::string::String>,
+        pub display_name: ::std::string::String,
+        ///The integration guide for this provider
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub docs_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub logo_url: ::std::option::Option<::std::string::String>,
+        ///The template's name, and the provider's name when created from it
+        pub name: ::std::string::String,
+        /**What a provider created from this template would need that Nexus does not do yet; empty
+when `POST /v1/providers` with `"template"` can create it*/
+        pub unsupported: ::std::vec::Vec<::std::string::String>,
+    }
+    impl TemplateSummary {
+        pub fn builder() -> builder::TemplateSummary {
+            Default::default()
+        }
+    }
+    ///`TemplateViewName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TemplateViewName(::std::string::String);
+    impl ::std::ops::Deref for TemplateViewName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TemplateViewName> for ::std::string::String {
+        fn from(value: TemplateViewName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TemplateViewName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9]*(-[a-z0-9]+)*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z][a-z0-9]*(-[a-z0-9]+)*$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateViewName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TemplateViewName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TemplateViewName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///`TokenEndpointAuthMethod`
@@ -8904,7 +9232,10 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::option::Option<super::ProviderCreateApiBaseUrl>,
                 ::std::string::String,
             >,
-            auth_type: ::std::result::Result<super::AuthType, ::std::string::String>,
+            auth_type: ::std::result::Result<
+                ::std::option::Option<super::AuthType>,
+                ::std::string::String,
+            >,
             authorization_params: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
@@ -8953,7 +9284,7 @@ the one in effect (the auth type's default unless overridden)*/
                 ::std::string::String,
             >,
             name: ::std::result::Result<
-                super::ProviderCreateName,
+                ::std::option::Option<super::ProviderCreateName>,
                 ::std::string::String,
             >,
             pkce: ::std::result::Result<
@@ -8970,6 +9301,10 @@ the one in effect (the auth type's default unless overridden)*/
             >,
             strategy: ::std::result::Result<
                 ::std::option::Option<super::Strategy>,
+                ::std::string::String,
+            >,
+            template: ::std::result::Result<
+                ::std::option::Option<super::ProviderCreateTemplate>,
                 ::std::string::String,
             >,
             token_endpoint_auth_method: ::std::result::Result<
@@ -8989,7 +9324,7 @@ the one in effect (the auth type's default unless overridden)*/
             fn default() -> Self {
                 Self {
                     api_base_url: Ok(Default::default()),
-                    auth_type: Err("no value supplied for auth_type".to_string()),
+                    auth_type: Ok(Default::default()),
                     authorization_params: Ok(Default::default()),
                     authorization_url: Ok(Default::default()),
                     category: Ok(Default::default()),
@@ -9001,11 +9336,12 @@ the one in effect (the auth type's default unless overridden)*/
                     docs_url: Ok(Default::default()),
                     issuer: Ok(Default::default()),
                     logo_url: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Ok(Default::default()),
                     pkce: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
                     scopes: Ok(Default::default()),
                     strategy: Ok(Default::default()),
+                    template: Ok(Default::default()),
                     token_endpoint_auth_method: Ok(Default::default()),
                     token_url: Ok(Default::default()),
                     verification: Ok(Default::default()),
@@ -9029,7 +9365,7 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn auth_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AuthType>,
+                T: ::std::convert::TryInto<::std::option::Option<super::AuthType>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.auth_type = value
@@ -9198,7 +9534,9 @@ the one in effect (the auth type's default unless overridden)*/
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ProviderCreateName>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateName>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -9259,6 +9597,20 @@ the one in effect (the auth type's default unless overridden)*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for strategy: {e}")
+                    });
+                self
+            }
+            pub fn template<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateTemplate>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.template = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for template: {e}")
                     });
                 self
             }
@@ -9329,6 +9681,7 @@ the one in effect (the auth type's default unless overridden)*/
                     revocation_url: value.revocation_url?,
                     scopes: value.scopes?,
                     strategy: value.strategy?,
+                    template: value.template?,
                     token_endpoint_auth_method: value.token_endpoint_auth_method?,
                     token_url: value.token_url?,
                     verification: value.verification?,
@@ -9356,6 +9709,7 @@ the one in effect (the auth type's default unless overridden)*/
                     revocation_url: Ok(value.revocation_url),
                     scopes: Ok(value.scopes),
                     strategy: Ok(value.strategy),
+                    template: Ok(value.template),
                     token_endpoint_auth_method: Ok(value.token_endpoint_auth_method),
                     token_url: Ok(value.token_url),
                     verification: Ok(value.verification),
@@ -10655,6 +11009,990 @@ the one in effect (the auth type's default unless overridden)*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Template {
+            allowed_host_suffixes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            api_base_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            api_headers: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            api_query: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            auth_type: ::std::result::Result<super::AuthType, ::std::string::String>,
+            authorization_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            authorization_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            categories: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            client_registration: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            connection_params: ::std::result::Result<
+                ::std::vec::Vec<super::TemplateConnectionParam>,
+                ::std::string::String,
+            >,
+            credential_schema: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            display_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            docs_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            logo_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            overrides: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            pkce: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            refresh_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            refresh_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            registration_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            scope_separator: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            strategy: ::std::result::Result<
+                ::std::option::Option<super::Strategy>,
+                ::std::string::String,
+            >,
+            token_endpoint_auth_method: ::std::result::Result<
+                ::std::option::Option<super::TokenEndpointAuthMethod>,
+                ::std::string::String,
+            >,
+            token_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            token_request_format: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            token_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            unsupported: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Template {
+            fn default() -> Self {
+                Self {
+                    allowed_host_suffixes: Err(
+                        "no value supplied for allowed_host_suffixes".to_string(),
+                    ),
+                    api_base_url: Ok(Default::default()),
+                    api_headers: Err("no value supplied for api_headers".to_string()),
+                    api_query: Err("no value supplied for api_query".to_string()),
+                    auth_type: Err("no value supplied for auth_type".to_string()),
+                    authorization_params: Err(
+                        "no value supplied for authorization_params".to_string(),
+                    ),
+                    authorization_url: Ok(Default::default()),
+                    categories: Err("no value supplied for categories".to_string()),
+                    client_registration: Ok(Default::default()),
+                    connection_params: Err(
+                        "no value supplied for connection_params".to_string(),
+                    ),
+                    credential_schema: Ok(Default::default()),
+                    display_name: Err("no value supplied for display_name".to_string()),
+                    docs_url: Ok(Default::default()),
+                    logo_url: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    overrides: Err("no value supplied for overrides".to_string()),
+                    pkce: Ok(Default::default()),
+                    refresh_params: Err(
+                        "no value supplied for refresh_params".to_string(),
+                    ),
+                    refresh_url: Ok(Default::default()),
+                    registration_url: Ok(Default::default()),
+                    scope_separator: Ok(Default::default()),
+                    scopes: Err("no value supplied for scopes".to_string()),
+                    strategy: Ok(Default::default()),
+                    token_endpoint_auth_method: Ok(Default::default()),
+                    token_params: Err("no value supplied for token_params".to_string()),
+                    token_request_format: Ok(Default::default()),
+                    token_url: Ok(Default::default()),
+                    unsupported: Err("no value supplied for unsupported".to_string()),
+                }
+            }
+        }
+        impl Template {
+            pub fn allowed_host_suffixes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allowed_host_suffixes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for allowed_host_suffixes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn api_base_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_base_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_base_url: {e}")
+                    });
+                self
+            }
+            pub fn api_headers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_headers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_headers: {e}")
+                    });
+                self
+            }
+            pub fn api_query<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_query = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_query: {e}")
+                    });
+                self
+            }
+            pub fn auth_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AuthType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_type: {e}")
+                    });
+                self
+            }
+            pub fn authorization_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authorization_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for authorization_params: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn authorization_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authorization_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for authorization_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn categories<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.categories = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for categories: {e}")
+                    });
+                self
+            }
+            pub fn client_registration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_registration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for client_registration: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::TemplateConnectionParam>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn credential_schema<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.credential_schema = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for credential_schema: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn display_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_name: {e}")
+                    });
+                self
+            }
+            pub fn docs_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.docs_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for docs_url: {e}")
+                    });
+                self
+            }
+            pub fn logo_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logo_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logo_url: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn overrides<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.overrides = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for overrides: {e}")
+                    });
+                self
+            }
+            pub fn pkce<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pkce = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pkce: {e}")
+                    });
+                self
+            }
+            pub fn refresh_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for refresh_params: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn refresh_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_url: {e}")
+                    });
+                self
+            }
+            pub fn registration_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.registration_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for registration_url: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scope_separator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_separator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_separator: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scopes: {e}")
+                    });
+                self
+            }
+            pub fn strategy<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Strategy>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.strategy = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for strategy: {e}")
+                    });
+                self
+            }
+            pub fn token_endpoint_auth_method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TokenEndpointAuthMethod>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_endpoint_auth_method = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_endpoint_auth_method: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn token_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_params: {e}")
+                    });
+                self
+            }
+            pub fn token_request_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_request_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_request_format: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn token_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_url: {e}")
+                    });
+                self
+            }
+            pub fn unsupported<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unsupported = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unsupported: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Template> for super::Template {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Template,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    allowed_host_suffixes: value.allowed_host_suffixes?,
+                    api_base_url: value.api_base_url?,
+                    api_headers: value.api_headers?,
+                    api_query: value.api_query?,
+                    auth_type: value.auth_type?,
+                    authorization_params: value.authorization_params?,
+                    authorization_url: value.authorization_url?,
+                    categories: value.categories?,
+                    client_registration: value.client_registration?,
+                    connection_params: value.connection_params?,
+                    credential_schema: value.credential_schema?,
+                    display_name: value.display_name?,
+                    docs_url: value.docs_url?,
+                    logo_url: value.logo_url?,
+                    name: value.name?,
+                    overrides: value.overrides?,
+                    pkce: value.pkce?,
+                    refresh_params: value.refresh_params?,
+                    refresh_url: value.refresh_url?,
+                    registration_url: value.registration_url?,
+                    scope_separator: value.scope_separator?,
+                    scopes: value.scopes?,
+                    strategy: value.strategy?,
+                    token_endpoint_auth_method: value.token_endpoint_auth_method?,
+                    token_params: value.token_params?,
+                    token_request_format: value.token_request_format?,
+                    token_url: value.token_url?,
+                    unsupported: value.unsupported?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Template> for Template {
+            fn from(value: super::Template) -> Self {
+                Self {
+                    allowed_host_suffixes: Ok(value.allowed_host_suffixes),
+                    api_base_url: Ok(value.api_base_url),
+                    api_headers: Ok(value.api_headers),
+                    api_query: Ok(value.api_query),
+                    auth_type: Ok(value.auth_type),
+                    authorization_params: Ok(value.authorization_params),
+                    authorization_url: Ok(value.authorization_url),
+                    categories: Ok(value.categories),
+                    client_registration: Ok(value.client_registration),
+                    connection_params: Ok(value.connection_params),
+                    credential_schema: Ok(value.credential_schema),
+                    display_name: Ok(value.display_name),
+                    docs_url: Ok(value.docs_url),
+                    logo_url: Ok(value.logo_url),
+                    name: Ok(value.name),
+                    overrides: Ok(value.overrides),
+                    pkce: Ok(value.pkce),
+                    refresh_params: Ok(value.refresh_params),
+                    refresh_url: Ok(value.refresh_url),
+                    registration_url: Ok(value.registration_url),
+                    scope_separator: Ok(value.scope_separator),
+                    scopes: Ok(value.scopes),
+                    strategy: Ok(value.strategy),
+                    token_endpoint_auth_method: Ok(value.token_endpoint_auth_method),
+                    token_params: Ok(value.token_params),
+                    token_request_format: Ok(value.token_request_format),
+                    token_url: Ok(value.token_url),
+                    unsupported: Ok(value.unsupported),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateConnectionParam {
+            choices: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            default: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            optional: ::std::result::Result<bool, ::std::string::String>,
+            pattern: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for TemplateConnectionParam {
+            fn default() -> Self {
+                Self {
+                    choices: Err("no value supplied for choices".to_string()),
+                    default: Ok(Default::default()),
+                    description: Err("no value supplied for description".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    optional: Err("no value supplied for optional".to_string()),
+                    pattern: Err("no value supplied for pattern".to_string()),
+                }
+            }
+        }
+        impl TemplateConnectionParam {
+            pub fn choices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.choices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for choices: {e}")
+                    });
+                self
+            }
+            pub fn default<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for default: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn optional<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.optional = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for optional: {e}")
+                    });
+                self
+            }
+            pub fn pattern<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pattern = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pattern: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateConnectionParam>
+        for super::TemplateConnectionParam {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateConnectionParam,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    choices: value.choices?,
+                    default: value.default?,
+                    description: value.description?,
+                    name: value.name?,
+                    optional: value.optional?,
+                    pattern: value.pattern?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateConnectionParam>
+        for TemplateConnectionParam {
+            fn from(value: super::TemplateConnectionParam) -> Self {
+                Self {
+                    choices: Ok(value.choices),
+                    default: Ok(value.default),
+                    description: Ok(value.description),
+                    name: Ok(value.name),
+                    optional: Ok(value.optional),
+                    pattern: Ok(value.pattern),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateList {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::TemplateSummary>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateList {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                }
+            }
+        }
+        impl TemplateList {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::TemplateSummary>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateList> for super::TemplateList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { items: value.items? })
+            }
+        }
+        impl ::std::convert::From<super::TemplateList> for TemplateList {
+            fn from(value: super::TemplateList) -> Self {
+                Self { items: Ok(value.items) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateSummary {
+            auth_type: ::std::result::Result<super::AuthType, ::std::string::String>,
+            categories: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            connection_params: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            display_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            docs_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            logo_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            unsupported: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateSummary {
+            fn default() -> Self {
+                Self {
+                    auth_type: Err("no value supplied for auth_type".to_string()),
+                    categories: Err("no value supplied for categories".to_string()),
+                    connection_params: Err(
+                        "no value supplied for connection_params".to_string(),
+                    ),
+                    display_name: Err("no value supplied for display_name".to_string()),
+                    docs_url: Ok(Default::default()),
+                    logo_url: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    unsupported: Err("no value supplied for unsupported".to_string()),
+                }
+            }
+        }
+        impl TemplateSummary {
+            pub fn auth_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AuthType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_type: {e}")
+                    });
+                self
+            }
+            pub fn categories<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.categories = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for categories: {e}")
+                    });
+                self
+            }
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn display_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_name: {e}")
+                    });
+                self
+            }
+            pub fn docs_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.docs_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for docs_url: {e}")
+                    });
+                self
+            }
+            pub fn logo_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.logo_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for logo_url: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn unsupported<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.unsupported = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for unsupported: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateSummary> for super::TemplateSummary {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateSummary,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auth_type: value.auth_type?,
+                    categories: value.categories?,
+                    connection_params: value.connection_params?,
+                    display_name: value.display_name?,
+                    docs_url: value.docs_url?,
+                    logo_url: value.logo_url?,
+                    name: value.name?,
+                    unsupported: value.unsupported?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateSummary> for TemplateSummary {
+            fn from(value: super::TemplateSummary) -> Self {
+                Self {
+                    auth_type: Ok(value.auth_type),
+                    categories: Ok(value.categories),
+                    connection_params: Ok(value.connection_params),
+                    display_name: Ok(value.display_name),
+                    docs_url: Ok(value.docs_url),
+                    logo_url: Ok(value.logo_url),
+                    name: Ok(value.name),
+                    unsupported: Ok(value.unsupported),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Verification {
             method: ::std::result::Result<
                 ::std::option::Option<super::VerificationMethod>,
@@ -10892,6 +12230,39 @@ let response = client.audit_event_list()
 ```*/
     pub fn audit_event_list(&self) -> builder::AuditEventList<'_> {
         builder::AuditEventList::new(self)
+    }
+    /**List the provider catalog's templates
+
+Ready templates (endpoints, scopes, strategy, connection parameters) for hundreds of
+providers, ordered by name; `category` and `auth_type` narrow the list. `unsupported`
+names what a provider created from a template would need that Nexus does not do yet.
+
+Sends a `GET` request to `/v1/catalog`
+
+```ignore
+let response = client.template_list()
+    .auth_type(auth_type)
+    .category(category)
+    .send()
+    .await;
+```*/
+    pub fn template_list(&self) -> builder::TemplateList<'_> {
+        builder::TemplateList::new(self)
+    }
+    /**View a template of the provider catalog
+
+404 `template_not_found` when the catalog has no template of that name.
+
+Sends a `GET` request to `/v1/catalog/{name}`
+
+```ignore
+let response = client.template_view()
+    .name(name)
+    .send()
+    .await;
+```*/
+    pub fn template_view(&self) -> builder::TemplateView<'_> {
+        builder::TemplateView::new(self)
     }
     /**List connections
 
@@ -11668,6 +13039,183 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "audit_event_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_list`]
+
+[`Client::template_list`]: super::Client::template_list*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateList<'a> {
+        client: &'a super::Client,
+        auth_type: Result<Option<types::AuthType>, String>,
+        category: Result<Option<types::TemplateListCategory>, String>,
+    }
+    impl<'a> TemplateList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                auth_type: Ok(None),
+                category: Ok(None),
+            }
+        }
+        pub fn auth_type<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AuthType>,
+        {
+            self.auth_type = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `AuthType` for auth_type failed".to_string()
+                });
+            self
+        }
+        pub fn category<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TemplateListCategory>,
+        {
+            self.category = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `TemplateListCategory` for category failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/catalog`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TemplateList>, Error<types::Error>> {
+            let Self { client, auth_type, category } = self;
+            let auth_type = auth_type.map_err(Error::InvalidRequest)?;
+            let category = category.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/catalog", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("auth_type", &auth_type))
+                .query(&progenitor_client::QueryParam::new("category", &category))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_view`]
+
+[`Client::template_view`]: super::Client::template_view*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateView<'a> {
+        client: &'a super::Client,
+        name: Result<types::TemplateViewName, String>,
+    }
+    impl<'a> TemplateView<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TemplateViewName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `TemplateViewName` for name failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/catalog/{name}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Template>, Error<types::Error>> {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/catalog/{}", client.baseurl, encode_path(& name.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_view",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -882,6 +882,7 @@ pub mod types {
 - `provider_not_found` (404): No provider has that name
 - `connection_not_found` (404): No connection has that id in this workspace (or none is active for it)
 - `agent_key_not_found` (404): No agent key has that id
+- `template_not_found` (404): The provider catalog has no template of that name
 - `provider_exists` (409): A provider with that name exists already
 - `connection_exists` (409): The connection exists already
 - `agent_key_exists` (409): An agent key with that name exists already

@@ -101,6 +101,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the provider catalog's templates
+         * @description Ready templates (endpoints, scopes, strategy, connection parameters) for hundreds of
+         *     providers, ordered by name; `category` and `auth_type` narrow the list. `unsupported`
+         *     names what a provider created from a template would need that Nexus does not do yet.
+         */
+        get: operations["template_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/catalog/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * View a template of the provider catalog
+         * @description 404 `template_not_found` when the catalog has no template of that name.
+         */
+        get: operations["template_view"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/connections": {
         parameters: {
             query?: never;
@@ -677,6 +719,7 @@ export interface components {
              *     - `provider_not_found` (404): No provider has that name
              *     - `connection_not_found` (404): No connection has that id in this workspace (or none is active for it)
              *     - `agent_key_not_found` (404): No agent key has that id
+             *     - `template_not_found` (404): The provider catalog has no template of that name
              *     - `provider_exists` (409): A provider with that name exists already
              *     - `connection_exists` (409): The connection exists already
              *     - `agent_key_exists` (409): An agent key with that name exists already
@@ -791,11 +834,14 @@ export interface components {
         };
         /**
          * ProviderCreate
-         * @description A provider to register. `strategy` overrides the auth type's default strategy
+         * @description A provider to register. `strategy` overrides the auth type's default strategy. With
+         *     `template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body leaves
+         *     out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
+         *     `auth_type` are required unless the template gives them
          */
         ProviderCreate: {
             api_base_url?: string;
-            auth_type: components["schemas"]["AuthType"];
+            auth_type?: components["schemas"]["AuthType"];
             /** @description Extra authorization parameters (such as `access_type=offline`); never the security parameters */
             authorization_params?: {
                 [key: string]: string;
@@ -816,14 +862,19 @@ export interface components {
             issuer?: string;
             /** @description The provider's logo, shown on the hosted capture form (https) */
             logo_url?: string;
-            /** @description Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it */
-            name: string;
+            /**
+             * @description Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
+             *     Required unless a template gives it
+             */
+            name?: string;
             /** @description PKCE S256 (default true) */
             pkce?: boolean;
             revocation_url?: string;
             /** @description Default scopes requested at consent */
             scopes?: string[];
             strategy?: components["schemas"]["Strategy"];
+            /** @description A template of the provider catalog to start from */
+            template?: string;
             token_endpoint_auth_method?: components["schemas"]["TokenEndpointAuthMethod"];
             token_url?: string;
             verification?: components["schemas"]["Verification"];
@@ -991,6 +1042,109 @@ export interface components {
              * @enum {string}
              */
             type: "query_param";
+        };
+        /**
+         * Template
+         * @description A whole template: what `POST /v1/providers` with `"template"` fills in.
+         */
+        Template: {
+            /** @description The hosts (and their subdomains) a whole-host parameter may lead to */
+            allowed_host_suffixes: string[];
+            api_base_url?: string;
+            /**
+             * @description Headers the provider's API also wants (`{param}`: a connection parameter,
+             *     `{credential.field}`: a credential field)
+             */
+            api_headers: {
+                [key: string]: string;
+            };
+            api_query: {
+                [key: string]: string;
+            };
+            auth_type: components["schemas"]["AuthType"];
+            authorization_params: {
+                [key: string]: string;
+            };
+            authorization_url?: string;
+            categories: string[];
+            /** @description MCP servers: `dynamic`, `static` or `cimd` client registration */
+            client_registration?: string;
+            connection_params: components["schemas"]["TemplateConnectionParam"][];
+            /** @description The hosted form's fields (JSON Schema) */
+            credential_schema?: unknown;
+            display_name: string;
+            docs_url?: string;
+            logo_url?: string;
+            name: string;
+            /** @description URL fields used instead of the plain ones when all their parameters are given */
+            overrides: {
+                [key: string]: string;
+            };
+            /** @description `false` where the provider rejects PKCE */
+            pkce?: boolean;
+            refresh_params: {
+                [key: string]: string;
+            };
+            /** @description Where refreshes go, when not to `token_url` */
+            refresh_url?: string;
+            registration_url?: string;
+            /** @description How scopes are joined, when not with a space */
+            scope_separator?: string;
+            /** @description Default scopes */
+            scopes: string[];
+            strategy?: components["schemas"]["Strategy"];
+            token_endpoint_auth_method?: components["schemas"]["TokenEndpointAuthMethod"];
+            token_params: {
+                [key: string]: string;
+            };
+            /** @description `json` when the token request body is JSON */
+            token_request_format?: string;
+            token_url?: string;
+            /** @description What a provider created from this template would need that Nexus does not do yet */
+            unsupported: string[];
+        };
+        /**
+         * TemplateConnectionParam
+         * @description A value a connection supplies to fill `{name}` in the template's URLs and parameters.
+         */
+        TemplateConnectionParam: {
+            /** @description The only values allowed, when the provider has a fixed list */
+            choices: string[];
+            default?: string;
+            description: string;
+            name: string;
+            /** @description Only an override uses it: a connection may leave it out */
+            optional: boolean;
+            /** @description Every value must match this (the `regex` crate's syntax, anchored) */
+            pattern: string;
+        };
+        /**
+         * TemplateList
+         * @description The catalog's templates, ordered by name.
+         */
+        TemplateList: {
+            items: components["schemas"]["TemplateSummary"][];
+        };
+        /**
+         * TemplateSummary
+         * @description A template in the catalog's list.
+         */
+        TemplateSummary: {
+            auth_type: components["schemas"]["AuthType"];
+            categories: string[];
+            /** @description Names of the values a connection supplies (a subdomain, a region) */
+            connection_params: string[];
+            display_name: string;
+            /** @description The integration guide for this provider */
+            docs_url?: string;
+            logo_url?: string;
+            /** @description The template's name, and the provider's name when created from it */
+            name: string;
+            /**
+             * @description What a provider created from this template would need that Nexus does not do yet; empty
+             *     when `POST /v1/providers` with `"template"` can create it
+             */
+            unsupported: string[];
         };
         /** @enum {string} */
         TokenEndpointAuthMethod: "client_secret_post" | "client_secret_basic";
@@ -1228,6 +1382,95 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["AuditEventPage"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    template_list: {
+        parameters: {
+            query?: {
+                category?: string;
+                auth_type?: components["schemas"]["AuthType"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TemplateList"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    template_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Template"];
                 };
             };
             /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */

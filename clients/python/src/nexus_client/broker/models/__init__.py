@@ -52,6 +52,16 @@ from .strategy_oauth_2_strategy import StrategyOauth2Strategy
 from .strategy_oauth_2_strategy_type import StrategyOauth2StrategyType
 from .strategy_query_param_strategy import StrategyQueryParamStrategy
 from .strategy_query_param_strategy_type import StrategyQueryParamStrategyType
+from .template import Template
+from .template_api_headers import TemplateApiHeaders
+from .template_api_query import TemplateApiQuery
+from .template_authorization_params import TemplateAuthorizationParams
+from .template_connection_param import TemplateConnectionParam
+from .template_list import TemplateList
+from .template_overrides import TemplateOverrides
+from .template_refresh_params import TemplateRefreshParams
+from .template_summary import TemplateSummary
+from .template_token_params import TemplateTokenParams
 from .token_endpoint_auth_method import TokenEndpointAuthMethod
 from .verification import Verification
 from .verification_method import VerificationMethod
@@ -109,6 +119,16 @@ __all__ = (
     "StrategyOauth2StrategyType",
     "StrategyQueryParamStrategy",
     "StrategyQueryParamStrategyType",
+    "Template",
+    "TemplateApiHeaders",
+    "TemplateApiQuery",
+    "TemplateAuthorizationParams",
+    "TemplateConnectionParam",
+    "TemplateList",
+    "TemplateOverrides",
+    "TemplateRefreshParams",
+    "TemplateSummary",
+    "TemplateTokenParams",
     "TokenEndpointAuthMethod",
     "Verification",
     "VerificationMethod",

@@ -25,41 +25,45 @@ T = TypeVar("T", bound="ProviderCreate")
 
 @_attrs_define
 class ProviderCreate:
-    """A provider to register. `strategy` overrides the auth type's default strategy
+    """A provider to register. `strategy` overrides the auth type's default strategy. With
+    `template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body leaves
+    out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
+    `auth_type` are required unless the template gives them
 
-    Attributes:
-        auth_type (AuthType):
-        name (str): Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it
-        api_base_url (str | Unset):
-        authorization_params (ProviderCreateAuthorizationParams | Unset): Extra authorization parameters (such as
-            `access_type=offline`); never the security parameters
-        authorization_url (str | Unset):
-        category (str | Unset):
-        client_id (str | Unset): OAuth2 client id
-        client_secret (str | Unset): OAuth2 client secret: write-only, encrypted at rest, never returned
-        credential_schema (Any | Unset): For api_key and basic_auth providers: a JSON Schema subset describing the
-            credential fields
-        description (str | Unset):
-        display_name (str | Unset):
-        docs_url (str | Unset): Where users find their key or learn about the connection, linked from the capture form
-        issuer (str | Unset): OpenID issuer; endpoints are discovered when the URLs are not given
-        logo_url (str | Unset): The provider's logo, shown on the hosted capture form (https)
-        pkce (bool | Unset): PKCE S256 (default true)
-        revocation_url (str | Unset):
-        scopes (list[str] | Unset): Default scopes requested at consent
-        strategy (StrategyApiKeyStrategy | StrategyAwsSigv4Strategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy
-            | StrategyOauth2Strategy | StrategyQueryParamStrategy | Unset): How an agent injects the credential into its
-            requests to the provider
-        token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
-        token_url (str | Unset):
-        verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
-            to `url` (with
-            `method`, `GET` when absent); any 2xx accepts them
+        Attributes:
+            api_base_url (str | Unset):
+            auth_type (AuthType | Unset):
+            authorization_params (ProviderCreateAuthorizationParams | Unset): Extra authorization parameters (such as
+                `access_type=offline`); never the security parameters
+            authorization_url (str | Unset):
+            category (str | Unset):
+            client_id (str | Unset): OAuth2 client id
+            client_secret (str | Unset): OAuth2 client secret: write-only, encrypted at rest, never returned
+            credential_schema (Any | Unset): For api_key and basic_auth providers: a JSON Schema subset describing the
+                credential fields
+            description (str | Unset):
+            display_name (str | Unset):
+            docs_url (str | Unset): Where users find their key or learn about the connection, linked from the capture form
+            issuer (str | Unset): OpenID issuer; endpoints are discovered when the URLs are not given
+            logo_url (str | Unset): The provider's logo, shown on the hosted capture form (https)
+            name (str | Unset): Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
+                Required unless a template gives it
+            pkce (bool | Unset): PKCE S256 (default true)
+            revocation_url (str | Unset):
+            scopes (list[str] | Unset): Default scopes requested at consent
+            strategy (StrategyApiKeyStrategy | StrategyAwsSigv4Strategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy
+                | StrategyOauth2Strategy | StrategyQueryParamStrategy | Unset): How an agent injects the credential into its
+                requests to the provider
+            template (str | Unset): A template of the provider catalog to start from
+            token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
+            token_url (str | Unset):
+            verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
+                to `url` (with
+                `method`, `GET` when absent); any 2xx accepts them
     """
 
-    auth_type: AuthType
-    name: str
     api_base_url: str | Unset = UNSET
+    auth_type: AuthType | Unset = UNSET
     authorization_params: ProviderCreateAuthorizationParams | Unset = UNSET
     authorization_url: str | Unset = UNSET
     category: str | Unset = UNSET
@@ -71,6 +75,7 @@ class ProviderCreate:
     docs_url: str | Unset = UNSET
     issuer: str | Unset = UNSET
     logo_url: str | Unset = UNSET
+    name: str | Unset = UNSET
     pkce: bool | Unset = UNSET
     revocation_url: str | Unset = UNSET
     scopes: list[str] | Unset = UNSET
@@ -83,6 +88,7 @@ class ProviderCreate:
         | StrategyQueryParamStrategy
         | Unset
     ) = UNSET
+    template: str | Unset = UNSET
     token_endpoint_auth_method: TokenEndpointAuthMethod | Unset = UNSET
     token_url: str | Unset = UNSET
     verification: Verification | Unset = UNSET
@@ -94,11 +100,11 @@ class ProviderCreate:
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
         from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
 
-        auth_type: str = self.auth_type
-
-        name = self.name
-
         api_base_url = self.api_base_url
+
+        auth_type: str | Unset = UNSET
+        if not isinstance(self.auth_type, Unset):
+            auth_type = self.auth_type
 
         authorization_params: dict[str, Any] | Unset = UNSET
         if not isinstance(self.authorization_params, Unset):
@@ -124,6 +130,8 @@ class ProviderCreate:
 
         logo_url = self.logo_url
 
+        name = self.name
+
         pkce = self.pkce
 
         revocation_url = self.revocation_url
@@ -148,6 +156,8 @@ class ProviderCreate:
         else:
             strategy = self.strategy.to_dict()
 
+        template = self.template
+
         token_endpoint_auth_method: str | Unset = UNSET
         if not isinstance(self.token_endpoint_auth_method, Unset):
             token_endpoint_auth_method = self.token_endpoint_auth_method
@@ -160,14 +170,11 @@ class ProviderCreate:
 
         field_dict: dict[str, Any] = {}
 
-        field_dict.update(
-            {
-                "auth_type": auth_type,
-                "name": name,
-            }
-        )
+        field_dict.update({})
         if api_base_url is not UNSET:
             field_dict["api_base_url"] = api_base_url
+        if auth_type is not UNSET:
+            field_dict["auth_type"] = auth_type
         if authorization_params is not UNSET:
             field_dict["authorization_params"] = authorization_params
         if authorization_url is not UNSET:
@@ -190,6 +197,8 @@ class ProviderCreate:
             field_dict["issuer"] = issuer
         if logo_url is not UNSET:
             field_dict["logo_url"] = logo_url
+        if name is not UNSET:
+            field_dict["name"] = name
         if pkce is not UNSET:
             field_dict["pkce"] = pkce
         if revocation_url is not UNSET:
@@ -198,6 +207,8 @@ class ProviderCreate:
             field_dict["scopes"] = scopes
         if strategy is not UNSET:
             field_dict["strategy"] = strategy
+        if template is not UNSET:
+            field_dict["template"] = template
         if token_endpoint_auth_method is not UNSET:
             field_dict["token_endpoint_auth_method"] = token_endpoint_auth_method
         if token_url is not UNSET:
@@ -219,11 +230,14 @@ class ProviderCreate:
         from ..models.verification import Verification  # noqa: PLC0415
 
         d = dict(src_dict)
-        auth_type = check_auth_type(d.pop("auth_type"))
-
-        name = d.pop("name")
-
         api_base_url = d.pop("api_base_url", UNSET)
+
+        _auth_type = d.pop("auth_type", UNSET)
+        auth_type: AuthType | Unset
+        if isinstance(_auth_type, Unset):
+            auth_type = UNSET
+        else:
+            auth_type = check_auth_type(_auth_type)
 
         _authorization_params = d.pop("authorization_params", UNSET)
         authorization_params: ProviderCreateAuthorizationParams | Unset
@@ -251,6 +265,8 @@ class ProviderCreate:
         issuer = d.pop("issuer", UNSET)
 
         logo_url = d.pop("logo_url", UNSET)
+
+        name = d.pop("name", UNSET)
 
         pkce = d.pop("pkce", UNSET)
 
@@ -319,6 +335,8 @@ class ProviderCreate:
 
         strategy = _parse_strategy(d.pop("strategy", UNSET))
 
+        template = d.pop("template", UNSET)
+
         _token_endpoint_auth_method = d.pop("token_endpoint_auth_method", UNSET)
         token_endpoint_auth_method: TokenEndpointAuthMethod | Unset
         if isinstance(_token_endpoint_auth_method, Unset):
@@ -336,9 +354,8 @@ class ProviderCreate:
             verification = Verification.from_dict(_verification)
 
         provider_create = cls(
-            auth_type=auth_type,
-            name=name,
             api_base_url=api_base_url,
+            auth_type=auth_type,
             authorization_params=authorization_params,
             authorization_url=authorization_url,
             category=category,
@@ -350,10 +367,12 @@ class ProviderCreate:
             docs_url=docs_url,
             issuer=issuer,
             logo_url=logo_url,
+            name=name,
             pkce=pkce,
             revocation_url=revocation_url,
             scopes=scopes,
             strategy=strategy,
+            template=template,
             token_endpoint_auth_method=token_endpoint_auth_method,
             token_url=token_url,
             verification=verification,

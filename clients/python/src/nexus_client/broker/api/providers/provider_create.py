@@ -74,7 +74,11 @@ def sync_detailed(
 
     Args:
         body (ProviderCreate): A provider to register. `strategy` overrides the auth type's
-            default strategy
+            default strategy. With
+            `template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body
+            leaves
+            out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
+            `auth_type` are required unless the template gives them
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -108,7 +112,11 @@ def sync(
 
     Args:
         body (ProviderCreate): A provider to register. `strategy` overrides the auth type's
-            default strategy
+            default strategy. With
+            `template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body
+            leaves
+            out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
+            `auth_type` are required unless the template gives them
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,7 +145,11 @@ async def asyncio_detailed(
 
     Args:
         body (ProviderCreate): A provider to register. `strategy` overrides the auth type's
-            default strategy
+            default strategy. With
+            `template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body
+            leaves
+            out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
+            `auth_type` are required unless the template gives them
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -169,7 +181,11 @@ async def asyncio(
 
     Args:
         body (ProviderCreate): A provider to register. `strategy` overrides the auth type's
-            default strategy
+            default strategy. With
+            `template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body
+            leaves
+            out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
+            `auth_type` are required unless the template gives them
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

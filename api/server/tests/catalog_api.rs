@@ -1,0 +1,150 @@
+//! The provider catalog on the Broker: templates listed and viewed (through the generated
+//! client, so the answers are proven against the spec), and providers created from a template,
+//! with the operator's fields winning and templates Nexus cannot run yet refused with a reason.
+
+mod common;
+
+use common::{TestServer, raw};
+use nexus_test_utils::{TestDatabase, database_tests};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn post_provider(server: &TestServer, body: Value) -> (StatusCode, Value) {
+    let response = raw()
+        .post(format!("{}/v1/providers", server.broker_url))
+        .bearer_auth(&server.admin_key)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST /v1/providers");
+    let status = response.status();
+    (status, response.json().await.expect("JSON"))
+}
+
+async fn templates_are_listed_and_viewed(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let broker = server.broker();
+    let all = broker.template_list().send().await.expect("template_list").into_inner();
+    assert!(all.items.len() >= 600, "{} templates", all.items.len());
+    let github = all.items.iter().find(|t| t.name.as_str() == "github").expect("github");
+    assert!(github.unsupported.is_empty(), "{:?}", github.unsupported);
+    let crm = broker
+        .template_list()
+        .category("crm")
+        .send()
+        .await
+        .expect("by category")
+        .into_inner();
+    assert!(!crm.items.is_empty() && crm.items.len() < all.items.len());
+    assert!(crm.items.iter().all(|t| t.categories.iter().any(|c| c == "crm")));
+    let basic = broker
+        .template_list()
+        .auth_type(nexus_client::broker::types::AuthType::BasicAuth)
+        .send()
+        .await
+        .expect("by auth type")
+        .into_inner();
+    assert!(
+        basic
+            .items
+            .iter()
+            .all(|t| t.auth_type == nexus_client::broker::types::AuthType::BasicAuth)
+    );
+
+    let zendesk = broker
+        .template_view()
+        .name("zendesk")
+        .send()
+        .await
+        .expect("template_view")
+        .into_inner();
+    assert_eq!(zendesk.connection_params[0].name, "subdomain");
+    assert!(
+        zendesk
+            .authorization_url
+            .as_deref()
+            .is_some_and(|url| url.contains("{subdomain}.zendesk.com"))
+    );
+    assert!(zendesk.unsupported.iter().any(|u| u == "connection parameters"));
+
+    let missing = raw()
+        .get(format!("{}/v1/catalog/no-such-template", server.broker_url))
+        .bearer_auth(&server.admin_key)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let body: Value = missing.json().await.expect("JSON");
+    assert_eq!(body["code"], "template_not_found");
+    server.stop().await;
+}
+
+async fn providers_are_created_from_templates(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    // The template fills in the name, the auth type and the endpoints.
+    let (status, github) = post_provider(
+        &server,
+        json!({"template": "github", "client_id": "client-1", "client_secret": "secret-1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{github}");
+    assert_eq!(github["name"], "github");
+    assert_eq!(github["auth_type"], "oauth2");
+    assert_eq!(github["authorization_url"], "https://github.com/login/oauth/authorize");
+    assert_eq!(github["token_url"], "https://github.com/login/oauth/access_token");
+    assert!(github.get("client_secret").is_none(), "{github}");
+
+    // The operator's fields win, and a second provider can come from the same template.
+    let (status, work) = post_provider(
+        &server,
+        json!({"template": "github", "name": "github-work", "display_name": "GitHub (work)",
+               "scopes": ["repo"], "client_id": "client-2", "client_secret": "secret-2"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{work}");
+    assert_eq!(work["name"], "github-work");
+    assert_eq!(work["display_name"], "GitHub (work)");
+    assert_eq!(work["scopes"], json!(["repo"]));
+
+    // An API-key template brings its strategy and credential form.
+    let (status, openai) = post_provider(&server, json!({"template": "openai"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{openai}");
+    assert_eq!(openai["strategy"]["type"], "header");
+    assert_eq!(openai["strategy"]["value_prefix"], "Bearer ");
+
+    // What Nexus cannot run yet is refused with the reason, and nothing is stored.
+    let (status, zendesk) = post_provider(
+        &server,
+        json!({"template": "zendesk", "client_id": "c", "client_secret": "s"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{zendesk}");
+    assert_eq!(zendesk["code"], "invalid_request");
+    assert_eq!(zendesk["field"], "template");
+    assert!(
+        zendesk["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("connection parameters")),
+        "{zendesk}"
+    );
+    let (status, unknown) = post_provider(&server, json!({"template": "no-such-template"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+    assert_eq!(unknown["code"], "template_not_found");
+    // Without a template, the name and the auth type are required.
+    let (status, nameless) = post_provider(&server, json!({"auth_type": "api_key"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{nameless}");
+    assert_eq!(nameless["field"], "name");
+    let (status, typeless) = post_provider(&server, json!({"name": "typeless"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{typeless}");
+    assert_eq!(typeless["field"], "auth_type");
+    let names: Vec<String> = server.admin_get("/v1/providers").await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(names, ["github", "github-work", "openai"]);
+    server.stop().await;
+}
+
+database_tests!(templates_are_listed_and_viewed, providers_are_created_from_templates);
