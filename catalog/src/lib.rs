@@ -27,10 +27,7 @@ pub fn templates() -> &'static [Template] {
 
 /// The template with this name.
 pub fn template(name: &str) -> Option<&'static Template> {
-    templates()
-        .binary_search_by(|template| template.name.as_str().cmp(name))
-        .ok()
-        .map(|index| &templates()[index])
+    nexus_domain::catalog::find(templates(), name)
 }
 
 /// Every problem with the catalog's files: parse errors, a name that differs from its file's,

@@ -63,34 +63,21 @@ pub fn check() -> anyhow::Result<()> {
         return Ok(());
     };
     let prometheus = root.join("deploy/prometheus");
-    run(
-        "promtool check config",
-        Command::new(&promtool)
-            .args(["check", "config", "prometheus.yml"])
-            .current_dir(&prometheus),
-    )?;
-    run(
-        "promtool check rules",
-        Command::new(&promtool)
-            .args(["check", "rules", "alerts.yml"])
-            .current_dir(&prometheus),
-    )?;
-    run(
-        "promtool test rules",
-        Command::new(&promtool)
-            .args(["test", "rules", "alerts.test.yml"])
-            .current_dir(&prometheus),
-    )?;
-    live_scrape(&root, &promtool)?;
+    for (label, args) in [
+        ("promtool check config", ["check", "config", "prometheus.yml"]),
+        ("promtool check rules", ["check", "rules", "alerts.yml"]),
+        ("promtool test rules", ["test", "rules", "alerts.test.yml"]),
+    ] {
+        run(label, Command::new(&promtool).args(args).current_dir(&prometheus))?;
+    }
+    live_scrape(&promtool)?;
     generated_env_file_starts_production(&root)
 }
 
 /// `deploy/init-env.sh` writes an env file with which Nexus starts in production mode (the
 /// compose file's database host aside: a scratch database stands in for it).
 fn generated_env_file_starts_production(root: &Path) -> anyhow::Result<()> {
-    let dir = root.join("target").join("delivery-env");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = crate::scratch_dir("delivery-env")?;
     let env_file = dir.join("nexus.env");
     let binary = crate::target_dir().join("debug/nexus");
     run(
@@ -168,21 +155,12 @@ fn promtool() -> anyhow::Result<Option<PathBuf>> {
 }
 
 /// Scrapes a running `nexus serve` (after some traffic) and lints the exposition.
-fn live_scrape(root: &Path, promtool: &Path) -> anyhow::Result<()> {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(root)
-        .args(["build", "--quiet", "--package", "nexus-server", "--bin", "nexus"])
-        .status()
-        .context("building nexus")?;
-    if !status.success() {
-        bail!("building nexus failed ({status})");
-    }
-    let dir = root.join("target").join("delivery-scrape");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+fn live_scrape(promtool: &Path) -> anyhow::Result<()> {
+    let binary = crate::debug_nexus()?;
+    let dir = crate::scratch_dir("delivery-scrape")?;
     let admin_key = "delivery-admin-key-0123456789abcdef";
     let (_server, fields) = crate::bench::spawn(
-        &crate::target_dir().join("debug/nexus"),
+        &binary,
         &dir,
         &[
             "serve",

@@ -30,18 +30,8 @@ pub fn run() -> anyhow::Result<()> {
         return Ok(());
     };
     let root = crate::root();
-    let status = Command::new(env!("CARGO"))
-        .current_dir(&root)
-        .args(["build", "--quiet", "--package", "nexus-server", "--bin", "nexus"])
-        .status()
-        .context("building nexus")?;
-    if !status.success() {
-        bail!("building nexus failed ({status})");
-    }
-    let dir = root.join("target").join("fuzz-run");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let binary = crate::target_dir().join("debug").join("nexus");
+    let binary = crate::debug_nexus()?;
+    let dir = crate::scratch_dir("fuzz-run")?;
     let (server, fields): (Process, _) = spawn(
         &binary,
         &dir,

@@ -132,6 +132,27 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
 
+/// Builds the debug `nexus` binary and returns its path.
+pub fn debug_nexus() -> anyhow::Result<PathBuf> {
+    let status = std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["build", "--quiet", "--package", "nexus-server", "--bin", "nexus"])
+        .status()
+        .context("building nexus")?;
+    if !status.success() {
+        anyhow::bail!("building nexus failed ({status})");
+    }
+    Ok(target_dir().join("debug").join("nexus"))
+}
+
+/// An empty scratch directory `target/<name>` (what a previous run left is removed).
+pub fn scratch_dir(name: &str) -> anyhow::Result<PathBuf> {
+    let dir = root().join("target").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
 pub fn read(path: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }

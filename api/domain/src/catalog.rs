@@ -139,22 +139,8 @@ impl Template {
     /// fields win, authorization parameters are merged (the operator's win), and the name is the
     /// template's when the draft has none.
     pub fn fill(&self, draft: ProviderDraft) -> ProviderDraft {
-        let auth_type = match self.auth_type.as_str() {
-            "api_key" => AuthType::ApiKey,
-            "basic_auth" => AuthType::BasicAuth,
-            _ => AuthType::Oauth2,
-        };
-        let token_endpoint_auth_method = match self.token_endpoint_auth_method.as_deref() {
-            Some("client_secret_basic") => Some(TokenEndpointAuthMethod::ClientSecretBasic),
-            Some("client_secret_post") => Some(TokenEndpointAuthMethod::ClientSecretPost),
-            _ => None,
-        };
         let mut authorization_params = self.authorization_params.clone();
         authorization_params.extend(draft.authorization_params);
-        let strategy = self
-            .strategy
-            .clone()
-            .and_then(|value| serde_json::from_value::<Strategy>(value).ok());
         ProviderDraft {
             name: if draft.name.is_empty() {
                 self.name.clone()
@@ -164,7 +150,7 @@ impl Template {
             display_name: draft.display_name.or_else(|| Some(self.display_name.clone())),
             description: draft.description,
             category: draft.category.or_else(|| self.categories.first().cloned()),
-            auth_type: draft.auth_type.or(Some(auth_type)),
+            auth_type: draft.auth_type.or(Some(self.auth_type())),
             scopes: if draft.scopes.is_empty() {
                 self.scopes.clone()
             } else {
@@ -175,17 +161,43 @@ impl Template {
             token_url: draft.token_url.or_else(|| self.token_url.clone()),
             issuer: draft.issuer,
             authorization_params,
-            token_endpoint_auth_method: draft.token_endpoint_auth_method.or(token_endpoint_auth_method),
+            token_endpoint_auth_method: draft
+                .token_endpoint_auth_method
+                .or_else(|| self.token_endpoint_auth_method()),
             pkce: draft.pkce.or(self.pkce),
             revocation_url: draft.revocation_url,
             credential_schema: draft.credential_schema.or_else(|| self.credential_schema.clone()),
             verification_url: draft.verification_url,
             verification_method: draft.verification_method,
-            strategy: draft.strategy.or(strategy),
+            strategy: draft.strategy.or_else(|| self.strategy()),
             api_base_url: draft.api_base_url.or_else(|| self.api_base_url.clone()),
             logo_url: draft.logo_url.or_else(|| self.logo_url.clone()),
             docs_url: draft.docs_url.or_else(|| self.docs_url.clone()),
         }
+    }
+
+    /// The auth type (the catalog's test refuses any but these three).
+    pub fn auth_type(&self) -> AuthType {
+        match self.auth_type.as_str() {
+            "api_key" => AuthType::ApiKey,
+            "basic_auth" => AuthType::BasicAuth,
+            _ => AuthType::Oauth2,
+        }
+    }
+
+    pub fn token_endpoint_auth_method(&self) -> Option<TokenEndpointAuthMethod> {
+        match self.token_endpoint_auth_method.as_deref() {
+            Some("client_secret_basic") => Some(TokenEndpointAuthMethod::ClientSecretBasic),
+            Some("client_secret_post") => Some(TokenEndpointAuthMethod::ClientSecretPost),
+            _ => None,
+        }
+    }
+
+    /// The strategy, when the template names one Nexus knows (the catalog's test refuses others).
+    pub fn strategy(&self) -> Option<Strategy> {
+        self.strategy
+            .clone()
+            .and_then(|value| serde_json::from_value::<Strategy>(value).ok())
     }
 
     /// Every URL the template holds, with the field it is in.
@@ -228,6 +240,14 @@ impl Template {
         }
         texts
     }
+}
+
+/// The template called `name` in `templates` (sorted by name, as the catalog keeps them).
+pub fn find<'a>(templates: &'a [Template], name: &str) -> Option<&'a Template> {
+    templates
+        .binary_search_by(|template| template.name.as_str().cmp(name))
+        .ok()
+        .map(|index| &templates[index])
 }
 
 /// The `{name}` placeholders in `text` (`{credential.x}` refers to a credential, not a parameter).

@@ -139,11 +139,8 @@ impl BrokerApi {
         state: Data<&BrokerState>,
         #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] name: Path<String>,
     ) -> ApiResult<Json<TemplateDto>> {
-        let templates = state.providers.templates();
-        let template = templates
-            .binary_search_by(|template| template.name.as_str().cmp(&name.0))
-            .map(|index| &templates[index])
-            .map_err(|_| ServiceError::not_found(nexus_domain::ResourceKind::Template, &name.0))?;
+        let template = nexus_domain::catalog::find(state.providers.templates(), &name.0)
+            .ok_or_else(|| ServiceError::not_found(nexus_domain::ResourceKind::Template, &name.0))?;
         Ok(Json(TemplateDto::from(template)))
     }
 

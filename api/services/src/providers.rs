@@ -75,11 +75,8 @@ impl ProviderServiceImpl {
         let Some(name) = input.template.as_deref() else {
             return Ok(input);
         };
-        let template = self
-            .templates
-            .binary_search_by(|template| template.name.as_str().cmp(name))
-            .map(|index| &self.templates[index])
-            .map_err(|_| ServiceError::not_found(ResourceKind::Template, name))?;
+        let template = nexus_domain::catalog::find(self.templates, name)
+            .ok_or_else(|| ServiceError::not_found(ResourceKind::Template, name))?;
         let unsupported = template.unsupported();
         if !unsupported.is_empty() {
             return Err(ServiceError::invalid(

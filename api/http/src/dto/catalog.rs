@@ -4,17 +4,8 @@
 use super::providers::{AuthTypeDto, TokenEndpointAuthMethodDto};
 use super::strategy::StrategyDto;
 use nexus_domain::catalog::{ConnectionParam, Template};
-use nexus_domain::strategy::Strategy;
 use poem_openapi::Object;
 use std::collections::BTreeMap;
-
-fn auth_type(template: &Template) -> AuthTypeDto {
-    match template.auth_type.as_str() {
-        "api_key" => AuthTypeDto::ApiKey,
-        "basic_auth" => AuthTypeDto::BasicAuth,
-        _ => AuthTypeDto::Oauth2,
-    }
-}
 
 /// A template in the catalog's list.
 #[derive(Object, Debug, Clone)]
@@ -41,7 +32,7 @@ impl From<&Template> for TemplateSummaryDto {
             name: template.name.clone(),
             display_name: template.display_name.clone(),
             categories: template.categories.clone(),
-            auth_type: auth_type(template),
+            auth_type: template.auth_type().into(),
             connection_params: template.connection_params.iter().map(|p| p.name.clone()).collect(),
             unsupported: template.unsupported().into_iter().map(str::to_owned).collect(),
             docs_url: template.docs_url.clone(),
@@ -133,21 +124,11 @@ pub struct TemplateDto {
 
 impl From<&Template> for TemplateDto {
     fn from(template: &Template) -> Self {
-        let strategy = template
-            .strategy
-            .clone()
-            .and_then(|value| serde_json::from_value::<Strategy>(value).ok())
-            .map(StrategyDto::from);
-        let token_endpoint_auth_method = match template.token_endpoint_auth_method.as_deref() {
-            Some("client_secret_basic") => Some(TokenEndpointAuthMethodDto::ClientSecretBasic),
-            Some("client_secret_post") => Some(TokenEndpointAuthMethodDto::ClientSecretPost),
-            _ => None,
-        };
         Self {
             name: template.name.clone(),
             display_name: template.display_name.clone(),
             categories: template.categories.clone(),
-            auth_type: auth_type(template),
+            auth_type: template.auth_type().into(),
             authorization_url: template.authorization_url.clone(),
             token_url: template.token_url.clone(),
             refresh_url: template.refresh_url.clone(),
@@ -156,12 +137,12 @@ impl From<&Template> for TemplateDto {
             authorization_params: template.authorization_params.clone(),
             token_params: template.token_params.clone(),
             refresh_params: template.refresh_params.clone(),
-            token_endpoint_auth_method,
+            token_endpoint_auth_method: template.token_endpoint_auth_method().map(Into::into),
             token_request_format: template.token_request_format.clone(),
             pkce: template.pkce,
             client_registration: template.client_registration.clone(),
             registration_url: template.registration_url.clone(),
-            strategy,
+            strategy: template.strategy().map(StrategyDto::from),
             credential_schema: template.credential_schema.clone(),
             api_base_url: template.api_base_url.clone(),
             api_headers: template.api_headers.clone(),

@@ -4,11 +4,16 @@ constructors that attach the key without ever showing it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import attrs
+
+from .broker import models as _broker_models
 from .broker.client import AuthenticatedClient as BrokerClient
 from .credentials import Credentials, NexusAuth, Target
 from .errors import NexusError
+from .gateway import models as _gateway_models
 from .gateway.client import AuthenticatedClient as GatewayClient
 from .inject import envelope_from_json, inject
 from .version import USER_AGENT, __version__
@@ -36,6 +41,32 @@ def _redacted(self: object) -> str:
 # The generated clients' repr prints the token; these never do.
 BrokerClient.__repr__ = _redacted  # type: ignore[method-assign]
 GatewayClient.__repr__ = _redacted  # type: ignore[method-assign]
+
+
+def _redacting_repr(*secret_fields: str) -> Callable[[attrs.AttrsInstance], str]:
+    """A repr for a generated model that shows every field but the secret ones."""
+
+    def __repr__(self: attrs.AttrsInstance) -> str:
+        shown = ", ".join(
+            f"{field.name}=[REDACTED]" if field.name in secret_fields else f"{field.name}={getattr(self, field.name)!r}"
+            for field in attrs.fields(type(self))
+        )
+        return f"{type(self).__name__}({shown})"
+
+    return __repr__
+
+
+# The generated models' repr would print credentials, keys and client secrets in logs and
+# tracebacks; these show that there is one, never what it is.
+_SECRET_FIELDS: dict[type, tuple[str, ...]] = {
+    _gateway_models.CredentialEnvelope: ("credentials",),
+    _broker_models.CredentialEnvelope: ("credentials",),
+    _broker_models.AgentKeyCreated: ("key",),
+    _broker_models.ProviderCreate: ("client_secret",),
+    _broker_models.ProviderUpdate: ("client_secret",),
+}
+for _model, _fields in _SECRET_FIELDS.items():
+    _model.__repr__ = _redacting_repr(*_fields)  # type: ignore[method-assign,assignment]
 
 
 def gateway_client(base_url: str, agent_key: str, *, httpx_args: dict[str, Any] | None = None) -> GatewayClient:

@@ -1,0 +1,44 @@
+"""Generated models never print a secret in their repr (logs, tracebacks, debuggers)."""
+
+from __future__ import annotations
+
+import uuid
+
+from nexus_client.broker.models import AgentKeyCreated, ProviderCreate
+from nexus_client.gateway.models import CredentialEnvelope
+
+
+def test_a_credential_envelope_hides_its_credentials() -> None:
+    envelope = CredentialEnvelope.from_dict(
+        {
+            "connection_id": str(uuid.uuid4()),
+            "credentials": {"access_token": "tok-very-secret"},
+            "provider": "github",
+            "scopes": ["repo"],
+            "strategy": {"type": "oauth2"},
+            "workspace_id": "ws-1",
+        }
+    )
+    text = repr(envelope)
+    assert "tok-very-secret" not in text
+    assert "credentials=[REDACTED]" in text
+    assert "provider='github'" in text
+
+
+def test_keys_and_client_secrets_are_hidden() -> None:
+    created = ProviderCreate(name="github", client_secret="cs-very-secret")
+    assert "cs-very-secret" not in repr(created)
+    assert "name='github'" in repr(created)
+    key = AgentKeyCreated.from_dict(
+        {
+            "all_workspaces": True,
+            "created_at": "2026-01-01T00:00:00Z",
+            "id": str(uuid.uuid4()),
+            "key": "nxa_abcd.very-secret",
+            "name": "agent",
+            "prefix": "nxa_abcd",
+            "workspace_ids": [],
+        }
+    )
+    assert "very-secret" not in repr(key)
+    assert "name='agent'" in repr(key)
