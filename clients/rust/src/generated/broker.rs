@@ -172,7 +172,7 @@ pub mod types {
         }
     }
     ///A new agent key. `key` is shown this once; Nexus keeps only its hash
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct AgentKeyCreated {
         pub all_workspaces: bool,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -2104,7 +2104,7 @@ pub mod types {
         }
     }
     ///The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct CredentialEnvelope {
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
@@ -2812,7 +2812,7 @@ the one in effect (the auth type's default unless overridden)*/
 `template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body leaves
 out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
 `auth_type` are required unless the template gives them*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ProviderCreate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3722,7 +3722,7 @@ Required unless a template gives it*/
     }
     /**Changes to a provider: absent fields stay as they are; fields named in `clear` are reset
 (an explicit list rather than `null`, which generated clients cannot always send)*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ProviderUpdate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6560,7 +6560,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct AgentKeyCreated {
             all_workspaces: ::std::result::Result<bool, ::std::string::String>,
             created_at: ::std::result::Result<
@@ -8210,7 +8210,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct CredentialEnvelope {
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             credentials: ::std::result::Result<
@@ -9226,7 +9226,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 Self { items: Ok(value.items) }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct ProviderCreate {
             api_base_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderCreateApiBaseUrl>,
@@ -9757,7 +9757,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 Self { items: Ok(value.items) }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct ProviderUpdate {
             api_base_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderUpdateApiBaseUrl>,
@@ -12055,6 +12055,93 @@ when `POST /v1/providers` with `"template"` can create it*/
                 }
             }
         }
+        impl ::std::fmt::Debug for AgentKeyCreated {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("AgentKeyCreated")
+                    .field("all_workspaces", &self.all_workspaces)
+                    .field("created_at", &self.created_at)
+                    .field("id", &self.id)
+                    .field("key", &"[REDACTED]")
+                    .field("name", &self.name)
+                    .field("prefix", &self.prefix)
+                    .field("workspace_ids", &self.workspace_ids)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for CredentialEnvelope {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("CredentialEnvelope")
+                    .field("connection_id", &self.connection_id)
+                    .field("credentials", &"[REDACTED]")
+                    .field("expires_at", &self.expires_at)
+                    .field("provider", &self.provider)
+                    .field("scopes", &self.scopes)
+                    .field("strategy", &self.strategy)
+                    .field("workspace_id", &self.workspace_id)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for ProviderCreate {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ProviderCreate")
+                    .field("api_base_url", &self.api_base_url)
+                    .field("auth_type", &self.auth_type)
+                    .field("authorization_params", &self.authorization_params)
+                    .field("authorization_url", &self.authorization_url)
+                    .field("category", &self.category)
+                    .field("client_id", &self.client_id)
+                    .field("client_secret", &"[REDACTED]")
+                    .field("credential_schema", &self.credential_schema)
+                    .field("description", &self.description)
+                    .field("display_name", &self.display_name)
+                    .field("docs_url", &self.docs_url)
+                    .field("issuer", &self.issuer)
+                    .field("logo_url", &self.logo_url)
+                    .field("name", &self.name)
+                    .field("pkce", &self.pkce)
+                    .field("revocation_url", &self.revocation_url)
+                    .field("scopes", &self.scopes)
+                    .field("strategy", &self.strategy)
+                    .field("template", &self.template)
+                    .field(
+                        "token_endpoint_auth_method",
+                        &self.token_endpoint_auth_method,
+                    )
+                    .field("token_url", &self.token_url)
+                    .field("verification", &self.verification)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for ProviderUpdate {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ProviderUpdate")
+                    .field("api_base_url", &self.api_base_url)
+                    .field("authorization_params", &self.authorization_params)
+                    .field("authorization_url", &self.authorization_url)
+                    .field("category", &self.category)
+                    .field("clear", &self.clear)
+                    .field("client_id", &self.client_id)
+                    .field("client_secret", &"[REDACTED]")
+                    .field("credential_schema", &self.credential_schema)
+                    .field("description", &self.description)
+                    .field("display_name", &self.display_name)
+                    .field("docs_url", &self.docs_url)
+                    .field("issuer", &self.issuer)
+                    .field("logo_url", &self.logo_url)
+                    .field("name", &self.name)
+                    .field("pkce", &self.pkce)
+                    .field("revocation_url", &self.revocation_url)
+                    .field("scopes", &self.scopes)
+                    .field("strategy", &self.strategy)
+                    .field(
+                        "token_endpoint_auth_method",
+                        &self.token_endpoint_auth_method,
+                    )
+                    .field("token_url", &self.token_url)
+                    .field("verification", &self.verification)
+                    .finish()
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -12086,6 +12173,87 @@ when `POST /v1/providers` with `"template"` can create it*/
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl ::std::fmt::Debug for AgentKeyCreated {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("AgentKeyCreated")
+                .field("all_workspaces", &self.all_workspaces)
+                .field("created_at", &self.created_at)
+                .field("id", &self.id)
+                .field("key", &"[REDACTED]")
+                .field("name", &self.name)
+                .field("prefix", &self.prefix)
+                .field("workspace_ids", &self.workspace_ids)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for CredentialEnvelope {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CredentialEnvelope")
+                .field("connection_id", &self.connection_id)
+                .field("credentials", &"[REDACTED]")
+                .field("expires_at", &self.expires_at)
+                .field("provider", &self.provider)
+                .field("scopes", &self.scopes)
+                .field("strategy", &self.strategy)
+                .field("workspace_id", &self.workspace_id)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for ProviderCreate {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ProviderCreate")
+                .field("api_base_url", &self.api_base_url)
+                .field("auth_type", &self.auth_type)
+                .field("authorization_params", &self.authorization_params)
+                .field("authorization_url", &self.authorization_url)
+                .field("category", &self.category)
+                .field("client_id", &self.client_id)
+                .field("client_secret", &"[REDACTED]")
+                .field("credential_schema", &self.credential_schema)
+                .field("description", &self.description)
+                .field("display_name", &self.display_name)
+                .field("docs_url", &self.docs_url)
+                .field("issuer", &self.issuer)
+                .field("logo_url", &self.logo_url)
+                .field("name", &self.name)
+                .field("pkce", &self.pkce)
+                .field("revocation_url", &self.revocation_url)
+                .field("scopes", &self.scopes)
+                .field("strategy", &self.strategy)
+                .field("template", &self.template)
+                .field("token_endpoint_auth_method", &self.token_endpoint_auth_method)
+                .field("token_url", &self.token_url)
+                .field("verification", &self.verification)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for ProviderUpdate {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ProviderUpdate")
+                .field("api_base_url", &self.api_base_url)
+                .field("authorization_params", &self.authorization_params)
+                .field("authorization_url", &self.authorization_url)
+                .field("category", &self.category)
+                .field("clear", &self.clear)
+                .field("client_id", &self.client_id)
+                .field("client_secret", &"[REDACTED]")
+                .field("credential_schema", &self.credential_schema)
+                .field("description", &self.description)
+                .field("display_name", &self.display_name)
+                .field("docs_url", &self.docs_url)
+                .field("issuer", &self.issuer)
+                .field("logo_url", &self.logo_url)
+                .field("name", &self.name)
+                .field("pkce", &self.pkce)
+                .field("revocation_url", &self.revocation_url)
+                .field("scopes", &self.scopes)
+                .field("strategy", &self.strategy)
+                .field("token_endpoint_auth_method", &self.token_endpoint_auth_method)
+                .field("token_url", &self.token_url)
+                .field("verification", &self.verification)
+                .finish()
         }
     }
 }

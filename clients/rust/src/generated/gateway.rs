@@ -852,7 +852,7 @@ pub mod types {
         }
     }
     ///The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct CredentialEnvelope {
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
@@ -3291,7 +3291,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct CredentialEnvelope {
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             credentials: ::std::result::Result<
@@ -4297,6 +4297,19 @@ pub mod types {
                 }
             }
         }
+        impl ::std::fmt::Debug for CredentialEnvelope {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("CredentialEnvelope")
+                    .field("connection_id", &self.connection_id)
+                    .field("credentials", &"[REDACTED]")
+                    .field("expires_at", &self.expires_at)
+                    .field("provider", &self.provider)
+                    .field("scopes", &self.scopes)
+                    .field("strategy", &self.strategy)
+                    .field("workspace_id", &self.workspace_id)
+                    .finish()
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -4328,6 +4341,19 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl ::std::fmt::Debug for CredentialEnvelope {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("CredentialEnvelope")
+                .field("connection_id", &self.connection_id)
+                .field("credentials", &"[REDACTED]")
+                .field("expires_at", &self.expires_at)
+                .field("provider", &self.provider)
+                .field("scopes", &self.scopes)
+                .field("strategy", &self.strategy)
+                .field("workspace_id", &self.workspace_id)
+                .finish()
         }
     }
 }
