@@ -95,6 +95,55 @@ mod tests {
         }
     }
 
+    /// Every template Nexus can run makes a valid provider with only the operator's client.
+    #[test]
+    fn every_creatable_template_makes_a_valid_provider() {
+        let mut created = 0;
+        for template in super::templates().iter().filter(|t| t.unsupported().is_empty()) {
+            let draft = nexus_domain::provider::ProviderDraft {
+                client_id: (template.auth_type == "oauth2").then(|| "client".to_owned()),
+                ..Default::default()
+            };
+            if let Err(error) = template.fill(draft).validate() {
+                panic!("{}: {error}", template.name);
+            }
+            created += 1;
+        }
+        assert!(created >= 400, "only {created} templates can be created");
+    }
+
+    #[test]
+    fn patterns_that_escape_their_anchors_or_move_a_host_are_refused() {
+        let refused = |edit: &dyn Fn(&mut super::Template), expected: &str| {
+            let mut template = super::template("zendesk").expect("zendesk").clone();
+            edit(&mut template);
+            let problems = super::validate::problems(&template);
+            assert!(
+                problems.iter().any(|p| p.contains(expected)),
+                "{expected}: {problems:?}"
+            );
+        };
+        refused(
+            &|t| t.connection_params[0].pattern = "^(?m)[a-z0-9-]+$".to_owned(),
+            "inline flags",
+        );
+        refused(
+            &|t| t.connection_params[0].pattern = "^[a-z]+$|^x.*$".to_owned(),
+            "outside any group",
+        );
+        refused(
+            &|t| {
+                t.authorization_params
+                    .insert("redirect_uri".to_owned(), "https://evil.example/".to_owned());
+            },
+            "may not set `redirect_uri`",
+        );
+        let mut salesforce = super::template("salesforce").expect("salesforce").clone();
+        salesforce.connection_params[0].pattern = "^(?:[a-z0-9-]+\\.)+[a-z]+$".to_owned();
+        let problems = super::validate::problems(&salesforce);
+        assert!(problems.iter().any(|p| p.contains("evil.example")), "{problems:?}");
+    }
+
     #[test]
     fn a_template_that_could_move_its_host_is_refused() {
         let mut template = super::template("zendesk").expect("zendesk").clone();

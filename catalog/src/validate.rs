@@ -86,8 +86,105 @@ pub fn problems(template: &Template) -> Vec<String> {
             problem(format!("{field}: {error}"));
         }
     }
+    for key in template.authorization_params.keys() {
+        if nexus_domain::provider::RESERVED_AUTHORIZATION_PARAMS.contains(&key.as_str()) {
+            problems.push(format!(
+                "{}: authorization_params may not set `{key}` (Nexus sets it)",
+                template.name
+            ));
+        }
+    }
+    for (field, value, allowed) in [
+        (
+            "token_endpoint_auth_method",
+            &template.token_endpoint_auth_method,
+            &["client_secret_basic", "client_secret_post"][..],
+        ),
+        ("token_request_format", &template.token_request_format, &["json"][..]),
+        (
+            "client_registration",
+            &template.client_registration,
+            &["dynamic", "static", "cimd"][..],
+        ),
+    ] {
+        if let Some(value) = value
+            && !allowed.contains(&value.as_str())
+        {
+            problems.push(format!(
+                "{}: {field} `{value}` is not one of {allowed:?}",
+                template.name
+            ));
+        }
+    }
+    if template
+        .scope_separator
+        .as_deref()
+        .is_some_and(|separator| separator.is_empty() || separator.len() > 3)
+    {
+        problems.push(format!("{}: scope_separator must be 1 to 3 characters", template.name));
+    }
     problems.extend(parameter_problems(template));
     problems
+}
+
+/// Inline flags other than `(?:` and `(?i:` change what the anchors mean (`(?m)`), and a `|`
+/// outside any group escapes them (`^a$|^b.*$`): a pattern must match whole values only.
+fn pattern_shape_problem(pattern: &str) -> Option<String> {
+    let (mut escaped, mut in_class, mut depth) = (false, false, 0_i32);
+    let chars: Vec<char> = pattern.chars().collect();
+    for (index, &c) in chars.iter().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            ']' if in_class => in_class = false,
+            _ if in_class => {}
+            '[' => in_class = true,
+            '(' => {
+                depth += 1;
+                if chars.get(index + 1) == Some(&'?') {
+                    let rest: String = chars[index + 2..].iter().take(2).collect();
+                    if !(rest.starts_with(':') || rest == "i:") {
+                        return Some("uses inline flags (only `(?:` and `(?i:` groups)".to_owned());
+                    }
+                }
+            }
+            ')' => depth -= 1,
+            '|' if depth == 0 => return Some("has a `|` outside any group".to_owned()),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Values that would move a host elsewhere if a pattern let them through.
+fn host_probes(template: &Template) -> Vec<String> {
+    let mut probes: Vec<String> = ["evil.example", "a.evil.example", "a\nb", "x\n@evil.example/"]
+        .iter()
+        .map(|probe| (*probe).to_owned())
+        .collect();
+    for suffix in &template.allowed_host_suffixes {
+        probes.push(format!("{suffix}.evil.example"));
+        probes.push(format!("evil{suffix}"));
+    }
+    probes
+}
+
+/// Whether `host` (of a URL filled from `url_template`) stays in the template's domain: the
+/// domain of the fixed tail after the last placeholder, or one of the allowed suffixes.
+fn host_within(template: &Template, url_template: &str, host: &str) -> bool {
+    let tail = host_part(url_template).rsplit('}').next().unwrap_or("");
+    let domain = tail
+        .split_once('.')
+        .map(|(_, domain)| domain)
+        .filter(|domain| domain.contains('.'));
+    let within = |suffix: &str| host == suffix || host.ends_with(&format!(".{suffix}"));
+    match domain {
+        Some(domain) => within(domain),
+        None => template.allowed_host_suffixes.iter().any(|suffix| within(suffix)),
+    }
 }
 
 /// `https`, parseable once placeholders are filled, no credentials or fragment in it.
@@ -139,6 +236,9 @@ fn parameter_problems(template: &Template) -> Vec<String> {
         if !param.pattern.starts_with('^') || !param.pattern.ends_with('$') {
             problems.push(format!("{label}: pattern must be anchored (^...$)"));
         }
+        if let Some(shape) = pattern_shape_problem(&param.pattern) {
+            problems.push(format!("{label}: pattern {shape}"));
+        }
         let pattern = match regex::Regex::new(&param.pattern) {
             Ok(pattern) => pattern,
             Err(error) => {
@@ -157,6 +257,23 @@ fn parameter_problems(template: &Template) -> Vec<String> {
                     problems.push(format!(
                         "{label}: pattern accepts {hostile:?}, which could change the host"
                     ));
+                }
+            }
+            // Whatever the pattern lets through, the URL it makes must keep its domain.
+            for probe in host_probes(template).iter().filter(|probe| pattern.is_match(probe)) {
+                for (field, url) in template.urls() {
+                    if !placeholders(host_part(url)).contains(&param.name.as_str()) {
+                        continue;
+                    }
+                    let filled = fill(&url.replace(&format!("{{{}}}", param.name), probe), "x0");
+                    let host = url::Url::parse(&filled)
+                        .ok()
+                        .and_then(|parsed| parsed.host_str().map(str::to_owned));
+                    if let Some(host) = host
+                        && !host_within(template, url, &host)
+                    {
+                        problems.push(format!("{label}: {probe:?} makes {field} go to `{host}`"));
+                    }
                 }
             }
         }

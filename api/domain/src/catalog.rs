@@ -107,7 +107,7 @@ impl Template {
     /// catalog keeps these facts so that nothing is lost); empty when it can be created.
     pub fn unsupported(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
-        let checks: [(bool, &'static str); 7] = [
+        let checks: [(bool, &'static str); 8] = [
             (!self.connection_params.is_empty(), "connection parameters"),
             (self.scope_separator.is_some(), "a scope separator other than a space"),
             (
@@ -116,6 +116,10 @@ impl Template {
             ),
             (self.refresh_url.is_some(), "a refresh URL of its own"),
             (self.token_request_format.is_some(), "JSON token requests"),
+            (
+                !self.api_headers.is_empty() || !self.api_query.is_empty(),
+                "extra API headers or query parameters",
+            ),
             (
                 self.client_registration.as_deref().is_some_and(|kind| kind != "static"),
                 "dynamic client registration",
@@ -137,10 +141,18 @@ impl Template {
 
     /// The operator's draft with what it leaves out taken from the template: the operator's
     /// fields win, authorization parameters are merged (the operator's win), and the name is the
-    /// template's when the draft has none.
+    /// template's when the draft has none. The endpoints are one unit: a draft that names any of
+    /// the authorization URL, token URL or issuer takes none from the template (a template's
+    /// token URL beside the operator's own authorization URL would send codes elsewhere).
     pub fn fill(&self, draft: ProviderDraft) -> ProviderDraft {
         let mut authorization_params = self.authorization_params.clone();
         authorization_params.extend(draft.authorization_params);
+        let own_endpoints = draft.authorization_url.is_some() || draft.token_url.is_some() || draft.issuer.is_some();
+        let (authorization_url, token_url) = if own_endpoints {
+            (draft.authorization_url, draft.token_url)
+        } else {
+            (self.authorization_url.clone(), self.token_url.clone())
+        };
         ProviderDraft {
             name: if draft.name.is_empty() {
                 self.name.clone()
@@ -157,8 +169,8 @@ impl Template {
                 draft.scopes
             },
             client_id: draft.client_id,
-            authorization_url: draft.authorization_url.or_else(|| self.authorization_url.clone()),
-            token_url: draft.token_url.or_else(|| self.token_url.clone()),
+            authorization_url,
+            token_url,
             issuer: draft.issuer,
             authorization_params,
             token_endpoint_auth_method: draft
@@ -265,4 +277,80 @@ pub fn placeholders(text: &str) -> Vec<&str> {
         rest = &rest[start + length + 1..];
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Template;
+    use crate::provider::ProviderDraft;
+    use crate::status::AuthType;
+
+    fn github() -> Template {
+        serde_json::from_value(serde_json::json!({
+            "name": "github", "display_name": "GitHub", "categories": ["dev-tools"], "auth_type": "oauth2",
+            "authorization_url": "https://github.com/login/oauth/authorize",
+            "token_url": "https://github.com/login/oauth/access_token",
+            "scopes": ["repo"], "authorization_params": {"allow_signup": "false", "prompt": "consent"},
+            "pkce": false, "api_base_url": "https://api.github.com"
+        }))
+        .expect("a template")
+    }
+
+    #[test]
+    fn the_template_fills_what_the_draft_leaves_out_and_the_draft_wins() {
+        let draft = ProviderDraft {
+            client_id: Some("client".into()),
+            scopes: vec!["read:user".into()],
+            authorization_params: [("prompt".to_owned(), "none".to_owned())].into(),
+            ..ProviderDraft::default()
+        };
+        let filled = github().fill(draft);
+        assert_eq!(filled.name, "github");
+        assert_eq!(filled.auth_type, Some(AuthType::Oauth2));
+        assert_eq!(filled.scopes, ["read:user"]);
+        assert_eq!(filled.authorization_params["prompt"], "none");
+        assert_eq!(filled.authorization_params["allow_signup"], "false");
+        assert_eq!(filled.pkce, Some(false));
+        assert_eq!(
+            filled.token_url.as_deref(),
+            Some("https://github.com/login/oauth/access_token")
+        );
+        if let Err(error) = filled.clone().validate() {
+            panic!("{error}");
+        }
+    }
+
+    #[test]
+    fn endpoints_come_from_the_draft_or_the_template_never_both() {
+        let own = ProviderDraft {
+            authorization_url: Some("https://ghe.example.com/login/oauth/authorize".into()),
+            ..ProviderDraft::default()
+        };
+        let filled = github().fill(own);
+        assert_eq!(
+            filled.token_url, None,
+            "the template's token URL must not pair with another host"
+        );
+        let issuer = ProviderDraft {
+            issuer: Some("https://id.example.com".into()),
+            ..ProviderDraft::default()
+        };
+        let filled = github().fill(issuer);
+        assert_eq!((filled.authorization_url, filled.token_url), (None, None));
+    }
+
+    #[test]
+    fn what_nexus_cannot_run_yet_is_named() {
+        assert!(github().unsupported().is_empty());
+        let mut template = github();
+        template.api_headers.insert("x-version".into(), "2024-01-01".into());
+        template.scope_separator = Some(",".into());
+        assert_eq!(
+            template.unsupported(),
+            [
+                "a scope separator other than a space",
+                "extra API headers or query parameters"
+            ]
+        );
+    }
 }

@@ -44,6 +44,7 @@ async fn templates_are_listed_and_viewed(db: TestDatabase) {
         .await
         .expect("by auth type")
         .into_inner();
+    assert!(!basic.items.is_empty());
     assert!(
         basic
             .items
@@ -128,8 +129,23 @@ async fn providers_are_created_from_templates(db: TestDatabase) {
         "{zendesk}"
     );
     let (status, unknown) = post_provider(&server, json!({"template": "no-such-template"})).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
-    assert_eq!(unknown["code"], "template_not_found");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{unknown}");
+    assert_eq!(
+        (&unknown["code"], &unknown["field"]),
+        (&json!("invalid_request"), &json!("template"))
+    );
+    let (status, mismatch) = post_provider(&server, json!({"template": "github", "auth_type": "api_key"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{mismatch}");
+    assert_eq!(mismatch["field"], "auth_type");
+    // The operator's own authorization URL never pairs with the template's token URL.
+    let (status, half) = post_provider(
+        &server,
+        json!({"template": "github", "name": "ghe", "client_id": "c", "client_secret": "s",
+               "authorization_url": "https://ghe.example.com/login/oauth/authorize"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{half}");
+    assert_eq!(half["field"], "token_url", "{half}");
     // Without a template, the name and the auth type are required.
     let (status, nameless) = post_provider(&server, json!({"auth_type": "api_key"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{nameless}");

@@ -76,7 +76,18 @@ impl ProviderServiceImpl {
             return Ok(input);
         };
         let template = nexus_domain::catalog::find(self.templates, name)
-            .ok_or_else(|| ServiceError::not_found(ResourceKind::Template, name))?;
+            .ok_or_else(|| ServiceError::invalid("template", format!("the catalog has no template `{name}`")))?;
+        if let Some(auth_type) = input.draft.auth_type
+            && auth_type != template.auth_type()
+        {
+            return Err(ServiceError::invalid(
+                "auth_type",
+                format!(
+                    "template `{name}` is for {} providers: leave auth_type out, or start from another template",
+                    template.auth_type
+                ),
+            ));
+        }
         let unsupported = template.unsupported();
         if !unsupported.is_empty() {
             return Err(ServiceError::invalid(

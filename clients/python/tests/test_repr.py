@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from nexus_client.broker.models import AgentKeyCreated, ProviderCreate
+from nexus_client.broker.models import AgentKeyCreated, ProviderCreate, ProviderUpdate
+from nexus_client.broker.models import CredentialEnvelope as BrokerCredentialEnvelope
 from nexus_client.gateway.models import CredentialEnvelope
 
 
@@ -23,11 +24,16 @@ def test_a_credential_envelope_hides_its_credentials() -> None:
     assert "tok-very-secret" not in text
     assert "credentials=[REDACTED]" in text
     assert "provider='github'" in text
+    assert "tok-very-secret" not in repr(envelope.credentials)
+    broker_envelope = BrokerCredentialEnvelope.from_dict(envelope.to_dict())
+    assert "tok-very-secret" not in repr(broker_envelope)
+    assert "tok-very-secret" not in repr(broker_envelope.credentials)
 
 
 def test_keys_and_client_secrets_are_hidden() -> None:
     created = ProviderCreate(name="github", client_secret="cs-very-secret")
     assert "cs-very-secret" not in repr(created)
+    assert "cs-very-secret" not in repr(ProviderUpdate(client_secret="cs-very-secret"))
     assert "name='github'" in repr(created)
     key = AgentKeyCreated.from_dict(
         {

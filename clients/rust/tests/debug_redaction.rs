@@ -40,4 +40,7 @@ fn agent_keys_and_client_secrets_are_hidden() {
             .expect("a provider");
     let text = format!("{create:?}");
     assert!(!text.contains("cs-very-secret") && text.contains("github"), "{text}");
+    let update: broker::types::ProviderUpdate =
+        serde_json::from_value(serde_json::json!({"client_secret": "cs-very-secret"})).expect("an update");
+    assert!(!format!("{update:?}").contains("cs-very-secret"), "{update:?}");
 }

@@ -57,7 +57,8 @@ def _redacting_repr(*secret_fields: str) -> Callable[[attrs.AttrsInstance], str]
 
 
 # The generated models' repr would print credentials, keys and client secrets in logs and
-# tracebacks; these show that there is one, never what it is.
+# tracebacks; these show that there is one, never what it is. A name that is not a field of its
+# model fails the import, so a renamed field cannot silently stop being redacted.
 _SECRET_FIELDS: dict[type, tuple[str, ...]] = {
     _gateway_models.CredentialEnvelope: ("credentials",),
     _broker_models.CredentialEnvelope: ("credentials",),
@@ -66,7 +67,19 @@ _SECRET_FIELDS: dict[type, tuple[str, ...]] = {
     _broker_models.ProviderUpdate: ("client_secret",),
 }
 for _model, _fields in _SECRET_FIELDS.items():
+    _missing = set(_fields) - {field.name for field in attrs.fields(_model)}
+    if _missing:
+        raise RuntimeError(f"{_model.__name__} has no field {sorted(_missing)} to redact")
     _model.__repr__ = _redacting_repr(*_fields)  # type: ignore[method-assign,assignment]
+
+
+def _credentials_repr(self: object) -> str:
+    return f"{type(self).__name__}([REDACTED])"
+
+
+# The credential maps themselves (their values are the secrets).
+_gateway_models.CredentialEnvelopeCredentials.__repr__ = _credentials_repr  # type: ignore[method-assign]
+_broker_models.CredentialEnvelopeCredentials.__repr__ = _credentials_repr  # type: ignore[method-assign]
 
 
 def gateway_client(base_url: str, agent_key: str, *, httpx_args: dict[str, Any] | None = None) -> GatewayClient:
