@@ -102,7 +102,10 @@ fn generated_env_file_starts_production(root: &Path) -> anyhow::Result<()> {
         || text.contains("POSTGRES_")
         || text.contains("GF_")
     {
-        bail!("init-env.sh mixes containers' secrets:\n{gateway}");
+        // Names only: the files hold keys, which never go to a log.
+        bail!(
+            "init-env.sh mixes containers' secrets (gateway.env must hold only NEXUS_BROKER_SERVICE_KEY; nexus.env no POSTGRES_ or GF_ variable)"
+        );
     }
     let mut vars: Vec<(String, String)> = text
         .lines()

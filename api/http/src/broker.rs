@@ -117,9 +117,14 @@ impl BrokerApi {
             .providers
             .templates()
             .iter()
+            // Filtered before they are converted: most of the catalog is left out by a filter.
+            .filter(|template| category.0.as_ref().is_none_or(|c| template.categories.contains(c)))
+            .filter(|template| {
+                auth_type
+                    .0
+                    .is_none_or(|kind| AuthTypeDto::from(template.auth_type()) == kind)
+            })
             .map(TemplateSummaryDto::from)
-            .filter(|summary| category.0.as_ref().is_none_or(|c| summary.categories.contains(c)))
-            .filter(|summary| auth_type.0.is_none_or(|kind| summary.auth_type == kind))
             .collect();
         Ok(Json(TemplateListDto { items }))
     }
