@@ -4,6 +4,7 @@
 
 use nexus_domain::catalog::{Template, placeholders};
 use nexus_domain::strategy::Strategy;
+use nexus_domain::url_template::{fill, fixed_domain, host_part, host_within, pattern_problem};
 use std::collections::BTreeSet;
 
 /// Values a connection might try in order to send a consent or a token elsewhere: a host
@@ -127,38 +128,6 @@ pub fn problems(template: &Template) -> Vec<String> {
     problems
 }
 
-/// Inline flags other than `(?:` and `(?i:` change what the anchors mean (`(?m)`), and a `|`
-/// outside any group escapes them (`^a$|^b.*$`): a pattern must match whole values only.
-fn pattern_shape_problem(pattern: &str) -> Option<String> {
-    let (mut escaped, mut in_class, mut depth) = (false, false, 0_i32);
-    let chars: Vec<char> = pattern.chars().collect();
-    for (index, &c) in chars.iter().enumerate() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' => escaped = true,
-            ']' if in_class => in_class = false,
-            _ if in_class => {}
-            '[' => in_class = true,
-            '(' => {
-                depth += 1;
-                if chars.get(index + 1) == Some(&'?') {
-                    let rest: String = chars[index + 2..].iter().take(2).collect();
-                    if !(rest.starts_with(':') || rest == "i:") {
-                        return Some("uses inline flags (only `(?:` and `(?i:` groups)".to_owned());
-                    }
-                }
-            }
-            ')' => depth -= 1,
-            '|' if depth == 0 => return Some("has a `|` outside any group".to_owned()),
-            _ => {}
-        }
-    }
-    None
-}
-
 /// Values that would move a host elsewhere if a pattern let them through.
 fn host_probes(template: &Template) -> Vec<String> {
     let mut probes: Vec<String> = ["evil.example", "a.evil.example", "a\nb", "x\n@evil.example/"]
@@ -172,21 +141,6 @@ fn host_probes(template: &Template) -> Vec<String> {
     probes
 }
 
-/// Whether `host` (of a URL filled from `url_template`) stays in the template's domain: the
-/// domain of the fixed tail after the last placeholder, or one of the allowed suffixes.
-fn host_within(template: &Template, url_template: &str, host: &str) -> bool {
-    let tail = host_part(url_template).rsplit('}').next().unwrap_or("");
-    let domain = tail
-        .split_once('.')
-        .map(|(_, domain)| domain)
-        .filter(|domain| domain.contains('.'));
-    let within = |suffix: &str| host == suffix || host.ends_with(&format!(".{suffix}"));
-    match domain {
-        Some(domain) => within(domain),
-        None => template.allowed_host_suffixes.iter().any(|suffix| within(suffix)),
-    }
-}
-
 /// `https`, parseable once placeholders are filled, no credentials or fragment in it.
 fn check_url(template_url: &str) -> Result<(), String> {
     let filled = fill(template_url, "x0");
@@ -198,15 +152,6 @@ fn check_url(template_url: &str) -> Result<(), String> {
         return Err(format!("`{template_url}` carries credentials or a fragment"));
     }
     Ok(())
-}
-
-/// `text` with every `{param}` replaced by `value`.
-fn fill(text: &str, value: &str) -> String {
-    let mut filled = text.to_owned();
-    for name in placeholders(text) {
-        filled = filled.replace(&format!("{{{name}}}"), value);
-    }
-    filled
 }
 
 fn parameter_problems(template: &Template) -> Vec<String> {
@@ -233,18 +178,12 @@ fn parameter_problems(template: &Template) -> Vec<String> {
         if !used.contains(param.name.as_str()) {
             problems.push(format!("{label} is declared but never used"));
         }
-        if !param.pattern.starts_with('^') || !param.pattern.ends_with('$') {
-            problems.push(format!("{label}: pattern must be anchored (^...$)"));
+        if let Some(problem) = pattern_problem(&param.pattern) {
+            problems.push(format!("{label}: pattern {problem}"));
+            continue;
         }
-        if let Some(shape) = pattern_shape_problem(&param.pattern) {
-            problems.push(format!("{label}: pattern {shape}"));
-        }
-        let pattern = match regex::Regex::new(&param.pattern) {
-            Ok(pattern) => pattern,
-            Err(error) => {
-                problems.push(format!("{label}: pattern does not compile: {error}"));
-                continue;
-            }
+        let Ok(pattern) = regex::Regex::new(&param.pattern) else {
+            continue;
         };
         for value in param.choices.iter().chain(&param.default) {
             if !pattern.is_match(value) {
@@ -270,13 +209,18 @@ fn parameter_problems(template: &Template) -> Vec<String> {
                         .ok()
                         .and_then(|parsed| parsed.host_str().map(str::to_owned));
                     if let Some(host) = host
-                        && !host_within(template, url, &host)
+                        && !host_within(url, &template.allowed_host_suffixes, &host)
                     {
                         problems.push(format!("{label}: {probe:?} makes {field} go to `{host}`"));
                     }
                 }
             }
         }
+    }
+    if let Err(error) =
+        nexus_domain::url_template::validate_declarations("connection_params", &template.connection_params)
+    {
+        problems.push(format!("{name}: {error}"));
     }
     for (field, url) in template.urls() {
         if let Err(error) = keeps_its_host(template, url) {
@@ -295,12 +239,6 @@ fn host_parameters(template: &Template) -> BTreeSet<&str> {
         .collect()
 }
 
-/// `https://{a}.example.com/x` → `{a}.example.com`.
-fn host_part(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split(['/', '?']).next().unwrap_or(rest)
-}
-
 /// A host with a parameter keeps the template's registrable domain: a fixed tail after the last
 /// placeholder that holds a whole domain of two labels or more (`.zendesk.com`,
 /// `-api.centrastage.net`), or declared `allowed_host_suffixes` that every choice of a
@@ -310,8 +248,7 @@ fn keeps_its_host(template: &Template, url: &str) -> Result<(), String> {
     if placeholders(host).is_empty() {
         return Ok(());
     }
-    let tail = host.rsplit('}').next().unwrap_or("");
-    if tail.split_once('.').is_some_and(|(_, domain)| domain.contains('.')) {
+    if fixed_domain(url).is_some() {
         return Ok(());
     }
     if template.allowed_host_suffixes.is_empty() {

@@ -16,6 +16,9 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub granted_scopes: Option<Json>,
     pub return_url: Option<String>,
+    /// The values filling the provider's `{param}` placeholders, fixed at creation (NULL: none).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub connection_params: Option<Json>,
     /// The PKCE verifier of a pending consent, encrypted and bound to this row.
     pub pkce_verifier_ciphertext: Option<Vec<u8>>,
     pub pkce_verifier_key_id: Option<String>,

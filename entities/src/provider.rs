@@ -17,6 +17,8 @@ pub struct Model {
     /// AES-256-GCM ciphertext of the client secret, bound to this row.
     pub client_secret_ciphertext: Option<Vec<u8>>,
     pub client_secret_key_id: Option<String>,
+    /// `nexus_crypto::secret_fingerprint` of the client secret (never the secret).
+    pub client_secret_fingerprint: Option<String>,
     pub authorization_url: Option<String>,
     pub token_url: Option<String>,
     pub issuer: Option<String>,
@@ -36,6 +38,11 @@ pub struct Model {
     pub verification: Option<Json>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub strategy: Option<Json>,
+    /// Declared connection parameters and allowed host suffixes (NULL: none).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub connection_params: Option<Json>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub allowed_host_suffixes: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

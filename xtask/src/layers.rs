@@ -32,6 +32,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "nexus-http",
             "nexus-remote",
             "nexus-catalog",
+            // `nexus providers` manages a (possibly remote) Broker through its API.
+            "nexus-client",
         ],
     ),
     ("nexus-test-utils", &["nexus-migration"]),

@@ -51,6 +51,20 @@ pub fn fingerprint(key: &str) -> String {
     hash_key(key)[..8].to_owned()
 }
 
+/// A client secret's fingerprint, so that `nexus providers plan` can tell "changed" from
+/// "unchanged" without the secret ever leaving the Broker: HMAC-SHA256 keyed with the provider's
+/// id (the same secret fingerprints differently in two providers), truncated to 128 bits.
+/// Client secrets are long random strings; the fingerprint does not make guessing one easier
+/// than trying it against the provider.
+pub fn secret_fingerprint(provider_id: &uuid::Uuid, secret: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(provider_id.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(secret.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    format!("hmac-sha256:{}", hex::encode(&digest[..16]))
+}
+
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
@@ -59,6 +73,17 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
     use nexus_domain::secret::ExposeSecret;
+
+    #[test]
+    fn secret_fingerprints_depend_on_the_provider_and_hide_the_secret() {
+        let (a, b) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        let fingerprint = secret_fingerprint(&a, "s3cret-value");
+        assert_eq!(fingerprint, secret_fingerprint(&a, "s3cret-value"));
+        assert_ne!(fingerprint, secret_fingerprint(&b, "s3cret-value"));
+        assert_ne!(fingerprint, secret_fingerprint(&a, "s3cret-valuf"));
+        assert!(fingerprint.starts_with("hmac-sha256:") && !fingerprint.contains("s3cret"));
+        assert_eq!(fingerprint.len(), "hmac-sha256:".len() + 32);
+    }
 
     #[test]
     fn agent_keys_have_a_findable_prefix_and_a_matching_hash() {

@@ -2,11 +2,14 @@
 //! otherwise look up and type by hand. Unknown fields are refused, so a typo in a template fails
 //! the catalog's test instead of being ignored.
 
-use crate::provider::{ProviderDraft, TokenEndpointAuthMethod};
+use crate::error::ServiceError;
+use crate::provider::{NewProvider, ProviderDraft, TokenEndpointAuthMethod};
 use crate::status::AuthType;
 use crate::strategy::Strategy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+pub use crate::url_template::{ConnectionParam, placeholders};
 
 /// A provider template: what an operator would otherwise look up and type by hand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,32 +86,16 @@ pub struct Template {
     pub logo_url: Option<String>,
 }
 
-/// A value a connection supplies, such as a Zendesk subdomain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConnectionParam {
-    /// Snake case; `{name}` in the template's URLs and parameters.
-    pub name: String,
-    pub description: String,
-    /// A fully anchored pattern in the `regex` crate's syntax that every value must match.
-    pub pattern: String,
-    /// The only values allowed, when the provider has a fixed list (regions, say).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub choices: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-    /// Only used by an override: a connection may leave it out.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub optional: bool,
-}
-
 impl Template {
     /// What a provider created from this template would need that Nexus does not do yet (the
     /// catalog keeps these facts so that nothing is lost); empty when it can be created.
     pub fn unsupported(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
         let checks: [(bool, &'static str); 8] = [
-            (!self.connection_params.is_empty(), "connection parameters"),
+            (
+                !self.overrides.is_empty(),
+                "URL overrides chosen by optional parameters",
+            ),
             (self.scope_separator.is_some(), "a scope separator other than a space"),
             (
                 !self.token_params.is_empty() || !self.refresh_params.is_empty(),
@@ -185,6 +172,17 @@ impl Template {
             api_base_url: draft.api_base_url.or_else(|| self.api_base_url.clone()),
             logo_url: draft.logo_url.or_else(|| self.logo_url.clone()),
             docs_url: draft.docs_url.or_else(|| self.docs_url.clone()),
+            // The template's URLs need its parameters; the operator's own URLs their own.
+            connection_params: if own_endpoints || !draft.connection_params.is_empty() {
+                draft.connection_params
+            } else {
+                self.connection_params.clone()
+            },
+            allowed_host_suffixes: if draft.allowed_host_suffixes.is_empty() {
+                self.allowed_host_suffixes.clone()
+            } else {
+                draft.allowed_host_suffixes
+            },
         }
     }
 
@@ -254,29 +252,49 @@ impl Template {
     }
 }
 
+/// The operator's input with its named template's fields filled in (the Broker's create, and
+/// `nexus providers plan` working out what a file means); a template that needs what Nexus does
+/// not do yet is refused, naming what.
+pub fn apply_template(templates: &[Template], input: NewProvider) -> Result<NewProvider, ServiceError> {
+    let Some(name) = input.template.as_deref() else {
+        return Ok(input);
+    };
+    let template = find(templates, name)
+        .ok_or_else(|| ServiceError::invalid("template", format!("the catalog has no template `{name}`")))?;
+    if let Some(auth_type) = input.draft.auth_type
+        && auth_type != template.auth_type()
+    {
+        return Err(ServiceError::invalid(
+            "auth_type",
+            format!(
+                "template `{name}` is for {} providers: leave auth_type out, or start from another template",
+                template.auth_type
+            ),
+        ));
+    }
+    let unsupported = template.unsupported();
+    if !unsupported.is_empty() {
+        return Err(ServiceError::invalid(
+            "template",
+            format!(
+                "template `{name}` needs {}, which Nexus does not support yet",
+                unsupported.join(", ")
+            ),
+        ));
+    }
+    Ok(NewProvider {
+        draft: template.fill(input.draft),
+        client_secret: input.client_secret,
+        template: None,
+    })
+}
+
 /// The template called `name` in `templates` (sorted by name, as the catalog keeps them).
 pub fn find<'a>(templates: &'a [Template], name: &str) -> Option<&'a Template> {
     templates
         .binary_search_by(|template| template.name.as_str().cmp(name))
         .ok()
         .map(|index| &templates[index])
-}
-
-/// The `{name}` placeholders in `text` (`{credential.x}` refers to a credential, not a parameter).
-pub fn placeholders(text: &str) -> Vec<&str> {
-    let mut found = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        let Some(length) = rest[start..].find('}') else {
-            break;
-        };
-        let name = &rest[start + 1..start + length];
-        if !name.starts_with("credential.") {
-            found.push(name);
-        }
-        rest = &rest[start + length + 1..];
-    }
-    found
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use crate::ids::{ConnectionId, ProviderId};
 use crate::names::{ProviderName, Scope, WorkspaceId};
 use crate::status::ConnectionStatus;
 use crate::strategy::Strategy;
+use crate::url_template::ConnectionParams;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,6 +30,8 @@ pub struct Connection {
     pub consent_expires_at: Option<DateTime<Utc>>,
     /// Where the user goes back to after the consent or capture (known to the Broker only).
     pub return_url: Option<Url>,
+    /// The values filling the provider's `{param}` placeholders, fixed when it was created.
+    pub connection_params: ConnectionParams,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub activated_at: Option<DateTime<Utc>>,
@@ -44,6 +47,8 @@ pub struct ConsentRequest {
     pub return_url: String,
     /// Re-consent this existing connection, keeping its id.
     pub connection_id: Option<ConnectionId>,
+    /// Values for the provider's connection parameters (a Zendesk subdomain, say).
+    pub connection_params: ConnectionParams,
 }
 
 /// Where to send the user, and the connection that will hold the result.
@@ -119,6 +124,8 @@ pub struct CredentialEnvelope {
     pub credentials: CredentialValues,
     pub expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<Scope>,
+    /// The provider's API base URL for this connection (its parameters filled in).
+    pub api_base_url: Option<Url>,
 }
 
 /// The hosted capture form's content.

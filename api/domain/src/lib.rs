@@ -21,6 +21,7 @@ pub mod provider;
 pub mod secret;
 pub mod status;
 pub mod strategy;
+pub mod url_template;
 
 pub use error::{ErrorCode, ResourceKind, ServiceError};
 pub use ids::{AgentKeyId, AuditEventId, ConnectionId, ProviderId};

@@ -7,6 +7,7 @@ use crate::names::{ProviderName, Scope};
 use crate::secret::SecretString;
 use crate::status::AuthType;
 use crate::strategy::Strategy;
+use crate::url_template::{ConnectionParam, ConnectionParams, UrlTemplate, validate_declarations};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -54,7 +55,7 @@ impl TokenEndpointAuthMethod {
 /// to `url`, and any 2xx answer accepts the credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verification {
-    pub url: Url,
+    pub url: UrlTemplate,
     pub method: VerificationMethod,
 }
 
@@ -71,14 +72,15 @@ pub enum VerificationMethod {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthSettings {
     pub client_id: String,
-    /// Explicit endpoints; when absent, `issuer` discovery supplies them.
-    pub authorization_url: Option<Url>,
-    pub token_url: Option<Url>,
-    pub issuer: Option<Url>,
+    /// Explicit endpoints; when absent, `issuer` discovery supplies them. Any of them may hold
+    /// `{param}` placeholders that a connection's parameters fill.
+    pub authorization_url: Option<UrlTemplate>,
+    pub token_url: Option<UrlTemplate>,
+    pub issuer: Option<UrlTemplate>,
     pub authorization_params: BTreeMap<String, String>,
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub pkce: bool,
-    pub revocation_url: Option<Url>,
+    pub revocation_url: Option<UrlTemplate>,
 }
 
 /// A provider as validated: every field has been checked against its auth type.
@@ -95,7 +97,11 @@ pub struct ProviderSpec {
     pub verification: Option<Verification>,
     /// An explicit strategy; `None` means the default for the auth type.
     pub strategy: Option<Strategy>,
-    pub api_base_url: Option<Url>,
+    pub api_base_url: Option<UrlTemplate>,
+    /// What each connection supplies to fill the URLs' `{param}` placeholders.
+    pub connection_params: Vec<ConnectionParam>,
+    /// Where a host that comes entirely from a parameter may point (and below).
+    pub allowed_host_suffixes: Vec<String>,
     /// Shown on the capture form: the provider's logo, and where users find their key.
     pub logo_url: Option<Url>,
     pub docs_url: Option<Url>,
@@ -118,7 +124,8 @@ pub struct ProviderSummary {
     pub category: Option<String>,
     pub auth_type: AuthType,
     pub default_scopes: Vec<Scope>,
-    pub api_base_url: Option<Url>,
+    pub api_base_url: Option<UrlTemplate>,
+    pub connection_params: Vec<ConnectionParam>,
 }
 
 impl From<Provider> for ProviderSummary {
@@ -132,6 +139,7 @@ impl From<Provider> for ProviderSummary {
             auth_type: spec.auth_type,
             default_scopes: spec.scopes,
             api_base_url: spec.api_base_url,
+            connection_params: spec.connection_params,
         }
     }
 }
@@ -142,6 +150,8 @@ pub struct Provider {
     pub id: ProviderId,
     pub spec: ProviderSpec,
     pub has_client_secret: bool,
+    /// A keyed hash of the client secret (never the secret), for "changed"/"unchanged" checks.
+    pub client_secret_fingerprint: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -170,6 +180,8 @@ pub struct ProviderDraft {
     pub api_base_url: Option<String>,
     pub logo_url: Option<String>,
     pub docs_url: Option<String>,
+    pub connection_params: Vec<ConnectionParam>,
+    pub allowed_host_suffixes: Vec<String>,
 }
 
 /// Registration input: the draft plus the write-only client secret.
@@ -205,6 +217,8 @@ pub struct ProviderPatch {
     pub api_base_url: Option<Option<String>>,
     pub logo_url: Option<Option<String>>,
     pub docs_url: Option<Option<String>>,
+    pub connection_params: Option<Vec<ConnectionParam>>,
+    pub allowed_host_suffixes: Option<Vec<String>>,
 }
 
 /// A provider named in a path: by id or by name.
@@ -252,7 +266,7 @@ impl ProviderDraft {
             .iter()
             .map(|s| Scope::parse(s).map_err(|m| ServiceError::invalid("scopes", m)))
             .collect::<Result<Vec<_>, _>>()?;
-        let api_base_url = optional_url("api_base_url", self.api_base_url.as_deref())?;
+        let api_base_url = optional_template("api_base_url", self.api_base_url.as_deref())?;
         let logo_url = optional_url("logo_url", self.logo_url.as_deref())?;
         let docs_url = optional_url("docs_url", self.docs_url.as_deref())?;
 
@@ -262,13 +276,13 @@ impl ProviderDraft {
             let oauth = OAuthSettings {
                 client_id: bounded_text("client_id", self.client_id, 512)?
                     .ok_or_else(|| ServiceError::invalid("client_id", "is required for oauth2 providers"))?,
-                authorization_url: optional_url("authorization_url", self.authorization_url.as_deref())?,
-                token_url: optional_url("token_url", self.token_url.as_deref())?,
-                issuer: optional_url("issuer", self.issuer.as_deref())?,
+                authorization_url: optional_template("authorization_url", self.authorization_url.as_deref())?,
+                token_url: optional_template("token_url", self.token_url.as_deref())?,
+                issuer: optional_template("issuer", self.issuer.as_deref())?,
                 authorization_params: validate_authorization_params(self.authorization_params)?,
                 token_endpoint_auth_method: self.token_endpoint_auth_method.unwrap_or_default(),
                 pkce: self.pkce.unwrap_or(true),
-                revocation_url: optional_url("revocation_url", self.revocation_url.as_deref())?,
+                revocation_url: optional_template("revocation_url", self.revocation_url.as_deref())?,
             };
             match (&oauth.authorization_url, &oauth.token_url, &oauth.issuer) {
                 (Some(_), Some(_), _) | (None, None, Some(_)) => {}
@@ -313,7 +327,7 @@ impl ProviderDraft {
                 ));
             }
             let verification =
-                optional_url("verification_url", self.verification_url.as_deref())?.map(|url| Verification {
+                optional_template("verification_url", self.verification_url.as_deref())?.map(|url| Verification {
                     url,
                     method: self.verification_method.unwrap_or_default(),
                 });
@@ -342,7 +356,7 @@ impl ProviderDraft {
             ));
         }
 
-        Ok(ProviderSpec {
+        let spec = ProviderSpec {
             name,
             display_name,
             description,
@@ -354,9 +368,13 @@ impl ProviderDraft {
             verification,
             strategy: self.strategy,
             api_base_url,
+            connection_params: self.connection_params,
+            allowed_host_suffixes: validate_host_suffixes(self.allowed_host_suffixes)?,
             logo_url,
             docs_url,
-        })
+        };
+        spec.check_placeholders()?;
+        Ok(spec)
     }
 }
 
@@ -386,6 +404,8 @@ impl ProviderSpec {
             api_base_url: self.api_base_url.as_ref().map(ToString::to_string),
             logo_url: self.logo_url.as_ref().map(ToString::to_string),
             docs_url: self.docs_url.as_ref().map(ToString::to_string),
+            connection_params: self.connection_params.clone(),
+            allowed_host_suffixes: self.allowed_host_suffixes.clone(),
         }
     }
 }
@@ -423,6 +443,8 @@ impl ProviderPatch {
         set(&mut draft.api_base_url, self.api_base_url);
         set(&mut draft.logo_url, self.logo_url);
         set(&mut draft.docs_url, self.docs_url);
+        set(&mut draft.connection_params, self.connection_params);
+        set(&mut draft.allowed_host_suffixes, self.allowed_host_suffixes);
     }
 }
 
@@ -453,7 +475,12 @@ fn bounded_text(field: &str, value: Option<String>, max: usize) -> Result<Option
 /// Whether a URL points at this machine, where plain http is acceptable (tests, local providers).
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        // RFC 6761: `localhost` and every name under it are this machine (Nexus's resolver
+        // answers them with loopback itself, as browsers do).
+        Some(Host::Domain(domain)) => {
+            let name = domain.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
@@ -490,6 +517,163 @@ pub fn parse_endpoint_url(field: &str, raw: &str) -> Result<Url, ServiceError> {
 
 fn optional_url(field: &str, raw: Option<&str>) -> Result<Option<Url>, ServiceError> {
     raw.map(|raw| parse_endpoint_url(field, raw)).transpose()
+}
+
+/// An endpoint that may hold `{param}` placeholders: its shape (placeholders filled with a
+/// plain label) must pass every check a fixed endpoint does.
+pub fn parse_endpoint_template(field: &str, raw: &str) -> Result<UrlTemplate, ServiceError> {
+    let template = UrlTemplate::parse(raw).map_err(|m| ServiceError::invalid(field, m))?;
+    if template.fixed().is_some() {
+        return parse_endpoint_url(field, raw).map(UrlTemplate::fixed_url);
+    }
+    parse_endpoint_url(field, template.shape().as_str())?;
+    if raw.len() > 2048 {
+        return Err(ServiceError::invalid(field, "must be at most 2048 characters"));
+    }
+    Ok(template)
+}
+
+fn optional_template(field: &str, raw: Option<&str>) -> Result<Option<UrlTemplate>, ServiceError> {
+    raw.map(|raw| parse_endpoint_template(field, raw)).transpose()
+}
+
+/// Registrable domains (two labels or more, lower case, no wildcard) that a host coming
+/// entirely from a parameter may be, or be under; or `localhost`, for tenants on this machine
+/// (RFC 6761: every name under it is loopback).
+fn validate_host_suffixes(suffixes: Vec<String>) -> Result<Vec<String>, ServiceError> {
+    const FIELD: &str = "allowed_host_suffixes";
+    if suffixes.len() > 20 {
+        return Err(ServiceError::invalid(FIELD, "at most 20 suffixes"));
+    }
+    for suffix in &suffixes {
+        let labels: Vec<&str> = suffix.split('.').collect();
+        let valid_label = |l: &&str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        if (labels.len() < 2 && suffix != "localhost") || !labels.iter().all(valid_label) {
+            return Err(ServiceError::invalid(
+                FIELD,
+                format!("`{suffix}` is not a lower-case domain of two labels or more"),
+            ));
+        }
+    }
+    Ok(suffixes)
+}
+
+/// Why a provider's URL could not be filled for a connection: the parameter that made it fail
+/// (when one did) and what went wrong. Never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnresolvedUrl {
+    pub field: &'static str,
+    pub param: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for UnresolvedUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
+}
+
+impl UnresolvedUrl {
+    /// As a client's mistake at consent time: 400 naming the parameter.
+    pub fn into_invalid(self) -> ServiceError {
+        let field = self
+            .param
+            .as_ref()
+            .map_or_else(|| "connection_params".to_owned(), |p| format!("connection_params.{p}"));
+        ServiceError::invalid(field, format!("makes {} {}", self.field, self.message))
+    }
+}
+
+impl ProviderSpec {
+    /// Every URL field that may hold placeholders, by name.
+    fn templates(&self) -> Vec<(&'static str, &UrlTemplate)> {
+        let mut templates = Vec::new();
+        if let Some(oauth) = &self.oauth {
+            for (field, url) in [
+                ("authorization_url", &oauth.authorization_url),
+                ("token_url", &oauth.token_url),
+                ("issuer", &oauth.issuer),
+                ("revocation_url", &oauth.revocation_url),
+            ] {
+                templates.extend(url.iter().map(|url| (field, url)));
+            }
+        }
+        templates.extend(self.verification.iter().map(|v| ("verification_url", &v.url)));
+        templates.extend(self.api_base_url.iter().map(|url| ("api_base_url", url)));
+        templates
+    }
+
+    /// Placeholders and declarations agree: every placeholder declared, every declaration used,
+    /// and a host that comes entirely from a parameter limited by `allowed_host_suffixes`.
+    fn check_placeholders(&self) -> Result<(), ServiceError> {
+        validate_declarations("connection_params", &self.connection_params)?;
+        let declared = |name: &str| self.connection_params.iter().any(|p| p.name == name);
+        let templates = self.templates();
+        for (field, template) in &templates {
+            if let Some(undeclared) = template.placeholders().into_iter().find(|name| !declared(name)) {
+                return Err(ServiceError::invalid(
+                    *field,
+                    format!("uses `{{{undeclared}}}`, which connection_params does not declare"),
+                ));
+            }
+            if template.host_needs_suffixes() && self.allowed_host_suffixes.is_empty() {
+                return Err(ServiceError::invalid(
+                    "allowed_host_suffixes",
+                    format!("is required: the host of {field} comes entirely from a parameter"),
+                ));
+            }
+        }
+        for (index, param) in self.connection_params.iter().enumerate() {
+            let used = templates
+                .iter()
+                .any(|(_, template)| template.placeholders().contains(&param.name.as_str()));
+            if !used {
+                return Err(ServiceError::invalid(
+                    format!("connection_params[{index}].name"),
+                    format!("`{}` is not used by any URL", param.name),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The spec with every URL filled from a connection's parameters (checked to stay on the
+    /// provider's domain): what a consent, exchange, refresh, revocation or resolve uses.
+    pub fn for_connection(&self, params: &ConnectionParams) -> Result<ProviderSpec, UnresolvedUrl> {
+        if self.connection_params.is_empty() {
+            return Ok(self.clone());
+        }
+        let resolve = |field: &'static str, template: &UrlTemplate| -> Result<UrlTemplate, UnresolvedUrl> {
+            template
+                .resolve(params, &self.allowed_host_suffixes)
+                .map(UrlTemplate::fixed_url)
+                .map_err(|message| UnresolvedUrl {
+                    field,
+                    param: template.placeholders().first().map(|p| (*p).to_owned()),
+                    message,
+                })
+        };
+        let resolve_optional = |field: &'static str, template: &Option<UrlTemplate>| {
+            template.as_ref().map(|t| resolve(field, t)).transpose()
+        };
+        let mut spec = self.clone();
+        if let Some(oauth) = &mut spec.oauth {
+            oauth.authorization_url = resolve_optional("authorization_url", &oauth.authorization_url)?;
+            oauth.token_url = resolve_optional("token_url", &oauth.token_url)?;
+            oauth.issuer = resolve_optional("issuer", &oauth.issuer)?;
+            oauth.revocation_url = resolve_optional("revocation_url", &oauth.revocation_url)?;
+        }
+        if let Some(verification) = &mut spec.verification {
+            verification.url = resolve("verification_url", &verification.url)?;
+        }
+        spec.api_base_url = resolve_optional("api_base_url", &spec.api_base_url)?;
+        Ok(spec)
+    }
 }
 
 fn validate_authorization_params(params: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ServiceError> {

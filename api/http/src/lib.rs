@@ -17,6 +17,7 @@ mod http_metrics;
 mod internal;
 mod pages;
 mod path;
+pub mod provider_documents;
 mod spec;
 mod state;
 

@@ -7,6 +7,7 @@ use nexus_domain::gateway::ConnectionState;
 use nexus_domain::provider::ProviderSummary;
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::strategy::Strategy;
+use nexus_domain::url_template::{ConnectionParam, UrlTemplate};
 use nexus_domain::{ConnectionId, ProviderName, Scope, ServiceError, WorkspaceId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -36,6 +37,10 @@ fn scopes(raw: &[String]) -> Result<Vec<Scope>, ServiceError> {
         .collect()
 }
 
+fn url_template(raw: &str) -> Result<UrlTemplate, ServiceError> {
+    UrlTemplate::parse(raw).map_err(|e| malformed("url", e))
+}
+
 fn url(raw: &str) -> Result<url::Url, ServiceError> {
     url::Url::parse(raw).map_err(|e| malformed("url", e))
 }
@@ -48,8 +53,20 @@ pub fn summary(entry: types::CatalogEntry) -> Result<ProviderSummary, ServiceErr
         category: entry.category,
         auth_type: via_json::<_, AuthType>("auth_type", &entry.auth_type)?,
         default_scopes: scopes(&entry.default_scopes)?,
-        api_base_url: entry.api_base_url.as_deref().map(url).transpose()?,
+        api_base_url: entry.api_base_url.as_deref().map(url_template).transpose()?,
+        connection_params: entry.connection_params.into_iter().map(connection_param).collect(),
     })
+}
+
+fn connection_param(param: types::ConnectionParam) -> ConnectionParam {
+    ConnectionParam {
+        name: param.name.to_string(),
+        description: param.description.to_string(),
+        pattern: param.pattern.to_string(),
+        choices: param.choices,
+        default: param.default,
+        optional: false,
+    }
 }
 
 /// A connection request as the Broker's schema types it; the Gateway API validated the same
@@ -69,6 +86,7 @@ pub fn connection_request(request: ConsentRequest) -> Result<types::ConnectionRe
             .map(|scope| typed("scopes", scope))
             .collect::<Result<_, _>>()?,
         return_url: typed("return_url", request.return_url)?,
+        connection_params: request.connection_params,
     })
 }
 
@@ -96,6 +114,7 @@ pub fn envelope(envelope: types::CredentialEnvelope) -> Result<CredentialEnvelop
         credentials: CredentialValues(envelope.credentials.into_iter().collect()),
         expires_at: envelope.expires_at,
         scopes: scopes(&envelope.scopes)?,
+        api_base_url: envelope.api_base_url.as_deref().map(url).transpose()?,
     })
 }
 

@@ -161,6 +161,10 @@ fn connection_from(model: &connection::Model, provider: &ProviderRecord) -> Repo
         error: model.error_code.clone(),
         consent_expires_at: model.nonce.as_ref().and(model.pending_expires_at),
         return_url: crate::convert::parse_url("return_url", model.return_url.clone())?,
+        connection_params: model
+            .connection_params
+            .clone()
+            .map_or(Ok(Default::default()), |v| from_json("connection_params", v))?,
         created_at: model.created_at,
         updated_at: model.updated_at,
         activated_at: model.activated_at,
@@ -262,6 +266,9 @@ impl ConnectionRepository for SqlConnectionRepository {
             requested_scopes: Set(to_json(&connection.requested_scopes)),
             granted_scopes: Set(None),
             return_url: Set(Some(consent.return_url.to_string())),
+            connection_params: Set(
+                (!connection.connection_params.is_empty()).then(|| to_json(&connection.connection_params))
+            ),
             pkce_verifier_ciphertext: Set(verifier),
             pkce_verifier_key_id: Set(verifier_key),
             nonce: Set(Some(consent.nonce.clone())),

@@ -20,3 +20,21 @@ pub(crate) fn parse_url(column: &str, raw: Option<String>) -> Result<Option<url:
     raw.map(|raw| url::Url::parse(&raw).map_err(|e| RepoError::Corrupt(format!("{column}: {e}"))))
         .transpose()
 }
+
+pub(crate) fn parse_template(
+    column: &str,
+    raw: Option<String>,
+) -> Result<Option<nexus_domain::url_template::UrlTemplate>, RepoError> {
+    raw.map(|raw| {
+        nexus_domain::url_template::UrlTemplate::parse(&raw).map_err(|e| RepoError::Corrupt(format!("{column}: {e}")))
+    })
+    .transpose()
+}
+
+/// A JSON list column where NULL means an empty list.
+pub(crate) fn optional_list<T: DeserializeOwned>(
+    column: &str,
+    value: Option<serde_json::Value>,
+) -> Result<Vec<T>, RepoError> {
+    value.map_or(Ok(Vec::new()), |value| from_json(column, value))
+}

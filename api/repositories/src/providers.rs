@@ -1,6 +1,6 @@
 //! Provider persistence: live providers by id or name, soft delete with optional cascade.
 
-use crate::convert::{from_json, parse, parse_url, to_json};
+use crate::convert::{from_json, optional_list, parse, parse_template, parse_url, to_json};
 use crate::write_txn::begin_write;
 use crate::{RepoError, RepoResult};
 use async_trait::async_trait;
@@ -9,6 +9,7 @@ use nexus_domain::ciphertext::Ciphertext;
 use nexus_domain::credential_schema::CredentialSchema;
 use nexus_domain::provider::{OAuthSettings, Provider, ProviderRef, ProviderSpec, TokenEndpointAuthMethod};
 use nexus_domain::status::{AuthType, ConnectionStatus};
+use nexus_domain::url_template::UrlTemplate;
 use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope};
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::Expr;
@@ -177,6 +178,8 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
     let spec = &provider.spec;
     let oauth = spec.oauth.as_ref();
     let url_text = |url: Option<&url::Url>| url.map(ToString::to_string);
+    let template_text = |url: Option<&UrlTemplate>| url.map(ToString::to_string);
+    let non_empty = |list: serde_json::Value| list.as_array().is_some_and(|a| !a.is_empty()).then_some(list);
     provider::ActiveModel {
         id: Set(provider.id.as_uuid()),
         name: Set(spec.name.to_string()),
@@ -187,22 +190,25 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
         client_id: Set(oauth.map(|o| o.client_id.clone())),
         client_secret_ciphertext: Set(record.client_secret.as_ref().map(|c| c.bytes.clone())),
         client_secret_key_id: Set(record.client_secret.as_ref().map(|c| c.key_id.clone())),
-        authorization_url: Set(url_text(oauth.and_then(|o| o.authorization_url.as_ref()))),
-        token_url: Set(url_text(oauth.and_then(|o| o.token_url.as_ref()))),
-        issuer: Set(url_text(oauth.and_then(|o| o.issuer.as_ref()))),
+        client_secret_fingerprint: Set(provider.client_secret_fingerprint.clone()),
+        authorization_url: Set(template_text(oauth.and_then(|o| o.authorization_url.as_ref()))),
+        token_url: Set(template_text(oauth.and_then(|o| o.token_url.as_ref()))),
+        issuer: Set(template_text(oauth.and_then(|o| o.issuer.as_ref()))),
         scopes: Set(to_json(&spec.scopes)),
         authorization_params: Set(to_json(
             &oauth.map(|o| o.authorization_params.clone()).unwrap_or_default(),
         )),
         token_endpoint_auth_method: Set(oauth.map(|o| o.token_endpoint_auth_method.as_str().to_owned())),
         pkce: Set(oauth.map(|o| o.pkce)),
-        revocation_url: Set(url_text(oauth.and_then(|o| o.revocation_url.as_ref()))),
-        api_base_url: Set(url_text(spec.api_base_url.as_ref())),
+        revocation_url: Set(template_text(oauth.and_then(|o| o.revocation_url.as_ref()))),
+        api_base_url: Set(template_text(spec.api_base_url.as_ref())),
         logo_url: Set(url_text(spec.logo_url.as_ref())),
         docs_url: Set(url_text(spec.docs_url.as_ref())),
         credential_schema: Set(spec.credential_schema.as_ref().map(CredentialSchema::to_json)),
         verification: Set(spec.verification.as_ref().map(to_json)),
         strategy: Set(spec.strategy.as_ref().map(to_json)),
+        connection_params: Set(non_empty(to_json(&spec.connection_params))),
+        allowed_host_suffixes: Set(non_empty(to_json(&spec.allowed_host_suffixes))),
         created_at: Set(provider.created_at),
         updated_at: Set(provider.updated_at),
         deleted_at: Set(None),
@@ -216,16 +222,16 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
             client_id: model
                 .client_id
                 .ok_or_else(|| RepoError::Corrupt("client_id: missing on an oauth2 provider".into()))?,
-            authorization_url: parse_url("authorization_url", model.authorization_url)?,
-            token_url: parse_url("token_url", model.token_url)?,
-            issuer: parse_url("issuer", model.issuer)?,
+            authorization_url: parse_template("authorization_url", model.authorization_url)?,
+            token_url: parse_template("token_url", model.token_url)?,
+            issuer: parse_template("issuer", model.issuer)?,
             authorization_params: from_json("authorization_params", model.authorization_params)?,
             token_endpoint_auth_method: match model.token_endpoint_auth_method.as_deref() {
                 Some(raw) => parse("token_endpoint_auth_method", raw, TokenEndpointAuthMethod::parse)?,
                 None => TokenEndpointAuthMethod::default(),
             },
             pkce: model.pkce.unwrap_or(true),
-            revocation_url: parse_url("revocation_url", model.revocation_url)?,
+            revocation_url: parse_template("revocation_url", model.revocation_url)?,
         })
     } else {
         None
@@ -251,7 +257,9 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
             .transpose()?,
         verification: model.verification.map(|v| from_json("verification", v)).transpose()?,
         strategy: model.strategy.map(|v| from_json("strategy", v)).transpose()?,
-        api_base_url: parse_url("api_base_url", model.api_base_url)?,
+        api_base_url: parse_template("api_base_url", model.api_base_url)?,
+        connection_params: optional_list("connection_params", model.connection_params)?,
+        allowed_host_suffixes: optional_list("allowed_host_suffixes", model.allowed_host_suffixes)?,
         logo_url: parse_url("logo_url", model.logo_url)?,
         docs_url: parse_url("docs_url", model.docs_url)?,
     };
@@ -260,6 +268,7 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
             id: ProviderId::from_uuid(model.id),
             spec,
             has_client_secret: client_secret.is_some(),
+            client_secret_fingerprint: model.client_secret_fingerprint,
             created_at: model.created_at,
             updated_at: model.updated_at,
         },

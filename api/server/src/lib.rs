@@ -7,6 +7,7 @@ pub mod config;
 pub mod database;
 pub mod healthcheck;
 pub mod listen;
+pub mod providers_as_code;
 pub mod wiring;
 
 use config::CommonArgs;

@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Providers as code against a Broker (NEXUS_ADMIN_KEY): export, plan (exit 2 on drift), apply
+    Providers {
+        #[command(subcommand)]
+        command: nexus_server::providers_as_code::ProvidersCommand,
+    },
     /// Print an OpenAPI spec, or write both to a directory
     Openapi {
         /// Which spec to print
@@ -229,6 +234,10 @@ async fn main() -> anyhow::Result<()> {
                 report.resealed, report.unreadable
             ))
         }
+        Command::Providers { command } => match nexus_server::providers_as_code::run(command).await? {
+            0 => Ok(()),
+            status => std::process::exit(status),
+        },
         Command::Openapi { api, out_dir } => match (api, out_dir) {
             (_, Some(dir)) => {
                 std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

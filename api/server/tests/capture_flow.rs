@@ -48,6 +48,7 @@ fn no_redirects() -> reqwest::Client {
 
 async fn start_capture(server: &TestServer, provider: &str) -> broker::ConsentCreated {
     let body = broker::ConsentCreate {
+        connection_params: Default::default(),
         workspace_id: "ws-1".parse().expect("workspace"),
         provider: provider.parse().expect("provider"),
         scopes: Vec::new(),

@@ -66,7 +66,12 @@ async fn templates_are_listed_and_viewed(db: TestDatabase) {
             .as_deref()
             .is_some_and(|url| url.contains("{subdomain}.zendesk.com"))
     );
-    assert!(zendesk.unsupported.iter().any(|u| u == "connection parameters"));
+    assert!(
+        zendesk
+            .unsupported
+            .iter()
+            .any(|u| u == "extra token-request parameters")
+    );
 
     let missing = raw()
         .get(format!("{}/v1/catalog/no-such-template", server.broker_url))
@@ -125,7 +130,7 @@ async fn providers_are_created_from_templates(db: TestDatabase) {
     assert!(
         zendesk["message"]
             .as_str()
-            .is_some_and(|m| m.contains("connection parameters")),
+            .is_some_and(|m| m.contains("extra token-request parameters")),
         "{zendesk}"
     );
     let (status, unknown) = post_provider(&server, json!({"template": "no-such-template"})).await;

@@ -25,6 +25,7 @@ async fn register(server: &TestServer, body: Value) {
 
 async fn consent(server: &TestServer, workspace: &str, provider: &str) -> broker::ConsentCreated {
     let body = broker::ConsentCreate {
+        connection_params: Default::default(),
         workspace_id: workspace.parse().expect("workspace"),
         provider: provider.parse().expect("provider"),
         scopes: Vec::new(),
@@ -177,6 +178,7 @@ async fn isolation_strategies_and_bad_input(db: TestDatabase, mode: Mode) {
     let started = gateway_a
         .connection_request()
         .body(nexus_client::gateway::types::ConnectionRequest {
+            connection_params: Default::default(),
             workspace_id: "ws-a".parse().expect("workspace"),
             provider: "keyed".parse().expect("provider"),
             scopes: Vec::new(),

@@ -53,6 +53,7 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
 
     let consent = |connection_id: Option<uuid::Uuid>| {
         let body = broker::ConsentCreate {
+            connection_params: Default::default(),
             workspace_id: "ws-e2e".parse().expect("workspace"),
             provider: "oidc-e2e".parse().expect("provider"),
             scopes: Vec::new(),
@@ -267,6 +268,7 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
     let requested = gateway
         .connection_request()
         .body(gateway_types::ConnectionRequest {
+            connection_params: Default::default(),
             workspace_id: "ws-agent".parse().expect("workspace"),
             provider: "oidc-gw".parse().expect("provider"),
             scopes: Vec::new(),

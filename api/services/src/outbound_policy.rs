@@ -24,14 +24,15 @@ impl OutboundPolicy {
 
     /// Checks the endpoints a provider registration names (where Nexus itself will connect).
     pub fn check_provider(&self, spec: &ProviderSpec) -> Result<(), ServiceError> {
+        // A templated URL's scheme is fixed by the template (a parameter cannot change it).
         let mut endpoints: Vec<(&str, &Url)> = Vec::new();
         if let Some(oauth) = &spec.oauth {
-            endpoints.extend(oauth.authorization_url.iter().map(|u| ("authorization_url", u)));
-            endpoints.extend(oauth.token_url.iter().map(|u| ("token_url", u)));
-            endpoints.extend(oauth.issuer.iter().map(|u| ("issuer", u)));
-            endpoints.extend(oauth.revocation_url.iter().map(|u| ("revocation_url", u)));
+            endpoints.extend(oauth.authorization_url.iter().map(|u| ("authorization_url", u.shape())));
+            endpoints.extend(oauth.token_url.iter().map(|u| ("token_url", u.shape())));
+            endpoints.extend(oauth.issuer.iter().map(|u| ("issuer", u.shape())));
+            endpoints.extend(oauth.revocation_url.iter().map(|u| ("revocation_url", u.shape())));
         }
-        endpoints.extend(spec.verification.iter().map(|v| ("verification_url", &v.url)));
+        endpoints.extend(spec.verification.iter().map(|v| ("verification_url", v.url.shape())));
         for (field, url) in endpoints {
             if url.scheme() != "https" && !self.allow_loopback_http {
                 return Err(ServiceError::invalid(

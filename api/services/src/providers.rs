@@ -6,7 +6,7 @@ use crate::cache::CacheEpoch;
 use crate::outbound_policy::OutboundPolicy;
 use crate::repo_errors::internal;
 use async_trait::async_trait;
-use nexus_crypto::{AssociatedData, Keyring};
+use nexus_crypto::{AssociatedData, Keyring, secret_fingerprint};
 use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::catalog::Template;
@@ -67,42 +67,6 @@ impl ProviderServiceImpl {
     pub fn with_catalog(mut self, templates: &'static [Template]) -> Self {
         self.templates = templates;
         self
-    }
-
-    /// The operator's input with a named template's fields filled in; a template that needs
-    /// what Nexus does not do yet is refused, naming what.
-    fn apply_template(&self, input: NewProvider) -> ServiceResult<NewProvider> {
-        let Some(name) = input.template.as_deref() else {
-            return Ok(input);
-        };
-        let template = nexus_domain::catalog::find(self.templates, name)
-            .ok_or_else(|| ServiceError::invalid("template", format!("the catalog has no template `{name}`")))?;
-        if let Some(auth_type) = input.draft.auth_type
-            && auth_type != template.auth_type()
-        {
-            return Err(ServiceError::invalid(
-                "auth_type",
-                format!(
-                    "template `{name}` is for {} providers: leave auth_type out, or start from another template",
-                    template.auth_type
-                ),
-            ));
-        }
-        let unsupported = template.unsupported();
-        if !unsupported.is_empty() {
-            return Err(ServiceError::invalid(
-                "template",
-                format!(
-                    "template `{name}` needs {}, which Nexus does not support yet",
-                    unsupported.join(", ")
-                ),
-            ));
-        }
-        Ok(NewProvider {
-            draft: template.fill(input.draft),
-            client_secret: input.client_secret,
-            template: None,
-        })
     }
 
     /// Where providers may point Nexus (production: https only).
@@ -177,7 +141,7 @@ fn check_secret_presence(spec: &ProviderSpec, has_secret: bool) -> ServiceResult
 #[async_trait]
 impl ProviderService for ProviderServiceImpl {
     async fn create(&self, actor: &Actor, input: NewProvider) -> ServiceResult<Provider> {
-        let input = self.apply_template(input)?;
+        let input = nexus_domain::catalog::apply_template(self.templates, input)?;
         let spec = input.draft.validate()?;
         self.outbound.check_provider(&spec)?;
         check_secret_presence(&spec, input.client_secret.is_some())?;
@@ -192,6 +156,10 @@ impl ProviderService for ProviderServiceImpl {
             provider: Provider {
                 id,
                 has_client_secret: client_secret.is_some(),
+                client_secret_fingerprint: input
+                    .client_secret
+                    .as_ref()
+                    .map(|secret| secret_fingerprint(&id.as_uuid(), secret.expose_secret())),
                 spec,
                 created_at: now,
                 updated_at: now,
@@ -242,6 +210,10 @@ impl ProviderService for ProviderServiceImpl {
             provider: Provider {
                 id,
                 has_client_secret: client_secret.is_some(),
+                client_secret_fingerprint: match &new_secret {
+                    Some(secret) => Some(secret_fingerprint(&id.as_uuid(), secret.expose_secret())),
+                    None => current.provider.client_secret_fingerprint,
+                },
                 spec,
                 created_at: current.provider.created_at,
                 updated_at: self.clock.now(),

@@ -169,6 +169,7 @@ async fn denied_consent_and_expired_state(test_db: TestDatabase) {
                 scopes: None,
                 return_url: "https://evil.test/steal".into(),
                 connection_id: None,
+                connection_params: Default::default(),
             },
         )
         .await
@@ -255,6 +256,7 @@ async fn discovery_without_token_endpoint_is_a_clear_error(test_db: TestDatabase
                 scopes: Some(vec!["openid".into()]),
                 return_url: RETURN_URL.into(),
                 connection_id: None,
+                connection_params: Default::default(),
             },
         )
         .await

@@ -46,6 +46,7 @@ async fn connection_sealed_with(
         error: None,
         consent_expires_at: None,
         return_url: None,
+        connection_params: Default::default(),
         created_at: now,
         updated_at: now,
         activated_at: None,

@@ -66,6 +66,11 @@ pub struct ConsentCreate {
     pub return_url: Text,
     /// Re-consent this existing connection, keeping its id
     pub connection_id: Option<Uuid>,
+    /// Values for the provider's connection parameters (its `connection_params`, such as a
+    /// Zendesk `subdomain`): each checked against the declared pattern, stored with the
+    /// connection and used for all its URLs. A re-consent keeps the connection's values
+    #[oai(validator(max_properties = 20))]
+    pub connection_params: Option<BTreeMap<String, String>>,
 }
 
 impl From<ConsentCreate> for ConsentRequest {
@@ -76,6 +81,7 @@ impl From<ConsentCreate> for ConsentRequest {
             scopes: dto.scopes.plain(),
             return_url: dto.return_url.plain(),
             connection_id: dto.connection_id.map(ConnectionId::from_uuid),
+            connection_params: dto.connection_params.unwrap_or_default(),
         }
     }
 }
@@ -130,6 +136,8 @@ pub struct ConnectionView {
     pub error: Option<String>,
     /// Set while a consent or capture is in progress
     pub consent_expires_at: Option<DateTime<Utc>>,
+    /// The values this connection gave the provider's connection parameters
+    pub connection_params: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub activated_at: Option<DateTime<Utc>>,
@@ -151,6 +159,7 @@ impl From<Connection> for ConnectionView {
             granted_scopes: c.granted_scopes.map(scopes),
             error: c.error,
             consent_expires_at: c.consent_expires_at,
+            connection_params: c.connection_params,
             created_at: c.created_at,
             updated_at: c.updated_at,
             activated_at: c.activated_at,
@@ -181,6 +190,8 @@ pub struct CredentialEnvelopeDto {
     /// When the credential expires; absent when it does not
     pub expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
+    /// The provider's API base URL for this connection, its parameters filled in
+    pub api_base_url: Option<String>,
 }
 
 impl std::fmt::Debug for CredentialEnvelopeDto {
@@ -203,6 +214,7 @@ impl From<CredentialEnvelope> for CredentialEnvelopeDto {
             credentials: e.credentials.0,
             expires_at: e.expires_at,
             scopes: scopes(e.scopes),
+            api_base_url: e.api_base_url.map(String::from),
         }
     }
 }
@@ -242,6 +254,11 @@ pub struct ConnectionRequest {
     /// Where the user's browser returns afterwards
     #[oai(validator(pattern = r"^https?://[^\s]+$", max_length = 2048))]
     pub return_url: Text,
+    /// Values for the provider's connection parameters (its `connection_params`, such as a
+    /// Zendesk `subdomain`): each checked against the declared pattern, stored with the
+    /// connection and used for all its URLs. A re-consent keeps the connection's values
+    #[oai(validator(max_properties = 20))]
+    pub connection_params: Option<BTreeMap<String, String>>,
 }
 
 impl From<ConnectionRequest> for ConsentRequest {
@@ -252,6 +269,7 @@ impl From<ConnectionRequest> for ConsentRequest {
             scopes: dto.scopes.plain(),
             return_url: dto.return_url.plain(),
             connection_id: None,
+            connection_params: dto.connection_params.unwrap_or_default(),
         }
     }
 }

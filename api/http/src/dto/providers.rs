@@ -9,6 +9,7 @@ use nexus_domain::provider::{
 };
 use nexus_domain::secret::SecretString;
 use nexus_domain::status::AuthType;
+use nexus_domain::url_template::{ConnectionParam, UrlTemplate};
 use poem_openapi::{Enum, Object};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -113,6 +114,53 @@ impl From<Verification> for VerificationDto {
     }
 }
 
+/// A value each connection supplies to fill `{name}` placeholders in the provider's URLs (a
+/// Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits, `-`, `_`,
+/// `~` and inner dots, and must match `pattern`
+#[derive(Object, Debug, Clone, PartialEq, Eq)]
+#[oai(rename = "ConnectionParam", skip_serializing_if_is_none, deny_unknown_fields)]
+pub struct ConnectionParamDto {
+    /// Snake case; `{name}` in the URLs
+    #[oai(validator(pattern = r"^[a-z][a-z0-9_]*$", max_length = 64))]
+    pub name: String,
+    /// Shown to whoever supplies the value
+    #[oai(validator(max_length = 500))]
+    pub description: String,
+    /// A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches
+    #[oai(validator(max_length = 500))]
+    pub pattern: String,
+    /// The only values allowed, when there is a fixed list (regions, say)
+    #[oai(validator(max_items = 100))]
+    pub choices: Option<Vec<String>>,
+    /// Used when a connection gives no value
+    pub default: Option<String>,
+}
+
+impl From<ConnectionParamDto> for ConnectionParam {
+    fn from(dto: ConnectionParamDto) -> Self {
+        Self {
+            name: dto.name,
+            description: dto.description,
+            pattern: dto.pattern,
+            choices: dto.choices.unwrap_or_default(),
+            default: dto.default,
+            optional: false,
+        }
+    }
+}
+
+impl From<ConnectionParam> for ConnectionParamDto {
+    fn from(param: ConnectionParam) -> Self {
+        Self {
+            name: param.name,
+            description: param.description,
+            pattern: param.pattern,
+            choices: (!param.choices.is_empty()).then_some(param.choices),
+            default: param.default,
+        }
+    }
+}
+
 /// A provider to register. `strategy` overrides the auth type's default strategy. With
 /// `template`, a template of the catalog (`GET /v1/catalog`) fills in every field the body leaves
 /// out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. `name` and
@@ -170,6 +218,12 @@ pub struct ProviderCreate {
     /// Where users find their key or learn about the connection, linked from the capture form
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub docs_url: Option<Text>,
+    /// Values each connection supplies to fill `{name}` placeholders in the URLs above
+    #[oai(validator(max_items = 20))]
+    pub connection_params: Option<Vec<ConnectionParamDto>>,
+    /// Domains a host that comes entirely from a parameter may be or be under
+    #[oai(validator(max_items = 20))]
+    pub allowed_host_suffixes: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for ProviderCreate {
@@ -210,6 +264,13 @@ impl From<ProviderCreate> for NewProvider {
                 api_base_url: dto.api_base_url.plain(),
                 logo_url: dto.logo_url.plain(),
                 docs_url: dto.docs_url.plain(),
+                connection_params: dto
+                    .connection_params
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Into::into)
+                    .collect(),
+                allowed_host_suffixes: dto.allowed_host_suffixes.unwrap_or_default(),
             },
         }
     }
@@ -272,6 +333,12 @@ pub struct ProviderUpdate {
     pub logo_url: Option<Text>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub docs_url: Option<Text>,
+    /// Replaces the declared connection parameters (an empty list removes them)
+    #[oai(validator(max_items = 20))]
+    pub connection_params: Option<Vec<ConnectionParamDto>>,
+    /// Replaces the allowed host suffixes (an empty list removes them)
+    #[oai(validator(max_items = 20))]
+    pub allowed_host_suffixes: Option<Vec<String>>,
     /// Optional fields to reset (`strategy` returns to the auth type's default)
     pub clear: Option<Vec<ClearableField>>,
 }
@@ -320,6 +387,10 @@ impl From<ProviderUpdate> for ProviderPatch {
             api_base_url: change(dto.api_base_url.plain(), cleared(ClearableField::ApiBaseUrl)),
             logo_url: change(dto.logo_url.plain(), cleared(ClearableField::LogoUrl)),
             docs_url: change(dto.docs_url.plain(), cleared(ClearableField::DocsUrl)),
+            connection_params: dto
+                .connection_params
+                .map(|params| params.into_iter().map(Into::into).collect()),
+            allowed_host_suffixes: dto.allowed_host_suffixes,
         }
     }
 }
@@ -340,6 +411,10 @@ pub struct ProviderView {
     pub client_id: Option<String>,
     /// Whether a client secret is stored (the secret itself is write-only)
     pub has_client_secret: bool,
+    /// A keyed hash of the stored client secret (HMAC-SHA256 keyed with the provider id,
+    /// 128 bits), so tools can tell whether a secret they hold is the stored one; never the
+    /// secret
+    pub client_secret_fingerprint: Option<String>,
     pub authorization_url: Option<String>,
     pub token_url: Option<String>,
     pub issuer: Option<String>,
@@ -353,6 +428,9 @@ pub struct ProviderView {
     pub api_base_url: Option<String>,
     pub logo_url: Option<String>,
     pub docs_url: Option<String>,
+    /// Values each connection supplies to fill `{name}` placeholders in the URLs
+    pub connection_params: Vec<ConnectionParamDto>,
+    pub allowed_host_suffixes: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -363,6 +441,7 @@ impl From<Provider> for ProviderView {
         let spec = provider.spec;
         let oauth = spec.oauth;
         let text = |url: Option<url::Url>| url.map(String::from);
+        let template = |url: Option<UrlTemplate>| url.map(|url| url.to_string());
         Self {
             id: provider.id.as_uuid(),
             name: spec.name.to_string(),
@@ -372,23 +451,26 @@ impl From<Provider> for ProviderView {
             auth_type: spec.auth_type.into(),
             scopes: spec.scopes.into_iter().map(String::from).collect(),
             has_client_secret: provider.has_client_secret,
+            client_secret_fingerprint: provider.client_secret_fingerprint,
             client_id: oauth.as_ref().map(|o| o.client_id.clone()),
-            authorization_url: text(oauth.as_ref().and_then(|o| o.authorization_url.clone())),
-            token_url: text(oauth.as_ref().and_then(|o| o.token_url.clone())),
-            issuer: text(oauth.as_ref().and_then(|o| o.issuer.clone())),
+            authorization_url: template(oauth.as_ref().and_then(|o| o.authorization_url.clone())),
+            token_url: template(oauth.as_ref().and_then(|o| o.token_url.clone())),
+            issuer: template(oauth.as_ref().and_then(|o| o.issuer.clone())),
             authorization_params: oauth
                 .as_ref()
                 .map(|o| o.authorization_params.clone())
                 .unwrap_or_default(),
             token_endpoint_auth_method: oauth.as_ref().map(|o| o.token_endpoint_auth_method.into()),
             pkce: oauth.as_ref().map(|o| o.pkce),
-            revocation_url: text(oauth.and_then(|o| o.revocation_url)),
+            revocation_url: template(oauth.and_then(|o| o.revocation_url)),
             credential_schema: spec.credential_schema.map(|s| s.to_json()),
             verification: spec.verification.map(Into::into),
             strategy,
-            api_base_url: text(spec.api_base_url),
+            api_base_url: template(spec.api_base_url),
             logo_url: text(spec.logo_url),
             docs_url: text(spec.docs_url),
+            connection_params: spec.connection_params.into_iter().map(Into::into).collect(),
+            allowed_host_suffixes: spec.allowed_host_suffixes,
             created_at: provider.created_at,
             updated_at: provider.updated_at,
         }
@@ -412,7 +494,10 @@ pub struct CatalogEntry {
     pub auth_type: AuthTypeDto,
     /// Scopes requested when the agent names none
     pub default_scopes: Vec<String>,
+    /// May hold `{name}` placeholders that `connection_params` fill per connection
     pub api_base_url: Option<String>,
+    /// Values a connection request must supply (`connection_params` of request-connection)
+    pub connection_params: Vec<ConnectionParamDto>,
 }
 
 impl From<ProviderSummary> for CatalogEntry {
@@ -424,7 +509,8 @@ impl From<ProviderSummary> for CatalogEntry {
             category: summary.category,
             auth_type: summary.auth_type.into(),
             default_scopes: summary.default_scopes.into_iter().map(String::from).collect(),
-            api_base_url: summary.api_base_url.map(String::from),
+            api_base_url: summary.api_base_url.map(|url| url.to_string()),
+            connection_params: summary.connection_params.into_iter().map(Into::into).collect(),
         }
     }
 }

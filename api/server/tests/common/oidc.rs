@@ -23,6 +23,11 @@ pub struct OidcProvider {
 
 impl OidcProvider {
     pub fn start(redirect_uri: &str) -> Option<Self> {
+        Self::start_on(redirect_uri, "127.0.0.1")
+    }
+
+    /// A provider whose issuer names `host` (a name under `localhost` for a tenant host).
+    pub fn start_on(redirect_uri: &str, host: &str) -> Option<Self> {
         if !oidc_dir().join("node_modules").join("oidc-provider").exists() {
             assert!(
                 std::env::var("CI").is_err(),
@@ -37,6 +42,7 @@ impl OidcProvider {
             .env("REDIRECT_URI", redirect_uri)
             .env("CLIENT_SECRET", CLIENT_SECRET)
             .env("AUTH_METHOD", "client_secret_basic")
+            .env("ISSUER_HOST", host)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -53,8 +59,15 @@ impl OidcProvider {
         Some(Self { child, issuer })
     }
 
+    /// A client that reaches the issuer's host (every name under `localhost` is this machine).
+    fn http(&self) -> reqwest::Client {
+        localhost_aware(&self.issuer).build().expect("client")
+    }
+
     pub async fn issued_tokens(&self) -> Vec<String> {
-        reqwest::get(format!("{}/test/issued-tokens", self.issuer))
+        self.http()
+            .get(format!("{}/test/issued-tokens", self.issuer))
+            .send()
             .await
             .expect("issued tokens")
             .json()
@@ -63,7 +76,8 @@ impl OidcProvider {
     }
 
     pub async fn revoke_grants(&self) {
-        let response = reqwest::Client::new()
+        let response = self
+            .http()
             .post(format!("{}/test/revoke-grants", self.issuer))
             .send()
             .await
@@ -73,7 +87,8 @@ impl OidcProvider {
 
     /// Access tokens issued from now on live this long.
     pub async fn set_access_ttl(&self, seconds: u64) {
-        let response = reqwest::Client::new()
+        let response = self
+            .http()
             .post(format!("{}/test/access-ttl?seconds={seconds}", self.issuer))
             .send()
             .await
@@ -83,7 +98,10 @@ impl OidcProvider {
 
     /// (refresh grants that succeeded, token requests that failed) so far.
     pub async fn grant_counts(&self) -> (u64, u64, serde_json::Value) {
-        let counts: serde_json::Value = reqwest::get(format!("{}/test/grant-counts", self.issuer))
+        let counts: serde_json::Value = self
+            .http()
+            .get(format!("{}/test/grant-counts", self.issuer))
+            .send()
             .await
             .expect("grant counts")
             .json()
@@ -97,7 +115,7 @@ impl OidcProvider {
     }
 
     pub async fn userinfo(&self, access_token: &str) -> reqwest::Response {
-        reqwest::Client::new()
+        self.http()
             .get(format!("{}/me", self.issuer))
             .bearer_auth(access_token)
             .send()
@@ -110,6 +128,21 @@ impl Drop for OidcProvider {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A client builder that resolves `url`'s host to 127.0.0.1 when it is under `localhost`.
+fn localhost_aware(url: &str) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder();
+    let Ok(url) = url::Url::parse(url) else {
+        return builder;
+    };
+    match url.host_str().filter(|host| host.ends_with(".localhost")) {
+        Some(host) => builder.resolve(
+            host,
+            std::net::SocketAddr::from(([127, 0, 0, 1], url.port_or_known_default().unwrap_or(80))),
+        ),
+        None => builder,
     }
 }
 
@@ -129,7 +162,8 @@ fn form_action(html: &str) -> Option<String> {
 /// Plays the user: follows redirects with a cookie jar, signs in as `alice`, consents, and stops
 /// at Nexus's callback, which it then calls. Returns Nexus's redirect to the return URL.
 pub async fn consent_as_user(auth_url: &str, callback_prefix: &str) -> url::Url {
-    let browser = reqwest::Client::builder()
+    // Like a browser, the user's agent finds every name under `localhost` on this machine.
+    let browser = localhost_aware(auth_url)
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()

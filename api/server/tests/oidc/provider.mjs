@@ -20,7 +20,9 @@ if (!redirectUri || !clientSecret) {
 const server = http.createServer();
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  // ISSUER_HOST (such as `acme.localhost`) names it as a tenant host would; it still listens on
+  // 127.0.0.1, where every name under `localhost` resolves.
+  const issuer = `http://${process.env.ISSUER_HOST || '127.0.0.1'}:${port}`;
   const grants = new Set();
   let accessTtl = 3600;
   const counts = { refresh_success: 0, errors: 0, error_codes: [] };

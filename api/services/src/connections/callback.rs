@@ -123,19 +123,21 @@ impl ConnectionServiceImpl {
         let log_failure = |what: &str, error: &dyn std::fmt::Display| {
             tracing::warn!(provider = %provider.spec.name, connection_id = %connection.id, %error, "{what}");
         };
-        let oauth = provider
+        let spec = provider
             .spec
+            .for_connection(&connection.connection_params)
+            .map_err(|e| {
+                log_failure("the provider's URLs cannot be filled for this connection", &e);
+                Failure("provider_misconfigured".into())
+            })?;
+        let oauth = spec
             .oauth
             .as_ref()
             .ok_or_else(|| Failure("provider_misconfigured".into()))?;
-        let endpoints = self
-            .discovery
-            .endpoints(provider.spec.name.as_str(), oauth)
-            .await
-            .map_err(|e| {
-                log_failure("endpoint discovery failed", &e);
-                Failure(e.code().as_str().to_owned())
-            })?;
+        let endpoints = self.discovery.endpoints(spec.name.as_str(), oauth).await.map_err(|e| {
+            log_failure("endpoint discovery failed", &e);
+            Failure(e.code().as_str().to_owned())
+        })?;
         let secret = self.client_secret(&claimed.provider).map_err(|e| {
             log_failure("client secret unavailable", &e);
             Failure("provider_misconfigured".into())

@@ -8,7 +8,7 @@ use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::connection::{CaptureForm, CompletedFlow, CredentialValues, merge_query};
 use nexus_domain::credential_schema::{CredentialSchema, MAX_FIELD_VALUE_LEN};
-use nexus_domain::provider::{Provider, VerificationMethod};
+use nexus_domain::provider::{ProviderSpec, VerificationMethod};
 use nexus_domain::{ResourceKind, ServiceError};
 use nexus_repositories::{ConnectionBundle, NewCredential};
 use std::collections::BTreeMap;
@@ -196,7 +196,14 @@ impl ConnectionServiceImpl {
             .as_ref()
             .ok_or_else(|| ServiceError::internal("capture", "static provider without a schema"))?;
         let accepted = validate_capture(schema, values).map_err(|errors| ServiceError::InvalidFields { errors })?;
-        self.verify_with_provider(provider, &accepted).await?;
+        let spec = provider
+            .spec
+            .for_connection(&bundle.connection.connection_params)
+            .map_err(|e| ServiceError::ProviderMisconfigured {
+                provider: provider.spec.name.to_string(),
+                message: e.to_string(),
+            })?;
+        self.verify_with_provider(&spec, &accepted).await?;
         // Only now is the state consumed: a mistyped field can be corrected and resubmitted.
         let claimed = self
             .connections
@@ -227,31 +234,35 @@ impl ConnectionServiceImpl {
     /// The provider's verification request, when it has one: any 2xx accepts the credentials.
     async fn verify_with_provider(
         &self,
-        provider: &Provider,
+        spec: &ProviderSpec,
         accepted: &BTreeMap<String, String>,
     ) -> Result<(), ServiceError> {
-        let Some(verification) = &provider.spec.verification else {
+        let Some(verification) = &spec.verification else {
             return Ok(());
         };
         let rejected = |message: &str| ServiceError::InvalidFields {
             errors: BTreeMap::from([("credentials".to_owned(), message.to_owned())]),
         };
         let client = self.outbound.client();
+        let url = verification
+            .url
+            .fixed()
+            .cloned()
+            .ok_or_else(|| ServiceError::internal("capture", "verification URL not filled for the connection"))?;
         let request = match verification.method {
-            VerificationMethod::Get => client.get(verification.url.clone()),
-            VerificationMethod::Head => client.head(verification.url.clone()),
-            VerificationMethod::Post => client.post(verification.url.clone()),
+            VerificationMethod::Get => client.get(url),
+            VerificationMethod::Head => client.head(url),
+            VerificationMethod::Post => client.post(url),
         };
         let values = CredentialValues(accepted.clone());
-        let request =
-            apply_strategy(request, &provider.spec.effective_strategy(), &values).map_err(|m| rejected(&m))?;
+        let request = apply_strategy(request, &spec.effective_strategy(), &values).map_err(|m| rejected(&m))?;
         match self.outbound.send(request).await {
             Ok(answer) if answer.status.is_success() => Ok(()),
             Ok(answer) if answer.status.is_client_error() => Err(rejected(
                 "the provider rejected these credentials; check them and try again",
             )),
             Ok(_) | Err(_) => Err(ServiceError::Upstream {
-                provider: provider.spec.name.to_string(),
+                provider: spec.name.to_string(),
                 retryable: true,
                 retry_after_seconds: None,
             }),

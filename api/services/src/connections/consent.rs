@@ -9,9 +9,10 @@ use nexus_crypto::{Pkce, random_token};
 use nexus_domain::agent_key::Caller;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::connection::{CONSENT_WINDOW_SECONDS, Connection, ConsentRequest, ConsentSpec};
-use nexus_domain::provider::{Provider, ProviderRef, RESERVED_AUTHORIZATION_PARAMS};
+use nexus_domain::provider::{ProviderRef, ProviderSpec, RESERVED_AUTHORIZATION_PARAMS};
 use nexus_domain::secret::ExposeSecret;
 use nexus_domain::status::{AuthType, ConnectionStatus};
+use nexus_domain::url_template::check_values;
 use nexus_domain::{ConnectionId, ResourceKind, Scope, ServiceError};
 use nexus_repositories::PendingConsent;
 use url::Url;
@@ -51,7 +52,8 @@ impl ConnectionServiceImpl {
 
         let now = self.clock.now();
         let expires_at = now + TimeDelta::seconds(CONSENT_WINDOW_SECONDS);
-        let connection_id = match request.connection_id {
+        let declared = &provider.provider.spec.connection_params;
+        let (connection_id, connection_params) = match request.connection_id {
             Some(id) => {
                 let existing = self.visible(caller, id).await?;
                 let same_target = existing.connection.workspace_id == workspace
@@ -62,18 +64,31 @@ impl ConnectionServiceImpl {
                         "belongs to another workspace or provider",
                     ));
                 }
-                id
+                // The parameters name the account's home (a subdomain): a re-consent keeps
+                // them, so its tokens can never be sent to another host.
+                let kept = existing.connection.connection_params;
+                if !request.connection_params.is_empty() && check_values(declared, &request.connection_params)? != kept
+                {
+                    return Err(ServiceError::invalid(
+                        "connection_params",
+                        "are fixed when a connection is created; start a new connection for other values",
+                    ));
+                }
+                (id, kept)
             }
-            None => ConnectionId::new(),
+            None => (ConnectionId::new(), check_values(declared, &request.connection_params)?),
         };
         let nonce = random_token();
         let spec = &provider.provider.spec;
+        let resolved = spec
+            .for_connection(&connection_params)
+            .map_err(nexus_domain::provider::UnresolvedUrl::into_invalid)?;
         let (auth_url, pkce_verifier) = match spec.auth_type {
             AuthType::Oauth2 => {
                 let pkce = spec.oauth.as_ref().is_some_and(|o| o.pkce).then(Pkce::generate);
                 let state = self.sign_state(connection_id, &nonce);
                 let url = self
-                    .authorization_url(&provider.provider, &scopes, &state, &nonce, pkce.as_ref())
+                    .authorization_url(&resolved, &scopes, &state, &nonce, pkce.as_ref())
                     .await?;
                 let sealed = pkce.map(|p| {
                     self.keyring
@@ -124,6 +139,7 @@ impl ConnectionServiceImpl {
                 error: None,
                 consent_expires_at: Some(expires_at),
                 return_url: Some(consent.return_url.clone()),
+                connection_params,
                 created_at: now,
                 updated_at: now,
                 activated_at: None,
@@ -158,18 +174,17 @@ impl ConnectionServiceImpl {
     /// the provider's extra parameters, which can never replace a security parameter.
     async fn authorization_url(
         &self,
-        provider: &Provider,
+        spec: &ProviderSpec,
         scopes: &[Scope],
         state: &str,
         nonce: &str,
         pkce: Option<&Pkce>,
     ) -> Result<Url, ServiceError> {
-        let oauth = provider
-            .spec
+        let oauth = spec
             .oauth
             .as_ref()
             .ok_or_else(|| ServiceError::internal("consent", "oauth2 provider without settings"))?;
-        let endpoints = self.discovery.endpoints(provider.spec.name.as_str(), oauth).await?;
+        let endpoints = self.discovery.endpoints(spec.name.as_str(), oauth).await?;
         let mut url = endpoints.authorization_url;
         let existing: Vec<(String, String)> = url
             .query_pairs()

@@ -58,10 +58,14 @@ impl ConnectionServiceImpl {
         stored: &Stored,
     ) -> Result<bool, String> {
         let provider = &bundle.provider.provider;
-        let oauth = provider.spec.oauth.as_ref().ok_or("not an oauth2 provider")?;
+        let spec = provider
+            .spec
+            .for_connection(&bundle.connection.connection_params)
+            .map_err(|e| e.to_string())?;
+        let oauth = spec.oauth.as_ref().ok_or("not an oauth2 provider")?;
         let endpoints = self
             .discovery
-            .endpoints(provider.spec.name.as_str(), oauth)
+            .endpoints(spec.name.as_str(), oauth)
             .await
             .map_err(|e| e.to_string())?;
         let Some(url) = endpoints.revocation_url else {

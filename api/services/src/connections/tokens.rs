@@ -157,6 +157,13 @@ impl ConnectionServiceImpl {
                 .granted_scopes
                 .clone()
                 .unwrap_or_else(|| connection.requested_scopes.clone()),
+            // A provider edited since this connection was made may no longer fill: the agent
+            // then gets no base URL rather than a wrong one.
+            api_base_url: provider.spec.api_base_url.as_ref().and_then(|template| {
+                template
+                    .resolve(&connection.connection_params, &provider.spec.allowed_host_suffixes)
+                    .ok()
+            }),
         };
         self.audit_read(caller, &envelope).await;
         let epoch = self.epoch.current();

@@ -6,6 +6,7 @@ use super::http::{Answer, Outbound};
 use crate::outbound_policy::{AddressCheckError, check_discovered, check_discovered_addresses};
 use nexus_domain::ServiceError;
 use nexus_domain::provider::{OAuthSettings, parse_endpoint_url};
+use nexus_domain::url_template::UrlTemplate;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -138,38 +139,49 @@ impl Discovery {
     }
 
     /// The provider's endpoints: explicit URLs win; discovery fills in the rest.
+    /// `oauth` is a provider's settings filled for one connection
+    /// ([`nexus_domain::provider::ProviderSpec::for_connection`]): a URL still holding a
+    /// placeholder is a misconfiguration, never sent.
     pub async fn endpoints(&self, provider: &str, oauth: &OAuthSettings) -> Result<Endpoints, ServiceError> {
-        if let (Some(authorization_url), Some(token_url)) = (&oauth.authorization_url, &oauth.token_url) {
-            let discovered = match &oauth.issuer {
+        let fixed = |template: &Option<UrlTemplate>| -> Result<Option<Url>, ServiceError> {
+            template
+                .as_ref()
+                .map(|template| {
+                    template
+                        .fixed()
+                        .cloned()
+                        .ok_or_else(|| ServiceError::ProviderMisconfigured {
+                            provider: provider.to_owned(),
+                            message: format!("`{template}` needs the connection's parameters"),
+                        })
+                })
+                .transpose()
+        };
+        let (authorization_url, token_url) = (fixed(&oauth.authorization_url)?, fixed(&oauth.token_url)?);
+        let (issuer, revocation_url) = (fixed(&oauth.issuer)?, fixed(&oauth.revocation_url)?);
+        if let (Some(authorization_url), Some(token_url)) = (authorization_url, token_url) {
+            let discovered = match &issuer {
                 Some(issuer) => Some(self.metadata(provider, issuer).await?),
                 None => None,
             };
             return Ok(Endpoints {
-                authorization_url: authorization_url.clone(),
-                token_url: token_url.clone(),
-                revocation_url: oauth
-                    .revocation_url
-                    .clone()
+                authorization_url,
+                token_url,
+                revocation_url: revocation_url
                     .or_else(|| discovered.as_ref().and_then(|m| m.revocation_endpoint.clone())),
                 issuer: discovered.as_ref().map(|m| m.issuer.clone()),
                 jwks_uri: discovered.and_then(|m| m.jwks_uri.clone()),
             });
         }
-        let issuer = oauth
-            .issuer
-            .as_ref()
-            .ok_or_else(|| ServiceError::ProviderMisconfigured {
-                provider: provider.to_owned(),
-                message: "neither endpoints nor an issuer are configured".to_owned(),
-            })?;
+        let issuer = issuer.as_ref().ok_or_else(|| ServiceError::ProviderMisconfigured {
+            provider: provider.to_owned(),
+            message: "neither endpoints nor an issuer are configured".to_owned(),
+        })?;
         let metadata = self.metadata(provider, issuer).await?;
         Ok(Endpoints {
             authorization_url: metadata.authorization_endpoint.clone(),
             token_url: metadata.token_endpoint.clone(),
-            revocation_url: oauth
-                .revocation_url
-                .clone()
-                .or_else(|| metadata.revocation_endpoint.clone()),
+            revocation_url: revocation_url.or_else(|| metadata.revocation_endpoint.clone()),
             issuer: Some(metadata.issuer.clone()),
             jwks_uri: metadata.jwks_uri.clone(),
         })

@@ -44,6 +44,7 @@ impl Outbound {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(std::sync::Arc::new(super::resolver::LocalhostAwareResolver))
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)
             .user_agent(concat!("nexus/", env!("CARGO_PKG_VERSION")))

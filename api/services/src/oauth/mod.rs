@@ -4,6 +4,7 @@
 pub mod discovery;
 pub mod http;
 pub mod id_token;
+pub mod resolver;
 pub mod token_endpoint;
 
 pub use discovery::{Discovery, Endpoints};

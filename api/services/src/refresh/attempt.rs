@@ -187,11 +187,11 @@ impl Refresher {
         };
         let started = std::time::Instant::now();
         let result = async {
-            let oauth = provider
+            let spec = provider
                 .spec
-                .oauth
-                .as_ref()
-                .ok_or_else(|| misconfigured("not_oauth2"))?;
+                .for_connection(&bundle.connection.connection_params)
+                .map_err(|_| misconfigured("connection_params_invalid"))?;
+            let oauth = spec.oauth.as_ref().ok_or_else(|| misconfigured("not_oauth2"))?;
             let endpoints = self.deps.discovery.endpoints(name, oauth).await.map_err(|e| match e {
                 ServiceError::ProviderMisconfigured { .. } => misconfigured("discovery_invalid"),
                 _ => TokenEndpointError::Transient {

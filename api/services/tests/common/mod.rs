@@ -208,6 +208,7 @@ impl Fixture {
                     scopes: None,
                     return_url: RETURN_URL.into(),
                     connection_id,
+                    connection_params: Default::default(),
                 },
             )
             .await

@@ -811,11 +811,14 @@ pub mod types {
     ///A provider an agent may connect to: what it is and how it authenticates; no secrets
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CatalogEntry {
+        ///May hold `{name}` placeholders that `connection_params` fill per connection
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
         pub auth_type: AuthType,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
+        ///Values a connection request must supply (`connection_params` of request-connection)
+        pub connection_params: ::std::vec::Vec<ConnectionParam>,
         ///Scopes requested when the agent names none
         pub default_scopes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -927,6 +930,11 @@ pub mod types {
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
         pub connection_id: ::uuid::Uuid,
+        ///The values this connection gave the provider's connection parameters
+        pub connection_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         ///Set while a consent or capture is in progress
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub consent_expires_at: ::std::option::Option<
@@ -1102,6 +1110,196 @@ pub mod types {
             Default::default()
         }
     }
+    /**A value each connection supplies to fill `{name}` placeholders in the provider's URLs (a
+Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits, `-`, `_`,
+`~` and inner dots, and must match `pattern`*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ConnectionParam {
+        ///The only values allowed, when there is a fixed list (regions, say)
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub choices: ::std::vec::Vec<::std::string::String>,
+        ///Used when a connection gives no value
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub default: ::std::option::Option<::std::string::String>,
+        ///Shown to whoever supplies the value
+        pub description: ConnectionParamDescription,
+        ///Snake case; `{name}` in the URLs
+        pub name: ConnectionParamName,
+        ///A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches
+        pub pattern: ConnectionParamPattern,
+    }
+    impl ConnectionParam {
+        pub fn builder() -> builder::ConnectionParam {
+            Default::default()
+        }
+    }
+    ///Shown to whoever supplies the value
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionParamDescription(::std::string::String);
+    impl ::std::ops::Deref for ConnectionParamDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionParamDescription> for ::std::string::String {
+        fn from(value: ConnectionParamDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionParamDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 500usize {
+                return Err("longer than 500 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionParamDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionParamDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionParamDescription {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Snake case; `{name}` in the URLs
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionParamName(::std::string::String);
+    impl ::std::ops::Deref for ConnectionParamName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionParamName> for ::std::string::String {
+        fn from(value: ConnectionParamName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionParamName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9_]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z][a-z0-9_]*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionParamName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionParamPattern(::std::string::String);
+    impl ::std::ops::Deref for ConnectionParamPattern {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionParamPattern> for ::std::string::String {
+        fn from(value: ConnectionParamPattern) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionParamPattern {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 500usize {
+                return Err("longer than 500 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionParamPattern {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionParamPattern {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionParamPattern {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`ConnectionRefreshConnectionId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -1171,6 +1369,17 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ConnectionRequest {
+        /**Values for the provider's connection parameters (its `connection_params`, such as a
+Zendesk `subdomain`): each checked against the declared pattern, stored with the
+connection and used for all its URLs. A re-consent keeps the connection's values*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub connection_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         ///Provider name, as in the catalog
         pub provider: ConnectionRequestProvider,
         ///Where the user's browser returns afterwards
@@ -1833,6 +2042,17 @@ pub mod types {
         ///Re-consent this existing connection, keeping its id
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub connection_id: ::std::option::Option<::uuid::Uuid>,
+        /**Values for the provider's connection parameters (its `connection_params`, such as a
+Zendesk `subdomain`): each checked against the declared pattern, stored with the
+connection and used for all its URLs. A re-consent keeps the connection's values*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub connection_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         ///Provider name (or id)
         pub provider: ConsentCreateProvider,
         ///Where the user's browser returns, with `status`, `connection_id` and `provider` added
@@ -2106,6 +2326,9 @@ pub mod types {
     ///The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct CredentialEnvelope {
+        ///The provider's API base URL for this connection, its parameters filled in
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub api_base_url: ::std::option::Option<::std::string::String>,
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
         pub credentials: ::std::collections::BTreeMap<
@@ -2750,6 +2973,7 @@ pub mod types {
 the one in effect (the auth type's default unless overridden)*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Provider {
+        pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
         pub auth_type: AuthType,
@@ -2763,6 +2987,13 @@ the one in effect (the auth type's default unless overridden)*/
         pub category: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub client_id: ::std::option::Option<::std::string::String>,
+        /**A keyed hash of the stored client secret (HMAC-SHA256 keyed with the provider id,
+128 bits), so tools can tell whether a secret they hold is the stored one; never the
+secret*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub client_secret_fingerprint: ::std::option::Option<::std::string::String>,
+        ///Values each connection supplies to fill `{name}` placeholders in the URLs
+        pub connection_params: ::std::vec::Vec<ConnectionParam>,
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub credential_schema: ::std::option::Option<::serde_json::Value>,
@@ -2815,6 +3046,9 @@ out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. 
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ProviderCreate {
+        ///Domains a host that comes entirely from a parameter may be or be under
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<ProviderCreateApiBaseUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2838,6 +3072,9 @@ out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. 
         ///OAuth2 client secret: write-only, encrypted at rest, never returned
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub client_secret: ::std::option::Option<::std::string::String>,
+        ///Values each connection supplies to fill `{name}` placeholders in the URLs above
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub connection_params: ::std::vec::Vec<ConnectionParam>,
         ///For api_key and basic_auth providers: a JSON Schema subset describing the credential fields
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub credential_schema: ::std::option::Option<::serde_json::Value>,
@@ -3725,6 +3962,9 @@ Required unless a template gives it*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ProviderUpdate {
+        ///Replaces the allowed host suffixes (an empty list removes them)
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<ProviderUpdateApiBaseUrl>,
         #[serde(
@@ -3747,6 +3987,9 @@ Required unless a template gives it*/
         ///A new client secret (write-only)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub client_secret: ::std::option::Option<::std::string::String>,
+        ///Replaces the declared connection parameters (an empty list removes them)
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub connection_params: ::std::vec::Vec<ConnectionParam>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub credential_schema: ::std::option::Option<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7172,6 +7415,10 @@ when `POST /v1/providers` with `"template"` can create it*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            connection_params: ::std::result::Result<
+                ::std::vec::Vec<super::ConnectionParam>,
+                ::std::string::String,
+            >,
             default_scopes: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -7192,6 +7439,9 @@ when `POST /v1/providers` with `"template"` can create it*/
                     api_base_url: Ok(Default::default()),
                     auth_type: Err("no value supplied for auth_type".to_string()),
                     category: Ok(Default::default()),
+                    connection_params: Err(
+                        "no value supplied for connection_params".to_string(),
+                    ),
                     default_scopes: Err(
                         "no value supplied for default_scopes".to_string(),
                     ),
@@ -7235,6 +7485,20 @@ when `POST /v1/providers` with `"template"` can create it*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for category: {e}")
+                    });
+                self
+            }
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ConnectionParam>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
                     });
                 self
             }
@@ -7298,6 +7562,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     api_base_url: value.api_base_url?,
                     auth_type: value.auth_type?,
                     category: value.category?,
+                    connection_params: value.connection_params?,
                     default_scopes: value.default_scopes?,
                     description: value.description?,
                     display_name: value.display_name?,
@@ -7311,6 +7576,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     api_base_url: Ok(value.api_base_url),
                     auth_type: Ok(value.auth_type),
                     category: Ok(value.category),
+                    connection_params: Ok(value.connection_params),
                     default_scopes: Ok(value.default_scopes),
                     description: Ok(value.description),
                     display_name: Ok(value.display_name),
@@ -7325,6 +7591,13 @@ when `POST /v1/providers` with `"template"` can create it*/
                 ::std::string::String,
             >,
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            connection_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             consent_expires_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
@@ -7370,6 +7643,9 @@ when `POST /v1/providers` with `"template"` can create it*/
                     connection_id: Err(
                         "no value supplied for connection_id".to_string(),
                     ),
+                    connection_params: Err(
+                        "no value supplied for connection_params".to_string(),
+                    ),
                     consent_expires_at: Ok(Default::default()),
                     created_at: Err("no value supplied for created_at".to_string()),
                     error: Ok(Default::default()),
@@ -7409,6 +7685,25 @@ when `POST /v1/providers` with `"template"` can create it*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
                     });
                 self
             }
@@ -7549,6 +7844,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 Ok(Self {
                     activated_at: value.activated_at?,
                     connection_id: value.connection_id?,
+                    connection_params: value.connection_params?,
                     consent_expires_at: value.consent_expires_at?,
                     created_at: value.created_at?,
                     error: value.error?,
@@ -7567,6 +7863,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 Self {
                     activated_at: Ok(value.activated_at),
                     connection_id: Ok(value.connection_id),
+                    connection_params: Ok(value.connection_params),
                     consent_expires_at: Ok(value.consent_expires_at),
                     created_at: Ok(value.created_at),
                     error: Ok(value.error),
@@ -7803,7 +8100,135 @@ when `POST /v1/providers` with `"template"` can create it*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ConnectionParam {
+            choices: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            default: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                super::ConnectionParamDescription,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                super::ConnectionParamName,
+                ::std::string::String,
+            >,
+            pattern: ::std::result::Result<
+                super::ConnectionParamPattern,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionParam {
+            fn default() -> Self {
+                Self {
+                    choices: Ok(Default::default()),
+                    default: Ok(Default::default()),
+                    description: Err("no value supplied for description".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    pattern: Err("no value supplied for pattern".to_string()),
+                }
+            }
+        }
+        impl ConnectionParam {
+            pub fn choices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.choices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for choices: {e}")
+                    });
+                self
+            }
+            pub fn default<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for default: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionParamDescription>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionParamName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn pattern<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionParamPattern>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pattern = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pattern: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionParam> for super::ConnectionParam {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionParam,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    choices: value.choices?,
+                    default: value.default?,
+                    description: value.description?,
+                    name: value.name?,
+                    pattern: value.pattern?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionParam> for ConnectionParam {
+            fn from(value: super::ConnectionParam) -> Self {
+                Self {
+                    choices: Ok(value.choices),
+                    default: Ok(value.default),
+                    description: Ok(value.description),
+                    name: Ok(value.name),
+                    pattern: Ok(value.pattern),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ConnectionRequest {
+            connection_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             provider: ::std::result::Result<
                 super::ConnectionRequestProvider,
                 ::std::string::String,
@@ -7824,6 +8249,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::default::Default for ConnectionRequest {
             fn default() -> Self {
                 Self {
+                    connection_params: Ok(Default::default()),
                     provider: Err("no value supplied for provider".to_string()),
                     return_url: Err("no value supplied for return_url".to_string()),
                     scopes: Ok(Default::default()),
@@ -7832,6 +8258,25 @@ when `POST /v1/providers` with `"template"` can create it*/
             }
         }
         impl ConnectionRequest {
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
+                    });
+                self
+            }
             pub fn provider<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConnectionRequestProvider>,
@@ -7889,6 +8334,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 value: ConnectionRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    connection_params: value.connection_params?,
                     provider: value.provider?,
                     return_url: value.return_url?,
                     scopes: value.scopes?,
@@ -7899,6 +8345,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::convert::From<super::ConnectionRequest> for ConnectionRequest {
             fn from(value: super::ConnectionRequest) -> Self {
                 Self {
+                    connection_params: Ok(value.connection_params),
                     provider: Ok(value.provider),
                     return_url: Ok(value.return_url),
                     scopes: Ok(value.scopes),
@@ -7995,6 +8442,13 @@ when `POST /v1/providers` with `"template"` can create it*/
                 ::std::option::Option<::uuid::Uuid>,
                 ::std::string::String,
             >,
+            connection_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             provider: ::std::result::Result<
                 super::ConsentCreateProvider,
                 ::std::string::String,
@@ -8016,6 +8470,7 @@ when `POST /v1/providers` with `"template"` can create it*/
             fn default() -> Self {
                 Self {
                     connection_id: Ok(Default::default()),
+                    connection_params: Ok(Default::default()),
                     provider: Err("no value supplied for provider".to_string()),
                     return_url: Err("no value supplied for return_url".to_string()),
                     scopes: Ok(Default::default()),
@@ -8033,6 +8488,25 @@ when `POST /v1/providers` with `"template"` can create it*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
                     });
                 self
             }
@@ -8094,6 +8568,7 @@ when `POST /v1/providers` with `"template"` can create it*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     connection_id: value.connection_id?,
+                    connection_params: value.connection_params?,
                     provider: value.provider?,
                     return_url: value.return_url?,
                     scopes: value.scopes?,
@@ -8105,6 +8580,7 @@ when `POST /v1/providers` with `"template"` can create it*/
             fn from(value: super::ConsentCreate) -> Self {
                 Self {
                     connection_id: Ok(value.connection_id),
+                    connection_params: Ok(value.connection_params),
                     provider: Ok(value.provider),
                     return_url: Ok(value.return_url),
                     scopes: Ok(value.scopes),
@@ -8212,6 +8688,10 @@ when `POST /v1/providers` with `"template"` can create it*/
         }
         #[derive(Clone)]
         pub struct CredentialEnvelope {
+            api_base_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             credentials: ::std::result::Result<
                 ::std::collections::BTreeMap<
@@ -8241,6 +8721,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::default::Default for CredentialEnvelope {
             fn default() -> Self {
                 Self {
+                    api_base_url: Ok(Default::default()),
                     connection_id: Err(
                         "no value supplied for connection_id".to_string(),
                     ),
@@ -8254,6 +8735,18 @@ when `POST /v1/providers` with `"template"` can create it*/
             }
         }
         impl CredentialEnvelope {
+            pub fn api_base_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_base_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_base_url: {e}")
+                    });
+                self
+            }
             pub fn connection_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::uuid::Uuid>,
@@ -8352,6 +8845,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 value: CredentialEnvelope,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    api_base_url: value.api_base_url?,
                     connection_id: value.connection_id?,
                     credentials: value.credentials?,
                     expires_at: value.expires_at?,
@@ -8365,6 +8859,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::convert::From<super::CredentialEnvelope> for CredentialEnvelope {
             fn from(value: super::CredentialEnvelope) -> Self {
                 Self {
+                    api_base_url: Ok(value.api_base_url),
                     connection_id: Ok(value.connection_id),
                     credentials: Ok(value.credentials),
                     expires_at: Ok(value.expires_at),
@@ -8696,6 +9191,10 @@ when `POST /v1/providers` with `"template"` can create it*/
         }
         #[derive(Clone, Debug)]
         pub struct Provider {
+            allowed_host_suffixes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             api_base_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -8718,6 +9217,14 @@ when `POST /v1/providers` with `"template"` can create it*/
             >,
             client_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            client_secret_fingerprint: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            connection_params: ::std::result::Result<
+                ::std::vec::Vec<super::ConnectionParam>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -8784,6 +9291,9 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::default::Default for Provider {
             fn default() -> Self {
                 Self {
+                    allowed_host_suffixes: Err(
+                        "no value supplied for allowed_host_suffixes".to_string(),
+                    ),
                     api_base_url: Ok(Default::default()),
                     auth_type: Err("no value supplied for auth_type".to_string()),
                     authorization_params: Err(
@@ -8792,6 +9302,10 @@ when `POST /v1/providers` with `"template"` can create it*/
                     authorization_url: Ok(Default::default()),
                     category: Ok(Default::default()),
                     client_id: Ok(Default::default()),
+                    client_secret_fingerprint: Ok(Default::default()),
+                    connection_params: Err(
+                        "no value supplied for connection_params".to_string(),
+                    ),
                     created_at: Err("no value supplied for created_at".to_string()),
                     credential_schema: Ok(Default::default()),
                     description: Ok(Default::default()),
@@ -8816,6 +9330,20 @@ when `POST /v1/providers` with `"template"` can create it*/
             }
         }
         impl Provider {
+            pub fn allowed_host_suffixes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allowed_host_suffixes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for allowed_host_suffixes: {e}"
+                        )
+                    });
+                self
+            }
             pub fn api_base_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -8894,6 +9422,34 @@ when `POST /v1/providers` with `"template"` can create it*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for client_id: {e}")
+                    });
+                self
+            }
+            pub fn client_secret_fingerprint<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.client_secret_fingerprint = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for client_secret_fingerprint: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ConnectionParam>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
                     });
                 self
             }
@@ -9128,12 +9684,15 @@ when `POST /v1/providers` with `"template"` can create it*/
                 value: Provider,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
                     auth_type: value.auth_type?,
                     authorization_params: value.authorization_params?,
                     authorization_url: value.authorization_url?,
                     category: value.category?,
                     client_id: value.client_id?,
+                    client_secret_fingerprint: value.client_secret_fingerprint?,
+                    connection_params: value.connection_params?,
                     created_at: value.created_at?,
                     credential_schema: value.credential_schema?,
                     description: value.description?,
@@ -9158,12 +9717,15 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::convert::From<super::Provider> for Provider {
             fn from(value: super::Provider) -> Self {
                 Self {
+                    allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
                     auth_type: Ok(value.auth_type),
                     authorization_params: Ok(value.authorization_params),
                     authorization_url: Ok(value.authorization_url),
                     category: Ok(value.category),
                     client_id: Ok(value.client_id),
+                    client_secret_fingerprint: Ok(value.client_secret_fingerprint),
+                    connection_params: Ok(value.connection_params),
                     created_at: Ok(value.created_at),
                     credential_schema: Ok(value.credential_schema),
                     description: Ok(value.description),
@@ -9228,6 +9790,10 @@ when `POST /v1/providers` with `"template"` can create it*/
         }
         #[derive(Clone)]
         pub struct ProviderCreate {
+            allowed_host_suffixes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             api_base_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderCreateApiBaseUrl>,
                 ::std::string::String,
@@ -9257,6 +9823,10 @@ when `POST /v1/providers` with `"template"` can create it*/
             >,
             client_secret: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            connection_params: ::std::result::Result<
+                ::std::vec::Vec<super::ConnectionParam>,
                 ::std::string::String,
             >,
             credential_schema: ::std::result::Result<
@@ -9323,6 +9893,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::default::Default for ProviderCreate {
             fn default() -> Self {
                 Self {
+                    allowed_host_suffixes: Ok(Default::default()),
                     api_base_url: Ok(Default::default()),
                     auth_type: Ok(Default::default()),
                     authorization_params: Ok(Default::default()),
@@ -9330,6 +9901,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     category: Ok(Default::default()),
                     client_id: Ok(Default::default()),
                     client_secret: Ok(Default::default()),
+                    connection_params: Ok(Default::default()),
                     credential_schema: Ok(Default::default()),
                     description: Ok(Default::default()),
                     display_name: Ok(Default::default()),
@@ -9349,6 +9921,20 @@ when `POST /v1/providers` with `"template"` can create it*/
             }
         }
         impl ProviderCreate {
+            pub fn allowed_host_suffixes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allowed_host_suffixes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for allowed_host_suffixes: {e}"
+                        )
+                    });
+                self
+            }
             pub fn api_base_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -9445,6 +10031,20 @@ when `POST /v1/providers` with `"template"` can create it*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for client_secret: {e}")
+                    });
+                self
+            }
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ConnectionParam>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
                     });
                 self
             }
@@ -9663,6 +10263,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 value: ProviderCreate,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
                     auth_type: value.auth_type?,
                     authorization_params: value.authorization_params?,
@@ -9670,6 +10271,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     category: value.category?,
                     client_id: value.client_id?,
                     client_secret: value.client_secret?,
+                    connection_params: value.connection_params?,
                     credential_schema: value.credential_schema?,
                     description: value.description?,
                     display_name: value.display_name?,
@@ -9691,6 +10293,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::convert::From<super::ProviderCreate> for ProviderCreate {
             fn from(value: super::ProviderCreate) -> Self {
                 Self {
+                    allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
                     auth_type: Ok(value.auth_type),
                     authorization_params: Ok(value.authorization_params),
@@ -9698,6 +10301,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     category: Ok(value.category),
                     client_id: Ok(value.client_id),
                     client_secret: Ok(value.client_secret),
+                    connection_params: Ok(value.connection_params),
                     credential_schema: Ok(value.credential_schema),
                     description: Ok(value.description),
                     display_name: Ok(value.display_name),
@@ -9759,6 +10363,10 @@ when `POST /v1/providers` with `"template"` can create it*/
         }
         #[derive(Clone)]
         pub struct ProviderUpdate {
+            allowed_host_suffixes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             api_base_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderUpdateApiBaseUrl>,
                 ::std::string::String,
@@ -9788,6 +10396,10 @@ when `POST /v1/providers` with `"template"` can create it*/
             >,
             client_secret: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            connection_params: ::std::result::Result<
+                ::std::vec::Vec<super::ConnectionParam>,
                 ::std::string::String,
             >,
             credential_schema: ::std::result::Result<
@@ -9850,6 +10462,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::default::Default for ProviderUpdate {
             fn default() -> Self {
                 Self {
+                    allowed_host_suffixes: Ok(Default::default()),
                     api_base_url: Ok(Default::default()),
                     authorization_params: Ok(Default::default()),
                     authorization_url: Ok(Default::default()),
@@ -9857,6 +10470,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     clear: Ok(Default::default()),
                     client_id: Ok(Default::default()),
                     client_secret: Ok(Default::default()),
+                    connection_params: Ok(Default::default()),
                     credential_schema: Ok(Default::default()),
                     description: Ok(Default::default()),
                     display_name: Ok(Default::default()),
@@ -9875,6 +10489,20 @@ when `POST /v1/providers` with `"template"` can create it*/
             }
         }
         impl ProviderUpdate {
+            pub fn allowed_host_suffixes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allowed_host_suffixes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for allowed_host_suffixes: {e}"
+                        )
+                    });
+                self
+            }
             pub fn api_base_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -9971,6 +10599,20 @@ when `POST /v1/providers` with `"template"` can create it*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for client_secret: {e}")
+                    });
+                self
+            }
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ConnectionParam>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
                     });
                 self
             }
@@ -10175,6 +10817,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 value: ProviderUpdate,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
                     authorization_params: value.authorization_params?,
                     authorization_url: value.authorization_url?,
@@ -10182,6 +10825,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     clear: value.clear?,
                     client_id: value.client_id?,
                     client_secret: value.client_secret?,
+                    connection_params: value.connection_params?,
                     credential_schema: value.credential_schema?,
                     description: value.description?,
                     display_name: value.display_name?,
@@ -10202,6 +10846,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::convert::From<super::ProviderUpdate> for ProviderUpdate {
             fn from(value: super::ProviderUpdate) -> Self {
                 Self {
+                    allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
                     authorization_params: Ok(value.authorization_params),
                     authorization_url: Ok(value.authorization_url),
@@ -10209,6 +10854,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     clear: Ok(value.clear),
                     client_id: Ok(value.client_id),
                     client_secret: Ok(value.client_secret),
+                    connection_params: Ok(value.connection_params),
                     credential_schema: Ok(value.credential_schema),
                     description: Ok(value.description),
                     display_name: Ok(value.display_name),
@@ -12071,6 +12717,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::fmt::Debug for CredentialEnvelope {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("CredentialEnvelope")
+                    .field("api_base_url", &self.api_base_url)
                     .field("connection_id", &self.connection_id)
                     .field("credentials", &"[REDACTED]")
                     .field("expires_at", &self.expires_at)
@@ -12084,6 +12731,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::fmt::Debug for ProviderCreate {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("ProviderCreate")
+                    .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                     .field("api_base_url", &self.api_base_url)
                     .field("auth_type", &self.auth_type)
                     .field("authorization_params", &self.authorization_params)
@@ -12091,6 +12739,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     .field("category", &self.category)
                     .field("client_id", &self.client_id)
                     .field("client_secret", &"[REDACTED]")
+                    .field("connection_params", &self.connection_params)
                     .field("credential_schema", &self.credential_schema)
                     .field("description", &self.description)
                     .field("display_name", &self.display_name)
@@ -12115,6 +12764,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::fmt::Debug for ProviderUpdate {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("ProviderUpdate")
+                    .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                     .field("api_base_url", &self.api_base_url)
                     .field("authorization_params", &self.authorization_params)
                     .field("authorization_url", &self.authorization_url)
@@ -12122,6 +12772,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     .field("clear", &self.clear)
                     .field("client_id", &self.client_id)
                     .field("client_secret", &"[REDACTED]")
+                    .field("connection_params", &self.connection_params)
                     .field("credential_schema", &self.credential_schema)
                     .field("description", &self.description)
                     .field("display_name", &self.display_name)
@@ -12191,6 +12842,7 @@ when `POST /v1/providers` with `"template"` can create it*/
     impl ::std::fmt::Debug for CredentialEnvelope {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CredentialEnvelope")
+                .field("api_base_url", &self.api_base_url)
                 .field("connection_id", &self.connection_id)
                 .field("credentials", &"[REDACTED]")
                 .field("expires_at", &self.expires_at)
@@ -12204,6 +12856,7 @@ when `POST /v1/providers` with `"template"` can create it*/
     impl ::std::fmt::Debug for ProviderCreate {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("ProviderCreate")
+                .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                 .field("api_base_url", &self.api_base_url)
                 .field("auth_type", &self.auth_type)
                 .field("authorization_params", &self.authorization_params)
@@ -12211,6 +12864,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 .field("category", &self.category)
                 .field("client_id", &self.client_id)
                 .field("client_secret", &"[REDACTED]")
+                .field("connection_params", &self.connection_params)
                 .field("credential_schema", &self.credential_schema)
                 .field("description", &self.description)
                 .field("display_name", &self.display_name)
@@ -12232,6 +12886,7 @@ when `POST /v1/providers` with `"template"` can create it*/
     impl ::std::fmt::Debug for ProviderUpdate {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("ProviderUpdate")
+                .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                 .field("api_base_url", &self.api_base_url)
                 .field("authorization_params", &self.authorization_params)
                 .field("authorization_url", &self.authorization_url)
@@ -12239,6 +12894,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 .field("clear", &self.clear)
                 .field("client_id", &self.client_id)
                 .field("client_secret", &"[REDACTED]")
+                .field("connection_params", &self.connection_params)
                 .field("credential_schema", &self.credential_schema)
                 .field("description", &self.description)
                 .field("display_name", &self.display_name)

@@ -410,11 +410,14 @@ pub mod types {
     ///A provider an agent may connect to: what it is and how it authenticates; no secrets
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CatalogEntry {
+        ///May hold `{name}` placeholders that `connection_params` fill per connection
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
         pub auth_type: AuthType,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
+        ///Values a connection request must supply (`connection_params` of request-connection)
+        pub connection_params: ::std::vec::Vec<ConnectionParam>,
         ///Scopes requested when the agent names none
         pub default_scopes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -509,10 +512,211 @@ pub mod types {
                 })
         }
     }
+    /**A value each connection supplies to fill `{name}` placeholders in the provider's URLs (a
+Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits, `-`, `_`,
+`~` and inner dots, and must match `pattern`*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ConnectionParam {
+        ///The only values allowed, when there is a fixed list (regions, say)
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub choices: ::std::vec::Vec<::std::string::String>,
+        ///Used when a connection gives no value
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub default: ::std::option::Option<::std::string::String>,
+        ///Shown to whoever supplies the value
+        pub description: ConnectionParamDescription,
+        ///Snake case; `{name}` in the URLs
+        pub name: ConnectionParamName,
+        ///A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches
+        pub pattern: ConnectionParamPattern,
+    }
+    impl ConnectionParam {
+        pub fn builder() -> builder::ConnectionParam {
+            Default::default()
+        }
+    }
+    ///Shown to whoever supplies the value
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionParamDescription(::std::string::String);
+    impl ::std::ops::Deref for ConnectionParamDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionParamDescription> for ::std::string::String {
+        fn from(value: ConnectionParamDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionParamDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 500usize {
+                return Err("longer than 500 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionParamDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionParamDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionParamDescription {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Snake case; `{name}` in the URLs
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionParamName(::std::string::String);
+    impl ::std::ops::Deref for ConnectionParamName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionParamName> for ::std::string::String {
+        fn from(value: ConnectionParamName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionParamName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9_]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z][a-z0-9_]*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionParamName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionParamName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionParamPattern(::std::string::String);
+    impl ::std::ops::Deref for ConnectionParamPattern {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionParamPattern> for ::std::string::String {
+        fn from(value: ConnectionParamPattern) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionParamPattern {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 500usize {
+                return Err("longer than 500 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionParamPattern {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionParamPattern {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionParamPattern {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///An agent asks to connect a workspace to a provider
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ConnectionRequest {
+        /**Values for the provider's connection parameters (its `connection_params`, such as a
+Zendesk `subdomain`): each checked against the declared pattern, stored with the
+connection and used for all its URLs. A re-consent keeps the connection's values*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub connection_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         ///Provider name, as in the catalog
         pub provider: ConnectionRequestProvider,
         ///Where the user's browser returns afterwards
@@ -854,6 +1058,9 @@ pub mod types {
     ///The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct CredentialEnvelope {
+        ///The provider's API base URL for this connection, its parameters filled in
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub api_base_url: ::std::option::Option<::std::string::String>,
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
         pub credentials: ::std::collections::BTreeMap<
@@ -2800,6 +3007,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            connection_params: ::std::result::Result<
+                ::std::vec::Vec<super::ConnectionParam>,
+                ::std::string::String,
+            >,
             default_scopes: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -2820,6 +3031,9 @@ pub mod types {
                     api_base_url: Ok(Default::default()),
                     auth_type: Err("no value supplied for auth_type".to_string()),
                     category: Ok(Default::default()),
+                    connection_params: Err(
+                        "no value supplied for connection_params".to_string(),
+                    ),
                     default_scopes: Err(
                         "no value supplied for default_scopes".to_string(),
                     ),
@@ -2863,6 +3077,20 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for category: {e}")
+                    });
+                self
+            }
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ConnectionParam>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
                     });
                 self
             }
@@ -2926,6 +3154,7 @@ pub mod types {
                     api_base_url: value.api_base_url?,
                     auth_type: value.auth_type?,
                     category: value.category?,
+                    connection_params: value.connection_params?,
                     default_scopes: value.default_scopes?,
                     description: value.description?,
                     display_name: value.display_name?,
@@ -2939,6 +3168,7 @@ pub mod types {
                     api_base_url: Ok(value.api_base_url),
                     auth_type: Ok(value.auth_type),
                     category: Ok(value.category),
+                    connection_params: Ok(value.connection_params),
                     default_scopes: Ok(value.default_scopes),
                     description: Ok(value.description),
                     display_name: Ok(value.display_name),
@@ -3105,7 +3335,135 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ConnectionParam {
+            choices: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            default: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                super::ConnectionParamDescription,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                super::ConnectionParamName,
+                ::std::string::String,
+            >,
+            pattern: ::std::result::Result<
+                super::ConnectionParamPattern,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ConnectionParam {
+            fn default() -> Self {
+                Self {
+                    choices: Ok(Default::default()),
+                    default: Ok(Default::default()),
+                    description: Err("no value supplied for description".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    pattern: Err("no value supplied for pattern".to_string()),
+                }
+            }
+        }
+        impl ConnectionParam {
+            pub fn choices<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.choices = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for choices: {e}")
+                    });
+                self
+            }
+            pub fn default<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.default = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for default: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionParamDescription>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionParamName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn pattern<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ConnectionParamPattern>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pattern = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pattern: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConnectionParam> for super::ConnectionParam {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConnectionParam,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    choices: value.choices?,
+                    default: value.default?,
+                    description: value.description?,
+                    name: value.name?,
+                    pattern: value.pattern?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConnectionParam> for ConnectionParam {
+            fn from(value: super::ConnectionParam) -> Self {
+                Self {
+                    choices: Ok(value.choices),
+                    default: Ok(value.default),
+                    description: Ok(value.description),
+                    name: Ok(value.name),
+                    pattern: Ok(value.pattern),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ConnectionRequest {
+            connection_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             provider: ::std::result::Result<
                 super::ConnectionRequestProvider,
                 ::std::string::String,
@@ -3126,6 +3484,7 @@ pub mod types {
         impl ::std::default::Default for ConnectionRequest {
             fn default() -> Self {
                 Self {
+                    connection_params: Ok(Default::default()),
                     provider: Err("no value supplied for provider".to_string()),
                     return_url: Err("no value supplied for return_url".to_string()),
                     scopes: Ok(Default::default()),
@@ -3134,6 +3493,25 @@ pub mod types {
             }
         }
         impl ConnectionRequest {
+            pub fn connection_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for connection_params: {e}"
+                        )
+                    });
+                self
+            }
             pub fn provider<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConnectionRequestProvider>,
@@ -3191,6 +3569,7 @@ pub mod types {
                 value: ConnectionRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    connection_params: value.connection_params?,
                     provider: value.provider?,
                     return_url: value.return_url?,
                     scopes: value.scopes?,
@@ -3201,6 +3580,7 @@ pub mod types {
         impl ::std::convert::From<super::ConnectionRequest> for ConnectionRequest {
             fn from(value: super::ConnectionRequest) -> Self {
                 Self {
+                    connection_params: Ok(value.connection_params),
                     provider: Ok(value.provider),
                     return_url: Ok(value.return_url),
                     scopes: Ok(value.scopes),
@@ -3293,6 +3673,10 @@ pub mod types {
         }
         #[derive(Clone)]
         pub struct CredentialEnvelope {
+            api_base_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             credentials: ::std::result::Result<
                 ::std::collections::BTreeMap<
@@ -3322,6 +3706,7 @@ pub mod types {
         impl ::std::default::Default for CredentialEnvelope {
             fn default() -> Self {
                 Self {
+                    api_base_url: Ok(Default::default()),
                     connection_id: Err(
                         "no value supplied for connection_id".to_string(),
                     ),
@@ -3335,6 +3720,18 @@ pub mod types {
             }
         }
         impl CredentialEnvelope {
+            pub fn api_base_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_base_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_base_url: {e}")
+                    });
+                self
+            }
             pub fn connection_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::uuid::Uuid>,
@@ -3433,6 +3830,7 @@ pub mod types {
                 value: CredentialEnvelope,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    api_base_url: value.api_base_url?,
                     connection_id: value.connection_id?,
                     credentials: value.credentials?,
                     expires_at: value.expires_at?,
@@ -3446,6 +3844,7 @@ pub mod types {
         impl ::std::convert::From<super::CredentialEnvelope> for CredentialEnvelope {
             fn from(value: super::CredentialEnvelope) -> Self {
                 Self {
+                    api_base_url: Ok(value.api_base_url),
                     connection_id: Ok(value.connection_id),
                     credentials: Ok(value.credentials),
                     expires_at: Ok(value.expires_at),
@@ -4300,6 +4699,7 @@ pub mod types {
         impl ::std::fmt::Debug for CredentialEnvelope {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("CredentialEnvelope")
+                    .field("api_base_url", &self.api_base_url)
                     .field("connection_id", &self.connection_id)
                     .field("credentials", &"[REDACTED]")
                     .field("expires_at", &self.expires_at)
@@ -4346,6 +4746,7 @@ pub mod types {
     impl ::std::fmt::Debug for CredentialEnvelope {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CredentialEnvelope")
+                .field("api_base_url", &self.api_base_url)
                 .field("connection_id", &self.connection_id)
                 .field("credentials", &"[REDACTED]")
                 .field("expires_at", &self.expires_at)

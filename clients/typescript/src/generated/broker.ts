@@ -560,9 +560,12 @@ export interface components {
          * @description A provider an agent may connect to: what it is and how it authenticates; no secrets
          */
         CatalogEntry: {
+            /** @description May hold `{name}` placeholders that `connection_params` fill per connection */
             api_base_url?: string;
             auth_type: components["schemas"]["AuthType"];
             category?: string;
+            /** @description Values a connection request must supply (`connection_params` of request-connection) */
+            connection_params: components["schemas"]["ConnectionParam"][];
             /** @description Scopes requested when the agent names none */
             default_scopes: string[];
             description?: string;
@@ -583,6 +586,10 @@ export interface components {
             activated_at?: string;
             /** Format: uuid */
             connection_id: string;
+            /** @description The values this connection gave the provider's connection parameters */
+            connection_params: {
+                [key: string]: string;
+            };
             /**
              * Format: date-time
              * @description Set while a consent or capture is in progress
@@ -626,10 +633,36 @@ export interface components {
             next_cursor?: string;
         };
         /**
+         * ConnectionParam
+         * @description A value each connection supplies to fill `{name}` placeholders in the provider's URLs (a
+         *     Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits, `-`, `_`,
+         *     `~` and inner dots, and must match `pattern`
+         */
+        ConnectionParam: {
+            /** @description The only values allowed, when there is a fixed list (regions, say) */
+            choices?: string[];
+            /** @description Used when a connection gives no value */
+            default?: string;
+            /** @description Shown to whoever supplies the value */
+            description: string;
+            /** @description Snake case; `{name}` in the URLs */
+            name: string;
+            /** @description A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches */
+            pattern: string;
+        };
+        /**
          * ConnectionRequest
          * @description An agent asks to connect a workspace to a provider
          */
         ConnectionRequest: {
+            /**
+             * @description Values for the provider's connection parameters (its `connection_params`, such as a
+             *     Zendesk `subdomain`): each checked against the declared pattern, stored with the
+             *     connection and used for all its URLs. A re-consent keeps the connection's values
+             */
+            connection_params?: {
+                [key: string]: string;
+            };
             /** @description Provider name, as in the catalog */
             provider: string;
             /** @description Where the user's browser returns afterwards */
@@ -661,6 +694,14 @@ export interface components {
              * @description Re-consent this existing connection, keeping its id
              */
             connection_id?: string;
+            /**
+             * @description Values for the provider's connection parameters (its `connection_params`, such as a
+             *     Zendesk `subdomain`): each checked against the declared pattern, stored with the
+             *     connection and used for all its URLs. A re-consent keeps the connection's values
+             */
+            connection_params?: {
+                [key: string]: string;
+            };
             /** @description Provider name (or id) */
             provider: string;
             /** @description Where the user's browser returns, with `status`, `connection_id` and `provider` added */
@@ -691,6 +732,8 @@ export interface components {
          * @description The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
          */
         CredentialEnvelope: {
+            /** @description The provider's API base URL for this connection, its parameters filled in */
+            api_base_url?: string;
             /** Format: uuid */
             connection_id: string;
             /** @description `access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth */
@@ -797,6 +840,7 @@ export interface components {
          *     the one in effect (the auth type's default unless overridden)
          */
         Provider: {
+            allowed_host_suffixes: string[];
             api_base_url?: string;
             auth_type: components["schemas"]["AuthType"];
             authorization_params: {
@@ -805,6 +849,14 @@ export interface components {
             authorization_url?: string;
             category?: string;
             client_id?: string;
+            /**
+             * @description A keyed hash of the stored client secret (HMAC-SHA256 keyed with the provider id,
+             *     128 bits), so tools can tell whether a secret they hold is the stored one; never the
+             *     secret
+             */
+            client_secret_fingerprint?: string;
+            /** @description Values each connection supplies to fill `{name}` placeholders in the URLs */
+            connection_params: components["schemas"]["ConnectionParam"][];
             /** Format: date-time */
             created_at: string;
             credential_schema?: unknown;
@@ -840,6 +892,8 @@ export interface components {
          *     `auth_type` are required unless the template gives them
          */
         ProviderCreate: {
+            /** @description Domains a host that comes entirely from a parameter may be or be under */
+            allowed_host_suffixes?: string[];
             api_base_url?: string;
             auth_type?: components["schemas"]["AuthType"];
             /** @description Extra authorization parameters (such as `access_type=offline`); never the security parameters */
@@ -852,6 +906,8 @@ export interface components {
             client_id?: string;
             /** @description OAuth2 client secret: write-only, encrypted at rest, never returned */
             client_secret?: string;
+            /** @description Values each connection supplies to fill `{name}` placeholders in the URLs above */
+            connection_params?: components["schemas"]["ConnectionParam"][];
             /** @description For api_key and basic_auth providers: a JSON Schema subset describing the credential fields */
             credential_schema?: unknown;
             description?: string;
@@ -889,6 +945,8 @@ export interface components {
          *     (an explicit list rather than `null`, which generated clients cannot always send)
          */
         ProviderUpdate: {
+            /** @description Replaces the allowed host suffixes (an empty list removes them) */
+            allowed_host_suffixes?: string[];
             api_base_url?: string;
             authorization_params?: {
                 [key: string]: string;
@@ -900,6 +958,8 @@ export interface components {
             client_id?: string;
             /** @description A new client secret (write-only) */
             client_secret?: string;
+            /** @description Replaces the declared connection parameters (an empty list removes them) */
+            connection_params?: components["schemas"]["ConnectionParam"][];
             credential_schema?: unknown;
             description?: string;
             display_name?: string;

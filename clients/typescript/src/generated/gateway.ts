@@ -213,9 +213,12 @@ export interface components {
          * @description A provider an agent may connect to: what it is and how it authenticates; no secrets
          */
         CatalogEntry: {
+            /** @description May hold `{name}` placeholders that `connection_params` fill per connection */
             api_base_url?: string;
             auth_type: components["schemas"]["AuthType"];
             category?: string;
+            /** @description Values a connection request must supply (`connection_params` of request-connection) */
+            connection_params: components["schemas"]["ConnectionParam"][];
             /** @description Scopes requested when the agent names none */
             default_scopes: string[];
             description?: string;
@@ -239,10 +242,36 @@ export interface components {
             workspace_id: string;
         };
         /**
+         * ConnectionParam
+         * @description A value each connection supplies to fill `{name}` placeholders in the provider's URLs (a
+         *     Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits, `-`, `_`,
+         *     `~` and inner dots, and must match `pattern`
+         */
+        ConnectionParam: {
+            /** @description The only values allowed, when there is a fixed list (regions, say) */
+            choices?: string[];
+            /** @description Used when a connection gives no value */
+            default?: string;
+            /** @description Shown to whoever supplies the value */
+            description: string;
+            /** @description Snake case; `{name}` in the URLs */
+            name: string;
+            /** @description A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches */
+            pattern: string;
+        };
+        /**
          * ConnectionRequest
          * @description An agent asks to connect a workspace to a provider
          */
         ConnectionRequest: {
+            /**
+             * @description Values for the provider's connection parameters (its `connection_params`, such as a
+             *     Zendesk `subdomain`): each checked against the declared pattern, stored with the
+             *     connection and used for all its URLs. A re-consent keeps the connection's values
+             */
+            connection_params?: {
+                [key: string]: string;
+            };
             /** @description Provider name, as in the catalog */
             provider: string;
             /** @description Where the user's browser returns afterwards */
@@ -269,6 +298,8 @@ export interface components {
          * @description The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
          */
         CredentialEnvelope: {
+            /** @description The provider's API base URL for this connection, its parameters filled in */
+            api_base_url?: string;
             /** Format: uuid */
             connection_id: string;
             /** @description `access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth */

@@ -15,11 +15,15 @@ from .catalog_entry import CatalogEntry
 from .clearable_field import ClearableField
 from .connection import Connection
 from .connection_check import ConnectionCheck
+from .connection_connection_params import ConnectionConnectionParams
 from .connection_page import ConnectionPage
+from .connection_param import ConnectionParam
 from .connection_request import ConnectionRequest
+from .connection_request_connection_params import ConnectionRequestConnectionParams
 from .connection_requested import ConnectionRequested
 from .connection_status import ConnectionStatus
 from .consent_create import ConsentCreate
+from .consent_create_connection_params import ConsentCreateConnectionParams
 from .consent_created import ConsentCreated
 from .credential_envelope import CredentialEnvelope
 from .credential_envelope_credentials import CredentialEnvelopeCredentials
@@ -82,11 +86,15 @@ __all__ = (
     "ClearableField",
     "Connection",
     "ConnectionCheck",
+    "ConnectionConnectionParams",
     "ConnectionPage",
+    "ConnectionParam",
     "ConnectionRequest",
+    "ConnectionRequestConnectionParams",
     "ConnectionRequested",
     "ConnectionStatus",
     "ConsentCreate",
+    "ConsentCreateConnectionParams",
     "ConsentCreated",
     "CredentialEnvelope",
     "CredentialEnvelopeCredentials",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -10,6 +10,10 @@ from attrs import field as _attrs_field
 
 from ..models.connection_status import ConnectionStatus, check_connection_status
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.connection_connection_params import ConnectionConnectionParams
+
 
 T = TypeVar("T", bound="Connection")
 
@@ -20,6 +24,8 @@ class Connection:
 
     Attributes:
         connection_id (UUID):
+        connection_params (ConnectionConnectionParams): The values this connection gave the provider's connection
+            parameters
         created_at (datetime.datetime):
         provider (str):
         provider_id (UUID):
@@ -34,6 +40,7 @@ class Connection:
     """
 
     connection_id: UUID
+    connection_params: ConnectionConnectionParams
     created_at: datetime.datetime
     provider: str
     provider_id: UUID
@@ -49,6 +56,8 @@ class Connection:
 
     def to_dict(self) -> dict[str, Any]:
         connection_id = str(self.connection_id)
+
+        connection_params = self.connection_params.to_dict()
 
         created_at = self.created_at.isoformat()
 
@@ -83,6 +92,7 @@ class Connection:
         field_dict.update(
             {
                 "connection_id": connection_id,
+                "connection_params": connection_params,
                 "created_at": created_at,
                 "provider": provider,
                 "provider_id": provider_id,
@@ -105,8 +115,12 @@ class Connection:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.connection_connection_params import ConnectionConnectionParams  # noqa: PLC0415
+
         d = dict(src_dict)
         connection_id = UUID(d.pop("connection_id"))
+
+        connection_params = ConnectionConnectionParams.from_dict(d.pop("connection_params"))
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
@@ -142,6 +156,7 @@ class Connection:
 
         connection = cls(
             connection_id=connection_id,
+            connection_params=connection_params,
             created_at=created_at,
             provider=provider,
             provider_id=provider_id,

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.consent_create_connection_params import ConsentCreateConnectionParams
+
 
 T = TypeVar("T", bound="ConsentCreate")
 
@@ -20,6 +24,10 @@ class ConsentCreate:
         return_url (str): Where the user's browser returns, with `status`, `connection_id` and `provider` added
         workspace_id (str):
         connection_id (UUID | Unset): Re-consent this existing connection, keeping its id
+        connection_params (ConsentCreateConnectionParams | Unset): Values for the provider's connection parameters (its
+            `connection_params`, such as a
+            Zendesk `subdomain`): each checked against the declared pattern, stored with the
+            connection and used for all its URLs. A re-consent keeps the connection's values
         scopes (list[str] | Unset): Scopes to request; the provider's defaults when absent or empty
     """
 
@@ -27,6 +35,7 @@ class ConsentCreate:
     return_url: str
     workspace_id: str
     connection_id: UUID | Unset = UNSET
+    connection_params: ConsentCreateConnectionParams | Unset = UNSET
     scopes: list[str] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,6 +48,10 @@ class ConsentCreate:
         connection_id: str | Unset = UNSET
         if not isinstance(self.connection_id, Unset):
             connection_id = str(self.connection_id)
+
+        connection_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.connection_params, Unset):
+            connection_params = self.connection_params.to_dict()
 
         scopes: list[str] | Unset = UNSET
         if not isinstance(self.scopes, Unset):
@@ -55,6 +68,8 @@ class ConsentCreate:
         )
         if connection_id is not UNSET:
             field_dict["connection_id"] = connection_id
+        if connection_params is not UNSET:
+            field_dict["connection_params"] = connection_params
         if scopes is not UNSET:
             field_dict["scopes"] = scopes
 
@@ -62,6 +77,8 @@ class ConsentCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.consent_create_connection_params import ConsentCreateConnectionParams  # noqa: PLC0415
+
         d = dict(src_dict)
         provider = d.pop("provider")
 
@@ -76,6 +93,13 @@ class ConsentCreate:
         else:
             connection_id = UUID(_connection_id)
 
+        _connection_params = d.pop("connection_params", UNSET)
+        connection_params: ConsentCreateConnectionParams | Unset
+        if isinstance(_connection_params, Unset):
+            connection_params = UNSET
+        else:
+            connection_params = ConsentCreateConnectionParams.from_dict(_connection_params)
+
         scopes = cast(list[str], d.pop("scopes", UNSET))
 
         consent_create = cls(
@@ -83,6 +107,7 @@ class ConsentCreate:
             return_url=return_url,
             workspace_id=workspace_id,
             connection_id=connection_id,
+            connection_params=connection_params,
             scopes=scopes,
         )
 

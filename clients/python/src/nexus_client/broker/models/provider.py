@@ -13,6 +13,7 @@ from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_t
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.connection_param import ConnectionParam
     from ..models.provider_authorization_params import ProviderAuthorizationParams
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
@@ -32,8 +33,11 @@ class Provider:
     the one in effect (the auth type's default unless overridden)
 
         Attributes:
+            allowed_host_suffixes (list[str]):
             auth_type (AuthType):
             authorization_params (ProviderAuthorizationParams):
+            connection_params (list[ConnectionParam]): Values each connection supplies to fill `{name}` placeholders in the
+                URLs
             created_at (datetime.datetime):
             display_name (str):
             has_client_secret (bool): Whether a client secret is stored (the secret itself is write-only)
@@ -48,6 +52,10 @@ class Provider:
             authorization_url (str | Unset):
             category (str | Unset):
             client_id (str | Unset):
+            client_secret_fingerprint (str | Unset): A keyed hash of the stored client secret (HMAC-SHA256 keyed with the
+                provider id,
+                128 bits), so tools can tell whether a secret they hold is the stored one; never the
+                secret
             credential_schema (Any | Unset):
             description (str | Unset):
             docs_url (str | Unset):
@@ -62,8 +70,10 @@ class Provider:
                 `method`, `GET` when absent); any 2xx accepts them
     """
 
+    allowed_host_suffixes: list[str]
     auth_type: AuthType
     authorization_params: ProviderAuthorizationParams
+    connection_params: list[ConnectionParam]
     created_at: datetime.datetime
     display_name: str
     has_client_secret: bool
@@ -83,6 +93,7 @@ class Provider:
     authorization_url: str | Unset = UNSET
     category: str | Unset = UNSET
     client_id: str | Unset = UNSET
+    client_secret_fingerprint: str | Unset = UNSET
     credential_schema: Any | Unset = UNSET
     description: str | Unset = UNSET
     docs_url: str | Unset = UNSET
@@ -102,9 +113,16 @@ class Provider:
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
         from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
 
+        allowed_host_suffixes = self.allowed_host_suffixes
+
         auth_type: str = self.auth_type
 
         authorization_params = self.authorization_params.to_dict()
+
+        connection_params = []
+        for connection_params_item_data in self.connection_params:
+            connection_params_item = connection_params_item_data.to_dict()
+            connection_params.append(connection_params_item)
 
         created_at = self.created_at.isoformat()
 
@@ -142,6 +160,8 @@ class Provider:
 
         client_id = self.client_id
 
+        client_secret_fingerprint = self.client_secret_fingerprint
+
         credential_schema = self.credential_schema
 
         description = self.description
@@ -170,8 +190,10 @@ class Provider:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "allowed_host_suffixes": allowed_host_suffixes,
                 "auth_type": auth_type,
                 "authorization_params": authorization_params,
+                "connection_params": connection_params,
                 "created_at": created_at,
                 "display_name": display_name,
                 "has_client_secret": has_client_secret,
@@ -190,6 +212,8 @@ class Provider:
             field_dict["category"] = category
         if client_id is not UNSET:
             field_dict["client_id"] = client_id
+        if client_secret_fingerprint is not UNSET:
+            field_dict["client_secret_fingerprint"] = client_secret_fingerprint
         if credential_schema is not UNSET:
             field_dict["credential_schema"] = credential_schema
         if description is not UNSET:
@@ -215,6 +239,7 @@ class Provider:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.connection_param import ConnectionParam  # noqa: PLC0415
         from ..models.provider_authorization_params import ProviderAuthorizationParams  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
@@ -225,9 +250,18 @@ class Provider:
         from ..models.verification import Verification  # noqa: PLC0415
 
         d = dict(src_dict)
+        allowed_host_suffixes = cast(list[str], d.pop("allowed_host_suffixes"))
+
         auth_type = check_auth_type(d.pop("auth_type"))
 
         authorization_params = ProviderAuthorizationParams.from_dict(d.pop("authorization_params"))
+
+        connection_params = []
+        _connection_params = d.pop("connection_params")
+        for connection_params_item_data in _connection_params:
+            connection_params_item = ConnectionParam.from_dict(connection_params_item_data)
+
+            connection_params.append(connection_params_item)
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
@@ -309,6 +343,8 @@ class Provider:
 
         client_id = d.pop("client_id", UNSET)
 
+        client_secret_fingerprint = d.pop("client_secret_fingerprint", UNSET)
+
         credential_schema = d.pop("credential_schema", UNSET)
 
         description = d.pop("description", UNSET)
@@ -340,8 +376,10 @@ class Provider:
             verification = Verification.from_dict(_verification)
 
         provider = cls(
+            allowed_host_suffixes=allowed_host_suffixes,
             auth_type=auth_type,
             authorization_params=authorization_params,
+            connection_params=connection_params,
             created_at=created_at,
             display_name=display_name,
             has_client_secret=has_client_secret,
@@ -354,6 +392,7 @@ class Provider:
             authorization_url=authorization_url,
             category=category,
             client_id=client_id,
+            client_secret_fingerprint=client_secret_fingerprint,
             credential_schema=credential_schema,
             description=description,
             docs_url=docs_url,

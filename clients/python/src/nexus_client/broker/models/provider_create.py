@@ -10,6 +10,7 @@ from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_t
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.connection_param import ConnectionParam
     from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
@@ -31,6 +32,8 @@ class ProviderCreate:
     `auth_type` are required unless the template gives them
 
         Attributes:
+            allowed_host_suffixes (list[str] | Unset): Domains a host that comes entirely from a parameter may be or be
+                under
             api_base_url (str | Unset):
             auth_type (AuthType | Unset):
             authorization_params (ProviderCreateAuthorizationParams | Unset): Extra authorization parameters (such as
@@ -39,6 +42,8 @@ class ProviderCreate:
             category (str | Unset):
             client_id (str | Unset): OAuth2 client id
             client_secret (str | Unset): OAuth2 client secret: write-only, encrypted at rest, never returned
+            connection_params (list[ConnectionParam] | Unset): Values each connection supplies to fill `{name}` placeholders
+                in the URLs above
             credential_schema (Any | Unset): For api_key and basic_auth providers: a JSON Schema subset describing the
                 credential fields
             description (str | Unset):
@@ -62,6 +67,7 @@ class ProviderCreate:
                 `method`, `GET` when absent); any 2xx accepts them
     """
 
+    allowed_host_suffixes: list[str] | Unset = UNSET
     api_base_url: str | Unset = UNSET
     auth_type: AuthType | Unset = UNSET
     authorization_params: ProviderCreateAuthorizationParams | Unset = UNSET
@@ -69,6 +75,7 @@ class ProviderCreate:
     category: str | Unset = UNSET
     client_id: str | Unset = UNSET
     client_secret: str | Unset = UNSET
+    connection_params: list[ConnectionParam] | Unset = UNSET
     credential_schema: Any | Unset = UNSET
     description: str | Unset = UNSET
     display_name: str | Unset = UNSET
@@ -100,6 +107,10 @@ class ProviderCreate:
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
         from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
 
+        allowed_host_suffixes: list[str] | Unset = UNSET
+        if not isinstance(self.allowed_host_suffixes, Unset):
+            allowed_host_suffixes = self.allowed_host_suffixes
+
         api_base_url = self.api_base_url
 
         auth_type: str | Unset = UNSET
@@ -117,6 +128,13 @@ class ProviderCreate:
         client_id = self.client_id
 
         client_secret = self.client_secret
+
+        connection_params: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.connection_params, Unset):
+            connection_params = []
+            for connection_params_item_data in self.connection_params:
+                connection_params_item = connection_params_item_data.to_dict()
+                connection_params.append(connection_params_item)
 
         credential_schema = self.credential_schema
 
@@ -171,6 +189,8 @@ class ProviderCreate:
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
+        if allowed_host_suffixes is not UNSET:
+            field_dict["allowed_host_suffixes"] = allowed_host_suffixes
         if api_base_url is not UNSET:
             field_dict["api_base_url"] = api_base_url
         if auth_type is not UNSET:
@@ -185,6 +205,8 @@ class ProviderCreate:
             field_dict["client_id"] = client_id
         if client_secret is not UNSET:
             field_dict["client_secret"] = client_secret
+        if connection_params is not UNSET:
+            field_dict["connection_params"] = connection_params
         if credential_schema is not UNSET:
             field_dict["credential_schema"] = credential_schema
         if description is not UNSET:
@@ -220,6 +242,7 @@ class ProviderCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.connection_param import ConnectionParam  # noqa: PLC0415
         from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
@@ -230,6 +253,8 @@ class ProviderCreate:
         from ..models.verification import Verification  # noqa: PLC0415
 
         d = dict(src_dict)
+        allowed_host_suffixes = cast(list[str], d.pop("allowed_host_suffixes", UNSET))
+
         api_base_url = d.pop("api_base_url", UNSET)
 
         _auth_type = d.pop("auth_type", UNSET)
@@ -253,6 +278,15 @@ class ProviderCreate:
         client_id = d.pop("client_id", UNSET)
 
         client_secret = d.pop("client_secret", UNSET)
+
+        _connection_params = d.pop("connection_params", UNSET)
+        connection_params: list[ConnectionParam] | Unset = UNSET
+        if _connection_params is not UNSET:
+            connection_params = []
+            for connection_params_item_data in _connection_params:
+                connection_params_item = ConnectionParam.from_dict(connection_params_item_data)
+
+                connection_params.append(connection_params_item)
 
         credential_schema = d.pop("credential_schema", UNSET)
 
@@ -354,6 +388,7 @@ class ProviderCreate:
             verification = Verification.from_dict(_verification)
 
         provider_create = cls(
+            allowed_host_suffixes=allowed_host_suffixes,
             api_base_url=api_base_url,
             auth_type=auth_type,
             authorization_params=authorization_params,
@@ -361,6 +396,7 @@ class ProviderCreate:
             category=category,
             client_id=client_id,
             client_secret=client_secret,
+            connection_params=connection_params,
             credential_schema=credential_schema,
             description=description,
             display_name=display_name,

@@ -10,6 +10,7 @@ from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_t
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.connection_param import ConnectionParam
     from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
@@ -29,6 +30,7 @@ class ProviderUpdate:
     (an explicit list rather than `null`, which generated clients cannot always send)
 
         Attributes:
+            allowed_host_suffixes (list[str] | Unset): Replaces the allowed host suffixes (an empty list removes them)
             api_base_url (str | Unset):
             authorization_params (ProviderUpdateAuthorizationParams | Unset):
             authorization_url (str | Unset):
@@ -36,6 +38,8 @@ class ProviderUpdate:
             clear (list[ClearableField] | Unset): Optional fields to reset (`strategy` returns to the auth type's default)
             client_id (str | Unset):
             client_secret (str | Unset): A new client secret (write-only)
+            connection_params (list[ConnectionParam] | Unset): Replaces the declared connection parameters (an empty list
+                removes them)
             credential_schema (Any | Unset):
             description (str | Unset):
             display_name (str | Unset):
@@ -56,6 +60,7 @@ class ProviderUpdate:
                 `method`, `GET` when absent); any 2xx accepts them
     """
 
+    allowed_host_suffixes: list[str] | Unset = UNSET
     api_base_url: str | Unset = UNSET
     authorization_params: ProviderUpdateAuthorizationParams | Unset = UNSET
     authorization_url: str | Unset = UNSET
@@ -63,6 +68,7 @@ class ProviderUpdate:
     clear: list[ClearableField] | Unset = UNSET
     client_id: str | Unset = UNSET
     client_secret: str | Unset = UNSET
+    connection_params: list[ConnectionParam] | Unset = UNSET
     credential_schema: Any | Unset = UNSET
     description: str | Unset = UNSET
     display_name: str | Unset = UNSET
@@ -93,6 +99,10 @@ class ProviderUpdate:
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
         from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
 
+        allowed_host_suffixes: list[str] | Unset = UNSET
+        if not isinstance(self.allowed_host_suffixes, Unset):
+            allowed_host_suffixes = self.allowed_host_suffixes
+
         api_base_url = self.api_base_url
 
         authorization_params: dict[str, Any] | Unset = UNSET
@@ -113,6 +123,13 @@ class ProviderUpdate:
         client_id = self.client_id
 
         client_secret = self.client_secret
+
+        connection_params: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.connection_params, Unset):
+            connection_params = []
+            for connection_params_item_data in self.connection_params:
+                connection_params_item = connection_params_item_data.to_dict()
+                connection_params.append(connection_params_item)
 
         credential_schema = self.credential_schema
 
@@ -165,6 +182,8 @@ class ProviderUpdate:
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
+        if allowed_host_suffixes is not UNSET:
+            field_dict["allowed_host_suffixes"] = allowed_host_suffixes
         if api_base_url is not UNSET:
             field_dict["api_base_url"] = api_base_url
         if authorization_params is not UNSET:
@@ -179,6 +198,8 @@ class ProviderUpdate:
             field_dict["client_id"] = client_id
         if client_secret is not UNSET:
             field_dict["client_secret"] = client_secret
+        if connection_params is not UNSET:
+            field_dict["connection_params"] = connection_params
         if credential_schema is not UNSET:
             field_dict["credential_schema"] = credential_schema
         if description is not UNSET:
@@ -212,6 +233,7 @@ class ProviderUpdate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.connection_param import ConnectionParam  # noqa: PLC0415
         from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
@@ -222,6 +244,8 @@ class ProviderUpdate:
         from ..models.verification import Verification  # noqa: PLC0415
 
         d = dict(src_dict)
+        allowed_host_suffixes = cast(list[str], d.pop("allowed_host_suffixes", UNSET))
+
         api_base_url = d.pop("api_base_url", UNSET)
 
         _authorization_params = d.pop("authorization_params", UNSET)
@@ -247,6 +271,15 @@ class ProviderUpdate:
         client_id = d.pop("client_id", UNSET)
 
         client_secret = d.pop("client_secret", UNSET)
+
+        _connection_params = d.pop("connection_params", UNSET)
+        connection_params: list[ConnectionParam] | Unset = UNSET
+        if _connection_params is not UNSET:
+            connection_params = []
+            for connection_params_item_data in _connection_params:
+                connection_params_item = ConnectionParam.from_dict(connection_params_item_data)
+
+                connection_params.append(connection_params_item)
 
         credential_schema = d.pop("credential_schema", UNSET)
 
@@ -346,6 +379,7 @@ class ProviderUpdate:
             verification = Verification.from_dict(_verification)
 
         provider_update = cls(
+            allowed_host_suffixes=allowed_host_suffixes,
             api_base_url=api_base_url,
             authorization_params=authorization_params,
             authorization_url=authorization_url,
@@ -353,6 +387,7 @@ class ProviderUpdate:
             clear=clear,
             client_id=client_id,
             client_secret=client_secret,
+            connection_params=connection_params,
             credential_schema=credential_schema,
             description=description,
             display_name=display_name,

@@ -6,7 +6,9 @@ from .aws_sigv_4_strategy import AwsSigv4Strategy
 from .basic_auth_strategy import BasicAuthStrategy
 from .catalog_entry import CatalogEntry
 from .connection_check import ConnectionCheck
+from .connection_param import ConnectionParam
 from .connection_request import ConnectionRequest
+from .connection_request_connection_params import ConnectionRequestConnectionParams
 from .connection_requested import ConnectionRequested
 from .connection_status import ConnectionStatus
 from .credential_envelope import CredentialEnvelope
@@ -37,7 +39,9 @@ __all__ = (
     "BasicAuthStrategy",
     "CatalogEntry",
     "ConnectionCheck",
+    "ConnectionParam",
     "ConnectionRequest",
+    "ConnectionRequestConnectionParams",
     "ConnectionRequested",
     "ConnectionStatus",
     "CredentialEnvelope",

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.auth_type import AuthType, check_auth_type
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.connection_param import ConnectionParam
+
 
 T = TypeVar("T", bound="CatalogEntry")
 
@@ -18,15 +22,18 @@ class CatalogEntry:
 
     Attributes:
         auth_type (AuthType):
+        connection_params (list[ConnectionParam]): Values a connection request must supply (`connection_params` of
+            request-connection)
         default_scopes (list[str]): Scopes requested when the agent names none
         display_name (str):
         name (str):
-        api_base_url (str | Unset):
+        api_base_url (str | Unset): May hold `{name}` placeholders that `connection_params` fill per connection
         category (str | Unset):
         description (str | Unset):
     """
 
     auth_type: AuthType
+    connection_params: list[ConnectionParam]
     default_scopes: list[str]
     display_name: str
     name: str
@@ -37,6 +44,11 @@ class CatalogEntry:
 
     def to_dict(self) -> dict[str, Any]:
         auth_type: str = self.auth_type
+
+        connection_params = []
+        for connection_params_item_data in self.connection_params:
+            connection_params_item = connection_params_item_data.to_dict()
+            connection_params.append(connection_params_item)
 
         default_scopes = self.default_scopes
 
@@ -55,6 +67,7 @@ class CatalogEntry:
         field_dict.update(
             {
                 "auth_type": auth_type,
+                "connection_params": connection_params,
                 "default_scopes": default_scopes,
                 "display_name": display_name,
                 "name": name,
@@ -71,8 +84,17 @@ class CatalogEntry:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.connection_param import ConnectionParam  # noqa: PLC0415
+
         d = dict(src_dict)
         auth_type = check_auth_type(d.pop("auth_type"))
+
+        connection_params = []
+        _connection_params = d.pop("connection_params")
+        for connection_params_item_data in _connection_params:
+            connection_params_item = ConnectionParam.from_dict(connection_params_item_data)
+
+            connection_params.append(connection_params_item)
 
         default_scopes = cast(list[str], d.pop("default_scopes"))
 
@@ -88,6 +110,7 @@ class CatalogEntry:
 
         catalog_entry = cls(
             auth_type=auth_type,
+            connection_params=connection_params,
             default_scopes=default_scopes,
             display_name=display_name,
             name=name,

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.connection_request_connection_params import ConnectionRequestConnectionParams
+
 
 T = TypeVar("T", bound="ConnectionRequest")
 
@@ -18,12 +22,17 @@ class ConnectionRequest:
         provider (str): Provider name, as in the catalog
         return_url (str): Where the user's browser returns afterwards
         workspace_id (str):
+        connection_params (ConnectionRequestConnectionParams | Unset): Values for the provider's connection parameters
+            (its `connection_params`, such as a
+            Zendesk `subdomain`): each checked against the declared pattern, stored with the
+            connection and used for all its URLs. A re-consent keeps the connection's values
         scopes (list[str] | Unset): Scopes to request; the provider's defaults when absent or empty
     """
 
     provider: str
     return_url: str
     workspace_id: str
+    connection_params: ConnectionRequestConnectionParams | Unset = UNSET
     scopes: list[str] | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -32,6 +41,10 @@ class ConnectionRequest:
         return_url = self.return_url
 
         workspace_id = self.workspace_id
+
+        connection_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.connection_params, Unset):
+            connection_params = self.connection_params.to_dict()
 
         scopes: list[str] | Unset = UNSET
         if not isinstance(self.scopes, Unset):
@@ -46,6 +59,8 @@ class ConnectionRequest:
                 "workspace_id": workspace_id,
             }
         )
+        if connection_params is not UNSET:
+            field_dict["connection_params"] = connection_params
         if scopes is not UNSET:
             field_dict["scopes"] = scopes
 
@@ -53,6 +68,8 @@ class ConnectionRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.connection_request_connection_params import ConnectionRequestConnectionParams  # noqa: PLC0415
+
         d = dict(src_dict)
         provider = d.pop("provider")
 
@@ -60,12 +77,20 @@ class ConnectionRequest:
 
         workspace_id = d.pop("workspace_id")
 
+        _connection_params = d.pop("connection_params", UNSET)
+        connection_params: ConnectionRequestConnectionParams | Unset
+        if isinstance(_connection_params, Unset):
+            connection_params = UNSET
+        else:
+            connection_params = ConnectionRequestConnectionParams.from_dict(_connection_params)
+
         scopes = cast(list[str], d.pop("scopes", UNSET))
 
         connection_request = cls(
             provider=provider,
             return_url=return_url,
             workspace_id=workspace_id,
+            connection_params=connection_params,
             scopes=scopes,
         )
 

@@ -37,6 +37,7 @@ class CredentialEnvelope:
             | StrategyOauth2Strategy | StrategyQueryParamStrategy): How an agent injects the credential into its requests to
             the provider
         workspace_id (str):
+        api_base_url (str | Unset): The provider's API base URL for this connection, its parameters filled in
         expires_at (datetime.datetime | Unset): When the credential expires; absent when it does not
     """
 
@@ -53,6 +54,7 @@ class CredentialEnvelope:
         | StrategyQueryParamStrategy
     )
     workspace_id: str
+    api_base_url: str | Unset = UNSET
     expires_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -87,6 +89,8 @@ class CredentialEnvelope:
 
         workspace_id = self.workspace_id
 
+        api_base_url = self.api_base_url
+
         expires_at: str | Unset = UNSET
         if not isinstance(self.expires_at, Unset):
             expires_at = self.expires_at.isoformat()
@@ -103,6 +107,8 @@ class CredentialEnvelope:
                 "workspace_id": workspace_id,
             }
         )
+        if api_base_url is not UNSET:
+            field_dict["api_base_url"] = api_base_url
         if expires_at is not UNSET:
             field_dict["expires_at"] = expires_at
 
@@ -187,6 +193,8 @@ class CredentialEnvelope:
 
         workspace_id = d.pop("workspace_id")
 
+        api_base_url = d.pop("api_base_url", UNSET)
+
         _expires_at = d.pop("expires_at", UNSET)
         expires_at: datetime.datetime | Unset
         if isinstance(_expires_at, Unset):
@@ -201,6 +209,7 @@ class CredentialEnvelope:
             scopes=scopes,
             strategy=strategy,
             workspace_id=workspace_id,
+            api_base_url=api_base_url,
             expires_at=expires_at,
         )
 
