@@ -157,7 +157,7 @@ mod tests {
         template.token_url = Some("http://github.com/login/oauth/access_token".to_owned());
         template.authorization_url = Some("https://{tenant}.github.com/authorize".to_owned());
         let problems = super::validate::problems(&template);
-        assert!(problems.iter().any(|p| p.contains("is not https")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("must use https")), "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("does not declare")), "{problems:?}");
     }
 }

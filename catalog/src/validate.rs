@@ -3,8 +3,9 @@
 //! anchored and cannot move a URL to another host.
 
 use nexus_domain::catalog::{Template, placeholders};
+use nexus_domain::provider::{parse_endpoint_template, validate_host_suffixes};
 use nexus_domain::strategy::Strategy;
-use nexus_domain::url_template::{fill, fixed_domain, host_part, host_within, pattern_problem};
+use nexus_domain::url_template::{fill, fixed_domain, host_part, host_within};
 use std::collections::BTreeSet;
 
 /// Values a connection might try in order to send a consent or a token elsewhere: a host
@@ -83,7 +84,7 @@ pub fn problems(template: &Template) -> Vec<String> {
         }
     }
     for (field, url) in template.urls() {
-        if let Err(error) = check_url(url) {
+        if let Err(error) = check_url(&field, url) {
             problem(format!("{field}: {error}"));
         }
     }
@@ -141,15 +142,12 @@ fn host_probes(template: &Template) -> Vec<String> {
     probes
 }
 
-/// `https`, parseable once placeholders are filled, no credentials or fragment in it.
-fn check_url(template_url: &str) -> Result<(), String> {
-    let filled = fill(template_url, "x0");
-    let url = url::Url::parse(&filled).map_err(|e| format!("`{template_url}` is not a URL ({e})"))?;
-    if url.scheme() != "https" {
+/// What the Broker checks of a provider's URL (placeholders well placed, no credentials or
+/// fragment), and https without the development exception for loopback.
+fn check_url(field: &str, template_url: &str) -> Result<(), String> {
+    let template = parse_endpoint_template(field, template_url).map_err(|e| e.to_string())?;
+    if template.shape().scheme() != "https" {
         return Err(format!("`{template_url}` is not https"));
-    }
-    if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
-        return Err(format!("`{template_url}` carries credentials or a fragment"));
     }
     Ok(())
 }
@@ -158,9 +156,7 @@ fn parameter_problems(template: &Template) -> Vec<String> {
     let mut problems = Vec::new();
     let name = &template.name;
     let declared: BTreeSet<&str> = template.connection_params.iter().map(|p| p.name.as_str()).collect();
-    if declared.len() != template.connection_params.len() {
-        problems.push(format!("{name}: a connection parameter is declared twice"));
-    }
+
     let mut used = BTreeSet::new();
     for (field, text) in template.templated_texts() {
         for placeholder in placeholders(text) {
@@ -178,18 +174,10 @@ fn parameter_problems(template: &Template) -> Vec<String> {
         if !used.contains(param.name.as_str()) {
             problems.push(format!("{label} is declared but never used"));
         }
-        if let Some(problem) = pattern_problem(&param.pattern) {
-            problems.push(format!("{label}: pattern {problem}"));
-            continue;
-        }
+        // Its pattern, choices and default are the domain's checks (`validate_declarations`).
         let Ok(pattern) = regex::Regex::new(&param.pattern) else {
             continue;
         };
-        for value in param.choices.iter().chain(&param.default) {
-            if !pattern.is_match(value) {
-                problems.push(format!("{label}: `{value}` does not match its own pattern"));
-            }
-        }
         if host_params.contains(param.name.as_str()) && param.choices.is_empty() {
             for hostile in HOSTILE_VALUES {
                 if pattern.is_match(hostile) {
@@ -220,6 +208,9 @@ fn parameter_problems(template: &Template) -> Vec<String> {
     if let Err(error) =
         nexus_domain::url_template::validate_declarations("connection_params", &template.connection_params)
     {
+        problems.push(format!("{name}: {error}"));
+    }
+    if let Err(error) = validate_host_suffixes(template.allowed_host_suffixes.clone()) {
         problems.push(format!("{name}: {error}"));
     }
     for (field, url) in template.urls() {

@@ -140,6 +140,25 @@ impl Template {
         } else {
             (self.authorization_url.clone(), self.token_url.clone())
         };
+        // The template's URLs need its parameters; the operator's own URLs their own. With the
+        // operator's endpoints, only those the template's kept URLs use (its API base).
+        let connection_params = if !draft.connection_params.is_empty() {
+            draft.connection_params.clone()
+        } else if own_endpoints {
+            let kept = if draft.api_base_url.is_none() {
+                self.api_base_url.as_deref()
+            } else {
+                None
+            };
+            let used = kept.map(placeholders).unwrap_or_default();
+            self.connection_params
+                .iter()
+                .filter(|param| used.contains(&param.name.as_str()))
+                .cloned()
+                .collect()
+        } else {
+            self.connection_params.clone()
+        };
         ProviderDraft {
             name: if draft.name.is_empty() {
                 self.name.clone()
@@ -172,12 +191,7 @@ impl Template {
             api_base_url: draft.api_base_url.or_else(|| self.api_base_url.clone()),
             logo_url: draft.logo_url.or_else(|| self.logo_url.clone()),
             docs_url: draft.docs_url.or_else(|| self.docs_url.clone()),
-            // The template's URLs need its parameters; the operator's own URLs their own.
-            connection_params: if own_endpoints || !draft.connection_params.is_empty() {
-                draft.connection_params
-            } else {
-                self.connection_params.clone()
-            },
+            connection_params,
             allowed_host_suffixes: if draft.allowed_host_suffixes.is_empty() {
                 self.allowed_host_suffixes.clone()
             } else {
@@ -370,5 +384,37 @@ mod tests {
                 "extra API headers or query parameters"
             ]
         );
+    }
+
+    #[test]
+    fn own_endpoints_keep_only_the_parameters_the_templates_urls_still_use() {
+        let template: Template = serde_json::from_value(serde_json::json!({
+            "name": "tenant-idp", "display_name": "Tenant IdP", "categories": ["iam"], "auth_type": "oauth2",
+            "authorization_url": "https://{subdomain}.idp.example.com/authorize",
+            "token_url": "https://{subdomain}.idp.example.com/token",
+            "api_base_url": "https://{subdomain}.idp.example.com/api",
+            "connection_params": [{"name": "subdomain", "description": "Your subdomain", "pattern": "^[a-z]+$"}]
+        }))
+        .expect("a template");
+        let own = ProviderDraft {
+            client_id: Some("client".into()),
+            authorization_url: Some("https://login.example.com/authorize".into()),
+            token_url: Some("https://login.example.com/token".into()),
+            ..ProviderDraft::default()
+        };
+        let filled = template.fill(own.clone());
+        assert_eq!(filled.connection_params.len(), 1, "the API base still needs it");
+        if let Err(error) = filled.validate() {
+            panic!("{error}");
+        }
+        let own_base = ProviderDraft {
+            api_base_url: Some("https://api.example.com".into()),
+            ..own
+        };
+        let filled = template.fill(own_base);
+        assert!(filled.connection_params.is_empty());
+        if let Err(error) = filled.validate() {
+            panic!("{error}");
+        }
     }
 }

@@ -7,7 +7,9 @@ use crate::names::{ProviderName, Scope};
 use crate::secret::SecretString;
 use crate::status::AuthType;
 use crate::strategy::Strategy;
-use crate::url_template::{ConnectionParam, ConnectionParams, UrlTemplate, validate_declarations};
+use crate::url_template::{
+    ConnectionParam, ConnectionParams, DomainRule, UrlTemplate, check_values, validate_declarations,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,6 +83,10 @@ pub struct OAuthSettings {
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub pkce: bool,
     pub revocation_url: Option<UrlTemplate>,
+    /// Set by [`ProviderSpec::for_connection`] when the issuer came from a connection's
+    /// parameters: the endpoints its discovery document names must stay in the same domain
+    /// (else a tenant's document could send codes and the client secret anywhere).
+    pub discovered_within: Option<DomainRule>,
 }
 
 /// A provider as validated: every field has been checked against its auth type.
@@ -283,6 +289,7 @@ impl ProviderDraft {
                 token_endpoint_auth_method: self.token_endpoint_auth_method.unwrap_or_default(),
                 pkce: self.pkce.unwrap_or(true),
                 revocation_url: optional_template("revocation_url", self.revocation_url.as_deref())?,
+                discovered_within: None,
             };
             match (&oauth.authorization_url, &oauth.token_url, &oauth.issuer) {
                 (Some(_), Some(_), _) | (None, None, Some(_)) => {}
@@ -540,10 +547,10 @@ fn optional_template(field: &str, raw: Option<&str>) -> Result<Option<UrlTemplat
 /// Registrable domains (two labels or more, lower case, no wildcard) that a host coming
 /// entirely from a parameter may be, or be under; or `localhost`, for tenants on this machine
 /// (RFC 6761: every name under it is loopback).
-fn validate_host_suffixes(suffixes: Vec<String>) -> Result<Vec<String>, ServiceError> {
+pub fn validate_host_suffixes(suffixes: Vec<String>) -> Result<Vec<String>, ServiceError> {
     const FIELD: &str = "allowed_host_suffixes";
-    if suffixes.len() > 20 {
-        return Err(ServiceError::invalid(FIELD, "at most 20 suffixes"));
+    if suffixes.len() > 50 {
+        return Err(ServiceError::invalid(FIELD, "at most 50 suffixes"));
     }
     for suffix in &suffixes {
         let labels: Vec<&str> = suffix.split('.').collect();
@@ -648,6 +655,15 @@ impl ProviderSpec {
         if self.connection_params.is_empty() {
             return Ok(self.clone());
         }
+        // Stored values are checked again: a pattern tightened since stops old values too.
+        check_values(&self.connection_params, params).map_err(|error| UnresolvedUrl {
+            field: "connection_params",
+            param: error
+                .field()
+                .and_then(|field| field.strip_prefix("connection_params."))
+                .map(str::to_owned),
+            message: format!("are no longer valid ({error})"),
+        })?;
         let resolve = |field: &'static str, template: &UrlTemplate| -> Result<UrlTemplate, UnresolvedUrl> {
             template
                 .resolve(params, &self.allowed_host_suffixes)
@@ -663,6 +679,14 @@ impl ProviderSpec {
         };
         let mut spec = self.clone();
         if let Some(oauth) = &mut spec.oauth {
+            oauth.discovered_within = oauth
+                .issuer
+                .as_ref()
+                .filter(|issuer| issuer.fixed().is_none())
+                .map(|issuer| DomainRule {
+                    template: issuer.as_str().to_owned(),
+                    allowed_host_suffixes: self.allowed_host_suffixes.clone(),
+                });
             oauth.authorization_url = resolve_optional("authorization_url", &oauth.authorization_url)?;
             oauth.token_url = resolve_optional("token_url", &oauth.token_url)?;
             oauth.issuer = resolve_optional("issuer", &oauth.issuer)?;

@@ -133,10 +133,14 @@ impl UrlTemplate {
             && url.username().is_empty()
             && url.password().is_none()
             && url.fragment().is_none();
-        let Some(Host::Domain(host)) = url.host() else {
-            return Err("its host is not a domain name once filled".to_owned());
+        let same_host = if placeholders(host_part(&self.raw)).is_empty() {
+            // A fixed host (a domain, an IDN, an address): exactly the template's, as parsed.
+            url.host() == self.shape.host()
+        } else {
+            matches!(url.host(), Some(Host::Domain(host)) if host_within(&self.raw, allowed_host_suffixes, host))
         };
-        if !same_shape || !host_within(&self.raw, allowed_host_suffixes, host) {
+        if !same_shape || !same_host {
+            let host = url.host_str().unwrap_or_default();
             return Err(format!("would leave the provider's domain (host `{host}`)"));
         }
         Ok(url)
@@ -206,15 +210,30 @@ pub fn host_part(url: &str) -> &str {
     authority.rsplit_once(':').map_or(authority, |(host, _)| host)
 }
 
-/// The registrable domain a templated host keeps: what follows the first dot of the fixed tail
-/// after its last placeholder, when that holds two labels or more (`{sub}.zendesk.com` →
-/// `zendesk.com`, `{id}-api.centrastage.net` → `centrastage.net`). `None` when the host has
-/// no such tail (`{instance}`, `{sub}.com`).
+/// The domain a templated host keeps: what follows the first dot of the fixed tail after its
+/// last placeholder (`{sub}.zendesk.com` → `zendesk.com`, `{id}-api.centrastage.net` →
+/// `centrastage.net`), when it holds a registrable domain by the Public Suffix List. `None`
+/// when the host has no such tail: `{instance}`, `{sub}.com`, `api.{brand}.co.uk` or
+/// `{app}.herokuapp.com`, where a value would pick someone else's domain.
 pub fn fixed_domain(url: &str) -> Option<&str> {
     let tail = host_part(url).rsplit('}').next().unwrap_or("");
     tail.split_once('.')
         .map(|(_, domain)| domain)
-        .filter(|domain| domain.contains('.') && !domain.starts_with('.'))
+        .filter(|domain| !domain.starts_with('.') && psl::domain_str(&domain.to_ascii_lowercase()).is_some())
+}
+
+/// Where the endpoints a templated issuer's discovery document names must stay: the issuer
+/// template's domain (or its allowed suffixes), like the issuer itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRule {
+    pub template: String,
+    pub allowed_host_suffixes: Vec<String>,
+}
+
+impl DomainRule {
+    pub fn allows(&self, url: &Url) -> bool {
+        matches!(url.host(), Some(Host::Domain(host)) if host_within(&self.template, &self.allowed_host_suffixes, host))
+    }
 }
 
 /// Whether `host` (of a URL filled from `url_template`) stays in the template's domain: its
@@ -449,6 +468,31 @@ mod tests {
                 .resolve(&values("my.salesforce.com.evil.com"), &allowed)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_tail_that_is_a_public_suffix_fixes_no_domain() {
+        assert_eq!(fixed_domain("https://{sub}.zendesk.com/x"), Some("zendesk.com"));
+        assert_eq!(
+            fixed_domain("https://{id}-api.centrastage.net"),
+            Some("centrastage.net")
+        );
+        for open in [
+            "https://api.{brand}.co.uk/",
+            "https://{x}-shop.com.au/",
+            "https://{app}.herokuapp.com/",
+            "https://{sub}.com/",
+            "https://{instance}/",
+        ] {
+            assert_eq!(fixed_domain(open), None, "{open}");
+            assert!(
+                UrlTemplate::parse(open).expect("template").host_needs_suffixes(),
+                "{open}"
+            );
+        }
+        // A fixed host, an address, keeps working with a parameter in the path.
+        let by_address = UrlTemplate::parse("https://192.0.2.7/t/{subdomain}/token").expect("template");
+        assert!(by_address.resolve(&values("acme"), &[]).is_ok());
     }
 
     #[test]

@@ -232,6 +232,7 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
             },
             pkce: model.pkce.unwrap_or(true),
             revocation_url: parse_template("revocation_url", model.revocation_url)?,
+            discovered_within: None,
         })
     } else {
         None

@@ -92,6 +92,21 @@ impl ProviderServiceImpl {
         Ok(self.keyring.encrypt(secret.as_bytes(), &client_secret_aad(id)))
     }
 
+    /// The provider, with its secret's fingerprint worked out when it was stored before
+    /// fingerprints were (so that a plan does not call every old secret "changed").
+    fn fingerprinted(&self, record: ProviderRecord) -> Provider {
+        let mut provider = record.provider;
+        if provider.client_secret_fingerprint.is_none()
+            && let Some(sealed) = &record.client_secret
+            && let Ok(plaintext) = self.keyring.decrypt(sealed, &client_secret_aad(provider.id))
+            && let Ok(secret) = String::from_utf8(plaintext).map(SecretString::from)
+        {
+            let fingerprint = secret_fingerprint(&provider.id.as_uuid(), secret.expose_secret());
+            provider.client_secret_fingerprint = Some(fingerprint);
+        }
+        provider
+    }
+
     async fn find(&self, provider: &ProviderRef) -> ServiceResult<ProviderRecord> {
         self.repo
             .find(provider)
@@ -186,11 +201,11 @@ impl ProviderService for ProviderServiceImpl {
 
     async fn list(&self) -> ServiceResult<Vec<Provider>> {
         let records = self.repo.list().await.map_err(internal("listing providers"))?;
-        Ok(records.into_iter().map(|record| record.provider).collect())
+        Ok(records.into_iter().map(|record| self.fingerprinted(record)).collect())
     }
 
     async fn get(&self, provider: &ProviderRef) -> ServiceResult<Provider> {
-        Ok(self.find(provider).await?.provider)
+        Ok(self.fingerprinted(self.find(provider).await?))
     }
 
     async fn update(&self, actor: &Actor, provider: &ProviderRef, mut patch: ProviderPatch) -> ServiceResult<Provider> {

@@ -222,7 +222,7 @@ pub struct ProviderCreate {
     #[oai(validator(max_items = 20))]
     pub connection_params: Option<Vec<ConnectionParamDto>>,
     /// Domains a host that comes entirely from a parameter may be or be under
-    #[oai(validator(max_items = 20))]
+    #[oai(validator(max_items = 50))]
     pub allowed_host_suffixes: Option<Vec<String>>,
 }
 
@@ -337,7 +337,7 @@ pub struct ProviderUpdate {
     #[oai(validator(max_items = 20))]
     pub connection_params: Option<Vec<ConnectionParamDto>>,
     /// Replaces the allowed host suffixes (an empty list removes them)
-    #[oai(validator(max_items = 20))]
+    #[oai(validator(max_items = 50))]
     pub allowed_host_suffixes: Option<Vec<String>>,
     /// Optional fields to reset (`strategy` returns to the auth type's default)
     pub clear: Option<Vec<ClearableField>>,

@@ -1,17 +1,31 @@
 //! Carrying out a plan through the Broker API: creates, then updates, then deletes (the one step
-//! that cannot be undone, so it comes last, once everything else worked). When a step fails, what
-//! was done is undone as far as the API allows: created providers are deleted and updated ones
-//! patched back (but for a client secret, which the Broker never returns).
+//! that cannot be undone, so it comes last, once everything else worked). When a create or an
+//! update fails, or the first delete does, what was done is undone as far as the API allows:
+//! created providers are deleted and updated ones patched back (but for a client secret, which
+//! the Broker never returns). Once a delete has happened the old state cannot come back, so a
+//! later failure keeps the new state and names what is left to do.
 
 use super::plan::{Change, Plan};
 use anyhow::Context;
 use nexus_client::broker::{Client, types};
+use nexus_domain::secret::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 /// A step that was done, and how to undo it.
 enum Done {
-    Created { name: String, id: String },
-    Updated { name: String, id: String, undo: Value },
+    Created {
+        name: String,
+        id: String,
+    },
+    Updated {
+        name: String,
+        id: String,
+        undo: Value,
+        secret_changed: bool,
+    },
+    Deleted {
+        name: String,
+    },
 }
 
 /// What apply changed, for the summary line.
@@ -37,11 +51,27 @@ fn describe(error: &nexus_client::broker::Error<types::Error>) -> String {
     }
 }
 
+/// `body` with the client secret added, as the generated client's type.
+fn with_secret<T: serde::de::DeserializeOwned>(
+    body: &Value,
+    secret: Option<&SecretString>,
+    name: &str,
+) -> anyhow::Result<T> {
+    let mut body = body.clone();
+    if let (Some(secret), Some(fields)) = (secret, body.as_object_mut()) {
+        fields.insert(
+            "client_secret".to_owned(),
+            Value::String(secret.expose_secret().to_owned()),
+        );
+    }
+    // The error names the shape only (serde's messages never quote a string value).
+    serde_json::from_value(body).with_context(|| format!("provider `{name}`: not a valid request body"))
+}
+
 async fn run_step(client: &Client, change: &Change) -> anyhow::Result<Option<Done>> {
     match change {
-        Change::Create { name, body } => {
-            let body: types::ProviderCreate =
-                serde_json::from_value(body.clone()).with_context(|| format!("provider `{name}`: not a valid body"))?;
+        Change::Create { name, body, secret } => {
+            let body: types::ProviderCreate = with_secret(body, secret.as_ref(), name)?;
             let created = client
                 .provider_create()
                 .body(body)
@@ -54,10 +84,14 @@ async fn run_step(client: &Client, change: &Change) -> anyhow::Result<Option<Don
             }))
         }
         Change::Update {
-            name, id, patch, undo, ..
+            name,
+            id,
+            patch,
+            undo,
+            secret,
+            ..
         } => {
-            let body: types::ProviderUpdate = serde_json::from_value(patch.clone())
-                .with_context(|| format!("provider `{name}`: not a valid change"))?;
+            let body: types::ProviderUpdate = with_secret(patch, secret.as_ref(), name)?;
             client
                 .provider_update()
                 .provider(id.as_str())
@@ -69,6 +103,7 @@ async fn run_step(client: &Client, change: &Change) -> anyhow::Result<Option<Don
                 name: name.clone(),
                 id: id.clone(),
                 undo: undo.clone(),
+                secret_changed: secret.is_some(),
             }))
         }
         Change::Delete { name, id } => {
@@ -78,13 +113,13 @@ async fn run_step(client: &Client, change: &Change) -> anyhow::Result<Option<Don
                 .send()
                 .await
                 .map_err(|e| anyhow::anyhow!("deleting provider `{name}`: {}", describe(&e)))?;
-            Ok(None)
+            Ok(Some(Done::Deleted { name: name.clone() }))
         }
         Change::Unchanged { .. } | Change::Unmanaged { .. } => Ok(None),
     }
 }
 
-/// Undoes `done` (latest first) and says what could not be undone.
+/// Undoes the creates and updates in `done` (latest first); says what could not be undone.
 async fn undo(client: &Client, done: Vec<Done>) -> Vec<String> {
     let mut problems = Vec::new();
     for step in done.into_iter().rev() {
@@ -97,7 +132,12 @@ async fn undo(client: &Client, done: Vec<Done>) -> Vec<String> {
                     ));
                 }
             }
-            Done::Updated { name, id, undo } => {
+            Done::Updated {
+                name,
+                id,
+                undo,
+                secret_changed,
+            } => {
                 let restored = match serde_json::from_value::<types::ProviderUpdate>(undo) {
                     Ok(body) => client
                         .provider_update()
@@ -112,13 +152,19 @@ async fn undo(client: &Client, done: Vec<Done>) -> Vec<String> {
                 if let Err(error) = restored {
                     problems.push(format!("could not restore provider `{name}`: {error}"));
                 }
+                if secret_changed {
+                    problems.push(format!(
+                        "provider `{name}` keeps its new client secret (the Broker never returns the old one)"
+                    ));
+                }
             }
+            Done::Deleted { .. } => {}
         }
     }
     problems
 }
 
-/// Applies `plan`: creates, updates, then deletes; on a failure, undoes what it did.
+/// Applies `plan`: creates, updates, then deletes; on a failure, undoes what it can.
 pub async fn apply(client: &Client, plan: &Plan) -> anyhow::Result<Applied> {
     let order = |change: &Change| match change {
         Change::Create { .. } => 0,
@@ -128,7 +174,7 @@ pub async fn apply(client: &Client, plan: &Plan) -> anyhow::Result<Applied> {
     };
     let mut steps: Vec<&Change> = plan.changes.iter().filter(|c| order(c) < 3).collect();
     steps.sort_by_key(|c| order(c));
-    let mut done = Vec::new();
+    let mut done: Vec<Done> = Vec::new();
     let mut applied = Applied::default();
     for change in steps {
         match run_step(client, change).await {
@@ -141,25 +187,24 @@ pub async fn apply(client: &Client, plan: &Plan) -> anyhow::Result<Applied> {
                 done.extend(step);
             }
             Err(error) => {
-                let secrets_changed = done
+                let deleted: Vec<String> = done
                     .iter()
-                    .any(|d| matches!(d, Done::Updated { .. }))
-                    && plan.changes.iter().any(|c| {
-                        matches!(c, Change::Update { changes, .. } if changes.iter().any(|f| f.field == "client_secret"))
-                    });
-                let problems = undo(client, done).await;
-                let mut message = format!("{error}; nothing else was applied");
-                if problems.is_empty() {
-                    message.push_str(" and every earlier step was undone");
-                } else {
-                    message.push_str(&format!("; undoing earlier steps: {}", problems.join("; ")));
-                }
-                if secrets_changed {
-                    message.push_str(
-                        " (client secrets already changed stay changed: the Broker never returns the old ones)",
+                    .filter_map(|d| match d {
+                        Done::Deleted { name } => Some(format!("`{name}`")),
+                        _ => None,
+                    })
+                    .collect();
+                if !deleted.is_empty() {
+                    anyhow::bail!(
+                        "{error}; providers {} were already deleted, so everything else applied stays: fix the cause and apply again",
+                        deleted.join(", ")
                     );
                 }
-                anyhow::bail!(message);
+                let problems = undo(client, done).await;
+                if problems.is_empty() {
+                    anyhow::bail!("{error}; every earlier step was undone");
+                }
+                anyhow::bail!("{error}; earlier steps were undone, except: {}", problems.join("; "));
             }
         }
     }

@@ -89,7 +89,9 @@ async fn live_providers(
 /// The command's report (its output, not a log line).
 fn print(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
-    std::io::stdout().write_all(text.as_bytes()).context("writing to stdout")
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .context("writing to stdout")
 }
 
 fn read_file(file: &std::path::Path) -> anyhow::Result<file::DesiredState> {

@@ -7,7 +7,7 @@ use super::file::{DesiredProvider, DesiredState};
 use chrono::DateTime;
 use nexus_domain::ProviderId;
 use nexus_domain::provider::Provider;
-use nexus_domain::secret::ExposeSecret;
+use nexus_domain::secret::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
 use std::fmt::Write;
 
@@ -44,12 +44,15 @@ pub struct FieldChange {
     pub to: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A step of the plan. Bodies never hold the client secret: it travels beside them (redacted
+/// in `Debug`) and joins the body only when `apply` sends it.
+#[derive(Debug, Clone)]
 pub enum Change {
     Create {
         name: String,
-        /// The `POST /v1/providers` body, with the secret's value.
+        /// The `POST /v1/providers` body, but for `client_secret`.
         body: Value,
+        secret: Option<SecretString>,
     },
     Update {
         name: String,
@@ -59,6 +62,8 @@ pub enum Change {
         /// it (but for a client secret, which the Broker never returns).
         patch: Value,
         undo: Value,
+        /// A new client secret, when the file's differs from the stored one.
+        secret: Option<SecretString>,
     },
     Delete {
         name: String,
@@ -73,7 +78,7 @@ pub enum Change {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Plan {
     pub changes: Vec<Change>,
 }
@@ -156,8 +161,14 @@ fn desired_view(desired: &DesiredProvider, id: ProviderId) -> Map<String, Value>
     }
 }
 
-/// The `PATCH` body that takes `from` to `to` on `fields`.
-fn patch_between(fields: &[String], from: &Map<String, Value>, to: &Map<String, Value>) -> Map<String, Value> {
+/// The `PATCH` body that takes `from` to `to` on `fields`: values set, optional fields named in
+/// `clear`, lists and maps emptied. A field that can be none of these (a client id, say) is
+/// returned as the error.
+fn patch_between(
+    fields: &[String],
+    from: &Map<String, Value>,
+    to: &Map<String, Value>,
+) -> Result<Map<String, Value>, String> {
     let mut patch = Map::new();
     let mut clear = Vec::new();
     for field in fields {
@@ -167,10 +178,10 @@ fn patch_between(fields: &[String], from: &Map<String, Value>, to: &Map<String, 
             }
             _ if CLEARABLE.contains(&field.as_str()) => clear.push(Value::String(field.clone())),
             _ => {
-                let empty = if from.get(field).is_some_and(Value::is_object) {
-                    json!({})
-                } else {
-                    json!([])
+                let empty = match from.get(field) {
+                    Some(Value::Object(_)) => json!({}),
+                    Some(Value::Array(_)) => json!([]),
+                    _ => return Err(field.clone()),
                 };
                 patch.insert(field.clone(), empty);
             }
@@ -179,7 +190,7 @@ fn patch_between(fields: &[String], from: &Map<String, Value>, to: &Map<String, 
     if !clear.is_empty() {
         patch.insert("clear".to_owned(), Value::Array(clear));
     }
-    patch
+    Ok(patch)
 }
 
 /// Compares the file with the live providers (as `GET /v1/providers` lists them).
@@ -191,16 +202,10 @@ pub fn plan(desired: &DesiredState, live: &[Value], prune: bool) -> anyhow::Resu
             .filter_map(Value::as_object)
             .find(|provider| provider.get("name").and_then(Value::as_str) == Some(wanted.name.as_str()));
         let Some(current) = current else {
-            let mut body = wanted.body.clone();
-            if let Some((_, secret)) = &wanted.secret {
-                body.insert(
-                    "client_secret".to_owned(),
-                    Value::String(secret.expose_secret().to_owned()),
-                );
-            }
             changes.push(Change::Create {
                 name: wanted.name.clone(),
-                body: Value::Object(body),
+                body: Value::Object(wanted.body.clone()),
+                secret: wanted.secret.as_ref().map(|(_, secret)| secret.clone()),
             });
             continue;
         };
@@ -237,8 +242,15 @@ pub fn plan(desired: &DesiredState, live: &[Value], prune: bool) -> anyhow::Resu
                 to: shown(view.get(field)),
             })
             .collect();
-        let mut patch = patch_between(&differing, current, &view);
-        let undo = patch_between(&differing, &view, current);
+        let patch = patch_between(&differing, current, &view).map_err(|field| {
+            anyhow::anyhow!(
+                "{}: provider `{}`: field {field}: cannot be removed from a provider",
+                desired.file.display(),
+                wanted.name
+            )
+        })?;
+        let undo = patch_between(&differing, &view, current).unwrap_or_default();
+        let mut new_secret = None;
         if let Some((_, secret)) = &wanted.secret {
             let fingerprint = nexus_crypto::secret_fingerprint(&id.as_uuid(), secret.expose_secret());
             let unchanged =
@@ -253,10 +265,7 @@ pub fn plan(desired: &DesiredState, live: &[Value], prune: bool) -> anyhow::Resu
                     },
                     to: "changed".to_owned(),
                 });
-                patch.insert(
-                    "client_secret".to_owned(),
-                    Value::String(secret.expose_secret().to_owned()),
-                );
+                new_secret = Some(secret.clone());
             }
         }
         changes.push(if field_changes.is_empty() {
@@ -270,6 +279,7 @@ pub fn plan(desired: &DesiredState, live: &[Value], prune: bool) -> anyhow::Resu
                 changes: field_changes,
                 patch: Value::Object(patch),
                 undo: Value::Object(undo),
+                secret: new_secret,
             }
         });
     }
@@ -326,6 +336,10 @@ mod tests {
         );
         assert!(rendered.contains("- delete gone"), "{rendered}");
         assert!(!rendered.contains("the-secret-value"), "{rendered}");
+        assert!(
+            !format!("{plan:?}").contains("the-secret-value"),
+            "Debug redacts the secret"
+        );
         let Change::Update { patch, .. } = &plan.changes[0] else {
             panic!("an update: {plan:?}");
         };

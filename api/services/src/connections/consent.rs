@@ -78,6 +78,7 @@ impl ConnectionServiceImpl {
             }
             None => (ConnectionId::new(), check_values(declared, &request.connection_params)?),
         };
+        let connection_params_audit = serde_json::json!(connection_params);
         let nonce = random_token();
         let spec = &provider.provider.spec;
         let resolved = spec
@@ -157,8 +158,10 @@ impl ConnectionServiceImpl {
                 .workspace(workspace)
                 .data(serde_json::json!({
                     "provider": spec.name,
-                    "reconsent": request.connection_id.is_some(),
+                                        "reconsent": request.connection_id.is_some(),
                     "scopes": scopes,
+                    // Where the connection lives (a subdomain, a region): never a secret.
+                    "connection_params": connection_params_audit,
                 })),
         )
         .await;

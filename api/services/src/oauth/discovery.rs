@@ -164,6 +164,9 @@ impl Discovery {
                 Some(issuer) => Some(self.metadata(provider, issuer).await?),
                 None => None,
             };
+            if let Some(metadata) = &discovered {
+                Self::check_within(provider, oauth, metadata)?;
+            }
             return Ok(Endpoints {
                 authorization_url,
                 token_url,
@@ -178,6 +181,7 @@ impl Discovery {
             message: "neither endpoints nor an issuer are configured".to_owned(),
         })?;
         let metadata = self.metadata(provider, issuer).await?;
+        Self::check_within(provider, oauth, &metadata)?;
         Ok(Endpoints {
             authorization_url: metadata.authorization_endpoint.clone(),
             token_url: metadata.token_endpoint.clone(),
@@ -185,6 +189,33 @@ impl Discovery {
             issuer: Some(metadata.issuer.clone()),
             jwks_uri: metadata.jwks_uri.clone(),
         })
+    }
+
+    /// A templated issuer's document may only name endpoints in the issuer's own domain.
+    fn check_within(provider: &str, oauth: &OAuthSettings, metadata: &Metadata) -> Result<(), ServiceError> {
+        let Some(rule) = &oauth.discovered_within else {
+            return Ok(());
+        };
+        let named = [
+            ("authorization_endpoint", Some(&metadata.authorization_endpoint)),
+            ("token_endpoint", Some(&metadata.token_endpoint)),
+            ("revocation_endpoint", metadata.revocation_endpoint.as_ref()),
+            ("jwks_uri", metadata.jwks_uri.as_ref()),
+        ];
+        for (name, url) in named {
+            if let Some(url) = url
+                && !rule.allows(url)
+            {
+                return Err(ServiceError::ProviderMisconfigured {
+                    provider: provider.to_owned(),
+                    message: format!(
+                        "the discovery document's {name} is outside the issuer's domain ({})",
+                        url.host_str().unwrap_or_default()
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Fetches a JSON Web Key Set (bounded, within the deadline).
@@ -285,6 +316,40 @@ mod tests {
         assert!(
             validate(raw(Some("https://idp.test/token")), &other).is_err(),
             "issuer mismatch"
+        );
+    }
+
+    #[test]
+    fn a_templated_issuers_document_stays_in_its_domain() {
+        let issuer = Url::parse("https://acme.idp.example.com").expect("url");
+        let mut document = raw(Some("https://acme.idp.example.com/token"));
+        document.issuer = Some(issuer.to_string());
+        document.authorization_endpoint = Some("https://acme.idp.example.com/auth".into());
+        document.jwks_uri = Some("https://keys.idp.example.com/jwks".into());
+        let metadata = validate(document, &issuer).expect("valid document");
+        let mut oauth = OAuthSettings {
+            client_id: "c".into(),
+            authorization_url: None,
+            token_url: None,
+            issuer: None,
+            authorization_params: Default::default(),
+            token_endpoint_auth_method: Default::default(),
+            pkce: true,
+            revocation_url: None,
+            discovered_within: Some(nexus_domain::url_template::DomainRule {
+                template: "https://{tenant}.idp.example.com".into(),
+                allowed_host_suffixes: Vec::new(),
+            }),
+        };
+        assert!(Discovery::check_within("p", &oauth, &metadata).is_ok());
+        let mut elsewhere = metadata.clone();
+        elsewhere.token_endpoint = Url::parse("https://collector.evil.example/token").expect("url");
+        let error = Discovery::check_within("p", &oauth, &elsewhere).expect_err("outside");
+        assert!(error.to_string().contains("token_endpoint"), "{error}");
+        oauth.discovered_within = None;
+        assert!(
+            Discovery::check_within("p", &oauth, &elsewhere).is_ok(),
+            "a fixed issuer is trusted"
         );
     }
 }
