@@ -128,6 +128,53 @@ pub struct CredentialEnvelope {
     pub api_base_url: Option<Url>,
 }
 
+impl CredentialEnvelope {
+    /// Refuses with `insufficient_scope` (naming what is missing) when the credential was not
+    /// granted every scope in `wanted`.
+    pub fn require_scopes(&self, wanted: &[Scope]) -> Result<(), crate::ServiceError> {
+        let missing = missing_scopes(&self.scopes, wanted);
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(crate::ServiceError::InsufficientScope {
+            connection_id: self.connection_id,
+            missing,
+        })
+    }
+}
+
+/// The scopes of `wanted` that `granted` lacks, in `wanted`'s order, each once.
+pub fn missing_scopes(granted: &[Scope], wanted: &[Scope]) -> Vec<Scope> {
+    let mut missing: Vec<Scope> = Vec::new();
+    for scope in wanted {
+        if !granted.contains(scope) && !missing.contains(scope) {
+            missing.push(scope.clone());
+        }
+    }
+    missing
+}
+
+/// `scopes=a,b` (or a space between them, as in OAuth) as scopes; `field` names the parameter.
+pub fn parse_scope_list(field: &str, raw: &str) -> Result<Vec<Scope>, crate::ServiceError> {
+    let scopes: Vec<Scope> = raw
+        .split([',', ' '])
+        .filter(|scope| !scope.is_empty())
+        .map(|scope| Scope::parse(scope).map_err(|m| crate::ServiceError::invalid(field, m)))
+        .collect::<Result<_, _>>()?;
+    if scopes.len() > 100 {
+        return Err(crate::ServiceError::invalid(field, "at most 100 scopes"));
+    }
+    Ok(scopes)
+}
+
+/// The scopes of `first`, then those of `second` it lacks: an incremental consent asks for the
+/// union, so the grant only grows.
+pub fn scope_union(first: &[Scope], second: &[Scope]) -> Vec<Scope> {
+    let mut union = first.to_vec();
+    union.extend(missing_scopes(first, second));
+    union
+}
+
 /// The hosted capture form's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaptureForm {

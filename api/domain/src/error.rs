@@ -3,7 +3,8 @@
 //! `status()` and `code()` are exhaustive matches: adding a variant forces a decision on both.
 //! The external message (`Display`) is safe for callers; `internal_detail()` is for the log only.
 
-use crate::ConnectionId;
+use crate::{ConnectionId, Scope};
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -84,6 +85,17 @@ pub enum ServiceError {
     #[error("the user must consent again before connection {connection_id} can be used")]
     AttentionRequired { connection_id: ConnectionId },
 
+    /// The connection's grant lacks scopes the caller needs: an incremental consent on the same
+    /// connection (`connection_id` with the scopes) adds them.
+    #[error(
+        "connection {connection_id} was not granted {}: request them with an incremental consent of this connection",
+        missing.iter().map(Scope::as_str).collect::<Vec<_>>().join(", ")
+    )]
+    InsufficientScope {
+        connection_id: ConnectionId,
+        missing: Vec<Scope>,
+    },
+
     /// The provider could not answer; `retry_after_seconds` says when to try again, when known.
     #[error("provider `{provider}` is unavailable; try again later")]
     Upstream {
@@ -153,7 +165,7 @@ impl ServiceError {
                 | ConflictReason::ConnectionFailed
                 | ConflictReason::ConnectionExpired => 409,
             },
-            Self::AttentionRequired { .. } => 409,
+            Self::AttentionRequired { .. } | Self::InsufficientScope { .. } => 409,
             Self::Upstream { .. } => 502,
             Self::Unavailable { .. } | Self::BrokerUnavailable => 503,
             Self::Remote { status, .. } => *status,
@@ -191,6 +203,7 @@ impl ServiceError {
                 ConflictReason::NotRefreshable => ErrorCode::NotRefreshable,
             },
             Self::AttentionRequired { .. } => ErrorCode::AttentionRequired,
+            Self::InsufficientScope { .. } => ErrorCode::InsufficientScope,
             Self::Upstream { .. } => ErrorCode::UpstreamUnavailable,
             Self::Unavailable { .. } => ErrorCode::ServiceUnavailable,
             Self::BrokerUnavailable => ErrorCode::BrokerUnavailable,
@@ -212,8 +225,18 @@ impl ServiceError {
     /// The connection an error is about, for errors the agent can act on (re-consent it, wait).
     pub fn connection_id(&self) -> Option<ConnectionId> {
         match self {
-            Self::AttentionRequired { connection_id } => Some(*connection_id),
+            Self::AttentionRequired { connection_id } | Self::InsufficientScope { connection_id, .. } => {
+                Some(*connection_id)
+            }
             Self::Conflict { connection_id, .. } | Self::Remote { connection_id, .. } => *connection_id,
+            _ => None,
+        }
+    }
+
+    /// The scopes a connection lacks, for `insufficient_scope`.
+    pub fn missing_scopes(&self) -> Option<&[Scope]> {
+        match self {
+            Self::InsufficientScope { missing, .. } => Some(missing),
             _ => None,
         }
     }
@@ -273,6 +296,7 @@ pub enum ErrorCode {
     ConnectionExpired,
     NotRefreshable,
     AttentionRequired,
+    InsufficientScope,
     UpstreamUnavailable,
     BrokerUnavailable,
     ServiceUnavailable,
@@ -284,7 +308,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 28] = [
         Self::ProviderNotFound,
         Self::ConnectionNotFound,
         Self::AgentKeyNotFound,
@@ -304,6 +328,7 @@ impl ErrorCode {
         Self::ConnectionExpired,
         Self::NotRefreshable,
         Self::AttentionRequired,
+        Self::InsufficientScope,
         Self::UpstreamUnavailable,
         Self::BrokerUnavailable,
         Self::ServiceUnavailable,
@@ -340,6 +365,7 @@ impl ErrorCode {
             Self::ConnectionExpired => "connection_expired",
             Self::NotRefreshable => "not_refreshable",
             Self::AttentionRequired => "attention_required",
+            Self::InsufficientScope => "insufficient_scope",
             Self::UpstreamUnavailable => "upstream_unavailable",
             Self::BrokerUnavailable => "broker_unavailable",
             Self::ServiceUnavailable => "service_unavailable",
@@ -387,6 +413,10 @@ impl ErrorCode {
             Self::AttentionRequired => (
                 409,
                 "The provider revoked the grant: send the user to consent again (`connection_id`)",
+            ),
+            Self::InsufficientScope => (
+                409,
+                "The connection lacks scopes the request names (`missing_scopes`): run an incremental consent of `connection_id` with them",
             ),
             Self::UpstreamUnavailable => (
                 502,
@@ -478,6 +508,14 @@ mod tests {
                 },
                 409,
                 "attention_required",
+            ),
+            (
+                ServiceError::InsufficientScope {
+                    connection_id: ConnectionId::new(),
+                    missing: vec![Scope::parse("email").expect("scope")],
+                },
+                409,
+                "insufficient_scope",
             ),
             (
                 ServiceError::Upstream {

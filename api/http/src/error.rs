@@ -34,6 +34,9 @@ pub struct ErrorBody {
     /// `attention_required` or `connection_pending` names the connection to re-consent or wait for
     #[oai(skip_serializing_if_is_none)]
     pub connection_id: Option<uuid::Uuid>,
+    /// For `insufficient_scope`: the scopes the connection was not granted
+    #[oai(skip_serializing_if_is_none)]
+    pub missing_scopes: Option<Vec<String>>,
 }
 
 #[derive(ApiResponse, Debug)]
@@ -63,6 +66,7 @@ impl ApiError {
             request_id: current_request_id(),
             field,
             connection_id: None,
+            missing_scopes: None,
         });
         if status.is_server_error() {
             Self::Server(status, body, None)
@@ -98,7 +102,12 @@ impl From<ServiceError> for ApiError {
             error.field().map(str::to_owned),
         );
         match &mut api_error {
-            Self::Client(_, body, _) => body.connection_id = error.connection_id().map(|id| id.as_uuid()),
+            Self::Client(_, body, _) => {
+                body.connection_id = error.connection_id().map(|id| id.as_uuid());
+                body.missing_scopes = error
+                    .missing_scopes()
+                    .map(|scopes| scopes.iter().map(ToString::to_string).collect());
+            }
             Self::Server(_, body, retry_after) => {
                 body.connection_id = error.connection_id().map(|id| id.as_uuid());
                 *retry_after = error.retry_after_seconds().map(|seconds| seconds.to_string());

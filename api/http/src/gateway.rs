@@ -8,6 +8,7 @@ use crate::error::ApiResult;
 use crate::path::path_id;
 use crate::state::GatewayState;
 use nexus_domain::ConnectionId;
+use nexus_domain::connection::parse_scope_list;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -90,10 +91,18 @@ impl GatewayApi {
         state: Data<&GatewayState>,
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
+        /// Scopes the agent needs (`a,b`): `missing_scopes` names those not granted
+        #[oai(validator(max_length = 4096))]
+        scopes: Query<Option<String>>,
     ) -> ApiResult<Json<ConnectionCheck>> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
+        let wanted = scopes
+            .0
+            .as_deref()
+            .map(|raw| parse_scope_list("scopes", raw))
+            .transpose()?;
         let connection = state.gateway.check_connection(&auth.0, id).await?;
-        Ok(Json(connection.into()))
+        Ok(Json(ConnectionCheck::with_missing(connection, wanted.as_deref())))
     }
 
     /// Get a connection's credential
@@ -115,9 +124,18 @@ impl GatewayApi {
         state: Data<&GatewayState>,
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
+        /// Scopes the agent needs (`a,b`): 409 `insufficient_scope` when the grant lacks any
+        #[oai(validator(max_length = 4096))]
+        scopes: Query<Option<String>>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
+        let wanted = scopes
+            .0
+            .as_deref()
+            .map(|raw| parse_scope_list("scopes", raw))
+            .transpose()?;
         let envelope = state.gateway.token(&auth.0, id).await?;
+        envelope.require_scopes(wanted.as_deref().unwrap_or_default())?;
         Ok(Json(envelope.into()))
     }
 
@@ -164,8 +182,18 @@ impl GatewayApi {
         state: Data<&GatewayState>,
         #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))] workspace_id: Query<String>,
         #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<String>,
+        /// Scopes the agent needs (`a,b`): 409 `insufficient_scope` with `missing_scopes` and
+        /// the `connection_id` to consent again when the grant lacks any
+        #[oai(validator(max_length = 4096))]
+        scopes: Query<Option<String>>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+        let wanted = scopes
+            .0
+            .as_deref()
+            .map(|raw| parse_scope_list("scopes", raw))
+            .transpose()?;
         let envelope = state.gateway.resolve(&auth.0, &workspace_id, &provider).await?;
+        envelope.require_scopes(wanted.as_deref().unwrap_or_default())?;
         Ok(Json(envelope.into()))
     }
 }

@@ -87,6 +87,7 @@ pub fn connection_request(request: ConsentRequest) -> Result<types::ConnectionRe
             .collect::<Result<_, _>>()?,
         return_url: typed("return_url", request.return_url)?,
         connection_params: request.connection_params,
+        connection_id: request.connection_id.map(|id| id.as_uuid()),
     })
 }
 

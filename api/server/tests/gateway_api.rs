@@ -179,6 +179,7 @@ async fn isolation_strategies_and_bad_input(db: TestDatabase, mode: Mode) {
         .connection_request()
         .body(nexus_client::gateway::types::ConnectionRequest {
             connection_params: Default::default(),
+            connection_id: None,
             workspace_id: "ws-a".parse().expect("workspace"),
             provider: "keyed".parse().expect("provider"),
             scopes: Vec::new(),

@@ -269,6 +269,7 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
         .connection_request()
         .body(gateway_types::ConnectionRequest {
             connection_params: Default::default(),
+            connection_id: None,
             workspace_id: "ws-agent".parse().expect("workspace"),
             provider: "oidc-gw".parse().expect("provider"),
             scopes: Vec::new(),

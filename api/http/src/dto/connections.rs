@@ -4,7 +4,9 @@ use super::strategy::StrategyDto;
 use super::text::{Plain, Text};
 use chrono::{DateTime, Utc};
 use nexus_domain::ConnectionId;
-use nexus_domain::connection::{Connection, ConsentRequest, ConsentSpec, CredentialEnvelope, RefreshOutcome};
+use nexus_domain::connection::{
+    Connection, ConsentRequest, ConsentSpec, CredentialEnvelope, RefreshOutcome, missing_scopes,
+};
 use nexus_domain::gateway::ConnectionState;
 use nexus_domain::status::ConnectionStatus;
 use poem_openapi::{Enum, Object};
@@ -259,6 +261,9 @@ pub struct ConnectionRequest {
     /// connection and used for all its URLs. A re-consent keeps the connection's values
     #[oai(validator(max_properties = 20))]
     pub connection_params: Option<BTreeMap<String, String>>,
+    /// An existing connection of the workspace to consent again, keeping its id: with more
+    /// `scopes`, an incremental consent that asks for the union of its grant and these
+    pub connection_id: Option<Uuid>,
 }
 
 impl From<ConnectionRequest> for ConsentRequest {
@@ -268,7 +273,7 @@ impl From<ConnectionRequest> for ConsentRequest {
             provider: dto.provider.plain(),
             scopes: dto.scopes.plain(),
             return_url: dto.return_url.plain(),
-            connection_id: None,
+            connection_id: dto.connection_id.map(ConnectionId::from_uuid),
             connection_params: dto.connection_params.unwrap_or_default(),
         }
     }
@@ -309,7 +314,12 @@ pub struct ConnectionCheck {
     pub status: ConnectionStatusDto,
     pub provider: String,
     pub workspace_id: String,
+    /// The granted scopes (the same as `granted_scopes`)
     pub scopes: Vec<String>,
+    /// What the provider granted, or what was requested when it did not say
+    pub granted_scopes: Vec<String>,
+    /// With `scopes=` in the request: those not granted (empty when all are)
+    pub missing_scopes: Option<Vec<String>>,
     pub updated_at: DateTime<Utc>,
     /// Why the consent or the last refresh failed
     pub error: Option<String>,
@@ -317,12 +327,22 @@ pub struct ConnectionCheck {
 
 impl From<ConnectionState> for ConnectionCheck {
     fn from(c: ConnectionState) -> Self {
+        Self::with_missing(c, None)
+    }
+}
+
+impl ConnectionCheck {
+    /// The check, with the scopes of `wanted` the connection was not granted.
+    pub fn with_missing(c: ConnectionState, wanted: Option<&[nexus_domain::Scope]>) -> Self {
+        let missing = wanted.map(|wanted| scopes(missing_scopes(&c.scopes, wanted)));
         Self {
             connection_id: c.id.as_uuid(),
             status: c.status.into(),
             provider: c.provider.into(),
             workspace_id: c.workspace_id.into(),
+            granted_scopes: scopes(c.scopes.clone()),
             scopes: scopes(c.scopes),
+            missing_scopes: missing,
             updated_at: c.updated_at,
             error: c.error,
         }

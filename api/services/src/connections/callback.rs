@@ -195,16 +195,19 @@ impl ConnectionServiceImpl {
 
         let now = self.clock.now();
         let expires_at = Stored::expiry(&response, now);
-        let granted: Option<Vec<Scope>> = response
-            .str("scope")
-            .map(|raw| raw.split([' ', ',']).filter_map(|s| Scope::parse(s).ok()).collect());
+        // What the provider granted; when it does not say, what was asked for (RFC 6749 5.1:
+        // `scope` may be left out when it equals the request).
+        let granted: Vec<Scope> = response.str("scope").map_or_else(
+            || connection.requested_scopes.clone(),
+            |raw| raw.split([' ', ',']).filter_map(|s| Scope::parse(s).ok()).collect(),
+        );
         let stored = Stored::from_token_response(response, None);
         let credential = NewCredential {
             ciphertext: stored.seal(&self.keyring, connection.id),
             expires_at,
         };
         self.connections
-            .activate(connection.id, &credential, granted.as_deref(), now)
+            .activate(connection.id, &credential, Some(&granted), now)
             .await
             .map_err(|e| {
                 log_failure("storing the credential failed", &e);

@@ -8,7 +8,7 @@ use chrono::TimeDelta;
 use nexus_crypto::{Pkce, random_token};
 use nexus_domain::agent_key::Caller;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
-use nexus_domain::connection::{CONSENT_WINDOW_SECONDS, Connection, ConsentRequest, ConsentSpec};
+use nexus_domain::connection::{CONSENT_WINDOW_SECONDS, Connection, ConsentRequest, ConsentSpec, scope_union};
 use nexus_domain::provider::{ProviderRef, ProviderSpec, RESERVED_AUTHORIZATION_PARAMS};
 use nexus_domain::secret::ExposeSecret;
 use nexus_domain::status::{AuthType, ConnectionStatus};
@@ -37,7 +37,7 @@ impl ConnectionServiceImpl {
             .ok_or_else(|| ServiceError::not_found(ResourceKind::Provider, &provider_ref))?;
         // An empty list means the provider's defaults, as an absent one does: generated clients
         // cannot tell the two apart on the wire, so a split Gateway and one process must agree.
-        let scopes = match &request.scopes {
+        let mut scopes = match &request.scopes {
             None => provider.provider.spec.scopes.clone(),
             Some(raw) if raw.is_empty() => provider.provider.spec.scopes.clone(),
             Some(raw) if raw.len() > 100 => {
@@ -66,6 +66,13 @@ impl ConnectionServiceImpl {
                 }
                 // The parameters name the account's home (a subdomain): a re-consent keeps
                 // them, so its tokens can never be sent to another host.
+                // An incremental consent: the grant only grows.
+                let granted = existing
+                    .connection
+                    .granted_scopes
+                    .as_deref()
+                    .unwrap_or(&existing.connection.requested_scopes);
+                scopes = scope_union(granted, &scopes);
                 let kept = existing.connection.connection_params;
                 if !request.connection_params.is_empty() && check_values(declared, &request.connection_params)? != kept
                 {

@@ -966,7 +966,13 @@ pub mod types {
         ///Why the consent or the last refresh failed
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<::std::string::String>,
+        ///What the provider granted, or what was requested when it did not say
+        pub granted_scopes: ::std::vec::Vec<::std::string::String>,
+        ///With `scopes=` in the request: those not granted (empty when all are)
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub missing_scopes: ::std::vec::Vec<::std::string::String>,
         pub provider: ::std::string::String,
+        ///The granted scopes (the same as `granted_scopes`)
         pub scopes: ::std::vec::Vec<::std::string::String>,
         pub status: ConnectionStatus,
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1369,6 +1375,10 @@ Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits,
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ConnectionRequest {
+        /**An existing connection of the workspace to consent again, keeping its id: with more
+`scopes`, an incremental consent that asks for the union of its grant and these*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub connection_id: ::std::option::Option<::uuid::Uuid>,
         /**Values for the provider's connection parameters (its `connection_params`, such as a
 Zendesk `subdomain`): each checked against the declared pattern, stored with the
 connection and used for all its URLs. A re-consent keeps the connection's values*/
@@ -2373,6 +2383,7 @@ connection and used for all its URLs. A re-consent keeps the connection's values
 - `connection_expired` (409): The credential expired and cannot be refreshed: the user must consent again
 - `not_refreshable` (409): The connection has no refresh token (or is not OAuth2)
 - `attention_required` (409): The provider revoked the grant: send the user to consent again (`connection_id`)
+- `insufficient_scope` (409): The connection lacks scopes the request names (`missing_scopes`): run an incremental consent of `connection_id` with them
 - `upstream_unavailable` (502): The provider failed or timed out; retry, after `Retry-After` when given
 - `broker_unavailable` (503): A split Gateway cannot reach its Broker; retry
 - `service_unavailable` (503): Nexus cannot serve right now (database unreachable, shutting down); retry
@@ -2391,6 +2402,9 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         pub field: ::std::option::Option<::std::string::String>,
         ///What went wrong, safe to show to users
         pub message: ::std::string::String,
+        ///For `insufficient_scope`: the scopes the connection was not granted
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub missing_scopes: ::std::vec::Vec<::std::string::String>,
         ///Id of the request, also in the `X-Request-Id` header; quote it when reporting a problem
         pub request_id: ::std::string::String,
     }
@@ -7884,6 +7898,14 @@ when `POST /v1/providers` with `"template"` can create it*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            granted_scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            missing_scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             provider: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -7912,6 +7934,10 @@ when `POST /v1/providers` with `"template"` can create it*/
                         "no value supplied for connection_id".to_string(),
                     ),
                     error: Ok(Default::default()),
+                    granted_scopes: Err(
+                        "no value supplied for granted_scopes".to_string(),
+                    ),
+                    missing_scopes: Ok(Default::default()),
                     provider: Err("no value supplied for provider".to_string()),
                     scopes: Err("no value supplied for scopes".to_string()),
                     status: Err("no value supplied for status".to_string()),
@@ -7942,6 +7968,34 @@ when `POST /v1/providers` with `"template"` can create it*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn granted_scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.granted_scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for granted_scopes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn missing_scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.missing_scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for missing_scopes: {e}"
+                        )
                     });
                 self
             }
@@ -8014,6 +8068,8 @@ when `POST /v1/providers` with `"template"` can create it*/
                 Ok(Self {
                     connection_id: value.connection_id?,
                     error: value.error?,
+                    granted_scopes: value.granted_scopes?,
+                    missing_scopes: value.missing_scopes?,
                     provider: value.provider?,
                     scopes: value.scopes?,
                     status: value.status?,
@@ -8027,6 +8083,8 @@ when `POST /v1/providers` with `"template"` can create it*/
                 Self {
                     connection_id: Ok(value.connection_id),
                     error: Ok(value.error),
+                    granted_scopes: Ok(value.granted_scopes),
+                    missing_scopes: Ok(value.missing_scopes),
                     provider: Ok(value.provider),
                     scopes: Ok(value.scopes),
                     status: Ok(value.status),
@@ -8222,6 +8280,10 @@ when `POST /v1/providers` with `"template"` can create it*/
         }
         #[derive(Clone, Debug)]
         pub struct ConnectionRequest {
+            connection_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
             connection_params: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
@@ -8249,6 +8311,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::default::Default for ConnectionRequest {
             fn default() -> Self {
                 Self {
+                    connection_id: Ok(Default::default()),
                     connection_params: Ok(Default::default()),
                     provider: Err("no value supplied for provider".to_string()),
                     return_url: Err("no value supplied for return_url".to_string()),
@@ -8258,6 +8321,18 @@ when `POST /v1/providers` with `"template"` can create it*/
             }
         }
         impl ConnectionRequest {
+            pub fn connection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
             pub fn connection_params<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8334,6 +8409,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                 value: ConnectionRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    connection_id: value.connection_id?,
                     connection_params: value.connection_params?,
                     provider: value.provider?,
                     return_url: value.return_url?,
@@ -8345,6 +8421,7 @@ when `POST /v1/providers` with `"template"` can create it*/
         impl ::std::convert::From<super::ConnectionRequest> for ConnectionRequest {
             fn from(value: super::ConnectionRequest) -> Self {
                 Self {
+                    connection_id: Ok(value.connection_id),
                     connection_params: Ok(value.connection_params),
                     provider: Ok(value.provider),
                     return_url: Ok(value.return_url),
@@ -8882,6 +8959,10 @@ when `POST /v1/providers` with `"template"` can create it*/
                 ::std::string::String,
             >,
             message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            missing_scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             request_id: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -8894,6 +8975,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     connection_id: Ok(Default::default()),
                     field: Ok(Default::default()),
                     message: Err("no value supplied for message".to_string()),
+                    missing_scopes: Ok(Default::default()),
                     request_id: Err("no value supplied for request_id".to_string()),
                 }
             }
@@ -8947,6 +9029,20 @@ when `POST /v1/providers` with `"template"` can create it*/
                     });
                 self
             }
+            pub fn missing_scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.missing_scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for missing_scopes: {e}"
+                        )
+                    });
+                self
+            }
             pub fn request_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -8970,6 +9066,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     connection_id: value.connection_id?,
                     field: value.field?,
                     message: value.message?,
+                    missing_scopes: value.missing_scopes?,
                     request_id: value.request_id?,
                 })
             }
@@ -8981,6 +9078,7 @@ when `POST /v1/providers` with `"template"` can create it*/
                     connection_id: Ok(value.connection_id),
                     field: Ok(value.field),
                     message: Ok(value.message),
+                    missing_scopes: Ok(value.missing_scopes),
                     request_id: Ok(value.request_id),
                 }
             }

@@ -437,7 +437,13 @@ pub mod types {
         ///Why the consent or the last refresh failed
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<::std::string::String>,
+        ///What the provider granted, or what was requested when it did not say
+        pub granted_scopes: ::std::vec::Vec<::std::string::String>,
+        ///With `scopes=` in the request: those not granted (empty when all are)
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub missing_scopes: ::std::vec::Vec<::std::string::String>,
         pub provider: ::std::string::String,
+        ///The granted scopes (the same as `granted_scopes`)
         pub scopes: ::std::vec::Vec<::std::string::String>,
         pub status: ConnectionStatus,
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -501,6 +507,60 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ConnectionCheckConnectionId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ConnectionCheckScopes`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ConnectionCheckScopes(::std::string::String);
+    impl ::std::ops::Deref for ConnectionCheckScopes {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ConnectionCheckScopes> for ::std::string::String {
+        fn from(value: ConnectionCheckScopes) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ConnectionCheckScopes {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 4096usize {
+                return Err("longer than 4096 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ConnectionCheckScopes {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ConnectionCheckScopes {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ConnectionCheckScopes {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -706,6 +766,10 @@ Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits,
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ConnectionRequest {
+        /**An existing connection of the workspace to consent again, keeping its id: with more
+`scopes`, an incremental consent that asks for the union of its grant and these*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub connection_id: ::std::option::Option<::uuid::Uuid>,
         /**Values for the provider's connection parameters (its `connection_params`, such as a
 Zendesk `subdomain`): each checked against the declared pattern, stored with the
 connection and used for all its URLs. A re-consent keeps the connection's values*/
@@ -1105,6 +1169,7 @@ connection and used for all its URLs. A re-consent keeps the connection's values
 - `connection_expired` (409): The credential expired and cannot be refreshed: the user must consent again
 - `not_refreshable` (409): The connection has no refresh token (or is not OAuth2)
 - `attention_required` (409): The provider revoked the grant: send the user to consent again (`connection_id`)
+- `insufficient_scope` (409): The connection lacks scopes the request names (`missing_scopes`): run an incremental consent of `connection_id` with them
 - `upstream_unavailable` (502): The provider failed or timed out; retry, after `Retry-After` when given
 - `broker_unavailable` (503): A split Gateway cannot reach its Broker; retry
 - `service_unavailable` (503): Nexus cannot serve right now (database unreachable, shutting down); retry
@@ -1123,6 +1188,9 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         pub field: ::std::option::Option<::std::string::String>,
         ///What went wrong, safe to show to users
         pub message: ::std::string::String,
+        ///For `insufficient_scope`: the scopes the connection was not granted
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub missing_scopes: ::std::vec::Vec<::std::string::String>,
         ///Id of the request, also in the `X-Request-Id` header; quote it when reporting a problem
         pub request_id: ::std::string::String,
     }
@@ -2627,6 +2695,60 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                 })
         }
     }
+    ///`TokenGetScopes`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TokenGetScopes(::std::string::String);
+    impl ::std::ops::Deref for TokenGetScopes {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TokenGetScopes> for ::std::string::String {
+        fn from(value: TokenGetScopes) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TokenGetScopes {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 4096usize {
+                return Err("longer than 4096 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TokenGetScopes {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TokenGetScopes {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TokenGetScopes {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`TokenRefreshConnectionId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -2741,6 +2863,60 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         }
     }
     impl<'de> ::serde::Deserialize<'de> for TokenResolveProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`TokenResolveScopes`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TokenResolveScopes(::std::string::String);
+    impl ::std::ops::Deref for TokenResolveScopes {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TokenResolveScopes> for ::std::string::String {
+        fn from(value: TokenResolveScopes) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TokenResolveScopes {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 4096usize {
+                return Err("longer than 4096 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TokenResolveScopes {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TokenResolveScopes {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TokenResolveScopes {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -3183,6 +3359,14 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            granted_scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            missing_scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             provider: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -3211,6 +3395,10 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                         "no value supplied for connection_id".to_string(),
                     ),
                     error: Ok(Default::default()),
+                    granted_scopes: Err(
+                        "no value supplied for granted_scopes".to_string(),
+                    ),
+                    missing_scopes: Ok(Default::default()),
                     provider: Err("no value supplied for provider".to_string()),
                     scopes: Err("no value supplied for scopes".to_string()),
                     status: Err("no value supplied for status".to_string()),
@@ -3241,6 +3429,34 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn granted_scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.granted_scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for granted_scopes: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn missing_scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.missing_scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for missing_scopes: {e}"
+                        )
                     });
                 self
             }
@@ -3313,6 +3529,8 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                 Ok(Self {
                     connection_id: value.connection_id?,
                     error: value.error?,
+                    granted_scopes: value.granted_scopes?,
+                    missing_scopes: value.missing_scopes?,
                     provider: value.provider?,
                     scopes: value.scopes?,
                     status: value.status?,
@@ -3326,6 +3544,8 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                 Self {
                     connection_id: Ok(value.connection_id),
                     error: Ok(value.error),
+                    granted_scopes: Ok(value.granted_scopes),
+                    missing_scopes: Ok(value.missing_scopes),
                     provider: Ok(value.provider),
                     scopes: Ok(value.scopes),
                     status: Ok(value.status),
@@ -3457,6 +3677,10 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         }
         #[derive(Clone, Debug)]
         pub struct ConnectionRequest {
+            connection_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
             connection_params: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
@@ -3484,6 +3708,7 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         impl ::std::default::Default for ConnectionRequest {
             fn default() -> Self {
                 Self {
+                    connection_id: Ok(Default::default()),
                     connection_params: Ok(Default::default()),
                     provider: Err("no value supplied for provider".to_string()),
                     return_url: Err("no value supplied for return_url".to_string()),
@@ -3493,6 +3718,18 @@ connection and used for all its URLs. A re-consent keeps the connection's values
             }
         }
         impl ConnectionRequest {
+            pub fn connection_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.connection_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for connection_id: {e}")
+                    });
+                self
+            }
             pub fn connection_params<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -3569,6 +3806,7 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                 value: ConnectionRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    connection_id: value.connection_id?,
                     connection_params: value.connection_params?,
                     provider: value.provider?,
                     return_url: value.return_url?,
@@ -3580,6 +3818,7 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         impl ::std::convert::From<super::ConnectionRequest> for ConnectionRequest {
             fn from(value: super::ConnectionRequest) -> Self {
                 Self {
+                    connection_id: Ok(value.connection_id),
                     connection_params: Ok(value.connection_params),
                     provider: Ok(value.provider),
                     return_url: Ok(value.return_url),
@@ -3867,6 +4106,10 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                 ::std::string::String,
             >,
             message: ::std::result::Result<::std::string::String, ::std::string::String>,
+            missing_scopes: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             request_id: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -3879,6 +4122,7 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                     connection_id: Ok(Default::default()),
                     field: Ok(Default::default()),
                     message: Err("no value supplied for message".to_string()),
+                    missing_scopes: Ok(Default::default()),
                     request_id: Err("no value supplied for request_id".to_string()),
                 }
             }
@@ -3932,6 +4176,20 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                     });
                 self
             }
+            pub fn missing_scopes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.missing_scopes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for missing_scopes: {e}"
+                        )
+                    });
+                self
+            }
             pub fn request_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -3955,6 +4213,7 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                     connection_id: value.connection_id?,
                     field: value.field?,
                     message: value.message?,
+                    missing_scopes: value.missing_scopes?,
                     request_id: value.request_id?,
                 })
             }
@@ -3966,6 +4225,7 @@ connection and used for all its URLs. A re-consent keeps the connection's values
                     connection_id: Ok(value.connection_id),
                     field: Ok(value.field),
                     message: Ok(value.message),
+                    missing_scopes: Ok(value.missing_scopes),
                     request_id: Ok(value.request_id),
                 }
             }
@@ -4844,9 +5104,13 @@ let response = client.health_ready()
 
 Sends a `GET` request to `/v1/check-connection/{connection_id}`
 
+Arguments:
+- `connection_id`
+- `scopes`: Scopes the agent needs (`a,b`): `missing_scopes` names those not granted
 ```ignore
 let response = client.connection_check()
     .connection_id(connection_id)
+    .scopes(scopes)
     .send()
     .await;
 ```*/
@@ -4913,9 +5177,15 @@ the error body, so the agent can send the user to re-consent it; 404
 
 Sends a `GET` request to `/v1/resolve`
 
+Arguments:
+- `provider`
+- `scopes`: Scopes the agent needs (`a,b`): 409 `insufficient_scope` with `missing_scopes` and
+the `connection_id` to consent again when the grant lacks any
+- `workspace_id`
 ```ignore
 let response = client.token_resolve()
     .provider(provider)
+    .scopes(scopes)
     .workspace_id(workspace_id)
     .send()
     .await;
@@ -4933,9 +5203,13 @@ active). Only a provider's `invalid_grant` makes it 409 `attention_required`.
 
 Sends a `GET` request to `/v1/token/{connection_id}`
 
+Arguments:
+- `connection_id`
+- `scopes`: Scopes the agent needs (`a,b`): 409 `insufficient_scope` when the grant lacks any
 ```ignore
 let response = client.token_get()
     .connection_id(connection_id)
+    .scopes(scopes)
     .send()
     .await;
 ```*/
@@ -5069,12 +5343,14 @@ pub mod builder {
     pub struct ConnectionCheck<'a> {
         client: &'a super::Client,
         connection_id: Result<types::ConnectionCheckConnectionId, String>,
+        scopes: Result<Option<types::ConnectionCheckScopes>, String>,
     }
     impl<'a> ConnectionCheck<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 connection_id: Err("connection_id was not initialized".to_string()),
+                scopes: Ok(None),
             }
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
@@ -5089,12 +5365,25 @@ pub mod builder {
                 });
             self
         }
+        pub fn scopes<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ConnectionCheckScopes>,
+        {
+            self.scopes = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ConnectionCheckScopes` for scopes failed".to_string()
+                });
+            self
+        }
         ///Sends a `GET` request to `/v1/check-connection/{connection_id}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ConnectionCheck>, Error<types::Error>> {
-            let Self { client, connection_id } = self;
+            let Self { client, connection_id, scopes } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let scopes = scopes.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/check-connection/{}", client.baseurl, encode_path(& connection_id
                 .to_string()),
@@ -5115,6 +5404,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .query(&progenitor_client::QueryParam::new("scopes", &scopes))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -5391,6 +5681,7 @@ pub mod builder {
     pub struct TokenResolve<'a> {
         client: &'a super::Client,
         provider: Result<types::TokenResolveProvider, String>,
+        scopes: Result<Option<types::TokenResolveScopes>, String>,
         workspace_id: Result<types::TokenResolveWorkspaceId, String>,
     }
     impl<'a> TokenResolve<'a> {
@@ -5398,6 +5689,7 @@ pub mod builder {
             Self {
                 client: client,
                 provider: Err("provider was not initialized".to_string()),
+                scopes: Ok(None),
                 workspace_id: Err("workspace_id was not initialized".to_string()),
             }
         }
@@ -5410,6 +5702,18 @@ pub mod builder {
                 .map_err(|_| {
                     "conversion to `TokenResolveProvider` for provider failed"
                         .to_string()
+                });
+            self
+        }
+        pub fn scopes<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TokenResolveScopes>,
+        {
+            self.scopes = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `TokenResolveScopes` for scopes failed".to_string()
                 });
             self
         }
@@ -5429,8 +5733,9 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
-            let Self { client, provider, workspace_id } = self;
+            let Self { client, provider, scopes, workspace_id } = self;
             let provider = provider.map_err(Error::InvalidRequest)?;
+            let scopes = scopes.map_err(Error::InvalidRequest)?;
             let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/resolve", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -5450,6 +5755,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("provider", &provider))
+                .query(&progenitor_client::QueryParam::new("scopes", &scopes))
                 .query(
                     &progenitor_client::QueryParam::new("workspace_id", &workspace_id),
                 )
@@ -5489,12 +5795,14 @@ pub mod builder {
     pub struct TokenGet<'a> {
         client: &'a super::Client,
         connection_id: Result<types::TokenGetConnectionId, String>,
+        scopes: Result<Option<types::TokenGetScopes>, String>,
     }
     impl<'a> TokenGet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 connection_id: Err("connection_id was not initialized".to_string()),
+                scopes: Ok(None),
             }
         }
         pub fn connection_id<V>(mut self, value: V) -> Self
@@ -5509,12 +5817,25 @@ pub mod builder {
                 });
             self
         }
+        pub fn scopes<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TokenGetScopes>,
+        {
+            self.scopes = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `TokenGetScopes` for scopes failed".to_string()
+                });
+            self
+        }
         ///Sends a `GET` request to `/v1/token/{connection_id}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CredentialEnvelope>, Error<types::Error>> {
-            let Self { client, connection_id } = self;
+            let Self { client, connection_id, scopes } = self;
             let connection_id = connection_id.map_err(Error::InvalidRequest)?;
+            let scopes = scopes.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/token/{}", client.baseurl, encode_path(& connection_id
                 .to_string()),
@@ -5535,6 +5856,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .query(&progenitor_client::QueryParam::new("scopes", &scopes))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {

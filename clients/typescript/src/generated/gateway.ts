@@ -234,7 +234,12 @@ export interface components {
             connection_id: string;
             /** @description Why the consent or the last refresh failed */
             error?: string;
+            /** @description What the provider granted, or what was requested when it did not say */
+            granted_scopes: string[];
+            /** @description With `scopes=` in the request: those not granted (empty when all are) */
+            missing_scopes?: string[];
             provider: string;
+            /** @description The granted scopes (the same as `granted_scopes`) */
             scopes: string[];
             status: components["schemas"]["ConnectionStatus"];
             /** Format: date-time */
@@ -264,6 +269,12 @@ export interface components {
          * @description An agent asks to connect a workspace to a provider
          */
         ConnectionRequest: {
+            /**
+             * Format: uuid
+             * @description An existing connection of the workspace to consent again, keeping its id: with more
+             *     `scopes`, an incremental consent that asks for the union of its grant and these
+             */
+            connection_id?: string;
             /**
              * @description Values for the provider's connection parameters (its `connection_params`, such as a
              *     Zendesk `subdomain`): each checked against the declared pattern, stored with the
@@ -344,6 +355,7 @@ export interface components {
              *     - `connection_expired` (409): The credential expired and cannot be refreshed: the user must consent again
              *     - `not_refreshable` (409): The connection has no refresh token (or is not OAuth2)
              *     - `attention_required` (409): The provider revoked the grant: send the user to consent again (`connection_id`)
+             *     - `insufficient_scope` (409): The connection lacks scopes the request names (`missing_scopes`): run an incremental consent of `connection_id` with them
              *     - `upstream_unavailable` (502): The provider failed or timed out; retry, after `Retry-After` when given
              *     - `broker_unavailable` (503): A split Gateway cannot reach its Broker; retry
              *     - `service_unavailable` (503): Nexus cannot serve right now (database unreachable, shutting down); retry
@@ -364,6 +376,8 @@ export interface components {
             field?: string;
             /** @description What went wrong, safe to show to users */
             message: string;
+            /** @description For `insufficient_scope`: the scopes the connection was not granted */
+            missing_scopes?: string[];
             /** @description Id of the request, also in the `X-Request-Id` header; quote it when reporting a problem */
             request_id: string;
         };
@@ -561,7 +575,10 @@ export interface operations {
     };
     connection_check: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Scopes the agent needs (`a,b`): `missing_scopes` names those not granted */
+                scopes?: string;
+            };
             header?: never;
             path: {
                 connection_id: string;
@@ -741,6 +758,11 @@ export interface operations {
             query: {
                 workspace_id: string;
                 provider: string;
+                /**
+                 * @description Scopes the agent needs (`a,b`): 409 `insufficient_scope` with `missing_scopes` and
+                 *     the `connection_id` to consent again when the grant lacks any
+                 */
+                scopes?: string;
             };
             header?: never;
             path?: never;
@@ -783,7 +805,10 @@ export interface operations {
     };
     token_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Scopes the agent needs (`a,b`): 409 `insufficient_scope` when the grant lacks any */
+                scopes?: string;
+            };
             header?: never;
             path: {
                 connection_id: string;

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 
@@ -22,6 +23,9 @@ class ConnectionRequest:
         provider (str): Provider name, as in the catalog
         return_url (str): Where the user's browser returns afterwards
         workspace_id (str):
+        connection_id (UUID | Unset): An existing connection of the workspace to consent again, keeping its id: with
+            more
+            `scopes`, an incremental consent that asks for the union of its grant and these
         connection_params (ConnectionRequestConnectionParams | Unset): Values for the provider's connection parameters
             (its `connection_params`, such as a
             Zendesk `subdomain`): each checked against the declared pattern, stored with the
@@ -32,6 +36,7 @@ class ConnectionRequest:
     provider: str
     return_url: str
     workspace_id: str
+    connection_id: UUID | Unset = UNSET
     connection_params: ConnectionRequestConnectionParams | Unset = UNSET
     scopes: list[str] | Unset = UNSET
 
@@ -41,6 +46,10 @@ class ConnectionRequest:
         return_url = self.return_url
 
         workspace_id = self.workspace_id
+
+        connection_id: str | Unset = UNSET
+        if not isinstance(self.connection_id, Unset):
+            connection_id = str(self.connection_id)
 
         connection_params: dict[str, Any] | Unset = UNSET
         if not isinstance(self.connection_params, Unset):
@@ -59,6 +68,8 @@ class ConnectionRequest:
                 "workspace_id": workspace_id,
             }
         )
+        if connection_id is not UNSET:
+            field_dict["connection_id"] = connection_id
         if connection_params is not UNSET:
             field_dict["connection_params"] = connection_params
         if scopes is not UNSET:
@@ -77,6 +88,13 @@ class ConnectionRequest:
 
         workspace_id = d.pop("workspace_id")
 
+        _connection_id = d.pop("connection_id", UNSET)
+        connection_id: UUID | Unset
+        if isinstance(_connection_id, Unset):
+            connection_id = UNSET
+        else:
+            connection_id = UUID(_connection_id)
+
         _connection_params = d.pop("connection_params", UNSET)
         connection_params: ConnectionRequestConnectionParams | Unset
         if isinstance(_connection_params, Unset):
@@ -90,6 +108,7 @@ class ConnectionRequest:
             provider=provider,
             return_url=return_url,
             workspace_id=workspace_id,
+            connection_id=connection_id,
             connection_params=connection_params,
             scopes=scopes,
         )

@@ -20,25 +20,31 @@ class ConnectionCheck:
 
     Attributes:
         connection_id (UUID):
+        granted_scopes (list[str]): What the provider granted, or what was requested when it did not say
         provider (str):
-        scopes (list[str]):
+        scopes (list[str]): The granted scopes (the same as `granted_scopes`)
         status (ConnectionStatus):
         updated_at (datetime.datetime):
         workspace_id (str):
         error (str | Unset): Why the consent or the last refresh failed
+        missing_scopes (list[str] | Unset): With `scopes=` in the request: those not granted (empty when all are)
     """
 
     connection_id: UUID
+    granted_scopes: list[str]
     provider: str
     scopes: list[str]
     status: ConnectionStatus
     updated_at: datetime.datetime
     workspace_id: str
     error: str | Unset = UNSET
+    missing_scopes: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         connection_id = str(self.connection_id)
+
+        granted_scopes = self.granted_scopes
 
         provider = self.provider
 
@@ -52,11 +58,16 @@ class ConnectionCheck:
 
         error = self.error
 
+        missing_scopes: list[str] | Unset = UNSET
+        if not isinstance(self.missing_scopes, Unset):
+            missing_scopes = self.missing_scopes
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "connection_id": connection_id,
+                "granted_scopes": granted_scopes,
                 "provider": provider,
                 "scopes": scopes,
                 "status": status,
@@ -66,6 +77,8 @@ class ConnectionCheck:
         )
         if error is not UNSET:
             field_dict["error"] = error
+        if missing_scopes is not UNSET:
+            field_dict["missing_scopes"] = missing_scopes
 
         return field_dict
 
@@ -73,6 +86,8 @@ class ConnectionCheck:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         connection_id = UUID(d.pop("connection_id"))
+
+        granted_scopes = cast(list[str], d.pop("granted_scopes"))
 
         provider = d.pop("provider")
 
@@ -86,14 +101,18 @@ class ConnectionCheck:
 
         error = d.pop("error", UNSET)
 
+        missing_scopes = cast(list[str], d.pop("missing_scopes", UNSET))
+
         connection_check = cls(
             connection_id=connection_id,
+            granted_scopes=granted_scopes,
             provider=provider,
             scopes=scopes,
             status=status,
             updated_at=updated_at,
             workspace_id=workspace_id,
             error=error,
+            missing_scopes=missing_scopes,
         )
 
         connection_check.additional_properties = d

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -39,6 +39,8 @@ class Error:
             - `connection_expired` (409): The credential expired and cannot be refreshed: the user must consent again
             - `not_refreshable` (409): The connection has no refresh token (or is not OAuth2)
             - `attention_required` (409): The provider revoked the grant: send the user to consent again (`connection_id`)
+            - `insufficient_scope` (409): The connection lacks scopes the request names (`missing_scopes`): run an
+            incremental consent of `connection_id` with them
             - `upstream_unavailable` (502): The provider failed or timed out; retry, after `Retry-After` when given
             - `broker_unavailable` (503): A split Gateway cannot reach its Broker; retry
             - `service_unavailable` (503): Nexus cannot serve right now (database unreachable, shutting down); retry
@@ -53,6 +55,7 @@ class Error:
             answered
             `attention_required` or `connection_pending` names the connection to re-consent or wait for
         field (str | Unset): The request field the error is about, for invalid input
+        missing_scopes (list[str] | Unset): For `insufficient_scope`: the scopes the connection was not granted
     """
 
     code: str
@@ -60,6 +63,7 @@ class Error:
     request_id: str
     connection_id: UUID | Unset = UNSET
     field: str | Unset = UNSET
+    missing_scopes: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +79,10 @@ class Error:
 
         field = self.field
 
+        missing_scopes: list[str] | Unset = UNSET
+        if not isinstance(self.missing_scopes, Unset):
+            missing_scopes = self.missing_scopes
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -88,6 +96,8 @@ class Error:
             field_dict["connection_id"] = connection_id
         if field is not UNSET:
             field_dict["field"] = field
+        if missing_scopes is not UNSET:
+            field_dict["missing_scopes"] = missing_scopes
 
         return field_dict
 
@@ -109,12 +119,15 @@ class Error:
 
         field = d.pop("field", UNSET)
 
+        missing_scopes = cast(list[str], d.pop("missing_scopes", UNSET))
+
         error = cls(
             code=code,
             message=message,
             request_id=request_id,
             connection_id=connection_id,
             field=field,
+            missing_scopes=missing_scopes,
         )
 
         error.additional_properties = d

@@ -8,18 +8,27 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.connection_check import ConnectionCheck
 from ...models.error import Error
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     connection_id: str,
+    *,
+    scopes: str | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["scopes"] = scopes
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v1/check-connection/{connection_id}".format(
             connection_id=quote(str(connection_id), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -64,6 +73,7 @@ def sync_detailed(
     connection_id: str,
     *,
     client: AuthenticatedClient,
+    scopes: str | Unset = UNSET,
 ) -> Response[ConnectionCheck | Error]:
     """Check a connection
 
@@ -72,6 +82,7 @@ def sync_detailed(
 
     Args:
         connection_id (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -83,6 +94,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         connection_id=connection_id,
+        scopes=scopes,
     )
 
     response = client.get_httpx_client().request(
@@ -96,6 +108,7 @@ def sync(
     connection_id: str,
     *,
     client: AuthenticatedClient,
+    scopes: str | Unset = UNSET,
 ) -> ConnectionCheck | Error | None:
     """Check a connection
 
@@ -104,6 +117,7 @@ def sync(
 
     Args:
         connection_id (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,6 +130,7 @@ def sync(
     return sync_detailed(
         connection_id=connection_id,
         client=client,
+        scopes=scopes,
     ).parsed
 
 
@@ -123,6 +138,7 @@ async def asyncio_detailed(
     connection_id: str,
     *,
     client: AuthenticatedClient,
+    scopes: str | Unset = UNSET,
 ) -> Response[ConnectionCheck | Error]:
     """Check a connection
 
@@ -131,6 +147,7 @@ async def asyncio_detailed(
 
     Args:
         connection_id (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -142,6 +159,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         connection_id=connection_id,
+        scopes=scopes,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -153,6 +171,7 @@ async def asyncio(
     connection_id: str,
     *,
     client: AuthenticatedClient,
+    scopes: str | Unset = UNSET,
 ) -> ConnectionCheck | Error | None:
     """Check a connection
 
@@ -161,6 +180,7 @@ async def asyncio(
 
     Args:
         connection_id (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,5 +194,6 @@ async def asyncio(
         await asyncio_detailed(
             connection_id=connection_id,
             client=client,
+            scopes=scopes,
         )
     ).parsed

@@ -8,18 +8,27 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.credential_envelope import CredentialEnvelope
 from ...models.error import Error
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     connection_id: str,
+    *,
+    scopes: str | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["scopes"] = scopes
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/v1/token/{connection_id}".format(
             connection_id=quote(str(connection_id), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
@@ -64,6 +73,7 @@ def sync_detailed(
     connection_id: str,
     *,
     client: AuthenticatedClient,
+    scopes: str | Unset = UNSET,
 ) -> Response[CredentialEnvelope | Error]:
     """Get a connection's credential
 
@@ -75,6 +85,7 @@ def sync_detailed(
 
     Args:
         connection_id (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -86,6 +97,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         connection_id=connection_id,
+        scopes=scopes,
     )
 
     response = client.get_httpx_client().request(
@@ -99,6 +111,7 @@ def sync(
     connection_id: str,
     *,
     client: AuthenticatedClient,
+    scopes: str | Unset = UNSET,
 ) -> CredentialEnvelope | Error | None:
     """Get a connection's credential
 
@@ -110,6 +123,7 @@ def sync(
 
     Args:
         connection_id (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -122,6 +136,7 @@ def sync(
     return sync_detailed(
         connection_id=connection_id,
         client=client,
+        scopes=scopes,
     ).parsed
 
 
@@ -129,6 +144,7 @@ async def asyncio_detailed(
     connection_id: str,
     *,
     client: AuthenticatedClient,
+    scopes: str | Unset = UNSET,
 ) -> Response[CredentialEnvelope | Error]:
     """Get a connection's credential
 
@@ -140,6 +156,7 @@ async def asyncio_detailed(
 
     Args:
         connection_id (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -151,6 +168,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         connection_id=connection_id,
+        scopes=scopes,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -162,6 +180,7 @@ async def asyncio(
     connection_id: str,
     *,
     client: AuthenticatedClient,
+    scopes: str | Unset = UNSET,
 ) -> CredentialEnvelope | Error | None:
     """Get a connection's credential
 
@@ -173,6 +192,7 @@ async def asyncio(
 
     Args:
         connection_id (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -186,5 +206,6 @@ async def asyncio(
         await asyncio_detailed(
             connection_id=connection_id,
             client=client,
+            scopes=scopes,
         )
     ).parsed

@@ -7,13 +7,14 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.credential_envelope import CredentialEnvelope
 from ...models.error import Error
-from ...types import UNSET, Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     workspace_id: str,
     provider: str,
+    scopes: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -21,6 +22,8 @@ def _get_kwargs(
     params["workspace_id"] = workspace_id
 
     params["provider"] = provider
+
+    params["scopes"] = scopes
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -73,6 +76,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     workspace_id: str,
     provider: str,
+    scopes: str | Unset = UNSET,
 ) -> Response[CredentialEnvelope | Error]:
     """Resolve a workspace's credential for a provider
 
@@ -87,6 +91,7 @@ def sync_detailed(
     Args:
         workspace_id (str):
         provider (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -99,6 +104,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         workspace_id=workspace_id,
         provider=provider,
+        scopes=scopes,
     )
 
     response = client.get_httpx_client().request(
@@ -113,6 +119,7 @@ def sync(
     client: AuthenticatedClient,
     workspace_id: str,
     provider: str,
+    scopes: str | Unset = UNSET,
 ) -> CredentialEnvelope | Error | None:
     """Resolve a workspace's credential for a provider
 
@@ -127,6 +134,7 @@ def sync(
     Args:
         workspace_id (str):
         provider (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,6 +148,7 @@ def sync(
         client=client,
         workspace_id=workspace_id,
         provider=provider,
+        scopes=scopes,
     ).parsed
 
 
@@ -148,6 +157,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     workspace_id: str,
     provider: str,
+    scopes: str | Unset = UNSET,
 ) -> Response[CredentialEnvelope | Error]:
     """Resolve a workspace's credential for a provider
 
@@ -162,6 +172,7 @@ async def asyncio_detailed(
     Args:
         workspace_id (str):
         provider (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -174,6 +185,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         workspace_id=workspace_id,
         provider=provider,
+        scopes=scopes,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -186,6 +198,7 @@ async def asyncio(
     client: AuthenticatedClient,
     workspace_id: str,
     provider: str,
+    scopes: str | Unset = UNSET,
 ) -> CredentialEnvelope | Error | None:
     """Resolve a workspace's credential for a provider
 
@@ -200,6 +213,7 @@ async def asyncio(
     Args:
         workspace_id (str):
         provider (str):
+        scopes (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -214,5 +228,6 @@ async def asyncio(
             client=client,
             workspace_id=workspace_id,
             provider=provider,
+            scopes=scopes,
         )
     ).parsed
