@@ -24,6 +24,9 @@ pub struct ConnectionState {
     pub status: ConnectionStatus,
     /// What the provider granted, or what was requested while it has not said.
     pub scopes: Vec<Scope>,
+    /// What the provider granted (the requested scopes when it did not say); empty before the
+    /// first grant, and unchanged by an incremental consent the user has not completed.
+    pub granted_scopes: Vec<Scope>,
     pub updated_at: DateTime<Utc>,
     pub error: Option<String>,
 }
@@ -35,6 +38,11 @@ impl From<Connection> for ConnectionState {
             workspace_id: c.workspace_id,
             provider: c.provider_name,
             status: c.status,
+            granted_scopes: match (&c.granted_scopes, c.activated_at) {
+                (Some(granted), _) => granted.clone(),
+                (None, Some(_)) => c.requested_scopes.clone(),
+                (None, None) => Vec::new(),
+            },
             scopes: c.granted_scopes.unwrap_or(c.requested_scopes),
             updated_at: c.updated_at,
             error: c.error,

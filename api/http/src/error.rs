@@ -31,7 +31,8 @@ pub struct ErrorBody {
     #[oai(skip_serializing_if_is_none)]
     pub field: Option<String>,
     /// The connection the error is about, when the request did not name it: a resolve answered
-    /// `attention_required` or `connection_pending` names the connection to re-consent or wait for
+    /// `attention_required` or `connection_pending` names the connection to re-consent or wait
+    /// for, and `insufficient_scope` the one to consent again with more scopes
     #[oai(skip_serializing_if_is_none)]
     pub connection_id: Option<uuid::Uuid>,
     /// For `insufficient_scope`: the scopes the connection was not granted

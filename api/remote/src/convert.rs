@@ -126,6 +126,7 @@ pub fn connection_state(check: types::ConnectionCheck) -> Result<ConnectionState
         provider: name(&check.provider)?,
         status: via_json::<_, ConnectionStatus>("status", &check.status)?,
         scopes: scopes(&check.scopes)?,
+        granted_scopes: scopes(&check.granted_scopes)?,
         updated_at: check.updated_at,
         error: check.error,
     })

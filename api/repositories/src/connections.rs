@@ -308,6 +308,14 @@ impl ConnectionRepository for SqlConnectionRepository {
                 connection::Column::PendingExpiresAt,
                 Expr::value(Some(consent.expires_at)),
             )
+                        // What was granted stays what was granted until the user consents again: a grant
+            // recorded only as "what was requested" is frozen before the request grows.
+            .col_expr(
+                connection::Column::GrantedScopes,
+                Expr::cust(
+                    "CASE WHEN activated_at IS NOT NULL THEN COALESCE(granted_scopes, requested_scopes) ELSE granted_scopes END",
+                ),
+            )
             .col_expr(
                 connection::Column::RequestedScopes,
                 Expr::value(to_json(&requested_scopes)),

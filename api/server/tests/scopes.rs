@@ -140,17 +140,38 @@ async fn scopes_against_the_real_provider(db: TestDatabase, mode: Mode) {
     let me: Value = oidc.userinfo(access).await.json().await.expect("userinfo");
     assert_eq!(me["email"], "alice@example.test", "the new grant reaches email: {me}");
 
-    // Another workspace's key cannot start a consent of this connection.
+    // While an incremental consent is open, the connection serves its old grant only.
+    let pending = request_connection(
+        &server,
+        &key,
+        json!({"workspace_id": "ws-s", "provider": "idp", "scopes": ["profile"], "connection_id": id,
+               "return_url": "http://127.0.0.1:9/done"}),
+    )
+    .await;
+    assert_eq!(pending["connection_id"], json!(id));
+    let (_, check) = get(&server, &key, &format!("/v1/check-connection/{id}?scopes=profile")).await;
+    assert_eq!(
+        check["missing_scopes"],
+        json!(["profile"]),
+        "not granted before consent: {check}"
+    );
+
+    // Another workspace's key cannot start a consent of this connection, whichever workspace
+    // it names.
     let other = server.agent_key(Some(vec!["ws-other"])).await;
-    let response = raw()
-        .post(format!("{}/v1/request-connection", server.gateway_url))
-        .bearer_auth(&other)
-        .json(&json!({"workspace_id": "ws-s", "provider": "idp", "connection_id": id,
-                      "return_url": "http://127.0.0.1:9/done"}))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    for workspace in ["ws-s", "ws-other"] {
+        let response = raw()
+            .post(format!("{}/v1/request-connection", server.gateway_url))
+            .bearer_auth(&other)
+            .json(
+                &json!({"workspace_id": workspace, "provider": "idp", "connection_id": id,
+                          "scopes": ["profile"], "return_url": "http://127.0.0.1:9/done"}),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{workspace}");
+    }
 }
 
 async fn scopes_one_process(db: TestDatabase) {

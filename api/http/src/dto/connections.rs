@@ -66,7 +66,8 @@ pub struct ConsentCreate {
     /// Where the user's browser returns, with `status`, `connection_id` and `provider` added
     #[oai(validator(pattern = r"^https?://[^\s]+$", max_length = 2048))]
     pub return_url: Text,
-    /// Re-consent this existing connection, keeping its id
+    /// Re-consent this existing connection, keeping its id; with `scopes`, an incremental consent
+    /// asking for the union of its grant and these
     pub connection_id: Option<Uuid>,
     /// Values for the provider's connection parameters (its `connection_params`, such as a
     /// Zendesk `subdomain`): each checked against the declared pattern, stored with the
@@ -261,8 +262,8 @@ pub struct ConnectionRequest {
     /// connection and used for all its URLs. A re-consent keeps the connection's values
     #[oai(validator(max_properties = 20))]
     pub connection_params: Option<BTreeMap<String, String>>,
-    /// An existing connection of the workspace to consent again, keeping its id: with more
-    /// `scopes`, an incremental consent that asks for the union of its grant and these
+    /// An existing connection of the workspace to consent again, keeping its id; with `scopes`,
+    /// an incremental consent that asks for the union of its grant and these
     pub connection_id: Option<Uuid>,
 }
 
@@ -314,9 +315,10 @@ pub struct ConnectionCheck {
     pub status: ConnectionStatusDto,
     pub provider: String,
     pub workspace_id: String,
-    /// The granted scopes (the same as `granted_scopes`)
+    /// What the provider granted, or what was requested while it has not said
     pub scopes: Vec<String>,
-    /// What the provider granted, or what was requested when it did not say
+    /// What the provider granted (the requested scopes when it did not say); empty before the
+    /// first grant, and unchanged by an incremental consent the user has not completed
     pub granted_scopes: Vec<String>,
     /// With `scopes=` in the request: those not granted (empty when all are)
     pub missing_scopes: Option<Vec<String>>,
@@ -334,13 +336,13 @@ impl From<ConnectionState> for ConnectionCheck {
 impl ConnectionCheck {
     /// The check, with the scopes of `wanted` the connection was not granted.
     pub fn with_missing(c: ConnectionState, wanted: Option<&[nexus_domain::Scope]>) -> Self {
-        let missing = wanted.map(|wanted| scopes(missing_scopes(&c.scopes, wanted)));
+        let missing = wanted.map(|wanted| scopes(missing_scopes(&c.granted_scopes, wanted)));
         Self {
             connection_id: c.id.as_uuid(),
             status: c.status.into(),
             provider: c.provider.into(),
             workspace_id: c.workspace_id.into(),
-            granted_scopes: scopes(c.scopes.clone()),
+            granted_scopes: scopes(c.granted_scopes),
             scopes: scopes(c.scopes),
             missing_scopes: missing,
             updated_at: c.updated_at,

@@ -219,7 +219,12 @@ impl ConnectionServiceImpl {
             expires_at: None,
         };
         self.connections
-            .activate(bundle.connection.id, &credential, None, self.clock.now())
+            .activate(
+                bundle.connection.id,
+                &credential,
+                Some(&bundle.connection.requested_scopes),
+                self.clock.now(),
+            )
             .await
             .map_err(|e| match e {
                 nexus_repositories::RepoError::Conflict(_) => {

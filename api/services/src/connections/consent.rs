@@ -66,13 +66,16 @@ impl ConnectionServiceImpl {
                 }
                 // The parameters name the account's home (a subdomain): a re-consent keeps
                 // them, so its tokens can never be sent to another host.
-                // An incremental consent: the grant only grows.
-                let granted = existing
-                    .connection
-                    .granted_scopes
-                    .as_deref()
-                    .unwrap_or(&existing.connection.requested_scopes);
-                scopes = scope_union(granted, &scopes);
+                // Naming scopes makes it an incremental consent: the grant only grows. Without
+                // them it asks for the provider's defaults, as a first consent would.
+                if request.scopes.as_ref().is_some_and(|raw| !raw.is_empty()) {
+                    let granted = existing
+                        .connection
+                        .granted_scopes
+                        .as_deref()
+                        .unwrap_or(&existing.connection.requested_scopes);
+                    scopes = scope_union(granted, &scopes);
+                }
                 let kept = existing.connection.connection_params;
                 if !request.connection_params.is_empty() && check_values(declared, &request.connection_params)? != kept
                 {

@@ -437,13 +437,14 @@ pub mod types {
         ///Why the consent or the last refresh failed
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<::std::string::String>,
-        ///What the provider granted, or what was requested when it did not say
+        /**What the provider granted (the requested scopes when it did not say); empty before the
+first grant, and unchanged by an incremental consent the user has not completed*/
         pub granted_scopes: ::std::vec::Vec<::std::string::String>,
         ///With `scopes=` in the request: those not granted (empty when all are)
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub missing_scopes: ::std::vec::Vec<::std::string::String>,
         pub provider: ::std::string::String,
-        ///The granted scopes (the same as `granted_scopes`)
+        ///What the provider granted, or what was requested while it has not said
         pub scopes: ::std::vec::Vec<::std::string::String>,
         pub status: ConnectionStatus,
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -766,8 +767,8 @@ Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits,
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct ConnectionRequest {
-        /**An existing connection of the workspace to consent again, keeping its id: with more
-`scopes`, an incremental consent that asks for the union of its grant and these*/
+        /**An existing connection of the workspace to consent again, keeping its id; with `scopes`,
+an incremental consent that asks for the union of its grant and these*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub connection_id: ::std::option::Option<::uuid::Uuid>,
         /**Values for the provider's connection parameters (its `connection_params`, such as a
@@ -1180,7 +1181,8 @@ connection and used for all its URLs. A re-consent keeps the connection's values
 - `unsupported_media_type` (415): The body is not `application/json`*/
         pub code: ::std::string::String,
         /**The connection the error is about, when the request did not name it: a resolve answered
-`attention_required` or `connection_pending` names the connection to re-consent or wait for*/
+`attention_required` or `connection_pending` names the connection to re-consent or wait
+for, and `insufficient_scope` the one to consent again with more scopes*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub connection_id: ::std::option::Option<::uuid::Uuid>,
         ///The request field the error is about, for invalid input

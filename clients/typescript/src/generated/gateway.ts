@@ -234,12 +234,15 @@ export interface components {
             connection_id: string;
             /** @description Why the consent or the last refresh failed */
             error?: string;
-            /** @description What the provider granted, or what was requested when it did not say */
+            /**
+             * @description What the provider granted (the requested scopes when it did not say); empty before the
+             *     first grant, and unchanged by an incremental consent the user has not completed
+             */
             granted_scopes: string[];
             /** @description With `scopes=` in the request: those not granted (empty when all are) */
             missing_scopes?: string[];
             provider: string;
-            /** @description The granted scopes (the same as `granted_scopes`) */
+            /** @description What the provider granted, or what was requested while it has not said */
             scopes: string[];
             status: components["schemas"]["ConnectionStatus"];
             /** Format: date-time */
@@ -271,8 +274,8 @@ export interface components {
         ConnectionRequest: {
             /**
              * Format: uuid
-             * @description An existing connection of the workspace to consent again, keeping its id: with more
-             *     `scopes`, an incremental consent that asks for the union of its grant and these
+             * @description An existing connection of the workspace to consent again, keeping its id; with `scopes`,
+             *     an incremental consent that asks for the union of its grant and these
              */
             connection_id?: string;
             /**
@@ -369,7 +372,8 @@ export interface components {
             /**
              * Format: uuid
              * @description The connection the error is about, when the request did not name it: a resolve answered
-             *     `attention_required` or `connection_pending` names the connection to re-consent or wait for
+             *     `attention_required` or `connection_pending` names the connection to re-consent or wait
+             *     for, and `insufficient_scope` the one to consent again with more scopes
              */
             connection_id?: string;
             /** @description The request field the error is about, for invalid input */

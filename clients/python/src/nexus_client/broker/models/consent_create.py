@@ -23,7 +23,9 @@ class ConsentCreate:
         provider (str): Provider name (or id)
         return_url (str): Where the user's browser returns, with `status`, `connection_id` and `provider` added
         workspace_id (str):
-        connection_id (UUID | Unset): Re-consent this existing connection, keeping its id
+        connection_id (UUID | Unset): Re-consent this existing connection, keeping its id; with `scopes`, an incremental
+            consent
+            asking for the union of its grant and these
         connection_params (ConsentCreateConnectionParams | Unset): Values for the provider's connection parameters (its
             `connection_params`, such as a
             Zendesk `subdomain`): each checked against the declared pattern, stored with the

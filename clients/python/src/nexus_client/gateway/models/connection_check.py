@@ -20,9 +20,11 @@ class ConnectionCheck:
 
     Attributes:
         connection_id (UUID):
-        granted_scopes (list[str]): What the provider granted, or what was requested when it did not say
+        granted_scopes (list[str]): What the provider granted (the requested scopes when it did not say); empty before
+            the
+            first grant, and unchanged by an incremental consent the user has not completed
         provider (str):
-        scopes (list[str]): The granted scopes (the same as `granted_scopes`)
+        scopes (list[str]): What the provider granted, or what was requested while it has not said
         status (ConnectionStatus):
         updated_at (datetime.datetime):
         workspace_id (str):

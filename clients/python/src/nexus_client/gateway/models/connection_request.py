@@ -23,9 +23,9 @@ class ConnectionRequest:
         provider (str): Provider name, as in the catalog
         return_url (str): Where the user's browser returns afterwards
         workspace_id (str):
-        connection_id (UUID | Unset): An existing connection of the workspace to consent again, keeping its id: with
-            more
-            `scopes`, an incremental consent that asks for the union of its grant and these
+        connection_id (UUID | Unset): An existing connection of the workspace to consent again, keeping its id; with
+            `scopes`,
+            an incremental consent that asks for the union of its grant and these
         connection_params (ConnectionRequestConnectionParams | Unset): Values for the provider's connection parameters
             (its `connection_params`, such as a
             Zendesk `subdomain`): each checked against the declared pattern, stored with the

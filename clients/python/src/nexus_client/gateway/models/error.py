@@ -53,7 +53,8 @@ class Error:
         request_id (str): Id of the request, also in the `X-Request-Id` header; quote it when reporting a problem
         connection_id (UUID | Unset): The connection the error is about, when the request did not name it: a resolve
             answered
-            `attention_required` or `connection_pending` names the connection to re-consent or wait for
+            `attention_required` or `connection_pending` names the connection to re-consent or wait
+            for, and `insufficient_scope` the one to consent again with more scopes
         field (str | Unset): The request field the error is about, for invalid input
         missing_scopes (list[str] | Unset): For `insufficient_scope`: the scopes the connection was not granted
     """
