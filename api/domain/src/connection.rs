@@ -287,3 +287,26 @@ mod redaction_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod scope_list_pattern_tests {
+    /// The Gateway's `scopes` query pattern (api/http/src/gateway.rs) compiles within the regex
+    /// crate's limits and agrees with `parse_scope_list`.
+    #[test]
+    fn the_scopes_pattern_compiles_and_agrees() {
+        let pattern = regex::Regex::new(
+            r"^[, ]*(?:[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}(?:[, ]+[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}){0,99})?[, ]*$",
+        )
+        .expect("compiles");
+        for ok in ["", "openid", "openid,email", "a b", ",a,,b,", "read:org"] {
+            assert!(pattern.is_match(ok), "{ok}");
+            assert!(super::parse_scope_list("scopes", ok).is_ok(), "{ok}");
+        }
+        let long = "x".repeat(257);
+        let many = vec!["s"; 101].join(",");
+        for bad in ["a\"b", "a\\b", long.as_str(), many.as_str()] {
+            assert!(!pattern.is_match(bad), "{bad}");
+            assert!(super::parse_scope_list("scopes", bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -92,7 +92,10 @@ impl GatewayApi {
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
         /// Scopes the agent needs (`a,b`): `missing_scopes` names those not granted
-        #[oai(validator(max_length = 4096))]
+        #[oai(validator(
+            max_length = 4096,
+            pattern = r"^[, ]*(?:[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}(?:[, ]+[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}){0,99})?[, ]*$"
+        ))]
         scopes: Query<Option<String>>,
     ) -> ApiResult<Json<ConnectionCheck>> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
@@ -125,7 +128,10 @@ impl GatewayApi {
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
         /// Scopes the agent needs (`a,b`): 409 `insufficient_scope` when the grant lacks any
-        #[oai(validator(max_length = 4096))]
+        #[oai(validator(
+            max_length = 4096,
+            pattern = r"^[, ]*(?:[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}(?:[, ]+[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}){0,99})?[, ]*$"
+        ))]
         scopes: Query<Option<String>>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
@@ -184,7 +190,10 @@ impl GatewayApi {
         #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<String>,
         /// Scopes the agent needs (`a,b`): 409 `insufficient_scope` with `missing_scopes` and
         /// the `connection_id` to consent again when the grant lacks any
-        #[oai(validator(max_length = 4096))]
+        #[oai(validator(
+            max_length = 4096,
+            pattern = r"^[, ]*(?:[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}(?:[, ]+[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}){0,99})?[, ]*$"
+        ))]
         scopes: Query<Option<String>>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let wanted = scopes

@@ -542,6 +542,19 @@ first grant, and unchanged by an incremental consent the user has not completed*
             if value.chars().count() > 4096usize {
                 return Err("longer than 4096 characters".into());
             }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[, ]*(?:[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}(?:[, ]+[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}){0,99})?[, ]*$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[, ]*(?:[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}(?:[, ]+[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}){0,99})?[, ]*$\""
+                        .into(),
+                );
+            }
             Ok(Self(value.to_string()))
         }
     }
@@ -2720,6 +2733,19 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
             if value.chars().count() > 4096usize {
                 return Err("longer than 4096 characters".into());
             }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[, ]*(?:[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}(?:[, ]+[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}){0,99})?[, ]*$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[, ]*(?:[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}(?:[, ]+[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}){0,99})?[, ]*$\""
+                        .into(),
+                );
+            }
             Ok(Self(value.to_string()))
         }
     }
@@ -2898,6 +2924,19 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             if value.chars().count() > 4096usize {
                 return Err("longer than 4096 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^[, ]*(?:[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}(?:[, ]+[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}){0,99})?[, ]*$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[, ]*(?:[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}(?:[, ]+[\\x21\\x23-\\x2B\\x2D-\\x5B\\x5D-\\x7E]{1,256}){0,99})?[, ]*$\""
+                        .into(),
+                );
             }
             Ok(Self(value.to_string()))
         }
