@@ -6,3 +6,6 @@ pub mod audit_event;
 pub mod connection;
 pub mod credential;
 pub mod provider;
+pub mod webhook;
+pub mod webhook_attempt;
+pub mod webhook_delivery;

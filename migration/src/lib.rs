@@ -9,6 +9,7 @@ mod m20261129_000002_capture_attempts;
 mod m20261129_000003_audit_retention;
 mod m20261129_000004_provider_logo_docs;
 mod m20261130_000001_connection_params;
+mod m20261201_000001_webhooks;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_audit_retention::Migration),
             Box::new(m20261129_000004_provider_logo_docs::Migration),
             Box::new(m20261130_000001_connection_params::Migration),
+            Box::new(m20261201_000001_webhooks::Migration),
         ]
     }
 }

@@ -64,6 +64,10 @@ pub fn run() -> anyhow::Result<()> {
     command
         .current_dir(crate::root())
         .args(["test", "--workspace", "--all-targets"]);
+    // The webhook tests verify deliveries with the `standardwebhooks` package of the tool venv.
+    if let Some(bin) = crate::tools::venv()? {
+        command.env("NEXUS_TEST_PYTHON", bin.join("python"));
+    }
     match &url {
         Some(url) => {
             command.env(POSTGRES_URL_VAR, url);

@@ -26,10 +26,15 @@ pub enum AuditEventType {
     AgentKeyCreated,
     AgentKeyDeleted,
     AuthenticationFailed,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    WebhookSecretRotated,
+    WebhookRedelivered,
 }
 
 impl AuditEventType {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 21] = [
         Self::ProviderCreated,
         Self::ProviderUpdated,
         Self::ProviderDeleted,
@@ -46,6 +51,11 @@ impl AuditEventType {
         Self::AgentKeyCreated,
         Self::AgentKeyDeleted,
         Self::AuthenticationFailed,
+        Self::WebhookCreated,
+        Self::WebhookUpdated,
+        Self::WebhookDeleted,
+        Self::WebhookSecretRotated,
+        Self::WebhookRedelivered,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -66,6 +76,11 @@ impl AuditEventType {
             Self::AgentKeyCreated => "agent_key_created",
             Self::AgentKeyDeleted => "agent_key_deleted",
             Self::AuthenticationFailed => "authentication_failed",
+            Self::WebhookCreated => "webhook_created",
+            Self::WebhookUpdated => "webhook_updated",
+            Self::WebhookDeleted => "webhook_deleted",
+            Self::WebhookSecretRotated => "webhook_secret_rotated",
+            Self::WebhookRedelivered => "webhook_redelivered",
         }
     }
 }

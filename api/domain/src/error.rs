@@ -16,6 +16,8 @@ pub enum ResourceKind {
     AgentKey,
     /// A provider template of the catalog.
     Template,
+    Webhook,
+    WebhookDelivery,
 }
 
 impl ResourceKind {
@@ -25,6 +27,8 @@ impl ResourceKind {
             Self::Connection => "connection",
             Self::AgentKey => "agent key",
             Self::Template => "template",
+            Self::Webhook => "webhook",
+            Self::WebhookDelivery => "webhook delivery",
         }
     }
 }
@@ -181,13 +185,17 @@ impl ServiceError {
                 ResourceKind::Connection => ErrorCode::ConnectionNotFound,
                 ResourceKind::AgentKey => ErrorCode::AgentKeyNotFound,
                 ResourceKind::Template => ErrorCode::TemplateNotFound,
+                ResourceKind::Webhook => ErrorCode::WebhookNotFound,
+                ResourceKind::WebhookDelivery => ErrorCode::WebhookDeliveryNotFound,
             },
             Self::AlreadyExists { kind, .. } => match kind {
                 ResourceKind::Provider => ErrorCode::ProviderExists,
                 ResourceKind::Connection => ErrorCode::ConnectionExists,
                 ResourceKind::AgentKey => ErrorCode::AgentKeyExists,
-                // Templates are never created through the API.
-                ResourceKind::Template => ErrorCode::ProviderExists,
+                // Templates are never created through the API; webhooks have no unique name.
+                ResourceKind::Template | ResourceKind::Webhook | ResourceKind::WebhookDelivery => {
+                    ErrorCode::ProviderExists
+                }
             },
             Self::InvalidInput { .. } | Self::InvalidFields { .. } => ErrorCode::InvalidRequest,
             Self::InvalidState { .. } => ErrorCode::InvalidState,
@@ -281,6 +289,8 @@ pub enum ErrorCode {
     ConnectionNotFound,
     AgentKeyNotFound,
     TemplateNotFound,
+    WebhookNotFound,
+    WebhookDeliveryNotFound,
     ProviderExists,
     ConnectionExists,
     AgentKeyExists,
@@ -308,11 +318,13 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 28] = [
+    pub const ALL: [Self; 30] = [
         Self::ProviderNotFound,
         Self::ConnectionNotFound,
         Self::AgentKeyNotFound,
         Self::TemplateNotFound,
+        Self::WebhookNotFound,
+        Self::WebhookDeliveryNotFound,
         Self::ProviderExists,
         Self::ConnectionExists,
         Self::AgentKeyExists,
@@ -350,6 +362,8 @@ impl ErrorCode {
             Self::ConnectionNotFound => "connection_not_found",
             Self::AgentKeyNotFound => "agent_key_not_found",
             Self::TemplateNotFound => "template_not_found",
+            Self::WebhookNotFound => "webhook_not_found",
+            Self::WebhookDeliveryNotFound => "webhook_delivery_not_found",
             Self::ProviderExists => "provider_exists",
             Self::ConnectionExists => "connection_exists",
             Self::AgentKeyExists => "agent_key_exists",
@@ -390,6 +404,8 @@ impl ErrorCode {
             ),
             Self::AgentKeyNotFound => (404, "No agent key has that id"),
             Self::TemplateNotFound => (404, "The provider catalog has no template of that name"),
+            Self::WebhookNotFound => (404, "No webhook has that id"),
+            Self::WebhookDeliveryNotFound => (404, "The webhook has no delivery with that id"),
             Self::ProviderExists => (409, "A provider with that name exists already"),
             Self::ConnectionExists => (409, "The connection exists already"),
             Self::AgentKeyExists => (409, "An agent key with that name exists already"),

@@ -68,6 +68,14 @@ typed_id!(
     AgentKeyId
 );
 typed_id!(
+    /// Identifies a webhook endpoint.
+    WebhookId
+);
+typed_id!(
+    /// Identifies one event's delivery to one endpoint: the `webhook-id` of every attempt.
+    DeliveryId
+);
+typed_id!(
     /// Identifies an audit event; time-ordered, so it doubles as a pagination cursor.
     AuditEventId
 );

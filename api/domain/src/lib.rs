@@ -22,8 +22,9 @@ pub mod secret;
 pub mod status;
 pub mod strategy;
 pub mod url_template;
+pub mod webhook;
 
 pub use error::{ErrorCode, ResourceKind, ServiceError};
-pub use ids::{AgentKeyId, AuditEventId, ConnectionId, ProviderId};
+pub use ids::{AgentKeyId, AuditEventId, ConnectionId, DeliveryId, ProviderId, WebhookId};
 pub use names::{ProviderName, Scope, WorkspaceId};
 pub use secret::{ExposeSecret, SecretString};

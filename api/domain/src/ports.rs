@@ -15,6 +15,8 @@ use crate::ids::AgentKeyId;
 use crate::ids::ConnectionId;
 use crate::provider::{NewProvider, Provider, ProviderPatch, ProviderRef, ProviderSummary};
 use crate::secret::SecretString;
+use crate::webhook::{IssuedWebhook, NewWebhook, Webhook, WebhookDelivery, WebhookPatch};
+use crate::{DeliveryId, WebhookId};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
@@ -127,6 +129,36 @@ pub trait AgentKeyService: Send + Sync {
     async fn delete(&self, actor: &Actor, id: AgentKeyId) -> ServiceResult<()>;
     /// Checks a presented key in constant time; `Unauthenticated` for anything but a live key.
     async fn authenticate(&self, presented: &SecretString) -> ServiceResult<AgentPrincipal>;
+}
+
+/// Webhook endpoints, their signing secrets and their delivery logs (operators only).
+#[async_trait]
+pub trait WebhookService: Send + Sync {
+    /// Registers an endpoint; its signing secret is in the answer, this once.
+    async fn create(&self, actor: &Actor, input: NewWebhook) -> ServiceResult<IssuedWebhook>;
+    /// Every endpoint, oldest first.
+    async fn list(&self) -> ServiceResult<Vec<Webhook>>;
+    async fn get(&self, id: WebhookId) -> ServiceResult<Webhook>;
+    async fn update(&self, actor: &Actor, id: WebhookId, patch: WebhookPatch) -> ServiceResult<Webhook>;
+    /// Removes the endpoint and its deliveries (pending ones are not sent).
+    async fn delete(&self, actor: &Actor, id: WebhookId) -> ServiceResult<()>;
+    /// A new signing secret, shown this once; the old one keeps signing (beside the new one)
+    /// for `grace` so receivers can switch without missing a delivery.
+    async fn rotate_secret(
+        &self,
+        actor: &Actor,
+        id: WebhookId,
+        grace: std::time::Duration,
+    ) -> ServiceResult<IssuedWebhook>;
+    /// The endpoint's deliveries, newest first, `before` a delivery id when paging.
+    async fn deliveries(
+        &self,
+        id: WebhookId,
+        before: Option<DeliveryId>,
+        limit: u32,
+    ) -> ServiceResult<Page<WebhookDelivery>>;
+    /// Sends a delivery again, now, whatever became of it (same `webhook-id`).
+    async fn redeliver(&self, actor: &Actor, id: WebhookId, delivery: DeliveryId) -> ServiceResult<WebhookDelivery>;
 }
 
 /// Operator authentication for the Broker.

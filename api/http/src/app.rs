@@ -9,6 +9,7 @@ use crate::http_metrics::HttpMetrics;
 use crate::internal::InternalApi;
 use crate::spec;
 use crate::state::{BrokerState, GatewayState};
+use crate::webhooks::WebhookApi;
 use poem::{Endpoint, EndpointExt, Response, Route};
 use poem_openapi::OpenApiService;
 
@@ -19,9 +20,10 @@ fn version() -> &'static str {
     API_VERSION.trim()
 }
 
-fn broker_service() -> OpenApiService<(BrokerApi, InternalApi, HealthApi), ()> {
-    OpenApiService::new((BrokerApi, InternalApi, HealthApi), "Nexus Broker API", version()).description(concat!(
-        "Operators and internal services: providers, consents, connections, agent keys, audit. ",
+fn broker_service() -> OpenApiService<(BrokerApi, WebhookApi, InternalApi, HealthApi), ()> {
+    let apis = (BrokerApi, WebhookApi, InternalApi, HealthApi);
+    OpenApiService::new(apis, "Nexus Broker API", version()).description(concat!(
+        "Operators and internal services: providers, consents, connections, agent keys, audit, webhooks. ",
         "Request bodies are JSON of at most 64 KiB (413 `payload_too_large` beyond); no field is nullable ",
         "(omit an optional field, never send null); unknown fields are refused. Every error is an `Error` ",
         "body with a stable `code`."

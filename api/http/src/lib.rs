@@ -20,6 +20,7 @@ mod path;
 pub mod provider_documents;
 mod spec;
 mod state;
+mod webhooks;
 
 pub use app::{API_VERSION, BrokerRoutes, broker_app, broker_spec, gateway_app, gateway_spec, metrics_app, public_app};
 pub use envelope::MAX_BODY_BYTES;

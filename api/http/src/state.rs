@@ -2,7 +2,7 @@
 
 use nexus_domain::ports::{
     AdminAuthenticator, AgentKeyService, AuditService, ConnectionService, GatewayService, HealthService,
-    ProviderService,
+    ProviderService, WebhookService,
 };
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ pub struct BrokerState {
     pub connections: Arc<dyn ConnectionService>,
     pub agent_keys: Arc<dyn AgentKeyService>,
     pub audit: Arc<dyn AuditService>,
+    pub webhooks: Arc<dyn WebhookService>,
     pub health: Arc<dyn HealthService>,
     /// Everything `/metrics` exposes.
     pub metrics: prometheus::Registry,

@@ -4,6 +4,7 @@
 
 use crate::convert::{from_json, parse, to_json};
 use crate::providers::{ProviderRecord, from_model as provider_from_model};
+use crate::webhook_outbox::{ChangedConnection, enqueue};
 use crate::write_txn::begin_write;
 use crate::{RepoError, RepoResult};
 use async_trait::async_trait;
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use nexus_domain::ciphertext::Ciphertext;
 use nexus_domain::connection::{Connection, ConnectionQuery};
 use nexus_domain::status::ConnectionStatus;
+use nexus_domain::webhook::WebhookEventType;
 use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
@@ -111,9 +113,11 @@ pub trait ConnectionRepository: Send + Sync {
         id: ConnectionId,
         credential: &NewCredential,
         granted_scopes: Option<&[Scope]>,
+        reason: &str,
         at: DateTime<Utc>,
     ) -> RepoResult<()>;
-    /// Changes the status when it is one of `from`; `false` when it was not.
+    /// Changes the status when it is one of `from`; `false` when it was not. The webhook event
+    /// of the new status carries `error` as its reason, or the status's name.
     async fn transition(
         &self,
         id: ConnectionId,
@@ -501,6 +505,7 @@ impl ConnectionRepository for SqlConnectionRepository {
         id: ConnectionId,
         credential: &NewCredential,
         granted_scopes: Option<&[Scope]>,
+        reason: &str,
         at: DateTime<Utc>,
     ) -> RepoResult<()> {
         let txn = begin_write(&self.db).await?;
@@ -525,14 +530,16 @@ impl ConnectionRepository for SqlConnectionRepository {
         if let Some(scopes) = granted_scopes {
             update = update.col_expr(connection::Column::GrantedScopes, Expr::value(Some(to_json(&scopes))));
         }
-        let result = update
+        let activated = update
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .filter(connection::Column::Status.ne(ConnectionStatus::Revoked.as_str()))
-            .exec(&txn)
+            .exec_with_returning(&txn)
             .await?;
-        if result.rows_affected != 1 {
+        if activated.len() != 1 {
             return Err(RepoError::Conflict("the connection was revoked meanwhile"));
         }
+        let changed: Vec<ChangedConnection> = activated.iter().map(ChangedConnection::from).collect();
+        enqueue(&txn, WebhookEventType::ConnectionActive, &changed, reason, at).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -545,15 +552,26 @@ impl ConnectionRepository for SqlConnectionRepository {
         error: Option<&str>,
         at: DateTime<Utc>,
     ) -> RepoResult<bool> {
-        let result = connection::Entity::update_many()
+        let txn = begin_write(&self.db).await?;
+        let changed: Vec<ChangedConnection> = connection::Entity::update_many()
             .col_expr(connection::Column::Status, Expr::value(to.as_str()))
             .col_expr(connection::Column::ErrorCode, Expr::value(error.map(str::to_owned)))
             .col_expr(connection::Column::UpdatedAt, Expr::value(at))
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .filter(connection::Column::Status.is_in(status_strings(from)))
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected == 1)
+            .exec_with_returning(&txn)
+            .await?
+            .iter()
+            .map(ChangedConnection::from)
+            .collect();
+        if changed.len() != 1 {
+            return Ok(false);
+        }
+        if let Some(event) = WebhookEventType::entering(to) {
+            enqueue(&txn, event, &changed, error.unwrap_or(to.as_str()), at).await?;
+        }
+        txn.commit().await?;
+        Ok(true)
     }
 
     async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>> {
@@ -576,6 +594,15 @@ impl ConnectionRepository for SqlConnectionRepository {
             .filter(connection::Column::Status.ne(ConnectionStatus::Pending.as_str()))
             .exec(&txn)
             .await?;
+        let changed: Vec<ChangedConnection> = expired.iter().map(ChangedConnection::from).collect();
+        enqueue(
+            &txn,
+            WebhookEventType::ConnectionExpired,
+            &changed,
+            "consent_window_elapsed",
+            now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(expired
             .into_iter()
@@ -593,11 +620,13 @@ impl ConnectionRepository for SqlConnectionRepository {
             .col_expr(connection::Column::UpdatedAt, Expr::value(at))
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .filter(connection::Column::Status.ne(ConnectionStatus::Revoked.as_str()))
-            .exec(&txn)
+            .exec_with_returning(&txn)
             .await?;
-        if result.rows_affected != 1 {
+        if result.len() != 1 {
             return Ok(false);
         }
+        let changed: Vec<ChangedConnection> = result.iter().map(ChangedConnection::from).collect();
+        enqueue(&txn, WebhookEventType::ConnectionRevoked, &changed, "revoked", at).await?;
         credential::Entity::delete_many()
             .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
             .exec(&txn)

@@ -11,6 +11,8 @@ mod providers;
 mod refresh;
 mod sealed;
 mod timed;
+mod webhook_outbox;
+mod webhooks;
 mod write_txn;
 
 pub use agent_keys::{AgentKeyRecord, AgentKeyRepository, SqlAgentKeyRepository};
@@ -21,8 +23,12 @@ pub use connections::{
 };
 pub use error::RepoError;
 pub use providers::{ProviderDeletion, ProviderRecord, ProviderRepository, SqlProviderRepository};
-pub use refresh::{Lease, RefreshRepository, RetryAt};
+pub use refresh::{Lease, RefreshFailure, RefreshRepository, RetryAt};
 pub use sealed::{SealedColumn, SealedSecretRepository, SealedValue, SqlSealedSecretRepository};
 pub use timed::{DbMetrics, Timed};
+pub use webhook_outbox::{
+    AttemptOutcome, ClaimedDelivery, DELIVERY_PERIOD, SqlWebhookOutboxRepository, WebhookOutboxRepository,
+};
+pub use webhooks::{SqlWebhookRepository, WebhookRecord, WebhookRepository};
 
 pub type RepoResult<T> = Result<T, RepoError>;

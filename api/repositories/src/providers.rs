@@ -1,6 +1,7 @@
 //! Provider persistence: live providers by id or name, soft delete with optional cascade.
 
 use crate::convert::{from_json, optional_list, parse, parse_template, parse_url, to_json};
+use crate::webhook_outbox::{ChangedConnection, enqueue};
 use crate::write_txn::begin_write;
 use crate::{RepoError, RepoResult};
 use async_trait::async_trait;
@@ -10,6 +11,7 @@ use nexus_domain::credential_schema::CredentialSchema;
 use nexus_domain::provider::{OAuthSettings, Provider, ProviderRef, ProviderSpec, TokenEndpointAuthMethod};
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::url_template::UrlTemplate;
+use nexus_domain::webhook::WebhookEventType;
 use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope};
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::Expr;
@@ -142,7 +144,7 @@ impl ProviderRepository for SqlProviderRepository {
                 .filter(credential::Column::ConnectionId.is_in(live.clone()))
                 .exec(&txn)
                 .await?;
-            connection::Entity::update_many()
+            let revoked = connection::Entity::update_many()
                 .col_expr(
                     connection::Column::Status,
                     Expr::value(ConnectionStatus::Revoked.as_str()),
@@ -157,8 +159,17 @@ impl ProviderRepository for SqlProviderRepository {
                 )
                 .col_expr(connection::Column::UpdatedAt, Expr::value(at))
                 .filter(connection::Column::Id.is_in(live.clone()))
-                .exec(&txn)
+                .exec_with_returning(&txn)
                 .await?;
+            let changed: Vec<ChangedConnection> = revoked.iter().map(ChangedConnection::from).collect();
+            enqueue(
+                &txn,
+                WebhookEventType::ConnectionRevoked,
+                &changed,
+                "provider_deleted",
+                at,
+            )
+            .await?;
         }
         provider::Entity::update_many()
             .col_expr(provider::Column::DeletedAt, Expr::value(Some(at)))

@@ -7,11 +7,13 @@
 //! holder's, so a holder whose lease lapsed can never overwrite a newer token.
 
 use crate::RepoResult;
+use crate::webhook_outbox::{ChangedConnection, enqueue};
 use crate::write_txn::begin_write;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_domain::ConnectionId;
 use nexus_domain::status::ConnectionStatus;
+use nexus_domain::webhook::WebhookEventType;
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
@@ -24,6 +26,14 @@ use crate::connections::{NewCredential, SqlConnectionRepository};
 pub struct Lease {
     pub owner: String,
     pub until: DateTime<Utc>,
+}
+
+/// Why a refresh failed (a stable code), and after how many failures in a row that is news.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshFailure<'a> {
+    pub reason: &'a str,
+    pub notify_after: u32,
+    pub at: DateTime<Utc>,
 }
 
 /// When to try again after this many failed refreshes in a row.
@@ -61,8 +71,10 @@ pub trait RefreshRepository: Send + Sync {
         at: DateTime<Utc>,
     ) -> RepoResult<bool>;
     /// Counts a failed refresh and sets when the background refresher may try again:
-    /// `retry_at(failures in a row, this one included)`.
-    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()>;
+    /// `retry_at(failures in a row, this one included)`. The failure that makes it
+    /// `failure.notify_after` in a row of an active connection raises `connection.refresh_failed`.
+    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt, failure: RefreshFailure<'_>)
+    -> RepoResult<()>;
 }
 
 /// Nobody holds the lease, or its holder's time has run out.
@@ -248,7 +260,12 @@ impl RefreshRepository for SqlConnectionRepository {
         Ok(written.rows_affected == 1)
     }
 
-    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()> {
+    async fn record_failure(
+        &self,
+        id: ConnectionId,
+        retry_at: &RetryAt,
+        failure: RefreshFailure<'_>,
+    ) -> RepoResult<()> {
         let txn = begin_write(self.db()).await?;
         let Some(row) = connection::Entity::find_by_id(id.as_uuid()).one(&txn).await? else {
             return Ok(());
@@ -263,6 +280,16 @@ impl RefreshRepository for SqlConnectionRepository {
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .exec(&txn)
             .await?;
+        if i64::from(failures) == i64::from(failure.notify_after) && row.status == ConnectionStatus::Active.as_str() {
+            enqueue(
+                &txn,
+                WebhookEventType::ConnectionRefreshFailed,
+                &[ChangedConnection::from(&row)],
+                failure.reason,
+                failure.at,
+            )
+            .await?;
+        }
         txn.commit().await?;
         Ok(())
     }

@@ -1,11 +1,11 @@
-//! Every sealed value in the database, for key rotation: client secrets, credentials and PKCE
-//! verifiers, found by the key that sealed them and replaced one by one, each only if it has not
+//! Every sealed value in the database, for key rotation: client secrets, credentials, PKCE
+//! verifiers and webhook signing secrets, found by the key that sealed them and replaced one by one, each only if it has not
 //! changed meanwhile (a concurrent refresh always wins).
 
 use crate::RepoResult;
 use async_trait::async_trait;
 use nexus_domain::ciphertext::Ciphertext;
-use nexus_entities::{connection, credential, provider};
+use nexus_entities::{connection, credential, provider, webhook};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -15,6 +15,8 @@ pub enum SealedColumn {
     ProviderClientSecret,
     Credential,
     PkceVerifier,
+    /// A webhook endpoint's signing secrets.
+    WebhookSecrets,
 }
 
 /// One sealed value and the row it is bound to.
@@ -89,6 +91,19 @@ impl SealedSecretRepository for SqlSealedSecretRepository {
             .into_tuple()
             .all(&self.db)
             .await?;
+        let webhook_secrets: Vec<(Uuid, Vec<u8>, String)> = webhook::Entity::find()
+            .select_only()
+            .columns([
+                webhook::Column::Id,
+                webhook::Column::SecretCiphertext,
+                webhook::Column::SecretKeyId,
+            ])
+            .filter(webhook::Column::SecretKeyId.ne(key_id))
+            .order_by_asc(webhook::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
         let mut push = |column, row_id, bytes: Option<Vec<u8>>, key_id: Option<String>| {
             if let (Some(bytes), Some(key_id)) = (bytes, key_id) {
                 found.push(SealedValue {
@@ -106,6 +121,9 @@ impl SealedSecretRepository for SqlSealedSecretRepository {
         }
         for (id, bytes, key) in verifiers {
             push(SealedColumn::PkceVerifier, id, bytes, key);
+        }
+        for (id, bytes, key) in webhook_secrets {
+            push(SealedColumn::WebhookSecrets, id, Some(bytes), Some(key));
         }
         Ok(found)
     }
@@ -154,6 +172,17 @@ impl SealedSecretRepository for SqlSealedSecretRepository {
                     .filter(connection::Column::Id.eq(value.row_id))
                     .filter(connection::Column::PkceVerifierKeyId.eq(old.key_id.as_str()))
                     .filter(connection::Column::PkceVerifierCiphertext.eq(old.bytes.clone()))
+                    .exec(&self.db)
+                    .await?
+                    .rows_affected
+            }
+            SealedColumn::WebhookSecrets => {
+                webhook::Entity::update_many()
+                    .col_expr(webhook::Column::SecretCiphertext, Expr::value(new.bytes.clone()))
+                    .col_expr(webhook::Column::SecretKeyId, Expr::value(new.key_id.clone()))
+                    .filter(webhook::Column::Id.eq(value.row_id))
+                    .filter(webhook::Column::SecretKeyId.eq(old.key_id.as_str()))
+                    .filter(webhook::Column::SecretCiphertext.eq(old.bytes.clone()))
                     .exec(&self.db)
                     .await?
                     .rows_affected

@@ -8,15 +8,20 @@ use crate::connections::{
     ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,
 };
 use crate::providers::{ProviderDeletion, ProviderRecord, ProviderRepository};
-use crate::refresh::{Lease, RefreshRepository, RetryAt};
+use crate::refresh::{Lease, RefreshFailure, RefreshRepository, RetryAt};
+use crate::webhook_outbox::{AttemptOutcome, ClaimedDelivery, WebhookOutboxRepository};
+use crate::webhooks::{WebhookRecord, WebhookRepository};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_domain::agent_key::AgentKey;
 use nexus_domain::audit::{AuditEvent, AuditQuery, NewAuditEvent};
+use nexus_domain::ciphertext::Ciphertext;
 use nexus_domain::connection::{Connection, ConnectionQuery};
 use nexus_domain::provider::ProviderRef;
 use nexus_domain::status::ConnectionStatus;
+use nexus_domain::webhook::{DeliveryAttempt, Webhook, WebhookDelivery};
 use nexus_domain::{AgentKeyId, AuditEventId, ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
+use nexus_domain::{DeliveryId, WebhookId};
 use prometheus::{HistogramOpts, HistogramVec, Registry};
 use std::future::Future;
 use std::time::Instant;
@@ -232,9 +237,10 @@ impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
         id: ConnectionId,
         credential: &NewCredential,
         granted_scopes: Option<&[Scope]>,
+        reason: &str,
         at: DateTime<Utc>,
     ) -> RepoResult<()> {
-        let operation = self.inner.activate(id, credential, granted_scopes, at);
+        let operation = self.inner.activate(id, credential, granted_scopes, reason, at);
         self.metrics.time("connections", "activate", operation).await
     }
     async fn transition(
@@ -317,9 +323,107 @@ impl<R: RefreshRepository> RefreshRepository for Timed<R> {
         let operation = self.inner.store_refreshed(id, expected_version, owner, credential, at);
         self.metrics.time("refresh", "store_refreshed", operation).await
     }
-    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()> {
+    async fn record_failure(
+        &self,
+        id: ConnectionId,
+        retry_at: &RetryAt,
+        failure: RefreshFailure<'_>,
+    ) -> RepoResult<()> {
         self.metrics
-            .time("refresh", "record_failure", self.inner.record_failure(id, retry_at))
+            .time(
+                "refresh",
+                "record_failure",
+                self.inner.record_failure(id, retry_at, failure),
+            )
+            .await
+    }
+}
+
+#[async_trait]
+impl<R: WebhookRepository> WebhookRepository for Timed<R> {
+    async fn insert(&self, record: &WebhookRecord) -> RepoResult<()> {
+        self.metrics.time("webhooks", "insert", self.inner.insert(record)).await
+    }
+    async fn list(&self) -> RepoResult<Vec<Webhook>> {
+        self.metrics.time("webhooks", "list", self.inner.list()).await
+    }
+    async fn find(&self, id: WebhookId) -> RepoResult<Option<WebhookRecord>> {
+        self.metrics.time("webhooks", "find", self.inner.find(id)).await
+    }
+    async fn update(&self, webhook: &Webhook) -> RepoResult<bool> {
+        self.metrics
+            .time("webhooks", "update", self.inner.update(webhook))
+            .await
+    }
+    async fn replace_secrets(
+        &self,
+        id: WebhookId,
+        secrets: &Ciphertext,
+        previous_expires_at: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let operation = self.inner.replace_secrets(id, secrets, previous_expires_at, at);
+        self.metrics.time("webhooks", "replace_secrets", operation).await
+    }
+    async fn delete(&self, id: WebhookId) -> RepoResult<bool> {
+        self.metrics.time("webhooks", "delete", self.inner.delete(id)).await
+    }
+}
+
+#[async_trait]
+impl<R: WebhookOutboxRepository> WebhookOutboxRepository for Timed<R> {
+    async fn claim_due(&self, now: DateTime<Utc>, lease: &Lease, limit: u64) -> RepoResult<Vec<ClaimedDelivery>> {
+        self.metrics
+            .time("webhook_outbox", "claim_due", self.inner.claim_due(now, lease, limit))
+            .await
+    }
+    async fn record_attempt(
+        &self,
+        delivery: &ClaimedDelivery,
+        owner: &str,
+        attempt: &DeliveryAttempt,
+        outcome: AttemptOutcome,
+    ) -> RepoResult<bool> {
+        let operation = self.inner.record_attempt(delivery, owner, attempt, outcome);
+        self.metrics.time("webhook_outbox", "record_attempt", operation).await
+    }
+    async fn release(&self, delivery: &ClaimedDelivery, owner: &str) -> RepoResult<()> {
+        self.metrics
+            .time("webhook_outbox", "release", self.inner.release(delivery, owner))
+            .await
+    }
+    async fn list(
+        &self,
+        webhook: WebhookId,
+        before: Option<DeliveryId>,
+        limit: u64,
+    ) -> RepoResult<Vec<WebhookDelivery>> {
+        self.metrics
+            .time("webhook_outbox", "list", self.inner.list(webhook, before, limit))
+            .await
+    }
+    async fn redeliver(
+        &self,
+        webhook: WebhookId,
+        delivery: DeliveryId,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<WebhookDelivery>> {
+        self.metrics
+            .time(
+                "webhook_outbox",
+                "redeliver",
+                self.inner.redeliver(webhook, delivery, now),
+            )
+            .await
+    }
+    async fn count_pending(&self) -> RepoResult<u64> {
+        self.metrics
+            .time("webhook_outbox", "count_pending", self.inner.count_pending())
+            .await
+    }
+    async fn sweep(&self, before: DateTime<Utc>) -> RepoResult<u64> {
+        self.metrics
+            .time("webhook_outbox", "sweep", self.inner.sweep(before))
             .await
     }
 }

@@ -421,7 +421,15 @@ async fn due_credentials_are_claimed_once(test_db: TestDatabase) {
     let first = SqlConnectionRepository::new(db.clone());
     let second = SqlConnectionRepository::new(db);
     let retry_at = move |failures: u32| t0 + TimeDelta::seconds(60 * i64::from(failures));
-    first.record_failure(backing_off, &retry_at).await.expect("failure");
+    let failure = RefreshFailure {
+        reason: "upstream_unavailable",
+        notify_after: 3,
+        at: t0,
+    };
+    first
+        .record_failure(backing_off, &retry_at, failure)
+        .await
+        .expect("failure");
     assert!(
         first
             .take_lease(leased, &lease("reader", t0 + TimeDelta::seconds(60)), t0)

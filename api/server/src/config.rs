@@ -86,6 +86,21 @@ pub struct CommonArgs {
     /// Background refreshes in flight at once in this process against one provider
     #[arg(long, env = "NEXUS_REFRESH_PER_PROVIDER", default_value_t = 16)]
     pub refresh_per_provider: u32,
+    /// Let webhooks reach loopback and private addresses (default: on in development, off in production)
+    #[arg(long, env = "NEXUS_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: Option<bool>,
+    /// Webhook deliveries in flight at once in this process (0: this process delivers none)
+    #[arg(long, env = "NEXUS_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: u32,
+    /// Pause between outbox scans when nothing is due, in milliseconds
+    #[arg(long, env = "NEXUS_WEBHOOK_POLL_INTERVAL_MS", default_value_t = 1000)]
+    pub webhook_poll_interval_ms: u32,
+    /// Deadline of one delivery attempt (connect, send, answer), in seconds
+    #[arg(long, env = "NEXUS_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub webhook_timeout_seconds: u32,
+    /// Wait after the first failed attempt, in milliseconds; it doubles per failure (up to 2 hours)
+    #[arg(long, env = "NEXUS_WEBHOOK_FIRST_RETRY_MS", default_value_t = 5000)]
+    pub webhook_first_retry_ms: u32,
 }
 
 impl fmt::Debug for CommonArgs {
@@ -115,6 +130,7 @@ pub struct Settings {
     pub database_pool_size: Option<u32>,
     /// `None`: audit events are kept forever.
     pub audit_retention: Option<std::time::Duration>,
+    pub webhooks: nexus_services::WebhookSettings,
 }
 
 impl fmt::Debug for Settings {
@@ -314,7 +330,22 @@ impl CommonArgs {
                 self.refresh_skew_seconds
             );
         }
+        if self.webhook_poll_interval_ms == 0 || self.webhook_timeout_seconds == 0 {
+            bail!("NEXUS_WEBHOOK_POLL_INTERVAL_MS and NEXUS_WEBHOOK_TIMEOUT_SECONDS must be at least 1");
+        }
+        let webhooks = nexus_services::WebhookSettings {
+            allow_private: self.webhook_allow_private.unwrap_or(!production),
+            concurrency: usize::try_from(self.webhook_concurrency).unwrap_or(usize::MAX),
+            poll_interval: std::time::Duration::from_millis(u64::from(self.webhook_poll_interval_ms)),
+            timeout: std::time::Duration::from_secs(u64::from(self.webhook_timeout_seconds)),
+            first_retry_wait: std::time::Duration::from_millis(u64::from(self.webhook_first_retry_ms)),
+            ..nexus_services::WebhookSettings::default()
+        };
+        if production && webhooks.allow_private {
+            tracing::warn!("NEXUS_WEBHOOK_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses");
+        }
         Ok(Settings {
+            webhooks,
             return_urls,
             refresh_skew: chrono::TimeDelta::seconds(i64::from(self.refresh_skew_seconds)),
             poll_interval: std::time::Duration::from_secs(u64::from(self.poll_interval_seconds)),

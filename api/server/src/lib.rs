@@ -17,6 +17,9 @@ use tokio::task::JoinHandle;
 
 /// How long a stopping process waits for refreshes in flight to store their answers.
 const REFRESH_DRAIN: std::time::Duration = std::time::Duration::from_secs(20);
+/// How long attempts in flight may finish after a shutdown (their deadline); the rest lapse to
+/// other processes.
+const WEBHOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What to start: both APIs (`serve`), or the Broker alone (`broker`).
 #[derive(Debug, Clone)]
@@ -182,7 +185,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     database::migrate(&db).await?;
     let poll_interval = settings.poll_interval;
     let audit_retention = settings.audit_retention;
-    let mut states = wiring::build(settings, db, outbound);
+    let mut states = wiring::build(settings, db, outbound)?;
     if options.bench_baseline {
         states.gateway.bench_baseline = Some(states.agent_keys.clone());
     }
@@ -216,6 +219,15 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             let background = states.background_refresh.clone();
             async move {
                 background.run(shutdown).await;
+                Ok(())
+            }
+        }),
+        // Webhook deliveries until shutdown; attempts in flight get their deadline to finish.
+        tokio::spawn({
+            let shutdown = receiver.clone();
+            let delivery = states.webhook_delivery.clone();
+            async move {
+                delivery.run(shutdown, WEBHOOK_DRAIN).await;
                 Ok(())
             }
         }),

@@ -8,12 +8,14 @@ use nexus_domain::clock::{Clock, SystemClock};
 use nexus_domain::ports::AuditService;
 use nexus_http::{BrokerState, GatewayState, HttpMetrics};
 use nexus_repositories::{
-    DbMetrics, SqlAgentKeyRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository, Timed,
+    DbMetrics, SqlAgentKeyRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository,
+    SqlWebhookOutboxRepository, SqlWebhookRepository, Timed,
 };
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
     AdminKeys, AgentKeyServiceImpl, AuditFlusher, AuditServiceImpl, BackgroundRefresh, CacheEpoch, ConnectionDeps,
-    ConnectionServiceImpl, ConnectionSettings, LocalGateway, Metrics, OutboundPolicy, ProviderServiceImpl,
+    ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryWorker, LocalGateway, Metrics, OutboundPolicy,
+    ProviderServiceImpl, TargetPolicy, WebhookMetrics, WebhookServiceImpl,
 };
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;
@@ -44,12 +46,15 @@ pub struct States {
     pub audit_flusher: AuditFlusher,
     /// For the retention sweep.
     pub audit_trail: Arc<AuditServiceImpl>,
+    /// Sends webhook deliveries from the outbox.
+    pub webhook_delivery: Arc<DeliveryWorker>,
 }
 
 /// `outbound` is built first by the caller: a missing CA bundle stops the start before the
 /// database is touched.
-pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> States {
+pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> anyhow::Result<States> {
     let background_refresh = settings.background_refresh.clone();
+    let instance_id = format!("nexus-{}", uuid::Uuid::new_v4());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let registry = Registry::new();
     let _ = crate::build_info::register(&registry);
@@ -78,7 +83,7 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
     let connections = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
         connections: connection_repo.clone(),
         providers: provider_repo,
-        keyring,
+        keyring: keyring.clone(),
         signer: Arc::new(StateSigner::new(settings.state_key)),
         audit: audit.clone(),
         clock: clock.clone(),
@@ -91,17 +96,41 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
             public_url: settings.public_url,
             return_urls: settings.return_urls,
             refresh_skew: settings.refresh_skew,
-            instance_id: format!("nexus-{}", uuid::Uuid::new_v4()),
+            instance_id: instance_id.clone(),
         },
     }));
     let agent_keys = Arc::new(AgentKeyServiceImpl::new(
-        Arc::new(Timed::new(SqlAgentKeyRepository::new(db.clone()), db_metrics)),
+        Arc::new(Timed::new(SqlAgentKeyRepository::new(db.clone()), db_metrics.clone())),
         audit.clone(),
-        clock,
+        clock.clone(),
     ));
+    let webhook_repo = Arc::new(Timed::new(SqlWebhookRepository::new(db.clone()), db_metrics.clone()));
+    let outbox = Arc::new(Timed::new(SqlWebhookOutboxRepository::new(db.clone()), db_metrics));
+    let webhooks = Arc::new(WebhookServiceImpl::new(
+        webhook_repo.clone(),
+        outbox.clone(),
+        keyring.clone(),
+        audit.clone(),
+        clock.clone(),
+        TargetPolicy {
+            allow_private: settings.webhooks.allow_private,
+        },
+    ));
+    let webhook_delivery = DeliveryWorker::new(
+        DeliveryDeps {
+            outbox,
+            webhooks: webhook_repo,
+            keyring: keyring.clone(),
+            clock,
+            metrics: WebhookMetrics::new(&registry),
+            instance_id,
+        },
+        settings.webhooks,
+    )
+    .map_err(|e| anyhow::anyhow!("building the webhook client: {e}"))?;
     let health = Arc::new(DatabaseHealth::new(db));
     let http_metrics = HttpMetrics::new(&registry);
-    States {
+    Ok(States {
         broker: BrokerState {
             admin_auth: Arc::new(AdminKeys::new(&settings.admin_keys, audit.clone())),
             service_auth: Arc::new(AdminKeys::for_services(&settings.service_keys, audit.clone())),
@@ -109,6 +138,7 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
             connections: connections.clone(),
             agent_keys: agent_keys.clone(),
             audit,
+            webhooks,
             health: health.clone(),
             metrics: registry,
         },
@@ -123,5 +153,6 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
         http_metrics,
         audit_flusher,
         audit_trail,
-    }
+        webhook_delivery,
+    })
 }

@@ -16,6 +16,7 @@ mod refresh;
 mod repo_errors;
 mod return_urls;
 mod rotation;
+mod webhooks;
 
 pub use admin_auth::AdminKeys;
 pub use agent_keys::AgentKeyServiceImpl;
@@ -32,3 +33,6 @@ pub use providers::{ProviderServiceImpl, client_secret_aad};
 pub use refresh::{BackgroundRefresh, BackgroundSettings, LEASE_DURATION, Refresher};
 pub use return_urls::ReturnUrlPolicy;
 pub use rotation::{KeyRotation, RotationReport};
+pub use webhooks::{
+    DeliveryDeps, DeliveryWorker, MAX_ROTATION_GRACE, TargetPolicy, WebhookMetrics, WebhookServiceImpl, WebhookSettings,
+};

@@ -7,7 +7,7 @@ use crate::connections::{credential_aad, pkce_aad};
 use crate::repo_errors::internal;
 use nexus_crypto::{AssociatedData, Keyring};
 use nexus_domain::ports::ServiceResult;
-use nexus_domain::{ConnectionId, ProviderId};
+use nexus_domain::{ConnectionId, ProviderId, WebhookId};
 use nexus_repositories::{SealedColumn, SealedSecretRepository, SealedValue};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -41,6 +41,7 @@ fn aad(value: &SealedValue) -> AssociatedData {
         SealedColumn::ProviderClientSecret => crate::client_secret_aad(ProviderId::from_uuid(value.row_id)),
         SealedColumn::Credential => credential_aad(ConnectionId::from_uuid(value.row_id)),
         SealedColumn::PkceVerifier => pkce_aad(ConnectionId::from_uuid(value.row_id)),
+        SealedColumn::WebhookSecrets => crate::webhooks::secrets_aad(WebhookId::from_uuid(value.row_id)),
     }
 }
 

@@ -12,7 +12,7 @@ use nexus_domain::provider::{ProviderPatch, ProviderRef, TokenEndpointAuthMethod
 use nexus_domain::status::ConnectionStatus;
 use nexus_domain::{ConnectionId, ErrorCode};
 use nexus_repositories::{
-    ConnectionRepository, Lease, NewCredential, RefreshRepository, RepoError, RepoResult, RetryAt,
+    ConnectionRepository, Lease, NewCredential, RefreshFailure, RefreshRepository, RepoError, RepoResult, RetryAt,
 };
 use nexus_test_utils::mock_provider::TokenReply;
 use nexus_test_utils::{TestDatabase, database_tests};
@@ -348,8 +348,13 @@ impl RefreshRepository for FailingFirstWrite {
             .store_refreshed(id, expected_version, owner, credential, at)
             .await
     }
-    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt) -> RepoResult<()> {
-        self.inner.record_failure(id, retry_at).await
+    async fn record_failure(
+        &self,
+        id: ConnectionId,
+        retry_at: &RetryAt,
+        failure: RefreshFailure<'_>,
+    ) -> RepoResult<()> {
+        self.inner.record_failure(id, retry_at, failure).await
     }
 }
 

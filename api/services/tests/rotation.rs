@@ -62,7 +62,9 @@ async fn connection_sealed_with(
         ciphertext: keyring.encrypt(br#"{"access_token":"tok"}"#, &credential_aad(id)),
         expires_at: None,
     };
-    repo.activate(id, &credential, None, now).await.expect("activate");
+    repo.activate(id, &credential, None, "consent_completed", now)
+        .await
+        .expect("activate");
     id
 }
 

@@ -25,6 +25,11 @@ pub enum AuditEventTypeDto {
     AgentKeyCreated,
     AgentKeyDeleted,
     AuthenticationFailed,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    WebhookSecretRotated,
+    WebhookRedelivered,
 }
 
 impl From<AuditEventType> for AuditEventTypeDto {
@@ -46,6 +51,11 @@ impl From<AuditEventType> for AuditEventTypeDto {
             AuditEventType::AgentKeyCreated => Self::AgentKeyCreated,
             AuditEventType::AgentKeyDeleted => Self::AgentKeyDeleted,
             AuditEventType::AuthenticationFailed => Self::AuthenticationFailed,
+            AuditEventType::WebhookCreated => Self::WebhookCreated,
+            AuditEventType::WebhookUpdated => Self::WebhookUpdated,
+            AuditEventType::WebhookDeleted => Self::WebhookDeleted,
+            AuditEventType::WebhookSecretRotated => Self::WebhookSecretRotated,
+            AuditEventType::WebhookRedelivered => Self::WebhookRedelivered,
         }
     }
 }
@@ -69,6 +79,11 @@ impl From<AuditEventTypeDto> for AuditEventType {
             AuditEventTypeDto::AgentKeyCreated => Self::AgentKeyCreated,
             AuditEventTypeDto::AgentKeyDeleted => Self::AgentKeyDeleted,
             AuditEventTypeDto::AuthenticationFailed => Self::AuthenticationFailed,
+            AuditEventTypeDto::WebhookCreated => Self::WebhookCreated,
+            AuditEventTypeDto::WebhookUpdated => Self::WebhookUpdated,
+            AuditEventTypeDto::WebhookDeleted => Self::WebhookDeleted,
+            AuditEventTypeDto::WebhookSecretRotated => Self::WebhookSecretRotated,
+            AuditEventTypeDto::WebhookRedelivered => Self::WebhookRedelivered,
         }
     }
 }

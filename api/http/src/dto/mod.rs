@@ -8,3 +8,4 @@ pub mod internal;
 pub mod providers;
 pub mod strategy;
 pub mod text;
+pub mod webhooks;

@@ -78,6 +78,12 @@ impl TestServer {
             public_listen: None,
             metrics_listen: None,
             audit_retention_days: 90,
+            webhook_allow_private: None,
+            webhook_concurrency: 16,
+            // Fast scans and retries: the webhook tests wait for deliveries.
+            webhook_poll_interval_ms: 100,
+            webhook_timeout_seconds: 10,
+            webhook_first_retry_ms: 200,
         };
         configure(&mut common);
         // Browsers and API clients alike reach the Broker through the guard, unless the test

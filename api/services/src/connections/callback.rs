@@ -207,7 +207,7 @@ impl ConnectionServiceImpl {
             expires_at,
         };
         self.connections
-            .activate(connection.id, &credential, Some(&granted), now)
+            .activate(connection.id, &credential, Some(&granted), "consent_completed", now)
             .await
             .map_err(|e| {
                 log_failure("storing the credential failed", &e);

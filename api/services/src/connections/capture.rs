@@ -223,6 +223,7 @@ impl ConnectionServiceImpl {
                 bundle.connection.id,
                 &credential,
                 Some(&bundle.connection.requested_scopes),
+                "credentials_captured",
                 self.clock.now(),
             )
             .await

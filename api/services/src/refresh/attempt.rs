@@ -12,7 +12,7 @@ use nexus_domain::ServiceError;
 use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::status::ConnectionStatus;
-use nexus_repositories::{ConnectionBundle, CredentialRecord, Lease, NewCredential};
+use nexus_repositories::{ConnectionBundle, CredentialRecord, Lease, NewCredential, RefreshFailure};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -23,6 +23,9 @@ const TRANSIENT_BACKOFF: Duration = Duration::from_secs(30);
 const MISCONFIGURED_BACKOFF: Duration = Duration::from_secs(300);
 /// A connection whose provider issued no refresh token is not looked at again for this long.
 const NO_REFRESH_TOKEN_BACKOFF: Duration = Duration::from_secs(86_400);
+/// Failed refreshes in a row (each already retried within its attempt) before subscribers hear
+/// of it: one blip is noise, three in a row (minutes apart, with backoff) is an outage.
+pub const REFRESH_FAILED_EVENT_AFTER: u32 = 3;
 
 /// The answer to everyone waiting, sent once: as soon as there is a credential to serve, which
 /// may be before it is stored.
@@ -121,7 +124,8 @@ impl Refresher {
         let stored = Stored::open(&self.deps.keyring, id, &current.ciphertext)
             .map_err(|e| RefreshError::internal("opening a stored credential", e))?;
         let Some(refresh_token) = stored.refresh_token().map(str::to_owned) else {
-            self.back_off(id, NO_REFRESH_TOKEN_BACKOFF, None).await;
+            self.back_off(id, NO_REFRESH_TOKEN_BACKOFF, None, "no_refresh_token")
+                .await;
             return Err(RefreshError::NoRefreshToken);
         };
         let response = match self.call_with_retries(job, lease, &refresh_token).await {
@@ -231,11 +235,13 @@ impl Refresher {
                 ("grant_revoked", RefreshError::GrantRevoked)
             }
             TokenEndpointError::Misconfigured { .. } => {
-                self.back_off(connection.id, MISCONFIGURED_BACKOFF, None).await;
+                self.back_off(connection.id, MISCONFIGURED_BACKOFF, None, "provider_misconfigured")
+                    .await;
                 ("provider_misconfigured", RefreshError::Misconfigured)
             }
             TokenEndpointError::Transient { retry_after, .. } => {
-                self.back_off(connection.id, TRANSIENT_BACKOFF, *retry_after).await;
+                self.back_off(connection.id, TRANSIENT_BACKOFF, *retry_after, "upstream_unavailable")
+                    .await;
                 (
                     "upstream_unavailable",
                     RefreshError::Transient {
@@ -367,14 +373,20 @@ impl Refresher {
         }
     }
 
-    /// Tells the background refresher to leave the connection alone for a while.
-    async fn back_off(&self, id: ConnectionId, base: Duration, retry_after: Option<Duration>) {
+    /// Tells the background refresher to leave the connection alone for a while; the
+    /// `REFRESH_FAILED_EVENT_AFTER`th failure in a row raises `connection.refresh_failed`.
+    async fn back_off(&self, id: ConnectionId, base: Duration, retry_after: Option<Duration>, reason: &str) {
         let now = self.deps.clock.now();
         let retry_at = move |failures: u32| {
             let wait = backoff_after_failures(failures, base, retry_after);
             now + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::hours(1))
         };
-        if let Err(error) = self.deps.leases.record_failure(id, &retry_at).await {
+        let failure = RefreshFailure {
+            reason,
+            notify_after: REFRESH_FAILED_EVENT_AFTER,
+            at: now,
+        };
+        if let Err(error) = self.deps.leases.record_failure(id, &retry_at, failure).await {
             tracing::warn!(connection_id = %id, %error, "recording a refresh failure failed");
         }
     }

@@ -14,6 +14,7 @@ mod background;
 mod backoff;
 
 pub use background::{BackgroundRefresh, BackgroundSettings};
+pub(crate) use backoff::jittered;
 
 use crate::cache::CacheEpoch;
 use crate::connections::Stored;

@@ -450,6 +450,121 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhooks */
+        get: operations["webhook_list"];
+        put?: never;
+        /**
+         * Register a webhook
+         * @description Events about connections (`connection.active`, `connection.revoked`, ...) are posted to
+         *     `url`, signed to the Standard Webhooks specification with the `secret` in the answer
+         *     (shown this once). Loopback and private addresses are refused unless the Broker runs
+         *     with `NEXUS_WEBHOOK_ALLOW_PRIVATE=true` (the development default).
+         */
+        post: operations["webhook_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** View a webhook */
+        get: operations["webhook_view"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description Its pending deliveries are not sent; its delivery log goes with it.
+         */
+        delete: operations["webhook_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook
+         * @description Absent fields stay as they are. A disabled endpoint receives nothing; deliveries still
+         *     pending for it fail (redeliver them once it is enabled again).
+         */
+        patch: operations["webhook_update"];
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook's deliveries
+         * @description Newest first, each with its attempts (status codes and error codes, never the
+         *     receiver's body) and, while pending, when the next attempt is due. Page with `cursor`
+         *     (the `next_cursor` of the previous page) and `limit` (default 50, at most 500).
+         */
+        get: operations["webhook_delivery_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver a delivery
+         * @description Sends it again now, with the same `webhook-id`, whatever became of it, and retries it
+         *     for another day if it fails.
+         */
+        post: operations["webhook_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook's signing secret
+         * @description Returns the new secret, shown this once. For `grace_period_seconds` (default one day)
+         *     every delivery carries signatures by both the old and the new secret, so receivers can
+         *     switch without missing one.
+         */
+        post: operations["webhook_rotate_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -531,7 +646,7 @@ export interface components {
          * @description What happened
          * @enum {string}
          */
-        AuditEventType: "provider_created" | "provider_updated" | "provider_deleted" | "consent_created" | "connection_activated" | "connection_failed" | "connection_expired" | "connection_attention_required" | "connection_revoked" | "credential_captured" | "token_read" | "token_refreshed" | "token_refresh_failed" | "agent_key_created" | "agent_key_deleted" | "authentication_failed";
+        AuditEventType: "provider_created" | "provider_updated" | "provider_deleted" | "consent_created" | "connection_activated" | "connection_failed" | "connection_expired" | "connection_attention_required" | "connection_revoked" | "credential_captured" | "token_read" | "token_refreshed" | "token_refresh_failed" | "agent_key_created" | "agent_key_deleted" | "authentication_failed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "webhook_secret_rotated" | "webhook_redelivered";
         /** @enum {string} */
         AuthType: "oauth2" | "api_key" | "basic_auth" | "aws_sigv4";
         /**
@@ -778,6 +893,8 @@ export interface components {
              *     - `connection_not_found` (404): No connection has that id in this workspace (or none is active for it)
              *     - `agent_key_not_found` (404): No agent key has that id
              *     - `template_not_found` (404): The provider catalog has no template of that name
+             *     - `webhook_not_found` (404): No webhook has that id
+             *     - `webhook_delivery_not_found` (404): The webhook has no delivery with that id
              *     - `provider_exists` (409): A provider with that name exists already
              *     - `connection_exists` (409): The connection exists already
              *     - `agent_key_exists` (409): An agent key with that name exists already
@@ -1238,6 +1355,150 @@ export interface components {
         };
         /** @enum {string} */
         VerificationMethod: "GET" | "HEAD" | "POST";
+        /** Webhook */
+        Webhook: {
+            /** Format: date-time */
+            created_at: string;
+            description?: string;
+            enabled: boolean;
+            event_types: components["schemas"]["WebhookEventType"][];
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description Until when the secret replaced by the last rotation still signs deliveries
+             */
+            previous_secret_expires_at?: string;
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
+            /** @description The only workspace whose events are sent (absent: every workspace) */
+            workspace_id?: string;
+        };
+        /**
+         * WebhookAttempt
+         * @description One try at a delivery
+         */
+        WebhookAttempt: {
+            /** Format: date-time */
+            attempted_at: string;
+            /** Format: uint64 */
+            duration_ms: number;
+            /**
+             * @description Why the attempt failed: `http_status`, `timeout`, `connect`, `refused_address`,
+             *     `redirect`, `transport`, `signing_failed` or `endpoint_disabled`
+             */
+            error?: string;
+            /**
+             * Format: uint16
+             * @description The receiver's HTTP status, when it answered
+             */
+            status_code?: number;
+        };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /** @description What the endpoint is for */
+            description?: string;
+            /** @description Whether events are sent (default `true`) */
+            enabled?: boolean;
+            /**
+             * @description The events this endpoint receives: `connection.active`, `connection.failed`,
+             *     `connection.expired`, `connection.attention_required`, `connection.revoked`,
+             *     `connection.refresh_failed`
+             */
+            event_types: string[];
+            /**
+             * @description Where events are posted: http(s), no user name or password; loopback and private
+             *     addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on
+             */
+            url: string;
+            /** @description Only this workspace's events (every workspace's when absent) */
+            workspace_id?: string;
+        };
+        /**
+         * WebhookDelivery
+         * @description One event for one endpoint; `id` is the `webhook-id` header of every attempt
+         */
+        WebhookDelivery: {
+            /** @description Every attempt, oldest first */
+            attempts: components["schemas"]["WebhookAttempt"][];
+            /** Format: uuid */
+            connection_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            delivered_at?: string;
+            event_type: components["schemas"]["WebhookEventType"];
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due (pending deliveries only)
+             */
+            next_attempt_at?: string;
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            /** Format: uuid */
+            webhook_id: string;
+        };
+        /**
+         * WebhookDeliveryPage
+         * @description A page of deliveries, newest first
+         */
+        WebhookDeliveryPage: {
+            items: components["schemas"]["WebhookDelivery"][];
+            /** @description Pass as `cursor` for the next (older) page; absent on the last page */
+            next_cursor?: string;
+        };
+        /**
+         * @description Where a delivery stands
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "delivered" | "failed";
+        /**
+         * @description A connection event a webhook can receive
+         * @enum {string}
+         */
+        WebhookEventType: "connection.active" | "connection.failed" | "connection.expired" | "connection.attention_required" | "connection.revoked" | "connection.refresh_failed";
+        /** WebhookList */
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+        };
+        /**
+         * WebhookSecretRotate
+         * @description A secret rotation: how long the old secret keeps signing beside the new one
+         */
+        WebhookSecretRotate: {
+            /**
+             * Format: uint32
+             * @description Seconds the old secret stays valid (default 86400, one day; at most 604800; 0 ends it now)
+             */
+            grace_period_seconds?: number;
+        };
+        /**
+         * WebhookUpdate
+         * @description Changes to an endpoint: absent fields stay as they are
+         */
+        WebhookUpdate: {
+            /** @description `true` removes the workspace filter: every workspace's events */
+            all_workspaces?: boolean;
+            /** @description An empty description removes it */
+            description?: string;
+            enabled?: boolean;
+            /** @description Replaces the events this endpoint receives (names as on creation) */
+            event_types?: string[];
+            url?: string;
+            /** @description Only this workspace's events from now on */
+            workspace_id?: string;
+        };
+        /**
+         * WebhookWithSecret
+         * @description An endpoint with its signing secret, shown this once (on creation and on rotation)
+         */
+        WebhookWithSecret: {
+            /** @description The Standard Webhooks signing secret (`whsec_...`) receivers verify deliveries with */
+            secret: string;
+            webhook: components["schemas"]["Webhook"];
+        };
     };
     responses: never;
     parameters: never;
@@ -2414,6 +2675,370 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["CredentialEnvelope"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description The endpoint is registered; `secret` is shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with its deliveries */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_delivery_list: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    webhook_rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["WebhookSecretRotate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["WebhookWithSecret"];
                 };
             };
             /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */

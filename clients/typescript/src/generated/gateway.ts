@@ -343,6 +343,8 @@ export interface components {
              *     - `connection_not_found` (404): No connection has that id in this workspace (or none is active for it)
              *     - `agent_key_not_found` (404): No agent key has that id
              *     - `template_not_found` (404): The provider catalog has no template of that name
+             *     - `webhook_not_found` (404): No webhook has that id
+             *     - `webhook_delivery_not_found` (404): The webhook has no delivery with that id
              *     - `provider_exists` (409): A provider with that name exists already
              *     - `connection_exists` (409): The connection exists already
              *     - `agent_key_exists` (409): An agent key with that name exists already

@@ -69,6 +69,17 @@ from .template_token_params import TemplateTokenParams
 from .token_endpoint_auth_method import TokenEndpointAuthMethod
 from .verification import Verification
 from .verification_method import VerificationMethod
+from .webhook import Webhook
+from .webhook_attempt import WebhookAttempt
+from .webhook_create import WebhookCreate
+from .webhook_delivery import WebhookDelivery
+from .webhook_delivery_page import WebhookDeliveryPage
+from .webhook_delivery_status import WebhookDeliveryStatus
+from .webhook_event_type import WebhookEventType
+from .webhook_list import WebhookList
+from .webhook_secret_rotate import WebhookSecretRotate
+from .webhook_update import WebhookUpdate
+from .webhook_with_secret import WebhookWithSecret
 
 __all__ = (
     "AgentKey",
@@ -140,4 +151,15 @@ __all__ = (
     "TokenEndpointAuthMethod",
     "Verification",
     "VerificationMethod",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookCreate",
+    "WebhookDelivery",
+    "WebhookDeliveryPage",
+    "WebhookDeliveryStatus",
+    "WebhookEventType",
+    "WebhookList",
+    "WebhookSecretRotate",
+    "WebhookUpdate",
+    "WebhookWithSecret",
 )

@@ -17,6 +17,11 @@ AuditEventType = Literal[
     "token_read",
     "token_refresh_failed",
     "token_refreshed",
+    "webhook_created",
+    "webhook_deleted",
+    "webhook_redelivered",
+    "webhook_secret_rotated",
+    "webhook_updated",
 ]
 
 AUDIT_EVENT_TYPE_VALUES: set[AuditEventType] = {
@@ -36,6 +41,11 @@ AUDIT_EVENT_TYPE_VALUES: set[AuditEventType] = {
     "token_read",
     "token_refresh_failed",
     "token_refreshed",
+    "webhook_created",
+    "webhook_deleted",
+    "webhook_redelivered",
+    "webhook_secret_rotated",
+    "webhook_updated",
 }
 
 

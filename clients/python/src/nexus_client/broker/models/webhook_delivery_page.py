@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.webhook_delivery import WebhookDelivery
+
+
+T = TypeVar("T", bound="WebhookDeliveryPage")
+
+
+@_attrs_define
+class WebhookDeliveryPage:
+    """A page of deliveries, newest first
+
+    Attributes:
+        items (list[WebhookDelivery]):
+        next_cursor (str | Unset): Pass as `cursor` for the next (older) page; absent on the last page
+    """
+
+    items: list[WebhookDelivery]
+    next_cursor: str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        items = []
+        for items_item_data in self.items:
+            items_item = items_item_data.to_dict()
+            items.append(items_item)
+
+        next_cursor = self.next_cursor
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "items": items,
+            }
+        )
+        if next_cursor is not UNSET:
+            field_dict["next_cursor"] = next_cursor
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.webhook_delivery import WebhookDelivery  # noqa: PLC0415
+
+        d = dict(src_dict)
+        items = []
+        _items = d.pop("items")
+        for items_item_data in _items:
+            items_item = WebhookDelivery.from_dict(items_item_data)
+
+            items.append(items_item)
+
+        next_cursor = d.pop("next_cursor", UNSET)
+
+        webhook_delivery_page = cls(
+            items=items,
+            next_cursor=next_cursor,
+        )
+
+        webhook_delivery_page.additional_properties = d
+        return webhook_delivery_page
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
