@@ -16,6 +16,9 @@ pub(crate) const CLOSED_SCHEMAS: &[&str] = &[
     "ServedReads",
     "ServedReadsReport",
     "Verification",
+    "WebhookCreate",
+    "WebhookSecretRotate",
+    "WebhookUpdate",
 ];
 
 /// Pretty JSON with keys sorted at every level and a trailing newline.

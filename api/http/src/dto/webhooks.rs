@@ -74,7 +74,7 @@ impl From<WebhookEventType> for WebhookEventTypeDto {
 pub struct WebhookCreate {
     /// Where events are posted: http(s), no user name or password; loopback and private
     /// addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on
-    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
+    #[oai(validator(pattern = r"^https?://[^/?#@\s]+([/?][^#\s]*)?$", max_length = 2048))]
     pub url: Text,
     /// The events this endpoint receives: `connection.active`, `connection.failed`,
     /// `connection.expired`, `connection.attention_required`, `connection.revoked`,
@@ -112,7 +112,7 @@ impl From<WebhookCreate> for NewWebhook {
 #[oai(skip_serializing_if_is_none)]
 #[oai(deny_unknown_fields)]
 pub struct WebhookUpdate {
-    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
+    #[oai(validator(pattern = r"^https?://[^/?#@\s]+([/?][^#\s]*)?$", max_length = 2048))]
     pub url: Option<Text>,
     /// Replaces the events this endpoint receives (names as on creation)
     #[oai(validator(

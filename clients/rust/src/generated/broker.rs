@@ -6668,6 +6668,7 @@ when `POST /v1/providers` with `"template"` can create it*/
     }
     ///`WebhookCreate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct WebhookCreate {
         ///What the endpoint is for
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6834,9 +6835,12 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 return Err("longer than 2048 characters".into());
             }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https?://").unwrap() });
+            { ::regress::Regex::new("^https?://[^/?#@\\s]+([/?][^#\\s]*)?$").unwrap() });
             if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^https?://\"".into());
+                return Err(
+                    "doesn't match pattern \"^https?://[^/?#@\\s]+([/?][^#\\s]*)?$\""
+                        .into(),
+                );
             }
             Ok(Self(value.to_string()))
         }
@@ -7433,6 +7437,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
     }
     ///A secret rotation: how long the old secret keeps signing beside the new one
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct WebhookSecretRotate {
         ///Seconds the old secret stays valid (default 86400, one day; at most 604800; 0 ends it now)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7445,6 +7450,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
     }
     ///Changes to an endpoint: absent fields stay as they are
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct WebhookUpdate {
         ///`true` removes the workspace filter: every workspace's events
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7610,9 +7616,12 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 return Err("longer than 2048 characters".into());
             }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^https?://").unwrap() });
+            { ::regress::Regex::new("^https?://[^/?#@\\s]+([/?][^#\\s]*)?$").unwrap() });
             if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^https?://\"".into());
+                return Err(
+                    "doesn't match pattern \"^https?://[^/?#@\\s]+([/?][^#\\s]*)?$\""
+                        .into(),
+                );
             }
             Ok(Self(value.to_string()))
         }

@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -30,7 +29,6 @@ class WebhookUpdate:
     event_types: list[str] | Unset = UNSET
     url: str | Unset = UNSET
     workspace_id: str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         all_workspaces = self.all_workspaces
@@ -48,7 +46,7 @@ class WebhookUpdate:
         workspace_id = self.workspace_id
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update({})
         if all_workspaces is not UNSET:
             field_dict["all_workspaces"] = all_workspaces
@@ -89,21 +87,4 @@ class WebhookUpdate:
             workspace_id=workspace_id,
         )
 
-        webhook_update.additional_properties = d
         return webhook_update
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties
