@@ -513,7 +513,194 @@ async fn expiry_sweeps_report_what_they_changed(test_db: TestDatabase) {
     assert_eq!(all, pending, "each expired connection reported by exactly one sweep");
 }
 
+/// An enabled endpoint for `events`, optionally only for one workspace.
+async fn insert_webhook(
+    db: &DatabaseConnection,
+    events: &[nexus_domain::webhook::WebhookEventType],
+    workspace: Option<&str>,
+    enabled: bool,
+) -> nexus_domain::WebhookId {
+    let webhook = nexus_domain::webhook::Webhook {
+        id: nexus_domain::WebhookId::new(),
+        url: url::Url::parse("https://hooks.example.com/in").expect("url"),
+        event_types: events.to_vec(),
+        workspace_id: workspace.map(|w| WorkspaceId::parse(w).expect("workspace")),
+        enabled,
+        description: None,
+        previous_secret_expires_at: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+    SqlWebhookRepository::new(db.clone())
+        .insert(&WebhookRecord {
+            webhook: webhook.clone(),
+            secrets: Ciphertext {
+                key_id: "k1".into(),
+                bytes: vec![7; 40],
+            },
+        })
+        .await
+        .expect("webhook");
+    webhook.id
+}
+
+/// Every state change writes its event in its own transaction; a change that does not happen
+/// writes none; deliveries of one connection are claimed in order, each by one claimer.
+async fn state_changes_write_their_events_and_deliveries_are_claimed_in_order(test_db: TestDatabase) {
+    use nexus_domain::webhook::WebhookEventType as Event;
+    let db = test_db.connect_migrated().await;
+    let providers = SqlProviderRepository::new(db.clone());
+    let github = record("github");
+    providers.insert(&github).await.expect("provider");
+    let webhook = insert_webhook(&db, &Event::ALL, None, true).await;
+    insert_webhook(&db, &Event::ALL, None, false).await;
+    insert_webhook(&db, &Event::ALL, Some("ws-elsewhere"), true).await;
+    let repo = SqlConnectionRepository::new(db.clone());
+    let outbox = SqlWebhookOutboxRepository::new(db.clone());
+    let at = now();
+
+    let pending = insert_connection(&db, github.provider.id, ConnectionStatus::Pending).await;
+    assert!(
+        !repo
+            .transition(
+                pending,
+                &[ConnectionStatus::Active],
+                ConnectionStatus::AttentionRequired,
+                Some("invalid_grant"),
+                at
+            )
+            .await
+            .expect("no change"),
+        "a pending connection is not active"
+    );
+    assert!(
+        repo.transition(
+            pending,
+            &[ConnectionStatus::Pending],
+            ConnectionStatus::Failed,
+            Some("access_denied"),
+            at
+        )
+        .await
+        .expect("failed")
+    );
+    let active = insert_connection(&db, github.provider.id, ConnectionStatus::Active).await;
+    repo.transition(
+        active,
+        &[ConnectionStatus::Active],
+        ConnectionStatus::AttentionRequired,
+        Some("invalid_grant"),
+        at,
+    )
+    .await
+    .expect("attention");
+    let retrying = insert_connection(&db, github.provider.id, ConnectionStatus::Active).await;
+    let retry_at = move |failures: u32| at + TimeDelta::seconds(i64::from(failures));
+    for _ in 0..4 {
+        let failure = RefreshFailure {
+            reason: "upstream_unavailable",
+            notify_after: 3,
+            at,
+        };
+        repo.record_failure(retrying, &retry_at, failure)
+            .await
+            .expect("failure");
+    }
+    let revoked = insert_connection(&db, github.provider.id, ConnectionStatus::Active).await;
+    assert!(repo.revoke(revoked, at).await.expect("revoke"));
+    assert!(
+        !repo.revoke(revoked, at).await.expect("revoked already"),
+        "no second event"
+    );
+    let credential = sealed(1);
+    assert!(
+        repo.activate(revoked, &credential, None, "consent_completed", at)
+            .await
+            .is_err(),
+        "a revoked connection is not activated, and its event is not written"
+    );
+
+    let log = outbox.list(webhook, None, 100).await.expect("log");
+    let mut events: Vec<(ConnectionId, Event)> = log.iter().map(|d| (d.connection_id, d.event_type)).collect();
+    events.reverse();
+    assert_eq!(
+        events,
+        [
+            (pending, Event::ConnectionFailed),
+            (active, Event::ConnectionAttentionRequired),
+            (retrying, Event::ConnectionRefreshFailed),
+            (revoked, Event::ConnectionRevoked),
+        ],
+        "one event per change, refresh_failed on the third failure only; none for the disabled or filtered endpoints"
+    );
+    assert_eq!(outbox.count_pending().await.expect("depth"), 4);
+
+    // Two events of one connection: the later waits for the earlier, and each is claimed once.
+    let twice = insert_connection(&db, github.provider.id, ConnectionStatus::Active).await;
+    repo.transition(
+        twice,
+        &[ConnectionStatus::Active],
+        ConnectionStatus::AttentionRequired,
+        Some("invalid_grant"),
+        at,
+    )
+    .await
+    .expect("attention");
+    repo.revoke(twice, at).await.expect("revoke");
+    let lease_until = at + TimeDelta::seconds(30);
+    let (lease_a, lease_b) = (lease("a", lease_until), lease("b", lease_until));
+    let other = SqlWebhookOutboxRepository::new(db.clone());
+    let (a, b) = tokio::join!(outbox.claim_due(at, &lease_a, 100), other.claim_due(at, &lease_b, 100));
+    let (a, b) = (a.expect("claim a"), b.expect("claim b"));
+    let claimed: Vec<&ClaimedDelivery> = a.iter().chain(&b).collect();
+    let mut ids: Vec<_> = claimed.iter().map(|d| d.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed.len(), "no delivery claimed twice");
+    assert_eq!(claimed.len(), 5, "the later event of `twice` waits: {claimed:#?}");
+    let first_of_twice = claimed
+        .iter()
+        .find(|d| d.event_type == "connection.attention_required" && d.payload.contains(&twice.to_string()))
+        .map(|d| (*d).clone())
+        .expect("the earlier event of `twice`");
+    let owner = if a.iter().any(|d| d.id == first_of_twice.id) {
+        "a"
+    } else {
+        "b"
+    };
+    let attempt = nexus_domain::webhook::DeliveryAttempt {
+        attempted_at: at,
+        status_code: Some(200),
+        error: None,
+        duration_ms: 3,
+    };
+    assert!(
+        !outbox
+            .record_attempt(&first_of_twice, "intruder", &attempt, AttemptOutcome::Delivered)
+            .await
+            .expect("fenced"),
+        "only the lease holder records"
+    );
+    assert!(
+        outbox
+            .record_attempt(&first_of_twice, owner, &attempt, AttemptOutcome::Delivered)
+            .await
+            .expect("recorded")
+    );
+    let next = outbox
+        .claim_due(at, &lease("c", lease_until), 100)
+        .await
+        .expect("claim c");
+    assert_eq!(next.len(), 1, "now the later event of `twice` is due: {next:#?}");
+    assert_eq!(next[0].event_type, "connection.revoked");
+    assert!(next[0].payload.contains(&twice.to_string()));
+    let payload: serde_json::Value = serde_json::from_str(&next[0].payload).expect("JSON");
+    assert_eq!(payload["data"]["reason"], "revoked");
+    assert_eq!(payload["data"]["provider"], "github");
+}
+
 database_tests!(
+    state_changes_write_their_events_and_deliveries_are_claimed_in_order,
     credential_writes_are_fenced_by_version_and_lease,
     due_credentials_are_claimed_once,
     expiry_sweeps_report_what_they_changed,
