@@ -131,6 +131,21 @@ impl WebhookMetrics {
     }
 }
 
+impl WebhookMetrics {
+    /// The metric family names this registers (for checks of dashboards and alerts).
+    pub fn names(&self) -> Vec<String> {
+        [
+            Box::new(self.deliveries.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(self.outbox_depth.clone()),
+            Box::new(self.latency.clone()),
+            Box::new(self.attempt_duration.clone()),
+        ]
+        .iter()
+        .flat_map(|collector| collector.desc().into_iter().map(|desc| desc.fq_name.clone()))
+        .collect()
+    }
+}
+
 /// What one attempt came to.
 struct Attempted {
     record: DeliveryAttempt,
