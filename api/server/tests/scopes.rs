@@ -1,8 +1,8 @@
 //! Scopes an agent can rely on, against the real OpenID provider (npm `oidc-provider`): a
 //! connection granted `openid` only is `insufficient_scope` for `openid email` (on resolve and
 //! on token, naming what is missing and the connection), check-connection shows the grant and
-//! what is missing, and an incremental consent through the Gateway adds `email` under the same
-//! connection id. In both Gateway modes, on both databases.
+//! what is missing, and an incremental consent through the Gateway (started with the Rust SDK's
+//! helper) adds `email` under the same connection id. In both Gateway modes, on both databases.
 
 mod common;
 
@@ -102,16 +102,25 @@ async fn scopes_against_the_real_provider(db: TestDatabase, mode: Mode) {
         "{error}"
     );
 
-    // The incremental consent: same connection, the union of the grant and the new scopes.
-    let again = request_connection(
-        &server,
-        &key,
-        json!({"workspace_id": "ws-s", "provider": "idp", "scopes": ["email"], "connection_id": id,
-               "return_url": "http://127.0.0.1:9/done"}),
-    )
-    .await;
-    assert_eq!(again["connection_id"], json!(id), "the id is kept");
-    let auth_url = url::Url::parse(again["auth_url"].as_str().expect("auth_url")).expect("url");
+    // The Rust SDK: a typed error naming what is missing, and the incremental consent it calls
+    // for: same connection, the union of the grant and the new scopes.
+    let credentials = nexus_client::credentials::Credentials::new(server.gateway(&key));
+    let target = nexus_client::credentials::Target::Resolve {
+        workspace_id: "ws-s".to_owned(),
+        provider: "idp".to_owned(),
+    };
+    let missing = match credentials.get_scoped(&target, &["openid", "email"]).await {
+        Err(nexus_client::credentials::SdkError::InsufficientScope(missing)) => missing,
+        other => panic!("expected insufficient_scope, got {other:?}"),
+    };
+    assert_eq!(missing.missing_scopes, ["email"]);
+    assert_eq!(json!(missing.connection_id), json!(id));
+    let again = credentials
+        .request_scopes(&missing, "ws-s", "idp", "http://127.0.0.1:9/done")
+        .await
+        .expect("an incremental consent");
+    assert_eq!(json!(again.connection_id), json!(id), "the id is kept");
+    let auth_url = url::Url::parse(&again.auth_url).expect("url");
     let asked = auth_url
         .query_pairs()
         .find(|(name, _)| name == "scope")

@@ -12,10 +12,11 @@ import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from nexus_client import Credentials, NexusAuth, NexusError, gateway_client
+from nexus_client import Credentials, InsufficientScopeError, NexusAuth, NexusError, gateway_client
 from nexus_client.gateway.api.catalog import provider_catalog
 from nexus_client.gateway.api.tokens import token_resolve
 from nexus_client.gateway.models import CredentialEnvelope, Error, ProviderCatalog
@@ -88,6 +89,20 @@ def oauth2(gateway_url: str, broker_url: str, admin_key: str, issuer: str) -> No
     first, second = RefuseFirst.seen
     assert first.startswith("Bearer ") and second.startswith("Bearer ") and first != second, "refreshed, sent again"
     assert httpx.get(f"{issuer}/me", headers={"Authorization": second}).status_code == 200, "the new token works"
+
+    # A scope the grant lacks: a typed error, then an incremental consent of the same connection.
+    wider = NexusAuth(credentials, workspace_id="ws-py-oauth", provider="oidc", scopes=["openid", "profile"])
+    try:
+        httpx.get(f"{issuer}/me", auth=wider)
+        raise AssertionError("a connection without profile must not be used for it")
+    except InsufficientScopeError as error:
+        assert error.missing_scopes == ["profile"] and error.status == 409, error
+        started = credentials.request_scopes(
+            error, workspace_id="ws-py-oauth", provider="oidc", return_url="http://127.0.0.1:9/done"
+        )
+        assert str(started.connection_id) == error.connection_id, "the same connection"
+        scope = parse_qs(urlsplit(started.auth_url).query)["scope"][0].split()
+        assert "profile" in scope and "email" in scope, f"the union of the grant and profile: {scope}"
 
 
 def main(gateway_url: str, broker_url: str, admin_key: str) -> None:

@@ -7,6 +7,11 @@
 //! 401 to an OAuth2 token, forces one refresh (`POST /v1/refresh/{id}`) and retries once. Errors
 //! are [`SdkError`]: the Gateway's own (`attention_required` carries the connection id to send
 //! the user back to), an unreachable Gateway, or the credential's (see [`InjectError`]).
+//!
+//! A read may name the scopes its calls need ([`Credentials::get_scoped`],
+//! [`CredentialClient::with_scopes`]): a connection without them is
+//! [`SdkError::InsufficientScope`], and [`Credentials::request_scopes`] starts the incremental
+//! consent that adds them under the same connection id.
 
 use crate::gateway::{Client, types};
 use crate::inject::{InjectError, envelope_from_json, inject};
@@ -23,6 +28,16 @@ pub enum Target {
     Connection(uuid::Uuid),
 }
 
+/// The connection lacks scopes a read named: start an incremental consent of `connection_id`
+/// for `missing_scopes` with [`Credentials::request_scopes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingScopes {
+    pub connection_id: uuid::Uuid,
+    pub missing_scopes: Vec<String>,
+    pub message: String,
+    pub request_id: String,
+}
+
 /// Why a credential could not be had or applied. Never holds a key or a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SdkError {
@@ -36,6 +51,9 @@ pub enum SdkError {
         field: Option<String>,
         connection_id: Option<uuid::Uuid>,
     },
+    /// `insufficient_scope`: the connection lacks scopes the read named.
+    #[error("insufficient_scope: {} (request {})", .0.message, .0.request_id)]
+    InsufficientScope(MissingScopes),
     #[error("gateway_unreachable: the Gateway could not be reached")]
     GatewayUnreachable,
     #[error("api_unreachable: the API the request is for could not be reached")]
@@ -55,6 +73,7 @@ impl SdkError {
     pub fn code(&self) -> &str {
         match self {
             Self::Nexus { code, .. } => code,
+            Self::InsufficientScope(_) => "insufficient_scope",
             Self::GatewayUnreachable => "gateway_unreachable",
             Self::ApiUnreachable => "api_unreachable",
             Self::UnexpectedResponse(_) | Self::NotJson => "unexpected_response",
@@ -69,6 +88,14 @@ fn from_gateway(error: progenitor_client::Error<types::Error>) -> SdkError {
         progenitor_client::Error::ErrorResponse(response) => {
             let status = response.status().as_u16();
             let body = response.into_inner();
+            if let ("insufficient_scope", Some(connection_id)) = (body.code.as_str(), body.connection_id) {
+                return SdkError::InsufficientScope(MissingScopes {
+                    connection_id,
+                    missing_scopes: body.missing_scopes,
+                    message: body.message,
+                    request_id: body.request_id,
+                });
+            }
             SdkError::Nexus {
                 status,
                 code: body.code,
@@ -101,14 +128,21 @@ struct Entry {
     fresh_until: chrono::DateTime<chrono::Utc>,
 }
 
+/// A target and the scopes its reads name (comma-separated, as the Gateway takes them).
+type Key = (Target, String);
+
+fn key_of(target: &Target, scopes: &[&str]) -> Key {
+    (target.clone(), scopes.join(","))
+}
+
 /// Resolves and caches credential envelopes through the Gateway.
 pub struct Credentials {
     gateway: Client,
     skew: chrono::TimeDelta,
     static_max_age: chrono::TimeDelta,
-    entries: Mutex<HashMap<Target, Entry>>,
+    entries: Mutex<HashMap<Key, Entry>>,
     /// One lock per target: concurrent misses wait for the first one's answer.
-    loading: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
+    loading: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -137,7 +171,7 @@ impl Credentials {
         }
     }
 
-    fn fresh(&self, target: &Target) -> Option<types::CredentialEnvelope> {
+    fn fresh(&self, target: &Key) -> Option<types::CredentialEnvelope> {
         let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         entries
             .get(target)
@@ -145,7 +179,7 @@ impl Credentials {
             .map(|entry| entry.envelope.clone())
     }
 
-    fn keep(&self, target: &Target, envelope: types::CredentialEnvelope) -> types::CredentialEnvelope {
+    fn keep(&self, target: &Key, envelope: types::CredentialEnvelope) -> types::CredentialEnvelope {
         let fresh_until = match envelope.expires_at {
             Some(expires_at) => expires_at - self.skew,
             None => chrono::Utc::now() + self.static_max_age,
@@ -163,7 +197,7 @@ impl Credentials {
         envelope
     }
 
-    fn lock_for(&self, target: &Target) -> Arc<tokio::sync::Mutex<()>> {
+    fn lock_for(&self, target: &Key) -> Arc<tokio::sync::Mutex<()>> {
         self.loading
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -174,34 +208,84 @@ impl Credentials {
 
     /// The target's credential, from the cache while it is fresh.
     pub async fn get(&self, target: &Target) -> Result<types::CredentialEnvelope, SdkError> {
-        if let Some(envelope) = self.fresh(target) {
+        self.get_scoped(target, &[]).await
+    }
+
+    /// The target's credential if its connection was granted every one of `scopes`;
+    /// [`SdkError::InsufficientScope`] names those it lacks.
+    pub async fn get_scoped(&self, target: &Target, scopes: &[&str]) -> Result<types::CredentialEnvelope, SdkError> {
+        let key = key_of(target, scopes);
+        if let Some(envelope) = self.fresh(&key) {
             return Ok(envelope);
         }
-        let lock = self.lock_for(target);
+        let lock = self.lock_for(&key);
         let _loading = lock.lock().await;
-        if let Some(envelope) = self.fresh(target) {
+        if let Some(envelope) = self.fresh(&key) {
             return Ok(envelope);
         }
+        let named = (!scopes.is_empty()).then(|| key.1.clone());
         let envelope = match target {
-            Target::Resolve { workspace_id, provider } => self
-                .gateway
-                .token_resolve()
-                .workspace_id(workspace_id.as_str())
-                .provider(provider.as_str())
-                .send()
-                .await
-                .map_err(from_gateway)?
-                .into_inner(),
-            Target::Connection(id) => self
-                .gateway
-                .token_get()
-                .connection_id(id.to_string())
-                .send()
-                .await
-                .map_err(from_gateway)?
-                .into_inner(),
+            Target::Resolve { workspace_id, provider } => {
+                let mut call = self
+                    .gateway
+                    .token_resolve()
+                    .workspace_id(workspace_id.as_str())
+                    .provider(provider.as_str());
+                if let Some(scopes) = named {
+                    call = call.scopes(scopes);
+                }
+                call.send().await.map_err(from_gateway)?.into_inner()
+            }
+            Target::Connection(id) => {
+                let mut call = self.gateway.token_get().connection_id(id.to_string());
+                if let Some(scopes) = named {
+                    call = call.scopes(scopes);
+                }
+                call.send().await.map_err(from_gateway)?.into_inner()
+            }
         };
-        Ok(self.keep(target, envelope))
+        Ok(self.keep(&key, envelope))
+    }
+
+    /// Starts the incremental consent `missing` calls for: the same connection, asking for its
+    /// missing scopes on top of its grant. Send the user to the answer's `auth_url`; until they
+    /// finish, the connection keeps serving its old grant.
+    pub async fn request_scopes(
+        &self,
+        missing: &MissingScopes,
+        workspace_id: &str,
+        provider: &str,
+        return_url: &str,
+    ) -> Result<types::ConnectionRequested, SdkError> {
+        let refused = |field: &str| SdkError::Nexus {
+            status: 400,
+            code: "invalid_request".to_owned(),
+            message: format!("{field} is not valid for a connection request"),
+            request_id: String::new(),
+            field: Some(field.to_owned()),
+            connection_id: Some(missing.connection_id),
+        };
+        let scopes = missing
+            .missing_scopes
+            .iter()
+            .map(|scope| scope.parse().map_err(|_| refused("scopes")))
+            .collect::<Result<Vec<types::ConnectionRequestScopesItem>, SdkError>>()?;
+        let body = types::ConnectionRequest {
+            connection_id: Some(missing.connection_id),
+            connection_params: Default::default(),
+            provider: provider.parse().map_err(|_| refused("provider"))?,
+            return_url: return_url.parse().map_err(|_| refused("return_url"))?,
+            scopes,
+            workspace_id: workspace_id.parse().map_err(|_| refused("workspace_id"))?,
+        };
+        Ok(self
+            .gateway
+            .connection_request()
+            .body(body)
+            .send()
+            .await
+            .map_err(from_gateway)?
+            .into_inner())
     }
 
     /// A forced refresh of `stale` (unless another caller already replaced it).
@@ -210,9 +294,19 @@ impl Credentials {
         target: &Target,
         stale: &types::CredentialEnvelope,
     ) -> Result<types::CredentialEnvelope, SdkError> {
-        let lock = self.lock_for(target);
+        self.refresh_scoped(target, &[], stale).await
+    }
+
+    async fn refresh_scoped(
+        &self,
+        target: &Target,
+        scopes: &[&str],
+        stale: &types::CredentialEnvelope,
+    ) -> Result<types::CredentialEnvelope, SdkError> {
+        let key = key_of(target, scopes);
+        let lock = self.lock_for(&key);
         let _loading = lock.lock().await;
-        if let Some(current) = self.fresh(target).filter(|current| current != stale) {
+        if let Some(current) = self.fresh(&key).filter(|current| current != stale) {
             return Ok(current);
         }
         let envelope = self
@@ -223,7 +317,7 @@ impl Credentials {
             .await
             .map_err(from_gateway)?
             .into_inner();
-        Ok(self.keep(target, envelope))
+        Ok(self.keep(&key, envelope))
     }
 }
 
@@ -233,6 +327,7 @@ pub struct CredentialClient {
     http: reqwest::Client,
     credentials: Arc<Credentials>,
     target: Target,
+    scopes: Vec<String>,
 }
 
 impl CredentialClient {
@@ -241,14 +336,23 @@ impl CredentialClient {
             http,
             credentials,
             target,
+            scopes: Vec::new(),
         }
+    }
+
+    /// Reads only a credential granted every one of `scopes` (else
+    /// [`SdkError::InsufficientScope`]).
+    pub fn with_scopes(mut self, scopes: &[&str]) -> Self {
+        self.scopes = scopes.iter().map(|scope| (*scope).to_owned()).collect();
+        self
     }
 
     /// Sends `request` with the credential; on a provider's 401 to an OAuth2 token, refreshes
     /// once and sends it again.
     pub async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response, SdkError> {
         let retry = request.try_clone();
-        let envelope = self.credentials.get(&self.target).await?;
+        let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
+        let envelope = self.credentials.get_scoped(&self.target, &scopes).await?;
         let response = self
             .http
             .execute(inject(&envelope, request)?)
@@ -259,7 +363,10 @@ impl CredentialClient {
             return Ok(response);
         }
         let retry = retry.ok_or(SdkError::NotRetryable)?;
-        let refreshed = self.credentials.refresh(&self.target, &envelope).await?;
+        let refreshed = self
+            .credentials
+            .refresh_scoped(&self.target, &scopes, &envelope)
+            .await?;
         self.http
             .execute(inject(&refreshed, retry)?)
             .await

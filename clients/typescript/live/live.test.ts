@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Credentials, NexusError, createFetcher, createGatewayClient } from "../src/index.js";
+import { Credentials, InsufficientScopeError, NexusError, createFetcher, createGatewayClient } from "../src/index.js";
 
 const broker = process.env["NEXUS_BROKER_URL"];
 const gateway = process.env["NEXUS_GATEWAY_URL"];
@@ -92,4 +92,18 @@ test("createFetcher with an OAuth2 connection at the real OpenID provider", { sk
   assert.notEqual(seen[0], seen[1], "refreshed, sent again");
   const again = await fetch(`${issuer}/me`, { headers: { Authorization: seen[1] ?? "" } });
   assert.equal(again.status, 200, "the new token works at the provider");
+
+  // A scope the grant lacks: a typed error, then an incremental consent of the same connection.
+  const credentials = new Credentials({ gatewayUrl: gateway, agentKey: String(issued["key"]) });
+  const wider = createFetcher(credentials, { workspaceId: "ws-ts-oauth", provider: "oidc", scopes: ["openid", "profile"] });
+  const refused = await wider(`${issuer}/me`).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  assert.ok(refused instanceof InsufficientScopeError, String(refused));
+  assert.deepEqual(refused.missingScopes, ["profile"]);
+  const started = await credentials.requestScopes(refused, { workspaceId: "ws-ts-oauth", provider: "oidc", returnUrl: "http://127.0.0.1:9/done" });
+  assert.equal(started.connection_id, refused.connectionId, "the same connection");
+  const scope = (new URL(started.auth_url).searchParams.get("scope") ?? "").split(" ");
+  assert.ok(scope.includes("profile") && scope.includes("email"), `the union of the grant and profile: ${scope.join(" ")}`);
 });

@@ -7,10 +7,13 @@
 // target share one Gateway call. `createFetcher` applies the credential to each request and, when
 // the provider answers 401 to an OAuth2 token, forces one refresh (`POST /v1/refresh/{id}`) and
 // retries once. Errors are `NexusError` with the Gateway's code (`attention_required` carries the
-// `connectionId` to send the user back to). Nothing here writes to stdout (it carries MCP
-// JSON-RPC), and no string form shows a key or a token.
+// `connectionId` to send the user back to). A target may name the `scopes` its calls need: a
+// connection without them throws `InsufficientScopeError` (`missingScopes`), and
+// `Credentials.requestScopes` starts the incremental consent that adds them under the same
+// connection id. Nothing here writes to stdout (it carries MCP JSON-RPC), and no string form
+// shows a key or a token.
 
-import { NexusError } from "./errors.js";
+import { InsufficientScopeError, NexusError } from "./errors.js";
 import { type CredentialEnvelope, envelopeFromJson, inject } from "./inject.js";
 import { USER_AGENT } from "./version.js";
 
@@ -18,6 +21,24 @@ export interface Target {
   workspaceId?: string;
   provider?: string;
   connectionId?: string;
+  /** Scopes the calls made with this credential need (none: whatever the connection has). */
+  scopes?: readonly string[];
+}
+
+/** Where to send the user for an incremental consent. */
+export interface ConnectionRequested {
+  auth_url: string;
+  connection_id: string;
+  expires_at: string;
+}
+
+export interface ScopeRequest {
+  workspaceId: string;
+  provider: string;
+  /** Where the user lands afterwards (allowed by the Broker's `NEXUS_ALLOWED_RETURN_URLS`). */
+  returnUrl: string;
+  /** The scopes to add (default: the missing ones). */
+  scopes?: readonly string[];
 }
 
 export interface CredentialsOptions {
@@ -39,11 +60,12 @@ interface Entry {
 }
 
 function keyOf(target: Target): string {
-  if (target.connectionId !== undefined) return `connection:${target.connectionId}`;
+  const scopes = target.scopes === undefined || target.scopes.length === 0 ? "" : ` ${target.scopes.join(",")}`;
+  if (target.connectionId !== undefined) return `connection:${target.connectionId}${scopes}`;
   if (target.workspaceId === undefined || target.provider === undefined) {
     throw new TypeError("give workspaceId and provider, or connectionId");
   }
-  return `resolve:${target.workspaceId}:${target.provider}`;
+  return `resolve:${target.workspaceId}:${target.provider}${scopes}`;
 }
 
 async function nexusError(response: Response): Promise<NexusError> {
@@ -65,6 +87,14 @@ async function nexusError(response: Response): Promise<NexusError> {
   const id = text("request_id") ?? requestId;
   const field = text("field");
   const connectionId = text("connection_id");
+  const missing = error["missing_scopes"];
+  if (text("code") === "insufficient_scope" && connectionId !== undefined) {
+    const scopes = Array.isArray(missing) ? missing.filter((scope): scope is string => typeof scope === "string") : [];
+    return new InsufficientScopeError(text("message") ?? "", scopes, connectionId, {
+      status: response.status,
+      ...(id === undefined ? {} : { requestId: id }),
+    });
+  }
   return new NexusError(text("code") ?? "unexpected_response", text("message") ?? "", {
     status: response.status,
     ...(id === undefined ? {} : { requestId: id }),
@@ -99,20 +129,22 @@ export class Credentials {
     return envelope;
   }
 
-  async #call(method: "GET" | "POST", path: string, query?: Record<string, string>): Promise<CredentialEnvelope> {
+  async #send(method: "GET" | "POST", path: string, query?: Record<string, string>, body?: unknown): Promise<Response> {
     const url = new URL(`${this.#options.gatewayUrl.replace(/\/+$/, "")}${path}`);
     for (const [name, value] of Object.entries(query ?? {})) url.searchParams.set(name, value);
     const fetchImpl = this.#options.fetch ?? globalThis.fetch;
-    let response: Response;
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.#options.agentKey}`, "User-Agent": USER_AGENT };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
     try {
-      response = await fetchImpl(url, {
-        method,
-        headers: { Authorization: `Bearer ${this.#options.agentKey}`, "User-Agent": USER_AGENT },
-      });
+      return await fetchImpl(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     } catch (error) {
       // The error's text can carry the URL: name the kind only.
       throw new NexusError("gateway_unreachable", `the Gateway could not be reached (${(error as Error).name})`);
     }
+  }
+
+  async #call(method: "GET" | "POST", path: string, query?: Record<string, string>): Promise<CredentialEnvelope> {
+    const response = await this.#send(method, path, query);
     if (response.status !== 200) throw await nexusError(response);
     let body: unknown;
     try {
@@ -138,11 +170,33 @@ export class Credentials {
     const key = keyOf(target);
     const fresh = this.#fresh(key);
     if (fresh !== undefined) return Promise.resolve(fresh);
+    const scopes: Record<string, string> = target.scopes === undefined || target.scopes.length === 0 ? {} : { scopes: target.scopes.join(",") };
     return this.#once(key, () =>
       target.connectionId !== undefined
-        ? this.#call("GET", `/v1/token/${encodeURIComponent(target.connectionId)}`)
-        : this.#call("GET", "/v1/resolve", { workspace_id: target.workspaceId ?? "", provider: target.provider ?? "" }),
+        ? this.#call("GET", `/v1/token/${encodeURIComponent(target.connectionId)}`, scopes)
+        : this.#call("GET", "/v1/resolve", { workspace_id: target.workspaceId ?? "", provider: target.provider ?? "", ...scopes }),
     );
+  }
+
+  /**
+   * Starts the incremental consent `error` calls for: the same connection, asking for `scopes`
+   * (default: the missing ones) on top of its grant. Send the user to the answer's `auth_url`;
+   * until they finish, the connection keeps serving its old grant.
+   */
+  async requestScopes(error: InsufficientScopeError, request: ScopeRequest): Promise<ConnectionRequested> {
+    const response = await this.#send("POST", "/v1/request-connection", undefined, {
+      workspace_id: request.workspaceId,
+      provider: request.provider,
+      connection_id: error.connectionId,
+      scopes: request.scopes ?? error.missingScopes,
+      return_url: request.returnUrl,
+    });
+    if (response.status !== 201) throw await nexusError(response);
+    const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (body === undefined || typeof body["auth_url"] !== "string" || typeof body["connection_id"] !== "string" || typeof body["expires_at"] !== "string") {
+      throw new NexusError("unexpected_response", "the Gateway's answer is not a connection request");
+    }
+    return { auth_url: body["auth_url"], connection_id: body["connection_id"], expires_at: body["expires_at"] };
   }
 
   /** A forced refresh of `stale` (unless another caller already replaced it). */

@@ -8,10 +8,17 @@ import type { paths as GatewayPaths, components as GatewayComponents } from "./g
 import { USER_AGENT } from "./version.js";
 
 export type { BrokerPaths, GatewayPaths };
-export { NexusError } from "./errors.js";
+export { InsufficientScopeError, NexusError } from "./errors.js";
 export { envelopeFromJson, inject, type CredentialEnvelope } from "./inject.js";
 export { USER_AGENT, VERSION } from "./version.js";
-export { Credentials, createFetcher, type CredentialsOptions, type Target } from "./credentials.js";
+export {
+  Credentials,
+  createFetcher,
+  type ConnectionRequested,
+  type CredentialsOptions,
+  type ScopeRequest,
+  type Target,
+} from "./credentials.js";
 export type BrokerSchemas = BrokerComponents["schemas"];
 export type GatewaySchemas = GatewayComponents["schemas"];
 /** The body of every non-2xx answer. */

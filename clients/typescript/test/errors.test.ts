@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Credentials, NexusError } from "../src/index.js";
+import { Credentials, InsufficientScopeError, NexusError } from "../src/index.js";
 
 const agentKey = "nxa_testtest_notarealkeynotarealkeynotarealkey";
 
@@ -32,4 +32,40 @@ test("an unreachable Gateway is a typed error", async () => {
     new Credentials({ gatewayUrl: `http://127.0.0.1:${port}`, agentKey }).get({ workspaceId: "ws", provider: "p" }),
     (error: unknown) => error instanceof NexusError && error.code === "gateway_unreachable" && !error.message.includes(agentKey),
   );
+});
+
+test("insufficient_scope is typed and starts an incremental consent of the same connection", async () => {
+  const connectionId = "0190a5b2-7c4e-7000-8000-000000000000";
+  const requested: unknown[] = [];
+  const gateway = createServer((request, response) => {
+    if (request.method === "GET") {
+      assert.ok(request.url?.includes("scopes=repo%2Cread%3Aorg"), request.url);
+      response.writeHead(409, { "content-type": "application/json" });
+      response.end(JSON.stringify({ code: "insufficient_scope", message: "lacks read:org", request_id: "r-1", connection_id: connectionId, missing_scopes: ["read:org"] }));
+      return;
+    }
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    request.on("end", () => {
+      requested.push(JSON.parse(body));
+      response.writeHead(201, { "content-type": "application/json" });
+      response.end(JSON.stringify({ auth_url: "https://idp.example/authorize?x=1", connection_id: connectionId, expires_at: "2026-11-30T00:00:00Z" }));
+    });
+  });
+  await new Promise<void>((resolve) => gateway.listen(0, "127.0.0.1", resolve));
+  const credentials = new Credentials({ gatewayUrl: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`, agentKey });
+  let caught: unknown;
+  try {
+    await credentials.get({ workspaceId: "ws", provider: "github", scopes: ["repo", "read:org"] });
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof InsufficientScopeError, String(caught));
+  assert.ok(caught instanceof NexusError && caught.code === "insufficient_scope" && caught.status === 409);
+  assert.deepEqual(caught.missingScopes, ["read:org"]);
+  assert.equal(caught.connectionId, connectionId);
+  const started = await credentials.requestScopes(caught, { workspaceId: "ws", provider: "github", returnUrl: "http://localhost:3000/done" });
+  assert.equal(started.connection_id, connectionId);
+  assert.deepEqual(requested, [{ workspace_id: "ws", provider: "github", connection_id: connectionId, scopes: ["read:org"], return_url: "http://localhost:3000/done" }]);
+  gateway.close();
 });

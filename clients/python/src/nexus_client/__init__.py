@@ -12,7 +12,7 @@ import attrs
 from .broker import models as _broker_models
 from .broker.client import AuthenticatedClient as BrokerClient
 from .credentials import Credentials, NexusAuth, Target
-from .errors import NexusError
+from .errors import InsufficientScopeError, NexusError
 from .gateway import models as _gateway_models
 from .gateway.client import AuthenticatedClient as GatewayClient
 from .inject import envelope_from_json, inject
@@ -22,6 +22,7 @@ __all__ = [
     "BrokerClient",
     "Credentials",
     "GatewayClient",
+    "InsufficientScopeError",
     "NexusAuth",
     "NexusError",
     "Target",

@@ -9,7 +9,10 @@ misses for one target make one Gateway call (a lock per target, in threads and i
 credential to each request and, when the provider answers 401 to an OAuth2 token, forces one
 refresh through ``POST /v1/refresh/{id}`` and retries once. Errors are ``NexusError`` with the
 Gateway's code (``attention_required`` carries the ``connection_id`` to send the user back to).
-Nothing here logs, and no ``repr`` shows a key or a token."""
+A target may name the ``scopes`` its calls need: a connection without them raises
+``InsufficientScopeError`` (``missing_scopes``), and ``Credentials.request_scopes`` starts the
+incremental consent that adds them under the same connection id. Nothing here logs, and no
+``repr`` shows a key or a token."""
 
 from __future__ import annotations
 
@@ -22,27 +25,30 @@ from typing import Any
 
 import httpx
 
-from .errors import NexusError
+from .errors import InsufficientScopeError, NexusError
 from .gateway.client import AuthenticatedClient
-from .gateway.models import CredentialEnvelope, StrategyOauth2Strategy
+from .gateway.models import ConnectionRequested, CredentialEnvelope, StrategyOauth2Strategy
 from .gateway.types import Unset
 from .inject import envelope_from_json, inject
 
 
 @dataclass(frozen=True)
 class Target:
-    """What to resolve: a workspace's connection to a provider, or one connection."""
+    """What to resolve: a workspace's connection to a provider, or one connection, and the
+    scopes the calls made with it need (none: whatever the connection has)."""
 
     workspace_id: str | None = None
     provider: str | None = None
     connection_id: str | None = None
+    scopes: tuple[str, ...] = ()
 
     def request(self) -> tuple[str, dict[str, str]]:
+        scopes = {"scopes": ",".join(self.scopes)} if self.scopes else {}
         if self.connection_id is not None:
-            return f"/v1/token/{self.connection_id}", {}
+            return f"/v1/token/{self.connection_id}", scopes
         if self.workspace_id is None or self.provider is None:
             raise ValueError("give workspace_id and provider, or connection_id")
-        return "/v1/resolve", {"workspace_id": self.workspace_id, "provider": self.provider}
+        return "/v1/resolve", {"workspace_id": self.workspace_id, "provider": self.provider, **scopes}
 
 
 @dataclass
@@ -63,6 +69,15 @@ def _error(response: httpx.Response) -> NexusError:
             f"the Gateway answered HTTP {response.status_code} without a Nexus error body",
             status=response.status_code,
             request_id=request_id,
+        )
+    missing = body.get("missing_scopes")
+    if body["code"] == "insufficient_scope" and isinstance(body.get("connection_id"), str):
+        return InsufficientScopeError(
+            str(body.get("message", "")),
+            missing_scopes=[str(scope) for scope in missing] if isinstance(missing, list) else [],
+            connection_id=body["connection_id"],
+            status=response.status_code,
+            request_id=str(body.get("request_id", request_id or "")) or None,
         )
     return NexusError(
         body["code"],
@@ -89,6 +104,27 @@ def _envelope(response: httpx.Response) -> CredentialEnvelope:
 def _unreachable(error: httpx.HTTPError) -> NexusError:
     # The exception's text can carry the URL with its query: name the kind only.
     return NexusError("gateway_unreachable", f"the Gateway could not be reached ({type(error).__name__})")
+
+
+def _incremental_consent(
+    error: InsufficientScopeError, workspace_id: str, provider: str, return_url: str, scopes: list[str] | None
+) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "provider": provider,
+        "connection_id": error.connection_id,
+        "scopes": scopes if scopes is not None else error.missing_scopes,
+        "return_url": return_url,
+    }
+
+
+def _requested(response: httpx.Response) -> ConnectionRequested:
+    if response.status_code != 201:
+        raise _error(response)
+    try:
+        return ConnectionRequested.from_dict(response.json())
+    except (ValueError, KeyError, TypeError):
+        raise NexusError("unexpected_response", "the Gateway's answer is not a connection request") from None
 
 
 class Credentials:
@@ -174,6 +210,42 @@ class Credentials:
                 raise _unreachable(error) from None
             return self._keep(target, _envelope(response))
 
+    def request_scopes(
+        self,
+        error: InsufficientScopeError,
+        *,
+        workspace_id: str,
+        provider: str,
+        return_url: str,
+        scopes: list[str] | None = None,
+    ) -> ConnectionRequested:
+        """Starts the incremental consent ``error`` calls for: the same connection, asking for
+        ``scopes`` (default: the missing ones) on top of its grant. Send the user to the answer's
+        ``auth_url``; until they finish, the connection keeps serving its old grant."""
+        body = _incremental_consent(error, workspace_id, provider, return_url, scopes)
+        try:
+            response = self._gateway.get_httpx_client().post("/v1/request-connection", json=body)
+        except httpx.HTTPError as failure:
+            raise _unreachable(failure) from None
+        return _requested(response)
+
+    async def arequest_scopes(
+        self,
+        error: InsufficientScopeError,
+        *,
+        workspace_id: str,
+        provider: str,
+        return_url: str,
+        scopes: list[str] | None = None,
+    ) -> ConnectionRequested:
+        """``request_scopes`` for asyncio."""
+        body = _incremental_consent(error, workspace_id, provider, return_url, scopes)
+        try:
+            response = await self._gateway.get_async_httpx_client().post("/v1/request-connection", json=body)
+        except httpx.HTTPError as failure:
+            raise _unreachable(failure) from None
+        return _requested(response)
+
     async def arefresh(self, target: Target, stale: CredentialEnvelope) -> CredentialEnvelope:
         async with self._async_lock(target):
             current = self._fresh(target)
@@ -198,9 +270,12 @@ class NexusAuth(httpx.Auth):
         workspace_id: str | None = None,
         provider: str | None = None,
         connection_id: str | None = None,
+        scopes: tuple[str, ...] | list[str] = (),
     ) -> None:
         self._credentials = credentials
-        self._target = Target(workspace_id=workspace_id, provider=provider, connection_id=connection_id)
+        self._target = Target(
+            workspace_id=workspace_id, provider=provider, connection_id=connection_id, scopes=tuple(scopes)
+        )
         self._target.request()  # fails now on an incomplete target, not at the first request
 
     def __repr__(self) -> str:
