@@ -26,6 +26,9 @@ pub struct Model {
     pub scopes: Json,
     #[sea_orm(column_type = "JsonBinary")]
     pub authorization_params: Json,
+    /// Sent on top of `authorization_params` by an incremental consent (NULL: none).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub incremental_authorization_params: Option<Json>,
     pub token_endpoint_auth_method: Option<String>,
     pub pkce: Option<bool>,
     pub revocation_url: Option<String>,

@@ -38,6 +38,10 @@ pub struct Template {
     /// Extra authorization-request parameters (static, or with `{param}` placeholders).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub authorization_params: BTreeMap<String, String>,
+    /// Parameters an incremental consent adds (asking for more scopes on an existing grant),
+    /// such as Google's `include_granted_scopes=true`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub incremental_authorization_params: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub token_params: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -134,6 +138,8 @@ impl Template {
     pub fn fill(&self, draft: ProviderDraft) -> ProviderDraft {
         let mut authorization_params = self.authorization_params.clone();
         authorization_params.extend(draft.authorization_params);
+        let mut incremental_authorization_params = self.incremental_authorization_params.clone();
+        incremental_authorization_params.extend(draft.incremental_authorization_params);
         let own_endpoints = draft.authorization_url.is_some() || draft.token_url.is_some() || draft.issuer.is_some();
         let (authorization_url, token_url) = if own_endpoints {
             (draft.authorization_url, draft.token_url)
@@ -179,6 +185,7 @@ impl Template {
             token_url,
             issuer: draft.issuer,
             authorization_params,
+            incremental_authorization_params,
             token_endpoint_auth_method: draft
                 .token_endpoint_auth_method
                 .or_else(|| self.token_endpoint_auth_method()),
@@ -251,6 +258,10 @@ impl Template {
         let mut texts = self.urls();
         for (map, values) in [
             ("authorization_params", &self.authorization_params),
+            (
+                "incremental_authorization_params",
+                &self.incremental_authorization_params,
+            ),
             ("token_params", &self.token_params),
             ("refresh_params", &self.refresh_params),
             ("api_headers", &self.api_headers),

@@ -80,6 +80,9 @@ pub struct OAuthSettings {
     pub token_url: Option<UrlTemplate>,
     pub issuer: Option<UrlTemplate>,
     pub authorization_params: BTreeMap<String, String>,
+    /// Sent on top of `authorization_params` when a consent adds scopes to an existing
+    /// connection (Google's `include_granted_scopes=true`, say).
+    pub incremental_authorization_params: BTreeMap<String, String>,
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub pkce: bool,
     pub revocation_url: Option<UrlTemplate>,
@@ -176,6 +179,7 @@ pub struct ProviderDraft {
     pub token_url: Option<String>,
     pub issuer: Option<String>,
     pub authorization_params: BTreeMap<String, String>,
+    pub incremental_authorization_params: BTreeMap<String, String>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     pub pkce: Option<bool>,
     pub revocation_url: Option<String>,
@@ -213,6 +217,7 @@ pub struct ProviderPatch {
     pub token_url: Option<Option<String>>,
     pub issuer: Option<Option<String>>,
     pub authorization_params: Option<BTreeMap<String, String>>,
+    pub incremental_authorization_params: Option<BTreeMap<String, String>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     pub pkce: Option<bool>,
     pub revocation_url: Option<Option<String>>,
@@ -285,7 +290,11 @@ impl ProviderDraft {
                 authorization_url: optional_template("authorization_url", self.authorization_url.as_deref())?,
                 token_url: optional_template("token_url", self.token_url.as_deref())?,
                 issuer: optional_template("issuer", self.issuer.as_deref())?,
-                authorization_params: validate_authorization_params(self.authorization_params)?,
+                authorization_params: validate_authorization_params("authorization_params", self.authorization_params)?,
+                incremental_authorization_params: validate_authorization_params(
+                    "incremental_authorization_params",
+                    self.incremental_authorization_params,
+                )?,
                 token_endpoint_auth_method: self.token_endpoint_auth_method.unwrap_or_default(),
                 pkce: self.pkce.unwrap_or(true),
                 revocation_url: optional_template("revocation_url", self.revocation_url.as_deref())?,
@@ -315,6 +324,10 @@ impl ProviderDraft {
                 ("issuer", self.issuer.is_some()),
                 ("revocation_url", self.revocation_url.is_some()),
                 ("authorization_params", !self.authorization_params.is_empty()),
+                (
+                    "incremental_authorization_params",
+                    !self.incremental_authorization_params.is_empty(),
+                ),
                 ("token_endpoint_auth_method", self.token_endpoint_auth_method.is_some()),
                 ("pkce", self.pkce.is_some()),
             ] {
@@ -401,6 +414,9 @@ impl ProviderSpec {
             token_url: oauth.and_then(|o| o.token_url.as_ref().map(ToString::to_string)),
             issuer: oauth.and_then(|o| o.issuer.as_ref().map(ToString::to_string)),
             authorization_params: oauth.map(|o| o.authorization_params.clone()).unwrap_or_default(),
+            incremental_authorization_params: oauth
+                .map(|o| o.incremental_authorization_params.clone())
+                .unwrap_or_default(),
             token_endpoint_auth_method: oauth.map(|o| o.token_endpoint_auth_method),
             pkce: oauth.map(|o| o.pkce),
             revocation_url: oauth.and_then(|o| o.revocation_url.as_ref().map(ToString::to_string)),
@@ -437,6 +453,10 @@ impl ProviderPatch {
         set(&mut draft.token_url, self.token_url);
         set(&mut draft.issuer, self.issuer);
         set(&mut draft.authorization_params, self.authorization_params);
+        set(
+            &mut draft.incremental_authorization_params,
+            self.incremental_authorization_params,
+        );
         set(
             &mut draft.token_endpoint_auth_method,
             self.token_endpoint_auth_method.map(Some),
@@ -700,21 +720,23 @@ impl ProviderSpec {
     }
 }
 
-fn validate_authorization_params(params: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ServiceError> {
-    const FIELD: &str = "authorization_params";
+fn validate_authorization_params(
+    field: &'static str,
+    params: BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ServiceError> {
     if params.len() > 20 {
-        return Err(ServiceError::invalid(FIELD, "at most 20 parameters"));
+        return Err(ServiceError::invalid(field, "at most 20 parameters"));
     }
     for (key, value) in &params {
         if RESERVED_AUTHORIZATION_PARAMS.contains(&key.as_str()) {
             return Err(ServiceError::invalid(
-                FIELD,
+                field,
                 format!("`{key}` is set by Nexus and cannot be overridden"),
             ));
         }
         if key.is_empty() || key.len() > 64 || value.len() > 512 {
             return Err(ServiceError::invalid(
-                FIELD,
+                field,
                 "keys must be 1 to 64 and values at most 512 characters",
             ));
         }

@@ -38,3 +38,11 @@ pub(crate) fn optional_list<T: DeserializeOwned>(
 ) -> Result<Vec<T>, RepoError> {
     value.map_or(Ok(Vec::new()), |value| from_json(column, value))
 }
+
+/// A JSON object column where NULL means an empty map.
+pub(crate) fn optional_map<T: DeserializeOwned>(
+    column: &str,
+    value: Option<serde_json::Value>,
+) -> Result<std::collections::BTreeMap<String, T>, RepoError> {
+    value.map_or(Ok(std::collections::BTreeMap::new()), |value| from_json(column, value))
+}

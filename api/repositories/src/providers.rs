@@ -1,6 +1,6 @@
 //! Provider persistence: live providers by id or name, soft delete with optional cascade.
 
-use crate::convert::{from_json, optional_list, parse, parse_template, parse_url, to_json};
+use crate::convert::{from_json, optional_list, optional_map, parse, parse_template, parse_url, to_json};
 use crate::webhook_outbox::{ChangedConnection, enqueue};
 use crate::write_txn::begin_write;
 use crate::{RepoError, RepoResult};
@@ -209,6 +209,9 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
         authorization_params: Set(to_json(
             &oauth.map(|o| o.authorization_params.clone()).unwrap_or_default(),
         )),
+        incremental_authorization_params: Set(oauth
+            .filter(|o| !o.incremental_authorization_params.is_empty())
+            .map(|o| to_json(&o.incremental_authorization_params))),
         token_endpoint_auth_method: Set(oauth.map(|o| o.token_endpoint_auth_method.as_str().to_owned())),
         pkce: Set(oauth.map(|o| o.pkce)),
         revocation_url: Set(template_text(oauth.and_then(|o| o.revocation_url.as_ref()))),
@@ -237,6 +240,10 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
             token_url: parse_template("token_url", model.token_url)?,
             issuer: parse_template("issuer", model.issuer)?,
             authorization_params: from_json("authorization_params", model.authorization_params)?,
+            incremental_authorization_params: optional_map(
+                "incremental_authorization_params",
+                model.incremental_authorization_params,
+            )?,
             token_endpoint_auth_method: match model.token_endpoint_auth_method.as_deref() {
                 Some(raw) => parse("token_endpoint_auth_method", raw, TokenEndpointAuthMethod::parse)?,
                 None => TokenEndpointAuthMethod::default(),

@@ -47,7 +47,8 @@ async fn scopes_against_the_real_provider(db: TestDatabase, mode: Mode) {
         .json(&json!({
             "name": "idp", "auth_type": "oauth2", "client_id": "nexus", "client_secret": CLIENT_SECRET,
             "issuer": oidc.issuer, "token_endpoint_auth_method": "client_secret_basic",
-            "scopes": ["openid"], "authorization_params": {"prompt": "consent"}
+            "scopes": ["openid"], "authorization_params": {"prompt": "consent"},
+            "incremental_authorization_params": {"include_granted_scopes": "true"}
         }))
         .send()
         .await
@@ -63,6 +64,13 @@ async fn scopes_against_the_real_provider(db: TestDatabase, mode: Mode) {
     )
     .await;
     let id = started["connection_id"].as_str().expect("connection_id").to_owned();
+    assert!(
+        !started["auth_url"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("include_granted_scopes"),
+        "a first consent carries no incremental parameter: {started}"
+    );
     let landed = consent_as_user(started["auth_url"].as_str().expect("auth_url"), &callback).await;
     assert!(landed.as_str().contains("status=success"), "{landed}");
 
@@ -126,6 +134,12 @@ async fn scopes_against_the_real_provider(db: TestDatabase, mode: Mode) {
         .find(|(name, _)| name == "scope")
         .map(|(_, value)| value.into_owned());
     assert_eq!(asked.as_deref(), Some("openid email"), "{auth_url}");
+    assert!(
+        auth_url
+            .query_pairs()
+            .any(|(name, value)| name == "include_granted_scopes" && value == "true"),
+        "the provider's incremental-authorization parameter: {auth_url}"
+    );
     let landed = consent_as_user(auth_url.as_str(), &callback).await;
     assert!(landed.as_str().contains("status=success"), "{landed}");
     // A split Gateway may serve its cached envelope for up to ENVELOPE_CACHE_TTL (2 s).

@@ -93,6 +93,8 @@ pub struct TemplateDto {
     /// How scopes are joined, when not with a space
     pub scope_separator: Option<String>,
     pub authorization_params: BTreeMap<String, String>,
+    /// Added by an incremental consent (more scopes for an existing connection)
+    pub incremental_authorization_params: Option<BTreeMap<String, String>>,
     pub token_params: BTreeMap<String, String>,
     pub refresh_params: BTreeMap<String, String>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
@@ -135,6 +137,8 @@ impl From<&Template> for TemplateDto {
             scopes: template.scopes.clone(),
             scope_separator: template.scope_separator.clone(),
             authorization_params: template.authorization_params.clone(),
+            incremental_authorization_params: (!template.incremental_authorization_params.is_empty())
+                .then(|| template.incremental_authorization_params.clone()),
             token_params: template.token_params.clone(),
             refresh_params: template.refresh_params.clone(),
             token_endpoint_auth_method: template.token_endpoint_auth_method().map(Into::into),

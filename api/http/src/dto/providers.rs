@@ -201,6 +201,9 @@ pub struct ProviderCreate {
     pub issuer: Option<Text>,
     /// Extra authorization parameters (such as `access_type=offline`); never the security parameters
     pub authorization_params: Option<BTreeMap<String, Text>>,
+    /// Added by an incremental consent (more scopes for an existing connection), such as
+    /// Google's `include_granted_scopes=true`
+    pub incremental_authorization_params: Option<BTreeMap<String, Text>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     /// PKCE S256 (default true)
     pub pkce: Option<bool>,
@@ -254,6 +257,7 @@ impl From<ProviderCreate> for NewProvider {
                 token_url: dto.token_url.plain(),
                 issuer: dto.issuer.plain(),
                 authorization_params: dto.authorization_params.plain().unwrap_or_default(),
+                incremental_authorization_params: dto.incremental_authorization_params.plain().unwrap_or_default(),
                 token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
                 pkce: dto.pkce,
                 revocation_url: dto.revocation_url.plain(),
@@ -320,6 +324,8 @@ pub struct ProviderUpdate {
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub issuer: Option<Text>,
     pub authorization_params: Option<BTreeMap<String, Text>>,
+    /// Replaces the incremental authorization parameters (an empty object removes them)
+    pub incremental_authorization_params: Option<BTreeMap<String, Text>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     pub pkce: Option<bool>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
@@ -374,6 +380,7 @@ impl From<ProviderUpdate> for ProviderPatch {
             token_url: change(dto.token_url.plain(), cleared(ClearableField::TokenUrl)),
             issuer: change(dto.issuer.plain(), cleared(ClearableField::Issuer)),
             authorization_params: dto.authorization_params.plain(),
+            incremental_authorization_params: dto.incremental_authorization_params.plain(),
             token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
             pkce: dto.pkce,
             revocation_url: change(dto.revocation_url.plain(), cleared(ClearableField::RevocationUrl)),
@@ -419,6 +426,8 @@ pub struct ProviderView {
     pub token_url: Option<String>,
     pub issuer: Option<String>,
     pub authorization_params: BTreeMap<String, String>,
+    /// Added by an incremental consent (absent: none)
+    pub incremental_authorization_params: Option<BTreeMap<String, String>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     pub pkce: Option<bool>,
     pub revocation_url: Option<String>,
@@ -460,6 +469,10 @@ impl From<Provider> for ProviderView {
                 .as_ref()
                 .map(|o| o.authorization_params.clone())
                 .unwrap_or_default(),
+            incremental_authorization_params: oauth
+                .as_ref()
+                .map(|o| o.incremental_authorization_params.clone())
+                .filter(|params| !params.is_empty()),
             token_endpoint_auth_method: oauth.as_ref().map(|o| o.token_endpoint_auth_method.into()),
             pkce: oauth.as_ref().map(|o| o.pkce),
             revocation_url: template(oauth.and_then(|o| o.revocation_url)),

@@ -53,6 +53,7 @@ impl ConnectionServiceImpl {
         let now = self.clock.now();
         let expires_at = now + TimeDelta::seconds(CONSENT_WINDOW_SECONDS);
         let declared = &provider.provider.spec.connection_params;
+        let incremental = request.connection_id.is_some() && request.scopes.as_ref().is_some_and(|raw| !raw.is_empty());
         let (connection_id, connection_params) = match request.connection_id {
             Some(id) => {
                 let existing = self.visible(caller, id).await?;
@@ -68,7 +69,7 @@ impl ConnectionServiceImpl {
                 // them, so its tokens can never be sent to another host.
                 // Naming scopes makes it an incremental consent: the grant only grows. Without
                 // them it asks for the provider's defaults, as a first consent would.
-                if request.scopes.as_ref().is_some_and(|raw| !raw.is_empty()) {
+                if incremental {
                     let granted = existing
                         .connection
                         .granted_scopes
@@ -99,7 +100,7 @@ impl ConnectionServiceImpl {
                 let pkce = spec.oauth.as_ref().is_some_and(|o| o.pkce).then(Pkce::generate);
                 let state = self.sign_state(connection_id, &nonce);
                 let url = self
-                    .authorization_url(&resolved, &scopes, &state, &nonce, pkce.as_ref())
+                    .authorization_url(&resolved, &scopes, &state, &nonce, pkce.as_ref(), incremental)
                     .await?;
                 let sealed = pkce.map(|p| {
                     self.keyring
@@ -184,7 +185,8 @@ impl ConnectionServiceImpl {
     }
 
     /// The provider's authorization URL: its own query kept, the standard parameters added, then
-    /// the provider's extra parameters, which can never replace a security parameter.
+    /// the provider's extra parameters (and, for an `incremental` consent, its incremental ones,
+    /// which win), none of which can ever replace a security parameter.
     async fn authorization_url(
         &self,
         spec: &ProviderSpec,
@@ -192,6 +194,7 @@ impl ConnectionServiceImpl {
         state: &str,
         nonce: &str,
         pkce: Option<&Pkce>,
+        incremental: bool,
     ) -> Result<Url, ServiceError> {
         let oauth = spec
             .oauth
@@ -223,7 +226,11 @@ impl ConnectionServiceImpl {
             if scopes.iter().any(|s| s.as_str() == "openid") {
                 query.append_pair("nonce", nonce);
             }
-            for (key, value) in &oauth.authorization_params {
+            let mut extra = oauth.authorization_params.clone();
+            if incremental {
+                extra.extend(oauth.incremental_authorization_params.clone());
+            }
+            for (key, value) in &extra {
                 if !RESERVED_AUTHORIZATION_PARAMS.contains(&key.as_str()) {
                     query.append_pair(key, value);
                 }

@@ -333,6 +333,7 @@ mod tests {
             token_url: None,
             issuer: None,
             authorization_params: Default::default(),
+            incremental_authorization_params: Default::default(),
             token_endpoint_auth_method: Default::default(),
             pkce: true,
             revocation_url: None,

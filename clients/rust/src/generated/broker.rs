@@ -3044,6 +3044,15 @@ secret*/
         ///Whether a client secret is stored (the secret itself is write-only)
         pub has_client_secret: bool,
         pub id: ::uuid::Uuid,
+        ///Added by an incremental consent (absent: none)
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub incremental_authorization_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub issuer: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3124,6 +3133,16 @@ out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. 
         ///Where users find their key or learn about the connection, linked from the capture form
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub docs_url: ::std::option::Option<ProviderCreateDocsUrl>,
+        /**Added by an incremental consent (more scopes for an existing connection), such as
+Google's `include_granted_scopes=true`*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub incremental_authorization_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         ///OpenID issuer; endpoints are discovered when the URLs are not given
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub issuer: ::std::option::Option<ProviderCreateIssuer>,
@@ -4037,6 +4056,15 @@ Required unless a template gives it*/
         pub display_name: ::std::option::Option<ProviderUpdateDisplayName>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub docs_url: ::std::option::Option<ProviderUpdateDocsUrl>,
+        ///Replaces the incremental authorization parameters (an empty object removes them)
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub incremental_authorization_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub issuer: ::std::option::Option<ProviderUpdateIssuer>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6215,6 +6243,15 @@ Required unless a template gives it*/
         pub display_name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub docs_url: ::std::option::Option<::std::string::String>,
+        ///Added by an incremental consent (more scopes for an existing connection)
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub incremental_authorization_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub logo_url: ::std::option::Option<::std::string::String>,
         pub name: ::std::string::String,
@@ -10602,6 +10639,13 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             >,
             has_client_secret: ::std::result::Result<bool, ::std::string::String>,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            incremental_authorization_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             issuer: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -10668,6 +10712,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                         "no value supplied for has_client_secret".to_string(),
                     ),
                     id: Err("no value supplied for id".to_string()),
+                    incremental_authorization_params: Ok(Default::default()),
                     issuer: Ok(Default::default()),
                     logo_url: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
@@ -10892,6 +10937,25 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .map_err(|e| format!("error converting supplied value for id: {e}"));
                 self
             }
+            pub fn incremental_authorization_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.incremental_authorization_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for incremental_authorization_params: {e}"
+                        )
+                    });
+                self
+            }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -11053,6 +11117,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     docs_url: value.docs_url?,
                     has_client_secret: value.has_client_secret?,
                     id: value.id?,
+                    incremental_authorization_params: value
+                        .incremental_authorization_params?,
                     issuer: value.issuer?,
                     logo_url: value.logo_url?,
                     name: value.name?,
@@ -11086,6 +11152,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     docs_url: Ok(value.docs_url),
                     has_client_secret: Ok(value.has_client_secret),
                     id: Ok(value.id),
+                    incremental_authorization_params: Ok(
+                        value.incremental_authorization_params,
+                    ),
                     issuer: Ok(value.issuer),
                     logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
@@ -11198,6 +11267,13 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::ProviderCreateDocsUrl>,
                 ::std::string::String,
             >,
+            incremental_authorization_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             issuer: ::std::result::Result<
                 ::std::option::Option<super::ProviderCreateIssuer>,
                 ::std::string::String,
@@ -11259,6 +11335,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     description: Ok(Default::default()),
                     display_name: Ok(Default::default()),
                     docs_url: Ok(Default::default()),
+                    incremental_authorization_params: Ok(Default::default()),
                     issuer: Ok(Default::default()),
                     logo_url: Ok(Default::default()),
                     name: Ok(Default::default()),
@@ -11457,6 +11534,25 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn incremental_authorization_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.incremental_authorization_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for incremental_authorization_params: {e}"
+                        )
+                    });
+                self
+            }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -11629,6 +11725,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     description: value.description?,
                     display_name: value.display_name?,
                     docs_url: value.docs_url?,
+                    incremental_authorization_params: value
+                        .incremental_authorization_params?,
                     issuer: value.issuer?,
                     logo_url: value.logo_url?,
                     name: value.name?,
@@ -11659,6 +11757,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     description: Ok(value.description),
                     display_name: Ok(value.display_name),
                     docs_url: Ok(value.docs_url),
+                    incremental_authorization_params: Ok(
+                        value.incremental_authorization_params,
+                    ),
                     issuer: Ok(value.issuer),
                     logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
@@ -11771,6 +11872,13 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::ProviderUpdateDocsUrl>,
                 ::std::string::String,
             >,
+            incremental_authorization_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             issuer: ::std::result::Result<
                 ::std::option::Option<super::ProviderUpdateIssuer>,
                 ::std::string::String,
@@ -11828,6 +11936,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     description: Ok(Default::default()),
                     display_name: Ok(Default::default()),
                     docs_url: Ok(Default::default()),
+                    incremental_authorization_params: Ok(Default::default()),
                     issuer: Ok(Default::default()),
                     logo_url: Ok(Default::default()),
                     name: Ok(Default::default()),
@@ -12025,6 +12134,25 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn incremental_authorization_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.incremental_authorization_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for incremental_authorization_params: {e}"
+                        )
+                    });
+                self
+            }
             pub fn issuer<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12183,6 +12311,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     description: value.description?,
                     display_name: value.display_name?,
                     docs_url: value.docs_url?,
+                    incremental_authorization_params: value
+                        .incremental_authorization_params?,
                     issuer: value.issuer?,
                     logo_url: value.logo_url?,
                     name: value.name?,
@@ -12212,6 +12342,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     description: Ok(value.description),
                     display_name: Ok(value.display_name),
                     docs_url: Ok(value.docs_url),
+                    incremental_authorization_params: Ok(
+                        value.incremental_authorization_params,
+                    ),
                     issuer: Ok(value.issuer),
                     logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
@@ -13067,6 +13200,13 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            incremental_authorization_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             logo_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -13156,6 +13296,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     credential_schema: Ok(Default::default()),
                     display_name: Err("no value supplied for display_name".to_string()),
                     docs_url: Ok(Default::default()),
+                    incremental_authorization_params: Ok(Default::default()),
                     logo_url: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     overrides: Err("no value supplied for overrides".to_string()),
@@ -13359,6 +13500,25 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for docs_url: {e}")
+                    });
+                self
+            }
+            pub fn incremental_authorization_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.incremental_authorization_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for incremental_authorization_params: {e}"
+                        )
                     });
                 self
             }
@@ -13589,6 +13749,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     credential_schema: value.credential_schema?,
                     display_name: value.display_name?,
                     docs_url: value.docs_url?,
+                    incremental_authorization_params: value
+                        .incremental_authorization_params?,
                     logo_url: value.logo_url?,
                     name: value.name?,
                     overrides: value.overrides?,
@@ -13623,6 +13785,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     credential_schema: Ok(value.credential_schema),
                     display_name: Ok(value.display_name),
                     docs_url: Ok(value.docs_url),
+                    incremental_authorization_params: Ok(
+                        value.incremental_authorization_params,
+                    ),
                     logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
                     overrides: Ok(value.overrides),
@@ -15066,6 +15231,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .field("description", &self.description)
                     .field("display_name", &self.display_name)
                     .field("docs_url", &self.docs_url)
+                    .field(
+                        "incremental_authorization_params",
+                        &self.incremental_authorization_params,
+                    )
                     .field("issuer", &self.issuer)
                     .field("logo_url", &self.logo_url)
                     .field("name", &self.name)
@@ -15099,6 +15268,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .field("description", &self.description)
                     .field("display_name", &self.display_name)
                     .field("docs_url", &self.docs_url)
+                    .field(
+                        "incremental_authorization_params",
+                        &self.incremental_authorization_params,
+                    )
                     .field("issuer", &self.issuer)
                     .field("logo_url", &self.logo_url)
                     .field("name", &self.name)
@@ -15191,6 +15364,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 .field("description", &self.description)
                 .field("display_name", &self.display_name)
                 .field("docs_url", &self.docs_url)
+                .field(
+                    "incremental_authorization_params",
+                    &self.incremental_authorization_params,
+                )
                 .field("issuer", &self.issuer)
                 .field("logo_url", &self.logo_url)
                 .field("name", &self.name)
@@ -15221,6 +15398,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 .field("description", &self.description)
                 .field("display_name", &self.display_name)
                 .field("docs_url", &self.docs_url)
+                .field(
+                    "incremental_authorization_params",
+                    &self.incremental_authorization_params,
+                )
                 .field("issuer", &self.issuer)
                 .field("logo_url", &self.logo_url)
                 .field("name", &self.name)

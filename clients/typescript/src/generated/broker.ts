@@ -1003,6 +1003,10 @@ export interface components {
             has_client_secret: boolean;
             /** Format: uuid */
             id: string;
+            /** @description Added by an incremental consent (absent: none) */
+            incremental_authorization_params?: {
+                [key: string]: string;
+            };
             issuer?: string;
             logo_url?: string;
             name: string;
@@ -1050,6 +1054,13 @@ export interface components {
             display_name?: string;
             /** @description Where users find their key or learn about the connection, linked from the capture form */
             docs_url?: string;
+            /**
+             * @description Added by an incremental consent (more scopes for an existing connection), such as
+             *     Google's `include_granted_scopes=true`
+             */
+            incremental_authorization_params?: {
+                [key: string]: string;
+            };
             /** @description OpenID issuer; endpoints are discovered when the URLs are not given */
             issuer?: string;
             /** @description The provider's logo, shown on the hosted capture form (https) */
@@ -1100,6 +1111,10 @@ export interface components {
             description?: string;
             display_name?: string;
             docs_url?: string;
+            /** @description Replaces the incremental authorization parameters (an empty object removes them) */
+            incremental_authorization_params?: {
+                [key: string]: string;
+            };
             issuer?: string;
             logo_url?: string;
             name?: string;
@@ -1270,6 +1285,10 @@ export interface components {
             credential_schema?: unknown;
             display_name: string;
             docs_url?: string;
+            /** @description Added by an incremental consent (more scopes for an existing connection) */
+            incremental_authorization_params?: {
+                [key: string]: string;
+            };
             logo_url?: string;
             name: string;
             /** @description URL fields used instead of the plain ones when all their parameters are given */

@@ -37,9 +37,12 @@ from .provider_authorization_params import ProviderAuthorizationParams
 from .provider_catalog import ProviderCatalog
 from .provider_create import ProviderCreate
 from .provider_create_authorization_params import ProviderCreateAuthorizationParams
+from .provider_create_incremental_authorization_params import ProviderCreateIncrementalAuthorizationParams
+from .provider_incremental_authorization_params import ProviderIncrementalAuthorizationParams
 from .provider_list import ProviderList
 from .provider_update import ProviderUpdate
 from .provider_update_authorization_params import ProviderUpdateAuthorizationParams
+from .provider_update_incremental_authorization_params import ProviderUpdateIncrementalAuthorizationParams
 from .query_param_strategy import QueryParamStrategy
 from .refresh_result import RefreshResult
 from .served_reads import ServedReads
@@ -61,6 +64,7 @@ from .template_api_headers import TemplateApiHeaders
 from .template_api_query import TemplateApiQuery
 from .template_authorization_params import TemplateAuthorizationParams
 from .template_connection_param import TemplateConnectionParam
+from .template_incremental_authorization_params import TemplateIncrementalAuthorizationParams
 from .template_list import TemplateList
 from .template_overrides import TemplateOverrides
 from .template_refresh_params import TemplateRefreshParams
@@ -119,9 +123,12 @@ __all__ = (
     "ProviderCatalog",
     "ProviderCreate",
     "ProviderCreateAuthorizationParams",
+    "ProviderCreateIncrementalAuthorizationParams",
+    "ProviderIncrementalAuthorizationParams",
     "ProviderList",
     "ProviderUpdate",
     "ProviderUpdateAuthorizationParams",
+    "ProviderUpdateIncrementalAuthorizationParams",
     "QueryParamStrategy",
     "RefreshResult",
     "ServedReads",
@@ -143,6 +150,7 @@ __all__ = (
     "TemplateApiQuery",
     "TemplateAuthorizationParams",
     "TemplateConnectionParam",
+    "TemplateIncrementalAuthorizationParams",
     "TemplateList",
     "TemplateOverrides",
     "TemplateRefreshParams",

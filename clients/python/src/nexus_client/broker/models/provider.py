@@ -15,6 +15,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.connection_param import ConnectionParam
     from ..models.provider_authorization_params import ProviderAuthorizationParams
+    from ..models.provider_incremental_authorization_params import ProviderIncrementalAuthorizationParams
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
@@ -59,6 +60,8 @@ class Provider:
             credential_schema (Any | Unset):
             description (str | Unset):
             docs_url (str | Unset):
+            incremental_authorization_params (ProviderIncrementalAuthorizationParams | Unset): Added by an incremental
+                consent (absent: none)
             issuer (str | Unset):
             logo_url (str | Unset):
             pkce (bool | Unset):
@@ -97,6 +100,7 @@ class Provider:
     credential_schema: Any | Unset = UNSET
     description: str | Unset = UNSET
     docs_url: str | Unset = UNSET
+    incremental_authorization_params: ProviderIncrementalAuthorizationParams | Unset = UNSET
     issuer: str | Unset = UNSET
     logo_url: str | Unset = UNSET
     pkce: bool | Unset = UNSET
@@ -168,6 +172,10 @@ class Provider:
 
         docs_url = self.docs_url
 
+        incremental_authorization_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.incremental_authorization_params, Unset):
+            incremental_authorization_params = self.incremental_authorization_params.to_dict()
+
         issuer = self.issuer
 
         logo_url = self.logo_url
@@ -220,6 +228,8 @@ class Provider:
             field_dict["description"] = description
         if docs_url is not UNSET:
             field_dict["docs_url"] = docs_url
+        if incremental_authorization_params is not UNSET:
+            field_dict["incremental_authorization_params"] = incremental_authorization_params
         if issuer is not UNSET:
             field_dict["issuer"] = issuer
         if logo_url is not UNSET:
@@ -241,6 +251,7 @@ class Provider:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.connection_param import ConnectionParam  # noqa: PLC0415
         from ..models.provider_authorization_params import ProviderAuthorizationParams  # noqa: PLC0415
+        from ..models.provider_incremental_authorization_params import ProviderIncrementalAuthorizationParams  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
@@ -351,6 +362,15 @@ class Provider:
 
         docs_url = d.pop("docs_url", UNSET)
 
+        _incremental_authorization_params = d.pop("incremental_authorization_params", UNSET)
+        incremental_authorization_params: ProviderIncrementalAuthorizationParams | Unset
+        if isinstance(_incremental_authorization_params, Unset):
+            incremental_authorization_params = UNSET
+        else:
+            incremental_authorization_params = ProviderIncrementalAuthorizationParams.from_dict(
+                _incremental_authorization_params
+            )
+
         issuer = d.pop("issuer", UNSET)
 
         logo_url = d.pop("logo_url", UNSET)
@@ -396,6 +416,7 @@ class Provider:
             credential_schema=credential_schema,
             description=description,
             docs_url=docs_url,
+            incremental_authorization_params=incremental_authorization_params,
             issuer=issuer,
             logo_url=logo_url,
             pkce=pkce,

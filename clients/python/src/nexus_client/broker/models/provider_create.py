@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.connection_param import ConnectionParam
     from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams
+    from ..models.provider_create_incremental_authorization_params import ProviderCreateIncrementalAuthorizationParams
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
@@ -49,6 +50,9 @@ class ProviderCreate:
             description (str | Unset):
             display_name (str | Unset):
             docs_url (str | Unset): Where users find their key or learn about the connection, linked from the capture form
+            incremental_authorization_params (ProviderCreateIncrementalAuthorizationParams | Unset): Added by an incremental
+                consent (more scopes for an existing connection), such as
+                Google's `include_granted_scopes=true`
             issuer (str | Unset): OpenID issuer; endpoints are discovered when the URLs are not given
             logo_url (str | Unset): The provider's logo, shown on the hosted capture form (https)
             name (str | Unset): Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
@@ -80,6 +84,7 @@ class ProviderCreate:
     description: str | Unset = UNSET
     display_name: str | Unset = UNSET
     docs_url: str | Unset = UNSET
+    incremental_authorization_params: ProviderCreateIncrementalAuthorizationParams | Unset = UNSET
     issuer: str | Unset = UNSET
     logo_url: str | Unset = UNSET
     name: str | Unset = UNSET
@@ -143,6 +148,10 @@ class ProviderCreate:
         display_name = self.display_name
 
         docs_url = self.docs_url
+
+        incremental_authorization_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.incremental_authorization_params, Unset):
+            incremental_authorization_params = self.incremental_authorization_params.to_dict()
 
         issuer = self.issuer
 
@@ -215,6 +224,8 @@ class ProviderCreate:
             field_dict["display_name"] = display_name
         if docs_url is not UNSET:
             field_dict["docs_url"] = docs_url
+        if incremental_authorization_params is not UNSET:
+            field_dict["incremental_authorization_params"] = incremental_authorization_params
         if issuer is not UNSET:
             field_dict["issuer"] = issuer
         if logo_url is not UNSET:
@@ -244,6 +255,9 @@ class ProviderCreate:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.connection_param import ConnectionParam  # noqa: PLC0415
         from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams  # noqa: PLC0415
+        from ..models.provider_create_incremental_authorization_params import (
+            ProviderCreateIncrementalAuthorizationParams,  # noqa: PLC0415
+        )
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
@@ -295,6 +309,15 @@ class ProviderCreate:
         display_name = d.pop("display_name", UNSET)
 
         docs_url = d.pop("docs_url", UNSET)
+
+        _incremental_authorization_params = d.pop("incremental_authorization_params", UNSET)
+        incremental_authorization_params: ProviderCreateIncrementalAuthorizationParams | Unset
+        if isinstance(_incremental_authorization_params, Unset):
+            incremental_authorization_params = UNSET
+        else:
+            incremental_authorization_params = ProviderCreateIncrementalAuthorizationParams.from_dict(
+                _incremental_authorization_params
+            )
 
         issuer = d.pop("issuer", UNSET)
 
@@ -401,6 +424,7 @@ class ProviderCreate:
             description=description,
             display_name=display_name,
             docs_url=docs_url,
+            incremental_authorization_params=incremental_authorization_params,
             issuer=issuer,
             logo_url=logo_url,
             name=name,

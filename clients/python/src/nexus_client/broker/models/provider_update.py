@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.connection_param import ConnectionParam
     from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams
+    from ..models.provider_update_incremental_authorization_params import ProviderUpdateIncrementalAuthorizationParams
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
@@ -44,6 +45,8 @@ class ProviderUpdate:
             description (str | Unset):
             display_name (str | Unset):
             docs_url (str | Unset):
+            incremental_authorization_params (ProviderUpdateIncrementalAuthorizationParams | Unset): Replaces the
+                incremental authorization parameters (an empty object removes them)
             issuer (str | Unset):
             logo_url (str | Unset):
             name (str | Unset):
@@ -73,6 +76,7 @@ class ProviderUpdate:
     description: str | Unset = UNSET
     display_name: str | Unset = UNSET
     docs_url: str | Unset = UNSET
+    incremental_authorization_params: ProviderUpdateIncrementalAuthorizationParams | Unset = UNSET
     issuer: str | Unset = UNSET
     logo_url: str | Unset = UNSET
     name: str | Unset = UNSET
@@ -138,6 +142,10 @@ class ProviderUpdate:
         display_name = self.display_name
 
         docs_url = self.docs_url
+
+        incremental_authorization_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.incremental_authorization_params, Unset):
+            incremental_authorization_params = self.incremental_authorization_params.to_dict()
 
         issuer = self.issuer
 
@@ -208,6 +216,8 @@ class ProviderUpdate:
             field_dict["display_name"] = display_name
         if docs_url is not UNSET:
             field_dict["docs_url"] = docs_url
+        if incremental_authorization_params is not UNSET:
+            field_dict["incremental_authorization_params"] = incremental_authorization_params
         if issuer is not UNSET:
             field_dict["issuer"] = issuer
         if logo_url is not UNSET:
@@ -235,6 +245,9 @@ class ProviderUpdate:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.connection_param import ConnectionParam  # noqa: PLC0415
         from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams  # noqa: PLC0415
+        from ..models.provider_update_incremental_authorization_params import (
+            ProviderUpdateIncrementalAuthorizationParams,  # noqa: PLC0415
+        )
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
@@ -288,6 +301,15 @@ class ProviderUpdate:
         display_name = d.pop("display_name", UNSET)
 
         docs_url = d.pop("docs_url", UNSET)
+
+        _incremental_authorization_params = d.pop("incremental_authorization_params", UNSET)
+        incremental_authorization_params: ProviderUpdateIncrementalAuthorizationParams | Unset
+        if isinstance(_incremental_authorization_params, Unset):
+            incremental_authorization_params = UNSET
+        else:
+            incremental_authorization_params = ProviderUpdateIncrementalAuthorizationParams.from_dict(
+                _incremental_authorization_params
+            )
 
         issuer = d.pop("issuer", UNSET)
 
@@ -392,6 +414,7 @@ class ProviderUpdate:
             description=description,
             display_name=display_name,
             docs_url=docs_url,
+            incremental_authorization_params=incremental_authorization_params,
             issuer=issuer,
             logo_url=logo_url,
             name=name,

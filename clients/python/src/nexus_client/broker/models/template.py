@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..models.template_api_query import TemplateApiQuery
     from ..models.template_authorization_params import TemplateAuthorizationParams
     from ..models.template_connection_param import TemplateConnectionParam
+    from ..models.template_incremental_authorization_params import TemplateIncrementalAuthorizationParams
     from ..models.template_overrides import TemplateOverrides
     from ..models.template_refresh_params import TemplateRefreshParams
     from ..models.template_token_params import TemplateTokenParams
@@ -54,6 +55,8 @@ class Template:
         client_registration (str | Unset): MCP servers: `dynamic`, `static` or `cimd` client registration
         credential_schema (Any | Unset): The hosted form's fields (JSON Schema)
         docs_url (str | Unset):
+        incremental_authorization_params (TemplateIncrementalAuthorizationParams | Unset): Added by an incremental
+            consent (more scopes for an existing connection)
         logo_url (str | Unset):
         pkce (bool | Unset): `false` where the provider rejects PKCE
         refresh_url (str | Unset): Where refreshes go, when not to `token_url`
@@ -86,6 +89,7 @@ class Template:
     client_registration: str | Unset = UNSET
     credential_schema: Any | Unset = UNSET
     docs_url: str | Unset = UNSET
+    incremental_authorization_params: TemplateIncrementalAuthorizationParams | Unset = UNSET
     logo_url: str | Unset = UNSET
     pkce: bool | Unset = UNSET
     refresh_url: str | Unset = UNSET
@@ -153,6 +157,10 @@ class Template:
 
         docs_url = self.docs_url
 
+        incremental_authorization_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.incremental_authorization_params, Unset):
+            incremental_authorization_params = self.incremental_authorization_params.to_dict()
+
         logo_url = self.logo_url
 
         pkce = self.pkce
@@ -217,6 +225,8 @@ class Template:
             field_dict["credential_schema"] = credential_schema
         if docs_url is not UNSET:
             field_dict["docs_url"] = docs_url
+        if incremental_authorization_params is not UNSET:
+            field_dict["incremental_authorization_params"] = incremental_authorization_params
         if logo_url is not UNSET:
             field_dict["logo_url"] = logo_url
         if pkce is not UNSET:
@@ -250,6 +260,7 @@ class Template:
         from ..models.template_api_query import TemplateApiQuery  # noqa: PLC0415
         from ..models.template_authorization_params import TemplateAuthorizationParams  # noqa: PLC0415
         from ..models.template_connection_param import TemplateConnectionParam  # noqa: PLC0415
+        from ..models.template_incremental_authorization_params import TemplateIncrementalAuthorizationParams  # noqa: PLC0415
         from ..models.template_overrides import TemplateOverrides  # noqa: PLC0415
         from ..models.template_refresh_params import TemplateRefreshParams  # noqa: PLC0415
         from ..models.template_token_params import TemplateTokenParams  # noqa: PLC0415
@@ -297,6 +308,15 @@ class Template:
         credential_schema = d.pop("credential_schema", UNSET)
 
         docs_url = d.pop("docs_url", UNSET)
+
+        _incremental_authorization_params = d.pop("incremental_authorization_params", UNSET)
+        incremental_authorization_params: TemplateIncrementalAuthorizationParams | Unset
+        if isinstance(_incremental_authorization_params, Unset):
+            incremental_authorization_params = UNSET
+        else:
+            incremental_authorization_params = TemplateIncrementalAuthorizationParams.from_dict(
+                _incremental_authorization_params
+            )
 
         logo_url = d.pop("logo_url", UNSET)
 
@@ -400,6 +420,7 @@ class Template:
             client_registration=client_registration,
             credential_schema=credential_schema,
             docs_url=docs_url,
+            incremental_authorization_params=incremental_authorization_params,
             logo_url=logo_url,
             pkce=pkce,
             refresh_url=refresh_url,
