@@ -267,20 +267,30 @@ impl RefreshRepository for SqlConnectionRepository {
         failure: RefreshFailure<'_>,
     ) -> RepoResult<()> {
         let txn = begin_write(self.db()).await?;
-        let Some(row) = connection::Entity::find_by_id(id.as_uuid()).one(&txn).await? else {
+        // One statement counts the failure and returns the row as it now is (locked until the
+        // commit on PostgreSQL): the count is exact under concurrency, and the event below
+        // reports the status the row has, not one read before a revoke committed.
+        let counted = connection::Entity::update_many()
+            .col_expr(
+                connection::Column::RefreshFailures,
+                Expr::col(connection::Column::RefreshFailures).add(1),
+            )
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .exec_with_returning(&txn)
+            .await?;
+        let Some(row) = counted.into_iter().next() else {
             return Ok(());
         };
-        let failures = row.refresh_failures.saturating_add(1);
+        let failures = u32::try_from(row.refresh_failures).unwrap_or(u32::MAX);
         connection::Entity::update_many()
-            .col_expr(connection::Column::RefreshFailures, Expr::value(failures))
             .col_expr(
                 connection::Column::RefreshRetryAt,
-                Expr::value(Some(retry_at(u32::try_from(failures).unwrap_or(u32::MAX)))),
+                Expr::value(Some(retry_at(failures))),
             )
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .exec(&txn)
             .await?;
-        if i64::from(failures) == i64::from(failure.notify_after) && row.status == ConnectionStatus::Active.as_str() {
+        if failures == failure.notify_after && row.status == ConnectionStatus::Active.as_str() {
             enqueue(
                 &txn,
                 WebhookEventType::ConnectionRefreshFailed,

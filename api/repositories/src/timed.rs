@@ -358,11 +358,14 @@ impl<R: WebhookRepository> WebhookRepository for Timed<R> {
     async fn replace_secrets(
         &self,
         id: WebhookId,
+        expected: &Ciphertext,
         secrets: &Ciphertext,
         previous_expires_at: Option<DateTime<Utc>>,
         at: DateTime<Utc>,
     ) -> RepoResult<bool> {
-        let operation = self.inner.replace_secrets(id, secrets, previous_expires_at, at);
+        let operation = self
+            .inner
+            .replace_secrets(id, expected, secrets, previous_expires_at, at);
         self.metrics.time("webhooks", "replace_secrets", operation).await
     }
     async fn delete(&self, id: WebhookId) -> RepoResult<bool> {

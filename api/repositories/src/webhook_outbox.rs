@@ -45,7 +45,8 @@ impl From<&nexus_entities::connection::Model> for ChangedConnection {
             id: model.id,
             workspace_id: model.workspace_id.clone(),
             provider_id: model.provider_id,
-            // A row this crate wrote holds a status it wrote; an unknown one raises no event.
+            // A row this crate wrote holds a status it wrote; an unknown one (never seen) is
+            // reported as pending rather than failing the state change.
             status: model.status.parse().unwrap_or(ConnectionStatus::Pending),
         }
     }
@@ -166,7 +167,7 @@ pub trait WebhookOutboxRepository: Send + Sync {
         attempt: &DeliveryAttempt,
         outcome: AttemptOutcome,
     ) -> RepoResult<bool>;
-    /// Gives a delivery back without an attempt (the process is stopping).
+    /// Gives a delivery back without an attempt (its endpoint could not be read).
     async fn release(&self, delivery: &ClaimedDelivery, owner: &str) -> RepoResult<()>;
     /// The endpoint's deliveries with their attempts, newest first, older than `before`.
     async fn list(
@@ -175,7 +176,8 @@ pub trait WebhookOutboxRepository: Send + Sync {
         before: Option<DeliveryId>,
         limit: u64,
     ) -> RepoResult<Vec<WebhookDelivery>>;
-    /// Makes a delivery of this endpoint pending again, due now, with a new delivery period.
+    /// Makes a delivery of this endpoint pending again, due now, with a new delivery period;
+    /// one a worker is sending right now is left to finish (and returned as it is).
     async fn redeliver(
         &self,
         webhook: WebhookId,
@@ -448,19 +450,22 @@ impl WebhookOutboxRepository for SqlWebhookOutboxRepository {
                 webhook_delivery::Column::DeliveredAt,
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
-            .col_expr(
-                webhook_delivery::Column::LeaseOwner,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                webhook_delivery::Column::LeaseExpiresAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
             .filter(webhook_delivery::Column::Id.eq(delivery.as_uuid()))
             .filter(webhook_delivery::Column::WebhookId.eq(webhook.as_uuid()))
+            // Never under a worker that is sending it: its attempt is recorded as usual.
+            .filter(lease_lapsed(now))
             .exec_with_returning(&txn)
             .await?;
-        let found = with_attempts(&txn, updated).await?.into_iter().next();
+        let models = if updated.is_empty() {
+            webhook_delivery::Entity::find()
+                .filter(webhook_delivery::Column::Id.eq(delivery.as_uuid()))
+                .filter(webhook_delivery::Column::WebhookId.eq(webhook.as_uuid()))
+                .all(&txn)
+                .await?
+        } else {
+            updated
+        };
+        let found = with_attempts(&txn, models).await?.into_iter().next();
         txn.commit().await?;
         Ok(found)
     }

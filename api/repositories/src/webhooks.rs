@@ -12,6 +12,7 @@ use nexus_entities::{webhook, webhook_attempt, webhook_delivery};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 /// An endpoint with its sealed signing secrets.
@@ -29,10 +30,12 @@ pub trait WebhookRepository: Send + Sync {
     async fn find(&self, id: WebhookId) -> RepoResult<Option<WebhookRecord>>;
     /// Writes the endpoint's settings (not its secrets); `false` when it is gone.
     async fn update(&self, webhook: &Webhook) -> RepoResult<bool>;
-    /// Replaces the sealed secrets; `false` when the endpoint is gone.
+    /// Replaces the sealed secrets if they are still `expected`; `false` when the endpoint is
+    /// gone or its secrets changed meanwhile (a concurrent rotation).
     async fn replace_secrets(
         &self,
         id: WebhookId,
+        expected: &Ciphertext,
         secrets: &Ciphertext,
         previous_expires_at: Option<DateTime<Utc>>,
         at: DateTime<Utc>,
@@ -72,15 +75,27 @@ pub(crate) fn webhook_from(model: &webhook::Model) -> RepoResult<Webhook> {
 }
 
 /// The enabled endpoints, as the outbox fans an event out to them inside a state change's
-/// transaction.
+/// transaction. On PostgreSQL they are share-locked, so an endpoint deleted meanwhile waits for
+/// this transaction (rather than failing its state change on the deliveries' foreign key). A
+/// row that does not convert (an event type a newer version wrote, say) is skipped with a
+/// warning: a state change never fails because of an endpoint.
 pub(crate) async fn enabled_webhooks<C: ConnectionTrait>(db: &C) -> RepoResult<Vec<Webhook>> {
-    webhook::Entity::find()
-        .filter(webhook::Column::Enabled.eq(true))
+    let mut select = webhook::Entity::find().filter(webhook::Column::Enabled.eq(true));
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        select = select.lock_shared();
+    }
+    Ok(select
         .all(db)
         .await?
         .iter()
-        .map(webhook_from)
-        .collect()
+        .filter_map(|model| match webhook_from(model) {
+            Ok(webhook) => Some(webhook),
+            Err(error) => {
+                tracing::warn!(webhook_id = %model.id, %error, "skipping a webhook endpoint that does not convert");
+                None
+            }
+        })
+        .collect())
 }
 
 #[async_trait]
@@ -149,6 +164,7 @@ impl WebhookRepository for SqlWebhookRepository {
     async fn replace_secrets(
         &self,
         id: WebhookId,
+        expected: &Ciphertext,
         secrets: &Ciphertext,
         previous_expires_at: Option<DateTime<Utc>>,
         at: DateTime<Utc>,
@@ -162,6 +178,8 @@ impl WebhookRepository for SqlWebhookRepository {
             )
             .col_expr(webhook::Column::UpdatedAt, Expr::value(at))
             .filter(webhook::Column::Id.eq(id.as_uuid()))
+            .filter(webhook::Column::SecretKeyId.eq(expected.key_id.as_str()))
+            .filter(webhook::Column::SecretCiphertext.eq(expected.bytes.clone()))
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)

@@ -697,6 +697,42 @@ async fn state_changes_write_their_events_and_deliveries_are_claimed_in_order(te
     let payload: serde_json::Value = serde_json::from_str(&next[0].payload).expect("JSON");
     assert_eq!(payload["data"]["reason"], "revoked");
     assert_eq!(payload["data"]["provider"], "github");
+
+    // A redelivery never takes a delivery from the worker sending it.
+    let in_flight = outbox
+        .redeliver(webhook, next[0].id, at)
+        .await
+        .expect("redeliver")
+        .expect("found");
+    assert_eq!(in_flight.id, next[0].id);
+    assert!(
+        outbox
+            .claim_due(at, &lease("d", lease_until), 100)
+            .await
+            .expect("claim d")
+            .is_empty(),
+        "still held by its worker"
+    );
+    // A finished one is due again, with the same id.
+    let again = outbox
+        .redeliver(webhook, first_of_twice.id, at)
+        .await
+        .expect("redeliver")
+        .expect("found");
+    assert_eq!(again.status, nexus_domain::webhook::DeliveryStatus::Pending);
+    assert_eq!(again.attempts.len(), 1, "its attempts are kept");
+    assert!(
+        outbox
+            .redeliver(
+                insert_webhook(&db, &Event::ALL, None, true).await,
+                first_of_twice.id,
+                at
+            )
+            .await
+            .expect("redeliver")
+            .is_none(),
+        "another endpoint's delivery is not found"
+    );
 }
 
 database_tests!(

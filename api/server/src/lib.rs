@@ -17,9 +17,6 @@ use tokio::task::JoinHandle;
 
 /// How long a stopping process waits for refreshes in flight to store their answers.
 const REFRESH_DRAIN: std::time::Duration = std::time::Duration::from_secs(20);
-/// How long attempts in flight may finish after a shutdown (their deadline); the rest lapse to
-/// other processes.
-const WEBHOOK_DRAIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What to start: both APIs (`serve`), or the Broker alone (`broker`).
 #[derive(Debug, Clone)]
@@ -227,7 +224,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             let shutdown = receiver.clone();
             let delivery = states.webhook_delivery.clone();
             async move {
-                delivery.run(shutdown, WEBHOOK_DRAIN).await;
+                delivery.run(shutdown).await;
                 Ok(())
             }
         }),

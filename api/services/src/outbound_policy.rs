@@ -63,32 +63,52 @@ pub fn is_internal(url: &Url) -> bool {
     is_internal_ip(ip)
 }
 
-/// A loopback, private, link-local, unique-local, unspecified or broadcast address.
+/// A loopback, private, link-local, unique-local, unspecified, broadcast, multicast or reserved
+/// address, or an IPv6 address that carries one of those IPv4 addresses (mapped, compatible,
+/// NAT64, 6to4).
 pub fn is_internal_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(ip) => {
-            let [first, second, ..] = ip.octets();
+            let [first, second, third, _] = ip.octets();
             ip.is_loopback()
                 || ip.is_private()
                 || ip.is_link_local()
                 || ip.is_broadcast()
+                || ip.is_multicast()
                 || first == 0
+                // 240.0.0.0/4, reserved
+                || first >= 240
                 // 100.64.0.0/10, shared address space (carrier NAT, some cloud metadata services)
                 || (first == 100 && (second & 0xc0) == 64)
+                // 192.0.0.0/24, IETF protocol assignments
+                || (first == 192 && second == 0 && third == 0)
+                // 198.18.0.0/15, benchmarking
+                || (first == 198 && (second & 0xfe) == 18)
         }
         IpAddr::V6(ip) => {
             if let Some(v4) = ip.to_ipv4_mapped() {
                 return is_internal_ip(IpAddr::V4(v4));
             }
             let segments = ip.segments();
-            // 64:ff9b::/96, NAT64: the IPv4 address is in the last 32 bits.
-            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let [.., high, low] = segments;
-                let v4 = std::net::Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
-                return is_internal_ip(IpAddr::V4(v4));
+            let embedded = |high: u16, low: u16| std::net::Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+            // 64:ff9b::/96 and 64:ff9b:1::/48, NAT64: the IPv4 address is in the last 32 bits.
+            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || segments[..2] == [0x64, 0xff9b] {
+                return is_internal_ip(IpAddr::V4(embedded(segments[6], segments[7])));
             }
-            let first = ip.segments()[0];
-            ip.is_loopback() || ip.is_unspecified() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            // ::a.b.c.d, IPv4-compatible (deprecated, still routed by some stacks).
+            if segments[..6] == [0, 0, 0, 0, 0, 0] && !ip.is_loopback() && !ip.is_unspecified() {
+                return is_internal_ip(IpAddr::V4(embedded(segments[6], segments[7])));
+            }
+            // 2002::/16, 6to4: the IPv4 address follows the prefix.
+            if segments[0] == 0x2002 {
+                return is_internal_ip(IpAddr::V4(embedded(segments[1], segments[2])));
+            }
+            let first = segments[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
         }
     }
 }
@@ -186,6 +206,14 @@ mod tests {
             "https://localhost./token",
             "https://idp.localhost/token",
             "https://[::ffff:10.0.0.1]/token",
+            "https://[::10.0.0.1]/token",
+            "https://[2002:a00:1::]/token",
+            "https://[64:ff9b:1::a00:1]/token",
+            "https://[ff02::1]/token",
+            "https://224.0.0.1/token",
+            "https://240.0.0.1/token",
+            "https://198.18.0.1/token",
+            "https://192.0.0.8/token",
         ] {
             assert!(
                 check_discovered("token_endpoint", &url(inside), &public).is_err(),

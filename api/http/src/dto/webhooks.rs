@@ -256,7 +256,8 @@ pub struct AttemptView {
     /// The receiver's HTTP status, when it answered
     pub status_code: Option<u16>,
     /// Why the attempt failed: `http_status`, `timeout`, `connect`, `refused_address`,
-    /// `redirect`, `transport`, `signing_failed` or `endpoint_disabled`
+    /// `redirect`, `transport`, `signing_failed`, `endpoint_disabled` or `endpoint_filtered` (the
+    /// endpoint no longer wants the event or its workspace)
     pub error: Option<String>,
     pub duration_ms: u64,
 }

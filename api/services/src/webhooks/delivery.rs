@@ -52,18 +52,26 @@ impl Default for WebhookSettings {
 }
 
 impl WebhookSettings {
-    /// How long a claim holds: the attempt's deadline and time to record it.
+    /// How long a claim holds: the attempt's deadline, and ample time to read the endpoint and
+    /// record the attempt (a busy database included). A lease that lapses while its holder is
+    /// still at work only costs a duplicate (at least once), never a loss.
     fn lease(&self) -> Duration {
-        self.timeout + Duration::from_secs(5)
+        self.timeout + Duration::from_secs(15)
     }
 
-    /// The wait before the next attempt after `failures` failed ones (jittered by the caller),
-    /// at least what the receiver asked for with Retry-After.
+    /// The doubling wait after `failures` failed attempts, before jitter.
+    pub fn backoff(&self, failures: u32) -> Duration {
+        self.first_retry_wait
+            .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(30)))
+            .min(self.max_retry_wait)
+    }
+
+    /// The wait before the next attempt: the backoff with jitter, but never less than the
+    /// receiver asked for with Retry-After (both capped at `max_retry_wait`).
     pub fn retry_wait(&self, failures: u32, retry_after: Option<Duration>) -> Duration {
-        let doubled = self
-            .first_retry_wait
-            .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1).min(30)));
-        doubled.max(retry_after.unwrap_or_default()).min(self.max_retry_wait)
+        jittered(self.backoff(failures))
+            .max(retry_after.unwrap_or_default())
+            .min(self.max_retry_wait)
     }
 }
 
@@ -219,8 +227,8 @@ impl DeliveryWorker {
         }))
     }
 
-    /// Scans and delivers until `shutdown`, then waits (up to `drain`) for attempts in flight.
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>, drain: Duration) {
+    /// Scans and delivers until `shutdown`, then lets attempts in flight run to their deadline.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         if self.settings.concurrency == 0 {
             return;
         }
@@ -241,6 +249,7 @@ impl DeliveryWorker {
             }
         }
         self.tasks.close();
+        let drain = self.settings.timeout + Duration::from_secs(2);
         if tokio::time::timeout(drain, self.tasks.wait()).await.is_err() {
             // Their leases lapse and another process delivers them.
             tracing::warn!("webhook deliveries still in flight at shutdown are left to other processes");
@@ -313,7 +322,12 @@ impl DeliveryWorker {
                 return self.release(&delivery, owner).await;
             }
         };
-        let attempted = if record.webhook.enabled {
+        // The endpoint as it is now: disabled, or no longer wanting this event (its types or
+        // workspace changed), it receives nothing more of it.
+        let wanted = wanted_now(&record.webhook, &delivery);
+        let attempted = if let Some(refusal) = wanted.err() {
+            self.refused(&delivery, refusal)
+        } else {
             match SigningSecrets::open(&self.keyring, record.webhook.id, &record.secrets) {
                 Ok(secrets) => self.attempt(&delivery, &record.webhook.url, &secrets).await,
                 Err(error) => {
@@ -321,21 +335,8 @@ impl DeliveryWorker {
                     self.refused(&delivery, "signing_failed")
                 }
             }
-        } else {
-            // A disabled endpoint receives nothing; its pending deliveries fail (and can be
-            // redelivered by hand once it is enabled again).
-            Attempted {
-                record: DeliveryAttempt {
-                    attempted_at: self.clock.now(),
-                    status_code: None,
-                    error: Some("endpoint_disabled".to_owned()),
-                    duration_ms: 0,
-                },
-                delivered: false,
-                retry_after: None,
-            }
         };
-        let outcome = self.outcome(&delivery, &attempted, record.webhook.enabled);
+        let outcome = self.outcome(&delivery, &attempted, wanted.is_ok());
         match self
             .outbox
             .record_attempt(&delivery, owner, &attempted.record, outcome)
@@ -365,15 +366,15 @@ impl DeliveryWorker {
         }
     }
 
-    fn outcome(&self, delivery: &ClaimedDelivery, attempted: &Attempted, enabled: bool) -> AttemptOutcome {
+    fn outcome(&self, delivery: &ClaimedDelivery, attempted: &Attempted, wanted: bool) -> AttemptOutcome {
         if attempted.delivered {
             return AttemptOutcome::Delivered;
         }
-        if !enabled {
+        if !wanted {
             return AttemptOutcome::GaveUp;
         }
         let failures = delivery.attempts.saturating_add(1);
-        let wait = jittered(self.settings.retry_wait(failures, attempted.retry_after));
+        let wait = self.settings.retry_wait(failures, attempted.retry_after);
         let next: DateTime<Utc> =
             attempted.record.attempted_at + chrono::TimeDelta::from_std(wait).unwrap_or(chrono::TimeDelta::hours(1));
         if next > delivery.give_up_at {
@@ -470,6 +471,20 @@ impl DeliveryWorker {
     }
 }
 
+/// Whether the endpoint, as it is now, still wants the delivery: `Err` names why not.
+fn wanted_now(webhook: &nexus_domain::webhook::Webhook, delivery: &ClaimedDelivery) -> Result<(), &'static str> {
+    if !webhook.enabled {
+        return Err("endpoint_disabled");
+    }
+    let payload: Option<nexus_domain::webhook::WebhookPayload> = serde_json::from_str(&delivery.payload).ok();
+    match payload {
+        Some(payload) if webhook.wants(payload.event_type, &payload.data.workspace_id) => Ok(()),
+        // A payload this version cannot read is sent as it was written.
+        None => Ok(()),
+        Some(_) => Err("endpoint_filtered"),
+    }
+}
+
 /// A stable code for a delivery that got no answer (never the URL or the error's text).
 fn transport_error_code(error: &reqwest::Error) -> &'static str {
     if refused_inside(error) {
@@ -498,19 +513,78 @@ fn due(last: &Mutex<Option<Instant>>, every: Duration) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nexus_domain::webhook::{ConnectionEvent, Webhook, WebhookEventType, WebhookPayload};
+    use nexus_domain::{ConnectionId, DeliveryId, WebhookId, WorkspaceId};
+
+    fn delivery(event: WebhookEventType, workspace: &str) -> ClaimedDelivery {
+        let payload = WebhookPayload {
+            event_type: event,
+            timestamp: chrono::Utc::now(),
+            data: ConnectionEvent {
+                connection_id: ConnectionId::new(),
+                workspace_id: workspace.to_owned(),
+                provider: "github".to_owned(),
+                status: nexus_domain::status::ConnectionStatus::Active,
+                reason: "consent_completed".to_owned(),
+                occurred_at: chrono::Utc::now(),
+            },
+        };
+        ClaimedDelivery {
+            seq: 1,
+            id: DeliveryId::new(),
+            webhook_id: WebhookId::new(),
+            event_type: event.as_str().to_owned(),
+            payload: serde_json::to_string(&payload).expect("JSON"),
+            attempts: 0,
+            give_up_at: chrono::Utc::now(),
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_changed_endpoint_no_longer_receives_what_it_stopped_wanting() {
+        let mut webhook = Webhook {
+            id: WebhookId::new(),
+            url: url::Url::parse("https://hooks.example.com").expect("url"),
+            event_types: vec![WebhookEventType::ConnectionActive],
+            workspace_id: None,
+            enabled: true,
+            description: None,
+            previous_secret_expires_at: None,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        let active = delivery(WebhookEventType::ConnectionActive, "ws-1");
+        assert_eq!(wanted_now(&webhook, &active), Ok(()));
+        assert_eq!(
+            wanted_now(&webhook, &delivery(WebhookEventType::ConnectionRevoked, "ws-1")),
+            Err("endpoint_filtered")
+        );
+        webhook.workspace_id = Some(WorkspaceId::parse("ws-2").expect("workspace"));
+        assert_eq!(wanted_now(&webhook, &active), Err("endpoint_filtered"));
+        webhook.enabled = false;
+        assert_eq!(wanted_now(&webhook, &active), Err("endpoint_disabled"));
+    }
 
     #[test]
     fn retry_waits_double_from_the_first_up_to_the_cap_and_honour_retry_after() {
         let settings = WebhookSettings::default();
-        let waits: Vec<u64> = (1..=12).map(|n| settings.retry_wait(n, None).as_secs()).collect();
+        let waits: Vec<u64> = (1..=12).map(|n| settings.backoff(n).as_secs()).collect();
         assert_eq!(&waits[..5], &[5, 10, 20, 40, 80]);
         assert_eq!(waits[11], 7200, "capped at two hours");
-        assert_eq!(settings.retry_wait(1, Some(Duration::from_secs(90))).as_secs(), 90);
+        assert_eq!(settings.backoff(200).as_secs(), 7200, "no overflow");
+        for _ in 0..50 {
+            let jittered = settings.retry_wait(3, None);
+            assert!(jittered <= Duration::from_secs(20), "{jittered:?}");
+            assert!(
+                settings.retry_wait(1, Some(Duration::from_secs(90))) >= Duration::from_secs(90),
+                "never sooner than Retry-After, jitter included"
+            );
+        }
         assert_eq!(
             settings.retry_wait(1, Some(Duration::from_secs(86_400))).as_secs(),
             7200,
             "a Retry-After beyond the cap is capped"
         );
-        assert_eq!(settings.retry_wait(200, None).as_secs(), 7200, "no overflow");
     }
 }

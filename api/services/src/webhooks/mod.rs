@@ -131,8 +131,8 @@ fn description(raw: Option<String>) -> ServiceResult<Option<String>> {
 fn audit_data(webhook: &Webhook) -> serde_json::Value {
     serde_json::json!({
         "webhook_id": webhook.id,
-        // The URL without its query: a receiver may take a token there.
-        "url": format!("{}://{}{}", webhook.url.scheme(), webhook.url.host_str().unwrap_or_default(), webhook.url.path()),
+        // Only where it goes: receivers take tokens in the path (Slack) or the query.
+        "url": webhook.url.origin().ascii_serialization(),
         "event_types": webhook.event_types,
         "workspace_id": webhook.workspace_id.as_ref().map(WorkspaceId::as_str),
         "enabled": webhook.enabled,
@@ -228,22 +228,34 @@ impl WebhookService for WebhookServiceImpl {
                 format!("must be at most {} (7 days)", MAX_ROTATION_GRACE.as_secs()),
             ));
         }
-        let record = self.existing(id).await?;
-        let current = SigningSecrets::open(&self.keyring, id, &record.secrets)
-            .map_err(|error| ServiceError::internal("opening a webhook's signing secrets", error))?;
+        // Compare and swap: a rotation running at the same time makes this one read again, so
+        // each caller's secret is stored (the later one current, the earlier one in its grace).
         let now = self.clock.now();
         let grace_until =
             (!grace.is_zero()).then(|| now + chrono::TimeDelta::from_std(grace).unwrap_or(chrono::TimeDelta::days(7)));
         let secret = generate_secret();
-        let rotated = current.rotated(secret.clone(), grace_until);
-        let replaced = self
-            .repo
-            .replace_secrets(id, &rotated.seal(&self.keyring, id), grace_until, now)
-            .await
-            .map_err(internal("storing a rotated webhook secret"))?;
-        if !replaced {
-            return Err(ServiceError::not_found(ResourceKind::Webhook, id));
-        }
+        let mut tries = 0;
+        let record = loop {
+            tries += 1;
+            let record = self.existing(id).await?;
+            let current = SigningSecrets::open(&self.keyring, id, &record.secrets)
+                .map_err(|error| ServiceError::internal("opening a webhook's signing secrets", error))?;
+            let rotated = current.rotated(secret.clone(), grace_until);
+            let replaced = self
+                .repo
+                .replace_secrets(id, &record.secrets, &rotated.seal(&self.keyring, id), grace_until, now)
+                .await
+                .map_err(internal("storing a rotated webhook secret"))?;
+            if replaced {
+                break record;
+            }
+            if tries == 5 {
+                return Err(ServiceError::internal(
+                    "rotating a webhook secret",
+                    "the secrets kept changing under concurrent rotations",
+                ));
+            }
+        };
         self.record(
             AuditEventType::WebhookSecretRotated,
             actor,

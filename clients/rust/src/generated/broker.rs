@@ -6691,7 +6691,8 @@ when `POST /v1/providers` with `"template"` can create it*/
         pub attempted_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub duration_ms: u64,
         /**Why the attempt failed: `http_status`, `timeout`, `connect`, `refused_address`,
-`redirect`, `transport`, `signing_failed` or `endpoint_disabled`*/
+`redirect`, `transport`, `signing_failed`, `endpoint_disabled` or `endpoint_filtered` (the
+endpoint no longer wants the event or its workspace)*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<::std::string::String>,
         ///The receiver's HTTP status, when it answered

@@ -1405,7 +1405,8 @@ export interface components {
             duration_ms: number;
             /**
              * @description Why the attempt failed: `http_status`, `timeout`, `connect`, `refused_address`,
-             *     `redirect`, `transport`, `signing_failed` or `endpoint_disabled`
+             *     `redirect`, `transport`, `signing_failed`, `endpoint_disabled` or `endpoint_filtered` (the
+             *     endpoint no longer wants the event or its workspace)
              */
             error?: string;
             /**

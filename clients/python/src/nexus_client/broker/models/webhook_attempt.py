@@ -20,7 +20,8 @@ class WebhookAttempt:
         attempted_at (datetime.datetime):
         duration_ms (int):
         error (str | Unset): Why the attempt failed: `http_status`, `timeout`, `connect`, `refused_address`,
-            `redirect`, `transport`, `signing_failed` or `endpoint_disabled`
+            `redirect`, `transport`, `signing_failed`, `endpoint_disabled` or `endpoint_filtered` (the
+            endpoint no longer wants the event or its workspace)
         status_code (int | Unset): The receiver's HTTP status, when it answered
     """
 
