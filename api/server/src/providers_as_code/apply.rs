@@ -6,7 +6,6 @@
 //! later failure keeps the new state and names what is left to do.
 
 use super::plan::{Change, Plan};
-use anyhow::Context;
 use nexus_client::broker::{Client, types};
 use nexus_domain::secret::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -64,8 +63,11 @@ fn with_secret<T: serde::de::DeserializeOwned>(
             Value::String(secret.expose_secret().to_owned()),
         );
     }
-    // The error names the shape only (serde's messages never quote a string value).
-    serde_json::from_value(body).with_context(|| format!("provider `{name}`: not a valid request body"))
+    // The body carries the client secret, and a deserializer's message may quote the value it
+    // refused: the error keeps none of it.
+    serde_json::from_value(body).map_err(|_| {
+        anyhow::anyhow!("provider `{name}`: not a valid request body (a field does not match the API's schema)")
+    })
 }
 
 async fn run_step(client: &Client, change: &Change) -> anyhow::Result<Option<Done>> {
