@@ -8,8 +8,7 @@
 mod common;
 
 use common::oidc::{CLIENT_SECRET, OidcProvider, consent_as_user};
-use common::{NexusProcess, install_tls_provider, nexus_command, raw};
-use nexus_server::config::generate_key;
+use common::{Deployment, NexusProcess, install_tls_provider, raw};
 use nexus_test_utils::mock_provider::{MockProvider, TokenReply};
 use nexus_test_utils::{TestDatabase, database_tests};
 use reqwest::StatusCode;
@@ -22,45 +21,13 @@ const ADMIN_KEY: &str = "admin-key-for-the-replica-tests-0123456789";
 /// One scenario at a time: each runs three Nexus processes, and the machine has two cores.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// The keys every process of one deployment shares.
-struct Keys {
-    encryption: String,
-    state: String,
-}
-
-impl Keys {
-    fn new() -> Self {
-        Self {
-            encryption: generate_key(),
-            state: generate_key(),
-        }
-    }
-
-    /// One more Nexus process of this deployment on `db`.
-    fn spawn(&self, db: &TestDatabase, extra_env: &[(&str, &str)]) -> (NexusProcess, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut command = nexus_command(dir.path());
-        command
-            .env("NEXUS_DATABASE_URL", &db.url)
-            .env("NEXUS_ENCRYPTION_KEYS", &self.encryption)
-            .env("NEXUS_STATE_KEY", &self.state)
-            .env("NEXUS_ADMIN_KEYS", ADMIN_KEY)
-            .env("NEXUS_DATABASE_MAX_CONNECTIONS", "8")
-            .env("NEXUS_LOG", "info");
-        for (key, value) in extra_env {
-            command.env(key, value);
-        }
-        (NexusProcess::spawn(command), dir)
-    }
-}
-
 /// `count` Nexus processes sharing one database and one set of keys.
 fn replicas(
     db: &TestDatabase,
     count: usize,
     extra_env: &[(&str, &str)],
 ) -> (Vec<NexusProcess>, Vec<tempfile::TempDir>) {
-    let keys = Keys::new();
+    let keys = Deployment::new(ADMIN_KEY);
     (0..count).map(|_| keys.spawn(db, extra_env)).unzip()
 }
 
@@ -367,7 +334,7 @@ async fn a_hang_up_and_a_stop_lose_no_rotated_token(db: TestDatabase) {
         expires_in: Some(1),
     });
     mock.issue_unique_refresh_tokens();
-    let keys = Keys::new();
+    let keys = Deployment::new(ADMIN_KEY);
     let quiet = [("NEXUS_REFRESH_AHEAD_SECONDS", "0")];
     let (first, _dir) = keys.spawn(&db, &quiet);
     register_mock(&first.broker_url, &mock).await;

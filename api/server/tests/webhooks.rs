@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{NexusProcess, TestServer, nexus_command, raw};
+use common::{Deployment, TestServer, raw};
 use nexus_server::config::generate_key;
 use nexus_test_utils::{TestDatabase, database_tests};
 use reqwest::StatusCode;
@@ -499,39 +499,19 @@ async fn a_failing_receiver_gets_the_event_once_after_retries(db: TestDatabase) 
     server.stop().await;
 }
 
-/// A deployment's shared configuration for spawned processes.
-struct Deployment {
-    admin_key: String,
-    encryption: String,
-    state: String,
+/// Fast outbox scans and retries for spawned processes: the tests wait for deliveries.
+const FAST: [(&str, &str); 2] = [
+    ("NEXUS_WEBHOOK_POLL_INTERVAL_MS", "100"),
+    ("NEXUS_WEBHOOK_FIRST_RETRY_MS", "200"),
+];
+
+fn deployment() -> Deployment {
+    Deployment::new(&format!("admin-{}", generate_key()))
 }
 
-impl Deployment {
-    fn new() -> Self {
-        Self {
-            admin_key: format!("admin-{}", generate_key()),
-            encryption: generate_key(),
-            state: generate_key(),
-        }
-    }
-
-    fn spawn(&self, db: &TestDatabase, extra_env: &[(&str, &str)]) -> (NexusProcess, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut command = nexus_command(dir.path());
-        command
-            .env("NEXUS_DATABASE_URL", &db.url)
-            .env("NEXUS_ENCRYPTION_KEYS", &self.encryption)
-            .env("NEXUS_STATE_KEY", &self.state)
-            .env("NEXUS_ADMIN_KEYS", &self.admin_key)
-            .env("NEXUS_DATABASE_MAX_CONNECTIONS", "8")
-            .env("NEXUS_WEBHOOK_POLL_INTERVAL_MS", "100")
-            .env("NEXUS_WEBHOOK_FIRST_RETRY_MS", "200")
-            .env("NEXUS_LOG", "info");
-        for (name, value) in extra_env {
-            command.env(name, value);
-        }
-        (NexusProcess::spawn(command), dir)
-    }
+/// `extra` on top of the fast webhook settings.
+fn fast(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    FAST.iter().copied().chain(extra.iter().copied()).collect()
 }
 
 /// One multi-process scenario at a time: the machine has two cores.
@@ -540,9 +520,9 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 async fn a_broker_killed_mid_delivery_leaves_it_to_another(db: TestDatabase) {
     let Some(receiver) = Receiver::start() else { return };
     let _turn = ONE_AT_A_TIME.lock().await;
-    let deployment = Deployment::new();
+    let deployment = deployment();
     // A short deadline makes the lease (deadline + 15 s) lapse soon after the kill.
-    let env = [("NEXUS_WEBHOOK_TIMEOUT_SECONDS", "2")];
+    let env = fast(&[("NEXUS_WEBHOOK_TIMEOUT_SECONDS", "2")]);
     let (mut first, _first_dir) = deployment.spawn(&db, &env);
     let key = deployment.admin_key.clone();
     let (webhook, secret) = create_webhook(
@@ -591,9 +571,9 @@ async fn a_burst_of_500_changes_is_delivered_once_each_across_processes(db: Test
     const CONNECTIONS: usize = 500;
     let Some(receiver) = Receiver::start() else { return };
     let _turn = ONE_AT_A_TIME.lock().await;
-    let deployment = Deployment::new();
-    let (one, _one_dir) = deployment.spawn(&db, &[]);
-    let (two, _two_dir) = deployment.spawn(&db, &[]);
+    let deployment = deployment();
+    let (one, _one_dir) = deployment.spawn(&db, &FAST);
+    let (two, _two_dir) = deployment.spawn(&db, &FAST);
     let key = deployment.admin_key.clone();
     let (webhook, secret) = create_webhook(
         &one.broker_url,
@@ -660,13 +640,13 @@ async fn a_burst_of_500_changes_is_delivered_once_each_across_processes(db: Test
 async fn production_refuses_inside_addresses_unless_allowed(db: TestDatabase) {
     let Some(receiver) = Receiver::start() else { return };
     let _turn = ONE_AT_A_TIME.lock().await;
-    let deployment = Deployment::new();
+    let deployment = deployment();
     let production = [
         ("NEXUS_PRODUCTION", "true"),
         ("NEXUS_PUBLIC_URL", "https://nexus.example.com"),
         ("NEXUS_ALLOWED_RETURN_URLS", "app.example.com"),
     ];
-    let (strict, _strict_dir) = deployment.spawn(&db, &production);
+    let (strict, _strict_dir) = deployment.spawn(&db, &fast(&production));
     let key = deployment.admin_key.clone();
     for url in [
         format!("{}/hook", receiver.url),
@@ -694,11 +674,13 @@ async fn production_refuses_inside_addresses_unless_allowed(db: TestDatabase) {
     }
     assert!(strict.terminate());
 
-    let allowed: Vec<(&str, &str)> = production
-        .iter()
-        .copied()
-        .chain([("NEXUS_WEBHOOK_ALLOW_PRIVATE", "true")])
-        .collect();
+    let allowed = fast(
+        &production
+            .iter()
+            .copied()
+            .chain([("NEXUS_WEBHOOK_ALLOW_PRIVATE", "true")])
+            .collect::<Vec<_>>(),
+    );
     let (lenient, _lenient_dir) = deployment.spawn(&db, &allowed);
     let (_, secret) = create_webhook(
         &lenient.broker_url,

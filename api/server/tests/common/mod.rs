@@ -301,6 +301,41 @@ pub fn nexus_command(dir: &std::path::Path) -> Command {
     command
 }
 
+/// The keys every process of one deployment shares, for `nexus serve` processes on one database.
+pub struct Deployment {
+    pub admin_key: String,
+    encryption: String,
+    state: String,
+}
+
+impl Deployment {
+    pub fn new(admin_key: &str) -> Self {
+        Self {
+            admin_key: admin_key.to_owned(),
+            encryption: generate_key(),
+            state: generate_key(),
+        }
+    }
+
+    /// One more Nexus process of this deployment on `db` (8 database connections, info logs),
+    /// with `extra_env` on top; the directory is its working directory.
+    pub fn spawn(&self, db: &TestDatabase, extra_env: &[(&str, &str)]) -> (NexusProcess, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut command = nexus_command(dir.path());
+        command
+            .env("NEXUS_DATABASE_URL", &db.url)
+            .env("NEXUS_ENCRYPTION_KEYS", &self.encryption)
+            .env("NEXUS_STATE_KEY", &self.state)
+            .env("NEXUS_ADMIN_KEYS", &self.admin_key)
+            .env("NEXUS_DATABASE_MAX_CONNECTIONS", "8")
+            .env("NEXUS_LOG", "info");
+        for (name, value) in extra_env {
+            command.env(name, value);
+        }
+        (NexusProcess::spawn(command), dir)
+    }
+}
+
 /// A `nexus serve` process with JSON logs, every log line kept for inspection.
 pub struct NexusProcess {
     pub child: Child,
