@@ -447,6 +447,18 @@ impl GatewayArgs {
 mod tests {
     use super::*;
 
+    /// The flags' defaults where a zero would be refused (`Default` gives zeros).
+    fn defaults() -> CommonArgs {
+        CommonArgs {
+            poll_interval_seconds: 30,
+            webhook_concurrency: 16,
+            webhook_poll_interval_ms: 1000,
+            webhook_timeout_seconds: 10,
+            webhook_first_retry_ms: 5000,
+            ..CommonArgs::default()
+        }
+    }
+
     fn listen() -> SocketAddr {
         "127.0.0.1:8080".parse().expect("addr")
     }
@@ -457,7 +469,7 @@ mod tests {
         let args = CommonArgs {
             data_dir: dir.path().join("data"),
             poll_interval_seconds: 30,
-            ..CommonArgs::default()
+            ..defaults()
         };
         let first = args.resolve(listen()).expect("dev settings");
         let second = args.resolve(listen()).expect("dev settings again");
@@ -480,7 +492,7 @@ mod tests {
     fn production_names_every_missing_variable() {
         let args = CommonArgs {
             production: true,
-            ..CommonArgs::default()
+            ..defaults()
         };
         let message = args.resolve(listen()).expect_err("refused").to_string();
         for var in [
@@ -505,7 +517,7 @@ mod tests {
             allowed_return_urls: Some("app.example.com".into()),
             refresh_skew_seconds: 60,
             poll_interval_seconds: 30,
-            ..CommonArgs::default()
+            ..defaults()
         }
     }
 
