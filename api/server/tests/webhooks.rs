@@ -7,6 +7,7 @@ mod common;
 
 use common::{Deployment, TestServer, raw};
 use nexus_server::config::generate_key;
+use nexus_test_utils::mock_provider::{MockProvider, TokenReply};
 use nexus_test_utils::{TestDatabase, database_tests};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -717,7 +718,108 @@ async fn production_refuses_inside_addresses_unless_allowed(db: TestDatabase) {
     assert!(lenient.terminate());
 }
 
+/// The provider fails: rate limited, then down, a refresh after another (three in a row raise
+/// one `connection.refresh_failed`, the fourth none), then the grant is revoked
+/// (`connection.attention_required`).
+async fn upstream_faults_raise_refresh_failed_then_attention_required(db: TestDatabase) {
+    let Some(receiver) = Receiver::start() else { return };
+    let server = TestServer::start(db).await;
+    let (broker, key) = (server.broker_url.clone(), server.admin_key.clone());
+    let (_, secret) = create_webhook(
+        &broker,
+        &key,
+        json!({"url": format!("{}/upstream", receiver.url),
+               "event_types": ["connection.refresh_failed", "connection.attention_required"]}),
+    )
+    .await;
+    receiver.configure(json!({"secrets": [secret]})).await;
+    let mock = MockProvider::start().await;
+    server
+        .admin_post(
+            "/v1/providers",
+            json!({
+                "name": "mock", "auth_type": "oauth2",
+                "client_id": nexus_test_utils::mock_provider::CLIENT_ID,
+                "client_secret": nexus_test_utils::mock_provider::CLIENT_SECRET,
+                "authorization_url": mock.url("/authorize"), "token_url": mock.url("/token"),
+                "scopes": ["read"]
+            }),
+        )
+        .await;
+    let (connection, state) = consent(&broker, &key, "ws-up", "mock", RETURN_URL).await;
+    let callback = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(format!("{broker}/auth/callback"))
+        .query(&[("state", state.as_str()), ("code", "code")])
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(callback.status(), StatusCode::FOUND);
+
+    let refresh = format!("{broker}/v1/connections/{connection}/refresh");
+    for (round, reply) in [
+        TokenReply::RateLimited("0".to_owned()),
+        TokenReply::RateLimited("0".to_owned()),
+        TokenReply::Status(503),
+        TokenReply::Status(502),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        mock.default_reply(reply);
+        let (status, error) = send(reqwest::Method::POST, &refresh, &key, None).await;
+        assert_eq!(status, StatusCode::BAD_GATEWAY, "round {round}: {error}");
+        assert_eq!(error["code"], "upstream_unavailable", "{error}");
+    }
+    let seen = receiver
+        .wait_for(WAIT, "refresh_failed", |seen| !accepted(seen, "/upstream").is_empty())
+        .await;
+    let failed = accepted(&seen, "/upstream")[0];
+    assert_eq!(failed["body"]["type"], "connection.refresh_failed");
+    assert_eq!(
+        failed["body"]["data"]["status"], "active",
+        "still active, still retried"
+    );
+    assert_eq!(failed["body"]["data"]["reason"], "upstream_unavailable");
+    assert_eq!(failed["verified_by"], json!([0]));
+
+    mock.default_reply(TokenReply::Error {
+        status: 400,
+        error: "invalid_grant".to_owned(),
+    });
+    let (status, error) = send(reqwest::Method::POST, &refresh, &key, None).await;
+    assert_eq!(
+        (status, error["code"].clone()),
+        (StatusCode::CONFLICT, json!("attention_required"))
+    );
+    let seen = receiver
+        .wait_for(WAIT, "attention_required", |seen| {
+            accepted(seen, "/upstream").len() >= 2
+        })
+        .await;
+    let types: Vec<&Value> = accepted(&seen, "/upstream")
+        .iter()
+        .map(|e| &e["body"]["type"])
+        .collect();
+    assert_eq!(
+        types,
+        [
+            &json!("connection.refresh_failed"),
+            &json!("connection.attention_required")
+        ],
+        "one refresh_failed for four failures in a row, then the revoked grant"
+    );
+    assert_eq!(
+        accepted(&seen, "/upstream")[1]["body"]["data"]["reason"],
+        "invalid_grant"
+    );
+    server.stop().await;
+}
+
 database_tests!(
+    upstream_faults_raise_refresh_failed_then_attention_required,
     signed_events_in_order_with_rotation_and_filters,
     a_failing_receiver_gets_the_event_once_after_retries,
     a_broker_killed_mid_delivery_leaves_it_to_another,
