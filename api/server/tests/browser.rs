@@ -114,8 +114,9 @@ async fn oauth_consent_in_a_real_browser(db: TestDatabase) {
                 "client_secret": CLIENT_SECRET,
                 "issuer": oidc.issuer,
                 "token_endpoint_auth_method": "client_secret_basic",
-                "scopes": ["openid", "offline_access", "email"],
-                "authorization_params": {"prompt": "consent"}
+                "scopes": ["openid", "offline_access"],
+                "authorization_params": {"prompt": "consent"},
+                "incremental_authorization_params": {"include_granted_scopes": "true"}
             }),
         )
         .await;
@@ -155,6 +156,46 @@ async fn oauth_consent_in_a_real_browser(db: TestDatabase) {
         .await;
     let access = token["credentials"]["access_token"].as_str().expect("access token");
     assert_eq!(oidc.userinfo(access).await.status(), StatusCode::OK);
+    let id = consent["connection_id"].as_str().expect("id");
+    let me: Value = oidc.userinfo(access).await.json().await.expect("userinfo");
+    assert!(me.get("email").is_none(), "not granted email yet: {me}");
+
+    // An incremental consent of the same connection, through the provider's pages again: the
+    // union of the grant and `email`, with the provider's incremental parameter.
+    let more = server
+        .admin_post(
+            "/v1/consents",
+            json!({"workspace_id": "ws-browser", "provider": "oidc-browser", "connection_id": id,
+                   "scopes": ["email"], "return_url": return_url}),
+        )
+        .await;
+    assert_eq!(more["connection_id"], json!(id), "the same connection");
+    let auth_url = more["auth_url"].as_str().expect("auth_url");
+    assert!(auth_url.contains("include_granted_scopes=true"), "{auth_url}");
+    let run = drive("consent", auth_url, &return_url, &[]).await;
+    assert!(run.violations.is_empty(), "CSP violations: {:?}", run.violations);
+    assert_eq!(
+        query(&run.url).get("status").map(String::as_str),
+        Some("success"),
+        "{} after {:?}",
+        run.url,
+        run.pages
+    );
+    let viewed: Value = server.admin_get(&format!("/v1/connections/{id}")).await;
+    let granted: Vec<&str> = viewed["granted_scopes"]
+        .as_array()
+        .map(|scopes| scopes.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        ["openid", "offline_access", "email"]
+            .iter()
+            .all(|s| granted.contains(s)),
+        "the grant grew: {viewed}"
+    );
+    let token: Value = server.admin_get(&format!("/v1/connections/{id}/token")).await;
+    let access = token["credentials"]["access_token"].as_str().expect("access token");
+    let me: Value = oidc.userinfo(access).await.json().await.expect("userinfo");
+    assert!(me.get("email").is_some(), "the new token reaches email: {me}");
     server.stop().await;
 }
 
