@@ -16,10 +16,12 @@ const SECONDS_PER_RUN: u32 = 5;
 
 /// One wrk run.
 #[derive(Debug, Clone, Copy)]
-struct Run {
-    requests_per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
+pub(crate) struct Run {
+    pub(crate) requests_per_second: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    /// Requests completed in the run.
+    pub(crate) requests: u64,
 }
 
 /// A benchmarked process, stopped (SIGTERM) when dropped.
@@ -80,7 +82,7 @@ pub(crate) fn address(fields: &Value, name: &str) -> String {
     format!("http://{}", raw.trim_start_matches("Some(").trim_end_matches(')'))
 }
 
-fn http() -> anyhow::Result<reqwest::blocking::Client> {
+pub(crate) fn http() -> anyhow::Result<reqwest::blocking::Client> {
     reqwest::blocking::Client::builder().build().context("HTTP client")
 }
 
@@ -142,7 +144,7 @@ pub(crate) fn seed_api_key_connection(
 }
 
 /// Parses wrk's `--latency` output.
-fn parse_wrk(output: &str) -> anyhow::Result<Run> {
+pub(crate) fn parse_wrk(output: &str) -> anyhow::Result<Run> {
     let duration_ms = |raw: &str| -> Option<f64> {
         let (number, unit) = raw.split_at(raw.find(|c: char| c.is_ascii_alphabetic())?);
         let value: f64 = number.parse().ok()?;
@@ -157,6 +159,7 @@ fn parse_wrk(output: &str) -> anyhow::Result<Run> {
         requests_per_second: 0.0,
         p50_ms: 0.0,
         p99_ms: 0.0,
+        requests: 0,
     };
     for line in output.lines().map(str::trim) {
         let mut parts = line.split_whitespace();
@@ -164,6 +167,7 @@ fn parse_wrk(output: &str) -> anyhow::Result<Run> {
             (Some("50%"), Some(value)) => run.p50_ms = duration_ms(value).context("p50")?,
             (Some("99%"), Some(value)) => run.p99_ms = duration_ms(value).context("p99")?,
             (Some("Requests/sec:"), Some(value)) => run.requests_per_second = value.parse().context("rps")?,
+            (Some(count), Some("requests")) => run.requests = count.parse().context("request count")?,
             _ => {}
         }
         if line.starts_with("Non-2xx") {
@@ -177,7 +181,22 @@ fn parse_wrk(output: &str) -> anyhow::Result<Run> {
 }
 
 fn wrk(url: &str, key: &str, connections: u32) -> anyhow::Result<Run> {
-    let output = Command::new("wrk")
+    wrk_run(url, key, connections, SECONDS_PER_RUN, None)
+}
+
+/// One wrk run of `seconds` at `connections`; with `script`, that Lua script makes the requests.
+pub(crate) fn wrk_run(
+    url: &str,
+    key: &str,
+    connections: u32,
+    seconds: u32,
+    script: Option<&Path>,
+) -> anyhow::Result<Run> {
+    let mut command = Command::new("wrk");
+    if let Some(script) = script {
+        command.arg("--script").arg(script);
+    }
+    let output = command
         .args([
             "--latency",
             "-t",
@@ -185,7 +204,7 @@ fn wrk(url: &str, key: &str, connections: u32) -> anyhow::Result<Run> {
             "-c",
             &connections.to_string(),
             "-d",
-            &format!("{SECONDS_PER_RUN}s"),
+            &format!("{seconds}s"),
             "--timeout",
             "5s",
             "-H",
@@ -415,11 +434,12 @@ mod tests {
 
     #[test]
     fn reads_wrk_latency_output() {
-        let output = "  Latency Distribution\n     50%  612.00us\n     75%    1.02ms\n     90%    2.00ms\n     99%    4.50ms\n  100 requests in 1.00s\nRequests/sec:  12345.67\n";
+        let output = "  Latency Distribution\n     50%  612.00us\n     75%    1.02ms\n     90%    2.00ms\n     99%    4.50ms\n  100 requests in 1.00s, 1.2MB read\nRequests/sec:  12345.67\n";
         let run = parse_wrk(output).expect("parsed");
         assert!((run.p50_ms - 0.612).abs() < 1e-9);
         assert!((run.p99_ms - 4.5).abs() < 1e-9);
         assert!((run.requests_per_second - 12345.67).abs() < 1e-9);
+        assert_eq!(run.requests, 100);
         assert!(parse_wrk("Non-2xx or 3xx responses: 5\nRequests/sec: 1").is_err());
     }
 }

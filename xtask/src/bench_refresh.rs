@@ -174,7 +174,7 @@ fn serve_connection(stream: TcpStream, seen: &Mutex<Seen>) -> std::io::Result<()
 /// Makes every credential due again, as the seeding left them.
 const MAKE_ALL_DUE: &str = "UPDATE credentials SET expires_at = now() + interval '200 seconds'";
 
-fn generate_key(binary: &std::path::Path) -> anyhow::Result<String> {
+pub(crate) fn generate_key(binary: &std::path::Path) -> anyhow::Result<String> {
     let output = Command::new(binary)
         .args(["keys", "generate"])
         .output()
@@ -225,7 +225,7 @@ fn seed(broker: &str) -> anyhow::Result<()> {
 }
 
 /// Peak resident set size of a process, in MiB.
-fn peak_rss_mib(process: &Process) -> f64 {
+pub(crate) fn peak_rss_mib(process: &Process) -> f64 {
     std::fs::read_to_string(format!("/proc/{}/status", process.0.id()))
         .ok()
         .and_then(|status| {

@@ -7,6 +7,7 @@
 mod bench;
 mod bench_refresh;
 mod bench_sdk;
+mod bench_uncached;
 mod changelog;
 mod clients;
 mod clients_python;
@@ -97,7 +98,15 @@ enum Command {
 #[derive(Subcommand, Debug, Clone, Copy)]
 enum Bench {
     /// `GET /v1/resolve` against the baseline, at 1, 8 and 32 connections
-    Resolve,
+    Resolve {
+        /// Resolve a random one of `--connections` seeded workspaces per request (cache
+        /// misses), on SQLite and PostgreSQL, against `pgbench -S` and a keyed-select route
+        #[arg(long)]
+        uncached: bool,
+        /// Connections seeded for `--uncached`, one per workspace
+        #[arg(long, default_value_t = 100_000, requires = "uncached")]
+        connections: usize,
+    },
     /// Background refresh of 10,000 due credentials by 1 and 3 Broker processes on PostgreSQL,
     /// against a local mock token endpoint (needs `psql` and PostgreSQL on 127.0.0.1:5432)
     Refresh,
@@ -181,7 +190,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckLayers => layers::check(),
         Command::CheckVersion => version::check(),
         Command::Check => check(),
-        Command::Bench { which: Bench::Resolve } => bench::resolve(),
+        Command::Bench {
+            which: Bench::Resolve { uncached: false, .. },
+        } => bench::resolve(),
+        Command::Bench {
+            which: Bench::Resolve {
+                uncached: true,
+                connections,
+            },
+        } => {
+            let text = bench_uncached::uncached(connections)?;
+            bench::write_section("resolve-uncached", "Resolve, uncached", &text)?;
+            println!("\n{text}\nwrote BENCHMARKS.md");
+            Ok(())
+        }
         Command::Bench { which: Bench::Refresh } => bench_refresh::refresh(),
         Command::Bench { which: Bench::Sdk } => bench_sdk::sdk(),
         Command::Test => {

@@ -181,6 +181,10 @@ impl ScratchDatabase {
         &self.url
     }
 
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Runs `sql` in this database.
     pub fn psql(&self, sql: &str) -> anyhow::Result<()> {
         run_psql(sql, &self.name)

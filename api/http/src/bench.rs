@@ -1,11 +1,13 @@
-//! The benchmark baseline (`cargo build --features bench` only): a hidden Gateway operation,
-//! `/bench/baseline`, answered only when `nexus serve` runs with `--bench-baseline`. It goes
-//! through the same machinery as every operation (envelope, agent-key authentication, JSON), so
-//! `cargo xtask bench` compares resolve's own work only.
+//! The benchmark's reference routes (`cargo build --features bench` only): hidden Gateway
+//! operations answered only when `nexus serve` runs with `--bench-baseline`. `/bench/baseline`
+//! authenticates the agent key and answers a body of a chosen size; `/bench/keyed-select` also
+//! makes one keyed select of the workspace's active connection. Both go through the same
+//! machinery as every operation (envelope, agent-key authentication, JSON), so `cargo xtask
+//! bench` compares resolve's own work only.
 
 use crate::auth::AgentAuth;
 use crate::error::{ApiError, ApiResult};
-use crate::state::GatewayState;
+use crate::state::{BenchBaseline, GatewayState};
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
@@ -31,19 +33,48 @@ impl BenchApi {
         state: Data<&GatewayState>,
         bytes: Query<usize>,
     ) -> ApiResult<Json<Padding>> {
-        let Some(agent_keys) = &state.bench_baseline else {
-            return Err(ApiError::new(
-                poem::http::StatusCode::NOT_FOUND,
-                nexus_domain::ErrorCode::RouteNotFound,
-                "no such route",
-                None,
-            ));
-        };
-        agent_keys
-            .authenticate(&nexus_domain::SecretString::from(auth.0.expose().to_owned()))
-            .await?;
+        reference(&state, &auth).await?;
         Ok(Json(Padding {
             padding: "x".repeat(bytes.0.min(1 << 20)),
         }))
     }
+
+    /// Benchmark reference: agent-key authentication and one keyed select of the workspace's
+    /// active connection (its id is the answer)
+    #[oai(
+        path = "/bench/keyed-select",
+        method = "get",
+        operation_id = "bench_keyed_select",
+        hidden
+    )]
+    async fn bench_keyed_select(
+        &self,
+        auth: AgentAuth,
+        state: Data<&GatewayState>,
+        workspace_id: Query<String>,
+    ) -> ApiResult<Json<Padding>> {
+        let baseline = reference(&state, &auth).await?;
+        let id = baseline.keyed_select.active_connection_of(&workspace_id).await?;
+        Ok(Json(Padding {
+            padding: id.unwrap_or_default(),
+        }))
+    }
+}
+
+/// The reference routes' state, after authenticating the caller's agent key; 404 when the
+/// process was not started with `--bench-baseline`.
+async fn reference<'a>(state: &'a GatewayState, auth: &AgentAuth) -> ApiResult<&'a BenchBaseline> {
+    let Some(baseline) = &state.bench_baseline else {
+        return Err(ApiError::new(
+            poem::http::StatusCode::NOT_FOUND,
+            nexus_domain::ErrorCode::RouteNotFound,
+            "no such route",
+            None,
+        ));
+    };
+    baseline
+        .agent_keys
+        .authenticate(&nexus_domain::SecretString::from(auth.0.expose().to_owned()))
+        .await?;
+    Ok(baseline)
 }

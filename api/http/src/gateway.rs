@@ -5,6 +5,7 @@ use crate::auth::AgentAuth;
 use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequested, CredentialEnvelopeDto};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
+use crate::params::{ProviderNameParam, ScopeListParam, UuidParam, WorkspaceIdParam};
 use crate::path::path_id;
 use crate::state::GatewayState;
 use nexus_domain::ConnectionId;
@@ -89,14 +90,9 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
-        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
-        connection_id: Path<String>,
+        connection_id: Path<UuidParam>,
         /// Scopes the agent needs (`a,b`): `missing_scopes` names those not granted
-        #[oai(validator(
-            max_length = 4096,
-            pattern = r"^[, ]*(?:[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}(?:[, ]+[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}){0,99})?[, ]*$"
-        ))]
-        scopes: Query<Option<String>>,
+        scopes: Query<Option<ScopeListParam>>,
     ) -> ApiResult<Json<ConnectionCheck>> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let wanted = scopes
@@ -125,14 +121,9 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
-        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
-        connection_id: Path<String>,
+        connection_id: Path<UuidParam>,
         /// Scopes the agent needs (`a,b`): 409 `insufficient_scope` when the grant lacks any
-        #[oai(validator(
-            max_length = 4096,
-            pattern = r"^[, ]*(?:[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}(?:[, ]+[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}){0,99})?[, ]*$"
-        ))]
-        scopes: Query<Option<String>>,
+        scopes: Query<Option<ScopeListParam>>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let wanted = scopes
@@ -159,8 +150,7 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
-        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
-        connection_id: Path<String>,
+        connection_id: Path<UuidParam>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let envelope = state.gateway.refresh(&auth.0, id).await?;
@@ -186,15 +176,11 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
-        #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))] workspace_id: Query<String>,
-        #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<String>,
+        workspace_id: Query<WorkspaceIdParam>,
+        provider: Query<ProviderNameParam>,
         /// Scopes the agent needs (`a,b`): 409 `insufficient_scope` with `missing_scopes` and
         /// the `connection_id` to consent again when the grant lacks any
-        #[oai(validator(
-            max_length = 4096,
-            pattern = r"^[, ]*(?:[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}(?:[, ]+[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}){0,99})?[, ]*$"
-        ))]
-        scopes: Query<Option<String>>,
+        scopes: Query<Option<ScopeListParam>>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let wanted = scopes
             .0

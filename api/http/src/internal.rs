@@ -10,6 +10,7 @@ use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequ
 use crate::dto::internal::{GatewayCredential, ServedReadsReport};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
+use crate::params::{ProviderNameParam, UuidParam, WorkspaceIdParam};
 use crate::path::path_id;
 use crate::state::BrokerState;
 use nexus_domain::agent_key::{AgentPrincipal, Caller};
@@ -113,8 +114,7 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
-        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
-        connection_id: Path<String>,
+        connection_id: Path<UuidParam>,
     ) -> ApiResult<Json<ConnectionCheck>> {
         let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let connection = state
@@ -136,8 +136,7 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
-        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
-        connection_id: Path<String>,
+        connection_id: Path<UuidParam>,
     ) -> ApiResult<Json<GatewayCredential>> {
         let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let envelope = state
@@ -159,8 +158,7 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
-        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
-        connection_id: Path<String>,
+        connection_id: Path<UuidParam>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let envelope = state
@@ -182,8 +180,8 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
-        #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))] workspace_id: Query<String>,
-        #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<String>,
+        workspace_id: Query<WorkspaceIdParam>,
+        provider: Query<ProviderNameParam>,
     ) -> ApiResult<Json<GatewayCredential>> {
         let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let envelope = state

@@ -16,6 +16,7 @@ mod health;
 mod http_metrics;
 mod internal;
 mod pages;
+mod params;
 mod path;
 pub mod provider_documents;
 mod spec;
@@ -26,4 +27,4 @@ pub use app::{API_VERSION, BrokerRoutes, broker_app, broker_spec, gateway_app, g
 pub use envelope::MAX_BODY_BYTES;
 pub use error::{ApiError, ErrorBody};
 pub use http_metrics::HttpMetrics;
-pub use state::{BrokerState, GatewayState};
+pub use state::{BenchBaseline, BrokerState, GatewayState, KeyedSelect};

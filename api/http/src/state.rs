@@ -1,5 +1,6 @@
 //! What each API needs from the layers below: service traits only.
 
+use nexus_domain::ports::ServiceResult;
 use nexus_domain::ports::{
     AdminAuthenticator, AgentKeyService, AuditService, ConnectionService, GatewayService, HealthService,
     ProviderService, WebhookService,
@@ -27,14 +28,34 @@ pub struct BrokerState {
 pub struct GatewayState {
     pub gateway: Arc<dyn GatewayService>,
     pub health: Arc<dyn HealthService>,
-    /// Serves `/bench/baseline`, authenticating with these keys (only in a `--features bench`
-    /// build, and only when asked).
-    pub bench_baseline: Option<Arc<dyn AgentKeyService>>,
+    /// Serves the benchmark's reference routes (only in a `--features bench` build, and only
+    /// when asked).
+    pub bench_baseline: Option<BenchBaseline>,
+}
+
+/// What the benchmark's reference routes use: agent-key authentication, and one keyed select.
+#[derive(Clone)]
+pub struct BenchBaseline {
+    pub agent_keys: Arc<dyn AgentKeyService>,
+    pub keyed_select: Arc<dyn KeyedSelect>,
+}
+
+/// One keyed select of a workspace's active connection, and nothing else: the database's own
+/// price of a read, measured through the same HTTP stack as resolve.
+#[async_trait::async_trait]
+pub trait KeyedSelect: Send + Sync {
+    async fn active_connection_of(&self, workspace: &str) -> ServiceResult<Option<String>>;
 }
 
 impl std::fmt::Debug for BrokerState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BrokerState").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for BenchBaseline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BenchBaseline").finish_non_exhaustive()
     }
 }
 

@@ -2,12 +2,25 @@
 
 use crate::RepoResult;
 use crate::convert::parse;
+use crate::write_txn::begin_write;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_domain::audit::{AuditEvent, AuditEventType, AuditQuery, NewAuditEvent};
 use nexus_domain::{AuditEventId, ConnectionId, ProviderId};
 use nexus_entities::audit_event;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+/// Rows per `INSERT` of a batch: a few fixed sizes, largest first. Each statement stays under
+/// PostgreSQL's 65,535 bound parameters (8 per row), and the drivers' per-connection caches of
+/// prepared statements hold at most these few: a statement per batch size would leave a new
+/// one, of up to 8,000 parameters, in the cache of a connection (and in its server process)
+/// every second.
+const CHUNK_SIZES: [usize; 6] = [1024, 256, 64, 16, 4, 1];
+
+/// The largest fixed chunk that fits in `remaining` rows.
+fn chunk_len(remaining: usize) -> usize {
+    CHUNK_SIZES.into_iter().find(|&size| size <= remaining).unwrap_or(1)
+}
 
 fn active_model(id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
@@ -65,9 +78,18 @@ impl AuditRepository for SqlAuditRepository {
         if events.is_empty() {
             return Ok(());
         }
-        audit_event::Entity::insert_many(events.iter().map(|(id, at, event)| active_model(*id, *at, event)))
-            .exec_without_returning(&self.db)
-            .await?;
+        // One transaction keeps the whole batch all-or-nothing, so a retry row by row never
+        // duplicates a chunk already written.
+        let txn = begin_write(&self.db).await?;
+        let mut rest = events;
+        while !rest.is_empty() {
+            let (chunk, after) = rest.split_at(chunk_len(rest.len()));
+            audit_event::Entity::insert_many(chunk.iter().map(|(id, at, event)| active_model(*id, *at, event)))
+                .exec_without_returning(&txn)
+                .await?;
+            rest = after;
+        }
+        txn.commit().await?;
         Ok(())
     }
 
@@ -104,5 +126,24 @@ impl AuditRepository for SqlAuditRepository {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_split_into_the_fixed_sizes() {
+        let mut sizes = Vec::new();
+        let mut remaining = 2_345;
+        while remaining > 0 {
+            let len = chunk_len(remaining);
+            sizes.push(len);
+            remaining -= len;
+        }
+        assert_eq!(sizes, [1024, 1024, 256, 16, 16, 4, 4, 1]);
+        assert!(sizes.iter().all(|size| CHUNK_SIZES.contains(size)));
+        assert_eq!(chunk_len(0), 1, "never a chunk of zero rows");
     }
 }

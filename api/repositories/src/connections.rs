@@ -2,6 +2,7 @@
 //! transaction, so concurrent callers cannot both win (single-use consent states, optimistic
 //! credential versions, refresh leases).
 
+use crate::connection_reads::{ActiveConnectionRead, ParsedProviders, read_newest_active};
 use crate::convert::{from_json, parse, to_json};
 use crate::providers::{ProviderRecord, from_model as provider_from_model};
 use crate::webhook_outbox::{ChangedConnection, enqueue};
@@ -20,6 +21,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, UpdateMany,
 };
+use std::sync::Arc;
 use url::Url;
 
 /// A consent or capture in progress: its single-use nonce, the sealed PKCE verifier, where to
@@ -74,12 +76,13 @@ pub trait ConnectionRepository: Send + Sync {
         at: DateTime<Utc>,
     ) -> RepoResult<bool>;
     async fn find(&self, id: ConnectionId) -> RepoResult<Option<ConnectionBundle>>;
-    /// The workspace's newest active connection to a live provider of this name.
-    async fn find_newest_active(
+    /// What serving a token of the workspace's newest active connection to a live provider of
+    /// this name needs, in one statement.
+    async fn find_active_for_read(
         &self,
         workspace: &WorkspaceId,
         provider: &ProviderName,
-    ) -> RepoResult<Option<ConnectionBundle>>;
+    ) -> RepoResult<Option<ActiveConnectionRead>>;
     /// The workspace's most recently changed connection to a live provider of this name that
     /// waits on its user (`pending` or `attention_required`).
     async fn find_newest_waiting(
@@ -137,11 +140,15 @@ pub trait ConnectionRepository: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct SqlConnectionRepository {
     db: DatabaseConnection,
+    parsed_providers: Arc<ParsedProviders>,
 }
 
 impl SqlConnectionRepository {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            parsed_providers: Arc::default(),
+        }
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
@@ -341,22 +348,12 @@ impl ConnectionRepository for SqlConnectionRepository {
         bundle(&self.db, row).await
     }
 
-    async fn find_newest_active(
+    async fn find_active_for_read(
         &self,
         workspace: &WorkspaceId,
         provider_name: &ProviderName,
-    ) -> RepoResult<Option<ConnectionBundle>> {
-        let row = connection::Entity::find()
-            .find_also_related(provider::Entity)
-            .filter(connection::Column::WorkspaceId.eq(workspace.as_str()))
-            .filter(connection::Column::Status.eq(ConnectionStatus::Active.as_str()))
-            .filter(provider::Column::Name.eq(provider_name.as_str()))
-            .filter(provider::Column::DeletedAt.is_null())
-            .order_by_desc(connection::Column::ActivatedAt)
-            .order_by_desc(connection::Column::Id)
-            .one(&self.db)
-            .await?;
-        bundle(&self.db, row).await
+    ) -> RepoResult<Option<ActiveConnectionRead>> {
+        read_newest_active(&self.db, &self.parsed_providers, workspace, provider_name).await
     }
 
     async fn find_newest_waiting(

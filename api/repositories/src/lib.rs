@@ -4,12 +4,15 @@
 
 mod agent_keys;
 mod audit;
+mod connection_reads;
 mod connections;
 mod convert;
 mod error;
 mod providers;
 mod refresh;
 mod sealed;
+#[cfg(feature = "bench")]
+pub mod seed;
 mod timed;
 mod webhook_outbox;
 mod webhooks;
@@ -17,6 +20,7 @@ mod write_txn;
 
 pub use agent_keys::{AgentKeyRecord, AgentKeyRepository, SqlAgentKeyRepository};
 pub use audit::{AuditRepository, SqlAuditRepository};
+pub use connection_reads::ActiveConnectionRead;
 pub use connections::{
     ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,
     SqlConnectionRepository,

@@ -4,6 +4,7 @@
 use crate::RepoResult;
 use crate::agent_keys::{AgentKeyRecord, AgentKeyRepository};
 use crate::audit::AuditRepository;
+use crate::connection_reads::ActiveConnectionRead;
 use crate::connections::{
     ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,
 };
@@ -186,13 +187,15 @@ impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
     async fn find(&self, id: ConnectionId) -> RepoResult<Option<ConnectionBundle>> {
         self.metrics.time("connections", "find", self.inner.find(id)).await
     }
-    async fn find_newest_active(
+    async fn find_active_for_read(
         &self,
         workspace: &WorkspaceId,
         provider: &ProviderName,
-    ) -> RepoResult<Option<ConnectionBundle>> {
-        let operation = self.inner.find_newest_active(workspace, provider);
-        self.metrics.time("connections", "find_newest_active", operation).await
+    ) -> RepoResult<Option<ActiveConnectionRead>> {
+        let operation = self.inner.find_active_for_read(workspace, provider);
+        self.metrics
+            .time("connections", "find_active_for_read", operation)
+            .await
     }
     async fn find_newest_waiting(
         &self,

@@ -301,6 +301,140 @@ async fn audit_events_keep_unknown_ids_and_page_by_cursor(test_db: TestDatabase)
         .await
         .expect("list");
     assert_eq!(page.iter().map(|e| e.id).collect::<Vec<_>>(), [ids[1]]);
+    // A flush after a busy second: more rows than one statement may bind on PostgreSQL.
+    let busy: Vec<_> = (0..9_000)
+        .map(|_| {
+            let event = NewAuditEvent::new(AuditEventType::TokenRead, &Actor::System).connection(ConnectionId::new());
+            (AuditEventId::new(), now(), event)
+        })
+        .collect();
+    repo.insert_many(&busy)
+        .await
+        .expect("a batch above the parameter limit");
+    let written = repo
+        .list(&AuditQuery {
+            event_type: Some(AuditEventType::TokenRead),
+            limit: 10_000,
+            ..AuditQuery::default()
+        })
+        .await
+        .expect("list");
+    assert_eq!(written.len(), 2 + 3 + 9_000);
+}
+
+/// The resolve read: one statement for the newest active connection and its credential; the
+/// provider kept parsed only while its row is unchanged (an edit, or a re-sealed client secret,
+/// shows at the next read); nothing outside the workspace, nothing revoked, nothing of a deleted
+/// provider.
+async fn the_resolve_read_sees_every_change(test_db: TestDatabase) {
+    let db = test_db.connect_migrated().await;
+    let providers = SqlProviderRepository::new(db.clone());
+    let repo = SqlConnectionRepository::new(db.clone());
+    let mut github = record("github");
+    providers.insert(&github).await.expect("provider");
+    providers.insert(&record("gitlab")).await.expect("provider");
+    let (ws1, name) = (
+        WorkspaceId::parse("ws-1").expect("ws"),
+        ProviderName::parse("github").expect("name"),
+    );
+    assert_eq!(repo.find_active_for_read(&ws1, &name).await.expect("read"), None);
+
+    let older = insert_connection(&db, github.provider.id, ConnectionStatus::Pending).await;
+    let scopes = [nexus_domain::Scope::parse("openid").expect("scope")];
+    repo.activate(older, &sealed(1), Some(&scopes), "consent_completed", now())
+        .await
+        .expect("activate");
+    let read = repo
+        .find_active_for_read(&ws1, &name)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(read.id, older);
+    assert_eq!(read.workspace_id, ws1);
+    assert_eq!(read.granted_scopes.as_deref(), Some(&scopes[..]));
+    assert_eq!(
+        read.credential.as_ref().map(|c| c.ciphertext.bytes.clone()),
+        Some(vec![1; 40])
+    );
+    assert_eq!(
+        read.credential.as_ref().map(|c| c.version),
+        Some(2),
+        "written twice: by the fixture, then by the activation"
+    );
+    assert_eq!(*read.provider, github, "the provider as stored");
+
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let newer = insert_connection(&db, github.provider.id, ConnectionStatus::Pending).await;
+    repo.activate(newer, &sealed(2), None, "consent_completed", now())
+        .await
+        .expect("activate");
+    let read = repo
+        .find_active_for_read(&ws1, &name)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(read.id, newer, "the newest active connection");
+    assert_eq!(read.granted_scopes, None);
+
+    // An edit of the provider shows at once (its parsed form is kept per version).
+    github.provider.spec.display_name = "GitHub Enterprise".into();
+    github.provider.updated_at = now() + TimeDelta::seconds(1);
+    assert!(providers.update(&github).await.expect("update"));
+    let read = repo
+        .find_active_for_read(&ws1, &name)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(read.provider.provider.spec.display_name, "GitHub Enterprise");
+    // So does a client secret re-sealed under another key, which leaves `updated_at` alone.
+    nexus_entities::provider::Entity::update_many()
+        .col_expr(
+            nexus_entities::provider::Column::ClientSecretKeyId,
+            sea_orm::sea_query::Expr::value("k2"),
+        )
+        .exec(&db)
+        .await
+        .expect("re-seal");
+    let read = repo
+        .find_active_for_read(&ws1, &name)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(
+        read.provider.client_secret.as_ref().map(|c| c.key_id.as_str()),
+        Some("k2")
+    );
+
+    let other = WorkspaceId::parse("ws-2").expect("ws");
+    assert_eq!(
+        repo.find_active_for_read(&other, &name).await.expect("read"),
+        None,
+        "another workspace"
+    );
+    let gitlab = ProviderName::parse("gitlab").expect("name");
+    assert_eq!(
+        repo.find_active_for_read(&ws1, &gitlab).await.expect("read"),
+        None,
+        "another provider"
+    );
+
+    assert!(repo.revoke(newer, now()).await.expect("revoke"));
+    let read = repo
+        .find_active_for_read(&ws1, &name)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(read.id, older, "a revoked connection is never read");
+    providers
+        .soft_delete(github.provider.id, now(), true)
+        .await
+        .expect("delete")
+        .expect("deleted");
+    assert_eq!(
+        repo.find_active_for_read(&ws1, &name).await.expect("read"),
+        None,
+        "a deleted provider's connections are not read"
+    );
 }
 
 fn lease(owner: &str, until: chrono::DateTime<Utc>) -> Lease {
@@ -736,6 +870,7 @@ async fn state_changes_write_their_events_and_deliveries_are_claimed_in_order(te
 }
 
 database_tests!(
+    the_resolve_read_sees_every_change,
     state_changes_write_their_events_and_deliveries_are_claimed_in_order,
     credential_writes_are_fenced_by_version_and_lease,
     due_credentials_are_claimed_once,

@@ -73,7 +73,8 @@ pub struct CommonArgs {
     /// Audit events older than this many days are deleted (0 keeps them forever)
     #[arg(long, env = "NEXUS_AUDIT_RETENTION_DAYS", default_value_t = 90)]
     pub audit_retention_days: u32,
-    /// Database connections this process keeps at most (default 8 on SQLite, 20 on PostgreSQL)
+    /// Database connections this process keeps at most (default 8 on SQLite; on PostgreSQL 4 per
+    /// core, from 8 to 20)
     #[arg(long, env = "NEXUS_DATABASE_MAX_CONNECTIONS")]
     pub database_max_connections: Option<u32>,
     /// Tokens expiring within this many seconds are refreshed in the background, before anyone

@@ -2,6 +2,8 @@
 //! command line; everything it runs lives here so tests can start the same server in-process.
 
 mod background;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod build_info;
 pub mod config;
 pub mod database;
@@ -182,9 +184,16 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     database::migrate(&db).await?;
     let poll_interval = settings.poll_interval;
     let audit_retention = settings.audit_retention;
+    #[cfg(feature = "bench")]
+    let reference_db = db.clone();
+    #[cfg_attr(not(feature = "bench"), allow(unused_mut))]
     let mut states = wiring::build(settings, db, outbound)?;
+    #[cfg(feature = "bench")]
     if options.bench_baseline {
-        states.gateway.bench_baseline = Some(states.agent_keys.clone());
+        states.gateway.bench_baseline = Some(nexus_http::BenchBaseline {
+            agent_keys: states.agent_keys.clone(),
+            keyed_select: std::sync::Arc::new(bench::RawKeyedSelect(reference_db)),
+        });
     }
 
     let (shutdown, receiver) = watch::channel(false);

@@ -93,6 +93,22 @@ enum Command {
         #[command(subcommand)]
         command: nexus_server::providers_as_code::ProvidersCommand,
     },
+    /// Bulk-insert active API-key connections for `cargo xtask bench resolve --uncached` (a
+    /// `--features bench` build only)
+    #[cfg(feature = "bench")]
+    #[command(hide = true)]
+    BenchSeed {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// An existing API-key provider
+        #[arg(long)]
+        provider: String,
+        /// Workspaces are named `<prefix><i>`
+        #[arg(long, default_value = "ws-")]
+        workspace_prefix: String,
+        #[arg(long)]
+        connections: usize,
+    },
     /// Print an OpenAPI spec, or write both to a directory
     Openapi {
         /// Which spec to print
@@ -238,6 +254,16 @@ async fn main() -> anyhow::Result<()> {
             0 => Ok(()),
             status => std::process::exit(status),
         },
+        #[cfg(feature = "bench")]
+        Command::BenchSeed {
+            common,
+            provider,
+            workspace_prefix,
+            connections,
+        } => {
+            let settings = common.resolve("127.0.0.1:8080".parse().context("address")?)?;
+            nexus_server::bench::seed(settings, &provider, &workspace_prefix, connections).await
+        }
         Command::Openapi { api, out_dir } => match (api, out_dir) {
             (_, Some(dir)) => {
                 std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

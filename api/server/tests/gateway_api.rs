@@ -308,7 +308,7 @@ async fn reads_do_not_write_and_writes_are_seen_at_once(db: TestDatabase, mode: 
     assert_eq!(get(&server, &key, path).await.0, StatusCode::OK);
 
     let inserts = "nexus_db_operation_duration_seconds_count{method=\"insert\",repo=\"audit_events\"}";
-    let finds = "nexus_db_operation_duration_seconds_count{method=\"find_newest_active\",repo=\"connections\"}";
+    let finds = "nexus_db_operation_duration_seconds_count{method=\"find_active_for_read\",repo=\"connections\"}";
     let (inserts_before, finds_before) = (metric(&server, inserts).await, metric(&server, finds).await);
     for _ in 0..20 {
         assert_eq!(get(&server, &key, path).await.0, StatusCode::OK);

@@ -22,6 +22,8 @@ pub use admin_auth::AdminKeys;
 pub use agent_keys::AgentKeyServiceImpl;
 pub use audit::{AuditFlusher, AuditServiceImpl};
 pub use cache::CacheEpoch;
+#[cfg(feature = "bench")]
+pub use connections::seal_captured;
 pub use connections::{
     ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS, MAX_CAPTURE_ATTEMPTS,
     apply_strategy,

@@ -35,7 +35,7 @@ use nexus_domain::provider::Provider;
 use nexus_domain::secret::SecretString;
 use nexus_domain::{ConnectionId, ProviderName, ResourceKind, ServiceError, WorkspaceId};
 use nexus_repositories::{
-    ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository, RefreshRepository,
+    ActiveConnectionRead, ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository, RefreshRepository,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -111,7 +111,8 @@ pub struct ConnectionServiceImpl {
     epoch: Arc<CacheEpoch>,
     /// Envelopes served recently, by connection and by (workspace, provider): the read path
     /// touches no database while they are fresh.
-    envelopes: TtlCache<EnvelopeKey, CredentialEnvelope>,
+    /// One envelope under both of its keys (by connection, by workspace and provider).
+    envelopes: TtlCache<EnvelopeKey, Arc<CredentialEnvelope>>,
 }
 
 pub use nexus_domain::gateway::ENVELOPE_CACHE_TTL;
@@ -229,18 +230,18 @@ impl ConnectionServiceImpl {
         caller: &Caller,
         workspace: &WorkspaceId,
         provider: &ProviderName,
-    ) -> ServiceResult<ConnectionBundle> {
+    ) -> ServiceResult<ActiveConnectionRead> {
         let not_found = || ServiceError::not_found(ResourceKind::Connection, format!("{workspace}/{provider}"));
         if !caller.can_access(workspace) {
             return Err(not_found());
         }
-        if let Some(bundle) = self
+        if let Some(read) = self
             .connections
-            .find_newest_active(workspace, provider)
+            .find_active_for_read(workspace, provider)
             .await
             .map_err(internal("resolving a connection"))?
         {
-            return Ok(bundle);
+            return Ok(read);
         }
         let waiting = self
             .connections
@@ -269,6 +270,17 @@ impl ConnectionServiceImpl {
     fn redirect_uri(&self) -> Url {
         endpoint_url(&self.settings.public_url, &["auth", "callback"])
     }
+}
+
+/// Captured fields sealed to a connection's credential row exactly as a capture seals them, for
+/// the benchmark's bulk seeding (`bench` builds only).
+#[cfg(feature = "bench")]
+pub fn seal_captured(
+    keyring: &Keyring,
+    id: ConnectionId,
+    values: BTreeMap<String, String>,
+) -> nexus_domain::ciphertext::Ciphertext {
+    Stored::from_captured(values).seal(keyring, id)
 }
 
 /// A provider's client secret, opened with the keyring.
@@ -365,8 +377,7 @@ impl ConnectionService for ConnectionServiceImpl {
         {
             return Ok(envelope);
         }
-        let bundle = self.resolve(caller, &workspace, &provider).await;
-        self.read_token(caller, bundle).await
+        self.resolve_token(caller, &workspace, &provider).await
     }
 
     async fn refresh_token(&self, caller: &Caller, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {

@@ -13,9 +13,12 @@ use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::connection::CredentialEnvelope;
 use nexus_domain::deadline;
 use nexus_domain::error::ConflictReason;
+use nexus_domain::provider::ProviderSpec;
 use nexus_domain::status::{AuthType, ConnectionStatus};
-use nexus_domain::{ConnectionId, ServiceError};
+use nexus_domain::url_template::ConnectionParams;
+use nexus_domain::{ConnectionId, ProviderName, Scope, ServiceError, WorkspaceId};
 use nexus_repositories::{ConnectionBundle, CredentialRecord};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a read waits on a refresh at most (less when the request's deadline is nearer).
@@ -66,7 +69,7 @@ impl ConnectionServiceImpl {
             .with_label_values(&[envelope.provider.as_str(), "success"])
             .inc();
         self.audit_read(caller, &envelope).await;
-        Some(envelope)
+        Some(CredentialEnvelope::clone(&envelope))
     }
 
     async fn audit_read(&self, caller: &Caller, envelope: &CredentialEnvelope) {
@@ -77,7 +80,7 @@ impl ConnectionServiceImpl {
         self.record(event).await;
     }
 
-    /// Reads a token (get or resolve), counting it under the provider's name.
+    /// Reads a token by connection id, counting it under the provider's name.
     pub(super) async fn read_token(
         &self,
         caller: &Caller,
@@ -90,15 +93,72 @@ impl ConnectionServiceImpl {
             Ok(bundle) => self.serve(caller, bundle, false).await,
             Err(error) => Err(error),
         };
-        let status = match &result {
+        self.count_read(&provider_label, &result);
+        result
+    }
+
+    /// Resolves a workspace's token after a cache miss: one statement reads what serving needs.
+    /// Only a token due for refresh reads the whole connection again, for the refresher.
+    pub(super) async fn resolve_token(
+        &self,
+        caller: &Caller,
+        workspace: &WorkspaceId,
+        provider: &ProviderName,
+    ) -> Result<CredentialEnvelope, ServiceError> {
+        let read = match self.resolve(caller, workspace, provider).await {
+            Ok(read) => read,
+            Err(error) => {
+                let result = Err(error);
+                self.count_read("unknown", &result);
+                return result;
+            }
+        };
+        let spec = &read.provider.provider.spec;
+        let due = read
+            .credential
+            .as_ref()
+            .is_some_and(|record| self.due_for_refresh(spec.auth_type, record.expires_at));
+        if due {
+            let bundle = self.visible(caller, read.id).await;
+            return self.read_token(caller, bundle).await;
+        }
+        let result = match &read.credential {
+            Some(record) => match Stored::open(&self.keyring, read.id, &record.ciphertext) {
+                Ok(stored) => {
+                    let source = EnvelopeSource {
+                        id: read.id,
+                        workspace_id: &read.workspace_id,
+                        requested_scopes: &read.requested_scopes,
+                        granted_scopes: read.granted_scopes.as_deref(),
+                        connection_params: &read.connection_params,
+                        provider: spec,
+                    };
+                    Ok(self.deliver(caller, &source, &stored, record.expires_at).await)
+                }
+                Err(error) => Err(error),
+            },
+            None => Err(without_credential()),
+        };
+        self.count_read(spec.name.as_str(), &result);
+        result
+    }
+
+    fn count_read(&self, provider_label: &str, result: &Result<CredentialEnvelope, ServiceError>) {
+        let status = match result {
             Ok(_) => "success",
             Err(e) => e.code().as_str(),
         };
         self.metrics
             .token_get
-            .with_label_values(&[&provider_label, status])
+            .with_label_values(&[provider_label, status])
             .inc();
-        result
+    }
+
+    /// Whether a token must be refreshed before it is served: an OAuth2 token expiring within
+    /// the skew.
+    fn due_for_refresh(&self, auth_type: AuthType, expires_at: Option<DateTime<Utc>>) -> bool {
+        auth_type == AuthType::Oauth2
+            && expires_at.is_some_and(|at| at - self.settings.refresh_skew <= self.clock.now())
     }
 
     pub(super) async fn refresh_token(
@@ -127,18 +187,9 @@ impl ConnectionServiceImpl {
         if let Some(error) = unusable(connection.status, connection.id) {
             return Err(error);
         }
-        let record = bundle
-            .credential
-            .clone()
-            .ok_or_else(|| ServiceError::internal("reading a token", "active connection without a credential"))?;
+        let record = bundle.credential.clone().ok_or_else(without_credential)?;
         let provider = &bundle.provider.provider;
-        let now = self.clock.now();
-        let (stored, expires_at) = if provider.spec.auth_type == AuthType::Oauth2
-            && (force
-                || record
-                    .expires_at
-                    .is_some_and(|at| at - self.settings.refresh_skew <= now))
-        {
+        let (stored, expires_at) = if force || self.due_for_refresh(provider.spec.auth_type, record.expires_at) {
             self.refreshed(&bundle, &record, force).await?
         } else {
             (
@@ -146,35 +197,53 @@ impl ConnectionServiceImpl {
                 record.expires_at,
             )
         };
+        let source = EnvelopeSource {
+            id: connection.id,
+            workspace_id: &connection.workspace_id,
+            requested_scopes: &connection.requested_scopes,
+            granted_scopes: connection.granted_scopes.as_deref(),
+            connection_params: &connection.connection_params,
+            provider: &provider.spec,
+        };
+        Ok(self.deliver(caller, &source, &stored, expires_at).await)
+    }
+
+    /// The envelope of a token about to be served: audited, and cached under both keys.
+    async fn deliver(
+        &self,
+        caller: &Caller,
+        source: &EnvelopeSource<'_>,
+        stored: &Stored,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> CredentialEnvelope {
+        let provider = source.provider;
         let envelope = CredentialEnvelope {
-            connection_id: connection.id,
-            workspace_id: connection.workspace_id.clone(),
-            provider: provider.spec.name.clone(),
-            strategy: provider.spec.effective_strategy(),
-            credentials: stored.shared_values(provider.spec.auth_type),
+            connection_id: source.id,
+            workspace_id: source.workspace_id.clone(),
+            provider: provider.name.clone(),
+            strategy: provider.effective_strategy(),
+            credentials: stored.shared_values(provider.auth_type),
             expires_at,
-            scopes: connection
-                .granted_scopes
-                .clone()
-                .unwrap_or_else(|| connection.requested_scopes.clone()),
+            scopes: source.granted_scopes.unwrap_or(source.requested_scopes).to_vec(),
             // A provider edited since this connection was made may no longer fill: the agent
             // then gets no base URL rather than a wrong one.
-            api_base_url: provider.spec.api_base_url.as_ref().and_then(|template| {
+            api_base_url: provider.api_base_url.as_ref().and_then(|template| {
                 template
-                    .resolve(&connection.connection_params, &provider.spec.allowed_host_suffixes)
+                    .resolve(source.connection_params, &provider.allowed_host_suffixes)
                     .ok()
             }),
         };
         self.audit_read(caller, &envelope).await;
         let epoch = self.epoch.current();
+        let shared = Arc::new(envelope);
         self.envelopes
-            .put(EnvelopeKey::Connection(connection.id), epoch, envelope.clone());
+            .put(EnvelopeKey::Connection(source.id), epoch, shared.clone());
         self.envelopes.put(
-            EnvelopeKey::Target(connection.workspace_id.clone(), provider.spec.name.clone()),
+            EnvelopeKey::Target(source.workspace_id.clone(), provider.name.clone()),
             epoch,
-            envelope.clone(),
+            shared.clone(),
         );
-        Ok(envelope)
+        Arc::unwrap_or_clone(shared)
     }
 
     /// A token inside the skew (or any, when forced) refreshed through the refresher, or the
@@ -235,6 +304,20 @@ impl ConnectionServiceImpl {
             RefreshError::Internal(detail) => Err(ServiceError::Internal { detail }),
         }
     }
+}
+
+/// What an envelope is made of: from a whole connection, or from the resolve read.
+struct EnvelopeSource<'a> {
+    id: ConnectionId,
+    workspace_id: &'a WorkspaceId,
+    requested_scopes: &'a [Scope],
+    granted_scopes: Option<&'a [Scope]>,
+    connection_params: &'a ConnectionParams,
+    provider: &'a ProviderSpec,
+}
+
+fn without_credential() -> ServiceError {
+    ServiceError::internal("reading a token", "active connection without a credential")
 }
 
 /// 502 `upstream_unavailable`, with when to try again (at least a second).
