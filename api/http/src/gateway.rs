@@ -5,7 +5,7 @@ use crate::auth::AgentAuth;
 use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequested, CredentialEnvelopeDto};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
-use crate::params::{ProviderNameParam, ScopeListParam, UuidParam, WorkspaceIdParam};
+use crate::params::{ProviderNameParam, ScopeListParam, WorkspaceIdParam};
 use crate::path::path_id;
 use crate::state::GatewayState;
 use nexus_domain::ConnectionId;
@@ -90,7 +90,8 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
-        connection_id: Path<UuidParam>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        connection_id: Path<String>,
         /// Scopes the agent needs (`a,b`): `missing_scopes` names those not granted
         scopes: Query<Option<ScopeListParam>>,
     ) -> ApiResult<Json<ConnectionCheck>> {
@@ -121,7 +122,8 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
-        connection_id: Path<UuidParam>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        connection_id: Path<String>,
         /// Scopes the agent needs (`a,b`): 409 `insufficient_scope` when the grant lacks any
         scopes: Query<Option<ScopeListParam>>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
@@ -150,7 +152,8 @@ impl GatewayApi {
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
-        connection_id: Path<UuidParam>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let envelope = state.gateway.refresh(&auth.0, id).await?;

@@ -10,7 +10,7 @@ use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequ
 use crate::dto::internal::{GatewayCredential, ServedReadsReport};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
-use crate::params::{ProviderNameParam, UuidParam, WorkspaceIdParam};
+use crate::params::{ProviderNameParam, WorkspaceIdParam};
 use crate::path::path_id;
 use crate::state::BrokerState;
 use nexus_domain::agent_key::{AgentPrincipal, Caller};
@@ -114,7 +114,8 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
-        connection_id: Path<UuidParam>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        connection_id: Path<String>,
     ) -> ApiResult<Json<ConnectionCheck>> {
         let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let connection = state
@@ -136,7 +137,8 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
-        connection_id: Path<UuidParam>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        connection_id: Path<String>,
     ) -> ApiResult<Json<GatewayCredential>> {
         let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let envelope = state
@@ -158,7 +160,8 @@ impl InternalApi {
         _auth: ServiceAuth,
         state: Data<&BrokerState>,
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
-        connection_id: Path<UuidParam>,
+        #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
+        connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
         let caller = Caller::agent(&agent(&state, agent_key.0).await?);
         let envelope = state

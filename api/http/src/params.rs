@@ -1,4 +1,4 @@
-//! Constrained string parameters of the hot read operations, checked with expressions compiled
+//! Constrained query parameters of the hot read operations, checked with expressions compiled
 //! once. poem-openapi's `pattern` validator compiles its expression on every request (tens of
 //! microseconds; far more for the scope list's bounded repetitions), so these types check the
 //! same constraints themselves and publish the same schema (`type: string`, `pattern`,
@@ -19,7 +19,8 @@ pub trait Constraint: Send + Sync + 'static {
     fn regex() -> &'static Regex;
 }
 
-/// A string parameter that matched its [`Constraint`].
+/// A string query parameter that matched its [`Constraint`]. (Not for path parameters: poem
+/// names those by position in its parse errors, so the 400 could not name the field.)
 pub struct Checked<C>(String, PhantomData<C>);
 
 impl<C> std::ops::Deref for Checked<C> {
@@ -64,7 +65,7 @@ impl<C: Constraint> Type for Checked<C> {
 
 impl<C: Constraint> ParseFromParameter for Checked<C> {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-        // The same messages poem-openapi's validators give.
+        // The validators' own words (poem-openapi puts `failed to parse "string":` before them).
         if let Some(max) = C::MAX_LENGTH
             && value.chars().count() > max
         {
@@ -112,12 +113,6 @@ constraint!(
     Some(63)
 );
 constraint!(
-    /// A resource id (a UUID).
-    UuidPattern,
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-    None
-);
-constraint!(
     /// Scopes an agent needs: up to 100, separated by commas or spaces.
     ScopeListPattern,
     r"^[, ]*(?:[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}(?:[, ]+[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]{1,256}){0,99})?[, ]*$",
@@ -126,7 +121,6 @@ constraint!(
 
 pub type WorkspaceIdParam = Checked<WorkspaceIdPattern>;
 pub type ProviderNameParam = Checked<ProviderNamePattern>;
-pub type UuidParam = Checked<UuidPattern>;
 pub type ScopeListParam = Checked<ScopeListPattern>;
 
 #[cfg(test)]
@@ -141,8 +135,6 @@ mod tests {
         assert!(WorkspaceIdParam::parse_from_parameter(&"w".repeat(128)).is_ok());
         assert!(ProviderNameParam::parse_from_parameter("google-drive").is_ok());
         assert!(ProviderNameParam::parse_from_parameter("Google").is_err());
-        assert!(UuidParam::parse_from_parameter("0b7e1a4e-9f0d-4c1e-8a52-1d8f3c2b6a10").is_ok());
-        assert!(UuidParam::parse_from_parameter("not-a-uuid").is_err());
         assert!(ScopeListParam::parse_from_parameter("openid, email").is_ok());
         assert!(ScopeListParam::parse_from_parameter("a\"b").is_err());
     }

@@ -63,9 +63,14 @@ struct ReadRow {
     version: Option<i64>,
 }
 
-/// Parsed providers by id, each with the version it was parsed from.
+/// Parsed providers by id, each with the version it was parsed from. One map per process (ids are
+/// UUIDs, unique across databases): an edit or deletion through this process forgets its entry at
+/// once, so even two edits within one tick of the clock are never mistaken for one; an edit by
+/// another process shows as a new version at the next read.
 #[derive(Debug, Default)]
 pub(crate) struct ParsedProviders(Mutex<HashMap<uuid::Uuid, ParsedProvider>>);
+
+pub(crate) static PARSED_PROVIDERS: LazyLock<ParsedProviders> = LazyLock::new(ParsedProviders::default);
 
 #[derive(Debug)]
 struct ParsedProvider {
@@ -89,6 +94,14 @@ impl ParsedProviders {
             .get(&id)
             .filter(|p| p.updated_at == updated_at && p.secret_key_id.as_deref() == secret_key_id)
             .map(|p| p.record.clone())
+    }
+
+    /// Drops a provider's parsed form (it was just edited or deleted).
+    pub(crate) fn forget(&self, id: uuid::Uuid) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&id);
     }
 
     fn put(&self, model: &provider::Model, record: Arc<ProviderRecord>) {
@@ -128,7 +141,6 @@ impl ParsedProviders {
 /// The workspace's newest active connection to a live provider of this name, ready to serve.
 pub(crate) async fn read_newest_active<C: ConnectionTrait>(
     db: &C,
-    providers: &ParsedProviders,
     workspace: &WorkspaceId,
     provider_name: &ProviderName,
 ) -> RepoResult<Option<ActiveConnectionRead>> {
@@ -149,7 +161,7 @@ pub(crate) async fn read_newest_active<C: ConnectionTrait>(
     let Some(row) = ReadRow::find_by_statement(statement).one(db).await? else {
         return Ok(None);
     };
-    let provider = providers.provider(db, &row).await?;
+    let provider = PARSED_PROVIDERS.provider(db, &row).await?;
     let credential = match (row.ciphertext, row.key_id, row.version) {
         (Some(bytes), Some(key_id), Some(version)) => Some(CredentialRecord {
             ciphertext: Ciphertext { key_id, bytes },

@@ -2,7 +2,7 @@
 //! transaction, so concurrent callers cannot both win (single-use consent states, optimistic
 //! credential versions, refresh leases).
 
-use crate::connection_reads::{ActiveConnectionRead, ParsedProviders, read_newest_active};
+use crate::connection_reads::{ActiveConnectionRead, read_newest_active};
 use crate::convert::{from_json, parse, to_json};
 use crate::providers::{ProviderRecord, from_model as provider_from_model};
 use crate::webhook_outbox::{ChangedConnection, enqueue};
@@ -21,7 +21,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, UpdateMany,
 };
-use std::sync::Arc;
 use url::Url;
 
 /// A consent or capture in progress: its single-use nonce, the sealed PKCE verifier, where to
@@ -140,15 +139,11 @@ pub trait ConnectionRepository: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct SqlConnectionRepository {
     db: DatabaseConnection,
-    parsed_providers: Arc<ParsedProviders>,
 }
 
 impl SqlConnectionRepository {
     pub fn new(db: DatabaseConnection) -> Self {
-        Self {
-            db,
-            parsed_providers: Arc::default(),
-        }
+        Self { db }
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
@@ -353,7 +348,7 @@ impl ConnectionRepository for SqlConnectionRepository {
         workspace: &WorkspaceId,
         provider_name: &ProviderName,
     ) -> RepoResult<Option<ActiveConnectionRead>> {
-        read_newest_active(&self.db, &self.parsed_providers, workspace, provider_name).await
+        read_newest_active(&self.db, workspace, provider_name).await
     }
 
     async fn find_newest_waiting(

@@ -1,5 +1,6 @@
 //! Provider persistence: live providers by id or name, soft delete with optional cascade.
 
+use crate::connection_reads::PARSED_PROVIDERS;
 use crate::convert::{from_json, optional_list, optional_map, parse, parse_template, parse_url, to_json};
 use crate::webhook_outbox::{ChangedConnection, enqueue};
 use crate::write_txn::begin_write;
@@ -110,6 +111,7 @@ impl ProviderRepository for SqlProviderRepository {
             .filter(provider::Column::DeletedAt.is_null())
             .exec(&self.db)
             .await?;
+        PARSED_PROVIDERS.forget(record.provider.id.as_uuid());
         Ok(result.rows_affected == 1)
     }
 
@@ -178,6 +180,7 @@ impl ProviderRepository for SqlProviderRepository {
             .exec(&txn)
             .await?;
         txn.commit().await?;
+        PARSED_PROVIDERS.forget(id.as_uuid());
         Ok(Some(ProviderDeletion {
             revoked_connections: live.into_iter().map(ConnectionId::from_uuid).collect(),
         }))

@@ -386,6 +386,15 @@ async fn the_resolve_read_sees_every_change(test_db: TestDatabase) {
         .expect("read")
         .expect("found");
     assert_eq!(read.provider.provider.spec.display_name, "GitHub Enterprise");
+    // Even a second edit within the same tick of the clock (a frozen or coarse clock).
+    github.provider.spec.display_name = "GitHub Cloud".into();
+    assert!(providers.update(&github).await.expect("update"));
+    let read = repo
+        .find_active_for_read(&ws1, &name)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(read.provider.provider.spec.display_name, "GitHub Cloud");
     // So does a client secret re-sealed under another key, which leaves `updated_at` alone.
     nexus_entities::provider::Entity::update_many()
         .col_expr(
