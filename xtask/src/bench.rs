@@ -77,6 +77,34 @@ pub(crate) fn spawn(
     Ok((Process(child), fields))
 }
 
+/// Starts `nexus serve` with the benchmark's reference routes on free loopback ports; returns
+/// the process and the Broker's and Gateway's base URLs.
+pub(crate) fn spawn_serve(
+    binary: &Path,
+    dir: &Path,
+    envs: &[(&str, &str)],
+) -> anyhow::Result<(Process, String, String)> {
+    let (process, fields) = spawn(
+        binary,
+        dir,
+        &[
+            "serve",
+            "--broker-listen",
+            "127.0.0.1:0",
+            "--gateway-listen",
+            "127.0.0.1:0",
+            "--bench-baseline",
+        ],
+        envs,
+        "nexus is listening",
+    )?;
+    Ok((
+        process,
+        address(&fields, "broker_addr"),
+        address(&fields, "gateway_addr"),
+    ))
+}
+
 pub(crate) fn address(fields: &Value, name: &str) -> String {
     let raw = fields[name].as_str().unwrap_or_default();
     format!("http://{}", raw.trim_start_matches("Some(").trim_end_matches(')'))
@@ -351,22 +379,11 @@ pub fn resolve() -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
     let admin_key = "bench-admin-key-0000000000000000000000";
     let service_key = "bench-service-key-00000000000000000000";
-    let (_serve, fields) = spawn(
+    let (_serve, broker, gateway) = spawn_serve(
         &binary,
         &dir,
-        &[
-            "serve",
-            "--broker-listen",
-            "127.0.0.1:0",
-            "--gateway-listen",
-            "127.0.0.1:0",
-            "--bench-baseline",
-        ],
         &[("NEXUS_ADMIN_KEYS", admin_key), ("NEXUS_SERVICE_KEYS", service_key)],
-        "nexus is listening",
     )?;
-    let broker = address(&fields, "broker_addr");
-    let gateway = address(&fields, "gateway_addr");
 
     // A provider and a connection created through the real capture flow.
     let client = http()?;

@@ -3,7 +3,7 @@
 //! against a bare request from the same language to the same local URL (the Gateway's
 //! `/healthz`), measured in alternating rounds in one run. Writes BENCHMARKS.md.
 
-use crate::bench::{Seed, address, seed_api_key_connection, spawn, tempfile_dir, write_section};
+use crate::bench::{Seed, seed_api_key_connection, spawn_serve, tempfile_dir, write_section};
 use anyhow::{Context, bail};
 use std::process::Command;
 
@@ -70,24 +70,14 @@ pub fn sdk() -> anyhow::Result<()> {
     )?;
 
     let dir = tempfile_dir()?;
-    let (_serve, fields) = spawn(
+    let (_serve, broker, gateway) = spawn_serve(
         &binary,
         &dir,
-        &[
-            "serve",
-            "--broker-listen",
-            "127.0.0.1:0",
-            "--gateway-listen",
-            "127.0.0.1:0",
-        ],
         &[
             ("NEXUS_ADMIN_KEYS", ADMIN_KEY),
             ("NEXUS_SERVICE_KEYS", "bench-service-key-00000000000000000000"),
         ],
-        "nexus is listening",
     )?;
-    let broker = address(&fields, "broker_addr");
-    let gateway = address(&fields, "gateway_addr");
     let client = reqwest::blocking::Client::new();
     let key = seed_api_key_connection(
         &client,

@@ -6,7 +6,7 @@
 //! the `nexus` process's CPU time per resolve, the share of resolves that went to the database,
 //! and peak RSS, into BENCHMARKS.md.
 
-use crate::bench::{Process, Run, address, http, machine, post, release_binary, spawn, tempfile_dir, wrk_run};
+use crate::bench::{Process, Run, http, machine, post, release_binary, spawn_serve, tempfile_dir, wrk_run};
 use crate::bench_refresh::{generate_key, peak_rss_mib};
 use crate::postgres::ScratchDatabase;
 use anyhow::{Context, bail};
@@ -186,21 +186,7 @@ fn measure(
         ("NEXUS_STATE_KEY", state_key.as_str()),
         ("NEXUS_ADMIN_KEYS", ADMIN_KEY),
     ];
-    let (serve, fields) = spawn(
-        binary,
-        &dir,
-        &[
-            "serve",
-            "--broker-listen",
-            "127.0.0.1:0",
-            "--gateway-listen",
-            "127.0.0.1:0",
-            "--bench-baseline",
-        ],
-        &env,
-        "nexus is listening",
-    )?;
-    let (broker, gateway) = (address(&fields, "broker_addr"), address(&fields, "gateway_addr"));
+    let (serve, broker, gateway) = spawn_serve(binary, &dir, &env)?;
     let client = http()?;
     post(
         &client,
