@@ -391,7 +391,71 @@ async fn a_hang_up_and_a_stop_lose_no_rotated_token(db: TestDatabase) {
     assert!(second.terminate());
 }
 
+/// The resolve read keeps providers parsed per process: an edit made through one process is
+/// served by another at its next uncached read (the provider row's version, not a local signal).
+async fn a_provider_edited_by_one_process_is_served_by_another(db: TestDatabase) {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (processes, _dirs) = replicas(&db, 2, &[]);
+    let (editor, reader) = (&processes[0], &processes[1]);
+    post(
+        &format!("{}/v1/providers", editor.broker_url),
+        ADMIN_KEY,
+        &json!({"name": "edited", "auth_type": "api_key"}),
+    )
+    .await;
+    let consent = post(
+        &format!("{}/v1/consents", editor.broker_url),
+        ADMIN_KEY,
+        &json!({"workspace_id": "ws-edit", "provider": "edited", "return_url": "http://127.0.0.1:9/done"}),
+    )
+    .await;
+    let captured = raw()
+        .post(format!("{}/auth/capture", editor.broker_url))
+        .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-edit"}}))
+        .send()
+        .await
+        .expect("capture");
+    assert_eq!(captured.status(), StatusCode::OK);
+    let key = agent_key(&editor.broker_url).await;
+    let resolve = || async {
+        let response = raw()
+            .get(format!(
+                "{}/v1/resolve?workspace_id=ws-edit&provider=edited",
+                reader.gateway_url
+            ))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("resolve");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json::<Value>().await.expect("envelope")
+    };
+    let before = resolve().await;
+    assert_eq!(before["credentials"]["api_key"], "sk-edit");
+    assert_ne!(before["strategy"]["type"], "header");
+
+    let edit = raw()
+        .patch(format!("{}/v1/providers/edited", editor.broker_url))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"strategy": {"type": "header", "header_name": "X-Api-Key", "value_prefix": ""}}))
+        .send()
+        .await
+        .expect("PATCH");
+    let status = edit.status();
+    assert!(
+        status.is_success(),
+        "PATCH: {status} {}",
+        edit.text().await.unwrap_or_default()
+    );
+    // Past the reader's envelope cache (2 s), its next read goes to the database.
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let after = resolve().await;
+    assert_eq!(after["strategy"]["type"], "header", "{after}");
+    assert_eq!(after["strategy"]["header_name"], "X-Api-Key");
+}
+
 database_tests!(
+    a_provider_edited_by_one_process_is_served_by_another,
     a_hang_up_and_a_stop_lose_no_rotated_token,
     exactly_once_across_processes_with_a_rotating_provider,
     background_refresh_across_processes,
