@@ -188,6 +188,36 @@ fn credential_from(model: credential::Model) -> CredentialRecord {
     }
 }
 
+/// A new connection's row as the domain value describes it: no consent in progress, no error, no
+/// refresh state.
+pub(crate) fn new_row(connection: &Connection) -> connection::ActiveModel {
+    connection::ActiveModel {
+        id: Set(connection.id.as_uuid()),
+        workspace_id: Set(connection.workspace_id.to_string()),
+        provider_id: Set(connection.provider_id.as_uuid()),
+        status: Set(connection.status.as_str().to_owned()),
+        requested_scopes: Set(to_json(&connection.requested_scopes)),
+        granted_scopes: Set(connection.granted_scopes.as_ref().map(to_json)),
+        return_url: Set(connection.return_url.as_ref().map(ToString::to_string)),
+        connection_params: Set(
+            (!connection.connection_params.is_empty()).then(|| to_json(&connection.connection_params))
+        ),
+        pkce_verifier_ciphertext: Set(None),
+        pkce_verifier_key_id: Set(None),
+        nonce: Set(None),
+        pending_expires_at: Set(None),
+        error_code: Set(None),
+        refresh_lease_owner: Set(None),
+        refresh_lease_expires_at: Set(None),
+        refresh_failures: Set(0),
+        refresh_retry_at: Set(None),
+        capture_attempts: Set(0),
+        created_at: Set(connection.created_at),
+        updated_at: Set(connection.updated_at),
+        activated_at: Set(connection.activated_at),
+    }
+}
+
 fn sealed_parts(sealed: Option<&Ciphertext>) -> (Option<Vec<u8>>, Option<String>) {
     (sealed.map(|c| c.bytes.clone()), sealed.map(|c| c.key_id.clone()))
 }
@@ -265,29 +295,14 @@ impl ConnectionRepository for SqlConnectionRepository {
     async fn insert_pending(&self, connection: &Connection, consent: &PendingConsent) -> RepoResult<()> {
         let (verifier, verifier_key) = sealed_parts(consent.pkce_verifier.as_ref());
         connection::Entity::insert(connection::ActiveModel {
-            id: Set(connection.id.as_uuid()),
-            workspace_id: Set(connection.workspace_id.to_string()),
-            provider_id: Set(connection.provider_id.as_uuid()),
-            status: Set(connection.status.as_str().to_owned()),
-            requested_scopes: Set(to_json(&connection.requested_scopes)),
             granted_scopes: Set(None),
             return_url: Set(Some(consent.return_url.to_string())),
-            connection_params: Set(
-                (!connection.connection_params.is_empty()).then(|| to_json(&connection.connection_params))
-            ),
             pkce_verifier_ciphertext: Set(verifier),
             pkce_verifier_key_id: Set(verifier_key),
             nonce: Set(Some(consent.nonce.clone())),
             pending_expires_at: Set(Some(consent.expires_at)),
-            error_code: Set(None),
-            refresh_lease_owner: Set(None),
-            refresh_lease_expires_at: Set(None),
-            refresh_failures: Set(0),
-            refresh_retry_at: Set(None),
-            capture_attempts: Set(0),
-            created_at: Set(connection.created_at),
-            updated_at: Set(connection.updated_at),
             activated_at: Set(None),
+            ..new_row(connection)
         })
         .exec_without_returning(&self.db)
         .await?;

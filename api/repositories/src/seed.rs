@@ -4,7 +4,7 @@
 
 use crate::RepoResult;
 use crate::connections::NewCredential;
-use crate::convert::to_json;
+use crate::connections::new_row;
 use crate::write_txn::begin_write;
 use nexus_domain::connection::Connection;
 use nexus_entities::{connection, credential};
@@ -22,7 +22,7 @@ pub async fn insert_active_connections(
 ) -> RepoResult<()> {
     let txn = begin_write(db).await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let connections = chunk.iter().map(|(connection, _)| connection_row(connection));
+        let connections = chunk.iter().map(|(connection, _)| new_row(connection));
         connection::Entity::insert_many(connections)
             .exec_without_returning(&txn)
             .await?;
@@ -41,32 +41,4 @@ pub async fn insert_active_connections(
     }
     txn.commit().await?;
     Ok(())
-}
-
-fn connection_row(connection: &Connection) -> connection::ActiveModel {
-    connection::ActiveModel {
-        id: Set(connection.id.as_uuid()),
-        workspace_id: Set(connection.workspace_id.to_string()),
-        provider_id: Set(connection.provider_id.as_uuid()),
-        status: Set(connection.status.as_str().to_owned()),
-        requested_scopes: Set(to_json(&connection.requested_scopes)),
-        granted_scopes: Set(connection.granted_scopes.as_ref().map(to_json)),
-        return_url: Set(connection.return_url.as_ref().map(ToString::to_string)),
-        connection_params: Set(
-            (!connection.connection_params.is_empty()).then(|| to_json(&connection.connection_params))
-        ),
-        pkce_verifier_ciphertext: Set(None),
-        pkce_verifier_key_id: Set(None),
-        nonce: Set(None),
-        pending_expires_at: Set(None),
-        error_code: Set(None),
-        refresh_lease_owner: Set(None),
-        refresh_lease_expires_at: Set(None),
-        refresh_failures: Set(0),
-        refresh_retry_at: Set(None),
-        capture_attempts: Set(0),
-        created_at: Set(connection.created_at),
-        updated_at: Set(connection.updated_at),
-        activated_at: Set(connection.activated_at),
-    }
 }
