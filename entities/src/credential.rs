@@ -11,6 +11,9 @@ pub struct Model {
     pub ciphertext: Vec<u8>,
     pub key_id: String,
     pub expires_at: Option<DateTimeUtc>,
+    /// The middle of the token's life: neither a read nor the background refresher refreshes it
+    /// before then (a forced refresh may). `NULL` for rows written before it was kept.
+    pub refresh_not_before: Option<DateTimeUtc>,
     /// Incremented on every write; updates check it (optimistic concurrency).
     pub version: i64,
     pub created_at: DateTimeUtc,

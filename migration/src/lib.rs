@@ -11,6 +11,7 @@ mod m20261129_000004_provider_logo_docs;
 mod m20261130_000001_connection_params;
 mod m20261201_000001_webhooks;
 mod m20261201_000002_incremental_authorization_params;
+mod m20261207_000001_credential_refresh_not_before;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_connection_params::Migration),
             Box::new(m20261201_000001_webhooks::Migration),
             Box::new(m20261201_000002_incremental_authorization_params::Migration),
+            Box::new(m20261207_000001_credential_refresh_not_before::Migration),
         ]
     }
 }

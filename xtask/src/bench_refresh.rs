@@ -172,7 +172,8 @@ fn serve_connection(stream: TcpStream, seen: &Mutex<Seen>) -> std::io::Result<()
 }
 
 /// Makes every credential due again, as the seeding left them.
-const MAKE_ALL_DUE: &str = "UPDATE credentials SET expires_at = now() + interval '200 seconds'";
+const MAKE_ALL_DUE: &str =
+    "UPDATE credentials SET expires_at = now() + interval '200 seconds', refresh_not_before = now()";
 
 pub(crate) fn generate_key(binary: &std::path::Path) -> anyhow::Result<String> {
     let output = Command::new(binary)

@@ -21,6 +21,7 @@ pub mod provider;
 pub mod secret;
 pub mod status;
 pub mod strategy;
+pub mod token_lifetime;
 pub mod url_template;
 pub mod webhook;
 

@@ -33,7 +33,7 @@ pub struct ActiveConnectionRead {
 /// secret, which a key rotation changes without touching `updated_at`).
 const READ_NEWEST_ACTIVE: &str = "SELECT c.id, c.requested_scopes, c.granted_scopes, \
      c.connection_params, p.id AS provider_id, p.updated_at AS provider_updated_at, \
-     p.client_secret_key_id AS provider_secret_key_id, k.ciphertext, k.key_id, k.expires_at, k.version \
+     p.client_secret_key_id AS provider_secret_key_id, k.ciphertext, k.key_id, k.expires_at, k.refresh_not_before, k.version \
      FROM connections c \
      JOIN providers p ON p.id = c.provider_id \
      LEFT JOIN credentials k ON k.connection_id = c.id \
@@ -60,6 +60,7 @@ struct ReadRow {
     ciphertext: Option<Vec<u8>>,
     key_id: Option<String>,
     expires_at: Option<DateTime<Utc>>,
+    refresh_not_before: Option<DateTime<Utc>>,
     version: Option<i64>,
 }
 
@@ -166,6 +167,7 @@ pub(crate) async fn read_newest_active<C: ConnectionTrait>(
         (Some(bytes), Some(key_id), Some(version)) => Some(CredentialRecord {
             ciphertext: Ciphertext { key_id, bytes },
             expires_at: row.expires_at,
+            refresh_not_before: row.refresh_not_before,
             version,
         }),
         _ => None,

@@ -13,10 +13,11 @@ use chrono::{DateTime, Utc};
 use nexus_domain::ciphertext::Ciphertext;
 use nexus_domain::connection::{Connection, ConnectionQuery};
 use nexus_domain::status::ConnectionStatus;
+use nexus_domain::token_lifetime::{TokenLifetime, half_life};
 use nexus_domain::webhook::WebhookEventType;
 use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
 use nexus_entities::{connection, credential, provider};
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, UpdateMany,
@@ -37,13 +38,37 @@ pub struct PendingConsent {
 pub struct CredentialRecord {
     pub ciphertext: Ciphertext,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The middle of the token's life: it is not refreshed before then unless forced.
+    pub refresh_not_before: Option<DateTime<Utc>>,
     pub version: i64,
+}
+
+impl CredentialRecord {
+    /// What decides when the token is due for refresh.
+    pub fn lifetime(&self) -> TokenLifetime {
+        TokenLifetime {
+            expires_at: self.expires_at,
+            refresh_not_before: self.refresh_not_before,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCredential {
     pub ciphertext: Ciphertext,
     pub expires_at: Option<DateTime<Utc>>,
+    pub refresh_not_before: Option<DateTime<Utc>>,
+}
+
+impl NewCredential {
+    /// A credential issued at `issued_at`: it may be refreshed from the middle of its life on.
+    pub fn issued(ciphertext: Ciphertext, issued_at: DateTime<Utc>, expires_at: Option<DateTime<Utc>>) -> Self {
+        Self {
+            ciphertext,
+            expires_at,
+            refresh_not_before: half_life(issued_at, expires_at),
+        }
+    }
 }
 
 /// A connection with its provider and its sealed credential, read together.
@@ -109,11 +134,15 @@ pub trait ConnectionRepository: Send + Sync {
         nonce: &str,
         now: DateTime<Utc>,
     ) -> RepoResult<Option<ClaimedConsent>>;
-    /// Stores the credential and makes the connection active, in one transaction.
+    /// Stores the credential and makes the connection active, in one transaction. With
+    /// `replacing`, the credential is written only over that version of the stored one (a
+    /// re-consent that keeps the stored refresh token must not overwrite a newer one): `Conflict`
+    /// when it moved on.
     async fn activate(
         &self,
         id: ConnectionId,
         credential: &NewCredential,
+        replacing: Option<i64>,
         granted_scopes: Option<&[Scope]>,
         reason: &str,
         at: DateTime<Utc>,
@@ -126,6 +155,16 @@ pub trait ConnectionRepository: Send + Sync {
         from: &[ConnectionStatus],
         to: ConnectionStatus,
         error: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool>;
+    /// Marks an active connection `attention_required` (the provider said its grant is gone),
+    /// only while its credential is still at `credential_version`: a refresh that failed with
+    /// an old refresh token never undoes a consent completed meanwhile. `false` otherwise.
+    async fn require_attention(
+        &self,
+        id: ConnectionId,
+        credential_version: i64,
+        error: &str,
         at: DateTime<Utc>,
     ) -> RepoResult<bool>;
     /// Pending connections past their window become expired; returns them.
@@ -148,6 +187,44 @@ impl SqlConnectionRepository {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Changes the status when it is one of `from` (and, with `credential_version`, while the
+    /// credential is still that version), writing the new status's webhook event in the same
+    /// transaction.
+    async fn change_status(
+        &self,
+        id: ConnectionId,
+        from: &[ConnectionStatus],
+        to: ConnectionStatus,
+        error: Option<&str>,
+        at: DateTime<Utc>,
+        credential_version: Option<i64>,
+    ) -> RepoResult<bool> {
+        let txn = begin_write(&self.db).await?;
+        let mut update = connection::Entity::update_many()
+            .col_expr(connection::Column::Status, Expr::value(to.as_str()))
+            .col_expr(connection::Column::ErrorCode, Expr::value(error.map(str::to_owned)))
+            .col_expr(connection::Column::UpdatedAt, Expr::value(at))
+            .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(connection::Column::Status.is_in(status_strings(from)));
+        if let Some(version) = credential_version {
+            update = update.filter(credential_at_version(id, version));
+        }
+        let changed: Vec<ChangedConnection> = update
+            .exec_with_returning(&txn)
+            .await?
+            .iter()
+            .map(ChangedConnection::from)
+            .collect();
+        if changed.len() != 1 {
+            return Ok(false);
+        }
+        if let Some(event) = WebhookEventType::entering(to) {
+            enqueue(&txn, event, &changed, error.unwrap_or(to.as_str()), at).await?;
+        }
+        txn.commit().await?;
+        Ok(true)
     }
 }
 
@@ -184,6 +261,7 @@ fn credential_from(model: credential::Model) -> CredentialRecord {
             bytes: model.ciphertext,
         },
         expires_at: model.expires_at,
+        refresh_not_before: model.refresh_not_before,
         version: model.version,
     }
 }
@@ -247,24 +325,80 @@ async fn upsert_credential<C: ConnectionTrait>(
     db: &C,
     id: ConnectionId,
     credential: &NewCredential,
+    replacing: Option<i64>,
     at: DateTime<Utc>,
 ) -> RepoResult<()> {
-    let existing = credential::Entity::find_by_id(id.as_uuid()).one(db).await?;
+    if let Some(version) = replacing {
+        // Written over exactly the credential the caller read: the version moves on in SQL, so
+        // two writers can never both store the same next version.
+        let written = credential::Entity::update_many()
+            .col_expr(
+                credential::Column::Ciphertext,
+                Expr::value(credential.ciphertext.bytes.clone()),
+            )
+            .col_expr(
+                credential::Column::KeyId,
+                Expr::value(credential.ciphertext.key_id.clone()),
+            )
+            .col_expr(credential::Column::ExpiresAt, Expr::value(credential.expires_at))
+            .col_expr(
+                credential::Column::RefreshNotBefore,
+                Expr::value(credential.refresh_not_before),
+            )
+            .col_expr(credential::Column::Version, Expr::col(credential::Column::Version).add(1))
+            .col_expr(credential::Column::UpdatedAt, Expr::value(at))
+            .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
+            .filter(credential::Column::Version.eq(version))
+            .exec(db)
+            .await?;
+        if written.rows_affected != 1 {
+            return Err(RepoError::Conflict("the credential changed meanwhile"));
+        }
+        return Ok(());
+    }
     let model = credential::ActiveModel {
         connection_id: Set(id.as_uuid()),
         ciphertext: Set(credential.ciphertext.bytes.clone()),
         key_id: Set(credential.ciphertext.key_id.clone()),
         expires_at: Set(credential.expires_at),
-        version: Set(existing.as_ref().map_or(1, |c| c.version + 1)),
-        created_at: Set(existing.as_ref().map_or(at, |c| c.created_at)),
+        refresh_not_before: Set(credential.refresh_not_before),
+        version: Set(1),
+        created_at: Set(at),
         updated_at: Set(at),
     };
-    if existing.is_some() {
-        credential::Entity::update(model).exec(db).await?;
-    } else {
-        credential::Entity::insert(model).exec_without_returning(db).await?;
-    }
+    // One statement whichever writer comes first; an existing row's version is incremented by
+    // the database, never computed from a read.
+    credential::Entity::insert(model)
+        .on_conflict(
+            OnConflict::column(credential::Column::ConnectionId)
+                .update_columns([
+                    credential::Column::Ciphertext,
+                    credential::Column::KeyId,
+                    credential::Column::ExpiresAt,
+                    credential::Column::RefreshNotBefore,
+                    credential::Column::UpdatedAt,
+                ])
+                .value(
+                    credential::Column::Version,
+                    Expr::col((credential::Entity, credential::Column::Version)).add(1),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
     Ok(())
+}
+
+/// The connection's credential is still at `version` (a condition on the connection row).
+pub(crate) fn credential_at_version(id: ConnectionId, version: i64) -> sea_orm::sea_query::SimpleExpr {
+    connection::Column::Id.in_subquery(
+        Query::select()
+            .column(credential::Column::ConnectionId)
+            .from(credential::Entity)
+            .and_where(Expr::col(credential::Column::ConnectionId).eq(id.as_uuid()))
+            .and_where(Expr::col(credential::Column::Version).eq(version))
+            .to_owned(),
+    )
 }
 
 /// Clears a consent in progress: its nonce (so its state no longer works), its sealed PKCE
@@ -511,12 +645,13 @@ impl ConnectionRepository for SqlConnectionRepository {
         &self,
         id: ConnectionId,
         credential: &NewCredential,
+        replacing: Option<i64>,
         granted_scopes: Option<&[Scope]>,
         reason: &str,
         at: DateTime<Utc>,
     ) -> RepoResult<()> {
         let txn = begin_write(&self.db).await?;
-        upsert_credential(&txn, id, credential, at).await?;
+        upsert_credential(&txn, id, credential, replacing, at).await?;
         let mut update = connection::Entity::update_many()
             .col_expr(
                 connection::Column::Status,
@@ -559,26 +694,25 @@ impl ConnectionRepository for SqlConnectionRepository {
         error: Option<&str>,
         at: DateTime<Utc>,
     ) -> RepoResult<bool> {
-        let txn = begin_write(&self.db).await?;
-        let changed: Vec<ChangedConnection> = connection::Entity::update_many()
-            .col_expr(connection::Column::Status, Expr::value(to.as_str()))
-            .col_expr(connection::Column::ErrorCode, Expr::value(error.map(str::to_owned)))
-            .col_expr(connection::Column::UpdatedAt, Expr::value(at))
-            .filter(connection::Column::Id.eq(id.as_uuid()))
-            .filter(connection::Column::Status.is_in(status_strings(from)))
-            .exec_with_returning(&txn)
-            .await?
-            .iter()
-            .map(ChangedConnection::from)
-            .collect();
-        if changed.len() != 1 {
-            return Ok(false);
-        }
-        if let Some(event) = WebhookEventType::entering(to) {
-            enqueue(&txn, event, &changed, error.unwrap_or(to.as_str()), at).await?;
-        }
-        txn.commit().await?;
-        Ok(true)
+        self.change_status(id, from, to, error, at, None).await
+    }
+
+    async fn require_attention(
+        &self,
+        id: ConnectionId,
+        credential_version: i64,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        self.change_status(
+            id,
+            &[ConnectionStatus::Active],
+            ConnectionStatus::AttentionRequired,
+            Some(error),
+            at,
+            Some(credential_version),
+        )
+        .await
     }
 
     async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>> {

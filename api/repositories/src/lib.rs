@@ -6,6 +6,7 @@ mod agent_keys;
 mod audit;
 mod connection_reads;
 mod connections;
+mod db_clock;
 mod convert;
 mod error;
 mod providers;
@@ -27,7 +28,7 @@ pub use connections::{
 };
 pub use error::RepoError;
 pub use providers::{ProviderDeletion, ProviderRecord, ProviderRepository, SqlProviderRepository};
-pub use refresh::{Lease, RefreshFailure, RefreshRepository, RetryAt};
+pub use refresh::{Lease, RefreshFailure, RefreshLease, RefreshRepository, RetryAt};
 pub use sealed::{SealedColumn, SealedSecretRepository, SealedValue, SqlSealedSecretRepository};
 pub use timed::{DbMetrics, Timed};
 pub use webhook_outbox::{

@@ -2,11 +2,13 @@
 //! background refresh, the fenced write of a refreshed credential, and per-connection backoff.
 //!
 //! A lease is a row-level claim (`refresh_lease_owner`, `refresh_lease_expires_at`) that every
-//! process respects; the owner is a token unique to one refresh attempt. A refreshed credential
+//! process respects; the owner is a token unique to one refresh attempt. Its expiry is written
+//! and compared with the database's clock, never a process's. A refreshed credential
 //! is written only while its version is the one the holder read *and* the lease is still the
 //! holder's, so a holder whose lease lapsed can never overwrite a newer token.
 
 use crate::RepoResult;
+use crate::db_clock;
 use crate::webhook_outbox::{ChangedConnection, enqueue};
 use crate::write_txn::begin_write;
 use async_trait::async_trait;
@@ -17,15 +19,23 @@ use nexus_domain::webhook::WebhookEventType;
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
+use std::time::Duration;
 
-use crate::connections::{NewCredential, SqlConnectionRepository};
+use crate::connections::{NewCredential, SqlConnectionRepository, credential_at_version};
 
-/// A refresh lease: who holds it (a token unique to one attempt or one claiming batch) and until
-/// when it holds.
+/// A webhook delivery lease: who holds it and until when it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     pub owner: String,
     pub until: DateTime<Utc>,
+}
+
+/// A refresh lease: who holds it (a token unique to one attempt or one claiming batch) and how
+/// long each take or renewal holds it, from the database's now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshLease {
+    pub owner: String,
+    pub hold: Duration,
 }
 
 /// Why a refresh failed (a stable code), and after how many failures in a row that is news.
@@ -34,6 +44,9 @@ pub struct RefreshFailure<'a> {
     pub reason: &'a str,
     pub notify_after: u32,
     pub at: DateTime<Utc>,
+    /// The credential version the failed refresh read: a failure is counted only while the
+    /// credential is still that version (a newer consent or refresh has nothing to back off).
+    pub credential_version: i64,
 }
 
 /// When to try again after this many failed refreshes in a row.
@@ -42,24 +55,26 @@ pub type RetryAt = dyn Fn(u32) -> DateTime<Utc> + Send + Sync;
 #[async_trait]
 pub trait RefreshRepository: Send + Sync {
     /// Takes the lease on one connection unless another owner holds one that has not lapsed.
-    async fn take_lease(&self, id: ConnectionId, lease: &Lease, now: DateTime<Utc>) -> RepoResult<bool>;
-    /// Extends a lease this owner still holds; `false` when someone else took it.
-    async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool>;
+    async fn take_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool>;
+    /// Extends a lease this owner still holds by its hold from now; `false` when someone else
+    /// took it.
+    async fn renew_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool>;
     /// Gives the lease up, if this owner still holds it; after a refresh that left a fresh
     /// credential, also clears the connection's backoff.
     async fn release_lease(&self, id: ConnectionId, owner: &str, refreshed: bool) -> RepoResult<()>;
     /// Leases up to `limit` active OAuth2 connections whose credential expires before
-    /// `due_before`, that nobody holds and that are not backing off; returns them. Each is
-    /// claimed by exactly one caller across processes.
+    /// `due_before` and is past the middle of its life at `now`, that nobody holds and that are
+    /// not backing off; returns them. Each is claimed by exactly one caller across processes.
     async fn claim_due(
         &self,
         due_before: DateTime<Utc>,
         now: DateTime<Utc>,
-        lease: &Lease,
+        lease: &RefreshLease,
         limit: u64,
     ) -> RepoResult<Vec<ConnectionId>>;
-    /// How many active connections have a credential expiring before `due_before`.
-    async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64>;
+    /// How many active connections have a credential expiring before `due_before` and past the
+    /// middle of its life at `now`.
+    async fn count_due(&self, due_before: DateTime<Utc>, now: DateTime<Utc>) -> RepoResult<u64>;
     /// Writes a refreshed credential if its version is still `expected_version` and `owner`
     /// still holds the lease, in one statement. `false` when fenced off.
     async fn store_refreshed(
@@ -77,19 +92,19 @@ pub trait RefreshRepository: Send + Sync {
     -> RepoResult<()>;
 }
 
-/// Nobody holds the lease, or its holder's time has run out.
-fn lease_lapsed(now: DateTime<Utc>) -> Condition {
+/// Nobody holds the lease, or its holder's time has run out by the database's clock.
+fn lease_lapsed(backend: DatabaseBackend) -> Condition {
     Condition::any()
         .add(Expr::col((connection::Entity, connection::Column::RefreshLeaseExpiresAt)).is_null())
-        .add(Expr::col((connection::Entity, connection::Column::RefreshLeaseExpiresAt)).lt(now))
+        .add(Expr::col((connection::Entity, connection::Column::RefreshLeaseExpiresAt)).lt(db_clock::now(backend)))
 }
 
 /// A lease `owner` may take: lapsed, or `owner`'s already.
-fn lease_free(owner: &str, now: DateTime<Utc>) -> Condition {
-    lease_lapsed(now).add(connection::Column::RefreshLeaseOwner.eq(owner))
+fn lease_free(owner: &str, backend: DatabaseBackend) -> Condition {
+    lease_lapsed(backend).add(connection::Column::RefreshLeaseOwner.eq(owner))
 }
 
-fn set_lease(lease: &Lease) -> sea_orm::UpdateMany<connection::Entity> {
+fn set_lease(lease: &RefreshLease, backend: DatabaseBackend) -> sea_orm::UpdateMany<connection::Entity> {
     connection::Entity::update_many()
         .col_expr(
             connection::Column::RefreshLeaseOwner,
@@ -97,23 +112,31 @@ fn set_lease(lease: &Lease) -> sea_orm::UpdateMany<connection::Entity> {
         )
         .col_expr(
             connection::Column::RefreshLeaseExpiresAt,
-            Expr::value(Some(lease.until)),
+            db_clock::now_plus(backend, lease.hold),
         )
+}
+
+/// The credential is past the middle of its life at `now` (or that is not known).
+fn past_half_life(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(Expr::col((credential::Entity, credential::Column::RefreshNotBefore)).is_null())
+        .add(Expr::col((credential::Entity, credential::Column::RefreshNotBefore)).lte(now))
 }
 
 #[async_trait]
 impl RefreshRepository for SqlConnectionRepository {
-    async fn take_lease(&self, id: ConnectionId, lease: &Lease, now: DateTime<Utc>) -> RepoResult<bool> {
-        let result = set_lease(lease)
+    async fn take_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool> {
+        let backend = self.db().get_database_backend();
+        let result = set_lease(lease, backend)
             .filter(connection::Column::Id.eq(id.as_uuid()))
-            .filter(lease_free(&lease.owner, now))
+            .filter(lease_free(&lease.owner, backend))
             .exec(self.db())
             .await?;
         Ok(result.rows_affected == 1)
     }
 
-    async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool> {
-        let result = set_lease(lease)
+    async fn renew_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool> {
+        let result = set_lease(lease, self.db().get_database_backend())
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .filter(connection::Column::RefreshLeaseOwner.eq(lease.owner.as_str()))
             .exec(self.db())
@@ -151,9 +174,10 @@ impl RefreshRepository for SqlConnectionRepository {
         &self,
         due_before: DateTime<Utc>,
         now: DateTime<Utc>,
-        lease: &Lease,
+        lease: &RefreshLease,
         limit: u64,
     ) -> RepoResult<Vec<ConnectionId>> {
+        let backend = self.db().get_database_backend();
         // The candidates come from the credentials' expiry index, soonest first; on PostgreSQL
         // rows another claimer is looking at are skipped, not waited for. The outer filter
         // re-checks the lease on the row being updated, so two claimers never both win.
@@ -172,6 +196,7 @@ impl RefreshRepository for SqlConnectionRepository {
                     .equals((connection::Entity, connection::Column::ProviderId)),
             )
             .and_where(Expr::col((credential::Entity, credential::Column::ExpiresAt)).lt(due_before))
+            .cond_where(past_half_life(now))
             .and_where(
                 Expr::col((connection::Entity, connection::Column::Status)).eq(ConnectionStatus::Active.as_str()),
             )
@@ -181,15 +206,15 @@ impl RefreshRepository for SqlConnectionRepository {
                     .is_null()
                     .or(Expr::col((connection::Entity, connection::Column::RefreshRetryAt)).lte(now)),
             )
-            .cond_where(lease_lapsed(now))
+            .cond_where(lease_lapsed(backend))
             .order_by((credential::Entity, credential::Column::ExpiresAt), sea_orm::Order::Asc)
             .limit(limit);
-        if self.db().get_database_backend() == DatabaseBackend::Postgres {
+        if backend == DatabaseBackend::Postgres {
             candidates.lock_with_tables_behavior(LockType::Update, [connection::Entity], LockBehavior::SkipLocked);
         }
-        let claimed = set_lease(lease)
+        let claimed = set_lease(lease, backend)
             .filter(connection::Column::Id.in_subquery(candidates))
-            .filter(lease_lapsed(now))
+            .filter(lease_lapsed(backend))
             .exec_with_returning(self.db())
             .await?;
         Ok(claimed
@@ -198,7 +223,7 @@ impl RefreshRepository for SqlConnectionRepository {
             .collect())
     }
 
-    async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64> {
+    async fn count_due(&self, due_before: DateTime<Utc>, now: DateTime<Utc>) -> RepoResult<u64> {
         let mut due = Query::select();
         due.expr_as(
             Expr::col((credential::Entity, credential::Column::ConnectionId)).count(),
@@ -211,6 +236,7 @@ impl RefreshRepository for SqlConnectionRepository {
                 .equals((credential::Entity, credential::Column::ConnectionId)),
         )
         .and_where(Expr::col((credential::Entity, credential::Column::ExpiresAt)).lt(due_before))
+        .cond_where(past_half_life(now))
         .and_where(Expr::col((connection::Entity, connection::Column::Status)).eq(ConnectionStatus::Active.as_str()));
         let backend = self.db().get_database_backend();
         let row = self.db().query_one_raw(backend.build(&due)).await?;
@@ -250,6 +276,10 @@ impl RefreshRepository for SqlConnectionRepository {
                 Expr::value(credential.ciphertext.key_id.clone()),
             )
             .col_expr(credential::Column::ExpiresAt, Expr::value(credential.expires_at))
+            .col_expr(
+                credential::Column::RefreshNotBefore,
+                Expr::value(credential.refresh_not_before),
+            )
             .col_expr(credential::Column::Version, Expr::value(expected_version + 1))
             .col_expr(credential::Column::UpdatedAt, Expr::value(at))
             .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
@@ -276,6 +306,7 @@ impl RefreshRepository for SqlConnectionRepository {
                 Expr::col(connection::Column::RefreshFailures).add(1),
             )
             .filter(connection::Column::Id.eq(id.as_uuid()))
+            .filter(credential_at_version(id, failure.credential_version))
             .exec_with_returning(&txn)
             .await?;
         let Some(row) = counted.into_iter().next() else {

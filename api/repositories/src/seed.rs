@@ -31,6 +31,7 @@ pub async fn insert_active_connections(
             ciphertext: Set(credential.ciphertext.bytes.clone()),
             key_id: Set(credential.ciphertext.key_id.clone()),
             expires_at: Set(credential.expires_at),
+            refresh_not_before: Set(credential.refresh_not_before),
             version: Set(1),
             created_at: Set(connection.created_at),
             updated_at: Set(connection.updated_at),

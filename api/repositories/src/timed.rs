@@ -9,7 +9,7 @@ use crate::connections::{
     ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,
 };
 use crate::providers::{ProviderDeletion, ProviderRecord, ProviderRepository};
-use crate::refresh::{Lease, RefreshFailure, RefreshRepository, RetryAt};
+use crate::refresh::{Lease, RefreshFailure, RefreshLease, RefreshRepository, RetryAt};
 use crate::webhook_outbox::{AttemptOutcome, ClaimedDelivery, WebhookOutboxRepository};
 use crate::webhooks::{WebhookRecord, WebhookRepository};
 use async_trait::async_trait;
@@ -239,11 +239,14 @@ impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
         &self,
         id: ConnectionId,
         credential: &NewCredential,
+        replacing: Option<i64>,
         granted_scopes: Option<&[Scope]>,
         reason: &str,
         at: DateTime<Utc>,
     ) -> RepoResult<()> {
-        let operation = self.inner.activate(id, credential, granted_scopes, reason, at);
+        let operation = self
+            .inner
+            .activate(id, credential, replacing, granted_scopes, reason, at);
         self.metrics.time("connections", "activate", operation).await
     }
     async fn transition(
@@ -256,6 +259,16 @@ impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
     ) -> RepoResult<bool> {
         let operation = self.inner.transition(id, from, to, error, at);
         self.metrics.time("connections", "transition", operation).await
+    }
+    async fn require_attention(
+        &self,
+        id: ConnectionId,
+        credential_version: i64,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> RepoResult<bool> {
+        let operation = self.inner.require_attention(id, credential_version, error, at);
+        self.metrics.time("connections", "require_attention", operation).await
     }
     async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>> {
         self.metrics
@@ -281,12 +294,12 @@ impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
 
 #[async_trait]
 impl<R: RefreshRepository> RefreshRepository for Timed<R> {
-    async fn take_lease(&self, id: ConnectionId, lease: &Lease, now: DateTime<Utc>) -> RepoResult<bool> {
+    async fn take_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool> {
         self.metrics
-            .time("refresh", "take_lease", self.inner.take_lease(id, lease, now))
+            .time("refresh", "take_lease", self.inner.take_lease(id, lease))
             .await
     }
-    async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool> {
+    async fn renew_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool> {
         self.metrics
             .time("refresh", "renew_lease", self.inner.renew_lease(id, lease))
             .await
@@ -304,15 +317,15 @@ impl<R: RefreshRepository> RefreshRepository for Timed<R> {
         &self,
         due_before: DateTime<Utc>,
         now: DateTime<Utc>,
-        lease: &Lease,
+        lease: &RefreshLease,
         limit: u64,
     ) -> RepoResult<Vec<ConnectionId>> {
         let operation = self.inner.claim_due(due_before, now, lease, limit);
         self.metrics.time("refresh", "claim_due", operation).await
     }
-    async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64> {
+    async fn count_due(&self, due_before: DateTime<Utc>, now: DateTime<Utc>) -> RepoResult<u64> {
         self.metrics
-            .time("refresh", "count_due", self.inner.count_due(due_before))
+            .time("refresh", "count_due", self.inner.count_due(due_before, now))
             .await
     }
     async fn store_refreshed(

@@ -88,6 +88,7 @@ async fn insert_expiring(
     .await
     .expect("insert connection");
     credential::Entity::insert(credential::ActiveModel {
+        refresh_not_before: Set(None),
         connection_id: Set(id.as_uuid()),
         ciphertext: Set(vec![9; 40]),
         key_id: Set("k1".into()),
@@ -341,7 +342,7 @@ async fn the_resolve_read_sees_every_change(test_db: TestDatabase) {
 
     let older = insert_connection(&db, github.provider.id, ConnectionStatus::Pending).await;
     let scopes = [nexus_domain::Scope::parse("openid").expect("scope")];
-    repo.activate(older, &sealed(1), Some(&scopes), "consent_completed", now())
+    repo.activate(older, &sealed(1), None, Some(&scopes), "consent_completed", now())
         .await
         .expect("activate");
     let read = repo
@@ -365,7 +366,7 @@ async fn the_resolve_read_sees_every_change(test_db: TestDatabase) {
 
     std::thread::sleep(std::time::Duration::from_millis(2));
     let newer = insert_connection(&db, github.provider.id, ConnectionStatus::Pending).await;
-    repo.activate(newer, &sealed(2), None, "consent_completed", now())
+    repo.activate(newer, &sealed(2), None, None, "consent_completed", now())
         .await
         .expect("activate");
     let read = repo
@@ -453,14 +454,31 @@ fn lease(owner: &str, until: chrono::DateTime<Utc>) -> Lease {
     }
 }
 
+fn refresh_lease(owner: &str, hold: std::time::Duration) -> RefreshLease {
+    RefreshLease {
+        owner: owner.into(),
+        hold,
+    }
+}
+
+/// A lease that holds for a minute, and one that lapses at once (its holder stalled).
+const HELD: std::time::Duration = std::time::Duration::from_secs(60);
+const LAPSING: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Long enough for a `LAPSING` lease to lapse by the database's clock.
+async fn let_lapse() {
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+}
+
 fn sealed(byte: u8) -> NewCredential {
-    NewCredential {
-        ciphertext: Ciphertext {
+    NewCredential::issued(
+        Ciphertext {
             key_id: "k1".into(),
             bytes: vec![byte; 40],
         },
-        expires_at: None,
-    }
+        now(),
+        None,
+    )
 }
 
 /// A holder whose lease lapsed and was taken over can no longer write, even at the version it
@@ -472,27 +490,16 @@ async fn credential_writes_are_fenced_by_version_and_lease(test_db: TestDatabase
     providers.insert(&github).await.expect("provider");
     let id = insert_connection(&db, github.provider.id, ConnectionStatus::Active).await;
     let repo = SqlConnectionRepository::new(db);
-    let t0 = now();
+    let later = now();
 
+    assert!(repo.take_lease(id, &refresh_lease("a", LAPSING)).await.expect("a"));
     assert!(
-        repo.take_lease(id, &lease("a", t0 + TimeDelta::seconds(60)), t0)
-            .await
-            .expect("a")
-    );
-    assert!(
-        !repo
-            .take_lease(id, &lease("b", t0 + TimeDelta::seconds(60)), t0)
-            .await
-            .expect("b"),
+        !repo.take_lease(id, &refresh_lease("b", HELD)).await.expect("b"),
         "a live lease is not taken"
     );
-    // A's lease lapses (A stalled); B takes over.
-    let later = t0 + TimeDelta::seconds(61);
-    assert!(
-        repo.take_lease(id, &lease("b", later + TimeDelta::seconds(60)), later)
-            .await
-            .expect("b")
-    );
+    // A's lease lapses by the database's clock (A stalled); B takes over.
+    let_lapse().await;
+    assert!(repo.take_lease(id, &refresh_lease("b", HELD)).await.expect("b"));
     assert!(
         !repo
             .store_refreshed(id, 1, "a", &sealed(1), later)
@@ -500,12 +507,7 @@ async fn credential_writes_are_fenced_by_version_and_lease(test_db: TestDatabase
             .expect("a writes"),
         "the holder that lost its lease is fenced off"
     );
-    assert!(
-        !repo
-            .renew_lease(id, &lease("a", later + TimeDelta::seconds(60)))
-            .await
-            .expect("renew")
-    );
+    assert!(!repo.renew_lease(id, &refresh_lease("a", HELD)).await.expect("renew"));
     assert!(
         repo.store_refreshed(id, 1, "b", &sealed(2), later)
             .await
@@ -524,17 +526,85 @@ async fn credential_writes_are_fenced_by_version_and_lease(test_db: TestDatabase
         .await
         .expect("release by a non-holder");
     assert!(
-        !repo
-            .take_lease(id, &lease("c", later + TimeDelta::seconds(60)), later)
-            .await
-            .expect("c"),
+        !repo.take_lease(id, &refresh_lease("c", HELD)).await.expect("c"),
         "only the holder releases"
     );
     repo.release_lease(id, "b", true).await.expect("release");
+    assert!(repo.take_lease(id, &refresh_lease("c", LAPSING)).await.expect("c"));
+    // A renewal holds anew from the database's now: renewed, C's lease outlives its first hold.
+    assert!(repo.renew_lease(id, &refresh_lease("c", HELD)).await.expect("renew"));
+    let_lapse().await;
     assert!(
-        repo.take_lease(id, &lease("c", later + TimeDelta::seconds(60)), later)
+        !repo.take_lease(id, &refresh_lease("d", HELD)).await.expect("d"),
+        "a renewed lease holds"
+    );
+}
+
+/// A stale transition never undoes newer state: `require_attention` and a counted failure apply
+/// only while the credential is the version the refresh read, and a credential written twice
+/// (two consents racing) moves its version on twice.
+async fn transitions_are_fenced_by_the_credential_version(test_db: TestDatabase) {
+    let db = test_db.connect_migrated().await;
+    let providers = SqlProviderRepository::new(db.clone());
+    let github = record("github");
+    providers.insert(&github).await.expect("provider");
+    let id = insert_connection(&db, github.provider.id, ConnectionStatus::Active).await;
+    let repo = SqlConnectionRepository::new(db.clone());
+    let at = now();
+    // Version 1 (inserted), then a re-consent stores version 2 while a refresh of version 1 is
+    // in flight.
+    let (seven, eight) = (sealed(7), sealed(8));
+    let (a, b) = tokio::join!(
+        repo.activate(id, &seven, None, None, "consent_completed", at),
+        repo.activate(id, &eight, None, None, "consent_completed", at)
+    );
+    a.expect("first consent");
+    b.expect("second consent");
+    let current = repo.credential(id).await.expect("read").expect("credential");
+    assert_eq!(current.version, 3, "each write moves the version on, even when they race");
+    assert!(
+        !repo
+            .require_attention(id, 1, "invalid_grant", at)
             .await
-            .expect("c")
+            .expect("stale"),
+        "a refresh of an older credential cannot undo the newer consent"
+    );
+    let retry_at = move |_: u32| at + TimeDelta::hours(1);
+    let stale_failure = RefreshFailure {
+        reason: "upstream_unavailable",
+        notify_after: 3,
+        at,
+        credential_version: 1,
+    };
+    repo.record_failure(id, &retry_at, stale_failure).await.expect("failure");
+    let row = connection::Entity::find_by_id(id.as_uuid())
+        .one(&db)
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(
+        (row.status.as_str(), row.refresh_failures, row.refresh_retry_at),
+        ("active", 0, None),
+        "nothing recorded against the newer credential"
+    );
+    // A merge written over a version that moved on is refused, and leaves the row as it was.
+    let refused = repo
+        .activate(id, &sealed(9), Some(2), None, "consent_completed", at)
+        .await
+        .expect_err("the credential moved on");
+    assert!(matches!(refused, RepoError::Conflict(_)), "{refused:?}");
+    assert_eq!(
+        repo.credential(id).await.expect("read").expect("credential").ciphertext.bytes[0],
+        current.ciphertext.bytes[0]
+    );
+    repo.activate(id, &sealed(9), Some(3), None, "consent_completed", at)
+        .await
+        .expect("merge over the version read");
+    assert!(
+        repo.require_attention(id, 4, "invalid_grant", at)
+            .await
+            .expect("current"),
+        "the current credential's refresh does mark the connection"
     );
 }
 
@@ -568,6 +638,7 @@ async fn due_credentials_are_claimed_once(test_db: TestDatabase) {
         reason: "upstream_unavailable",
         notify_after: 3,
         at: t0,
+        credential_version: 1,
     };
     first
         .record_failure(backing_off, &retry_at, failure)
@@ -575,20 +646,19 @@ async fn due_credentials_are_claimed_once(test_db: TestDatabase) {
         .expect("failure");
     assert!(
         first
-            .take_lease(leased, &lease("reader", t0 + TimeDelta::seconds(60)), t0)
+            .take_lease(leased, &refresh_lease("reader", std::time::Duration::from_millis(500)))
             .await
             .expect("lease")
     );
     let horizon = t0 + TimeDelta::seconds(300);
     assert_eq!(
-        first.count_due(horizon).await.expect("count"),
+        first.count_due(horizon, t0).await.expect("count"),
         42,
         "due and active, leased or not"
     );
 
-    let until = t0 + TimeDelta::seconds(60);
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    let (lease_a, lease_b) = (lease("first", until), lease("second", until));
+    let (lease_a, lease_b) = (refresh_lease("first", HELD), refresh_lease("second", HELD));
     for _ in 0..5 {
         let (x, y) = tokio::join!(
             first.claim_due(horizon, t0, &lease_a, 7),
@@ -604,15 +674,11 @@ async fn due_credentials_are_claimed_once(test_db: TestDatabase) {
     assert_eq!(all, expected, "every due credential claimed, once");
     assert!(!all.contains(&later) && !all.contains(&revoked) && !all.contains(&backing_off) && !all.contains(&leased));
 
-    // Backoff ends: it is claimed then, with its failures counted.
+    // Backoff ends and the reader's lease lapses: both are claimed then.
+    tokio::time::sleep(std::time::Duration::from_millis(550)).await;
     let after = t0 + TimeDelta::seconds(61);
     let claimed = first
-        .claim_due(
-            after + TimeDelta::seconds(300),
-            after,
-            &lease("third", after + TimeDelta::seconds(60)),
-            100,
-        )
+        .claim_due(after + TimeDelta::seconds(300), after, &refresh_lease("third", HELD), 100)
         .await
         .expect("claim");
     assert!(
@@ -744,6 +810,7 @@ async fn state_changes_write_their_events_and_deliveries_are_claimed_in_order(te
             reason: "upstream_unavailable",
             notify_after: 3,
             at,
+            credential_version: 1,
         };
         repo.record_failure(retrying, &retry_at, failure)
             .await
@@ -757,7 +824,7 @@ async fn state_changes_write_their_events_and_deliveries_are_claimed_in_order(te
     );
     let credential = sealed(1);
     assert!(
-        repo.activate(revoked, &credential, None, "consent_completed", at)
+        repo.activate(revoked, &credential, None, None, "consent_completed", at)
             .await
             .is_err(),
         "a revoked connection is not activated, and its event is not written"
@@ -882,6 +949,7 @@ database_tests!(
     the_resolve_read_sees_every_change,
     state_changes_write_their_events_and_deliveries_are_claimed_in_order,
     credential_writes_are_fenced_by_version_and_lease,
+    transitions_are_fenced_by_the_credential_version,
     due_credentials_are_claimed_once,
     expiry_sweeps_report_what_they_changed,
     provider_round_trip,

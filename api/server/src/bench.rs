@@ -89,10 +89,8 @@ pub async fn seed(settings: Settings, provider: &str, prefix: &str, count: usize
                     activated_at: Some(now),
                 };
                 let values = BTreeMap::from([("api_key".to_owned(), format!("sk-bench-{i:08}"))]);
-                let credential = NewCredential {
-                    ciphertext: nexus_services::seal_captured(&settings.keyring, id, values),
-                    expires_at: None,
-                };
+                let credential =
+                    NewCredential::issued(nexus_services::seal_captured(&settings.keyring, id, values), now, None);
                 Ok((connection, credential))
             })
             .collect::<anyhow::Result<_>>()?;

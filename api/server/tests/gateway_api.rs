@@ -395,7 +395,7 @@ async fn concurrent_resolves_refresh_once(db: TestDatabase) {
     mock.reply(TokenReply::Tokens {
         access_token: "about-to-expire".into(),
         refresh_token: Some("r1".into()),
-        expires_in: Some(20),
+        expires_in: Some(2),
     });
     let started = consent(&server, "ws-1", "acme").await;
     let browser = reqwest::Client::builder()
@@ -417,6 +417,8 @@ async fn concurrent_resolves_refresh_once(db: TestDatabase) {
             .expect("location")
             .contains("status=success")
     );
+    // Past the middle of its 2-second life: due (a token is never refreshed before then).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     mock.reply(TokenReply::Slow(
         Duration::from_millis(150),
         Box::new(TokenReply::Tokens {

@@ -104,8 +104,9 @@ async fn exactly_once_across_processes_with_a_rotating_provider(db: TestDatabase
     )
     .await;
     let key = agent_key(&broker).await;
-    // The first token lives 30 s: inside the 60 s skew, so the first reads must refresh it.
-    oidc.set_access_ttl(30).await;
+    // The first token lives 4 s: inside the 60 s skew, so reads past the middle of its life (2 s)
+    // must refresh it.
+    oidc.set_access_ttl(4).await;
     let consent = post(
         &format!("{}/v1/request-connection", processes[0].gateway_url),
         &key,
@@ -115,6 +116,7 @@ async fn exactly_once_across_processes_with_a_rotating_provider(db: TestDatabase
     let connection_id = consent["connection_id"].as_str().expect("id").to_owned();
     let landed = consent_as_user(consent["auth_url"].as_str().expect("auth_url"), &callback).await;
     assert!(landed.as_str().contains("status=success"), "{landed}");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
 
     for round in 0..4 {
         // The refreshed token lives an hour: one refresh settles the round.
@@ -144,7 +146,7 @@ async fn exactly_once_across_processes_with_a_rotating_provider(db: TestDatabase
         assert_eq!(oidc.userinfo(&token).await.status(), StatusCode::OK, "round {round}");
 
         // Set up the next round: a token inside the skew again, through a forced refresh.
-        oidc.set_access_ttl(30).await;
+        oidc.set_access_ttl(4).await;
         let forced = raw()
             .post(format!(
                 "{}/v1/refresh/{connection_id}",
@@ -155,7 +157,8 @@ async fn exactly_once_across_processes_with_a_rotating_provider(db: TestDatabase
             .await
             .expect("forced refresh");
         assert_eq!(forced.status(), StatusCode::OK, "round {round}");
-        // Other processes may hold the hour-long token in their 2-second envelope cache.
+        // Other processes may hold the hour-long token in their 2-second envelope cache, and the
+        // new 4-second token is due from the middle of its life.
         tokio::time::sleep(Duration::from_millis(2100)).await;
     }
     let check = raw()
@@ -221,12 +224,12 @@ async fn background_refresh_across_processes(db: TestDatabase) {
     install_tls_provider();
     const CONNECTIONS: usize = 300;
     let mock = MockProvider::start().await;
-    // Code exchanges give tokens expiring in 200 s (within the 300 s lead, outside the 60 s
-    // skew); refreshes give hour-long ones.
+    // Code exchanges give tokens expiring in 8 s (within the 300 s lead, due from the middle of
+    // their life); refreshes give hour-long ones.
     mock.default_reply(TokenReply::Tokens {
         access_token: "first".into(),
         refresh_token: None,
-        expires_in: Some(200),
+        expires_in: Some(8),
     });
     mock.refresh_reply_issues(3600);
     let (processes, _dirs) = replicas(

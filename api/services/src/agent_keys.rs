@@ -1,7 +1,7 @@
 //! Agent keys: issue (shown once), list, revoke, and authenticate in constant time.
 
 use crate::audit::AuditServiceImpl;
-use crate::cache::TtlCache;
+use crate::cache::{CacheEpoch, TtlCache};
 use crate::repo_errors::internal;
 use async_trait::async_trait;
 use nexus_crypto::{constant_time_eq, generate_agent_key, hash_key, prefix_of};
@@ -27,6 +27,8 @@ pub struct AgentKeyServiceImpl {
     clock: Arc<dyn Clock>,
     /// Hash of a presented key -> who it is. Only successes are remembered.
     authenticated: TtlCache<String, AgentPrincipal>,
+    /// Moves on with every key deleted here, so no check that raced the deletion is remembered.
+    deletions: CacheEpoch,
 }
 
 impl std::fmt::Debug for AgentKeyServiceImpl {
@@ -42,6 +44,7 @@ impl AgentKeyServiceImpl {
             audit,
             clock,
             authenticated: TtlCache::new(AUTH_CACHE_TTL),
+            deletions: CacheEpoch::default(),
         }
     }
 
@@ -143,7 +146,7 @@ impl AgentKeyService for AgentKeyServiceImpl {
         if !revoked {
             return Err(ServiceError::not_found(ResourceKind::AgentKey, id));
         }
-        self.authenticated.clear();
+        self.deletions.bump();
         let event =
             NewAuditEvent::new(AuditEventType::AgentKeyDeleted, actor).data(serde_json::json!({"agent_key_id": id}));
         AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
@@ -153,7 +156,8 @@ impl AgentKeyService for AgentKeyServiceImpl {
     async fn authenticate(&self, presented: &SecretString) -> ServiceResult<AgentPrincipal> {
         let presented = presented.expose_secret();
         let presented_hash = hash_key(presented);
-        if let Some(principal) = self.authenticated.get(&presented_hash, 0) {
+        let read_epoch = self.deletions.current();
+        if let Some(principal) = self.authenticated.get(&presented_hash, read_epoch) {
             return Ok(principal);
         }
         let Some(prefix) = prefix_of(presented) else {
@@ -170,7 +174,8 @@ impl AgentKeyService for AgentKeyServiceImpl {
                     key_id: record.key.id,
                     workspace_ids: record.key.workspace_ids,
                 };
-                self.authenticated.put(presented_hash, 0, principal.clone());
+                self.authenticated
+                    .fill(presented_hash, read_epoch, &self.deletions, principal.clone());
                 Ok(principal)
             }
             Some(_) => Err(self.reject("mismatch", Some(prefix)).await),

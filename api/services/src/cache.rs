@@ -62,26 +62,26 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
             .map(|entry| entry.value.clone())
     }
 
-    pub(crate) fn put(&self, key: K, epoch: u64, value: V) {
+    /// Keeps a value read from the database, unless the epoch moved since `read_epoch` (taken
+    /// before the read): a read that raced an invalidating write would otherwise keep serving
+    /// what that write replaced.
+    pub(crate) fn fill(&self, key: K, read_epoch: u64, epoch: &CacheEpoch, value: V) {
         let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A bump after this check leaves the entry under `read_epoch`, which `get` then refuses.
+        if epoch.current() != read_epoch {
+            return;
+        }
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
         entries.insert(
             key,
             Entry {
-                epoch,
+                epoch: read_epoch,
                 stored_at: Instant::now(),
                 value,
             },
         );
-    }
-
-    pub(crate) fn clear(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
     }
 }
 
@@ -93,7 +93,7 @@ mod tests {
     fn entries_expire_with_the_epoch_and_the_ttl() {
         let epoch = CacheEpoch::default();
         let cache = TtlCache::new(Duration::from_millis(50));
-        cache.put("k", epoch.current(), 1);
+        cache.fill("k", epoch.current(), &epoch, 1);
         assert_eq!(cache.get(&"k", epoch.current()), Some(1));
         epoch.bump();
         assert_eq!(
@@ -101,8 +101,21 @@ mod tests {
             None,
             "a write in this process invalidates at once"
         );
-        cache.put("k", epoch.current(), 2);
+        cache.fill("k", epoch.current(), &epoch, 2);
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(cache.get(&"k", epoch.current()), None, "and time does too");
+    }
+
+    #[test]
+    fn a_fill_read_before_an_invalidation_is_refused() {
+        let epoch = CacheEpoch::default();
+        let cache = TtlCache::new(Duration::from_secs(60));
+        let read_epoch = epoch.current();
+        // The database read happens here; a revocation commits and bumps meanwhile.
+        epoch.bump();
+        cache.fill("k", read_epoch, &epoch, "revoked token");
+        assert_eq!(cache.get(&"k", epoch.current()), None);
+        cache.fill("k", epoch.current(), &epoch, "fresh");
+        assert_eq!(cache.get(&"k", epoch.current()), Some("fresh"));
     }
 }

@@ -12,7 +12,7 @@ use nexus_domain::provider::{ProviderPatch, ProviderRef, TokenEndpointAuthMethod
 use nexus_domain::status::ConnectionStatus;
 use nexus_domain::{ConnectionId, ErrorCode};
 use nexus_repositories::{
-    ConnectionRepository, Lease, NewCredential, RefreshFailure, RefreshRepository, RepoError, RepoResult, RetryAt,
+    ConnectionRepository, NewCredential, RefreshFailure, RefreshLease, RefreshRepository, RepoError, RepoResult, RetryAt,
 };
 use nexus_test_utils::mock_provider::TokenReply;
 use nexus_test_utils::{TestDatabase, database_tests};
@@ -24,14 +24,17 @@ fn access_token(envelope: &nexus_domain::connection::CredentialEnvelope) -> &str
     envelope.credentials.0.get("access_token").map_or("", String::as_str)
 }
 
-/// A connection whose token expires in `expires_in` seconds (the skew is 60).
+/// A connection whose token was issued `expires_in` seconds before it expires, and is now past
+/// the middle of its life (a token is never refreshed before then; the skew is 60).
 async fn connected_expiring(f: &Fixture, provider: &str, access: &str, expires_in: i64) -> ConnectionId {
     f.mock.reply(TokenReply::Tokens {
         access_token: access.into(),
         refresh_token: Some(format!("{access}-refresh")),
         expires_in: Some(expires_in),
     });
-    f.connected(provider).await
+    let id = f.connected(provider).await;
+    f.clock.advance(TimeDelta::milliseconds(expires_in * 500 + 1));
+    id
 }
 
 struct Case {
@@ -304,18 +307,39 @@ async fn a_caller_that_goes_away_loses_nothing(test_db: TestDatabase) {
     );
 }
 
-/// A refresh repository whose first credential write fails, as a database that blinks would.
-struct FailingFirstWrite {
+/// A refresh repository whose first few credential writes or lease renewals fail, as a database
+/// that blinks would.
+struct Blinking {
     inner: Arc<dyn RefreshRepository>,
-    writes: AtomicUsize,
+    failing_writes: AtomicUsize,
+    failing_renewals: AtomicUsize,
+}
+
+impl Blinking {
+    fn new(inner: Arc<dyn RefreshRepository>, failing_writes: usize, failing_renewals: usize) -> Self {
+        Self {
+            inner,
+            failing_writes: AtomicUsize::new(failing_writes),
+            failing_renewals: AtomicUsize::new(failing_renewals),
+        }
+    }
+}
+
+/// Takes one from `left`, `true` while there was one.
+fn fail_once_more(left: &AtomicUsize) -> bool {
+    left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
 }
 
 #[async_trait]
-impl RefreshRepository for FailingFirstWrite {
-    async fn take_lease(&self, id: ConnectionId, lease: &Lease, now: DateTime<Utc>) -> RepoResult<bool> {
-        self.inner.take_lease(id, lease, now).await
+impl RefreshRepository for Blinking {
+    async fn take_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool> {
+        self.inner.take_lease(id, lease).await
     }
-    async fn renew_lease(&self, id: ConnectionId, lease: &Lease) -> RepoResult<bool> {
+    async fn renew_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool> {
+        if fail_once_more(&self.failing_renewals) {
+            return Err(RepoError::Corrupt("injected: the renewal timed out".into()));
+        }
         self.inner.renew_lease(id, lease).await
     }
     async fn release_lease(&self, id: ConnectionId, owner: &str, refreshed: bool) -> RepoResult<()> {
@@ -325,13 +349,13 @@ impl RefreshRepository for FailingFirstWrite {
         &self,
         due_before: DateTime<Utc>,
         now: DateTime<Utc>,
-        lease: &Lease,
+        lease: &RefreshLease,
         limit: u64,
     ) -> RepoResult<Vec<ConnectionId>> {
         self.inner.claim_due(due_before, now, lease, limit).await
     }
-    async fn count_due(&self, due_before: DateTime<Utc>) -> RepoResult<u64> {
-        self.inner.count_due(due_before).await
+    async fn count_due(&self, due_before: DateTime<Utc>, now: DateTime<Utc>) -> RepoResult<u64> {
+        self.inner.count_due(due_before, now).await
     }
     async fn store_refreshed(
         &self,
@@ -341,7 +365,7 @@ impl RefreshRepository for FailingFirstWrite {
         credential: &NewCredential,
         at: DateTime<Utc>,
     ) -> RepoResult<bool> {
-        if self.writes.fetch_add(1, Ordering::SeqCst) == 0 {
+        if fail_once_more(&self.failing_writes) {
             return Err(RepoError::Corrupt("injected: the database went away".into()));
         }
         self.inner
@@ -361,13 +385,7 @@ impl RefreshRepository for FailingFirstWrite {
 /// The provider rotated the refresh token, then the write failed: the reader is served the new
 /// token from memory, the write is retried until it lands, and nothing is lost.
 async fn a_failed_write_after_a_rotation_loses_nothing(test_db: TestDatabase) {
-    let f = fixture_with(&test_db, |inner| {
-        Arc::new(FailingFirstWrite {
-            inner,
-            writes: AtomicUsize::new(0),
-        })
-    })
-    .await;
+    let f = fixture_with(&test_db, |inner| Arc::new(Blinking::new(inner, 1, 0))).await;
     f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
         .await;
     let id = connected_expiring(&f, "acme", "stale", 10).await;

@@ -58,11 +58,12 @@ async fn connection_sealed_with(
         expires_at: now + chrono::TimeDelta::minutes(10),
     };
     repo.insert_pending(&connection, &consent).await.expect("pending");
-    let credential = NewCredential {
-        ciphertext: keyring.encrypt(br#"{"access_token":"tok"}"#, &credential_aad(id)),
-        expires_at: None,
-    };
-    repo.activate(id, &credential, None, "consent_completed", now)
+    let credential = NewCredential::issued(
+        keyring.encrypt(br#"{"access_token":"tok"}"#, &credential_aad(id)),
+        now,
+        None,
+    );
+    repo.activate(id, &credential, None, None, "consent_completed", now)
         .await
         .expect("activate");
     id

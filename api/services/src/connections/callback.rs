@@ -11,7 +11,10 @@ use nexus_domain::connection::{CallbackParams, CompletedFlow, merge_query};
 use nexus_domain::secret::SecretString;
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::{Scope, ServiceError};
-use nexus_repositories::{ClaimedConsent, NewCredential};
+use crate::oauth::TokenResponse;
+use chrono::{DateTime, Utc};
+use nexus_domain::ConnectionId;
+use nexus_repositories::{ClaimedConsent, NewCredential, RepoError};
 use std::time::Instant;
 
 /// Why a valid callback did not produce a credential, as a short code for the return URL.
@@ -194,20 +197,13 @@ impl ConnectionServiceImpl {
         }
 
         let now = self.clock.now();
-        let expires_at = Stored::expiry(&response, now);
         // What the provider granted; when it does not say, what was asked for (RFC 6749 5.1:
         // `scope` may be left out when it equals the request).
         let granted: Vec<Scope> = response.str("scope").map_or_else(
             || connection.requested_scopes.clone(),
             |raw| raw.split([' ', ',']).filter_map(|s| Scope::parse(s).ok()).collect(),
         );
-        let stored = Stored::from_token_response(response, None);
-        let credential = NewCredential {
-            ciphertext: stored.seal(&self.keyring, connection.id),
-            expires_at,
-        };
-        self.connections
-            .activate(connection.id, &credential, Some(&granted), "consent_completed", now)
+        self.store_consented(connection.id, response, &granted, now)
             .await
             .map_err(|e| {
                 log_failure("storing the credential failed", &e);
@@ -216,4 +212,48 @@ impl ConnectionServiceImpl {
         self.epoch.bump();
         Ok(())
     }
+
+    /// Stores a consent's token response and activates the connection. A re-consent answered
+    /// without a refresh token keeps the stored one: Google without `prompt=consent`, Zoho, and
+    /// Okta or Auth0 without `offline_access` issue one only on the first consent, and dropping
+    /// it would send the user back to consent at the next expiry. The merged credential is
+    /// written only over the one it was taken from; if a refresh rotated it meanwhile, the merge
+    /// is made again with the rotated one.
+    async fn store_consented(
+        &self,
+        id: ConnectionId,
+        response: TokenResponse,
+        granted: &[Scope],
+        now: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let expires_at = Stored::expiry(&response, now);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let previous = if response.fields.contains_key("refresh_token") {
+                None
+            } else {
+                self.connections.credential(id).await?.and_then(|record| {
+                    Stored::open(&self.keyring, id, &record.ciphertext)
+                        .ok()
+                        .filter(|stored| stored.refresh_token().is_some())
+                        .map(|stored| (record.version, stored))
+                })
+            };
+            let stored = Stored::from_token_response(response.clone(), previous.as_ref().map(|(_, kept)| kept));
+            let credential = NewCredential::issued(stored.seal(&self.keyring, id), now, expires_at);
+            let replacing = previous.as_ref().map(|(version, _)| *version);
+            match self
+                .connections
+                .activate(id, &credential, replacing, Some(granted), "consent_completed", now)
+                .await
+            {
+                Err(RepoError::Conflict(_)) if replacing.is_some() && attempt < MERGE_ATTEMPTS => {}
+                result => return result,
+            }
+        }
+    }
 }
+
+/// Times a re-consent merges its answer with a stored refresh token that keeps being rotated.
+const MERGE_ATTEMPTS: u32 = 3;

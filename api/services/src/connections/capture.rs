@@ -214,14 +214,12 @@ impl ConnectionServiceImpl {
                 reason: "the capture was already completed or has expired",
             })?;
         let stored = Stored::from_captured(accepted);
-        let credential = NewCredential {
-            ciphertext: stored.seal(&self.keyring, bundle.connection.id),
-            expires_at: None,
-        };
+        let credential = NewCredential::issued(stored.seal(&self.keyring, bundle.connection.id), self.clock.now(), None);
         self.connections
             .activate(
                 bundle.connection.id,
                 &credential,
+                None,
                 Some(&bundle.connection.requested_scopes),
                 "credentials_captured",
                 self.clock.now(),

@@ -112,7 +112,15 @@ pub struct ConnectionServiceImpl {
     /// Envelopes served recently, by connection and by (workspace, provider): the read path
     /// touches no database while they are fresh.
     /// One envelope under both of its keys (by connection, by workspace and provider).
-    envelopes: TtlCache<EnvelopeKey, Arc<CredentialEnvelope>>,
+    envelopes: TtlCache<EnvelopeKey, Arc<CachedEnvelope>>,
+}
+
+/// An envelope served recently, and from when it is due for refresh: from then on, reads go to
+/// the database (and the refresher) again.
+#[derive(Debug, Clone)]
+struct CachedEnvelope {
+    envelope: CredentialEnvelope,
+    due_from: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub use nexus_domain::gateway::ENVELOPE_CACHE_TTL;
@@ -359,8 +367,9 @@ impl ConnectionService for ConnectionServiceImpl {
         if let Some(envelope) = self.cached(caller, &EnvelopeKey::Connection(id)).await {
             return Ok(envelope);
         }
+        let read_epoch = self.epoch.current();
         let bundle = self.visible(caller, id).await;
-        self.read_token(caller, bundle).await
+        self.read_token(caller, bundle, read_epoch).await
     }
 
     async fn get_token_by_workspace_and_provider(

@@ -5,7 +5,7 @@
 //! [`Refresher`]: crate::refresh::Refresher
 
 use super::stored::Stored;
-use super::{ConnectionServiceImpl, EnvelopeKey};
+use super::{CachedEnvelope, ConnectionServiceImpl, EnvelopeKey};
 use crate::refresh::{RefreshError, Trigger};
 use chrono::{DateTime, Utc};
 use nexus_domain::agent_key::Caller;
@@ -15,6 +15,7 @@ use nexus_domain::deadline;
 use nexus_domain::error::ConflictReason;
 use nexus_domain::provider::ProviderSpec;
 use nexus_domain::status::{AuthType, ConnectionStatus};
+use nexus_domain::token_lifetime::TokenLifetime;
 use nexus_domain::url_template::ConnectionParams;
 use nexus_domain::{ConnectionId, ProviderName, Scope, ServiceError, WorkspaceId};
 use nexus_repositories::{ConnectionBundle, CredentialRecord};
@@ -57,10 +58,9 @@ impl ConnectionServiceImpl {
     /// A fresh cached envelope the caller may see and that is not due for refresh, counted and
     /// audited like any read.
     pub(super) async fn cached(&self, caller: &Caller, key: &EnvelopeKey) -> Option<CredentialEnvelope> {
-        let envelope = self.envelopes.get(key, self.epoch.current())?;
-        let due = envelope
-            .expires_at
-            .is_some_and(|at| at - self.settings.refresh_skew <= self.clock.now());
+        let cached = self.envelopes.get(key, self.epoch.current())?;
+        let due = cached.due_from.is_some_and(|from| from <= self.clock.now());
+        let envelope = &cached.envelope;
         if due || !caller.can_access(&envelope.workspace_id) {
             return None;
         }
@@ -68,8 +68,8 @@ impl ConnectionServiceImpl {
             .token_get
             .with_label_values(&[envelope.provider.as_str(), "success"])
             .inc();
-        self.audit_read(caller, &envelope).await;
-        Some(CredentialEnvelope::clone(&envelope))
+        self.audit_read(caller, envelope).await;
+        Some(envelope.clone())
     }
 
     async fn audit_read(&self, caller: &Caller, envelope: &CredentialEnvelope) {
@@ -80,17 +80,19 @@ impl ConnectionServiceImpl {
         self.record(event).await;
     }
 
-    /// Reads a token by connection id, counting it under the provider's name.
+    /// Reads a token by connection id, counting it under the provider's name. `read_epoch` is
+    /// the cache epoch taken before the bundle was read.
     pub(super) async fn read_token(
         &self,
         caller: &Caller,
         bundle: Result<ConnectionBundle, ServiceError>,
+        read_epoch: u64,
     ) -> Result<CredentialEnvelope, ServiceError> {
         let provider_label = bundle
             .as_ref()
             .map_or_else(|_| "unknown".to_owned(), |b| b.provider.provider.spec.name.to_string());
         let result = match bundle {
-            Ok(bundle) => self.serve(caller, bundle, false).await,
+            Ok(bundle) => self.serve(caller, bundle, false, read_epoch).await,
             Err(error) => Err(error),
         };
         self.count_read(&provider_label, &result);
@@ -105,6 +107,7 @@ impl ConnectionServiceImpl {
         workspace: &WorkspaceId,
         provider: &ProviderName,
     ) -> Result<CredentialEnvelope, ServiceError> {
+        let read_epoch = self.epoch.current();
         let read = match self.resolve(caller, workspace, provider).await {
             Ok(read) => read,
             Err(error) => {
@@ -117,10 +120,10 @@ impl ConnectionServiceImpl {
         let due = read
             .credential
             .as_ref()
-            .is_some_and(|record| self.due_for_refresh(spec.auth_type, record.expires_at));
+            .is_some_and(|record| self.due_for_refresh(spec.auth_type, record.lifetime()));
         if due {
             let bundle = self.visible(caller, read.id).await;
-            return self.read_token(caller, bundle).await;
+            return self.read_token(caller, bundle, read_epoch).await;
         }
         let result = match &read.credential {
             Some(record) => match Stored::open(&self.keyring, read.id, &record.ciphertext) {
@@ -133,7 +136,9 @@ impl ConnectionServiceImpl {
                         connection_params: &read.connection_params,
                         provider: spec,
                     };
-                    Ok(self.deliver(caller, &source, &stored, record.expires_at).await)
+                    Ok(self
+                        .deliver(caller, &source, &stored, record.lifetime(), read_epoch)
+                        .await)
                 }
                 Err(error) => Err(error),
             },
@@ -155,10 +160,18 @@ impl ConnectionServiceImpl {
     }
 
     /// Whether a token must be refreshed before it is served: an OAuth2 token expiring within
-    /// the skew.
-    fn due_for_refresh(&self, auth_type: AuthType, expires_at: Option<DateTime<Utc>>) -> bool {
-        auth_type == AuthType::Oauth2
-            && expires_at.is_some_and(|at| at - self.settings.refresh_skew <= self.clock.now())
+    /// the skew, and past the middle of its life (`TokenLifetime`).
+    fn due_for_refresh(&self, auth_type: AuthType, lifetime: TokenLifetime) -> bool {
+        auth_type == AuthType::Oauth2 && lifetime.due(self.clock.now(), self.settings.refresh_skew)
+    }
+
+    /// From when a cached envelope is no longer served from memory (a read then refreshes it).
+    fn due_from(&self, auth_type: AuthType, lifetime: TokenLifetime) -> Option<DateTime<Utc>> {
+        match auth_type {
+            AuthType::Oauth2 => lifetime.due_from(self.settings.refresh_skew),
+            // Static credentials are never refreshed; one with an expiry is not served past it.
+            _ => lifetime.expires_at,
+        }
     }
 
     pub(super) async fn refresh_token(
@@ -166,6 +179,7 @@ impl ConnectionServiceImpl {
         caller: &Caller,
         id: ConnectionId,
     ) -> Result<CredentialEnvelope, ServiceError> {
+        let read_epoch = self.epoch.current();
         let bundle = self.visible(caller, id).await?;
         if bundle.provider.provider.spec.auth_type.is_static() {
             return Err(ServiceError::Conflict {
@@ -174,7 +188,7 @@ impl ConnectionServiceImpl {
                 connection_id: None,
             });
         }
-        self.serve(caller, bundle, true).await
+        self.serve(caller, bundle, true, read_epoch).await
     }
 
     async fn serve(
@@ -182,6 +196,7 @@ impl ConnectionServiceImpl {
         caller: &Caller,
         bundle: ConnectionBundle,
         force: bool,
+        read_epoch: u64,
     ) -> Result<CredentialEnvelope, ServiceError> {
         let connection = &bundle.connection;
         if let Some(error) = unusable(connection.status, connection.id) {
@@ -189,12 +204,12 @@ impl ConnectionServiceImpl {
         }
         let record = bundle.credential.clone().ok_or_else(without_credential)?;
         let provider = &bundle.provider.provider;
-        let (stored, expires_at) = if force || self.due_for_refresh(provider.spec.auth_type, record.expires_at) {
+        let (stored, lifetime) = if force || self.due_for_refresh(provider.spec.auth_type, record.lifetime()) {
             self.refreshed(&bundle, &record, force).await?
         } else {
             (
                 Stored::open(&self.keyring, connection.id, &record.ciphertext)?,
-                record.expires_at,
+                record.lifetime(),
             )
         };
         let source = EnvelopeSource {
@@ -205,16 +220,18 @@ impl ConnectionServiceImpl {
             connection_params: &connection.connection_params,
             provider: &provider.spec,
         };
-        Ok(self.deliver(caller, &source, &stored, expires_at).await)
+        Ok(self.deliver(caller, &source, &stored, lifetime, read_epoch).await)
     }
 
-    /// The envelope of a token about to be served: audited, and cached under both keys.
+    /// The envelope of a token about to be served: audited, and cached under both keys unless
+    /// the cache epoch moved since `read_epoch` (taken before the database read).
     async fn deliver(
         &self,
         caller: &Caller,
         source: &EnvelopeSource<'_>,
         stored: &Stored,
-        expires_at: Option<DateTime<Utc>>,
+        lifetime: TokenLifetime,
+        read_epoch: u64,
     ) -> CredentialEnvelope {
         let provider = source.provider;
         let envelope = CredentialEnvelope {
@@ -223,7 +240,7 @@ impl ConnectionServiceImpl {
             provider: provider.name.clone(),
             strategy: provider.effective_strategy(),
             credentials: stored.shared_values(provider.auth_type),
-            expires_at,
+            expires_at: lifetime.expires_at,
             scopes: source.granted_scopes.unwrap_or(source.requested_scopes).to_vec(),
             // A provider edited since this connection was made may no longer fill: the agent
             // then gets no base URL rather than a wrong one.
@@ -234,16 +251,23 @@ impl ConnectionServiceImpl {
             }),
         };
         self.audit_read(caller, &envelope).await;
-        let epoch = self.epoch.current();
-        let shared = Arc::new(envelope);
-        self.envelopes
-            .put(EnvelopeKey::Connection(source.id), epoch, shared.clone());
-        self.envelopes.put(
-            EnvelopeKey::Target(source.workspace_id.clone(), provider.name.clone()),
-            epoch,
+        let shared = Arc::new(CachedEnvelope {
+            due_from: self.due_from(provider.auth_type, lifetime),
+            envelope,
+        });
+        self.envelopes.fill(
+            EnvelopeKey::Connection(source.id),
+            read_epoch,
+            &self.epoch,
             shared.clone(),
         );
-        Arc::unwrap_or_clone(shared)
+        self.envelopes.fill(
+            EnvelopeKey::Target(source.workspace_id.clone(), provider.name.clone()),
+            read_epoch,
+            &self.epoch,
+            shared.clone(),
+        );
+        Arc::unwrap_or_clone(shared).envelope
     }
 
     /// A token inside the skew (or any, when forced) refreshed through the refresher, or the
@@ -253,18 +277,18 @@ impl ConnectionServiceImpl {
         bundle: &ConnectionBundle,
         record: &CredentialRecord,
         force: bool,
-    ) -> Result<(Stored, Option<DateTime<Utc>>), ServiceError> {
+    ) -> Result<(Stored, TokenLifetime), ServiceError> {
         let id = bundle.connection.id;
         let provider = bundle.provider.provider.spec.name.to_string();
         let still_valid = record.expires_at.is_none_or(|at| at > self.clock.now());
-        let current = || Ok((Stored::open(&self.keyring, id, &record.ciphertext)?, record.expires_at));
+        let current = || Ok((Stored::open(&self.keyring, id, &record.ciphertext)?, record.lifetime()));
         let budget = deadline::remaining(READ_REFRESH_BUDGET).saturating_sub(ANSWER_MARGIN);
         let error = match self
             .refresher
             .refresh(bundle, record.version, Trigger::Read, budget)
             .await
         {
-            Ok(fresh) => return Ok((fresh.stored, fresh.expires_at)),
+            Ok(fresh) => return Ok((fresh.stored, fresh.lifetime)),
             Err(error) => error,
         };
         // Whatever went wrong upstream, a token that still works is served to a plain read.
@@ -279,7 +303,9 @@ impl ConnectionServiceImpl {
             RefreshError::NoRefreshToken if still_valid => current(),
             RefreshError::NoRefreshToken => {
                 // Expired with no way to renew it: only a new consent helps.
-                self.refresher.mark_attention_required(bundle, "no_refresh_token").await;
+                self.refresher
+                    .mark_attention_required(bundle, record.version, "no_refresh_token")
+                    .await;
                 Err(ServiceError::AttentionRequired { connection_id: id })
             }
             RefreshError::Misconfigured if serve_current => current(),

@@ -11,8 +11,9 @@ use nexus_domain::ConnectionId;
 use nexus_domain::ServiceError;
 use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
-use nexus_domain::status::ConnectionStatus;
-use nexus_repositories::{ConnectionBundle, CredentialRecord, Lease, NewCredential, RefreshFailure};
+use nexus_domain::token_lifetime::half_life;
+use nexus_domain::token_lifetime::TokenLifetime;
+use nexus_repositories::{ConnectionBundle, CredentialRecord, NewCredential, RefreshFailure, RefreshLease};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -84,11 +85,11 @@ impl Refresher {
 
     /// Takes the lease, or returns the newer credential another process stored while we waited.
     /// Waiters only read the database: they never call the provider.
-    async fn acquire(&self, id: ConnectionId, seen_version: i64, deadline: Instant) -> Result<Lease, Outcome> {
+    async fn acquire(&self, id: ConnectionId, seen_version: i64, deadline: Instant) -> Result<RefreshLease, Outcome> {
         let give_up = deadline.min(Instant::now() + LEASE_WAIT);
         loop {
             let lease = self.new_lease();
-            match self.deps.leases.take_lease(id, &lease, self.deps.clock.now()).await {
+            match self.deps.leases.take_lease(id, &lease).await {
                 Ok(true) => return Ok(lease),
                 Ok(false) => {}
                 Err(e) => return Err(Err(RefreshError::internal("taking a refresh lease", e))),
@@ -106,7 +107,7 @@ impl Refresher {
         }
     }
 
-    async fn under_lease(&self, job: &Job, lease: &Lease, answer: &mut Answer) -> Outcome {
+    async fn under_lease(&self, job: &Job, lease: &RefreshLease, answer: &mut Answer) -> Outcome {
         let id = job.bundle.connection.id;
         // Under the lease, the credential as it is now: the holder before us may have refreshed
         // already. A claimed job's bundle was read under its lease; a reader's must be re-read.
@@ -124,21 +125,25 @@ impl Refresher {
         let stored = Stored::open(&self.deps.keyring, id, &current.ciphertext)
             .map_err(|e| RefreshError::internal("opening a stored credential", e))?;
         let Some(refresh_token) = stored.refresh_token().map(str::to_owned) else {
-            self.back_off(id, NO_REFRESH_TOKEN_BACKOFF, None, "no_refresh_token")
+            self.back_off(id, current.version, NO_REFRESH_TOKEN_BACKOFF, None, "no_refresh_token")
                 .await;
             return Err(RefreshError::NoRefreshToken);
         };
         let response = match self.call_with_retries(job, lease, &refresh_token).await {
             Ok(response) => response,
-            Err(error) => return Err(self.failed(&job.bundle, error).await),
+            Err(error) => return Err(self.failed(&job.bundle, current.version, error).await),
         };
         let now = self.deps.clock.now();
         if let Some(expires_at) = current.expires_at {
             let before_expiry = (expires_at - now).num_milliseconds().max(0) as f64 / 1000.0;
             self.deps.metrics.refresh_lag.observe(before_expiry);
         }
+        let expires_at = Stored::expiry(&response, now);
         let fresh = Fresh {
-            expires_at: Stored::expiry(&response, now),
+            lifetime: TokenLifetime {
+                expires_at,
+                refresh_not_before: half_life(now, expires_at),
+            },
             stored: Stored::from_token_response(response, Some(&stored)),
         };
         self.persist(&job.bundle, &current, lease, fresh, answer).await
@@ -148,7 +153,7 @@ impl Refresher {
     async fn call_with_retries(
         &self,
         job: &Job,
-        lease: &Lease,
+        lease: &RefreshLease,
         refresh_token: &str,
     ) -> Result<TokenResponse, TokenEndpointError> {
         let id = job.bundle.connection.id;
@@ -226,22 +231,34 @@ impl Refresher {
     }
 
     /// What a failed refresh does to the connection: only a revoked grant costs the consent.
-    async fn failed(&self, bundle: &ConnectionBundle, error: TokenEndpointError) -> RefreshError {
+    async fn failed(&self, bundle: &ConnectionBundle, seen_version: i64, error: TokenEndpointError) -> RefreshError {
         let connection = &bundle.connection;
         let provider = bundle.provider.provider.spec.name.as_str();
         let (reason, outcome) = match &error {
             TokenEndpointError::GrantRevoked { error } => {
-                self.mark_attention_required(bundle, error).await;
+                self.mark_attention_required(bundle, seen_version, error).await;
                 ("grant_revoked", RefreshError::GrantRevoked)
             }
             TokenEndpointError::Misconfigured { .. } => {
-                self.back_off(connection.id, MISCONFIGURED_BACKOFF, None, "provider_misconfigured")
-                    .await;
+                self.back_off(
+                    connection.id,
+                    seen_version,
+                    MISCONFIGURED_BACKOFF,
+                    None,
+                    "provider_misconfigured",
+                )
+                .await;
                 ("provider_misconfigured", RefreshError::Misconfigured)
             }
             TokenEndpointError::Transient { retry_after, .. } => {
-                self.back_off(connection.id, TRANSIENT_BACKOFF, *retry_after, "upstream_unavailable")
-                    .await;
+                self.back_off(
+                    connection.id,
+                    seen_version,
+                    TRANSIENT_BACKOFF,
+                    *retry_after,
+                    "upstream_unavailable",
+                )
+                .await;
                 (
                     "upstream_unavailable",
                     RefreshError::Transient {
@@ -275,14 +292,15 @@ impl Refresher {
         &self,
         bundle: &ConnectionBundle,
         read: &CredentialRecord,
-        lease: &Lease,
+        lease: &RefreshLease,
         fresh: Fresh,
         answer: &mut Answer,
     ) -> Outcome {
         let id = bundle.connection.id;
         let credential = NewCredential {
             ciphertext: fresh.stored.seal(&self.deps.keyring, id),
-            expires_at: fresh.expires_at,
+            expires_at: fresh.lifetime.expires_at,
+            refresh_not_before: fresh.lifetime.refresh_not_before,
         };
         let mut delay = Duration::from_millis(100);
         let mut failures = 0u32;
@@ -320,7 +338,7 @@ impl Refresher {
                         let _ = self
                             .deps
                             .leases
-                            .take_lease(id, &self.extended(lease, PROVIDER_CALL_LEASE), now)
+                            .take_lease(id, &self.extended(lease, PROVIDER_CALL_LEASE))
                             .await;
                     }
                     Err(error) => {
@@ -342,19 +360,15 @@ impl Refresher {
         }
     }
 
-    /// The provider says the grant is gone: the user must consent again.
-    pub(crate) async fn mark_attention_required(&self, bundle: &ConnectionBundle, error: &str) {
+    /// The provider says the grant is gone: the user must consent again, unless the credential
+    /// moved on from `seen_version` meanwhile (a re-consent completed while the refresh with the
+    /// old grant was in flight).
+    pub(crate) async fn mark_attention_required(&self, bundle: &ConnectionBundle, seen_version: i64, error: &str) {
         let connection = &bundle.connection;
         match self
             .deps
             .connections
-            .transition(
-                connection.id,
-                &[ConnectionStatus::Active],
-                ConnectionStatus::AttentionRequired,
-                Some(error),
-                self.deps.clock.now(),
-            )
+            .require_attention(connection.id, seen_version, error, self.deps.clock.now())
             .await
         {
             Ok(true) => {
@@ -375,7 +389,14 @@ impl Refresher {
 
     /// Tells the background refresher to leave the connection alone for a while; the
     /// `REFRESH_FAILED_EVENT_AFTER`th failure in a row raises `connection.refresh_failed`.
-    async fn back_off(&self, id: ConnectionId, base: Duration, retry_after: Option<Duration>, reason: &str) {
+    async fn back_off(
+        &self,
+        id: ConnectionId,
+        seen_version: i64,
+        base: Duration,
+        retry_after: Option<Duration>,
+        reason: &str,
+    ) {
         let now = self.deps.clock.now();
         let retry_at = move |failures: u32| {
             let wait = backoff_after_failures(failures, base, retry_after);
@@ -385,28 +406,30 @@ impl Refresher {
             reason,
             notify_after: REFRESH_FAILED_EVENT_AFTER,
             at: now,
+            credential_version: seen_version,
         };
         if let Err(error) = self.deps.leases.record_failure(id, &retry_at, failure).await {
             tracing::warn!(connection_id = %id, %error, "recording a refresh failure failed");
         }
     }
 
-    /// `lease`, held for `duration` from now.
-    pub(super) fn extended(&self, lease: &Lease, duration: Duration) -> Lease {
-        Lease {
+    /// `lease`, held for `duration` from the database's now at each take or renewal.
+    pub(super) fn extended(&self, lease: &RefreshLease, duration: Duration) -> RefreshLease {
+        RefreshLease {
             owner: lease.owner.clone(),
-            until: self.deps.clock.now() + duration,
+            hold: duration,
         }
     }
 
-    /// Extends our lease; `false` when someone else holds it now. A database error counts as
-    /// still held: the fenced write decides.
-    async fn renew(&self, id: ConnectionId, lease: &Lease, duration: Duration) -> bool {
+    /// Extends our lease; `false` when someone else holds it now, and when the renewal could not
+    /// be made: without a lease known to be held, no provider call is made (another process may
+    /// be presenting the same refresh token).
+    async fn renew(&self, id: ConnectionId, lease: &RefreshLease, duration: Duration) -> bool {
         match self.deps.leases.renew_lease(id, &self.extended(lease, duration)).await {
             Ok(held) => held,
             Err(error) => {
-                tracing::warn!(connection_id = %id, %error, "renewing a refresh lease failed");
-                true
+                tracing::warn!(connection_id = %id, %error, "renewing a refresh lease failed; not calling the provider");
+                false
             }
         }
     }

@@ -6,7 +6,7 @@ use super::backoff::jittered;
 use super::{LEASE_DURATION, Refresher, Trigger};
 use nexus_domain::status::ConnectionStatus;
 use nexus_domain::{ConnectionId, ProviderId};
-use nexus_repositories::Lease;
+use nexus_repositories::RefreshLease;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -92,7 +92,7 @@ impl BackgroundRefresh {
         let now = deps.clock.now();
         let due_before = now + chrono::TimeDelta::from_std(self.settings.lead).unwrap_or(chrono::TimeDelta::zero());
         if self.gauge_is_stale() {
-            match deps.leases.count_due(due_before).await {
+            match deps.leases.count_due(due_before, now).await {
                 Ok(due) => deps.metrics.refresh_due.set(i64::try_from(due).unwrap_or(i64::MAX)),
                 Err(error) => tracing::warn!(%error, "counting credentials due for refresh failed"),
             }
@@ -128,7 +128,7 @@ impl BackgroundRefresh {
         (claimed.len(), available)
     }
 
-    async fn refresh_one(&self, id: ConnectionId, lease: Lease) {
+    async fn refresh_one(&self, id: ConnectionId, lease: RefreshLease) {
         let deps = &self.refresher.deps;
         let bundle = match deps.connections.find(id).await {
             Ok(Some(bundle)) => bundle,
@@ -144,8 +144,8 @@ impl BackgroundRefresh {
         // The claim may have seen the credential as it was before another process refreshed it
         // (PostgreSQL re-checks a locked row, not the rows joined to it): what is due is decided
         // on the credential read now.
-        let due_before = deps.clock.now() + chrono::TimeDelta::from_std(self.settings.lead).unwrap_or_default();
-        if credential.expires_at.is_none_or(|at| at >= due_before) {
+        let lead = chrono::TimeDelta::from_std(self.settings.lead).unwrap_or_default();
+        if !credential.lifetime().due(deps.clock.now(), lead) {
             return self.refresher.release(id, &lease.owner, false).await;
         }
         let provider = bundle.provider.provider.spec.name.to_string();

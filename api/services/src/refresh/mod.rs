@@ -20,14 +20,14 @@ use crate::cache::CacheEpoch;
 use crate::connections::Stored;
 use crate::metrics::Metrics;
 use crate::oauth::{Discovery, TokenEndpoint};
-use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use nexus_crypto::Keyring;
 use nexus_domain::ConnectionId;
 use nexus_domain::clock::Clock;
 use nexus_domain::ports::AuditService;
-use nexus_repositories::{ConnectionBundle, ConnectionRepository, CredentialRecord, Lease, RefreshRepository};
+use nexus_domain::token_lifetime::TokenLifetime;
+use nexus_repositories::{ConnectionBundle, ConnectionRepository, CredentialRecord, RefreshLease, RefreshRepository};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -71,7 +71,7 @@ enum Started {
 #[derive(Debug, Clone)]
 pub(crate) struct Fresh {
     pub(crate) stored: Stored,
-    pub(crate) expires_at: Option<DateTime<Utc>>,
+    pub(crate) lifetime: TokenLifetime,
 }
 
 /// Why a refresh produced no newer credential.
@@ -160,7 +160,7 @@ struct Job {
     task: u64,
     bundle: ConnectionBundle,
     seen_version: i64,
-    claimed: Option<Lease>,
+    claimed: Option<RefreshLease>,
     deadline: Instant,
 }
 
@@ -170,7 +170,7 @@ struct Job {
 #[derive(Debug, Clone)]
 pub(crate) enum Trigger {
     Read,
-    Claimed(Lease),
+    Claimed(RefreshLease),
 }
 
 impl Refresher {
@@ -228,7 +228,7 @@ impl Refresher {
         self: &Arc<Self>,
         bundle: &ConnectionBundle,
         seen_version: i64,
-        claimed: Option<Lease>,
+        claimed: Option<RefreshLease>,
         budget: Duration,
     ) -> Result<Started, RefreshError> {
         let id = bundle.connection.id;
@@ -334,11 +334,11 @@ impl Refresher {
         }
     }
 
-    /// A new lease for one attempt (or one claiming batch), held from now.
-    pub(crate) fn new_lease(&self) -> Lease {
-        Lease {
+    /// A new lease for one attempt (or one claiming batch).
+    pub(crate) fn new_lease(&self) -> RefreshLease {
+        RefreshLease {
             owner: format!("{}/{}", self.deps.instance_id, uuid::Uuid::new_v4().simple()),
-            until: self.deps.clock.now() + LEASE_DURATION,
+            hold: LEASE_DURATION,
         }
     }
 
@@ -353,7 +353,7 @@ impl Refresher {
         Ok(Fresh {
             stored: Stored::open(&self.deps.keyring, id, &record.ciphertext)
                 .map_err(|e| RefreshError::internal("opening a stored credential", e))?,
-            expires_at: record.expires_at,
+            lifetime: record.lifetime(),
         })
     }
 }
