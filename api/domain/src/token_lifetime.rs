@@ -62,7 +62,10 @@ mod tests {
             let token = token(issued, lifetime);
             let half = TimeDelta::milliseconds(lifetime * 500);
             assert!(!token.due(issued, lead), "{lifetime} s: not at issue");
-            assert!(!token.due(issued + half - TimeDelta::milliseconds(1), lead), "{lifetime} s");
+            assert!(
+                !token.due(issued + half - TimeDelta::milliseconds(1), lead),
+                "{lifetime} s"
+            );
             assert!(token.due(issued + half, lead), "{lifetime} s: due at its half-life");
         }
     }
@@ -89,7 +92,10 @@ mod tests {
             refresh_not_before: None,
         };
         assert!(unknown.due(issued, TimeDelta::seconds(60)));
-        assert!(!TokenLifetime::default().due(issued, TimeDelta::days(365)), "no expiry, never due");
+        assert!(
+            !TokenLifetime::default().due(issued, TimeDelta::days(365)),
+            "no expiry, never due"
+        );
         assert_eq!(half_life(issued, Some(issued - TimeDelta::seconds(1))), None);
         assert_eq!(half_life(issued, None), None);
     }

@@ -345,7 +345,10 @@ async fn upsert_credential<C: ConnectionTrait>(
                 credential::Column::RefreshNotBefore,
                 Expr::value(credential.refresh_not_before),
             )
-            .col_expr(credential::Column::Version, Expr::col(credential::Column::Version).add(1))
+            .col_expr(
+                credential::Column::Version,
+                Expr::col(credential::Column::Version).add(1),
+            )
             .col_expr(credential::Column::UpdatedAt, Expr::value(at))
             .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
             .filter(credential::Column::Version.eq(version))

@@ -561,12 +561,12 @@ async fn transitions_are_fenced_by_the_credential_version(test_db: TestDatabase)
     a.expect("first consent");
     b.expect("second consent");
     let current = repo.credential(id).await.expect("read").expect("credential");
-    assert_eq!(current.version, 3, "each write moves the version on, even when they race");
+    assert_eq!(
+        current.version, 3,
+        "each write moves the version on, even when they race"
+    );
     assert!(
-        !repo
-            .require_attention(id, 1, "invalid_grant", at)
-            .await
-            .expect("stale"),
+        !repo.require_attention(id, 1, "invalid_grant", at).await.expect("stale"),
         "a refresh of an older credential cannot undo the newer consent"
     );
     let retry_at = move |_: u32| at + TimeDelta::hours(1);
@@ -576,7 +576,9 @@ async fn transitions_are_fenced_by_the_credential_version(test_db: TestDatabase)
         at,
         credential_version: 1,
     };
-    repo.record_failure(id, &retry_at, stale_failure).await.expect("failure");
+    repo.record_failure(id, &retry_at, stale_failure)
+        .await
+        .expect("failure");
     let row = connection::Entity::find_by_id(id.as_uuid())
         .one(&db)
         .await
@@ -594,7 +596,12 @@ async fn transitions_are_fenced_by_the_credential_version(test_db: TestDatabase)
         .expect_err("the credential moved on");
     assert!(matches!(refused, RepoError::Conflict(_)), "{refused:?}");
     assert_eq!(
-        repo.credential(id).await.expect("read").expect("credential").ciphertext.bytes[0],
+        repo.credential(id)
+            .await
+            .expect("read")
+            .expect("credential")
+            .ciphertext
+            .bytes[0],
         current.ciphertext.bytes[0]
     );
     repo.activate(id, &sealed(9), Some(3), None, "consent_completed", at)
@@ -678,7 +685,12 @@ async fn due_credentials_are_claimed_once(test_db: TestDatabase) {
     tokio::time::sleep(std::time::Duration::from_millis(550)).await;
     let after = t0 + TimeDelta::seconds(61);
     let claimed = first
-        .claim_due(after + TimeDelta::seconds(300), after, &refresh_lease("third", HELD), 100)
+        .claim_due(
+            after + TimeDelta::seconds(300),
+            after,
+            &refresh_lease("third", HELD),
+            100,
+        )
         .await
         .expect("claim");
     assert!(

@@ -7,12 +7,14 @@ mod common;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use common::*;
+use nexus_domain::clock::Clock;
 use nexus_domain::ports::{ConnectionService, ProviderService};
 use nexus_domain::provider::{ProviderPatch, ProviderRef, TokenEndpointAuthMethod};
 use nexus_domain::status::ConnectionStatus;
 use nexus_domain::{ConnectionId, ErrorCode};
 use nexus_repositories::{
-    ConnectionRepository, NewCredential, RefreshFailure, RefreshLease, RefreshRepository, RepoError, RepoResult, RetryAt,
+    ConnectionRepository, NewCredential, RefreshFailure, RefreshLease, RefreshRepository, RepoError, RepoResult,
+    RetryAt,
 };
 use nexus_test_utils::mock_provider::TokenReply;
 use nexus_test_utils::{TestDatabase, database_tests};
@@ -510,6 +512,219 @@ async fn background_refresh_claims_each_due_credential_once(test_db: TestDatabas
     assert_eq!(f.mock.refresh_count(), due.len());
 }
 
+/// Tokens whose whole life is shorter than the lead time (300 s) and the read skew (60 s) are
+/// refreshed once per half-life, by the background refresher and reads together, and every read
+/// in that time is served a token that has not expired.
+async fn short_lived_tokens_are_refreshed_once_per_half_life(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let background = nexus_services::BackgroundRefresh::new(
+        f.service.refresher(),
+        nexus_services::BackgroundSettings {
+            lead: Duration::from_secs(300),
+            ..nexus_services::BackgroundSettings::default()
+        },
+    );
+    for lifetime in [4i64, 30, 120, 300] {
+        f.mock.refresh_reply_issues(lifetime);
+        f.mock.reply(TokenReply::Tokens {
+            access_token: format!("first-{lifetime}"),
+            refresh_token: Some(format!("refresh-{lifetime}")),
+            expires_in: Some(lifetime),
+        });
+        let id = f.connected("acme").await;
+        let before = f.mock.refresh_count();
+        // Three lifetimes in steps of an eighth: six half-lives.
+        let step = TimeDelta::milliseconds(lifetime * 1000 / 8);
+        for i in 0..24 {
+            f.clock.advance(step);
+            let version = f.repo.credential(id).await.expect("read").expect("credential").version;
+            if background.scan().await.0 > 0 {
+                // Let the background refresh store its token before the clock moves on.
+                for _ in 0..200 {
+                    let now = f.repo.credential(id).await.expect("read").expect("credential");
+                    if now.version != version {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+            let envelope = f
+                .service
+                .get_token(&admin(), id)
+                .await
+                .unwrap_or_else(|e| panic!("{lifetime} s tokens, step {i}: {e:?}"));
+            let expires_at = envelope.expires_at.expect("expiry");
+            assert!(
+                expires_at > f.clock.now(),
+                "{lifetime} s tokens, step {i}: never an expired token"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let refreshes = f.mock.refresh_count() - before;
+        assert!(
+            (5..=6).contains(&refreshes),
+            "{lifetime} s tokens: {refreshes} refreshes in six half-lives (one per half-life)"
+        );
+        // Out of the next round's count.
+        f.service.revoke(&admin(), id).await.expect("revoke");
+    }
+}
+
+/// A refresh presenting the old grant is answered `invalid_grant` after the user re-consented
+/// the same connection: the connection stays active with the new grant, and the reader gets it.
+async fn a_stale_invalid_grant_never_undoes_a_reconsent(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "old", 30).await;
+    f.clock.advance(TimeDelta::seconds(16));
+    f.mock.reply(TokenReply::Slow(
+        Duration::from_millis(800),
+        Box::new(TokenReply::Error {
+            status: 400,
+            error: "invalid_grant".into(),
+        }),
+    ));
+    let service = f.service.clone();
+    let read = tokio::spawn(async move { service.get_token(&admin(), id).await });
+    // The refresh is at the provider; the user completes a re-consent meanwhile.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    f.mock.reply(TokenReply::Tokens {
+        access_token: "reconsented".into(),
+        refresh_token: Some("reconsented-refresh".into()),
+        expires_in: Some(3600),
+    });
+    let again = f.consent("acme", Some(id)).await;
+    let flow = f.callback(&again.state, Some("code-2"), None).await.expect("callback");
+    assert!(flow.succeeded, "{flow:?}");
+    let envelope = read.await.expect("joined").expect("the reader gets the newer grant");
+    assert_eq!(access_token(&envelope), "reconsented");
+    assert_eq!(f.status(id).await, ConnectionStatus::Active, "the new consent stands");
+    let envelope = f.service.get_token(&admin(), id).await.expect("served");
+    assert_eq!(access_token(&envelope), "reconsented");
+}
+
+/// A re-consent whose answer has no refresh token (the provider issues one only on the first
+/// consent) keeps the stored one, and the next refresh presents it.
+async fn a_reconsent_without_a_refresh_token_keeps_the_stored_one(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "first", 3600).await;
+    f.mock.reply(TokenReply::Tokens {
+        access_token: "second".into(),
+        refresh_token: None,
+        expires_in: Some(3600),
+    });
+    let again = f.consent("acme", Some(id)).await;
+    let flow = f.callback(&again.state, Some("code-2"), None).await.expect("callback");
+    assert!(flow.succeeded, "{flow:?}");
+    let envelope = f.service.get_token(&admin(), id).await.expect("served");
+    assert_eq!(access_token(&envelope), "second");
+    f.service.refresh_token(&admin(), id).await.expect("forced refresh");
+    assert_eq!(
+        f.refresh_requests()
+            .last()
+            .and_then(|r| r.get("refresh_token"))
+            .map(String::as_str),
+        Some("first-refresh"),
+        "the refresh token of the first consent was kept"
+    );
+}
+
+/// A lease renewal that fails (the database blinked) makes no provider call: the read is a
+/// transient failure, and the next read refreshes once.
+async fn a_failed_lease_renewal_makes_no_provider_call(test_db: TestDatabase) {
+    let f = fixture_with(&test_db, |inner| Arc::new(Blinking::new(inner, 0, 1))).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "old", 30).await;
+    f.clock.advance(TimeDelta::seconds(16));
+    let refused = f.service.get_token(&admin(), id).await.expect_err("no lease, no call");
+    assert_eq!(refused.code(), ErrorCode::UpstreamUnavailable);
+    assert_eq!(f.mock.refresh_count(), 0, "the provider was not called without a lease");
+    assert_eq!(f.status(id).await, ConnectionStatus::Active);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let envelope = f.service.get_token(&admin(), id).await.expect("refreshed");
+    assert!(access_token(&envelope).starts_with("mock-access-"));
+    assert_eq!(f.mock.refresh_count(), 1);
+}
+
+/// Two replicas whose clocks disagree by more than the lease: the one running ahead does not
+/// take the other's lease while the provider is answering, so the refresh token is presented once.
+async fn leases_hold_across_replicas_whose_clocks_disagree(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let id = connected_expiring(&f, "acme", "old", 30).await;
+    f.clock.advance(TimeDelta::seconds(16));
+    let ahead = Arc::new(ManualClock::at(f.clock.now() + TimeDelta::minutes(5)));
+    let replica = another_replica_on(&f, ahead);
+    f.mock.reply(TokenReply::Slow(
+        Duration::from_millis(700),
+        Box::new(TokenReply::Tokens {
+            access_token: "rotated".into(),
+            refresh_token: Some("rotated-refresh".into()),
+            expires_in: Some(3600),
+        }),
+    ));
+    let service = f.service.clone();
+    let first = tokio::spawn(async move { service.get_token(&admin(), id).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second = replica
+        .get_token(&admin(), id)
+        .await
+        .expect("the replica waits and serves");
+    let first = first.await.expect("joined").expect("served");
+    assert_eq!(access_token(&first), "rotated");
+    assert_eq!(access_token(&second), "rotated");
+    assert_eq!(
+        f.mock.refresh_count(),
+        1,
+        "one provider call, whatever the replicas' clocks say"
+    );
+}
+
+/// Reads racing a revocation: once the revocation has returned, no read serves the credential
+/// (no read that started before it may leave the revoked envelope in the cache).
+async fn a_revocation_racing_reads_is_seen_at_once(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    for round in 0..10 {
+        let id = connected_expiring(&f, "acme", &format!("round-{round}"), 3600).await;
+        let reads: Vec<_> = (0..20)
+            .map(|_| {
+                let service = f.service.clone();
+                tokio::spawn(async move {
+                    service
+                        .get_token_by_workspace_and_provider(&admin(), "ws-1", "acme")
+                        .await
+                })
+            })
+            .collect();
+        f.service.revoke(&admin(), id).await.expect("revoke");
+        for read in reads {
+            let _ = read.await.expect("joined");
+        }
+        let after = f.service.get_token(&admin(), id).await;
+        assert!(
+            after.is_err(),
+            "round {round}: a revoked credential was served from the cache"
+        );
+        let resolved = f
+            .service
+            .get_token_by_workspace_and_provider(&admin(), "ws-1", "acme")
+            .await;
+        assert!(
+            resolved.is_err(),
+            "round {round}: a revoked credential was resolved from the cache"
+        );
+    }
+}
+
 database_tests!(
     every_token_endpoint_fault_is_classified,
     reads_honour_retry_after_across_requests,
@@ -520,4 +735,10 @@ database_tests!(
     a_failed_write_after_a_rotation_loses_nothing,
     resolve_names_the_connection_to_reconsent,
     background_refresh_claims_each_due_credential_once,
+    short_lived_tokens_are_refreshed_once_per_half_life,
+    a_stale_invalid_grant_never_undoes_a_reconsent,
+    a_reconsent_without_a_refresh_token_keeps_the_stored_one,
+    a_failed_lease_renewal_makes_no_provider_call,
+    leases_hold_across_replicas_whose_clocks_disagree,
+    a_revocation_racing_reads_is_seen_at_once,
 );

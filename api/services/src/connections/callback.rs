@@ -3,17 +3,17 @@
 
 use super::stored::{Stored, pkce_aad};
 use super::{ConnectionServiceImpl, client_auth};
+use crate::oauth::TokenResponse;
 use crate::oauth::token_endpoint::sanitize_error_code;
 use crate::repo_errors::internal;
+use chrono::{DateTime, Utc};
+use nexus_domain::ConnectionId;
 use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::connection::{CallbackParams, CompletedFlow, merge_query};
 use nexus_domain::secret::SecretString;
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::{Scope, ServiceError};
-use crate::oauth::TokenResponse;
-use chrono::{DateTime, Utc};
-use nexus_domain::ConnectionId;
 use nexus_repositories::{ClaimedConsent, NewCredential, RepoError};
 use std::time::Instant;
 

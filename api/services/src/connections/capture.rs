@@ -214,7 +214,8 @@ impl ConnectionServiceImpl {
                 reason: "the capture was already completed or has expired",
             })?;
         let stored = Stored::from_captured(accepted);
-        let credential = NewCredential::issued(stored.seal(&self.keyring, bundle.connection.id), self.clock.now(), None);
+        let credential =
+            NewCredential::issued(stored.seal(&self.keyring, bundle.connection.id), self.clock.now(), None);
         self.connections
             .activate(
                 bundle.connection.id,

@@ -11,8 +11,8 @@ use nexus_domain::ConnectionId;
 use nexus_domain::ServiceError;
 use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
-use nexus_domain::token_lifetime::half_life;
 use nexus_domain::token_lifetime::TokenLifetime;
+use nexus_domain::token_lifetime::half_life;
 use nexus_repositories::{ConnectionBundle, CredentialRecord, NewCredential, RefreshFailure, RefreshLease};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -131,7 +131,7 @@ impl Refresher {
         };
         let response = match self.call_with_retries(job, lease, &refresh_token).await {
             Ok(response) => response,
-            Err(error) => return Err(self.failed(&job.bundle, current.version, error).await),
+            Err(error) => return self.failed(&job.bundle, current.version, error).await,
         };
         let now = self.deps.clock.now();
         if let Some(expires_at) = current.expires_at {
@@ -230,13 +230,21 @@ impl Refresher {
         result
     }
 
-    /// What a failed refresh does to the connection: only a revoked grant costs the consent.
-    async fn failed(&self, bundle: &ConnectionBundle, seen_version: i64, error: TokenEndpointError) -> RefreshError {
+    /// What a failed refresh does to the connection: only a revoked grant costs the consent, and
+    /// only the grant the refresh presented: when a consent stored a newer credential while the
+    /// provider was answering, the newer credential is the outcome.
+    async fn failed(&self, bundle: &ConnectionBundle, seen_version: i64, error: TokenEndpointError) -> Outcome {
         let connection = &bundle.connection;
         let provider = bundle.provider.provider.spec.name.as_str();
         let (reason, outcome) = match &error {
             TokenEndpointError::GrantRevoked { error } => {
-                self.mark_attention_required(bundle, seen_version, error).await;
+                if !self.mark_attention_required(bundle, seen_version, error).await
+                    && let Ok(Some(newer)) = self.deps.connections.credential(connection.id).await
+                    && newer.version != seen_version
+                {
+                    tracing::info!(connection_id = %connection.id, "the provider refused a grant that a newer consent replaced");
+                    return self.open(connection.id, &newer);
+                }
                 ("grant_revoked", RefreshError::GrantRevoked)
             }
             TokenEndpointError::Misconfigured { .. } => {
@@ -281,7 +289,7 @@ impl Refresher {
                 .data(serde_json::json!({"reason": reason, "error": error.code()})),
         )
         .await;
-        outcome
+        Err(outcome)
     }
 
     /// Stores the refreshed credential: fenced on the version read and on our lease, retried
@@ -363,7 +371,13 @@ impl Refresher {
     /// The provider says the grant is gone: the user must consent again, unless the credential
     /// moved on from `seen_version` meanwhile (a re-consent completed while the refresh with the
     /// old grant was in flight).
-    pub(crate) async fn mark_attention_required(&self, bundle: &ConnectionBundle, seen_version: i64, error: &str) {
+    /// `true` when the connection was marked.
+    pub(crate) async fn mark_attention_required(
+        &self,
+        bundle: &ConnectionBundle,
+        seen_version: i64,
+        error: &str,
+    ) -> bool {
         let connection = &bundle.connection;
         match self
             .deps
@@ -381,9 +395,13 @@ impl Refresher {
                         .data(serde_json::json!({"error": error})),
                 )
                 .await;
+                true
             }
-            Ok(false) => {}
-            Err(e) => tracing::error!(connection_id = %connection.id, error = %e, "marking attention_required failed"),
+            Ok(false) => false,
+            Err(e) => {
+                tracing::error!(connection_id = %connection.id, error = %e, "marking attention_required failed");
+                false
+            }
         }
     }
 

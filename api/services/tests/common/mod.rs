@@ -29,6 +29,10 @@ use std::time::Duration;
 pub struct ManualClock(Mutex<DateTime<Utc>>);
 
 impl ManualClock {
+    pub fn at(now: DateTime<Utc>) -> Self {
+        Self(Mutex::new(now))
+    }
+
     pub fn advance(&self, by: TimeDelta) {
         let mut now = self.0.lock().expect("clock");
         *now += by;
@@ -144,9 +148,14 @@ fn service_on(
 
 /// A second connection service on the fixture's database, as another replica would be.
 pub fn another_replica(f: &Fixture) -> Arc<ConnectionServiceImpl> {
+    another_replica_on(f, f.clock.clone())
+}
+
+/// Another replica whose clock is `clock` (one that disagrees with the fixture's, say).
+pub fn another_replica_on(f: &Fixture, clock: Arc<ManualClock>) -> Arc<ConnectionServiceImpl> {
     service_on(
         &f.repos,
-        f.clock.clone(),
+        clock,
         f.keyring.clone(),
         "another-replica",
         &prometheus::Registry::new(),
