@@ -5,6 +5,11 @@ use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// How long a token read waits on a refresh at most: the Broker answers a read (the credential,
+/// or 502 `upstream_unavailable`) within this, whatever the provider does. Every client that
+/// waits on a read (a split Gateway's Broker client, the SDKs) waits longer than this.
+pub const READ_REFRESH_BUDGET: Duration = Duration::from_secs(20);
+
 tokio::task_local! {
     static DEADLINE: Instant;
 }

@@ -216,3 +216,15 @@ impl HealthService for RemoteBroker {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    /// A split Gateway answers what the Broker answers: it must not give up on a read the
+    /// Broker is still allowed to spend on a slow provider.
+    #[test]
+    fn the_broker_client_waits_longer_than_a_read_may_take() {
+        assert!(nexus_client::DEFAULT_TIMEOUT >= nexus_domain::deadline::READ_REFRESH_BUDGET + Duration::from_secs(5));
+    }
+}

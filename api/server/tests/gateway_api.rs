@@ -620,6 +620,83 @@ async fn refresh_failures_split(db: TestDatabase) {
     refresh_failures_tell_the_agent_what_to_do(db, Mode::Split).await;
 }
 
+/// A provider slow enough that a refresh takes most of the Broker's 20-second read budget (one
+/// attempt cut off at the outbound timeout, a slow second one): the read is answered 200 in both
+/// modes; a split Gateway does not give up on its Broker first.
+async fn a_slow_provider_is_waited_for(db: TestDatabase, mode: Mode) {
+    let server = TestServer::start_in(db, mode).await;
+    let mock = MockProvider::start().await;
+    register(
+        &server,
+        json!({"name": "acme", "auth_type": "oauth2", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+               "authorization_url": mock.url("/authorize"), "token_url": mock.url("/token")}),
+    )
+    .await;
+    mock.reply(TokenReply::Tokens {
+        access_token: "short-lived".into(),
+        refresh_token: Some("r-slow".into()),
+        expires_in: Some(1),
+    });
+    let started = consent(&server, "ws-slow", "acme").await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let callback = browser
+        .get(format!(
+            "{}/auth/callback?state={}&code=c1",
+            server.broker_url, started.state
+        ))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(callback.status(), StatusCode::FOUND);
+    let key = server.agent_key(None).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The first attempt outlives the outbound timeout (10 s); the second answers after 8 s.
+    mock.reply(TokenReply::Slow(
+        Duration::from_secs(12),
+        Box::new(TokenReply::Status(500)),
+    ));
+    mock.reply(TokenReply::Slow(
+        Duration::from_secs(8),
+        Box::new(TokenReply::Tokens {
+            access_token: "slow-but-fine".into(),
+            refresh_token: None,
+            expires_in: Some(3600),
+        }),
+    ));
+    let patient = reqwest::Client::builder()
+        .timeout(Duration::from_secs(40))
+        .build()
+        .expect("client");
+    let clock = std::time::Instant::now();
+    let response = patient
+        .get(format!(
+            "{}/v1/resolve?workspace_id=ws-slow&provider=acme",
+            server.gateway_url
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("resolve");
+    let waited = clock.elapsed();
+    let status = response.status();
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(status, StatusCode::OK, "{mode:?} after {waited:?}: {body}");
+    assert_eq!(body["credentials"]["access_token"], "slow-but-fine");
+    assert!(waited > Duration::from_secs(15), "the refresh took {waited:?}");
+    server.stop().await;
+}
+
+async fn slow_provider_one_process(db: TestDatabase) {
+    a_slow_provider_is_waited_for(db, Mode::OneProcess).await;
+}
+
+async fn slow_provider_split(db: TestDatabase) {
+    a_slow_provider_is_waited_for(db, Mode::Split).await;
+}
+
 async fn isolation_one_process(db: TestDatabase) {
     isolation_strategies_and_bad_input(db, Mode::OneProcess).await;
 }
@@ -742,6 +819,8 @@ async fn broker_down_is_broker_unavailable() {
 }
 
 database_tests!(
+    slow_provider_one_process,
+    slow_provider_split,
     isolation_one_process,
     isolation_split,
     read_path_one_process,

@@ -432,4 +432,105 @@ async fn gateway_split(db: TestDatabase) {
     agent_connects_through_the_gateway(db, Mode::Split).await;
 }
 
-database_tests!(real_provider_full_lifecycle, gateway_one_process, gateway_split);
+/// A provider that issues a refresh token only on the first consent (here: `oidc-provider`, which
+/// grants `offline_access` only with `prompt=consent`): a second consent of the same connection
+/// without it keeps the stored refresh token, and the next refresh (rotating it) works.
+async fn a_reconsent_keeps_the_refresh_token_the_provider_does_not_send_again(db: TestDatabase) {
+    install_tls_provider();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let admin_key = format!("admin-{}", generate_key());
+    let mut command = nexus_command(dir.path());
+    command
+        .env("NEXUS_DATABASE_URL", &db.url)
+        .env("NEXUS_ENCRYPTION_KEYS", generate_key())
+        .env("NEXUS_STATE_KEY", generate_key())
+        .env("NEXUS_ADMIN_KEYS", &admin_key);
+    let nexus = NexusProcess::spawn(command);
+    let broker = nexus.broker_url.clone();
+    let callback = format!("{broker}/auth/callback");
+    let Some(oidc) = OidcProvider::start(&callback) else {
+        nexus.terminate();
+        return;
+    };
+    let call = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {
+        let request = common::raw()
+            .request(method, format!("{broker}{path}"))
+            .bearer_auth(&admin_key);
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status();
+            (status, response.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let (status, body) = call(
+        reqwest::Method::POST,
+        "/v1/providers",
+        Some(serde_json::json!({
+            "name": "oidc-once",
+            "auth_type": "oauth2",
+            "client_id": "nexus",
+            "client_secret": CLIENT_SECRET,
+            "issuer": oidc.issuer,
+            "token_endpoint_auth_method": "client_secret_basic",
+            "scopes": ["openid", "offline_access"],
+            "authorization_params": {"prompt": "consent"}
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let consent = |connection_id: Option<String>| {
+        call(
+            reqwest::Method::POST,
+            "/v1/consents",
+            Some(serde_json::json!({
+                "workspace_id": "ws-once", "provider": "oidc-once",
+                "return_url": "http://127.0.0.1:9/done", "connection_id": connection_id
+            })),
+        )
+    };
+    let (status, first) = consent(None).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let id = first["connection_id"].as_str().expect("id").to_owned();
+    let landed = consent_as_user(first["auth_url"].as_str().expect("auth_url"), &callback).await;
+    assert!(landed.as_str().contains("status=success"), "{landed}");
+
+    // The second consent asks without `prompt=consent`: the provider issues no refresh token.
+    let (status, body) = call(
+        reqwest::Method::PATCH,
+        "/v1/providers/oidc-once",
+        Some(serde_json::json!({"authorization_params": {}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, again) = consent(Some(id.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    let auth_url = again["auth_url"].as_str().expect("auth_url");
+    assert!(!auth_url.contains("prompt=consent"), "{auth_url}");
+    let landed = consent_as_user(auth_url, &callback).await;
+    assert!(landed.as_str().contains("status=success"), "{landed}");
+
+    let (refreshes_before, errors_before, _) = oidc.grant_counts().await;
+    let (status, refreshed) = call(reqwest::Method::POST, &format!("/v1/connections/{id}/refresh"), None).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the kept refresh token still works: {refreshed}"
+    );
+    let (refreshes, errors, codes) = oidc.grant_counts().await;
+    assert_eq!(refreshes - refreshes_before, 1, "one refresh grant");
+    assert_eq!(errors, errors_before, "no provider error: {codes}");
+    let (_, view) = call(reqwest::Method::GET, &format!("/v1/connections/{id}"), None).await;
+    assert_eq!(view["status"], "active", "{view}");
+    assert!(nexus.terminate(), "clean shutdown");
+}
+
+database_tests!(
+    real_provider_full_lifecycle,
+    a_reconsent_keeps_the_refresh_token_the_provider_does_not_send_again,
+    gateway_one_process,
+    gateway_split
+);

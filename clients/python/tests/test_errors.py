@@ -57,6 +57,24 @@ def test_an_unreachable_gateway_is_a_typed_error() -> None:
     assert KEY not in str(raised.value) and str(port) not in str(raised.value)
 
 
+def test_a_gateway_that_never_answers_is_a_bounded_wait() -> None:
+    # Accepts the connection and never answers: the default timeout is bounded (and longer than
+    # the Broker's 20 s read budget); a caller may shorten it.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        from nexus_client import DEFAULT_TIMEOUT_SECONDS
+
+        assert 20.0 < DEFAULT_TIMEOUT_SECONDS < 120.0
+        default = gateway_client(f"http://127.0.0.1:{port}", KEY)
+        assert default.get_httpx_client().timeout.read == DEFAULT_TIMEOUT_SECONDS
+        credentials = Credentials(gateway_client(f"http://127.0.0.1:{port}", KEY, timeout_seconds=0.3))
+        with pytest.raises(NexusError) as raised:
+            credentials.get(Target(workspace_id="ws", provider="p"))
+        assert raised.value.code == "gateway_unreachable"
+
+
 class ScopeGateway(http.server.BaseHTTPRequestHandler):
     """A Gateway stand-in: a resolve naming scopes the connection lacks, then the incremental
     consent it calls for."""

@@ -24,8 +24,10 @@ pub mod inject;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use std::time::Duration;
 
-/// Default time limit for one call.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Default time limit for one call: longer than the 20 seconds a Broker may spend on a read that
+/// waits for a slow provider, so a read is answered (the credential, or a typed error) rather
+/// than cut off. A split Gateway's Broker client uses it too.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientBuildError {

@@ -52,7 +52,16 @@ export interface CredentialsOptions {
   staticMaxAgeSeconds?: number;
   /** The `fetch` that reaches the Gateway (default: the global one). */
   fetch?: typeof globalThis.fetch;
+  /** How long one Gateway call may take, in milliseconds (default `DEFAULT_TIMEOUT_MS`). */
+  timeoutMs?: number;
 }
+
+/**
+ * The default time limit for one Gateway call: longer than the 20 seconds a Broker may spend on
+ * a read that waits for a slow provider, so a read is answered (the credential, or a typed
+ * error) rather than cut off; never unbounded.
+ */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 interface Entry {
   envelope: CredentialEnvelope;
@@ -136,7 +145,13 @@ export class Credentials {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.#options.agentKey}`, "User-Agent": USER_AGENT };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     try {
-      return await fetchImpl(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      const signal = AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      return await fetchImpl(url, {
+        method,
+        headers,
+        signal,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (error) {
       // The error's text can carry the URL: name the kind only.
       throw new NexusError("gateway_unreachable", `the Gateway could not be reached (${(error as Error).name})`);

@@ -13,6 +13,7 @@ export { envelopeFromJson, inject, type CredentialEnvelope } from "./inject.js";
 export { USER_AGENT, VERSION } from "./version.js";
 export {
   Credentials,
+  DEFAULT_TIMEOUT_MS,
   createFetcher,
   type ConnectionRequested,
   type CredentialsOptions,

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Credentials, InsufficientScopeError, NexusError } from "../src/index.js";
+import { Credentials, DEFAULT_TIMEOUT_MS, InsufficientScopeError, NexusError } from "../src/index.js";
 
 const agentKey = "nxa_testtest_notarealkeynotarealkeynotarealkey";
 
@@ -32,6 +32,23 @@ test("an unreachable Gateway is a typed error", async () => {
     new Credentials({ gatewayUrl: `http://127.0.0.1:${port}`, agentKey }).get({ workspaceId: "ws", provider: "p" }),
     (error: unknown) => error instanceof NexusError && error.code === "gateway_unreachable" && !error.message.includes(agentKey),
   );
+});
+
+test("a Gateway that never answers is a bounded wait", async () => {
+  // Accepts the request and never answers: the default timeout is bounded (and longer than the
+  // Broker's 20 s read budget); a caller may shorten it.
+  assert.ok(DEFAULT_TIMEOUT_MS > 20_000 && DEFAULT_TIMEOUT_MS < 120_000);
+  const silent = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const gatewayUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const started = Date.now();
+  await assert.rejects(
+    new Credentials({ gatewayUrl, agentKey, timeoutMs: 300 }).get({ workspaceId: "ws", provider: "p" }),
+    (error: unknown) => error instanceof NexusError && error.code === "gateway_unreachable",
+  );
+  assert.ok(Date.now() - started < 5_000, "gave up at the caller's timeout");
+  silent.closeAllConnections();
+  silent.close();
 });
 
 test("insufficient_scope is typed and starts an incremental consent of the same connection", async () => {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use nexus_domain::agent_key::Caller;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::connection::CredentialEnvelope;
-use nexus_domain::deadline;
+use nexus_domain::deadline::{self, READ_REFRESH_BUDGET};
 use nexus_domain::error::ConflictReason;
 use nexus_domain::provider::ProviderSpec;
 use nexus_domain::status::{AuthType, ConnectionStatus};
@@ -22,8 +22,6 @@ use nexus_repositories::{ConnectionBundle, CredentialRecord};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long a read waits on a refresh at most (less when the request's deadline is nearer).
-const READ_REFRESH_BUDGET: Duration = Duration::from_secs(20);
 /// Time kept back from the request's deadline to answer after giving up on the provider.
 const ANSWER_MARGIN: Duration = Duration::from_millis(500);
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import attrs
+import httpx
 
 from .broker import models as _broker_models
 from .broker.client import AuthenticatedClient as BrokerClient
@@ -19,6 +20,7 @@ from .inject import envelope_from_json, inject
 from .version import USER_AGENT, __version__
 
 __all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
     "BrokerClient",
     "Credentials",
     "GatewayClient",
@@ -83,21 +85,40 @@ _gateway_models.CredentialEnvelopeCredentials.__repr__ = _credentials_repr  # ty
 _broker_models.CredentialEnvelopeCredentials.__repr__ = _credentials_repr  # type: ignore[method-assign]
 
 
-def gateway_client(base_url: str, agent_key: str, *, httpx_args: dict[str, Any] | None = None) -> GatewayClient:
+# Longer than the 20 seconds a Broker may spend on a read that waits for a slow provider, so a
+# read is answered (the credential, or a typed error) rather than cut off; never unbounded.
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+def gateway_client(
+    base_url: str,
+    agent_key: str,
+    *,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    httpx_args: dict[str, Any] | None = None,
+) -> GatewayClient:
     """A Gateway client authenticated with an agent key (``httpx_args`` go to its httpx clients)."""
     return GatewayClient(
         base_url=base_url.rstrip("/"),
         token=agent_key,
         headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(timeout_seconds),
         httpx_args=httpx_args or {},
     )
 
 
-def broker_client(base_url: str, admin_key: str, *, httpx_args: dict[str, Any] | None = None) -> BrokerClient:
+def broker_client(
+    base_url: str,
+    admin_key: str,
+    *,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    httpx_args: dict[str, Any] | None = None,
+) -> BrokerClient:
     """A Broker client authenticated with an admin key (``httpx_args`` go to its httpx clients)."""
     return BrokerClient(
         base_url=base_url.rstrip("/"),
         token=admin_key,
         headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(timeout_seconds),
         httpx_args=httpx_args or {},
     )
