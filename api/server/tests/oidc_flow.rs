@@ -483,14 +483,13 @@ async fn a_reconsent_keeps_the_refresh_token_the_provider_does_not_send_again(db
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let consent = |connection_id: Option<String>| {
-        call(
-            reqwest::Method::POST,
-            "/v1/consents",
-            Some(serde_json::json!({
-                "workspace_id": "ws-once", "provider": "oidc-once",
-                "return_url": "http://127.0.0.1:9/done", "connection_id": connection_id
-            })),
-        )
+        let mut body = serde_json::json!({
+            "workspace_id": "ws-once", "provider": "oidc-once", "return_url": "http://127.0.0.1:9/done"
+        });
+        if let Some(id) = connection_id {
+            body["connection_id"] = serde_json::Value::String(id);
+        }
+        call(reqwest::Method::POST, "/v1/consents", Some(body))
     };
     let (status, first) = consent(None).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
