@@ -331,25 +331,11 @@ async fn upsert_credential<C: ConnectionTrait>(
     if let Some(version) = replacing {
         // Written over exactly the credential the caller read: the version moves on in SQL, so
         // two writers can never both store the same next version.
-        let written = credential::Entity::update_many()
-            .col_expr(
-                credential::Column::Ciphertext,
-                Expr::value(credential.ciphertext.bytes.clone()),
-            )
-            .col_expr(
-                credential::Column::KeyId,
-                Expr::value(credential.ciphertext.key_id.clone()),
-            )
-            .col_expr(credential::Column::ExpiresAt, Expr::value(credential.expires_at))
-            .col_expr(
-                credential::Column::RefreshNotBefore,
-                Expr::value(credential.refresh_not_before),
-            )
+        let written = overwrite_credential(credential, at)
             .col_expr(
                 credential::Column::Version,
                 Expr::col(credential::Column::Version).add(1),
             )
-            .col_expr(credential::Column::UpdatedAt, Expr::value(at))
             .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
             .filter(credential::Column::Version.eq(version))
             .exec(db)
@@ -390,6 +376,25 @@ async fn upsert_credential<C: ConnectionTrait>(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// An update of a credential row to `credential`, written at `at` (the version is the caller's).
+pub(crate) fn overwrite_credential(credential: &NewCredential, at: DateTime<Utc>) -> UpdateMany<credential::Entity> {
+    credential::Entity::update_many()
+        .col_expr(
+            credential::Column::Ciphertext,
+            Expr::value(credential.ciphertext.bytes.clone()),
+        )
+        .col_expr(
+            credential::Column::KeyId,
+            Expr::value(credential.ciphertext.key_id.clone()),
+        )
+        .col_expr(credential::Column::ExpiresAt, Expr::value(credential.expires_at))
+        .col_expr(
+            credential::Column::RefreshNotBefore,
+            Expr::value(credential.refresh_not_before),
+        )
+        .col_expr(credential::Column::UpdatedAt, Expr::value(at))
 }
 
 /// The connection's credential is still at `version` (a condition on the connection row).

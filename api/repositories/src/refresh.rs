@@ -21,7 +21,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
 use std::time::Duration;
 
-use crate::connections::{NewCredential, SqlConnectionRepository, credential_at_version};
+use crate::connections::{NewCredential, SqlConnectionRepository, credential_at_version, overwrite_credential};
 
 /// A webhook delivery lease: who holds it and until when it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,22 +266,8 @@ impl RefreshRepository for SqlConnectionRepository {
             // fenced off) or waits for this write. SQLite serializes writers anyway.
             lease_held.lock(LockType::Share);
         }
-        let written = credential::Entity::update_many()
-            .col_expr(
-                credential::Column::Ciphertext,
-                Expr::value(credential.ciphertext.bytes.clone()),
-            )
-            .col_expr(
-                credential::Column::KeyId,
-                Expr::value(credential.ciphertext.key_id.clone()),
-            )
-            .col_expr(credential::Column::ExpiresAt, Expr::value(credential.expires_at))
-            .col_expr(
-                credential::Column::RefreshNotBefore,
-                Expr::value(credential.refresh_not_before),
-            )
+        let written = overwrite_credential(credential, at)
             .col_expr(credential::Column::Version, Expr::value(expected_version + 1))
-            .col_expr(credential::Column::UpdatedAt, Expr::value(at))
             .filter(credential::Column::ConnectionId.eq(id.as_uuid()))
             .filter(credential::Column::Version.eq(expected_version))
             .filter(Expr::exists(lease_held))
