@@ -42,6 +42,28 @@ async fn consent(server: &TestServer, workspace: &str, provider: &str) -> broker
         .into_inner()
 }
 
+/// A consent whose callback the provider answers with the next queued reply: the connection is
+/// active when this returns.
+async fn connect(server: &TestServer, workspace: &str, provider: &str) -> broker::ConsentCreated {
+    let started = consent(server, workspace, provider).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let callback = browser
+        .get(format!(
+            "{}/auth/callback?state={}&code=c1",
+            server.broker_url, started.state
+        ))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(callback.status(), StatusCode::FOUND);
+    let location = callback.headers()["location"].to_str().expect("location");
+    assert!(location.contains("status=success"), "{location}");
+    started
+}
+
 /// A static connection, captured through the JSON capture endpoint.
 async fn captured(server: &TestServer, workspace: &str, provider: &str, credentials: Value) -> String {
     let started = consent(server, workspace, provider).await;
@@ -397,26 +419,7 @@ async fn concurrent_resolves_refresh_once(db: TestDatabase) {
         refresh_token: Some("r1".into()),
         expires_in: Some(2),
     });
-    let started = consent(&server, "ws-1", "acme").await;
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let callback = browser
-        .get(format!(
-            "{}/auth/callback?state={}&code=c1",
-            server.broker_url, started.state
-        ))
-        .send()
-        .await
-        .expect("callback");
-    assert_eq!(callback.status(), StatusCode::FOUND);
-    assert!(
-        callback.headers()["location"]
-            .to_str()
-            .expect("location")
-            .contains("status=success")
-    );
+    connect(&server, "ws-1", "acme").await;
     // Past the middle of its 2-second life: due (a token is never refreshed before then).
     tokio::time::sleep(Duration::from_millis(1100)).await;
     mock.reply(TokenReply::Slow(
@@ -464,10 +467,6 @@ async fn refresh_failures_tell_the_agent_what_to_do(db: TestDatabase, mode: Mode
     )
     .await;
     // Two connections whose tokens expire in a second: one meets a rate limit, one a revoked grant.
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
     let mut connected = Vec::new();
     for workspace in ["ws-1", "ws-g"] {
         mock.reply(TokenReply::Tokens {
@@ -475,17 +474,7 @@ async fn refresh_failures_tell_the_agent_what_to_do(db: TestDatabase, mode: Mode
             refresh_token: Some(format!("r-{workspace}")),
             expires_in: Some(1),
         });
-        let started = consent(&server, workspace, "acme").await;
-        let callback = browser
-            .get(format!(
-                "{}/auth/callback?state={}&code=c1",
-                server.broker_url, started.state
-            ))
-            .send()
-            .await
-            .expect("callback");
-        assert_eq!(callback.status(), StatusCode::FOUND);
-        connected.push(started);
+        connected.push(connect(&server, workspace, "acme").await);
     }
     let (started, revoked) = (&connected[0], &connected[1]);
     let key = server.agent_key(None).await;
@@ -637,20 +626,7 @@ async fn a_slow_provider_is_waited_for(db: TestDatabase, mode: Mode) {
         refresh_token: Some("r-slow".into()),
         expires_in: Some(1),
     });
-    let started = consent(&server, "ws-slow", "acme").await;
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let callback = browser
-        .get(format!(
-            "{}/auth/callback?state={}&code=c1",
-            server.broker_url, started.state
-        ))
-        .send()
-        .await
-        .expect("callback");
-    assert_eq!(callback.status(), StatusCode::FOUND);
+    connect(&server, "ws-slow", "acme").await;
     let key = server.agent_key(None).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // The first attempt outlives the outbound timeout (10 s); the second answers after 8 s.

@@ -725,6 +725,32 @@ async fn a_revocation_racing_reads_is_seen_at_once(test_db: TestDatabase) {
     }
 }
 
+/// A split Gateway may keep a short token's envelope until it is due by the lifetime rule: a 30 s
+/// token just issued is not due for 15 s, although its whole life is inside the 60 s skew.
+async fn a_split_gateway_caches_a_short_token_until_it_is_due(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    f.mock.reply(TokenReply::Tokens {
+        access_token: "short".into(),
+        refresh_token: Some("short-refresh".into()),
+        expires_in: Some(30),
+    });
+    let id = f.connected("acme").await;
+    let agent = nexus_domain::agent_key::Caller::agent(&nexus_domain::agent_key::AgentPrincipal {
+        key_id: nexus_domain::AgentKeyId::new(),
+        workspace_ids: None,
+    });
+    let envelope = f.service.get_token(&agent, id).await.expect("served");
+    let read = f.service.gateway_read(&agent, envelope);
+    assert!(
+        read.cache_for > Duration::ZERO,
+        "a token 15 s from its half-life may be cached: {:?}",
+        read.cache_for
+    );
+    assert_eq!(f.mock.refresh_count(), 0);
+}
+
 database_tests!(
     every_token_endpoint_fault_is_classified,
     reads_honour_retry_after_across_requests,
@@ -741,4 +767,5 @@ database_tests!(
     a_failed_lease_renewal_makes_no_provider_call,
     leases_hold_across_replicas_whose_clocks_disagree,
     a_revocation_racing_reads_is_seen_at_once,
+    a_split_gateway_caches_a_short_token_until_it_is_due,
 );

@@ -46,11 +46,16 @@ impl ConnectionServiceImpl {
             };
         };
         let now = self.clock.now();
-        // Never served again once it is due for refresh: the next read refreshes it here.
-        let until_due = envelope.expires_at.map_or(ENVELOPE_CACHE_TTL, |expires_at| {
-            (expires_at - self.settings.refresh_skew - now)
-                .to_std()
-                .unwrap_or(Duration::ZERO)
+        // Never served again once it is due for refresh: the next read refreshes it here. When
+        // is known from the read that just filled this process's cache (the token's lifetime
+        // counts); without it, the skew alone decides.
+        let due_from = self.cached_due_from(envelope.connection_id).or_else(|| {
+            envelope
+                .expires_at
+                .map(|expires_at| expires_at - self.settings.refresh_skew)
+        });
+        let until_due = due_from.map_or(ENVELOPE_CACHE_TTL, |from| {
+            (from - now).to_std().unwrap_or(Duration::ZERO)
         });
         let receipt = self.signer.sign(
             &Receipt {

@@ -70,6 +70,13 @@ impl ConnectionServiceImpl {
         Some(envelope.clone())
     }
 
+    /// From when the envelope this process just cached for a connection is due, if it has one.
+    pub(super) fn cached_due_from(&self, id: ConnectionId) -> Option<DateTime<Utc>> {
+        self.envelopes
+            .get(&EnvelopeKey::Connection(id), self.epoch.current())?
+            .due_from
+    }
+
     async fn audit_read(&self, caller: &Caller, envelope: &CredentialEnvelope) {
         // The actor (`agent_key:<id>`) names the agent key that read.
         let event = NewAuditEvent::new(AuditEventType::TokenRead, &caller.actor)
