@@ -751,6 +751,59 @@ async fn a_split_gateway_caches_a_short_token_until_it_is_due(test_db: TestDatab
     assert_eq!(f.mock.refresh_count(), 0);
 }
 
+/// A backlog larger than the provider's permits: connections waiting for a permit are not held,
+/// so readers of them refresh at once instead of waiting on an idle lease (and answering 502
+/// once their token has expired); every connection is still refreshed exactly once.
+async fn readers_never_wait_on_a_claim_that_waits_for_a_permit(test_db: TestDatabase) {
+    const BACKLOG: usize = 20;
+    let f = fixture(&test_db).await;
+    f.oauth_provider("acme", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let mut ids = Vec::new();
+    for i in 0..BACKLOG {
+        f.mock.reply(TokenReply::Tokens {
+            access_token: format!("old-{i}"),
+            refresh_token: Some(format!("refresh-{i}")),
+            expires_in: Some(30),
+        });
+        ids.push(f.connected("acme").await);
+    }
+    f.clock.advance(TimeDelta::seconds(31));
+    // One refresh at a time against this provider, each taking 0.6 s: the last claimed one
+    // would reach the provider after 12 s, past the 10 s a reader waits for a lease.
+    f.mock.default_reply(TokenReply::Slow(
+        Duration::from_millis(600),
+        Box::new(TokenReply::Tokens {
+            access_token: "renewed".into(),
+            refresh_token: None,
+            expires_in: Some(3600),
+        }),
+    ));
+    let background = nexus_services::BackgroundRefresh::new(
+        f.service.refresher(),
+        nexus_services::BackgroundSettings {
+            lead: Duration::from_secs(300),
+            concurrency: BACKLOG,
+            per_provider: 1,
+            ..nexus_services::BackgroundSettings::default()
+        },
+    );
+    assert_eq!(background.scan().await.0, BACKLOG, "the whole backlog is claimed");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    let caller = admin();
+    let reads = futures::future::join_all(ids.iter().map(|id| f.service.get_token(&caller, *id))).await;
+    for (i, read) in reads.into_iter().enumerate() {
+        let envelope = read.unwrap_or_else(|e| panic!("connection {i}: {e:?}"));
+        assert_eq!(access_token(&envelope), "renewed");
+    }
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(5), "readers waited {waited:?}");
+    // The claimed jobs that get their permit later find the credential fresh and leave it.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(f.mock.refresh_count(), BACKLOG, "each connection refreshed once");
+}
+
 database_tests!(
     every_token_endpoint_fault_is_classified,
     reads_honour_retry_after_across_requests,
@@ -768,4 +821,5 @@ database_tests!(
     leases_hold_across_replicas_whose_clocks_disagree,
     a_revocation_racing_reads_is_seen_at_once,
     a_split_gateway_caches_a_short_token_until_it_is_due,
+    readers_never_wait_on_a_claim_that_waits_for_a_permit,
 );

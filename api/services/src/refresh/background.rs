@@ -1,12 +1,14 @@
 //! Background refresh: every Broker process claims credentials that expire within the lead time
 //! (each claimed by exactly one process, through the same lease as reads) and refreshes them
-//! before anyone asks, with bounded concurrency per process and per provider.
+//! before anyone asks, with bounded concurrency per process and per provider. A claimed
+//! connection whose provider has no free permit is not held while it waits for one: its lease
+//! is given back at once and taken again with the permit.
 
 use super::backoff::jittered;
-use super::{LEASE_DURATION, Refresher, Trigger};
+use super::{Refresher, Trigger};
 use nexus_domain::status::ConnectionStatus;
 use nexus_domain::{ConnectionId, ProviderId};
-use nexus_repositories::RefreshLease;
+use nexus_repositories::{ConnectionBundle, RefreshLease};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -130,43 +132,35 @@ impl BackgroundRefresh {
 
     async fn refresh_one(&self, id: ConnectionId, lease: RefreshLease) {
         let deps = &self.refresher.deps;
-        let bundle = match deps.connections.find(id).await {
-            Ok(Some(bundle)) => bundle,
-            Ok(None) => return self.refresher.release(id, &lease.owner, false).await,
-            Err(error) => {
-                tracing::warn!(connection_id = %id, %error, "reading a claimed connection failed");
-                return self.refresher.release(id, &lease.owner, false).await;
-            }
+        let Some((bundle, version)) = self.due_under(id, &lease).await else {
+            return;
         };
-        let (ConnectionStatus::Active, Some(credential)) = (bundle.connection.status, bundle.credential.clone()) else {
-            return self.refresher.release(id, &lease.owner, false).await;
-        };
-        // The claim may have seen the credential as it was before another process refreshed it
-        // (PostgreSQL re-checks a locked row, not the rows joined to it): what is due is decided
-        // on the credential read now.
-        let lead = chrono::TimeDelta::from_std(self.settings.lead).unwrap_or_default();
-        if !credential.lifetime().due(deps.clock.now(), lead) {
-            return self.refresher.release(id, &lease.owner, false).await;
-        }
-        let provider = bundle.provider.provider.spec.name.to_string();
         let permits = self.provider_permits(bundle.connection.provider_id);
-        let (_provider_permit, lease) = match permits.clone().try_acquire_owned() {
-            Ok(permit) => (permit, lease),
+        let (_provider_permit, lease, bundle, version) = match permits.clone().try_acquire_owned() {
+            Ok(permit) => (permit, lease, bundle, version),
             Err(_) => {
+                // The provider's permits are all taken: wait for one without holding the lease,
+                // so a reader of this connection (in this process or another) refreshes it
+                // itself instead of waiting on a claim nobody is working on.
+                self.refresher.release(id, &lease.owner, false).await;
                 let Ok(permit) = permits.acquire_owned().await else {
-                    return self.refresher.release(id, &lease.owner, false).await;
+                    return;
                 };
-                // Waiting for the provider's permit may have taken a while: hold the lease anew.
-                let lease = self.refresher.extended(&lease, LEASE_DURATION);
-                if !matches!(deps.leases.renew_lease(id, &lease).await, Ok(true)) {
+                let lease = self.refresher.new_lease();
+                if !matches!(deps.leases.take_lease(id, &lease).await, Ok(true)) {
+                    // Someone is refreshing it now.
                     return;
                 }
-                (permit, lease)
+                let Some((bundle, version)) = self.due_under(id, &lease).await else {
+                    return;
+                };
+                (permit, lease, bundle, version)
             }
         };
+        let provider = bundle.provider.provider.spec.name.to_string();
         let outcome = self
             .refresher
-            .refresh(&bundle, credential.version, Trigger::Claimed(lease), BACKGROUND_BUDGET)
+            .refresh(&bundle, version, Trigger::Claimed(lease), BACKGROUND_BUDGET)
             .await;
         let status = match &outcome {
             Ok(_) => "success",
@@ -176,6 +170,34 @@ impl BackgroundRefresh {
             .background_refreshes
             .with_label_values(&[provider.as_str(), status])
             .inc();
+    }
+
+    /// The connection as it is under `lease`, with the credential version to refresh from, if
+    /// it is still active and due; otherwise the lease is given back.
+    async fn due_under(&self, id: ConnectionId, lease: &RefreshLease) -> Option<(ConnectionBundle, i64)> {
+        let deps = &self.refresher.deps;
+        let bundle = match deps.connections.find(id).await {
+            Ok(bundle) => bundle,
+            Err(error) => {
+                tracing::warn!(connection_id = %id, %error, "reading a claimed connection failed");
+                None
+            }
+        };
+        // The claim may have seen the credential as it was before another process refreshed it
+        // (PostgreSQL re-checks a locked row, not the rows joined to it): what is due is decided
+        // on the credential read now.
+        let lead = chrono::TimeDelta::from_std(self.settings.lead).unwrap_or_default();
+        let due = bundle.and_then(|bundle| match (bundle.connection.status, &bundle.credential) {
+            (ConnectionStatus::Active, Some(credential)) if credential.lifetime().due(deps.clock.now(), lead) => {
+                let version = credential.version;
+                Some((bundle, version))
+            }
+            _ => None,
+        });
+        if due.is_none() {
+            self.refresher.release(id, &lease.owner, false).await;
+        }
+        due
     }
 
     /// Whether the due gauge is older than one scan interval (and, if so, claims the next count).
