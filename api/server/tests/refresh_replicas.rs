@@ -457,9 +457,165 @@ async fn a_provider_edited_by_one_process_is_served_by_another(db: TestDatabase)
     assert_eq!(after["strategy"]["header_name"], "X-Api-Key");
 }
 
+/// Completes the callback of `consent` (an answer of `POST /v1/consents`) on `process`.
+async fn complete_callback(process: &NexusProcess, consent: &Value) {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let back = browser
+        .get(format!("{}/auth/callback", process.broker_url))
+        .query(&[("state", consent["state"].as_str().expect("state")), ("code", "code")])
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(back.status(), StatusCode::FOUND);
+    let location = back.headers()["location"].to_str().expect("location");
+    assert!(location.contains("status=success"), "{location}");
+}
+
+/// Process B's refresh presents the old grant and is answered `invalid_grant` after the user
+/// re-consented the same connection through process A: the connection stays active with the
+/// new grant, and B's reader gets it.
+async fn a_stale_refresh_in_one_process_never_undoes_a_reconsent_in_another(db: TestDatabase) {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    install_tls_provider();
+    let mock = MockProvider::start().await;
+    mock.default_reply(TokenReply::Tokens {
+        access_token: "first".into(),
+        refresh_token: Some("first-refresh".into()),
+        expires_in: Some(1),
+    });
+    let (processes, _dirs) = replicas(&db, 2, &[("NEXUS_REFRESH_AHEAD_SECONDS", "0")]);
+    let (a, b) = (&processes[0], &processes[1]);
+    register_mock(&a.broker_url, &mock).await;
+    let id = connect_many(a, 1).await.remove(0);
+    let key = agent_key(&a.broker_url).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    mock.reply(TokenReply::Slow(
+        Duration::from_millis(1500),
+        Box::new(TokenReply::Error {
+            status: 400,
+            error: "invalid_grant".into(),
+        }),
+    ));
+    let read = {
+        let url = format!("{}/v1/token/{id}", b.gateway_url);
+        let key = key.clone();
+        tokio::spawn(async move { raw().get(url).bearer_auth(key).send().await.expect("token") })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    mock.reply(TokenReply::Tokens {
+        access_token: "reconsented".into(),
+        refresh_token: Some("reconsented-refresh".into()),
+        expires_in: Some(3600),
+    });
+    let again = post(
+        &format!("{}/v1/consents", a.broker_url),
+        ADMIN_KEY,
+        &json!({"workspace_id": "ws-0", "provider": "mock", "return_url": "http://127.0.0.1:9/done", "connection_id": id}),
+    )
+    .await;
+    complete_callback(a, &again).await;
+    let response = read.await.expect("joined");
+    let status = response.status();
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["credentials"]["access_token"], "reconsented", "{body}");
+    let check: Value = raw()
+        .get(format!("{}/v1/check-connection/{id}", b.gateway_url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("check")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(check["status"], "active", "{check}");
+    for process in processes {
+        assert!(process.terminate(), "clean shutdown");
+    }
+}
+
+/// Two Broker processes with one permit per provider and a slow provider claim a backlog of 30
+/// expired connections: readers through a third process are answered at once (they refresh the
+/// connections the claimers are not working on) instead of waiting 10 s on idle claims and
+/// answering 502; every refresh token is presented once.
+async fn a_backlog_never_keeps_readers_waiting_across_processes(db: TestDatabase) {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    install_tls_provider();
+    const BACKLOG: usize = 30;
+    let mock = MockProvider::start().await;
+    mock.default_reply(TokenReply::Tokens {
+        access_token: "first".into(),
+        refresh_token: None,
+        expires_in: Some(2),
+    });
+    mock.issue_unique_refresh_tokens();
+    let keys = Deployment::new(ADMIN_KEY);
+    let (reader, _reader_dir) = keys.spawn(&db, &[("NEXUS_REFRESH_AHEAD_SECONDS", "0")]);
+    register_mock(&reader.broker_url, &mock).await;
+    let ids = connect_many(&reader, BACKLOG).await;
+    let key = agent_key(&reader.broker_url).await;
+    // Every token has expired; each refresh from now takes the provider a second.
+    mock.default_reply(TokenReply::Slow(
+        Duration::from_secs(1),
+        Box::new(TokenReply::Tokens {
+            access_token: "renewed".into(),
+            refresh_token: None,
+            expires_in: Some(3600),
+        }),
+    ));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let claimers_env = [
+        ("NEXUS_REFRESH_AHEAD_SECONDS", "300"),
+        ("NEXUS_REFRESH_PER_PROVIDER", "1"),
+        ("NEXUS_REFRESH_CONCURRENCY", "32"),
+    ];
+    let claimers: Vec<_> = (0..2).map(|_| keys.spawn(&db, &claimers_env)).collect();
+    // Their first scans claim the backlog.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let reads = ids.iter().map(|id| {
+        let url = format!("{}/v1/token/{id}", reader.gateway_url);
+        let key = key.clone();
+        async move {
+            let response = raw().get(url).bearer_auth(key).send().await.expect("token");
+            (response.status(), response.json::<Value>().await.expect("JSON"))
+        }
+    });
+    for (status, body) in futures::future::join_all(reads).await {
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["credentials"]["access_token"], "renewed", "{body}");
+    }
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(6), "readers waited {waited:?}");
+    // The claimers' queued jobs find fresh credentials and leave them.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let presented: BTreeMap<String, usize> = mock
+        .token_requests()
+        .iter()
+        .filter_map(|r| r.form.get("refresh_token").cloned())
+        .fold(BTreeMap::new(), |mut seen, token| {
+            *seen.entry(token).or_default() += 1;
+            seen
+        });
+    assert_eq!(presented.len(), BACKLOG, "every connection refreshed");
+    assert!(
+        presented.values().all(|n| *n == 1),
+        "no refresh token presented twice: {presented:?}"
+    );
+    for (process, _dir) in claimers {
+        assert!(process.terminate(), "clean shutdown");
+    }
+    assert!(reader.terminate(), "clean shutdown");
+}
+
 database_tests!(
     a_provider_edited_by_one_process_is_served_by_another,
     a_hang_up_and_a_stop_lose_no_rotated_token,
     exactly_once_across_processes_with_a_rotating_provider,
     background_refresh_across_processes,
+    a_stale_refresh_in_one_process_never_undoes_a_reconsent_in_another,
+    a_backlog_never_keeps_readers_waiting_across_processes,
 );
