@@ -2361,6 +2361,12 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         ///The provider's API base URL for this connection, its parameters filled in
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
+        /**The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN in
+punycode, a default port left out; a host may start with `*.`, standing for exactly one
+label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
+a request to any other origin, and never carry the credential across a redirect to
+another origin. Empty: the provider declares none, and nothing may carry it*/
+        pub api_origins: ::std::vec::Vec<::std::string::String>,
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
         pub credentials: ::std::collections::BTreeMap<
@@ -3015,6 +3021,8 @@ the one in effect (the auth type's default unless overridden)*/
         pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
+        ///Origins besides `api_base_url`'s that the credential may be sent to
+        pub api_origins: ::std::vec::Vec<::std::string::String>,
         pub auth_type: AuthType,
         pub authorization_params: ::std::collections::BTreeMap<
             ::std::string::String,
@@ -3099,6 +3107,9 @@ out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. 
         pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<ProviderCreateApiBaseUrl>,
+        #[doc = "Origins besides `api_base_url`'s that the credential may be sent to: exact origins\n(`https://uploads.example.com`) or one leading `*.` label under a registrable domain\n(`https://*.googleapis.com`); may hold `{name}` placeholders. SDKs and the proxy refuse\nevery other origin"]
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub api_origins: ::std::vec::Vec<ProviderCreateApiOriginsItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub auth_type: ::std::option::Option<AuthType>,
         ///Extra authorization parameters (such as `access_type=offline`); never the security parameters
@@ -3226,6 +3237,61 @@ Required unless a template gives it*/
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ProviderCreateApiBaseUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderCreateApiOriginsItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateApiOriginsItem(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateApiOriginsItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateApiOriginsItem> for ::std::string::String {
+        fn from(value: ProviderCreateApiOriginsItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateApiOriginsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateApiOriginsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ProviderCreateApiOriginsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateApiOriginsItem {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -4025,6 +4091,9 @@ Required unless a template gives it*/
         pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<ProviderUpdateApiBaseUrl>,
+        ///Replaces the declared API origins (an empty list removes them)
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub api_origins: ::std::vec::Vec<ProviderUpdateApiOriginsItem>,
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -4139,6 +4208,61 @@ Required unless a template gives it*/
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ProviderUpdateApiBaseUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateApiOriginsItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateApiOriginsItem(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateApiOriginsItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateApiOriginsItem> for ::std::string::String {
+        fn from(value: ProviderUpdateApiOriginsItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateApiOriginsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateApiOriginsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ProviderUpdateApiOriginsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateApiOriginsItem {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -6221,6 +6345,8 @@ Required unless a template gives it*/
             ::std::string::String,
             ::std::string::String,
         >,
+        ///Origins besides `api_base_url`'s that the provider's API is served from
+        pub api_origins: ::std::vec::Vec<::std::string::String>,
         pub api_query: ::std::collections::BTreeMap<
             ::std::string::String,
             ::std::string::String,
@@ -10062,6 +10188,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            api_origins: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             credentials: ::std::result::Result<
                 ::std::collections::BTreeMap<
@@ -10092,6 +10222,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             fn default() -> Self {
                 Self {
                     api_base_url: Ok(Default::default()),
+                    api_origins: Err("no value supplied for api_origins".to_string()),
                     connection_id: Err(
                         "no value supplied for connection_id".to_string(),
                     ),
@@ -10114,6 +10245,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_base_url: {e}")
+                    });
+                self
+            }
+            pub fn api_origins<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_origins = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_origins: {e}")
                     });
                 self
             }
@@ -10216,6 +10359,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     api_base_url: value.api_base_url?,
+                    api_origins: value.api_origins?,
                     connection_id: value.connection_id?,
                     credentials: value.credentials?,
                     expires_at: value.expires_at?,
@@ -10230,6 +10374,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             fn from(value: super::CredentialEnvelope) -> Self {
                 Self {
                     api_base_url: Ok(value.api_base_url),
+                    api_origins: Ok(value.api_origins),
                     connection_id: Ok(value.connection_id),
                     credentials: Ok(value.credentials),
                     expires_at: Ok(value.expires_at),
@@ -10590,6 +10735,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            api_origins: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             auth_type: ::std::result::Result<super::AuthType, ::std::string::String>,
             authorization_params: ::std::result::Result<
                 ::std::collections::BTreeMap<
@@ -10693,6 +10842,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                         "no value supplied for allowed_host_suffixes".to_string(),
                     ),
                     api_base_url: Ok(Default::default()),
+                    api_origins: Err("no value supplied for api_origins".to_string()),
                     auth_type: Err("no value supplied for auth_type".to_string()),
                     authorization_params: Err(
                         "no value supplied for authorization_params".to_string(),
@@ -10752,6 +10902,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_base_url: {e}")
+                    });
+                self
+            }
+            pub fn api_origins<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_origins = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_origins: {e}")
                     });
                 self
             }
@@ -11104,6 +11266,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Ok(Self {
                     allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
+                    api_origins: value.api_origins?,
                     auth_type: value.auth_type?,
                     authorization_params: value.authorization_params?,
                     authorization_url: value.authorization_url?,
@@ -11139,6 +11302,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
+                    api_origins: Ok(value.api_origins),
                     auth_type: Ok(value.auth_type),
                     authorization_params: Ok(value.authorization_params),
                     authorization_url: Ok(value.authorization_url),
@@ -11219,6 +11383,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             >,
             api_base_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderCreateApiBaseUrl>,
+                ::std::string::String,
+            >,
+            api_origins: ::std::result::Result<
+                ::std::vec::Vec<super::ProviderCreateApiOriginsItem>,
                 ::std::string::String,
             >,
             auth_type: ::std::result::Result<
@@ -11325,6 +11493,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(Default::default()),
                     api_base_url: Ok(Default::default()),
+                    api_origins: Ok(Default::default()),
                     auth_type: Ok(Default::default()),
                     authorization_params: Ok(Default::default()),
                     authorization_url: Ok(Default::default()),
@@ -11377,6 +11546,20 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_base_url: {e}")
+                    });
+                self
+            }
+            pub fn api_origins<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ProviderCreateApiOriginsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_origins = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_origins: {e}")
                     });
                 self
             }
@@ -11715,6 +11898,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Ok(Self {
                     allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
+                    api_origins: value.api_origins?,
                     auth_type: value.auth_type?,
                     authorization_params: value.authorization_params?,
                     authorization_url: value.authorization_url?,
@@ -11747,6 +11931,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
+                    api_origins: Ok(value.api_origins),
                     auth_type: Ok(value.auth_type),
                     authorization_params: Ok(value.authorization_params),
                     authorization_url: Ok(value.authorization_url),
@@ -11824,6 +12009,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             >,
             api_base_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderUpdateApiBaseUrl>,
+                ::std::string::String,
+            >,
+            api_origins: ::std::result::Result<
+                ::std::vec::Vec<super::ProviderUpdateApiOriginsItem>,
                 ::std::string::String,
             >,
             authorization_params: ::std::result::Result<
@@ -11926,6 +12115,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(Default::default()),
                     api_base_url: Ok(Default::default()),
+                    api_origins: Ok(Default::default()),
                     authorization_params: Ok(Default::default()),
                     authorization_url: Ok(Default::default()),
                     category: Ok(Default::default()),
@@ -11977,6 +12167,20 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_base_url: {e}")
+                    });
+                self
+            }
+            pub fn api_origins<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ProviderUpdateApiOriginsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_origins = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_origins: {e}")
                     });
                 self
             }
@@ -12301,6 +12505,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Ok(Self {
                     allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
+                    api_origins: value.api_origins?,
                     authorization_params: value.authorization_params?,
                     authorization_url: value.authorization_url?,
                     category: value.category?,
@@ -12332,6 +12537,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
+                    api_origins: Ok(value.api_origins),
                     authorization_params: Ok(value.authorization_params),
                     authorization_url: Ok(value.authorization_url),
                     category: Ok(value.category),
@@ -13158,6 +13364,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 >,
                 ::std::string::String,
             >,
+            api_origins: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             api_query: ::std::result::Result<
                 ::std::collections::BTreeMap<
                     ::std::string::String,
@@ -13283,6 +13493,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     ),
                     api_base_url: Ok(Default::default()),
                     api_headers: Err("no value supplied for api_headers".to_string()),
+                    api_origins: Err("no value supplied for api_origins".to_string()),
                     api_query: Err("no value supplied for api_query".to_string()),
                     auth_type: Err("no value supplied for auth_type".to_string()),
                     authorization_params: Err(
@@ -13359,6 +13570,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_headers: {e}")
+                    });
+                self
+            }
+            pub fn api_origins<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_origins = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_origins: {e}")
                     });
                 self
             }
@@ -13740,6 +13963,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
                     api_headers: value.api_headers?,
+                    api_origins: value.api_origins?,
                     api_query: value.api_query?,
                     auth_type: value.auth_type?,
                     authorization_params: value.authorization_params?,
@@ -13776,6 +14000,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
                     api_headers: Ok(value.api_headers),
+                    api_origins: Ok(value.api_origins),
                     api_query: Ok(value.api_query),
                     auth_type: Ok(value.auth_type),
                     authorization_params: Ok(value.authorization_params),
@@ -15206,6 +15431,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("CredentialEnvelope")
                     .field("api_base_url", &self.api_base_url)
+                    .field("api_origins", &self.api_origins)
                     .field("connection_id", &self.connection_id)
                     .field("credentials", &"[REDACTED]")
                     .field("expires_at", &self.expires_at)
@@ -15221,6 +15447,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 f.debug_struct("ProviderCreate")
                     .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                     .field("api_base_url", &self.api_base_url)
+                    .field("api_origins", &self.api_origins)
                     .field("auth_type", &self.auth_type)
                     .field("authorization_params", &self.authorization_params)
                     .field("authorization_url", &self.authorization_url)
@@ -15258,6 +15485,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 f.debug_struct("ProviderUpdate")
                     .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                     .field("api_base_url", &self.api_base_url)
+                    .field("api_origins", &self.api_origins)
                     .field("authorization_params", &self.authorization_params)
                     .field("authorization_url", &self.authorization_url)
                     .field("category", &self.category)
@@ -15339,6 +15567,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CredentialEnvelope")
                 .field("api_base_url", &self.api_base_url)
+                .field("api_origins", &self.api_origins)
                 .field("connection_id", &self.connection_id)
                 .field("credentials", &"[REDACTED]")
                 .field("expires_at", &self.expires_at)
@@ -15354,6 +15583,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             f.debug_struct("ProviderCreate")
                 .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                 .field("api_base_url", &self.api_base_url)
+                .field("api_origins", &self.api_origins)
                 .field("auth_type", &self.auth_type)
                 .field("authorization_params", &self.authorization_params)
                 .field("authorization_url", &self.authorization_url)
@@ -15388,6 +15618,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             f.debug_struct("ProviderUpdate")
                 .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                 .field("api_base_url", &self.api_base_url)
+                .field("api_origins", &self.api_origins)
                 .field("authorization_params", &self.authorization_params)
                 .field("authorization_url", &self.authorization_url)
                 .field("category", &self.category)

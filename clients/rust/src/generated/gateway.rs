@@ -1139,6 +1139,12 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         ///The provider's API base URL for this connection, its parameters filled in
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
+        /**The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN in
+punycode, a default port left out; a host may start with `*.`, standing for exactly one
+label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
+a request to any other origin, and never carry the credential across a redirect to
+another origin. Empty: the provider declares none, and nothing may carry it*/
+        pub api_origins: ::std::vec::Vec<::std::string::String>,
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
         pub credentials: ::std::collections::BTreeMap<
@@ -3959,6 +3965,10 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            api_origins: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             credentials: ::std::result::Result<
                 ::std::collections::BTreeMap<
@@ -3989,6 +3999,7 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
             fn default() -> Self {
                 Self {
                     api_base_url: Ok(Default::default()),
+                    api_origins: Err("no value supplied for api_origins".to_string()),
                     connection_id: Err(
                         "no value supplied for connection_id".to_string(),
                     ),
@@ -4011,6 +4022,18 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_base_url: {e}")
+                    });
+                self
+            }
+            pub fn api_origins<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_origins = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_origins: {e}")
                     });
                 self
             }
@@ -4113,6 +4136,7 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     api_base_url: value.api_base_url?,
+                    api_origins: value.api_origins?,
                     connection_id: value.connection_id?,
                     credentials: value.credentials?,
                     expires_at: value.expires_at?,
@@ -4127,6 +4151,7 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
             fn from(value: super::CredentialEnvelope) -> Self {
                 Self {
                     api_base_url: Ok(value.api_base_url),
+                    api_origins: Ok(value.api_origins),
                     connection_id: Ok(value.connection_id),
                     credentials: Ok(value.credentials),
                     expires_at: Ok(value.expires_at),
@@ -5003,6 +5028,7 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("CredentialEnvelope")
                     .field("api_base_url", &self.api_base_url)
+                    .field("api_origins", &self.api_origins)
                     .field("connection_id", &self.connection_id)
                     .field("credentials", &"[REDACTED]")
                     .field("expires_at", &self.expires_at)
@@ -5050,6 +5076,7 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CredentialEnvelope")
                 .field("api_base_url", &self.api_base_url)
+                .field("api_origins", &self.api_origins)
                 .field("connection_id", &self.connection_id)
                 .field("credentials", &"[REDACTED]")
                 .field("expires_at", &self.expires_at)

@@ -864,6 +864,14 @@ export interface components {
         CredentialEnvelope: {
             /** @description The provider's API base URL for this connection, its parameters filled in */
             api_base_url?: string;
+            /**
+             * @description The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN in
+             *     punycode, a default port left out; a host may start with `*.`, standing for exactly one
+             *     label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
+             *     a request to any other origin, and never carry the credential across a redirect to
+             *     another origin. Empty: the provider declares none, and nothing may carry it
+             */
+            api_origins: string[];
             /** Format: uuid */
             connection_id: string;
             /** @description `access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth */
@@ -978,6 +986,8 @@ export interface components {
         Provider: {
             allowed_host_suffixes: string[];
             api_base_url?: string;
+            /** @description Origins besides `api_base_url`'s that the credential may be sent to */
+            api_origins: string[];
             auth_type: components["schemas"]["AuthType"];
             authorization_params: {
                 [key: string]: string;
@@ -1035,6 +1045,13 @@ export interface components {
             /** @description Domains a host that comes entirely from a parameter may be or be under */
             allowed_host_suffixes?: string[];
             api_base_url?: string;
+            /**
+             * @description Origins besides `api_base_url`'s that the credential may be sent to: exact origins
+             *     (`https://uploads.example.com`) or one leading `*.` label under a registrable domain
+             *     (`https://*.googleapis.com`); may hold `{name}` placeholders. SDKs and the proxy refuse
+             *     every other origin
+             */
+            api_origins?: string[];
             auth_type?: components["schemas"]["AuthType"];
             /** @description Extra authorization parameters (such as `access_type=offline`); never the security parameters */
             authorization_params?: {
@@ -1095,6 +1112,8 @@ export interface components {
             /** @description Replaces the allowed host suffixes (an empty list removes them) */
             allowed_host_suffixes?: string[];
             api_base_url?: string;
+            /** @description Replaces the declared API origins (an empty list removes them) */
+            api_origins?: string[];
             authorization_params?: {
                 [key: string]: string;
             };
@@ -1269,6 +1288,8 @@ export interface components {
             api_headers: {
                 [key: string]: string;
             };
+            /** @description Origins besides `api_base_url`'s that the provider's API is served from */
+            api_origins: string[];
             api_query: {
                 [key: string]: string;
             };

@@ -314,6 +314,14 @@ export interface components {
         CredentialEnvelope: {
             /** @description The provider's API base URL for this connection, its parameters filled in */
             api_base_url?: string;
+            /**
+             * @description The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN in
+             *     punycode, a default port left out; a host may start with `*.`, standing for exactly one
+             *     label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
+             *     a request to any other origin, and never carry the credential across a redirect to
+             *     another origin. Empty: the provider declares none, and nothing may carry it
+             */
+            api_origins: string[];
             /** Format: uuid */
             connection_id: string;
             /** @description `access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth */

@@ -28,6 +28,12 @@ class CredentialEnvelope:
     """The current credential and how to inject it. Never a refresh token, client secret or PKCE verifier
 
     Attributes:
+        api_origins (list[str]): The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN
+            in
+            punycode, a default port left out; a host may start with `*.`, standing for exactly one
+            label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
+            a request to any other origin, and never carry the credential across a redirect to
+            another origin. Empty: the provider declares none, and nothing may carry it
         connection_id (UUID):
         credentials (CredentialEnvelopeCredentials): `access_token` and `token_type` for OAuth2; the captured fields for
             API keys and basic auth
@@ -41,6 +47,7 @@ class CredentialEnvelope:
         expires_at (datetime.datetime | Unset): When the credential expires; absent when it does not
     """
 
+    api_origins: list[str]
     connection_id: UUID
     credentials: CredentialEnvelopeCredentials
     provider: str
@@ -64,6 +71,8 @@ class CredentialEnvelope:
         from ..models.strategy_header_strategy import StrategyHeaderStrategy  # noqa: PLC0415
         from ..models.strategy_oauth_2_strategy import StrategyOauth2Strategy  # noqa: PLC0415
         from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
+
+        api_origins = self.api_origins
 
         connection_id = str(self.connection_id)
 
@@ -99,6 +108,7 @@ class CredentialEnvelope:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "api_origins": api_origins,
                 "connection_id": connection_id,
                 "credentials": credentials,
                 "provider": provider,
@@ -125,6 +135,8 @@ class CredentialEnvelope:
         from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
 
         d = dict(src_dict)
+        api_origins = cast(list[str], d.pop("api_origins"))
+
         connection_id = UUID(d.pop("connection_id"))
 
         credentials = CredentialEnvelopeCredentials.from_dict(d.pop("credentials"))
@@ -203,6 +215,7 @@ class CredentialEnvelope:
             expires_at = datetime.datetime.fromisoformat(_expires_at)
 
         credential_envelope = cls(
+            api_origins=api_origins,
             connection_id=connection_id,
             credentials=credentials,
             provider=provider,

@@ -35,6 +35,7 @@ class Provider:
 
         Attributes:
             allowed_host_suffixes (list[str]):
+            api_origins (list[str]): Origins besides `api_base_url`'s that the credential may be sent to
             auth_type (AuthType):
             authorization_params (ProviderAuthorizationParams):
             connection_params (list[ConnectionParam]): Values each connection supplies to fill `{name}` placeholders in the
@@ -74,6 +75,7 @@ class Provider:
     """
 
     allowed_host_suffixes: list[str]
+    api_origins: list[str]
     auth_type: AuthType
     authorization_params: ProviderAuthorizationParams
     connection_params: list[ConnectionParam]
@@ -118,6 +120,8 @@ class Provider:
         from ..models.strategy_query_param_strategy import StrategyQueryParamStrategy  # noqa: PLC0415
 
         allowed_host_suffixes = self.allowed_host_suffixes
+
+        api_origins = self.api_origins
 
         auth_type: str = self.auth_type
 
@@ -199,6 +203,7 @@ class Provider:
         field_dict.update(
             {
                 "allowed_host_suffixes": allowed_host_suffixes,
+                "api_origins": api_origins,
                 "auth_type": auth_type,
                 "authorization_params": authorization_params,
                 "connection_params": connection_params,
@@ -262,6 +267,8 @@ class Provider:
 
         d = dict(src_dict)
         allowed_host_suffixes = cast(list[str], d.pop("allowed_host_suffixes"))
+
+        api_origins = cast(list[str], d.pop("api_origins"))
 
         auth_type = check_auth_type(d.pop("auth_type"))
 
@@ -397,6 +404,7 @@ class Provider:
 
         provider = cls(
             allowed_host_suffixes=allowed_host_suffixes,
+            api_origins=api_origins,
             auth_type=auth_type,
             authorization_params=authorization_params,
             connection_params=connection_params,

@@ -36,6 +36,11 @@ class ProviderCreate:
             allowed_host_suffixes (list[str] | Unset): Domains a host that comes entirely from a parameter may be or be
                 under
             api_base_url (str | Unset):
+            api_origins (list[str] | Unset): Origins besides `api_base_url`'s that the credential may be sent to: exact
+                origins
+                (`https://uploads.example.com`) or one leading `*.` label under a registrable domain
+                (`https://*.googleapis.com`); may hold `{name}` placeholders. SDKs and the proxy refuse
+                every other origin
             auth_type (AuthType | Unset):
             authorization_params (ProviderCreateAuthorizationParams | Unset): Extra authorization parameters (such as
                 `access_type=offline`); never the security parameters
@@ -73,6 +78,7 @@ class ProviderCreate:
 
     allowed_host_suffixes: list[str] | Unset = UNSET
     api_base_url: str | Unset = UNSET
+    api_origins: list[str] | Unset = UNSET
     auth_type: AuthType | Unset = UNSET
     authorization_params: ProviderCreateAuthorizationParams | Unset = UNSET
     authorization_url: str | Unset = UNSET
@@ -117,6 +123,10 @@ class ProviderCreate:
             allowed_host_suffixes = self.allowed_host_suffixes
 
         api_base_url = self.api_base_url
+
+        api_origins: list[str] | Unset = UNSET
+        if not isinstance(self.api_origins, Unset):
+            api_origins = self.api_origins
 
         auth_type: str | Unset = UNSET
         if not isinstance(self.auth_type, Unset):
@@ -202,6 +212,8 @@ class ProviderCreate:
             field_dict["allowed_host_suffixes"] = allowed_host_suffixes
         if api_base_url is not UNSET:
             field_dict["api_base_url"] = api_base_url
+        if api_origins is not UNSET:
+            field_dict["api_origins"] = api_origins
         if auth_type is not UNSET:
             field_dict["auth_type"] = auth_type
         if authorization_params is not UNSET:
@@ -270,6 +282,8 @@ class ProviderCreate:
         allowed_host_suffixes = cast(list[str], d.pop("allowed_host_suffixes", UNSET))
 
         api_base_url = d.pop("api_base_url", UNSET)
+
+        api_origins = cast(list[str], d.pop("api_origins", UNSET))
 
         _auth_type = d.pop("auth_type", UNSET)
         auth_type: AuthType | Unset
@@ -413,6 +427,7 @@ class ProviderCreate:
         provider_create = cls(
             allowed_host_suffixes=allowed_host_suffixes,
             api_base_url=api_base_url,
+            api_origins=api_origins,
             auth_type=auth_type,
             authorization_params=authorization_params,
             authorization_url=authorization_url,

@@ -33,6 +33,7 @@ class ProviderUpdate:
         Attributes:
             allowed_host_suffixes (list[str] | Unset): Replaces the allowed host suffixes (an empty list removes them)
             api_base_url (str | Unset):
+            api_origins (list[str] | Unset): Replaces the declared API origins (an empty list removes them)
             authorization_params (ProviderUpdateAuthorizationParams | Unset):
             authorization_url (str | Unset):
             category (str | Unset):
@@ -65,6 +66,7 @@ class ProviderUpdate:
 
     allowed_host_suffixes: list[str] | Unset = UNSET
     api_base_url: str | Unset = UNSET
+    api_origins: list[str] | Unset = UNSET
     authorization_params: ProviderUpdateAuthorizationParams | Unset = UNSET
     authorization_url: str | Unset = UNSET
     category: str | Unset = UNSET
@@ -108,6 +110,10 @@ class ProviderUpdate:
             allowed_host_suffixes = self.allowed_host_suffixes
 
         api_base_url = self.api_base_url
+
+        api_origins: list[str] | Unset = UNSET
+        if not isinstance(self.api_origins, Unset):
+            api_origins = self.api_origins
 
         authorization_params: dict[str, Any] | Unset = UNSET
         if not isinstance(self.authorization_params, Unset):
@@ -194,6 +200,8 @@ class ProviderUpdate:
             field_dict["allowed_host_suffixes"] = allowed_host_suffixes
         if api_base_url is not UNSET:
             field_dict["api_base_url"] = api_base_url
+        if api_origins is not UNSET:
+            field_dict["api_origins"] = api_origins
         if authorization_params is not UNSET:
             field_dict["authorization_params"] = authorization_params
         if authorization_url is not UNSET:
@@ -260,6 +268,8 @@ class ProviderUpdate:
         allowed_host_suffixes = cast(list[str], d.pop("allowed_host_suffixes", UNSET))
 
         api_base_url = d.pop("api_base_url", UNSET)
+
+        api_origins = cast(list[str], d.pop("api_origins", UNSET))
 
         _authorization_params = d.pop("authorization_params", UNSET)
         authorization_params: ProviderUpdateAuthorizationParams | Unset
@@ -403,6 +413,7 @@ class ProviderUpdate:
         provider_update = cls(
             allowed_host_suffixes=allowed_host_suffixes,
             api_base_url=api_base_url,
+            api_origins=api_origins,
             authorization_params=authorization_params,
             authorization_url=authorization_url,
             category=category,

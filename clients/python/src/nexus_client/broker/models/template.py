@@ -38,6 +38,7 @@ class Template:
         allowed_host_suffixes (list[str]): The hosts (and their subdomains) a whole-host parameter may lead to
         api_headers (TemplateApiHeaders): Headers the provider's API also wants (`{param}`: a connection parameter,
             `{credential.field}`: a credential field)
+        api_origins (list[str]): Origins besides `api_base_url`'s that the provider's API is served from
         api_query (TemplateApiQuery):
         auth_type (AuthType):
         authorization_params (TemplateAuthorizationParams):
@@ -72,6 +73,7 @@ class Template:
 
     allowed_host_suffixes: list[str]
     api_headers: TemplateApiHeaders
+    api_origins: list[str]
     api_query: TemplateApiQuery
     auth_type: AuthType
     authorization_params: TemplateAuthorizationParams
@@ -119,6 +121,8 @@ class Template:
         allowed_host_suffixes = self.allowed_host_suffixes
 
         api_headers = self.api_headers.to_dict()
+
+        api_origins = self.api_origins
 
         api_query = self.api_query.to_dict()
 
@@ -201,6 +205,7 @@ class Template:
             {
                 "allowed_host_suffixes": allowed_host_suffixes,
                 "api_headers": api_headers,
+                "api_origins": api_origins,
                 "api_query": api_query,
                 "auth_type": auth_type,
                 "authorization_params": authorization_params,
@@ -269,6 +274,8 @@ class Template:
         allowed_host_suffixes = cast(list[str], d.pop("allowed_host_suffixes"))
 
         api_headers = TemplateApiHeaders.from_dict(d.pop("api_headers"))
+
+        api_origins = cast(list[str], d.pop("api_origins"))
 
         api_query = TemplateApiQuery.from_dict(d.pop("api_query"))
 
@@ -403,6 +410,7 @@ class Template:
         template = cls(
             allowed_host_suffixes=allowed_host_suffixes,
             api_headers=api_headers,
+            api_origins=api_origins,
             api_query=api_query,
             auth_type=auth_type,
             authorization_params=authorization_params,
