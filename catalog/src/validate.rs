@@ -88,6 +88,15 @@ pub fn problems(template: &Template) -> Vec<String> {
             problem(format!("{field}: {error}"));
         }
     }
+    for (index, origin) in template.api_origins.iter().enumerate() {
+        match nexus_domain::origins::ApiOrigin::parse(origin) {
+            Ok(parsed) if parsed.template().shape().scheme() != "https" => {
+                problem(format!("api_origins[{index}]: `{origin}` is not https"));
+            }
+            Ok(_) => {}
+            Err(error) => problem(format!("api_origins[{index}]: {error}")),
+        }
+    }
     for key in template.authorization_params.keys() {
         if nexus_domain::provider::RESERVED_AUTHORIZATION_PARAMS.contains(&key.as_str()) {
             problems.push(format!(

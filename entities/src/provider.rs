@@ -46,6 +46,9 @@ pub struct Model {
     pub connection_params: Option<Json>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub allowed_host_suffixes: Option<Json>,
+    /// Origins besides `api_base_url`'s that a credential may be sent to (NULL: none).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub api_origins: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,

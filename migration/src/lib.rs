@@ -12,6 +12,7 @@ mod m20261130_000001_connection_params;
 mod m20261201_000001_webhooks;
 mod m20261201_000002_incremental_authorization_params;
 mod m20261207_000001_credential_refresh_not_before;
+mod m20261207_000002_provider_api_origins;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_webhooks::Migration),
             Box::new(m20261201_000002_incremental_authorization_params::Migration),
             Box::new(m20261207_000001_credential_refresh_not_before::Migration),
+            Box::new(m20261207_000002_provider_api_origins::Migration),
         ]
     }
 }

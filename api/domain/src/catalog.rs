@@ -68,6 +68,10 @@ pub struct Template {
     pub credential_schema: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_base_url: Option<String>,
+    /// Origins besides `api_base_url`'s that the provider's API is served from (the
+    /// credential may be sent there too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_origins: Vec<String>,
     /// Headers and query parameters the provider's API also wants (hints for the agent:
     /// `{param}` is a connection parameter, `{credential.field}` a credential field).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -156,7 +160,10 @@ impl Template {
             } else {
                 None
             };
-            let used = kept.map(placeholders).unwrap_or_default();
+            let mut used = kept.map(placeholders).unwrap_or_default();
+            if draft.api_origins.is_empty() {
+                used.extend(self.api_origins.iter().flat_map(|origin| placeholders(origin)));
+            }
             self.connection_params
                 .iter()
                 .filter(|param| used.contains(&param.name.as_str()))
@@ -196,6 +203,11 @@ impl Template {
             verification_method: draft.verification_method,
             strategy: draft.strategy.or_else(|| self.strategy()),
             api_base_url: draft.api_base_url.or_else(|| self.api_base_url.clone()),
+            api_origins: if draft.api_origins.is_empty() {
+                self.api_origins.clone()
+            } else {
+                draft.api_origins
+            },
             logo_url: draft.logo_url.or_else(|| self.logo_url.clone()),
             docs_url: draft.docs_url.or_else(|| self.docs_url.clone()),
             connection_params,
@@ -273,6 +285,12 @@ impl Template {
                     .map(|(name, value)| (format!("{map}.{name}"), value.as_str())),
             );
         }
+        texts.extend(
+            self.api_origins
+                .iter()
+                .enumerate()
+                .map(|(index, origin)| (format!("api_origins[{index}]"), origin.as_str())),
+        );
         texts
     }
 }

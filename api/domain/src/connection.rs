@@ -126,6 +126,9 @@ pub struct CredentialEnvelope {
     pub scopes: Vec<Scope>,
     /// The provider's API base URL for this connection (its parameters filled in).
     pub api_base_url: Option<Url>,
+    /// Where the credential may be sent: `api_base_url`'s origin and the provider's declared
+    /// origins, filled for this connection. Empty: nowhere (the SDKs refuse every request).
+    pub api_origins: Vec<crate::origins::OriginPattern>,
 }
 
 impl CredentialEnvelope {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod gateway;
 pub mod ids;
 pub mod names;
+pub mod origins;
 pub mod ports;
 pub mod provider;
 pub mod secret;

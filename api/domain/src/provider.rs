@@ -4,6 +4,7 @@ use crate::credential_schema::CredentialSchema;
 use crate::error::ServiceError;
 use crate::ids::ProviderId;
 use crate::names::{ProviderName, Scope};
+use crate::origins::{ApiOrigin, MAX_API_ORIGINS, OriginPattern};
 use crate::secret::SecretString;
 use crate::status::AuthType;
 use crate::strategy::Strategy;
@@ -107,6 +108,10 @@ pub struct ProviderSpec {
     /// An explicit strategy; `None` means the default for the auth type.
     pub strategy: Option<Strategy>,
     pub api_base_url: Option<UrlTemplate>,
+    /// Origins besides `api_base_url`'s that the credential may be sent to (Google's
+    /// `https://*.googleapis.com`, say). Envelopes carry both; the SDKs and the proxy refuse
+    /// every other origin.
+    pub api_origins: Vec<ApiOrigin>,
     /// What each connection supplies to fill the URLs' `{param}` placeholders.
     pub connection_params: Vec<ConnectionParam>,
     /// Where a host that comes entirely from a parameter may point (and below).
@@ -188,6 +193,7 @@ pub struct ProviderDraft {
     pub verification_method: Option<VerificationMethod>,
     pub strategy: Option<Strategy>,
     pub api_base_url: Option<String>,
+    pub api_origins: Vec<String>,
     pub logo_url: Option<String>,
     pub docs_url: Option<String>,
     pub connection_params: Vec<ConnectionParam>,
@@ -226,6 +232,7 @@ pub struct ProviderPatch {
     pub verification_method: Option<VerificationMethod>,
     pub strategy: Option<Option<Strategy>>,
     pub api_base_url: Option<Option<String>>,
+    pub api_origins: Option<Vec<String>>,
     pub logo_url: Option<Option<String>>,
     pub docs_url: Option<Option<String>>,
     pub connection_params: Option<Vec<ConnectionParam>>,
@@ -278,6 +285,7 @@ impl ProviderDraft {
             .map(|s| Scope::parse(s).map_err(|m| ServiceError::invalid("scopes", m)))
             .collect::<Result<Vec<_>, _>>()?;
         let api_base_url = optional_template("api_base_url", self.api_base_url.as_deref())?;
+        let api_origins = validate_api_origins(&self.api_origins)?;
         let logo_url = optional_url("logo_url", self.logo_url.as_deref())?;
         let docs_url = optional_url("docs_url", self.docs_url.as_deref())?;
 
@@ -388,6 +396,7 @@ impl ProviderDraft {
             verification,
             strategy: self.strategy,
             api_base_url,
+            api_origins,
             connection_params: self.connection_params,
             allowed_host_suffixes: validate_host_suffixes(self.allowed_host_suffixes)?,
             logo_url,
@@ -425,6 +434,7 @@ impl ProviderSpec {
             verification_method: self.verification.as_ref().map(|v| v.method),
             strategy: self.strategy.clone(),
             api_base_url: self.api_base_url.as_ref().map(ToString::to_string),
+            api_origins: self.api_origins.iter().map(ToString::to_string).collect(),
             logo_url: self.logo_url.as_ref().map(ToString::to_string),
             docs_url: self.docs_url.as_ref().map(ToString::to_string),
             connection_params: self.connection_params.clone(),
@@ -468,6 +478,7 @@ impl ProviderPatch {
         set(&mut draft.verification_method, self.verification_method.map(Some));
         set(&mut draft.strategy, self.strategy);
         set(&mut draft.api_base_url, self.api_base_url);
+        set(&mut draft.api_origins, self.api_origins);
         set(&mut draft.logo_url, self.logo_url);
         set(&mut draft.docs_url, self.docs_url);
         set(&mut draft.connection_params, self.connection_params);
@@ -632,6 +643,7 @@ impl ProviderSpec {
         }
         templates.extend(self.verification.iter().map(|v| ("verification_url", &v.url)));
         templates.extend(self.api_base_url.iter().map(|url| ("api_base_url", url)));
+        templates.extend(self.api_origins.iter().map(|origin| ("api_origins", origin.template())));
         templates
     }
 
@@ -718,6 +730,45 @@ impl ProviderSpec {
         spec.api_base_url = resolve_optional("api_base_url", &spec.api_base_url)?;
         Ok(spec)
     }
+}
+
+impl ProviderSpec {
+    /// Where a connection's credential may be sent: `api_base_url`'s origin and each declared
+    /// origin, filled from its parameters. One that no longer fills (a provider edited since
+    /// the connection was made) is left out: fewer origins, never a wrong one.
+    pub fn origins_for(&self, params: &ConnectionParams) -> Vec<OriginPattern> {
+        let base = self
+            .api_base_url
+            .as_ref()
+            .and_then(|template| template.resolve(params, &self.allowed_host_suffixes).ok())
+            .and_then(|url| OriginPattern::of(&url));
+        let declared = self
+            .api_origins
+            .iter()
+            .filter_map(|origin| origin.resolve(params, &self.allowed_host_suffixes).ok());
+        let mut origins: Vec<OriginPattern> = Vec::new();
+        for origin in base.into_iter().chain(declared) {
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        origins
+    }
+}
+
+fn validate_api_origins(raw: &[String]) -> Result<Vec<ApiOrigin>, ServiceError> {
+    if raw.len() > MAX_API_ORIGINS {
+        return Err(ServiceError::invalid(
+            "api_origins",
+            format!("at most {MAX_API_ORIGINS} origins"),
+        ));
+    }
+    raw.iter()
+        .enumerate()
+        .map(|(index, origin)| {
+            ApiOrigin::parse(origin).map_err(|message| ServiceError::invalid(format!("api_origins[{index}]"), message))
+        })
+        .collect()
 }
 
 fn validate_authorization_params(

@@ -1,6 +1,7 @@
 //! Broker DTOs to domain values. The JSON on the wire is the contract, so conversions go through
 //! it where the shapes are the same (the strategy union), and parse every name on the way in.
 
+use nexus_domain::origins::OriginPattern;
 use nexus_client::broker::types;
 use nexus_domain::connection::{ConsentRequest, ConsentSpec, CredentialEnvelope, CredentialValues};
 use nexus_domain::gateway::ConnectionState;
@@ -116,6 +117,13 @@ pub fn envelope(envelope: types::CredentialEnvelope) -> Result<CredentialEnvelop
         expires_at: envelope.expires_at,
         scopes: scopes(&envelope.scopes)?,
         api_base_url: envelope.api_base_url.as_deref().map(url).transpose()?,
+        // One the Broker should not have sent (a wildcard over a public suffix, say) is left
+        // out: fewer origins, never a wider one.
+        api_origins: envelope
+            .api_origins
+            .iter()
+            .filter_map(|origin| OriginPattern::parse(origin).ok())
+            .collect(),
     })
 }
 

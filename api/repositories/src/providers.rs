@@ -226,6 +226,7 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
         strategy: Set(spec.strategy.as_ref().map(to_json)),
         connection_params: Set(non_empty(to_json(&spec.connection_params))),
         allowed_host_suffixes: Set(non_empty(to_json(&spec.allowed_host_suffixes))),
+        api_origins: Set(non_empty(to_json(&spec.api_origins))),
         created_at: Set(provider.created_at),
         updated_at: Set(provider.updated_at),
         deleted_at: Set(None),
@@ -282,6 +283,7 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
         api_base_url: parse_template("api_base_url", model.api_base_url)?,
         connection_params: optional_list("connection_params", model.connection_params)?,
         allowed_host_suffixes: optional_list("allowed_host_suffixes", model.allowed_host_suffixes)?,
+        api_origins: optional_list("api_origins", model.api_origins)?,
         logo_url: parse_url("logo_url", model.logo_url)?,
         docs_url: parse_url("docs_url", model.docs_url)?,
     };

@@ -249,8 +249,15 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
         server.stop().await;
         return;
     };
+    // A local API beside the provider: the credential may go to both (the provider's own
+    // userinfo is its base URL; the API is a declared origin).
+    let api = nexus_server::listen::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let api_url: reqwest::Url = format!("http://{}/v1/me", api.addr).parse().expect("url");
     let provider: broker::ProviderCreate = serde_json::from_value(serde_json::json!({
         "name": "oidc-gw", "auth_type": "oauth2", "client_id": "nexus", "client_secret": CLIENT_SECRET,
+        "api_base_url": oidc.issuer, "api_origins": [format!("http://{}", api.addr)],
         "issuer": oidc.issuer, "token_endpoint_auth_method": "client_secret_basic",
         "scopes": ["openid", "offline_access", "email"], "authorization_params": {"prompt": "consent"}
     }))
@@ -349,7 +356,7 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
         workspace_id: "ws-agent".into(),
         provider: "oidc-gw".into(),
     };
-    let sdk = CredentialClient::new(reqwest::Client::new(), credentials.clone(), target.clone());
+    let sdk = CredentialClient::new(reqwest::Client::builder(), credentials.clone(), target.clone()).expect("client");
     let userinfo: reqwest::Url = format!("{}/me", oidc.issuer).parse().expect("url");
     let get = |url: &reqwest::Url| reqwest::Request::new(reqwest::Method::GET, url.clone());
     assert_eq!(
@@ -360,10 +367,6 @@ async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
     // An API that refuses the first token it sees: the SDK refreshes through the Gateway once
     // and sends the request again, with a new token the provider accepts.
     let seen: std::sync::Arc<std::sync::Mutex<Vec<String>>> = std::sync::Arc::default();
-    let api = nexus_server::listen::bind("127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("bind");
-    let api_url: reqwest::Url = format!("http://{}/v1/me", api.addr).parse().expect("url");
     let (stop_api, stopped) = tokio::sync::watch::channel(false);
     let api_task = tokio::spawn(nexus_server::listen::serve(
         api,

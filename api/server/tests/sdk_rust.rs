@@ -1,6 +1,7 @@
 //! The Rust SDK's credential layer against a running Nexus: `CredentialClient` delivers a
 //! captured API key to a local API, concurrent misses make one Gateway call, a wrong target is
-//! the Gateway's typed error, and a revoked connection is refused before anything is sent.
+//! the Gateway's typed error, another origin than the provider's is refused, and a revoked
+//! connection is refused before anything is sent.
 
 mod common;
 
@@ -39,17 +40,20 @@ async fn resolves(server: &TestServer) -> f64 {
 
 async fn credential_client_round_trip(db: TestDatabase) {
     let server = TestServer::start(db).await;
-    server
-        .admin_post("/v1/providers", json!({"name": "keyed", "auth_type": "api_key"}))
-        .await;
-    server.connect_api_key("ws-rs", "keyed", "sk-rs").await;
-    let agent_key = server.agent_key(Some(vec!["ws-rs"])).await;
-
     let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::new(Mutex::new(Vec::new()));
     let api = nexus_server::listen::bind("127.0.0.1:0".parse().expect("addr"))
         .await
         .expect("bind");
     let api_url = format!("http://{}/v1/me", api.addr);
+    // The credential may go to the local API only (its base URL's origin).
+    server
+        .admin_post(
+            "/v1/providers",
+            json!({"name": "keyed", "auth_type": "api_key", "api_base_url": format!("http://{}", api.addr)}),
+        )
+        .await;
+    server.connect_api_key("ws-rs", "keyed", "sk-rs").await;
+    let agent_key = server.agent_key(Some(vec!["ws-rs"])).await;
     let (stop_api, stopped) = tokio::sync::watch::channel(false);
     let api_task = tokio::spawn(nexus_server::listen::serve(
         api,
@@ -62,7 +66,7 @@ async fn credential_client_round_trip(db: TestDatabase) {
         workspace_id: "ws-rs".into(),
         provider: "keyed".into(),
     };
-    let client = CredentialClient::new(reqwest::Client::new(), credentials.clone(), target);
+    let client = CredentialClient::new(reqwest::Client::builder(), credentials.clone(), target).expect("client");
     let before = resolves(&server).await;
     let calls = (0..16).map(|_| {
         let client = client.clone();
@@ -87,15 +91,39 @@ async fn credential_client_round_trip(db: TestDatabase) {
         "the key arrived"
     );
 
+    // Another origin (the same host on another port, then another host): refused before
+    // anything is sent, with a typed error that names the origin and not the key.
+    let sent_before = seen.lock().expect("lock").len();
+    let port = api_url.split(':').nth(2).and_then(|rest| rest.split('/').next()).expect("port");
+    for foreign in [
+        format!("http://127.0.0.1:{}/v1/me", port.parse::<u16>().expect("port") ^ 1),
+        format!("http://localhost:{port}/v1/me"),
+    ] {
+        let error = client
+            .execute(reqwest::Request::new(reqwest::Method::GET, foreign.parse().expect("url")))
+            .await
+            .expect_err("another origin");
+        assert_eq!(error.code(), "origin_not_allowed", "{foreign}");
+        assert!(!error.to_string().contains("sk-rs"));
+    }
+    let narrowed = client.clone().with_origins(&["https://api.example.com"]);
+    let error = narrowed
+        .execute(reqwest::Request::new(reqwest::Method::GET, api_url.parse().expect("url")))
+        .await
+        .expect_err("narrowed away");
+    assert_eq!(error.code(), "origin_not_allowed", "a caller may narrow the origins");
+    assert_eq!(seen.lock().expect("lock").len(), sent_before, "nothing was sent");
+
     // Outside the key's workspaces: the Gateway's typed error, nothing sent.
     let elsewhere = CredentialClient::new(
-        reqwest::Client::new(),
+        reqwest::Client::builder(),
         credentials.clone(),
         Target::Resolve {
             workspace_id: "ws-other".into(),
             provider: "keyed".into(),
         },
-    );
+    )
+    .expect("client");
     let sent_before = seen.lock().expect("lock").len();
     let error = elsewhere
         .execute(reqwest::Request::new(
@@ -124,10 +152,11 @@ async fn credential_client_round_trip(db: TestDatabase) {
         .await
         .expect("revoke");
     let by_id = CredentialClient::new(
-        reqwest::Client::new(),
+        reqwest::Client::builder(),
         Arc::new(Credentials::new(server.gateway(&agent_key))),
         Target::Connection(envelope.connection_id),
-    );
+    )
+    .expect("client");
     let error = by_id
         .execute(reqwest::Request::new(
             reqwest::Method::GET,

@@ -25,13 +25,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let credentials = Arc::new(Credentials::new(nexus_client::gateway_client(gateway, key)?));
     let http = reqwest::Client::new();
     let client = CredentialClient::new(
-        http.clone(),
+        reqwest::Client::builder(),
         credentials,
         Target::Resolve {
             workspace_id: workspace.clone(),
             provider: provider.clone(),
         },
-    );
+    )?;
     // Warm both paths (connections, the credential cache).
     for _ in 0..100 {
         http.get(url.clone()).send().await?.bytes().await?;

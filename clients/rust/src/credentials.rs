@@ -4,7 +4,10 @@
 //! `expires_at` (an envelope without expiry, an API key, is kept `static_max_age`, so a revoked
 //! connection is noticed). Concurrent misses for one target make one Gateway call.
 //! [`CredentialClient`] applies the credential to each request and, when the provider answers
-//! 401 to an OAuth2 token, forces one refresh (`POST /v1/refresh/{id}`) and retries once. Errors
+//! 401 to an OAuth2 token, forces one refresh (`POST /v1/refresh/{id}`) and retries once. It
+//! sends only to the envelope's `api_origins` (narrowed further with
+//! [`CredentialClient::with_origins`]) and follows redirects itself ([`crate::send`]): the
+//! credential never crosses to another origin. Errors
 //! are [`SdkError`]: the Gateway's own (`attention_required` carries the connection id to send
 //! the user back to), an unreachable Gateway, or the credential's (see [`InjectError`]).
 //!
@@ -14,7 +17,7 @@
 //! consent that adds them under the same connection id.
 
 use crate::gateway::{Client, types};
-use crate::inject::{InjectError, envelope_from_json, inject};
+use crate::inject::{InjectError, envelope_from_json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -66,6 +69,8 @@ pub enum SdkError {
     Credential(#[from] InjectError),
     #[error("request_not_retryable: the request's body cannot be sent twice")]
     NotRetryable,
+    #[error("too_many_redirects: the API redirected more than 10 times")]
+    TooManyRedirects,
 }
 
 impl SdkError {
@@ -79,6 +84,7 @@ impl SdkError {
             Self::UnexpectedResponse(_) | Self::NotJson => "unexpected_response",
             Self::Credential(error) => error.code(),
             Self::NotRetryable => "request_not_retryable",
+            Self::TooManyRedirects => "too_many_redirects",
         }
     }
 }
@@ -321,23 +327,33 @@ impl Credentials {
     }
 }
 
-/// A reqwest client that sends each request with a target's credential applied.
+/// A reqwest client that sends each request with a target's credential applied, only to the
+/// origins the credential may go to.
 #[derive(Debug, Clone)]
 pub struct CredentialClient {
     http: reqwest::Client,
     credentials: Arc<Credentials>,
     target: Target,
     scopes: Vec<String>,
+    origins: Option<Vec<String>>,
 }
 
 impl CredentialClient {
-    pub fn new(http: reqwest::Client, credentials: Arc<Credentials>, target: Target) -> Self {
-        Self {
-            http,
+    /// Over a client built from `http` (timeouts, TLS, a proxy: the caller's), which is made to
+    /// follow no redirect itself: this client follows them, and keeps the credential in its
+    /// origin.
+    pub fn new(
+        http: reqwest::ClientBuilder,
+        credentials: Arc<Credentials>,
+        target: Target,
+    ) -> Result<Self, crate::ClientBuildError> {
+        Ok(Self {
+            http: crate::send::no_redirects(http).build()?,
             credentials,
             target,
             scopes: Vec::new(),
-        }
+            origins: None,
+        })
     }
 
     /// Reads only a credential granted every one of `scopes` (else
@@ -347,29 +363,30 @@ impl CredentialClient {
         self
     }
 
+    /// Sends only to these origins (patterns as in the envelope's `api_origins`) among those
+    /// the credential may go to: a narrowing, never a widening.
+    pub fn with_origins(mut self, origins: &[&str]) -> Self {
+        self.origins = Some(origins.iter().map(|origin| (*origin).to_owned()).collect());
+        self
+    }
+
     /// Sends `request` with the credential; on a provider's 401 to an OAuth2 token, refreshes
     /// once and sends it again.
     pub async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response, SdkError> {
         let retry = request.try_clone();
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
         let envelope = self.credentials.get_scoped(&self.target, &scopes).await?;
-        let response = self
-            .http
-            .execute(inject(&envelope, request)?)
-            .await
-            .map_err(|_| SdkError::ApiUnreachable)?;
+        let narrowed = self.origins.as_deref();
+        let sent = crate::send::send(&self.http, &envelope, narrowed, request).await?;
         let oauth2 = matches!(envelope.strategy, types::Strategy::Oauth2Strategy(_));
-        if response.status() != reqwest::StatusCode::UNAUTHORIZED || !oauth2 {
-            return Ok(response);
+        if sent.response.status() != reqwest::StatusCode::UNAUTHORIZED || !oauth2 || !sent.carried_credential {
+            return Ok(sent.response);
         }
         let retry = retry.ok_or(SdkError::NotRetryable)?;
         let refreshed = self
             .credentials
             .refresh_scoped(&self.target, &scopes, &envelope)
             .await?;
-        self.http
-            .execute(inject(&refreshed, retry)?)
-            .await
-            .map_err(|_| SdkError::ApiUnreachable)
+        Ok(crate::send::send(&self.http, &refreshed, narrowed, retry).await?.response)
     }
 }

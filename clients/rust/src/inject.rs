@@ -1,7 +1,9 @@
 //! Applying a credential envelope's strategy to an outgoing `reqwest::Request`, exactly as the
 //! shared vectors in `clients/testdata/strategies.json` say. A missing field, a strategy this
 //! crate does not know or a value that cannot be sent is an `InjectError`, and the request is
-//! not sent. Header values carrying the credential are marked sensitive (hidden from `Debug`).
+//! not sent. A request to an origin outside the envelope's `api_origins` is refused the same way
+//! (`origin_not_allowed`). Header values carrying the credential are marked sensitive (hidden
+//! from `Debug`).
 
 use crate::gateway::types::{CredentialEnvelope, Strategy};
 use base64::Engine;
@@ -23,6 +25,9 @@ pub enum InjectError {
     MalformedEnvelope,
     #[error("invalid_header: `{0}` cannot carry the credential in an HTTP header")]
     InvalidHeader(String),
+    /// The request's origin (named here: it is not secret) is not one the credential may go to.
+    #[error("origin_not_allowed: the credential may not be sent to {0}")]
+    OriginNotAllowed(String),
 }
 
 impl InjectError {
@@ -33,6 +38,7 @@ impl InjectError {
             Self::UnsupportedStrategy(_) => "unsupported_strategy",
             Self::MalformedEnvelope => "malformed_envelope",
             Self::InvalidHeader(_) => "invalid_header",
+            Self::OriginNotAllowed(_) => "origin_not_allowed",
         }
     }
 }
@@ -126,6 +132,9 @@ pub fn inject_at(
     mut request: reqwest::Request,
     time: std::time::SystemTime,
 ) -> Result<reqwest::Request, InjectError> {
+    if !crate::origins::allows(&envelope.api_origins, request.url()) {
+        return Err(InjectError::OriginNotAllowed(request.url().origin().ascii_serialization()));
+    }
     match &envelope.strategy {
         Strategy::Oauth2Strategy(_) => {
             let token = field(envelope, "access_token")?;

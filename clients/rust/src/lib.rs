@@ -20,6 +20,8 @@ pub mod gateway;
 
 pub mod credentials;
 pub mod inject;
+pub mod origins;
+pub mod send;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use std::time::Duration;
@@ -46,7 +48,7 @@ pub const USER_AGENT: &str = concat!("nexus-client-rust/", env!("CARGO_PKG_VERSI
 /// HTTPS uses rustls with the `ring` provider, installed here when the program has none yet
 /// (a program that installed its own keeps it).
 pub fn authenticated_http_client(key: &str) -> Result<reqwest::Client, ClientBuildError> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_tls_provider();
     let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| ClientBuildError::InvalidKey)?;
     value.set_sensitive(true);
     let mut headers = HeaderMap::new();
@@ -57,6 +59,11 @@ pub fn authenticated_http_client(key: &str) -> Result<reqwest::Client, ClientBui
         .timeout(DEFAULT_TIMEOUT)
         .user_agent(USER_AGENT)
         .build()?)
+}
+
+/// rustls with the `ring` provider, unless the program installed its own.
+pub(crate) fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// The generated clients append `/v1/...` to the base URL as text: a trailing slash would make

@@ -11,7 +11,8 @@ fn a_credential_envelope_hides_its_credentials() {
         "provider": "github",
         "scopes": ["repo"],
         "strategy": {"type": "oauth2"},
-        "workspace_id": "ws-1"
+        "workspace_id": "ws-1",
+        "api_origins": ["https://api.github.com"]
     }))
     .expect("an envelope");
     let text = format!("{envelope:?}");

@@ -18,6 +18,7 @@ fn every_shared_vector() {
             "strategy": case["strategy"],
             "credentials": case["credentials"],
             "scopes": [],
+            "api_origins": case["api_origins"],
         });
         let method: reqwest::Method = case["request"]["method"]
             .as_str()

@@ -6,7 +6,10 @@
 // kept `staticMaxAgeSeconds`, so a revoked connection is noticed). Concurrent misses for one
 // target share one Gateway call. `createFetcher` applies the credential to each request and, when
 // the provider answers 401 to an OAuth2 token, forces one refresh (`POST /v1/refresh/{id}`) and
-// retries once. Errors are `NexusError` with the Gateway's code (`attention_required` carries the
+// retries once. It sends the credential only to the envelope's `api_origins` (narrowed further
+// with `origins`; anything else is `origin_not_allowed`, sending nothing) and follows redirects
+// itself (`redirects.ts`), so the credential never crosses to another origin. Errors are
+// `NexusError` with the Gateway's code (`attention_required` carries the
 // `connectionId` to send the user back to). A target may name the `scopes` its calls need: a
 // connection without them throws `InsufficientScopeError` (`missingScopes`), and
 // `Credentials.requestScopes` starts the incremental consent that adds them under the same
@@ -14,7 +17,8 @@
 // shows a key or a token.
 
 import { InsufficientScopeError, NexusError } from "./errors.js";
-import { type CredentialEnvelope, envelopeFromJson, inject } from "./inject.js";
+import { type CredentialEnvelope, checkOrigin, envelopeFromJson } from "./inject.js";
+import { plainRequest, send } from "./redirects.js";
 import { USER_AGENT } from "./version.js";
 
 export interface Target {
@@ -223,22 +227,35 @@ export class Credentials {
   }
 }
 
-/** A `fetch` that sends each request with the target's credential applied. */
-export function createFetcher(
-  credentials: Credentials,
-  target: Target,
-  options: { fetch?: typeof globalThis.fetch } = {},
-): typeof globalThis.fetch {
+export interface FetcherOptions {
+  /** The `fetch` that reaches the API (default: the global one); it is given each hop with `redirect: "manual"`. */
+  fetch?: typeof globalThis.fetch;
+  /** The origins these requests may go to, among the envelope's `api_origins`: a narrowing, never a widening. */
+  origins?: readonly string[];
+}
+
+/**
+ * A `fetch` that sends each request with the target's credential applied, only to the envelope's
+ * `api_origins` (and `options.origins`), and follows redirects itself (at most 10): a hop within
+ * the request's origin carries the credential again, and no hop after the chain leaves it does.
+ * A request's `redirect: "manual"` gets the 3xx back, `"error"` throws on it, as fetch would.
+ */
+export function createFetcher(credentials: Credentials, target: Target, options: FetcherOptions = {}): typeof globalThis.fetch {
   keyOf(target); // fails now on an incomplete target, not at the first request
   const fetchImpl = options.fetch ?? globalThis.fetch;
+  const origins = options.origins === undefined ? undefined : [...options.origins];
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const envelope = await credentials.get(target);
-    const request = new Request(input, init);
-    // Only an OAuth2 token is refreshed and retried: only then is the body kept for a second send.
-    const retry = envelope.strategy.type === "oauth2" ? request.clone() : undefined;
-    const response = await fetchImpl(await inject(envelope, request));
-    if (response.status !== 401 || retry === undefined) return response;
+    // Checked before a Request is made: WHATWG's Request refuses a URL with userinfo with a bare
+    // TypeError, and such a URL is `origin_not_allowed` like any other the credential may not go to.
+    checkOrigin(envelope, input instanceof Request ? input.url : String(input), origins);
+    // The body is read once, as bytes: a 307 or 308, or the retry after a refresh, sends it again.
+    const request = await plainRequest(new Request(input, init));
+    const sent = await send(fetchImpl, envelope, request, origins);
+    // Only a 401 to an OAuth2 token that was sent is a stale token (not one from another origin's hop).
+    if (sent.response.status !== 401 || envelope.strategy.type !== "oauth2" || !sent.carriedCredential) return sent.response;
+    await sent.response.arrayBuffer().catch(() => undefined);
     const refreshed = await credentials.refresh(target, envelope);
-    return fetchImpl(await inject(refreshed, retry));
+    return (await send(fetchImpl, refreshed, request, origins)).response;
   };
 }

@@ -1,6 +1,7 @@
 // Nexus client for TypeScript: typed Broker and Gateway clients over openapi-fetch, with the
 // types generated from the committed specs (`src/generated`, by `cargo xtask clients generate`).
-// The key is sent as a bearer token and never appears in a client's string form.
+// The key is sent as a bearer token and never appears in a client's string form. `createFetcher`
+// sends with a credential: only to the origins it may go to, following redirects itself.
 
 import createClient, { type Client } from "openapi-fetch";
 import type { paths as BrokerPaths, components as BrokerComponents } from "./generated/broker.js";
@@ -9,13 +10,15 @@ import { USER_AGENT } from "./version.js";
 
 export type { BrokerPaths, GatewayPaths };
 export { InsufficientScopeError, NexusError } from "./errors.js";
-export { envelopeFromJson, inject, type CredentialEnvelope } from "./inject.js";
+export { envelopeFromJson, inject, type CredentialEnvelope, type InjectOptions } from "./inject.js";
+export { originAllowed } from "./origins.js";
 export { USER_AGENT, VERSION } from "./version.js";
 export {
   Credentials,
   DEFAULT_TIMEOUT_MS,
   createFetcher,
   type ConnectionRequested,
+  type FetcherOptions,
   type CredentialsOptions,
   type ScopeRequest,
   type Target,

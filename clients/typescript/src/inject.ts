@@ -1,10 +1,12 @@
 // Applying a credential envelope's strategy to an outgoing `Request`, exactly as the shared
-// vectors in `clients/testdata/strategies.json` say. A missing field or a strategy this SDK does
-// not know throws `NexusError` and nothing is sent.
+// vectors in `clients/testdata/strategies.json` say. A URL outside the envelope's `api_origins`
+// (or the caller's narrowing of them), a missing field or a strategy this SDK does not know
+// throws `NexusError` and nothing is sent.
 
 import { AwsV4Signer } from "aws4fetch";
 import { NexusError } from "./errors.js";
 import type { components } from "./generated/gateway.js";
+import { originAllowed, originOf, originText } from "./origins.js";
 
 export type CredentialEnvelope = components["schemas"]["CredentialEnvelope"];
 type Strategy = CredentialEnvelope["strategy"];
@@ -28,6 +30,11 @@ export function envelopeFromJson(data: unknown): CredentialEnvelope {
   if (typeof credentials !== "object" || credentials === null || typeof record["connection_id"] !== "string") {
     throw new NexusError("malformed_envelope", "the credential envelope is malformed");
   }
+  const origins = record["api_origins"];
+  if (!Array.isArray(origins) || !origins.every((origin) => typeof origin === "string")) {
+    // Without them nothing says where the credential may go: nothing is sent.
+    throw new NexusError("malformed_envelope", "the credential envelope has no api_origins list");
+  }
   return data as CredentialEnvelope;
 }
 
@@ -41,6 +48,11 @@ function field(envelope: CredentialEnvelope, name: string): string {
 
 function basic(username: string, password: string): string {
   return Buffer.from(`${username}:${password}`, "utf8").toString("base64");
+}
+
+/** What a rebuilt request keeps of the caller's: its redirect mode (`manual` while a chain is followed) and signal. */
+function kept(request: Request): RequestInit {
+  return { redirect: request.redirect, signal: request.signal, duplex: "half" } as RequestInit;
 }
 
 /** `20150830T123600Z`: the form AWS Signature Version 4 dates a request with. */
@@ -64,14 +76,51 @@ async function signAws(envelope: CredentialEnvelope, service: string, region: st
     datetime: amzDate(now),
   });
   const signed = await signer.sign();
-  return new Request(signed.url, { method: signed.method, headers: signed.headers, body: signed.body ?? null, duplex: "half" } as RequestInit);
+  return new Request(signed.url, { ...kept(request), method: signed.method, headers: signed.headers, body: signed.body ?? null });
+}
+
+export interface InjectOptions {
+  /** The instant an AWS Signature Version 4 is made at (default: now). */
+  now?: Date;
+  /** The origins this caller allows, among the envelope's `api_origins`: a narrowing, never a widening. */
+  origins?: readonly string[];
+}
+
+/**
+ * Throws `origin_not_allowed` unless the credential may be sent to `url`: an origin of the
+ * envelope's `api_origins` and, when the caller gives `origins`, one of those too.
+ */
+export function checkOrigin(envelope: CredentialEnvelope, url: string | URL, origins?: readonly string[]): void {
+  if (originAllowed(url, envelope.api_origins, origins)) return;
+  const origin = originOf(url);
+  // The origin is not secret; the rest of the URL (userinfo, a query) may be.
+  const named = origin === undefined ? "a URL that names no origin (userinfo, a trailing dot, not http)" : originText(origin);
+  const narrowed = origins === undefined ? "" : " or the origins this caller allowed";
+  throw new NexusError("origin_not_allowed", `the credential may not be sent to ${named}: it is outside the credential's api_origins${narrowed}`);
+}
+
+/**
+ * `url` without the query parameter a `query_param` strategy puts the credential in: a
+ * redirect's `Location` may repeat it, and a hop either gets it afresh or not at all.
+ */
+export function withoutCredential(envelope: CredentialEnvelope, url: URL): URL {
+  const strategy = envelope.strategy;
+  if (strategy.type !== "query_param" || !url.searchParams.has(strategy.param_name)) return url;
+  const stripped = new URL(url);
+  stripped.searchParams.delete(strategy.param_name);
+  return stripped;
 }
 
 /**
  * A copy of `request` carrying the credential the way the envelope's strategy says; a signature
- * (AWS Signature Version 4) is made at `now`.
+ * (AWS Signature Version 4) is made at `options.now` (a `Date` in its place is that instant). A
+ * URL outside the envelope's `api_origins`, or outside `options.origins` when the caller narrows
+ * them, is refused with `origin_not_allowed` before anything else.
  */
-export async function inject(envelope: CredentialEnvelope, request: Request, now: Date = new Date()): Promise<Request> {
+export async function inject(envelope: CredentialEnvelope, request: Request, options: InjectOptions | Date = {}): Promise<Request> {
+  const given: InjectOptions = options instanceof Date ? { now: options } : options;
+  checkOrigin(envelope, request.url, given.origins);
+  const now = given.now ?? new Date();
   const strategy: Strategy = envelope.strategy;
   const headers = new Headers(request.headers);
   const url = new URL(request.url);
@@ -108,5 +157,5 @@ export async function inject(envelope: CredentialEnvelope, request: Request, now
     // Same URL: a copy of the request with the new headers (the body is passed on, not read).
     return new Request(request, { headers });
   }
-  return new Request(url, { method: request.method, headers, body: request.body, duplex: "half" } as RequestInit);
+  return new Request(url, { ...kept(request), method: request.method, headers, body: request.body });
 }

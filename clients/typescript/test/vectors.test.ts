@@ -11,6 +11,7 @@ interface Case {
   name: string;
   strategy: Record<string, unknown>;
   credentials: Record<string, string>;
+  api_origins: string[];
   request: { method: string; url: string };
   clock?: string;
   expected?: { method: string; url: string; headers: Record<string, string> };
@@ -31,6 +32,7 @@ for (const vector of vectors.cases) {
       strategy: vector.strategy,
       credentials: vector.credentials,
       scopes: [],
+      api_origins: vector.api_origins,
     };
     const request = new Request(vector.request.url, { method: vector.request.method });
     if (vector.error !== undefined) {

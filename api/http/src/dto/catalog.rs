@@ -109,6 +109,8 @@ pub struct TemplateDto {
     /// The hosted form's fields (JSON Schema)
     pub credential_schema: Option<serde_json::Value>,
     pub api_base_url: Option<String>,
+    /// Origins besides `api_base_url`'s that the provider's API is served from
+    pub api_origins: Vec<String>,
     /// Headers the provider's API also wants (`{param}`: a connection parameter,
     /// `{credential.field}`: a credential field)
     pub api_headers: BTreeMap<String, String>,
@@ -149,6 +151,7 @@ impl From<&Template> for TemplateDto {
             strategy: template.strategy().map(StrategyDto::from),
             credential_schema: template.credential_schema.clone(),
             api_base_url: template.api_base_url.clone(),
+            api_origins: template.api_origins.clone(),
             api_headers: template.api_headers.clone(),
             api_query: template.api_query.clone(),
             overrides: template.overrides.clone(),

@@ -195,6 +195,12 @@ pub struct CredentialEnvelopeDto {
     pub scopes: Vec<String>,
     /// The provider's API base URL for this connection, its parameters filled in
     pub api_base_url: Option<String>,
+    /// The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN in
+    /// punycode, a default port left out; a host may start with `*.`, standing for exactly one
+    /// label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
+    /// a request to any other origin, and never carry the credential across a redirect to
+    /// another origin. Empty: the provider declares none, and nothing may carry it
+    pub api_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for CredentialEnvelopeDto {
@@ -218,6 +224,7 @@ impl From<CredentialEnvelope> for CredentialEnvelopeDto {
             expires_at: e.expires_at,
             scopes: scopes(e.scopes),
             api_base_url: e.api_base_url.map(String::from),
+            api_origins: e.api_origins.iter().map(ToString::to_string).collect(),
         }
     }
 }

@@ -215,6 +215,12 @@ pub struct ProviderCreate {
     pub strategy: Option<StrategyDto>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub api_base_url: Option<Text>,
+    /// Origins besides `api_base_url`'s that the credential may be sent to: exact origins
+    /// (`https://uploads.example.com`) or one leading `*.` label under a registrable domain
+    /// (`https://*.googleapis.com`); may hold `{name}` placeholders. SDKs and the proxy refuse
+    /// every other origin
+    #[oai(validator(max_items = 20, max_length = 2048))]
+    pub api_origins: Option<Vec<String>>,
     /// The provider's logo, shown on the hosted capture form (https)
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub logo_url: Option<Text>,
@@ -266,6 +272,7 @@ impl From<ProviderCreate> for NewProvider {
                 verification_method: dto.verification.and_then(|v| v.method).map(method_to_domain),
                 strategy: dto.strategy.map(Into::into),
                 api_base_url: dto.api_base_url.plain(),
+                api_origins: dto.api_origins.unwrap_or_default(),
                 logo_url: dto.logo_url.plain(),
                 docs_url: dto.docs_url.plain(),
                 connection_params: dto
@@ -335,6 +342,9 @@ pub struct ProviderUpdate {
     pub strategy: Option<StrategyDto>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub api_base_url: Option<Text>,
+    /// Replaces the declared API origins (an empty list removes them)
+    #[oai(validator(max_items = 20, max_length = 2048))]
+    pub api_origins: Option<Vec<String>>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub logo_url: Option<Text>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
@@ -392,6 +402,7 @@ impl From<ProviderUpdate> for ProviderPatch {
             verification_url: verification.map(|v| v.map(|v| v.url.plain())),
             strategy: change(dto.strategy, cleared(ClearableField::Strategy)).map(|s| s.map(Into::into)),
             api_base_url: change(dto.api_base_url.plain(), cleared(ClearableField::ApiBaseUrl)),
+            api_origins: dto.api_origins,
             logo_url: change(dto.logo_url.plain(), cleared(ClearableField::LogoUrl)),
             docs_url: change(dto.docs_url.plain(), cleared(ClearableField::DocsUrl)),
             connection_params: dto
@@ -435,6 +446,8 @@ pub struct ProviderView {
     pub verification: Option<VerificationDto>,
     pub strategy: StrategyDto,
     pub api_base_url: Option<String>,
+    /// Origins besides `api_base_url`'s that the credential may be sent to
+    pub api_origins: Vec<String>,
     pub logo_url: Option<String>,
     pub docs_url: Option<String>,
     /// Values each connection supplies to fill `{name}` placeholders in the URLs
@@ -480,6 +493,7 @@ impl From<Provider> for ProviderView {
             verification: spec.verification.map(Into::into),
             strategy,
             api_base_url: template(spec.api_base_url),
+            api_origins: spec.api_origins.iter().map(ToString::to_string).collect(),
             logo_url: text(spec.logo_url),
             docs_url: text(spec.docs_url),
             connection_params: spec.connection_params.into_iter().map(Into::into).collect(),

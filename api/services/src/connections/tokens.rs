@@ -254,6 +254,7 @@ impl ConnectionServiceImpl {
                     .resolve(source.connection_params, &provider.allowed_host_suffixes)
                     .ok()
             }),
+            api_origins: provider.origins_for(source.connection_params),
         };
         self.audit_read(caller, &envelope).await;
         let shared = Arc::new(CachedEnvelope {

@@ -1,6 +1,8 @@
 """Nexus client for Python: the Broker and Gateway clients generated from the committed specs
-(``nexus_client.broker``, ``nexus_client.gateway``; by ``cargo xtask clients generate``), and
-constructors that attach the key without ever showing it."""
+(``nexus_client.broker``, ``nexus_client.gateway``; by ``cargo xtask clients generate``),
+constructors that attach the key without ever showing it, and the wrappers that send with a
+credential (``NexusAuth``, ``NexusTransport``, ``AsyncNexusTransport``): only to the origins the
+credential may go to, following redirects themselves so it never crosses to another origin."""
 
 from __future__ import annotations
 
@@ -17,9 +19,11 @@ from .errors import InsufficientScopeError, NexusError
 from .gateway import models as _gateway_models
 from .gateway.client import AuthenticatedClient as GatewayClient
 from .inject import envelope_from_json, inject
+from .transport import AsyncNexusTransport, NexusTransport
 from .version import USER_AGENT, __version__
 
 __all__ = [
+    "AsyncNexusTransport",
     "DEFAULT_TIMEOUT_SECONDS",
     "BrokerClient",
     "Credentials",
@@ -27,6 +31,7 @@ __all__ = [
     "InsufficientScopeError",
     "NexusAuth",
     "NexusError",
+    "NexusTransport",
     "Target",
     "USER_AGENT",
     "__version__",

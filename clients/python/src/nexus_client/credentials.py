@@ -7,7 +7,11 @@ misses for one target make one Gateway call (a lock per target, in threads and i
 
 ``NexusAuth`` is an ``httpx.Auth`` for ``httpx.Client`` and ``httpx.AsyncClient``: it applies the
 credential to each request and, when the provider answers 401 to an OAuth2 token, forces one
-refresh through ``POST /v1/refresh/{id}`` and retries once. Errors are ``NexusError`` with the
+refresh through ``POST /v1/refresh/{id}`` and retries once. It sends the credential only to the
+envelope's ``api_origins`` (narrowed further with ``origins=``; anything else is
+``origin_not_allowed``, sending nothing) and follows redirects itself, so the credential never
+crosses to another origin (``redirects.py``); the client must not follow them (httpx's default),
+or use ``NexusTransport``, which is safe either way. Errors are ``NexusError`` with the
 Gateway's code (``attention_required`` carries the ``connection_id`` to send the user back to).
 A target may name the ``scopes`` its calls need: a connection without them raises
 ``InsufficientScopeError`` (``missing_scopes``), and ``Credentials.request_scopes`` starts the
@@ -19,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import threading
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +33,9 @@ from .errors import InsufficientScopeError, NexusError
 from .gateway.client import AuthenticatedClient
 from .gateway.models import ConnectionRequested, CredentialEnvelope, StrategyOauth2Strategy
 from .gateway.types import Unset
-from .inject import envelope_from_json, inject
+from .inject import envelope_from_json
+from .origins import narrowing
+from .redirects import RedirectChain
 
 
 @dataclass(frozen=True)
@@ -258,10 +264,35 @@ class Credentials:
             return self._keep(target, _envelope(response))
 
 
-class NexusAuth(httpx.Auth):
-    """Applies a workspace's (or a connection's) credential to every request of an httpx client."""
+def _not_followed_by_client(response: httpx.Response, answered: int) -> int:
+    """The count of answers the flow has had, this one included. An answer with more history than
+    that comes from a client that followed a redirect itself, with the credential on it."""
+    if len(response.history) > answered:
+        raise NexusError(
+            "client_follows_redirects",
+            "the httpx client followed a redirect itself: use NexusAuth with follow_redirects=False "
+            "(httpx's default), or NexusTransport, which follows redirects safely",
+        )
+    return answered + 1
 
-    requires_request_body = True  # a retry after a refresh sends the body again
+
+def _refresh_due(envelope: CredentialEnvelope, chain: RedirectChain, response: httpx.Response) -> bool:
+    """A 401 to an OAuth2 token that was sent (not one from a hop outside the origin)."""
+    oauth2 = isinstance(envelope.strategy, StrategyOauth2Strategy)
+    return response.status_code == 401 and oauth2 and chain.carries_credential
+
+
+class NexusAuth(httpx.Auth):
+    """Applies a workspace's (or a connection's) credential to every request of an httpx client.
+
+    Sends only to the envelope's ``api_origins`` (and to ``origins``, when given: a narrowing,
+    never a widening), and follows redirects itself (at most 10), re-applying the credential on a
+    hop within the request's origin and on no hop after the chain leaves it. That needs a client
+    that does not follow redirects, httpx's default (``follow_redirects=False``): on a client
+    that does, httpx would carry the credential's headers to the next hop before this sees the
+    answer, and this raises ``client_follows_redirects`` (use ``NexusTransport`` there)."""
+
+    requires_request_body = True  # a redirect (307, 308) or a retry after a refresh sends the body again
 
     def __init__(
         self,
@@ -271,26 +302,46 @@ class NexusAuth(httpx.Auth):
         provider: str | None = None,
         connection_id: str | None = None,
         scopes: tuple[str, ...] | list[str] = (),
+        origins: Sequence[str] | None = None,
     ) -> None:
         self._credentials = credentials
         self._target = Target(
             workspace_id=workspace_id, provider=provider, connection_id=connection_id, scopes=tuple(scopes)
         )
         self._target.request()  # fails now on an incomplete target, not at the first request
+        self._origins = narrowing(origins)
 
     def __repr__(self) -> str:
         return f"NexusAuth({self._target!r})"
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.read()  # httpx reads it only for an auth_flow; this flow replaces that
         envelope = self._credentials.get(self._target)
-        response = yield inject(envelope, request)
-        if response.status_code == 401 and isinstance(envelope.strategy, StrategyOauth2Strategy):
-            envelope = self._credentials.refresh(self._target, envelope)
-            yield inject(envelope, request)
+        chain = RedirectChain(envelope, request, origins=self._origins)
+        hop: httpx.Request | None = chain.first
+        answered, refreshed = 0, False
+        while hop is not None:
+            response = yield hop
+            answered = _not_followed_by_client(response, answered)
+            hop = chain.follow(hop, response)
+            if hop is None and not refreshed and _refresh_due(envelope, chain, response):
+                refreshed = True
+                envelope = self._credentials.refresh(self._target, envelope)
+                chain = RedirectChain(envelope, request, origins=self._origins)
+                hop = chain.first
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()
         envelope = await self._credentials.aget(self._target)
-        response = yield inject(envelope, request)
-        if response.status_code == 401 and isinstance(envelope.strategy, StrategyOauth2Strategy):
-            envelope = await self._credentials.arefresh(self._target, envelope)
-            yield inject(envelope, request)
+        chain = RedirectChain(envelope, request, origins=self._origins)
+        hop: httpx.Request | None = chain.first
+        answered, refreshed = 0, False
+        while hop is not None:
+            response = yield hop
+            answered = _not_followed_by_client(response, answered)
+            hop = chain.follow(hop, response)
+            if hop is None and not refreshed and _refresh_due(envelope, chain, response):
+                refreshed = True
+                envelope = await self._credentials.arefresh(self._target, envelope)
+                chain = RedirectChain(envelope, request, origins=self._origins)
+                hop = chain.first

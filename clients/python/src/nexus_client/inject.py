@@ -1,18 +1,19 @@
 """Applying a credential envelope's strategy to an outgoing ``httpx.Request``, exactly as the
-shared vectors in ``clients/testdata/strategies.json`` say. A missing field or a strategy this
-SDK does not know raises ``NexusError`` and the request is not changed."""
+shared vectors in ``clients/testdata/strategies.json`` say. A URL outside the envelope's
+``api_origins`` (or the caller's narrowing of them), a missing field or a strategy this SDK does
+not know raises ``NexusError`` and the request is not changed."""
 
 from __future__ import annotations
 
 import base64
 import datetime
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
 
-from .errors import NexusError
 from .aws import sign_aws
+from .errors import NexusError
 from .gateway.models import (
     CredentialEnvelope,
     StrategyApiKeyStrategy,
@@ -23,6 +24,7 @@ from .gateway.models import (
     StrategyQueryParamStrategy,
 )
 from .gateway.types import Unset
+from .origins import origin_allowed, origin_of
 
 DEFAULT_API_KEY_HEADER = "X-API-Key"
 DEFAULT_CREDENTIAL_FIELD = "api_key"
@@ -52,11 +54,41 @@ def _field(envelope: CredentialEnvelope, name: str) -> str:
     return values[name]
 
 
+def check_origin(envelope: CredentialEnvelope, url: httpx.URL, origins: Sequence[str] | None = None) -> None:
+    """Raises ``origin_not_allowed`` unless the credential may be sent to ``url``: an origin of
+    the envelope's ``api_origins`` and, when the caller gives ``origins``, one of those too."""
+    if not origin_allowed(url, envelope.api_origins, origins):
+        origin = origin_of(url)
+        # The origin is not secret; the rest of the URL (userinfo, a query) may be.
+        named = str(origin) if origin is not None else "a URL that names no origin (userinfo, a trailing dot, not http)"
+        raise NexusError(
+            "origin_not_allowed",
+            f"the credential may not be sent to {named}: it is outside the credential's api_origins"
+            + ("" if origins is None else " or the origins this caller allowed"),
+        )
+
+
+def without_credential(envelope: CredentialEnvelope, url: httpx.URL) -> httpx.URL:
+    """``url`` without the query parameter a ``query_param`` strategy puts the credential in: a
+    redirect's ``Location`` may repeat it, and a hop either gets it afresh or not at all."""
+    strategy = envelope.strategy
+    if isinstance(strategy, StrategyQueryParamStrategy) and strategy.param_name in url.params:
+        return url.copy_remove_param(strategy.param_name)
+    return url
+
+
 def inject(
-    envelope: CredentialEnvelope, request: httpx.Request, *, now: datetime.datetime | None = None
+    envelope: CredentialEnvelope,
+    request: httpx.Request,
+    *,
+    now: datetime.datetime | None = None,
+    origins: Sequence[str] | None = None,
 ) -> httpx.Request:
     """A copy of ``request`` carrying the credential the way the envelope's strategy says; a
-    signature (AWS Signature Version 4) is made at ``now``."""
+    signature (AWS Signature Version 4) is made at ``now``. A URL outside the envelope's
+    ``api_origins``, or outside ``origins`` when the caller narrows them, is refused with
+    ``origin_not_allowed`` before anything else."""
+    check_origin(envelope, request.url, origins)
     strategy = envelope.strategy
     headers = httpx.Headers(request.headers)
     url = request.url
