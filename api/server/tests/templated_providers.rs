@@ -99,6 +99,7 @@ async fn templated_issuer_consent(db: TestDatabase, mode: Mode) {
             "issuer": issuer, "token_endpoint_auth_method": "client_secret_basic",
             "scopes": ["openid", "offline_access", "email"], "authorization_params": {"prompt": "consent"},
             "api_base_url": format!("http://{{tenant}}.localhost:{port}/api/v1"),
+            "api_origins": [format!("http://*.{{tenant}}.localhost:{port}")],
             "connection_params": [{"name": "tenant", "description": "Your tenant's name",
                                    "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"}],
             // `.localhost` is one label: the tenant host's domain is declared.
@@ -204,6 +205,14 @@ async fn templated_issuer_consent(db: TestDatabase, mode: Mode) {
         format!("http://acme.localhost:{port}/api/v1"),
         "{envelope}"
     );
+    assert_eq!(
+        envelope["api_origins"],
+        json!([
+            format!("http://acme.localhost:{port}"),
+            format!("http://*.acme.localhost:{port}")
+        ]),
+        "the base URL's origin and the declared one, filled for this tenant: {envelope}"
+    );
     let access = envelope["credentials"]["access_token"].as_str().expect("access token");
     assert_eq!(oidc.userinfo(access).await.status(), StatusCode::OK);
 
@@ -228,6 +237,52 @@ async fn templated_issuer_consent(db: TestDatabase, mode: Mode) {
     );
 }
 
+/// Declared origins are checked when a provider is created or changed: a clear 400 naming the
+/// entry, and nothing stored.
+async fn api_origins_are_validated(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let base = json!({"name": "origins", "auth_type": "api_key", "api_base_url": "https://api.example.com"});
+    for (origin, why) in [
+        ("https://*.com", "public suffix"),
+        ("https://*.github.io", "public suffix"),
+        ("https://api.example.com/v1", "no path"),
+        ("https://api.*.example.com", "wildcard"),
+        ("ftp://files.example.com", "http or https"),
+        ("https://{tenant}.example.com", "connection_params"),
+    ] {
+        let mut body = base.clone();
+        body["api_origins"] = json!(["https://uploads.example.com", origin]);
+        let (status, error) = post(format!("{}/v1/providers", server.broker_url), &server.admin_key, &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{origin}: {error}");
+        assert_eq!(error["code"], "invalid_request", "{origin}: {error}");
+        assert!(
+            error["field"].as_str().is_some_and(|field| field.starts_with("api_origins")),
+            "{origin}: {error}"
+        );
+        assert!(error["message"].as_str().is_some_and(|m| m.contains(why)), "{origin}: {error}");
+    }
+    let mut body = base.clone();
+    body["api_origins"] = json!(["HTTPS://Uploads.Example.com:443", "https://*.googleapis.com"]);
+    let (status, created) = post(format!("{}/v1/providers", server.broker_url), &server.admin_key, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        created["api_origins"],
+        json!(["https://uploads.example.com", "https://*.googleapis.com"]),
+        "kept in canonical form"
+    );
+    let list = raw()
+        .get(format!("{}/v1/providers", server.broker_url))
+        .bearer_auth(&server.admin_key)
+        .send()
+        .await
+        .expect("list")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "only the valid one: {list}");
+    server.stop().await;
+}
+
 async fn templated_one_process(db: TestDatabase) {
     templated_issuer_consent(db, Mode::OneProcess).await;
 }
@@ -236,4 +291,4 @@ async fn templated_split(db: TestDatabase) {
     templated_issuer_consent(db, Mode::Split).await;
 }
 
-database_tests!(templated_one_process, templated_split);
+database_tests!(templated_one_process, templated_split, api_origins_are_validated);
