@@ -14,6 +14,9 @@ pub struct AgentKey {
     pub prefix: String,
     /// `None`: every workspace. `Some(list)`: only these.
     pub workspace_ids: Option<Vec<WorkspaceId>>,
+    /// The key may act through the proxy (and check or request connections) but never reads a
+    /// credential: an agent holding it never sees a secret.
+    pub proxy_only: bool,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -26,6 +29,8 @@ pub struct NewAgentKey {
     /// An unrestricted key must be asked for explicitly, so an empty or forgotten list never
     /// silently grants every workspace.
     pub all_workspaces: bool,
+    /// See [`AgentKey::proxy_only`].
+    pub proxy_only: bool,
 }
 
 /// A freshly created key: the only time the secret exists outside its hash.
@@ -62,6 +67,17 @@ impl std::fmt::Debug for PresentedKey {
 pub struct AgentPrincipal {
     pub key_id: AgentKeyId,
     pub workspace_ids: Option<Vec<WorkspaceId>>,
+    pub proxy_only: bool,
+}
+
+impl AgentPrincipal {
+    /// Refuses an operation that hands the agent a credential when the key is `proxy_only`.
+    pub fn may_read_credentials(&self) -> Result<(), crate::ServiceError> {
+        if self.proxy_only {
+            return Err(crate::ServiceError::ProxyOnlyKey);
+        }
+        Ok(())
+    }
 }
 
 /// Who is asking, and which workspaces they may see. Outside them, everything is "not found".
@@ -70,6 +86,9 @@ pub struct Caller {
     pub actor: Actor,
     /// `None`: every workspace.
     pub workspace_ids: Option<Vec<WorkspaceId>>,
+    /// The proxy reading for the agent: the credential is applied server-side and never handed
+    /// out, so the read is audited as the proxied call it serves, not as a token read.
+    pub via_proxy: bool,
 }
 
 impl Caller {
@@ -78,6 +97,7 @@ impl Caller {
         Self {
             actor,
             workspace_ids: None,
+            via_proxy: false,
         }
     }
 
@@ -87,6 +107,15 @@ impl Caller {
                 key_id: principal.key_id,
             },
             workspace_ids: principal.workspace_ids.clone(),
+            via_proxy: false,
+        }
+    }
+
+    /// The proxy, for the agent: what the agent may reach, read for a proxied call.
+    pub fn proxy_for(principal: &AgentPrincipal) -> Self {
+        Self {
+            via_proxy: true,
+            ..Self::agent(principal)
         }
     }
 
@@ -136,6 +165,7 @@ mod tests {
         let restricted = AgentPrincipal {
             key_id: AgentKeyId::new(),
             workspace_ids: Some(vec![a.clone()]),
+            proxy_only: false,
         };
         assert!(Caller::agent(&restricted).can_access(&a));
         assert!(!Caller::agent(&restricted).can_access(&b));

@@ -21,6 +21,8 @@ pub enum AuditEventType {
     ConnectionRevoked,
     CredentialCaptured,
     TokenRead,
+    /// A request forwarded by the proxy with the connection's credential.
+    ProxyCall,
     TokenRefreshed,
     TokenRefreshFailed,
     AgentKeyCreated,
@@ -34,7 +36,7 @@ pub enum AuditEventType {
 }
 
 impl AuditEventType {
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::ProviderCreated,
         Self::ProviderUpdated,
         Self::ProviderDeleted,
@@ -46,6 +48,7 @@ impl AuditEventType {
         Self::ConnectionRevoked,
         Self::CredentialCaptured,
         Self::TokenRead,
+        Self::ProxyCall,
         Self::TokenRefreshed,
         Self::TokenRefreshFailed,
         Self::AgentKeyCreated,
@@ -71,6 +74,7 @@ impl AuditEventType {
             Self::ConnectionRevoked => "connection_revoked",
             Self::CredentialCaptured => "credential_captured",
             Self::TokenRead => "token_read",
+            Self::ProxyCall => "proxy_call",
             Self::TokenRefreshed => "token_refreshed",
             Self::TokenRefreshFailed => "token_refresh_failed",
             Self::AgentKeyCreated => "agent_key_created",

@@ -76,6 +76,19 @@ pub enum ServiceError {
     #[error("{reason}")]
     Forbidden { reason: &'static str },
 
+    /// A `proxy_only` agent key asked for an operation that returns a credential.
+    #[error("this agent key is proxy_only: it acts through /v1/proxy and never reads a credential")]
+    ProxyOnlyKey,
+
+    /// A proxied request names an origin the provider's credential may not go to, or an
+    /// address the outbound policy refuses (a private one, in production).
+    #[error("{message}")]
+    OriginNotAllowed { message: String },
+
+    /// A body larger than the limit of where it was sent.
+    #[error("the request body exceeds {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+
     /// The request conflicts with the current state; `connection_id` names the connection whose
     /// state it is, when the caller did not name it (a resolve by workspace and provider).
     #[error("{message}")]
@@ -160,7 +173,8 @@ impl ServiceError {
             Self::InvalidInput { .. } | Self::InvalidFields { .. } | Self::InvalidState { .. } => 400,
             Self::ProviderMisconfigured { .. } => 502,
             Self::Unauthenticated => 401,
-            Self::Forbidden { .. } => 403,
+            Self::Forbidden { .. } | Self::ProxyOnlyKey | Self::OriginNotAllowed { .. } => 403,
+            Self::PayloadTooLarge { .. } => 413,
             Self::Conflict { reason, .. } => match reason {
                 ConflictReason::NotRefreshable
                 | ConflictReason::ProviderInUse
@@ -202,6 +216,9 @@ impl ServiceError {
             Self::ProviderMisconfigured { .. } => ErrorCode::ProviderMisconfigured,
             Self::Unauthenticated => ErrorCode::Unauthenticated,
             Self::Forbidden { .. } => ErrorCode::Forbidden,
+            Self::ProxyOnlyKey => ErrorCode::ProxyOnlyKey,
+            Self::OriginNotAllowed { .. } => ErrorCode::OriginNotAllowed,
+            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::Conflict { reason, .. } => match reason {
                 ConflictReason::ProviderInUse => ErrorCode::ProviderInUse,
                 ConflictReason::ConnectionPending => ErrorCode::ConnectionPending,
@@ -299,6 +316,8 @@ pub enum ErrorCode {
     ProviderMisconfigured,
     Unauthenticated,
     Forbidden,
+    ProxyOnlyKey,
+    OriginNotAllowed,
     ProviderInUse,
     ConnectionPending,
     ConnectionRevoked,
@@ -318,7 +337,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 30] = [
+    pub const ALL: [Self; 32] = [
         Self::ProviderNotFound,
         Self::ConnectionNotFound,
         Self::AgentKeyNotFound,
@@ -333,6 +352,8 @@ impl ErrorCode {
         Self::ProviderMisconfigured,
         Self::Unauthenticated,
         Self::Forbidden,
+        Self::ProxyOnlyKey,
+        Self::OriginNotAllowed,
         Self::ProviderInUse,
         Self::ConnectionPending,
         Self::ConnectionRevoked,
@@ -372,6 +393,8 @@ impl ErrorCode {
             Self::ProviderMisconfigured => "provider_misconfigured",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
+            Self::ProxyOnlyKey => "proxy_only_key",
+            Self::OriginNotAllowed => "origin_not_allowed",
             Self::ProviderInUse => "provider_in_use",
             Self::ConnectionPending => "connection_pending",
             Self::ConnectionRevoked => "connection_revoked",
@@ -417,6 +440,14 @@ impl ErrorCode {
             ),
             Self::Unauthenticated => (401, "No key, or a key that is not valid for this API"),
             Self::Forbidden => (403, "The key is valid but may not do this (another workspace, say)"),
+            Self::ProxyOnlyKey => (
+                403,
+                "The agent key is `proxy_only`: call the API through `/v1/proxy`, which never hands out the credential",
+            ),
+            Self::OriginNotAllowed => (
+                403,
+                "The proxied request's URL is outside the provider's `api_origins`, or at an address the outbound policy refuses",
+            ),
             Self::ProviderInUse => (409, "The provider still has connections: delete or revoke them first"),
             Self::ConnectionPending => (409, "The user has not finished the consent yet"),
             Self::ConnectionRevoked => (409, "The connection was revoked: request a new one"),
@@ -452,7 +483,10 @@ impl ErrorCode {
                 405,
                 "The path exists but not with this method (`Allow` lists those it takes)",
             ),
-            Self::PayloadTooLarge => (413, "The body is larger than 64 KiB"),
+            Self::PayloadTooLarge => (
+                413,
+                "The body is larger than the limit: 64 KiB for the APIs, `NEXUS_PROXY_MAX_BODY_BYTES` through the proxy",
+            ),
             Self::UnsupportedMediaType => (415, "The body is not `application/json`"),
         }
     }
@@ -500,6 +534,13 @@ mod tests {
             (ServiceError::invalid("name", "bad"), 400, "invalid_request"),
             (ServiceError::Unauthenticated, 401, "unauthenticated"),
             (ServiceError::Forbidden { reason: "no" }, 403, "forbidden"),
+            (ServiceError::ProxyOnlyKey, 403, "proxy_only_key"),
+            (
+                ServiceError::OriginNotAllowed { message: "no".into() },
+                403,
+                "origin_not_allowed",
+            ),
+            (ServiceError::PayloadTooLarge { limit: 1 }, 413, "payload_too_large"),
             (
                 ServiceError::Conflict {
                     reason: ConflictReason::NotRefreshable,

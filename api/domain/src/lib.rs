@@ -18,6 +18,7 @@ pub mod ids;
 pub mod names;
 pub mod origins;
 pub mod ports;
+pub mod proxy;
 pub mod provider;
 pub mod secret;
 pub mod status;

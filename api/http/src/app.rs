@@ -86,6 +86,12 @@ pub fn broker_app(state: BrokerState, metrics: HttpMetrics, extra: BrokerRoutes)
     let health = state.health.clone();
     let registry = state.metrics.clone();
     let (mut routes, mut allowed) = routes(broker_service(), broker_spec());
+    routes = routes
+        .at(crate::proxy::INTERNAL_PREFIX, crate::proxy::internal_proxy)
+        .at(
+            format!("{}/*path", crate::proxy::INTERNAL_PREFIX),
+            crate::proxy::internal_proxy,
+        );
     if extra.browser {
         routes = with_browser_routes(routes);
         allowed = allowed.with_browser_routes();
@@ -134,6 +140,12 @@ pub fn metrics_app(registry: prometheus::Registry, metrics: HttpMetrics) -> impl
 pub fn gateway_app(state: GatewayState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
     let (routes, allowed) = routes(gateway_service(), gateway_spec());
+    let routes = routes
+        .at(crate::proxy::GATEWAY_PREFIX, crate::proxy::gateway_proxy)
+        .at(
+            format!("{}/*path", crate::proxy::GATEWAY_PREFIX),
+            crate::proxy::gateway_proxy,
+        );
     Envelope {
         inner: routes.data(state).data(health),
         api: "gateway",

@@ -225,11 +225,16 @@ impl<E: Endpoint> Endpoint for Envelope<E> {
         let path = req.uri().path().to_owned();
         let started = Instant::now();
         let mut operation = "other";
+        // A proxied body is the provider's, not an API body: the proxy limits and streams it.
+        let proxied = crate::proxy::is_proxy_path(&path);
+        if proxied {
+            operation = "proxy";
+        }
         let work = async {
-            if let Err(response) = limit_body(&mut req).await {
+            if !proxied && let Err(response) = limit_body(&mut req).await {
                 return response;
             }
-            if let Err(response) = refuse_nulls(&mut req).await {
+            if !proxied && let Err(response) = refuse_nulls(&mut req).await {
                 return response;
             }
             match self.inner.call(req).await {
@@ -238,8 +243,10 @@ impl<E: Endpoint> Endpoint for Envelope<E> {
                     if let Some(id) = response.data::<poem_openapi::OperationId>() {
                         operation = id.0;
                     }
-                    // A plain-text error produced below the handlers still gets the JSON shape.
-                    if response.status().as_u16() >= 400 && !is_json(&response) && !is_html(&response) {
+                    // A plain-text error produced below the handlers still gets the JSON shape
+                    // (a provider's own answer through the proxy is passed on as it is).
+                    let forwarded = response.headers().contains_key(crate::proxy::PROXIED_HEADER);
+                    if response.status().as_u16() >= 400 && !is_json(&response) && !is_html(&response) && !forwarded {
                         let status = response.status();
                         let (code, message) = describe(status, status.canonical_reason().unwrap_or("error"));
                         ApiError::new(status, code, message, None).into_response()

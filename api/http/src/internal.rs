@@ -3,7 +3,7 @@
 //! key, which alone reads nothing: every operation for an agent carries that agent's own key in
 //! `X-Nexus-Agent-Key`, and the Broker authenticates it itself in the same call (with the same
 //! short cache as its own Gateway) and applies its workspace restriction. A missing, unknown or
-//! deleted agent key is 403.
+//! deleted agent key is 403, and so is a `proxy_only` key asking for a credential.
 
 use crate::auth::ServiceAuth;
 use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequested, CredentialEnvelopeDto};
@@ -55,6 +55,13 @@ async fn agent(state: &BrokerState, presented: Option<String>) -> Result<AgentPr
         Err(ServiceError::Unauthenticated) => Err(refused),
         Err(other) => Err(other),
     }
+}
+
+/// The agent of an operation that hands out a credential: never a `proxy_only` key.
+async fn reader(state: &BrokerState, presented: Option<String>) -> Result<AgentPrincipal, ServiceError> {
+    let principal = agent(state, presented).await?;
+    principal.may_read_credentials()?;
+    Ok(principal)
 }
 
 /// The internal operations (service key required).
@@ -140,7 +147,7 @@ impl InternalApi {
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<GatewayCredential>> {
-        let caller = Caller::agent(&agent(&state, agent_key.0).await?);
+        let caller = Caller::agent(&reader(&state, agent_key.0).await?);
         let envelope = state
             .connections
             .get_token(&caller, path_id::<ConnectionId>("connection_id", &connection_id)?)
@@ -163,7 +170,7 @@ impl InternalApi {
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
     ) -> ApiResult<Json<CredentialEnvelopeDto>> {
-        let caller = Caller::agent(&agent(&state, agent_key.0).await?);
+        let caller = Caller::agent(&reader(&state, agent_key.0).await?);
         let envelope = state
             .connections
             .refresh_token(&caller, path_id::<ConnectionId>("connection_id", &connection_id)?)
@@ -186,7 +193,7 @@ impl InternalApi {
         workspace_id: Query<WorkspaceIdParam>,
         provider: Query<ProviderNameParam>,
     ) -> ApiResult<Json<GatewayCredential>> {
-        let caller = Caller::agent(&agent(&state, agent_key.0).await?);
+        let caller = Caller::agent(&reader(&state, agent_key.0).await?);
         let envelope = state
             .connections
             .get_token_by_workspace_and_provider(&caller, &workspace_id, &provider)

@@ -5,6 +5,7 @@ use nexus_domain::ports::{
     AdminAuthenticator, AgentKeyService, AuditService, ConnectionService, GatewayService, HealthService,
     ProviderService, WebhookService,
 };
+use nexus_domain::proxy::ProxyService;
 use std::sync::Arc;
 
 /// Services behind the Broker API.
@@ -19,6 +20,8 @@ pub struct BrokerState {
     pub audit: Arc<dyn AuditService>,
     pub webhooks: Arc<dyn WebhookService>,
     pub health: Arc<dyn HealthService>,
+    /// Forwards a split Gateway's proxied requests (`/v1/internal/proxy`).
+    pub proxy: Arc<dyn ProxyService>,
     /// Everything `/metrics` exposes.
     pub metrics: prometheus::Registry,
 }
@@ -27,6 +30,8 @@ pub struct BrokerState {
 #[derive(Clone)]
 pub struct GatewayState {
     pub gateway: Arc<dyn GatewayService>,
+    /// `/v1/proxy`: this process's proxy, or (split) the Broker's.
+    pub proxy: Arc<dyn ProxyService>,
     pub health: Arc<dyn HealthService>,
     /// Serves the benchmark's reference routes (only in a `--features bench` build, and only
     /// when asked).

@@ -10,6 +10,7 @@
 mod cache;
 mod convert;
 mod errors;
+mod proxy;
 mod reads;
 
 use async_trait::async_trait;

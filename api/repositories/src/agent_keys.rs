@@ -49,6 +49,7 @@ impl AgentKeyRepository for SqlAgentKeyRepository {
             prefix: Set(key.prefix.clone()),
             key_hash: Set(record.key_hash.clone()),
             workspace_ids: Set(key.workspace_ids.as_ref().map(to_json)),
+            proxy_only: Set(key.proxy_only),
             created_at: Set(key.created_at),
             revoked_at: Set(key.revoked_at),
         })
@@ -102,6 +103,7 @@ fn from_model(model: agent_key::Model) -> RepoResult<AgentKey> {
             .workspace_ids
             .map(|ids| from_json::<Vec<WorkspaceId>>("workspace_ids", ids))
             .transpose()?,
+        proxy_only: model.proxy_only,
         created_at: model.created_at,
         revoked_at: model.revoked_at,
     })

@@ -220,6 +220,7 @@ async fn agent_keys_by_prefix_and_revocation(test_db: TestDatabase) {
         name: "mcp-server".into(),
         prefix: "nxa_abcd1234".into(),
         workspace_ids: Some(vec![WorkspaceId::parse("ws-1").expect("ws")]),
+        proxy_only: true,
         created_at: now(),
         revoked_at: None,
     };

@@ -102,6 +102,12 @@ pub struct CommonArgs {
     /// Wait after the first failed attempt, in milliseconds; it doubles per failure (up to 2 hours)
     #[arg(long, env = "NEXUS_WEBHOOK_FIRST_RETRY_MS", default_value_t = 5000)]
     pub webhook_first_retry_ms: u32,
+    /// Largest request body the proxy forwards, in bytes
+    #[arg(long, env = "NEXUS_PROXY_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub proxy_max_body_bytes: u64,
+    /// Deadline of one proxied request (connect, send, the whole answer), in seconds
+    #[arg(long, env = "NEXUS_PROXY_TIMEOUT_SECONDS", default_value_t = 25)]
+    pub proxy_timeout_seconds: u32,
 }
 
 impl fmt::Debug for CommonArgs {
@@ -132,6 +138,7 @@ pub struct Settings {
     /// `None`: audit events are kept forever.
     pub audit_retention: Option<std::time::Duration>,
     pub webhooks: nexus_services::WebhookSettings,
+    pub proxy: nexus_services::ProxySettings,
 }
 
 impl fmt::Debug for Settings {
@@ -342,11 +349,22 @@ impl CommonArgs {
             first_retry_wait: std::time::Duration::from_millis(u64::from(self.webhook_first_retry_ms)),
             ..nexus_services::WebhookSettings::default()
         };
+        if self.proxy_timeout_seconds == 0 || self.proxy_max_body_bytes == 0 {
+            bail!("NEXUS_PROXY_TIMEOUT_SECONDS and NEXUS_PROXY_MAX_BODY_BYTES must be at least 1");
+        }
+        // Production sends only https, never inside; development also reaches loopback and
+        // private addresses (a laptop's own services, the tests' local APIs).
+        let proxy = nexus_services::ProxySettings {
+            max_body_bytes: usize::try_from(self.proxy_max_body_bytes).unwrap_or(usize::MAX),
+            timeout: std::time::Duration::from_secs(u64::from(self.proxy_timeout_seconds)),
+            allow_private: !production,
+        };
         if production && webhooks.allow_private {
             tracing::warn!("NEXUS_WEBHOOK_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses");
         }
         Ok(Settings {
             webhooks,
+            proxy,
             return_urls,
             refresh_skew: chrono::TimeDelta::seconds(i64::from(self.refresh_skew_seconds)),
             poll_interval: std::time::Duration::from_secs(u64::from(self.poll_interval_seconds)),
@@ -456,6 +474,8 @@ mod tests {
             webhook_poll_interval_ms: 1000,
             webhook_timeout_seconds: 10,
             webhook_first_retry_ms: 5000,
+            proxy_max_body_bytes: 10 * 1024 * 1024,
+            proxy_timeout_seconds: 25,
             ..CommonArgs::default()
         }
     }

@@ -101,6 +101,7 @@ pub async fn start_gateway(
         .map_err(|e| anyhow::anyhow!("building the Broker client: {e}"))?;
     let state = nexus_http::GatewayState {
         gateway: remote.clone(),
+        proxy: remote.clone(),
         health: remote.clone(),
         bench_baseline: None,
     };

@@ -6,6 +6,7 @@ use crate::database::DatabaseHealth;
 use nexus_crypto::StateSigner;
 use nexus_domain::clock::{Clock, SystemClock};
 use nexus_domain::ports::AuditService;
+use nexus_domain::proxy::ProxyService;
 use nexus_http::{BrokerState, GatewayState, HttpMetrics};
 use nexus_repositories::{
     DbMetrics, SqlAgentKeyRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository,
@@ -14,7 +15,7 @@ use nexus_repositories::{
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
     AdminKeys, AgentKeyServiceImpl, AuditFlusher, AuditServiceImpl, BackgroundRefresh, CacheEpoch, ConnectionDeps,
-    ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryWorker, LocalGateway, Metrics, OutboundPolicy,
+    ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryWorker, LocalGateway, Metrics, OutboundPolicy, ProxyMetrics, ProxyServiceImpl,
     ProviderServiceImpl, TargetPolicy, WebhookMetrics, WebhookServiceImpl,
 };
 use prometheus::Registry;
@@ -130,6 +131,16 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
     .map_err(|e| anyhow::anyhow!("building the webhook client: {e}"))?;
     let health = Arc::new(DatabaseHealth::new(db));
     let http_metrics = HttpMetrics::new(&registry);
+    let proxy: Arc<dyn ProxyService> = Arc::new(
+        ProxyServiceImpl::new(
+            agent_keys.clone(),
+            connections.clone(),
+            audit.clone(),
+            ProxyMetrics::new(&registry),
+            settings.proxy,
+        )
+        .map_err(|e| anyhow::anyhow!("building the proxy: {e}"))?,
+    );
     Ok(States {
         broker: BrokerState {
             admin_auth: Arc::new(AdminKeys::new(&settings.admin_keys, audit.clone())),
@@ -140,10 +151,12 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
             audit,
             webhooks,
             health: health.clone(),
+            proxy: proxy.clone(),
             metrics: registry,
         },
         gateway: GatewayState {
             gateway: Arc::new(LocalGateway::new(agent_keys.clone(), providers, connections.clone())),
+            proxy,
             health,
             bench_baseline: None,
         },

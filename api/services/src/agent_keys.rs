@@ -107,6 +107,7 @@ fn validate(input: NewAgentKey) -> ServiceResult<(String, Option<Vec<WorkspaceId
 #[async_trait]
 impl AgentKeyService for AgentKeyServiceImpl {
     async fn create(&self, actor: &Actor, input: NewAgentKey) -> ServiceResult<IssuedAgentKey> {
+        let proxy_only = input.proxy_only;
         let (name, workspace_ids) = validate(input)?;
         let material = generate_agent_key();
         let key = AgentKey {
@@ -114,6 +115,7 @@ impl AgentKeyService for AgentKeyServiceImpl {
             name,
             prefix: material.prefix,
             workspace_ids,
+            proxy_only,
             created_at: self.clock.now(),
             revoked_at: None,
         };
@@ -125,7 +127,7 @@ impl AgentKeyService for AgentKeyServiceImpl {
             .await
             .map_err(internal("storing a new agent key"))?;
         let event = NewAuditEvent::new(AuditEventType::AgentKeyCreated, actor)
-            .data(serde_json::json!({"agent_key_id": key.id, "name": key.name, "prefix": key.prefix}));
+            .data(serde_json::json!({"agent_key_id": key.id, "name": key.name, "prefix": key.prefix, "proxy_only": key.proxy_only}));
         AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
         Ok(IssuedAgentKey {
             key,
@@ -173,6 +175,7 @@ impl AgentKeyService for AgentKeyServiceImpl {
                 let principal = AgentPrincipal {
                     key_id: record.key.id,
                     workspace_ids: record.key.workspace_ids,
+                    proxy_only: record.key.proxy_only,
                 };
                 self.authenticated
                     .fill(presented_hash, read_epoch, &self.deletions, principal.clone());

@@ -1,10 +1,10 @@
 //! The Gateway's port in one process: each operation authenticates the agent's key through the
 //! agent-key service (cached briefly) and calls the connection and provider services as that
-//! agent.
+//! agent. A `proxy_only` key is refused every operation that returns a credential.
 
 use async_trait::async_trait;
 use nexus_domain::ConnectionId;
-use nexus_domain::agent_key::{Caller, PresentedKey};
+use nexus_domain::agent_key::{AgentPrincipal, Caller, PresentedKey};
 use nexus_domain::connection::{ConsentRequest, ConsentSpec, CredentialEnvelope};
 use nexus_domain::gateway::ConnectionState;
 use nexus_domain::ports::{AgentKeyService, ConnectionService, GatewayService, ProviderService, ServiceResult};
@@ -38,11 +38,20 @@ impl LocalGateway {
         }
     }
 
-    async fn caller(&self, agent: &PresentedKey) -> ServiceResult<Caller> {
-        let principal = self
-            .agent_keys
+    async fn principal(&self, agent: &PresentedKey) -> ServiceResult<AgentPrincipal> {
+        self.agent_keys
             .authenticate(&SecretString::from(agent.expose().to_owned()))
-            .await?;
+            .await
+    }
+
+    async fn caller(&self, agent: &PresentedKey) -> ServiceResult<Caller> {
+        Ok(Caller::agent(&self.principal(agent).await?))
+    }
+
+    /// The caller of an operation that hands out a credential: never a `proxy_only` key.
+    async fn reader(&self, agent: &PresentedKey) -> ServiceResult<Caller> {
+        let principal = self.principal(agent).await?;
+        principal.may_read_credentials()?;
         Ok(Caller::agent(&principal))
     }
 }
@@ -65,7 +74,7 @@ impl GatewayService for LocalGateway {
     }
 
     async fn token(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
-        let caller = self.caller(agent).await?;
+        let caller = self.reader(agent).await?;
         self.connections.get_token(&caller, id).await
     }
 
@@ -75,14 +84,14 @@ impl GatewayService for LocalGateway {
         workspace_id: &str,
         provider: &str,
     ) -> ServiceResult<CredentialEnvelope> {
-        let caller = self.caller(agent).await?;
+        let caller = self.reader(agent).await?;
         self.connections
             .get_token_by_workspace_and_provider(&caller, workspace_id, provider)
             .await
     }
 
     async fn refresh(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {
-        let caller = self.caller(agent).await?;
+        let caller = self.reader(agent).await?;
         self.connections.refresh_token(&caller, id).await
     }
 }

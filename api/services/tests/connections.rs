@@ -109,6 +109,7 @@ async fn consent_callback_and_token_read(test_db: TestDatabase) {
     let restricted = Caller {
         actor: Actor::System,
         workspace_ids: Some(vec![WorkspaceId::parse("ws-2").expect("ws")]),
+        via_proxy: false,
     };
     let hidden = f
         .service

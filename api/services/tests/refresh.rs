@@ -740,6 +740,7 @@ async fn a_split_gateway_caches_a_short_token_until_it_is_due(test_db: TestDatab
     let agent = nexus_domain::agent_key::Caller::agent(&nexus_domain::agent_key::AgentPrincipal {
         key_id: nexus_domain::AgentKeyId::new(),
         workspace_ids: None,
+        proxy_only: false,
     });
     let envelope = f.service.get_token(&agent, id).await.expect("served");
     let read = f.service.gateway_read(&agent, envelope);

@@ -193,6 +193,7 @@ async fn agent_keys_authenticate_until_deleted(test_db: TestDatabase) {
                 name: "claude-desktop".into(),
                 workspace_ids: Some(vec!["ws-b".into(), "ws-a".into(), "ws-a".into()]),
                 all_workspaces: false,
+                ..NewAgentKey::default()
             },
         )
         .await
@@ -251,6 +252,7 @@ async fn agent_keys_authenticate_until_deleted(test_db: TestDatabase) {
             name: "x".into(),
             workspace_ids,
             all_workspaces,
+            ..NewAgentKey::default()
         };
         let error = f.agent_keys.create(&admin(), input).await.expect_err("invalid");
         assert_eq!(error.field(), Some(field));
@@ -259,6 +261,7 @@ async fn agent_keys_authenticate_until_deleted(test_db: TestDatabase) {
         name: "x".into(),
         workspace_ids: None,
         all_workspaces: true,
+        ..NewAgentKey::default()
     };
     let issued = f
         .agent_keys

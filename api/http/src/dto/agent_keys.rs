@@ -22,6 +22,9 @@ pub struct AgentKeyCreate {
     pub workspace_ids: Option<Vec<Text>>,
     /// `true` for a key that reaches every workspace; must be explicit
     pub all_workspaces: Option<bool>,
+    /// `true` for a key that acts through `/v1/proxy` (and checks or requests connections) but
+    /// never reads a credential: every operation that returns one answers 403 `proxy_only_key`
+    pub proxy_only: Option<bool>,
 }
 
 impl From<AgentKeyCreate> for NewAgentKey {
@@ -30,6 +33,7 @@ impl From<AgentKeyCreate> for NewAgentKey {
             name: dto.name.plain(),
             workspace_ids: dto.workspace_ids.plain(),
             all_workspaces: dto.all_workspaces.unwrap_or(false),
+            proxy_only: dto.proxy_only.unwrap_or(false),
         }
     }
 }
@@ -46,6 +50,8 @@ pub struct AgentKeyView {
     pub workspace_ids: Vec<String>,
     /// Whether the key reaches every workspace
     pub all_workspaces: bool,
+    /// Whether the key may only act through the proxy (it never reads a credential)
+    pub proxy_only: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -56,6 +62,7 @@ impl From<AgentKey> for AgentKeyView {
             name: key.name,
             prefix: key.prefix,
             all_workspaces: key.workspace_ids.is_none(),
+            proxy_only: key.proxy_only,
             workspace_ids: key
                 .workspace_ids
                 .map(|ids| ids.into_iter().map(String::from).collect())
@@ -74,6 +81,7 @@ pub struct AgentKeyCreated {
     pub prefix: String,
     pub workspace_ids: Vec<String>,
     pub all_workspaces: bool,
+    pub proxy_only: bool,
     pub created_at: DateTime<Utc>,
     /// The agent key, for `Authorization: Bearer <key>` on the Gateway
     pub key: String,
@@ -98,6 +106,7 @@ impl From<IssuedAgentKey> for AgentKeyCreated {
             prefix: view.prefix,
             workspace_ids: view.workspace_ids,
             all_workspaces: view.all_workspaces,
+            proxy_only: view.proxy_only,
             created_at: view.created_at,
             key: issued.secret.expose_secret().to_owned(),
         }

@@ -84,6 +84,8 @@ impl TestServer {
             webhook_poll_interval_ms: 100,
             webhook_timeout_seconds: 10,
             webhook_first_retry_ms: 200,
+            proxy_max_body_bytes: 10 * 1024 * 1024,
+            proxy_timeout_seconds: 25,
         };
         configure(&mut common);
         // Browsers and API clients alike reach the Broker through the guard, unless the test

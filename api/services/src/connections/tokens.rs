@@ -78,6 +78,10 @@ impl ConnectionServiceImpl {
     }
 
     async fn audit_read(&self, caller: &Caller, envelope: &CredentialEnvelope) {
+        // The proxy records the call it makes with the credential instead.
+        if caller.via_proxy {
+            return;
+        }
         // The actor (`agent_key:<id>`) names the agent key that read.
         let event = NewAuditEvent::new(AuditEventType::TokenRead, &caller.actor)
             .connection(envelope.connection_id)

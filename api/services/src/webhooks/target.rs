@@ -67,6 +67,11 @@ impl TargetPolicy {
     /// The client deliveries go through: no redirects, no proxies, deadlines, and a resolver
     /// that refuses names resolving inside.
     pub fn client(&self, timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+        self.client_for(timeout, concat!("nexus-webhooks/", env!("CARGO_PKG_VERSION")))
+    }
+
+    /// The same client, for another sender (the proxy) naming itself in `User-Agent`.
+    pub fn client_for(&self, timeout: Duration, user_agent: &'static str) -> Result<reqwest::Client, reqwest::Error> {
         let _ = rustls::crypto::ring::default_provider().install_default();
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -77,7 +82,7 @@ impl TargetPolicy {
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(30))
-            .user_agent(concat!("nexus-webhooks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(user_agent)
             .build()
     }
 }
