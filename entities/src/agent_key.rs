@@ -14,6 +14,8 @@ pub struct Model {
     /// `null`: every workspace; otherwise a JSON array of workspace ids.
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub workspace_ids: Option<Json>,
+    /// The key may use the proxy but never read a credential.
+    pub proxy_only: bool,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
 }

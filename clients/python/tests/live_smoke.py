@@ -1,8 +1,8 @@
 """Against a running Nexus with an API-key provider ``keyed`` (run by ``cargo xtask fuzz``): it
 connects workspace ``ws-py`` through the hosted form's JSON variant, then checks that the
 generated client parses what the Gateway really answers, ``NexusAuth`` delivers the key to a local API through httpx (sync
-and async, concurrent misses collapsed into one Gateway call), and a revoked connection surfaces
-as ``NexusError``. Never prints a key."""
+and async, concurrent misses collapsed into one Gateway call; the API is declared among the
+provider's origins first), and a revoked connection surfaces as ``NexusError``. Never prints a key."""
 
 from __future__ import annotations
 
@@ -35,6 +35,18 @@ class Echo(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep stderr quiet
         pass
+
+
+def allow_origins(broker_url: str, admin_key: str, provider: str, *origins: str) -> None:
+    """Adds ``origins`` to those the provider's credentials may be sent to (the SDK refuses any
+    other): the local APIs here listen on ports chosen at random. Before the first resolve, so no
+    cached envelope predates them."""
+    admin = {"Authorization": f"Bearer {admin_key}"}
+    current = httpx.get(f"{broker_url}/v1/providers/{provider}", headers=admin).json()["api_origins"]
+    patched = httpx.patch(
+        f"{broker_url}/v1/providers/{provider}", headers=admin, json={"api_origins": [*current, *origins]}
+    )
+    assert patched.status_code == 200, patched.status_code
 
 
 def connect(broker_url: str, admin_key: str) -> str:
@@ -72,6 +84,11 @@ class RefuseFirst(http.server.BaseHTTPRequestHandler):
 
 def oauth2(gateway_url: str, broker_url: str, admin_key: str, issuer: str) -> None:
     """``ws-py-oauth`` is connected to the real OpenID provider (by ``cargo xtask fuzz``)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RefuseFirst)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    refusing = f"http://127.0.0.1:{server.server_address[1]}"
+    issuer_origin = f"{urlsplit(issuer).scheme}://{urlsplit(issuer).netloc}"
+    allow_origins(broker_url, admin_key, "oidc", issuer_origin, refusing)
     issued = httpx.post(
         f"{broker_url}/v1/agent-keys",
         headers={"Authorization": f"Bearer {admin_key}"},
@@ -81,9 +98,7 @@ def oauth2(gateway_url: str, broker_url: str, admin_key: str, issuer: str) -> No
     auth = NexusAuth(credentials, workspace_id="ws-py-oauth", provider="oidc")
     me = httpx.get(f"{issuer}/me", auth=auth)
     assert me.status_code == 200 and "sub" in me.json(), me.status_code
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RefuseFirst)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    answer = httpx.get(f"http://127.0.0.1:{server.server_address[1]}/v1/me", auth=auth)
+    answer = httpx.get(f"{refusing}/v1/me", auth=auth)
     server.shutdown()
     assert answer.status_code == 200, answer.status_code
     first, second = RefuseFirst.seen
@@ -106,6 +121,10 @@ def oauth2(gateway_url: str, broker_url: str, admin_key: str, issuer: str) -> No
 
 
 def main(gateway_url: str, broker_url: str, admin_key: str) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    api = f"http://127.0.0.1:{server.server_address[1]}/v1/me"
+    allow_origins(broker_url, admin_key, "keyed", f"http://127.0.0.1:{server.server_address[1]}")
     agent_key = connect(broker_url, admin_key)
     client = gateway_client(gateway_url, agent_key)
     assert agent_key not in repr(client), "the key is hidden from repr"
@@ -117,10 +136,6 @@ def main(gateway_url: str, broker_url: str, admin_key: str) -> None:
     assert isinstance(outside, Error) and outside.code == "connection_not_found", "outside the key's workspaces"
     catalog = provider_catalog.sync(client=client)
     assert isinstance(catalog, ProviderCatalog) and "keyed" in [p.name for p in catalog.items], catalog
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    api = f"http://127.0.0.1:{server.server_address[1]}/v1/me"
 
     resolves = 0
 

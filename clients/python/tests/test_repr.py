@@ -18,6 +18,7 @@ def test_a_credential_envelope_hides_its_credentials() -> None:
             "scopes": ["repo"],
             "strategy": {"type": "oauth2"},
             "workspace_id": "ws-1",
+            "api_origins": ["https://api.github.com"],
         }
     )
     text = repr(envelope)

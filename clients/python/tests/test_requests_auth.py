@@ -29,10 +29,11 @@ def oauth2(token: str) -> dict[str, object]:
 
 
 class Both(http.server.BaseHTTPRequestHandler):
-    """A Gateway stand-in (resolve, refresh) and an API, on one port."""
+    """A Gateway stand-in (resolve, refresh) and an API, on one port (the envelopes' only origin)."""
 
     seen: list[str] = []
     envelope: dict[str, object] = ENVELOPE
+    origin = ""
 
     def answer(self, status: int, body: bytes) -> None:
         self.send_response(status)
@@ -43,14 +44,14 @@ class Both(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path.startswith("/v1/resolve"):
-            return self.answer(200, json.dumps(Both.envelope).encode())
+            return self.answer(200, json.dumps({**Both.envelope, "api_origins": [Both.origin]}).encode())
         Both.seen.append(f"{self.path} {self.headers.get('authorization')}")
         stale = self.headers.get("authorization") == "Bearer t1"
         return self.answer(401 if stale else 200, b"{}")
 
     def do_POST(self) -> None:  # noqa: N802
         assert self.path == f"/v1/refresh/{ENVELOPE['connection_id']}"
-        return self.answer(200, json.dumps(oauth2("t2")).encode())
+        return self.answer(200, json.dumps({**oauth2("t2"), "api_origins": [Both.origin]}).encode())
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
@@ -61,7 +62,8 @@ def base() -> Iterator[str]:
     Both.envelope = ENVELOPE
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Both)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    Both.origin = f"http://127.0.0.1:{server.server_address[1]}"
+    yield Both.origin
     server.shutdown()
 
 

@@ -25,6 +25,7 @@ def envelope(case: dict[str, Any]) -> dict[str, Any]:
         "strategy": case["strategy"],
         "credentials": case["credentials"],
         "scopes": [],
+        "api_origins": case["api_origins"],
     }
 
 

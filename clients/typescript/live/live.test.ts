@@ -1,7 +1,8 @@
 // Against a running Nexus with an API-key provider `keyed` (run by `cargo xtask fuzz`, which
 // sets NEXUS_BROKER_URL, NEXUS_GATEWAY_URL and NEXUS_ADMIN_KEY): connects `ws-ts` through the
-// hosted form's JSON variant, then `createFetcher` delivers the key to a local API, concurrent
-// misses make one Gateway call, and a revoked connection surfaces as `NexusError`.
+// hosted form's JSON variant, then `createFetcher` delivers the key to a local API (declared among
+// the provider's origins first), concurrent misses make one Gateway call, and a revoked connection
+// surfaces as `NexusError`.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -23,8 +24,32 @@ async function post(url: string, body: unknown, key?: string): Promise<Record<st
   return (await response.json()) as Record<string, unknown>;
 }
 
+/**
+ * Adds `origins` to those the provider's credentials may be sent to (the SDK refuses any other):
+ * the local APIs here listen on ports chosen at random. Before the first resolve, so no cached
+ * envelope predates them.
+ */
+async function allowOrigins(provider: string, ...origins: string[]): Promise<void> {
+  const admin = { Authorization: `Bearer ${adminKey ?? ""}` };
+  const current = (await (await fetch(`${broker ?? ""}/v1/providers/${provider}`, { headers: admin })).json()) as { api_origins: string[] };
+  const patched = await fetch(`${broker ?? ""}/v1/providers/${provider}`, {
+    method: "PATCH",
+    headers: { ...admin, "content-type": "application/json" },
+    body: JSON.stringify({ api_origins: [...current.api_origins, ...origins] }),
+  });
+  assert.equal(patched.status, 200, `declaring origins on ${provider}`);
+}
+
 test("createFetcher against a running Nexus", { skip: broker === undefined ? "no Nexus (set by cargo xtask fuzz)" : false }, async () => {
   assert.ok(broker !== undefined && gateway !== undefined && adminKey !== undefined);
+  const received: IncomingHttpHeaders[] = [];
+  const api = createServer((request, response) => {
+    received.push(request.headers);
+    response.end("ok");
+  });
+  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/v1/me`;
+  await allowOrigins("keyed", new URL(url).origin);
   const consent = await post(`${broker}/v1/consents`, { workspace_id: "ws-ts", provider: "keyed", return_url: "http://127.0.0.1:9/done" }, adminKey);
   await post(`${broker}/auth/capture`, { state: consent["state"], credentials: { api_key: "sk-ts" } });
   const issued = await post(`${broker}/v1/agent-keys`, { name: "typescript-sdk", workspace_ids: ["ws-ts"] }, adminKey);
@@ -35,14 +60,6 @@ test("createFetcher against a running Nexus", { skip: broker === undefined ? "no
   const resolved = await typed.GET("/v1/resolve", { params: { query: { workspace_id: "ws-ts", provider: "keyed" } } });
   assert.equal(resolved.data?.credentials["api_key"], "sk-ts");
   assert.equal(resolved.data?.expires_at, undefined, "an API key does not expire: the field is absent");
-
-  const received: IncomingHttpHeaders[] = [];
-  const api = createServer((request, response) => {
-    received.push(request.headers);
-    response.end("ok");
-  });
-  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/v1/me`;
 
   let resolves = 0;
   const counting: typeof fetch = (input, init) => {
@@ -71,13 +88,7 @@ const issuer = process.env["NEXUS_OIDC_ISSUER"];
 
 test("createFetcher with an OAuth2 connection at the real OpenID provider", { skip: issuer === undefined ? "no OpenID provider (set by cargo xtask fuzz)" : false }, async () => {
   assert.ok(broker !== undefined && gateway !== undefined && adminKey !== undefined && issuer !== undefined);
-  const issued = await post(`${broker}/v1/agent-keys`, { name: "typescript-oauth", workspace_ids: ["ws-ts-oauth"] }, adminKey);
-  const fetcher = createFetcher(new Credentials({ gatewayUrl: gateway, agentKey: String(issued["key"]) }), { workspaceId: "ws-ts-oauth", provider: "oidc" });
-  const me = await fetcher(`${issuer}/me`);
-  assert.equal(me.status, 200);
-  assert.ok("sub" in ((await me.json()) as Record<string, unknown>));
-
-  // An API that answers 401 to the first token it sees: one refresh, one more send.
+  // An API that answers 401 to the first token it sees (used below).
   const seen: string[] = [];
   const api = createServer((request, response) => {
     seen.push(String(request.headers["authorization"]));
@@ -85,7 +96,16 @@ test("createFetcher with an OAuth2 connection at the real OpenID provider", { sk
     response.end();
   });
   await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
-  const answer = await fetcher(`http://127.0.0.1:${(api.address() as AddressInfo).port}/v1/me`);
+  const refusing = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  await allowOrigins("oidc", new URL(issuer).origin, refusing);
+  const issued = await post(`${broker}/v1/agent-keys`, { name: "typescript-oauth", workspace_ids: ["ws-ts-oauth"] }, adminKey);
+  const fetcher = createFetcher(new Credentials({ gatewayUrl: gateway, agentKey: String(issued["key"]) }), { workspaceId: "ws-ts-oauth", provider: "oidc" });
+  const me = await fetcher(`${issuer}/me`);
+  assert.equal(me.status, 200);
+  assert.ok("sub" in ((await me.json()) as Record<string, unknown>));
+
+  // The API that answers 401 to the first token it sees: one refresh, one more send.
+  const answer = await fetcher(`${refusing}/v1/me`);
   api.close();
   assert.equal(answer.status, 200);
   assert.equal(seen.length, 2);

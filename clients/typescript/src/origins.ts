@@ -41,9 +41,23 @@ function isAddress(host: string): boolean {
   return host.startsWith("[") || /^\d+\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/**
+ * The origin a pattern (its `*.` taken off) names; none when it has a path, a query or a
+ * fragment: a caller narrowing to `https://api.example.com/v1` would get the whole origin.
+ */
+function patternOrigin(pattern: string): Origin | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(pattern);
+  } catch {
+    return undefined;
+  }
+  return parsed.pathname === "/" && parsed.search === "" && parsed.hash === "" ? originOf(parsed) : undefined;
+}
+
 function matches(pattern: string, url: Origin): boolean {
   const wildcard = pattern.includes(WILDCARD);
-  const origin = originOf(wildcard ? pattern.replace(WILDCARD, "://") : pattern);
+  const origin = patternOrigin(wildcard ? pattern.replace(WILDCARD, "://") : pattern);
   if (origin === undefined || origin.host.includes("*") || origin.scheme !== url.scheme || origin.port !== url.port) {
     return false;
   }

@@ -104,7 +104,7 @@ export async function send(
     if (request.redirect === "error") throw new TypeError("the API redirected, and the request's redirect mode is \"error\"");
     if (redirects === MAX_REDIRECTS) throw new NexusError("too_many_redirects", `the API redirected more than ${MAX_REDIRECTS} times`);
     const url = withoutCredential(envelope, target);
-    carriesCredential &&= true;
+    carriesCredential &&= sameOrigin(request.url, url);
     plain = nextHop(plain, response.status, url, carriesCredential);
     hop = carriesCredential ? await inject(envelope, toRequest(plain), options) : toRequest(plain);
   }

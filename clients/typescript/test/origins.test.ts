@@ -1,6 +1,7 @@
-// The shared origin vectors (`clients/testdata/origins.json`): `requests` through `inject`, and
-// `redirects` through `createFetcher` against two local servers (the envelope's origin, and a
-// foreign one) that record what each hop received.
+// The shared origin vectors (`clients/testdata/origins.json`): `requests` through `originAllowed`,
+// `createFetcher` and `inject` (with the caller's narrowing), and `redirects` through
+// `createFetcher` against two local servers (the envelope's origin, and a foreign one) that
+// record what each hop received.
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -96,9 +97,21 @@ for (const vector of vectors.requests) {
   });
 }
 
-/** A fetcher whose Gateway (a `fetch` stand-in) serves one envelope. */
-function fetcherFor(envelope: CredentialEnvelope, origins?: readonly string[], api: typeof globalThis.fetch = globalThis.fetch): typeof globalThis.fetch {
-  const gateway = async (): Promise<Response> => Response.json(envelope);
+/** Refreshes asked of the Gateway stand-in. */
+let refreshes = 0;
+
+/** A fetcher whose Gateway (a `fetch` stand-in) serves one envelope, and `refreshed` on a refresh. */
+function fetcherFor(
+  envelope: CredentialEnvelope,
+  origins?: readonly string[],
+  api: typeof globalThis.fetch = globalThis.fetch,
+  refreshed: CredentialEnvelope = envelope,
+): typeof globalThis.fetch {
+  const gateway = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    if (init?.method !== "POST") return Response.json(envelope);
+    refreshes += 1;
+    return Response.json(refreshed);
+  };
   const credentials = new Credentials({ gatewayUrl: "http://gateway.invalid", agentKey: "nxa_test", fetch: gateway });
   return createFetcher(credentials, { workspaceId: "ws-1", provider: "example" }, { fetch: api, ...(origins === undefined ? {} : { origins }) });
 }
@@ -106,6 +119,8 @@ function fetcherFor(envelope: CredentialEnvelope, origins?: readonly string[], a
 // Two servers: hop i of the running case is served at `/hop/<i>` on the server its `at` names.
 const arrivals: Arrival[] = [];
 let hops: Hop[] = [];
+/** An Authorization answered 401, as an API that revoked the token would. */
+let stale: string | undefined;
 const servers: Record<Place, Server> = { allowed: createServer(), foreign: createServer() };
 const base: Record<Place, string> = { allowed: "", foreign: "" };
 for (const at of ["allowed", "foreign"] as const) {
@@ -122,9 +137,10 @@ for (const at of ["allowed", "foreign"] as const) {
         response.writeHead(404).end();
         return;
       }
+      const status = stale !== undefined && request.headers["authorization"] === stale ? 401 : hop.status;
       // The last hop of `too many redirects` below points at itself again and again.
-      const location = next === undefined ? (hop.status >= 300 ? `${base[at]}/hop/${index}` : undefined) : `${base[next.at]}/hop/${index + 1}`;
-      response.writeHead(hop.status, location === undefined ? {} : { location }).end(`answer ${index}`);
+      const location = status < 300 || status >= 400 ? undefined : next === undefined ? `${base[at]}/hop/${index}` : `${base[next.at]}/hop/${index + 1}`;
+      response.writeHead(status, location === undefined ? {} : { location }).end(`answer ${index}`);
     });
   });
   await new Promise<void>((listening) => servers[at].listen(0, "127.0.0.1", listening));
@@ -216,7 +232,51 @@ test("a query parameter a Location repeats is not carried out of the origin", as
     { at: "foreign", status: 200, credential: false },
   ];
   const fetcher = fetcherFor(envelopeWith({ type: "query_param", param_name: "api_key" }, { api_key: "k-echo" }, [origin]));
-  await fetcher(`${origin}/start?page=2`);
-  assert.deepEqual(arrivals.map((arrival) => `${arrival.at} ${arrival.path}`), ["foreign /hop/1?page=2"]);
-  echo.close();
+  try {
+    await fetcher(`${origin}/start?page=2`);
+    assert.deepEqual(arrivals.map((arrival) => `${arrival.at} ${arrival.path}`), ["foreign /hop/1?page=2"]);
+  } finally {
+    echo.closeAllConnections();
+    echo.close();
+  }
+});
+
+test("a refused token is refreshed once and the chain sent again", async () => {
+  arrivals.length = 0;
+  refreshes = 0;
+  stale = "Bearer t1";
+  hops = [
+    { at: "allowed", status: 302, credential: true },
+    { at: "allowed", status: 200, credential: true },
+  ];
+  const oauth2 = (token: string): CredentialEnvelope => envelopeWith({ type: "oauth2" }, { access_token: token }, [base.allowed]);
+  try {
+    const fetcher = fetcherFor(oauth2("t1"), undefined, globalThis.fetch, oauth2("t2"));
+    const response = await fetcher(`${base.allowed}/hop/0`, { method: "POST", body: "payload" });
+    assert.equal(response.status, 200);
+    assert.deepEqual(
+      arrivals.map((arrival) => [arrival.path, arrival.method, arrival.body, arrival.headers["authorization"]]),
+      [
+        ["/hop/0", "POST", "payload", "Bearer t1"],
+        ["/hop/0", "POST", "payload", "Bearer t2"],
+        ["/hop/1", "GET", "", "Bearer t2"],
+      ],
+    );
+    assert.equal(refreshes, 1);
+  } finally {
+    stale = undefined;
+  }
+});
+
+test("a 401 from a hop without the token refreshes nothing", async () => {
+  arrivals.length = 0;
+  refreshes = 0;
+  hops = [
+    { at: "allowed", status: 302, credential: true },
+    { at: "foreign", status: 401, credential: false },
+  ];
+  const fetcher = fetcherFor(envelopeWith({ type: "oauth2" }, { access_token: "t1" }, [base.allowed]));
+  assert.equal((await fetcher(`${base.allowed}/hop/0`)).status, 401);
+  assert.equal(arrivals.length, 2);
+  assert.equal(refreshes, 0);
 });

@@ -85,3 +85,70 @@ pub(super) fn refused_address(url: &Url) -> ServiceError {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nexus_domain::connection::CredentialValues;
+    use nexus_domain::origins::OriginPattern;
+    use nexus_domain::strategy::Strategy;
+
+    fn envelope(base: &str) -> CredentialEnvelope {
+        let base = Url::parse(base).expect("base");
+        CredentialEnvelope {
+            connection_id: nexus_domain::ConnectionId::new(),
+            workspace_id: nexus_domain::WorkspaceId::parse("ws").expect("ws"),
+            provider: nexus_domain::ProviderName::parse("p").expect("name"),
+            strategy: Strategy::Oauth2,
+            credentials: CredentialValues::default(),
+            expires_at: None,
+            scopes: Vec::new(),
+            api_origins: OriginPattern::of(&base).into_iter().collect(),
+            api_base_url: Some(base),
+        }
+    }
+
+    #[test]
+    fn a_path_stays_under_the_base_path() {
+        let envelope = envelope("https://api.example.com/v2");
+        let path = |p: &str| resolve(&envelope, &ProxyDestination::Path(p.to_owned()));
+        assert_eq!(path("/users/me?x=1").expect("inside").as_str(), "https://api.example.com/v2/users/me?x=1");
+        assert_eq!(path("").expect("the base").as_str(), "https://api.example.com/v2/");
+        for climbing in ["/../admin", "/%2e%2e/admin", "/a/%2E%2E/%2e%2e/admin", "/..%2fadmin", "/a\\..\\b"] {
+            let outcome = path(climbing);
+            assert!(
+                outcome.as_ref().map_or(true, |url| url.path().starts_with("/v2/")),
+                "{climbing}: {outcome:?}"
+            );
+        }
+        assert_eq!(path("/../admin").expect_err("climbs").code().as_str(), "invalid_request");
+        assert_eq!(path("/%2e%2e/admin").expect_err("climbs").code().as_str(), "invalid_request");
+    }
+
+    #[test]
+    fn production_sends_only_https_and_never_inside() {
+        let production = TargetPolicy { allow_private: false };
+        for refused in ["http://api.example.com/", "https://127.0.0.1/", "https://10.0.0.8/", "https://localhost/", "https://[::1]/"] {
+            let url = Url::parse(refused).expect("url");
+            assert_eq!(
+                check_address(&production, &url).expect_err(refused).code().as_str(),
+                "origin_not_allowed",
+                "{refused}"
+            );
+        }
+        assert!(check_address(&production, &Url::parse("https://api.example.com/").expect("url")).is_ok());
+        let development = TargetPolicy { allow_private: true };
+        assert!(check_address(&development, &Url::parse("http://127.0.0.1:8080/").expect("url")).is_ok());
+    }
+
+    #[test]
+    fn an_absolute_url_must_be_within_the_origins() {
+        let envelope = envelope("https://api.example.com/v2");
+        let to = |u: &str| resolve(&envelope, &ProxyDestination::Url(u.to_owned()));
+        assert!(to("https://api.example.com/other").is_ok());
+        for refused in ["https://attacker.example/", "https://api.example.com.attacker.example/", "https://user@api.example.com/"] {
+            assert_eq!(to(refused).expect_err(refused).code().as_str(), "origin_not_allowed", "{refused}");
+        }
+        assert_eq!(to("ftp://api.example.com/").expect_err("scheme").code().as_str(), "invalid_request");
+    }
+}

@@ -49,9 +49,19 @@ def _is_address(host: str) -> bool:
     return True
 
 
+def _pattern_origin(pattern: str) -> Origin | None:
+    """The origin a pattern (its ``*.`` taken off) names; none when it has a path, a query or a
+    fragment: a caller narrowing to ``https://api.example.com/v1`` would get the whole origin."""
+    try:
+        parsed = httpx.URL(pattern)
+    except httpx.InvalidURL:
+        return None
+    return origin_of(parsed) if parsed.raw_path == b"/" and not parsed.fragment else None
+
+
 def _matches(pattern: str, url: Origin) -> bool:
     wildcard = f"://{WILDCARD}" in pattern
-    origin = origin_of(pattern.replace(f"://{WILDCARD}", "://", 1) if wildcard else pattern)
+    origin = _pattern_origin(pattern.replace(f"://{WILDCARD}", "://", 1) if wildcard else pattern)
     if origin is None or "*" in origin.host or (origin.scheme, origin.port) != (url.scheme, url.port):
         return False
     if not wildcard:
