@@ -132,6 +132,8 @@ pub(crate) struct Seed<'a> {
     pub(crate) provider: &'a str,
     pub(crate) workspace: &'a str,
     pub(crate) api_key: &'a str,
+    /// Where the key may be sent (the SDKs refuse every other origin).
+    pub(crate) api_base_url: Option<&'a str>,
 }
 
 /// Registers an API-key provider, connects a workspace to it through the hosted form's JSON
@@ -146,7 +148,10 @@ pub(crate) fn seed_api_key_connection(
         client,
         &format!("{broker}/v1/providers"),
         admin_key,
-        json!({"name": seed.provider, "auth_type": "api_key"}),
+        match seed.api_base_url {
+            Some(base) => json!({"name": seed.provider, "auth_type": "api_key", "api_base_url": base}),
+            None => json!({"name": seed.provider, "auth_type": "api_key"}),
+        },
     )?;
     let consent = post(
         client,
@@ -395,6 +400,7 @@ pub fn resolve() -> anyhow::Result<()> {
             provider: "bench-api",
             workspace: "bench-ws",
             api_key: "sk-bench-0123456789abcdef",
+            api_base_url: None,
         },
     )?;
 

@@ -87,6 +87,8 @@ pub fn sdk() -> anyhow::Result<()> {
             provider: "bench-api",
             workspace: "bench-ws",
             api_key: "sk-bench-0123456789abcdef",
+            // The SDKs send the key only to the provider's origins: here, the Gateway itself.
+            api_base_url: Some(gateway.as_str()),
         },
     )?;
     let target = format!("{gateway}/healthz");

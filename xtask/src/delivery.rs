@@ -186,6 +186,7 @@ fn live_scrape(promtool: &Path) -> anyhow::Result<()> {
             provider: "keyed",
             workspace: "ws-1",
             api_key: "sk-delivery",
+            api_base_url: None,
         },
     )?;
     let text = client

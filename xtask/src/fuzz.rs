@@ -165,6 +165,7 @@ fn seed(broker: &str) -> anyhow::Result<String> {
             provider: "keyed",
             workspace: "ws-1",
             api_key: "sk-fuzz",
+            api_base_url: None,
         },
     )
 }

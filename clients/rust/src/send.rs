@@ -5,7 +5,7 @@
 //! POST into a GET without a body (303 any method but HEAD); 307 and 308 keep both.
 
 use crate::credentials::SdkError;
-use crate::gateway::types::CredentialEnvelope;
+use crate::gateway::types::{CredentialEnvelope, Strategy};
 use crate::inject::{InjectError, inject};
 use crate::origins::{allows, same_origin};
 use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION, PROXY_AUTHORIZATION};
@@ -53,6 +53,11 @@ pub async fn send(
             });
         };
         next = follow(unsent, response.status(), location);
+        // A path-preserving redirect repeats the query: the strategy's parameter is taken out of
+        // every hop, and put back (by `inject`) only within the origin.
+        if let Strategy::QueryParamStrategy(query) = &envelope.strategy {
+            without_query_param(next.url_mut(), &query.param_name);
+        }
         if !same_origin(&start, next.url()) {
             carried_credential = false;
         }
@@ -71,6 +76,23 @@ pub async fn send(
 pub fn no_redirects(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
     crate::install_tls_provider();
     builder.redirect(reqwest::redirect::Policy::none())
+}
+
+/// `url` without any `name=` pair in its query.
+fn without_query_param(url: &mut reqwest::Url, name: &str) {
+    if url.query().is_none() {
+        return;
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| key != name)
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
 }
 
 /// Where a redirect answer points, resolved against the URL that got it.

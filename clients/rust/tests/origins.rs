@@ -120,7 +120,12 @@ fn hop_server(name: &'static str, hops: Hops) -> impl Endpoint {
             let at = next["at"].as_str().expect("at");
             let origins = hops.origins.lock().expect("lock");
             let origin = &origins.iter().find(|(n, _)| *n == at).expect("server").1;
-            response = response.header("location", format!("{origin}/hop/{}", index + 1));
+            // `echo_query`: a path-preserving redirect, repeating what this hop received.
+            let query = match (this["echo_query"].as_bool(), request.uri().query()) {
+                (Some(true), Some(query)) => format!("?{query}"),
+                _ => String::new(),
+            };
+            response = response.header("location", format!("{origin}/hop/{}{query}", index + 1));
         }
         response.finish()
     }
@@ -231,4 +236,38 @@ async fn a_redirect_loop_ends_with_a_typed_error() {
     let error = send(&http, &envelope, None, request).await.expect_err("too many");
     assert_eq!(error.code(), "too_many_redirects");
     assert_eq!(hops.received.lock().expect("lock").len(), 11, "the first request and 10 redirects");
+}
+
+#[tokio::test]
+async fn a_query_credential_repeated_by_a_redirect_stays_in_its_origin() {
+    let hops = Hops {
+        case: Arc::new(json!({
+            "hops": [
+                {"at": "allowed", "status": 302, "echo_query": true},
+                {"at": "allowed", "status": 302, "echo_query": true},
+                {"at": "foreign", "status": 200}
+            ],
+            "credentials": {"api_key": "k-echoed"}
+        })),
+        origins: Arc::default(),
+        received: Arc::default(),
+    };
+    let allowed = serve(hop_server("allowed", hops.clone())).await;
+    let foreign = serve(hop_server("foreign", hops.clone())).await;
+    hops.origins
+        .lock()
+        .expect("lock")
+        .extend([("allowed", allowed.clone()), ("foreign", foreign)]);
+    let envelope = envelope(
+        &json!({"type": "query_param", "param_name": "api_key"}),
+        &json!({"api_key": "k-echoed"}),
+        &json!([allowed]),
+    );
+    let http = no_redirects(reqwest::Client::builder()).build().expect("client");
+    let request = reqwest::Request::new(reqwest::Method::GET, format!("{allowed}/hop/0?page=2").parse().expect("url"));
+    let sent = send(&http, &envelope, None, request).await.expect("sent");
+    assert_eq!(sent.response.status().as_u16(), 200);
+    let received = hops.received.lock().expect("lock").clone();
+    let credentials: Vec<bool> = received.iter().map(|hop| hop.credential).collect();
+    assert_eq!(credentials, [true, true, false], "{received:?}");
 }
