@@ -49,11 +49,20 @@ fn generate(bin: &Path, spec: &str, package: &str, out: &Path) -> anyhow::Result
              - \"ruff format . --isolated --no-cache --quiet --line-length 120\"\n"
         ),
     )?;
+    // The proxy passes any body through (`*/*`), which the generator cannot type; the SDK's
+    // proxy mode calls it with httpx itself.
+    let mut document: serde_json::Value = serde_json::from_str(&crate::read(&root().join("openapi").join(spec))?)
+        .with_context(|| format!("openapi/{spec} is not JSON"))?;
+    if let Some(paths) = document["paths"].as_object_mut() {
+        paths.retain(|path, _| !path.starts_with(crate::clients::PROXY_PATH));
+    }
+    let filtered = scratch.join(spec);
+    std::fs::write(&filtered, document.to_string())?;
     let _ = std::fs::remove_dir_all(out);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let status = Command::new(bin.join("openapi-python-client"))
         .args(["generate", "--meta", "none", "--fail-on-warning", "--path"])
-        .arg(root().join("openapi").join(spec))
+        .arg(&filtered)
         .arg("--config")
         .arg(&config)
         .arg("--output-path")

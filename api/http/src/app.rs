@@ -161,5 +161,5 @@ pub fn broker_spec() -> String {
 
 /// `openapi/gateway.json`, as committed and served.
 pub fn gateway_spec() -> String {
-    spec::canonical(&gateway_service().spec())
+    spec::canonical(&spec::with_proxy(&gateway_service().spec()))
 }

@@ -21,6 +21,66 @@ pub(crate) const CLOSED_SCHEMAS: &[&str] = &[
     "WebhookUpdate",
 ];
 
+/// The proxy's operations, which poem-openapi cannot declare (their path spans segments): one
+/// per method, described here so the reference, the clients and schemathesis know them.
+pub(crate) fn with_proxy(spec_json: &str) -> String {
+    let mut value: serde_json::Value =
+        serde_json::from_str(spec_json).unwrap_or_else(|_| unreachable!("poem-openapi renders valid JSON"));
+    let header = |name: &str, description: &str| {
+        serde_json::json!({"in": "header", "name": name, "required": false, "description": description,
+                           "schema": {"type": "string", "maxLength": 2048}})
+    };
+    let parameters = serde_json::json!([
+        {"in": "path", "name": "path", "required": true,
+         "description": "The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is",
+         "schema": {"type": "string"}},
+        header("Nexus-Workspace-Id", "With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request"),
+        header("Nexus-Provider", "The provider's name, with `Nexus-Workspace-Id`"),
+        header("Nexus-Connection-Id", "Instead of the two above: the connection whose credential the request carries"),
+        header("Nexus-Proxy-Url", "An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself)"),
+    ]);
+    let description = "Forwards the request to the provider's API with the connection's credential applied by Nexus \
+        (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its \
+        `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are \
+        not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never \
+        followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its \
+        body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's \
+        answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` \
+        (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, \
+        or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, \
+        `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.";
+    let response = serde_json::json!({
+        "default": {
+            "description": "The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+        }
+    });
+    let mut item = serde_json::Map::new();
+    for method in ["get", "post", "put", "patch", "delete"] {
+        let mut operation = serde_json::json!({
+            "operationId": format!("proxy_{method}"),
+            "summary": format!("Proxy a {} request to the provider's API", method.to_ascii_uppercase()),
+            "description": description,
+            "tags": ["Proxy"],
+            "security": [{"AgentKey": []}],
+            "parameters": parameters,
+            "responses": response,
+        });
+        if matches!(method, "post" | "put" | "patch") {
+            operation["requestBody"] = serde_json::json!({
+                "required": false,
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+            });
+        }
+        item.insert(method.to_owned(), operation);
+    }
+    value["paths"]["/v1/proxy/{path}"] = serde_json::Value::Object(item);
+    if let Some(tags) = value["tags"].as_array_mut() {
+        tags.push(serde_json::json!({"name": "Proxy", "description": "Calling a provider's API without holding its credential"}));
+    }
+    value.to_string()
+}
+
 /// Pretty JSON with keys sorted at every level and a trailing newline.
 pub(crate) fn canonical(spec_json: &str) -> String {
     fn sort(value: serde_json::Value) -> serde_json::Value {

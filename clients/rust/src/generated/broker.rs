@@ -18,6 +18,8 @@ pub mod types {
         pub name: ::std::string::String,
         ///Public prefix of the key, to tell keys apart
         pub prefix: ::std::string::String,
+        ///Whether the key may only act through the proxy (it never reads a credential)
+        pub proxy_only: bool,
         ///Workspaces the key may reach (empty when `all_workspaces`)
         pub workspace_ids: ::std::vec::Vec<::std::string::String>,
     }
@@ -35,6 +37,10 @@ pub mod types {
         pub all_workspaces: ::std::option::Option<bool>,
         ///What the key is for, such as `claude-desktop` or `support-mcp-server`
         pub name: AgentKeyCreateName,
+        /**`true` for a key that acts through `/v1/proxy` (and checks or requests connections) but
+never reads a credential: every operation that returns one answers 403 `proxy_only_key`*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub proxy_only: ::std::option::Option<bool>,
         ///Workspaces the key may reach (give this, or `all_workspaces: true`)
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub workspace_ids: ::std::vec::Vec<AgentKeyCreateWorkspaceIdsItem>,
@@ -181,6 +187,7 @@ pub mod types {
         pub key: ::std::string::String,
         pub name: ::std::string::String,
         pub prefix: ::std::string::String,
+        pub proxy_only: bool,
         pub workspace_ids: ::std::vec::Vec<::std::string::String>,
     }
     impl AgentKeyCreated {
@@ -405,6 +412,8 @@ pub mod types {
         CredentialCaptured,
         #[serde(rename = "token_read")]
         TokenRead,
+        #[serde(rename = "proxy_call")]
+        ProxyCall,
         #[serde(rename = "token_refreshed")]
         TokenRefreshed,
         #[serde(rename = "token_refresh_failed")]
@@ -442,6 +451,7 @@ pub mod types {
                 Self::ConnectionRevoked => f.write_str("connection_revoked"),
                 Self::CredentialCaptured => f.write_str("credential_captured"),
                 Self::TokenRead => f.write_str("token_read"),
+                Self::ProxyCall => f.write_str("proxy_call"),
                 Self::TokenRefreshed => f.write_str("token_refreshed"),
                 Self::TokenRefreshFailed => f.write_str("token_refresh_failed"),
                 Self::AgentKeyCreated => f.write_str("agent_key_created"),
@@ -472,6 +482,7 @@ pub mod types {
                 "connection_revoked" => Ok(Self::ConnectionRevoked),
                 "credential_captured" => Ok(Self::CredentialCaptured),
                 "token_read" => Ok(Self::TokenRead),
+                "proxy_call" => Ok(Self::ProxyCall),
                 "token_refreshed" => Ok(Self::TokenRefreshed),
                 "token_refresh_failed" => Ok(Self::TokenRefreshFailed),
                 "agent_key_created" => Ok(Self::AgentKeyCreated),
@@ -2406,6 +2417,8 @@ another origin. Empty: the provider declares none, and nothing may carry it*/
 - `provider_misconfigured` (502): The provider refused Nexus's client credentials or endpoints: an operator must fix the provider
 - `unauthenticated` (401): No key, or a key that is not valid for this API
 - `forbidden` (403): The key is valid but may not do this (another workspace, say)
+- `proxy_only_key` (403): The agent key is `proxy_only`: call the API through `/v1/proxy`, which never hands out the credential
+- `origin_not_allowed` (403): The proxied request's URL is outside the provider's `api_origins`, or at an address the outbound policy refuses
 - `provider_in_use` (409): The provider still has connections: delete or revoke them first
 - `connection_pending` (409): The user has not finished the consent yet
 - `connection_revoked` (409): The connection was revoked: request a new one
@@ -2420,7 +2433,7 @@ another origin. Empty: the provider declares none, and nothing may carry it*/
 - `internal_error` (500): A bug or an unexpected failure; quote `request_id` when reporting it
 - `route_not_found` (404): No such path
 - `method_not_allowed` (405): The path exists but not with this method (`Allow` lists those it takes)
-- `payload_too_large` (413): The body is larger than 64 KiB
+- `payload_too_large` (413): The body is larger than the limit: 64 KiB for the APIs, `NEXUS_PROXY_MAX_BODY_BYTES` through the proxy
 - `unsupported_media_type` (415): The body is not `application/json`*/
         pub code: ::std::string::String,
         /**The connection the error is about, when the request did not name it: a resolve answered
@@ -8029,6 +8042,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             prefix: ::std::result::Result<::std::string::String, ::std::string::String>,
+            proxy_only: ::std::result::Result<bool, ::std::string::String>,
             workspace_ids: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -8044,6 +8058,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     prefix: Err("no value supplied for prefix".to_string()),
+                    proxy_only: Err("no value supplied for proxy_only".to_string()),
                     workspace_ids: Err("no value supplied for workspace_ids".to_string()),
                 }
             }
@@ -8109,6 +8124,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn proxy_only<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.proxy_only = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for proxy_only: {e}")
+                    });
+                self
+            }
             pub fn workspace_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -8133,6 +8160,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     id: value.id?,
                     name: value.name?,
                     prefix: value.prefix?,
+                    proxy_only: value.proxy_only?,
                     workspace_ids: value.workspace_ids?,
                 })
             }
@@ -8145,6 +8173,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     id: Ok(value.id),
                     name: Ok(value.name),
                     prefix: Ok(value.prefix),
+                    proxy_only: Ok(value.proxy_only),
                     workspace_ids: Ok(value.workspace_ids),
                 }
             }
@@ -8159,6 +8188,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 super::AgentKeyCreateName,
                 ::std::string::String,
             >,
+            proxy_only: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             workspace_ids: ::std::result::Result<
                 ::std::vec::Vec<super::AgentKeyCreateWorkspaceIdsItem>,
                 ::std::string::String,
@@ -8169,6 +8202,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     all_workspaces: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
+                    proxy_only: Ok(Default::default()),
                     workspace_ids: Ok(Default::default()),
                 }
             }
@@ -8200,6 +8234,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn proxy_only<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.proxy_only = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for proxy_only: {e}")
+                    });
+                self
+            }
             pub fn workspace_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -8223,6 +8269,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Ok(Self {
                     all_workspaces: value.all_workspaces?,
                     name: value.name?,
+                    proxy_only: value.proxy_only?,
                     workspace_ids: value.workspace_ids?,
                 })
             }
@@ -8232,6 +8279,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     all_workspaces: Ok(value.all_workspaces),
                     name: Ok(value.name),
+                    proxy_only: Ok(value.proxy_only),
                     workspace_ids: Ok(value.workspace_ids),
                 }
             }
@@ -8247,6 +8295,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             prefix: ::std::result::Result<::std::string::String, ::std::string::String>,
+            proxy_only: ::std::result::Result<bool, ::std::string::String>,
             workspace_ids: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -8263,6 +8312,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     key: Err("no value supplied for key".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     prefix: Err("no value supplied for prefix".to_string()),
+                    proxy_only: Err("no value supplied for proxy_only".to_string()),
                     workspace_ids: Err("no value supplied for workspace_ids".to_string()),
                 }
             }
@@ -8340,6 +8390,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn proxy_only<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.proxy_only = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for proxy_only: {e}")
+                    });
+                self
+            }
             pub fn workspace_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -8365,6 +8427,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     key: value.key?,
                     name: value.name?,
                     prefix: value.prefix?,
+                    proxy_only: value.proxy_only?,
                     workspace_ids: value.workspace_ids?,
                 })
             }
@@ -8378,6 +8441,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     key: Ok(value.key),
                     name: Ok(value.name),
                     prefix: Ok(value.prefix),
+                    proxy_only: Ok(value.proxy_only),
                     workspace_ids: Ok(value.workspace_ids),
                 }
             }
@@ -15423,6 +15487,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .field("key", &"[REDACTED]")
                     .field("name", &self.name)
                     .field("prefix", &self.prefix)
+                    .field("proxy_only", &self.proxy_only)
                     .field("workspace_ids", &self.workspace_ids)
                     .finish()
             }
@@ -15559,6 +15624,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 .field("key", &"[REDACTED]")
                 .field("name", &self.name)
                 .field("prefix", &self.prefix)
+                .field("proxy_only", &self.proxy_only)
                 .field("workspace_ids", &self.workspace_ids)
                 .finish()
         }

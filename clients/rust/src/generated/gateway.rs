@@ -1184,6 +1184,8 @@ another origin. Empty: the provider declares none, and nothing may carry it*/
 - `provider_misconfigured` (502): The provider refused Nexus's client credentials or endpoints: an operator must fix the provider
 - `unauthenticated` (401): No key, or a key that is not valid for this API
 - `forbidden` (403): The key is valid but may not do this (another workspace, say)
+- `proxy_only_key` (403): The agent key is `proxy_only`: call the API through `/v1/proxy`, which never hands out the credential
+- `origin_not_allowed` (403): The proxied request's URL is outside the provider's `api_origins`, or at an address the outbound policy refuses
 - `provider_in_use` (409): The provider still has connections: delete or revoke them first
 - `connection_pending` (409): The user has not finished the consent yet
 - `connection_revoked` (409): The connection was revoked: request a new one
@@ -1198,7 +1200,7 @@ another origin. Empty: the provider declares none, and nothing may carry it*/
 - `internal_error` (500): A bug or an unexpected failure; quote `request_id` when reporting it
 - `route_not_found` (404): No such path
 - `method_not_allowed` (405): The path exists but not with this method (`Allow` lists those it takes)
-- `payload_too_large` (413): The body is larger than 64 KiB
+- `payload_too_large` (413): The body is larger than the limit: 64 KiB for the APIs, `NEXUS_PROXY_MAX_BODY_BYTES` through the proxy
 - `unsupported_media_type` (415): The body is not `application/json`*/
         pub code: ::std::string::String,
         /**The connection the error is about, when the request did not name it: a resolve answered

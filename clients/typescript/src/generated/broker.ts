@@ -580,6 +580,8 @@ export interface components {
             name: string;
             /** @description Public prefix of the key, to tell keys apart */
             prefix: string;
+            /** @description Whether the key may only act through the proxy (it never reads a credential) */
+            proxy_only: boolean;
             /** @description Workspaces the key may reach (empty when `all_workspaces`) */
             workspace_ids: string[];
         };
@@ -589,6 +591,11 @@ export interface components {
             all_workspaces?: boolean;
             /** @description What the key is for, such as `claude-desktop` or `support-mcp-server` */
             name: string;
+            /**
+             * @description `true` for a key that acts through `/v1/proxy` (and checks or requests connections) but
+             *     never reads a credential: every operation that returns one answers 403 `proxy_only_key`
+             */
+            proxy_only?: boolean;
             /** @description Workspaces the key may reach (give this, or `all_workspaces: true`) */
             workspace_ids?: string[];
         };
@@ -606,6 +613,7 @@ export interface components {
             key: string;
             name: string;
             prefix: string;
+            proxy_only: boolean;
             workspace_ids: string[];
         };
         /** AgentKeyList */
@@ -646,7 +654,7 @@ export interface components {
          * @description What happened
          * @enum {string}
          */
-        AuditEventType: "provider_created" | "provider_updated" | "provider_deleted" | "consent_created" | "connection_activated" | "connection_failed" | "connection_expired" | "connection_attention_required" | "connection_revoked" | "credential_captured" | "token_read" | "token_refreshed" | "token_refresh_failed" | "agent_key_created" | "agent_key_deleted" | "authentication_failed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "webhook_secret_rotated" | "webhook_redelivered";
+        AuditEventType: "provider_created" | "provider_updated" | "provider_deleted" | "consent_created" | "connection_activated" | "connection_failed" | "connection_expired" | "connection_attention_required" | "connection_revoked" | "credential_captured" | "token_read" | "proxy_call" | "token_refreshed" | "token_refresh_failed" | "agent_key_created" | "agent_key_deleted" | "authentication_failed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "webhook_secret_rotated" | "webhook_redelivered";
         /** @enum {string} */
         AuthType: "oauth2" | "api_key" | "basic_auth" | "aws_sigv4";
         /**
@@ -911,6 +919,8 @@ export interface components {
              *     - `provider_misconfigured` (502): The provider refused Nexus's client credentials or endpoints: an operator must fix the provider
              *     - `unauthenticated` (401): No key, or a key that is not valid for this API
              *     - `forbidden` (403): The key is valid but may not do this (another workspace, say)
+             *     - `proxy_only_key` (403): The agent key is `proxy_only`: call the API through `/v1/proxy`, which never hands out the credential
+             *     - `origin_not_allowed` (403): The proxied request's URL is outside the provider's `api_origins`, or at an address the outbound policy refuses
              *     - `provider_in_use` (409): The provider still has connections: delete or revoke them first
              *     - `connection_pending` (409): The user has not finished the consent yet
              *     - `connection_revoked` (409): The connection was revoked: request a new one
@@ -925,7 +935,7 @@ export interface components {
              *     - `internal_error` (500): A bug or an unexpected failure; quote `request_id` when reporting it
              *     - `route_not_found` (404): No such path
              *     - `method_not_allowed` (405): The path exists but not with this method (`Allow` lists those it takes)
-             *     - `payload_too_large` (413): The body is larger than 64 KiB
+             *     - `payload_too_large` (413): The body is larger than the limit: 64 KiB for the APIs, `NEXUS_PROXY_MAX_BODY_BYTES` through the proxy
              *     - `unsupported_media_type` (415): The body is not `application/json`
              */
             code: string;

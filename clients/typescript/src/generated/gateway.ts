@@ -80,6 +80,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/proxy/{path}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Proxy a GET request to the provider's API
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         */
+        get: operations["proxy_get"];
+        /**
+         * Proxy a PUT request to the provider's API
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         */
+        put: operations["proxy_put"];
+        /**
+         * Proxy a POST request to the provider's API
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         */
+        post: operations["proxy_post"];
+        /**
+         * Proxy a DELETE request to the provider's API
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         */
+        delete: operations["proxy_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Proxy a PATCH request to the provider's API
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         */
+        patch: operations["proxy_patch"];
+        trace?: never;
+    };
     "/v1/refresh/{connection_id}": {
         parameters: {
             query?: never;
@@ -361,6 +397,8 @@ export interface components {
              *     - `provider_misconfigured` (502): The provider refused Nexus's client credentials or endpoints: an operator must fix the provider
              *     - `unauthenticated` (401): No key, or a key that is not valid for this API
              *     - `forbidden` (403): The key is valid but may not do this (another workspace, say)
+             *     - `proxy_only_key` (403): The agent key is `proxy_only`: call the API through `/v1/proxy`, which never hands out the credential
+             *     - `origin_not_allowed` (403): The proxied request's URL is outside the provider's `api_origins`, or at an address the outbound policy refuses
              *     - `provider_in_use` (409): The provider still has connections: delete or revoke them first
              *     - `connection_pending` (409): The user has not finished the consent yet
              *     - `connection_revoked` (409): The connection was revoked: request a new one
@@ -375,7 +413,7 @@ export interface components {
              *     - `internal_error` (500): A bug or an unexpected failure; quote `request_id` when reporting it
              *     - `route_not_found` (404): No such path
              *     - `method_not_allowed` (405): The path exists but not with this method (`Allow` lists those it takes)
-             *     - `payload_too_large` (413): The body is larger than 64 KiB
+             *     - `payload_too_large` (413): The body is larger than the limit: 64 KiB for the APIs, `NEXUS_PROXY_MAX_BODY_BYTES` through the proxy
              *     - `unsupported_media_type` (415): The body is not `application/json`
              */
             code: string;
@@ -672,6 +710,178 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proxy_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
+                "Nexus-Workspace-Id"?: string;
+                /** @description The provider's name, with `Nexus-Workspace-Id` */
+                "Nexus-Provider"?: string;
+                /** @description Instead of the two above: the connection whose credential the request carries */
+                "Nexus-Connection-Id"?: string;
+                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
+                "Nexus-Proxy-Url"?: string;
+            };
+            path: {
+                /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+        };
+    };
+    proxy_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
+                "Nexus-Workspace-Id"?: string;
+                /** @description The provider's name, with `Nexus-Workspace-Id` */
+                "Nexus-Provider"?: string;
+                /** @description Instead of the two above: the connection whose credential the request carries */
+                "Nexus-Connection-Id"?: string;
+                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
+                "Nexus-Proxy-Url"?: string;
+            };
+            path: {
+                /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+        };
+    };
+    proxy_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
+                "Nexus-Workspace-Id"?: string;
+                /** @description The provider's name, with `Nexus-Workspace-Id` */
+                "Nexus-Provider"?: string;
+                /** @description Instead of the two above: the connection whose credential the request carries */
+                "Nexus-Connection-Id"?: string;
+                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
+                "Nexus-Proxy-Url"?: string;
+            };
+            path: {
+                /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+        };
+    };
+    proxy_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
+                "Nexus-Workspace-Id"?: string;
+                /** @description The provider's name, with `Nexus-Workspace-Id` */
+                "Nexus-Provider"?: string;
+                /** @description Instead of the two above: the connection whose credential the request carries */
+                "Nexus-Connection-Id"?: string;
+                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
+                "Nexus-Proxy-Url"?: string;
+            };
+            path: {
+                /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+        };
+    };
+    proxy_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
+                "Nexus-Workspace-Id"?: string;
+                /** @description The provider's name, with `Nexus-Workspace-Id` */
+                "Nexus-Provider"?: string;
+                /** @description Instead of the two above: the connection whose credential the request carries */
+                "Nexus-Connection-Id"?: string;
+                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
+                "Nexus-Proxy-Url"?: string;
+            };
+            path: {
+                /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "*/*": string;
+            };
+        };
+        responses: {
+            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
                 };
             };
         };

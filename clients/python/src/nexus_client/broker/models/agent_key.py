@@ -20,6 +20,7 @@ class AgentKey:
         id (UUID):
         name (str):
         prefix (str): Public prefix of the key, to tell keys apart
+        proxy_only (bool): Whether the key may only act through the proxy (it never reads a credential)
         workspace_ids (list[str]): Workspaces the key may reach (empty when `all_workspaces`)
     """
 
@@ -28,6 +29,7 @@ class AgentKey:
     id: UUID
     name: str
     prefix: str
+    proxy_only: bool
     workspace_ids: list[str]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -42,6 +44,8 @@ class AgentKey:
 
         prefix = self.prefix
 
+        proxy_only = self.proxy_only
+
         workspace_ids = self.workspace_ids
 
         field_dict: dict[str, Any] = {}
@@ -53,6 +57,7 @@ class AgentKey:
                 "id": id,
                 "name": name,
                 "prefix": prefix,
+                "proxy_only": proxy_only,
                 "workspace_ids": workspace_ids,
             }
         )
@@ -72,6 +77,8 @@ class AgentKey:
 
         prefix = d.pop("prefix")
 
+        proxy_only = d.pop("proxy_only")
+
         workspace_ids = cast(list[str], d.pop("workspace_ids"))
 
         agent_key = cls(
@@ -80,6 +87,7 @@ class AgentKey:
             id=id,
             name=name,
             prefix=prefix,
+            proxy_only=proxy_only,
             workspace_ids=workspace_ids,
         )
 

@@ -22,6 +22,7 @@ class AgentKeyCreated:
         key (str): The agent key, for `Authorization: Bearer <key>` on the Gateway
         name (str):
         prefix (str):
+        proxy_only (bool):
         workspace_ids (list[str]):
     """
 
@@ -31,6 +32,7 @@ class AgentKeyCreated:
     key: str
     name: str
     prefix: str
+    proxy_only: bool
     workspace_ids: list[str]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,6 +49,8 @@ class AgentKeyCreated:
 
         prefix = self.prefix
 
+        proxy_only = self.proxy_only
+
         workspace_ids = self.workspace_ids
 
         field_dict: dict[str, Any] = {}
@@ -59,6 +63,7 @@ class AgentKeyCreated:
                 "key": key,
                 "name": name,
                 "prefix": prefix,
+                "proxy_only": proxy_only,
                 "workspace_ids": workspace_ids,
             }
         )
@@ -80,6 +85,8 @@ class AgentKeyCreated:
 
         prefix = d.pop("prefix")
 
+        proxy_only = d.pop("proxy_only")
+
         workspace_ids = cast(list[str], d.pop("workspace_ids"))
 
         agent_key_created = cls(
@@ -89,6 +96,7 @@ class AgentKeyCreated:
             key=key,
             name=name,
             prefix=prefix,
+            proxy_only=proxy_only,
             workspace_ids=workspace_ids,
         )
 
