@@ -205,6 +205,7 @@ async fn agent_keys_are_shown_once_and_stop_working_when_deleted(db: TestDatabas
             name: "support-mcp".parse().expect("a valid name"),
             workspace_ids: vec!["ws-1".parse().expect("workspace")],
             all_workspaces: None,
+            proxy_only: None,
         })
         .send()
         .await

@@ -209,4 +209,72 @@ async fn a_broken_gateway_is_a_typed_error() {
     assert_eq!(error.code(), "gateway_unreachable", "{error:?}");
 }
 
-database_tests!(credential_client_round_trip);
+/// Proxy mode, with a `proxy_only` key, in one process and split: the key reaches the API
+/// through Nexus, the same key reads no credential, and the proxy's refusals are typed errors.
+async fn proxy_mode(db: TestDatabase, mode: common::Mode) {
+    let server = TestServer::start_in(db, mode).await;
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::new(Mutex::new(Vec::new()));
+    let api = nexus_server::listen::bind("127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let api_base = format!("http://{}", api.addr);
+    server
+        .admin_post(
+            "/v1/providers",
+            json!({"name": "keyed", "auth_type": "api_key", "api_base_url": api_base}),
+        )
+        .await;
+    server.connect_api_key("ws-px", "keyed", "sk-px").await;
+    let created = server
+        .admin_post(
+            "/v1/agent-keys",
+            json!({"name": "secretless", "workspace_ids": ["ws-px"], "proxy_only": true}),
+        )
+        .await;
+    let key = created["key"].as_str().expect("key").to_owned();
+    let (stop_api, stopped) = tokio::sync::watch::channel(false);
+    let api_task = tokio::spawn(nexus_server::listen::serve(
+        api,
+        Route::new().at("/v1/me", poem::get(echo)).data(seen.clone()),
+        stopped,
+    ));
+    let credentials = Arc::new(Credentials::new(server.gateway(&key)));
+    let target = Target::Resolve {
+        workspace_id: "ws-px".into(),
+        provider: "keyed".into(),
+    };
+    let client = CredentialClient::new(reqwest::Client::builder(), credentials.clone(), target.clone())
+        .expect("client")
+        .through_proxy();
+    let get = |url: String| reqwest::Request::new(reqwest::Method::GET, url.parse().expect("url"));
+    let answer = client.execute(get(format!("{api_base}/v1/me"))).await.expect("proxied");
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    assert_eq!(answer.headers()["nexus-proxied"], "true");
+    assert_eq!(seen.lock().expect("lock").last().cloned().flatten().as_deref(), Some("sk-px"));
+    let refused = credentials.get(&target).await.expect_err("proxy_only");
+    assert_eq!(refused.code(), "proxy_only_key");
+    let foreign = client
+        .execute(get("http://127.0.0.2:9/collect".to_owned()))
+        .await
+        .expect_err("another origin");
+    assert_eq!(foreign.code(), "origin_not_allowed");
+    assert!(matches!(foreign, SdkError::Nexus { status: 403, .. }), "{foreign:?}");
+    let narrowed = client.clone().with_origins(&["https://api.example.com"]);
+    let before = seen.lock().expect("lock").len();
+    let refused = narrowed.execute(get(format!("{api_base}/v1/me"))).await.expect_err("narrowed");
+    assert_eq!(refused.code(), "origin_not_allowed");
+    assert_eq!(seen.lock().expect("lock").len(), before, "nothing was sent");
+    let _ = stop_api.send(true);
+    api_task.await.expect("api task").expect("api stops");
+    server.stop().await;
+}
+
+async fn proxy_mode_one_process(db: TestDatabase) {
+    proxy_mode(db, common::Mode::OneProcess).await;
+}
+
+async fn proxy_mode_split(db: TestDatabase) {
+    proxy_mode(db, common::Mode::Split).await;
+}
+
+database_tests!(credential_client_round_trip, proxy_mode_one_process, proxy_mode_split);

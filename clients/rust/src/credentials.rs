@@ -336,6 +336,8 @@ pub struct CredentialClient {
     target: Target,
     scopes: Vec<String>,
     origins: Option<Vec<String>>,
+    /// Send through the Gateway's proxy: the credential never reaches this process.
+    proxy: bool,
 }
 
 impl CredentialClient {
@@ -353,7 +355,17 @@ impl CredentialClient {
             target,
             scopes: Vec::new(),
             origins: None,
+            proxy: false,
         })
+    }
+
+    /// Sends every request through the Gateway's proxy (`/v1/proxy`): Nexus applies the
+    /// credential and forwards the request, so this process never holds it (the only mode a
+    /// `proxy_only` agent key allows). Redirects come back as they are; a refresh on a
+    /// provider's 401 happens in Nexus.
+    pub fn through_proxy(mut self) -> Self {
+        self.proxy = true;
+        self
     }
 
     /// Reads only a credential granted every one of `scopes` (else
@@ -373,6 +385,9 @@ impl CredentialClient {
     /// Sends `request` with the credential; on a provider's 401 to an OAuth2 token, refreshes
     /// once and sends it again.
     pub async fn execute(&self, request: reqwest::Request) -> Result<reqwest::Response, SdkError> {
+        if self.proxy {
+            return self.execute_through_proxy(request).await;
+        }
         let retry = request.try_clone();
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
         let envelope = self.credentials.get_scoped(&self.target, &scopes).await?;
@@ -388,5 +403,69 @@ impl CredentialClient {
             .refresh_scoped(&self.target, &scopes, &envelope)
             .await?;
         Ok(crate::send::send(&self.http, &refreshed, narrowed, retry).await?.response)
+    }
+
+    async fn execute_through_proxy(&self, mut request: reqwest::Request) -> Result<reqwest::Response, SdkError> {
+        use progenitor_client::ClientInfo;
+        if let Some(origins) = &self.origins
+            && !crate::origins::allows(origins, request.url())
+        {
+            let origin = request.url().origin().ascii_serialization();
+            return Err(SdkError::Credential(InjectError::OriginNotAllowed(origin)));
+        }
+        let gateway = &self.credentials.gateway;
+        let header = |value: &str| {
+            reqwest::header::HeaderValue::from_str(value).map_err(|_| SdkError::Credential(InjectError::InvalidHeader(value.to_owned())))
+        };
+        let mut headers = request.headers().clone();
+        // The Gateway client sends the agent key; the caller's own `Authorization` stays here.
+        headers.remove(reqwest::header::AUTHORIZATION);
+        headers.insert("nexus-proxy-url", header(request.url().as_str())?);
+        match &self.target {
+            Target::Resolve { workspace_id, provider } => {
+                headers.insert("nexus-workspace-id", header(workspace_id)?);
+                headers.insert("nexus-provider", header(provider)?);
+            }
+            Target::Connection(id) => {
+                headers.insert("nexus-connection-id", header(&id.to_string())?);
+            }
+        }
+        let method = request.method().clone();
+        let mut forwarded = gateway
+            .client()
+            .request(method, format!("{}/v1/proxy", gateway.baseurl()))
+            .headers(headers);
+        if let Some(body) = request.body_mut().take() {
+            forwarded = forwarded.body(body);
+        }
+        let response = forwarded.send().await.map_err(|_| SdkError::GatewayUnreachable)?;
+        if response.headers().contains_key("nexus-proxied") || response.status().as_u16() < 400 {
+            return Ok(response);
+        }
+        Err(proxy_error(response).await)
+    }
+}
+
+/// Nexus's own answer to a proxied request (no `Nexus-Proxied`): its typed error.
+async fn proxy_error(response: reqwest::Response) -> SdkError {
+    let status = response.status().as_u16();
+    let Ok(body) = response.json::<types::Error>().await else {
+        return SdkError::UnexpectedResponse(status);
+    };
+    if let ("insufficient_scope", Some(connection_id)) = (body.code.as_str(), body.connection_id) {
+        return SdkError::InsufficientScope(MissingScopes {
+            connection_id,
+            missing_scopes: body.missing_scopes,
+            message: body.message,
+            request_id: body.request_id,
+        });
+    }
+    SdkError::Nexus {
+        status,
+        code: body.code,
+        message: body.message,
+        request_id: body.request_id,
+        field: body.field,
+        connection_id: body.connection_id,
     }
 }

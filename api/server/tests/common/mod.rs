@@ -151,6 +151,7 @@ impl TestServer {
                 .into_iter()
                 .map(|w| w.parse().expect("a valid workspace id"))
                 .collect(),
+            proxy_only: None,
         };
         self.broker()
             .agent_key_create()
