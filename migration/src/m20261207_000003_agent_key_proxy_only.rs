@@ -18,12 +18,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(AgentKeys::Table)
-                    .add_column(
-                        ColumnDef::new(AgentKeys::ProxyOnly)
-                            .boolean()
-                            .not_null()
-                            .default(false),
-                    )
+                    .add_column(ColumnDef::new(AgentKeys::ProxyOnly).boolean().not_null().default(false))
                     .to_owned(),
             )
             .await

@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod bench_proxy;
 mod bench_refresh;
 mod bench_sdk;
 mod bench_uncached;
@@ -110,6 +111,9 @@ enum Bench {
     /// Background refresh of 10,000 due credentials by 1 and 3 Broker processes on PostgreSQL,
     /// against a local mock token endpoint (needs `psql` and PostgreSQL on 127.0.0.1:5432)
     Refresh,
+    /// A call through the Gateway's proxy against the same call made directly, at 1, 8 and 32
+    /// connections
+    Proxy,
     /// Per-request overhead of each SDK's authenticated client against a bare request
     Sdk,
 }
@@ -206,6 +210,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench { which: Bench::Refresh } => bench_refresh::refresh(),
         Command::Bench { which: Bench::Sdk } => bench_sdk::sdk(),
+        Command::Bench { which: Bench::Proxy } => bench_proxy::proxy(),
         Command::Test => {
             check()?;
             test::run()?;

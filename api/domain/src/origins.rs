@@ -25,9 +25,7 @@ impl ApiOrigin {
     /// Checks the shape of a declared origin. Whether its placeholders are declared is the
     /// provider's check; where a templated one lands is checked when a connection fills it.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let (scheme, rest) = raw
-            .split_once("://")
-            .ok_or("is not an origin (scheme://host[:port])")?;
+        let (scheme, rest) = raw.split_once("://").ok_or("is not an origin (scheme://host[:port])")?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "https" && scheme != "http" {
             return Err("must be an http or https origin".to_owned());
@@ -75,7 +73,11 @@ impl ApiOrigin {
 
     /// The pattern for a connection: its placeholders filled and checked to stay on the
     /// provider's domain, like the other URLs.
-    pub fn resolve(&self, params: &ConnectionParams, allowed_host_suffixes: &[String]) -> Result<OriginPattern, String> {
+    pub fn resolve(
+        &self,
+        params: &ConnectionParams,
+        allowed_host_suffixes: &[String],
+    ) -> Result<OriginPattern, String> {
         let url = self.template.resolve(params, allowed_host_suffixes)?;
         self.pattern_for(&url)
     }
@@ -245,7 +247,11 @@ mod tests {
             let pattern = case["pattern"].as_str().expect("pattern");
             match (ApiOrigin::parse(pattern), case["valid"].as_bool().expect("valid")) {
                 (Ok(origin), true) => {
-                    assert_eq!(origin.as_str(), case["canonical"].as_str().expect("canonical"), "{pattern}");
+                    assert_eq!(
+                        origin.as_str(),
+                        case["canonical"].as_str().expect("canonical"),
+                        "{pattern}"
+                    );
                     let resolved = origin.resolve(&ConnectionParams::new(), &[]).expect("fixed");
                     assert_eq!(resolved.to_string(), origin.as_str(), "{pattern}");
                 }

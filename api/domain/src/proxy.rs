@@ -6,7 +6,10 @@ use crate::agent_key::PresentedKey;
 use crate::ids::ConnectionId;
 use crate::ports::ServiceResult;
 use bytes::Bytes;
+use futures::StreamExt;
 use futures::stream::BoxStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// A body, streamed.
 pub type BodyStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
@@ -15,7 +18,10 @@ pub type BodyStream = BoxStream<'static, Result<Bytes, std::io::Error>>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProxyTarget {
     /// The workspace's newest active connection to the provider.
-    Resolve { workspace_id: String, provider: String },
+    Resolve {
+        workspace_id: String,
+        provider: String,
+    },
     Connection(ConnectionId),
 }
 
@@ -60,6 +66,66 @@ impl std::fmt::Debug for ProxyResponse {
             .field("status", &self.status)
             .finish_non_exhaustive()
     }
+}
+
+/// What a limited body has passed on, and whether it went past its limit.
+#[derive(Debug, Default)]
+pub struct BodyCount {
+    sent: AtomicU64,
+    exceeded: AtomicBool,
+}
+
+impl BodyCount {
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    pub fn exceeded(&self) -> bool {
+        self.exceeded.load(Ordering::Relaxed)
+    }
+}
+
+/// How much of a refused body is still read so that its sender sees the answer (a client still
+/// sending when a server answers and closes sees a broken connection instead): four times the
+/// limit, at least 16 MiB. Past that, the connection is closed.
+pub fn drain_bound(max: usize) -> u64 {
+    (max as u64).saturating_mul(4).max(16 * 1024 * 1024)
+}
+
+/// Reads and drops what is left of a refused body, up to [`drain_bound`].
+pub async fn drain(mut body: BodyStream, max: usize, already: u64) {
+    let mut read = already;
+    while read <= drain_bound(max)
+        && let Some(Ok(chunk)) = body.next().await
+    {
+        read += chunk.len() as u64;
+    }
+}
+
+/// `body`, passed on until it goes past `max` bytes: then the rest is drained and the stream
+/// ends with an error (the request it feeds is aborted), and `count` says it was exceeded.
+pub fn limited(body: BodyStream, max: usize, count: Arc<BodyCount>) -> BodyStream {
+    futures::stream::unfold(Some(body), move |body| {
+        let count = count.clone();
+        async move {
+            let mut body = body?;
+            let chunk = match body.next().await? {
+                Ok(chunk) => chunk,
+                Err(error) => return Some((Err(error), None)),
+            };
+            let total = count.sent.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
+            if total <= max as u64 {
+                return Some((Ok(chunk), Some(body)));
+            }
+            count.exceeded.store(true, Ordering::Relaxed);
+            drain(body, max, total).await;
+            Some((
+                Err(std::io::Error::other("the request body exceeds the proxy's limit")),
+                None,
+            ))
+        }
+    })
+    .boxed()
 }
 
 /// Forwards agents' requests with their connection's credential.

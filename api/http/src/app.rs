@@ -140,12 +140,10 @@ pub fn metrics_app(registry: prometheus::Registry, metrics: HttpMetrics) -> impl
 pub fn gateway_app(state: GatewayState, metrics: HttpMetrics) -> impl Endpoint<Output = Response> {
     let health = state.health.clone();
     let (routes, allowed) = routes(gateway_service(), gateway_spec());
-    let routes = routes
-        .at(crate::proxy::GATEWAY_PREFIX, crate::proxy::gateway_proxy)
-        .at(
-            format!("{}/*path", crate::proxy::GATEWAY_PREFIX),
-            crate::proxy::gateway_proxy,
-        );
+    let routes = routes.at(crate::proxy::GATEWAY_PREFIX, crate::proxy::gateway_proxy).at(
+        format!("{}/*path", crate::proxy::GATEWAY_PREFIX),
+        crate::proxy::gateway_proxy,
+    );
     Envelope {
         inner: routes.data(state).data(health),
         api: "gateway",

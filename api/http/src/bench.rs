@@ -25,15 +25,20 @@ pub struct BenchApi;
 
 #[OpenApi]
 impl BenchApi {
-    /// Benchmark baseline: agent-key authentication and a JSON body of `bytes` bytes
+    /// Benchmark baseline: agent-key authentication and a JSON body of `bytes` bytes, after
+    /// `delay_ms` (at most 1 s: an API's own time to answer, for `cargo xtask bench proxy`)
     #[oai(path = "/bench/baseline", method = "get", operation_id = "bench_baseline", hidden)]
     async fn bench_baseline(
         &self,
         auth: AgentAuth,
         state: Data<&GatewayState>,
         bytes: Query<usize>,
+        delay_ms: Query<Option<u64>>,
     ) -> ApiResult<Json<Padding>> {
         reference(&state, &auth).await?;
+        if let Some(delay) = delay_ms.0.filter(|delay| *delay > 0) {
+            tokio::time::sleep(std::time::Duration::from_millis(delay.min(1000))).await;
+        }
         Ok(Json(Padding {
             padding: "x".repeat(bytes.0.min(1 << 20)),
         }))

@@ -1,10 +1,10 @@
 //! Broker DTOs to domain values. The JSON on the wire is the contract, so conversions go through
 //! it where the shapes are the same (the strategy union), and parse every name on the way in.
 
-use nexus_domain::origins::OriginPattern;
 use nexus_client::broker::types;
 use nexus_domain::connection::{ConsentRequest, ConsentSpec, CredentialEnvelope, CredentialValues};
 use nexus_domain::gateway::ConnectionState;
+use nexus_domain::origins::OriginPattern;
 use nexus_domain::provider::ProviderSummary;
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::strategy::Strategy;

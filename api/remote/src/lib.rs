@@ -34,15 +34,18 @@ pub struct RemoteBroker {
     client: Client,
     cache: EnvelopeCache,
     reads: reads::ReadTally,
+    /// The proxy's body limit (the Broker's too): a larger body is refused here.
+    proxy_max_body_bytes: usize,
 }
 
 impl RemoteBroker {
-    pub fn new(base_url: &str, service_key: &SecretString) -> Result<Arc<Self>, String> {
+    pub fn new(base_url: &str, service_key: &SecretString, proxy_max_body_bytes: usize) -> Result<Arc<Self>, String> {
         let client = nexus_client::broker_client(base_url, service_key.expose_secret()).map_err(|e| e.to_string())?;
         Ok(Arc::new(Self {
             client,
             cache: EnvelopeCache::default(),
             reads: reads::ReadTally::default(),
+            proxy_max_body_bytes,
         }))
     }
 

@@ -5,12 +5,14 @@
 
 use crate::RemoteBroker;
 use async_trait::async_trait;
-use progenitor_client::ClientInfo;
 use futures::{StreamExt, TryStreamExt};
 use nexus_domain::agent_key::PresentedKey;
 use nexus_domain::ports::ServiceResult;
-use nexus_domain::proxy::{ProxyDestination, ProxyRequest, ProxyResponse, ProxyService, ProxyTarget};
+use nexus_domain::proxy::{
+    BodyCount, ProxyDestination, ProxyRequest, ProxyResponse, ProxyService, ProxyTarget, drain, drain_bound, limited,
+};
 use nexus_domain::{ErrorCode, ServiceError};
+use progenitor_client::ClientInfo;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
 /// Marks the provider's answers (the Broker's errors do not carry it).
@@ -38,9 +40,7 @@ async fn broker_error(response: reqwest::Response) -> ServiceError {
                 .unwrap_or(ErrorCode::InternalError),
             message: body["message"].as_str().unwrap_or_default().to_owned(),
             field: body["field"].as_str().map(str::to_owned),
-            connection_id: body["connection_id"]
-                .as_str()
-                .and_then(|id| id.parse().ok()),
+            connection_id: body["connection_id"].as_str().and_then(|id| id.parse().ok()),
             retry_after_seconds: None,
         },
         Err(_) => ServiceError::BrokerUnavailable,
@@ -55,12 +55,20 @@ impl ProxyService for RemoteBroker {
         // The Broker's client sends this Gateway's service key; the agent's goes beside it.
         headers.remove(AUTHORIZATION);
         headers.insert("x-nexus-agent-key", header_value("Authorization", agent.expose())?);
-        for name in ["nexus-connection-id", "nexus-workspace-id", "nexus-provider", "nexus-proxy-url"] {
+        for name in [
+            "nexus-connection-id",
+            "nexus-workspace-id",
+            "nexus-provider",
+            "nexus-proxy-url",
+        ] {
             headers.remove(name);
         }
         match &request.target {
             ProxyTarget::Connection(id) => {
-                headers.insert("nexus-connection-id", header_value("Nexus-Connection-Id", &id.to_string())?);
+                headers.insert(
+                    "nexus-connection-id",
+                    header_value("Nexus-Connection-Id", &id.to_string())?,
+                );
             }
             ProxyTarget::Resolve { workspace_id, provider } => {
                 headers.insert("nexus-workspace-id", header_value("Nexus-Workspace-Id", workspace_id)?);
@@ -74,15 +82,38 @@ impl ProxyService for RemoteBroker {
                 format!("{base}/v1/internal/proxy")
             }
         };
+        // The Broker refuses a body past the limit by answering before reading it, which a
+        // client still sending sees as a broken connection: refuse it here instead.
+        let limit = self.proxy_max_body_bytes;
+        let declared = headers
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if let Some(length) = declared.filter(|length| *length > limit as u64) {
+            // Read it (up to a bound) before answering, as the Broker does, so the agent sees
+            // the 413 rather than a broken connection.
+            if length <= drain_bound(limit) {
+                drain(request.body, limit, 0).await;
+            }
+            return Err(ServiceError::PayloadTooLarge { limit });
+        }
+        let count = std::sync::Arc::new(BodyCount::default());
+        let body = limited(request.body, limit, count.clone());
         let response = self
             .client
             .client()
             .request(request.method, url)
             .headers(headers)
-            .body(reqwest::Body::wrap_stream(request.body))
+            .body(reqwest::Body::wrap_stream(body))
             .send()
             .await
-            .map_err(|_| ServiceError::BrokerUnavailable)?;
+            .map_err(|_| {
+                if count.exceeded() {
+                    ServiceError::PayloadTooLarge { limit }
+                } else {
+                    ServiceError::BrokerUnavailable
+                }
+            })?;
         if !response.headers().contains_key(PROXIED) {
             return Err(broker_error(response).await);
         }

@@ -409,6 +409,9 @@ pub struct GatewayArgs {
     /// Where development mode finds the Broker's generated service key
     #[arg(long, env = "NEXUS_DATA_DIR", default_value = ".nexus")]
     pub data_dir: PathBuf,
+    /// Largest request body the proxy forwards to the Broker, in bytes (set it as on the Broker)
+    #[arg(long, env = "NEXUS_PROXY_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub proxy_max_body_bytes: u64,
 }
 
 impl fmt::Debug for GatewayArgs {
@@ -424,6 +427,8 @@ impl fmt::Debug for GatewayArgs {
 pub struct GatewaySettings {
     pub broker_url: Url,
     pub service_key: SecretString,
+    /// Bodies larger than this are refused here (413), before the Broker would refuse them.
+    pub proxy_max_body_bytes: usize,
 }
 
 impl fmt::Debug for GatewaySettings {
@@ -458,6 +463,7 @@ impl GatewayArgs {
         Ok(GatewaySettings {
             broker_url,
             service_key,
+            proxy_max_body_bytes: usize::try_from(self.proxy_max_body_bytes).unwrap_or(usize::MAX),
         })
     }
 }

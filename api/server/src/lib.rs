@@ -97,8 +97,12 @@ pub async fn start_gateway(
         Some(addr) => Some(listen::bind(addr).await?),
         None => None,
     };
-    let remote = nexus_remote::RemoteBroker::new(settings.broker_url.as_str(), &settings.service_key)
-        .map_err(|e| anyhow::anyhow!("building the Broker client: {e}"))?;
+    let remote = nexus_remote::RemoteBroker::new(
+        settings.broker_url.as_str(),
+        &settings.service_key,
+        settings.proxy_max_body_bytes,
+    )
+    .map_err(|e| anyhow::anyhow!("building the Broker client: {e}"))?;
     let state = nexus_http::GatewayState {
         gateway: remote.clone(),
         proxy: remote.clone(),

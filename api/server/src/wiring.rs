@@ -15,8 +15,8 @@ use nexus_repositories::{
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
     AdminKeys, AgentKeyServiceImpl, AuditFlusher, AuditServiceImpl, BackgroundRefresh, CacheEpoch, ConnectionDeps,
-    ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryWorker, LocalGateway, Metrics, OutboundPolicy, ProxyMetrics, ProxyServiceImpl,
-    ProviderServiceImpl, TargetPolicy, WebhookMetrics, WebhookServiceImpl,
+    ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryWorker, LocalGateway, Metrics, OutboundPolicy,
+    ProviderServiceImpl, ProxyMetrics, ProxyServiceImpl, TargetPolicy, WebhookMetrics, WebhookServiceImpl,
 };
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;

@@ -760,7 +760,7 @@ async fn broker_down_is_broker_unavailable() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let dead_broker = format!("http://{}", closed.local_addr().expect("addr"));
     drop(closed);
-    let gateway = common::start_split_gateway(&dead_broker, "service-key").await;
+    let gateway = common::start_split_gateway(&dead_broker, "service-key", 10 * 1024 * 1024).await;
     let url = format!("http://{}", gateway.gateway_addr.expect("addr"));
     for _ in 0..3 {
         let response = raw()

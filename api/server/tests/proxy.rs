@@ -86,9 +86,13 @@ async fn upstream(foreign: Option<String>) -> Upstream {
                     let first = tokens.is_empty();
                     tokens.push(token);
                     if first {
-                        poem::Response::builder().status(StatusCode::UNAUTHORIZED).body("expired")
+                        poem::Response::builder()
+                            .status(StatusCode::UNAUTHORIZED)
+                            .body("expired")
                     } else {
-                        poem::Response::builder().content_type("application/json").body("{\"ok\":true}")
+                        poem::Response::builder()
+                            .content_type("application/json")
+                            .body("{\"ok\":true}")
                     }
                 }
                 "/api/missing" => poem::Response::builder()
@@ -130,20 +134,28 @@ async fn raw_get(base: &str, path: &str, key: &str) -> String {
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.expect("read");
-    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned()
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
-async fn audit_events(server: &TestServer, event_type: &str) -> Vec<Value> {
-    // Proxied calls are audited when their answer has streamed: give the writer a moment.
+/// The audit events of a type, once one of them satisfies `wanted` (proxied calls are tallied
+/// when their answer has streamed, and written every second), or whatever there is after 5 s.
+async fn audit_events(server: &TestServer, event_type: &str, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut items = Vec::new();
     for _ in 0..50 {
-        let events = server.admin_get(&format!("/v1/audit-events?event_type={event_type}")).await;
-        let items = events["items"].as_array().cloned().unwrap_or_default();
-        if !items.is_empty() {
-            return items;
+        let events = server
+            .admin_get(&format!("/v1/audit-events?event_type={event_type}"))
+            .await;
+        items = events["items"].as_array().cloned().unwrap_or_default();
+        if items.iter().any(&wanted) {
+            break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    Vec::new()
+    items
 }
 
 async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
@@ -159,6 +171,13 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
     ] {
         server.admin_post("/v1/providers", provider).await;
     }
+    server
+        .admin_post(
+            "/v1/providers",
+            json!({"name": "aws-like", "auth_type": "aws_sigv4", "api_base_url": base,
+                   "strategy": {"type": "aws_sigv4", "service": "execute-api", "region": "eu-west-1"}}),
+        )
+        .await;
     server.connect_api_key("ws-p", "keyed", "sk-proxy-keyed").await;
     server.connect_api_key("ws-p", "queried", "sk-proxy-queried").await;
     let consent = server
@@ -174,6 +193,20 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
         .await
         .expect("capture");
     assert_eq!(captured.status(), StatusCode::OK);
+    let consent = server
+        .admin_post(
+            "/v1/consents",
+            json!({"workspace_id": "ws-p", "provider": "aws-like", "return_url": "http://127.0.0.1:9/done"}),
+        )
+        .await;
+    let captured = raw()
+        .post(format!("{}/auth/capture", server.broker_url))
+        .json(&json!({"state": consent["state"],
+                      "credentials": {"access_key_id": "AKIDPROXYEXAMPLE", "secret_access_key": "aws-secret-proxy"}}))
+        .send()
+        .await
+        .expect("capture");
+    assert_eq!(captured.status(), StatusCode::OK);
     let key = server.agent_key(Some(vec!["ws-p"])).await;
     let at = |provider: &str, request: reqwest::RequestBuilder| {
         request
@@ -183,11 +216,14 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
 
     // A GET with each strategy: the credential arrives where the strategy puts it; the agent's
     // key, its cookie and Nexus's headers do not.
-    let answer = at("keyed", proxied(&server, &key, reqwest::Method::GET, "/items?page=2&q=secret-query"))
-        .header("cookie", "agent-session=1")
-        .send()
-        .await
-        .expect("proxied");
+    let answer = at(
+        "keyed",
+        proxied(&server, &key, reqwest::Method::GET, "/items?page=2&q=secret-query"),
+    )
+    .header("cookie", "agent-session=1")
+    .send()
+    .await
+    .expect("proxied");
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(answer.headers()["nexus-proxied"], "true");
     assert_eq!(answer.headers()["x-upstream"], "yes");
@@ -214,6 +250,24 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
     let seen = api.seen.lock().expect("lock").last().cloned().expect("a request");
     assert_eq!(seen.header("authorization"), Some("Basic YWRhOnB3LXByb3h5LWJhc2lj"));
 
+    // AWS Signature Version 4, signed by Nexus over the body it forwards.
+    let answer = at("aws-like", proxied(&server, &key, reqwest::Method::POST, "/items"))
+        .json(&json!({"signed": true}))
+        .send()
+        .await
+        .expect("proxied");
+    assert_eq!(answer.status(), StatusCode::OK);
+    let seen = api.seen.lock().expect("lock").last().cloned().expect("a request");
+    let signature = seen.header("authorization").unwrap_or_default();
+    assert!(
+        signature.starts_with("AWS4-HMAC-SHA256 Credential=AKIDPROXYEXAMPLE/")
+            && signature.contains("/eu-west-1/execute-api/aws4_request"),
+        "{signature}"
+    );
+    assert!(seen.header("x-amz-date").is_some(), "{seen:?}");
+    assert_eq!(seen.body_length, 15);
+    assert!(!signature.contains("aws-secret-proxy"));
+
     // Bodies: a small POST kept whole, a 3 MiB upload streamed (no length), a 3 MiB download
     // streamed back.
     let answer = at("keyed", proxied(&server, &key, reqwest::Method::POST, "/items"))
@@ -231,7 +285,10 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(answer.json::<Value>().await.expect("JSON")["bytes"], 48 * 64 * 1024);
     let seen = api.seen.lock().expect("lock").last().cloned().expect("a request");
-    assert_eq!((seen.method.as_str(), seen.header("x-api-key")), ("PUT", Some("sk-proxy-keyed")));
+    assert_eq!(
+        (seen.method.as_str(), seen.header("x-api-key")),
+        ("PUT", Some("sk-proxy-keyed"))
+    );
     let answer = at("keyed", proxied(&server, &key, reqwest::Method::GET, "/big"))
         .send()
         .await
@@ -255,10 +312,17 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
         .await
         .expect("refused");
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert_eq!(refused.json::<Value>().await.expect("JSON")["code"], "origin_not_allowed");
+    assert_eq!(
+        refused.json::<Value>().await.expect("JSON")["code"],
+        "origin_not_allowed"
+    );
     // HTTP clients remove dot segments before sending: raw requests keep them, and never get
     // past the base path (the router or the proxy answers them; the API is not called).
-    for climbing in ["/v1/proxy/../admin", "/v1/proxy/%2e%2e/admin", "/v1/proxy/a/%2E%2E/%2e%2e/admin"] {
+    for climbing in [
+        "/v1/proxy/../admin",
+        "/v1/proxy/%2e%2e/admin",
+        "/v1/proxy/a/%2E%2E/%2e%2e/admin",
+    ] {
         let status_line = raw_get(&server.gateway_url, climbing, &key).await;
         assert!(
             status_line.starts_with("HTTP/1.1 404") || status_line.starts_with("HTTP/1.1 400"),
@@ -269,24 +333,47 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    let away = at("keyed", no_redirects.get(format!("{}/v1/proxy/away", server.gateway_url)).bearer_auth(&key))
-        .send()
-        .await
-        .expect("redirect");
-    assert_eq!(away.status(), StatusCode::FOUND, "the redirect is the agent's to see, not followed");
-    let large = at("keyed", proxied(&server, &key, reqwest::Method::POST, "/items"))
+    let away = at(
+        "keyed",
+        no_redirects
+            .get(format!("{}/v1/proxy/away", server.gateway_url))
+            .bearer_auth(&key),
+    )
+    .send()
+    .await
+    .expect("redirect");
+    assert_eq!(
+        away.status(),
+        StatusCode::FOUND,
+        "the redirect is the agent's to see, not followed"
+    );
+    // Straight to the Gateway: it answers before reading a body it refuses, which a proxy in
+    // between (the tests' JSON guard) would report as a broken connection.
+    let direct = |method: reqwest::Method, path: &str| {
+        raw()
+            .request(method, format!("{}/v1/proxy{path}", server.gateway_direct_url))
+            .bearer_auth(&key)
+    };
+    let large = at("keyed", direct(reqwest::Method::POST, "/items"))
         .body(vec![b'l'; 5 * 1024 * 1024])
         .send()
         .await
         .expect("too large");
-    assert_eq!(large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let status = large.status();
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{:?}", large.text().await);
     let chunks = futures::stream::iter((0..80).map(|_| Ok::<_, std::io::Error>(vec![b'c'; 64 * 1024])));
-    let streamed_large = at("keyed", proxied(&server, &key, reqwest::Method::PUT, "/upload"))
+    let streamed_large = at("keyed", direct(reqwest::Method::PUT, "/upload"))
         .body(reqwest::Body::wrap_stream(chunks))
         .send()
         .await
         .expect("too large, streamed");
-    assert_eq!(streamed_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let status = streamed_large.status();
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{:?}",
+        streamed_large.text().await
+    );
     let unnamed = proxied(&server, &key, reqwest::Method::GET, "/items")
         .send()
         .await
@@ -307,13 +394,26 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
         .await
         .expect("no key");
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    assert!(foreign.seen.lock().expect("lock").is_empty(), "nothing reached the foreign server");
-    // The off-origin redirect was the only one of these to reach the API.
-    assert_eq!(api.seen.lock().expect("lock").len(), before + 1);
+    assert!(
+        foreign.seen.lock().expect("lock").is_empty(),
+        "nothing reached the foreign server"
+    );
+    // Of these, only the off-origin redirect reached the API (and the streamed upload, cut at
+    // the limit: a streamed body has left before its end is known).
+    let reached: Vec<String> = api.seen.lock().expect("lock")[before..]
+        .iter()
+        .map(|seen| seen.path.clone())
+        .collect();
+    assert!(reached.contains(&"/api/away".to_owned()), "{reached:?}");
+    assert!(
+        reached.iter().all(|path| path == "/api/away" || path == "/api/upload"),
+        "{reached:?}"
+    );
 
     // Every call is audited: method, origin, path without query values, status, bytes; never
     // a secret.
-    let events = audit_events(&server, "proxy_call").await;
+    let is_upload = |event: &Value| event["data"]["path"] == "/api/upload" && event["data"]["status"] == 200;
+    let events = audit_events(&server, "proxy_call", is_upload).await;
     let first = events
         .iter()
         .find(|event| event["data"]["path"] == "/api/items?page=&q=")
@@ -321,18 +421,28 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
     assert_eq!(first["data"]["method"], "GET");
     assert_eq!(first["data"]["status"], 200);
     assert_eq!(first["data"]["origin"], api.base);
-    assert!(first["actor"].as_str().is_some_and(|actor| actor.starts_with("agent_key:")), "{first}");
-    let upload = events
-        .iter()
-        .find(|event| event["data"]["path"] == "/api/upload" && event["data"]["status"] == 200)
-        .expect("the upload");
+    assert!(
+        first["actor"]
+            .as_str()
+            .is_some_and(|actor| actor.starts_with("agent_key:")),
+        "{first}"
+    );
+    let upload = events.iter().find(|event| is_upload(event)).expect("the upload");
     assert_eq!(upload["data"]["request_bytes"], 48 * 64 * 1024);
     let text = serde_json::to_string(&events).expect("JSON");
-    for secret in ["sk-proxy-keyed", "sk-proxy-queried", "pw-proxy-basic", "secret-query"] {
+    for secret in [
+        "sk-proxy-keyed",
+        "sk-proxy-queried",
+        "pw-proxy-basic",
+        "secret-query",
+        "aws-secret-proxy",
+    ] {
         assert!(!text.contains(secret), "no secret in the audit trail");
     }
     assert!(
-        audit_events(&server, "token_read").await.is_empty(),
+        server.admin_get("/v1/audit-events?event_type=token_read").await["items"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
         "the proxy's reads are audited as calls, not as token reads"
     );
     let metrics = raw()
@@ -371,7 +481,10 @@ async fn a_proxy_only_key_reads_no_credential(db: TestDatabase, mode: Mode) {
     assert_eq!(created["proxy_only"], true);
     let key = created["key"].as_str().expect("key").to_owned();
     for (method, path) in [
-        (reqwest::Method::GET, "/v1/resolve?workspace_id=ws-q&provider=keyed".to_owned()),
+        (
+            reqwest::Method::GET,
+            "/v1/resolve?workspace_id=ws-q&provider=keyed".to_owned(),
+        ),
         (reqwest::Method::GET, format!("/v1/token/{connection_id}")),
         (reqwest::Method::POST, format!("/v1/refresh/{connection_id}")),
     ] {
@@ -392,7 +505,11 @@ async fn a_proxy_only_key_reads_no_credential(db: TestDatabase, mode: Mode) {
         .send()
         .await
         .expect("check");
-    assert_eq!(check.status(), StatusCode::OK, "a proxy_only key still checks its connections");
+    assert_eq!(
+        check.status(),
+        StatusCode::OK,
+        "a proxy_only key still checks its connections"
+    );
     let answer = proxied(&server, &key, reqwest::Method::GET, "/me")
         .header("Nexus-Connection-Id", connection_id.as_str())
         .send()
@@ -400,7 +517,11 @@ async fn a_proxy_only_key_reads_no_credential(db: TestDatabase, mode: Mode) {
         .expect("proxied");
     assert_eq!(answer.status(), StatusCode::OK);
     let seen = api.seen.lock().expect("lock").last().cloned().expect("a request");
-    assert_eq!(seen.header("x-api-key"), Some("sk-proxy-only"), "the credential went, not to the agent");
+    assert_eq!(
+        seen.header("x-api-key"),
+        Some("sk-proxy-only"),
+        "the credential went, not to the agent"
+    );
     server.stop().await;
 }
 
@@ -447,7 +568,67 @@ async fn a_refused_token_is_refreshed_once(db: TestDatabase, mode: Mode) {
     assert_ne!(tokens[0], tokens[1], "the second send carries the refreshed token");
     assert_eq!(seen[1].body_length, seen[0].body_length, "the body went both times");
     let fresh = tokens[1].strip_prefix("Bearer ").expect("bearer");
-    assert_eq!(oidc.userinfo(fresh).await.status(), StatusCode::OK, "a token the provider accepts");
+    assert_eq!(
+        oidc.userinfo(fresh).await.status(),
+        StatusCode::OK,
+        "a token the provider accepts"
+    );
+    server.stop().await;
+}
+
+/// Production: the proxy sends only https, and never to a loopback or private address, even
+/// when the provider's own base URL names one.
+async fn production_refuses_inside_upstreams(db: TestDatabase) {
+    let server = TestServer::start_with(db, Mode::OneProcess, |common| {
+        common.production = true;
+        common.public_url = Some("https://nexus.example.com".to_owned());
+        common.allowed_return_urls = Some("app.example.com".to_owned());
+    })
+    .await;
+    let api = upstream(None).await;
+    let port = api.base.rsplit(':').next().expect("port").to_owned();
+    for (name, base) in [
+        ("plain", format!("{}/api", api.base)),
+        ("loopback", format!("https://127.0.0.1:{port}/api")),
+        ("named", format!("https://localhost:{port}/api")),
+        ("private", "https://10.0.0.8/api".to_owned()),
+    ] {
+        server
+            .admin_post(
+                "/v1/providers",
+                json!({"name": name, "auth_type": "api_key", "api_base_url": base}),
+            )
+            .await;
+        let consent = server
+            .admin_post(
+                "/v1/consents",
+                json!({"workspace_id": "ws-prod", "provider": name, "return_url": "https://app.example.com/done"}),
+            )
+            .await;
+        let captured = raw()
+            .post(format!("{}/auth/capture", server.broker_url))
+            .json(&json!({"state": consent["state"], "credentials": {"api_key": "sk-prod"}}))
+            .send()
+            .await
+            .expect("capture");
+        assert_eq!(captured.status(), StatusCode::OK, "{name}");
+    }
+    let key = server.agent_key(Some(vec!["ws-prod"])).await;
+    for name in ["plain", "loopback", "named", "private"] {
+        let refused = proxied(&server, &key, reqwest::Method::GET, "/items")
+            .header("Nexus-Workspace-Id", "ws-prod")
+            .header("Nexus-Provider", name)
+            .send()
+            .await
+            .expect("refused");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{name}");
+        let body: Value = refused.json().await.expect("JSON");
+        assert_eq!(body["code"], "origin_not_allowed", "{name}: {body}");
+    }
+    assert!(
+        api.seen.lock().expect("lock").is_empty(),
+        "nothing reached the inside address"
+    );
     server.stop().await;
 }
 
@@ -481,5 +662,6 @@ database_tests!(
     proxy_only_one_process,
     proxy_only_split,
     refresh_on_401_one_process,
-    refresh_on_401_split
+    refresh_on_401_split,
+    production_refuses_inside_upstreams
 );

@@ -94,13 +94,20 @@ async fn credential_client_round_trip(db: TestDatabase) {
     // Another origin (the same host on another port, then another host): refused before
     // anything is sent, with a typed error that names the origin and not the key.
     let sent_before = seen.lock().expect("lock").len();
-    let port = api_url.split(':').nth(2).and_then(|rest| rest.split('/').next()).expect("port");
+    let port = api_url
+        .split(':')
+        .nth(2)
+        .and_then(|rest| rest.split('/').next())
+        .expect("port");
     for foreign in [
         format!("http://127.0.0.1:{}/v1/me", port.parse::<u16>().expect("port") ^ 1),
         format!("http://localhost:{port}/v1/me"),
     ] {
         let error = client
-            .execute(reqwest::Request::new(reqwest::Method::GET, foreign.parse().expect("url")))
+            .execute(reqwest::Request::new(
+                reqwest::Method::GET,
+                foreign.parse().expect("url"),
+            ))
             .await
             .expect_err("another origin");
         assert_eq!(error.code(), "origin_not_allowed", "{foreign}");
@@ -108,7 +115,10 @@ async fn credential_client_round_trip(db: TestDatabase) {
     }
     let narrowed = client.clone().with_origins(&["https://api.example.com"]);
     let error = narrowed
-        .execute(reqwest::Request::new(reqwest::Method::GET, api_url.parse().expect("url")))
+        .execute(reqwest::Request::new(
+            reqwest::Method::GET,
+            api_url.parse().expect("url"),
+        ))
         .await
         .expect_err("narrowed away");
     assert_eq!(error.code(), "origin_not_allowed", "a caller may narrow the origins");
@@ -250,7 +260,10 @@ async fn proxy_mode(db: TestDatabase, mode: common::Mode) {
     let answer = client.execute(get(format!("{api_base}/v1/me"))).await.expect("proxied");
     assert_eq!(answer.status(), reqwest::StatusCode::OK);
     assert_eq!(answer.headers()["nexus-proxied"], "true");
-    assert_eq!(seen.lock().expect("lock").last().cloned().flatten().as_deref(), Some("sk-px"));
+    assert_eq!(
+        seen.lock().expect("lock").last().cloned().flatten().as_deref(),
+        Some("sk-px")
+    );
     let refused = credentials.get(&target).await.expect_err("proxy_only");
     assert_eq!(refused.code(), "proxy_only_key");
     let foreign = client
@@ -261,7 +274,10 @@ async fn proxy_mode(db: TestDatabase, mode: common::Mode) {
     assert!(matches!(foreign, SdkError::Nexus { status: 403, .. }), "{foreign:?}");
     let narrowed = client.clone().with_origins(&["https://api.example.com"]);
     let before = seen.lock().expect("lock").len();
-    let refused = narrowed.execute(get(format!("{api_base}/v1/me"))).await.expect_err("narrowed");
+    let refused = narrowed
+        .execute(get(format!("{api_base}/v1/me")))
+        .await
+        .expect_err("narrowed");
     assert_eq!(refused.code(), "origin_not_allowed");
     assert_eq!(seen.lock().expect("lock").len(), before, "nothing was sent");
     let _ = stop_api.send(true);

@@ -256,10 +256,15 @@ async fn api_origins_are_validated(db: TestDatabase) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{origin}: {error}");
         assert_eq!(error["code"], "invalid_request", "{origin}: {error}");
         assert!(
-            error["field"].as_str().is_some_and(|field| field.starts_with("api_origins")),
+            error["field"]
+                .as_str()
+                .is_some_and(|field| field.starts_with("api_origins")),
             "{origin}: {error}"
         );
-        assert!(error["message"].as_str().is_some_and(|m| m.contains(why)), "{origin}: {error}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| m.contains(why)),
+            "{origin}: {error}"
+        );
     }
     let mut body = base.clone();
     body["api_origins"] = json!(["HTTPS://Uploads.Example.com:443", "https://*.googleapis.com"]);
@@ -279,7 +284,11 @@ async fn api_origins_are_validated(db: TestDatabase) {
         .json::<Value>()
         .await
         .expect("JSON");
-    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "only the valid one: {list}");
+    assert_eq!(
+        list["items"].as_array().map(Vec::len),
+        Some(1),
+        "only the valid one: {list}"
+    );
     server.stop().await;
 }
 

@@ -6,6 +6,10 @@
 //! closes the tally under its lock, so any later read is written inline: every read is accounted
 //! for, none is lost, and the read path performs no database write.
 //!
+//! Proxied calls are tallied the same way, by (connection, caller, method, origin, path,
+//! status): one row a second per kind of call, with `calls`, the bytes each way summed, and
+//! `first_at`/`last_at`, so the proxy's hot path writes nothing either.
+//!
 //! Failed authentications are tallied too, by (API, credential kind, reason) per minute, with a
 //! few sample key prefixes: a flood of bad keys writes a handful of rows a minute, never one
 //! per attempt. Old events are deleted after the retention period (`sweep_retention`).
@@ -37,6 +41,18 @@ struct Tally {
     reads: u64,
 }
 
+/// Proxied calls of one kind (connection, caller, method, origin, path, status) since the last
+/// flush.
+#[derive(Debug)]
+struct CallTally {
+    first: NewAuditEvent,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+    calls: u64,
+    request_bytes: u64,
+    response_bytes: u64,
+}
+
 /// Failed authentications of one kind within the current minute.
 #[derive(Debug)]
 struct FailureTally {
@@ -56,6 +72,7 @@ const SAMPLE_PREFIXES: usize = 10;
 struct Tallies {
     open: bool,
     by_reader: HashMap<(Option<ConnectionId>, Actor), Tally>,
+    calls: HashMap<String, CallTally>,
     failures: HashMap<String, FailureTally>,
     /// When the oldest unwritten failure happened.
     failures_since: Option<DateTime<Utc>>,
@@ -99,7 +116,7 @@ impl AuditFlusher {
     /// Takes the tallies (closing them when `close`), and writes one row per reader.
     async fn flush(&self, close: bool) {
         let now = self.clock.now();
-        let (taken, failures) = {
+        let taken = {
             let mut tallies = lock(&self.tallies);
             if close {
                 tallies.open = false;
@@ -113,11 +130,24 @@ impl AuditFlusher {
             } else {
                 HashMap::new()
             };
-            (std::mem::take(&mut tallies.by_reader), failures)
+            let calls = std::mem::take(&mut tallies.calls);
+            (std::mem::take(&mut tallies.by_reader), failures, calls)
         };
-        if taken.is_empty() && failures.is_empty() {
+        let (taken, failures, calls) = taken;
+        if taken.is_empty() && failures.is_empty() && calls.is_empty() {
             return;
         }
+        let call_rows = calls.into_values().map(|tally| {
+            let mut event = tally.first;
+            if let Some(data) = event.data.as_object_mut() {
+                data.insert("calls".into(), tally.calls.into());
+                data.insert("request_bytes".into(), tally.request_bytes.into());
+                data.insert("response_bytes".into(), tally.response_bytes.into());
+                data.insert("first_at".into(), serde_json::json!(tally.first_at));
+                data.insert("last_at".into(), serde_json::json!(tally.last_at));
+            }
+            (AuditEventId::new(), tally.first_at, event)
+        });
         let failure_rows = failures.into_values().map(|tally| {
             let mut event = tally.first;
             let mut data = match std::mem::take(&mut event.data) {
@@ -138,6 +168,7 @@ impl AuditFlusher {
                 (AuditEventId::new(), tally.first_at, event)
             })
             .chain(failure_rows)
+            .chain(call_rows)
             .collect();
         if let Err(error) = self.repo.insert_many(&rows).await {
             // One retry, row by row, so one bad row cannot take the others with it.
@@ -258,6 +289,42 @@ impl AuditServiceImpl {
         None
     }
 
+    /// Adds a proxied call to the tally of its kind; gives the event back when tallies are
+    /// closed (or absent).
+    fn tally_call(&self, mut event: NewAuditEvent, at: DateTime<Utc>) -> Option<NewAuditEvent> {
+        let Some(tallies) = &self.tallies else {
+            return Some(event);
+        };
+        let mut tallies = lock(tallies);
+        if !tallies.open {
+            return Some(event);
+        }
+        let mut bytes = |name: &str| {
+            event
+                .data
+                .as_object_mut()
+                .and_then(|data| data.remove(name))
+                .and_then(|value| value.as_u64())
+                .unwrap_or(0)
+        };
+        let (request_bytes, response_bytes) = (bytes("request_bytes"), bytes("response_bytes"));
+        // The kind: what Nexus wrote of the call (its path without query values).
+        let kind = format!("{:?}|{:?}|{}", event.connection_id, event.actor, event.data);
+        let tally = tallies.calls.entry(kind).or_insert_with(|| CallTally {
+            first: event,
+            first_at: at,
+            last_at: at,
+            calls: 0,
+            request_bytes: 0,
+            response_bytes: 0,
+        });
+        tally.calls += 1;
+        tally.last_at = tally.last_at.max(at);
+        tally.request_bytes = tally.request_bytes.saturating_add(request_bytes);
+        tally.response_bytes = tally.response_bytes.saturating_add(response_bytes);
+        None
+    }
+
     /// Deletes events older than `retention` (the background sweep); returns how many.
     pub async fn sweep_retention(&self, retention: Duration) -> ServiceResult<u64> {
         let Some(cutoff) = chrono::TimeDelta::from_std(retention)
@@ -331,6 +398,7 @@ impl AuditService for AuditServiceImpl {
         let untallied = match event.event_type {
             AuditEventType::TokenRead => self.tally(event, 1, at, at),
             AuditEventType::AuthenticationFailed => self.tally_failure(event, at),
+            AuditEventType::ProxyCall => self.tally_call(event, at),
             _ => Some(event),
         };
         let Some(event) = untallied else {

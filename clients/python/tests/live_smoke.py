@@ -2,7 +2,10 @@
 connects workspace ``ws-py`` through the hosted form's JSON variant, then checks that the
 generated client parses what the Gateway really answers, ``NexusAuth`` delivers the key to a local API through httpx (sync
 and async, concurrent misses collapsed into one Gateway call; the API is declared among the
-provider's origins first), and a revoked connection surfaces as ``NexusError``. Never prints a key."""
+provider's origins first), and a revoked connection surfaces as ``NexusError``. Then each
+wrapper's ``proxy=True`` delivers the key of a ``proxy_only`` key's workspace to the same API
+through the real Gateway's proxy, while that key reads no credential (``proxy_only_key``).
+Never prints a key."""
 
 from __future__ import annotations
 
@@ -15,19 +18,31 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import requests
 
-from nexus_client import Credentials, InsufficientScopeError, NexusAuth, NexusError, gateway_client
+from nexus_client import (
+    Credentials,
+    InsufficientScopeError,
+    NexusAuth,
+    NexusError,
+    NexusTransport,
+    Target,
+    gateway_client,
+)
 from nexus_client.gateway.api.catalog import provider_catalog
 from nexus_client.gateway.api.tokens import token_resolve
 from nexus_client.gateway.models import CredentialEnvelope, Error, ProviderCatalog
 from nexus_client.gateway.types import UNSET
+from nexus_client.requests_auth import NexusRequestsAuth
 
 
 class Echo(http.server.BaseHTTPRequestHandler):
     received: list[dict[str, str]] = []
+    paths: list[str] = []
 
     def do_GET(self) -> None:  # noqa: N802 - the standard library's name
         Echo.received.append({name.lower(): value for name, value in self.headers.items()})
+        Echo.paths.append(self.path)
         self.send_response(200)
         self.send_header("content-length", "2")
         self.end_headers()
@@ -49,22 +64,79 @@ def allow_origins(broker_url: str, admin_key: str, provider: str, *origins: str)
     assert patched.status_code == 200, patched.status_code
 
 
-def connect(broker_url: str, admin_key: str) -> str:
-    """Connects ``ws-py`` to ``keyed`` with the key ``sk-py``; returns an agent key for it."""
+def connect(
+    broker_url: str,
+    admin_key: str,
+    workspace: str = "ws-py",
+    api_key: str = "sk-py",
+    name: str = "python-sdk",
+    proxy_only: bool = False,
+) -> str:
+    """Connects ``workspace`` to ``keyed`` with ``api_key``; returns an agent key for it alone."""
     admin = {"Authorization": f"Bearer {admin_key}"}
     consent = httpx.post(
         f"{broker_url}/v1/consents",
         headers=admin,
-        json={"workspace_id": "ws-py", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"},
+        json={"workspace_id": workspace, "provider": "keyed", "return_url": "http://127.0.0.1:9/done"},
     ).json()
     captured = httpx.post(
-        f"{broker_url}/auth/capture", json={"state": consent["state"], "credentials": {"api_key": "sk-py"}}
+        f"{broker_url}/auth/capture", json={"state": consent["state"], "credentials": {"api_key": api_key}}
     )
     assert captured.status_code == 200, captured.status_code
     issued = httpx.post(
-        f"{broker_url}/v1/agent-keys", headers=admin, json={"name": "python-sdk", "workspace_ids": ["ws-py"]}
+        f"{broker_url}/v1/agent-keys",
+        headers=admin,
+        json={"name": name, "workspace_ids": [workspace], "proxy_only": proxy_only},
     ).json()
     return str(issued["key"])
+
+
+def proxy_mode(gateway_url: str, broker_url: str, admin_key: str, api: str) -> None:
+    """A ``proxy_only`` key of ``ws-py-proxy``: every wrapper's ``proxy=True`` gets its key to the
+    API (declared among ``keyed``'s origins) through the Gateway, never holding it itself."""
+    agent_key = connect(broker_url, admin_key, "ws-py-proxy", "sk-py-proxy", "python-proxy", proxy_only=True)
+    credentials = Credentials(gateway_client(gateway_url, agent_key))
+    target = Target(workspace_id="ws-py-proxy", provider="keyed")
+    try:
+        credentials.get(target)
+        raise AssertionError("a proxy_only key must not read the credential")
+    except NexusError as error:
+        assert (error.code, error.status) == ("proxy_only_key", 403), error
+    Echo.received.clear()
+    Echo.paths.clear()
+    transport = NexusTransport(credentials, proxy=True, workspace_id="ws-py-proxy", provider="keyed")
+    with httpx.Client(transport=transport) as session:
+        answer = session.get(f"{api}?page=1", headers={"X-Caller": "kept"})
+    assert (answer.status_code, answer.headers.get("nexus-proxied"), answer.text) == (200, "true", "ok"), answer
+    auth = NexusAuth(credentials, proxy=True, workspace_id="ws-py-proxy", provider="keyed")
+
+    async def through_auth() -> int:
+        async with httpx.AsyncClient(auth=auth) as session:
+            return (await session.get(api)).status_code
+
+    assert asyncio.run(through_auth()) == 200
+    requests_auth = NexusRequestsAuth(credentials, proxy=True, workspace_id="ws-py-proxy", provider="keyed")
+    assert requests.get(api, auth=requests_auth).status_code == 200
+    assert [headers.get("x-api-key") for headers in Echo.received] == ["sk-py-proxy"] * 3, "Nexus applied the key"
+    assert Echo.paths[0] == "/v1/me?page=1" and Echo.received[0].get("x-caller") == "kept", "the request as made"
+    assert all(agent_key not in str(headers) and "nexus-provider" not in headers for headers in Echo.received)
+
+    narrowed = NexusTransport(
+        credentials, proxy=True, origins=["https://elsewhere.example"], workspace_id="ws-py-proxy", provider="keyed"
+    )
+    try:
+        httpx.Client(transport=narrowed).get(api)
+        raise AssertionError("outside the caller's narrowing")
+    except NexusError as error:
+        assert error.code == "origin_not_allowed", error
+    outside = NexusAuth(credentials, proxy=True, workspace_id="ws-1", provider="keyed")
+    try:
+        httpx.get(api, auth=outside)
+        raise AssertionError("a workspace outside the key's")
+    except NexusError as error:
+        assert (error.code, error.status) == ("connection_not_found", 404), error
+        assert agent_key not in str(error)
+    assert len(Echo.received) == 3, "neither refusal reached the API"
 
 
 class RefuseFirst(http.server.BaseHTTPRequestHandler):
@@ -173,11 +245,12 @@ def main(gateway_url: str, broker_url: str, admin_key: str) -> None:
     except NexusError as error:
         assert error.code == "connection_revoked" and error.status == 409, error
         assert "sk-py" not in str(error)
+    proxy_mode(gateway_url, broker_url, admin_key, api)
     server.shutdown()
     issuer = os.environ.get("NEXUS_OIDC_ISSUER")
     if issuer is not None:
         oauth2(gateway_url, broker_url, admin_key, issuer)
-    print("the Python client and NexusAuth worked against the Gateway")
+    print("the Python client, NexusAuth and the proxy modes worked against the Gateway")
 
 
 if __name__ == "__main__":

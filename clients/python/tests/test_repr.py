@@ -44,6 +44,7 @@ def test_keys_and_client_secrets_are_hidden() -> None:
             "key": "nxa_abcd.very-secret",
             "name": "agent",
             "prefix": "nxa_abcd",
+            "proxy_only": True,
             "workspace_ids": [],
         }
     )

@@ -402,7 +402,9 @@ impl CredentialClient {
             .credentials
             .refresh_scoped(&self.target, &scopes, &envelope)
             .await?;
-        Ok(crate::send::send(&self.http, &refreshed, narrowed, retry).await?.response)
+        Ok(crate::send::send(&self.http, &refreshed, narrowed, retry)
+            .await?
+            .response)
     }
 
     async fn execute_through_proxy(&self, mut request: reqwest::Request) -> Result<reqwest::Response, SdkError> {
@@ -415,7 +417,8 @@ impl CredentialClient {
         }
         let gateway = &self.credentials.gateway;
         let header = |value: &str| {
-            reqwest::header::HeaderValue::from_str(value).map_err(|_| SdkError::Credential(InjectError::InvalidHeader(value.to_owned())))
+            reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| SdkError::Credential(InjectError::InvalidHeader(value.to_owned())))
         };
         let mut headers = request.headers().clone();
         // The Gateway client sends the agent key; the caller's own `Authorization` stays here.

@@ -133,7 +133,9 @@ pub fn inject_at(
     time: std::time::SystemTime,
 ) -> Result<reqwest::Request, InjectError> {
     if !crate::origins::allows(&envelope.api_origins, request.url()) {
-        return Err(InjectError::OriginNotAllowed(request.url().origin().ascii_serialization()));
+        return Err(InjectError::OriginNotAllowed(
+            request.url().origin().ascii_serialization(),
+        ));
     }
     match &envelope.strategy {
         Strategy::Oauth2Strategy(_) => {

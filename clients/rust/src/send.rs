@@ -114,7 +114,12 @@ fn follow(mut request: reqwest::Request, status: StatusCode, location: reqwest::
     if to_get {
         *request.method_mut() = Method::GET;
         *request.body_mut() = None;
-        for name in ["content-type", "content-length", "content-encoding", "transfer-encoding"] {
+        for name in [
+            "content-type",
+            "content-length",
+            "content-encoding",
+            "transfer-encoding",
+        ] {
             request.headers_mut().remove(name);
         }
     }

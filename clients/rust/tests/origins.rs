@@ -45,7 +45,11 @@ fn every_shared_request_is_sent_or_refused_as_the_vectors_say() {
     for case in cases {
         let name = case["name"].as_str().expect("name");
         let url = reqwest::Url::parse(case["url"].as_str().expect("url")).expect("url");
-        let envelope = envelope(&json!({"type": "oauth2"}), &json!({"access_token": "t-1"}), &case["api_origins"]);
+        let envelope = envelope(
+            &json!({"type": "oauth2"}),
+            &json!({"access_token": "t-1"}),
+            &case["api_origins"],
+        );
         let injected = inject(&envelope, reqwest::Request::new(reqwest::Method::GET, url.clone()));
         let narrowed_ok = case
             .get("narrowed_to")
@@ -173,7 +177,9 @@ async fn every_shared_redirect_chain_keeps_the_credential_in_its_origin() {
         if let Some(body) = case["body"].as_str() {
             *request.body_mut() = Some(body.to_owned().into());
         }
-        let sent = send(&http, &envelope, None, request).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let sent = send(&http, &envelope, None, request)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let chain = case["hops"].as_array().expect("hops");
         assert_eq!(
             sent.response.status().as_u16(),
@@ -217,7 +223,10 @@ async fn a_request_to_another_origin_sends_nothing() {
     let request = reqwest::Request::new(reqwest::Method::GET, format!("{foreign}/hop/0").parse().expect("url"));
     let error = send(&http, &envelope, None, request).await.expect_err("refused");
     assert_eq!(error.code(), "origin_not_allowed");
-    assert!(hops.received.lock().expect("lock").is_empty(), "nothing reached the server");
+    assert!(
+        hops.received.lock().expect("lock").is_empty(),
+        "nothing reached the server"
+    );
 }
 
 #[tokio::test]
@@ -230,12 +239,20 @@ async fn a_redirect_loop_ends_with_a_typed_error() {
     };
     let allowed = serve(hop_server("allowed", hops.clone())).await;
     hops.origins.lock().expect("lock").push(("allowed", allowed.clone()));
-    let envelope = envelope(&json!({"type": "oauth2"}), &json!({"access_token": "t-loop"}), &json!([allowed]));
+    let envelope = envelope(
+        &json!({"type": "oauth2"}),
+        &json!({"access_token": "t-loop"}),
+        &json!([allowed]),
+    );
     let http = no_redirects(reqwest::Client::builder()).build().expect("client");
     let request = reqwest::Request::new(reqwest::Method::GET, format!("{allowed}/hop/0").parse().expect("url"));
     let error = send(&http, &envelope, None, request).await.expect_err("too many");
     assert_eq!(error.code(), "too_many_redirects");
-    assert_eq!(hops.received.lock().expect("lock").len(), 11, "the first request and 10 redirects");
+    assert_eq!(
+        hops.received.lock().expect("lock").len(),
+        11,
+        "the first request and 10 redirects"
+    );
 }
 
 #[tokio::test]
@@ -264,7 +281,10 @@ async fn a_query_credential_repeated_by_a_redirect_stays_in_its_origin() {
         &json!([allowed]),
     );
     let http = no_redirects(reqwest::Client::builder()).build().expect("client");
-    let request = reqwest::Request::new(reqwest::Method::GET, format!("{allowed}/hop/0?page=2").parse().expect("url"));
+    let request = reqwest::Request::new(
+        reqwest::Method::GET,
+        format!("{allowed}/hop/0?page=2").parse().expect("url"),
+    );
     let sent = send(&http, &envelope, None, request).await.expect("sent");
     assert_eq!(sent.response.status().as_u16(), 200);
     let received = hops.received.lock().expect("lock").clone();

@@ -2,7 +2,9 @@
 // sets NEXUS_BROKER_URL, NEXUS_GATEWAY_URL and NEXUS_ADMIN_KEY): connects `ws-ts` through the
 // hosted form's JSON variant, then `createFetcher` delivers the key to a local API (declared among
 // the provider's origins first), concurrent misses make one Gateway call, and a revoked connection
-// surfaces as `NexusError`.
+// surfaces as `NexusError`. Then `createFetcher(..., { proxy: true })` delivers the key of a
+// `proxy_only` key's workspace to a local API through the real Gateway's proxy, while that key
+// reads no credential (`proxy_only_key`).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -81,6 +83,49 @@ test("createFetcher against a running Nexus", { skip: broker === undefined ? "no
   assert.equal(revoked.status, 204);
   const byId = createFetcher(new Credentials({ gatewayUrl: gateway, agentKey }), { connectionId: String(resolved.data?.connection_id) });
   await assert.rejects(byId(url), (error: unknown) => error instanceof NexusError && error.code === "connection_revoked" && error.status === 409 && !error.message.includes("sk-ts"));
+  api.close();
+});
+
+test("createFetcher's proxy mode with a proxy_only key", { skip: broker === undefined ? "no Nexus (set by cargo xtask fuzz)" : false }, async () => {
+  assert.ok(broker !== undefined && gateway !== undefined && adminKey !== undefined);
+  const received: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
+  const api = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    request.on("end", () => {
+      received.push({ method: request.method ?? "", url: request.url ?? "", headers: request.headers, body });
+      response.setHeader("content-type", "application/json");
+      response.end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/v1/items`;
+  await allowOrigins("keyed", new URL(url).origin);
+  const consent = await post(`${broker}/v1/consents`, { workspace_id: "ws-ts-proxy", provider: "keyed", return_url: "http://127.0.0.1:9/done" }, adminKey);
+  await post(`${broker}/auth/capture`, { state: consent["state"], credentials: { api_key: "sk-ts-proxy" } });
+  const issued = await post(`${broker}/v1/agent-keys`, { name: "typescript-proxy", workspace_ids: ["ws-ts-proxy"], proxy_only: true }, adminKey);
+  const agentKey = String(issued["key"]);
+  const credentials = new Credentials({ gatewayUrl: gateway, agentKey });
+  const target = { workspaceId: "ws-ts-proxy", provider: "keyed" };
+
+  await assert.rejects(credentials.get(target), (error: unknown) => error instanceof NexusError && error.code === "proxy_only_key" && error.status === 403);
+  const fetcher = createFetcher(credentials, target, { proxy: true });
+  const answer = await fetcher(`${url}?page=1`, { method: "POST", headers: { "content-type": "application/json", "x-caller": "kept" }, body: '{"name":"Ada"}' });
+  assert.equal(answer.status, 200);
+  assert.equal(answer.headers.get("nexus-proxied"), "true");
+  assert.deepEqual(await answer.json(), { ok: true });
+  assert.equal(received.length, 1);
+  const [arrival] = received;
+  assert.deepEqual([arrival?.method, arrival?.url, arrival?.body], ["POST", "/v1/items?page=1", '{"name":"Ada"}'], "the request as made");
+  assert.equal(arrival?.headers["x-api-key"], "sk-ts-proxy", "Nexus applied the key");
+  assert.equal(arrival?.headers["x-caller"], "kept");
+  assert.ok(!JSON.stringify(arrival?.headers).includes(agentKey) && arrival?.headers["nexus-provider"] === undefined, "neither the agent key nor Nexus's headers reach the API");
+
+  const narrowed = createFetcher(credentials, target, { proxy: true, origins: ["https://elsewhere.example"] });
+  await assert.rejects(narrowed(url), (error: unknown) => error instanceof NexusError && error.code === "origin_not_allowed");
+  const outside = createFetcher(credentials, { workspaceId: "ws-1", provider: "keyed" }, { proxy: true });
+  await assert.rejects(outside(url), (error: unknown) => error instanceof NexusError && error.code === "connection_not_found" && error.status === 404 && !error.message.includes(agentKey));
+  assert.equal(received.length, 1, "neither refusal reached the API");
   api.close();
 });
 

@@ -13,11 +13,13 @@
 // `connectionId` to send the user back to). A target may name the `scopes` its calls need: a
 // connection without them throws `InsufficientScopeError` (`missingScopes`), and
 // `Credentials.requestScopes` starts the incremental consent that adds them under the same
-// connection id. Nothing here writes to stdout (it carries MCP JSON-RPC), and no string form
-// shows a key or a token.
+// connection id. With `{ proxy: true }`, `createFetcher` sends every request through the
+// Gateway's proxy instead and never reads a credential (`proxy.ts`). Nothing here writes to
+// stdout (it carries MCP JSON-RPC), and no string form shows a key or a token.
 
 import { InsufficientScopeError, NexusError } from "./errors.js";
 import { type CredentialEnvelope, checkOrigin, envelopeFromJson } from "./inject.js";
+import { PROXY_PATH, checkNarrowing, isNexusError, proxyHeaders, refuseScopes } from "./proxy.js";
 import { plainRequest, send } from "./redirects.js";
 import { USER_AGENT } from "./version.js";
 
@@ -34,6 +36,18 @@ export interface ConnectionRequested {
   auth_url: string;
   connection_id: string;
   expires_at: string;
+}
+
+/** A connection to ask the user for (`POST /v1/request-connection`). */
+export interface ConnectionRequest {
+  workspaceId: string;
+  provider: string;
+  /** Where the user lands afterwards (allowed by the Broker's `NEXUS_ALLOWED_RETURN_URLS`). */
+  returnUrl: string;
+  /** A connection of the workspace to consent to again, keeping its id (a new one when absent). */
+  connectionId?: string;
+  /** The scopes to ask for (with `connectionId`: on top of its grant; default: the provider's). */
+  scopes?: readonly string[];
 }
 
 export interface ScopeRequest {
@@ -81,6 +95,7 @@ function keyOf(target: Target): string {
   return `resolve:${target.workspaceId}:${target.provider}${scopes}`;
 }
 
+/** The typed error a Nexus answer stands for (one that is not Nexus's error JSON is `unexpected_response`). */
 async function nexusError(response: Response): Promise<NexusError> {
   const requestId = response.headers.get("x-request-id") ?? undefined;
   let body: unknown;
@@ -202,12 +217,26 @@ export class Credentials {
    * (default: the missing ones) on top of its grant. Send the user to the answer's `auth_url`;
    * until they finish, the connection keeps serving its old grant.
    */
-  async requestScopes(error: InsufficientScopeError, request: ScopeRequest): Promise<ConnectionRequested> {
+  requestScopes(error: InsufficientScopeError, request: ScopeRequest): Promise<ConnectionRequested> {
+    return this.requestConnection({
+      workspaceId: request.workspaceId,
+      provider: request.provider,
+      returnUrl: request.returnUrl,
+      connectionId: error.connectionId,
+      scopes: request.scopes ?? error.missingScopes,
+    });
+  }
+
+  /**
+   * Asks Nexus for a link that connects the workspace to the provider (or, with `connectionId`,
+   * consents to that connection again): send the user to the answer's `auth_url`.
+   */
+  async requestConnection(request: ConnectionRequest): Promise<ConnectionRequested> {
     const response = await this.#send("POST", "/v1/request-connection", undefined, {
       workspace_id: request.workspaceId,
       provider: request.provider,
-      connection_id: error.connectionId,
-      scopes: request.scopes ?? error.missingScopes,
+      ...(request.connectionId === undefined ? {} : { connection_id: request.connectionId }),
+      ...(request.scopes === undefined ? {} : { scopes: request.scopes }),
       return_url: request.returnUrl,
     });
     if (response.status !== 201) throw await nexusError(response);
@@ -216,6 +245,38 @@ export class Credentials {
       throw new NexusError("unexpected_response", "the Gateway's answer is not a connection request");
     }
     return { auth_url: body["auth_url"], connection_id: body["connection_id"], expires_at: body["expires_at"] };
+  }
+
+  /**
+   * Sends `request` (its method, headers and body, to its absolute URL) through the Gateway's
+   * proxy with the target's connection and this client's agent key (`proxy.ts`), by `fetchImpl`
+   * (default: this client's). Throws Nexus's own error as `NexusError`; any other answer is the
+   * provider's, a redirect included. `timeoutMs` bounds the wait for the answer's headers only,
+   * so a long body still streams; the request's own signal aborts it at any time.
+   */
+  async sendThroughProxy(target: Target, request: Request, fetchImpl?: typeof globalThis.fetch): Promise<Response> {
+    const url = `${this.#options.gatewayUrl.replace(/\/+$/, "")}${PROXY_PATH}`;
+    const headers = proxyHeaders(request.headers, target, request.url, this.#options.agentKey);
+    if (!headers.has("user-agent")) headers.set("User-Agent", USER_AGENT);
+    const body = request.body === null ? null : await request.arrayBuffer();
+    const controller = new AbortController();
+    const abort = (): void => controller.abort(request.signal.reason);
+    if (request.signal.aborted) abort();
+    request.signal.addEventListener("abort", abort, { once: true });
+    const timer = setTimeout(() => controller.abort(), this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    let response: Response;
+    try {
+      // `manual`: a redirect is the provider's answer, handed back as it is.
+      response = await (fetchImpl ?? this.#options.fetch ?? globalThis.fetch)(url, { method: request.method, headers, body, signal: controller.signal, redirect: "manual" });
+    } catch (error) {
+      if (request.signal.aborted) throw error; // the caller's own abort, as fetch reports it
+      // The error's text can carry the URL: name the kind only.
+      throw new NexusError("gateway_unreachable", `the Gateway could not be reached (${(error as Error).name})`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (isNexusError(response)) throw await nexusError(response);
+    return response;
   }
 
   /** A forced refresh of `stale` (unless another caller already replaced it). */
@@ -228,10 +289,37 @@ export class Credentials {
 }
 
 export interface FetcherOptions {
-  /** The `fetch` that reaches the API (default: the global one); it is given each hop with `redirect: "manual"`. */
+  /**
+   * The `fetch` that reaches the API (default: the global one); it is given each hop with
+   * `redirect: "manual"`. With `proxy`, the one that reaches the Gateway (default: the
+   * `Credentials`' own).
+   */
   fetch?: typeof globalThis.fetch;
   /** The origins these requests may go to, among the envelope's `api_origins`: a narrowing, never a widening. */
   origins?: readonly string[];
+  /**
+   * Send every request through the Gateway's proxy (`proxy.ts`): Nexus applies the credential,
+   * which never reaches this process (the only mode a `proxy_only` agent key allows). Redirects
+   * come back as they are; the proxy checks no `scopes` (a target with some is a `TypeError`).
+   */
+  proxy?: boolean;
+}
+
+/** `createFetcher`'s proxy mode: the caller's narrowing, then the Gateway's proxy. */
+function proxyFetcher(credentials: Credentials, target: Target, options: FetcherOptions): typeof globalThis.fetch {
+  refuseScopes(target);
+  const origins = options.origins === undefined ? undefined : [...options.origins];
+  return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    // Before a Request is made: WHATWG's Request refuses a URL with userinfo with a bare TypeError.
+    checkNarrowing(input instanceof Request ? input.url : String(input), origins);
+    const request = new Request(input, init);
+    const response = await credentials.sendThroughProxy(target, request, options.fetch);
+    if (request.redirect === "error" && response.status >= 300 && response.status < 400 && response.headers.has("location")) {
+      await response.arrayBuffer().catch(() => undefined);
+      throw new TypeError("the API redirected, and the request's redirect mode is \"error\"");
+    }
+    return response;
+  };
 }
 
 /**
@@ -239,9 +327,11 @@ export interface FetcherOptions {
  * `api_origins` (and `options.origins`), and follows redirects itself (at most 10): a hop within
  * the request's origin carries the credential again, and no hop after the chain leaves it does.
  * A request's `redirect: "manual"` gets the 3xx back, `"error"` throws on it, as fetch would.
+ * With `options.proxy`, each request goes through the Gateway's proxy instead (`proxy.ts`).
  */
 export function createFetcher(credentials: Credentials, target: Target, options: FetcherOptions = {}): typeof globalThis.fetch {
   keyOf(target); // fails now on an incomplete target, not at the first request
+  if (options.proxy === true) return proxyFetcher(credentials, target, options);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const origins = options.origins === undefined ? undefined : [...options.origins];
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {

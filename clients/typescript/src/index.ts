@@ -1,7 +1,8 @@
 // Nexus client for TypeScript: typed Broker and Gateway clients over openapi-fetch, with the
 // types generated from the committed specs (`src/generated`, by `cargo xtask clients generate`).
 // The key is sent as a bearer token and never appears in a client's string form. `createFetcher`
-// sends with a credential: only to the origins it may go to, following redirects itself.
+// sends with a credential: only to the origins it may go to, following redirects itself; or, with
+// `{ proxy: true }`, through the Gateway's proxy, so the credential never reaches the caller.
 
 import createClient, { type Client } from "openapi-fetch";
 import type { paths as BrokerPaths, components as BrokerComponents } from "./generated/broker.js";
@@ -17,6 +18,7 @@ export {
   Credentials,
   DEFAULT_TIMEOUT_MS,
   createFetcher,
+  type ConnectionRequest,
   type ConnectionRequested,
   type FetcherOptions,
   type CredentialsOptions,

@@ -30,6 +30,9 @@ pub struct TestServer {
     /// A split Gateway's own `/metrics` listener (split mode only).
     pub gateway_metrics_url: Option<String>,
     pub gateway_url: String,
+    /// The Gateway itself, without the guard: for requests a guard in between would change
+    /// (a body the Gateway refuses before reading it).
+    pub gateway_direct_url: String,
     pub admin_key: String,
     pub service_key: String,
     pub db: TestDatabase,
@@ -88,6 +91,7 @@ impl TestServer {
             proxy_timeout_seconds: 25,
         };
         configure(&mut common);
+        let proxy_max_body_bytes = common.proxy_max_body_bytes;
         // Browsers and API clients alike reach the Broker through the guard, unless the test
         // gave Nexus a public URL or listener of its own.
         let broker_guard = null_guard::NullGuard::bind().await;
@@ -106,7 +110,7 @@ impl TestServer {
         let split_gateway = match mode {
             Mode::OneProcess => None,
             // Through the guard too: the internal API's answers are checked like any other.
-            Mode::Split => Some(start_split_gateway(&broker_guard.url, &service_key).await),
+            Mode::Split => Some(start_split_gateway(&broker_guard.url, &service_key, proxy_max_body_bytes).await),
         };
         let gateway_addr = split_gateway
             .as_ref()
@@ -123,6 +127,7 @@ impl TestServer {
                 .map(|addr| format!("http://{addr}")),
             broker_url: broker_guard.url.clone(),
             gateway_url: gateway_guard.url.clone(),
+            gateway_direct_url: format!("http://{gateway_addr}"),
             admin_key,
             service_key,
             db,
@@ -254,10 +259,11 @@ impl TestServer {
 }
 
 /// A Gateway in its own (in-process) server, calling the Broker at `broker_url`.
-pub async fn start_split_gateway(broker_url: &str, service_key: &str) -> Running {
+pub async fn start_split_gateway(broker_url: &str, service_key: &str, proxy_max_body_bytes: u64) -> Running {
     let settings = nexus_server::config::GatewaySettings {
         broker_url: url::Url::parse(broker_url).expect("broker url"),
         service_key: secrecy::SecretString::from(service_key.to_owned()),
+        proxy_max_body_bytes: usize::try_from(proxy_max_body_bytes).expect("a limit"),
     };
     let loopback = "127.0.0.1:0".parse().expect("addr");
     nexus_server::start_gateway(settings, loopback, Some(loopback))

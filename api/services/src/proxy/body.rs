@@ -4,9 +4,8 @@
 
 use futures::StreamExt;
 use nexus_domain::ServiceError;
-use nexus_domain::proxy::BodyStream;
+use nexus_domain::proxy::{BodyCount, BodyStream, drain, drain_bound, limited};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Bodies up to this size (by `Content-Length`) are kept whole: a 401 can be answered by a
 /// refresh and a second send.
@@ -14,24 +13,27 @@ pub const BUFFERED_BODY_BYTES: usize = 1024 * 1024;
 
 /// What a streamed body has sent, and whether it went past the limit.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Limit {
-    sent: Arc<AtomicU64>,
-    exceeded: Arc<AtomicBool>,
-}
+pub(super) struct Limit(Arc<BodyCount>);
 
 impl Limit {
     pub(super) fn exceeded(&self) -> bool {
-        self.exceeded.load(Ordering::Relaxed)
+        self.0.exceeded()
     }
 
     pub(super) fn sent(&self) -> u64 {
-        self.sent.load(Ordering::Relaxed)
+        self.0.sent()
     }
 }
 
 pub(super) enum Prepared {
-    Whole { bytes: bytes::Bytes, limit: Limit },
-    Streamed { stream: std::sync::Mutex<Option<BodyStream>>, limit: Limit },
+    Whole {
+        bytes: bytes::Bytes,
+        limit: Limit,
+    },
+    Streamed {
+        stream: std::sync::Mutex<Option<BodyStream>>,
+        limit: Limit,
+    },
 }
 
 impl Prepared {
@@ -46,10 +48,7 @@ impl Prepared {
         match self {
             Self::Whole { bytes, .. } => reqwest::Body::from(bytes.clone()),
             Self::Streamed { stream, .. } => {
-                let stream = stream
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
+                let stream = stream.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
                 stream.map_or_else(|| reqwest::Body::from(bytes::Bytes::new()), reqwest::Body::wrap_stream)
             }
         }
@@ -91,7 +90,11 @@ pub(super) async fn prepare(
 ) -> Result<Prepared, ServiceError> {
     let too_large = || ServiceError::PayloadTooLarge { limit: max };
     let declared = declared_length(headers);
-    if declared.is_some_and(|length| length > max as u64) {
+    if let Some(length) = declared.filter(|length| *length > max as u64) {
+        // Read it (up to a bound) before answering, so the agent sees the 413.
+        if length <= drain_bound(max) {
+            drain(body, max, 0).await;
+        }
         return Err(too_large());
     }
     let bodiless = matches!(
@@ -99,35 +102,25 @@ pub(super) async fn prepare(
         http::Method::GET | http::Method::HEAD | http::Method::OPTIONS | http::Method::DELETE
     );
     let small = declared.is_some_and(|length| length <= BUFFERED_BODY_BYTES as u64);
-    let limit = Limit::default();
     if must_keep || small || (bodiless && declared.is_none()) {
         let mut kept = Vec::new();
         let mut body = body;
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|_| ServiceError::invalid("body", "the request body could not be read"))?;
             if kept.len() + chunk.len() > max {
+                drain(body, max, (kept.len() + chunk.len()) as u64).await;
                 return Err(too_large());
             }
             kept.extend_from_slice(&chunk);
         }
-        limit.sent.store(kept.len() as u64, Ordering::Relaxed);
+        // A whole body is never past the limit; its size is known (`known_length`).
         return Ok(Prepared::Whole {
             bytes: kept.into(),
-            limit,
+            limit: Limit::default(),
         });
     }
-    let counted = limit.clone();
-    let stream = body
-        .map(move |chunk| {
-            let chunk = chunk?;
-            let total = counted.sent.fetch_add(chunk.len() as u64, Ordering::Relaxed) + chunk.len() as u64;
-            if total > max as u64 {
-                counted.exceeded.store(true, Ordering::Relaxed);
-                return Err(std::io::Error::other("the request body exceeds the proxy's limit"));
-            }
-            Ok(chunk)
-        })
-        .boxed();
+    let limit = Limit::default();
+    let stream = limited(body, max, limit.0.clone());
     Ok(Prepared::Streamed {
         stream: std::sync::Mutex::new(Some(stream)),
         limit,

@@ -88,6 +88,9 @@ mod tests {
         let mut answer = HeaderMap::new();
         answer.append(header::SET_COOKIE, "s=1".parse().expect("value"));
         answer.append(header::CONTENT_TYPE, "application/json".parse().expect("value"));
-        assert_eq!(returned(&answer).keys().map(HeaderName::as_str).collect::<Vec<_>>(), ["content-type"]);
+        assert_eq!(
+            returned(&answer).keys().map(HeaderName::as_str).collect::<Vec<_>>(),
+            ["content-type"]
+        );
     }
 }

@@ -95,7 +95,13 @@ impl Call {
 
     /// The answer's body, streamed: the call is audited once it has all gone (or the agent
     /// stopped reading).
-    pub(super) fn meter(self, url: Url, status: http::StatusCode, request_bytes: u64, response: reqwest::Response) -> BodyStream {
+    pub(super) fn meter(
+        self,
+        url: Url,
+        status: http::StatusCode,
+        request_bytes: u64,
+        response: reqwest::Response,
+    ) -> BodyStream {
         let finish = Finish {
             call: Some(self),
             url,
@@ -136,7 +142,8 @@ impl Drop for Finish {
             (self.url.clone(), self.status, self.request_bytes, self.response_bytes);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                call.finish(Some(&url), Some(status), request_bytes, response_bytes, None).await;
+                call.finish(Some(&url), Some(status), request_bytes, response_bytes, None)
+                    .await;
             });
         }
     }

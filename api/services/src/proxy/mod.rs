@@ -14,13 +14,13 @@ mod target;
 use crate::audit::AuditServiceImpl;
 use crate::webhooks::TargetPolicy;
 use async_trait::async_trait;
+use nexus_domain::ServiceError;
 use nexus_domain::agent_key::{Caller, PresentedKey};
 use nexus_domain::connection::CredentialEnvelope;
 use nexus_domain::ports::{AgentKeyService, AuditService, ConnectionService, ServiceResult};
 use nexus_domain::proxy::{ProxyRequest, ProxyResponse, ProxyService, ProxyTarget};
 use nexus_domain::secret::SecretString;
 use nexus_domain::strategy::Strategy;
-use nexus_domain::ServiceError;
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,11 +64,16 @@ impl ProxyMetrics {
                 "nexus_proxy_duration_seconds",
                 "Time from a proxied request to the start of the provider's answer",
             )
-            .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0]),
+            .buckets(vec![
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0,
+            ]),
             &["provider"],
         )
         .unwrap_or_else(|e| panic!("nexus_proxy_duration_seconds is well-formed: {e}"));
-        for metric in [Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>, Box::new(duration.clone())] {
+        for metric in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(duration.clone()),
+        ] {
             registry
                 .register(metric)
                 .unwrap_or_else(|e| panic!("the proxy's metrics are registered once: {e}"));
@@ -267,7 +272,9 @@ impl ProxyServiceImpl {
         }
         let status = response.status();
         let response_headers = headers::returned(response.headers());
-        let body = call.clone().meter(url, status, request_bytes.unwrap_or_else(|| limit.sent()), response);
+        let body = call
+            .clone()
+            .meter(url, status, request_bytes.unwrap_or_else(|| limit.sent()), response);
         Ok(ProxyResponse {
             status,
             headers: response_headers,

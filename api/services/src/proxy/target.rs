@@ -14,7 +14,8 @@ use url::Url;
 pub(super) fn resolve(envelope: &CredentialEnvelope, destination: &ProxyDestination) -> Result<Url, ServiceError> {
     let url = match destination {
         ProxyDestination::Url(raw) => {
-            let url = Url::parse(raw).map_err(|_| ServiceError::invalid("Nexus-Proxy-Url", "is not an absolute URL"))?;
+            let url =
+                Url::parse(raw).map_err(|_| ServiceError::invalid("Nexus-Proxy-Url", "is not an absolute URL"))?;
             if !matches!(url.scheme(), "https" | "http") {
                 return Err(ServiceError::invalid("Nexus-Proxy-Url", "must be an http or https URL"));
             }
@@ -112,23 +113,44 @@ mod tests {
     fn a_path_stays_under_the_base_path() {
         let envelope = envelope("https://api.example.com/v2");
         let path = |p: &str| resolve(&envelope, &ProxyDestination::Path(p.to_owned()));
-        assert_eq!(path("/users/me?x=1").expect("inside").as_str(), "https://api.example.com/v2/users/me?x=1");
+        assert_eq!(
+            path("/users/me?x=1").expect("inside").as_str(),
+            "https://api.example.com/v2/users/me?x=1"
+        );
         assert_eq!(path("").expect("the base").as_str(), "https://api.example.com/v2/");
-        for climbing in ["/../admin", "/%2e%2e/admin", "/a/%2E%2E/%2e%2e/admin", "/..%2fadmin", "/a\\..\\b"] {
+        for climbing in [
+            "/../admin",
+            "/%2e%2e/admin",
+            "/a/%2E%2E/%2e%2e/admin",
+            "/..%2fadmin",
+            "/a\\..\\b",
+        ] {
             let outcome = path(climbing);
             assert!(
                 outcome.as_ref().map_or(true, |url| url.path().starts_with("/v2/")),
                 "{climbing}: {outcome:?}"
             );
         }
-        assert_eq!(path("/../admin").expect_err("climbs").code().as_str(), "invalid_request");
-        assert_eq!(path("/%2e%2e/admin").expect_err("climbs").code().as_str(), "invalid_request");
+        assert_eq!(
+            path("/../admin").expect_err("climbs").code().as_str(),
+            "invalid_request"
+        );
+        assert_eq!(
+            path("/%2e%2e/admin").expect_err("climbs").code().as_str(),
+            "invalid_request"
+        );
     }
 
     #[test]
     fn production_sends_only_https_and_never_inside() {
         let production = TargetPolicy { allow_private: false };
-        for refused in ["http://api.example.com/", "https://127.0.0.1/", "https://10.0.0.8/", "https://localhost/", "https://[::1]/"] {
+        for refused in [
+            "http://api.example.com/",
+            "https://127.0.0.1/",
+            "https://10.0.0.8/",
+            "https://localhost/",
+            "https://[::1]/",
+        ] {
             let url = Url::parse(refused).expect("url");
             assert_eq!(
                 check_address(&production, &url).expect_err(refused).code().as_str(),
@@ -146,9 +168,20 @@ mod tests {
         let envelope = envelope("https://api.example.com/v2");
         let to = |u: &str| resolve(&envelope, &ProxyDestination::Url(u.to_owned()));
         assert!(to("https://api.example.com/other").is_ok());
-        for refused in ["https://attacker.example/", "https://api.example.com.attacker.example/", "https://user@api.example.com/"] {
-            assert_eq!(to(refused).expect_err(refused).code().as_str(), "origin_not_allowed", "{refused}");
+        for refused in [
+            "https://attacker.example/",
+            "https://api.example.com.attacker.example/",
+            "https://user@api.example.com/",
+        ] {
+            assert_eq!(
+                to(refused).expect_err(refused).code().as_str(),
+                "origin_not_allowed",
+                "{refused}"
+            );
         }
-        assert_eq!(to("ftp://api.example.com/").expect_err("scheme").code().as_str(), "invalid_request");
+        assert_eq!(
+            to("ftp://api.example.com/").expect_err("scheme").code().as_str(),
+            "invalid_request"
+        );
     }
 }

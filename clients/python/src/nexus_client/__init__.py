@@ -2,7 +2,8 @@
 (``nexus_client.broker``, ``nexus_client.gateway``; by ``cargo xtask clients generate``),
 constructors that attach the key without ever showing it, and the wrappers that send with a
 credential (``NexusAuth``, ``NexusTransport``, ``AsyncNexusTransport``): only to the origins the
-credential may go to, following redirects themselves so it never crosses to another origin."""
+credential may go to, following redirects themselves so it never crosses to another origin; or,
+with ``proxy=True``, through the Gateway's proxy, so the credential never reaches the caller."""
 
 from __future__ import annotations
 

@@ -15,13 +15,15 @@ or use ``NexusTransport``, which is safe either way. Errors are ``NexusError`` w
 Gateway's code (``attention_required`` carries the ``connection_id`` to send the user back to).
 A target may name the ``scopes`` its calls need: a connection without them raises
 ``InsufficientScopeError`` (``missing_scopes``), and ``Credentials.request_scopes`` starts the
-incremental consent that adds them under the same connection id. Nothing here logs, and no
-``repr`` shows a key or a token."""
+incremental consent that adds them under the same connection id. With ``proxy=True``,
+``NexusAuth`` sends every request through the Gateway's proxy instead and never reads a
+credential (``proxy.py``). Nothing here logs, and no ``repr`` shows a key or a token."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import threading
 from collections.abc import AsyncGenerator, Generator, Sequence
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ from .gateway.models import ConnectionRequested, CredentialEnvelope, StrategyOau
 from .gateway.types import Unset
 from .inject import envelope_from_json
 from .origins import narrowing
+from .proxy import PROXY_PATH, check_narrowing, forwarded_headers, is_nexus_error, refuse_scopes
 from .redirects import RedirectChain
 
 
@@ -64,16 +67,21 @@ class _Entry:
 
 
 def _error(response: httpx.Response) -> NexusError:
-    request_id = response.headers.get("x-request-id")
+    return error_from_answer(response.status_code, response.content, response.headers.get("x-request-id"))
+
+
+def error_from_answer(status: int, content: bytes, request_id: str | None) -> NexusError:
+    """The typed error a Nexus answer of ``status`` with body ``content`` stands for (a body that is
+    not Nexus's error JSON, an HTML page from a proxy in between, is ``unexpected_response``)."""
     try:
-        body: Any = response.json()
+        body: Any = json.loads(content)
     except ValueError:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("code"), str):
         return NexusError(
             "unexpected_response",
-            f"the Gateway answered HTTP {response.status_code} without a Nexus error body",
-            status=response.status_code,
+            f"the Gateway answered HTTP {status} without a Nexus error body",
+            status=status,
             request_id=request_id,
         )
     missing = body.get("missing_scopes")
@@ -82,13 +90,13 @@ def _error(response: httpx.Response) -> NexusError:
             str(body.get("message", "")),
             missing_scopes=[str(scope) for scope in missing] if isinstance(missing, list) else [],
             connection_id=body["connection_id"],
-            status=response.status_code,
+            status=status,
             request_id=str(body.get("request_id", request_id or "")) or None,
         )
     return NexusError(
         body["code"],
         str(body.get("message", "")),
-        status=response.status_code,
+        status=status,
         request_id=str(body.get("request_id", request_id or "")) or None,
         field=body.get("field"),
         connection_id=body.get("connection_id"),
@@ -252,6 +260,20 @@ class Credentials:
             raise _unreachable(failure) from None
         return _requested(response)
 
+    def proxy_request(self, target: Target, request: httpx.Request) -> httpx.Request:
+        """``request`` as the Gateway's proxy takes it (``proxy.py``): to ``{gateway}/v1/proxy``
+        with this client's agent key, its URL in ``Nexus-Proxy-Url``, the target's connection in
+        ``Nexus-*`` headers, and the caller's method, other headers, body (its stream, not read)
+        and extensions (the caller's timeouts)."""
+        gateway = self._gateway
+        url = httpx.URL(f"{str(gateway._base_url).rstrip('/')}{PROXY_PATH}")
+        key = f"{gateway.prefix} {gateway.token}" if gateway.prefix else gateway.token
+        caller = request.headers.multi_items()
+        headers = forwarded_headers(caller, target, str(request.url), (gateway.auth_header_name, key))
+        # Set here: httpx adds Host itself only to a request it encodes the body of.
+        headers.insert(0, ("Host", url.netloc.decode("ascii")))
+        return httpx.Request(request.method, url, headers=headers, stream=request.stream, extensions=request.extensions)
+
     async def arefresh(self, target: Target, stale: CredentialEnvelope) -> CredentialEnvelope:
         async with self._async_lock(target):
             current = self._fresh(target)
@@ -290,7 +312,13 @@ class NexusAuth(httpx.Auth):
     hop within the request's origin and on no hop after the chain leaves it. That needs a client
     that does not follow redirects, httpx's default (``follow_redirects=False``): on a client
     that does, httpx would carry the credential's headers to the next hop before this sees the
-    answer, and this raises ``client_follows_redirects`` (use ``NexusTransport`` there)."""
+    answer, and this raises ``client_follows_redirects`` (use ``NexusTransport`` there).
+
+    With ``proxy=True`` the credential never reaches this process: each request goes to the
+    Gateway's proxy instead (``proxy.py``; the only mode a ``proxy_only`` agent key allows), its
+    body streamed, not read. ``origins`` still refuses a URL outside them before anything is
+    sent; a redirect is the answer (the client must not follow it, as above); Nexus's own error
+    is raised as ``NexusError``; the proxy checks no ``scopes`` (giving some is a ``ValueError``)."""
 
     requires_request_body = True  # a redirect (307, 308) or a retry after a refresh sends the body again
 
@@ -303,6 +331,7 @@ class NexusAuth(httpx.Auth):
         connection_id: str | None = None,
         scopes: tuple[str, ...] | list[str] = (),
         origins: Sequence[str] | None = None,
+        proxy: bool = False,
     ) -> None:
         self._credentials = credentials
         self._target = Target(
@@ -310,11 +339,22 @@ class NexusAuth(httpx.Auth):
         )
         self._target.request()  # fails now on an incomplete target, not at the first request
         self._origins = narrowing(origins)
+        self._proxy = proxy
+        if proxy:
+            refuse_scopes(self._target.scopes)
 
     def __repr__(self) -> str:
-        return f"NexusAuth({self._target!r})"
+        return f"NexusAuth({self._target!r}{', proxy=True' if self._proxy else ''})"
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._proxy:
+            check_narrowing(request.url, self._origins)  # origin_not_allowed: nothing is sent
+            response = yield self._credentials.proxy_request(self._target, request)
+            _not_followed_by_client(response, 0)
+            if is_nexus_error(response.status_code, response.headers):
+                response.read()
+                raise _error(response)
+            return
         request.read()  # httpx reads it only for an auth_flow; this flow replaces that
         envelope = self._credentials.get(self._target)
         chain = RedirectChain(envelope, request, origins=self._origins)
@@ -331,6 +371,14 @@ class NexusAuth(httpx.Auth):
                 hop = chain.first
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if self._proxy:
+            check_narrowing(request.url, self._origins)
+            response = yield self._credentials.proxy_request(self._target, request)
+            _not_followed_by_client(response, 0)
+            if is_nexus_error(response.status_code, response.headers):
+                await response.aread()
+                raise _error(response)
+            return
         await request.aread()
         envelope = await self._credentials.aget(self._target)
         chain = RedirectChain(envelope, request, origins=self._origins)

@@ -45,7 +45,9 @@ def check_narrowing(url: str | httpx.URL, origins: Sequence[str] | None) -> None
         return
     origin = origin_of(url)
     named = str(origin) if origin is not None else "a URL that names no origin (userinfo, a trailing dot, not http)"
-    raise NexusError("origin_not_allowed", f"the request may not go to {named}: it is outside the origins this caller allowed")
+    raise NexusError(
+        "origin_not_allowed", f"the request may not go to {named}: it is outside the origins this caller allowed"
+    )
 
 
 def target_headers(target: Target) -> dict[str, str]:
@@ -56,16 +58,17 @@ def target_headers(target: Target) -> dict[str, str]:
 
 
 def forwarded_headers(
-    caller: Iterable[tuple[str, str]], target: Target, url: str, authorization: str
+    caller: Iterable[tuple[str, str]], target: Target, url: str, agent_key_header: tuple[str, str]
 ) -> list[tuple[str, str]]:
-    """The caller's headers as the Gateway's request carries them, followed by the proxy's own."""
+    """The caller's headers as the Gateway's request carries them, then the proxy's own: the agent
+    key (``agent_key_header``, name and value), the destination and the connection."""
+    replaced = {*REPLACED_HEADERS, agent_key_header[0].lower()}
     kept = [
         (name, value)
         for name, value in caller
-        if name.lower() not in REPLACED_HEADERS and not name.lower().startswith(NEXUS_HEADER_PREFIXES)
+        if name.lower() not in replaced and not name.lower().startswith(NEXUS_HEADER_PREFIXES)
     ]
-    own = {"Authorization": authorization, PROXY_URL_HEADER: url, **target_headers(target)}
-    return [*kept, *own.items()]
+    return [*kept, agent_key_header, (PROXY_URL_HEADER, url), *target_headers(target).items()]
 
 
 def is_nexus_error(status: int, headers: Mapping[str, str]) -> bool:

@@ -5,7 +5,15 @@ credential is applied to each prepared request whose URL is within the envelope'
 nothing). Redirects are followed in a response hook, by the rules of ``redirects.py`` (the
 credential only within the request's origin, at most 10), so ``requests`` itself only ever sees
 the final answer; a provider's 401 to an OAuth2 token makes one refresh through the Gateway and
-one more send."""
+one more send.
+
+With ``proxy=True`` each request goes to the Gateway's proxy instead (``proxy.py``) and the
+credential never reaches this process (the only mode a ``proxy_only`` agent key allows): the
+caller's narrowing still refuses a URL outside it, Nexus's own errors are raised as
+``NexusError``, and the provider's answer comes back with the caller's URL and request restored
+(never the agent key in ``response.request``). A redirect is the answer: ``requests`` follows one
+unless ``allow_redirects=False``, and then straight to its ``Location``, without Nexus and so
+without any credential; pass ``allow_redirects=False`` to handle it."""
 
 from __future__ import annotations
 
@@ -15,12 +23,14 @@ from typing import Any
 import httpx
 import requests
 from requests.auth import AuthBase
+from requests.structures import CaseInsensitiveDict
 from requests.utils import rewind_body
 
-from .credentials import Credentials, Target
+from .credentials import Credentials, Target, error_from_answer
 from .gateway.models import CredentialEnvelope, StrategyOauth2Strategy
 from .inject import inject, without_credential
 from .origins import narrowing, same_origin
+from .proxy import check_narrowing, is_nexus_error
 from .redirects import (
     BODY_HEADERS,
     CALLER_CREDENTIAL_HEADERS,
@@ -107,16 +117,46 @@ class NexusRequestsAuth(AuthBase):
         provider: str | None = None,
         connection_id: str | None = None,
         origins: Sequence[str] | None = None,
+        proxy: bool = False,
     ) -> None:
         self._credentials = credentials
         self._target = Target(workspace_id=workspace_id, provider=provider, connection_id=connection_id)
         self._target.request()  # fails now on an incomplete target
         self._origins = narrowing(origins)
+        self._proxy = proxy
 
     def __repr__(self) -> str:
-        return f"NexusRequestsAuth({self._target!r})"
+        return f"NexusRequestsAuth({self._target!r}{', proxy=True' if self._proxy else ''})"
+
+    def _through_proxy(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+        asked = prepared.url or ""
+        check_narrowing(asked, self._origins)  # origin_not_allowed here: nothing is sent
+        plain_headers = prepared.headers.copy()
+        method = prepared.method or "GET"
+        proxied = self._credentials.proxy_request(
+            self._target, httpx.Request(method, asked, headers=dict(plain_headers), stream=httpx.ByteStream(b""))
+        )
+        prepared.prepare_url(str(proxied.url), None)
+        # requests sets Host itself; the body (and its length) stays as it was prepared.
+        prepared.headers = CaseInsensitiveDict(
+            (name, value) for name, value in proxied.headers.items() if name != "host"
+        )
+
+        def restore(response: requests.Response, **kwargs: Any) -> requests.Response:
+            if response.request is not prepared:
+                return response  # a later hop (a redirect requests followed): not through the proxy
+            # The caller sees the URL it asked for and its own request, never the agent key.
+            prepared.url, prepared.headers, response.url = asked, plain_headers, asked
+            if is_nexus_error(response.status_code, response.headers):
+                raise error_from_answer(response.status_code, response.content, response.headers.get("x-request-id"))
+            return response
+
+        prepared.hooks.setdefault("response", []).append(restore)
+        return prepared
 
     def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._proxy:
+            return self._through_proxy(prepared)
         first = self._credentials.get(self._target)
         original = prepared.copy()
         _apply(first, prepared, self._origins)  # origin_not_allowed here: nothing is sent

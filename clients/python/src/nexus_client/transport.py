@@ -11,6 +11,14 @@ again)::
     transport = NexusTransport(credentials, workspace_id="acme", provider="github")
     with httpx.Client(transport=transport) as http:
         repos = http.get("https://api.github.com/user/repos").json()
+
+With ``proxy=True`` they send each request to the Gateway's proxy instead (``proxy.py``), through
+the inner transport, and never hold the credential: the only mode a ``proxy_only`` agent key
+allows. Nothing is buffered then, and nothing is followed: a redirect is the answer (a client
+that follows it sends the next hop through the proxy too, where Nexus applies the credential only
+within the provider's origins). Nexus's own errors are raised as ``NexusError``::
+
+    transport = NexusTransport(credentials, workspace_id="acme", provider="github", proxy=True)
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ class NexusTransport(httpx.BaseTransport):
         scopes: tuple[str, ...] | list[str] = (),
         origins: Sequence[str] | None = None,
         transport: httpx.BaseTransport | None = None,
+        proxy: bool = False,
     ) -> None:
         # NexusAuth's flow decides every hop; this sends them, so no client can follow one itself.
         self._auth = NexusAuth(
@@ -44,6 +53,7 @@ class NexusTransport(httpx.BaseTransport):
             connection_id=connection_id,
             scopes=scopes,
             origins=origins,
+            proxy=proxy,
         )
         self._inner = transport if transport is not None else httpx.HTTPTransport()
 
@@ -82,6 +92,7 @@ class AsyncNexusTransport(httpx.AsyncBaseTransport):
         scopes: tuple[str, ...] | list[str] = (),
         origins: Sequence[str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        proxy: bool = False,
     ) -> None:
         self._auth = NexusAuth(
             credentials,
@@ -90,6 +101,7 @@ class AsyncNexusTransport(httpx.AsyncBaseTransport):
             connection_id=connection_id,
             scopes=scopes,
             origins=origins,
+            proxy=proxy,
         )
         self._inner = transport if transport is not None else httpx.AsyncHTTPTransport()
 
