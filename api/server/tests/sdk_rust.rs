@@ -113,6 +113,16 @@ async fn credential_client_round_trip(db: TestDatabase) {
         assert_eq!(error.code(), "origin_not_allowed", "{foreign}");
         assert!(!error.to_string().contains("sk-rs"));
     }
+    let scoped = client.clone().with_scopes(&["repo"]);
+    let refused = scoped
+        .execute(get(format!("{api_base}/v1/me")))
+        .await
+        .expect_err("scopes");
+    assert_eq!(
+        refused.code(),
+        "invalid_request",
+        "scopes are refused, not ignored, through the proxy"
+    );
     let narrowed = client.clone().with_origins(&["https://api.example.com"]);
     let error = narrowed
         .execute(reqwest::Request::new(
@@ -272,6 +282,16 @@ async fn proxy_mode(db: TestDatabase, mode: common::Mode) {
         .expect_err("another origin");
     assert_eq!(foreign.code(), "origin_not_allowed");
     assert!(matches!(foreign, SdkError::Nexus { status: 403, .. }), "{foreign:?}");
+    let scoped = client.clone().with_scopes(&["repo"]);
+    let refused = scoped
+        .execute(get(format!("{api_base}/v1/me")))
+        .await
+        .expect_err("scopes");
+    assert_eq!(
+        refused.code(),
+        "invalid_request",
+        "scopes are refused, not ignored, through the proxy"
+    );
     let narrowed = client.clone().with_origins(&["https://api.example.com"]);
     let before = seen.lock().expect("lock").len();
     let refused = narrowed

@@ -409,6 +409,17 @@ impl CredentialClient {
 
     async fn execute_through_proxy(&self, mut request: reqwest::Request) -> Result<reqwest::Response, SdkError> {
         use progenitor_client::ClientInfo;
+        if !self.scopes.is_empty() {
+            // The proxy does not check a grant's scopes: refusing is better than ignoring them.
+            return Err(SdkError::Nexus {
+                status: 400,
+                code: "invalid_request".to_owned(),
+                message: "scopes cannot be required through the proxy: drop with_scopes or through_proxy".to_owned(),
+                request_id: String::new(),
+                field: Some("scopes".to_owned()),
+                connection_id: None,
+            });
+        }
         if let Some(origins) = &self.origins
             && !crate::origins::allows(origins, request.url())
         {
