@@ -89,27 +89,31 @@ impl SdkError {
     }
 }
 
+/// A Gateway error body as the SDK's error (`insufficient_scope` with what is missing).
+fn from_error_body(status: u16, body: types::Error) -> SdkError {
+    if let ("insufficient_scope", Some(connection_id)) = (body.code.as_str(), body.connection_id) {
+        return SdkError::InsufficientScope(MissingScopes {
+            connection_id,
+            missing_scopes: body.missing_scopes,
+            message: body.message,
+            request_id: body.request_id,
+        });
+    }
+    SdkError::Nexus {
+        status,
+        code: body.code,
+        message: body.message,
+        request_id: body.request_id,
+        field: body.field,
+        connection_id: body.connection_id,
+    }
+}
+
 fn from_gateway(error: progenitor_client::Error<types::Error>) -> SdkError {
     match error {
         progenitor_client::Error::ErrorResponse(response) => {
             let status = response.status().as_u16();
-            let body = response.into_inner();
-            if let ("insufficient_scope", Some(connection_id)) = (body.code.as_str(), body.connection_id) {
-                return SdkError::InsufficientScope(MissingScopes {
-                    connection_id,
-                    missing_scopes: body.missing_scopes,
-                    message: body.message,
-                    request_id: body.request_id,
-                });
-            }
-            SdkError::Nexus {
-                status,
-                code: body.code,
-                message: body.message,
-                request_id: body.request_id,
-                field: body.field,
-                connection_id: body.connection_id,
-            }
+            from_error_body(status, response.into_inner())
         }
         // A body that does not parse: not JSON at all (a proxy's error page), a strategy from a
         // newer server, or a malformed envelope.
@@ -463,23 +467,8 @@ impl CredentialClient {
 /// Nexus's own answer to a proxied request (no `Nexus-Proxied`): its typed error.
 async fn proxy_error(response: reqwest::Response) -> SdkError {
     let status = response.status().as_u16();
-    let Ok(body) = response.json::<types::Error>().await else {
-        return SdkError::UnexpectedResponse(status);
-    };
-    if let ("insufficient_scope", Some(connection_id)) = (body.code.as_str(), body.connection_id) {
-        return SdkError::InsufficientScope(MissingScopes {
-            connection_id,
-            missing_scopes: body.missing_scopes,
-            message: body.message,
-            request_id: body.request_id,
-        });
-    }
-    SdkError::Nexus {
-        status,
-        code: body.code,
-        message: body.message,
-        request_id: body.request_id,
-        field: body.field,
-        connection_id: body.connection_id,
+    match response.json::<types::Error>().await {
+        Ok(body) => from_error_body(status, body),
+        Err(_) => SdkError::UnexpectedResponse(status),
     }
 }

@@ -32,6 +32,7 @@ fn agent_keys_and_client_secrets_are_hidden() {
         "key": "nxa_abcd.very-secret",
         "name": "agent",
         "prefix": "nxa_abcd",
+        "proxy_only": false,
         "workspace_ids": []
     }))
     .expect("a created key");
