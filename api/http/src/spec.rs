@@ -49,10 +49,15 @@ pub(crate) fn with_proxy(spec_json: &str) -> String {
         (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, \
         or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, \
         `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.";
+    let any_body = serde_json::json!({"*/*": {"schema": {"type": "string", "format": "binary"}}});
     let response = serde_json::json!({
+        "200": {
+            "description": "The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status)",
+            "content": any_body
+        },
         "default": {
-            "description": "The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header",
-            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+            "description": "The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header)",
+            "content": any_body
         }
     });
     let mut item = serde_json::Map::new();

@@ -177,6 +177,11 @@ fn matrix() -> Vec<Row> {
         public(Broker, "health_live", "/healthz"),
         public(Broker, "health_ready", "/readyz"),
         row(Gateway, "provider_catalog", Method::GET, "/v1/providers"),
+        row(Gateway, "proxy_get", Method::GET, "/v1/proxy/user/repos"),
+        row(Gateway, "proxy_post", Method::POST, "/v1/proxy/user/repos"),
+        row(Gateway, "proxy_put", Method::PUT, "/v1/proxy/user/repos"),
+        row(Gateway, "proxy_patch", Method::PATCH, "/v1/proxy/user/repos"),
+        row(Gateway, "proxy_delete", Method::DELETE, "/v1/proxy/user/repos"),
         row(Gateway, "connection_request", Method::POST, "/v1/request-connection"),
         row(
             Gateway,
@@ -274,7 +279,11 @@ async fn matrix_on(db: TestDatabase) {
             _ => serde_json::json!({}),
         };
         let request = |key: Option<&str>| {
-            let builder = raw().request(row.method.clone(), &url).json(&body);
+            let mut builder = raw().request(row.method.clone(), &url).json(&body);
+            if row.path.starts_with("/v1/proxy/") {
+                // The connection a proxied call is for (without it, the request is malformed).
+                builder = builder.header("Nexus-Workspace-Id", "w").header("Nexus-Provider", "p");
+            }
             match key {
                 Some(key) => builder.bearer_auth(key),
                 None => builder,

@@ -735,7 +735,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -771,7 +780,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -807,7 +825,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -839,7 +866,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -875,7 +911,16 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The provider's answer, streamed (`Nexus-Proxied: true`), or Nexus's `Error` (JSON) without that header */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
