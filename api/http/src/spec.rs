@@ -26,22 +26,21 @@ pub(crate) const CLOSED_SCHEMAS: &[&str] = &[
 pub(crate) fn with_proxy(spec_json: &str) -> String {
     let mut value: serde_json::Value =
         serde_json::from_str(spec_json).unwrap_or_else(|_| unreachable!("poem-openapi renders valid JSON"));
-    let header = |name: &str, description: &str| {
-        serde_json::json!({"in": "header", "name": name, "required": false, "description": description,
-                           "schema": {"type": "string", "maxLength": 2048}})
+    let header = |name: &str, description: &str, pattern: &str, max: usize| {
+        serde_json::json!({"in": "header", "name": name, "required": true, "description": description,
+                           "schema": {"type": "string", "pattern": pattern, "maxLength": max}})
     };
     let parameters = serde_json::json!([
         {"in": "path", "name": "path", "required": true,
          "description": "The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is",
          "schema": {"type": "string"}},
-        header("Nexus-Workspace-Id", "With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request"),
-        header("Nexus-Provider", "The provider's name, with `Nexus-Workspace-Id`"),
-        header("Nexus-Connection-Id", "Instead of the two above: the connection whose credential the request carries"),
-        header("Nexus-Proxy-Url", "An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself)"),
+        header("Nexus-Workspace-Id", "The workspace whose newest active connection to the provider carries the request (or send `Nexus-Connection-Id: <id>` instead of both headers)", r"^[A-Za-z0-9._:-]+$", 128),
+        header("Nexus-Provider", "The provider's name", r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", 63),
     ]);
     let description = "Forwards the request to the provider's API with the connection's credential applied by Nexus \
-        (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its \
-        `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are \
+        (the agent never holds it): to a path under the connection's `api_base_url`, or, sent to `/v1/proxy` itself \
+        with `Nexus-Proxy-Url: <absolute URL>`, to a URL within its `api_origins`. `Nexus-Connection-Id` may name the \
+        connection instead of `Nexus-Workspace-Id` and `Nexus-Provider`. The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are \
         not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never \
         followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its \
         body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's \
@@ -49,15 +48,19 @@ pub(crate) fn with_proxy(spec_json: &str) -> String {
         (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, \
         or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, \
         `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.";
-    let any_body = serde_json::json!({"*/*": {"schema": {"type": "string", "format": "binary"}}});
+    // Any body: the provider's, as it answered (an empty schema accepts every value).
+    let any_body = serde_json::json!({"*/*": {"schema": {"description": "The provider's body, as it answered"}}});
     let response = serde_json::json!({
         "200": {
-            "description": "The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status)",
+            "description": "The provider's answer, streamed, with `Nexus-Proxied: true`",
             "content": any_body
         },
         "default": {
-            "description": "The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header)",
-            "content": any_body
+            "description": "The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (without that header)",
+            "content": {
+                "application/json; charset=utf-8": {"schema": {"$ref": "#/components/schemas/Error"}},
+                "*/*": {"schema": {"description": "The provider's body, as it answered"}}
+            }
         }
     });
     let mut item = serde_json::Map::new();
@@ -74,7 +77,7 @@ pub(crate) fn with_proxy(spec_json: &str) -> String {
         if matches!(method, "post" | "put" | "patch") {
             operation["requestBody"] = serde_json::json!({
                 "required": false,
-                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+                "content": {"*/*": {"schema": {"description": "The body for the provider, as it should receive it"}}}
             });
         }
         item.insert(method.to_owned(), operation);

@@ -89,29 +89,29 @@ export interface paths {
         };
         /**
          * Proxy a GET request to the provider's API
-         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or, sent to `/v1/proxy` itself with `Nexus-Proxy-Url: <absolute URL>`, to a URL within its `api_origins`. `Nexus-Connection-Id` may name the connection instead of `Nexus-Workspace-Id` and `Nexus-Provider`. The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
          */
         get: operations["proxy_get"];
         /**
          * Proxy a PUT request to the provider's API
-         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or, sent to `/v1/proxy` itself with `Nexus-Proxy-Url: <absolute URL>`, to a URL within its `api_origins`. `Nexus-Connection-Id` may name the connection instead of `Nexus-Workspace-Id` and `Nexus-Provider`. The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
          */
         put: operations["proxy_put"];
         /**
          * Proxy a POST request to the provider's API
-         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or, sent to `/v1/proxy` itself with `Nexus-Proxy-Url: <absolute URL>`, to a URL within its `api_origins`. `Nexus-Connection-Id` may name the connection instead of `Nexus-Workspace-Id` and `Nexus-Provider`. The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
          */
         post: operations["proxy_post"];
         /**
          * Proxy a DELETE request to the provider's API
-         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or, sent to `/v1/proxy` itself with `Nexus-Proxy-Url: <absolute URL>`, to a URL within its `api_origins`. `Nexus-Connection-Id` may name the connection instead of `Nexus-Workspace-Id` and `Nexus-Provider`. The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
          */
         delete: operations["proxy_delete"];
         options?: never;
         head?: never;
         /**
          * Proxy a PATCH request to the provider's API
-         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or to an absolute URL within its `api_origins` (`Nexus-Proxy-Url`). The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
+         * @description Forwards the request to the provider's API with the connection's credential applied by Nexus (the agent never holds it): to a path under the connection's `api_base_url`, or, sent to `/v1/proxy` itself with `Nexus-Proxy-Url: <absolute URL>`, to a URL within its `api_origins`. `Nexus-Connection-Id` may name the connection instead of `Nexus-Workspace-Id` and `Nexus-Provider`. The agent's `Authorization`, cookies, `Nexus-*` and hop-by-hop headers are not forwarded; bodies stream both ways (at most `NEXUS_PROXY_MAX_BODY_BYTES`); redirects are answered, never followed; an OAuth2 token the provider answers 401 to is refreshed and the request sent once more (when its body is at most 1 MiB). Works with `proxy_only` keys. Every call is audited (`proxy_call`). The provider's answer carries `Nexus-Proxied: true`; without it, the answer is Nexus's own `Error`: 400 `invalid_request` (no connection named, a path out of the base), 401, 403 `origin_not_allowed` (outside the provider's origins, or an address the outbound policy refuses), 404 `connection_not_found`, 409 (`attention_required`, `connection_pending`, ...), 413 `payload_too_large`, 502 `upstream_unavailable`, 503.
          */
         patch: operations["proxy_patch"];
         trace?: never;
@@ -717,15 +717,11 @@ export interface operations {
     proxy_get: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
-                "Nexus-Workspace-Id"?: string;
-                /** @description The provider's name, with `Nexus-Workspace-Id` */
-                "Nexus-Provider"?: string;
-                /** @description Instead of the two above: the connection whose credential the request carries */
-                "Nexus-Connection-Id"?: string;
-                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
-                "Nexus-Proxy-Url"?: string;
+            header: {
+                /** @description The workspace whose newest active connection to the provider carries the request (or send `Nexus-Connection-Id: <id>` instead of both headers) */
+                "Nexus-Workspace-Id": string;
+                /** @description The provider's name */
+                "Nexus-Provider": string;
             };
             path: {
                 /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
@@ -735,22 +731,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
                 };
             };
-            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -758,15 +755,11 @@ export interface operations {
     proxy_put: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
-                "Nexus-Workspace-Id"?: string;
-                /** @description The provider's name, with `Nexus-Workspace-Id` */
-                "Nexus-Provider"?: string;
-                /** @description Instead of the two above: the connection whose credential the request carries */
-                "Nexus-Connection-Id"?: string;
-                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
-                "Nexus-Proxy-Url"?: string;
+            header: {
+                /** @description The workspace whose newest active connection to the provider carries the request (or send `Nexus-Connection-Id: <id>` instead of both headers) */
+                "Nexus-Workspace-Id": string;
+                /** @description The provider's name */
+                "Nexus-Provider": string;
             };
             path: {
                 /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
@@ -776,26 +769,27 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "*/*": string;
+                "*/*": unknown;
             };
         };
         responses: {
-            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
                 };
             };
-            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -803,15 +797,11 @@ export interface operations {
     proxy_post: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
-                "Nexus-Workspace-Id"?: string;
-                /** @description The provider's name, with `Nexus-Workspace-Id` */
-                "Nexus-Provider"?: string;
-                /** @description Instead of the two above: the connection whose credential the request carries */
-                "Nexus-Connection-Id"?: string;
-                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
-                "Nexus-Proxy-Url"?: string;
+            header: {
+                /** @description The workspace whose newest active connection to the provider carries the request (or send `Nexus-Connection-Id: <id>` instead of both headers) */
+                "Nexus-Workspace-Id": string;
+                /** @description The provider's name */
+                "Nexus-Provider": string;
             };
             path: {
                 /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
@@ -821,26 +811,27 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "*/*": string;
+                "*/*": unknown;
             };
         };
         responses: {
-            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
                 };
             };
-            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -848,15 +839,11 @@ export interface operations {
     proxy_delete: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
-                "Nexus-Workspace-Id"?: string;
-                /** @description The provider's name, with `Nexus-Workspace-Id` */
-                "Nexus-Provider"?: string;
-                /** @description Instead of the two above: the connection whose credential the request carries */
-                "Nexus-Connection-Id"?: string;
-                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
-                "Nexus-Proxy-Url"?: string;
+            header: {
+                /** @description The workspace whose newest active connection to the provider carries the request (or send `Nexus-Connection-Id: <id>` instead of both headers) */
+                "Nexus-Workspace-Id": string;
+                /** @description The provider's name */
+                "Nexus-Provider": string;
             };
             path: {
                 /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
@@ -866,22 +853,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
                 };
             };
-            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
@@ -889,15 +877,11 @@ export interface operations {
     proxy_patch: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description With `Nexus-Provider`: the workspace whose newest active connection to the provider carries the request */
-                "Nexus-Workspace-Id"?: string;
-                /** @description The provider's name, with `Nexus-Workspace-Id` */
-                "Nexus-Provider"?: string;
-                /** @description Instead of the two above: the connection whose credential the request carries */
-                "Nexus-Connection-Id"?: string;
-                /** @description An absolute URL within the provider's origins, instead of a path (send the request to `/v1/proxy` itself) */
-                "Nexus-Proxy-Url"?: string;
+            header: {
+                /** @description The workspace whose newest active connection to the provider carries the request (or send `Nexus-Connection-Id: <id>` instead of both headers) */
+                "Nexus-Workspace-Id": string;
+                /** @description The provider's name */
+                "Nexus-Provider": string;
             };
             path: {
                 /** @description The request's path under the connection's `api_base_url` (it may span segments; it never climbs out of the base path); the query string is passed on as it is */
@@ -907,26 +891,27 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "*/*": string;
+                "*/*": unknown;
             };
         };
         responses: {
-            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` (whatever its status) */
+            /** @description The provider's answer, streamed, with `Nexus-Proxied: true` */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
                 };
             };
-            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (JSON, without that header) */
+            /** @description The provider's answer with another status (`Nexus-Proxied: true`), or Nexus's own `Error` (without that header) */
             default: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "*/*": string;
+                    "*/*": unknown;
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
                 };
             };
         };
