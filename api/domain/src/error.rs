@@ -143,6 +143,9 @@ pub enum ServiceError {
     Internal { detail: String },
 }
 
+/// `Retry-After` on a 503 for Nexus's own database or Broker being away.
+pub const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 1;
+
 impl ServiceError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::InvalidInput {
@@ -266,7 +269,9 @@ impl ServiceError {
         }
     }
 
-    /// How many seconds to wait before retrying, when the upstream said so.
+    /// How many seconds to wait before retrying: what the upstream said, or, when Nexus's own
+    /// database or Broker is away, a second (a restart or failover is usually over by then,
+    /// and clients that honour it do not all retry at once).
     pub fn retry_after_seconds(&self) -> Option<u64> {
         match self {
             Self::Upstream {
@@ -275,6 +280,7 @@ impl ServiceError {
             | Self::Remote {
                 retry_after_seconds, ..
             } => *retry_after_seconds,
+            Self::Unavailable { .. } | Self::BrokerUnavailable => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
             _ => None,
         }
     }
@@ -469,10 +475,13 @@ impl ErrorCode {
                 502,
                 "The provider failed or timed out; retry, after `Retry-After` when given",
             ),
-            Self::BrokerUnavailable => (503, "A split Gateway cannot reach its Broker; retry"),
+            Self::BrokerUnavailable => (
+                503,
+                "A split Gateway cannot reach its Broker; retry after `Retry-After`",
+            ),
             Self::ServiceUnavailable => (
                 503,
-                "Nexus cannot serve right now (database unreachable, shutting down); retry",
+                "Nexus cannot serve right now (its database refused, reset, restarted, locked or timed out; or it is shutting down); retry after `Retry-After`",
             ),
             Self::InternalError => (
                 500,
@@ -511,6 +520,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unavailable_database_or_broker_says_when_to_retry() {
+        assert_eq!(
+            ServiceError::Unavailable { what: "the database" }.retry_after_seconds(),
+            Some(UNAVAILABLE_RETRY_AFTER_SECONDS)
+        );
+        assert_eq!(
+            ServiceError::BrokerUnavailable.retry_after_seconds(),
+            Some(UNAVAILABLE_RETRY_AFTER_SECONDS)
+        );
+        assert_eq!(ServiceError::internal("x", "y").retry_after_seconds(), None);
+    }
+
+    #[test]
     fn mapping_table() {
         let cases: Vec<(ServiceError, u16, &str)> = vec![
             (
@@ -535,6 +557,11 @@ mod tests {
             (ServiceError::Unauthenticated, 401, "unauthenticated"),
             (ServiceError::Forbidden { reason: "no" }, 403, "forbidden"),
             (ServiceError::ProxyOnlyKey, 403, "proxy_only_key"),
+            (
+                ServiceError::Unavailable { what: "the database" },
+                503,
+                "service_unavailable",
+            ),
             (
                 ServiceError::OriginNotAllowed { message: "no".into() },
                 403,

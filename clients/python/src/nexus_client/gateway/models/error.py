@@ -48,8 +48,9 @@ class Error:
             - `insufficient_scope` (409): The connection lacks scopes the request names (`missing_scopes`): run an
             incremental consent of `connection_id` with them
             - `upstream_unavailable` (502): The provider failed or timed out; retry, after `Retry-After` when given
-            - `broker_unavailable` (503): A split Gateway cannot reach its Broker; retry
-            - `service_unavailable` (503): Nexus cannot serve right now (database unreachable, shutting down); retry
+            - `broker_unavailable` (503): A split Gateway cannot reach its Broker; retry after `Retry-After`
+            - `service_unavailable` (503): Nexus cannot serve right now (its database refused, reset, restarted, locked or
+            timed out; or it is shutting down); retry after `Retry-After`
             - `internal_error` (500): A bug or an unexpected failure; quote `request_id` when reporting it
             - `route_not_found` (404): No such path
             - `method_not_allowed` (405): The path exists but not with this method (`Allow` lists those it takes)
