@@ -794,7 +794,51 @@ async fn broker_down_is_broker_unavailable() {
     gateway.stop().await.expect("clean shutdown");
 }
 
+/// A write invalidates what it changed and nothing else: revoking one workspace's connection
+/// leaves another workspace's cached envelope in place (a process-wide invalidation reloaded
+/// every cached envelope on any refresh, revocation or activation).
+async fn a_write_invalidates_only_its_connection(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    register(&server, json!({"name": "keyed", "auth_type": "api_key"})).await;
+    captured(&server, "ws-kept", "keyed", json!({"api_key": "k-kept"})).await;
+    let key = server.agent_key(None).await;
+    let finds = "nexus_db_operation_duration_seconds_count{method=\"find_active_for_read\",repo=\"connections\"}";
+    let kept = "/v1/resolve?workspace_id=ws-kept&provider=keyed";
+    // Within the cache's 2 s, or the comparison says nothing: tried again on a slow machine.
+    for attempt in 1..=3 {
+        let other = captured(
+            &server,
+            &format!("ws-other-{attempt}"),
+            "keyed",
+            json!({"api_key": "k-other"}),
+        )
+        .await;
+        let started = std::time::Instant::now();
+        assert_eq!(get(&server, &key, kept).await.0, StatusCode::OK);
+        let before = metric(&server, finds).await;
+        server
+            .broker()
+            .connection_revoke()
+            .connection_id(other.clone())
+            .send()
+            .await
+            .expect("revoke");
+        assert_eq!(get(&server, &key, kept).await.0, StatusCode::OK);
+        let reloads = metric(&server, finds).await - before;
+        if started.elapsed() < std::time::Duration::from_millis(1500) {
+            assert_eq!(
+                reloads, 0.0,
+                "another connection's revocation left this envelope cached"
+            );
+            server.stop().await;
+            return;
+        }
+    }
+    panic!("three attempts took longer than the envelope cache lives");
+}
+
 database_tests!(
+    a_write_invalidates_only_its_connection,
     slow_provider_one_process,
     slow_provider_split,
     isolation_one_process,

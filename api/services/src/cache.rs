@@ -1,8 +1,15 @@
-//! In-process read caches and the epoch that invalidates them. Any write in this process that
-//! changes what a read would return (a refresh, a revocation, an activation, a provider update)
-//! bumps the epoch, so the next read misses at once; writes by other processes are seen within
-//! the cache's time to live.
+//! In-process read caches and what invalidates them. A write in this process that changes
+//! what a read would return invalidates only what it changed: a refresh, revocation or
+//! activation its connection (and the workspace's target for that provider), so thousands of
+//! connections refreshing leave every other cached envelope in place. `bump` invalidates
+//! everything (a provider edit, an agent key's deletion). Writes by other processes are seen
+//! within the cache's time to live.
+//!
+//! Reads take a stamp from the epoch's clock before they read the database; an entry is valid
+//! while nothing it depends on was invalidated after its stamp, so a fill that raced an
+//! invalidation is refused whichever finishes first.
 
+use nexus_domain::{ConnectionId, ProviderName, WorkspaceId};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
@@ -12,17 +19,67 @@ use std::time::{Duration, Instant};
 /// Entries kept at most; past this the cache starts over (a bound, not an eviction policy).
 const MAX_ENTRIES: usize = 10_000;
 
+/// What a write can invalidate on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Invalidation {
+    Connection(ConnectionId),
+    /// A workspace's connection to a provider, as resolve finds it.
+    Target(WorkspaceId, ProviderName),
+}
+
 #[derive(Debug, Default)]
-pub struct CacheEpoch(AtomicU64);
+pub struct CacheEpoch {
+    /// Moves on at every invalidation; reads are stamped with it.
+    clock: AtomicU64,
+    /// Everything stamped before this is invalid (`bump`).
+    floor: AtomicU64,
+    /// When each key was last invalidated (cleared, with the floor raised, past a bound).
+    stamps: Mutex<HashMap<Invalidation, u64>>,
+}
 
 impl CacheEpoch {
+    /// Changes only when everything is invalidated (`bump`).
     pub fn current(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
+        self.floor.load(Ordering::Acquire)
+    }
+
+    /// The stamp of a read about to start.
+    pub fn stamp(&self) -> u64 {
+        self.clock.load(Ordering::Acquire)
     }
 
     /// Invalidates every entry cached before now.
     pub fn bump(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
+        let at = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
+        self.floor.fetch_max(at, Ordering::AcqRel);
+    }
+
+    /// Invalidates what depends on `keys`, and nothing else.
+    pub fn invalidate(&self, keys: &[Invalidation]) {
+        let mut stamps = self.stamps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let at = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
+        if stamps.len() + keys.len() > MAX_ENTRIES {
+            stamps.clear();
+            self.floor.fetch_max(at, Ordering::AcqRel);
+            return;
+        }
+        for key in keys {
+            stamps.insert(key.clone(), at);
+        }
+    }
+
+    /// Whether a value read at `stamp` and depending on `keys` is still what a read would see.
+    pub fn valid(&self, stamp: u64, keys: &[Invalidation]) -> bool {
+        if stamp < self.floor.load(Ordering::Acquire) {
+            return false;
+        }
+        let stamps = self.stamps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Checked under the lock an invalidation takes: one made after this returns has a
+        // stamp above `stamp`, so the entry is refused at its next read.
+        if stamp < self.floor.load(Ordering::Acquire) {
+            return false;
+        }
+        keys.iter().all(|key| stamps.get(key).is_none_or(|at| *at <= stamp))
     }
 }
 
@@ -60,6 +117,32 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
             .get(key)
             .filter(|entry| entry.epoch == epoch && entry.stored_at.elapsed() < self.ttl)
             .map(|entry| entry.value.clone())
+    }
+
+    /// A value kept with [`TtlCache::fill_stamped`], while `valid(stamp, value)` says so.
+    pub(crate) fn get_valid(&self, key: &K, valid: impl Fn(u64, &V) -> bool) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries
+            .get(key)
+            .filter(|entry| entry.stored_at.elapsed() < self.ttl && valid(entry.epoch, &entry.value))
+            .map(|entry| entry.value.clone())
+    }
+
+    /// Keeps a value read at `stamp` (the epoch's clock before the read); `get_valid` decides
+    /// at each read whether anything it depends on was invalidated since.
+    pub(crate) fn fill_stamped(&self, key: K, stamp: u64, value: V) {
+        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Entry {
+                epoch: stamp,
+                stored_at: Instant::now(),
+                value,
+            },
+        );
     }
 
     /// Keeps a value read from the database, unless the epoch moved since `read_epoch` (taken
@@ -104,6 +187,43 @@ mod tests {
         cache.fill("k", epoch.current(), &epoch, 2);
         std::thread::sleep(Duration::from_millis(60));
         assert_eq!(cache.get(&"k", epoch.current()), None, "and time does too");
+    }
+
+    #[test]
+    fn an_invalidation_reaches_only_what_depends_on_it() {
+        let epoch = CacheEpoch::default();
+        let (a, b) = (ConnectionId::new(), ConnectionId::new());
+        let keys = |id| [Invalidation::Connection(id)];
+        let (read_a, read_b) = (epoch.stamp(), epoch.stamp());
+        epoch.invalidate(&keys(a));
+        assert!(
+            !epoch.valid(read_a, &keys(a)),
+            "a's refresh invalidates what was read of a"
+        );
+        assert!(epoch.valid(read_b, &keys(b)), "and leaves b's in place");
+        assert!(epoch.valid(epoch.stamp(), &keys(a)), "a read after it is valid");
+        let later = epoch.stamp();
+        epoch.bump();
+        assert!(!epoch.valid(later, &keys(b)), "bump invalidates everything");
+        assert!(epoch.valid(epoch.stamp(), &keys(b)));
+    }
+
+    #[test]
+    fn a_stamped_fill_that_raced_an_invalidation_is_refused() {
+        let epoch = CacheEpoch::default();
+        let cache = TtlCache::new(Duration::from_secs(60));
+        let id = ConnectionId::new();
+        let keys = [Invalidation::Connection(id)];
+        let stamp = epoch.stamp();
+        // The database read happens here; a refresh of this connection commits meanwhile.
+        epoch.invalidate(&keys);
+        cache.fill_stamped("k", stamp, "old token");
+        assert_eq!(cache.get_valid(&"k", |stamp, _| epoch.valid(stamp, &keys)), None);
+        cache.fill_stamped("k", epoch.stamp(), "new token");
+        assert_eq!(
+            cache.get_valid(&"k", |stamp, _| epoch.valid(stamp, &keys)),
+            Some("new token")
+        );
     }
 
     #[test]

@@ -209,7 +209,7 @@ impl ConnectionServiceImpl {
                 log_failure("storing the credential failed", &e);
                 Failure("internal_error".into())
             })?;
-        self.epoch.bump();
+        self.invalidate(connection);
         Ok(())
     }
 

@@ -232,7 +232,7 @@ impl ConnectionServiceImpl {
                 }
                 other => internal("storing captured credentials")(other),
             })?;
-        self.epoch.bump();
+        self.invalidate(&bundle.connection);
         Ok(claimed.return_url)
     }
 

@@ -11,7 +11,7 @@ mod strategy;
 mod tokens;
 
 use crate::audit::AuditServiceImpl;
-use crate::cache::{CacheEpoch, TtlCache};
+use crate::cache::{CacheEpoch, Invalidation, TtlCache};
 use crate::metrics::Metrics;
 use crate::oauth::token_endpoint::ClientAuth;
 use crate::oauth::{Discovery, Outbound, TokenEndpoint};
@@ -123,12 +123,34 @@ struct CachedEnvelope {
     due_from: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl CachedEnvelope {
+    /// The writes that make it stale: its connection's, and its workspace's target's.
+    fn depends_on(&self) -> [Invalidation; 2] {
+        [
+            Invalidation::Connection(self.envelope.connection_id),
+            Invalidation::Target(self.envelope.workspace_id.clone(), self.envelope.provider.clone()),
+        ]
+    }
+}
+
 pub use nexus_domain::gateway::ENVELOPE_CACHE_TTL;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum EnvelopeKey {
     Connection(ConnectionId),
     Target(WorkspaceId, ProviderName),
+}
+
+impl ConnectionServiceImpl {
+    /// Makes stale what a change to `connection` changed: its own cached envelopes, and its
+    /// workspace's resolve target for the provider (another connection may now be the newest
+    /// active one). Nothing else in the cache.
+    fn invalidate(&self, connection: &nexus_domain::connection::Connection) {
+        self.epoch.invalidate(&[
+            Invalidation::Connection(connection.id),
+            Invalidation::Target(connection.workspace_id.clone(), connection.provider_name.clone()),
+        ]);
+    }
 }
 
 impl std::fmt::Debug for ConnectionServiceImpl {
@@ -367,7 +389,7 @@ impl ConnectionService for ConnectionServiceImpl {
         if let Some(envelope) = self.cached(caller, &EnvelopeKey::Connection(id)).await {
             return Ok(envelope);
         }
-        let read_epoch = self.epoch.current();
+        let read_epoch = self.epoch.stamp();
         let bundle = self.visible(caller, id).await;
         self.read_token(caller, bundle, read_epoch).await
     }

@@ -27,7 +27,7 @@ impl ConnectionServiceImpl {
         if !revoked {
             return Ok(());
         }
-        self.epoch.bump();
+        self.invalidate(&bundle.connection);
         let provider = &bundle.provider.provider;
         let mut upstream = serde_json::Value::Null;
         if let (AuthType::Oauth2, Some(stored)) = (provider.spec.auth_type, stored) {

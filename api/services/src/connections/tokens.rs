@@ -56,7 +56,7 @@ impl ConnectionServiceImpl {
     /// A fresh cached envelope the caller may see and that is not due for refresh, counted and
     /// audited like any read.
     pub(super) async fn cached(&self, caller: &Caller, key: &EnvelopeKey) -> Option<CredentialEnvelope> {
-        let cached = self.envelopes.get(key, self.epoch.current())?;
+        let cached = self.cached_envelope(key)?;
         let due = cached.due_from.is_some_and(|from| from <= self.clock.now());
         let envelope = &cached.envelope;
         if due || !caller.can_access(&envelope.workspace_id) {
@@ -72,9 +72,14 @@ impl ConnectionServiceImpl {
 
     /// From when the envelope this process just cached for a connection is due, if it has one.
     pub(super) fn cached_due_from(&self, id: ConnectionId) -> Option<DateTime<Utc>> {
+        self.cached_envelope(&EnvelopeKey::Connection(id))?.due_from
+    }
+
+    /// The envelope cached under `key`, unless its connection or target changed since it was
+    /// read.
+    fn cached_envelope(&self, key: &EnvelopeKey) -> Option<Arc<CachedEnvelope>> {
         self.envelopes
-            .get(&EnvelopeKey::Connection(id), self.epoch.current())?
-            .due_from
+            .get_valid(key, |stamp, cached| self.epoch.valid(stamp, &cached.depends_on()))
     }
 
     async fn audit_read(&self, caller: &Caller, envelope: &CredentialEnvelope) {
@@ -116,7 +121,7 @@ impl ConnectionServiceImpl {
         workspace: &WorkspaceId,
         provider: &ProviderName,
     ) -> Result<CredentialEnvelope, ServiceError> {
-        let read_epoch = self.epoch.current();
+        let read_epoch = self.epoch.stamp();
         let read = match self.resolve(caller, workspace, provider).await {
             Ok(read) => read,
             Err(error) => {
@@ -188,7 +193,7 @@ impl ConnectionServiceImpl {
         caller: &Caller,
         id: ConnectionId,
     ) -> Result<CredentialEnvelope, ServiceError> {
-        let read_epoch = self.epoch.current();
+        let read_epoch = self.epoch.stamp();
         let bundle = self.visible(caller, id).await?;
         if bundle.provider.provider.spec.auth_type.is_static() {
             return Err(ServiceError::Conflict {
@@ -233,7 +238,8 @@ impl ConnectionServiceImpl {
     }
 
     /// The envelope of a token about to be served: audited, and cached under both keys unless
-    /// the cache epoch moved since `read_epoch` (taken before the database read).
+    /// the connection or its target was invalidated since `read_epoch` (the stamp taken before
+    /// the database read).
     async fn deliver(
         &self,
         caller: &Caller,
@@ -265,16 +271,13 @@ impl ConnectionServiceImpl {
             due_from: self.due_from(provider.auth_type, lifetime),
             envelope,
         });
-        self.envelopes.fill(
-            EnvelopeKey::Connection(source.id),
-            read_epoch,
-            &self.epoch,
-            shared.clone(),
-        );
-        self.envelopes.fill(
+        // Kept with the stamp taken before the read: an invalidation of this connection or
+        // target since then makes both entries stale at their next read.
+        self.envelopes
+            .fill_stamped(EnvelopeKey::Connection(source.id), read_epoch, shared.clone());
+        self.envelopes.fill_stamped(
             EnvelopeKey::Target(source.workspace_id.clone(), provider.name.clone()),
             read_epoch,
-            &self.epoch,
             shared.clone(),
         );
         Arc::unwrap_or_clone(shared).envelope

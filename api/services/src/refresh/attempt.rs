@@ -5,6 +5,7 @@
 use super::backoff::{backoff_after_failures, jittered, retry_wait};
 use super::{Fresh, Job, LEASE_WAIT, MAX_ATTEMPTS, Outcome, PROVIDER_CALL_LEASE, RefreshError, Refresher};
 use crate::audit::AuditServiceImpl;
+use crate::cache::Invalidation;
 use crate::connections::{Stored, client_auth, open_client_secret};
 use crate::oauth::{TokenEndpointError, TokenResponse};
 use nexus_domain::ConnectionId;
@@ -321,7 +322,8 @@ impl Refresher {
                 .await
             {
                 Ok(true) => {
-                    self.deps.epoch.bump();
+                    // This connection's cached envelopes only (its targets' depend on it too).
+                    self.deps.epoch.invalidate(&[Invalidation::Connection(id)]);
                     if failures > 0 {
                         tracing::warn!(connection_id = %id, failures, "the refreshed credential is stored at last");
                     }
@@ -386,7 +388,7 @@ impl Refresher {
             .await
         {
             Ok(true) => {
-                self.deps.epoch.bump();
+                self.deps.epoch.invalidate(&[Invalidation::Connection(connection.id)]);
                 self.record(
                     NewAuditEvent::new(AuditEventType::ConnectionAttentionRequired, &Actor::System)
                         .provider(connection.provider_id)
