@@ -27,9 +27,8 @@ async fn broker_error(response: reqwest::Response) -> ServiceError {
     let status = response.status().as_u16();
     match response.json::<serde_json::Value>().await {
         Ok(body) if status == 403 && body["code"] == ErrorCode::Forbidden.as_str() => ServiceError::Unauthenticated,
-        Ok(body) if status == 401 => {
+        Ok(_) if status == 401 => {
             tracing::error!("the Broker refused this Gateway's service key (NEXUS_BROKER_SERVICE_KEY)");
-            let _ = body;
             ServiceError::BrokerUnavailable
         }
         Ok(body) => ServiceError::Remote {

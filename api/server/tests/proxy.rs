@@ -95,6 +95,14 @@ async fn upstream(foreign: Option<String>) -> Upstream {
                             .body("{\"ok\":true}")
                     }
                 }
+                "/api/limited" => poem::Response::builder()
+                    .status(StatusCode::TOO_MANY_REQUESTS)
+                    .header("retry-after", "7")
+                    .body("slow down"),
+                "/api/slow" => {
+                    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+                    poem::Response::builder().body("late")
+                }
                 "/api/missing" => poem::Response::builder()
                     .status(StatusCode::NOT_FOUND)
                     .content_type("text/html")
@@ -632,6 +640,59 @@ async fn production_refuses_inside_upstreams(db: TestDatabase) {
     server.stop().await;
 }
 
+/// The provider failing: its own 429 (and `Retry-After`) reaches the agent as it was; a
+/// provider that does not answer within `NEXUS_PROXY_TIMEOUT_SECONDS`, or refuses the
+/// connection, is Nexus's 502 `upstream_unavailable`, promptly.
+async fn a_failing_provider(db: TestDatabase, mode: Mode) {
+    let server = TestServer::start_with(db, mode, |common| common.proxy_timeout_seconds = 1).await;
+    let api = upstream(None).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let refused_base = format!("http://{}/api", closed.local_addr().expect("addr"));
+    drop(closed);
+    for (name, base) in [("flaky", format!("{}/api", api.base)), ("gone", refused_base)] {
+        server
+            .admin_post(
+                "/v1/providers",
+                json!({"name": name, "auth_type": "api_key", "api_base_url": base}),
+            )
+            .await;
+        server.connect_api_key("ws-f", name, "sk-fault").await;
+    }
+    let key = server.agent_key(Some(vec!["ws-f"])).await;
+    let call = |provider: &str, path: &str| {
+        proxied(&server, &key, reqwest::Method::GET, path)
+            .header("Nexus-Workspace-Id", "ws-f")
+            .header("Nexus-Provider", provider)
+            .send()
+    };
+    let limited = call("flaky", "/limited").await.expect("answered");
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.headers()["retry-after"], "7");
+    assert_eq!(limited.headers()["nexus-proxied"], "true");
+    for (provider, path) in [("flaky", "/slow"), ("gone", "/items")] {
+        let started = std::time::Instant::now();
+        let failed = call(provider, path).await.expect("answered");
+        assert_eq!(failed.status(), StatusCode::BAD_GATEWAY, "{provider}");
+        assert!(failed.headers().get("nexus-proxied").is_none(), "Nexus's own answer");
+        let body: Value = failed.json().await.expect("JSON");
+        assert_eq!(body["code"], "upstream_unavailable", "{provider}: {body}");
+        assert!(!body.to_string().contains("sk-fault"));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "{provider}: within the deadline"
+        );
+    }
+    server.stop().await;
+}
+
+async fn failing_provider_one_process(db: TestDatabase) {
+    a_failing_provider(db, Mode::OneProcess).await;
+}
+
+async fn failing_provider_split(db: TestDatabase) {
+    a_failing_provider(db, Mode::Split).await;
+}
+
 async fn strategies_one_process(db: TestDatabase) {
     strategies_bodies_and_boundaries(db, Mode::OneProcess).await;
 }
@@ -663,5 +724,7 @@ database_tests!(
     proxy_only_split,
     refresh_on_401_one_process,
     refresh_on_401_split,
-    production_refuses_inside_upstreams
+    production_refuses_inside_upstreams,
+    failing_provider_one_process,
+    failing_provider_split
 );

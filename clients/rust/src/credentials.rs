@@ -431,21 +431,22 @@ impl CredentialClient {
             return Err(SdkError::Credential(InjectError::OriginNotAllowed(origin)));
         }
         let gateway = &self.credentials.gateway;
-        let header = |value: &str| {
+        // The error names the header, never its value (a URL's query can carry anything).
+        let header = |name: &str, value: &str| {
             reqwest::header::HeaderValue::from_str(value)
-                .map_err(|_| SdkError::Credential(InjectError::InvalidHeader(value.to_owned())))
+                .map_err(|_| SdkError::Credential(InjectError::InvalidHeader(name.to_owned())))
         };
         let mut headers = request.headers().clone();
         // The Gateway client sends the agent key; the caller's own `Authorization` stays here.
         headers.remove(reqwest::header::AUTHORIZATION);
-        headers.insert("nexus-proxy-url", header(request.url().as_str())?);
+        headers.insert("nexus-proxy-url", header("Nexus-Proxy-Url", request.url().as_str())?);
         match &self.target {
             Target::Resolve { workspace_id, provider } => {
-                headers.insert("nexus-workspace-id", header(workspace_id)?);
-                headers.insert("nexus-provider", header(provider)?);
+                headers.insert("nexus-workspace-id", header("Nexus-Workspace-Id", workspace_id)?);
+                headers.insert("nexus-provider", header("Nexus-Provider", provider)?);
             }
             Target::Connection(id) => {
-                headers.insert("nexus-connection-id", header(&id.to_string())?);
+                headers.insert("nexus-connection-id", header("Nexus-Connection-Id", &id.to_string())?);
             }
         }
         let method = request.method().clone();
