@@ -65,6 +65,12 @@ impl StateSigner {
 
     /// Verifies signature first (constant time), then freshness at `now` (Unix seconds).
     pub fn verify<C: DeserializeOwned>(&self, state: &str, now: i64) -> Result<C, StateError> {
+        self.verify_within(state, now, STATE_TTL_SECONDS)
+    }
+
+    /// As [`StateSigner::verify`], for something signed to be presented up to `max_age`
+    /// seconds later (a split Gateway's read receipts, reported after an outage).
+    pub fn verify_within<C: DeserializeOwned>(&self, state: &str, now: i64, max_age: i64) -> Result<C, StateError> {
         if state.len() > MAX_STATE_LEN {
             return Err(StateError::Malformed);
         }
@@ -77,7 +83,7 @@ impl StateSigner {
         let payload = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| StateError::Malformed)?;
         let envelope: Envelope<C> = serde_json::from_slice(&payload).map_err(|_| StateError::Malformed)?;
         let age = now - envelope.iat;
-        if !(-FUTURE_SKEW_SECONDS..=STATE_TTL_SECONDS).contains(&age) {
+        if !(-FUTURE_SKEW_SECONDS..=max_age).contains(&age) {
             return Err(StateError::Expired);
         }
         Ok(envelope.claims)

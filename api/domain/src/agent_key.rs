@@ -126,8 +126,9 @@ impl Caller {
     }
 }
 
-/// Who performed an operation, for the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Who performed an operation, for the audit trail. Serialized only to the audit spool.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Actor {
     /// An operator with an admin key, known by the key's short fingerprint.
     Admin {

@@ -33,10 +33,13 @@ pub enum AuditEventType {
     WebhookDeleted,
     WebhookSecretRotated,
     WebhookRedelivered,
+    /// Audit events lost because the database stayed away past the audit buffer's bound:
+    /// `events`, `first_at`, `last_at`. Never silent.
+    AuditEventsDropped,
 }
 
 impl AuditEventType {
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::ProviderCreated,
         Self::ProviderUpdated,
         Self::ProviderDeleted,
@@ -59,6 +62,7 @@ impl AuditEventType {
         Self::WebhookDeleted,
         Self::WebhookSecretRotated,
         Self::WebhookRedelivered,
+        Self::AuditEventsDropped,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -85,6 +89,7 @@ impl AuditEventType {
             Self::WebhookDeleted => "webhook_deleted",
             Self::WebhookSecretRotated => "webhook_secret_rotated",
             Self::WebhookRedelivered => "webhook_redelivered",
+            Self::AuditEventsDropped => "audit_events_dropped",
         }
     }
 }
@@ -101,8 +106,9 @@ impl FromStr for AuditEventType {
 }
 
 /// An event to record. Ids are not checked against their tables: an event about an unknown
-/// id is still stored (the Go system lost those to a foreign key).
-#[derive(Debug, Clone, PartialEq)]
+/// id is still stored (the Go system lost those to a foreign key). Serialized only to the audit
+/// spool (events kept on disk while the database is away).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewAuditEvent {
     pub event_type: AuditEventType,
     pub actor: Actor,

@@ -129,6 +129,10 @@ pub struct CredentialEnvelope {
     /// Where the credential may be sent: `api_base_url`'s origin and the provider's declared
     /// origins, filled for this connection. Empty: nowhere (the SDKs refuse every request).
     pub api_origins: Vec<crate::origins::OriginPattern>,
+    /// Set when the envelope was served from memory because the database (or, to a split
+    /// Gateway, the Broker) could not answer: how many seconds ago it was read from the
+    /// database. Sent as the `Nexus-Stale` header, never in the body.
+    pub stale_seconds: Option<u64>,
 }
 
 impl CredentialEnvelope {

@@ -60,6 +60,9 @@ pub struct GatewayRead {
     pub envelope: CredentialEnvelope,
     pub receipt: String,
     pub cache_for: Duration,
+    /// How long from now the Gateway may still serve it when the Broker cannot answer
+    /// (stale-if-error, within the Broker's bound and never within the refresh skew).
+    pub stale_for: Duration,
 }
 
 /// Reads a split Gateway served from its cache under one receipt, reported to the Broker so the

@@ -5,7 +5,7 @@ use crate::dto::agent_keys::{AgentKeyCreate, AgentKeyCreated, AgentKeyList};
 use crate::dto::audit::{AuditEventPage, AuditEventTypeDto};
 use crate::dto::catalog::{TemplateDto, TemplateListDto, TemplateSummaryDto};
 use crate::dto::connections::{
-    ConnectionPage, ConnectionStatusDto, ConnectionView, ConsentCreate, ConsentCreated, CredentialEnvelopeDto,
+    ConnectionPage, ConnectionStatusDto, ConnectionView, ConsentCreate, ConsentCreated, CredentialResponse,
     RefreshResult,
 };
 use crate::dto::providers::{AuthTypeDto, ProviderCreate, ProviderList, ProviderUpdate, ProviderView};
@@ -342,10 +342,10 @@ impl BrokerApi {
         state: Data<&BrokerState>,
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
-    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+    ) -> ApiResult<CredentialResponse> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let envelope = state.connections.get_token(&Caller::unrestricted(auth.0), id).await?;
-        Ok(Json(envelope.into()))
+        Ok(envelope.into())
     }
 
     /// Resolve a workspace's token for a provider
@@ -365,12 +365,12 @@ impl BrokerApi {
         state: Data<&BrokerState>,
         #[oai(validator(pattern = r"^[A-Za-z0-9._:-]+$", max_length = 128))] workspace_id: Query<String>,
         #[oai(validator(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", max_length = 63))] provider: Query<String>,
-    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+    ) -> ApiResult<CredentialResponse> {
         let envelope = state
             .connections
             .get_token_by_workspace_and_provider(&Caller::unrestricted(auth.0), &workspace_id, &provider)
             .await?;
-        Ok(Json(envelope.into()))
+        Ok(envelope.into())
     }
 
     /// Refresh a connection's token

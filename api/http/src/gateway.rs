@@ -2,7 +2,7 @@
 //! to some workspaces sees nothing outside them: the answer there is 404, as for an unknown id.
 
 use crate::auth::AgentAuth;
-use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequested, CredentialEnvelopeDto};
+use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequested, CredentialResponse};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
 use crate::params::{ProviderNameParam, ScopeListParam, WorkspaceIdParam};
@@ -126,7 +126,7 @@ impl GatewayApi {
         connection_id: Path<String>,
         /// Scopes the agent needs (`a,b`): 409 `insufficient_scope` when the grant lacks any
         scopes: Query<Option<ScopeListParam>>,
-    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+    ) -> ApiResult<CredentialResponse> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let wanted = scopes
             .0
@@ -135,7 +135,7 @@ impl GatewayApi {
             .transpose()?;
         let envelope = state.gateway.token(&auth.0, id).await?;
         envelope.require_scopes(wanted.as_deref().unwrap_or_default())?;
-        Ok(Json(envelope.into()))
+        Ok(envelope.into())
     }
 
     /// Refresh a connection's credential
@@ -154,10 +154,10 @@ impl GatewayApi {
         state: Data<&GatewayState>,
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
-    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+    ) -> ApiResult<CredentialResponse> {
         let id = path_id::<ConnectionId>("connection_id", &connection_id)?;
         let envelope = state.gateway.refresh(&auth.0, id).await?;
-        Ok(Json(envelope.into()))
+        Ok(envelope.into())
     }
 
     /// Resolve a workspace's credential for a provider
@@ -184,7 +184,7 @@ impl GatewayApi {
         /// Scopes the agent needs (`a,b`): 409 `insufficient_scope` with `missing_scopes` and
         /// the `connection_id` to consent again when the grant lacks any
         scopes: Query<Option<ScopeListParam>>,
-    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+    ) -> ApiResult<CredentialResponse> {
         let wanted = scopes
             .0
             .as_deref()
@@ -192,6 +192,6 @@ impl GatewayApi {
             .transpose()?;
         let envelope = state.gateway.resolve(&auth.0, &workspace_id, &provider).await?;
         envelope.require_scopes(wanted.as_deref().unwrap_or_default())?;
-        Ok(Json(envelope.into()))
+        Ok(envelope.into())
     }
 }

@@ -6,7 +6,7 @@
 //! deleted agent key is 403, and so is a `proxy_only` key asking for a credential.
 
 use crate::auth::ServiceAuth;
-use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequested, CredentialEnvelopeDto};
+use crate::dto::connections::{ConnectionCheck, ConnectionRequest, ConnectionRequested, CredentialResponse};
 use crate::dto::internal::{GatewayCredential, ServedReadsReport};
 use crate::dto::providers::ProviderCatalog;
 use crate::error::ApiResult;
@@ -169,13 +169,13 @@ impl InternalApi {
         #[oai(name = "X-Nexus-Agent-Key")] agent_key: Header<Option<String>>,
         #[oai(validator(pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
         connection_id: Path<String>,
-    ) -> ApiResult<Json<CredentialEnvelopeDto>> {
+    ) -> ApiResult<CredentialResponse> {
         let caller = Caller::agent(&reader(&state, agent_key.0).await?);
         let envelope = state
             .connections
             .refresh_token(&caller, path_id::<ConnectionId>("connection_id", &connection_id)?)
             .await?;
-        Ok(Json(envelope.into()))
+        Ok(envelope.into())
     }
 
     /// Resolve a workspace's credential for a provider, for an agent

@@ -3,6 +3,11 @@
 //! the rules one process applies to a change made by another replica. Keys are held as digests.
 //! A forced refresh forgets the connection, and an answer that was in flight meanwhile is not
 //! kept (the generation moved on).
+//!
+//! Entries are kept past their freshness for as long as the Broker allowed them to be served
+//! stale (`stale_for`: its stale-if-error bound from the database read, never within the
+//! refresh skew): when the Broker cannot answer, [`EnvelopeCache::get_stale`] serves them with
+//! their age.
 
 use nexus_domain::ConnectionId;
 use nexus_domain::agent_key::PresentedKey;
@@ -53,6 +58,14 @@ fn digest(agent: &PresentedKey) -> [u8; 32] {
     Sha256::digest(agent.expose().as_bytes()).into()
 }
 
+/// How long the Broker let an answer be served: fresh, then stale; and its age when it came.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub cache_for: Duration,
+    pub stale_for: Duration,
+    pub age: Duration,
+}
+
 /// A credential as the Broker served it, and the receipt its reads are reported with.
 #[derive(Debug, Clone)]
 pub struct Served {
@@ -62,6 +75,10 @@ pub struct Served {
 
 struct Entry {
     fresh_until: Instant,
+    /// Until when it may be served while the Broker cannot answer.
+    stale_until: Instant,
+    /// When the Broker read it from its database (its age counts from there).
+    read_at: Instant,
     served: Served,
 }
 
@@ -86,11 +103,27 @@ impl EnvelopeCache {
     pub fn get(&self, key: &CacheKey) -> Option<Served> {
         let mut entries = self.lock();
         let entry = entries.get(key)?;
-        if entry.fresh_until > Instant::now() {
+        let now = Instant::now();
+        if entry.fresh_until > now {
             return Some(entry.served.clone());
         }
-        entries.remove(key);
+        if entry.stale_until <= now {
+            entries.remove(key);
+        }
         None
+    }
+
+    /// What was served for `key` and may still be served while the Broker cannot answer, with
+    /// how long ago the Broker read it from its database.
+    pub fn get_stale(&self, key: &CacheKey) -> Option<(Served, Duration)> {
+        let entries = self.lock();
+        let entry = entries.get(key)?;
+        (entry.stale_until > Instant::now()).then(|| (entry.served.clone(), entry.read_at.elapsed()))
+    }
+
+    /// Forgets what was served for `key` (the Broker now answers otherwise).
+    pub fn forget(&self, key: &CacheKey) {
+        self.lock().remove(key);
     }
 
     /// Read before asking the Broker; `put` keeps the answer only if no refresh came between.
@@ -98,15 +131,20 @@ impl EnvelopeCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Keeps `served` for `cache_for` (the Broker's word, capped at the envelope cache's TTL).
-    pub fn put(&self, key: CacheKey, served: Served, cache_for: Duration, generation: u64) {
-        let cache_for = cache_for.min(ENVELOPE_CACHE_TTL);
-        if cache_for.is_zero() || served.receipt.is_empty() {
+    /// Keeps `served` fresh for `cache_for` (the Broker's word, capped at the envelope cache's
+    /// TTL) and for stale reads for `stale_for`; `age` is how old the Broker's read already was.
+    pub fn put(&self, key: CacheKey, served: Served, lifetimes: Lifetimes, generation: u64) {
+        let cache_for = lifetimes.cache_for.min(ENVELOPE_CACHE_TTL);
+        if (cache_for.is_zero() && lifetimes.stale_for.is_zero()) || served.receipt.is_empty() {
             return;
         }
+        let now = Instant::now();
         let mut entries = self.lock();
         if self.generation() != generation {
             return;
+        }
+        if entries.len() >= MAX_ENTRIES {
+            entries.retain(|_, entry| entry.stale_until > now);
         }
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
@@ -114,7 +152,9 @@ impl EnvelopeCache {
         entries.insert(
             key,
             Entry {
-                fresh_until: Instant::now() + cache_for,
+                fresh_until: now + cache_for,
+                stale_until: now + lifetimes.stale_for,
+                read_at: now.checked_sub(lifetimes.age).unwrap_or(now),
                 served,
             },
         );
@@ -127,10 +167,11 @@ impl EnvelopeCache {
         entries.retain(|_, entry| entry.served.envelope.connection_id != id);
     }
 
-    /// Drops expired entries, so credentials of revoked connections and deleted keys do not
-    /// linger in memory.
+    /// Drops entries past both lifetimes, so credentials of revoked connections and deleted
+    /// keys do not linger in memory longer than the stale bound.
     pub fn evict_expired(&self) {
         let now = Instant::now();
-        self.lock().retain(|_, entry| entry.fresh_until > now);
+        self.lock()
+            .retain(|_, entry| entry.fresh_until > now || entry.stale_until > now);
     }
 }

@@ -124,6 +124,7 @@ pub fn envelope(envelope: types::CredentialEnvelope) -> Result<CredentialEnvelop
             .iter()
             .filter_map(|origin| OriginPattern::parse(origin).ok())
             .collect(),
+        stale_seconds: None,
     })
 }
 

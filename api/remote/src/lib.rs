@@ -14,9 +14,10 @@ mod proxy;
 mod reads;
 
 use async_trait::async_trait;
-use cache::{CacheKey, EnvelopeCache, Served};
+use cache::{CacheKey, EnvelopeCache, Lifetimes, Served};
 use nexus_client::broker::{Client, types};
-use nexus_domain::ConnectionId;
+use nexus_domain::{ConnectionId, ErrorCode, ServiceError};
+use std::time::Duration;
 use nexus_domain::agent_key::PresentedKey;
 use nexus_domain::connection::{ConsentRequest, ConsentSpec, CredentialEnvelope};
 use nexus_domain::gateway::ConnectionState;
@@ -36,6 +37,8 @@ pub struct RemoteBroker {
     reads: reads::ReadTally,
     /// The proxy's body limit (the Broker's too): a larger body is refused here.
     proxy_max_body_bytes: usize,
+    /// `nexus_stale_reads_total`, when the process exports metrics.
+    stale_reads: std::sync::OnceLock<prometheus::IntCounterVec>,
 }
 
 impl RemoteBroker {
@@ -46,7 +49,14 @@ impl RemoteBroker {
             cache: EnvelopeCache::default(),
             reads: reads::ReadTally::default(),
             proxy_max_body_bytes,
+            stale_reads: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Counts reads served stale in `metric` (`nexus_stale_reads_total{provider}`); the first
+    /// metric given is kept.
+    pub fn count_stale_reads_in(&self, metric: prometheus::IntCounterVec) {
+        let _ = self.stale_reads.set(metric);
     }
 
     /// Reports cached reads to the Broker (and drops expired cache entries) every second until
@@ -83,17 +93,52 @@ impl RemoteBroker {
         credential: types::GatewayCredential,
         generation: u64,
     ) -> ServiceResult<CredentialEnvelope> {
+        let mut envelope = convert::envelope(credential.envelope)?;
+        envelope.stale_seconds = credential.stale_seconds;
         let served = Served {
             receipt: credential.receipt,
-            envelope: convert::envelope(credential.envelope)?,
+            envelope: envelope.clone(),
         };
-        let envelope = served.envelope.clone();
-        self.cache.put(
-            key,
-            served,
-            std::time::Duration::from_millis(credential.cache_for_ms),
-            generation,
-        );
+        let lifetimes = Lifetimes {
+            cache_for: Duration::from_millis(credential.cache_for_ms),
+            stale_for: Duration::from_millis(credential.stale_for_ms),
+            age: Duration::from_secs(credential.stale_seconds.unwrap_or(0)),
+        };
+        self.cache.put(key, served, lifetimes, generation);
+        Ok(envelope)
+    }
+
+    /// The Broker's answer, or, when it could not answer (unreachable, or its database away),
+    /// what it served before for `key`, within the bound it gave. A stale read is counted and
+    /// reported like a cached one; one that cannot be tallied is not served.
+    fn or_stale(
+        &self,
+        key: &CacheKey,
+        answer: ServiceResult<types::GatewayCredential>,
+        generation: u64,
+    ) -> ServiceResult<CredentialEnvelope> {
+        let error = match answer {
+            Ok(credential) => return self.keep(key.clone(), credential, generation),
+            Err(error) if broker_cannot_answer(&error) => error,
+            Err(error) => {
+                // A definite answer (revoked, not found, key refused) ends what was kept.
+                if !matches!(error, ServiceError::Upstream { .. } | ServiceError::Remote { status: 500.., .. }) {
+                    self.cache.forget(key);
+                }
+                return Err(error);
+            }
+        };
+        let Some((served, age)) = self.cache.get_stale(key) else {
+            return Err(error);
+        };
+        if !self.reads.count(&served.receipt) {
+            return Err(error);
+        }
+        let mut envelope = served.envelope;
+        envelope.stale_seconds = Some(age.as_secs());
+        if let Some(metric) = self.stale_reads.get() {
+            metric.with_label_values(&[envelope.provider.as_str()]).inc();
+        }
         Ok(envelope)
     }
 }
@@ -108,6 +153,18 @@ async fn stopped(shutdown: &mut watch::Receiver<bool>) {
             return;
         }
     }
+}
+
+/// The Broker is unreachable, or answered that its database is away.
+fn broker_cannot_answer(error: &ServiceError) -> bool {
+    matches!(
+        error,
+        ServiceError::BrokerUnavailable
+            | ServiceError::Remote {
+                code: ErrorCode::ServiceUnavailable,
+                ..
+            }
+    )
 }
 
 fn key(agent: &PresentedKey) -> String {
@@ -160,16 +217,16 @@ impl GatewayService for RemoteBroker {
             return Ok(envelope);
         }
         let generation = self.cache.generation();
-        let credential = self
+        let answer = self
             .client
             .internal_token_get()
             .x_nexus_agent_key(key(agent))
             .connection_id(id.to_string())
             .send()
             .await
-            .map_err(remote_error)?
-            .into_inner();
-        self.keep(cache_key, credential, generation)
+            .map(progenitor_client::ResponseValue::into_inner)
+            .map_err(remote_error);
+        self.or_stale(&cache_key, answer, generation)
     }
 
     async fn resolve(
@@ -183,7 +240,7 @@ impl GatewayService for RemoteBroker {
             return Ok(envelope);
         }
         let generation = self.cache.generation();
-        let credential = self
+        let answer = self
             .client
             .internal_token_resolve()
             .x_nexus_agent_key(key(agent))
@@ -191,9 +248,9 @@ impl GatewayService for RemoteBroker {
             .provider(provider)
             .send()
             .await
-            .map_err(remote_error)?
-            .into_inner();
-        self.keep(cache_key, credential, generation)
+            .map(progenitor_client::ResponseValue::into_inner)
+            .map_err(remote_error);
+        self.or_stale(&cache_key, answer, generation)
     }
 
     async fn refresh(&self, agent: &PresentedKey, id: ConnectionId) -> ServiceResult<CredentialEnvelope> {

@@ -3,6 +3,7 @@
 //! reaches this crate.
 
 mod agent_keys;
+mod breaker;
 mod audit;
 mod connection_reads;
 mod connections;
@@ -21,6 +22,7 @@ mod write_txn;
 
 pub use agent_keys::{AgentKeyRecord, AgentKeyRepository, SqlAgentKeyRepository};
 pub use audit::{AuditRepository, SqlAuditRepository};
+pub use breaker::OutageBreaker;
 pub use connection_reads::ActiveConnectionRead;
 pub use connections::{
     ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,

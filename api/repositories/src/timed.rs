@@ -1,5 +1,7 @@
 //! Timing decorators: `Timed<R>` wraps any repository and records every method's duration in
-//! `nexus_db_operation_duration_seconds{repo, method}`, without the repositories knowing.
+//! `nexus_db_operation_duration_seconds{repo, method}`, without the repositories knowing. Every
+//! method also goes through the process's [`OutageBreaker`], so a database that is away fails
+//! operations at once instead of one acquire timeout each.
 
 use crate::RepoResult;
 use crate::agent_keys::{AgentKeyRecord, AgentKeyRepository};
@@ -24,13 +26,16 @@ use nexus_domain::webhook::{DeliveryAttempt, Webhook, WebhookDelivery};
 use nexus_domain::{AgentKeyId, AuditEventId, ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
 use nexus_domain::{DeliveryId, WebhookId};
 use prometheus::{HistogramOpts, HistogramVec, Registry};
+use crate::breaker::OutageBreaker;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The histogram every decorator records into.
 #[derive(Debug, Clone)]
 pub struct DbMetrics {
     duration: HistogramVec,
+    breaker: Arc<OutageBreaker>,
 }
 
 impl DbMetrics {
@@ -49,7 +54,15 @@ impl DbMetrics {
         registry
             .register(Box::new(duration.clone()))
             .unwrap_or_else(|e| panic!("metric nexus_db_operation_duration_seconds is registered once: {e}"));
-        Self { duration }
+        Self {
+            duration,
+            breaker: Arc::default(),
+        }
+    }
+
+    /// The breaker every decorated repository shares (one database, one outage).
+    pub fn breaker(&self) -> Arc<OutageBreaker> {
+        self.breaker.clone()
     }
 
     /// The metric family name this registers (for checks of dashboards and alerts).
@@ -60,9 +73,14 @@ impl DbMetrics {
             .collect()
     }
 
-    async fn time<T>(&self, repo: &'static str, method: &'static str, operation: impl Future<Output = T>) -> T {
+    async fn time<T>(
+        &self,
+        repo: &'static str,
+        method: &'static str,
+        operation: impl Future<Output = RepoResult<T>>,
+    ) -> RepoResult<T> {
         let started = Instant::now();
-        let result = operation.await;
+        let result = self.breaker.guard(operation).await;
         self.duration
             .with_label_values(&[repo, method])
             .observe(started.elapsed().as_secs_f64());

@@ -108,6 +108,18 @@ pub struct CommonArgs {
     /// Deadline of one proxied request (connect, send, the whole answer), in seconds
     #[arg(long, env = "NEXUS_PROXY_TIMEOUT_SECONDS", default_value_t = 25)]
     pub proxy_timeout_seconds: u32,
+    /// While the database cannot answer, a credential read from it no longer than this many
+    /// seconds ago (and valid beyond the refresh skew) is still served from memory, with
+    /// `Nexus-Stale`; 0 turns that off
+    #[arg(long, env = "NEXUS_STALE_IF_ERROR_SECONDS", default_value_t = 900)]
+    pub stale_if_error_seconds: u32,
+    /// Audit events kept in memory at most while the database cannot take them
+    #[arg(long, env = "NEXUS_AUDIT_BUFFER_EVENTS", default_value_t = 100_000)]
+    pub audit_buffer_events: u32,
+    /// A file audit events are appended to while the database cannot take them (instead of
+    /// memory), written when it returns, after a restart too
+    #[arg(long, env = "NEXUS_AUDIT_SPOOL")]
+    pub audit_spool: Option<PathBuf>,
 }
 
 impl fmt::Debug for CommonArgs {
@@ -139,6 +151,10 @@ pub struct Settings {
     pub audit_retention: Option<std::time::Duration>,
     pub webhooks: nexus_services::WebhookSettings,
     pub proxy: nexus_services::ProxySettings,
+    /// `NEXUS_STALE_IF_ERROR_SECONDS`.
+    pub stale_if_error: std::time::Duration,
+    /// Where audit events wait while the database is away.
+    pub audit_backlog: nexus_services::AuditBacklogSettings,
 }
 
 impl fmt::Debug for Settings {
@@ -352,6 +368,14 @@ impl CommonArgs {
         if self.proxy_timeout_seconds == 0 || self.proxy_max_body_bytes == 0 {
             bail!("NEXUS_PROXY_TIMEOUT_SECONDS and NEXUS_PROXY_MAX_BODY_BYTES must be at least 1");
         }
+        if self.audit_buffer_events == 0 {
+            bail!("NEXUS_AUDIT_BUFFER_EVENTS must be at least 1");
+        }
+        let audit_backlog = nexus_services::AuditBacklogSettings {
+            max_events: usize::try_from(self.audit_buffer_events).unwrap_or(usize::MAX),
+            spool: self.audit_spool.clone(),
+            dropped_metric: None,
+        };
         // Production sends only https, never inside; development also reaches loopback and
         // private addresses (a laptop's own services, the tests' local APIs).
         let proxy = nexus_services::ProxySettings {
@@ -365,6 +389,8 @@ impl CommonArgs {
         Ok(Settings {
             webhooks,
             proxy,
+            audit_backlog,
+            stale_if_error: std::time::Duration::from_secs(u64::from(self.stale_if_error_seconds)),
             return_urls,
             refresh_skew: chrono::TimeDelta::seconds(i64::from(self.refresh_skew_seconds)),
             poll_interval: std::time::Duration::from_secs(u64::from(self.poll_interval_seconds)),
@@ -482,6 +508,7 @@ mod tests {
             webhook_first_retry_ms: 5000,
             proxy_max_body_bytes: 10 * 1024 * 1024,
             proxy_timeout_seconds: 25,
+            audit_buffer_events: 100_000,
             ..CommonArgs::default()
         }
     }

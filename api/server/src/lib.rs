@@ -111,6 +111,7 @@ pub async fn start_gateway(
     };
     let registry = prometheus::Registry::new();
     let _ = build_info::register(&registry);
+    remote.count_stale_reads_in(nexus_services::stale_reads_metric(&registry));
     let metrics = nexus_http::HttpMetrics::new(&registry);
     let (shutdown, receiver) = watch::channel(false);
     let gateway_addr = bound.addr;

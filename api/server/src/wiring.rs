@@ -14,7 +14,7 @@ use nexus_repositories::{
 };
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
-    AdminKeys, AgentKeyServiceImpl, AuditFlusher, AuditServiceImpl, BackgroundRefresh, CacheEpoch, ConnectionDeps,
+    AdminKeys, AgentKeyServiceImpl, AuditBacklogSettings, AuditFlusher, AuditServiceImpl, BackgroundRefresh, CacheEpoch, ConnectionDeps,
     ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryWorker, LocalGateway, Metrics, OutboundPolicy,
     ProviderServiceImpl, ProxyMetrics, ProxyServiceImpl, TargetPolicy, WebhookMetrics, WebhookServiceImpl,
 };
@@ -62,9 +62,14 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
     let keyring = Arc::new(settings.keyring);
     // Every repository is wrapped in its timing decorator.
     let db_metrics = DbMetrics::new(&registry);
-    let (audit, audit_flusher) = AuditServiceImpl::buffered(
+    let metrics = Metrics::new(&registry);
+    let (audit, audit_flusher) = AuditServiceImpl::buffered_with(
         Arc::new(Timed::new(SqlAuditRepository::new(db.clone()), db_metrics.clone())),
         clock.clone(),
+        AuditBacklogSettings {
+            dropped_metric: Some(metrics.audit_dropped.clone()),
+            ..settings.audit_backlog
+        },
     );
     let audit_trail = Arc::new(audit);
     let audit: Arc<dyn AuditService> = audit_trail.clone();
@@ -90,7 +95,7 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
         clock: clock.clone(),
         discovery: Arc::new(Discovery::new(outbound.clone(), DISCOVERY_TTL)),
         outbound,
-        metrics: Metrics::new(&registry),
+        metrics,
         epoch,
         leases: connection_repo.clone(),
         settings: ConnectionSettings {
@@ -98,13 +103,17 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
             return_urls: settings.return_urls,
             refresh_skew: settings.refresh_skew,
             instance_id: instance_id.clone(),
+            stale_if_error: settings.stale_if_error,
         },
     }));
-    let agent_keys = Arc::new(AgentKeyServiceImpl::new(
-        Arc::new(Timed::new(SqlAgentKeyRepository::new(db.clone()), db_metrics.clone())),
-        audit.clone(),
-        clock.clone(),
-    ));
+    let agent_keys = Arc::new(
+        AgentKeyServiceImpl::new(
+            Arc::new(Timed::new(SqlAgentKeyRepository::new(db.clone()), db_metrics.clone())),
+            audit.clone(),
+            clock.clone(),
+        )
+        .with_stale_if_error(settings.stale_if_error),
+    );
     let webhook_repo = Arc::new(Timed::new(SqlWebhookRepository::new(db.clone()), db_metrics.clone()));
     let outbox = Arc::new(Timed::new(SqlWebhookOutboxRepository::new(db.clone()), db_metrics));
     let webhooks = Arc::new(WebhookServiceImpl::new(

@@ -29,6 +29,8 @@ pub struct AgentKeyServiceImpl {
     authenticated: TtlCache<String, AgentPrincipal>,
     /// Moves on with every key deleted here, so no check that raced the deletion is remembered.
     deletions: CacheEpoch,
+    /// How long a successful check may still be relied on while the database cannot answer.
+    stale_if_error: Duration,
 }
 
 impl std::fmt::Debug for AgentKeyServiceImpl {
@@ -45,7 +47,29 @@ impl AgentKeyServiceImpl {
             clock,
             authenticated: TtlCache::new(AUTH_CACHE_TTL),
             deletions: CacheEpoch::default(),
+            stale_if_error: Duration::ZERO,
         }
+    }
+
+    /// Keys checked against the database no longer than `bound` ago are still accepted while
+    /// the database cannot answer (the same bound as the envelopes they read); zero: never.
+    #[must_use]
+    pub fn with_stale_if_error(mut self, bound: Duration) -> Self {
+        self.authenticated = TtlCache::retaining(AUTH_CACHE_TTL, bound);
+        self.stale_if_error = bound;
+        self
+    }
+
+    /// The principal of a key this process checked no longer than the bound ago, unless a
+    /// deletion was seen here since.
+    fn remembered(&self, presented_hash: &String) -> Option<AgentPrincipal> {
+        if self.stale_if_error.is_zero() {
+            return None;
+        }
+        let deletions = self.deletions.current();
+        self.authenticated
+            .get_stale(presented_hash, self.stale_if_error, |epoch, _| epoch == deletions)
+            .map(|(principal, _)| principal)
     }
 
     async fn reject(&self, reason: &'static str, prefix: Option<&str>) -> ServiceError {
@@ -165,11 +189,23 @@ impl AgentKeyService for AgentKeyServiceImpl {
         let Some(prefix) = prefix_of(presented) else {
             return Err(self.reject("malformed", None).await);
         };
-        let record = self
-            .repo
-            .find_live_by_prefix(prefix)
-            .await
-            .map_err(internal("looking up an agent key"))?;
+        let record = match self.repo.find_live_by_prefix(prefix).await {
+            Ok(record) => record,
+            Err(error) => {
+                let error = internal("looking up an agent key")(error);
+                return match (&error, self.remembered(&presented_hash)) {
+                    (ServiceError::Unavailable { .. }, Some(principal)) => Ok(principal),
+                    _ => Err(error),
+                };
+            }
+        };
+        if !record
+            .as_ref()
+            .is_some_and(|record| constant_time_eq(presented_hash.as_bytes(), record.key_hash.as_bytes()))
+        {
+            // Deleted elsewhere (or never valid): never accepted from memory again.
+            self.authenticated.remove(&presented_hash);
+        }
         match record {
             Some(record) if constant_time_eq(presented_hash.as_bytes(), record.key_hash.as_bytes()) => {
                 let principal = AgentPrincipal {

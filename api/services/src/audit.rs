@@ -13,7 +13,12 @@
 //! Failed authentications are tallied too, by (API, credential kind, reason) per minute, with a
 //! few sample key prefixes: a flood of bad keys writes a handful of rows a minute, never one
 //! per attempt. Old events are deleted after the retention period (`sweep_retention`).
+//!
+//! While the database is away, rows it cannot take (the flusher's, and events recorded inline)
+//! wait in the [`Backlog`](crate::audit_backlog) with their original times, and are written
+//! when it returns.
 
+use crate::audit_backlog::{AuditBacklogSettings, Backlog, Row};
 use crate::paging::{page, page_size};
 use crate::repo_errors::internal;
 use async_trait::async_trait;
@@ -23,7 +28,7 @@ use nexus_domain::audit::{AuditEvent, AuditEventType, AuditQuery, NewAuditEvent,
 use nexus_domain::clock::Clock;
 use nexus_domain::ports::{AuditService, ServiceResult};
 use nexus_domain::{AuditEventId, ConnectionId};
-use nexus_repositories::AuditRepository;
+use nexus_repositories::{AuditRepository, RepoError};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -76,6 +81,12 @@ struct Tallies {
     failures: HashMap<String, FailureTally>,
     /// When the oldest unwritten failure happened.
     failures_since: Option<DateTime<Utc>>,
+    /// Events recorded inline that the database could not take, for the flusher's backlog.
+    unwritten: Vec<Row>,
+    /// Bound of `unwritten` (the backlog's); past it events are counted in `lost`.
+    unwritten_max: usize,
+    /// Events past that bound: how many, first and last time.
+    lost: Option<(u64, DateTime<Utc>, DateTime<Utc>)>,
 }
 
 #[derive(Clone)]
@@ -100,6 +111,7 @@ pub struct AuditFlusher {
     repo: Arc<dyn AuditRepository>,
     tallies: Arc<Mutex<Tallies>>,
     clock: Arc<dyn Clock>,
+    backlog: Backlog,
 }
 
 impl std::fmt::Debug for AuditFlusher {
@@ -114,7 +126,7 @@ fn lock(tallies: &Mutex<Tallies>) -> std::sync::MutexGuard<'_, Tallies> {
 
 impl AuditFlusher {
     /// Takes the tallies (closing them when `close`), and writes one row per reader.
-    async fn flush(&self, close: bool) {
+    async fn flush(&mut self, close: bool) {
         let now = self.clock.now();
         let taken = {
             let mut tallies = lock(&self.tallies);
@@ -131,12 +143,13 @@ impl AuditFlusher {
                 HashMap::new()
             };
             let calls = std::mem::take(&mut tallies.calls);
-            (std::mem::take(&mut tallies.by_reader), failures, calls)
+            if let Some((events, first_at, last_at)) = tallies.lost.take() {
+                self.backlog.count_dropped(events, first_at, last_at);
+            }
+            let unwritten = std::mem::take(&mut tallies.unwritten);
+            (std::mem::take(&mut tallies.by_reader), failures, calls, unwritten)
         };
-        let (taken, failures, calls) = taken;
-        if taken.is_empty() && failures.is_empty() && calls.is_empty() {
-            return;
-        }
+        let (taken, failures, calls, unwritten) = taken;
         let call_rows = calls.into_values().map(|tally| {
             let mut event = tally.first;
             if let Some(data) = event.data.as_object_mut() {
@@ -161,7 +174,7 @@ impl AuditFlusher {
             event.data = serde_json::Value::Object(data);
             (AuditEventId::new(), tally.first_at, event)
         });
-        let rows: Vec<(AuditEventId, DateTime<Utc>, NewAuditEvent)> = taken
+        let rows: Vec<Row> = taken
             .into_values()
             .map(|tally| {
                 let event = tally_row(tally.first, tally.reads, tally.first_at, tally.last_at);
@@ -169,19 +182,19 @@ impl AuditFlusher {
             })
             .chain(failure_rows)
             .chain(call_rows)
+            .chain(unwritten)
             .collect();
-        if let Err(error) = self.repo.insert_many(&rows).await {
-            // One retry, row by row, so one bad row cannot take the others with it.
-            tracing::warn!(%error, rows = rows.len(), "batched audit write failed; writing row by row");
-            for (id, at, event) in &rows {
-                if let Err(error) = self.repo.insert(*id, *at, event).await {
-                    tracing::error!(%error, event_type = event.event_type.as_str(), "audit event was not recorded");
-                }
-            }
+        self.backlog.write(self.repo.as_ref(), rows).await;
+        if close && self.backlog.waiting_in_memory() > 0 {
+            let events = self.backlog.waiting_in_memory();
+            tracing::error!(
+                events,
+                "the database is away at shutdown and no NEXUS_AUDIT_SPOOL is set: these audit events are lost"
+            );
         }
     }
 
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let mut ticker = tokio::time::interval(FLUSH_INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -218,14 +231,26 @@ impl AuditServiceImpl {
 
     /// Token reads tallied and written by the returned flusher, which must run.
     pub fn buffered(repo: Arc<dyn AuditRepository>, clock: Arc<dyn Clock>) -> (Self, AuditFlusher) {
+        Self::buffered_with(repo, clock, AuditBacklogSettings::default())
+    }
+
+    /// As [`AuditServiceImpl::buffered`], with where rows wait while the database is away.
+    pub fn buffered_with(
+        repo: Arc<dyn AuditRepository>,
+        clock: Arc<dyn Clock>,
+        backlog: AuditBacklogSettings,
+    ) -> (Self, AuditFlusher) {
+        let backlog = Backlog::new(backlog);
         let tallies = Arc::new(Mutex::new(Tallies {
             open: true,
+            unwritten_max: backlog.max_events(),
             ..Tallies::default()
         }));
         let flusher = AuditFlusher {
             repo: repo.clone(),
             tallies: tallies.clone(),
             clock: clock.clone(),
+            backlog,
         };
         (
             Self {
@@ -325,6 +350,28 @@ impl AuditServiceImpl {
         None
     }
 
+    /// An event the database could not take now, handed to the flusher's backlog; `Err` when
+    /// there is no flusher to take it (unbuffered, or after shutdown).
+    fn keep_for_later(&self, row: Row) -> Result<(), ()> {
+        let Some(tallies) = &self.tallies else {
+            return Err(());
+        };
+        let mut tallies = lock(tallies);
+        if !tallies.open {
+            return Err(());
+        }
+        if tallies.unwritten.len() < tallies.unwritten_max {
+            tallies.unwritten.push(row);
+        } else {
+            let at = row.1;
+            let lost = tallies.lost.get_or_insert((0, at, at));
+            lost.0 += 1;
+            lost.1 = lost.1.min(at);
+            lost.2 = lost.2.max(at);
+        }
+        Ok(())
+    }
+
     /// Deletes events older than `retention` (the background sweep); returns how many.
     pub async fn sweep_retention(&self, retention: Duration) -> ServiceResult<u64> {
         let Some(cutoff) = chrono::TimeDelta::from_std(retention)
@@ -404,10 +451,13 @@ impl AuditService for AuditServiceImpl {
         let Some(event) = untallied else {
             return Ok(());
         };
-        self.repo
-            .insert(AuditEventId::new(), at, &event)
-            .await
-            .map_err(internal("recording an audit event"))
+        let id = AuditEventId::new();
+        match self.repo.insert(id, at, &event).await {
+            Err(RepoError::Unavailable(error)) => self
+                .keep_for_later((id, at, event))
+                .map_err(|()| internal("recording an audit event")(RepoError::Unavailable(error))),
+            result => result.map_err(internal("recording an audit event")),
+        }
     }
 
     async fn record_reads(
@@ -420,14 +470,13 @@ impl AuditService for AuditServiceImpl {
         let Some(event) = self.tally(event, reads, first_at, last_at) else {
             return Ok(());
         };
-        self.repo
-            .insert(
-                AuditEventId::new(),
-                first_at,
-                &tally_row(event, reads, first_at, last_at),
-            )
-            .await
-            .map_err(internal("recording reads"))
+        let (id, row) = (AuditEventId::new(), tally_row(event, reads, first_at, last_at));
+        match self.repo.insert(id, first_at, &row).await {
+            Err(RepoError::Unavailable(error)) => self
+                .keep_for_later((id, first_at, row))
+                .map_err(|()| internal("recording reads")(RepoError::Unavailable(error))),
+            result => result.map_err(internal("recording reads")),
+        }
     }
 
     async fn list(&self, mut query: AuditQuery) -> ServiceResult<Page<AuditEvent>> {

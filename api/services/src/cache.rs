@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Entries kept at most; past this the cache starts over (a bound, not an eviction policy).
+/// Entries kept at most; past this the oldest half goes.
 const MAX_ENTRIES: usize = 10_000;
 
 /// What a write can invalidate on its own.
@@ -89,9 +89,11 @@ struct Entry<V> {
     value: V,
 }
 
-/// A small map whose entries expire after `ttl` or when the epoch moves on.
+/// A small map whose entries expire after `ttl` or when the epoch moves on. Entries are kept
+/// longer, for `retain`, so that [`TtlCache::get_stale`] can answer while the database cannot.
 pub(crate) struct TtlCache<K, V> {
     ttl: Duration,
+    retain: Duration,
     entries: Mutex<HashMap<K, Entry<V>>>,
 }
 
@@ -105,14 +107,58 @@ impl<K, V> std::fmt::Debug for TtlCache<K, V> {
 
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     pub(crate) fn new(ttl: Duration) -> Self {
+        Self::retaining(ttl, ttl)
+    }
+
+    /// Entries fresh for `ttl`, and kept for `retain` (at least `ttl`) for stale reads.
+    pub(crate) fn retaining(ttl: Duration, retain: Duration) -> Self {
         Self {
             ttl,
+            retain: retain.max(ttl),
             entries: Mutex::new(HashMap::new()),
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Entry<V>>> {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Makes room at the bound: entries past `retain` go first, then the older half.
+    fn make_room(&self, entries: &mut HashMap<K, Entry<V>>) {
+        if entries.len() < MAX_ENTRIES {
+            return;
+        }
+        entries.retain(|_, entry| entry.stored_at.elapsed() < self.retain);
+        if entries.len() < MAX_ENTRIES {
+            return;
+        }
+        let mut ages: Vec<Instant> = entries.values().map(|entry| entry.stored_at).collect();
+        let (_, median, _) = ages.select_nth_unstable(entries.len() / 2);
+        let median = *median;
+        entries.retain(|_, entry| entry.stored_at > median);
+    }
+
+    /// A value filled no longer than `max_age` ago (fresh or not) that `valid` still accepts,
+    /// with its age: what may be served while the database cannot answer.
+    pub(crate) fn get_stale(
+        &self,
+        key: &K,
+        max_age: Duration,
+        valid: impl Fn(u64, &V) -> bool,
+    ) -> Option<(V, Duration)> {
+        let entries = self.lock();
+        let entry = entries.get(key)?;
+        let age = entry.stored_at.elapsed();
+        (age <= max_age && valid(entry.epoch, &entry.value)).then(|| (entry.value.clone(), age))
+    }
+
+    /// Forgets `key` (what the database now says about it contradicts the entry).
+    pub(crate) fn remove(&self, key: &K) {
+        self.lock().remove(key);
+    }
+
     pub(crate) fn get(&self, key: &K, epoch: u64) -> Option<V> {
-        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entries = self.lock();
         entries
             .get(key)
             .filter(|entry| entry.epoch == epoch && entry.stored_at.elapsed() < self.ttl)
@@ -121,7 +167,7 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
 
     /// A value kept with [`TtlCache::fill_stamped`], while `valid(stamp, value)` says so.
     pub(crate) fn get_valid(&self, key: &K, valid: impl Fn(u64, &V) -> bool) -> Option<V> {
-        let entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entries = self.lock();
         entries
             .get(key)
             .filter(|entry| entry.stored_at.elapsed() < self.ttl && valid(entry.epoch, &entry.value))
@@ -131,10 +177,8 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     /// Keeps a value read at `stamp` (the epoch's clock before the read); `get_valid` decides
     /// at each read whether anything it depends on was invalidated since.
     pub(crate) fn fill_stamped(&self, key: K, stamp: u64, value: V) {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
+        let mut entries = self.lock();
+        self.make_room(&mut entries);
         entries.insert(
             key,
             Entry {
@@ -149,14 +193,12 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     /// before the read): a read that raced an invalidating write would otherwise keep serving
     /// what that write replaced.
     pub(crate) fn fill(&self, key: K, read_epoch: u64, epoch: &CacheEpoch, value: V) {
-        let mut entries = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut entries = self.lock();
         // A bump after this check leaves the entry under `read_epoch`, which `get` then refuses.
         if epoch.current() != read_epoch {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
+        self.make_room(&mut entries);
         entries.insert(
             key,
             Entry {
@@ -223,6 +265,52 @@ mod tests {
         assert_eq!(
             cache.get_valid(&"k", |stamp, _| epoch.valid(stamp, &keys)),
             Some("new token")
+        );
+    }
+
+    #[test]
+    fn a_stale_read_is_bounded_by_age_and_refused_after_an_invalidation() {
+        let epoch = CacheEpoch::default();
+        let cache = TtlCache::retaining(Duration::from_millis(10), Duration::from_secs(60));
+        let (a, b) = (ConnectionId::new(), ConnectionId::new());
+        cache.fill_stamped(a, epoch.stamp(), "a");
+        cache.fill_stamped(b, epoch.stamp(), "b");
+        std::thread::sleep(Duration::from_millis(20));
+        let valid = |id| move |stamp, _: &&str| epoch.valid(stamp, &[Invalidation::Connection(id)]);
+        assert_eq!(cache.get_valid(&a, valid(a)), None, "no longer fresh");
+        let (value, age) = cache.get_stale(&a, Duration::from_secs(1), valid(a)).expect("stale");
+        assert_eq!(value, "a");
+        assert!(age >= Duration::from_millis(20));
+        assert_eq!(
+            cache.get_stale(&a, Duration::from_millis(5), valid(a)),
+            None,
+            "older than the bound"
+        );
+        epoch.invalidate(&[Invalidation::Connection(a)]);
+        assert_eq!(
+            cache.get_stale(&a, Duration::from_secs(1), valid(a)),
+            None,
+            "a revocation seen before the outage is never served around"
+        );
+        assert!(cache.get_stale(&b, Duration::from_secs(1), valid(b)).is_some());
+        cache.remove(&b);
+        assert_eq!(cache.get_stale(&b, Duration::from_secs(1), valid(b)), None);
+    }
+
+    #[test]
+    fn at_the_bound_the_older_half_goes() {
+        let epoch = CacheEpoch::default();
+        let cache = TtlCache::retaining(Duration::from_secs(1), Duration::from_secs(60));
+        for n in 0..MAX_ENTRIES {
+            cache.fill_stamped(n, epoch.stamp(), n);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+        cache.fill_stamped(MAX_ENTRIES, epoch.stamp(), MAX_ENTRIES);
+        let kept = cache.lock().len();
+        assert!(kept <= MAX_ENTRIES / 2 + 1, "{kept}");
+        assert!(
+            cache.get_valid(&MAX_ENTRIES, |_, _| true).is_some(),
+            "the newest stays"
         );
     }
 

@@ -4,6 +4,7 @@
 mod admin_auth;
 mod agent_keys;
 mod audit;
+mod audit_backlog;
 mod cache;
 mod connections;
 mod gateway;
@@ -22,15 +23,17 @@ mod webhooks;
 pub use admin_auth::AdminKeys;
 pub use agent_keys::AgentKeyServiceImpl;
 pub use audit::{AuditFlusher, AuditServiceImpl};
+pub use audit_backlog::{AuditBacklogSettings, DEFAULT_AUDIT_BUFFER_EVENTS};
 pub use cache::CacheEpoch;
 #[cfg(feature = "bench")]
 pub use connections::seal_captured;
 pub use connections::{
-    ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS, MAX_CAPTURE_ATTEMPTS,
+    ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS, DEFAULT_STALE_IF_ERROR,
+    MAX_CAPTURE_ATTEMPTS,
     apply_strategy,
 };
 pub use gateway::LocalGateway;
-pub use metrics::Metrics;
+pub use metrics::{Metrics, stale_reads as stale_reads_metric};
 pub use outbound_policy::OutboundPolicy;
 pub use providers::{ProviderServiceImpl, client_secret_aad};
 pub use proxy::{BUFFERED_BODY_BYTES, ProxyMetrics, ProxyServiceImpl, ProxySettings};

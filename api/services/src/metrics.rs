@@ -21,6 +21,10 @@ pub struct Metrics {
     pub refresh_lag: Histogram,
     /// Credentials due for background refresh now (polled by the background refresher).
     pub refresh_due: IntGauge,
+    /// Reads answered from memory while the database could not answer (`Nexus-Stale`).
+    pub stale_reads: IntCounterVec,
+    /// Audit events lost because the database stayed away past the buffer's bound.
+    pub audit_dropped: prometheus::IntCounter,
 }
 
 const LATENCY_BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -48,6 +52,17 @@ fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> Hi
         .register(Box::new(metric.clone()))
         .unwrap_or_else(|e| panic!("metric {name} is registered once: {e}"));
     metric
+}
+
+/// `nexus_stale_reads_total{provider}`: registered by the Broker's services and, on its own, by a
+/// split Gateway (which serves from memory when the Broker cannot answer).
+pub fn stale_reads(registry: &Registry) -> IntCounterVec {
+    counter(
+        registry,
+        "nexus_stale_reads_total",
+        "Credential reads answered from memory while the database (or the Broker) could not answer",
+        &["provider"],
+    )
 }
 
 impl Metrics {
@@ -134,12 +149,22 @@ impl Metrics {
                 IntGauge::new("nexus_refresh_due", "Credentials due for background refresh now")
                     .unwrap_or_else(|e| panic!("metric nexus_refresh_due is well-formed: {e}")),
             ),
+            stale_reads: stale_reads(registry),
+            audit_dropped: register(
+                registry,
+                "nexus_audit_events_dropped_total",
+                prometheus::IntCounter::new(
+                    "nexus_audit_events_dropped_total",
+                    "Audit events lost because the database stayed away past the audit buffer's bound",
+                )
+                .unwrap_or_else(|e| panic!("metric nexus_audit_events_dropped_total is well-formed: {e}")),
+            ),
         }
     }
 
     /// Every metric family name this set registers (for checks of dashboards and alerts).
     pub fn names(&self) -> Vec<String> {
-        let collectors: [&dyn prometheus::core::Collector; 12] = [
+        let collectors: [&dyn prometheus::core::Collector; 14] = [
             &self.token_get,
             &self.refreshes,
             &self.refresh_duration,
@@ -152,6 +177,8 @@ impl Metrics {
             &self.background_refreshes,
             &self.refresh_lag,
             &self.refresh_due,
+            &self.stale_reads,
+            &self.audit_dropped,
         ];
         collectors
             .iter()

@@ -32,6 +32,7 @@ pub enum AuditEventTypeDto {
     WebhookDeleted,
     WebhookSecretRotated,
     WebhookRedelivered,
+    AuditEventsDropped,
 }
 
 impl From<AuditEventType> for AuditEventTypeDto {
@@ -59,6 +60,7 @@ impl From<AuditEventType> for AuditEventTypeDto {
             AuditEventType::WebhookDeleted => Self::WebhookDeleted,
             AuditEventType::WebhookSecretRotated => Self::WebhookSecretRotated,
             AuditEventType::WebhookRedelivered => Self::WebhookRedelivered,
+            AuditEventType::AuditEventsDropped => Self::AuditEventsDropped,
         }
     }
 }
@@ -88,6 +90,7 @@ impl From<AuditEventTypeDto> for AuditEventType {
             AuditEventTypeDto::WebhookDeleted => Self::WebhookDeleted,
             AuditEventTypeDto::WebhookSecretRotated => Self::WebhookSecretRotated,
             AuditEventTypeDto::WebhookRedelivered => Self::WebhookRedelivered,
+            AuditEventTypeDto::AuditEventsDropped => Self::AuditEventsDropped,
         }
     }
 }

@@ -9,7 +9,8 @@ use nexus_domain::connection::{
 };
 use nexus_domain::gateway::ConnectionState;
 use nexus_domain::status::ConnectionStatus;
-use poem_openapi::{Enum, Object};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -201,6 +202,29 @@ pub struct CredentialEnvelopeDto {
     /// a request to any other origin, and never carry the credential across a redirect to
     /// another origin. Empty: the provider declares none, and nothing may carry it
     pub api_origins: Vec<String>,
+}
+
+/// A credential read's answer: the envelope, and `Nexus-Stale` when it came from memory.
+#[derive(ApiResponse, Debug)]
+pub enum CredentialResponse {
+    /// The credential and how to inject it
+    #[oai(status = 200)]
+    Ok(
+        Json<CredentialEnvelopeDto>,
+        /// Present only when the database (or, behind a split Gateway, the Broker) could not
+        /// answer and the credential was served from memory: how many seconds ago it was read
+        /// from the database, at most `NEXUS_STALE_IF_ERROR_SECONDS`. The credential is valid
+        /// beyond the refresh skew, but a revocation made meanwhile elsewhere is not seen yet
+        #[oai(header = "Nexus-Stale")]
+        Option<u64>,
+    ),
+}
+
+impl From<CredentialEnvelope> for CredentialResponse {
+    fn from(envelope: CredentialEnvelope) -> Self {
+        let stale = envelope.stale_seconds;
+        Self::Ok(Json(envelope.into()), stale)
+    }
 }
 
 impl std::fmt::Debug for CredentialEnvelopeDto {

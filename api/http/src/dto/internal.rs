@@ -14,14 +14,22 @@ pub struct GatewayCredential {
     pub envelope: CredentialEnvelopeDto,
     pub receipt: String,
     pub cache_for_ms: u64,
+    /// How long from now the Gateway may still serve it when the Broker cannot answer
+    pub stale_for_ms: u64,
+    /// Set when the Broker served it from memory (its database could not answer): how many
+    /// seconds ago it was read from the database
+    pub stale_seconds: Option<u64>,
 }
 
 impl From<GatewayRead> for GatewayCredential {
     fn from(read: GatewayRead) -> Self {
+        let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         Self {
+            stale_seconds: read.envelope.stale_seconds,
             envelope: read.envelope.into(),
             receipt: read.receipt,
-            cache_for_ms: u64::try_from(read.cache_for.as_millis()).unwrap_or(u64::MAX),
+            cache_for_ms: millis(read.cache_for),
+            stale_for_ms: millis(read.stale_for),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! credential it reads, and the reports of reads it then served from its cache, which are
 //! audited and counted here as if they had been served here. A receipt names the agent key,
 //! connection, workspace and provider of one read, signed with the state key, so a service key
-//! can report only reads this Broker served (for ten minutes after it served them).
+//! can report only reads this Broker served (for ten minutes, plus the stale-if-error bound,
+//! after it served them).
 
 use super::ConnectionServiceImpl;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -43,6 +44,7 @@ impl ConnectionServiceImpl {
                 envelope,
                 receipt: String::new(),
                 cache_for: Duration::ZERO,
+                stale_for: Duration::ZERO,
             };
         };
         let now = self.clock.now();
@@ -57,6 +59,12 @@ impl ConnectionServiceImpl {
         let until_due = due_from.map_or(ENVELOPE_CACHE_TTL, |from| {
             (from - now).to_std().unwrap_or(Duration::ZERO)
         });
+        // The same bound this process serves stale under, counted from the database read.
+        let age = Duration::from_secs(envelope.stale_seconds.unwrap_or(0));
+        let until_skew = envelope.expires_at.map_or(Duration::MAX, |at| {
+            (at - self.settings.refresh_skew - now).to_std().unwrap_or(Duration::ZERO)
+        });
+        let stale_for = self.settings.stale_if_error.saturating_sub(age).min(until_skew);
         let receipt = self.signer.sign(
             &Receipt {
                 g: ReceiptKind::Read,
@@ -71,17 +79,24 @@ impl ConnectionServiceImpl {
             envelope,
             receipt,
             cache_for: until_due.min(ENVELOPE_CACHE_TTL),
+            stale_for,
         }
     }
 
     pub(super) async fn count_served_reads(&self, reads: Vec<ServedReads>) -> usize {
         let now = self.clock.now();
+        // A Gateway may serve a read stale for the bound after its receipt was signed, and
+        // report it once the Broker answers again: receipts are taken that much longer.
+        let receipt_lifetime = STATE_TTL_SECONDS
+            .saturating_add(i64::try_from(self.settings.stale_if_error.as_secs()).unwrap_or(i64::MAX / 2));
         // Times come from the Gateway: kept within the receipts' lifetime, never in the future.
-        let earliest = now - TimeDelta::seconds(STATE_TTL_SECONDS);
+        let earliest = now - TimeDelta::seconds(receipt_lifetime);
         let clamp = |at: DateTime<Utc>| at.clamp(earliest, now);
         let (mut counted, mut refused) = (0, 0);
         for served in reads {
-            let receipt = match self.signer.verify::<Receipt>(&served.receipt, now.timestamp()) {
+            let receipt = match self
+                .signer
+                .verify_within::<Receipt>(&served.receipt, now.timestamp(), receipt_lifetime) {
                 Ok(receipt) if receipt.g == ReceiptKind::Read => receipt,
                 _ => {
                     refused += 1;

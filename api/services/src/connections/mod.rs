@@ -6,6 +6,7 @@ mod capture;
 mod consent;
 mod gateway_reads;
 mod revoke;
+mod stale;
 pub(crate) mod stored;
 mod strategy;
 mod tokens;
@@ -58,7 +59,13 @@ pub struct ConnectionSettings {
     pub refresh_skew: TimeDelta,
     /// This process's name in refresh leases.
     pub instance_id: String,
+    /// How long after it was read from the database an envelope may still be served from
+    /// memory while the database cannot answer (`Nexus-Stale`); zero turns that off.
+    pub stale_if_error: std::time::Duration,
 }
+
+/// `NEXUS_STALE_IF_ERROR_SECONDS`' default.
+pub const DEFAULT_STALE_IF_ERROR: std::time::Duration = std::time::Duration::from_secs(900);
 
 /// The signed state of a consent or capture: which connection, and its single-use nonce.
 #[derive(Debug, Serialize, Deserialize)]
@@ -163,6 +170,7 @@ impl std::fmt::Debug for ConnectionServiceImpl {
 
 impl ConnectionServiceImpl {
     pub fn new(deps: ConnectionDeps) -> Self {
+        let envelopes = TtlCache::retaining(ENVELOPE_CACHE_TTL, deps.settings.stale_if_error);
         let token_endpoint = TokenEndpoint::new(deps.outbound.clone());
         let refresher = Refresher::new(RefresherDeps {
             connections: deps.connections.clone(),
@@ -190,7 +198,7 @@ impl ConnectionServiceImpl {
             metrics: deps.metrics,
             settings: deps.settings,
             epoch: deps.epoch,
-            envelopes: TtlCache::new(ENVELOPE_CACHE_TTL),
+            envelopes,
         }
     }
 
@@ -391,7 +399,8 @@ impl ConnectionService for ConnectionServiceImpl {
         }
         let read_epoch = self.epoch.stamp();
         let bundle = self.visible(caller, id).await;
-        self.read_token(caller, bundle, read_epoch).await
+        self.read_token(caller, bundle, read_epoch, &EnvelopeKey::Connection(id))
+            .await
     }
 
     async fn get_token_by_workspace_and_provider(

@@ -77,12 +77,12 @@ impl ConnectionServiceImpl {
 
     /// The envelope cached under `key`, unless its connection or target changed since it was
     /// read.
-    fn cached_envelope(&self, key: &EnvelopeKey) -> Option<Arc<CachedEnvelope>> {
+    pub(super) fn cached_envelope(&self, key: &EnvelopeKey) -> Option<Arc<CachedEnvelope>> {
         self.envelopes
             .get_valid(key, |stamp, cached| self.epoch.valid(stamp, &cached.depends_on()))
     }
 
-    async fn audit_read(&self, caller: &Caller, envelope: &CredentialEnvelope) {
+    pub(super) async fn audit_read(&self, caller: &Caller, envelope: &CredentialEnvelope) {
         // The proxy records the call it makes with the credential instead.
         if caller.via_proxy {
             return;
@@ -95,12 +95,14 @@ impl ConnectionServiceImpl {
     }
 
     /// Reads a token by connection id, counting it under the provider's name. `read_epoch` is
-    /// the cache epoch taken before the bundle was read.
+    /// the cache epoch taken before the bundle was read; `key` is what the caller asked for, from
+    /// which a database outage is answered with what was served before ([`Self::or_stale`]).
     pub(super) async fn read_token(
         &self,
         caller: &Caller,
         bundle: Result<ConnectionBundle, ServiceError>,
         read_epoch: u64,
+        key: &EnvelopeKey,
     ) -> Result<CredentialEnvelope, ServiceError> {
         let provider_label = bundle
             .as_ref()
@@ -109,6 +111,7 @@ impl ConnectionServiceImpl {
             Ok(bundle) => self.serve(caller, bundle, false, read_epoch).await,
             Err(error) => Err(error),
         };
+        let result = self.or_stale(caller, key, result).await;
         self.count_read(&provider_label, &result);
         result
     }
@@ -122,10 +125,11 @@ impl ConnectionServiceImpl {
         provider: &ProviderName,
     ) -> Result<CredentialEnvelope, ServiceError> {
         let read_epoch = self.epoch.stamp();
+        let key = EnvelopeKey::Target(workspace.clone(), provider.clone());
         let read = match self.resolve(caller, workspace, provider).await {
             Ok(read) => read,
             Err(error) => {
-                let result = Err(error);
+                let result = self.or_stale(caller, &key, Err(error)).await;
                 self.count_read("unknown", &result);
                 return result;
             }
@@ -137,7 +141,7 @@ impl ConnectionServiceImpl {
             .is_some_and(|record| self.due_for_refresh(spec.auth_type, record.lifetime()));
         if due {
             let bundle = self.visible(caller, read.id).await;
-            return self.read_token(caller, bundle, read_epoch).await;
+            return self.read_token(caller, bundle, read_epoch, &key).await;
         }
         let result = match &read.credential {
             Some(record) => match Stored::open(&self.keyring, read.id, &record.ciphertext) {
@@ -163,9 +167,9 @@ impl ConnectionServiceImpl {
     }
 
     fn count_read(&self, provider_label: &str, result: &Result<CredentialEnvelope, ServiceError>) {
-        let status = match result {
-            Ok(_) => "success",
-            Err(e) => e.code().as_str(),
+        let (provider_label, status) = match result {
+            Ok(envelope) => (envelope.provider.as_str(), "success"),
+            Err(e) => (provider_label, e.code().as_str()),
         };
         self.metrics
             .token_get
@@ -265,6 +269,7 @@ impl ConnectionServiceImpl {
                     .ok()
             }),
             api_origins: provider.origins_for(source.connection_params),
+            stale_seconds: None,
         };
         self.audit_read(caller, &envelope).await;
         let shared = Arc::new(CachedEnvelope {

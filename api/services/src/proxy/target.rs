@@ -106,6 +106,7 @@ mod tests {
             scopes: Vec::new(),
             api_origins: OriginPattern::of(&base).into_iter().collect(),
             api_base_url: Some(base),
+            stale_seconds: None,
         }
     }
 

@@ -142,6 +142,7 @@ fn service_on(
             return_urls: ReturnUrlPolicy::parse("app.example.com", true).expect("policy"),
             refresh_skew: TimeDelta::seconds(60),
             instance_id: instance_id.into(),
+            stale_if_error: nexus_services::DEFAULT_STALE_IF_ERROR,
         },
     }))
 }

@@ -434,6 +434,8 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
         WebhookSecretRotated,
         #[serde(rename = "webhook_redelivered")]
         WebhookRedelivered,
+        #[serde(rename = "audit_events_dropped")]
+        AuditEventsDropped,
     }
     impl ::std::fmt::Display for AuditEventType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -462,6 +464,7 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
                 Self::WebhookDeleted => f.write_str("webhook_deleted"),
                 Self::WebhookSecretRotated => f.write_str("webhook_secret_rotated"),
                 Self::WebhookRedelivered => f.write_str("webhook_redelivered"),
+                Self::AuditEventsDropped => f.write_str("audit_events_dropped"),
             }
         }
     }
@@ -493,6 +496,7 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
                 "webhook_deleted" => Ok(Self::WebhookDeleted),
                 "webhook_secret_rotated" => Ok(Self::WebhookSecretRotated),
                 "webhook_redelivered" => Ok(Self::WebhookRedelivered),
+                "audit_events_dropped" => Ok(Self::AuditEventsDropped),
                 _ => Err("invalid value".into()),
             }
         }
@@ -2464,6 +2468,12 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
         pub cache_for_ms: u64,
         pub envelope: CredentialEnvelope,
         pub receipt: ::std::string::String,
+        ///How long from now the Gateway may still serve it when the Broker cannot answer
+        pub stale_for_ms: u64,
+        /**Set when the Broker served it from memory (its database could not answer): how many
+seconds ago it was read from the database*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stale_seconds: ::std::option::Option<u64>,
     }
     impl GatewayCredential {
         pub fn builder() -> builder::GatewayCredential {
@@ -10593,6 +10603,11 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::string::String,
             >,
             receipt: ::std::result::Result<::std::string::String, ::std::string::String>,
+            stale_for_ms: ::std::result::Result<u64, ::std::string::String>,
+            stale_seconds: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GatewayCredential {
             fn default() -> Self {
@@ -10600,6 +10615,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     cache_for_ms: Err("no value supplied for cache_for_ms".to_string()),
                     envelope: Err("no value supplied for envelope".to_string()),
                     receipt: Err("no value supplied for receipt".to_string()),
+                    stale_for_ms: Err("no value supplied for stale_for_ms".to_string()),
+                    stale_seconds: Ok(Default::default()),
                 }
             }
         }
@@ -10640,6 +10657,30 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn stale_for_ms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stale_for_ms = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stale_for_ms: {e}")
+                    });
+                self
+            }
+            pub fn stale_seconds<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<u64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stale_seconds = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stale_seconds: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<GatewayCredential> for super::GatewayCredential {
             type Error = super::error::ConversionError;
@@ -10650,6 +10691,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     cache_for_ms: value.cache_for_ms?,
                     envelope: value.envelope?,
                     receipt: value.receipt?,
+                    stale_for_ms: value.stale_for_ms?,
+                    stale_seconds: value.stale_seconds?,
                 })
             }
         }
@@ -10659,6 +10702,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     cache_for_ms: Ok(value.cache_for_ms),
                     envelope: Ok(value.envelope),
                     receipt: Ok(value.receipt),
+                    stale_for_ms: Ok(value.stale_for_ms),
+                    stale_seconds: Ok(value.stale_seconds),
                 }
             }
         }

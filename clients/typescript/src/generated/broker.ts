@@ -654,7 +654,7 @@ export interface components {
          * @description What happened
          * @enum {string}
          */
-        AuditEventType: "provider_created" | "provider_updated" | "provider_deleted" | "consent_created" | "connection_activated" | "connection_failed" | "connection_expired" | "connection_attention_required" | "connection_revoked" | "credential_captured" | "token_read" | "proxy_call" | "token_refreshed" | "token_refresh_failed" | "agent_key_created" | "agent_key_deleted" | "authentication_failed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "webhook_secret_rotated" | "webhook_redelivered";
+        AuditEventType: "provider_created" | "provider_updated" | "provider_deleted" | "consent_created" | "connection_activated" | "connection_failed" | "connection_expired" | "connection_attention_required" | "connection_revoked" | "credential_captured" | "token_read" | "proxy_call" | "token_refreshed" | "token_refresh_failed" | "agent_key_created" | "agent_key_deleted" | "authentication_failed" | "webhook_created" | "webhook_updated" | "webhook_deleted" | "webhook_secret_rotated" | "webhook_redelivered" | "audit_events_dropped";
         /** @enum {string} */
         AuthType: "oauth2" | "api_key" | "basic_auth" | "aws_sigv4";
         /**
@@ -965,6 +965,17 @@ export interface components {
             cache_for_ms: number;
             envelope: components["schemas"]["CredentialEnvelope"];
             receipt: string;
+            /**
+             * Format: uint64
+             * @description How long from now the Gateway may still serve it when the Broker cannot answer
+             */
+            stale_for_ms: number;
+            /**
+             * Format: uint64
+             * @description Set when the Broker served it from memory (its database could not answer): how many
+             *     seconds ago it was read from the database
+             */
+            stale_seconds?: number;
         };
         /**
          * HeaderStrategy
@@ -2079,8 +2090,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The credential and how to inject it */
             200: {
                 headers: {
+                    /**
+                     * @description Present only when the database (or, behind a split Gateway, the Broker) could not
+                     *     answer and the credential was served from memory: how many seconds ago it was read
+                     *     from the database, at most `NEXUS_STALE_IF_ERROR_SECONDS`. The credential is valid
+                     *     beyond the refresh skew, but a revocation made meanwhile elsewhere is not seen yet
+                     */
+                    "NEXUS-STALE"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2307,8 +2326,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The credential and how to inject it */
             200: {
                 headers: {
+                    /**
+                     * @description Present only when the database (or, behind a split Gateway, the Broker) could not
+                     *     answer and the credential was served from memory: how many seconds ago it was read
+                     *     from the database, at most `NEXUS_STALE_IF_ERROR_SECONDS`. The credential is valid
+                     *     beyond the refresh skew, but a revocation made meanwhile elsewhere is not seen yet
+                     */
+                    "NEXUS-STALE"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2720,8 +2747,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The credential and how to inject it */
             200: {
                 headers: {
+                    /**
+                     * @description Present only when the database (or, behind a split Gateway, the Broker) could not
+                     *     answer and the credential was served from memory: how many seconds ago it was read
+                     *     from the database, at most `NEXUS_STALE_IF_ERROR_SECONDS`. The credential is valid
+                     *     beyond the refresh skew, but a revocation made meanwhile elsewhere is not seen yet
+                     */
+                    "NEXUS-STALE"?: number;
                     [name: string]: unknown;
                 };
                 content: {

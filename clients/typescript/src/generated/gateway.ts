@@ -927,8 +927,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The credential and how to inject it */
             200: {
                 headers: {
+                    /**
+                     * @description Present only when the database (or, behind a split Gateway, the Broker) could not
+                     *     answer and the credential was served from memory: how many seconds ago it was read
+                     *     from the database, at most `NEXUS_STALE_IF_ERROR_SECONDS`. The credential is valid
+                     *     beyond the refresh skew, but a revocation made meanwhile elsewhere is not seen yet
+                     */
+                    "NEXUS-STALE"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1024,8 +1032,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The credential and how to inject it */
             200: {
                 headers: {
+                    /**
+                     * @description Present only when the database (or, behind a split Gateway, the Broker) could not
+                     *     answer and the credential was served from memory: how many seconds ago it was read
+                     *     from the database, at most `NEXUS_STALE_IF_ERROR_SECONDS`. The credential is valid
+                     *     beyond the refresh skew, but a revocation made meanwhile elsewhere is not seen yet
+                     */
+                    "NEXUS-STALE"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1071,8 +1087,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The credential and how to inject it */
             200: {
                 headers: {
+                    /**
+                     * @description Present only when the database (or, behind a split Gateway, the Broker) could not
+                     *     answer and the credential was served from memory: how many seconds ago it was read
+                     *     from the database, at most `NEXUS_STALE_IF_ERROR_SECONDS`. The credential is valid
+                     *     beyond the refresh skew, but a revocation made meanwhile elsewhere is not seen yet
+                     */
+                    "NEXUS-STALE"?: number;
                     [name: string]: unknown;
                 };
                 content: {

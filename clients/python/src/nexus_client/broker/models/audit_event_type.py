@@ -3,6 +3,7 @@ from typing import Literal
 AuditEventType = Literal[
     "agent_key_created",
     "agent_key_deleted",
+    "audit_events_dropped",
     "authentication_failed",
     "connection_activated",
     "connection_attention_required",
@@ -28,6 +29,7 @@ AuditEventType = Literal[
 AUDIT_EVENT_TYPE_VALUES: set[AuditEventType] = {
     "agent_key_created",
     "agent_key_deleted",
+    "audit_events_dropped",
     "authentication_failed",
     "connection_activated",
     "connection_attention_required",

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 if TYPE_CHECKING:
     from ..models.credential_envelope import CredentialEnvelope
 
@@ -23,11 +25,16 @@ class GatewayCredential:
             envelope (CredentialEnvelope): The current credential and how to inject it. Never a refresh token, client secret
                 or PKCE verifier
             receipt (str):
+            stale_for_ms (int): How long from now the Gateway may still serve it when the Broker cannot answer
+            stale_seconds (int | Unset): Set when the Broker served it from memory (its database could not answer): how many
+                seconds ago it was read from the database
     """
 
     cache_for_ms: int
     envelope: CredentialEnvelope
     receipt: str
+    stale_for_ms: int
+    stale_seconds: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -37,6 +44,10 @@ class GatewayCredential:
 
         receipt = self.receipt
 
+        stale_for_ms = self.stale_for_ms
+
+        stale_seconds = self.stale_seconds
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -44,8 +55,11 @@ class GatewayCredential:
                 "cache_for_ms": cache_for_ms,
                 "envelope": envelope,
                 "receipt": receipt,
+                "stale_for_ms": stale_for_ms,
             }
         )
+        if stale_seconds is not UNSET:
+            field_dict["stale_seconds"] = stale_seconds
 
         return field_dict
 
@@ -60,10 +74,16 @@ class GatewayCredential:
 
         receipt = d.pop("receipt")
 
+        stale_for_ms = d.pop("stale_for_ms")
+
+        stale_seconds = d.pop("stale_seconds", UNSET)
+
         gateway_credential = cls(
             cache_for_ms=cache_for_ms,
             envelope=envelope,
             receipt=receipt,
+            stale_for_ms=stale_for_ms,
+            stale_seconds=stale_seconds,
         )
 
         gateway_credential.additional_properties = d

@@ -1,0 +1,151 @@
+//! The database outage breaker: once an operation found the database away (refused, reset,
+//! terminated, pool timed out), further operations fail at once with `Unavailable` instead of
+//! each waiting out the pool's acquire timeout, and one operation every [`PROBE_INTERVAL`]
+//! goes through (bounded by [`PROBE_TIMEOUT`]) to find out whether it is back. The first
+//! success closes the breaker. So an outage costs a reader microseconds, not seconds: a stale
+//! answer from memory, or a prompt 503, instead of a hang.
+
+use crate::{RepoError, RepoResult};
+use sea_orm::{ConnAcquireErr, DbErr};
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How often, while the database is away, one operation tries it again.
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(500);
+/// How long that operation may take before it counts as another failure.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Default)]
+pub struct OutageBreaker {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Set while the database is away: when the next probe may go.
+    next_probe: Option<Instant>,
+}
+
+enum Pass {
+    /// The database answered last time: run as usual.
+    Closed,
+    /// Away: this operation is the probe.
+    Probe,
+    /// Away, and another operation probes: fail at once.
+    Refuse,
+}
+
+impl OutageBreaker {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether the database was found away and has not answered since.
+    pub fn is_open(&self) -> bool {
+        self.lock().next_probe.is_some()
+    }
+
+    fn pass(&self) -> Pass {
+        let mut state = self.lock();
+        match state.next_probe {
+            None => Pass::Closed,
+            Some(at) if Instant::now() >= at => {
+                state.next_probe = Some(Instant::now() + PROBE_INTERVAL);
+                Pass::Probe
+            }
+            Some(_) => Pass::Refuse,
+        }
+    }
+
+    fn settle<T>(&self, result: &RepoResult<T>) {
+        match result {
+            Err(RepoError::Unavailable(_)) => {
+                let mut state = self.lock();
+                if state.next_probe.is_none() {
+                    tracing::warn!("the database is unavailable; operations fail fast until a probe succeeds");
+                    state.next_probe = Some(Instant::now() + PROBE_INTERVAL);
+                }
+            }
+            // Any answer, even a refusal of the statement, means the database is there.
+            _ => {
+                if self.lock().next_probe.take().is_some() {
+                    tracing::info!("the database answers again");
+                }
+            }
+        }
+    }
+
+    /// Runs `operation` unless the database is known to be away.
+    pub async fn guard<T>(&self, operation: impl Future<Output = RepoResult<T>>) -> RepoResult<T> {
+        let result = match self.pass() {
+            Pass::Closed => operation.await,
+            Pass::Probe => tokio::time::timeout(PROBE_TIMEOUT, operation)
+                .await
+                .unwrap_or_else(|_| Err(away())),
+            Pass::Refuse => return Err(away()),
+        };
+        self.settle(&result);
+        result
+    }
+}
+
+/// The error of an operation not attempted (or abandoned) because the database is away.
+fn away() -> RepoError {
+    RepoError::Unavailable(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn unavailable() -> RepoResult<()> {
+        Err(away())
+    }
+
+    #[tokio::test]
+    async fn after_a_failure_only_a_probe_reaches_the_database_until_it_answers() {
+        let breaker = OutageBreaker::default();
+        let attempts = AtomicUsize::new(0);
+        let attempt = |ok: bool| {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            async move { if ok { Ok(()) } else { unavailable() } }
+        };
+        assert!(breaker.guard(attempt(false)).await.is_err());
+        assert!(breaker.is_open());
+        for _ in 0..5 {
+            let refused = breaker.guard(attempt(true)).await;
+            assert!(matches!(refused, Err(RepoError::Unavailable(_))));
+        }
+        assert_eq!(
+            attempts.load(Ordering::SeqCst),
+            6,
+            "futures are built but never polled while open"
+        );
+        tokio::time::sleep(PROBE_INTERVAL).await;
+        assert!(
+            breaker.guard(async { Ok(()) }).await.is_ok(),
+            "the probe goes through"
+        );
+        assert!(!breaker.is_open(), "and its success closes the breaker");
+        assert!(breaker.guard(async { Ok(()) }).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_probe_that_hangs_is_abandoned() {
+        let breaker = OutageBreaker::default();
+        let _ = breaker.guard(async { unavailable() }).await;
+        tokio::time::sleep(PROBE_INTERVAL).await;
+        let started = Instant::now();
+        let probe = breaker
+            .guard(async {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok(())
+            })
+            .await;
+        assert!(matches!(probe, Err(RepoError::Unavailable(_))));
+        assert!(started.elapsed() < PROBE_TIMEOUT + Duration::from_secs(1));
+        assert!(breaker.is_open());
+    }
+}
