@@ -16,15 +16,15 @@ mod reads;
 use async_trait::async_trait;
 use cache::{CacheKey, EnvelopeCache, Lifetimes, Served};
 use nexus_client::broker::{Client, types};
-use nexus_domain::{ConnectionId, ErrorCode, ServiceError};
-use std::time::Duration;
 use nexus_domain::agent_key::PresentedKey;
 use nexus_domain::connection::{ConsentRequest, ConsentSpec, CredentialEnvelope};
 use nexus_domain::gateway::ConnectionState;
 use nexus_domain::ports::{GatewayService, HealthService, ServiceResult};
 use nexus_domain::provider::ProviderSummary;
 use nexus_domain::secret::{ExposeSecret, SecretString};
+use nexus_domain::{ConnectionId, ErrorCode, ServiceError};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 
 pub use errors::remote_error;
@@ -122,7 +122,10 @@ impl RemoteBroker {
             Err(error) if broker_cannot_answer(&error) => error,
             Err(error) => {
                 // A definite answer (revoked, not found, key refused) ends what was kept.
-                if !matches!(error, ServiceError::Upstream { .. } | ServiceError::Remote { status: 500.., .. }) {
+                if !matches!(
+                    error,
+                    ServiceError::Upstream { .. } | ServiceError::Remote { status: 500.., .. }
+                ) {
                     self.cache.forget(key);
                 }
                 return Err(error);

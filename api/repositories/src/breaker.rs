@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 /// How often, while the database is away, one operation tries it again.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(500);
-/// How long that operation may take before it counts as another failure.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long that operation may take before it counts as another failure. Short: while the
+/// breaker is open nothing else uses the pool, so a database that is back answers at once.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 pub struct OutageBreaker {
@@ -64,8 +65,9 @@ impl OutageBreaker {
                 let mut state = self.lock();
                 if state.next_probe.is_none() {
                     tracing::warn!("the database is unavailable; operations fail fast until a probe succeeds");
-                    state.next_probe = Some(Instant::now() + PROBE_INTERVAL);
                 }
+                // Counted from this failure, so that one request never pays for two probes.
+                state.next_probe = Some(Instant::now() + PROBE_INTERVAL);
             }
             // Any answer, even a refusal of the statement, means the database is there.
             _ => {
@@ -124,10 +126,7 @@ mod tests {
             "futures are built but never polled while open"
         );
         tokio::time::sleep(PROBE_INTERVAL).await;
-        assert!(
-            breaker.guard(async { Ok(()) }).await.is_ok(),
-            "the probe goes through"
-        );
+        assert!(breaker.guard(async { Ok(()) }).await.is_ok(), "the probe goes through");
         assert!(!breaker.is_open(), "and its success closes the breaker");
         assert!(breaker.guard(async { Ok(()) }).await.is_ok());
     }

@@ -38,10 +38,11 @@ fn postgres_connection_level(code: &str) -> bool {
 }
 
 /// SQLite result codes (primary, the low byte of an extended code) that mean the file, not the
-/// statement, failed: busy, locked, I/O error, cannot open, not a database.
+/// statement, failed: busy, locked, I/O error, cannot open, locking protocol (another process
+/// holds the WAL index's locks), not a database.
 fn sqlite_connection_level(code: &str) -> bool {
     code.parse::<u32>()
-        .is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 14 | 26))
+        .is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 14 | 15 | 26))
 }
 
 /// Whether the database itself is away (refused, reset, terminated, busy, pool exhausted), so
@@ -107,8 +108,8 @@ mod tests {
             assert!(!postgres_connection_level(code), "{code}");
         }
         // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT (517), SQLITE_LOCKED, SQLITE_IOERR_READ (266),
-        // SQLITE_CANTOPEN, SQLITE_NOTADB.
-        for code in ["5", "517", "6", "266", "14", "26"] {
+        // SQLITE_CANTOPEN, SQLITE_PROTOCOL, SQLITE_NOTADB.
+        for code in ["5", "517", "6", "266", "14", "15", "26"] {
             assert!(sqlite_connection_level(code), "{code}");
         }
         // SQLITE_CONSTRAINT_UNIQUE (2067), SQLITE_ERROR, SQLITE_MISMATCH.

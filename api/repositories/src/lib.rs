@@ -3,8 +3,8 @@
 //! reaches this crate.
 
 mod agent_keys;
-mod breaker;
 mod audit;
+mod breaker;
 mod connection_reads;
 mod connections;
 mod convert;

@@ -6,6 +6,7 @@
 use crate::RepoResult;
 use crate::agent_keys::{AgentKeyRecord, AgentKeyRepository};
 use crate::audit::AuditRepository;
+use crate::breaker::OutageBreaker;
 use crate::connection_reads::ActiveConnectionRead;
 use crate::connections::{
     ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,
@@ -26,7 +27,6 @@ use nexus_domain::webhook::{DeliveryAttempt, Webhook, WebhookDelivery};
 use nexus_domain::{AgentKeyId, AuditEventId, ConnectionId, ProviderId, ProviderName, Scope, WorkspaceId};
 use nexus_domain::{DeliveryId, WebhookId};
 use prometheus::{HistogramOpts, HistogramVec, Registry};
-use crate::breaker::OutageBreaker;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;

@@ -14,9 +14,10 @@ use nexus_repositories::{
 };
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
-    AdminKeys, AgentKeyServiceImpl, AuditBacklogSettings, AuditFlusher, AuditServiceImpl, BackgroundRefresh, CacheEpoch, ConnectionDeps,
-    ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryWorker, LocalGateway, Metrics, OutboundPolicy,
-    ProviderServiceImpl, ProxyMetrics, ProxyServiceImpl, TargetPolicy, WebhookMetrics, WebhookServiceImpl,
+    AdminKeys, AgentKeyServiceImpl, AuditBacklogSettings, AuditFlusher, AuditServiceImpl, BackgroundRefresh,
+    CacheEpoch, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryWorker, LocalGateway,
+    Metrics, OutboundPolicy, ProviderServiceImpl, ProxyMetrics, ProxyServiceImpl, TargetPolicy, WebhookMetrics,
+    WebhookServiceImpl,
 };
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;

@@ -6,9 +6,9 @@
 //! `audit_events_dropped` event once the database answers again: a loss is never silent.
 
 use chrono::{DateTime, Utc};
+use nexus_domain::AuditEventId;
 use nexus_domain::agent_key::Actor;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
-use nexus_domain::AuditEventId;
 use nexus_repositories::{AuditRepository, RepoError};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -85,7 +85,10 @@ impl Backlog {
         if let Some(metric) = &self.settings.dropped_metric {
             metric.inc_by(events);
         }
-        tracing::error!(events, "the database stayed away past the audit buffer's bound; audit events were dropped");
+        tracing::error!(
+            events,
+            "the database stayed away past the audit buffer's bound; audit events were dropped"
+        );
         let dropped = self.dropped.get_or_insert(Dropped {
             events: 0,
             first_at,

@@ -308,10 +308,7 @@ mod tests {
         cache.fill_stamped(MAX_ENTRIES, epoch.stamp(), MAX_ENTRIES);
         let kept = cache.lock().len();
         assert!(kept <= MAX_ENTRIES / 2 + 1, "{kept}");
-        assert!(
-            cache.get_valid(&MAX_ENTRIES, |_, _| true).is_some(),
-            "the newest stays"
-        );
+        assert!(cache.get_valid(&MAX_ENTRIES, |_, _| true).is_some(), "the newest stays");
     }
 
     #[test]

@@ -89,6 +89,9 @@ impl TestServer {
             webhook_first_retry_ms: 200,
             proxy_max_body_bytes: 10 * 1024 * 1024,
             proxy_timeout_seconds: 25,
+            stale_if_error_seconds: 900,
+            audit_buffer_events: 100_000,
+            audit_spool: None,
         };
         configure(&mut common);
         let proxy_max_body_bytes = common.proxy_max_body_bytes;
@@ -329,10 +332,15 @@ impl Deployment {
     /// One more Nexus process of this deployment on `db` (8 database connections, info logs),
     /// with `extra_env` on top; the directory is its working directory.
     pub fn spawn(&self, db: &TestDatabase, extra_env: &[(&str, &str)]) -> (NexusProcess, tempfile::TempDir) {
+        self.spawn_on(&db.url, extra_env)
+    }
+
+    /// As [`Deployment::spawn`], on the database at `url` (through a relay, say).
+    pub fn spawn_on(&self, url: &str, extra_env: &[(&str, &str)]) -> (NexusProcess, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut command = nexus_command(dir.path());
         command
-            .env("NEXUS_DATABASE_URL", &db.url)
+            .env("NEXUS_DATABASE_URL", url)
             .env("NEXUS_ENCRYPTION_KEYS", &self.encryption)
             .env("NEXUS_STATE_KEY", &self.state)
             .env("NEXUS_ADMIN_KEYS", &self.admin_key)

@@ -62,7 +62,9 @@ impl ConnectionServiceImpl {
         // The same bound this process serves stale under, counted from the database read.
         let age = Duration::from_secs(envelope.stale_seconds.unwrap_or(0));
         let until_skew = envelope.expires_at.map_or(Duration::MAX, |at| {
-            (at - self.settings.refresh_skew - now).to_std().unwrap_or(Duration::ZERO)
+            (at - self.settings.refresh_skew - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
         });
         let stale_for = self.settings.stale_if_error.saturating_sub(age).min(until_skew);
         let receipt = self.signer.sign(
@@ -96,7 +98,8 @@ impl ConnectionServiceImpl {
         for served in reads {
             let receipt = match self
                 .signer
-                .verify_within::<Receipt>(&served.receipt, now.timestamp(), receipt_lifetime) {
+                .verify_within::<Receipt>(&served.receipt, now.timestamp(), receipt_lifetime)
+            {
                 Ok(receipt) if receipt.g == ReceiptKind::Read => receipt,
                 _ => {
                     refused += 1;
