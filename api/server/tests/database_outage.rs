@@ -13,6 +13,7 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::{Deployment, raw, start_split_gateway};
+use nexus_test_utils::mock_provider::{CLIENT_ID, CLIENT_SECRET, MockProvider, TokenReply};
 use nexus_test_utils::{Backend, TestDatabase, database_tests};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -179,6 +180,29 @@ async fn connect(broker: &str, workspace: &str, api_key: &str) -> String {
     consent["connection_id"].as_str().expect("id").to_owned()
 }
 
+/// A connection of `workspace` to the mock OAuth provider, its token issued now for
+/// `expires_in` seconds.
+async fn connect_oauth(broker: &str, workspace: &str) -> String {
+    let consent = admin(
+        broker,
+        "/v1/consents",
+        &json!({"workspace_id": workspace, "provider": "mock", "return_url": "http://127.0.0.1:9/done"}),
+    )
+    .await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let back = browser
+        .get(format!("{broker}/auth/callback"))
+        .query(&[("state", consent["state"].as_str().expect("state")), ("code", "code")])
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(back.status(), StatusCode::FOUND);
+    consent["connection_id"].as_str().expect("id").to_owned()
+}
+
 /// One resolve: status, `Nexus-Stale`, `Retry-After`, body, and how long it took.
 struct Answer {
     status: StatusCode,
@@ -189,9 +213,15 @@ struct Answer {
 }
 
 async fn resolve(gateway: &str, key: &str, workspace: &str) -> Answer {
+    resolve_provider(gateway, key, workspace, "keyed").await
+}
+
+async fn resolve_provider(gateway: &str, key: &str, workspace: &str, provider: &str) -> Answer {
     let started = Instant::now();
     let response = raw()
-        .get(format!("{gateway}/v1/resolve?workspace_id={workspace}&provider=keyed"))
+        .get(format!(
+            "{gateway}/v1/resolve?workspace_id={workspace}&provider={provider}"
+        ))
         .bearer_auth(key)
         .timeout(Duration::from_secs(60))
         .send()
@@ -298,6 +328,10 @@ async fn outage(db: TestDatabase, mode: Mode) {
         &[
             ("NEXUS_STALE_IF_ERROR_SECONDS", bound.as_str()),
             ("NEXUS_SERVICE_KEYS", SERVICE_KEY),
+            // A short skew, and no background refresh: the OAuth token below enters the skew
+            // during the outage, and nothing may refresh it meanwhile.
+            ("NEXUS_REFRESH_SKEW_SECONDS", "5"),
+            ("NEXUS_REFRESH_AHEAD_SECONDS", "0"),
         ],
     );
     let broker = nexus.broker_url.clone();
@@ -325,6 +359,19 @@ async fn outage(db: TestDatabase, mode: Mode) {
     .await;
     let read_before = connect(&broker, "ws-read", "sk-read-before-the-cut").await;
     let never_read = connect(&broker, "ws-never", "sk-never-read").await;
+    let mock = MockProvider::start().await;
+    mock.default_reply(TokenReply::Tokens {
+        access_token: "at-expiring-soon".into(),
+        refresh_token: Some("rt-expiring-soon".into()),
+        expires_in: Some(14),
+    });
+    admin(
+        &broker,
+        "/v1/providers",
+        &json!({"name": "mock", "auth_type": "oauth2", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                "authorization_url": mock.url("/authorize"), "token_url": mock.url("/token"), "scopes": ["read"]}),
+    )
+    .await;
     let key = admin(
         &broker,
         "/v1/agent-keys",
@@ -336,6 +383,11 @@ async fn outage(db: TestDatabase, mode: Mode) {
         .to_owned();
     let mut answered = Vec::new();
     let mut served = 0_u64;
+    // Valid for 14 s: beyond the 5 s skew for 9 s, then inside it.
+    connect_oauth(&broker, "ws-soon").await;
+    let soon_issued = Instant::now();
+    let soon = resolve_provider(&gateway, &key, "ws-soon", "mock").await;
+    assert_eq!(soon.status, StatusCode::OK, "{}", soon.body);
     for _ in 0..3 {
         let answer = resolve(&gateway, &key, "ws-read").await;
         answered.push(answer.status);
@@ -364,15 +416,49 @@ async fn outage(db: TestDatabase, mode: Mode) {
         "a connection never read is refused promptly, not after a timeout: {:?}",
         never.took
     );
+    // The OAuth token is now inside the skew: not served from memory (and not refreshed).
+    if let Some(wait) = Duration::from_secs(10).checked_sub(soon_issued.elapsed()) {
+        tokio::time::sleep(wait).await;
+    }
+    let soon = resolve_provider(&gateway, &key, "ws-soon", "mock").await;
+    answered.push(soon.status);
+    assert_eq!(
+        soon.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "inside the skew: {}",
+        soon.body
+    );
+    assert!(soon.retry_after.is_some());
+    assert_eq!(
+        mock.refresh_count(),
+        0,
+        "nothing is refreshed while the database is away"
+    );
 
     if let Some(link) = &mut broker_link {
         // The Broker becomes unreachable too: the Gateway serves what it holds, within the
         // bound the Broker gave (counted from the database read), and reports the reads later.
         link.cut();
         let since = Instant::now();
-        let (count, ages) = keep_reading(&gateway, &key, since, Duration::from_secs(2), &mut answered).await;
+        let (count, ages) = keep_reading(&gateway, &key, since, Duration::from_secs(4), &mut answered).await;
         served += count;
         assert!(!ages.is_empty(), "the Gateway marks what it serves from memory");
+        let metrics_addr = split
+            .as_ref()
+            .and_then(|running| running.metrics_addr)
+            .expect("metrics");
+        let metrics = raw()
+            .get(format!("http://{metrics_addr}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        assert!(
+            metrics.contains("nexus_stale_reads_total{provider=\"keyed\"}"),
+            "the Gateway served from its own memory, and counted it: {metrics}"
+        );
         let never = resolve(&gateway, &key, "ws-never").await;
         answered.push(never.status);
         assert_eq!(never.status, StatusCode::SERVICE_UNAVAILABLE, "{}", never.body);
