@@ -276,6 +276,7 @@ mod tests {
         cache.fill_stamped(a, epoch.stamp(), "a");
         cache.fill_stamped(b, epoch.stamp(), "b");
         std::thread::sleep(Duration::from_millis(20));
+        let epoch = &epoch;
         let valid = |id| move |stamp, _: &&str| epoch.valid(stamp, &[Invalidation::Connection(id)]);
         assert_eq!(cache.get_valid(&a, valid(a)), None, "no longer fresh");
         let (value, age) = cache.get_stale(&a, Duration::from_secs(1), valid(a)).expect("stale");
