@@ -35,13 +35,13 @@ struct Seen {
 /// A small HTTP/1.1 token endpoint with keep-alive, a thread per connection. Code exchanges get
 /// tokens expiring in 200 s (due for a 300 s lead); refreshes get hour-long ones. Every answer
 /// carries a new, unique refresh token, so a token presented twice shows up.
-struct MockTokenEndpoint {
-    url: String,
+pub(crate) struct MockTokenEndpoint {
+    pub(crate) url: String,
     seen: Arc<Mutex<Seen>>,
 }
 
 impl MockTokenEndpoint {
-    fn start() -> anyhow::Result<Self> {
+    pub(crate) fn start() -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").context("binding the mock token endpoint")?;
         let url = format!("http://{}/token", listener.local_addr()?);
         let seen = Arc::new(Mutex::new(Seen::default()));
@@ -203,22 +203,28 @@ pub(crate) fn generate_key(binary: &std::path::Path) -> anyhow::Result<String> {
 
 /// Consents and completes callbacks for `CONNECTIONS` workspaces through one Broker.
 fn seed(broker: &str) -> anyhow::Result<()> {
+    seed_workspaces(broker, ADMIN_KEY, CONNECTIONS)
+}
+
+/// Connects workspaces `ws-0` to `ws-<count - 1>` to `bench-oauth` (consent, then the callback
+/// against the mock token endpoint), on 8 threads.
+pub(crate) fn seed_workspaces(broker: &str, admin_key: &str, count: usize) -> anyhow::Result<()> {
     let next = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..SEED_THREADS)
         .map(|_| {
-            let (next, broker) = (next.clone(), broker.to_owned());
+            let (next, broker, admin_key) = (next.clone(), broker.to_owned(), admin_key.to_owned());
             std::thread::spawn(move || -> anyhow::Result<()> {
                 let client = reqwest::blocking::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .build()?;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= CONNECTIONS {
+                    if i >= count {
                         return Ok(());
                     }
                     let consent: Value = client
                         .post(format!("{broker}/v1/consents"))
-                        .bearer_auth(ADMIN_KEY)
+                        .bearer_auth(&admin_key)
                         .json(&json!({"workspace_id": format!("ws-{i}"), "provider": "bench-oauth",
                                       "return_url": "http://127.0.0.1:9/done"}))
                         .send()?

@@ -91,7 +91,7 @@ fn clock_ticks_per_second() -> f64 {
 }
 
 /// Resolves that read the database so far, from the Broker's `/metrics`.
-fn database_reads(client: &reqwest::blocking::Client, broker: &str) -> anyhow::Result<f64> {
+pub(crate) fn database_reads(client: &reqwest::blocking::Client, broker: &str) -> anyhow::Result<f64> {
     let metrics = client
         .get(format!("{broker}/metrics"))
         .send()
@@ -107,7 +107,7 @@ fn database_reads(client: &reqwest::blocking::Client, broker: &str) -> anyhow::R
 
 /// A wrk script asking for a random seeded workspace on every request. Each wrk thread seeds
 /// its own generator (LuaJIT states would otherwise draw the same sequence).
-fn write_script(dir: &Path, path: &str, workspaces: usize) -> anyhow::Result<std::path::PathBuf> {
+pub(crate) fn write_script(dir: &Path, path: &str, workspaces: usize) -> anyhow::Result<std::path::PathBuf> {
     let script = format!(
         r#"local n = {workspaces}
 init = function(args)

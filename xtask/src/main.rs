@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout)]
 
 mod bench;
+mod bench_cached_refresh;
 mod bench_proxy;
 mod bench_refresh;
 mod bench_sdk;
@@ -107,6 +108,10 @@ enum Bench {
         /// Connections seeded for `--uncached`, one per workspace
         #[arg(long, default_value_t = 100_000, requires = "uncached")]
         connections: usize,
+        /// The cached path while 1% of 2,000 connections refresh, with per-connection
+        /// invalidation against the whole-process invalidation it replaced, and the hit rate
+        #[arg(long, conflicts_with = "uncached")]
+        refreshing: bool,
     },
     /// Background refresh of 10,000 due credentials by 1 and 3 Broker processes on PostgreSQL,
     /// against a local mock token endpoint (needs `psql` and PostgreSQL on 127.0.0.1:5432)
@@ -195,13 +200,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckVersion => version::check(),
         Command::Check => check(),
         Command::Bench {
-            which: Bench::Resolve { uncached: false, .. },
+            which:
+                Bench::Resolve {
+                    uncached: false,
+                    refreshing: false,
+                    ..
+                },
         } => bench::resolve(),
         Command::Bench {
-            which: Bench::Resolve {
-                uncached: true,
-                connections,
-            },
+            which: Bench::Resolve { refreshing: true, .. },
+        } => {
+            let text = bench_cached_refresh::refreshing()?;
+            bench::write_section(
+                "resolve-refreshing",
+                "Resolve, cached, while connections refresh",
+                &text,
+            )?;
+            println!("\n{text}\nwrote BENCHMARKS.md");
+            Ok(())
+        }
+        Command::Bench {
+            which:
+                Bench::Resolve {
+                    uncached: true,
+                    connections,
+                    ..
+                },
         } => {
             let text = bench_uncached::uncached(connections)?;
             bench::write_section("resolve-uncached", "Resolve, uncached", &text)?;

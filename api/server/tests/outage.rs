@@ -53,17 +53,26 @@ async fn a_locked_database_is_a_503_with_retry_after() {
     assert_eq!(retry_after.as_deref(), Some("1"));
 
     held.rollback().await.expect("release the lock");
-    let consent = raw()
-        .post(format!("{}/v1/consents", server.broker_url))
-        .bearer_auth(&server.admin_key)
-        .json(&json!({"workspace_id": "ws-lock", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(
-        consent.status(),
-        StatusCode::CREATED,
-        "the same request works once the lock is gone"
-    );
+    // The outage breaker lets one operation through every 500 ms: the database is found again
+    // within a second, not at the next request's acquire timeout.
+    let released = std::time::Instant::now();
+    loop {
+        let consent = raw()
+            .post(format!("{}/v1/consents", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"workspace_id": "ws-lock", "provider": "keyed", "return_url": "http://127.0.0.1:9/done"}))
+            .send()
+            .await
+            .expect("answered");
+        if consent.status() == StatusCode::CREATED {
+            break;
+        }
+        assert_eq!(consent.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            released.elapsed() < std::time::Duration::from_secs(2),
+            "the same request works once the lock is gone"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     server.stop().await;
 }

@@ -56,6 +56,13 @@ impl CacheEpoch {
 
     /// Invalidates what depends on `keys`, and nothing else.
     pub fn invalidate(&self, keys: &[Invalidation]) {
+        // The benchmark's baseline: every write invalidating the whole process's cache, as
+        // before per-connection invalidation (`cargo xtask bench resolve --refreshing`).
+        #[cfg(feature = "bench")]
+        if std::env::var_os("NEXUS_BENCH_INVALIDATE_EVERYTHING").is_some() {
+            self.bump();
+            return;
+        }
         let mut stamps = self.stamps.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let at = self.clock.fetch_add(1, Ordering::AcqRel) + 1;
         if stamps.len() + keys.len() > MAX_ENTRIES {
