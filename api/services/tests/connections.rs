@@ -462,6 +462,39 @@ async fn unverifiable_id_tokens_and_redirects_fail_the_exchange(test_db: TestDat
     assert!(!f.mock.redirect_followed(), "the redirect was followed");
 }
 
+/// A provider without an issuer asks for `openid` and gets an id_token back: nothing to verify
+/// it against, and nothing reads it, so the consent succeeds; the id_token never reaches the
+/// envelope.
+async fn an_id_token_without_an_issuer_does_not_fail_the_consent(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.providers
+        .create(
+            &admin().actor,
+            NewProvider {
+                template: None,
+                draft: ProviderDraft {
+                    name: "no-issuer".into(),
+                    auth_type: Some(AuthType::Oauth2),
+                    client_id: Some(CLIENT_ID.into()),
+                    authorization_url: Some(f.mock.url("/authorize")),
+                    token_url: Some(f.mock.url("/token")),
+                    scopes: vec!["openid".into(), "offline_access".into()],
+                    ..ProviderDraft::default()
+                },
+                client_secret: Some(secret(CLIENT_SECRET)),
+            },
+        )
+        .await
+        .expect("provider");
+    let spec = f.consent("no-issuer", None).await;
+    f.mock.reply(TokenReply::WithIdToken(
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJ4In0.c2lnbmF0dXJl".into(),
+    ));
+    let flow = f.callback(&spec.state, Some("code"), None).await.expect("valid state");
+    assert!(flow.succeeded, "{}", flow.redirect_to);
+    assert_eq!(f.status(spec.connection_id).await, ConnectionStatus::Active);
+}
+
 /// A superseded or used-up capture link sends nothing to the provider's verification endpoint,
 /// and one link allows a handful of submissions, not an unlimited key-testing oracle.
 async fn capture_links_are_checked_first_and_capped(test_db: TestDatabase) {
@@ -524,6 +557,7 @@ async fn capture_links_are_checked_first_and_capped(test_db: TestDatabase) {
 database_tests!(
     capture_links_are_checked_first_and_capped,
     unverifiable_id_tokens_and_redirects_fail_the_exchange,
+    an_id_token_without_an_issuer_does_not_fail_the_consent,
     consent_callback_and_token_read,
     denied_consent_and_expired_state,
     basic_auth_and_non_rotating_refresh,

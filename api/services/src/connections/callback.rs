@@ -173,8 +173,13 @@ impl ConnectionServiceImpl {
                 Failure(e.code().to_owned())
             })?;
 
+        // An id_token is verified against the provider's issuer when it has one (configured or
+        // discovered): signature, `iss`, `aud`, expiry, nonce. A provider without an issuer
+        // gives Nexus nothing to verify it against; Nexus never reads its claims either (the
+        // connection's identity is the workspace the consent was started for), so it is then
+        // neither checked nor a reason to fail the consent.
         let openid = connection.requested_scopes.iter().any(|s| s.as_str() == "openid");
-        if let (true, Some(id_token)) = (openid, response.str("id_token")) {
+        if let (true, Some(id_token), Some(_)) = (openid, response.str("id_token"), &endpoints.issuer) {
             let (Some(issuer), Some(jwks_uri)) = (&endpoints.issuer, &endpoints.jwks_uri) else {
                 log_failure(
                     "id_token cannot be verified",
