@@ -177,7 +177,7 @@ fn connection_ids(client: &reqwest::blocking::Client, broker: &str) -> anyhow::R
         }
         let page: serde_json::Value = request.send()?.json()?;
         for item in page["items"].as_array().context("items")? {
-            ids.push(item["id"].as_str().context("id")?.to_owned());
+            ids.push(item["connection_id"].as_str().context("connection_id")?.to_owned());
         }
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),

@@ -126,6 +126,11 @@ impl EnvelopeCache {
         self.lock().remove(key);
     }
 
+    /// Forgets everything served to the agent key of `key` (the Broker refused that key).
+    pub fn forget_agent(&self, key: &CacheKey) {
+        self.lock().retain(|kept, _| kept.agent != key.agent);
+    }
+
     /// Read before asking the Broker; `put` keeps the answer only if no refresh came between.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)

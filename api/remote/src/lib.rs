@@ -101,7 +101,7 @@ impl RemoteBroker {
         };
         let lifetimes = Lifetimes {
             cache_for: Duration::from_millis(credential.cache_for_ms),
-            stale_for: Duration::from_millis(credential.stale_for_ms),
+            stale_for: Duration::from_millis(credential.stale_for_ms.unwrap_or(0)),
             age: Duration::from_secs(credential.stale_seconds.unwrap_or(0)),
         };
         self.cache.put(key, served, lifetimes, generation);
@@ -121,8 +121,11 @@ impl RemoteBroker {
             Ok(credential) => return self.keep(key.clone(), credential, generation),
             Err(error) if broker_cannot_answer(&error) => error,
             Err(error) => {
-                // A definite answer (revoked, not found, key refused) ends what was kept.
-                if !matches!(
+                // A definite answer (revoked, not found, key refused) ends what was kept; a
+                // refused agent key ends everything kept for it.
+                if matches!(error, ServiceError::Unauthenticated) {
+                    self.cache.forget_agent(key);
+                } else if !matches!(
                     error,
                     ServiceError::Upstream { .. } | ServiceError::Remote { status: 500.., .. }
                 ) {

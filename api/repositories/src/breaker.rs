@@ -26,7 +26,13 @@ pub struct OutageBreaker {
 struct State {
     /// Set while the database is away: when the next probe may go.
     next_probe: Option<Instant>,
+    /// Soft failures (a pool timeout, a busy SQLite file) since the last answer: a burst of
+    /// load or one long write lock is not an outage, so only several in a row open the breaker.
+    soft_in_a_row: u32,
 }
+
+/// Soft failures in a row that open the breaker.
+const SOFT_FAILURES_TO_OPEN: u32 = 3;
 
 enum Pass {
     /// The database answered last time: run as usual.
@@ -61,17 +67,25 @@ impl OutageBreaker {
 
     fn settle<T>(&self, result: &RepoResult<T>) {
         match result {
-            Err(RepoError::Unavailable(_)) => {
+            Err(error @ RepoError::Unavailable(_)) => {
                 let mut state = self.lock();
                 if state.next_probe.is_none() {
-                    tracing::warn!("the database is unavailable; operations fail fast until a probe succeeds");
+                    if error.is_soft_unavailable() {
+                        state.soft_in_a_row += 1;
+                        if state.soft_in_a_row < SOFT_FAILURES_TO_OPEN {
+                            return;
+                        }
+                    }
+                    tracing::warn!(%error, "the database is unavailable; operations fail fast until a probe succeeds");
                 }
                 // Counted from this failure, so that one request never pays for two probes.
                 state.next_probe = Some(Instant::now() + PROBE_INTERVAL);
             }
             // Any answer, even a refusal of the statement, means the database is there.
             _ => {
-                if self.lock().next_probe.take().is_some() {
+                let mut state = self.lock();
+                state.soft_in_a_row = 0;
+                if state.next_probe.take().is_some() {
                     tracing::info!("the database answers again");
                 }
             }
@@ -102,28 +116,37 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// A pool timeout: soft.
     fn unavailable() -> RepoResult<()> {
         Err(away())
+    }
+
+    fn hard() -> RepoError {
+        RepoError::Unavailable(DbErr::Conn(sea_orm::RuntimeErr::Internal("connection reset".into())))
     }
 
     #[tokio::test]
     async fn after_a_failure_only_a_probe_reaches_the_database_until_it_answers() {
         let breaker = OutageBreaker::default();
+        breaker.settle::<()>(&Err(hard()));
         let attempts = AtomicUsize::new(0);
         let attempt = |ok: bool| {
-            attempts.fetch_add(1, Ordering::SeqCst);
-            async move { if ok { Ok(()) } else { unavailable() } }
+            let attempts = &attempts;
+            async move {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                if ok { Ok(()) } else { unavailable() }
+            }
         };
-        assert!(breaker.guard(attempt(false)).await.is_err());
         assert!(breaker.is_open());
+        assert!(breaker.guard(attempt(false)).await.is_err());
         for _ in 0..5 {
             let refused = breaker.guard(attempt(true)).await;
             assert!(matches!(refused, Err(RepoError::Unavailable(_))));
         }
         assert_eq!(
             attempts.load(Ordering::SeqCst),
-            6,
-            "futures are built but never polled while open"
+            0,
+            "refused operations never reach the database"
         );
         tokio::time::sleep(PROBE_INTERVAL).await;
         assert!(breaker.guard(async { Ok(()) }).await.is_ok(), "the probe goes through");
@@ -132,9 +155,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_pool_timeout_alone_is_not_an_outage() {
+        let breaker = OutageBreaker::default();
+        for _ in 0..SOFT_FAILURES_TO_OPEN - 1 {
+            let _ = breaker.guard(async { unavailable() }).await;
+            assert!(!breaker.is_open(), "a burst of load is not an outage");
+        }
+        assert!(breaker.guard(async { Ok(()) }).await.is_ok());
+        for _ in 0..SOFT_FAILURES_TO_OPEN - 1 {
+            let _ = breaker.guard(async { unavailable() }).await;
+        }
+        assert!(!breaker.is_open(), "an answer in between starts the count again");
+        let _ = breaker.guard(async { unavailable() }).await;
+        assert!(breaker.is_open(), "several in a row are");
+    }
+
+    #[test]
+    fn a_refused_connection_opens_at_once() {
+        let breaker = OutageBreaker::default();
+        let refused = RepoError::Unavailable(DbErr::Conn(sea_orm::RuntimeErr::Internal("refused".into())));
+        assert!(!refused.is_soft_unavailable());
+        breaker.settle::<()>(&Err(refused));
+        assert!(breaker.is_open());
+    }
+
+    #[tokio::test]
     async fn a_probe_that_hangs_is_abandoned() {
         let breaker = OutageBreaker::default();
-        let _ = breaker.guard(async { unavailable() }).await;
+        for _ in 0..SOFT_FAILURES_TO_OPEN {
+            let _ = breaker.guard(async { unavailable() }).await;
+        }
         tokio::time::sleep(PROBE_INTERVAL).await;
         let started = Instant::now();
         let probe = breaker

@@ -20,6 +20,34 @@ pub enum RepoError {
     Database(DbErr),
 }
 
+impl RepoError {
+    /// An unavailability that load or contention also causes (a pool timeout, a SQLite file
+    /// busy or locked by a writer): one alone does not mean the database is away.
+    pub fn is_soft_unavailable(&self) -> bool {
+        use sea_orm::RuntimeErr;
+        use sea_orm::sqlx::Error as Sqlx;
+        let Self::Unavailable(error) = self else {
+            return false;
+        };
+        match error {
+            DbErr::ConnectionAcquire(_) => true,
+            DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx)) => match sqlx.as_ref()
+            {
+                Sqlx::PoolTimedOut => true,
+                Sqlx::Database(database) => {
+                    matches!(error_kind_backend(database.as_ref()), Backend::Sqlite)
+                        && database
+                            .code()
+                            .and_then(|code| code.parse::<u32>().ok())
+                            .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 impl From<DbErr> for RepoError {
     fn from(error: DbErr) -> Self {
         match error.sql_err() {

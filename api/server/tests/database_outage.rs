@@ -519,7 +519,11 @@ async fn outage(db: TestDatabase, mode: Mode) {
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     let total: u64 = rows.iter().map(|row| row.0).sum();
-    assert_eq!(total, served, "every read audited once: {rows:?}");
+    match mode {
+        Mode::OneProcess => assert_eq!(total, served, "every read audited once: {rows:?}"),
+        // A Gateway's reports are at least once: one whose answer the cut lost is sent again.
+        Mode::Split => assert!(total >= served, "every read audited: {total} of {served}: {rows:?}"),
+    }
     assert!(
         rows.iter().any(|(_, first, _)| *first > cut_at && *first < restored_at),
         "reads during the cut keep their time: {rows:?} (cut {cut_at}, restored {restored_at})"

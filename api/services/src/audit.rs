@@ -189,7 +189,7 @@ impl AuditFlusher {
             let events = self.backlog.waiting_in_memory();
             tracing::error!(
                 events,
-                "the database is away at shutdown and no NEXUS_AUDIT_SPOOL is set: these audit events are lost"
+                "the database is away at shutdown and these audit events could not be spooled (NEXUS_AUDIT_SPOOL unset, full or unwritable): they are lost"
             );
         }
     }

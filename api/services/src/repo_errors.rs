@@ -7,7 +7,8 @@ use nexus_repositories::RepoError;
 pub(crate) fn internal(context: &'static str) -> impl FnOnce(RepoError) -> ServiceError {
     move |error| match error {
         RepoError::Unavailable(_) => {
-            tracing::error!(context, %error, "database unavailable");
+            // Said once by the outage breaker when it opens; per operation only when asked for.
+            tracing::debug!(context, %error, "database unavailable");
             ServiceError::Unavailable { what: "the database" }
         }
         other => ServiceError::internal(context, other),

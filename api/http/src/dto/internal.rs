@@ -14,8 +14,9 @@ pub struct GatewayCredential {
     pub envelope: CredentialEnvelopeDto,
     pub receipt: String,
     pub cache_for_ms: u64,
-    /// How long from now the Gateway may still serve it when the Broker cannot answer
-    pub stale_for_ms: u64,
+    /// How long from now the Gateway may still serve it when the Broker cannot answer (absent
+    /// from older Brokers: never)
+    pub stale_for_ms: Option<u64>,
     /// Set when the Broker served it from memory (its database could not answer): how many
     /// seconds ago it was read from the database
     pub stale_seconds: Option<u64>,
@@ -29,7 +30,7 @@ impl From<GatewayRead> for GatewayCredential {
             envelope: read.envelope.into(),
             receipt: read.receipt,
             cache_for_ms: millis(read.cache_for),
-            stale_for_ms: millis(read.stale_for),
+            stale_for_ms: Some(millis(read.stale_for)),
         }
     }
 }

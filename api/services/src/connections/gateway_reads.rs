@@ -59,8 +59,16 @@ impl ConnectionServiceImpl {
         let until_due = due_from.map_or(ENVELOPE_CACHE_TTL, |from| {
             (from - now).to_std().unwrap_or(Duration::ZERO)
         });
-        // The same bound this process serves stale under, counted from the database read.
-        let age = Duration::from_secs(envelope.stale_seconds.unwrap_or(0));
+        // The same bound this process serves stale under, counted from the database read (its
+        // age rounded up: the seconds in the envelope are rounded down).
+        let age = Duration::from_secs(envelope.stale_seconds.map_or(0, |seconds| seconds + 1));
+        // An answer from memory is not served again as fresh: the Gateway asks each time, and
+        // falls back on its own memory only when this process cannot answer.
+        let cache_for = if envelope.stale_seconds.is_some() {
+            Duration::ZERO
+        } else {
+            until_due.min(ENVELOPE_CACHE_TTL)
+        };
         let until_skew = envelope.expires_at.map_or(Duration::MAX, |at| {
             (at - self.settings.refresh_skew - now)
                 .to_std()
@@ -80,7 +88,7 @@ impl ConnectionServiceImpl {
         GatewayRead {
             envelope,
             receipt,
-            cache_for: until_due.min(ENVELOPE_CACHE_TTL),
+            cache_for,
             stale_for,
         }
     }

@@ -2468,8 +2468,10 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
         pub cache_for_ms: u64,
         pub envelope: CredentialEnvelope,
         pub receipt: ::std::string::String,
-        ///How long from now the Gateway may still serve it when the Broker cannot answer
-        pub stale_for_ms: u64,
+        /**How long from now the Gateway may still serve it when the Broker cannot answer (absent
+from older Brokers: never)*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stale_for_ms: ::std::option::Option<u64>,
         /**Set when the Broker served it from memory (its database could not answer): how many
 seconds ago it was read from the database*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10603,7 +10605,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::string::String,
             >,
             receipt: ::std::result::Result<::std::string::String, ::std::string::String>,
-            stale_for_ms: ::std::result::Result<u64, ::std::string::String>,
+            stale_for_ms: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
             stale_seconds: ::std::result::Result<
                 ::std::option::Option<u64>,
                 ::std::string::String,
@@ -10615,7 +10620,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     cache_for_ms: Err("no value supplied for cache_for_ms".to_string()),
                     envelope: Err("no value supplied for envelope".to_string()),
                     receipt: Err("no value supplied for receipt".to_string()),
-                    stale_for_ms: Err("no value supplied for stale_for_ms".to_string()),
+                    stale_for_ms: Ok(Default::default()),
                     stale_seconds: Ok(Default::default()),
                 }
             }
@@ -10659,7 +10664,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             }
             pub fn stale_for_ms<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<u64>,
+                T: ::std::convert::TryInto<::std::option::Option<u64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.stale_for_ms = value

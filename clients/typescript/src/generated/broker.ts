@@ -967,9 +967,10 @@ export interface components {
             receipt: string;
             /**
              * Format: uint64
-             * @description How long from now the Gateway may still serve it when the Broker cannot answer
+             * @description How long from now the Gateway may still serve it when the Broker cannot answer (absent
+             *     from older Brokers: never)
              */
-            stale_for_ms: number;
+            stale_for_ms?: number;
             /**
              * Format: uint64
              * @description Set when the Broker served it from memory (its database could not answer): how many

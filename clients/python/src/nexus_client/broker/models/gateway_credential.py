@@ -25,7 +25,9 @@ class GatewayCredential:
             envelope (CredentialEnvelope): The current credential and how to inject it. Never a refresh token, client secret
                 or PKCE verifier
             receipt (str):
-            stale_for_ms (int): How long from now the Gateway may still serve it when the Broker cannot answer
+            stale_for_ms (int | Unset): How long from now the Gateway may still serve it when the Broker cannot answer
+                (absent
+                from older Brokers: never)
             stale_seconds (int | Unset): Set when the Broker served it from memory (its database could not answer): how many
                 seconds ago it was read from the database
     """
@@ -33,7 +35,7 @@ class GatewayCredential:
     cache_for_ms: int
     envelope: CredentialEnvelope
     receipt: str
-    stale_for_ms: int
+    stale_for_ms: int | Unset = UNSET
     stale_seconds: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -55,9 +57,10 @@ class GatewayCredential:
                 "cache_for_ms": cache_for_ms,
                 "envelope": envelope,
                 "receipt": receipt,
-                "stale_for_ms": stale_for_ms,
             }
         )
+        if stale_for_ms is not UNSET:
+            field_dict["stale_for_ms"] = stale_for_ms
         if stale_seconds is not UNSET:
             field_dict["stale_seconds"] = stale_seconds
 
@@ -74,7 +77,7 @@ class GatewayCredential:
 
         receipt = d.pop("receipt")
 
-        stale_for_ms = d.pop("stale_for_ms")
+        stale_for_ms = d.pop("stale_for_ms", UNSET)
 
         stale_seconds = d.pop("stale_seconds", UNSET)
 
