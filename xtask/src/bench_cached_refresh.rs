@@ -79,7 +79,12 @@ pub fn refreshing() -> anyhow::Result<String> {
 }
 
 fn measure(binary: &std::path::Path, mock: &MockTokenEndpoint, everything: bool) -> anyhow::Result<Measured> {
-    let dir = tempfile_dir()?;
+    let dir = tempfile_dir()?.join(if everything {
+        "refreshing-before"
+    } else {
+        "refreshing-now"
+    });
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let encryption_key = generate_key(binary)?;
     let state_key = generate_key(binary)?;
     let mut env = vec![
