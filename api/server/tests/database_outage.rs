@@ -617,3 +617,118 @@ async fn spooled_reads_survive_a_restart(db: TestDatabase) {
 }
 
 database_tests!(spooled_reads_survive_a_restart);
+
+/// Past `NEXUS_AUDIT_BUFFER_EVENTS` (here 1) and without a spool, audit rows are lost, and the
+/// loss is itself recorded: `nexus_audit_events_dropped_total` counts it and, once the database
+/// answers, an `audit_events_dropped` event says how many and when.
+async fn a_loss_past_the_bound_is_recorded(db: TestDatabase) {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let (url, mut cutter) = reachable(&db).await;
+    let _db = db;
+    let deployment = Deployment::new(ADMIN_KEY);
+    let (nexus, _dir) = deployment.spawn_on(
+        &url,
+        &[
+            ("NEXUS_STALE_IF_ERROR_SECONDS", "60"),
+            ("NEXUS_AUDIT_BUFFER_EVENTS", "1"),
+        ],
+    );
+    let broker = nexus.broker_url.clone();
+    admin(
+        &broker,
+        "/v1/providers",
+        &json!({"name": "keyed", "auth_type": "api_key", "api_base_url": "https://api.example.com"}),
+    )
+    .await;
+    let workspaces = ["ws-loss-a", "ws-loss-b", "ws-loss-c"];
+    for workspace in workspaces {
+        connect(&broker, workspace, "sk-loss").await;
+    }
+    let key = admin(
+        &broker,
+        "/v1/agent-keys",
+        &json!({"name": "loss", "all_workspaces": true}),
+    )
+    .await["key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    for workspace in workspaces {
+        assert_eq!(
+            resolve(&nexus.gateway_url, &key, workspace).await.status,
+            StatusCode::OK
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await; // those reads are written
+    cutter.cut();
+    let cut_at = Utc::now();
+    // Three connections read in the same second: three rows, and room for one.
+    for workspace in workspaces {
+        let answer = resolve(&nexus.gateway_url, &key, workspace).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    }
+    let counted = Instant::now();
+    let dropped = loop {
+        let metrics = raw()
+            .get(format!("{broker}/metrics"))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        let dropped: f64 = metrics
+            .lines()
+            .find(|line| line.starts_with("nexus_audit_events_dropped_total "))
+            .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+            .unwrap_or(0.0);
+        if dropped >= 2.0 || counted.elapsed() > Duration::from_secs(25) {
+            break dropped;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(dropped >= 2.0, "two of the three rows did not fit: {dropped}");
+    cutter.restore();
+    let wait = Instant::now();
+    let event = loop {
+        let page: Value = raw()
+            .get(format!("{broker}/v1/audit-events?event_type=audit_events_dropped"))
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .await
+            .expect("audit")
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        if let Some(event) = page["items"].as_array().and_then(|items| items.first()).cloned() {
+            break event;
+        }
+        // The next write after the outage records the loss: give it one.
+        let _ = resolve(&nexus.gateway_url, &key, "ws-loss-a").await;
+        assert!(wait.elapsed() < Duration::from_secs(20), "the loss is recorded");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let recorded = event["data"]["events"].as_f64().expect("events");
+    assert!(recorded >= dropped, "the event counts every loss: {event}");
+    let metrics = raw()
+        .get(format!("{broker}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(&format!("nexus_audit_events_dropped_total {recorded}")),
+        "the metric and the event agree: {recorded}"
+    );
+    let first_at: DateTime<Utc> = event["data"]["first_at"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("first_at");
+    assert!(first_at >= cut_at, "the loss's own time: {event}");
+    assert!(nexus.terminate());
+}
+
+database_tests!(a_loss_past_the_bound_is_recorded);
