@@ -31,6 +31,8 @@ pub struct Model {
     pub incremental_authorization_params: Option<Json>,
     pub token_endpoint_auth_method: Option<String>,
     pub pkce: Option<bool>,
+    /// How scopes are joined when not with a space (`,`); NULL: a space.
+    pub scope_separator: Option<String>,
     pub revocation_url: Option<String>,
     pub api_base_url: Option<String>,
     pub logo_url: Option<String>,

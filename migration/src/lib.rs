@@ -14,6 +14,7 @@ mod m20261201_000002_incremental_authorization_params;
 mod m20261207_000001_credential_refresh_not_before;
 mod m20261207_000002_provider_api_origins;
 mod m20261207_000003_agent_key_proxy_only;
+mod m20261207_000004_provider_scope_separator;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_credential_refresh_not_before::Migration),
             Box::new(m20261207_000002_provider_api_origins::Migration),
             Box::new(m20261207_000003_agent_key_proxy_only::Migration),
+            Box::new(m20261207_000004_provider_scope_separator::Migration),
         ]
     }
 }

@@ -236,14 +236,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { which: Bench::Sdk } => bench_sdk::sdk(),
         Command::Bench { which: Bench::Proxy } => bench_proxy::proxy(),
         Command::Test => {
-            check()?;
-            test::run()?;
-            clients_python::test()?;
-            clients_typescript::test()?;
-            fuzz::run()?;
-            delivery::check()?;
-            delivery::image_smoke()?;
-            release_rehearsal::run()
+            let stages: [(&str, Stage); 8] = [
+                ("check", check),
+                ("workspace tests", test::run),
+                ("Python SDK", clients_python::test),
+                ("TypeScript SDK", clients_typescript::test),
+                ("fuzz", fuzz::run),
+                ("delivery", delivery::check),
+                ("image smoke", delivery::image_smoke),
+                ("release rehearsal", release_rehearsal::run),
+            ];
+            let started = std::time::Instant::now();
+            let mut times = Vec::new();
+            for (name, stage) in stages {
+                let stage_started = std::time::Instant::now();
+                let result = stage();
+                times.push(format!("{name}: {:.0} s", stage_started.elapsed().as_secs_f64()));
+                println!("\n== stage {name} took {:.0} s", stage_started.elapsed().as_secs_f64());
+                result.with_context(|| format!("stage `{name}`"))?;
+            }
+            println!(
+                "\n== cargo xtask test passed in {:.0} s ({})",
+                started.elapsed().as_secs_f64(),
+                times.join(", ")
+            );
+            Ok(())
         }
         Command::Fuzz => fuzz::run(),
         Command::Release {
@@ -263,6 +280,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ImageSmoke => delivery::image_smoke(),
     }
 }
+
+/// One stage of `cargo xtask test`.
+type Stage = fn() -> anyhow::Result<()>;
 
 fn check() -> anyhow::Result<()> {
     openapi::run(true)?;

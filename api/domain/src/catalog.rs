@@ -99,12 +99,11 @@ impl Template {
     /// catalog keeps these facts so that nothing is lost); empty when it can be created.
     pub fn unsupported(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
-        let checks: [(bool, &'static str); 8] = [
+        let checks: [(bool, &'static str); 7] = [
             (
                 !self.overrides.is_empty(),
                 "URL overrides chosen by optional parameters",
             ),
-            (self.scope_separator.is_some(), "a scope separator other than a space"),
             (
                 !self.token_params.is_empty() || !self.refresh_params.is_empty(),
                 "extra token-request parameters",
@@ -197,6 +196,7 @@ impl Template {
                 .token_endpoint_auth_method
                 .or_else(|| self.token_endpoint_auth_method()),
             pkce: draft.pkce.or(self.pkce),
+            scope_separator: draft.scope_separator.or_else(|| self.scope_separator.clone()),
             revocation_url: draft.revocation_url,
             credential_schema: draft.credential_schema.or_else(|| self.credential_schema.clone()),
             verification_url: draft.verification_url,
@@ -408,10 +408,13 @@ mod tests {
         template.scope_separator = Some(",".into());
         assert_eq!(
             template.unsupported(),
-            [
-                "a scope separator other than a space",
-                "extra API headers or query parameters"
-            ]
+            ["extra API headers or query parameters"],
+            "a comma-separated scope list is supported"
+        );
+        assert_eq!(
+            template.fill(ProviderDraft::default()).scope_separator.as_deref(),
+            Some(","),
+            "and carried into the provider"
         );
     }
 

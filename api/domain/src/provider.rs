@@ -87,6 +87,9 @@ pub struct OAuthSettings {
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub pkce: bool,
     pub revocation_url: Option<UrlTemplate>,
+    /// How scopes are joined in the authorization request: `' '` (RFC 6749), or `','` for the
+    /// providers that want commas (Linear, Zoom, Strava, Todoist).
+    pub scope_separator: char,
     /// Set by [`ProviderSpec::for_connection`] when the issuer came from a connection's
     /// parameters: the endpoints its discovery document names must stay in the same domain
     /// (else a tenant's document could send codes and the client secret anywhere).
@@ -188,6 +191,8 @@ pub struct ProviderDraft {
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     pub pkce: Option<bool>,
     pub revocation_url: Option<String>,
+    /// `" "` (the default) or `","`.
+    pub scope_separator: Option<String>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification_url: Option<String>,
     pub verification_method: Option<VerificationMethod>,
@@ -227,6 +232,7 @@ pub struct ProviderPatch {
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
     pub pkce: Option<bool>,
     pub revocation_url: Option<Option<String>>,
+    pub scope_separator: Option<String>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification_url: Option<Option<String>>,
     pub verification_method: Option<VerificationMethod>,
@@ -306,6 +312,16 @@ impl ProviderDraft {
                 token_endpoint_auth_method: self.token_endpoint_auth_method.unwrap_or_default(),
                 pkce: self.pkce.unwrap_or(true),
                 revocation_url: optional_template("revocation_url", self.revocation_url.as_deref())?,
+                scope_separator: match self.scope_separator.as_deref() {
+                    None | Some(" ") => ' ',
+                    Some(",") => ',',
+                    Some(_) => {
+                        return Err(ServiceError::invalid(
+                            "scope_separator",
+                            "must be \" \" (the default) or \",\"",
+                        ));
+                    }
+                },
                 discovered_within: None,
             };
             match (&oauth.authorization_url, &oauth.token_url, &oauth.issuer) {
@@ -338,6 +354,7 @@ impl ProviderDraft {
                 ),
                 ("token_endpoint_auth_method", self.token_endpoint_auth_method.is_some()),
                 ("pkce", self.pkce.is_some()),
+                ("scope_separator", self.scope_separator.is_some()),
             ] {
                 reject_present(field, present, auth_type)?;
             }
@@ -429,6 +446,9 @@ impl ProviderSpec {
             token_endpoint_auth_method: oauth.map(|o| o.token_endpoint_auth_method),
             pkce: oauth.map(|o| o.pkce),
             revocation_url: oauth.and_then(|o| o.revocation_url.as_ref().map(ToString::to_string)),
+            scope_separator: oauth
+                .filter(|o| o.scope_separator != ' ')
+                .map(|o| o.scope_separator.to_string()),
             credential_schema: self.credential_schema.as_ref().map(CredentialSchema::to_json),
             verification_url: self.verification.as_ref().map(|v| v.url.to_string()),
             verification_method: self.verification.as_ref().map(|v| v.method),
@@ -473,6 +493,7 @@ impl ProviderPatch {
         );
         set(&mut draft.pkce, self.pkce.map(Some));
         set(&mut draft.revocation_url, self.revocation_url);
+        set(&mut draft.scope_separator, self.scope_separator.map(Some));
         set(&mut draft.credential_schema, self.credential_schema.map(Some));
         set(&mut draft.verification_url, self.verification_url);
         set(&mut draft.verification_method, self.verification_method.map(Some));

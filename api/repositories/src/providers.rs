@@ -217,6 +217,9 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
             .map(|o| to_json(&o.incremental_authorization_params))),
         token_endpoint_auth_method: Set(oauth.map(|o| o.token_endpoint_auth_method.as_str().to_owned())),
         pkce: Set(oauth.map(|o| o.pkce)),
+        scope_separator: Set(oauth
+            .filter(|o| o.scope_separator != ' ')
+            .map(|o| o.scope_separator.to_string())),
         revocation_url: Set(template_text(oauth.and_then(|o| o.revocation_url.as_ref()))),
         api_base_url: Set(template_text(spec.api_base_url.as_ref())),
         logo_url: Set(url_text(spec.logo_url.as_ref())),
@@ -254,6 +257,15 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
             },
             pkce: model.pkce.unwrap_or(true),
             revocation_url: parse_template("revocation_url", model.revocation_url)?,
+            scope_separator: match model.scope_separator.as_deref() {
+                None | Some(" ") => ' ',
+                Some(",") => ',',
+                Some(other) => {
+                    return Err(RepoError::Corrupt(format!(
+                        "scope_separator: `{other}` is not a separator"
+                    )));
+                }
+            },
             discovered_within: None,
         })
     } else {

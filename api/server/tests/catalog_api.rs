@@ -118,6 +118,47 @@ async fn providers_are_created_from_templates(db: TestDatabase) {
     assert_eq!(openai["strategy"]["type"], "header");
     assert_eq!(openai["strategy"]["value_prefix"], "Bearer ");
 
+    // Linear joins scopes with commas: the template says so, the view shows it, and the consent
+    // asks for `read,write`.
+    let (status, linear) = post_provider(
+        &server,
+        json!({"template": "linear", "client_id": "c", "client_secret": "s", "scopes": ["read", "write"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{linear}");
+    assert_eq!(linear["scope_separator"], ",", "{linear}");
+    let consent = server
+        .admin_post(
+            "/v1/consents",
+            json!({"workspace_id": "ws-linear", "provider": "linear", "return_url": "http://127.0.0.1:9/done"}),
+        )
+        .await;
+    let auth_url = url::Url::parse(consent["auth_url"].as_str().expect("auth_url")).expect("url");
+    let scope = auth_url
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(scope.as_deref(), Some("read,write"), "{auth_url}");
+    let (status, refused) = post_provider(
+        &server,
+        json!({"name": "semicolons", "auth_type": "oauth2", "client_id": "c", "client_secret": "s",
+               "authorization_url": "https://a.example.com/auth", "token_url": "https://a.example.com/token",
+               "scope_separator": ";"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["field"], "scope_separator", "{refused}");
+    let (status, keyed) = post_provider(
+        &server,
+        json!({"name": "keyed-sep", "auth_type": "api_key", "scope_separator": ","}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "an API-key provider has no scopes to join: {keyed}"
+    );
+
     // What Nexus cannot run yet is refused with the reason, and nothing is stored.
     let (status, zendesk) = post_provider(
         &server,
@@ -164,7 +205,7 @@ async fn providers_are_created_from_templates(db: TestDatabase) {
         .iter()
         .filter_map(|p| p["name"].as_str().map(str::to_owned))
         .collect();
-    assert_eq!(names, ["github", "github-work", "openai"]);
+    assert_eq!(names, ["github", "github-work", "linear", "openai"]);
     server.stop().await;
 }
 

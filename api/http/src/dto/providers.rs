@@ -207,6 +207,10 @@ pub struct ProviderCreate {
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     /// PKCE S256 (default true)
     pub pkce: Option<bool>,
+    /// How scopes are joined in the authorization request: `" "` (the default, RFC 6749) or
+    /// `","` (Linear, Zoom, Strava, Todoist)
+    #[oai(validator(pattern = r"^[ ,]$"))]
+    pub scope_separator: Option<String>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub revocation_url: Option<Text>,
     /// For api_key and basic_auth providers: a JSON Schema subset describing the credential fields
@@ -267,6 +271,7 @@ impl From<ProviderCreate> for NewProvider {
                 token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
                 pkce: dto.pkce,
                 revocation_url: dto.revocation_url.plain(),
+                scope_separator: dto.scope_separator,
                 credential_schema: dto.credential_schema,
                 verification_url: dto.verification.as_ref().map(|v| v.url.0.clone()),
                 verification_method: dto.verification.and_then(|v| v.method).map(method_to_domain),
@@ -335,6 +340,9 @@ pub struct ProviderUpdate {
     pub incremental_authorization_params: Option<BTreeMap<String, Text>>,
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     pub pkce: Option<bool>,
+    /// `" "` or `","`
+    #[oai(validator(pattern = r"^[ ,]$"))]
+    pub scope_separator: Option<String>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub revocation_url: Option<Text>,
     pub credential_schema: Option<serde_json::Value>,
@@ -394,6 +402,7 @@ impl From<ProviderUpdate> for ProviderPatch {
             token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
             pkce: dto.pkce,
             revocation_url: change(dto.revocation_url.plain(), cleared(ClearableField::RevocationUrl)),
+            scope_separator: dto.scope_separator,
             credential_schema: dto.credential_schema,
             verification_method: verification
                 .as_ref()
@@ -442,6 +451,8 @@ pub struct ProviderView {
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     pub pkce: Option<bool>,
     pub revocation_url: Option<String>,
+    /// How scopes are joined when not with a space (absent: a space)
+    pub scope_separator: Option<String>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification: Option<VerificationDto>,
     pub strategy: StrategyDto,
@@ -488,6 +499,10 @@ impl From<Provider> for ProviderView {
                 .filter(|params| !params.is_empty()),
             token_endpoint_auth_method: oauth.as_ref().map(|o| o.token_endpoint_auth_method.into()),
             pkce: oauth.as_ref().map(|o| o.pkce),
+            scope_separator: oauth
+                .as_ref()
+                .filter(|o| o.scope_separator != ' ')
+                .map(|o| o.scope_separator.to_string()),
             revocation_url: template(oauth.and_then(|o| o.revocation_url)),
             credential_schema: spec.credential_schema.map(|s| s.to_json()),
             verification: spec.verification.map(Into::into),

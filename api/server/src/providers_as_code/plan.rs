@@ -181,6 +181,8 @@ fn patch_between(
                 let empty = match from.get(field) {
                     Some(Value::Object(_)) => json!({}),
                     Some(Value::Array(_)) => json!([]),
+                    // Shown only when not the default: unset means the default again.
+                    _ if field == "scope_separator" => json!(" "),
                     _ => return Err(field.clone()),
                 };
                 patch.insert(field.clone(), empty);

@@ -215,7 +215,8 @@ impl ConnectionServiceImpl {
             query.append_pair("client_id", &oauth.client_id);
             query.append_pair("redirect_uri", self.redirect_uri().as_str());
             if !scopes.is_empty() {
-                let joined = scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ");
+                let separator = oauth.scope_separator.to_string();
+                let joined = scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(&separator);
                 query.append_pair("scope", &joined);
             }
             query.append_pair("state", state);

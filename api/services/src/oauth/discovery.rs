@@ -337,6 +337,7 @@ mod tests {
             token_endpoint_auth_method: Default::default(),
             pkce: true,
             revocation_url: None,
+            scope_separator: ' ',
             discovered_within: Some(nexus_domain::url_template::DomainRule {
                 template: "https://{tenant}.idp.example.com".into(),
                 allowed_host_suffixes: Vec::new(),

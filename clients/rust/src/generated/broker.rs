@@ -3095,6 +3095,9 @@ secret*/
         pub pkce: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revocation_url: ::std::option::Option<::std::string::String>,
+        ///How scopes are joined when not with a space (absent: a space)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_separator: ::std::option::Option<::std::string::String>,
         pub scopes: ::std::vec::Vec<::std::string::String>,
         pub strategy: Strategy,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3194,6 +3197,10 @@ Required unless a template gives it*/
         pub pkce: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revocation_url: ::std::option::Option<ProviderCreateRevocationUrl>,
+        /**How scopes are joined in the authorization request: `" "` (the default, RFC 6749) or
+`","` (Linear, Zoom, Strava, Todoist)*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_separator: ::std::option::Option<ProviderCreateScopeSeparator>,
         ///Default scopes requested at consent
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scopes: ::std::vec::Vec<ProviderCreateScopesItem>,
@@ -3848,6 +3855,64 @@ Required unless a template gives it*/
                 })
         }
     }
+    /**How scopes are joined in the authorization request: `" "` (the default, RFC 6749) or
+`","` (Linear, Zoom, Strava, Todoist)*/
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateScopeSeparator(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateScopeSeparator {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateScopeSeparator> for ::std::string::String {
+        fn from(value: ProviderCreateScopeSeparator) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateScopeSeparator {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[ ,]$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[ ,]$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateScopeSeparator {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ProviderCreateScopeSeparator {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateScopeSeparator {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`ProviderCreateScopesItem`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -4169,6 +4234,9 @@ Required unless a template gives it*/
         pub pkce: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revocation_url: ::std::option::Option<ProviderUpdateRevocationUrl>,
+        ///`" "` or `","`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub scope_separator: ::std::option::Option<ProviderUpdateScopeSeparator>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scopes: ::std::vec::Vec<ProviderUpdateScopesItem>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4874,6 +4942,63 @@ Required unless a template gives it*/
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ProviderUpdateRevocationUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`" "` or `","`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateScopeSeparator(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateScopeSeparator {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateScopeSeparator> for ::std::string::String {
+        fn from(value: ProviderUpdateScopeSeparator) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateScopeSeparator {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[ ,]$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[ ,]$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateScopeSeparator {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for ProviderUpdateScopeSeparator {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateScopeSeparator {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -10927,6 +11052,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            scope_separator: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             scopes: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -10983,6 +11112,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     name: Err("no value supplied for name".to_string()),
                     pkce: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
+                    scope_separator: Ok(Default::default()),
                     scopes: Err("no value supplied for scopes".to_string()),
                     strategy: Err("no value supplied for strategy".to_string()),
                     token_endpoint_auth_method: Ok(Default::default()),
@@ -11295,6 +11425,20 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn scope_separator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_separator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_separator: {e}"
+                        )
+                    });
+                self
+            }
             pub fn scopes<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -11402,6 +11546,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     name: value.name?,
                     pkce: value.pkce?,
                     revocation_url: value.revocation_url?,
+                    scope_separator: value.scope_separator?,
                     scopes: value.scopes?,
                     strategy: value.strategy?,
                     token_endpoint_auth_method: value.token_endpoint_auth_method?,
@@ -11439,6 +11584,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
                     revocation_url: Ok(value.revocation_url),
+                    scope_separator: Ok(value.scope_separator),
                     scopes: Ok(value.scopes),
                     strategy: Ok(value.strategy),
                     token_endpoint_auth_method: Ok(value.token_endpoint_auth_method),
@@ -11577,6 +11723,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::ProviderCreateRevocationUrl>,
                 ::std::string::String,
             >,
+            scope_separator: ::std::result::Result<
+                ::std::option::Option<super::ProviderCreateScopeSeparator>,
+                ::std::string::String,
+            >,
             scopes: ::std::result::Result<
                 ::std::vec::Vec<super::ProviderCreateScopesItem>,
                 ::std::string::String,
@@ -11625,6 +11775,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     name: Ok(Default::default()),
                     pkce: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
+                    scope_separator: Ok(Default::default()),
                     scopes: Ok(Default::default()),
                     strategy: Ok(Default::default()),
                     template: Ok(Default::default()),
@@ -11921,6 +12072,22 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn scope_separator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateScopeSeparator>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_separator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_separator: {e}"
+                        )
+                    });
+                self
+            }
             pub fn scopes<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12031,6 +12198,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     name: value.name?,
                     pkce: value.pkce?,
                     revocation_url: value.revocation_url?,
+                    scope_separator: value.scope_separator?,
                     scopes: value.scopes?,
                     strategy: value.strategy?,
                     template: value.template?,
@@ -12065,6 +12233,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
                     revocation_url: Ok(value.revocation_url),
+                    scope_separator: Ok(value.scope_separator),
                     scopes: Ok(value.scopes),
                     strategy: Ok(value.strategy),
                     template: Ok(value.template),
@@ -12203,6 +12372,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::ProviderUpdateRevocationUrl>,
                 ::std::string::String,
             >,
+            scope_separator: ::std::result::Result<
+                ::std::option::Option<super::ProviderUpdateScopeSeparator>,
+                ::std::string::String,
+            >,
             scopes: ::std::result::Result<
                 ::std::vec::Vec<super::ProviderUpdateScopesItem>,
                 ::std::string::String,
@@ -12247,6 +12420,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     name: Ok(Default::default()),
                     pkce: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
+                    scope_separator: Ok(Default::default()),
                     scopes: Ok(Default::default()),
                     strategy: Ok(Default::default()),
                     token_endpoint_auth_method: Ok(Default::default()),
@@ -12542,6 +12716,22 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn scope_separator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateScopeSeparator>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scope_separator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for scope_separator: {e}"
+                        )
+                    });
+                self
+            }
             pub fn scopes<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12638,6 +12828,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     name: value.name?,
                     pkce: value.pkce?,
                     revocation_url: value.revocation_url?,
+                    scope_separator: value.scope_separator?,
                     scopes: value.scopes?,
                     strategy: value.strategy?,
                     token_endpoint_auth_method: value.token_endpoint_auth_method?,
@@ -12671,6 +12862,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
                     revocation_url: Ok(value.revocation_url),
+                    scope_separator: Ok(value.scope_separator),
                     scopes: Ok(value.scopes),
                     strategy: Ok(value.strategy),
                     token_endpoint_auth_method: Ok(value.token_endpoint_auth_method),
@@ -15583,6 +15775,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .field("name", &self.name)
                     .field("pkce", &self.pkce)
                     .field("revocation_url", &self.revocation_url)
+                    .field("scope_separator", &self.scope_separator)
                     .field("scopes", &self.scopes)
                     .field("strategy", &self.strategy)
                     .field("template", &self.template)
@@ -15621,6 +15814,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .field("name", &self.name)
                     .field("pkce", &self.pkce)
                     .field("revocation_url", &self.revocation_url)
+                    .field("scope_separator", &self.scope_separator)
                     .field("scopes", &self.scopes)
                     .field("strategy", &self.strategy)
                     .field(
@@ -15720,6 +15914,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 .field("name", &self.name)
                 .field("pkce", &self.pkce)
                 .field("revocation_url", &self.revocation_url)
+                .field("scope_separator", &self.scope_separator)
                 .field("scopes", &self.scopes)
                 .field("strategy", &self.strategy)
                 .field("template", &self.template)
@@ -15755,6 +15950,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 .field("name", &self.name)
                 .field("pkce", &self.pkce)
                 .field("revocation_url", &self.revocation_url)
+                .field("scope_separator", &self.scope_separator)
                 .field("scopes", &self.scopes)
                 .field("strategy", &self.strategy)
                 .field("token_endpoint_auth_method", &self.token_endpoint_auth_method)

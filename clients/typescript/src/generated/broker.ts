@@ -1044,6 +1044,8 @@ export interface components {
             name: string;
             pkce?: boolean;
             revocation_url?: string;
+            /** @description How scopes are joined when not with a space (absent: a space) */
+            scope_separator?: string;
             scopes: string[];
             strategy: components["schemas"]["Strategy"];
             token_endpoint_auth_method?: components["schemas"]["TokenEndpointAuthMethod"];
@@ -1112,6 +1114,11 @@ export interface components {
             /** @description PKCE S256 (default true) */
             pkce?: boolean;
             revocation_url?: string;
+            /**
+             * @description How scopes are joined in the authorization request: `" "` (the default, RFC 6749) or
+             *     `","` (Linear, Zoom, Strava, Todoist)
+             */
+            scope_separator?: string;
             /** @description Default scopes requested at consent */
             scopes?: string[];
             strategy?: components["schemas"]["Strategy"];
@@ -1161,6 +1168,8 @@ export interface components {
             name?: string;
             pkce?: boolean;
             revocation_url?: string;
+            /** @description `" "` or `","` */
+            scope_separator?: string;
             scopes?: string[];
             strategy?: components["schemas"]["Strategy"];
             token_endpoint_auth_method?: components["schemas"]["TokenEndpointAuthMethod"];

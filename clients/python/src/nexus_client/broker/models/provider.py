@@ -67,6 +67,7 @@ class Provider:
             logo_url (str | Unset):
             pkce (bool | Unset):
             revocation_url (str | Unset):
+            scope_separator (str | Unset): How scopes are joined when not with a space (absent: a space)
             token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
             token_url (str | Unset):
             verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
@@ -107,6 +108,7 @@ class Provider:
     logo_url: str | Unset = UNSET
     pkce: bool | Unset = UNSET
     revocation_url: str | Unset = UNSET
+    scope_separator: str | Unset = UNSET
     token_endpoint_auth_method: TokenEndpointAuthMethod | Unset = UNSET
     token_url: str | Unset = UNSET
     verification: Verification | Unset = UNSET
@@ -188,6 +190,8 @@ class Provider:
 
         revocation_url = self.revocation_url
 
+        scope_separator = self.scope_separator
+
         token_endpoint_auth_method: str | Unset = UNSET
         if not isinstance(self.token_endpoint_auth_method, Unset):
             token_endpoint_auth_method = self.token_endpoint_auth_method
@@ -243,6 +247,8 @@ class Provider:
             field_dict["pkce"] = pkce
         if revocation_url is not UNSET:
             field_dict["revocation_url"] = revocation_url
+        if scope_separator is not UNSET:
+            field_dict["scope_separator"] = scope_separator
         if token_endpoint_auth_method is not UNSET:
             field_dict["token_endpoint_auth_method"] = token_endpoint_auth_method
         if token_url is not UNSET:
@@ -386,6 +392,8 @@ class Provider:
 
         revocation_url = d.pop("revocation_url", UNSET)
 
+        scope_separator = d.pop("scope_separator", UNSET)
+
         _token_endpoint_auth_method = d.pop("token_endpoint_auth_method", UNSET)
         token_endpoint_auth_method: TokenEndpointAuthMethod | Unset
         if isinstance(_token_endpoint_auth_method, Unset):
@@ -429,6 +437,7 @@ class Provider:
             logo_url=logo_url,
             pkce=pkce,
             revocation_url=revocation_url,
+            scope_separator=scope_separator,
             token_endpoint_auth_method=token_endpoint_auth_method,
             token_url=token_url,
             verification=verification,

@@ -64,6 +64,9 @@ class ProviderCreate:
                 Required unless a template gives it
             pkce (bool | Unset): PKCE S256 (default true)
             revocation_url (str | Unset):
+            scope_separator (str | Unset): How scopes are joined in the authorization request: `" "` (the default, RFC 6749)
+                or
+                `","` (Linear, Zoom, Strava, Todoist)
             scopes (list[str] | Unset): Default scopes requested at consent
             strategy (StrategyApiKeyStrategy | StrategyAwsSigv4Strategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy
                 | StrategyOauth2Strategy | StrategyQueryParamStrategy | Unset): How an agent injects the credential into its
@@ -96,6 +99,7 @@ class ProviderCreate:
     name: str | Unset = UNSET
     pkce: bool | Unset = UNSET
     revocation_url: str | Unset = UNSET
+    scope_separator: str | Unset = UNSET
     scopes: list[str] | Unset = UNSET
     strategy: (
         StrategyApiKeyStrategy
@@ -173,6 +177,8 @@ class ProviderCreate:
 
         revocation_url = self.revocation_url
 
+        scope_separator = self.scope_separator
+
         scopes: list[str] | Unset = UNSET
         if not isinstance(self.scopes, Unset):
             scopes = self.scopes
@@ -248,6 +254,8 @@ class ProviderCreate:
             field_dict["pkce"] = pkce
         if revocation_url is not UNSET:
             field_dict["revocation_url"] = revocation_url
+        if scope_separator is not UNSET:
+            field_dict["scope_separator"] = scope_separator
         if scopes is not UNSET:
             field_dict["scopes"] = scopes
         if strategy is not UNSET:
@@ -342,6 +350,8 @@ class ProviderCreate:
         pkce = d.pop("pkce", UNSET)
 
         revocation_url = d.pop("revocation_url", UNSET)
+
+        scope_separator = d.pop("scope_separator", UNSET)
 
         scopes = cast(list[str], d.pop("scopes", UNSET))
 
@@ -445,6 +455,7 @@ class ProviderCreate:
             name=name,
             pkce=pkce,
             revocation_url=revocation_url,
+            scope_separator=scope_separator,
             scopes=scopes,
             strategy=strategy,
             template=template,

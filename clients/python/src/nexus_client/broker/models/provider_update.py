@@ -53,6 +53,7 @@ class ProviderUpdate:
             name (str | Unset):
             pkce (bool | Unset):
             revocation_url (str | Unset):
+            scope_separator (str | Unset): `" "` or `","`
             scopes (list[str] | Unset):
             strategy (StrategyApiKeyStrategy | StrategyAwsSigv4Strategy | StrategyBasicAuthStrategy | StrategyHeaderStrategy
                 | StrategyOauth2Strategy | StrategyQueryParamStrategy | Unset): How an agent injects the credential into its
@@ -84,6 +85,7 @@ class ProviderUpdate:
     name: str | Unset = UNSET
     pkce: bool | Unset = UNSET
     revocation_url: str | Unset = UNSET
+    scope_separator: str | Unset = UNSET
     scopes: list[str] | Unset = UNSET
     strategy: (
         StrategyApiKeyStrategy
@@ -163,6 +165,8 @@ class ProviderUpdate:
 
         revocation_url = self.revocation_url
 
+        scope_separator = self.scope_separator
+
         scopes: list[str] | Unset = UNSET
         if not isinstance(self.scopes, Unset):
             scopes = self.scopes
@@ -236,6 +240,8 @@ class ProviderUpdate:
             field_dict["pkce"] = pkce
         if revocation_url is not UNSET:
             field_dict["revocation_url"] = revocation_url
+        if scope_separator is not UNSET:
+            field_dict["scope_separator"] = scope_separator
         if scopes is not UNSET:
             field_dict["scopes"] = scopes
         if strategy is not UNSET:
@@ -330,6 +336,8 @@ class ProviderUpdate:
         pkce = d.pop("pkce", UNSET)
 
         revocation_url = d.pop("revocation_url", UNSET)
+
+        scope_separator = d.pop("scope_separator", UNSET)
 
         scopes = cast(list[str], d.pop("scopes", UNSET))
 
@@ -431,6 +439,7 @@ class ProviderUpdate:
             name=name,
             pkce=pkce,
             revocation_url=revocation_url,
+            scope_separator=scope_separator,
             scopes=scopes,
             strategy=strategy,
             token_endpoint_auth_method=token_endpoint_auth_method,
