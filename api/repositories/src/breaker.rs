@@ -9,6 +9,7 @@ use crate::{RepoError, RepoResult};
 use sea_orm::{ConnAcquireErr, DbErr};
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How often, while the database is away, one operation tries it again.
@@ -19,6 +20,9 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 pub struct OutageBreaker {
+    /// Whether `state` holds anything (open, or soft failures counted): while it does not, an
+    /// operation on a healthy database costs one atomic read and takes no lock.
+    troubled: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -54,6 +58,9 @@ impl OutageBreaker {
     }
 
     fn pass(&self) -> Pass {
+        if !self.troubled.load(Ordering::Acquire) {
+            return Pass::Closed;
+        }
         let mut state = self.lock();
         match state.next_probe {
             None => Pass::Closed,
@@ -69,6 +76,7 @@ impl OutageBreaker {
         match result {
             Err(error @ RepoError::Unavailable(_)) => {
                 let mut state = self.lock();
+                self.troubled.store(true, Ordering::Release);
                 if state.next_probe.is_none() {
                     if error.is_soft_unavailable() {
                         state.soft_in_a_row += 1;
@@ -83,11 +91,15 @@ impl OutageBreaker {
             }
             // Any answer, even a refusal of the statement, means the database is there.
             _ => {
+                if !self.troubled.load(Ordering::Acquire) {
+                    return;
+                }
                 let mut state = self.lock();
                 state.soft_in_a_row = 0;
                 if state.next_probe.take().is_some() {
                     tracing::info!("the database answers again");
                 }
+                self.troubled.store(false, Ordering::Release);
             }
         }
     }

@@ -162,6 +162,36 @@ async fn admin(broker: &str, path: &str, body: &Value) -> Value {
     body
 }
 
+/// The Prometheus text a listener at `base` exports.
+async fn scrape(base: &str) -> String {
+    raw()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
+}
+
+/// The API-key provider `keyed` every scenario reads.
+async fn register_keyed(broker: &str) {
+    admin(
+        broker,
+        "/v1/providers",
+        &json!({"name": "keyed", "auth_type": "api_key", "api_base_url": "https://api.example.com"}),
+    )
+    .await;
+}
+
+/// An agent key for every workspace.
+async fn agent_key(broker: &str, name: &str) -> String {
+    admin(broker, "/v1/agent-keys", &json!({"name": name, "all_workspaces": true})).await["key"]
+        .as_str()
+        .expect("key")
+        .to_owned()
+}
+
 /// An API-key connection of `workspace`, captured through the hosted form's JSON variant.
 async fn connect(broker: &str, workspace: &str, api_key: &str) -> String {
     let consent = admin(
@@ -351,12 +381,7 @@ async fn outage(db: TestDatabase, mode: Mode) {
         || nexus.gateway_url.clone(),
         |running| format!("http://{}", running.gateway_addr.expect("a gateway")),
     );
-    admin(
-        &broker,
-        "/v1/providers",
-        &json!({"name": "keyed", "auth_type": "api_key", "api_base_url": "https://api.example.com"}),
-    )
-    .await;
+    register_keyed(&broker).await;
     let read_before = connect(&broker, "ws-read", "sk-read-before-the-cut").await;
     let never_read = connect(&broker, "ws-never", "sk-never-read").await;
     let mock = MockProvider::start().await;
@@ -372,15 +397,7 @@ async fn outage(db: TestDatabase, mode: Mode) {
                 "authorization_url": mock.url("/authorize"), "token_url": mock.url("/token"), "scopes": ["read"]}),
     )
     .await;
-    let key = admin(
-        &broker,
-        "/v1/agent-keys",
-        &json!({"name": "outage", "all_workspaces": true}),
-    )
-    .await["key"]
-        .as_str()
-        .expect("key")
-        .to_owned();
+    let key = agent_key(&broker, "outage").await;
     let mut answered = Vec::new();
     let mut served = 0_u64;
     // Valid for 14 s: beyond the 5 s skew for 9 s, then inside it.
@@ -447,14 +464,7 @@ async fn outage(db: TestDatabase, mode: Mode) {
             .as_ref()
             .and_then(|running| running.metrics_addr)
             .expect("metrics");
-        let metrics = raw()
-            .get(format!("http://{metrics_addr}/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
+        let metrics = scrape(&format!("http://{metrics_addr}")).await;
         assert!(
             metrics.contains("nexus_stale_reads_total{provider=\"keyed\"}"),
             "the Gateway served from its own memory, and counted it: {metrics}"
@@ -560,22 +570,9 @@ async fn spooled_reads_survive_a_restart(db: TestDatabase) {
         ("NEXUS_AUDIT_SPOOL", spool_env.as_str()),
     ];
     let (nexus, _dir) = deployment.spawn_on(&url, &env);
-    admin(
-        &nexus.broker_url,
-        "/v1/providers",
-        &json!({"name": "keyed", "auth_type": "api_key", "api_base_url": "https://api.example.com"}),
-    )
-    .await;
+    register_keyed(&nexus.broker_url).await;
     let connection = connect(&nexus.broker_url, "ws-spool", "sk-spooled").await;
-    let key = admin(
-        &nexus.broker_url,
-        "/v1/agent-keys",
-        &json!({"name": "spool", "all_workspaces": true}),
-    )
-    .await["key"]
-        .as_str()
-        .expect("key")
-        .to_owned();
+    let key = agent_key(&nexus.broker_url, "spool").await;
     assert_eq!(
         resolve(&nexus.gateway_url, &key, "ws-spool").await.status,
         StatusCode::OK
@@ -634,25 +631,12 @@ async fn a_loss_past_the_bound_is_recorded(db: TestDatabase) {
         ],
     );
     let broker = nexus.broker_url.clone();
-    admin(
-        &broker,
-        "/v1/providers",
-        &json!({"name": "keyed", "auth_type": "api_key", "api_base_url": "https://api.example.com"}),
-    )
-    .await;
+    register_keyed(&broker).await;
     let workspaces = ["ws-loss-a", "ws-loss-b", "ws-loss-c"];
     for workspace in workspaces {
         connect(&broker, workspace, "sk-loss").await;
     }
-    let key = admin(
-        &broker,
-        "/v1/agent-keys",
-        &json!({"name": "loss", "all_workspaces": true}),
-    )
-    .await["key"]
-        .as_str()
-        .expect("key")
-        .to_owned();
+    let key = agent_key(&broker, "loss").await;
     for workspace in workspaces {
         assert_eq!(
             resolve(&nexus.gateway_url, &key, workspace).await.status,
@@ -669,15 +653,7 @@ async fn a_loss_past_the_bound_is_recorded(db: TestDatabase) {
     }
     let counted = Instant::now();
     let dropped = loop {
-        let metrics = raw()
-            .get(format!("{broker}/metrics"))
-            .bearer_auth(ADMIN_KEY)
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
+        let metrics = scrape(&broker).await;
         let dropped: f64 = metrics
             .lines()
             .find(|line| line.starts_with("nexus_audit_events_dropped_total "))
@@ -711,14 +687,7 @@ async fn a_loss_past_the_bound_is_recorded(db: TestDatabase) {
     };
     let recorded = event["data"]["events"].as_f64().expect("events");
     assert!(recorded >= dropped, "the event counts every loss: {event}");
-    let metrics = raw()
-        .get(format!("{broker}/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = scrape(&broker).await;
     assert!(
         metrics.contains(&format!("nexus_audit_events_dropped_total {recorded}")),
         "the metric and the event agree: {recorded}"

@@ -36,6 +36,9 @@ const CLEARABLE: [&str; 11] = [
     "docs_url",
 ];
 
+/// Settings the API's view leaves out when they hold their default: unset, they are set to it.
+const DEFAULTS: [(&str, &str); 1] = [("scope_separator", " ")];
+
 /// One field that differs: its current and wanted values as compact JSON (secrets never).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldChange {
@@ -181,9 +184,10 @@ fn patch_between(
                 let empty = match from.get(field) {
                     Some(Value::Object(_)) => json!({}),
                     Some(Value::Array(_)) => json!([]),
-                    // Shown only when not the default: unset means the default again.
-                    _ if field == "scope_separator" => json!(" "),
-                    _ => return Err(field.clone()),
+                    _ => match DEFAULTS.iter().find(|(name, _)| name == field) {
+                        Some((_, default)) => json!(default),
+                        None => return Err(field.clone()),
+                    },
                 };
                 patch.insert(field.clone(), empty);
             }
@@ -348,5 +352,20 @@ mod tests {
         assert_eq!(patch["clear"], json!(["docs_url"]));
         let kept = super::plan(&state, &[gone], false).expect("plan");
         assert!(kept.render().contains("? gone is not in the file"));
+    }
+
+    /// A comma separator on the Broker that the file leaves out goes back to the default.
+    #[test]
+    fn a_setting_left_out_goes_back_to_its_default() {
+        let state = desired(
+            "providers:\n  - name: commas\n    auth_type: oauth2\n    client_id: c\n    authorization_url: https://a.example.com/auth\n    token_url: https://a.example.com/token\n",
+        );
+        let mut live = desired_view(&state.providers[0], ProviderId::new());
+        live.insert("scope_separator".into(), json!(","));
+        let plan = plan(&state, &[Value::Object(live)], false).expect("a setting with a default can be unset");
+        let Change::Update { patch, .. } = &plan.changes[0] else {
+            panic!("an update: {plan:?}");
+        };
+        assert_eq!(patch["scope_separator"], json!(" "), "{patch:?}");
     }
 }
