@@ -24,6 +24,23 @@ pub fn summary(templates: &[Template]) -> String {
                 .join(", ")
         }
     );
+    let creatable: Vec<&Template> = templates.iter().filter(|t| t.unsupported().is_empty()).collect();
+    let creatable_by_type = count(creatable.iter().map(|t| t.auth_type.clone()));
+    let _ = writeln!(
+        out,
+        "{} can be created today ({}). The others, with what they need that Nexus does not do yet:\n",
+        creatable.len(),
+        creatable_by_type
+            .iter()
+            .map(|(kind, n)| format!("{n} `{kind}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(out, "| Template | Needs |\n|---|---|");
+    for template in templates.iter().filter(|t| !t.unsupported().is_empty()) {
+        let _ = writeln!(out, "| `{}` | {} |", template.name, template.unsupported().join(", "));
+    }
+    let _ = writeln!(out);
     let categories = count(templates.iter().flat_map(|t| t.categories.clone()));
     let _ = writeln!(out, "| Category | Templates |\n|---|---|");
     for (category, n) in &categories {

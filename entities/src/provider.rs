@@ -33,6 +33,13 @@ pub struct Model {
     pub pkce: Option<bool>,
     /// How scopes are joined when not with a space (`,`); NULL: a space.
     pub scope_separator: Option<String>,
+    /// How the token endpoint departs from RFC 6749: body format, refresh URL, extra token and
+    /// refresh parameters, response shape (NULL: it does not).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub token_exchange: Option<Json>,
+    /// URL fields replaced when a connection gives every parameter they hold (NULL: none).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub url_overrides: Option<Json>,
     pub revocation_url: Option<String>,
     pub api_base_url: Option<String>,
     pub logo_url: Option<String>,

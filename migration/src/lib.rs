@@ -15,6 +15,7 @@ mod m20261207_000001_credential_refresh_not_before;
 mod m20261207_000002_provider_api_origins;
 mod m20261207_000003_agent_key_proxy_only;
 mod m20261207_000004_provider_scope_separator;
+mod m20261207_000005_provider_token_exchange;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_provider_api_origins::Migration),
             Box::new(m20261207_000003_agent_key_proxy_only::Migration),
             Box::new(m20261207_000004_provider_scope_separator::Migration),
+            Box::new(m20261207_000005_provider_token_exchange::Migration),
         ]
     }
 }

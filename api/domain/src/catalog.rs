@@ -6,6 +6,7 @@ use crate::error::ServiceError;
 use crate::provider::{NewProvider, ProviderDraft, TokenEndpointAuthMethod};
 use crate::status::AuthType;
 use crate::strategy::Strategy;
+use crate::token_request::{TokenRequestFormat, TokenResponseShape};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -52,6 +53,10 @@ pub struct Template {
     /// `json` when the token request body is JSON rather than a form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_request_format: Option<String>,
+    /// Where the token response keeps the token, when not where RFC 6749 puts it: `slack_bot`,
+    /// `slack_user` or `salesforce`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_response: Option<TokenResponseShape>,
     /// `false` where the provider is known to reject PKCE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pkce: Option<bool>,
@@ -99,17 +104,7 @@ impl Template {
     /// catalog keeps these facts so that nothing is lost); empty when it can be created.
     pub fn unsupported(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
-        let checks: [(bool, &'static str); 7] = [
-            (
-                !self.overrides.is_empty(),
-                "URL overrides chosen by optional parameters",
-            ),
-            (
-                !self.token_params.is_empty() || !self.refresh_params.is_empty(),
-                "extra token-request parameters",
-            ),
-            (self.refresh_url.is_some(), "a refresh URL of its own"),
-            (self.token_request_format.is_some(), "JSON token requests"),
+        let checks: [(bool, &'static str); 2] = [
             (
                 !self.api_headers.is_empty() || !self.api_query.is_empty(),
                 "extra API headers or query parameters",
@@ -117,12 +112,6 @@ impl Template {
             (
                 self.client_registration.as_deref().is_some_and(|kind| kind != "static"),
                 "dynamic client registration",
-            ),
-            (
-                self.authorization_params
-                    .values()
-                    .any(|v| !crate::catalog::placeholders(v).is_empty()),
-                "templated authorization parameters",
             ),
         ];
         for (needed, what) in checks {
@@ -144,10 +133,38 @@ impl Template {
         let mut incremental_authorization_params = self.incremental_authorization_params.clone();
         incremental_authorization_params.extend(draft.incremental_authorization_params);
         let own_endpoints = draft.authorization_url.is_some() || draft.token_url.is_some() || draft.issuer.is_some();
-        let (authorization_url, token_url) = if own_endpoints {
-            (draft.authorization_url, draft.token_url)
+        let (authorization_url, token_url, refresh_url) = if own_endpoints {
+            (draft.authorization_url, draft.token_url, draft.refresh_url)
         } else {
-            (self.authorization_url.clone(), self.token_url.clone())
+            (
+                self.authorization_url.clone(),
+                self.token_url.clone(),
+                draft.refresh_url.or_else(|| self.refresh_url.clone()),
+            )
+        };
+        // An override of an endpoint belongs with the template's endpoints; one of the API base
+        // with the template's API base.
+        let url_overrides = if !draft.url_overrides.is_empty() {
+            draft.url_overrides.clone()
+        } else {
+            self.overrides
+                .iter()
+                .filter(|(field, _)| match field.as_str() {
+                    "api_base_url" => draft.api_base_url.is_none(),
+                    _ => !own_endpoints,
+                })
+                .map(|(field, url)| (field.clone(), url.clone()))
+                .collect()
+        };
+        let token_params = if draft.token_params.is_empty() {
+            self.token_params.clone()
+        } else {
+            draft.token_params.clone()
+        };
+        let refresh_params = if draft.refresh_params.is_empty() {
+            self.refresh_params.clone()
+        } else {
+            draft.refresh_params.clone()
         };
         // The template's URLs need its parameters; the operator's own URLs their own. With the
         // operator's endpoints, only those the template's kept URLs use (its API base).
@@ -163,6 +180,12 @@ impl Template {
             if draft.api_origins.is_empty() {
                 used.extend(self.api_origins.iter().flat_map(|origin| placeholders(origin)));
             }
+            let kept_texts = url_overrides
+                .values()
+                .chain(authorization_params.values())
+                .chain(token_params.values())
+                .chain(refresh_params.values());
+            used.extend(kept_texts.flat_map(|text| placeholders(text)));
             self.connection_params
                 .iter()
                 .filter(|param| used.contains(&param.name.as_str()))
@@ -197,6 +220,17 @@ impl Template {
                 .or_else(|| self.token_endpoint_auth_method()),
             pkce: draft.pkce.or(self.pkce),
             scope_separator: draft.scope_separator.or_else(|| self.scope_separator.clone()),
+            refresh_url,
+            token_request_format: draft
+                .token_request_format
+                .or(match self.token_request_format.as_deref() {
+                    Some("json") => Some(TokenRequestFormat::Json),
+                    _ => None,
+                }),
+            token_params,
+            refresh_params,
+            token_response: draft.token_response.or(self.token_response),
+            url_overrides,
             revocation_url: draft.revocation_url,
             credential_schema: draft.credential_schema.or_else(|| self.credential_schema.clone()),
             verification_url: draft.verification_url,

@@ -24,6 +24,7 @@ pub mod secret;
 pub mod status;
 pub mod strategy;
 pub mod token_lifetime;
+pub mod token_request;
 pub mod url_template;
 pub mod webhook;
 

@@ -8,8 +8,9 @@ use crate::origins::{ApiOrigin, MAX_API_ORIGINS, OriginPattern};
 use crate::secret::SecretString;
 use crate::status::AuthType;
 use crate::strategy::Strategy;
+use crate::token_request::{TokenRequestFormat, TokenResponseShape, fill_params, validate_token_params};
 use crate::url_template::{
-    ConnectionParam, ConnectionParams, DomainRule, UrlTemplate, check_values, validate_declarations,
+    ConnectionParam, ConnectionParams, DomainRule, UrlTemplate, check_values, placeholders, validate_declarations,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,14 @@ pub struct OAuthSettings {
     /// How scopes are joined in the authorization request: `' '` (RFC 6749), or `','` for the
     /// providers that want commas (Linear, Zoom, Strava, Todoist).
     pub scope_separator: char,
+    /// Where refreshes go when not to the token URL (Figma's `/v1/oauth/refresh`).
+    pub refresh_url: Option<UrlTemplate>,
+    pub token_request_format: TokenRequestFormat,
+    /// Added to the authorization-code exchange, and to refreshes (`refresh_params`); values
+    /// may hold `{param}` placeholders.
+    pub token_params: BTreeMap<String, String>,
+    pub refresh_params: BTreeMap<String, String>,
+    pub token_response: TokenResponseShape,
     /// Set by [`ProviderSpec::for_connection`] when the issuer came from a connection's
     /// parameters: the endpoints its discovery document names must stay in the same domain
     /// (else a tenant's document could send codes and the client secret anywhere).
@@ -117,6 +126,9 @@ pub struct ProviderSpec {
     pub api_origins: Vec<ApiOrigin>,
     /// What each connection supplies to fill the URLs' `{param}` placeholders.
     pub connection_params: Vec<ConnectionParam>,
+    /// URL fields used instead of the plain ones for a connection that gives every parameter
+    /// they hold (Salesforce's My Domain, Intercom's regions), by field name.
+    pub url_overrides: BTreeMap<String, UrlTemplate>,
     /// Where a host that comes entirely from a parameter may point (and below).
     pub allowed_host_suffixes: Vec<String>,
     /// Shown on the capture form: the provider's logo, and where users find their key.
@@ -193,6 +205,12 @@ pub struct ProviderDraft {
     pub revocation_url: Option<String>,
     /// `" "` (the default) or `","`.
     pub scope_separator: Option<String>,
+    pub refresh_url: Option<String>,
+    pub token_request_format: Option<TokenRequestFormat>,
+    pub token_params: BTreeMap<String, String>,
+    pub refresh_params: BTreeMap<String, String>,
+    pub token_response: Option<TokenResponseShape>,
+    pub url_overrides: BTreeMap<String, String>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification_url: Option<String>,
     pub verification_method: Option<VerificationMethod>,
@@ -233,6 +251,12 @@ pub struct ProviderPatch {
     pub pkce: Option<bool>,
     pub revocation_url: Option<Option<String>>,
     pub scope_separator: Option<String>,
+    pub refresh_url: Option<Option<String>>,
+    pub token_request_format: Option<TokenRequestFormat>,
+    pub token_params: Option<BTreeMap<String, String>>,
+    pub refresh_params: Option<BTreeMap<String, String>>,
+    pub token_response: Option<TokenResponseShape>,
+    pub url_overrides: Option<BTreeMap<String, String>>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification_url: Option<Option<String>>,
     pub verification_method: Option<VerificationMethod>,
@@ -322,6 +346,11 @@ impl ProviderDraft {
                         ));
                     }
                 },
+                refresh_url: optional_template("refresh_url", self.refresh_url.as_deref())?,
+                token_request_format: self.token_request_format.unwrap_or_default(),
+                token_params: validate_token_params("token_params", self.token_params)?,
+                refresh_params: validate_token_params("refresh_params", self.refresh_params)?,
+                token_response: self.token_response.unwrap_or_default(),
                 discovered_within: None,
             };
             match (&oauth.authorization_url, &oauth.token_url, &oauth.issuer) {
@@ -355,6 +384,11 @@ impl ProviderDraft {
                 ("token_endpoint_auth_method", self.token_endpoint_auth_method.is_some()),
                 ("pkce", self.pkce.is_some()),
                 ("scope_separator", self.scope_separator.is_some()),
+                ("refresh_url", self.refresh_url.is_some()),
+                ("token_request_format", self.token_request_format.is_some()),
+                ("token_params", !self.token_params.is_empty()),
+                ("refresh_params", !self.refresh_params.is_empty()),
+                ("token_response", self.token_response.is_some()),
             ] {
                 reject_present(field, present, auth_type)?;
             }
@@ -401,6 +435,7 @@ impl ProviderDraft {
             ));
         }
 
+        let url_overrides = validate_url_overrides(self.url_overrides, oauth.is_some())?;
         let spec = ProviderSpec {
             name,
             display_name,
@@ -415,6 +450,7 @@ impl ProviderDraft {
             api_base_url,
             api_origins,
             connection_params: self.connection_params,
+            url_overrides,
             allowed_host_suffixes: validate_host_suffixes(self.allowed_host_suffixes)?,
             logo_url,
             docs_url,
@@ -449,6 +485,20 @@ impl ProviderSpec {
             scope_separator: oauth
                 .filter(|o| o.scope_separator != ' ')
                 .map(|o| o.scope_separator.to_string()),
+            refresh_url: oauth.and_then(|o| o.refresh_url.as_ref().map(ToString::to_string)),
+            token_request_format: oauth
+                .map(|o| o.token_request_format)
+                .filter(|format| *format != TokenRequestFormat::default()),
+            token_params: oauth.map(|o| o.token_params.clone()).unwrap_or_default(),
+            refresh_params: oauth.map(|o| o.refresh_params.clone()).unwrap_or_default(),
+            token_response: oauth
+                .map(|o| o.token_response)
+                .filter(|shape| *shape != TokenResponseShape::default()),
+            url_overrides: self
+                .url_overrides
+                .iter()
+                .map(|(field, url)| (field.clone(), url.to_string()))
+                .collect(),
             credential_schema: self.credential_schema.as_ref().map(CredentialSchema::to_json),
             verification_url: self.verification.as_ref().map(|v| v.url.to_string()),
             verification_method: self.verification.as_ref().map(|v| v.method),
@@ -494,6 +544,12 @@ impl ProviderPatch {
         set(&mut draft.pkce, self.pkce.map(Some));
         set(&mut draft.revocation_url, self.revocation_url);
         set(&mut draft.scope_separator, self.scope_separator.map(Some));
+        set(&mut draft.refresh_url, self.refresh_url);
+        set(&mut draft.token_request_format, self.token_request_format.map(Some));
+        set(&mut draft.token_params, self.token_params);
+        set(&mut draft.refresh_params, self.refresh_params);
+        set(&mut draft.token_response, self.token_response.map(Some));
+        set(&mut draft.url_overrides, self.url_overrides);
         set(&mut draft.credential_schema, self.credential_schema.map(Some));
         set(&mut draft.verification_url, self.verification_url);
         set(&mut draft.verification_method, self.verification_method.map(Some));
@@ -658,10 +714,12 @@ impl ProviderSpec {
                 ("token_url", &oauth.token_url),
                 ("issuer", &oauth.issuer),
                 ("revocation_url", &oauth.revocation_url),
+                ("refresh_url", &oauth.refresh_url),
             ] {
                 templates.extend(url.iter().map(|url| (field, url)));
             }
         }
+        templates.extend(self.url_overrides.values().map(|url| ("url_overrides", url)));
         templates.extend(self.verification.iter().map(|v| ("verification_url", &v.url)));
         templates.extend(self.api_base_url.iter().map(|url| ("api_base_url", url)));
         templates.extend(self.api_origins.iter().map(|origin| ("api_origins", origin.template())));
@@ -688,18 +746,48 @@ impl ProviderSpec {
                 ));
             }
         }
+        let texts = self.templated_params();
+        for (field, text) in &texts {
+            if let Some(undeclared) = placeholders(text).into_iter().find(|name| !declared(name)) {
+                return Err(ServiceError::invalid(
+                    *field,
+                    format!("uses `{{{undeclared}}}`, which connection_params does not declare"),
+                ));
+            }
+        }
         for (index, param) in self.connection_params.iter().enumerate() {
+            let name = param.name.as_str();
             let used = templates
                 .iter()
-                .any(|(_, template)| template.placeholders().contains(&param.name.as_str()));
+                .any(|(_, template)| template.placeholders().contains(&name))
+                || texts.iter().any(|(_, text)| placeholders(text).contains(&name));
             if !used {
                 return Err(ServiceError::invalid(
                     format!("connection_params[{index}].name"),
-                    format!("`{}` is not used by any URL", param.name),
+                    format!("`{}` is not used by any URL or parameter", param.name),
                 ));
             }
         }
         Ok(())
+    }
+
+    /// Every request-parameter value that may hold placeholders, by the field it is in.
+    fn templated_params(&self) -> Vec<(&'static str, &str)> {
+        let Some(oauth) = &self.oauth else {
+            return Vec::new();
+        };
+        [
+            ("authorization_params", &oauth.authorization_params),
+            (
+                "incremental_authorization_params",
+                &oauth.incremental_authorization_params,
+            ),
+            ("token_params", &oauth.token_params),
+            ("refresh_params", &oauth.refresh_params),
+        ]
+        .into_iter()
+        .flat_map(|(field, params)| params.values().map(move |value| (field, value.as_str())))
+        .collect()
     }
 
     /// The spec with every URL filled from a connection's parameters (checked to stay on the
@@ -709,7 +797,7 @@ impl ProviderSpec {
             return Ok(self.clone());
         }
         // Stored values are checked again: a pattern tightened since stops old values too.
-        check_values(&self.connection_params, params).map_err(|error| UnresolvedUrl {
+        let params = &check_values(&self.connection_params, params).map_err(|error| UnresolvedUrl {
             field: "connection_params",
             param: error
                 .field()
@@ -731,7 +819,28 @@ impl ProviderSpec {
             template.as_ref().map(|t| resolve(field, t)).transpose()
         };
         let mut spec = self.clone();
+        // An override replaces its field when the connection gives every parameter it holds.
+        for (field, url) in &self.url_overrides {
+            if !url.placeholders().iter().all(|name| params.contains_key(*name)) {
+                continue;
+            }
+            let target = match (field.as_str(), spec.oauth.as_mut()) {
+                ("api_base_url", _) => &mut spec.api_base_url,
+                ("authorization_url", Some(oauth)) => &mut oauth.authorization_url,
+                ("token_url", Some(oauth)) => &mut oauth.token_url,
+                ("refresh_url", Some(oauth)) => &mut oauth.refresh_url,
+                ("revocation_url", Some(oauth)) => &mut oauth.revocation_url,
+                _ => continue,
+            };
+            *target = Some(url.clone());
+        }
+        spec.url_overrides = BTreeMap::new();
         if let Some(oauth) = &mut spec.oauth {
+            oauth.refresh_url = resolve_optional("refresh_url", &oauth.refresh_url)?;
+            oauth.authorization_params = fill_params(&oauth.authorization_params, params);
+            oauth.incremental_authorization_params = fill_params(&oauth.incremental_authorization_params, params);
+            oauth.token_params = fill_params(&oauth.token_params, params);
+            oauth.refresh_params = fill_params(&oauth.refresh_params, params);
             oauth.discovered_within = oauth
                 .issuer
                 .as_ref()
@@ -754,15 +863,22 @@ impl ProviderSpec {
 }
 
 impl ProviderSpec {
+    /// A connection's API base URL: the override when the connection gives its parameters, else
+    /// the plain one, filled. `None` when it no longer fills (a provider edited since).
+    pub fn api_base_url_for(&self, params: &ConnectionParams) -> Option<Url> {
+        let chosen = self
+            .url_overrides
+            .get("api_base_url")
+            .filter(|url| url.placeholders().iter().all(|name| params.contains_key(*name)))
+            .or(self.api_base_url.as_ref())?;
+        chosen.resolve(params, &self.allowed_host_suffixes).ok()
+    }
+
     /// Where a connection's credential may be sent: `api_base_url`'s origin and each declared
     /// origin, filled from its parameters. One that no longer fills (a provider edited since
     /// the connection was made) is left out: fewer origins, never a wrong one.
     pub fn origins_for(&self, params: &ConnectionParams) -> Vec<OriginPattern> {
-        let base = self
-            .api_base_url
-            .as_ref()
-            .and_then(|template| template.resolve(params, &self.allowed_host_suffixes).ok())
-            .and_then(|url| OriginPattern::of(&url));
+        let base = self.api_base_url_for(params).and_then(|url| OriginPattern::of(&url));
         let declared = self
             .api_origins
             .iter()
@@ -788,6 +904,46 @@ fn validate_api_origins(raw: &[String]) -> Result<Vec<ApiOrigin>, ServiceError> 
         .enumerate()
         .map(|(index, origin)| {
             ApiOrigin::parse(origin).map_err(|message| ServiceError::invalid(format!("api_origins[{index}]"), message))
+        })
+        .collect()
+}
+
+/// The URL fields an override may replace.
+const OVERRIDABLE_URLS: [&str; 5] = [
+    "authorization_url",
+    "token_url",
+    "refresh_url",
+    "revocation_url",
+    "api_base_url",
+];
+
+fn validate_url_overrides(
+    raw: BTreeMap<String, String>,
+    oauth: bool,
+) -> Result<BTreeMap<String, UrlTemplate>, ServiceError> {
+    raw.into_iter()
+        .map(|(field, url)| {
+            let at = format!("url_overrides.{field}");
+            if !OVERRIDABLE_URLS.contains(&field.as_str()) {
+                return Err(ServiceError::invalid(
+                    at,
+                    format!("is not a URL an override may replace ({})", OVERRIDABLE_URLS.join(", ")),
+                ));
+            }
+            if !oauth && field != "api_base_url" {
+                return Err(ServiceError::invalid(at, "only oauth2 providers have this URL"));
+            }
+            let template = parse_endpoint_template("url_overrides", &url).map_err(|e| match e {
+                ServiceError::InvalidInput { message, .. } => ServiceError::invalid(at.clone(), message),
+                other => other,
+            })?;
+            if template.placeholders().is_empty() {
+                return Err(ServiceError::invalid(
+                    at,
+                    "must hold a `{param}` placeholder: an override is chosen by the parameters it holds",
+                ));
+            }
+            Ok((field, template))
         })
         .collect()
 }
@@ -924,6 +1080,71 @@ mod tests {
             Ok(ProviderRef::Id(_))
         ));
         assert!(ProviderRef::parse("NOT_A_NAME").is_err());
+    }
+
+    #[test]
+    fn overrides_apply_to_connections_that_give_their_parameters_and_params_are_filled() {
+        let region = ConnectionParam {
+            name: "region".into(),
+            description: "Your region".into(),
+            pattern: "^(?:eu|au)$".into(),
+            choices: vec![],
+            default: None,
+            optional: true,
+        };
+        let draft = ProviderDraft {
+            name: "intercom".into(),
+            auth_type: Some(AuthType::Oauth2),
+            client_id: Some("client".into()),
+            authorization_url: Some("https://app.intercom.com/oauth".into()),
+            token_url: Some("https://api.intercom.io/auth/eagle/token".into()),
+            api_base_url: Some("https://api.intercom.io".into()),
+            url_overrides: [
+                (
+                    "token_url".to_owned(),
+                    "https://api.{region}.intercom.io/auth/eagle/token".to_owned(),
+                ),
+                ("api_base_url".to_owned(), "https://api.{region}.intercom.io".to_owned()),
+            ]
+            .into(),
+            token_params: [("realm".to_owned(), "{region}-realm".to_owned())].into(),
+            connection_params: vec![region],
+            ..ProviderDraft::default()
+        };
+        let spec = draft.clone().validate().expect("valid");
+        assert_eq!(spec.to_draft().validate().expect("round trip"), spec);
+        let plain = spec.for_connection(&ConnectionParams::new()).expect("fills");
+        let oauth = plain.oauth.as_ref().expect("oauth");
+        assert_eq!(
+            oauth.token_url.as_ref().map(ToString::to_string).as_deref(),
+            Some("https://api.intercom.io/auth/eagle/token")
+        );
+        assert!(
+            oauth.token_params.is_empty(),
+            "a parameter without its value is not sent"
+        );
+        let eu: ConnectionParams = [("region".to_owned(), "eu".to_owned())].into();
+        let regional = spec.for_connection(&eu).expect("fills");
+        let oauth = regional.oauth.as_ref().expect("oauth");
+        assert_eq!(
+            oauth.token_url.as_ref().map(ToString::to_string).as_deref(),
+            Some("https://api.eu.intercom.io/auth/eagle/token")
+        );
+        assert_eq!(oauth.token_params["realm"], "eu-realm");
+        assert_eq!(
+            spec.api_base_url_for(&eu).map(String::from).as_deref(),
+            Some("https://api.eu.intercom.io/")
+        );
+
+        let mut fixed = draft.clone();
+        fixed.url_overrides = [("token_url".to_owned(), "https://api.eu.intercom.io/token".to_owned())].into();
+        assert_eq!(field_of(fixed.validate()), "url_overrides.token_url");
+        let mut unknown = draft.clone();
+        unknown.url_overrides = [("issuer".to_owned(), "https://{region}.example.com".to_owned())].into();
+        assert_eq!(field_of(unknown.validate()), "url_overrides.issuer");
+        let mut reserved = draft;
+        reserved.refresh_params = [("grant_type".to_owned(), "password".to_owned())].into();
+        assert_eq!(field_of(reserved.validate()), "refresh_params");
     }
 
     #[test]

@@ -11,12 +11,15 @@ use nexus_domain::ciphertext::Ciphertext;
 use nexus_domain::credential_schema::CredentialSchema;
 use nexus_domain::provider::{OAuthSettings, Provider, ProviderRef, ProviderSpec, TokenEndpointAuthMethod};
 use nexus_domain::status::{AuthType, ConnectionStatus};
+use nexus_domain::token_request::{TokenRequestFormat, TokenResponseShape};
 use nexus_domain::url_template::UrlTemplate;
 use nexus_domain::webhook::WebhookEventType;
 use nexus_domain::{ConnectionId, ProviderId, ProviderName, Scope};
 use nexus_entities::{connection, credential, provider};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A provider with its sealed client secret, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -220,6 +223,8 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
         scope_separator: Set(oauth
             .filter(|o| o.scope_separator != ' ')
             .map(|o| o.scope_separator.to_string())),
+        token_exchange: Set(oauth.and_then(TokenExchangeColumn::of).map(|column| to_json(&column))),
+        url_overrides: Set((!spec.url_overrides.is_empty()).then(|| to_json(&spec.url_overrides))),
         revocation_url: Set(template_text(oauth.and_then(|o| o.revocation_url.as_ref()))),
         api_base_url: Set(template_text(spec.api_base_url.as_ref())),
         logo_url: Set(url_text(spec.logo_url.as_ref())),
@@ -236,8 +241,46 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
     }
 }
 
+/// The `token_exchange` column: what of the token exchange departs from RFC 6749.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct TokenExchangeColumn {
+    #[serde(default, skip_serializing_if = "is_default")]
+    format: TokenRequestFormat,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_url: Option<UrlTemplate>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    token_params: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    refresh_params: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    response: TokenResponseShape,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+impl TokenExchangeColumn {
+    /// The column for these settings; `None` (NULL) when everything is RFC 6749's.
+    fn of(oauth: &OAuthSettings) -> Option<Self> {
+        let column = Self {
+            format: oauth.token_request_format,
+            refresh_url: oauth.refresh_url.clone(),
+            token_params: oauth.token_params.clone(),
+            refresh_params: oauth.refresh_params.clone(),
+            response: oauth.token_response,
+        };
+        (column != Self::default()).then_some(column)
+    }
+}
+
 pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
     let auth_type: AuthType = parse("auth_type", &model.auth_type, str::parse)?;
+    let exchange: TokenExchangeColumn = model
+        .token_exchange
+        .map(|value| from_json("token_exchange", value))
+        .transpose()?
+        .unwrap_or_default();
     let oauth = if auth_type == AuthType::Oauth2 {
         Some(OAuthSettings {
             client_id: model
@@ -266,6 +309,11 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
                     )));
                 }
             },
+            refresh_url: exchange.refresh_url,
+            token_request_format: exchange.format,
+            token_params: exchange.token_params,
+            refresh_params: exchange.refresh_params,
+            token_response: exchange.response,
             discovered_within: None,
         })
     } else {
@@ -296,6 +344,7 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
         connection_params: optional_list("connection_params", model.connection_params)?,
         allowed_host_suffixes: optional_list("allowed_host_suffixes", model.allowed_host_suffixes)?,
         api_origins: optional_list("api_origins", model.api_origins)?,
+        url_overrides: optional_map("url_overrides", model.url_overrides)?,
         logo_url: parse_url("logo_url", model.logo_url)?,
         docs_url: parse_url("docs_url", model.docs_url)?,
     };

@@ -66,12 +66,15 @@ async fn templates_are_listed_and_viewed(db: TestDatabase) {
             .as_deref()
             .is_some_and(|url| url.contains("{subdomain}.zendesk.com"))
     );
-    assert!(
-        zendesk
-            .unsupported
-            .iter()
-            .any(|u| u == "extra token-request parameters")
-    );
+    assert!(zendesk.unsupported.is_empty(), "{:?}", zendesk.unsupported);
+    let registered = broker
+        .template_view()
+        .name("amplitude-mcp")
+        .send()
+        .await
+        .expect("template_view")
+        .into_inner();
+    assert_eq!(registered.unsupported, ["dynamic client registration"]);
 
     let missing = raw()
         .get(format!("{}/v1/catalog/no-such-template", server.broker_url))
@@ -160,19 +163,19 @@ async fn providers_are_created_from_templates(db: TestDatabase) {
     );
 
     // What Nexus cannot run yet is refused with the reason, and nothing is stored.
-    let (status, zendesk) = post_provider(
+    let (status, registered) = post_provider(
         &server,
-        json!({"template": "zendesk", "client_id": "c", "client_secret": "s"}),
+        json!({"template": "amplitude-mcp", "client_id": "c", "client_secret": "s"}),
     )
     .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{zendesk}");
-    assert_eq!(zendesk["code"], "invalid_request");
-    assert_eq!(zendesk["field"], "template");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{registered}");
+    assert_eq!(registered["code"], "invalid_request");
+    assert_eq!(registered["field"], "template");
     assert!(
-        zendesk["message"]
+        registered["message"]
             .as_str()
-            .is_some_and(|m| m.contains("extra token-request parameters")),
-        "{zendesk}"
+            .is_some_and(|m| m.contains("dynamic client registration")),
+        "{registered}"
     );
     let (status, unknown) = post_provider(&server, json!({"template": "no-such-template"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{unknown}");

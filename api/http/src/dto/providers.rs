@@ -9,6 +9,7 @@ use nexus_domain::provider::{
 };
 use nexus_domain::secret::SecretString;
 use nexus_domain::status::AuthType;
+use nexus_domain::token_request::{TokenRequestFormat, TokenResponseShape};
 use nexus_domain::url_template::{ConnectionParam, UrlTemplate};
 use poem_openapi::{Enum, Object};
 use std::collections::BTreeMap;
@@ -66,6 +67,67 @@ impl From<TokenEndpointAuthMethod> for TokenEndpointAuthMethodDto {
         match method {
             TokenEndpointAuthMethod::ClientSecretPost => Self::ClientSecretPost,
             TokenEndpointAuthMethod::ClientSecretBasic => Self::ClientSecretBasic,
+        }
+    }
+}
+
+/// The token request's body: `form` (RFC 6749) or `json` (Notion)
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "TokenRequestFormat", rename_all = "snake_case")]
+pub enum TokenRequestFormatDto {
+    Form,
+    Json,
+}
+
+impl From<TokenRequestFormatDto> for TokenRequestFormat {
+    fn from(dto: TokenRequestFormatDto) -> Self {
+        match dto {
+            TokenRequestFormatDto::Form => Self::Form,
+            TokenRequestFormatDto::Json => Self::Json,
+        }
+    }
+}
+
+impl From<TokenRequestFormat> for TokenRequestFormatDto {
+    fn from(format: TokenRequestFormat) -> Self {
+        match format {
+            TokenRequestFormat::Form => Self::Form,
+            TokenRequestFormat::Json => Self::Json,
+        }
+    }
+}
+
+/// Where the token response keeps the token: `standard` (RFC 6749), `slack_bot` or `slack_user`
+/// (Slack's `oauth.v2.access`: the bot token at the top level, or the user token under
+/// `authed_user`; `ok: false` is an error), `salesforce` (`instance_url` becomes the
+/// connection's API base URL when it is one of the provider's API origins)
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "TokenResponseShape", rename_all = "snake_case")]
+pub enum TokenResponseShapeDto {
+    Standard,
+    SlackBot,
+    SlackUser,
+    Salesforce,
+}
+
+impl From<TokenResponseShapeDto> for TokenResponseShape {
+    fn from(dto: TokenResponseShapeDto) -> Self {
+        match dto {
+            TokenResponseShapeDto::Standard => Self::Standard,
+            TokenResponseShapeDto::SlackBot => Self::SlackBot,
+            TokenResponseShapeDto::SlackUser => Self::SlackUser,
+            TokenResponseShapeDto::Salesforce => Self::Salesforce,
+        }
+    }
+}
+
+impl From<TokenResponseShape> for TokenResponseShapeDto {
+    fn from(shape: TokenResponseShape) -> Self {
+        match shape {
+            TokenResponseShape::Standard => Self::Standard,
+            TokenResponseShape::SlackBot => Self::SlackBot,
+            TokenResponseShape::SlackUser => Self::SlackUser,
+            TokenResponseShape::Salesforce => Self::Salesforce,
         }
     }
 }
@@ -134,6 +196,9 @@ pub struct ConnectionParamDto {
     pub choices: Option<Vec<String>>,
     /// Used when a connection gives no value
     pub default: Option<String>,
+    /// A connection may leave it out: only `url_overrides` may use it (the override then
+    /// applies only to connections that give it)
+    pub optional: Option<bool>,
 }
 
 impl From<ConnectionParamDto> for ConnectionParam {
@@ -144,7 +209,7 @@ impl From<ConnectionParamDto> for ConnectionParam {
             pattern: dto.pattern,
             choices: dto.choices.unwrap_or_default(),
             default: dto.default,
-            optional: false,
+            optional: dto.optional.unwrap_or(false),
         }
     }
 }
@@ -157,6 +222,7 @@ impl From<ConnectionParam> for ConnectionParamDto {
             pattern: param.pattern,
             choices: (!param.choices.is_empty()).then_some(param.choices),
             default: param.default,
+            optional: param.optional.then_some(true),
         }
     }
 }
@@ -211,6 +277,20 @@ pub struct ProviderCreate {
     /// `","` (Linear, Zoom, Strava, Todoist)
     #[oai(validator(pattern = r"^[ ,]$"))]
     pub scope_separator: Option<String>,
+    /// Where refreshes go when not to `token_url` (Figma)
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
+    pub refresh_url: Option<Text>,
+    pub token_request_format: Option<TokenRequestFormatDto>,
+    /// Extra parameters of the authorization-code exchange (Shopify's `expiring=1`); values may
+    /// hold `{name}` placeholders. Never the ones Nexus sets (`grant_type`, `code`, ...)
+    pub token_params: Option<BTreeMap<String, Text>>,
+    /// Extra parameters of a refresh, as `token_params`
+    pub refresh_params: Option<BTreeMap<String, Text>>,
+    pub token_response: Option<TokenResponseShapeDto>,
+    /// URLs used instead of `authorization_url`, `token_url`, `refresh_url`, `revocation_url`
+    /// or `api_base_url` for a connection that gives every parameter they hold (Salesforce's My
+    /// Domain, Intercom's regions); each holds a `{name}` placeholder of an optional parameter
+    pub url_overrides: Option<BTreeMap<String, Text>>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub revocation_url: Option<Text>,
     /// For api_key and basic_auth providers: a JSON Schema subset describing the credential fields
@@ -272,6 +352,12 @@ impl From<ProviderCreate> for NewProvider {
                 pkce: dto.pkce,
                 revocation_url: dto.revocation_url.plain(),
                 scope_separator: dto.scope_separator,
+                refresh_url: dto.refresh_url.plain(),
+                token_request_format: dto.token_request_format.map(Into::into),
+                token_params: dto.token_params.plain().unwrap_or_default(),
+                refresh_params: dto.refresh_params.plain().unwrap_or_default(),
+                token_response: dto.token_response.map(Into::into),
+                url_overrides: dto.url_overrides.plain().unwrap_or_default(),
                 credential_schema: dto.credential_schema,
                 verification_url: dto.verification.as_ref().map(|v| v.url.0.clone()),
                 verification_method: dto.verification.and_then(|v| v.method).map(method_to_domain),
@@ -302,6 +388,7 @@ pub enum ClearableField {
     TokenUrl,
     Issuer,
     RevocationUrl,
+    RefreshUrl,
     Verification,
     Strategy,
     ApiBaseUrl,
@@ -343,6 +430,16 @@ pub struct ProviderUpdate {
     /// `" "` or `","`
     #[oai(validator(pattern = r"^[ ,]$"))]
     pub scope_separator: Option<String>,
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
+    pub refresh_url: Option<Text>,
+    pub token_request_format: Option<TokenRequestFormatDto>,
+    /// Replaces the extra token parameters (an empty object removes them)
+    pub token_params: Option<BTreeMap<String, Text>>,
+    /// Replaces the extra refresh parameters (an empty object removes them)
+    pub refresh_params: Option<BTreeMap<String, Text>>,
+    pub token_response: Option<TokenResponseShapeDto>,
+    /// Replaces the URL overrides (an empty object removes them)
+    pub url_overrides: Option<BTreeMap<String, Text>>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub revocation_url: Option<Text>,
     pub credential_schema: Option<serde_json::Value>,
@@ -403,6 +500,12 @@ impl From<ProviderUpdate> for ProviderPatch {
             pkce: dto.pkce,
             revocation_url: change(dto.revocation_url.plain(), cleared(ClearableField::RevocationUrl)),
             scope_separator: dto.scope_separator,
+            refresh_url: change(dto.refresh_url.plain(), cleared(ClearableField::RefreshUrl)),
+            token_request_format: dto.token_request_format.map(Into::into),
+            token_params: dto.token_params.plain(),
+            refresh_params: dto.refresh_params.plain(),
+            token_response: dto.token_response.map(Into::into),
+            url_overrides: dto.url_overrides.plain(),
             credential_schema: dto.credential_schema,
             verification_method: verification
                 .as_ref()
@@ -453,6 +556,14 @@ pub struct ProviderView {
     pub revocation_url: Option<String>,
     /// How scopes are joined when not with a space (absent: a space)
     pub scope_separator: Option<String>,
+    pub refresh_url: Option<String>,
+    // Absent: the default (no doc comment: it would wrap the `$ref` in `allOf`).
+    pub token_request_format: Option<TokenRequestFormatDto>,
+    pub token_params: Option<BTreeMap<String, String>>,
+    pub refresh_params: Option<BTreeMap<String, String>>,
+    // Absent: the default (no doc comment: it would wrap the `$ref` in `allOf`).
+    pub token_response: Option<TokenResponseShapeDto>,
+    pub url_overrides: Option<BTreeMap<String, String>>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification: Option<VerificationDto>,
     pub strategy: StrategyDto,
@@ -503,6 +614,31 @@ impl From<Provider> for ProviderView {
                 .as_ref()
                 .filter(|o| o.scope_separator != ' ')
                 .map(|o| o.scope_separator.to_string()),
+            refresh_url: template(oauth.as_ref().and_then(|o| o.refresh_url.clone())),
+            token_request_format: oauth
+                .as_ref()
+                .map(|o| o.token_request_format)
+                .filter(|format| *format != TokenRequestFormat::default())
+                .map(Into::into),
+            token_params: oauth
+                .as_ref()
+                .map(|o| o.token_params.clone())
+                .filter(|params| !params.is_empty()),
+            refresh_params: oauth
+                .as_ref()
+                .map(|o| o.refresh_params.clone())
+                .filter(|params| !params.is_empty()),
+            token_response: oauth
+                .as_ref()
+                .map(|o| o.token_response)
+                .filter(|shape| *shape != TokenResponseShape::default())
+                .map(Into::into),
+            url_overrides: (!spec.url_overrides.is_empty()).then(|| {
+                spec.url_overrides
+                    .iter()
+                    .map(|(field, url)| (field.clone(), url.to_string()))
+                    .collect()
+            }),
             revocation_url: template(oauth.and_then(|o| o.revocation_url)),
             credential_schema: spec.credential_schema.map(|s| s.to_json()),
             verification: spec.verification.map(Into::into),

@@ -22,13 +22,14 @@ const NOT_SETTINGS: [&str; 6] = [
 ];
 
 /// Settings `clear` resets (the API's `ClearableField`); other settings are set to empty.
-const CLEARABLE: [&str; 11] = [
+const CLEARABLE: [&str; 12] = [
     "description",
     "category",
     "authorization_url",
     "token_url",
     "issuer",
     "revocation_url",
+    "refresh_url",
     "verification",
     "strategy",
     "api_base_url",
@@ -37,7 +38,11 @@ const CLEARABLE: [&str; 11] = [
 ];
 
 /// Settings the API's view leaves out when they hold their default: unset, they are set to it.
-const DEFAULTS: [(&str, &str); 1] = [("scope_separator", " ")];
+const DEFAULTS: [(&str, &str); 3] = [
+    ("scope_separator", " "),
+    ("token_request_format", "form"),
+    ("token_response", "standard"),
+];
 
 /// One field that differs: its current and wanted values as compact JSON (secrets never).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -163,6 +163,7 @@ impl ConnectionServiceImpl {
             .exchange_code(
                 &endpoints.token_url,
                 &auth,
+                crate::oauth::TokenDialect::exchange(oauth),
                 code,
                 &self.redirect_uri(),
                 verifier.as_ref(),

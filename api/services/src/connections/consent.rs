@@ -12,6 +12,7 @@ use nexus_domain::connection::{CONSENT_WINDOW_SECONDS, Connection, ConsentReques
 use nexus_domain::provider::{ProviderRef, ProviderSpec, RESERVED_AUTHORIZATION_PARAMS};
 use nexus_domain::secret::ExposeSecret;
 use nexus_domain::status::{AuthType, ConnectionStatus};
+use nexus_domain::token_request::TokenResponseShape;
 use nexus_domain::url_template::check_values;
 use nexus_domain::{ConnectionId, ResourceKind, Scope, ServiceError};
 use nexus_repositories::PendingConsent;
@@ -217,7 +218,13 @@ impl ConnectionServiceImpl {
             if !scopes.is_empty() {
                 let separator = oauth.scope_separator.to_string();
                 let joined = scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(&separator);
-                query.append_pair("scope", &joined);
+                // Slack asks for a user token's scopes as `user_scope` (`scope` is the bot's).
+                let name = if oauth.token_response == TokenResponseShape::SlackUser {
+                    "user_scope"
+                } else {
+                    "scope"
+                };
+                query.append_pair(name, &joined);
             }
             query.append_pair("state", state);
             if let Some(pkce) = pkce {

@@ -6,10 +6,17 @@ use chrono::{DateTime, TimeDelta, Utc};
 use nexus_crypto::{AssociatedData, Keyring};
 use nexus_domain::ciphertext::Ciphertext;
 use nexus_domain::connection::CredentialValues;
+use nexus_domain::provider::ProviderSpec;
 use nexus_domain::status::AuthType;
+use nexus_domain::token_request::TokenResponseShape;
+use nexus_domain::url_template::ConnectionParams;
 use nexus_domain::{ConnectionId, ServiceError};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use url::Url;
+
+/// Where Salesforce says a connection's org lives.
+const INSTANCE_URL: &str = "instance_url";
 
 /// Fields an agent never receives, whatever the provider sent.
 const NEVER_SHARED: [&str; 3] = ["refresh_token", "id_token", "code_verifier"];
@@ -37,12 +44,28 @@ impl Stored {
     /// A token response, keeping the previous refresh token when the provider does not rotate it.
     pub(crate) fn from_token_response(response: TokenResponse, previous: Option<&Stored>) -> Self {
         let mut fields = response.fields;
-        if !fields.contains_key("refresh_token")
-            && let Some(token) = previous.and_then(|p| p.0.get("refresh_token"))
-        {
-            fields.insert("refresh_token".to_owned(), token.clone());
+        // Salesforce names the instance on every answer today; if a refresh ever leaves it out,
+        // the connection keeps where it lives.
+        for kept in ["refresh_token", INSTANCE_URL] {
+            if !fields.contains_key(kept)
+                && let Some(value) = previous.and_then(|p| p.0.get(kept))
+            {
+                fields.insert(kept.to_owned(), value.clone());
+            }
         }
         Self(fields)
+    }
+
+    /// The API base a Salesforce-shaped token response names (`instance_url`), when it is one of
+    /// the provider's API origins: a token response never sends a credential anywhere else.
+    pub(crate) fn instance_url(&self, provider: &ProviderSpec, params: &ConnectionParams) -> Option<Url> {
+        let shape = provider.oauth.as_ref()?.token_response;
+        if shape != TokenResponseShape::Salesforce {
+            return None;
+        }
+        let url = Url::parse(self.str(INSTANCE_URL)?).ok()?;
+        let allowed = url.scheme() == "https" || nexus_domain::provider::is_loopback(&url);
+        (allowed && nexus_domain::origins::allows(&provider.origins_for(params), &url)).then_some(url)
     }
 
     pub(crate) fn from_captured(values: BTreeMap<String, String>) -> Self {

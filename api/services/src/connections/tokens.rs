@@ -263,11 +263,9 @@ impl ConnectionServiceImpl {
             scopes: source.granted_scopes.unwrap_or(source.requested_scopes).to_vec(),
             // A provider edited since this connection was made may no longer fill: the agent
             // then gets no base URL rather than a wrong one.
-            api_base_url: provider.api_base_url.as_ref().and_then(|template| {
-                template
-                    .resolve(source.connection_params, &provider.allowed_host_suffixes)
-                    .ok()
-            }),
+            api_base_url: stored
+                .instance_url(provider, source.connection_params)
+                .or_else(|| provider.api_base_url_for(source.connection_params)),
             api_origins: provider.origins_for(source.connection_params),
             stale_seconds: None,
         };

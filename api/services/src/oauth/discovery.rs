@@ -338,6 +338,11 @@ mod tests {
             pkce: true,
             revocation_url: None,
             scope_separator: ' ',
+            refresh_url: None,
+            token_request_format: Default::default(),
+            token_params: Default::default(),
+            refresh_params: Default::default(),
+            token_response: Default::default(),
             discovered_within: Some(nexus_domain::url_template::DomainRule {
                 template: "https://{tenant}.idp.example.com".into(),
                 allowed_host_suffixes: Vec::new(),

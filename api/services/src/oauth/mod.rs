@@ -9,4 +9,4 @@ pub mod token_endpoint;
 
 pub use discovery::{Discovery, Endpoints};
 pub use http::Outbound;
-pub use token_endpoint::{TokenEndpoint, TokenEndpointError, TokenResponse};
+pub use token_endpoint::{TokenDialect, TokenEndpoint, TokenEndpointError, TokenResponse};

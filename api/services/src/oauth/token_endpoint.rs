@@ -1,15 +1,19 @@
 //! The provider's token endpoint: authorization-code exchange, refresh, and revocation
-//! (RFC 6749, RFC 7009). Requests are form-encoded with `Accept: application/json`, and the
-//! client authenticates as the provider is configured, on every call. Provider response bodies
-//! are parsed, never echoed. Every failure is classified by whose doing it is: the user's (the
-//! grant is gone), the operator's (the provider registration is wrong), or nobody's (transient).
+//! (RFC 6749, RFC 7009). Requests are form-encoded (or JSON, where the provider wants it) with
+//! `Accept: application/json`, and the client authenticates as the provider is configured, on
+//! every call. Provider response bodies are parsed (JSON, or a form-encoded body as GitHub may
+//! send), never echoed; Slack's envelope (`ok`, `authed_user`) is unwrapped here. Every failure
+//! is classified by whose doing it is: the user's (the grant is gone), the operator's (the
+//! provider registration is wrong), or nobody's (transient).
 
 use super::http::{Outbound, OutboundError};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use nexus_domain::provider::TokenEndpointAuthMethod;
+use nexus_domain::provider::{OAuthSettings, TokenEndpointAuthMethod};
 use nexus_domain::secret::{ExposeSecret, SecretString};
+use nexus_domain::token_request::{TokenRequestFormat, TokenResponseShape};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use url::Url;
 
@@ -81,11 +85,68 @@ impl TokenEndpointError {
 /// Classifies an OAuth `error` code (RFC 6749 section 5.2) by whose doing it is.
 fn classify_error_code(code: &str) -> TokenEndpointError {
     match code {
-        // GitHub answers a dead refresh token with `bad_refresh_token`.
-        "invalid_grant" | "bad_refresh_token" => TokenEndpointError::GrantRevoked { error: code.to_owned() },
-        "temporarily_unavailable" | "server_error" | "slow_down" => TokenEndpointError::transient(code),
+        // GitHub answers a dead refresh token with `bad_refresh_token`, an old code with
+        // `bad_verification_code`; Slack says `invalid_refresh_token`, `token_revoked`,
+        // `token_expired`, `invalid_code` or `code_already_used`.
+        "invalid_grant"
+        | "bad_refresh_token"
+        | "bad_verification_code"
+        | "invalid_refresh_token"
+        | "token_revoked"
+        | "token_expired"
+        | "invalid_code"
+        | "code_already_used" => TokenEndpointError::GrantRevoked { error: code.to_owned() },
+        // Slack's own words for "not now".
+        "temporarily_unavailable"
+        | "server_error"
+        | "slow_down"
+        | "ratelimited"
+        | "internal_error"
+        | "service_unavailable"
+        | "fatal_error"
+        | "request_timeout" => TokenEndpointError::transient(code),
         _ => TokenEndpointError::Misconfigured { error: code.to_owned() },
     }
+}
+
+/// A response body as fields: a JSON object, or a form-encoded body (GitHub without JSON, and
+/// some older providers) when it holds `access_token` or `error`.
+fn parse_body(body: &[u8]) -> Option<Map<String, Value>> {
+    if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) {
+        return Some(fields);
+    }
+    let text = std::str::from_utf8(body).ok()?.trim();
+    let fields: Map<String, Value> = url::form_urlencoded::parse(text.as_bytes())
+        .map(|(key, value)| (key.into_owned(), Value::String(value.into_owned())))
+        .collect();
+    (fields.contains_key("access_token") || fields.contains_key("error")).then_some(fields)
+}
+
+/// Slack's answer as a token response: `ok: false` is an error whatever the status, and the
+/// user token (under `authed_user`) replaces the bot token when the provider keeps user tokens.
+/// Slack's `token_type` (`bot`, `user`) is a bearer token's.
+fn unwrap_slack(
+    mut fields: Map<String, Value>,
+    shape: TokenResponseShape,
+) -> Result<Map<String, Value>, TokenEndpointError> {
+    if fields.get("ok") == Some(&Value::Bool(false)) {
+        let code = fields
+            .get("error")
+            .and_then(Value::as_str)
+            .map_or_else(|| "provider_error".to_owned(), sanitize_error_code);
+        return Err(classify_error_code(&code));
+    }
+    if shape == TokenResponseShape::SlackUser
+        && let Some(Value::Object(user)) = fields.remove("authed_user")
+        && user.get("access_token").is_some()
+    {
+        for token_field in ["access_token", "refresh_token", "expires_in", "scope", "token_type"] {
+            fields.remove(token_field);
+        }
+        fields.extend(user);
+    }
+    fields.insert("token_type".to_owned(), Value::String("Bearer".to_owned()));
+    Ok(fields)
 }
 
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 section 10.2.3), capped at a day.
@@ -109,6 +170,46 @@ pub struct ClientAuth<'a> {
     pub method: TokenEndpointAuthMethod,
 }
 
+/// How one provider's token endpoint is spoken to: its body format, the shape of its answers,
+/// and the extra parameters (already filled for the connection) this call adds.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenDialect<'a> {
+    pub format: TokenRequestFormat,
+    pub response: TokenResponseShape,
+    pub extra_params: &'a BTreeMap<String, String>,
+}
+
+impl<'a> TokenDialect<'a> {
+    /// The authorization-code exchange of a provider whose settings are filled for the connection.
+    pub fn exchange(oauth: &'a OAuthSettings) -> Self {
+        Self {
+            format: oauth.token_request_format,
+            response: oauth.token_response,
+            extra_params: &oauth.token_params,
+        }
+    }
+
+    /// A refresh, with the provider's refresh parameters.
+    pub fn refresh(oauth: &'a OAuthSettings) -> Self {
+        Self {
+            extra_params: &oauth.refresh_params,
+            ..Self::exchange(oauth)
+        }
+    }
+}
+
+impl TokenDialect<'static> {
+    /// RFC 6749 as written: a form, a standard answer, nothing added.
+    pub fn standard() -> Self {
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        Self {
+            format: TokenRequestFormat::Form,
+            response: TokenResponseShape::Standard,
+            extra_params: &NONE,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TokenEndpoint {
     outbound: Outbound,
@@ -129,7 +230,13 @@ impl TokenEndpoint {
         Self { outbound }
     }
 
-    fn request(&self, url: &Url, auth: &ClientAuth<'_>, mut form: Vec<(&str, String)>) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        url: &Url,
+        auth: &ClientAuth<'_>,
+        format: TokenRequestFormat,
+        mut form: Vec<(&str, String)>,
+    ) -> reqwest::RequestBuilder {
         let mut request = self
             .outbound
             .client()
@@ -155,25 +262,41 @@ impl TokenEndpoint {
                 form.push(("client_secret", auth.client_secret.expose_secret().to_owned()));
             }
         }
-        request.form(&form)
+        match format {
+            TokenRequestFormat::Form => request.form(&form),
+            TokenRequestFormat::Json => {
+                let body: Map<String, Value> = form
+                    .into_iter()
+                    .map(|(key, value)| (key.to_owned(), Value::String(value)))
+                    .collect();
+                request.json(&body)
+            }
+        }
     }
 
     async fn token_call(
         &self,
         url: &Url,
         auth: &ClientAuth<'_>,
-        form: Vec<(&str, String)>,
+        dialect: TokenDialect<'_>,
+        mut form: Vec<(&str, String)>,
     ) -> Result<TokenResponse, TokenEndpointError> {
+        form.extend(
+            dialect
+                .extra_params
+                .iter()
+                .map(|(key, value)| (key.as_str(), value.clone())),
+        );
         let answer = self
             .outbound
-            .send(self.request(url, auth, form))
+            .send(self.request(url, auth, dialect.format, form))
             .await
             .map_err(|e| match e {
                 OutboundError::Timeout => TokenEndpointError::transient("timeout"),
                 OutboundError::Transport(reason) => TokenEndpointError::transient(reason),
             })?;
         let status = answer.status;
-        let parsed: Option<Map<String, Value>> = serde_json::from_slice(&answer.body).ok();
+        let parsed = parse_body(&answer.body);
         let error_code = parsed
             .as_ref()
             .and_then(|fields| fields.get("error"))
@@ -207,11 +330,15 @@ impl TokenEndpoint {
             // A redirect (never followed) or an informational status: the URL is wrong.
             return Err(TokenEndpointError::Misconfigured { error: http(status) });
         }
-        // Some providers answer 200 with an error body.
+        let mut fields =
+            parsed.ok_or_else(|| TokenEndpointError::transient("the token response is not a JSON object"))?;
+        if dialect.response.is_slack() {
+            fields = unwrap_slack(fields, dialect.response)?;
+        }
+        // Some providers answer 200 with an error body (GitHub, form-encoded or JSON).
         if let Some(code) = error_code {
             return Err(classify_error_code(&code));
         }
-        let fields = parsed.ok_or_else(|| TokenEndpointError::transient("the token response is not a JSON object"))?;
         match fields.get("access_token") {
             Some(Value::String(token)) if !token.is_empty() => Ok(TokenResponse { fields }),
             _ => Err(TokenEndpointError::transient("the token response has no access_token")),
@@ -222,6 +349,7 @@ impl TokenEndpoint {
         &self,
         url: &Url,
         auth: &ClientAuth<'_>,
+        dialect: TokenDialect<'_>,
         code: &str,
         redirect_uri: &Url,
         code_verifier: Option<&SecretString>,
@@ -234,20 +362,21 @@ impl TokenEndpoint {
         if let Some(verifier) = code_verifier {
             form.push(("code_verifier", verifier.expose_secret().to_owned()));
         }
-        self.token_call(url, auth, form).await
+        self.token_call(url, auth, dialect, form).await
     }
 
     pub async fn refresh(
         &self,
         url: &Url,
         auth: &ClientAuth<'_>,
+        dialect: TokenDialect<'_>,
         refresh_token: &str,
     ) -> Result<TokenResponse, TokenEndpointError> {
         let form = vec![
             ("grant_type", "refresh_token".to_owned()),
             ("refresh_token", refresh_token.to_owned()),
         ];
-        self.token_call(url, auth, form).await
+        self.token_call(url, auth, dialect, form).await
     }
 
     /// RFC 7009 revocation. Success is any 2xx.
@@ -261,7 +390,7 @@ impl TokenEndpoint {
         let form = vec![("token", token.to_owned()), ("token_type_hint", hint.to_owned())];
         let status = self
             .outbound
-            .send(self.request(url, auth, form))
+            .send(self.request(url, auth, TokenRequestFormat::Form, form))
             .await
             .map_err(|e| TokenEndpointError::transient(e.to_string()))?
             .status;
@@ -318,6 +447,29 @@ mod tests {
         );
         headers.insert(reqwest::header::RETRY_AFTER, "soon".parse().expect("header"));
         assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn slack_envelopes_and_form_bodies_are_read() {
+        let body = br#"{"ok": true, "access_token": "xoxb-1", "token_type": "bot", "scope": "chat:write",
+            "authed_user": {"id": "U1", "access_token": "xoxp-1", "token_type": "user", "scope": "search:read"}}"#;
+        let fields = parse_body(body).expect("json");
+        let bot = unwrap_slack(fields.clone(), TokenResponseShape::SlackBot).expect("bot");
+        assert_eq!(bot["access_token"], "xoxb-1");
+        assert_eq!(bot["token_type"], "Bearer");
+        let user = unwrap_slack(fields, TokenResponseShape::SlackUser).expect("user");
+        assert_eq!(
+            (user["access_token"].as_str(), user["scope"].as_str()),
+            (Some("xoxp-1"), Some("search:read"))
+        );
+        let refused = parse_body(br#"{"ok": false, "error": "invalid_refresh_token"}"#).expect("json");
+        assert!(matches!(
+            unwrap_slack(refused, TokenResponseShape::SlackBot),
+            Err(TokenEndpointError::GrantRevoked { .. })
+        ));
+        let github = parse_body(b"error=bad_verification_code&error_description=The+code+is+wrong").expect("form");
+        assert_eq!(github["error"], "bad_verification_code");
+        assert!(parse_body(b"<html>busy</html>").is_none());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::{Fresh, Job, LEASE_WAIT, MAX_ATTEMPTS, Outcome, PROVIDER_CALL_LEASE, 
 use crate::audit::AuditServiceImpl;
 use crate::cache::Invalidation;
 use crate::connections::{Stored, client_auth, open_client_secret};
-use crate::oauth::{TokenEndpointError, TokenResponse};
+use crate::oauth::{TokenDialect, TokenEndpointError, TokenResponse};
 use nexus_domain::ConnectionId;
 use nexus_domain::ServiceError;
 use nexus_domain::agent_key::Actor;
@@ -212,9 +212,15 @@ impl Refresher {
             let secret = open_client_secret(&self.deps.keyring, &bundle.provider)
                 .map_err(|_| misconfigured("client_secret_unavailable"))?;
             let auth = client_auth(provider, &secret).map_err(|_| misconfigured("not_oauth2"))?;
+            // A refresh URL of its own (Figma's), filled for the connection like the token URL.
+            let refresh_url = oauth
+                .refresh_url
+                .as_ref()
+                .and_then(|url| url.fixed())
+                .unwrap_or(&endpoints.token_url);
             self.deps
                 .token_endpoint
-                .refresh(&endpoints.token_url, &auth, refresh_token)
+                .refresh(refresh_url, &auth, TokenDialect::refresh(oauth), refresh_token)
                 .await
         }
         .await;

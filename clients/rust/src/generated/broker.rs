@@ -892,6 +892,8 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
         Issuer,
         #[serde(rename = "revocation_url")]
         RevocationUrl,
+        #[serde(rename = "refresh_url")]
+        RefreshUrl,
         #[serde(rename = "verification")]
         Verification,
         #[serde(rename = "strategy")]
@@ -912,6 +914,7 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
                 Self::TokenUrl => f.write_str("token_url"),
                 Self::Issuer => f.write_str("issuer"),
                 Self::RevocationUrl => f.write_str("revocation_url"),
+                Self::RefreshUrl => f.write_str("refresh_url"),
                 Self::Verification => f.write_str("verification"),
                 Self::Strategy => f.write_str("strategy"),
                 Self::ApiBaseUrl => f.write_str("api_base_url"),
@@ -932,6 +935,7 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
                 "token_url" => Ok(Self::TokenUrl),
                 "issuer" => Ok(Self::Issuer),
                 "revocation_url" => Ok(Self::RevocationUrl),
+                "refresh_url" => Ok(Self::RefreshUrl),
                 "verification" => Ok(Self::Verification),
                 "strategy" => Ok(Self::Strategy),
                 "api_base_url" => Ok(Self::ApiBaseUrl),
@@ -1167,6 +1171,10 @@ Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits,
         pub description: ConnectionParamDescription,
         ///Snake case; `{name}` in the URLs
         pub name: ConnectionParamName,
+        /**A connection may leave it out: only `url_overrides` may use it (the override then
+applies only to connections that give it)*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub optional: ::std::option::Option<bool>,
         ///A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches
         pub pattern: ConnectionParamPattern,
     }
@@ -3093,6 +3101,16 @@ secret*/
         pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub refresh_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refresh_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revocation_url: ::std::option::Option<::std::string::String>,
         ///How scopes are joined when not with a space (absent: a space)
@@ -3102,9 +3120,29 @@ secret*/
         pub strategy: Strategy,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub token_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_request_format: ::std::option::Option<TokenRequestFormat>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_response: ::std::option::Option<TokenResponseShape>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_url: ::std::option::Option<::std::string::String>,
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub url_overrides: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verification: ::std::option::Option<Verification>,
     }
@@ -3195,6 +3233,18 @@ Required unless a template gives it*/
         ///PKCE S256 (default true)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
+        ///Extra parameters of a refresh, as `token_params`
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub refresh_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ///Where refreshes go when not to `token_url` (Figma)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refresh_url: ::std::option::Option<ProviderCreateRefreshUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revocation_url: ::std::option::Option<ProviderCreateRevocationUrl>,
         /**How scopes are joined in the authorization request: `" "` (the default, RFC 6749) or
@@ -3211,8 +3261,33 @@ Required unless a template gives it*/
         pub template: ::std::option::Option<ProviderCreateTemplate>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
+        /**Extra parameters of the authorization-code exchange (Shopify's `expiring=1`); values may
+hold `{name}` placeholders. Never the ones Nexus sets (`grant_type`, `code`, ...)*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub token_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_request_format: ::std::option::Option<TokenRequestFormat>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_response: ::std::option::Option<TokenResponseShape>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_url: ::std::option::Option<ProviderCreateTokenUrl>,
+        /**URLs used instead of `authorization_url`, `token_url`, `refresh_url`, `revocation_url`
+or `api_base_url` for a connection that gives every parameter they hold (Salesforce's My
+Domain, Intercom's regions); each holds a `{name}` placeholder of an optional parameter*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub url_overrides: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verification: ::std::option::Option<Verification>,
     }
@@ -3796,6 +3871,65 @@ Required unless a template gives it*/
                 })
         }
     }
+    ///Where refreshes go when not to `token_url` (Figma)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateRefreshUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateRefreshUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateRefreshUrl> for ::std::string::String {
+        fn from(value: ProviderCreateRefreshUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateRefreshUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateRefreshUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateRefreshUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateRefreshUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`ProviderCreateRevocationUrl`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -4232,6 +4366,17 @@ Required unless a template gives it*/
         pub name: ::std::option::Option<ProviderUpdateName>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
+        ///Replaces the extra refresh parameters (an empty object removes them)
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub refresh_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub refresh_url: ::std::option::Option<ProviderUpdateRefreshUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub revocation_url: ::std::option::Option<ProviderUpdateRevocationUrl>,
         ///`" "` or `","`
@@ -4243,8 +4388,30 @@ Required unless a template gives it*/
         pub strategy: ::std::option::Option<Strategy>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_endpoint_auth_method: ::std::option::Option<TokenEndpointAuthMethod>,
+        ///Replaces the extra token parameters (an empty object removes them)
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub token_params: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_request_format: ::std::option::Option<TokenRequestFormat>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_response: ::std::option::Option<TokenResponseShape>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_url: ::std::option::Option<ProviderUpdateTokenUrl>,
+        ///Replaces the URL overrides (an empty object removes them)
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub url_overrides: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub verification: ::std::option::Option<Verification>,
     }
@@ -4883,6 +5050,65 @@ Required unless a template gives it*/
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ProviderUpdateProvider {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ProviderUpdateRefreshUrl`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateRefreshUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateRefreshUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateRefreshUrl> for ::std::string::String {
+        fn from(value: ProviderUpdateRefreshUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateRefreshUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateRefreshUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateRefreshUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateRefreshUrl {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -6797,6 +7023,127 @@ when `POST /v1/providers` with `"template"` can create it*/
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for TokenEndpointAuthMethod {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The token request's body: `form` (RFC 6749) or `json` (Notion)
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TokenRequestFormat {
+        #[serde(rename = "form")]
+        Form,
+        #[serde(rename = "json")]
+        Json,
+    }
+    impl ::std::fmt::Display for TokenRequestFormat {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Form => f.write_str("form"),
+                Self::Json => f.write_str("json"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TokenRequestFormat {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "form" => Ok(Self::Form),
+                "json" => Ok(Self::Json),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TokenRequestFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TokenRequestFormat {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**Where the token response keeps the token: `standard` (RFC 6749), `slack_bot` or `slack_user`
+(Slack's `oauth.v2.access`: the bot token at the top level, or the user token under
+`authed_user`; `ok: false` is an error), `salesforce` (`instance_url` becomes the
+connection's API base URL when it is one of the provider's API origins)*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TokenResponseShape {
+        #[serde(rename = "standard")]
+        Standard,
+        #[serde(rename = "slack_bot")]
+        SlackBot,
+        #[serde(rename = "slack_user")]
+        SlackUser,
+        #[serde(rename = "salesforce")]
+        Salesforce,
+    }
+    impl ::std::fmt::Display for TokenResponseShape {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Standard => f.write_str("standard"),
+                Self::SlackBot => f.write_str("slack_bot"),
+                Self::SlackUser => f.write_str("slack_user"),
+                Self::Salesforce => f.write_str("salesforce"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TokenResponseShape {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "standard" => Ok(Self::Standard),
+                "slack_bot" => Ok(Self::SlackBot),
+                "slack_user" => Ok(Self::SlackUser),
+                "salesforce" => Ok(Self::Salesforce),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TokenResponseShape {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TokenResponseShape {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -9795,6 +10142,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 super::ConnectionParamName,
                 ::std::string::String,
             >,
+            optional: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             pattern: ::std::result::Result<
                 super::ConnectionParamPattern,
                 ::std::string::String,
@@ -9807,6 +10158,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     default: Ok(Default::default()),
                     description: Err("no value supplied for description".to_string()),
                     name: Err("no value supplied for name".to_string()),
+                    optional: Ok(Default::default()),
                     pattern: Err("no value supplied for pattern".to_string()),
                 }
             }
@@ -9860,6 +10212,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn optional<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.optional = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for optional: {e}")
+                    });
+                self
+            }
             pub fn pattern<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConnectionParamPattern>,
@@ -9883,6 +10247,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     default: value.default?,
                     description: value.description?,
                     name: value.name?,
+                    optional: value.optional?,
                     pattern: value.pattern?,
                 })
             }
@@ -9894,6 +10259,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     default: Ok(value.default),
                     description: Ok(value.description),
                     name: Ok(value.name),
+                    optional: Ok(value.optional),
                     pattern: Ok(value.pattern),
                 }
             }
@@ -11048,6 +11414,17 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            refresh_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            refresh_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             revocation_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -11065,12 +11442,34 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::TokenEndpointAuthMethod>,
                 ::std::string::String,
             >,
+            token_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            token_request_format: ::std::result::Result<
+                ::std::option::Option<super::TokenRequestFormat>,
+                ::std::string::String,
+            >,
+            token_response: ::std::result::Result<
+                ::std::option::Option<super::TokenResponseShape>,
+                ::std::string::String,
+            >,
             token_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            url_overrides: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
                 ::std::string::String,
             >,
             verification: ::std::result::Result<
@@ -11111,13 +11510,19 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     logo_url: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     pkce: Ok(Default::default()),
+                    refresh_params: Ok(Default::default()),
+                    refresh_url: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
                     scope_separator: Ok(Default::default()),
                     scopes: Err("no value supplied for scopes".to_string()),
                     strategy: Err("no value supplied for strategy".to_string()),
                     token_endpoint_auth_method: Ok(Default::default()),
+                    token_params: Ok(Default::default()),
+                    token_request_format: Ok(Default::default()),
+                    token_response: Ok(Default::default()),
                     token_url: Ok(Default::default()),
                     updated_at: Err("no value supplied for updated_at".to_string()),
+                    url_overrides: Ok(Default::default()),
                     verification: Ok(Default::default()),
                 }
             }
@@ -11411,6 +11816,37 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn refresh_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for refresh_params: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn refresh_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_url: {e}")
+                    });
+                self
+            }
             pub fn revocation_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -11479,6 +11915,55 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn token_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_params: {e}")
+                    });
+                self
+            }
+            pub fn token_request_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TokenRequestFormat>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_request_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_request_format: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn token_response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TokenResponseShape>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_response: {e}"
+                        )
+                    });
+                self
+            }
             pub fn token_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -11500,6 +11985,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn url_overrides<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url_overrides = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url_overrides: {e}")
                     });
                 self
             }
@@ -11545,13 +12047,19 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     logo_url: value.logo_url?,
                     name: value.name?,
                     pkce: value.pkce?,
+                    refresh_params: value.refresh_params?,
+                    refresh_url: value.refresh_url?,
                     revocation_url: value.revocation_url?,
                     scope_separator: value.scope_separator?,
                     scopes: value.scopes?,
                     strategy: value.strategy?,
                     token_endpoint_auth_method: value.token_endpoint_auth_method?,
+                    token_params: value.token_params?,
+                    token_request_format: value.token_request_format?,
+                    token_response: value.token_response?,
                     token_url: value.token_url?,
                     updated_at: value.updated_at?,
+                    url_overrides: value.url_overrides?,
                     verification: value.verification?,
                 })
             }
@@ -11583,13 +12091,19 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
+                    refresh_params: Ok(value.refresh_params),
+                    refresh_url: Ok(value.refresh_url),
                     revocation_url: Ok(value.revocation_url),
                     scope_separator: Ok(value.scope_separator),
                     scopes: Ok(value.scopes),
                     strategy: Ok(value.strategy),
                     token_endpoint_auth_method: Ok(value.token_endpoint_auth_method),
+                    token_params: Ok(value.token_params),
+                    token_request_format: Ok(value.token_request_format),
+                    token_response: Ok(value.token_response),
                     token_url: Ok(value.token_url),
                     updated_at: Ok(value.updated_at),
+                    url_overrides: Ok(value.url_overrides),
                     verification: Ok(value.verification),
                 }
             }
@@ -11719,6 +12233,17 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            refresh_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            refresh_url: ::std::result::Result<
+                ::std::option::Option<super::ProviderCreateRefreshUrl>,
+                ::std::string::String,
+            >,
             revocation_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderCreateRevocationUrl>,
                 ::std::string::String,
@@ -11743,8 +12268,30 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::TokenEndpointAuthMethod>,
                 ::std::string::String,
             >,
+            token_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            token_request_format: ::std::result::Result<
+                ::std::option::Option<super::TokenRequestFormat>,
+                ::std::string::String,
+            >,
+            token_response: ::std::result::Result<
+                ::std::option::Option<super::TokenResponseShape>,
+                ::std::string::String,
+            >,
             token_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderCreateTokenUrl>,
+                ::std::string::String,
+            >,
+            url_overrides: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
                 ::std::string::String,
             >,
             verification: ::std::result::Result<
@@ -11774,13 +12321,19 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     logo_url: Ok(Default::default()),
                     name: Ok(Default::default()),
                     pkce: Ok(Default::default()),
+                    refresh_params: Ok(Default::default()),
+                    refresh_url: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
                     scope_separator: Ok(Default::default()),
                     scopes: Ok(Default::default()),
                     strategy: Ok(Default::default()),
                     template: Ok(Default::default()),
                     token_endpoint_auth_method: Ok(Default::default()),
+                    token_params: Ok(Default::default()),
+                    token_request_format: Ok(Default::default()),
+                    token_response: Ok(Default::default()),
                     token_url: Ok(Default::default()),
+                    url_overrides: Ok(Default::default()),
                     verification: Ok(Default::default()),
                 }
             }
@@ -12056,6 +12609,39 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn refresh_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for refresh_params: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn refresh_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateRefreshUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_url: {e}")
+                    });
+                self
+            }
             pub fn revocation_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12144,6 +12730,55 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn token_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_params: {e}")
+                    });
+                self
+            }
+            pub fn token_request_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TokenRequestFormat>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_request_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_request_format: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn token_response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TokenResponseShape>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_response: {e}"
+                        )
+                    });
+                self
+            }
             pub fn token_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12155,6 +12790,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for token_url: {e}")
+                    });
+                self
+            }
+            pub fn url_overrides<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url_overrides = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url_overrides: {e}")
                     });
                 self
             }
@@ -12197,13 +12849,19 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     logo_url: value.logo_url?,
                     name: value.name?,
                     pkce: value.pkce?,
+                    refresh_params: value.refresh_params?,
+                    refresh_url: value.refresh_url?,
                     revocation_url: value.revocation_url?,
                     scope_separator: value.scope_separator?,
                     scopes: value.scopes?,
                     strategy: value.strategy?,
                     template: value.template?,
                     token_endpoint_auth_method: value.token_endpoint_auth_method?,
+                    token_params: value.token_params?,
+                    token_request_format: value.token_request_format?,
+                    token_response: value.token_response?,
                     token_url: value.token_url?,
+                    url_overrides: value.url_overrides?,
                     verification: value.verification?,
                 })
             }
@@ -12232,13 +12890,19 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
+                    refresh_params: Ok(value.refresh_params),
+                    refresh_url: Ok(value.refresh_url),
                     revocation_url: Ok(value.revocation_url),
                     scope_separator: Ok(value.scope_separator),
                     scopes: Ok(value.scopes),
                     strategy: Ok(value.strategy),
                     template: Ok(value.template),
                     token_endpoint_auth_method: Ok(value.token_endpoint_auth_method),
+                    token_params: Ok(value.token_params),
+                    token_request_format: Ok(value.token_request_format),
+                    token_response: Ok(value.token_response),
                     token_url: Ok(value.token_url),
+                    url_overrides: Ok(value.url_overrides),
                     verification: Ok(value.verification),
                 }
             }
@@ -12368,6 +13032,17 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            refresh_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            refresh_url: ::std::result::Result<
+                ::std::option::Option<super::ProviderUpdateRefreshUrl>,
+                ::std::string::String,
+            >,
             revocation_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderUpdateRevocationUrl>,
                 ::std::string::String,
@@ -12388,8 +13063,30 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::TokenEndpointAuthMethod>,
                 ::std::string::String,
             >,
+            token_params: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            token_request_format: ::std::result::Result<
+                ::std::option::Option<super::TokenRequestFormat>,
+                ::std::string::String,
+            >,
+            token_response: ::std::result::Result<
+                ::std::option::Option<super::TokenResponseShape>,
+                ::std::string::String,
+            >,
             token_url: ::std::result::Result<
                 ::std::option::Option<super::ProviderUpdateTokenUrl>,
+                ::std::string::String,
+            >,
+            url_overrides: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
                 ::std::string::String,
             >,
             verification: ::std::result::Result<
@@ -12419,12 +13116,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     logo_url: Ok(Default::default()),
                     name: Ok(Default::default()),
                     pkce: Ok(Default::default()),
+                    refresh_params: Ok(Default::default()),
+                    refresh_url: Ok(Default::default()),
                     revocation_url: Ok(Default::default()),
                     scope_separator: Ok(Default::default()),
                     scopes: Ok(Default::default()),
                     strategy: Ok(Default::default()),
                     token_endpoint_auth_method: Ok(Default::default()),
+                    token_params: Ok(Default::default()),
+                    token_request_format: Ok(Default::default()),
+                    token_response: Ok(Default::default()),
                     token_url: Ok(Default::default()),
+                    url_overrides: Ok(Default::default()),
                     verification: Ok(Default::default()),
                 }
             }
@@ -12700,6 +13403,39 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn refresh_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for refresh_params: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn refresh_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateRefreshUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.refresh_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_url: {e}")
+                    });
+                self
+            }
             pub fn revocation_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12774,6 +13510,55 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn token_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_params: {e}")
+                    });
+                self
+            }
+            pub fn token_request_format<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TokenRequestFormat>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_request_format = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_request_format: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn token_response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TokenResponseShape>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_response: {e}"
+                        )
+                    });
+                self
+            }
             pub fn token_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12785,6 +13570,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for token_url: {e}")
+                    });
+                self
+            }
+            pub fn url_overrides<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url_overrides = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url_overrides: {e}")
                     });
                 self
             }
@@ -12827,12 +13629,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     logo_url: value.logo_url?,
                     name: value.name?,
                     pkce: value.pkce?,
+                    refresh_params: value.refresh_params?,
+                    refresh_url: value.refresh_url?,
                     revocation_url: value.revocation_url?,
                     scope_separator: value.scope_separator?,
                     scopes: value.scopes?,
                     strategy: value.strategy?,
                     token_endpoint_auth_method: value.token_endpoint_auth_method?,
+                    token_params: value.token_params?,
+                    token_request_format: value.token_request_format?,
+                    token_response: value.token_response?,
                     token_url: value.token_url?,
+                    url_overrides: value.url_overrides?,
                     verification: value.verification?,
                 })
             }
@@ -12861,12 +13669,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     logo_url: Ok(value.logo_url),
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
+                    refresh_params: Ok(value.refresh_params),
+                    refresh_url: Ok(value.refresh_url),
                     revocation_url: Ok(value.revocation_url),
                     scope_separator: Ok(value.scope_separator),
                     scopes: Ok(value.scopes),
                     strategy: Ok(value.strategy),
                     token_endpoint_auth_method: Ok(value.token_endpoint_auth_method),
+                    token_params: Ok(value.token_params),
+                    token_request_format: Ok(value.token_request_format),
+                    token_response: Ok(value.token_response),
                     token_url: Ok(value.token_url),
+                    url_overrides: Ok(value.url_overrides),
                     verification: Ok(value.verification),
                 }
             }
@@ -15774,6 +16588,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .field("logo_url", &self.logo_url)
                     .field("name", &self.name)
                     .field("pkce", &self.pkce)
+                    .field("refresh_params", &self.refresh_params)
+                    .field("refresh_url", &self.refresh_url)
                     .field("revocation_url", &self.revocation_url)
                     .field("scope_separator", &self.scope_separator)
                     .field("scopes", &self.scopes)
@@ -15783,7 +16599,11 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                         "token_endpoint_auth_method",
                         &self.token_endpoint_auth_method,
                     )
+                    .field("token_params", &self.token_params)
+                    .field("token_request_format", &self.token_request_format)
+                    .field("token_response", &self.token_response)
                     .field("token_url", &self.token_url)
+                    .field("url_overrides", &self.url_overrides)
                     .field("verification", &self.verification)
                     .finish()
             }
@@ -15813,6 +16633,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .field("logo_url", &self.logo_url)
                     .field("name", &self.name)
                     .field("pkce", &self.pkce)
+                    .field("refresh_params", &self.refresh_params)
+                    .field("refresh_url", &self.refresh_url)
                     .field("revocation_url", &self.revocation_url)
                     .field("scope_separator", &self.scope_separator)
                     .field("scopes", &self.scopes)
@@ -15821,7 +16643,11 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                         "token_endpoint_auth_method",
                         &self.token_endpoint_auth_method,
                     )
+                    .field("token_params", &self.token_params)
+                    .field("token_request_format", &self.token_request_format)
+                    .field("token_response", &self.token_response)
                     .field("token_url", &self.token_url)
+                    .field("url_overrides", &self.url_overrides)
                     .field("verification", &self.verification)
                     .finish()
             }
@@ -15913,13 +16739,19 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 .field("logo_url", &self.logo_url)
                 .field("name", &self.name)
                 .field("pkce", &self.pkce)
+                .field("refresh_params", &self.refresh_params)
+                .field("refresh_url", &self.refresh_url)
                 .field("revocation_url", &self.revocation_url)
                 .field("scope_separator", &self.scope_separator)
                 .field("scopes", &self.scopes)
                 .field("strategy", &self.strategy)
                 .field("template", &self.template)
                 .field("token_endpoint_auth_method", &self.token_endpoint_auth_method)
+                .field("token_params", &self.token_params)
+                .field("token_request_format", &self.token_request_format)
+                .field("token_response", &self.token_response)
                 .field("token_url", &self.token_url)
+                .field("url_overrides", &self.url_overrides)
                 .field("verification", &self.verification)
                 .finish()
         }
@@ -15949,12 +16781,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 .field("logo_url", &self.logo_url)
                 .field("name", &self.name)
                 .field("pkce", &self.pkce)
+                .field("refresh_params", &self.refresh_params)
+                .field("refresh_url", &self.refresh_url)
                 .field("revocation_url", &self.revocation_url)
                 .field("scope_separator", &self.scope_separator)
                 .field("scopes", &self.scopes)
                 .field("strategy", &self.strategy)
                 .field("token_endpoint_auth_method", &self.token_endpoint_auth_method)
+                .field("token_params", &self.token_params)
+                .field("token_request_format", &self.token_request_format)
+                .field("token_response", &self.token_response)
                 .field("token_url", &self.token_url)
+                .field("url_overrides", &self.url_overrides)
                 .field("verification", &self.verification)
                 .finish()
         }

@@ -601,6 +601,10 @@ Zendesk subdomain, a Salesforce instance). Values may only hold letters, digits,
         pub description: ConnectionParamDescription,
         ///Snake case; `{name}` in the URLs
         pub name: ConnectionParamName,
+        /**A connection may leave it out: only `url_overrides` may use it (the override then
+applies only to connections that give it)*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub optional: ::std::option::Option<bool>,
         ///A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches
         pub pattern: ConnectionParamPattern,
     }
@@ -3623,6 +3627,10 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                 super::ConnectionParamName,
                 ::std::string::String,
             >,
+            optional: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             pattern: ::std::result::Result<
                 super::ConnectionParamPattern,
                 ::std::string::String,
@@ -3635,6 +3643,7 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                     default: Ok(Default::default()),
                     description: Err("no value supplied for description".to_string()),
                     name: Err("no value supplied for name".to_string()),
+                    optional: Ok(Default::default()),
                     pattern: Err("no value supplied for pattern".to_string()),
                 }
             }
@@ -3688,6 +3697,18 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                     });
                 self
             }
+            pub fn optional<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.optional = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for optional: {e}")
+                    });
+                self
+            }
             pub fn pattern<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<super::ConnectionParamPattern>,
@@ -3711,6 +3732,7 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                     default: value.default?,
                     description: value.description?,
                     name: value.name?,
+                    optional: value.optional?,
                     pattern: value.pattern?,
                 })
             }
@@ -3722,6 +3744,7 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                     default: Ok(value.default),
                     description: Ok(value.description),
                     name: Ok(value.name),
+                    optional: Ok(value.optional),
                     pattern: Ok(value.pattern),
                 }
             }

@@ -699,7 +699,7 @@ export interface components {
          * @description Optional provider fields that `clear` can reset.
          * @enum {string}
          */
-        ClearableField: "description" | "category" | "authorization_url" | "token_url" | "issuer" | "revocation_url" | "verification" | "strategy" | "api_base_url" | "logo_url" | "docs_url";
+        ClearableField: "description" | "category" | "authorization_url" | "token_url" | "issuer" | "revocation_url" | "refresh_url" | "verification" | "strategy" | "api_base_url" | "logo_url" | "docs_url";
         /**
          * Connection
          * @description A connection as operators see it; no secrets
@@ -778,6 +778,11 @@ export interface components {
             description: string;
             /** @description Snake case; `{name}` in the URLs */
             name: string;
+            /**
+             * @description A connection may leave it out: only `url_overrides` may use it (the override then
+             *     applies only to connections that give it)
+             */
+            optional?: boolean;
             /** @description A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches */
             pattern: string;
         };
@@ -1043,15 +1048,27 @@ export interface components {
             logo_url?: string;
             name: string;
             pkce?: boolean;
+            refresh_params?: {
+                [key: string]: string;
+            };
+            refresh_url?: string;
             revocation_url?: string;
             /** @description How scopes are joined when not with a space (absent: a space) */
             scope_separator?: string;
             scopes: string[];
             strategy: components["schemas"]["Strategy"];
             token_endpoint_auth_method?: components["schemas"]["TokenEndpointAuthMethod"];
+            token_params?: {
+                [key: string]: string;
+            };
+            token_request_format?: components["schemas"]["TokenRequestFormat"];
+            token_response?: components["schemas"]["TokenResponseShape"];
             token_url?: string;
             /** Format: date-time */
             updated_at: string;
+            url_overrides?: {
+                [key: string]: string;
+            };
             verification?: components["schemas"]["Verification"];
         };
         /** ProviderCatalog */
@@ -1113,6 +1130,12 @@ export interface components {
             name?: string;
             /** @description PKCE S256 (default true) */
             pkce?: boolean;
+            /** @description Extra parameters of a refresh, as `token_params` */
+            refresh_params?: {
+                [key: string]: string;
+            };
+            /** @description Where refreshes go when not to `token_url` (Figma) */
+            refresh_url?: string;
             revocation_url?: string;
             /**
              * @description How scopes are joined in the authorization request: `" "` (the default, RFC 6749) or
@@ -1125,7 +1148,24 @@ export interface components {
             /** @description A template of the provider catalog to start from */
             template?: string;
             token_endpoint_auth_method?: components["schemas"]["TokenEndpointAuthMethod"];
+            /**
+             * @description Extra parameters of the authorization-code exchange (Shopify's `expiring=1`); values may
+             *     hold `{name}` placeholders. Never the ones Nexus sets (`grant_type`, `code`, ...)
+             */
+            token_params?: {
+                [key: string]: string;
+            };
+            token_request_format?: components["schemas"]["TokenRequestFormat"];
+            token_response?: components["schemas"]["TokenResponseShape"];
             token_url?: string;
+            /**
+             * @description URLs used instead of `authorization_url`, `token_url`, `refresh_url`, `revocation_url`
+             *     or `api_base_url` for a connection that gives every parameter they hold (Salesforce's My
+             *     Domain, Intercom's regions); each holds a `{name}` placeholder of an optional parameter
+             */
+            url_overrides?: {
+                [key: string]: string;
+            };
             verification?: components["schemas"]["Verification"];
         };
         /** ProviderList */
@@ -1167,13 +1207,28 @@ export interface components {
             logo_url?: string;
             name?: string;
             pkce?: boolean;
+            /** @description Replaces the extra refresh parameters (an empty object removes them) */
+            refresh_params?: {
+                [key: string]: string;
+            };
+            refresh_url?: string;
             revocation_url?: string;
             /** @description `" "` or `","` */
             scope_separator?: string;
             scopes?: string[];
             strategy?: components["schemas"]["Strategy"];
             token_endpoint_auth_method?: components["schemas"]["TokenEndpointAuthMethod"];
+            /** @description Replaces the extra token parameters (an empty object removes them) */
+            token_params?: {
+                [key: string]: string;
+            };
+            token_request_format?: components["schemas"]["TokenRequestFormat"];
+            token_response?: components["schemas"]["TokenResponseShape"];
             token_url?: string;
+            /** @description Replaces the URL overrides (an empty object removes them) */
+            url_overrides?: {
+                [key: string]: string;
+            };
             verification?: components["schemas"]["Verification"];
         };
         /**
@@ -1415,6 +1470,19 @@ export interface components {
         };
         /** @enum {string} */
         TokenEndpointAuthMethod: "client_secret_post" | "client_secret_basic";
+        /**
+         * @description The token request's body: `form` (RFC 6749) or `json` (Notion)
+         * @enum {string}
+         */
+        TokenRequestFormat: "form" | "json";
+        /**
+         * @description Where the token response keeps the token: `standard` (RFC 6749), `slack_bot` or `slack_user`
+         *     (Slack's `oauth.v2.access`: the bot token at the top level, or the user token under
+         *     `authed_user`; `ok: false` is an error), `salesforce` (`instance_url` becomes the
+         *     connection's API base URL when it is one of the provider's API origins)
+         * @enum {string}
+         */
+        TokenResponseShape: "standard" | "slack_bot" | "slack_user" | "salesforce";
         /**
          * Verification
          * @description A live check of captured credentials: the strategy is applied to a request to `url` (with

@@ -300,6 +300,11 @@ export interface components {
             description: string;
             /** @description Snake case; `{name}` in the URLs */
             name: string;
+            /**
+             * @description A connection may leave it out: only `url_overrides` may use it (the override then
+             *     applies only to connections that give it)
+             */
+            optional?: boolean;
             /** @description A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches */
             pattern: string;
         };

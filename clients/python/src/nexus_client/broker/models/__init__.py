@@ -38,11 +38,20 @@ from .provider_catalog import ProviderCatalog
 from .provider_create import ProviderCreate
 from .provider_create_authorization_params import ProviderCreateAuthorizationParams
 from .provider_create_incremental_authorization_params import ProviderCreateIncrementalAuthorizationParams
+from .provider_create_refresh_params import ProviderCreateRefreshParams
+from .provider_create_token_params import ProviderCreateTokenParams
+from .provider_create_url_overrides import ProviderCreateUrlOverrides
 from .provider_incremental_authorization_params import ProviderIncrementalAuthorizationParams
 from .provider_list import ProviderList
+from .provider_refresh_params import ProviderRefreshParams
+from .provider_token_params import ProviderTokenParams
 from .provider_update import ProviderUpdate
 from .provider_update_authorization_params import ProviderUpdateAuthorizationParams
 from .provider_update_incremental_authorization_params import ProviderUpdateIncrementalAuthorizationParams
+from .provider_update_refresh_params import ProviderUpdateRefreshParams
+from .provider_update_token_params import ProviderUpdateTokenParams
+from .provider_update_url_overrides import ProviderUpdateUrlOverrides
+from .provider_url_overrides import ProviderUrlOverrides
 from .query_param_strategy import QueryParamStrategy
 from .refresh_result import RefreshResult
 from .served_reads import ServedReads
@@ -71,6 +80,8 @@ from .template_refresh_params import TemplateRefreshParams
 from .template_summary import TemplateSummary
 from .template_token_params import TemplateTokenParams
 from .token_endpoint_auth_method import TokenEndpointAuthMethod
+from .token_request_format import TokenRequestFormat
+from .token_response_shape import TokenResponseShape
 from .verification import Verification
 from .verification_method import VerificationMethod
 from .webhook import Webhook
@@ -124,11 +135,20 @@ __all__ = (
     "ProviderCreate",
     "ProviderCreateAuthorizationParams",
     "ProviderCreateIncrementalAuthorizationParams",
+    "ProviderCreateRefreshParams",
+    "ProviderCreateTokenParams",
+    "ProviderCreateUrlOverrides",
     "ProviderIncrementalAuthorizationParams",
     "ProviderList",
+    "ProviderRefreshParams",
+    "ProviderTokenParams",
     "ProviderUpdate",
     "ProviderUpdateAuthorizationParams",
     "ProviderUpdateIncrementalAuthorizationParams",
+    "ProviderUpdateRefreshParams",
+    "ProviderUpdateTokenParams",
+    "ProviderUpdateUrlOverrides",
+    "ProviderUrlOverrides",
     "QueryParamStrategy",
     "RefreshResult",
     "ServedReads",
@@ -157,6 +177,8 @@ __all__ = (
     "TemplateSummary",
     "TemplateTokenParams",
     "TokenEndpointAuthMethod",
+    "TokenRequestFormat",
+    "TokenResponseShape",
     "Verification",
     "VerificationMethod",
     "Webhook",

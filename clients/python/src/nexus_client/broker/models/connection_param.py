@@ -23,6 +23,8 @@ class ConnectionParam:
             pattern (str): A fully anchored pattern (`^...$`, the Rust `regex` crate's syntax) every value matches
             choices (list[str] | Unset): The only values allowed, when there is a fixed list (regions, say)
             default (str | Unset): Used when a connection gives no value
+            optional (bool | Unset): A connection may leave it out: only `url_overrides` may use it (the override then
+                applies only to connections that give it)
     """
 
     description: str
@@ -30,6 +32,7 @@ class ConnectionParam:
     pattern: str
     choices: list[str] | Unset = UNSET
     default: str | Unset = UNSET
+    optional: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,6 +48,8 @@ class ConnectionParam:
 
         default = self.default
 
+        optional = self.optional
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -58,6 +63,8 @@ class ConnectionParam:
             field_dict["choices"] = choices
         if default is not UNSET:
             field_dict["default"] = default
+        if optional is not UNSET:
+            field_dict["optional"] = optional
 
         return field_dict
 
@@ -74,12 +81,15 @@ class ConnectionParam:
 
         default = d.pop("default", UNSET)
 
+        optional = d.pop("optional", UNSET)
+
         connection_param = cls(
             description=description,
             name=name,
             pattern=pattern,
             choices=choices,
             default=default,
+            optional=optional,
         )
 
         connection_param.additional_properties = d

@@ -10,12 +10,17 @@ from attrs import field as _attrs_field
 
 from ..models.auth_type import AuthType, check_auth_type
 from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_token_endpoint_auth_method
+from ..models.token_request_format import TokenRequestFormat, check_token_request_format
+from ..models.token_response_shape import TokenResponseShape, check_token_response_shape
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.connection_param import ConnectionParam
     from ..models.provider_authorization_params import ProviderAuthorizationParams
     from ..models.provider_incremental_authorization_params import ProviderIncrementalAuthorizationParams
+    from ..models.provider_refresh_params import ProviderRefreshParams
+    from ..models.provider_token_params import ProviderTokenParams
+    from ..models.provider_url_overrides import ProviderUrlOverrides
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
@@ -66,10 +71,21 @@ class Provider:
             issuer (str | Unset):
             logo_url (str | Unset):
             pkce (bool | Unset):
+            refresh_params (ProviderRefreshParams | Unset):
+            refresh_url (str | Unset):
             revocation_url (str | Unset):
             scope_separator (str | Unset): How scopes are joined when not with a space (absent: a space)
             token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
+            token_params (ProviderTokenParams | Unset):
+            token_request_format (TokenRequestFormat | Unset): The token request's body: `form` (RFC 6749) or `json`
+                (Notion)
+            token_response (TokenResponseShape | Unset): Where the token response keeps the token: `standard` (RFC 6749),
+                `slack_bot` or `slack_user`
+                (Slack's `oauth.v2.access`: the bot token at the top level, or the user token under
+                `authed_user`; `ok: false` is an error), `salesforce` (`instance_url` becomes the
+                connection's API base URL when it is one of the provider's API origins)
             token_url (str | Unset):
+            url_overrides (ProviderUrlOverrides | Unset):
             verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
                 to `url` (with
                 `method`, `GET` when absent); any 2xx accepts them
@@ -107,10 +123,16 @@ class Provider:
     issuer: str | Unset = UNSET
     logo_url: str | Unset = UNSET
     pkce: bool | Unset = UNSET
+    refresh_params: ProviderRefreshParams | Unset = UNSET
+    refresh_url: str | Unset = UNSET
     revocation_url: str | Unset = UNSET
     scope_separator: str | Unset = UNSET
     token_endpoint_auth_method: TokenEndpointAuthMethod | Unset = UNSET
+    token_params: ProviderTokenParams | Unset = UNSET
+    token_request_format: TokenRequestFormat | Unset = UNSET
+    token_response: TokenResponseShape | Unset = UNSET
     token_url: str | Unset = UNSET
+    url_overrides: ProviderUrlOverrides | Unset = UNSET
     verification: Verification | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -188,6 +210,12 @@ class Provider:
 
         pkce = self.pkce
 
+        refresh_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.refresh_params, Unset):
+            refresh_params = self.refresh_params.to_dict()
+
+        refresh_url = self.refresh_url
+
         revocation_url = self.revocation_url
 
         scope_separator = self.scope_separator
@@ -196,7 +224,23 @@ class Provider:
         if not isinstance(self.token_endpoint_auth_method, Unset):
             token_endpoint_auth_method = self.token_endpoint_auth_method
 
+        token_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.token_params, Unset):
+            token_params = self.token_params.to_dict()
+
+        token_request_format: str | Unset = UNSET
+        if not isinstance(self.token_request_format, Unset):
+            token_request_format = self.token_request_format
+
+        token_response: str | Unset = UNSET
+        if not isinstance(self.token_response, Unset):
+            token_response = self.token_response
+
         token_url = self.token_url
+
+        url_overrides: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.url_overrides, Unset):
+            url_overrides = self.url_overrides.to_dict()
 
         verification: dict[str, Any] | Unset = UNSET
         if not isinstance(self.verification, Unset):
@@ -245,14 +289,26 @@ class Provider:
             field_dict["logo_url"] = logo_url
         if pkce is not UNSET:
             field_dict["pkce"] = pkce
+        if refresh_params is not UNSET:
+            field_dict["refresh_params"] = refresh_params
+        if refresh_url is not UNSET:
+            field_dict["refresh_url"] = refresh_url
         if revocation_url is not UNSET:
             field_dict["revocation_url"] = revocation_url
         if scope_separator is not UNSET:
             field_dict["scope_separator"] = scope_separator
         if token_endpoint_auth_method is not UNSET:
             field_dict["token_endpoint_auth_method"] = token_endpoint_auth_method
+        if token_params is not UNSET:
+            field_dict["token_params"] = token_params
+        if token_request_format is not UNSET:
+            field_dict["token_request_format"] = token_request_format
+        if token_response is not UNSET:
+            field_dict["token_response"] = token_response
         if token_url is not UNSET:
             field_dict["token_url"] = token_url
+        if url_overrides is not UNSET:
+            field_dict["url_overrides"] = url_overrides
         if verification is not UNSET:
             field_dict["verification"] = verification
 
@@ -263,6 +319,9 @@ class Provider:
         from ..models.connection_param import ConnectionParam  # noqa: PLC0415
         from ..models.provider_authorization_params import ProviderAuthorizationParams  # noqa: PLC0415
         from ..models.provider_incremental_authorization_params import ProviderIncrementalAuthorizationParams  # noqa: PLC0415
+        from ..models.provider_refresh_params import ProviderRefreshParams  # noqa: PLC0415
+        from ..models.provider_token_params import ProviderTokenParams  # noqa: PLC0415
+        from ..models.provider_url_overrides import ProviderUrlOverrides  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
@@ -390,6 +449,15 @@ class Provider:
 
         pkce = d.pop("pkce", UNSET)
 
+        _refresh_params = d.pop("refresh_params", UNSET)
+        refresh_params: ProviderRefreshParams | Unset
+        if isinstance(_refresh_params, Unset):
+            refresh_params = UNSET
+        else:
+            refresh_params = ProviderRefreshParams.from_dict(_refresh_params)
+
+        refresh_url = d.pop("refresh_url", UNSET)
+
         revocation_url = d.pop("revocation_url", UNSET)
 
         scope_separator = d.pop("scope_separator", UNSET)
@@ -401,7 +469,35 @@ class Provider:
         else:
             token_endpoint_auth_method = check_token_endpoint_auth_method(_token_endpoint_auth_method)
 
+        _token_params = d.pop("token_params", UNSET)
+        token_params: ProviderTokenParams | Unset
+        if isinstance(_token_params, Unset):
+            token_params = UNSET
+        else:
+            token_params = ProviderTokenParams.from_dict(_token_params)
+
+        _token_request_format = d.pop("token_request_format", UNSET)
+        token_request_format: TokenRequestFormat | Unset
+        if isinstance(_token_request_format, Unset):
+            token_request_format = UNSET
+        else:
+            token_request_format = check_token_request_format(_token_request_format)
+
+        _token_response = d.pop("token_response", UNSET)
+        token_response: TokenResponseShape | Unset
+        if isinstance(_token_response, Unset):
+            token_response = UNSET
+        else:
+            token_response = check_token_response_shape(_token_response)
+
         token_url = d.pop("token_url", UNSET)
+
+        _url_overrides = d.pop("url_overrides", UNSET)
+        url_overrides: ProviderUrlOverrides | Unset
+        if isinstance(_url_overrides, Unset):
+            url_overrides = UNSET
+        else:
+            url_overrides = ProviderUrlOverrides.from_dict(_url_overrides)
 
         _verification = d.pop("verification", UNSET)
         verification: Verification | Unset
@@ -436,10 +532,16 @@ class Provider:
             issuer=issuer,
             logo_url=logo_url,
             pkce=pkce,
+            refresh_params=refresh_params,
+            refresh_url=refresh_url,
             revocation_url=revocation_url,
             scope_separator=scope_separator,
             token_endpoint_auth_method=token_endpoint_auth_method,
+            token_params=token_params,
+            token_request_format=token_request_format,
+            token_response=token_response,
             token_url=token_url,
+            url_overrides=url_overrides,
             verification=verification,
         )
 

@@ -7,12 +7,17 @@ from attrs import define as _attrs_define
 
 from ..models.auth_type import AuthType, check_auth_type
 from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_token_endpoint_auth_method
+from ..models.token_request_format import TokenRequestFormat, check_token_request_format
+from ..models.token_response_shape import TokenResponseShape, check_token_response_shape
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.connection_param import ConnectionParam
     from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams
     from ..models.provider_create_incremental_authorization_params import ProviderCreateIncrementalAuthorizationParams
+    from ..models.provider_create_refresh_params import ProviderCreateRefreshParams
+    from ..models.provider_create_token_params import ProviderCreateTokenParams
+    from ..models.provider_create_url_overrides import ProviderCreateUrlOverrides
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
@@ -63,6 +68,8 @@ class ProviderCreate:
             name (str | Unset): Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
                 Required unless a template gives it
             pkce (bool | Unset): PKCE S256 (default true)
+            refresh_params (ProviderCreateRefreshParams | Unset): Extra parameters of a refresh, as `token_params`
+            refresh_url (str | Unset): Where refreshes go when not to `token_url` (Figma)
             revocation_url (str | Unset):
             scope_separator (str | Unset): How scopes are joined in the authorization request: `" "` (the default, RFC 6749)
                 or
@@ -73,7 +80,21 @@ class ProviderCreate:
                 requests to the provider
             template (str | Unset): A template of the provider catalog to start from
             token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
+            token_params (ProviderCreateTokenParams | Unset): Extra parameters of the authorization-code exchange (Shopify's
+                `expiring=1`); values may
+                hold `{name}` placeholders. Never the ones Nexus sets (`grant_type`, `code`, ...)
+            token_request_format (TokenRequestFormat | Unset): The token request's body: `form` (RFC 6749) or `json`
+                (Notion)
+            token_response (TokenResponseShape | Unset): Where the token response keeps the token: `standard` (RFC 6749),
+                `slack_bot` or `slack_user`
+                (Slack's `oauth.v2.access`: the bot token at the top level, or the user token under
+                `authed_user`; `ok: false` is an error), `salesforce` (`instance_url` becomes the
+                connection's API base URL when it is one of the provider's API origins)
             token_url (str | Unset):
+            url_overrides (ProviderCreateUrlOverrides | Unset): URLs used instead of `authorization_url`, `token_url`,
+                `refresh_url`, `revocation_url`
+                or `api_base_url` for a connection that gives every parameter they hold (Salesforce's My
+                Domain, Intercom's regions); each holds a `{name}` placeholder of an optional parameter
             verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
                 to `url` (with
                 `method`, `GET` when absent); any 2xx accepts them
@@ -98,6 +119,8 @@ class ProviderCreate:
     logo_url: str | Unset = UNSET
     name: str | Unset = UNSET
     pkce: bool | Unset = UNSET
+    refresh_params: ProviderCreateRefreshParams | Unset = UNSET
+    refresh_url: str | Unset = UNSET
     revocation_url: str | Unset = UNSET
     scope_separator: str | Unset = UNSET
     scopes: list[str] | Unset = UNSET
@@ -112,7 +135,11 @@ class ProviderCreate:
     ) = UNSET
     template: str | Unset = UNSET
     token_endpoint_auth_method: TokenEndpointAuthMethod | Unset = UNSET
+    token_params: ProviderCreateTokenParams | Unset = UNSET
+    token_request_format: TokenRequestFormat | Unset = UNSET
+    token_response: TokenResponseShape | Unset = UNSET
     token_url: str | Unset = UNSET
+    url_overrides: ProviderCreateUrlOverrides | Unset = UNSET
     verification: Verification | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -175,6 +202,12 @@ class ProviderCreate:
 
         pkce = self.pkce
 
+        refresh_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.refresh_params, Unset):
+            refresh_params = self.refresh_params.to_dict()
+
+        refresh_url = self.refresh_url
+
         revocation_url = self.revocation_url
 
         scope_separator = self.scope_separator
@@ -205,7 +238,23 @@ class ProviderCreate:
         if not isinstance(self.token_endpoint_auth_method, Unset):
             token_endpoint_auth_method = self.token_endpoint_auth_method
 
+        token_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.token_params, Unset):
+            token_params = self.token_params.to_dict()
+
+        token_request_format: str | Unset = UNSET
+        if not isinstance(self.token_request_format, Unset):
+            token_request_format = self.token_request_format
+
+        token_response: str | Unset = UNSET
+        if not isinstance(self.token_response, Unset):
+            token_response = self.token_response
+
         token_url = self.token_url
+
+        url_overrides: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.url_overrides, Unset):
+            url_overrides = self.url_overrides.to_dict()
 
         verification: dict[str, Any] | Unset = UNSET
         if not isinstance(self.verification, Unset):
@@ -252,6 +301,10 @@ class ProviderCreate:
             field_dict["name"] = name
         if pkce is not UNSET:
             field_dict["pkce"] = pkce
+        if refresh_params is not UNSET:
+            field_dict["refresh_params"] = refresh_params
+        if refresh_url is not UNSET:
+            field_dict["refresh_url"] = refresh_url
         if revocation_url is not UNSET:
             field_dict["revocation_url"] = revocation_url
         if scope_separator is not UNSET:
@@ -264,8 +317,16 @@ class ProviderCreate:
             field_dict["template"] = template
         if token_endpoint_auth_method is not UNSET:
             field_dict["token_endpoint_auth_method"] = token_endpoint_auth_method
+        if token_params is not UNSET:
+            field_dict["token_params"] = token_params
+        if token_request_format is not UNSET:
+            field_dict["token_request_format"] = token_request_format
+        if token_response is not UNSET:
+            field_dict["token_response"] = token_response
         if token_url is not UNSET:
             field_dict["token_url"] = token_url
+        if url_overrides is not UNSET:
+            field_dict["url_overrides"] = url_overrides
         if verification is not UNSET:
             field_dict["verification"] = verification
 
@@ -278,6 +339,9 @@ class ProviderCreate:
         from ..models.provider_create_incremental_authorization_params import (
             ProviderCreateIncrementalAuthorizationParams,  # noqa: PLC0415
         )
+        from ..models.provider_create_refresh_params import ProviderCreateRefreshParams  # noqa: PLC0415
+        from ..models.provider_create_token_params import ProviderCreateTokenParams  # noqa: PLC0415
+        from ..models.provider_create_url_overrides import ProviderCreateUrlOverrides  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
@@ -348,6 +412,15 @@ class ProviderCreate:
         name = d.pop("name", UNSET)
 
         pkce = d.pop("pkce", UNSET)
+
+        _refresh_params = d.pop("refresh_params", UNSET)
+        refresh_params: ProviderCreateRefreshParams | Unset
+        if isinstance(_refresh_params, Unset):
+            refresh_params = UNSET
+        else:
+            refresh_params = ProviderCreateRefreshParams.from_dict(_refresh_params)
+
+        refresh_url = d.pop("refresh_url", UNSET)
 
         revocation_url = d.pop("revocation_url", UNSET)
 
@@ -425,7 +498,35 @@ class ProviderCreate:
         else:
             token_endpoint_auth_method = check_token_endpoint_auth_method(_token_endpoint_auth_method)
 
+        _token_params = d.pop("token_params", UNSET)
+        token_params: ProviderCreateTokenParams | Unset
+        if isinstance(_token_params, Unset):
+            token_params = UNSET
+        else:
+            token_params = ProviderCreateTokenParams.from_dict(_token_params)
+
+        _token_request_format = d.pop("token_request_format", UNSET)
+        token_request_format: TokenRequestFormat | Unset
+        if isinstance(_token_request_format, Unset):
+            token_request_format = UNSET
+        else:
+            token_request_format = check_token_request_format(_token_request_format)
+
+        _token_response = d.pop("token_response", UNSET)
+        token_response: TokenResponseShape | Unset
+        if isinstance(_token_response, Unset):
+            token_response = UNSET
+        else:
+            token_response = check_token_response_shape(_token_response)
+
         token_url = d.pop("token_url", UNSET)
+
+        _url_overrides = d.pop("url_overrides", UNSET)
+        url_overrides: ProviderCreateUrlOverrides | Unset
+        if isinstance(_url_overrides, Unset):
+            url_overrides = UNSET
+        else:
+            url_overrides = ProviderCreateUrlOverrides.from_dict(_url_overrides)
 
         _verification = d.pop("verification", UNSET)
         verification: Verification | Unset
@@ -454,13 +555,19 @@ class ProviderCreate:
             logo_url=logo_url,
             name=name,
             pkce=pkce,
+            refresh_params=refresh_params,
+            refresh_url=refresh_url,
             revocation_url=revocation_url,
             scope_separator=scope_separator,
             scopes=scopes,
             strategy=strategy,
             template=template,
             token_endpoint_auth_method=token_endpoint_auth_method,
+            token_params=token_params,
+            token_request_format=token_request_format,
+            token_response=token_response,
             token_url=token_url,
+            url_overrides=url_overrides,
             verification=verification,
         )
 

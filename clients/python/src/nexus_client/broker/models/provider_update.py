@@ -7,12 +7,17 @@ from attrs import define as _attrs_define
 
 from ..models.clearable_field import ClearableField, check_clearable_field
 from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_token_endpoint_auth_method
+from ..models.token_request_format import TokenRequestFormat, check_token_request_format
+from ..models.token_response_shape import TokenResponseShape, check_token_response_shape
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.connection_param import ConnectionParam
     from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams
     from ..models.provider_update_incremental_authorization_params import ProviderUpdateIncrementalAuthorizationParams
+    from ..models.provider_update_refresh_params import ProviderUpdateRefreshParams
+    from ..models.provider_update_token_params import ProviderUpdateTokenParams
+    from ..models.provider_update_url_overrides import ProviderUpdateUrlOverrides
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
     from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy
@@ -52,6 +57,9 @@ class ProviderUpdate:
             logo_url (str | Unset):
             name (str | Unset):
             pkce (bool | Unset):
+            refresh_params (ProviderUpdateRefreshParams | Unset): Replaces the extra refresh parameters (an empty object
+                removes them)
+            refresh_url (str | Unset):
             revocation_url (str | Unset):
             scope_separator (str | Unset): `" "` or `","`
             scopes (list[str] | Unset):
@@ -59,7 +67,17 @@ class ProviderUpdate:
                 | StrategyOauth2Strategy | StrategyQueryParamStrategy | Unset): How an agent injects the credential into its
                 requests to the provider
             token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
+            token_params (ProviderUpdateTokenParams | Unset): Replaces the extra token parameters (an empty object removes
+                them)
+            token_request_format (TokenRequestFormat | Unset): The token request's body: `form` (RFC 6749) or `json`
+                (Notion)
+            token_response (TokenResponseShape | Unset): Where the token response keeps the token: `standard` (RFC 6749),
+                `slack_bot` or `slack_user`
+                (Slack's `oauth.v2.access`: the bot token at the top level, or the user token under
+                `authed_user`; `ok: false` is an error), `salesforce` (`instance_url` becomes the
+                connection's API base URL when it is one of the provider's API origins)
             token_url (str | Unset):
+            url_overrides (ProviderUpdateUrlOverrides | Unset): Replaces the URL overrides (an empty object removes them)
             verification (Verification | Unset): A live check of captured credentials: the strategy is applied to a request
                 to `url` (with
                 `method`, `GET` when absent); any 2xx accepts them
@@ -84,6 +102,8 @@ class ProviderUpdate:
     logo_url: str | Unset = UNSET
     name: str | Unset = UNSET
     pkce: bool | Unset = UNSET
+    refresh_params: ProviderUpdateRefreshParams | Unset = UNSET
+    refresh_url: str | Unset = UNSET
     revocation_url: str | Unset = UNSET
     scope_separator: str | Unset = UNSET
     scopes: list[str] | Unset = UNSET
@@ -97,7 +117,11 @@ class ProviderUpdate:
         | Unset
     ) = UNSET
     token_endpoint_auth_method: TokenEndpointAuthMethod | Unset = UNSET
+    token_params: ProviderUpdateTokenParams | Unset = UNSET
+    token_request_format: TokenRequestFormat | Unset = UNSET
+    token_response: TokenResponseShape | Unset = UNSET
     token_url: str | Unset = UNSET
+    url_overrides: ProviderUpdateUrlOverrides | Unset = UNSET
     verification: Verification | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -163,6 +187,12 @@ class ProviderUpdate:
 
         pkce = self.pkce
 
+        refresh_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.refresh_params, Unset):
+            refresh_params = self.refresh_params.to_dict()
+
+        refresh_url = self.refresh_url
+
         revocation_url = self.revocation_url
 
         scope_separator = self.scope_separator
@@ -191,7 +221,23 @@ class ProviderUpdate:
         if not isinstance(self.token_endpoint_auth_method, Unset):
             token_endpoint_auth_method = self.token_endpoint_auth_method
 
+        token_params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.token_params, Unset):
+            token_params = self.token_params.to_dict()
+
+        token_request_format: str | Unset = UNSET
+        if not isinstance(self.token_request_format, Unset):
+            token_request_format = self.token_request_format
+
+        token_response: str | Unset = UNSET
+        if not isinstance(self.token_response, Unset):
+            token_response = self.token_response
+
         token_url = self.token_url
+
+        url_overrides: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.url_overrides, Unset):
+            url_overrides = self.url_overrides.to_dict()
 
         verification: dict[str, Any] | Unset = UNSET
         if not isinstance(self.verification, Unset):
@@ -238,6 +284,10 @@ class ProviderUpdate:
             field_dict["name"] = name
         if pkce is not UNSET:
             field_dict["pkce"] = pkce
+        if refresh_params is not UNSET:
+            field_dict["refresh_params"] = refresh_params
+        if refresh_url is not UNSET:
+            field_dict["refresh_url"] = refresh_url
         if revocation_url is not UNSET:
             field_dict["revocation_url"] = revocation_url
         if scope_separator is not UNSET:
@@ -248,8 +298,16 @@ class ProviderUpdate:
             field_dict["strategy"] = strategy
         if token_endpoint_auth_method is not UNSET:
             field_dict["token_endpoint_auth_method"] = token_endpoint_auth_method
+        if token_params is not UNSET:
+            field_dict["token_params"] = token_params
+        if token_request_format is not UNSET:
+            field_dict["token_request_format"] = token_request_format
+        if token_response is not UNSET:
+            field_dict["token_response"] = token_response
         if token_url is not UNSET:
             field_dict["token_url"] = token_url
+        if url_overrides is not UNSET:
+            field_dict["url_overrides"] = url_overrides
         if verification is not UNSET:
             field_dict["verification"] = verification
 
@@ -262,6 +320,9 @@ class ProviderUpdate:
         from ..models.provider_update_incremental_authorization_params import (
             ProviderUpdateIncrementalAuthorizationParams,  # noqa: PLC0415
         )
+        from ..models.provider_update_refresh_params import ProviderUpdateRefreshParams  # noqa: PLC0415
+        from ..models.provider_update_token_params import ProviderUpdateTokenParams  # noqa: PLC0415
+        from ..models.provider_update_url_overrides import ProviderUpdateUrlOverrides  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
         from ..models.strategy_basic_auth_strategy import StrategyBasicAuthStrategy  # noqa: PLC0415
@@ -334,6 +395,15 @@ class ProviderUpdate:
         name = d.pop("name", UNSET)
 
         pkce = d.pop("pkce", UNSET)
+
+        _refresh_params = d.pop("refresh_params", UNSET)
+        refresh_params: ProviderUpdateRefreshParams | Unset
+        if isinstance(_refresh_params, Unset):
+            refresh_params = UNSET
+        else:
+            refresh_params = ProviderUpdateRefreshParams.from_dict(_refresh_params)
+
+        refresh_url = d.pop("refresh_url", UNSET)
 
         revocation_url = d.pop("revocation_url", UNSET)
 
@@ -409,7 +479,35 @@ class ProviderUpdate:
         else:
             token_endpoint_auth_method = check_token_endpoint_auth_method(_token_endpoint_auth_method)
 
+        _token_params = d.pop("token_params", UNSET)
+        token_params: ProviderUpdateTokenParams | Unset
+        if isinstance(_token_params, Unset):
+            token_params = UNSET
+        else:
+            token_params = ProviderUpdateTokenParams.from_dict(_token_params)
+
+        _token_request_format = d.pop("token_request_format", UNSET)
+        token_request_format: TokenRequestFormat | Unset
+        if isinstance(_token_request_format, Unset):
+            token_request_format = UNSET
+        else:
+            token_request_format = check_token_request_format(_token_request_format)
+
+        _token_response = d.pop("token_response", UNSET)
+        token_response: TokenResponseShape | Unset
+        if isinstance(_token_response, Unset):
+            token_response = UNSET
+        else:
+            token_response = check_token_response_shape(_token_response)
+
         token_url = d.pop("token_url", UNSET)
+
+        _url_overrides = d.pop("url_overrides", UNSET)
+        url_overrides: ProviderUpdateUrlOverrides | Unset
+        if isinstance(_url_overrides, Unset):
+            url_overrides = UNSET
+        else:
+            url_overrides = ProviderUpdateUrlOverrides.from_dict(_url_overrides)
 
         _verification = d.pop("verification", UNSET)
         verification: Verification | Unset
@@ -438,12 +536,18 @@ class ProviderUpdate:
             logo_url=logo_url,
             name=name,
             pkce=pkce,
+            refresh_params=refresh_params,
+            refresh_url=refresh_url,
             revocation_url=revocation_url,
             scope_separator=scope_separator,
             scopes=scopes,
             strategy=strategy,
             token_endpoint_auth_method=token_endpoint_auth_method,
+            token_params=token_params,
+            token_request_format=token_request_format,
+            token_response=token_response,
             token_url=token_url,
+            url_overrides=url_overrides,
             verification=verification,
         )
 
