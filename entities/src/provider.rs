@@ -40,6 +40,10 @@ pub struct Model {
     /// URL fields replaced when a connection gives every parameter they hold (NULL: none).
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub url_overrides: Option<Json>,
+    /// Headers and query parameters the API wants besides the credential:
+    /// `{"headers": {...}, "query": {...}}` (NULL: none).
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub api_extras: Option<Json>,
     pub revocation_url: Option<String>,
     pub api_base_url: Option<String>,
     pub logo_url: Option<String>,

@@ -16,6 +16,7 @@ mod m20261207_000002_provider_api_origins;
 mod m20261207_000003_agent_key_proxy_only;
 mod m20261207_000004_provider_scope_separator;
 mod m20261207_000005_provider_token_exchange;
+mod m20261207_000006_provider_api_extras;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000003_agent_key_proxy_only::Migration),
             Box::new(m20261207_000004_provider_scope_separator::Migration),
             Box::new(m20261207_000005_provider_token_exchange::Migration),
+            Box::new(m20261207_000006_provider_api_extras::Migration),
         ]
     }
 }

@@ -104,16 +104,10 @@ impl Template {
     /// catalog keeps these facts so that nothing is lost); empty when it can be created.
     pub fn unsupported(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
-        let checks: [(bool, &'static str); 2] = [
-            (
-                !self.api_headers.is_empty() || !self.api_query.is_empty(),
-                "extra API headers or query parameters",
-            ),
-            (
-                self.client_registration.as_deref().is_some_and(|kind| kind != "static"),
-                "dynamic client registration",
-            ),
-        ];
+        let checks: [(bool, &'static str); 1] = [(
+            self.client_registration.as_deref().is_some_and(|kind| kind != "static"),
+            "dynamic client registration",
+        )];
         for (needed, what) in checks {
             if needed {
                 missing.push(what);
@@ -184,7 +178,9 @@ impl Template {
                 .values()
                 .chain(authorization_params.values())
                 .chain(token_params.values())
-                .chain(refresh_params.values());
+                .chain(refresh_params.values())
+                .chain(self.api_headers.values())
+                .chain(self.api_query.values());
             used.extend(kept_texts.flat_map(|text| placeholders(text)));
             self.connection_params
                 .iter()
@@ -231,6 +227,16 @@ impl Template {
             refresh_params,
             token_response: draft.token_response.or(self.token_response),
             url_overrides,
+            api_headers: if draft.api_headers.is_empty() {
+                self.api_headers.clone()
+            } else {
+                draft.api_headers
+            },
+            api_query: if draft.api_query.is_empty() {
+                self.api_query.clone()
+            } else {
+                draft.api_query
+            },
             revocation_url: draft.revocation_url,
             credential_schema: draft.credential_schema.or_else(|| self.credential_schema.clone()),
             verification_url: draft.verification_url,
@@ -440,11 +446,12 @@ mod tests {
         let mut template = github();
         template.api_headers.insert("x-version".into(), "2024-01-01".into());
         template.scope_separator = Some(",".into());
-        assert_eq!(
-            template.unsupported(),
-            ["extra API headers or query parameters"],
-            "a comma-separated scope list is supported"
+        assert!(
+            template.unsupported().is_empty(),
+            "API headers and commas are supported"
         );
+        template.client_registration = Some("dynamic".into());
+        assert_eq!(template.unsupported(), ["dynamic client registration"]);
         assert_eq!(
             template.fill(ProviderDraft::default()).scope_separator.as_deref(),
             Some(","),

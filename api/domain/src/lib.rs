@@ -5,6 +5,7 @@
 //! deployment) implements the Gateway's port over the generated Broker client.
 
 pub mod agent_key;
+pub mod api_extras;
 pub mod audit;
 pub mod catalog;
 pub mod ciphertext;

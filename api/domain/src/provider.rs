@@ -1,5 +1,6 @@
 //! Providers: the raw draft an API hands in, and the validated spec every other layer uses.
 
+use crate::api_extras::validate_extras;
 use crate::credential_schema::CredentialSchema;
 use crate::error::ServiceError;
 use crate::ids::ProviderId;
@@ -129,6 +130,10 @@ pub struct ProviderSpec {
     /// URL fields used instead of the plain ones for a connection that gives every parameter
     /// they hold (Salesforce's My Domain, Intercom's regions), by field name.
     pub url_overrides: BTreeMap<String, UrlTemplate>,
+    /// Headers and query parameters the provider's API wants besides the credential (values
+    /// may hold `{param}` and `{credential.field}` placeholders).
+    pub api_headers: BTreeMap<String, String>,
+    pub api_query: BTreeMap<String, String>,
     /// Where a host that comes entirely from a parameter may point (and below).
     pub allowed_host_suffixes: Vec<String>,
     /// Shown on the capture form: the provider's logo, and where users find their key.
@@ -211,6 +216,8 @@ pub struct ProviderDraft {
     pub refresh_params: BTreeMap<String, String>,
     pub token_response: Option<TokenResponseShape>,
     pub url_overrides: BTreeMap<String, String>,
+    pub api_headers: BTreeMap<String, String>,
+    pub api_query: BTreeMap<String, String>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification_url: Option<String>,
     pub verification_method: Option<VerificationMethod>,
@@ -257,6 +264,8 @@ pub struct ProviderPatch {
     pub refresh_params: Option<BTreeMap<String, String>>,
     pub token_response: Option<TokenResponseShape>,
     pub url_overrides: Option<BTreeMap<String, String>>,
+    pub api_headers: Option<BTreeMap<String, String>>,
+    pub api_query: Option<BTreeMap<String, String>>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification_url: Option<Option<String>>,
     pub verification_method: Option<VerificationMethod>,
@@ -451,6 +460,8 @@ impl ProviderDraft {
             api_origins,
             connection_params: self.connection_params,
             url_overrides,
+            api_headers: validate_extras("api_headers", self.api_headers, false)?,
+            api_query: validate_extras("api_query", self.api_query, true)?,
             allowed_host_suffixes: validate_host_suffixes(self.allowed_host_suffixes)?,
             logo_url,
             docs_url,
@@ -499,6 +510,8 @@ impl ProviderSpec {
                 .iter()
                 .map(|(field, url)| (field.clone(), url.to_string()))
                 .collect(),
+            api_headers: self.api_headers.clone(),
+            api_query: self.api_query.clone(),
             credential_schema: self.credential_schema.as_ref().map(CredentialSchema::to_json),
             verification_url: self.verification.as_ref().map(|v| v.url.to_string()),
             verification_method: self.verification.as_ref().map(|v| v.method),
@@ -550,6 +563,8 @@ impl ProviderPatch {
         set(&mut draft.refresh_params, self.refresh_params);
         set(&mut draft.token_response, self.token_response.map(Some));
         set(&mut draft.url_overrides, self.url_overrides);
+        set(&mut draft.api_headers, self.api_headers);
+        set(&mut draft.api_query, self.api_query);
         set(&mut draft.credential_schema, self.credential_schema.map(Some));
         set(&mut draft.verification_url, self.verification_url);
         set(&mut draft.verification_method, self.verification_method.map(Some));
@@ -773,8 +788,12 @@ impl ProviderSpec {
 
     /// Every request-parameter value that may hold placeholders, by the field it is in.
     fn templated_params(&self) -> Vec<(&'static str, &str)> {
+        let extras = [("api_headers", &self.api_headers), ("api_query", &self.api_query)];
+        let extras = extras
+            .into_iter()
+            .flat_map(|(field, values)| values.values().map(move |value| (field, value.as_str())));
         let Some(oauth) = &self.oauth else {
-            return Vec::new();
+            return extras.collect();
         };
         [
             ("authorization_params", &oauth.authorization_params),
@@ -787,6 +806,7 @@ impl ProviderSpec {
         ]
         .into_iter()
         .flat_map(|(field, params)| params.values().map(move |value| (field, value.as_str())))
+        .chain(extras)
         .collect()
     }
 

@@ -225,6 +225,7 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
             .map(|o| o.scope_separator.to_string())),
         token_exchange: Set(oauth.and_then(TokenExchangeColumn::of).map(|column| to_json(&column))),
         url_overrides: Set((!spec.url_overrides.is_empty()).then(|| to_json(&spec.url_overrides))),
+        api_extras: Set(ApiExtrasColumn::of(spec).map(|column| to_json(&column))),
         revocation_url: Set(template_text(oauth.and_then(|o| o.revocation_url.as_ref()))),
         api_base_url: Set(template_text(spec.api_base_url.as_ref())),
         logo_url: Set(url_text(spec.logo_url.as_ref())),
@@ -256,6 +257,25 @@ struct TokenExchangeColumn {
     response: TokenResponseShape,
 }
 
+/// The `api_extras` column: headers and query parameters sent with the credential.
+#[derive(Debug, Default, PartialEq, Serialize, Deserialize)]
+struct ApiExtrasColumn {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    query: BTreeMap<String, String>,
+}
+
+impl ApiExtrasColumn {
+    fn of(spec: &ProviderSpec) -> Option<Self> {
+        let column = Self {
+            headers: spec.api_headers.clone(),
+            query: spec.api_query.clone(),
+        };
+        (column != Self::default()).then_some(column)
+    }
+}
+
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
@@ -279,6 +299,11 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
     let exchange: TokenExchangeColumn = model
         .token_exchange
         .map(|value| from_json("token_exchange", value))
+        .transpose()?
+        .unwrap_or_default();
+    let extras: ApiExtrasColumn = model
+        .api_extras
+        .map(|value| from_json("api_extras", value))
         .transpose()?
         .unwrap_or_default();
     let oauth = if auth_type == AuthType::Oauth2 {
@@ -345,6 +370,8 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
         allowed_host_suffixes: optional_list("allowed_host_suffixes", model.allowed_host_suffixes)?,
         api_origins: optional_list("api_origins", model.api_origins)?,
         url_overrides: optional_map("url_overrides", model.url_overrides)?,
+        api_headers: extras.headers,
+        api_query: extras.query,
         logo_url: parse_url("logo_url", model.logo_url)?,
         docs_url: parse_url("docs_url", model.docs_url)?,
     };

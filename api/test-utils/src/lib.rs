@@ -4,6 +4,7 @@
 //! on both.
 
 pub mod mock_provider;
+pub mod provider_fakes;
 
 use nexus_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};

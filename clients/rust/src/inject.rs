@@ -2,8 +2,9 @@
 //! shared vectors in `clients/testdata/strategies.json` say. A missing field, a strategy this
 //! crate does not know or a value that cannot be sent is an `InjectError`, and the request is
 //! not sent. A request to an origin outside the envelope's `api_origins` is refused the same way
-//! (`origin_not_allowed`). Header values carrying the credential are marked sensitive (hidden
-//! from `Debug`).
+//! (`origin_not_allowed`). The provider's `api_headers` and `api_query` are added before the
+//! strategy is applied. Header values carrying the credential are marked sensitive (hidden from
+//! `Debug`).
 
 use crate::gateway::types::{CredentialEnvelope, Strategy};
 use base64::Engine;
@@ -136,6 +137,14 @@ pub fn inject_at(
         return Err(InjectError::OriginNotAllowed(
             request.url().origin().ascii_serialization(),
         ));
+    }
+    // The provider's own headers and query parameters first: the strategy's header wins a
+    // clash, and a signature covers them.
+    for (name, value) in &envelope.api_headers {
+        set_header(&mut request, name, value)?;
+    }
+    if !envelope.api_query.is_empty() {
+        request.url_mut().query_pairs_mut().extend_pairs(&envelope.api_query);
     }
     match &envelope.strategy {
         Strategy::Oauth2Strategy(_) => {

@@ -11,7 +11,7 @@ fn every_shared_vector() {
     assert!(cases.len() >= 10, "the vectors are all here");
     for case in cases {
         let name = case["name"].as_str().expect("name");
-        let envelope = json!({
+        let mut envelope = json!({
             "connection_id": "0190a5b2-7c4e-7000-8000-000000000000",
             "workspace_id": "ws-1",
             "provider": "example",
@@ -20,6 +20,11 @@ fn every_shared_vector() {
             "scopes": [],
             "api_origins": case["api_origins"],
         });
+        for extras in ["api_headers", "api_query"] {
+            if let Some(value) = case.get(extras) {
+                envelope[extras] = value.clone();
+            }
+        }
         let method: reqwest::Method = case["request"]["method"]
             .as_str()
             .expect("method")

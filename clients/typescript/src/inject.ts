@@ -124,6 +124,15 @@ export async function inject(envelope: CredentialEnvelope, request: Request, opt
   const strategy: Strategy = envelope.strategy;
   const headers = new Headers(request.headers);
   const url = new URL(request.url);
+  // The provider's own headers and query parameters first: the strategy's header wins a clash,
+  // and a signature covers them.
+  for (const [name, value] of Object.entries(envelope.api_headers ?? {})) headers.set(name, value);
+  for (const [name, value] of Object.entries(envelope.api_query ?? {})) url.searchParams.append(name, value);
+  const rebuilt = (): Request =>
+    url.href === request.url
+      ? // Same URL: a copy of the request with the new headers (the body is passed on, not read).
+        new Request(request, { headers })
+      : new Request(url, { ...kept(request), method: request.method, headers, body: request.body });
   switch (strategy.type) {
     case "oauth2":
       headers.set("Authorization", `Bearer ${field(envelope, "access_token")}`);
@@ -147,15 +156,11 @@ export async function inject(envelope: CredentialEnvelope, request: Request, opt
       headers.set(strategy.header_name ?? DEFAULT_API_KEY_HEADER, field(envelope, DEFAULT_CREDENTIAL_FIELD));
       break;
     case "aws_sigv4":
-      return signAws(envelope, strategy.service, strategy.region, request, now);
+      return signAws(envelope, strategy.service, strategy.region, rebuilt(), now);
     default: {
       const unknown: never = strategy;
       throw new NexusError("unsupported_strategy", `strategy ${JSON.stringify(unknown)} is not supported`);
     }
   }
-  if (url.href === request.url) {
-    // Same URL: a copy of the request with the new headers (the body is passed on, not read).
-    return new Request(request, { headers });
-  }
-  return new Request(url, { ...kept(request), method: request.method, headers, body: request.body });
+  return rebuilt();
 }

@@ -12,6 +12,8 @@ interface Case {
   strategy: Record<string, unknown>;
   credentials: Record<string, string>;
   api_origins: string[];
+  api_headers?: Record<string, string>;
+  api_query?: Record<string, string>;
   request: { method: string; url: string };
   clock?: string;
   expected?: { method: string; url: string; headers: Record<string, string> };
@@ -33,6 +35,8 @@ for (const vector of vectors.cases) {
       credentials: vector.credentials,
       scopes: [],
       api_origins: vector.api_origins,
+      ...(vector.api_headers === undefined ? {} : { api_headers: vector.api_headers }),
+      ...(vector.api_query === undefined ? {} : { api_query: vector.api_query }),
     };
     const request = new Request(vector.request.url, { method: vector.request.method });
     if (vector.error !== undefined) {

@@ -202,6 +202,12 @@ pub struct CredentialEnvelopeDto {
     /// a request to any other origin, and never carry the credential across a redirect to
     /// another origin. Empty: the provider declares none, and nothing may carry it
     pub api_origins: Vec<String>,
+    /// Headers the provider's API wants besides the credential (Notion's `Notion-Version`, an
+    /// account id), set before the strategy is applied (the strategy's header wins). Absent: none
+    pub api_headers: Option<BTreeMap<String, String>>,
+    /// Query parameters the provider's API wants besides the credential, added before the
+    /// strategy is applied. Absent: none
+    pub api_query: Option<BTreeMap<String, String>>,
 }
 
 /// A credential read's answer: the envelope, and `Nexus-Stale` when it came from memory.
@@ -249,6 +255,8 @@ impl From<CredentialEnvelope> for CredentialEnvelopeDto {
             scopes: scopes(e.scopes),
             api_base_url: e.api_base_url.map(String::from),
             api_origins: e.api_origins.iter().map(ToString::to_string).collect(),
+            api_headers: (!e.api_headers.is_empty()).then_some(e.api_headers),
+            api_query: (!e.api_query.is_empty()).then_some(e.api_query),
         }
     }
 }

@@ -291,6 +291,12 @@ pub struct ProviderCreate {
     /// or `api_base_url` for a connection that gives every parameter they hold (Salesforce's My
     /// Domain, Intercom's regions); each holds a `{name}` placeholder of an optional parameter
     pub url_overrides: Option<BTreeMap<String, Text>>,
+    /// Headers the provider's API wants besides the credential (`Notion-Version`); values may
+    /// hold `{name}` (a connection parameter) and `{credential.field}` placeholders. Envelopes
+    /// carry them filled, and the SDKs and the proxy send them
+    pub api_headers: Option<BTreeMap<String, Text>>,
+    /// Query parameters the provider's API wants besides the credential, as `api_headers`
+    pub api_query: Option<BTreeMap<String, Text>>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub revocation_url: Option<Text>,
     /// For api_key and basic_auth providers: a JSON Schema subset describing the credential fields
@@ -358,6 +364,8 @@ impl From<ProviderCreate> for NewProvider {
                 refresh_params: dto.refresh_params.plain().unwrap_or_default(),
                 token_response: dto.token_response.map(Into::into),
                 url_overrides: dto.url_overrides.plain().unwrap_or_default(),
+                api_headers: dto.api_headers.plain().unwrap_or_default(),
+                api_query: dto.api_query.plain().unwrap_or_default(),
                 credential_schema: dto.credential_schema,
                 verification_url: dto.verification.as_ref().map(|v| v.url.0.clone()),
                 verification_method: dto.verification.and_then(|v| v.method).map(method_to_domain),
@@ -440,6 +448,10 @@ pub struct ProviderUpdate {
     pub token_response: Option<TokenResponseShapeDto>,
     /// Replaces the URL overrides (an empty object removes them)
     pub url_overrides: Option<BTreeMap<String, Text>>,
+    /// Replaces the API headers (an empty object removes them)
+    pub api_headers: Option<BTreeMap<String, Text>>,
+    /// Replaces the API query parameters (an empty object removes them)
+    pub api_query: Option<BTreeMap<String, Text>>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub revocation_url: Option<Text>,
     pub credential_schema: Option<serde_json::Value>,
@@ -506,6 +518,8 @@ impl From<ProviderUpdate> for ProviderPatch {
             refresh_params: dto.refresh_params.plain(),
             token_response: dto.token_response.map(Into::into),
             url_overrides: dto.url_overrides.plain(),
+            api_headers: dto.api_headers.plain(),
+            api_query: dto.api_query.plain(),
             credential_schema: dto.credential_schema,
             verification_method: verification
                 .as_ref()
@@ -564,6 +578,9 @@ pub struct ProviderView {
     // Absent: the default (no doc comment: it would wrap the `$ref` in `allOf`).
     pub token_response: Option<TokenResponseShapeDto>,
     pub url_overrides: Option<BTreeMap<String, String>>,
+    /// Sent with the credential (absent: none)
+    pub api_headers: Option<BTreeMap<String, String>>,
+    pub api_query: Option<BTreeMap<String, String>>,
     pub credential_schema: Option<serde_json::Value>,
     pub verification: Option<VerificationDto>,
     pub strategy: StrategyDto,
@@ -639,6 +656,8 @@ impl From<Provider> for ProviderView {
                     .map(|(field, url)| (field.clone(), url.to_string()))
                     .collect()
             }),
+            api_headers: (!spec.api_headers.is_empty()).then(|| spec.api_headers.clone()),
+            api_query: (!spec.api_query.is_empty()).then(|| spec.api_query.clone()),
             revocation_url: template(oauth.and_then(|o| o.revocation_url)),
             credential_schema: spec.credential_schema.map(|s| s.to_json()),
             verification: spec.verification.map(Into::into),

@@ -9,6 +9,7 @@ use super::{CachedEnvelope, ConnectionServiceImpl, EnvelopeKey};
 use crate::refresh::{RefreshError, Trigger};
 use chrono::{DateTime, Utc};
 use nexus_domain::agent_key::Caller;
+use nexus_domain::api_extras::fill_extras;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::connection::CredentialEnvelope;
 use nexus_domain::deadline::{self, READ_REFRESH_BUDGET};
@@ -253,12 +254,17 @@ impl ConnectionServiceImpl {
         read_epoch: u64,
     ) -> CredentialEnvelope {
         let provider = source.provider;
+        let credentials = stored.shared_values(provider.auth_type);
+        let (api_headers, api_query) = (
+            fill_extras(&provider.api_headers, source.connection_params, &credentials.0),
+            fill_extras(&provider.api_query, source.connection_params, &credentials.0),
+        );
         let envelope = CredentialEnvelope {
             connection_id: source.id,
             workspace_id: source.workspace_id.clone(),
             provider: provider.name.clone(),
             strategy: provider.effective_strategy(),
-            credentials: stored.shared_values(provider.auth_type),
+            credentials,
             expires_at: lifetime.expires_at,
             scopes: source.granted_scopes.unwrap_or(source.requested_scopes).to_vec(),
             // A provider edited since this connection was made may no longer fill: the agent
@@ -267,6 +273,8 @@ impl ConnectionServiceImpl {
                 .instance_url(provider, source.connection_params)
                 .or_else(|| provider.api_base_url_for(source.connection_params)),
             api_origins: provider.origins_for(source.connection_params),
+            api_headers,
+            api_query,
             stale_seconds: None,
         };
         self.audit_read(caller, &envelope).await;

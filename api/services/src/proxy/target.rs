@@ -105,6 +105,8 @@ mod tests {
             expires_at: None,
             scopes: Vec::new(),
             api_origins: OriginPattern::of(&base).into_iter().collect(),
+            api_headers: Default::default(),
+            api_query: Default::default(),
             api_base_url: Some(base),
             stale_seconds: None,
         }

@@ -77,6 +77,12 @@ def without_credential(envelope: CredentialEnvelope, url: httpx.URL) -> httpx.UR
     return url
 
 
+def _extras(extras: object) -> dict[str, str]:
+    """An envelope's ``api_headers`` or ``api_query`` as a plain dict (absent: empty)."""
+    properties = getattr(extras, "additional_properties", None)
+    return {str(k): str(v) for k, v in properties.items()} if isinstance(properties, dict) else {}
+
+
 def inject(
     envelope: CredentialEnvelope,
     request: httpx.Request,
@@ -92,6 +98,12 @@ def inject(
     strategy = envelope.strategy
     headers = httpx.Headers(request.headers)
     url = request.url
+    # The provider's own headers and query parameters first: the strategy's header wins a clash,
+    # and a signature covers them.
+    for name, value in _extras(envelope.api_headers).items():
+        headers[name] = value
+    for name, value in _extras(envelope.api_query).items():
+        url = url.copy_add_param(name, value)
     if isinstance(strategy, StrategyOauth2Strategy):
         headers["Authorization"] = f"Bearer {_field(envelope, 'access_token')}"
     elif isinstance(strategy, StrategyHeaderStrategy):

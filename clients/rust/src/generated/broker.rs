@@ -2384,12 +2384,32 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         ///The provider's API base URL for this connection, its parameters filled in
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
+        /**Headers the provider's API wants besides the credential (Notion's `Notion-Version`, an
+account id), set before the strategy is applied (the strategy's header wins). Absent: none*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_headers: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         /**The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN in
 punycode, a default port left out; a host may start with `*.`, standing for exactly one
 label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
 a request to any other origin, and never carry the credential across a redirect to
 another origin. Empty: the provider declares none, and nothing may carry it*/
         pub api_origins: ::std::vec::Vec<::std::string::String>,
+        /**Query parameters the provider's API wants besides the credential, added before the
+strategy is applied. Absent: none*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_query: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
         pub credentials: ::std::collections::BTreeMap<
@@ -3054,8 +3074,25 @@ the one in effect (the auth type's default unless overridden)*/
         pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
+        ///Sent with the credential (absent: none)
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_headers: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         ///Origins besides `api_base_url`'s that the credential may be sent to
         pub api_origins: ::std::vec::Vec<::std::string::String>,
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_query: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         pub auth_type: AuthType,
         pub authorization_params: ::std::collections::BTreeMap<
             ::std::string::String,
@@ -3173,9 +3210,29 @@ out (name, auth type, endpoints, scopes, strategy, ...); the body's fields win. 
         pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<ProviderCreateApiBaseUrl>,
+        /**Headers the provider's API wants besides the credential (`Notion-Version`); values may
+hold `{name}` (a connection parameter) and `{credential.field}` placeholders. Envelopes
+carry them filled, and the SDKs and the proxy send them*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_headers: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         #[doc = "Origins besides `api_base_url`'s that the credential may be sent to: exact origins\n(`https://uploads.example.com`) or one leading `*.` label under a registrable domain\n(`https://*.googleapis.com`); may hold `{name}` placeholders. SDKs and the proxy refuse\nevery other origin"]
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub api_origins: ::std::vec::Vec<ProviderCreateApiOriginsItem>,
+        ///Query parameters the provider's API wants besides the credential, as `api_headers`
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_query: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub auth_type: ::std::option::Option<AuthType>,
         ///Extra authorization parameters (such as `access_type=offline`); never the security parameters
@@ -4315,9 +4372,27 @@ Required unless a template gives it*/
         pub allowed_host_suffixes: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<ProviderUpdateApiBaseUrl>,
+        ///Replaces the API headers (an empty object removes them)
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_headers: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         ///Replaces the declared API origins (an empty list removes them)
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub api_origins: ::std::vec::Vec<ProviderUpdateApiOriginsItem>,
+        ///Replaces the API query parameters (an empty object removes them)
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_query: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -10755,8 +10830,22 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            api_headers: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             api_origins: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            api_query: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
                 ::std::string::String,
             >,
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -10789,7 +10878,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             fn default() -> Self {
                 Self {
                     api_base_url: Ok(Default::default()),
+                    api_headers: Ok(Default::default()),
                     api_origins: Err("no value supplied for api_origins".to_string()),
+                    api_query: Ok(Default::default()),
                     connection_id: Err(
                         "no value supplied for connection_id".to_string(),
                     ),
@@ -10815,6 +10906,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn api_headers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_headers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_headers: {e}")
+                    });
+                self
+            }
             pub fn api_origins<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -10824,6 +10932,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_origins: {e}")
+                    });
+                self
+            }
+            pub fn api_query<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_query = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_query: {e}")
                     });
                 self
             }
@@ -10926,7 +11051,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     api_base_url: value.api_base_url?,
+                    api_headers: value.api_headers?,
                     api_origins: value.api_origins?,
+                    api_query: value.api_query?,
                     connection_id: value.connection_id?,
                     credentials: value.credentials?,
                     expires_at: value.expires_at?,
@@ -10941,7 +11068,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             fn from(value: super::CredentialEnvelope) -> Self {
                 Self {
                     api_base_url: Ok(value.api_base_url),
+                    api_headers: Ok(value.api_headers),
                     api_origins: Ok(value.api_origins),
+                    api_query: Ok(value.api_query),
                     connection_id: Ok(value.connection_id),
                     credentials: Ok(value.credentials),
                     expires_at: Ok(value.expires_at),
@@ -11340,8 +11469,22 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            api_headers: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             api_origins: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            api_query: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
                 ::std::string::String,
             >,
             auth_type: ::std::result::Result<super::AuthType, ::std::string::String>,
@@ -11484,7 +11627,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                         "no value supplied for allowed_host_suffixes".to_string(),
                     ),
                     api_base_url: Ok(Default::default()),
+                    api_headers: Ok(Default::default()),
                     api_origins: Err("no value supplied for api_origins".to_string()),
+                    api_query: Ok(Default::default()),
                     auth_type: Err("no value supplied for auth_type".to_string()),
                     authorization_params: Err(
                         "no value supplied for authorization_params".to_string(),
@@ -11554,6 +11699,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn api_headers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_headers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_headers: {e}")
+                    });
+                self
+            }
             pub fn api_origins<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -11563,6 +11725,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_origins: {e}")
+                    });
+                self
+            }
+            pub fn api_query<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_query = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_query: {e}")
                     });
                 self
             }
@@ -12026,7 +12205,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Ok(Self {
                     allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
+                    api_headers: value.api_headers?,
                     api_origins: value.api_origins?,
+                    api_query: value.api_query?,
                     auth_type: value.auth_type?,
                     authorization_params: value.authorization_params?,
                     authorization_url: value.authorization_url?,
@@ -12069,7 +12250,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
+                    api_headers: Ok(value.api_headers),
                     api_origins: Ok(value.api_origins),
+                    api_query: Ok(value.api_query),
                     auth_type: Ok(value.auth_type),
                     authorization_params: Ok(value.authorization_params),
                     authorization_url: Ok(value.authorization_url),
@@ -12159,8 +12342,22 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::ProviderCreateApiBaseUrl>,
                 ::std::string::String,
             >,
+            api_headers: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             api_origins: ::std::result::Result<
                 ::std::vec::Vec<super::ProviderCreateApiOriginsItem>,
+                ::std::string::String,
+            >,
+            api_query: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
                 ::std::string::String,
             >,
             auth_type: ::std::result::Result<
@@ -12304,7 +12501,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(Default::default()),
                     api_base_url: Ok(Default::default()),
+                    api_headers: Ok(Default::default()),
                     api_origins: Ok(Default::default()),
+                    api_query: Ok(Default::default()),
                     auth_type: Ok(Default::default()),
                     authorization_params: Ok(Default::default()),
                     authorization_url: Ok(Default::default()),
@@ -12367,6 +12566,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn api_headers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_headers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_headers: {e}")
+                    });
+                self
+            }
             pub fn api_origins<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -12378,6 +12594,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_origins: {e}")
+                    });
+                self
+            }
+            pub fn api_query<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_query = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_query: {e}")
                     });
                 self
             }
@@ -12831,7 +13064,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Ok(Self {
                     allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
+                    api_headers: value.api_headers?,
                     api_origins: value.api_origins?,
+                    api_query: value.api_query?,
                     auth_type: value.auth_type?,
                     authorization_params: value.authorization_params?,
                     authorization_url: value.authorization_url?,
@@ -12871,7 +13106,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
+                    api_headers: Ok(value.api_headers),
                     api_origins: Ok(value.api_origins),
+                    api_query: Ok(value.api_query),
                     auth_type: Ok(value.auth_type),
                     authorization_params: Ok(value.authorization_params),
                     authorization_url: Ok(value.authorization_url),
@@ -12958,8 +13195,22 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::ProviderUpdateApiBaseUrl>,
                 ::std::string::String,
             >,
+            api_headers: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             api_origins: ::std::result::Result<
                 ::std::vec::Vec<super::ProviderUpdateApiOriginsItem>,
+                ::std::string::String,
+            >,
+            api_query: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
                 ::std::string::String,
             >,
             authorization_params: ::std::result::Result<
@@ -13099,7 +13350,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(Default::default()),
                     api_base_url: Ok(Default::default()),
+                    api_headers: Ok(Default::default()),
                     api_origins: Ok(Default::default()),
+                    api_query: Ok(Default::default()),
                     authorization_params: Ok(Default::default()),
                     authorization_url: Ok(Default::default()),
                     category: Ok(Default::default()),
@@ -13161,6 +13414,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn api_headers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_headers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_headers: {e}")
+                    });
+                self
+            }
             pub fn api_origins<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -13172,6 +13442,23 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_origins: {e}")
+                    });
+                self
+            }
+            pub fn api_query<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_query = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_query: {e}")
                     });
                 self
             }
@@ -13611,7 +13898,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Ok(Self {
                     allowed_host_suffixes: value.allowed_host_suffixes?,
                     api_base_url: value.api_base_url?,
+                    api_headers: value.api_headers?,
                     api_origins: value.api_origins?,
+                    api_query: value.api_query?,
                     authorization_params: value.authorization_params?,
                     authorization_url: value.authorization_url?,
                     category: value.category?,
@@ -13650,7 +13939,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 Self {
                     allowed_host_suffixes: Ok(value.allowed_host_suffixes),
                     api_base_url: Ok(value.api_base_url),
+                    api_headers: Ok(value.api_headers),
                     api_origins: Ok(value.api_origins),
+                    api_query: Ok(value.api_query),
                     authorization_params: Ok(value.authorization_params),
                     authorization_url: Ok(value.authorization_url),
                     category: Ok(value.category),
@@ -16552,7 +16843,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("CredentialEnvelope")
                     .field("api_base_url", &self.api_base_url)
+                    .field("api_headers", &self.api_headers)
                     .field("api_origins", &self.api_origins)
+                    .field("api_query", &self.api_query)
                     .field("connection_id", &self.connection_id)
                     .field("credentials", &"[REDACTED]")
                     .field("expires_at", &self.expires_at)
@@ -16568,7 +16861,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 f.debug_struct("ProviderCreate")
                     .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                     .field("api_base_url", &self.api_base_url)
+                    .field("api_headers", &self.api_headers)
                     .field("api_origins", &self.api_origins)
+                    .field("api_query", &self.api_query)
                     .field("auth_type", &self.auth_type)
                     .field("authorization_params", &self.authorization_params)
                     .field("authorization_url", &self.authorization_url)
@@ -16613,7 +16908,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 f.debug_struct("ProviderUpdate")
                     .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                     .field("api_base_url", &self.api_base_url)
+                    .field("api_headers", &self.api_headers)
                     .field("api_origins", &self.api_origins)
+                    .field("api_query", &self.api_query)
                     .field("authorization_params", &self.authorization_params)
                     .field("authorization_url", &self.authorization_url)
                     .field("category", &self.category)
@@ -16703,7 +17000,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CredentialEnvelope")
                 .field("api_base_url", &self.api_base_url)
+                .field("api_headers", &self.api_headers)
                 .field("api_origins", &self.api_origins)
+                .field("api_query", &self.api_query)
                 .field("connection_id", &self.connection_id)
                 .field("credentials", &"[REDACTED]")
                 .field("expires_at", &self.expires_at)
@@ -16719,7 +17018,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             f.debug_struct("ProviderCreate")
                 .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                 .field("api_base_url", &self.api_base_url)
+                .field("api_headers", &self.api_headers)
                 .field("api_origins", &self.api_origins)
+                .field("api_query", &self.api_query)
                 .field("auth_type", &self.auth_type)
                 .field("authorization_params", &self.authorization_params)
                 .field("authorization_url", &self.authorization_url)
@@ -16761,7 +17062,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             f.debug_struct("ProviderUpdate")
                 .field("allowed_host_suffixes", &self.allowed_host_suffixes)
                 .field("api_base_url", &self.api_base_url)
+                .field("api_headers", &self.api_headers)
                 .field("api_origins", &self.api_origins)
+                .field("api_query", &self.api_query)
                 .field("authorization_params", &self.authorization_params)
                 .field("authorization_url", &self.authorization_url)
                 .field("category", &self.category)

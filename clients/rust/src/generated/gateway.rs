@@ -1143,12 +1143,32 @@ connection and used for all its URLs. A re-consent keeps the connection's values
         ///The provider's API base URL for this connection, its parameters filled in
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub api_base_url: ::std::option::Option<::std::string::String>,
+        /**Headers the provider's API wants besides the credential (Notion's `Notion-Version`, an
+account id), set before the strategy is applied (the strategy's header wins). Absent: none*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_headers: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         /**The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN in
 punycode, a default port left out; a host may start with `*.`, standing for exactly one
 label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
 a request to any other origin, and never carry the credential across a redirect to
 another origin. Empty: the provider declares none, and nothing may carry it*/
         pub api_origins: ::std::vec::Vec<::std::string::String>,
+        /**Query parameters the provider's API wants besides the credential, added before the
+strategy is applied. Absent: none*/
+        #[serde(
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub api_query: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
         pub connection_id: ::uuid::Uuid,
         ///`access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth
         pub credentials: ::std::collections::BTreeMap<
@@ -3990,8 +4010,22 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            api_headers: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
             api_origins: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            api_query: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
                 ::std::string::String,
             >,
             connection_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -4024,7 +4058,9 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
             fn default() -> Self {
                 Self {
                     api_base_url: Ok(Default::default()),
+                    api_headers: Ok(Default::default()),
                     api_origins: Err("no value supplied for api_origins".to_string()),
+                    api_query: Ok(Default::default()),
                     connection_id: Err(
                         "no value supplied for connection_id".to_string(),
                     ),
@@ -4050,6 +4086,23 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                     });
                 self
             }
+            pub fn api_headers<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_headers = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_headers: {e}")
+                    });
+                self
+            }
             pub fn api_origins<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -4059,6 +4112,23 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for api_origins: {e}")
+                    });
+                self
+            }
+            pub fn api_query<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.api_query = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for api_query: {e}")
                     });
                 self
             }
@@ -4161,7 +4231,9 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     api_base_url: value.api_base_url?,
+                    api_headers: value.api_headers?,
                     api_origins: value.api_origins?,
+                    api_query: value.api_query?,
                     connection_id: value.connection_id?,
                     credentials: value.credentials?,
                     expires_at: value.expires_at?,
@@ -4176,7 +4248,9 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
             fn from(value: super::CredentialEnvelope) -> Self {
                 Self {
                     api_base_url: Ok(value.api_base_url),
+                    api_headers: Ok(value.api_headers),
                     api_origins: Ok(value.api_origins),
+                    api_query: Ok(value.api_query),
                     connection_id: Ok(value.connection_id),
                     credentials: Ok(value.credentials),
                     expires_at: Ok(value.expires_at),
@@ -5053,7 +5127,9 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("CredentialEnvelope")
                     .field("api_base_url", &self.api_base_url)
+                    .field("api_headers", &self.api_headers)
                     .field("api_origins", &self.api_origins)
+                    .field("api_query", &self.api_query)
                     .field("connection_id", &self.connection_id)
                     .field("credentials", &"[REDACTED]")
                     .field("expires_at", &self.expires_at)
@@ -5101,7 +5177,9 @@ for, and `insufficient_scope` the one to consent again with more scopes*/
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CredentialEnvelope")
                 .field("api_base_url", &self.api_base_url)
+                .field("api_headers", &self.api_headers)
                 .field("api_origins", &self.api_origins)
+                .field("api_query", &self.api_query)
                 .field("connection_id", &self.connection_id)
                 .field("credentials", &"[REDACTED]")
                 .field("expires_at", &self.expires_at)

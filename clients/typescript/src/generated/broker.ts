@@ -878,6 +878,13 @@ export interface components {
             /** @description The provider's API base URL for this connection, its parameters filled in */
             api_base_url?: string;
             /**
+             * @description Headers the provider's API wants besides the credential (Notion's `Notion-Version`, an
+             *     account id), set before the strategy is applied (the strategy's header wins). Absent: none
+             */
+            api_headers?: {
+                [key: string]: string;
+            };
+            /**
              * @description The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN in
              *     punycode, a default port left out; a host may start with `*.`, standing for exactly one
              *     label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
@@ -885,6 +892,13 @@ export interface components {
              *     another origin. Empty: the provider declares none, and nothing may carry it
              */
             api_origins: string[];
+            /**
+             * @description Query parameters the provider's API wants besides the credential, added before the
+             *     strategy is applied. Absent: none
+             */
+            api_query?: {
+                [key: string]: string;
+            };
             /** Format: uuid */
             connection_id: string;
             /** @description `access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth */
@@ -1013,8 +1027,15 @@ export interface components {
         Provider: {
             allowed_host_suffixes: string[];
             api_base_url?: string;
+            /** @description Sent with the credential (absent: none) */
+            api_headers?: {
+                [key: string]: string;
+            };
             /** @description Origins besides `api_base_url`'s that the credential may be sent to */
             api_origins: string[];
+            api_query?: {
+                [key: string]: string;
+            };
             auth_type: components["schemas"]["AuthType"];
             authorization_params: {
                 [key: string]: string;
@@ -1087,12 +1108,24 @@ export interface components {
             allowed_host_suffixes?: string[];
             api_base_url?: string;
             /**
+             * @description Headers the provider's API wants besides the credential (`Notion-Version`); values may
+             *     hold `{name}` (a connection parameter) and `{credential.field}` placeholders. Envelopes
+             *     carry them filled, and the SDKs and the proxy send them
+             */
+            api_headers?: {
+                [key: string]: string;
+            };
+            /**
              * @description Origins besides `api_base_url`'s that the credential may be sent to: exact origins
              *     (`https://uploads.example.com`) or one leading `*.` label under a registrable domain
              *     (`https://*.googleapis.com`); may hold `{name}` placeholders. SDKs and the proxy refuse
              *     every other origin
              */
             api_origins?: string[];
+            /** @description Query parameters the provider's API wants besides the credential, as `api_headers` */
+            api_query?: {
+                [key: string]: string;
+            };
             auth_type?: components["schemas"]["AuthType"];
             /** @description Extra authorization parameters (such as `access_type=offline`); never the security parameters */
             authorization_params?: {
@@ -1181,8 +1214,16 @@ export interface components {
             /** @description Replaces the allowed host suffixes (an empty list removes them) */
             allowed_host_suffixes?: string[];
             api_base_url?: string;
+            /** @description Replaces the API headers (an empty object removes them) */
+            api_headers?: {
+                [key: string]: string;
+            };
             /** @description Replaces the declared API origins (an empty list removes them) */
             api_origins?: string[];
+            /** @description Replaces the API query parameters (an empty object removes them) */
+            api_query?: {
+                [key: string]: string;
+            };
             authorization_params?: {
                 [key: string]: string;
             };

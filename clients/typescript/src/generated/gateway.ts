@@ -356,6 +356,13 @@ export interface components {
             /** @description The provider's API base URL for this connection, its parameters filled in */
             api_base_url?: string;
             /**
+             * @description Headers the provider's API wants besides the credential (Notion's `Notion-Version`, an
+             *     account id), set before the strategy is applied (the strategy's header wins). Absent: none
+             */
+            api_headers?: {
+                [key: string]: string;
+            };
+            /**
              * @description The origins this credential may be sent to (`scheme://host[:port]`, lowercase, an IDN in
              *     punycode, a default port left out; a host may start with `*.`, standing for exactly one
              *     label): `api_base_url`'s and those the provider declares. SDKs refuse, without sending,
@@ -363,6 +370,13 @@ export interface components {
              *     another origin. Empty: the provider declares none, and nothing may carry it
              */
             api_origins: string[];
+            /**
+             * @description Query parameters the provider's API wants besides the credential, added before the
+             *     strategy is applied. Absent: none
+             */
+            api_query?: {
+                [key: string]: string;
+            };
             /** Format: uuid */
             connection_id: string;
             /** @description `access_token` and `token_type` for OAuth2; the captured fields for API keys and basic auth */

@@ -26,6 +26,8 @@ from .consent_create import ConsentCreate
 from .consent_create_connection_params import ConsentCreateConnectionParams
 from .consent_created import ConsentCreated
 from .credential_envelope import CredentialEnvelope
+from .credential_envelope_api_headers import CredentialEnvelopeApiHeaders
+from .credential_envelope_api_query import CredentialEnvelopeApiQuery
 from .credential_envelope_credentials import CredentialEnvelopeCredentials
 from .error import Error
 from .gateway_credential import GatewayCredential
@@ -33,9 +35,13 @@ from .header_strategy import HeaderStrategy
 from .health_status import HealthStatus
 from .oauth_2_strategy import Oauth2Strategy
 from .provider import Provider
+from .provider_api_headers import ProviderApiHeaders
+from .provider_api_query import ProviderApiQuery
 from .provider_authorization_params import ProviderAuthorizationParams
 from .provider_catalog import ProviderCatalog
 from .provider_create import ProviderCreate
+from .provider_create_api_headers import ProviderCreateApiHeaders
+from .provider_create_api_query import ProviderCreateApiQuery
 from .provider_create_authorization_params import ProviderCreateAuthorizationParams
 from .provider_create_incremental_authorization_params import ProviderCreateIncrementalAuthorizationParams
 from .provider_create_refresh_params import ProviderCreateRefreshParams
@@ -46,6 +52,8 @@ from .provider_list import ProviderList
 from .provider_refresh_params import ProviderRefreshParams
 from .provider_token_params import ProviderTokenParams
 from .provider_update import ProviderUpdate
+from .provider_update_api_headers import ProviderUpdateApiHeaders
+from .provider_update_api_query import ProviderUpdateApiQuery
 from .provider_update_authorization_params import ProviderUpdateAuthorizationParams
 from .provider_update_incremental_authorization_params import ProviderUpdateIncrementalAuthorizationParams
 from .provider_update_refresh_params import ProviderUpdateRefreshParams
@@ -123,6 +131,8 @@ __all__ = (
     "ConsentCreateConnectionParams",
     "ConsentCreated",
     "CredentialEnvelope",
+    "CredentialEnvelopeApiHeaders",
+    "CredentialEnvelopeApiQuery",
     "CredentialEnvelopeCredentials",
     "Error",
     "GatewayCredential",
@@ -130,9 +140,13 @@ __all__ = (
     "HealthStatus",
     "Oauth2Strategy",
     "Provider",
+    "ProviderApiHeaders",
+    "ProviderApiQuery",
     "ProviderAuthorizationParams",
     "ProviderCatalog",
     "ProviderCreate",
+    "ProviderCreateApiHeaders",
+    "ProviderCreateApiQuery",
     "ProviderCreateAuthorizationParams",
     "ProviderCreateIncrementalAuthorizationParams",
     "ProviderCreateRefreshParams",
@@ -143,6 +157,8 @@ __all__ = (
     "ProviderRefreshParams",
     "ProviderTokenParams",
     "ProviderUpdate",
+    "ProviderUpdateApiHeaders",
+    "ProviderUpdateApiQuery",
     "ProviderUpdateAuthorizationParams",
     "ProviderUpdateIncrementalAuthorizationParams",
     "ProviderUpdateRefreshParams",

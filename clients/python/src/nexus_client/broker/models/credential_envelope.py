@@ -11,6 +11,8 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.credential_envelope_api_headers import CredentialEnvelopeApiHeaders
+    from ..models.credential_envelope_api_query import CredentialEnvelopeApiQuery
     from ..models.credential_envelope_credentials import CredentialEnvelopeCredentials
     from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy
     from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy
@@ -44,6 +46,12 @@ class CredentialEnvelope:
             the provider
         workspace_id (str):
         api_base_url (str | Unset): The provider's API base URL for this connection, its parameters filled in
+        api_headers (CredentialEnvelopeApiHeaders | Unset): Headers the provider's API wants besides the credential
+            (Notion's `Notion-Version`, an
+            account id), set before the strategy is applied (the strategy's header wins). Absent: none
+        api_query (CredentialEnvelopeApiQuery | Unset): Query parameters the provider's API wants besides the
+            credential, added before the
+            strategy is applied. Absent: none
         expires_at (datetime.datetime | Unset): When the credential expires; absent when it does not
     """
 
@@ -62,6 +70,8 @@ class CredentialEnvelope:
     )
     workspace_id: str
     api_base_url: str | Unset = UNSET
+    api_headers: CredentialEnvelopeApiHeaders | Unset = UNSET
+    api_query: CredentialEnvelopeApiQuery | Unset = UNSET
     expires_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -100,6 +110,14 @@ class CredentialEnvelope:
 
         api_base_url = self.api_base_url
 
+        api_headers: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.api_headers, Unset):
+            api_headers = self.api_headers.to_dict()
+
+        api_query: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.api_query, Unset):
+            api_query = self.api_query.to_dict()
+
         expires_at: str | Unset = UNSET
         if not isinstance(self.expires_at, Unset):
             expires_at = self.expires_at.isoformat()
@@ -119,6 +137,10 @@ class CredentialEnvelope:
         )
         if api_base_url is not UNSET:
             field_dict["api_base_url"] = api_base_url
+        if api_headers is not UNSET:
+            field_dict["api_headers"] = api_headers
+        if api_query is not UNSET:
+            field_dict["api_query"] = api_query
         if expires_at is not UNSET:
             field_dict["expires_at"] = expires_at
 
@@ -126,6 +148,8 @@ class CredentialEnvelope:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.credential_envelope_api_headers import CredentialEnvelopeApiHeaders  # noqa: PLC0415
+        from ..models.credential_envelope_api_query import CredentialEnvelopeApiQuery  # noqa: PLC0415
         from ..models.credential_envelope_credentials import CredentialEnvelopeCredentials  # noqa: PLC0415
         from ..models.strategy_api_key_strategy import StrategyApiKeyStrategy  # noqa: PLC0415
         from ..models.strategy_aws_sigv_4_strategy import StrategyAwsSigv4Strategy  # noqa: PLC0415
@@ -207,6 +231,20 @@ class CredentialEnvelope:
 
         api_base_url = d.pop("api_base_url", UNSET)
 
+        _api_headers = d.pop("api_headers", UNSET)
+        api_headers: CredentialEnvelopeApiHeaders | Unset
+        if isinstance(_api_headers, Unset):
+            api_headers = UNSET
+        else:
+            api_headers = CredentialEnvelopeApiHeaders.from_dict(_api_headers)
+
+        _api_query = d.pop("api_query", UNSET)
+        api_query: CredentialEnvelopeApiQuery | Unset
+        if isinstance(_api_query, Unset):
+            api_query = UNSET
+        else:
+            api_query = CredentialEnvelopeApiQuery.from_dict(_api_query)
+
         _expires_at = d.pop("expires_at", UNSET)
         expires_at: datetime.datetime | Unset
         if isinstance(_expires_at, Unset):
@@ -223,6 +261,8 @@ class CredentialEnvelope:
             strategy=strategy,
             workspace_id=workspace_id,
             api_base_url=api_base_url,
+            api_headers=api_headers,
+            api_query=api_query,
             expires_at=expires_at,
         )
 

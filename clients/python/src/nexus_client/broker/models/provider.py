@@ -16,6 +16,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.connection_param import ConnectionParam
+    from ..models.provider_api_headers import ProviderApiHeaders
+    from ..models.provider_api_query import ProviderApiQuery
     from ..models.provider_authorization_params import ProviderAuthorizationParams
     from ..models.provider_incremental_authorization_params import ProviderIncrementalAuthorizationParams
     from ..models.provider_refresh_params import ProviderRefreshParams
@@ -56,6 +58,8 @@ class Provider:
                 the provider
             updated_at (datetime.datetime):
             api_base_url (str | Unset):
+            api_headers (ProviderApiHeaders | Unset): Sent with the credential (absent: none)
+            api_query (ProviderApiQuery | Unset):
             authorization_url (str | Unset):
             category (str | Unset):
             client_id (str | Unset):
@@ -112,6 +116,8 @@ class Provider:
     )
     updated_at: datetime.datetime
     api_base_url: str | Unset = UNSET
+    api_headers: ProviderApiHeaders | Unset = UNSET
+    api_query: ProviderApiQuery | Unset = UNSET
     authorization_url: str | Unset = UNSET
     category: str | Unset = UNSET
     client_id: str | Unset = UNSET
@@ -185,6 +191,14 @@ class Provider:
         updated_at = self.updated_at.isoformat()
 
         api_base_url = self.api_base_url
+
+        api_headers: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.api_headers, Unset):
+            api_headers = self.api_headers.to_dict()
+
+        api_query: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.api_query, Unset):
+            api_query = self.api_query.to_dict()
 
         authorization_url = self.authorization_url
 
@@ -267,6 +281,10 @@ class Provider:
         )
         if api_base_url is not UNSET:
             field_dict["api_base_url"] = api_base_url
+        if api_headers is not UNSET:
+            field_dict["api_headers"] = api_headers
+        if api_query is not UNSET:
+            field_dict["api_query"] = api_query
         if authorization_url is not UNSET:
             field_dict["authorization_url"] = authorization_url
         if category is not UNSET:
@@ -317,6 +335,8 @@ class Provider:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.connection_param import ConnectionParam  # noqa: PLC0415
+        from ..models.provider_api_headers import ProviderApiHeaders  # noqa: PLC0415
+        from ..models.provider_api_query import ProviderApiQuery  # noqa: PLC0415
         from ..models.provider_authorization_params import ProviderAuthorizationParams  # noqa: PLC0415
         from ..models.provider_incremental_authorization_params import ProviderIncrementalAuthorizationParams  # noqa: PLC0415
         from ..models.provider_refresh_params import ProviderRefreshParams  # noqa: PLC0415
@@ -420,6 +440,20 @@ class Provider:
 
         api_base_url = d.pop("api_base_url", UNSET)
 
+        _api_headers = d.pop("api_headers", UNSET)
+        api_headers: ProviderApiHeaders | Unset
+        if isinstance(_api_headers, Unset):
+            api_headers = UNSET
+        else:
+            api_headers = ProviderApiHeaders.from_dict(_api_headers)
+
+        _api_query = d.pop("api_query", UNSET)
+        api_query: ProviderApiQuery | Unset
+        if isinstance(_api_query, Unset):
+            api_query = UNSET
+        else:
+            api_query = ProviderApiQuery.from_dict(_api_query)
+
         authorization_url = d.pop("authorization_url", UNSET)
 
         category = d.pop("category", UNSET)
@@ -521,6 +555,8 @@ class Provider:
             strategy=strategy,
             updated_at=updated_at,
             api_base_url=api_base_url,
+            api_headers=api_headers,
+            api_query=api_query,
             authorization_url=authorization_url,
             category=category,
             client_id=client_id,

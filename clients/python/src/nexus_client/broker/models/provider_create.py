@@ -13,6 +13,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.connection_param import ConnectionParam
+    from ..models.provider_create_api_headers import ProviderCreateApiHeaders
+    from ..models.provider_create_api_query import ProviderCreateApiQuery
     from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams
     from ..models.provider_create_incremental_authorization_params import ProviderCreateIncrementalAuthorizationParams
     from ..models.provider_create_refresh_params import ProviderCreateRefreshParams
@@ -41,11 +43,17 @@ class ProviderCreate:
             allowed_host_suffixes (list[str] | Unset): Domains a host that comes entirely from a parameter may be or be
                 under
             api_base_url (str | Unset):
+            api_headers (ProviderCreateApiHeaders | Unset): Headers the provider's API wants besides the credential
+                (`Notion-Version`); values may
+                hold `{name}` (a connection parameter) and `{credential.field}` placeholders. Envelopes
+                carry them filled, and the SDKs and the proxy send them
             api_origins (list[str] | Unset): Origins besides `api_base_url`'s that the credential may be sent to: exact
                 origins
                 (`https://uploads.example.com`) or one leading `*.` label under a registrable domain
                 (`https://*.googleapis.com`); may hold `{name}` placeholders. SDKs and the proxy refuse
                 every other origin
+            api_query (ProviderCreateApiQuery | Unset): Query parameters the provider's API wants besides the credential, as
+                `api_headers`
             auth_type (AuthType | Unset):
             authorization_params (ProviderCreateAuthorizationParams | Unset): Extra authorization parameters (such as
                 `access_type=offline`); never the security parameters
@@ -102,7 +110,9 @@ class ProviderCreate:
 
     allowed_host_suffixes: list[str] | Unset = UNSET
     api_base_url: str | Unset = UNSET
+    api_headers: ProviderCreateApiHeaders | Unset = UNSET
     api_origins: list[str] | Unset = UNSET
+    api_query: ProviderCreateApiQuery | Unset = UNSET
     auth_type: AuthType | Unset = UNSET
     authorization_params: ProviderCreateAuthorizationParams | Unset = UNSET
     authorization_url: str | Unset = UNSET
@@ -155,9 +165,17 @@ class ProviderCreate:
 
         api_base_url = self.api_base_url
 
+        api_headers: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.api_headers, Unset):
+            api_headers = self.api_headers.to_dict()
+
         api_origins: list[str] | Unset = UNSET
         if not isinstance(self.api_origins, Unset):
             api_origins = self.api_origins
+
+        api_query: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.api_query, Unset):
+            api_query = self.api_query.to_dict()
 
         auth_type: str | Unset = UNSET
         if not isinstance(self.auth_type, Unset):
@@ -267,8 +285,12 @@ class ProviderCreate:
             field_dict["allowed_host_suffixes"] = allowed_host_suffixes
         if api_base_url is not UNSET:
             field_dict["api_base_url"] = api_base_url
+        if api_headers is not UNSET:
+            field_dict["api_headers"] = api_headers
         if api_origins is not UNSET:
             field_dict["api_origins"] = api_origins
+        if api_query is not UNSET:
+            field_dict["api_query"] = api_query
         if auth_type is not UNSET:
             field_dict["auth_type"] = auth_type
         if authorization_params is not UNSET:
@@ -335,6 +357,8 @@ class ProviderCreate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.connection_param import ConnectionParam  # noqa: PLC0415
+        from ..models.provider_create_api_headers import ProviderCreateApiHeaders  # noqa: PLC0415
+        from ..models.provider_create_api_query import ProviderCreateApiQuery  # noqa: PLC0415
         from ..models.provider_create_authorization_params import ProviderCreateAuthorizationParams  # noqa: PLC0415
         from ..models.provider_create_incremental_authorization_params import (
             ProviderCreateIncrementalAuthorizationParams,  # noqa: PLC0415
@@ -355,7 +379,21 @@ class ProviderCreate:
 
         api_base_url = d.pop("api_base_url", UNSET)
 
+        _api_headers = d.pop("api_headers", UNSET)
+        api_headers: ProviderCreateApiHeaders | Unset
+        if isinstance(_api_headers, Unset):
+            api_headers = UNSET
+        else:
+            api_headers = ProviderCreateApiHeaders.from_dict(_api_headers)
+
         api_origins = cast(list[str], d.pop("api_origins", UNSET))
+
+        _api_query = d.pop("api_query", UNSET)
+        api_query: ProviderCreateApiQuery | Unset
+        if isinstance(_api_query, Unset):
+            api_query = UNSET
+        else:
+            api_query = ProviderCreateApiQuery.from_dict(_api_query)
 
         _auth_type = d.pop("auth_type", UNSET)
         auth_type: AuthType | Unset
@@ -538,7 +576,9 @@ class ProviderCreate:
         provider_create = cls(
             allowed_host_suffixes=allowed_host_suffixes,
             api_base_url=api_base_url,
+            api_headers=api_headers,
             api_origins=api_origins,
+            api_query=api_query,
             auth_type=auth_type,
             authorization_params=authorization_params,
             authorization_url=authorization_url,

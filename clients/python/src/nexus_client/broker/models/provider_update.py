@@ -13,6 +13,8 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.connection_param import ConnectionParam
+    from ..models.provider_update_api_headers import ProviderUpdateApiHeaders
+    from ..models.provider_update_api_query import ProviderUpdateApiQuery
     from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams
     from ..models.provider_update_incremental_authorization_params import ProviderUpdateIncrementalAuthorizationParams
     from ..models.provider_update_refresh_params import ProviderUpdateRefreshParams
@@ -38,7 +40,9 @@ class ProviderUpdate:
         Attributes:
             allowed_host_suffixes (list[str] | Unset): Replaces the allowed host suffixes (an empty list removes them)
             api_base_url (str | Unset):
+            api_headers (ProviderUpdateApiHeaders | Unset): Replaces the API headers (an empty object removes them)
             api_origins (list[str] | Unset): Replaces the declared API origins (an empty list removes them)
+            api_query (ProviderUpdateApiQuery | Unset): Replaces the API query parameters (an empty object removes them)
             authorization_params (ProviderUpdateAuthorizationParams | Unset):
             authorization_url (str | Unset):
             category (str | Unset):
@@ -85,7 +89,9 @@ class ProviderUpdate:
 
     allowed_host_suffixes: list[str] | Unset = UNSET
     api_base_url: str | Unset = UNSET
+    api_headers: ProviderUpdateApiHeaders | Unset = UNSET
     api_origins: list[str] | Unset = UNSET
+    api_query: ProviderUpdateApiQuery | Unset = UNSET
     authorization_params: ProviderUpdateAuthorizationParams | Unset = UNSET
     authorization_url: str | Unset = UNSET
     category: str | Unset = UNSET
@@ -137,9 +143,17 @@ class ProviderUpdate:
 
         api_base_url = self.api_base_url
 
+        api_headers: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.api_headers, Unset):
+            api_headers = self.api_headers.to_dict()
+
         api_origins: list[str] | Unset = UNSET
         if not isinstance(self.api_origins, Unset):
             api_origins = self.api_origins
+
+        api_query: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.api_query, Unset):
+            api_query = self.api_query.to_dict()
 
         authorization_params: dict[str, Any] | Unset = UNSET
         if not isinstance(self.authorization_params, Unset):
@@ -250,8 +264,12 @@ class ProviderUpdate:
             field_dict["allowed_host_suffixes"] = allowed_host_suffixes
         if api_base_url is not UNSET:
             field_dict["api_base_url"] = api_base_url
+        if api_headers is not UNSET:
+            field_dict["api_headers"] = api_headers
         if api_origins is not UNSET:
             field_dict["api_origins"] = api_origins
+        if api_query is not UNSET:
+            field_dict["api_query"] = api_query
         if authorization_params is not UNSET:
             field_dict["authorization_params"] = authorization_params
         if authorization_url is not UNSET:
@@ -316,6 +334,8 @@ class ProviderUpdate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.connection_param import ConnectionParam  # noqa: PLC0415
+        from ..models.provider_update_api_headers import ProviderUpdateApiHeaders  # noqa: PLC0415
+        from ..models.provider_update_api_query import ProviderUpdateApiQuery  # noqa: PLC0415
         from ..models.provider_update_authorization_params import ProviderUpdateAuthorizationParams  # noqa: PLC0415
         from ..models.provider_update_incremental_authorization_params import (
             ProviderUpdateIncrementalAuthorizationParams,  # noqa: PLC0415
@@ -336,7 +356,21 @@ class ProviderUpdate:
 
         api_base_url = d.pop("api_base_url", UNSET)
 
+        _api_headers = d.pop("api_headers", UNSET)
+        api_headers: ProviderUpdateApiHeaders | Unset
+        if isinstance(_api_headers, Unset):
+            api_headers = UNSET
+        else:
+            api_headers = ProviderUpdateApiHeaders.from_dict(_api_headers)
+
         api_origins = cast(list[str], d.pop("api_origins", UNSET))
+
+        _api_query = d.pop("api_query", UNSET)
+        api_query: ProviderUpdateApiQuery | Unset
+        if isinstance(_api_query, Unset):
+            api_query = UNSET
+        else:
+            api_query = ProviderUpdateApiQuery.from_dict(_api_query)
 
         _authorization_params = d.pop("authorization_params", UNSET)
         authorization_params: ProviderUpdateAuthorizationParams | Unset
@@ -519,7 +553,9 @@ class ProviderUpdate:
         provider_update = cls(
             allowed_host_suffixes=allowed_host_suffixes,
             api_base_url=api_base_url,
+            api_headers=api_headers,
             api_origins=api_origins,
+            api_query=api_query,
             authorization_params=authorization_params,
             authorization_url=authorization_url,
             category=category,

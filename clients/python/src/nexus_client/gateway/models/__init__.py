@@ -12,6 +12,8 @@ from .connection_request_connection_params import ConnectionRequestConnectionPar
 from .connection_requested import ConnectionRequested
 from .connection_status import ConnectionStatus
 from .credential_envelope import CredentialEnvelope
+from .credential_envelope_api_headers import CredentialEnvelopeApiHeaders
+from .credential_envelope_api_query import CredentialEnvelopeApiQuery
 from .credential_envelope_credentials import CredentialEnvelopeCredentials
 from .error import Error
 from .header_strategy import HeaderStrategy
@@ -45,6 +47,8 @@ __all__ = (
     "ConnectionRequested",
     "ConnectionStatus",
     "CredentialEnvelope",
+    "CredentialEnvelopeApiHeaders",
+    "CredentialEnvelopeApiQuery",
     "CredentialEnvelopeCredentials",
     "Error",
     "HeaderStrategy",
