@@ -18,7 +18,7 @@ CASES: list[dict[str, Any]] = json.loads(VECTORS.read_text(encoding="utf-8"))["c
 
 
 def envelope(case: dict[str, Any]) -> dict[str, Any]:
-    extras = {key: case[key] for key in ("api_headers", "api_query") if key in case}
+    extras: dict[str, Any] = {key: case[key] for key in ("api_headers", "api_query") if key in case}
     return {
         **extras,
         "connection_id": "0190a5b2-7c4e-7000-8000-000000000000",
