@@ -148,6 +148,25 @@ mod tests {
     }
 
     #[test]
+    fn a_help_link_off_the_providers_own_domain_is_refused() {
+        let mut template = super::template("github").expect("github").clone();
+        template.docs_url = Some("https://nango.dev/docs/api-integrations/github".to_owned());
+        let problems = super::validate::problems(&template);
+        assert!(
+            problems.iter().any(|p| p.contains("not on the provider's own domain")),
+            "{problems:?}"
+        );
+        template.docs_url = Some("https://docs.github.com/en/rest".to_owned());
+        assert!(super::validate::problems(&template).is_empty());
+        let mut zendesk = super::template("zendesk").expect("zendesk").clone();
+        zendesk.docs_url = Some("https://developer.zendesk.com/api-reference/".to_owned());
+        assert!(
+            super::validate::problems(&zendesk).is_empty(),
+            "a templated host's fixed domain counts"
+        );
+    }
+
+    #[test]
     fn a_template_that_could_move_its_host_is_refused() {
         let mut template = super::template("zendesk").expect("zendesk").clone();
         template.connection_params[0].pattern = "^.+$".to_owned();

@@ -25,9 +25,42 @@ const HOSTILE_VALUES: &[&str] = &[
     "a%2fb",
 ];
 
+/// The registrable domain of a URL's host (`docs.github.com` → `github.com`); for a templated
+/// host, of its fixed tail (`{subdomain}.zendesk.com` → `zendesk.com`).
+fn registrable_domain(url: &str) -> Option<String> {
+    let host = host_part(url).to_ascii_lowercase();
+    let fixed = host.rsplit('}').next().unwrap_or(&host).trim_start_matches(['.', '-']);
+    psl::domain_str(fixed).map(str::to_owned)
+}
+
+/// A help link must be the provider's own: on the registrable domain of one of the template's
+/// endpoints or API origins. A third party's page (an integration platform's guide) is refused:
+/// no link is better than sending a user connecting Stripe to someone else's site.
+fn docs_url_problem(template: &Template) -> Option<String> {
+    let docs = template.docs_url.as_deref()?;
+    let own: BTreeSet<String> = template
+        .urls()
+        .into_iter()
+        .filter(|(field, _)| field != "docs_url" && field != "logo_url")
+        .map(|(_, url)| url)
+        .chain(template.api_origins.iter().map(String::as_str))
+        .filter_map(registrable_domain)
+        .collect();
+    match registrable_domain(docs) {
+        Some(domain) if own.contains(&domain) => None,
+        _ => Some(format!(
+            "docs_url `{docs}` is not on the provider's own domain ({}): link the provider's documentation or none",
+            own.into_iter().collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
 /// Every problem with `template`, each naming the field.
 pub fn problems(template: &Template) -> Vec<String> {
     let mut problems = Vec::new();
+    if let Some(text) = docs_url_problem(template) {
+        problems.push(format!("{}: {text}", template.name));
+    }
     let mut problem = |text: String| problems.push(format!("{}: {text}", template.name));
     if let Err(error) = nexus_domain::ProviderName::parse(&template.name) {
         problem(format!("name {error}"));

@@ -75,6 +75,18 @@ async fn templates_are_listed_and_viewed(db: TestDatabase) {
         .expect("template_view")
         .into_inner();
     assert_eq!(registered.unsupported, ["dynamic client registration"]);
+    let slack = broker
+        .template_view()
+        .name("slack")
+        .send()
+        .await
+        .expect("template_view")
+        .into_inner();
+    assert_eq!(
+        slack.token_response,
+        Some(nexus_client::broker::types::TokenResponseShape::SlackBot)
+    );
+    assert_eq!(slack.scope_separator.as_deref(), Some(","));
 
     let missing = raw()
         .get(format!("{}/v1/catalog/no-such-template", server.broker_url))

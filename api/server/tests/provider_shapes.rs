@@ -1,10 +1,12 @@
 //! The providers agents ask for first, each created from its catalog template and run against a
-//! fake of its own token-response family (`nexus_test_utils::provider_fakes`): a consent (the
-//! template's endpoints replaced by the fake's through the Broker API's own-endpoint fields,
-//! everything else the template's), a refresh where the provider issues refresh tokens, and a
-//! resolve through the Gateway. Each checks what Nexus sent (the body format, the client
+//! fake of its own token-response family (`nexus_test_utils::provider_fakes`): the template as
+//! the catalog has it, with only its URLs' scheme, host and port moved to the fake
+//! (`https://{subdomain}.zendesk.com/oauth/tokens` becomes
+//! `http://{subdomain}.zendesk-com.localhost:PORT/oauth/tokens`, a name Nexus resolves to this
+//! machine), then a consent, a refresh where the provider issues refresh tokens, and a resolve
+//! through the Gateway. Each checks what Nexus sent (the paths, the body format, the client
 //! authentication, PKCE, the scope separator, the template's extra parameters) and what the
-//! agent got (the token the template keeps, its expiry, the API base).
+//! agent got (the token the template keeps, its expiry, the API base, the API headers).
 
 mod common;
 
@@ -52,28 +54,108 @@ async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// Creates `name` from its template with the fake's endpoints, runs a consent through the fake
-/// and returns the connection id.
-async fn connect(server: &TestServer, name: &str, fake: &FakeProvider, workspace: &str) -> String {
+/// A host moved under `localhost`: fixed labels joined with `-` (`api.notion.com` becomes
+/// `api-notion-com.localhost`), placeholder and wildcard labels kept (`{subdomain}.zendesk.com`
+/// becomes `{subdomain}.zendesk-com.localhost`).
+fn moved_host(host: &str) -> String {
+    let mut labels: Vec<String> = Vec::new();
+    let mut fixed: Vec<&str> = Vec::new();
+    for label in host.split('.') {
+        if label.contains('{') || label == "*" {
+            if !fixed.is_empty() {
+                labels.push(fixed.join("-"));
+                fixed.clear();
+            }
+            labels.push(label.to_owned());
+        } else {
+            fixed.push(label);
+        }
+    }
+    if !fixed.is_empty() {
+        labels.push(fixed.join("-"));
+    }
+    labels.push("localhost".to_owned());
+    labels.join(".")
+}
+
+/// A template URL with its scheme, host and port moved to the fake; path and query unchanged.
+fn moved(url: &str, port: u16) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let split = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(split);
+    let host = authority.rsplit_once(':').map_or(authority, |(host, _)| host);
+    format!("http://{}:{port}{tail}", moved_host(host))
+}
+
+/// The template's fields as a provider body, every URL moved to the fake.
+fn moved_template(name: &str, port: u16) -> Value {
     let template = nexus_catalog::template(name).unwrap_or_else(|| panic!("the catalog has no `{name}`"));
     assert!(
         template.unsupported().is_empty(),
         "{name}: {:?}",
         template.unsupported()
     );
-    let mut body = json!({
-        "template": name, "client_id": FAKE_CLIENT_ID, "client_secret": FAKE_CLIENT_SECRET,
-        "authorization_url": fake.url("/authorize"), "token_url": fake.url("/token"),
-    });
-    if template.refresh_url.is_some() {
-        body["refresh_url"] = json!(fake.url("/refresh"));
+    let mut body = serde_json::to_value(template).expect("template JSON");
+    let fields = body.as_object_mut().expect("object");
+    let categories = fields.remove("categories").expect("categories");
+    fields.insert("category".to_owned(), categories[0].clone());
+    for field in ["authorization_url", "token_url", "refresh_url", "api_base_url"] {
+        if let Some(Value::String(url)) = fields.get(field) {
+            let url = moved(url, port);
+            fields.insert(field.to_owned(), json!(url));
+        }
     }
-    if fake.family == Family::Salesforce {
-        // Salesforce names the org's host in its answer: the fake's own, declared as an origin.
-        body["api_origins"] = json!([fake.base_url]);
-    } else {
-        body["api_base_url"] = json!(fake.url("/api"));
+    if let Some(Value::Object(overrides)) = fields.remove("overrides") {
+        let moved_overrides: serde_json::Map<String, Value> = overrides
+            .into_iter()
+            .map(|(field, url)| (field, json!(moved(url.as_str().expect("URL"), port))))
+            .collect();
+        fields.insert("url_overrides".to_owned(), Value::Object(moved_overrides));
     }
+    if let Some(Value::Array(origins)) = fields.get_mut("api_origins") {
+        for origin in origins.iter_mut() {
+            *origin = json!(moved(origin.as_str().expect("origin"), port));
+        }
+    }
+    if let Some(Value::Array(suffixes)) = fields.get_mut("allowed_host_suffixes") {
+        for suffix in suffixes.iter_mut() {
+            *suffix = json!(moved_host(suffix.as_str().expect("suffix")));
+        }
+    }
+    fields.insert("client_id".to_owned(), json!(FAKE_CLIENT_ID));
+    fields.insert("client_secret".to_owned(), json!(FAKE_CLIENT_SECRET));
+    body
+}
+
+/// Values for the template's required connection parameters (a choice when it has some).
+fn connection_params(name: &str) -> serde_json::Map<String, Value> {
+    let template = nexus_catalog::template(name).expect("template");
+    template
+        .connection_params
+        .iter()
+        .filter(|param| !param.optional && param.default.is_none())
+        .map(|param| {
+            (
+                param.name.clone(),
+                json!(param.choices.first().map_or("acme", String::as_str)),
+            )
+        })
+        .collect()
+}
+
+/// `url` with its placeholders filled with `params`, as Nexus serializes it.
+fn filled(url: &str, params: &serde_json::Map<String, Value>) -> String {
+    let mut url = url.to_owned();
+    for (name, value) in params {
+        url = url.replace(&format!("{{{name}}}"), value.as_str().expect("text"));
+    }
+    String::from(url::Url::parse(&url).expect("a filled URL"))
+}
+
+/// Creates `name` from its moved template, runs a consent through the fake and returns the
+/// connection id.
+async fn connect(server: &TestServer, name: &str, fake: &FakeProvider, workspace: &str) -> String {
+    let body = moved_template(name, fake.port());
     let (status, created) = send(
         raw()
             .post(format!("{}/v1/providers", server.broker_url))
@@ -87,12 +169,21 @@ async fn connect(server: &TestServer, name: &str, fake: &FakeProvider, workspace
         raw()
             .post(format!("{}/v1/consents", server.broker_url))
             .bearer_auth(&server.admin_key)
-            .json(&json!({"workspace_id": workspace, "provider": name, "return_url": "http://127.0.0.1:9/done"})),
+            .json(
+                &json!({"workspace_id": workspace, "provider": name, "return_url": "http://127.0.0.1:9/done",
+                          "connection_params": connection_params(name)}),
+            ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{name}: {consent}");
-    let auth_url = consent["auth_url"].as_str().expect("auth_url");
-    // The user's browser: to the fake's consent page, which sends it back to Nexus's callback.
+    // The user's browser, at the fake's consent page (its `localhost` name is this machine),
+    // which sends it back to Nexus's callback.
+    let mut auth_url = url::Url::parse(consent["auth_url"].as_str().expect("auth_url")).expect("auth url");
+    assert!(
+        auth_url.host_str().is_some_and(|host| host.ends_with(".localhost")),
+        "{name}: {auth_url}"
+    );
+    auth_url.set_host(Some("127.0.0.1")).expect("loopback");
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -126,6 +217,11 @@ fn check_requests(name: &str, fake: &FakeProvider) {
     assert_eq!(authorization.contains_key("code_challenge"), pkce, "{name}");
 
     let exchange = fake.token_requests().into_iter().next().expect("a code exchange");
+    let token_path = url::Url::parse(&moved(template.token_url.as_deref().expect("token_url"), fake.port()))
+        .expect("token URL")
+        .path()
+        .to_owned();
+    assert_eq!(exchange.path, token_path, "{name}");
     assert_eq!(exchange.fields["grant_type"], "authorization_code", "{name}");
     assert_eq!(exchange.fields.contains_key("code_verifier"), pkce, "{name}");
     assert_eq!(
@@ -161,6 +257,8 @@ async fn top_providers_run_against_their_own_shapes(db: TestDatabase) {
     let agent_key = server.agent_key(None).await;
     for (index, (name, family)) in PROVIDERS.into_iter().enumerate() {
         let fake = FakeProvider::start(family).await;
+        // Salesforce names the org's host in its answer: one under the template's API origins.
+        fake.set_instance_url(&format!("http://acme.my-salesforce-com.localhost:{}/", fake.port()));
         let workspace = format!("ws-{index}");
         let id = connect(&server, name, &fake, &workspace).await;
         check_requests(name, &fake);
@@ -191,10 +289,11 @@ async fn top_providers_run_against_their_own_shapes(db: TestDatabase) {
             expires,
             "{name}: a token without expires_in never expires on a timer: {envelope}"
         );
-        let base = if family == Family::Salesforce {
-            fake.url("/sf")
-        } else {
-            fake.url("/api")
+        let moved_base = template.api_base_url.as_deref().map(|url| moved(url, fake.port()));
+        let base = match (family, moved_base) {
+            (Family::Salesforce, _) => json!(format!("http://acme.my-salesforce-com.localhost:{}/", fake.port())),
+            (_, Some(url)) => json!(filled(&url, &connection_params(name))),
+            (_, None) => Value::Null,
         };
         assert_eq!(envelope["api_base_url"], base, "{name}: {envelope}");
         // The provider's own headers travel with the credential (Notion's `Notion-Version`).
@@ -214,27 +313,34 @@ async fn top_providers_run_against_their_own_shapes(db: TestDatabase) {
         if !matches!(family, Family::Standard | Family::Slack | Family::Salesforce) {
             continue;
         }
+        if !expires {
+            // No expiry: nothing refreshes it on a timer; only the agent's request (after a
+            // provider 401) does.
+            assert_eq!(fake.token_requests().len(), 1, "{name}: only the code exchange");
+        }
+        // The agent's path after a provider 401: the Gateway's forced refresh.
         let (status, refreshed) = send(
             raw()
-                .post(format!("{}/v1/connections/{id}/refresh", server.broker_url))
-                .bearer_auth(&server.admin_key),
+                .post(format!("{}/v1/refresh/{id}", server.gateway_url))
+                .bearer_auth(&agent_key),
         )
         .await;
-        assert!(status.is_success(), "{name}: {status} {refreshed}");
+        assert_eq!(status, StatusCode::OK, "{name}: {refreshed}");
         let refresh = fake.token_requests().pop().expect("a refresh request");
         assert_eq!(refresh.fields["grant_type"], "refresh_token", "{name}");
-        let refresh_path = if template.refresh_url.is_some() {
-            "/refresh"
-        } else {
-            "/token"
-        };
-        assert_eq!(refresh.path, refresh_path, "{name}");
+        let refresh_url = template.refresh_url.as_deref().or(template.token_url.as_deref());
+        let refresh_path = url::Url::parse(&moved(refresh_url.expect("a refresh URL"), fake.port()))
+            .expect("refresh URL")
+            .path()
+            .to_owned();
+        assert_eq!(refresh.path, refresh_path, "{name}: a refresh URL of its own is used");
         for (key, value) in &template.refresh_params {
             assert_eq!(refresh.fields.get(key), Some(value), "{name}: refresh parameter {key}");
         }
+        let new_token = refreshed["credentials"]["access_token"].as_str().expect("access token");
+        assert_ne!(new_token, token, "{name}: the refreshed token is returned");
         let after = resolve(&server, &agent_key, &workspace, name).await;
-        let new_token = after["credentials"]["access_token"].as_str().expect("access token");
-        assert_ne!(new_token, token, "{name}: the refreshed token is served");
+        assert_eq!(after["credentials"]["access_token"], new_token, "{name}: and served");
         if family == Family::Salesforce {
             assert_eq!(
                 after["api_base_url"], base,

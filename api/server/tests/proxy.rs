@@ -174,7 +174,8 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
     for provider in [
         json!({"name": "keyed", "auth_type": "api_key", "api_base_url": base}),
         json!({"name": "queried", "auth_type": "api_key", "api_base_url": base,
-               "strategy": {"type": "query_param", "param_name": "key", "credential_field": "api_key"}}),
+               "strategy": {"type": "query_param", "param_name": "key", "credential_field": "api_key"},
+               "api_headers": {"Notion-Version": "2022-06-28"}, "api_query": {"account": "42"}}),
         json!({"name": "basic", "auth_type": "basic_auth", "api_base_url": base}),
     ] {
         server.admin_post("/v1/providers", provider).await;
@@ -249,7 +250,9 @@ async fn strategies_bodies_and_boundaries(db: TestDatabase, mode: Mode) {
         .expect("proxied");
     assert_eq!(answer.status(), StatusCode::OK);
     let seen = api.seen.lock().expect("lock").last().cloned().expect("a request");
-    assert_eq!(seen.query.as_deref(), Some("key=sk-proxy-queried"));
+    // The provider's own headers and query parameters go with the credential.
+    assert_eq!(seen.query.as_deref(), Some("account=42&key=sk-proxy-queried"));
+    assert_eq!(seen.header("notion-version"), Some("2022-06-28"));
     let answer = at("basic", proxied(&server, &key, reqwest::Method::GET, "/items"))
         .send()
         .await

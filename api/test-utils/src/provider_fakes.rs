@@ -1,7 +1,9 @@
 //! Provider-shaped fakes on 127.0.0.1: an authorization endpoint that sends the user straight
 //! back with a code, and a token endpoint that answers the way one family of real providers
 //! does (RFC 6749, Slack, Salesforce, GitHub, Notion, tokens that never expire), recording every
-//! request so a test can check what Nexus sent.
+//! request so a test can check what Nexus sent. Every path answers, whatever the host: a `GET`
+//! is an authorization request, a `POST` a token request, so a template's URLs keep their paths
+//! when only their scheme, host and port are moved to the fake.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -99,8 +101,17 @@ fn fields_of(body: &[u8]) -> (BTreeMap<String, String>, bool) {
     (url::form_urlencoded::parse(body).into_owned().collect(), false)
 }
 
+/// Any path: `GET` authorizes, `POST` answers a token request.
 #[handler]
-fn authorize(req: &Request, state: Data<&Arc<Mutex<FakeState>>>) -> Response {
+fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<FakeState>>>) -> Response {
+    if req.method() == poem::http::Method::POST {
+        token_answer(req, &body, state.0)
+    } else {
+        authorize_answer(req, state.0)
+    }
+}
+
+fn authorize_answer(req: &Request, state: &Arc<Mutex<FakeState>>) -> Response {
     let query: BTreeMap<String, String> = url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
         .into_owned()
         .collect();
@@ -120,9 +131,8 @@ fn authorize(req: &Request, state: Data<&Arc<Mutex<FakeState>>>) -> Response {
         .finish()
 }
 
-#[handler]
-fn token(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<FakeState>>>) -> Response {
-    let (fields, json) = fields_of(&body);
+fn token_answer(req: &Request, body: &[u8], state: &Arc<Mutex<FakeState>>) -> Response {
+    let (fields, json) = fields_of(body);
     let request = FakeTokenRequest {
         path: req.uri().path().to_owned(),
         content_type: req
@@ -216,7 +226,8 @@ fn token(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<FakeState>>>) -> R
 }
 
 impl FakeProvider {
-    /// Starts a fake of `family`; Salesforce's `instance_url` is the fake's own `/sf` path.
+    /// Starts a fake of `family`; Salesforce's `instance_url` is the fake's own `/sf` path until
+    /// [`FakeProvider::set_instance_url`] says otherwise.
     pub async fn start(family: Family) -> Self {
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -236,17 +247,26 @@ impl FakeProvider {
             issued: 0,
             instance_url: format!("{base_url}/sf"),
         }));
-        let app = Route::new()
-            .at("/authorize", poem::get(authorize))
-            .at("/token", poem::post(token))
-            .at("/refresh", poem::post(token))
-            .data(state.clone());
+        let app = Route::new().at("/*path", any).data(state.clone());
         tokio::spawn(Server::new_with_acceptor(acceptor).run(app));
         Self {
             base_url,
             family,
             state,
         }
+    }
+
+    /// Where Salesforce-shaped answers say the org lives.
+    pub fn set_instance_url(&self, url: &str) {
+        url.clone_into(&mut self.lock().instance_url);
+    }
+
+    /// The fake's port (a template's URLs are moved here, on whatever `localhost` name).
+    pub fn port(&self) -> u16 {
+        url::Url::parse(&self.base_url)
+            .ok()
+            .and_then(|url| url.port())
+            .unwrap_or_default()
     }
 
     pub fn url(&self, path: &str) -> String {

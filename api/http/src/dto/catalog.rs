@@ -1,7 +1,7 @@
 //! The provider catalog on the Broker: template summaries (`GET /v1/catalog`) and whole
 //! templates (`GET /v1/catalog/{name}`).
 
-use super::providers::{AuthTypeDto, TokenEndpointAuthMethodDto};
+use super::providers::{AuthTypeDto, TokenEndpointAuthMethodDto, TokenResponseShapeDto};
 use super::strategy::StrategyDto;
 use nexus_domain::catalog::{ConnectionParam, Template};
 use poem_openapi::Object;
@@ -100,6 +100,9 @@ pub struct TemplateDto {
     pub token_endpoint_auth_method: Option<TokenEndpointAuthMethodDto>,
     /// `json` when the token request body is JSON
     pub token_request_format: Option<String>,
+    // Where the token response keeps the token, when not where RFC 6749 puts it (no doc
+    // comment: it would wrap the `$ref` in `allOf`).
+    pub token_response: Option<TokenResponseShapeDto>,
     /// `false` where the provider rejects PKCE
     pub pkce: Option<bool>,
     /// MCP servers: `dynamic`, `static` or `cimd` client registration
@@ -145,6 +148,7 @@ impl From<&Template> for TemplateDto {
             refresh_params: template.refresh_params.clone(),
             token_endpoint_auth_method: template.token_endpoint_auth_method().map(Into::into),
             token_request_format: template.token_request_format.clone(),
+            token_response: template.token_response.map(Into::into),
             pkce: template.pkce,
             client_registration: template.client_registration.clone(),
             registration_url: template.registration_url.clone(),

@@ -6866,6 +6866,8 @@ Required unless a template gives it*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_request_format: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub token_response: ::std::option::Option<TokenResponseShape>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_url: ::std::option::Option<::std::string::String>,
         ///What a provider created from this template would need that Nexus does not do yet
         pub unsupported: ::std::vec::Vec<::std::string::String>,
@@ -14887,6 +14889,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            token_response: ::std::result::Result<
+                ::std::option::Option<super::TokenResponseShape>,
+                ::std::string::String,
+            >,
             token_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -14935,6 +14941,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     token_endpoint_auth_method: Ok(Default::default()),
                     token_params: Err("no value supplied for token_params".to_string()),
                     token_request_format: Ok(Default::default()),
+                    token_response: Ok(Default::default()),
                     token_url: Ok(Default::default()),
                     unsupported: Err("no value supplied for unsupported".to_string()),
                 }
@@ -15340,6 +15347,22 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn token_response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TokenResponseShape>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.token_response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for token_response: {e}"
+                        )
+                    });
+                self
+            }
             pub fn token_url<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -15400,6 +15423,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     token_endpoint_auth_method: value.token_endpoint_auth_method?,
                     token_params: value.token_params?,
                     token_request_format: value.token_request_format?,
+                    token_response: value.token_response?,
                     token_url: value.token_url?,
                     unsupported: value.unsupported?,
                 })
@@ -15438,6 +15462,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     token_endpoint_auth_method: Ok(value.token_endpoint_auth_method),
                     token_params: Ok(value.token_params),
                     token_request_format: Ok(value.token_request_format),
+                    token_response: Ok(value.token_response),
                     token_url: Ok(value.token_url),
                     unsupported: Ok(value.unsupported),
                 }

@@ -1462,6 +1462,7 @@ export interface components {
             };
             /** @description `json` when the token request body is JSON */
             token_request_format?: string;
+            token_response?: components["schemas"]["TokenResponseShape"];
             token_url?: string;
             /** @description What a provider created from this template would need that Nexus does not do yet */
             unsupported: string[];

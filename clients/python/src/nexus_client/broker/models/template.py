@@ -8,6 +8,7 @@ from attrs import field as _attrs_field
 
 from ..models.auth_type import AuthType, check_auth_type
 from ..models.token_endpoint_auth_method import TokenEndpointAuthMethod, check_token_endpoint_auth_method
+from ..models.token_response_shape import TokenResponseShape, check_token_response_shape
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -68,6 +69,11 @@ class Template:
             requests to the provider
         token_endpoint_auth_method (TokenEndpointAuthMethod | Unset):
         token_request_format (str | Unset): `json` when the token request body is JSON
+        token_response (TokenResponseShape | Unset): Where the token response keeps the token: `standard` (RFC 6749),
+            `slack_bot` or `slack_user`
+            (Slack's `oauth.v2.access`: the bot token at the top level, or the user token under
+            `authed_user`; `ok: false` is an error), `salesforce` (`instance_url` becomes the
+            connection's API base URL when it is one of the provider's API origins)
         token_url (str | Unset):
     """
 
@@ -108,6 +114,7 @@ class Template:
     ) = UNSET
     token_endpoint_auth_method: TokenEndpointAuthMethod | Unset = UNSET
     token_request_format: str | Unset = UNSET
+    token_response: TokenResponseShape | Unset = UNSET
     token_url: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -197,6 +204,10 @@ class Template:
 
         token_request_format = self.token_request_format
 
+        token_response: str | Unset = UNSET
+        if not isinstance(self.token_response, Unset):
+            token_response = self.token_response
+
         token_url = self.token_url
 
         field_dict: dict[str, Any] = {}
@@ -248,6 +259,8 @@ class Template:
             field_dict["token_endpoint_auth_method"] = token_endpoint_auth_method
         if token_request_format is not UNSET:
             field_dict["token_request_format"] = token_request_format
+        if token_response is not UNSET:
+            field_dict["token_response"] = token_response
         if token_url is not UNSET:
             field_dict["token_url"] = token_url
 
@@ -405,6 +418,13 @@ class Template:
 
         token_request_format = d.pop("token_request_format", UNSET)
 
+        _token_response = d.pop("token_response", UNSET)
+        token_response: TokenResponseShape | Unset
+        if isinstance(_token_response, Unset):
+            token_response = UNSET
+        else:
+            token_response = check_token_response_shape(_token_response)
+
         token_url = d.pop("token_url", UNSET)
 
         template = cls(
@@ -437,6 +457,7 @@ class Template:
             strategy=strategy,
             token_endpoint_auth_method=token_endpoint_auth_method,
             token_request_format=token_request_format,
+            token_response=token_response,
             token_url=token_url,
         )
 
