@@ -49,7 +49,7 @@ pub fn sdk() -> anyhow::Result<()> {
             "build",
             "--release",
             "--package",
-            "nexus-client",
+            "nexus-broker-client",
             "--example",
             "overhead",
         ])

@@ -16,12 +16,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("nexus-repositories", &["nexus-domain", "nexus-entities"]),
     (
         "nexus-services",
-        // nexus-client: the proxy applies credentials with the Rust SDK's strategy code, so
+        // nexus-broker-client: the proxy applies credentials with the Rust SDK's strategy code, so
         // the proxy and the SDKs send exactly what the shared vectors say.
-        &["nexus-domain", "nexus-crypto", "nexus-repositories", "nexus-client"],
+        &["nexus-domain", "nexus-crypto", "nexus-repositories", "nexus-broker-client"],
     ),
     ("nexus-http", &["nexus-domain"]),
-    ("nexus-remote", &["nexus-domain", "nexus-client"]),
+    ("nexus-remote", &["nexus-domain", "nexus-broker-client"]),
     (
         "nexus-server",
         &[
@@ -35,11 +35,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "nexus-remote",
             "nexus-catalog",
             // `nexus providers` manages a (possibly remote) Broker through its API.
-            "nexus-client",
+            "nexus-broker-client",
         ],
     ),
     ("nexus-test-utils", &["nexus-migration"]),
-    ("nexus-client", &[]),
+    ("nexus-broker-client", &[]),
     ("xtask", &[]),
 ];
 
@@ -59,7 +59,7 @@ const RESTRICTED: &[(&str, &[&str])] = &[
 ];
 
 /// Workspace crates any crate may use in its tests only.
-const TEST_ONLY: &[&str] = &["nexus-test-utils", "nexus-client", "nexus-entities"];
+const TEST_ONLY: &[&str] = &["nexus-test-utils", "nexus-broker-client", "nexus-entities"];
 
 fn metadata() -> anyhow::Result<serde_json::Value> {
     let output = Command::new(env!("CARGO"))

@@ -95,7 +95,7 @@ fn rehearse(root: &Path, clone: &Path) -> anyhow::Result<()> {
         "openapi/broker.json",
         "openapi/gateway.json",
         "clients/python/pyproject.toml",
-        "clients/python/src/nexus_client/version.py",
+        "clients/python/src/nexus_broker_client/version.py",
         "clients/typescript/package.json",
         "clients/typescript/package-lock.json",
         "clients/typescript/src/version.ts",

@@ -23,7 +23,7 @@ pub const STAMPS: &[Stamp] = &[
         template: "\nversion = \"{}\"\n",
     },
     Stamp {
-        path: "clients/python/src/nexus_client/version.py",
+        path: "clients/python/src/nexus_broker_client/version.py",
         template: "__version__ = \"{}\"",
     },
     Stamp {

@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from nexus_client import Credentials, NexusAuth, gateway_client
+from nexus_broker_client import Credentials, NexusAuth, gateway_client
 
 
 def main(gateway: str, key: str, workspace: str, provider: str, target: str, requests: int, rounds: int) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import requests
 
-from nexus_client import (
+from nexus_broker_client import (
     Credentials,
     InsufficientScopeError,
     NexusAuth,
@@ -29,11 +29,11 @@ from nexus_client import (
     Target,
     gateway_client,
 )
-from nexus_client.gateway.api.catalog import provider_catalog
-from nexus_client.gateway.api.tokens import token_resolve
-from nexus_client.gateway.models import CredentialEnvelope, Error, ProviderCatalog
-from nexus_client.gateway.types import UNSET
-from nexus_client.requests_auth import NexusRequestsAuth
+from nexus_broker_client.gateway.api.catalog import provider_catalog
+from nexus_broker_client.gateway.api.tokens import token_resolve
+from nexus_broker_client.gateway.models import CredentialEnvelope, Error, ProviderCatalog
+from nexus_broker_client.gateway.types import UNSET
+from nexus_broker_client.requests_auth import NexusRequestsAuth
 
 
 class Echo(http.server.BaseHTTPRequestHandler):

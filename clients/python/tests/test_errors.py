@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from nexus_client import Credentials, InsufficientScopeError, NexusError, Target, gateway_client
+from nexus_broker_client import Credentials, InsufficientScopeError, NexusError, Target, gateway_client
 
 KEY = "nxa_testtest_notarealkeynotarealkeynotarealkey"
 
@@ -64,7 +64,7 @@ def test_a_gateway_that_never_answers_is_a_bounded_wait() -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen(1)
         port = silent.getsockname()[1]
-        from nexus_client import DEFAULT_TIMEOUT_SECONDS
+        from nexus_broker_client import DEFAULT_TIMEOUT_SECONDS
 
         assert 20.0 < DEFAULT_TIMEOUT_SECONDS < 120.0
         default = gateway_client(f"http://127.0.0.1:{port}", KEY)

@@ -20,10 +20,10 @@ import httpx
 import pytest
 import requests
 
-from nexus_client import AsyncNexusTransport, Credentials, NexusAuth, NexusError, NexusTransport, gateway_client
-from nexus_client.inject import envelope_from_json, inject
-from nexus_client.origins import origin_allowed
-from nexus_client.requests_auth import NexusRequestsAuth
+from nexus_broker_client import AsyncNexusTransport, Credentials, NexusAuth, NexusError, NexusTransport, gateway_client
+from nexus_broker_client.inject import envelope_from_json, inject
+from nexus_broker_client.origins import origin_allowed
+from nexus_broker_client.requests_auth import NexusRequestsAuth
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[2] / "testdata" / "origins.json").read_text(encoding="utf-8")

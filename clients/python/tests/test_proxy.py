@@ -18,7 +18,7 @@ import httpx
 import pytest
 import requests
 
-from nexus_client import (
+from nexus_broker_client import (
     AsyncNexusTransport,
     Credentials,
     InsufficientScopeError,
@@ -27,7 +27,7 @@ from nexus_client import (
     NexusTransport,
     gateway_client,
 )
-from nexus_client.requests_auth import NexusRequestsAuth
+from nexus_broker_client.requests_auth import NexusRequestsAuth
 
 AGENT_KEY = "nxa_proxytest_notarealkeynotarealkeynotarealkey"
 API = "https://api.example.com"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from nexus_client.broker.models import AgentKeyCreated, ProviderCreate, ProviderUpdate
-from nexus_client.broker.models import CredentialEnvelope as BrokerCredentialEnvelope
-from nexus_client.gateway.models import CredentialEnvelope
+from nexus_broker_client.broker.models import AgentKeyCreated, ProviderCreate, ProviderUpdate
+from nexus_broker_client.broker.models import CredentialEnvelope as BrokerCredentialEnvelope
+from nexus_broker_client.gateway.models import CredentialEnvelope
 
 
 def test_a_credential_envelope_hides_its_credentials() -> None:

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from nexus_client import Credentials, gateway_client
-from nexus_client.requests_auth import NexusRequestsAuth
+from nexus_broker_client import Credentials, gateway_client
+from nexus_broker_client.requests_auth import NexusRequestsAuth
 
 ENVELOPE: dict[str, object] = {
     "connection_id": "0190a5b2-7c4e-7000-8000-000000000000",
@@ -87,7 +87,7 @@ def test_one_credentials_object_serves_several_event_loops(base: str) -> None:
     """Concurrent misses share one lock per target; a second ``asyncio.run`` gets its own."""
     import asyncio
 
-    from nexus_client import Target
+    from nexus_broker_client import Target
 
     credentials = Credentials(gateway_client(base, "nxa_x"), static_max_age_seconds=0)
     target = Target(workspace_id="ws", provider="p")

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from nexus_client.errors import NexusError
-from nexus_client.inject import envelope_from_json, inject
+from nexus_broker_client.errors import NexusError
+from nexus_broker_client.inject import envelope_from_json, inject
 
 VECTORS = Path(__file__).resolve().parents[2] / "testdata" / "strategies.json"
 CASES: list[dict[str, Any]] = json.loads(VECTORS.read_text(encoding="utf-8"))["cases"]

@@ -40,7 +40,7 @@ pub enum ClientBuildError {
 }
 
 /// Sent by every client this crate builds, so the Broker's logs can tell SDKs apart.
-pub const USER_AGENT: &str = concat!("nexus-client-rust/", env!("CARGO_PKG_VERSION"));
+pub const USER_AGENT: &str = concat!("nexus-broker-client-rust/", env!("CARGO_PKG_VERSION"));
 
 /// A reqwest client that sends `Authorization: Bearer <key>` on every request. The header is
 /// marked sensitive, so it is never printed by reqwest's `Debug`.

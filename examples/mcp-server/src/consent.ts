@@ -5,7 +5,7 @@
 
 import { randomUUID } from "node:crypto";
 import { UrlElicitationRequiredError } from "@modelcontextprotocol/sdk/types.js";
-import { type Credentials, InsufficientScopeError, type NexusError } from "@nexus/client";
+import { type Credentials, InsufficientScopeError, type NexusError } from "nexus-broker-client";
 
 /** Nexus's answers after which a new connection is what the user must make. */
 const NEW_CONNECTION: ReadonlySet<string> = new Set(["connection_not_found", "connection_revoked", "connection_failed", "connection_expired"]);

@@ -7,7 +7,7 @@
 
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { Credentials, NexusError, createFetcher } from "@nexus/client";
+import { Credentials, NexusError, createFetcher } from "nexus-broker-client";
 import { z } from "zod";
 import { configFromEnvironment } from "./config.js";
 import { consentElicitation, needsTheUser } from "./consent.js";

@@ -1,4 +1,4 @@
-"""AWS Signature Version 4 with botocore's signer (the optional extra ``nexus-client[aws]``),
+"""AWS Signature Version 4 with botocore's signer (the optional extra ``nexus-broker-client[aws]``),
 made at a given instant so the shared vectors can fix the clock."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def sign_aws(
         from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
         from botocore.credentials import Credentials  # type: ignore[import-untyped]
     except ImportError:
-        raise NexusError("missing_dependency", "aws_sigv4 needs botocore: install nexus-client[aws]") from None
+        raise NexusError("missing_dependency", "aws_sigv4 needs botocore: install nexus-broker-client[aws]") from None
 
     class AtInstant(SigV4Auth):  # type: ignore[misc]
         """botocore's signer, with the instant given instead of read from the clock."""

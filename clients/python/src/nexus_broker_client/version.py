@@ -3,4 +3,4 @@
 __version__ = "0.1.0"
 
 #: Sent by every client this package constructs, so the Broker's logs can tell SDKs apart.
-USER_AGENT = f"nexus-client-python/{__version__}"
+USER_AGENT = f"nexus-broker-client-python/{__version__}"

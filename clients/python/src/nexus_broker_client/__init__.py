@@ -1,5 +1,5 @@
 """Nexus client for Python: the Broker and Gateway clients generated from the committed specs
-(``nexus_client.broker``, ``nexus_client.gateway``; by ``cargo xtask clients generate``),
+(``nexus_broker_client.broker``, ``nexus_broker_client.gateway``; by ``cargo xtask clients generate``),
 constructors that attach the key without ever showing it, and the wrappers that send with a
 credential (``NexusAuth``, ``NexusTransport``, ``AsyncNexusTransport``): only to the origins the
 credential may go to, following redirects themselves so it never crosses to another origin; or,
