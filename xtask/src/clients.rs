@@ -48,7 +48,12 @@ pub fn render(spec_json: &str, spec_name: &str) -> anyhow::Result<String> {
 /// `types::builder`) becomes one that shows `[REDACTED]` for those fields; a listed struct or
 /// field the spec no longer has fails the generation, so a rename cannot end the redaction.
 const SECRET_FIELDS: &[(&[&str], &str, &[&str])] = &[
-    (&["broker.json", "gateway.json"], "CredentialEnvelope", &["credentials"]),
+    // Provider headers and query parameters may hold a credential field.
+    (
+        &["broker.json", "gateway.json"],
+        "CredentialEnvelope",
+        &["credentials", "api_headers", "api_query"],
+    ),
     (&["broker.json"], "AgentKeyCreated", &["key"]),
     (&["broker.json"], "ProviderCreate", &["client_secret"]),
     (&["broker.json"], "ProviderUpdate", &["client_secret"]),

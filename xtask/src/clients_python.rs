@@ -13,7 +13,11 @@ use std::process::Command;
 const PACKAGES: [(&str, &str); 2] = [("broker.json", "broker"), ("gateway.json", "gateway")];
 
 fn package_dir() -> PathBuf {
-    root().join("clients").join("python").join("src").join("nexus_broker_client")
+    root()
+        .join("clients")
+        .join("python")
+        .join("src")
+        .join("nexus_broker_client")
 }
 
 /// Every file under `dir` (caches left out), by path relative to `dir`.

@@ -18,7 +18,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "nexus-services",
         // nexus-broker-client: the proxy applies credentials with the Rust SDK's strategy code, so
         // the proxy and the SDKs send exactly what the shared vectors say.
-        &["nexus-domain", "nexus-crypto", "nexus-repositories", "nexus-broker-client"],
+        &[
+            "nexus-domain",
+            "nexus-crypto",
+            "nexus-repositories",
+            "nexus-broker-client",
+        ],
     ),
     ("nexus-http", &["nexus-domain"]),
     ("nexus-remote", &["nexus-domain", "nexus-broker-client"]),

@@ -9,13 +9,17 @@ use crate::url_template::ConnectionParams;
 use std::collections::BTreeMap;
 
 /// Headers no provider may set: they frame the request itself.
-const FRAMING_HEADERS: [&str; 6] = [
+const FRAMING_HEADERS: [&str; 10] = [
     "host",
     "content-length",
     "transfer-encoding",
     "connection",
     "upgrade",
     "te",
+    "keep-alive",
+    "proxy-connection",
+    "trailer",
+    "expect",
 ];
 
 /// At most this many headers (and as many query parameters) per provider.
@@ -70,6 +74,9 @@ pub fn fill_extras(
     extras
         .iter()
         .filter_map(|(name, value)| fill(value, params, credential).map(|filled| (name.clone(), filled)))
+        // A captured field may hold anything: a value no HTTP library would send is left out
+        // rather than failing every call.
+        .filter(|(_, filled)| !filled.chars().any(char::is_control))
         .collect()
 }
 
@@ -102,15 +109,21 @@ mod tests {
             ("x-company-id".to_owned(), "{company_id}".to_owned()),
             ("x-app-key".to_owned(), "key {credential.app_key}".to_owned()),
             ("x-missing".to_owned(), "{credential.absent}".to_owned()),
+            ("x-broken".to_owned(), "{credential.broken}".to_owned()),
         ]
         .into();
         let params: ConnectionParams = [("company_id".to_owned(), "42".to_owned())].into();
-        let credential = [("app_key".to_owned(), "k-1".to_owned())].into();
+        let credential = [
+            ("app_key".to_owned(), "k-1".to_owned()),
+            ("broken".to_owned(), "a\r\nInjected: 1".to_owned()),
+        ]
+        .into();
         let filled = fill_extras(&extras, &params, &credential);
         assert_eq!(filled["notion-version"], "2022-06-28");
         assert_eq!(filled["x-company-id"], "42");
         assert_eq!(filled["x-app-key"], "key k-1");
         assert!(!filled.contains_key("x-missing"));
+        assert!(!filled.contains_key("x-broken"), "a value with CR LF is left out");
     }
 
     #[test]

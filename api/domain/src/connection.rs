@@ -130,9 +130,10 @@ pub struct CredentialEnvelope {
     /// origins, filled for this connection. Empty: nowhere (the SDKs refuse every request).
     pub api_origins: Vec<crate::origins::OriginPattern>,
     /// Headers and query parameters to send with the credential (the provider's `api_headers`
-    /// and `api_query`, filled for this connection).
-    pub api_headers: std::collections::BTreeMap<String, String>,
-    pub api_query: std::collections::BTreeMap<String, String>,
+    /// and `api_query`, filled for this connection). A value may hold a credential field, so
+    /// they are redacted in `Debug` like the credential.
+    pub api_headers: CredentialValues,
+    pub api_query: CredentialValues,
     /// Set when the envelope was served from memory because the database (or, to a split
     /// Gateway, the Broker) could not answer: how many seconds ago it was read from the
     /// database. Sent as the `Nexus-Stale` header, never in the body.

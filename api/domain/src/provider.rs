@@ -886,6 +886,7 @@ impl ProviderSpec {
     /// A connection's API base URL: the override when the connection gives its parameters, else
     /// the plain one, filled. `None` when it no longer fills (a provider edited since).
     pub fn api_base_url_for(&self, params: &ConnectionParams) -> Option<Url> {
+        let params = &self.with_defaults(params);
         let chosen = self
             .url_overrides
             .get("api_base_url")
@@ -894,10 +895,24 @@ impl ProviderSpec {
         chosen.resolve(params, &self.allowed_host_suffixes).ok()
     }
 
+    /// A connection's values with the declared defaults of those it leaves out, as consent,
+    /// exchange and refresh see them ([`ProviderSpec::for_connection`]), so the envelope's URLs
+    /// are the ones tokens were sent to even when a default was added after the connection.
+    fn with_defaults(&self, params: &ConnectionParams) -> ConnectionParams {
+        let mut values = params.clone();
+        for param in &self.connection_params {
+            if let Some(default) = &param.default {
+                values.entry(param.name.clone()).or_insert_with(|| default.clone());
+            }
+        }
+        values
+    }
+
     /// Where a connection's credential may be sent: `api_base_url`'s origin and each declared
     /// origin, filled from its parameters. One that no longer fills (a provider edited since
     /// the connection was made) is left out: fewer origins, never a wrong one.
     pub fn origins_for(&self, params: &ConnectionParams) -> Vec<OriginPattern> {
+        let params = &self.with_defaults(params);
         let base = self.api_base_url_for(params).and_then(|url| OriginPattern::of(&url));
         let declared = self
             .api_origins

@@ -124,8 +124,8 @@ pub fn envelope(envelope: types::CredentialEnvelope) -> Result<CredentialEnvelop
             .iter()
             .filter_map(|origin| OriginPattern::parse(origin).ok())
             .collect(),
-        api_headers: envelope.api_headers,
-        api_query: envelope.api_query,
+        api_headers: CredentialValues(envelope.api_headers),
+        api_query: CredentialValues(envelope.api_query),
         stale_seconds: None,
     })
 }

@@ -308,15 +308,16 @@ async fn top_providers_run_against_their_own_shapes(db: TestDatabase) {
             "{name}: no refresh token reaches the agent: {envelope}"
         );
 
+        if !expires {
+            // No expiry: nothing refreshes it on a timer (the background refresher has had the
+            // time of the checks above); only the agent's request after a provider 401 does.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            assert_eq!(fake.token_requests().len(), 1, "{name}: only the code exchange");
+        }
         // A refresh, where the provider gives refresh tokens: to the refresh URL, with the
         // template's refresh parameters, and the new token served.
         if !matches!(family, Family::Standard | Family::Slack | Family::Salesforce) {
             continue;
-        }
-        if !expires {
-            // No expiry: nothing refreshes it on a timer; only the agent's request (after a
-            // provider 401) does.
-            assert_eq!(fake.token_requests().len(), 1, "{name}: only the code exchange");
         }
         // The agent's path after a provider 401: the Gateway's forced refresh.
         let (status, refreshed) = send(
@@ -339,6 +340,20 @@ async fn top_providers_run_against_their_own_shapes(db: TestDatabase) {
         }
         let new_token = refreshed["credentials"]["access_token"].as_str().expect("access token");
         assert_ne!(new_token, token, "{name}: the refreshed token is returned");
+        if family == Family::Slack {
+            // The refresh token of the token the template keeps: the user's, or the bot's.
+            let (sent, kept) = if name == "slack-user" {
+                ("xoxe-1-user-", "xoxp-")
+            } else {
+                ("xoxe-1-bot-", "xoxb-")
+            };
+            assert!(
+                refresh.fields["refresh_token"].starts_with(sent),
+                "{name}: {:?}",
+                refresh.fields
+            );
+            assert!(new_token.starts_with(kept), "{name}: {new_token}");
+        }
         let after = resolve(&server, &agent_key, &workspace, name).await;
         assert_eq!(after["credentials"]["access_token"], new_token, "{name}: and served");
         if family == Family::Salesforce {
@@ -364,6 +379,8 @@ async fn errors_with_200_fail_the_consent(db: TestDatabase) {
         let fake = FakeProvider::start(family).await;
         let workspace = format!("ws-replay-{index}");
         let id = connect(&server, name, &fake, &workspace).await;
+        let agent_key = server.agent_key(None).await;
+        let before = resolve(&server, &agent_key, &workspace, name).await;
         // The same code again (a replayed callback of a second consent) is refused upstream.
         let (status, consent) = send(
             raw()
@@ -399,8 +416,25 @@ async fn errors_with_200_fail_the_consent(db: TestDatabase) {
             landed.contains("status=error") && landed.contains(code),
             "{name}: {landed}"
         );
-        let before = fake.token_requests().len();
-        assert!(before >= 2, "{name}: the replayed code reached the provider");
+        assert_eq!(
+            fake.token_requests().len(),
+            2,
+            "{name}: the replayed code reached the provider"
+        );
+        // The failed re-consent changed nothing: the connection keeps its credential.
+        let after = resolve(&server, &agent_key, &workspace, name).await;
+        assert_eq!(after["credentials"], before["credentials"], "{name}");
+        let (status, view) = send(
+            raw()
+                .get(format!("{}/v1/connections/{id}", server.broker_url))
+                .bearer_auth(&server.admin_key),
+        )
+        .await;
+        assert_eq!(
+            (status, view["status"].as_str()),
+            (StatusCode::OK, Some("active")),
+            "{name}: {view}"
+        );
     }
 }
 

@@ -186,6 +186,18 @@ fn token_answer(req: &Request, body: &[u8], state: &Arc<Mutex<FakeState>>) -> Re
                        "refresh_token": format!("std-refresh-{n}"), "scope": "read write"}),
             )
         }
+        Family::Slack
+            if refresh
+                && fields
+                    .get("refresh_token")
+                    .is_some_and(|t| t.starts_with("xoxe-1-user-")) =>
+        {
+            json_response(
+                200,
+                json!({"ok": true, "access_token": format!("xoxp-refreshed-{n}"), "token_type": "user",
+                       "refresh_token": format!("xoxe-1-user-{n}"), "expires_in": 43200, "scope": "search:read"}),
+            )
+        }
         Family::Slack if refresh => json_response(
             200,
             json!({"ok": true, "access_token": format!("xoxb-refreshed-{n}"), "token_type": "bot",

@@ -53,10 +53,14 @@ pub async fn send(
             });
         };
         next = follow(unsent, response.status(), location);
-        // A path-preserving redirect repeats the query: the strategy's parameter is taken out of
-        // every hop, and put back (by `inject`) only within the origin.
+        // A path-preserving redirect repeats the query: the strategy's parameter and the
+        // provider's own (`api_query`, which may hold a credential field) are taken out of every
+        // hop, and put back (by `inject`) only within the origin.
         if let Strategy::QueryParamStrategy(query) = &envelope.strategy {
             without_query_param(next.url_mut(), &query.param_name);
+        }
+        for name in envelope.api_query.keys() {
+            without_query_param(next.url_mut(), name);
         }
         if !same_origin(&start, next.url()) {
             carried_credential = false;

@@ -100,14 +100,17 @@ export function checkOrigin(envelope: CredentialEnvelope, url: string | URL, ori
 }
 
 /**
- * `url` without the query parameter a `query_param` strategy puts the credential in: a
- * redirect's `Location` may repeat it, and a hop either gets it afresh or not at all.
+ * `url` without the query parameter a `query_param` strategy puts the credential in, and without
+ * the provider's `api_query` (which may hold a credential field): a
+ * redirect's `Location` may repeat them, and a hop either gets them afresh or not at all.
  */
 export function withoutCredential(envelope: CredentialEnvelope, url: URL): URL {
   const strategy = envelope.strategy;
-  if (strategy.type !== "query_param" || !url.searchParams.has(strategy.param_name)) return url;
+  const names = Object.keys(envelope.api_query ?? {});
+  if (strategy.type === "query_param") names.push(strategy.param_name);
+  if (!names.some((name) => url.searchParams.has(name))) return url;
   const stripped = new URL(url);
-  stripped.searchParams.delete(strategy.param_name);
+  for (const name of names) stripped.searchParams.delete(name);
   return stripped;
 }
 

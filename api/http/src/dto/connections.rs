@@ -255,8 +255,8 @@ impl From<CredentialEnvelope> for CredentialEnvelopeDto {
             scopes: scopes(e.scopes),
             api_base_url: e.api_base_url.map(String::from),
             api_origins: e.api_origins.iter().map(ToString::to_string).collect(),
-            api_headers: (!e.api_headers.is_empty()).then_some(e.api_headers),
-            api_query: (!e.api_query.is_empty()).then_some(e.api_query),
+            api_headers: (!e.api_headers.0.is_empty()).then_some(e.api_headers.0),
+            api_query: (!e.api_query.0.is_empty()).then_some(e.api_query.0),
         }
     }
 }

@@ -178,6 +178,54 @@ mod tests {
     }
 
     #[test]
+    fn an_instance_url_is_the_api_base_only_within_the_providers_origins() {
+        use nexus_domain::provider::ProviderDraft;
+        let spec = ProviderDraft {
+            name: "salesforce".into(),
+            auth_type: Some(AuthType::Oauth2),
+            client_id: Some("client".into()),
+            authorization_url: Some("https://login.salesforce.com/services/oauth2/authorize".into()),
+            token_url: Some("https://login.salesforce.com/services/oauth2/token".into()),
+            api_origins: vec!["https://*.my.salesforce.com".into()],
+            token_response: Some(TokenResponseShape::Salesforce),
+            ..ProviderDraft::default()
+        }
+        .validate()
+        .expect("valid");
+        let params = ConnectionParams::new();
+        let with = |instance: &str| {
+            Stored::from_token_response(response(json!({"access_token": "a", "instance_url": instance})), None)
+                .instance_url(&spec, &params)
+                .map(String::from)
+        };
+        assert_eq!(
+            with("https://acme.my.salesforce.com").as_deref(),
+            Some("https://acme.my.salesforce.com/")
+        );
+        for elsewhere in [
+            "https://evil.example",
+            "http://acme.my.salesforce.com",
+            "https://a.b.my.salesforce.com",
+            "not a url",
+        ] {
+            assert_eq!(with(elsewhere), None, "{elsewhere}");
+        }
+        let mut standard = spec.clone();
+        if let Some(oauth) = standard.oauth.as_mut() {
+            oauth.token_response = TokenResponseShape::Standard;
+        }
+        let stored = Stored::from_token_response(
+            response(json!({"access_token": "a", "instance_url": "https://acme.my.salesforce.com"})),
+            None,
+        );
+        assert_eq!(
+            stored.instance_url(&standard, &params),
+            None,
+            "only Salesforce-shaped answers"
+        );
+    }
+
+    #[test]
     fn sealed_credentials_open_only_on_their_row() {
         let keyring = Keyring::from_keys(&[[3u8; 32]]).expect("keyring");
         let stored = Stored::from_captured(BTreeMap::from([("api_key".to_owned(), "k".to_owned())]));

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use nexus_domain::agent_key::Caller;
 use nexus_domain::api_extras::fill_extras;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
-use nexus_domain::connection::CredentialEnvelope;
+use nexus_domain::connection::{CredentialEnvelope, CredentialValues};
 use nexus_domain::deadline::{self, READ_REFRESH_BUDGET};
 use nexus_domain::error::ConflictReason;
 use nexus_domain::provider::ProviderSpec;
@@ -256,8 +256,16 @@ impl ConnectionServiceImpl {
         let provider = source.provider;
         let credentials = stored.shared_values(provider.auth_type);
         let (api_headers, api_query) = (
-            fill_extras(&provider.api_headers, source.connection_params, &credentials.0),
-            fill_extras(&provider.api_query, source.connection_params, &credentials.0),
+            CredentialValues(fill_extras(
+                &provider.api_headers,
+                source.connection_params,
+                &credentials.0,
+            )),
+            CredentialValues(fill_extras(
+                &provider.api_query,
+                source.connection_params,
+                &credentials.0,
+            )),
         );
         let envelope = CredentialEnvelope {
             connection_id: source.id,

@@ -124,10 +124,13 @@ fn parse_body(body: &[u8]) -> Option<Map<String, Value>> {
 
 /// Slack's answer as a token response: `ok: false` is an error whatever the status, and the
 /// user token (under `authed_user`) replaces the bot token when the provider keeps user tokens.
-/// Slack's `token_type` (`bot`, `user`) is a bearer token's.
+/// A code exchange that gives no user token to a provider keeping user tokens is refused (the
+/// app asked for no user scopes): the bot token is never stored in its place. A refresh of a
+/// user token answers at the top level. Slack's `token_type` (`bot`, `user`) is a bearer's.
 fn unwrap_slack(
     mut fields: Map<String, Value>,
     shape: TokenResponseShape,
+    refresh: bool,
 ) -> Result<Map<String, Value>, TokenEndpointError> {
     if fields.get("ok") == Some(&Value::Bool(false)) {
         let code = fields
@@ -136,14 +139,21 @@ fn unwrap_slack(
             .map_or_else(|| "provider_error".to_owned(), sanitize_error_code);
         return Err(classify_error_code(&code));
     }
-    if shape == TokenResponseShape::SlackUser
-        && let Some(Value::Object(user)) = fields.remove("authed_user")
-        && user.get("access_token").is_some()
-    {
-        for token_field in ["access_token", "refresh_token", "expires_in", "scope", "token_type"] {
-            fields.remove(token_field);
+    if shape == TokenResponseShape::SlackUser {
+        match fields.remove("authed_user") {
+            Some(Value::Object(user)) if user.get("access_token").is_some() => {
+                for token_field in ["access_token", "refresh_token", "expires_in", "scope", "token_type"] {
+                    fields.remove(token_field);
+                }
+                fields.extend(user);
+            }
+            _ if !refresh => {
+                return Err(TokenEndpointError::Misconfigured {
+                    error: "slack_user_token_missing".to_owned(),
+                });
+            }
+            _ => {}
         }
-        fields.extend(user);
     }
     fields.insert("token_type".to_owned(), Value::String("Bearer".to_owned()));
     Ok(fields)
@@ -177,6 +187,8 @@ pub struct TokenDialect<'a> {
     pub format: TokenRequestFormat,
     pub response: TokenResponseShape,
     pub extra_params: &'a BTreeMap<String, String>,
+    /// A refresh (Slack answers one at the top level), not a code exchange.
+    pub refresh: bool,
 }
 
 impl<'a> TokenDialect<'a> {
@@ -186,6 +198,7 @@ impl<'a> TokenDialect<'a> {
             format: oauth.token_request_format,
             response: oauth.token_response,
             extra_params: &oauth.token_params,
+            refresh: false,
         }
     }
 
@@ -193,6 +206,7 @@ impl<'a> TokenDialect<'a> {
     pub fn refresh(oauth: &'a OAuthSettings) -> Self {
         Self {
             extra_params: &oauth.refresh_params,
+            refresh: true,
             ..Self::exchange(oauth)
         }
     }
@@ -206,6 +220,7 @@ impl TokenDialect<'static> {
             format: TokenRequestFormat::Form,
             response: TokenResponseShape::Standard,
             extra_params: &NONE,
+            refresh: false,
         }
     }
 }
@@ -333,7 +348,7 @@ impl TokenEndpoint {
         let mut fields =
             parsed.ok_or_else(|| TokenEndpointError::transient("the token response is not a JSON object"))?;
         if dialect.response.is_slack() {
-            fields = unwrap_slack(fields, dialect.response)?;
+            fields = unwrap_slack(fields, dialect.response, dialect.refresh)?;
         }
         // Some providers answer 200 with an error body (GitHub, form-encoded or JSON).
         if let Some(code) = error_code {
@@ -454,19 +469,28 @@ mod tests {
         let body = br#"{"ok": true, "access_token": "xoxb-1", "token_type": "bot", "scope": "chat:write",
             "authed_user": {"id": "U1", "access_token": "xoxp-1", "token_type": "user", "scope": "search:read"}}"#;
         let fields = parse_body(body).expect("json");
-        let bot = unwrap_slack(fields.clone(), TokenResponseShape::SlackBot).expect("bot");
+        let bot = unwrap_slack(fields.clone(), TokenResponseShape::SlackBot, false).expect("bot");
         assert_eq!(bot["access_token"], "xoxb-1");
         assert_eq!(bot["token_type"], "Bearer");
-        let user = unwrap_slack(fields, TokenResponseShape::SlackUser).expect("user");
+        let user = unwrap_slack(fields, TokenResponseShape::SlackUser, false).expect("user");
         assert_eq!(
             (user["access_token"].as_str(), user["scope"].as_str()),
             (Some("xoxp-1"), Some("search:read"))
         );
         let refused = parse_body(br#"{"ok": false, "error": "invalid_refresh_token"}"#).expect("json");
         assert!(matches!(
-            unwrap_slack(refused, TokenResponseShape::SlackBot),
+            unwrap_slack(refused, TokenResponseShape::SlackBot, true),
             Err(TokenEndpointError::GrantRevoked { .. })
         ));
+        // A code exchange without a user token never stores the bot's in its place.
+        let bot_only =
+            parse_body(br#"{"ok": true, "access_token": "xoxb-2", "authed_user": {"id": "U1"}}"#).expect("json");
+        assert!(matches!(
+            unwrap_slack(bot_only.clone(), TokenResponseShape::SlackUser, false),
+            Err(TokenEndpointError::Misconfigured { .. })
+        ));
+        let user_refresh = unwrap_slack(bot_only, TokenResponseShape::SlackUser, true).expect("a refresh");
+        assert_eq!(user_refresh["access_token"], "xoxb-2");
         let github = parse_body(b"error=bad_verification_code&error_description=The+code+is+wrong").expect("form");
         assert_eq!(github["error"], "bad_verification_code");
         assert!(parse_body(b"<html>busy</html>").is_none());

@@ -187,8 +187,8 @@ fn sdk_envelope(envelope: &CredentialEnvelope) -> ServiceResult<nexus_client::ga
         "credentials": envelope.credentials.0,
         "scopes": [],
         "api_origins": envelope.api_origins.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "api_headers": envelope.api_headers,
-        "api_query": envelope.api_query,
+        "api_headers": envelope.api_headers.0,
+        "api_query": envelope.api_query.0,
     });
     nexus_client::inject::envelope_from_json(&value)
         .map_err(|error| ServiceError::internal("reading an envelope for the proxy", error.code()))

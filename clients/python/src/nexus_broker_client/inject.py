@@ -69,11 +69,16 @@ def check_origin(envelope: CredentialEnvelope, url: httpx.URL, origins: Sequence
 
 
 def without_credential(envelope: CredentialEnvelope, url: httpx.URL) -> httpx.URL:
-    """``url`` without the query parameter a ``query_param`` strategy puts the credential in: a
-    redirect's ``Location`` may repeat it, and a hop either gets it afresh or not at all."""
+    """``url`` without the query parameter a ``query_param`` strategy puts the credential in, and
+    without the provider's ``api_query`` (which may hold a credential field): a redirect's
+    ``Location`` may repeat them, and a hop either gets them afresh or not at all."""
     strategy = envelope.strategy
-    if isinstance(strategy, StrategyQueryParamStrategy) and strategy.param_name in url.params:
-        return url.copy_remove_param(strategy.param_name)
+    names = list(_extras(envelope.api_query))
+    if isinstance(strategy, StrategyQueryParamStrategy):
+        names.append(strategy.param_name)
+    for name in names:
+        if name in url.params:
+            url = url.copy_remove_param(name)
     return url
 
 

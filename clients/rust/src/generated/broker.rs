@@ -16868,9 +16868,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.debug_struct("CredentialEnvelope")
                     .field("api_base_url", &self.api_base_url)
-                    .field("api_headers", &self.api_headers)
+                    .field("api_headers", &"[REDACTED]")
                     .field("api_origins", &self.api_origins)
-                    .field("api_query", &self.api_query)
+                    .field("api_query", &"[REDACTED]")
                     .field("connection_id", &self.connection_id)
                     .field("credentials", &"[REDACTED]")
                     .field("expires_at", &self.expires_at)
@@ -17025,9 +17025,9 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("CredentialEnvelope")
                 .field("api_base_url", &self.api_base_url)
-                .field("api_headers", &self.api_headers)
+                .field("api_headers", &"[REDACTED]")
                 .field("api_origins", &self.api_origins)
-                .field("api_query", &self.api_query)
+                .field("api_query", &"[REDACTED]")
                 .field("connection_id", &self.connection_id)
                 .field("credentials", &"[REDACTED]")
                 .field("expires_at", &self.expires_at)
