@@ -281,6 +281,22 @@ def test_a_query_parameter_a_location_repeats_is_not_carried_out(wrapper: str) -
     assert [arrival.path for arrival in Hops.arrivals] == ["/hop/0?page=2&api_key=k-echo", "/hop/1?page=2"]
 
 
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+def test_the_providers_query_parameters_a_location_repeats_are_not_carried_out(wrapper: str) -> None:
+    Hops.hops = [{"at": "allowed", "status": 301}, {"at": "foreign", "status": 200}]
+    Hops.echo_query = True
+    envelope = {
+        **envelope_json({"type": "oauth2"}, {"access_token": "tok-q"}, [Hops.base["allowed"]]),
+        "api_query": {"account": "acct-secret"},
+        "api_headers": {"x-api-version": "2"},
+    }
+    WRAPPERS[wrapper](credentials_serving(envelope), Call("GET", f"{Hops.base['allowed']}/hop/0?page=2"))
+    assert [arrival.path for arrival in Hops.arrivals] == ["/hop/0?page=2&account=acct-secret", "/hop/1?page=2"]
+    first, second = Hops.arrivals
+    assert first.headers.get("x-api-version") == "2"
+    assert "x-api-version" not in second.headers, "the provider's headers stay in its origins"
+
+
 def test_nexus_auth_refuses_a_client_that_follows_redirects() -> None:
     Hops.hops = [{"at": "allowed", "status": 302}, {"at": "foreign", "status": 200}]
     credentials = credentials_serving(
