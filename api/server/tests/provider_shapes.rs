@@ -356,6 +356,11 @@ async fn top_providers_run_against_their_own_shapes(db: TestDatabase) {
         }
         let after = resolve(&server, &agent_key, &workspace, name).await;
         assert_eq!(after["credentials"]["access_token"], new_token, "{name}: and served");
+        assert_eq!(
+            after.get("expires_at").is_some_and(|at| !at.is_null()),
+            expires,
+            "{name}: a refresh's `expires_in` (a string from the standard fake) is read: {after}"
+        );
         if family == Family::Salesforce {
             assert_eq!(
                 after["api_base_url"], base,
