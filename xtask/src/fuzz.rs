@@ -142,6 +142,9 @@ pub fn run() -> anyhow::Result<()> {
     if !mcp.success() {
         failed.push("the MCP example over stdio");
     }
+    // Each SDK as a new user installs it (its README's way, a fresh copy, a throwaway
+    // environment), reading the seeded connection through the same Gateway.
+    failed.extend(crate::sdk_installs::check(&gateway, &agent_key)?);
     for run in runs {
         println!("schemathesis: {}", run.label);
         if !schemathesis(&bin.join("schemathesis"), &dir, &run)? {
@@ -150,7 +153,7 @@ pub fn run() -> anyhow::Result<()> {
     }
     drop(server);
     if !failed.is_empty() {
-        bail!("schemathesis found failures in: {}", failed.join("; "));
+        bail!("the live checks found failures in: {}", failed.join("; "));
     }
     Ok(())
 }

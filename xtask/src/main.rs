@@ -22,6 +22,7 @@ mod openapi;
 mod postgres;
 mod release;
 mod release_rehearsal;
+mod sdk_installs;
 mod test;
 mod tools;
 mod version;
