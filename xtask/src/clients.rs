@@ -132,7 +132,8 @@ fn redact_debug(
 pub fn run(check: bool) -> anyhow::Result<()> {
     rust(check)?;
     crate::clients_python::run(check)?;
-    crate::clients_typescript::run(check)
+    crate::clients_typescript::run(check)?;
+    crate::clients_go::run(check)
 }
 
 fn rust(check: bool) -> anyhow::Result<()> {

@@ -12,6 +12,7 @@ mod bench_sdk;
 mod bench_uncached;
 mod changelog;
 mod clients;
+mod clients_go;
 mod clients_python;
 mod clients_typescript;
 mod delivery;
