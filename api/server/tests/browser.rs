@@ -260,8 +260,63 @@ async fn capture_cancel_in_a_real_browser(db: TestDatabase) {
     server.stop().await;
 }
 
+/// A provider made from a catalog template links the provider's own documentation on the
+/// capture form, or none: never an integration platform's page. Shown in Chromium under the
+/// form's CSP, and cancelled back to the app.
+async fn template_help_links_in_a_real_browser(db: TestDatabase) {
+    if !available() {
+        return;
+    }
+    let server = TestServer::start(db).await;
+    let app = MockProvider::start().await;
+    let return_url = app.url("/app/done");
+    for (template, link) in [
+        (
+            "openai",
+            Some("https://platform.openai.com/docs/api-reference/authentication"),
+        ),
+        ("a-leads", None),
+    ] {
+        server.admin_post("/v1/providers", json!({"template": template})).await;
+        let consent = server
+            .admin_post(
+                "/v1/consents",
+                json!({"workspace_id": format!("ws-{template}"), "provider": template, "return_url": return_url}),
+            )
+            .await;
+        let form_url = consent["auth_url"].as_str().expect("auth_url");
+        let html = raw()
+            .get(form_url)
+            .send()
+            .await
+            .expect("form")
+            .text()
+            .await
+            .expect("html");
+        assert!(!html.contains("nango.dev"), "{template}: no third party's page");
+        match link {
+            Some(link) => assert!(html.contains(link), "{template}: the provider's own docs"),
+            None => assert!(!html.contains("Where do I find my key?"), "{template}: no link at all"),
+        }
+        let run = drive("cancel", form_url, &return_url, &[]).await;
+        assert!(
+            run.violations.is_empty(),
+            "{template}: CSP violations: {:?}",
+            run.violations
+        );
+        assert_eq!(
+            query(&run.url).get("error").map(String::as_str),
+            Some("access_denied"),
+            "{template}: {}",
+            run.url
+        );
+    }
+    server.stop().await;
+}
+
 database_tests!(
     capture_form_in_a_real_browser,
     capture_cancel_in_a_real_browser,
+    template_help_links_in_a_real_browser,
     oauth_consent_in_a_real_browser,
 );
