@@ -4,7 +4,7 @@
 //! Salesforce). Parameter values may hold `{param}` placeholders a connection fills.
 
 use crate::error::ServiceError;
-use crate::url_template::{ConnectionParams, placeholders};
+use crate::url_template::ConnectionParams;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -33,15 +33,6 @@ pub enum TokenRequestFormat {
     Json,
 }
 
-impl TokenRequestFormat {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Form => "form",
-            Self::Json => "json",
-        }
-    }
-}
-
 /// Where a token response keeps what Nexus needs, when not where RFC 6749 puts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,15 +53,6 @@ pub enum TokenResponseShape {
 }
 
 impl TokenResponseShape {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Standard => "standard",
-            Self::SlackBot => "slack_bot",
-            Self::SlackUser => "slack_user",
-            Self::Salesforce => "salesforce",
-        }
-    }
-
     pub const fn is_slack(self) -> bool {
         matches!(self, Self::SlackBot | Self::SlackUser)
     }
@@ -102,22 +84,10 @@ pub fn validate_token_params(
 }
 
 /// `params` with every `{param}` placeholder filled from a connection's values. An entry whose
-/// placeholder has no value (an optional parameter left out) is dropped rather than sent with
-/// the placeholder in it.
+/// placeholder has no value (an optional parameter left out, or a `{credential.field}`, which
+/// a token request has none of) is dropped rather than sent with the placeholder in it.
 pub fn fill_params(params: &BTreeMap<String, String>, values: &ConnectionParams) -> BTreeMap<String, String> {
-    params
-        .iter()
-        .filter_map(|(key, value)| fill_text(value, values).map(|filled| (key.clone(), filled)))
-        .collect()
-}
-
-/// `text` with its placeholders filled, or `None` when one has no value.
-pub fn fill_text(text: &str, values: &ConnectionParams) -> Option<String> {
-    let mut filled = text.to_owned();
-    for name in placeholders(text) {
-        filled = filled.replace(&format!("{{{name}}}"), values.get(name)?);
-    }
-    Some(filled)
+    crate::api_extras::fill_extras(params, values, &BTreeMap::new())
 }
 
 #[cfg(test)]

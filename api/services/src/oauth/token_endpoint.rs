@@ -212,19 +212,6 @@ impl<'a> TokenDialect<'a> {
     }
 }
 
-impl TokenDialect<'static> {
-    /// RFC 6749 as written: a form, a standard answer, nothing added.
-    pub fn standard() -> Self {
-        static NONE: BTreeMap<String, String> = BTreeMap::new();
-        Self {
-            format: TokenRequestFormat::Form,
-            response: TokenResponseShape::Standard,
-            extra_params: &NONE,
-            refresh: false,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct TokenEndpoint {
     outbound: Outbound,
