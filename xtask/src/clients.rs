@@ -47,7 +47,7 @@ pub fn render(spec_json: &str, spec_name: &str) -> anyhow::Result<String> {
 /// API carries), and the specs that have them. Their derived `Debug` (in `types` and
 /// `types::builder`) becomes one that shows `[REDACTED]` for those fields; a listed struct or
 /// field the spec no longer has fails the generation, so a rename cannot end the redaction.
-const SECRET_FIELDS: &[(&[&str], &str, &[&str])] = &[
+pub(crate) const SECRET_FIELDS: &[(&[&str], &str, &[&str])] = &[
     // Provider headers and query parameters may hold a credential field.
     (
         &["broker.json", "gateway.json"],
