@@ -20,7 +20,7 @@ fn module_dir() -> PathBuf {
 }
 
 /// `go` and `gofmt`, or `None` (with a note) where Go is not installed outside CI.
-fn go_installed() -> anyhow::Result<bool> {
+pub(crate) fn go_installed() -> anyhow::Result<bool> {
     match Command::new("go").arg("version").output() {
         Ok(output) if output.status.success() => Ok(true),
         _ if std::env::var_os("CI").is_none() => {
@@ -220,6 +220,25 @@ pub fn run(check: bool) -> anyhow::Result<()> {
         .context("running go vet")?;
     if !vet.success() {
         bail!("go vet failed on clients/go");
+    }
+    Ok(())
+}
+
+/// The Go SDK's unit tests (`go test ./...`: the shared vectors, and the credential layer against
+/// servers on 127.0.0.1), with no module fetched.
+pub fn test() -> anyhow::Result<()> {
+    if !go_installed()? {
+        return Ok(());
+    }
+    let status = Command::new("go")
+        .args(["test", "-count=1", "./..."])
+        .current_dir(module_dir())
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .status()
+        .context("running go test")?;
+    if !status.success() {
+        bail!("the Go SDK's tests failed");
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! agent key, then the Broker spec is run with an admin key, its internal operations with a
 //! service key and that agent's key, and the Gateway spec with the agent key. Any failure fails
 //! `cargo xtask test`. Exceptions are in `xtask/tools/schemathesis.toml`, each explained. The
-//! Python and TypeScript SDKs' live round trips, and the MCP example driven over stdio, run
+//! Python, TypeScript and Go SDKs' live round trips, and the MCP example driven over stdio, run
 //! against the same Nexus first.
 
 use crate::bench::{Process, address, spawn};
@@ -68,7 +68,7 @@ pub fn run() -> anyhow::Result<()> {
             "authorization_params": {"prompt": "consent"}
         }),
     )?;
-    for workspace in ["ws-py-oauth", "ws-ts-oauth"] {
+    for workspace in ["ws-py-oauth", "ws-ts-oauth", "ws-go-oauth"] {
         consent_in_a_browser(&client, &broker, workspace)?;
     }
     let agent_header = format!("X-Nexus-Agent-Key: {agent_key}");
@@ -118,6 +118,26 @@ pub fn run() -> anyhow::Result<()> {
         .context("running the TypeScript client's live round trip")?;
     if !live.success() {
         failed.push("the TypeScript client against the Gateway");
+    }
+    // The same for the Go SDK's Transport, on workspaces of its own (both tests must run, not skip).
+    if crate::clients_go::go_installed()? {
+        let output = Command::new("go")
+            .args(["test", "-count=1", "-run", "^TestLive", "-v", "./nexus"])
+            .current_dir(root.join("clients").join("go"))
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=mod")
+            .env("NEXUS_BROKER_URL", &broker)
+            .env("NEXUS_GATEWAY_URL", &gateway)
+            .env("NEXUS_ADMIN_KEY", ADMIN_KEY)
+            .env("NEXUS_OIDC_ISSUER", &oidc.issuer)
+            .output()
+            .context("running the Go client's live round trip")?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        print!("{text}");
+        let ran = ["--- PASS: TestLiveAPIKey", "--- PASS: TestLiveOAuth2"].iter().all(|line| text.contains(line));
+        if !output.status.success() || !ran {
+            failed.push("the Go client against the Gateway");
+        }
     }
     // The MCP example over stdio, its tool calling a local API through the same Gateway.
     let example = root.join("examples").join("mcp-server");

@@ -46,7 +46,7 @@ enum Command {
         #[command(subcommand)]
         action: Action,
     },
-    /// The generated clients: Rust, Python (`clients/python`) and TypeScript (`clients/typescript`)
+    /// The generated clients: Rust, Python (`clients/python`), TypeScript (`clients/typescript`) and Go (`clients/go`)
     Clients {
         #[command(subcommand)]
         action: Action,
@@ -70,7 +70,7 @@ enum Command {
     },
     /// The whole test suite: `check`, then `cargo test --workspace`, on PostgreSQL too (the
     /// NEXUS_TEST_DATABASE_URL database, or a throwaway cluster when the server binaries exist),
-    /// then the Python and TypeScript SDK tests, then `fuzz`
+    /// then the Python, TypeScript and Go SDK tests, then `fuzz`
     Test,
     /// Schemathesis against a running Nexus, both specs, every check
     Fuzz,
@@ -238,11 +238,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { which: Bench::Sdk } => bench_sdk::sdk(),
         Command::Bench { which: Bench::Proxy } => bench_proxy::proxy(),
         Command::Test => {
-            let stages: [(&str, Stage); 8] = [
+            let stages: [(&str, Stage); 9] = [
                 ("check", check),
                 ("workspace tests", test::run),
                 ("Python SDK", clients_python::test),
                 ("TypeScript SDK", clients_typescript::test),
+                ("Go SDK", clients_go::test),
                 ("fuzz", fuzz::run),
                 ("delivery", delivery::check),
                 ("image smoke", delivery::image_smoke),
