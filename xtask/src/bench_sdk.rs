@@ -1,5 +1,6 @@
 //! `cargo xtask bench sdk`: the per-request overhead of each SDK's authenticated client (Rust
-//! `CredentialClient`, Python `NexusAuth`, TypeScript `createFetcher`) with a cached credential,
+//! `CredentialClient`, Python `NexusAuth`, TypeScript `createFetcher`, Go `nexus.Transport`)
+//! with a cached credential,
 //! against a bare request from the same language to the same local URL (the Gateway's
 //! `/healthz`), measured in alternating rounds in one run. Writes BENCHMARKS.md.
 
@@ -69,6 +70,18 @@ pub fn sdk() -> anyhow::Result<()> {
         "tsc",
     )?;
 
+    let go_binary = crate::target_dir().join("go-bench").join("overhead");
+    run(
+        Command::new("go")
+            .args(["build", "-o"])
+            .arg(&go_binary)
+            .arg("./bench/overhead")
+            .current_dir(root.join("clients").join("go"))
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=mod"),
+        "go build (the Go overhead program)",
+    )?;
+
     let dir = tempfile_dir()?;
     let (_serve, broker, gateway) = spawn_serve(
         &binary,
@@ -119,10 +132,12 @@ pub fn sdk() -> anyhow::Result<()> {
             .args(args),
         "the TypeScript overhead script",
     )?;
+    let go = run(Command::new(&go_binary).args(args), "the Go overhead program")?;
     let measured = [
         parse("Rust", "`CredentialClient` (reqwest)", 5.0, &rust)?,
         parse("Python", "`NexusAuth` (httpx)", 50.0, &python)?,
         parse("TypeScript", "`createFetcher` (fetch)", 50.0, &node)?,
+        parse("Go", "`nexus.Transport` (net/http)", 5.0, &go)?,
     ];
     let mut text = format!(
         "Measured by `cargo xtask bench sdk`: {REQUESTS} sequential requests per round, {ROUNDS} rounds alternating the bare client and the SDK's authenticated client (medians), to the Gateway's `/healthz` on 127.0.0.1 (release build), with the credential cached (it is resolved once, in the warm-up). Overhead is SDK minus bare, per request, in the same run.\n\nMachine: {}.\n\n| language | authenticated client | bare µs/request | with the SDK µs/request | overhead µs | target µs | ratio SDK/bare |\n|---|---|---|---|---|---|---|\n",

@@ -3,7 +3,9 @@
 //! running Nexus: what a new user does first. Python: `pip install "<copy>[requests]"` into a new
 //! venv. TypeScript: `npm ci --prefix <copy>` (its `prepare` builds `dist/`), then
 //! `npm install <copy>` into a new project. Rust: a new cargo project with a path dependency on
-//! `clients/rust`, pinned to the workspace's lock file.
+//! `clients/rust`, pinned to the workspace's lock file. Go: a new module requiring
+//! `github.com/nexus-broker/nexus/clients/go`, replaced by the copy (`go mod edit -replace`, as
+//! the README says for a clone), built with no module fetched.
 
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -35,6 +37,25 @@ async fn main() {
 }
 "#;
 
+const GO_PROGRAM: &str = r#"package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/nexus-broker/nexus/clients/go/nexus"
+)
+
+func main() {
+	envelope, err := nexus.NewCredentials(os.Args[1], os.Args[2]).Get(context.Background(), nexus.Target{WorkspaceID: os.Args[3], Provider: os.Args[4]})
+	if err != nil || envelope.Credentials[os.Args[5]] != os.Args[6] {
+		fmt.Fprintln(os.Stderr, "the credential was not read:", err)
+		os.Exit(1)
+	}
+}
+"#;
+
 /// Installs and runs each SDK; returns the ones that failed.
 pub fn check(gateway: &str, agent_key: &str) -> anyhow::Result<Vec<&'static str>> {
     let dir = crate::scratch_dir("sdk-installs")?;
@@ -44,6 +65,7 @@ pub fn check(gateway: &str, agent_key: &str) -> anyhow::Result<Vec<&'static str>
         ("Python", python as fn(&Path, &[&str]) -> anyhow::Result<()>),
         ("TypeScript", typescript),
         ("Rust", rust),
+        ("Go", go),
     ] {
         let started = Instant::now();
         match install(&dir.join(name.to_lowercase()), &args) {
@@ -56,6 +78,7 @@ pub fn check(gateway: &str, agent_key: &str) -> anyhow::Result<Vec<&'static str>
                 failed.push(match name {
                     "Python" => "the Python SDK installed as its README says",
                     "TypeScript" => "the TypeScript SDK installed as its README says",
+                    "Go" => "the Go SDK installed as its README says",
                     _ => "the Rust SDK installed as its README says",
                 });
             }
@@ -172,4 +195,32 @@ fn rust(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
             .env("CARGO_TARGET_DIR", root.join("target").join("sdk-install-rust")),
         "the Rust program (cargo run)",
     )
+}
+
+fn go(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    if !crate::clients_go::go_installed()? {
+        return Ok(());
+    }
+    let copy = fresh_copy("clients/go", &dir.join("copy"))?;
+    let app = dir.join("app");
+    std::fs::create_dir_all(&app)?;
+    let go = |args: &[&str]| {
+        let mut command = Command::new("go");
+        command.args(args).current_dir(&app).env("GOPROXY", "off").env("GOFLAGS", "-mod=mod");
+        command
+    };
+    run(&mut go(&["mod", "init", "example.com/sdk-install-check"]), "go mod init")?;
+    run(
+        &mut go(&[
+            "mod",
+            "edit",
+            "-require=github.com/nexus-broker/nexus/clients/go@v0.0.0",
+            &format!("-replace=github.com/nexus-broker/nexus/clients/go={}", copy.display()),
+        ]),
+        "go mod edit -replace",
+    )?;
+    std::fs::write(app.join("main.go"), GO_PROGRAM)?;
+    run(&mut go(&["mod", "tidy"]), "go mod tidy")?;
+    let mut program = go(&["run", "."]);
+    run(program.args(args), "the Go program (go run)")
 }

@@ -43,6 +43,10 @@ pub const STAMPS: &[Stamp] = &[
         path: "clients/typescript/src/version.ts",
         template: "export const VERSION = \"{}\";",
     },
+    Stamp {
+        path: "clients/go/nexus/version.go",
+        template: "const Version = \"{}\"",
+    },
 ];
 
 impl Stamp {

@@ -212,7 +212,7 @@ func TestLiveAPIKey(t *testing.T) {
 	if _, err := proxyCredentials.Get(context.Background(), proxyTarget); codeOf(err) != "proxy_only_key" {
 		t.Fatalf("a proxy_only key read a credential: %v", err)
 	}
-	proxied := &http.Client{Transport: &Transport{Credentials: proxyCredentials, Target: proxyTarget, Proxy: true}}
+	proxied := NewProxyHTTPClient(proxyCredentials, proxyTarget)
 	response, body, err := get(t, proxied, api.server.URL+"/v1/me?page=1")
 	if err != nil || response.StatusCode != 200 || body != "ok" || response.Header.Get("Nexus-Proxied") != "true" {
 		t.Fatalf("through the proxy: %v %v", response, err)

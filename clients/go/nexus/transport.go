@@ -39,6 +39,16 @@ func NewAuthenticatedHTTPClient(credentials *Credentials, target Target) *http.C
 	return &http.Client{Transport: &Transport{Credentials: credentials, Target: target}, CheckRedirect: atMostTenRedirects}
 }
 
+// NewProxyHTTPClient is an http.Client whose every request goes through the Gateway's proxy
+// for target (see Transport.Proxy): the credential never reaches this process. Redirects come
+// back as they are, unfollowed, as the proxy returns them.
+func NewProxyHTTPClient(credentials *Credentials, target Target) *http.Client {
+	return &http.Client{
+		Transport:     &Transport{Credentials: credentials, Target: target, Proxy: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
 // maxRedirects is how many redirects a chain may follow; one more is too_many_redirects.
 const maxRedirects = 10
 
