@@ -88,3 +88,8 @@ func toStrings(value interface{}) []string {
 func (g *fakeGateway) credentials(options ...Option) *Credentials {
 	return NewCredentials(g.server.URL+"/", "agent-key-secret-0000", options...)
 }
+
+func newServerForBench(g *fakeGateway) *httptest.Server {
+	g.server = httptest.NewServer(http.HandlerFunc(g.serve))
+	return g.server
+}

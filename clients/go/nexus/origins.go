@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 var defaultPorts = map[string]int{"http": 80, "https": 443}
@@ -95,21 +96,43 @@ func patternOrigin(pattern string) (origin, bool) {
 	return originOf(parsed)
 }
 
-func matches(pattern string, target origin) bool {
-	isWildcard := strings.Contains(pattern, "://"+wildcard)
-	if isWildcard {
-		pattern = strings.Replace(pattern, "://"+wildcard, "://", 1)
+// pattern is an api_origins entry as parsed once: its origin, whether it is a "*." wildcard,
+// and whether it can match anything at all.
+type pattern struct {
+	named    origin
+	wildcard bool
+	usable   bool
+}
+
+// patterns caches parsed entries: an agent sends many requests under few envelopes.
+var patterns sync.Map
+
+func parsePattern(text string) pattern {
+	if cached, ok := patterns.Load(text); ok {
+		return cached.(pattern)
 	}
-	named, ok := patternOrigin(pattern)
-	if !ok || strings.Contains(named.host, "*") || named.scheme != target.scheme || named.port != target.port {
+	isWildcard := strings.Contains(text, "://"+wildcard)
+	stripped := text
+	if isWildcard {
+		stripped = strings.Replace(text, "://"+wildcard, "://", 1)
+	}
+	named, ok := patternOrigin(stripped)
+	parsed := pattern{named: named, wildcard: isWildcard, usable: ok && !strings.Contains(named.host, "*")}
+	patterns.Store(text, parsed)
+	return parsed
+}
+
+func matches(text string, target origin) bool {
+	p := parsePattern(text)
+	if !p.usable || p.named.scheme != target.scheme || p.named.port != target.port {
 		return false
 	}
-	if !isWildcard {
-		return named.host == target.host
+	if !p.wildcard {
+		return p.named.host == target.host
 	}
 	// "*." stands for exactly one label in front of a domain of two labels or more, never an address.
 	label, rest, found := strings.Cut(target.host, ".")
-	return found && label != "" && rest == named.host && strings.Contains(named.host, ".") && net.ParseIP(target.host) == nil
+	return found && label != "" && rest == p.named.host && strings.Contains(p.named.host, ".") && net.ParseIP(target.host) == nil
 }
 
 // OriginAllowed reports whether a credential whose envelope names apiOrigins may be sent to u:
