@@ -134,7 +134,9 @@ pub fn run() -> anyhow::Result<()> {
             .context("running the Go client's live round trip")?;
         let text = String::from_utf8_lossy(&output.stdout);
         print!("{text}");
-        let ran = ["--- PASS: TestLiveAPIKey", "--- PASS: TestLiveOAuth2"].iter().all(|line| text.contains(line));
+        let ran = ["--- PASS: TestLiveAPIKey", "--- PASS: TestLiveOAuth2"]
+            .iter()
+            .all(|line| text.contains(line));
         if !output.status.success() || !ran {
             failed.push("the Go client against the Gateway");
         }

@@ -206,10 +206,17 @@ fn go(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
     std::fs::create_dir_all(&app)?;
     let go = |args: &[&str]| {
         let mut command = Command::new("go");
-        command.args(args).current_dir(&app).env("GOPROXY", "off").env("GOFLAGS", "-mod=mod");
+        command
+            .args(args)
+            .current_dir(&app)
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=mod");
         command
     };
-    run(&mut go(&["mod", "init", "example.com/sdk-install-check"]), "go mod init")?;
+    run(
+        &mut go(&["mod", "init", "example.com/sdk-install-check"]),
+        "go mod init",
+    )?;
     run(
         &mut go(&[
             "mod",

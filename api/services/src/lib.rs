@@ -8,6 +8,7 @@ mod audit_backlog;
 mod cache;
 mod connections;
 mod gateway;
+pub mod mcp;
 mod metrics;
 pub mod oauth;
 mod outbound_policy;

@@ -3,6 +3,7 @@
 //! `NEXUS_TEST_DATABASE_URL` is set), plus the [`database_tests!`] macro that runs one scenario
 //! on both.
 
+pub mod mcp_fakes;
 pub mod mock_provider;
 pub mod provider_fakes;
 

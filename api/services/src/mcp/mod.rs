@@ -1,0 +1,8 @@
+//! Remote MCP servers as providers: finding a server's authorization server (RFC 9728,
+//! RFC 8414), reading its challenges.
+
+pub mod challenge;
+pub mod discovery;
+
+pub use challenge::{BearerChallenge, bearer_challenge, bearer_challenge_of};
+pub use discovery::{AuthorizationServer, McpAuthorization, McpDiscovery};
