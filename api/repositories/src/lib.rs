@@ -5,6 +5,7 @@
 mod agent_keys;
 mod audit;
 mod breaker;
+mod client_registrations;
 mod connection_reads;
 mod connections;
 mod convert;
@@ -23,6 +24,9 @@ mod write_txn;
 pub use agent_keys::{AgentKeyRecord, AgentKeyRepository, SqlAgentKeyRepository};
 pub use audit::{AuditRepository, SqlAuditRepository};
 pub use breaker::OutageBreaker;
+pub use client_registrations::{
+    ClientRegistrationRecord, ClientRegistrationRepository, SqlClientRegistrationRepository,
+};
 pub use connection_reads::ActiveConnectionRead;
 pub use connections::{
     ClaimedConsent, ConnectionBundle, ConnectionRepository, CredentialRecord, NewCredential, PendingConsent,

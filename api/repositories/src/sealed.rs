@@ -1,11 +1,11 @@
-//! Every sealed value in the database, for key rotation: client secrets, credentials, PKCE
-//! verifiers and webhook signing secrets, found by the key that sealed them and replaced one by one, each only if it has not
+//! Every sealed value in the database, for key rotation: client secrets (providers' and
+//! registered clients'), credentials, PKCE verifiers and webhook signing secrets, found by the key that sealed them and replaced one by one, each only if it has not
 //! changed meanwhile (a concurrent refresh always wins).
 
 use crate::RepoResult;
 use async_trait::async_trait;
 use nexus_domain::ciphertext::Ciphertext;
-use nexus_entities::{connection, credential, provider, webhook};
+use nexus_entities::{connection, credential, oauth_client_registration as registration, provider, webhook};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -17,6 +17,8 @@ pub enum SealedColumn {
     PkceVerifier,
     /// A webhook endpoint's signing secrets.
     WebhookSecrets,
+    /// The client secret of a client registered with a discovered authorization server.
+    RegistrationClientSecret,
 }
 
 /// One sealed value and the row it is bound to.
@@ -104,6 +106,20 @@ impl SealedSecretRepository for SqlSealedSecretRepository {
             .into_tuple()
             .all(&self.db)
             .await?;
+        let registrations: Vec<(Uuid, Option<Vec<u8>>, Option<String>)> = registration::Entity::find()
+            .select_only()
+            .columns([
+                registration::Column::Id,
+                registration::Column::ClientSecretCiphertext,
+                registration::Column::ClientSecretKeyId,
+            ])
+            .filter(registration::Column::ClientSecretKeyId.is_not_null())
+            .filter(registration::Column::ClientSecretKeyId.ne(key_id))
+            .order_by_asc(registration::Column::Id)
+            .limit(limit)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
         let mut push = |column, row_id, bytes: Option<Vec<u8>>, key_id: Option<String>| {
             if let (Some(bytes), Some(key_id)) = (bytes, key_id) {
                 found.push(SealedValue {
@@ -124,6 +140,9 @@ impl SealedSecretRepository for SqlSealedSecretRepository {
         }
         for (id, bytes, key) in webhook_secrets {
             push(SealedColumn::WebhookSecrets, id, Some(bytes), Some(key));
+        }
+        for (id, bytes, key) in registrations {
+            push(SealedColumn::RegistrationClientSecret, id, bytes, key);
         }
         Ok(found)
     }
@@ -183,6 +202,23 @@ impl SealedSecretRepository for SqlSealedSecretRepository {
                     .filter(webhook::Column::Id.eq(value.row_id))
                     .filter(webhook::Column::SecretKeyId.eq(old.key_id.as_str()))
                     .filter(webhook::Column::SecretCiphertext.eq(old.bytes.clone()))
+                    .exec(&self.db)
+                    .await?
+                    .rows_affected
+            }
+            SealedColumn::RegistrationClientSecret => {
+                registration::Entity::update_many()
+                    .col_expr(
+                        registration::Column::ClientSecretCiphertext,
+                        Expr::value(Some(new.bytes.clone())),
+                    )
+                    .col_expr(
+                        registration::Column::ClientSecretKeyId,
+                        Expr::value(Some(new.key_id.clone())),
+                    )
+                    .filter(registration::Column::Id.eq(value.row_id))
+                    .filter(registration::Column::ClientSecretKeyId.eq(old.key_id.as_str()))
+                    .filter(registration::Column::ClientSecretCiphertext.eq(old.bytes.clone()))
                     .exec(&self.db)
                     .await?
                     .rows_affected

@@ -132,6 +132,33 @@ impl<R: ProviderRepository> ProviderRepository for Timed<R> {
 }
 
 #[async_trait]
+impl<R: crate::ClientRegistrationRepository> crate::ClientRegistrationRepository for Timed<R> {
+    async fn find_by_issuer(&self, issuer: &str) -> RepoResult<Option<crate::ClientRegistrationRecord>> {
+        self.metrics
+            .time(
+                "oauth_client_registrations",
+                "find_by_issuer",
+                self.inner.find_by_issuer(issuer),
+            )
+            .await
+    }
+    async fn insert(&self, record: &crate::ClientRegistrationRecord) -> RepoResult<()> {
+        self.metrics
+            .time("oauth_client_registrations", "insert", self.inner.insert(record))
+            .await
+    }
+    async fn replace(&self, previous: uuid::Uuid, record: &crate::ClientRegistrationRecord) -> RepoResult<bool> {
+        self.metrics
+            .time(
+                "oauth_client_registrations",
+                "replace",
+                self.inner.replace(previous, record),
+            )
+            .await
+    }
+}
+
+#[async_trait]
 impl<R: AgentKeyRepository> AgentKeyRepository for Timed<R> {
     async fn insert(&self, record: &AgentKeyRecord) -> RepoResult<()> {
         self.metrics

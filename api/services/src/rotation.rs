@@ -42,6 +42,7 @@ fn aad(value: &SealedValue) -> AssociatedData {
         SealedColumn::Credential => credential_aad(ConnectionId::from_uuid(value.row_id)),
         SealedColumn::PkceVerifier => pkce_aad(ConnectionId::from_uuid(value.row_id)),
         SealedColumn::WebhookSecrets => crate::webhooks::secrets_aad(WebhookId::from_uuid(value.row_id)),
+        SealedColumn::RegistrationClientSecret => crate::mcp::registration::secret_aad(value.row_id),
     }
 }
 

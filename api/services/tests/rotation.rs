@@ -13,8 +13,9 @@ use nexus_domain::secret::secret;
 use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::{ConnectionId, WorkspaceId};
 use nexus_repositories::{
-    ConnectionRepository, NewCredential, PendingConsent, ProviderRepository, SqlAuditRepository,
-    SqlConnectionRepository, SqlProviderRepository, SqlSealedSecretRepository,
+    ClientRegistrationRecord, ClientRegistrationRepository, ConnectionRepository, NewCredential, PendingConsent,
+    ProviderRepository, SqlAuditRepository, SqlClientRegistrationRepository, SqlConnectionRepository,
+    SqlProviderRepository, SqlSealedSecretRepository,
 };
 use nexus_services::{AuditServiceImpl, KeyRotation, ProviderServiceImpl, client_secret_aad};
 use nexus_test_utils::{TestDatabase, database_tests};
@@ -103,13 +104,36 @@ async fn rotation_moves_every_secret_to_the_newest_key(test_db: TestDatabase) {
     let unknown_ring = Keyring::from_keys(&[unknown]).expect("unknown");
     let lost = connection_sealed_with(&connections, &provider, &unknown_ring).await;
 
+    // A client registered with a discovered authorization server.
+    let registrations = SqlClientRegistrationRepository::new(db.clone());
+    let registration_id = uuid::Uuid::new_v4();
+    let aad = nexus_services::mcp::registration::secret_aad(registration_id);
+    registrations
+        .insert(&ClientRegistrationRecord {
+            id: registration_id,
+            issuer: "https://auth.example.com".into(),
+            kind: "dynamic".into(),
+            redirect_uri: "https://nexus.example.com/auth/callback".into(),
+            client_id: "registered".into(),
+            client_secret: Some(old_ring.encrypt(b"registered-secret", &aad)),
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            client_secret_expires_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        })
+        .await
+        .expect("registration");
+
     let rotated_ring = Arc::new(Keyring::from_keys(&[new, old]).expect("rotated"));
     let rotation = KeyRotation::new(
         Arc::new(SqlSealedSecretRepository::new(db.clone())),
         rotated_ring.clone(),
     );
     let report = rotation.run().await.expect("rotate");
-    assert_eq!(report.resealed, 3, "client secret, credential and PKCE verifier");
+    assert_eq!(
+        report.resealed, 4,
+        "client secret, credential, PKCE verifier and a registration's client secret"
+    );
     assert_eq!(report.unreadable, 2, "the values sealed with a key nobody has");
 
     // The newest key alone now opens everything that was readable.
@@ -142,6 +166,18 @@ async fn rotation_moves_every_secret_to_the_newest_key(test_db: TestDatabase) {
         untouched.ciphertext.key_id,
         unknown_ring.primary_key_id(),
         "unreadable values are left as they were"
+    );
+
+    let registered = registrations
+        .find_by_issuer("https://auth.example.com")
+        .await
+        .expect("read")
+        .expect("registration")
+        .client_secret
+        .expect("sealed");
+    assert_eq!(
+        new_only.decrypt(&registered, &aad).expect("opens"),
+        b"registered-secret"
     );
 
     let again = rotation.run().await.expect("rotate again");

@@ -50,6 +50,13 @@ pub struct McpShape {
     pub iss_parameter: bool,
     /// A status every discovery document answers with instead (a failing server).
     pub metadata_status: Option<u16>,
+    pub client_id_metadata_documents: bool,
+    pub token_endpoint_auth_methods: Vec<String>,
+    /// A status the registration endpoint answers with instead (401: an initial access token
+    /// is required).
+    pub registration_status: Option<u16>,
+    /// `client_secret_expires_at` of each registration (0: never).
+    pub secret_expires_at: i64,
 }
 
 impl Default for McpShape {
@@ -65,6 +72,10 @@ impl Default for McpShape {
             code_challenge_methods: vec!["S256".into()],
             iss_parameter: true,
             metadata_status: None,
+            client_id_metadata_documents: false,
+            token_endpoint_auth_methods: vec!["client_secret_basic".into(), "client_secret_post".into(), "none".into()],
+            registration_status: None,
+            secret_expires_at: 0,
         }
     }
 }
@@ -169,7 +180,8 @@ fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<McpState>>>) -> Resp
                 "token_endpoint": format!("{base}/auth/token"),
                 "registration_endpoint": format!("{base}/auth/register"),
                 "code_challenge_methods_supported": shape.code_challenge_methods,
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+                "token_endpoint_auth_methods_supported": shape.token_endpoint_auth_methods,
+                "client_id_metadata_document_supported": shape.client_id_metadata_documents,
                 "authorization_response_iss_parameter_supported": shape.iss_parameter,
                 "response_types_supported": ["code"],
             }),
@@ -177,6 +189,12 @@ fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<McpState>>>) -> Resp
         "/auth/register" => {
             let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             state.registrations.push(request.clone());
+            if let Some(status) = shape.registration_status {
+                return json_response(
+                    status,
+                    &json!({"error": "invalid_client_metadata", "error_description": "refused by the fake"}),
+                );
+            }
             let number = state.registrations.len();
             let method = request["token_endpoint_auth_method"]
                 .as_str()
@@ -186,6 +204,7 @@ fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<McpState>>>) -> Resp
             answer["client_id"] = json!(format!("mcp-client-{number}"));
             if method != "none" {
                 answer["client_secret"] = json!(format!("mcp-secret-{number}"));
+                answer["client_secret_expires_at"] = json!(shape.secret_expires_at);
             }
             json_response(201, &answer)
         }

@@ -3,6 +3,8 @@
 
 pub mod challenge;
 pub mod discovery;
+pub mod registration;
 
 pub use challenge::{BearerChallenge, bearer_challenge, bearer_challenge_of};
 pub use discovery::{AuthorizationServer, McpAuthorization, McpDiscovery};
+pub use registration::{ClientAuthentication, McpClients, RegisteredClient};
