@@ -45,6 +45,10 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub api_extras: Option<Json>,
     pub revocation_url: Option<String>,
+    /// A remote MCP server's URL: the provider's endpoints are discovered from it.
+    pub mcp_server_url: Option<String>,
+    /// Whether refreshes carry `resource` (NULL: yes).
+    pub mcp_resource_on_refresh: Option<bool>,
     pub api_base_url: Option<String>,
     pub logo_url: Option<String>,
     pub docs_url: Option<String>,

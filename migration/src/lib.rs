@@ -18,6 +18,7 @@ mod m20261207_000004_provider_scope_separator;
 mod m20261207_000005_provider_token_exchange;
 mod m20261207_000006_provider_api_extras;
 mod m20261207_000007_oauth_client_registrations;
+mod m20261207_000008_provider_mcp;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000005_provider_token_exchange::Migration),
             Box::new(m20261207_000006_provider_api_extras::Migration),
             Box::new(m20261207_000007_oauth_client_registrations::Migration),
+            Box::new(m20261207_000008_provider_mcp::Migration),
         ]
     }
 }

@@ -256,6 +256,8 @@ impl Template {
             } else {
                 draft.allowed_host_suffixes
             },
+            mcp_server_url: draft.mcp_server_url,
+            mcp_resource_on_refresh: draft.mcp_resource_on_refresh,
         }
     }
 

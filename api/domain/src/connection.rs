@@ -79,6 +79,8 @@ pub struct CallbackParams {
     pub code: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+    /// The issuer the authorization server names itself as (RFC 9207).
+    pub iss: Option<String>,
 }
 
 /// The state and the authorization code are bearer material: never printed.
@@ -291,6 +293,7 @@ mod redaction_tests {
             code: Some("the-code-value".into()),
             error: None,
             error_description: None,
+            iss: None,
         };
         let values = CredentialValues(BTreeMap::from([("api_key".to_owned(), "sk-the-key".to_owned())]));
         let printed = format!("{spec:?} {params:?} {values:?}");

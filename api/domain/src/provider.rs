@@ -104,6 +104,26 @@ pub struct OAuthSettings {
     /// parameters: the endpoints its discovery document names must stay in the same domain
     /// (else a tenant's document could send codes and the client secret anywhere).
     pub discovered_within: Option<DomainRule>,
+    /// Present for a remote MCP server: its endpoints are discovered from its URL (RFC 9728,
+    /// RFC 8414) and, when `client_id` is empty, its client is registered per issuer.
+    pub mcp: Option<McpSettings>,
+}
+
+/// A remote MCP server as a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpSettings {
+    /// The server's canonical URL: the resource (RFC 8707) every token is asked for.
+    pub server_url: Url,
+    /// Whether refreshes carry `resource` too (some authorization servers reject it there).
+    pub resource_on_refresh: bool,
+}
+
+impl OAuthSettings {
+    /// The operator's own client at the authorization server, when there is one (an MCP
+    /// provider without it registers a client per issuer).
+    pub fn preregistered_client_id(&self) -> Option<&str> {
+        Some(self.client_id.as_str()).filter(|id| !id.is_empty())
+    }
 }
 
 /// A provider as validated: every field has been checked against its auth type.
@@ -228,6 +248,8 @@ pub struct ProviderDraft {
     pub docs_url: Option<String>,
     pub connection_params: Vec<ConnectionParam>,
     pub allowed_host_suffixes: Vec<String>,
+    pub mcp_server_url: Option<String>,
+    pub mcp_resource_on_refresh: Option<bool>,
 }
 
 /// Registration input: the draft plus the write-only client secret.
@@ -276,6 +298,8 @@ pub struct ProviderPatch {
     pub docs_url: Option<Option<String>>,
     pub connection_params: Option<Vec<ConnectionParam>>,
     pub allowed_host_suffixes: Option<Vec<String>>,
+    pub mcp_server_url: Option<Option<String>>,
+    pub mcp_resource_on_refresh: Option<bool>,
 }
 
 /// A provider named in a path: by id or by name.
@@ -323,7 +347,32 @@ impl ProviderDraft {
             .iter()
             .map(|s| Scope::parse(s).map_err(|m| ServiceError::invalid("scopes", m)))
             .collect::<Result<Vec<_>, _>>()?;
-        let api_base_url = optional_template("api_base_url", self.api_base_url.as_deref())?;
+        let mcp = match self.mcp_server_url.as_deref() {
+            Some(raw) if auth_type == AuthType::Oauth2 => Some(McpSettings {
+                server_url: parse_mcp_server_url(raw)?,
+                resource_on_refresh: self.mcp_resource_on_refresh.unwrap_or(true),
+            }),
+            Some(_) => {
+                return Err(ServiceError::invalid(
+                    "mcp_server_url",
+                    "applies to oauth2 providers only",
+                ));
+            }
+            None if self.mcp_resource_on_refresh.is_some() => {
+                return Err(ServiceError::invalid(
+                    "mcp_resource_on_refresh",
+                    "applies with mcp_server_url only",
+                ));
+            }
+            None => None,
+        };
+        // An MCP server's tokens are for the server itself.
+        let api_base_url = match (&self.api_base_url, &mcp) {
+            (None, Some(mcp)) => Some(
+                UrlTemplate::parse(mcp.server_url.as_str()).map_err(|m| ServiceError::invalid("mcp_server_url", m))?,
+            ),
+            _ => optional_template("api_base_url", self.api_base_url.as_deref())?,
+        };
         let api_origins = validate_api_origins(&self.api_origins)?;
         let logo_url = optional_url("logo_url", self.logo_url.as_deref())?;
         let docs_url = optional_url("docs_url", self.docs_url.as_deref())?;
@@ -331,9 +380,34 @@ impl ProviderDraft {
         let (oauth, credential_schema, verification) = if auth_type == AuthType::Oauth2 {
             reject_present("credential_schema", self.credential_schema.is_some(), auth_type)?;
             reject_present("verification_url", self.verification_url.is_some(), auth_type)?;
+            if mcp.is_some() {
+                // Where an MCP server's authorization lives is discovered from its URL.
+                for (field, present) in [
+                    ("authorization_url", self.authorization_url.is_some()),
+                    ("token_url", self.token_url.is_some()),
+                    ("issuer", self.issuer.is_some()),
+                    ("revocation_url", self.revocation_url.is_some()),
+                    ("refresh_url", self.refresh_url.is_some()),
+                ] {
+                    if present {
+                        return Err(ServiceError::invalid(
+                            field,
+                            "is discovered from mcp_server_url; leave it out for an MCP provider",
+                        ));
+                    }
+                }
+                if self.pkce == Some(false) {
+                    return Err(ServiceError::invalid("pkce", "is required by MCP authorization"));
+                }
+            }
+            let client_id = bounded_text("client_id", self.client_id, 512)?;
             let oauth = OAuthSettings {
-                client_id: bounded_text("client_id", self.client_id, 512)?
-                    .ok_or_else(|| ServiceError::invalid("client_id", "is required for oauth2 providers"))?,
+                client_id: match client_id {
+                    Some(id) => id,
+                    // Registered per issuer (a metadata document or dynamic registration).
+                    None if mcp.is_some() => String::new(),
+                    None => return Err(ServiceError::invalid("client_id", "is required for oauth2 providers")),
+                },
                 authorization_url: optional_template("authorization_url", self.authorization_url.as_deref())?,
                 token_url: optional_template("token_url", self.token_url.as_deref())?,
                 issuer: optional_template("issuer", self.issuer.as_deref())?,
@@ -361,9 +435,11 @@ impl ProviderDraft {
                 refresh_params: validate_token_params("refresh_params", self.refresh_params)?,
                 token_response: self.token_response.unwrap_or_default(),
                 discovered_within: None,
+                mcp,
             };
             match (&oauth.authorization_url, &oauth.token_url, &oauth.issuer) {
                 (Some(_), Some(_), _) | (None, None, Some(_)) => {}
+                (None, None, None) if oauth.mcp.is_some() => {}
                 (Some(_), None, _) => {
                     return Err(ServiceError::invalid("token_url", "is required with authorization_url"));
                 }
@@ -522,6 +598,11 @@ impl ProviderSpec {
             docs_url: self.docs_url.as_ref().map(ToString::to_string),
             connection_params: self.connection_params.clone(),
             allowed_host_suffixes: self.allowed_host_suffixes.clone(),
+            mcp_server_url: oauth.and_then(|o| o.mcp.as_ref()).map(|m| m.server_url.to_string()),
+            mcp_resource_on_refresh: oauth
+                .and_then(|o| o.mcp.as_ref())
+                .map(|m| m.resource_on_refresh)
+                .filter(|on| !on),
         }
     }
 }
@@ -575,7 +656,22 @@ impl ProviderPatch {
         set(&mut draft.docs_url, self.docs_url);
         set(&mut draft.connection_params, self.connection_params);
         set(&mut draft.allowed_host_suffixes, self.allowed_host_suffixes);
+        set(&mut draft.mcp_server_url, self.mcp_server_url);
+        set(
+            &mut draft.mcp_resource_on_refresh,
+            self.mcp_resource_on_refresh.map(Some),
+        );
     }
+}
+
+/// An MCP server's URL: absolute http(s) (http only on loopback), no credentials, no query, no
+/// fragment (it is the resource indicator itself, RFC 8707 §2).
+fn parse_mcp_server_url(raw: &str) -> Result<Url, ServiceError> {
+    let url = parse_endpoint_url("mcp_server_url", raw)?;
+    if url.query().is_some() {
+        return Err(ServiceError::invalid("mcp_server_url", "must not have a query"));
+    }
+    Ok(url)
 }
 
 fn reject_present(field: &str, present: bool, auth_type: AuthType) -> Result<(), ServiceError> {

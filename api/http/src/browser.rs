@@ -137,6 +137,7 @@ pub(crate) struct CallbackQuery {
     code: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    iss: Option<String>,
 }
 
 /// `GET /auth/callback`: the provider sends the user back here.
@@ -147,6 +148,7 @@ pub(crate) async fn callback(state: Data<&BrokerState>, Query(query): Query<Call
         code: query.code,
         error: query.error,
         error_description: query.error_description,
+        iss: query.iss,
     };
     match state.connections.exchange_code_for_tokens(params).await {
         Ok(flow) => redirect(&flow.redirect_to),

@@ -227,6 +227,8 @@ fn to_active_model(record: &ProviderRecord) -> provider::ActiveModel {
         url_overrides: Set((!spec.url_overrides.is_empty()).then(|| to_json(&spec.url_overrides))),
         api_extras: Set(ApiExtrasColumn::of(spec).map(|column| to_json(&column))),
         revocation_url: Set(template_text(oauth.and_then(|o| o.revocation_url.as_ref()))),
+        mcp_server_url: Set(oauth.and_then(|o| o.mcp.as_ref()).map(|m| m.server_url.to_string())),
+        mcp_resource_on_refresh: Set(oauth.and_then(|o| o.mcp.as_ref()).map(|m| m.resource_on_refresh)),
         api_base_url: Set(template_text(spec.api_base_url.as_ref())),
         logo_url: Set(url_text(spec.logo_url.as_ref())),
         docs_url: Set(url_text(spec.docs_url.as_ref())),
@@ -340,6 +342,17 @@ pub(crate) fn from_model(model: provider::Model) -> RepoResult<ProviderRecord> {
             refresh_params: exchange.refresh_params,
             token_response: exchange.response,
             discovered_within: None,
+            mcp: model
+                .mcp_server_url
+                .map(|raw| {
+                    url::Url::parse(&raw)
+                        .map(|server_url| nexus_domain::provider::McpSettings {
+                            server_url,
+                            resource_on_refresh: model.mcp_resource_on_refresh.unwrap_or(true),
+                        })
+                        .map_err(|_| RepoError::Corrupt("mcp_server_url: not a URL".into()))
+                })
+                .transpose()?,
         })
     } else {
         None

@@ -9,9 +9,10 @@ use nexus_domain::ports::AuditService;
 use nexus_domain::proxy::ProxyService;
 use nexus_http::{BrokerState, GatewayState, HttpMetrics};
 use nexus_repositories::{
-    DbMetrics, SqlAgentKeyRepository, SqlAuditRepository, SqlConnectionRepository, SqlProviderRepository,
-    SqlWebhookOutboxRepository, SqlWebhookRepository, Timed,
+    DbMetrics, SqlAgentKeyRepository, SqlAuditRepository, SqlClientRegistrationRepository, SqlConnectionRepository,
+    SqlProviderRepository, SqlWebhookOutboxRepository, SqlWebhookRepository, Timed,
 };
+use nexus_services::mcp::{McpClients, McpDiscovery};
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
     AdminKeys, AgentKeyServiceImpl, AuditBacklogSettings, AuditFlusher, AuditServiceImpl, BackgroundRefresh,
@@ -87,6 +88,20 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
             }),
     );
     let connection_repo = Arc::new(Timed::new(SqlConnectionRepository::new(db.clone()), db_metrics.clone()));
+    // Remote MCP servers: discovered from their URLs, their clients registered once per issuer.
+    // No Client ID Metadata Document is offered yet (Nexus does not serve one): registration
+    // is dynamic, or the operator's own client.
+    let mcp_discovery = Arc::new(McpDiscovery::new(outbound.clone(), DISCOVERY_TTL));
+    let mcp_clients = Arc::new(McpClients::new(
+        Arc::new(Timed::new(
+            SqlClientRegistrationRepository::new(db.clone()),
+            db_metrics.clone(),
+        )),
+        keyring.clone(),
+        outbound.clone(),
+        clock.clone(),
+        None,
+    ));
     let connections = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
         connections: connection_repo.clone(),
         providers: provider_repo,
@@ -95,6 +110,8 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
         audit: audit.clone(),
         clock: clock.clone(),
         discovery: Arc::new(Discovery::new(outbound.clone(), DISCOVERY_TTL)),
+        mcp_discovery,
+        mcp_clients,
         outbound,
         metrics,
         epoch,

@@ -31,6 +31,7 @@ impl OutboundPolicy {
             endpoints.extend(oauth.token_url.iter().map(|u| ("token_url", u.shape())));
             endpoints.extend(oauth.issuer.iter().map(|u| ("issuer", u.shape())));
             endpoints.extend(oauth.revocation_url.iter().map(|u| ("revocation_url", u.shape())));
+            endpoints.extend(oauth.mcp.iter().map(|m| ("mcp_server_url", &m.server_url)));
         }
         endpoints.extend(spec.verification.iter().map(|v| ("verification_url", v.url.shape())));
         for (field, url) in endpoints {

@@ -138,8 +138,23 @@ fn write_error(spec: &ProviderSpec, context: &'static str) -> impl FnOnce(RepoEr
     }
 }
 
-/// OAuth2 providers need a client secret; static providers must not have one.
+/// OAuth2 providers need a client secret; static providers must not have one, nor an MCP
+/// provider whose client Nexus registers itself (it has no `client_id` of its own).
 fn check_secret_presence(spec: &ProviderSpec, has_secret: bool) -> ServiceResult<()> {
+    let registered = spec
+        .oauth
+        .as_ref()
+        .is_some_and(|oauth| oauth.mcp.is_some() && oauth.preregistered_client_id().is_none());
+    if registered {
+        return if has_secret {
+            Err(ServiceError::invalid(
+                "client_secret",
+                "goes with client_id: an MCP provider without client_id has its client registered by Nexus",
+            ))
+        } else {
+            Ok(())
+        };
+    }
     match (spec.auth_type.is_static(), has_secret) {
         (false, false) => Err(ServiceError::invalid(
             "client_secret",

@@ -32,6 +32,7 @@ const (
 	CLEARABLEFIELD_API_BASE_URL      ClearableField = "api_base_url"
 	CLEARABLEFIELD_LOGO_URL          ClearableField = "logo_url"
 	CLEARABLEFIELD_DOCS_URL          ClearableField = "docs_url"
+	CLEARABLEFIELD_MCP_SERVER_URL    ClearableField = "mcp_server_url"
 )
 
 // All allowed values of ClearableField enum
@@ -48,6 +49,7 @@ var AllowedClearableFieldEnumValues = []ClearableField{
 	"api_base_url",
 	"logo_url",
 	"docs_url",
+	"mcp_server_url",
 }
 
 func (v *ClearableField) UnmarshalJSON(src []byte) error {

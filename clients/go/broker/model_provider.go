@@ -50,11 +50,15 @@ type Provider struct {
 	IncrementalAuthorizationParams *map[string]string `json:"incremental_authorization_params,omitempty"`
 	Issuer                         *string            `json:"issuer,omitempty"`
 	LogoUrl                        *string            `json:"logo_url,omitempty"`
-	Name                           string             `json:"name"`
-	Pkce                           *bool              `json:"pkce,omitempty"`
-	RefreshParams                  *map[string]string `json:"refresh_params,omitempty"`
-	RefreshUrl                     *string            `json:"refresh_url,omitempty"`
-	RevocationUrl                  *string            `json:"revocation_url,omitempty"`
+	// For an MCP provider: whether refreshes carry `resource`
+	McpResourceOnRefresh *bool `json:"mcp_resource_on_refresh,omitempty"`
+	// A remote MCP server's URL (absent: not an MCP provider)
+	McpServerUrl  *string            `json:"mcp_server_url,omitempty"`
+	Name          string             `json:"name"`
+	Pkce          *bool              `json:"pkce,omitempty"`
+	RefreshParams *map[string]string `json:"refresh_params,omitempty"`
+	RefreshUrl    *string            `json:"refresh_url,omitempty"`
+	RevocationUrl *string            `json:"revocation_url,omitempty"`
 	// How scopes are joined when not with a space (absent: a space)
 	ScopeSeparator          *string                  `json:"scope_separator,omitempty"`
 	Scopes                  []string                 `json:"scopes"`
@@ -734,6 +738,70 @@ func (o *Provider) SetLogoUrl(v string) {
 	o.LogoUrl = &v
 }
 
+// GetMcpResourceOnRefresh returns the McpResourceOnRefresh field value if set, zero value otherwise.
+func (o *Provider) GetMcpResourceOnRefresh() bool {
+	if o == nil || IsNil(o.McpResourceOnRefresh) {
+		var ret bool
+		return ret
+	}
+	return *o.McpResourceOnRefresh
+}
+
+// GetMcpResourceOnRefreshOk returns a tuple with the McpResourceOnRefresh field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Provider) GetMcpResourceOnRefreshOk() (*bool, bool) {
+	if o == nil || IsNil(o.McpResourceOnRefresh) {
+		return nil, false
+	}
+	return o.McpResourceOnRefresh, true
+}
+
+// HasMcpResourceOnRefresh returns a boolean if a field has been set.
+func (o *Provider) HasMcpResourceOnRefresh() bool {
+	if o != nil && !IsNil(o.McpResourceOnRefresh) {
+		return true
+	}
+
+	return false
+}
+
+// SetMcpResourceOnRefresh gets a reference to the given bool and assigns it to the McpResourceOnRefresh field.
+func (o *Provider) SetMcpResourceOnRefresh(v bool) {
+	o.McpResourceOnRefresh = &v
+}
+
+// GetMcpServerUrl returns the McpServerUrl field value if set, zero value otherwise.
+func (o *Provider) GetMcpServerUrl() string {
+	if o == nil || IsNil(o.McpServerUrl) {
+		var ret string
+		return ret
+	}
+	return *o.McpServerUrl
+}
+
+// GetMcpServerUrlOk returns a tuple with the McpServerUrl field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *Provider) GetMcpServerUrlOk() (*string, bool) {
+	if o == nil || IsNil(o.McpServerUrl) {
+		return nil, false
+	}
+	return o.McpServerUrl, true
+}
+
+// HasMcpServerUrl returns a boolean if a field has been set.
+func (o *Provider) HasMcpServerUrl() bool {
+	if o != nil && !IsNil(o.McpServerUrl) {
+		return true
+	}
+
+	return false
+}
+
+// SetMcpServerUrl gets a reference to the given string and assigns it to the McpServerUrl field.
+func (o *Provider) SetMcpServerUrl(v string) {
+	o.McpServerUrl = &v
+}
+
 // GetName returns the Name field value
 func (o *Provider) GetName() string {
 	if o == nil {
@@ -1271,6 +1339,12 @@ func (o Provider) ToMap() (map[string]interface{}, error) {
 	}
 	if !IsNil(o.LogoUrl) {
 		toSerialize["logo_url"] = o.LogoUrl
+	}
+	if !IsNil(o.McpResourceOnRefresh) {
+		toSerialize["mcp_resource_on_refresh"] = o.McpResourceOnRefresh
+	}
+	if !IsNil(o.McpServerUrl) {
+		toSerialize["mcp_server_url"] = o.McpServerUrl
 	}
 	toSerialize["name"] = o.Name
 	if !IsNil(o.Pkce) {

@@ -51,6 +51,10 @@ type ProviderCreate struct {
 	Issuer *string `json:"issuer,omitempty" validate:"regexp=^https?://"`
 	// The provider's logo, shown on the hosted capture form (https)
 	LogoUrl *string `json:"logo_url,omitempty" validate:"regexp=^https?://"`
+	// Whether refreshes carry `resource` too (default true; false for authorization servers that reject it there)
+	McpResourceOnRefresh *bool `json:"mcp_resource_on_refresh,omitempty"`
+	// A remote MCP server's URL, its canonical resource URI: the authorization server and its endpoints are discovered from it (RFC 9728, RFC 8414), and without `client_id` Nexus registers a client once per authorization server (its metadata document, or dynamic registration)
+	McpServerUrl *string `json:"mcp_server_url,omitempty" validate:"regexp=^https?://"`
 	// Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it. Required unless a template gives it
 	Name *string `json:"name,omitempty" validate:"regexp=^[a-z][a-z0-9]*(-[a-z0-9]+)*$"`
 	// PKCE S256 (default true)
@@ -704,6 +708,70 @@ func (o *ProviderCreate) SetLogoUrl(v string) {
 	o.LogoUrl = &v
 }
 
+// GetMcpResourceOnRefresh returns the McpResourceOnRefresh field value if set, zero value otherwise.
+func (o *ProviderCreate) GetMcpResourceOnRefresh() bool {
+	if o == nil || IsNil(o.McpResourceOnRefresh) {
+		var ret bool
+		return ret
+	}
+	return *o.McpResourceOnRefresh
+}
+
+// GetMcpResourceOnRefreshOk returns a tuple with the McpResourceOnRefresh field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ProviderCreate) GetMcpResourceOnRefreshOk() (*bool, bool) {
+	if o == nil || IsNil(o.McpResourceOnRefresh) {
+		return nil, false
+	}
+	return o.McpResourceOnRefresh, true
+}
+
+// HasMcpResourceOnRefresh returns a boolean if a field has been set.
+func (o *ProviderCreate) HasMcpResourceOnRefresh() bool {
+	if o != nil && !IsNil(o.McpResourceOnRefresh) {
+		return true
+	}
+
+	return false
+}
+
+// SetMcpResourceOnRefresh gets a reference to the given bool and assigns it to the McpResourceOnRefresh field.
+func (o *ProviderCreate) SetMcpResourceOnRefresh(v bool) {
+	o.McpResourceOnRefresh = &v
+}
+
+// GetMcpServerUrl returns the McpServerUrl field value if set, zero value otherwise.
+func (o *ProviderCreate) GetMcpServerUrl() string {
+	if o == nil || IsNil(o.McpServerUrl) {
+		var ret string
+		return ret
+	}
+	return *o.McpServerUrl
+}
+
+// GetMcpServerUrlOk returns a tuple with the McpServerUrl field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ProviderCreate) GetMcpServerUrlOk() (*string, bool) {
+	if o == nil || IsNil(o.McpServerUrl) {
+		return nil, false
+	}
+	return o.McpServerUrl, true
+}
+
+// HasMcpServerUrl returns a boolean if a field has been set.
+func (o *ProviderCreate) HasMcpServerUrl() bool {
+	if o != nil && !IsNil(o.McpServerUrl) {
+		return true
+	}
+
+	return false
+}
+
+// SetMcpServerUrl gets a reference to the given string and assigns it to the McpServerUrl field.
+func (o *ProviderCreate) SetMcpServerUrl(v string) {
+	o.McpServerUrl = &v
+}
+
 // GetName returns the Name field value if set, zero value otherwise.
 func (o *ProviderCreate) GetName() string {
 	if o == nil || IsNil(o.Name) {
@@ -1282,6 +1350,12 @@ func (o ProviderCreate) ToMap() (map[string]interface{}, error) {
 	}
 	if !IsNil(o.LogoUrl) {
 		toSerialize["logo_url"] = o.LogoUrl
+	}
+	if !IsNil(o.McpResourceOnRefresh) {
+		toSerialize["mcp_resource_on_refresh"] = o.McpResourceOnRefresh
+	}
+	if !IsNil(o.McpServerUrl) {
+		toSerialize["mcp_server_url"] = o.McpServerUrl
 	}
 	if !IsNil(o.Name) {
 		toSerialize["name"] = o.Name

@@ -46,8 +46,11 @@ type ProviderUpdate struct {
 	IncrementalAuthorizationParams *map[string]string `json:"incremental_authorization_params,omitempty"`
 	Issuer                         *string            `json:"issuer,omitempty" validate:"regexp=^https?://"`
 	LogoUrl                        *string            `json:"logo_url,omitempty" validate:"regexp=^https?://"`
-	Name                           *string            `json:"name,omitempty" validate:"regexp=^[a-z][a-z0-9]*(-[a-z0-9]+)*$"`
-	Pkce                           *bool              `json:"pkce,omitempty"`
+	McpResourceOnRefresh           *bool              `json:"mcp_resource_on_refresh,omitempty"`
+	// A remote MCP server's URL (see `ProviderCreate`)
+	McpServerUrl *string `json:"mcp_server_url,omitempty" validate:"regexp=^https?://"`
+	Name         *string `json:"name,omitempty" validate:"regexp=^[a-z][a-z0-9]*(-[a-z0-9]+)*$"`
+	Pkce         *bool   `json:"pkce,omitempty"`
 	// Replaces the extra refresh parameters (an empty object removes them)
 	RefreshParams *map[string]string `json:"refresh_params,omitempty"`
 	RefreshUrl    *string            `json:"refresh_url,omitempty" validate:"regexp=^https?://"`
@@ -693,6 +696,70 @@ func (o *ProviderUpdate) SetLogoUrl(v string) {
 	o.LogoUrl = &v
 }
 
+// GetMcpResourceOnRefresh returns the McpResourceOnRefresh field value if set, zero value otherwise.
+func (o *ProviderUpdate) GetMcpResourceOnRefresh() bool {
+	if o == nil || IsNil(o.McpResourceOnRefresh) {
+		var ret bool
+		return ret
+	}
+	return *o.McpResourceOnRefresh
+}
+
+// GetMcpResourceOnRefreshOk returns a tuple with the McpResourceOnRefresh field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ProviderUpdate) GetMcpResourceOnRefreshOk() (*bool, bool) {
+	if o == nil || IsNil(o.McpResourceOnRefresh) {
+		return nil, false
+	}
+	return o.McpResourceOnRefresh, true
+}
+
+// HasMcpResourceOnRefresh returns a boolean if a field has been set.
+func (o *ProviderUpdate) HasMcpResourceOnRefresh() bool {
+	if o != nil && !IsNil(o.McpResourceOnRefresh) {
+		return true
+	}
+
+	return false
+}
+
+// SetMcpResourceOnRefresh gets a reference to the given bool and assigns it to the McpResourceOnRefresh field.
+func (o *ProviderUpdate) SetMcpResourceOnRefresh(v bool) {
+	o.McpResourceOnRefresh = &v
+}
+
+// GetMcpServerUrl returns the McpServerUrl field value if set, zero value otherwise.
+func (o *ProviderUpdate) GetMcpServerUrl() string {
+	if o == nil || IsNil(o.McpServerUrl) {
+		var ret string
+		return ret
+	}
+	return *o.McpServerUrl
+}
+
+// GetMcpServerUrlOk returns a tuple with the McpServerUrl field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ProviderUpdate) GetMcpServerUrlOk() (*string, bool) {
+	if o == nil || IsNil(o.McpServerUrl) {
+		return nil, false
+	}
+	return o.McpServerUrl, true
+}
+
+// HasMcpServerUrl returns a boolean if a field has been set.
+func (o *ProviderUpdate) HasMcpServerUrl() bool {
+	if o != nil && !IsNil(o.McpServerUrl) {
+		return true
+	}
+
+	return false
+}
+
+// SetMcpServerUrl gets a reference to the given string and assigns it to the McpServerUrl field.
+func (o *ProviderUpdate) SetMcpServerUrl(v string) {
+	o.McpServerUrl = &v
+}
+
 // GetName returns the Name field value if set, zero value otherwise.
 func (o *ProviderUpdate) GetName() string {
 	if o == nil || IsNil(o.Name) {
@@ -1239,6 +1306,12 @@ func (o ProviderUpdate) ToMap() (map[string]interface{}, error) {
 	}
 	if !IsNil(o.LogoUrl) {
 		toSerialize["logo_url"] = o.LogoUrl
+	}
+	if !IsNil(o.McpResourceOnRefresh) {
+		toSerialize["mcp_resource_on_refresh"] = o.McpResourceOnRefresh
+	}
+	if !IsNil(o.McpServerUrl) {
+		toSerialize["mcp_server_url"] = o.McpServerUrl
 	}
 	if !IsNil(o.Name) {
 		toSerialize["name"] = o.Name

@@ -265,6 +265,15 @@ pub struct ProviderCreate {
     /// OpenID issuer; endpoints are discovered when the URLs are not given
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub issuer: Option<Text>,
+    /// A remote MCP server's URL, its canonical resource URI: the authorization server and its
+    /// endpoints are discovered from it (RFC 9728, RFC 8414), and without `client_id` Nexus
+    /// registers a client once per authorization server (its metadata document, or dynamic
+    /// registration)
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
+    pub mcp_server_url: Option<Text>,
+    /// Whether refreshes carry `resource` too (default true; false for authorization servers
+    /// that reject it there)
+    pub mcp_resource_on_refresh: Option<bool>,
     /// Extra authorization parameters (such as `access_type=offline`); never the security parameters
     pub authorization_params: Option<BTreeMap<String, Text>>,
     /// Added by an incremental consent (more scopes for an existing connection), such as
@@ -352,6 +361,8 @@ impl From<ProviderCreate> for NewProvider {
                 authorization_url: dto.authorization_url.plain(),
                 token_url: dto.token_url.plain(),
                 issuer: dto.issuer.plain(),
+                mcp_server_url: dto.mcp_server_url.plain(),
+                mcp_resource_on_refresh: dto.mcp_resource_on_refresh,
                 authorization_params: dto.authorization_params.plain().unwrap_or_default(),
                 incremental_authorization_params: dto.incremental_authorization_params.plain().unwrap_or_default(),
                 token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
@@ -402,6 +413,7 @@ pub enum ClearableField {
     ApiBaseUrl,
     LogoUrl,
     DocsUrl,
+    McpServerUrl,
 }
 
 /// Changes to a provider: absent fields stay as they are; fields named in `clear` are reset
@@ -430,6 +442,10 @@ pub struct ProviderUpdate {
     pub token_url: Option<Text>,
     #[oai(validator(pattern = r"^https?://", max_length = 2048))]
     pub issuer: Option<Text>,
+    /// A remote MCP server's URL (see `ProviderCreate`)
+    #[oai(validator(pattern = r"^https?://", max_length = 2048))]
+    pub mcp_server_url: Option<Text>,
+    pub mcp_resource_on_refresh: Option<bool>,
     pub authorization_params: Option<BTreeMap<String, Text>>,
     /// Replaces the incremental authorization parameters (an empty object removes them)
     pub incremental_authorization_params: Option<BTreeMap<String, Text>>,
@@ -506,6 +522,8 @@ impl From<ProviderUpdate> for ProviderPatch {
             authorization_url: change(dto.authorization_url.plain(), cleared(ClearableField::AuthorizationUrl)),
             token_url: change(dto.token_url.plain(), cleared(ClearableField::TokenUrl)),
             issuer: change(dto.issuer.plain(), cleared(ClearableField::Issuer)),
+            mcp_server_url: change(dto.mcp_server_url.plain(), cleared(ClearableField::McpServerUrl)),
+            mcp_resource_on_refresh: dto.mcp_resource_on_refresh,
             authorization_params: dto.authorization_params.plain(),
             incremental_authorization_params: dto.incremental_authorization_params.plain(),
             token_endpoint_auth_method: dto.token_endpoint_auth_method.map(Into::into),
@@ -562,6 +580,10 @@ pub struct ProviderView {
     pub authorization_url: Option<String>,
     pub token_url: Option<String>,
     pub issuer: Option<String>,
+    /// A remote MCP server's URL (absent: not an MCP provider)
+    pub mcp_server_url: Option<String>,
+    /// For an MCP provider: whether refreshes carry `resource`
+    pub mcp_resource_on_refresh: Option<bool>,
     pub authorization_params: BTreeMap<String, String>,
     /// Added by an incremental consent (absent: none)
     pub incremental_authorization_params: Option<BTreeMap<String, String>>,
@@ -613,7 +635,18 @@ impl From<Provider> for ProviderView {
             scopes: spec.scopes.into_iter().map(String::from).collect(),
             has_client_secret: provider.has_client_secret,
             client_secret_fingerprint: provider.client_secret_fingerprint,
-            client_id: oauth.as_ref().map(|o| o.client_id.clone()),
+            // An MCP provider without its own client has none to show (it is registered per issuer).
+            client_id: oauth
+                .as_ref()
+                .and_then(|o| o.preregistered_client_id().map(str::to_owned)),
+            mcp_server_url: oauth
+                .as_ref()
+                .and_then(|o| o.mcp.as_ref())
+                .map(|m| m.server_url.to_string()),
+            mcp_resource_on_refresh: oauth
+                .as_ref()
+                .and_then(|o| o.mcp.as_ref())
+                .map(|m| m.resource_on_refresh),
             authorization_url: template(oauth.as_ref().and_then(|o| o.authorization_url.clone())),
             token_url: template(oauth.as_ref().and_then(|o| o.token_url.clone())),
             issuer: template(oauth.as_ref().and_then(|o| o.issuer.clone())),

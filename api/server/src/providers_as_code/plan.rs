@@ -22,7 +22,7 @@ const NOT_SETTINGS: [&str; 6] = [
 ];
 
 /// Settings `clear` resets (the API's `ClearableField`); other settings are set to empty.
-const CLEARABLE: [&str; 12] = [
+const CLEARABLE: [&str; 13] = [
     "description",
     "category",
     "authorization_url",
@@ -35,6 +35,7 @@ const CLEARABLE: [&str; 12] = [
     "api_base_url",
     "logo_url",
     "docs_url",
+    "mcp_server_url",
 ];
 
 /// Settings the API's view leaves out when they hold their default: unset, they are set to it.

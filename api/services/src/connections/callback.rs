@@ -1,10 +1,10 @@
 //! The OAuth callback: verify and consume the state, exchange the code, verify the id_token,
 //! store the whole token response encrypted, activate, and say where the browser goes next.
 
+use super::ConnectionServiceImpl;
 use super::stored::{Stored, pkce_aad};
-use super::{ConnectionServiceImpl, client_auth};
-use crate::oauth::TokenResponse;
 use crate::oauth::token_endpoint::sanitize_error_code;
+use crate::oauth::{ClientSource, GrantClient, TokenResponse};
 use crate::repo_errors::internal;
 use chrono::{DateTime, Utc};
 use nexus_domain::ConnectionId;
@@ -53,7 +53,7 @@ impl ConnectionServiceImpl {
             (None, None) => Err(Failure("missing_code".to_owned())),
             (None, Some(code)) => {
                 let started = Instant::now();
-                let result = self.exchange(&claimed, code, &state.nonce).await;
+                let result = self.exchange(&claimed, code, &state.nonce, params.iss.as_deref()).await;
                 self.metrics
                     .exchange_duration
                     .with_label_values(&[&provider_name])
@@ -120,7 +120,13 @@ impl ConnectionServiceImpl {
         })
     }
 
-    async fn exchange(&self, claimed: &ClaimedConsent, code: &str, nonce: &str) -> Result<(), Failure> {
+    async fn exchange(
+        &self,
+        claimed: &ClaimedConsent,
+        code: &str,
+        nonce: &str,
+        iss: Option<&str>,
+    ) -> Result<(), Failure> {
         let provider = &claimed.provider.provider;
         let connection = &claimed.connection;
         let log_failure = |what: &str, error: &dyn std::fmt::Display| {
@@ -137,14 +143,34 @@ impl ConnectionServiceImpl {
             .oauth
             .as_ref()
             .ok_or_else(|| Failure("provider_misconfigured".into()))?;
-        let endpoints = self.discovery.endpoints(spec.name.as_str(), oauth).await.map_err(|e| {
-            log_failure("endpoint discovery failed", &e);
-            Failure(e.code().as_str().to_owned())
-        })?;
-        let secret = self.client_secret(&claimed.provider).map_err(|e| {
-            log_failure("client secret unavailable", &e);
-            Failure("provider_misconfigured".into())
-        })?;
+        let redirect_uri = self.redirect_uri();
+        let scopes: Vec<String> = connection.requested_scopes.iter().map(ToString::to_string).collect();
+        let source = ClientSource::Consent {
+            redirect_uri: &redirect_uri,
+            scopes: &scopes,
+        };
+        let party = self
+            .parties
+            .party(&claimed.provider, &spec, source)
+            .await
+            .map_err(|e| {
+                log_failure("endpoint discovery or client registration failed", &e);
+                Failure(e.code().as_str().to_owned())
+            })?;
+        // RFC 9207: a response that names its issuer must name the one discovered (compared as
+        // strings, exactly), and a server that says it always names itself must.
+        match (&party.issuer, iss) {
+            (Some(expected), Some(iss)) if iss != expected => {
+                log_failure("the authorization response names another issuer", &iss);
+                return Err(Failure("invalid_issuer".into()));
+            }
+            (Some(_), None) if party.iss_required => {
+                log_failure("the authorization response has no iss", &"RFC 9207");
+                return Err(Failure("invalid_issuer".into()));
+            }
+            _ => {}
+        }
+        let endpoints = &party.endpoints;
         let verifier = claimed
             .pkce_verifier
             .as_ref()
@@ -157,15 +183,15 @@ impl ConnectionServiceImpl {
                     .ok_or_else(|| Failure("internal_error".into()))
             })
             .transpose()?;
-        let auth = client_auth(provider, &secret).map_err(|_| Failure("provider_misconfigured".into()))?;
+        let dialect = crate::oauth::TokenDialect::exchange(oauth).for_resource(party.resource_for(false));
         let response = self
             .token_endpoint
             .exchange_code(
                 &endpoints.token_url,
-                &auth,
-                crate::oauth::TokenDialect::exchange(oauth),
+                &party.client.auth(),
+                dialect,
                 code,
-                &self.redirect_uri(),
+                &redirect_uri,
                 verifier.as_ref(),
             )
             .await
@@ -196,10 +222,16 @@ impl ConnectionServiceImpl {
                     log_failure("fetching the JWKS failed", &e);
                     Failure("upstream_unavailable".into())
                 })?;
-            crate::oauth::id_token::verify(id_token, &jwks, issuer, &oauth.client_id, &secret, nonce).map_err(|e| {
-                log_failure("id_token rejected", &e);
-                Failure("invalid_id_token".into())
-            })?;
+            let Some(secret) = &party.client.client_secret else {
+                log_failure("id_token cannot be verified", &"the client has no secret");
+                return Err(Failure("id_token_unverifiable".into()));
+            };
+            crate::oauth::id_token::verify(id_token, &jwks, issuer, &party.client.client_id, secret, nonce).map_err(
+                |e| {
+                    log_failure("id_token rejected", &e);
+                    Failure("invalid_id_token".into())
+                },
+            )?;
         }
 
         let now = self.clock.now();
@@ -209,7 +241,8 @@ impl ConnectionServiceImpl {
             || connection.requested_scopes.clone(),
             |raw| raw.split([' ', ',']).filter_map(|s| Scope::parse(s).ok()).collect(),
         );
-        self.store_consented(connection.id, response, &granted, now)
+        let grant = party.registered.then_some(&party.client);
+        self.store_consented(connection.id, response, grant, &granted, now)
             .await
             .map_err(|e| {
                 log_failure("storing the credential failed", &e);
@@ -229,6 +262,7 @@ impl ConnectionServiceImpl {
         &self,
         id: ConnectionId,
         response: TokenResponse,
+        grant: Option<&GrantClient>,
         granted: &[Scope],
         now: DateTime<Utc>,
     ) -> Result<(), RepoError> {
@@ -246,7 +280,10 @@ impl ConnectionServiceImpl {
                         .map(|stored| (record.version, stored))
                 })
             };
-            let stored = Stored::from_token_response(response.clone(), previous.as_ref().map(|(_, kept)| kept));
+            let mut stored = Stored::from_token_response(response.clone(), previous.as_ref().map(|(_, kept)| kept));
+            if let Some(client) = grant {
+                stored = stored.with_grant_client(client);
+            }
             let credential = NewCredential::issued(stored.seal(&self.keyring, id), now, expires_at);
             let replacing = previous.as_ref().map(|(version, _)| *version);
             match self

@@ -3,6 +3,7 @@
 
 use super::stored::pkce_aad;
 use super::{ConnectionServiceImpl, endpoint_url, parse_workspace};
+use crate::oauth::{ClientSource, OAuthParty};
 use crate::repo_errors::internal;
 use chrono::TimeDelta;
 use nexus_crypto::{Pkce, random_token};
@@ -100,8 +101,23 @@ impl ConnectionServiceImpl {
             AuthType::Oauth2 => {
                 let pkce = spec.oauth.as_ref().is_some_and(|o| o.pkce).then(Pkce::generate);
                 let state = self.sign_state(connection_id, &nonce);
+                let redirect_uri = self.redirect_uri();
+                let asked: Vec<String> = scopes.iter().map(ToString::to_string).collect();
+                let source = ClientSource::Consent {
+                    redirect_uri: &redirect_uri,
+                    scopes: &asked,
+                };
+                let party = self.parties.party(&provider, &resolved, source).await?;
+                if scopes.is_empty() {
+                    // An MCP server's own scopes: its challenge's, else its metadata's (none: none).
+                    scopes = party
+                        .discovered_scopes
+                        .iter()
+                        .filter_map(|scope| Scope::parse(scope).ok())
+                        .collect();
+                }
                 let url = self
-                    .authorization_url(&resolved, &scopes, &state, &nonce, pkce.as_ref(), incremental)
+                    .authorization_url(&resolved, &party, &scopes, &state, &nonce, pkce.as_ref(), incremental)
                     .await?;
                 let sealed = pkce.map(|p| {
                     self.keyring
@@ -188,9 +204,11 @@ impl ConnectionServiceImpl {
     /// The provider's authorization URL: its own query kept, the standard parameters added, then
     /// the provider's extra parameters (and, for an `incremental` consent, its incremental ones,
     /// which win), none of which can ever replace a security parameter.
+    #[allow(clippy::too_many_arguments)] // each is one part of the request
     async fn authorization_url(
         &self,
         spec: &ProviderSpec,
+        party: &OAuthParty,
         scopes: &[Scope],
         state: &str,
         nonce: &str,
@@ -201,8 +219,7 @@ impl ConnectionServiceImpl {
             .oauth
             .as_ref()
             .ok_or_else(|| ServiceError::internal("consent", "oauth2 provider without settings"))?;
-        let endpoints = self.discovery.endpoints(spec.name.as_str(), oauth).await?;
-        let mut url = endpoints.authorization_url;
+        let mut url = party.endpoints.authorization_url.clone();
         let existing: Vec<(String, String)> = url
             .query_pairs()
             .filter(|(k, _)| !RESERVED_AUTHORIZATION_PARAMS.contains(&k.as_ref()))
@@ -213,7 +230,7 @@ impl ConnectionServiceImpl {
             query.clear();
             query.extend_pairs(existing);
             query.append_pair("response_type", "code");
-            query.append_pair("client_id", &oauth.client_id);
+            query.append_pair("client_id", &party.client.client_id);
             query.append_pair("redirect_uri", self.redirect_uri().as_str());
             if !scopes.is_empty() {
                 let separator = oauth.scope_separator.to_string();
@@ -233,6 +250,9 @@ impl ConnectionServiceImpl {
             }
             if scopes.iter().any(|s| s.as_str() == "openid") {
                 query.append_pair("nonce", nonce);
+            }
+            if let Some(resource) = &party.resource {
+                query.append_pair("resource", resource.as_str());
             }
             let mut extra = oauth.authorization_params.clone();
             if incremental {

@@ -14,7 +14,6 @@ mod tokens;
 use crate::audit::AuditServiceImpl;
 use crate::cache::{CacheEpoch, Invalidation, TtlCache};
 use crate::metrics::Metrics;
-use crate::oauth::token_endpoint::ClientAuth;
 use crate::oauth::{Discovery, Outbound, TokenEndpoint};
 use crate::paging::{page, page_size};
 use crate::refresh::{Refresher, RefresherDeps};
@@ -32,7 +31,6 @@ use nexus_domain::connection::{
 };
 use nexus_domain::gateway::{GatewayRead, ServedReads};
 use nexus_domain::ports::{AuditService, ConnectionService, ServiceResult};
-use nexus_domain::provider::Provider;
 use nexus_domain::secret::SecretString;
 use nexus_domain::{ConnectionId, ProviderName, ResourceKind, ServiceError, WorkspaceId};
 use nexus_repositories::{
@@ -86,6 +84,10 @@ pub struct ConnectionDeps {
     pub clock: Arc<dyn Clock>,
     pub outbound: Outbound,
     pub discovery: Arc<Discovery>,
+    /// Remote MCP servers: their authorization, discovered from their URLs.
+    pub mcp_discovery: Arc<crate::mcp::McpDiscovery>,
+    /// The clients Nexus registered with MCP servers' authorization servers.
+    pub mcp_clients: Arc<crate::mcp::McpClients>,
     pub metrics: Metrics,
     pub settings: ConnectionSettings,
     /// Shared with the provider service: any change invalidates the envelope cache.
@@ -111,6 +113,7 @@ pub struct ConnectionServiceImpl {
     clock: Arc<dyn Clock>,
     outbound: Outbound,
     discovery: Arc<Discovery>,
+    parties: Arc<crate::oauth::OAuthParties>,
     token_endpoint: TokenEndpoint,
     metrics: Metrics,
     settings: ConnectionSettings,
@@ -172,11 +175,17 @@ impl ConnectionServiceImpl {
     pub fn new(deps: ConnectionDeps) -> Self {
         let envelopes = TtlCache::retaining(ENVELOPE_CACHE_TTL, deps.settings.stale_if_error);
         let token_endpoint = TokenEndpoint::new(deps.outbound.clone());
+        let parties = Arc::new(crate::oauth::OAuthParties::new(
+            deps.discovery.clone(),
+            deps.mcp_discovery,
+            deps.mcp_clients,
+            deps.keyring.clone(),
+        ));
         let refresher = Refresher::new(RefresherDeps {
             connections: deps.connections.clone(),
             leases: deps.leases,
             keyring: deps.keyring.clone(),
-            discovery: deps.discovery.clone(),
+            parties: parties.clone(),
             token_endpoint: token_endpoint.clone(),
             audit: deps.audit.clone(),
             clock: deps.clock.clone(),
@@ -195,6 +204,7 @@ impl ConnectionServiceImpl {
             clock: deps.clock,
             outbound: deps.outbound,
             discovery: deps.discovery,
+            parties,
             metrics: deps.metrics,
             settings: deps.settings,
             epoch: deps.epoch,
@@ -301,10 +311,6 @@ impl ConnectionServiceImpl {
             .ok_or_else(|| ServiceError::not_found(ResourceKind::Connection, id))
     }
 
-    fn client_secret(&self, provider: &ProviderRecord) -> ServiceResult<SecretString> {
-        open_client_secret(&self.keyring, provider)
-    }
-
     fn redirect_uri(&self) -> Url {
         endpoint_url(&self.settings.public_url, &["auth", "callback"])
     }
@@ -349,20 +355,6 @@ pub(crate) fn endpoint_url(base: &Url, segments: &[&str]) -> Url {
         path.pop_if_empty().extend(segments);
     }
     url
-}
-
-/// The client authentication a provider is configured with.
-pub(crate) fn client_auth<'a>(provider: &'a Provider, secret: &'a SecretString) -> ServiceResult<ClientAuth<'a>> {
-    let oauth = provider.spec.oauth.as_ref().ok_or(ServiceError::Conflict {
-        reason: nexus_domain::error::ConflictReason::NotRefreshable,
-        message: format!("provider `{}` does not use OAuth2", provider.spec.name),
-        connection_id: None,
-    })?;
-    Ok(ClientAuth {
-        client_id: &oauth.client_id,
-        client_secret: secret,
-        method: oauth.token_endpoint_auth_method,
-    })
 }
 
 fn parse_workspace(raw: &str) -> ServiceResult<WorkspaceId> {

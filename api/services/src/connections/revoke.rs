@@ -1,8 +1,9 @@
 //! Revocation: credentials erased and the connection revoked first, then the provider told
 //! (RFC 7009) when it has a revocation endpoint; a failure there is logged and audited, not fatal.
 
+use super::ConnectionServiceImpl;
 use super::stored::Stored;
-use super::{ConnectionServiceImpl, client_auth};
+use crate::oauth::ClientSource;
 use crate::repo_errors::internal;
 use nexus_domain::agent_key::Caller;
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
@@ -62,17 +63,15 @@ impl ConnectionServiceImpl {
             .spec
             .for_connection(&bundle.connection.connection_params)
             .map_err(|e| e.to_string())?;
-        let oauth = spec.oauth.as_ref().ok_or("not an oauth2 provider")?;
-        let endpoints = self
-            .discovery
-            .endpoints(spec.name.as_str(), oauth)
+        let party = self
+            .parties
+            .party(&bundle.provider, &spec, ClientSource::Grant(stored.grant_client()))
             .await
             .map_err(|e| e.to_string())?;
-        let Some(url) = endpoints.revocation_url else {
+        let Some(url) = party.endpoints.revocation_url.clone() else {
             return Ok(false);
         };
-        let secret = self.client_secret(&bundle.provider).map_err(|e| e.to_string())?;
-        let auth = client_auth(provider, &secret).map_err(|e| e.to_string())?;
+        let auth = party.client.auth();
         // Revoking the refresh token ends the whole grant at most providers.
         let (token, hint) = match stored.refresh_token() {
             Some(token) => (token, "refresh_token"),

@@ -18,8 +18,12 @@ use url::Url;
 /// Where Salesforce says a connection's org lives.
 const INSTANCE_URL: &str = "instance_url";
 
+/// Where the client a grant was made with is kept when Nexus registered it (an MCP server's
+/// authorization server): refreshes and revocation use the same client.
+const GRANT_CLIENT: &str = "nexus_grant_client";
+
 /// Fields an agent never receives, whatever the provider sent.
-const NEVER_SHARED: [&str; 3] = ["refresh_token", "id_token", "code_verifier"];
+const NEVER_SHARED: [&str; 4] = ["refresh_token", "id_token", "code_verifier", GRANT_CLIENT];
 
 #[derive(Clone, PartialEq)]
 pub(crate) struct Stored(pub(crate) Map<String, Value>);
@@ -46,7 +50,7 @@ impl Stored {
         let mut fields = response.fields;
         // Salesforce names the instance on every answer today; if a refresh ever leaves it out,
         // the connection keeps where it lives.
-        for kept in ["refresh_token", INSTANCE_URL] {
+        for kept in ["refresh_token", INSTANCE_URL, GRANT_CLIENT] {
             if !fields.contains_key(kept)
                 && let Some(value) = previous.and_then(|p| p.0.get(kept))
             {
@@ -66,6 +70,17 @@ impl Stored {
         let url = Url::parse(self.str(INSTANCE_URL)?).ok()?;
         let allowed = url.scheme() == "https" || nexus_domain::provider::is_loopback(&url);
         (allowed && nexus_domain::origins::allows(&provider.origins_for(params), &url)).then_some(url)
+    }
+
+    /// The client the grant was made with, when Nexus registered it.
+    pub(crate) fn grant_client(&self) -> Option<crate::oauth::GrantClient> {
+        self.0.get(GRANT_CLIENT).and_then(crate::oauth::GrantClient::from_json)
+    }
+
+    /// Keeps `client` with the grant (sealed with it, never shown to an agent).
+    pub(crate) fn with_grant_client(mut self, client: &crate::oauth::GrantClient) -> Self {
+        self.0.insert(GRANT_CLIENT.to_owned(), client.to_json());
+        self
     }
 
     pub(crate) fn from_captured(values: BTreeMap<String, String>) -> Self {

@@ -5,6 +5,7 @@ pub mod challenge;
 pub mod discovery;
 pub mod registration;
 
+pub use crate::oauth::token_endpoint::ClientAuthentication;
 pub use challenge::{BearerChallenge, bearer_challenge, bearer_challenge_of};
 pub use discovery::{AuthorizationServer, McpAuthorization, McpDiscovery};
-pub use registration::{ClientAuthentication, McpClients, RegisteredClient};
+pub use registration::{McpClients, RegisteredClient};

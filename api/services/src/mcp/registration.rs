@@ -7,6 +7,7 @@
 
 use super::discovery::AuthorizationServer;
 use crate::oauth::http::{Answer, Outbound};
+use crate::oauth::token_endpoint::ClientAuthentication;
 use crate::repo_errors::internal;
 use chrono::{DateTime, Duration as ChronoDuration};
 use nexus_crypto::{AssociatedData, Keyring};
@@ -31,44 +32,20 @@ pub fn secret_aad(id: Uuid) -> AssociatedData {
     AssociatedData::for_row("oauth_client_registrations", &id, "client_secret")
 }
 
-/// How the client authenticates at the token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientAuthentication {
-    ClientSecretBasic,
-    ClientSecretPost,
-    /// A public client (a metadata document, or a registration without a secret): PKCE only.
-    None,
-}
-
-impl ClientAuthentication {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::ClientSecretBasic => "client_secret_basic",
-            Self::ClientSecretPost => "client_secret_post",
-            Self::None => "none",
-        }
+/// What to ask a server for: a secret sent with Basic, else in the body, else none. An empty
+/// list means RFC 8414's default, `client_secret_basic`.
+fn preferred(supported: &[String]) -> ClientAuthentication {
+    if supported.is_empty() {
+        return ClientAuthentication::ClientSecretBasic;
     }
-
-    fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "client_secret_basic" => Some(Self::ClientSecretBasic),
-            "client_secret_post" => Some(Self::ClientSecretPost),
-            "none" => Some(Self::None),
-            _ => None,
-        }
-    }
-
-    /// What to ask a server for: a secret sent with Basic, else in the body, else none. An
-    /// empty list means RFC 8414's default, `client_secret_basic`.
-    fn preferred(supported: &[String]) -> Self {
-        if supported.is_empty() {
-            return Self::ClientSecretBasic;
-        }
-        [Self::ClientSecretBasic, Self::ClientSecretPost, Self::None]
-            .into_iter()
-            .find(|method| supported.iter().any(|s| s == method.as_str()))
-            .unwrap_or(Self::ClientSecretBasic)
-    }
+    [
+        ClientAuthentication::ClientSecretBasic,
+        ClientAuthentication::ClientSecretPost,
+        ClientAuthentication::None,
+    ]
+    .into_iter()
+    .find(|method| supported.iter().any(|s| s == method.as_str()))
+    .unwrap_or(ClientAuthentication::ClientSecretBasic)
 }
 
 /// The client to use with one authorization server.
@@ -248,7 +225,7 @@ impl McpClients {
         redirect_uri: &Url,
         scopes: &[String],
     ) -> ServiceResult<ClientRegistrationRecord> {
-        let asked = ClientAuthentication::preferred(&server.token_endpoint_auth_methods);
+        let asked = preferred(&server.token_endpoint_auth_methods);
         let mut request = serde_json::json!({
             "client_name": "Nexus",
             "redirect_uris": [redirect_uri.as_str()],

@@ -347,6 +347,7 @@ mod tests {
                 template: "https://{tenant}.idp.example.com".into(),
                 allowed_host_suffixes: Vec::new(),
             }),
+            mcp: None,
         };
         assert!(Discovery::check_within("p", &oauth, &metadata).is_ok());
         let mut elsewhere = metadata.clone();

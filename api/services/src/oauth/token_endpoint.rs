@@ -172,12 +172,51 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     Some(delay.min(Duration::from_secs(86_400)))
 }
 
+/// How a client authenticates at a token endpoint (RFC 6749 §2.3.1, RFC 8414's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuthentication {
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// A public client (a metadata document, or a registration without a secret): its
+    /// `client_id` in the body, PKCE for proof.
+    None,
+}
+
+impl ClientAuthentication {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "client_secret_basic" => Some(Self::ClientSecretBasic),
+            "client_secret_post" => Some(Self::ClientSecretPost),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+
+impl From<TokenEndpointAuthMethod> for ClientAuthentication {
+    fn from(method: TokenEndpointAuthMethod) -> Self {
+        match method {
+            TokenEndpointAuthMethod::ClientSecretBasic => Self::ClientSecretBasic,
+            TokenEndpointAuthMethod::ClientSecretPost => Self::ClientSecretPost,
+        }
+    }
+}
+
 /// The client credentials used against one provider's token endpoint.
 #[derive(Debug)]
 pub struct ClientAuth<'a> {
     pub client_id: &'a str,
-    pub client_secret: &'a SecretString,
-    pub method: TokenEndpointAuthMethod,
+    /// `None` only for a public client (`ClientAuthentication::None`).
+    pub client_secret: Option<&'a SecretString>,
+    pub method: ClientAuthentication,
 }
 
 /// How one provider's token endpoint is spoken to: its body format, the shape of its answers,
@@ -189,6 +228,8 @@ pub struct TokenDialect<'a> {
     pub extra_params: &'a BTreeMap<String, String>,
     /// A refresh (Slack answers one at the top level), not a code exchange.
     pub refresh: bool,
+    /// The resource indicator (RFC 8707) the token is for: an MCP server's URL.
+    pub resource: Option<&'a str>,
 }
 
 impl<'a> TokenDialect<'a> {
@@ -199,7 +240,13 @@ impl<'a> TokenDialect<'a> {
             response: oauth.token_response,
             extra_params: &oauth.token_params,
             refresh: false,
+            resource: None,
         }
+    }
+
+    /// The same request for `resource` (RFC 8707).
+    pub fn for_resource(self, resource: Option<&'a str>) -> Self {
+        Self { resource, ..self }
     }
 
     /// A refresh, with the provider's refresh parameters.
@@ -244,25 +291,28 @@ impl TokenEndpoint {
             .client()
             .post(url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
+        // A confidential method without its secret sends none (the provider refuses the call):
+        // never an empty secret.
+        let secret = auth
+            .client_secret
+            .map(|s| s.expose_secret().to_owned())
+            .unwrap_or_default();
         match auth.method {
-            TokenEndpointAuthMethod::ClientSecretBasic => {
+            ClientAuthentication::ClientSecretBasic => {
                 // RFC 6749 section 2.3.1: both parts form-urlencoded before base64.
                 let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                let credentials = format!(
-                    "{}:{}",
-                    encode(auth.client_id),
-                    encode(auth.client_secret.expose_secret())
-                );
+                let credentials = format!("{}:{}", encode(auth.client_id), encode(&secret));
                 let mut value =
                     reqwest::header::HeaderValue::from_str(&format!("Basic {}", STANDARD.encode(credentials)))
                         .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Basic"));
                 value.set_sensitive(true);
                 request = request.header(reqwest::header::AUTHORIZATION, value);
             }
-            TokenEndpointAuthMethod::ClientSecretPost => {
+            ClientAuthentication::ClientSecretPost => {
                 form.push(("client_id", auth.client_id.to_owned()));
-                form.push(("client_secret", auth.client_secret.expose_secret().to_owned()));
+                form.push(("client_secret", secret));
             }
+            ClientAuthentication::None => form.push(("client_id", auth.client_id.to_owned())),
         }
         match format {
             TokenRequestFormat::Form => request.form(&form),
@@ -289,6 +339,9 @@ impl TokenEndpoint {
                 .iter()
                 .map(|(key, value)| (key.as_str(), value.clone())),
         );
+        if let Some(resource) = dialect.resource {
+            form.push(("resource", resource.to_owned()));
+        }
         let answer = self
             .outbound
             .send(self.request(url, auth, dialect.format, form))

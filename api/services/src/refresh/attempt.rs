@@ -6,8 +6,8 @@ use super::backoff::{backoff_after_failures, jittered, retry_wait};
 use super::{Fresh, Job, LEASE_WAIT, MAX_ATTEMPTS, Outcome, PROVIDER_CALL_LEASE, RefreshError, Refresher};
 use crate::audit::AuditServiceImpl;
 use crate::cache::Invalidation;
-use crate::connections::{Stored, client_auth, open_client_secret};
-use crate::oauth::{TokenDialect, TokenEndpointError, TokenResponse};
+use crate::connections::Stored;
+use crate::oauth::{ClientSource, GrantClient, TokenDialect, TokenEndpointError, TokenResponse};
 use nexus_domain::ConnectionId;
 use nexus_domain::ServiceError;
 use nexus_domain::agent_key::Actor;
@@ -130,7 +130,8 @@ impl Refresher {
                 .await;
             return Err(RefreshError::NoRefreshToken);
         };
-        let response = match self.call_with_retries(job, lease, &refresh_token).await {
+        let grant = stored.grant_client();
+        let response = match self.call_with_retries(job, lease, grant.as_ref(), &refresh_token).await {
             Ok(response) => response,
             Err(error) => return self.failed(&job.bundle, current.version, error).await,
         };
@@ -155,6 +156,7 @@ impl Refresher {
         &self,
         job: &Job,
         lease: &RefreshLease,
+        grant: Option<&GrantClient>,
         refresh_token: &str,
     ) -> Result<TokenResponse, TokenEndpointError> {
         let id = job.bundle.connection.id;
@@ -171,7 +173,7 @@ impl Refresher {
                     retry_after: None,
                 });
             }
-            let (reason, retry_after) = match self.call_provider(&job.bundle, refresh_token).await {
+            let (reason, retry_after) = match self.call_provider(&job.bundle, grant, refresh_token).await {
                 Err(TokenEndpointError::Transient { reason, retry_after }) => (reason, retry_after),
                 other => return other,
             };
@@ -184,10 +186,12 @@ impl Refresher {
         }
     }
 
-    /// One refresh call to the provider's token endpoint.
+    /// One refresh call to the provider's token endpoint, by the client the grant was made with
+    /// (`grant`, when Nexus registered it; else the provider's own).
     async fn call_provider(
         &self,
         bundle: &ConnectionBundle,
+        grant: Option<&GrantClient>,
         refresh_token: &str,
     ) -> Result<TokenResponse, TokenEndpointError> {
         let provider = &bundle.provider.provider;
@@ -202,25 +206,28 @@ impl Refresher {
                 .for_connection(&bundle.connection.connection_params)
                 .map_err(|_| misconfigured("connection_params_invalid"))?;
             let oauth = spec.oauth.as_ref().ok_or_else(|| misconfigured("not_oauth2"))?;
-            let endpoints = self.deps.discovery.endpoints(name, oauth).await.map_err(|e| match e {
-                ServiceError::ProviderMisconfigured { .. } => misconfigured("discovery_invalid"),
-                _ => TokenEndpointError::Transient {
-                    reason: "discovery unavailable".to_owned(),
-                    retry_after: None,
-                },
-            })?;
-            let secret = open_client_secret(&self.deps.keyring, &bundle.provider)
-                .map_err(|_| misconfigured("client_secret_unavailable"))?;
-            let auth = client_auth(provider, &secret).map_err(|_| misconfigured("not_oauth2"))?;
+            let party = self
+                .deps
+                .parties
+                .party(&bundle.provider, &spec, ClientSource::Grant(grant.cloned()))
+                .await
+                .map_err(|e| match e {
+                    ServiceError::ProviderMisconfigured { .. } => misconfigured("discovery_invalid"),
+                    _ => TokenEndpointError::Transient {
+                        reason: "discovery unavailable".to_owned(),
+                        retry_after: None,
+                    },
+                })?;
             // A refresh URL of its own (Figma's), filled for the connection like the token URL.
             let refresh_url = oauth
                 .refresh_url
                 .as_ref()
                 .and_then(|url| url.fixed())
-                .unwrap_or(&endpoints.token_url);
+                .unwrap_or(&party.endpoints.token_url);
+            let dialect = TokenDialect::refresh(oauth).for_resource(party.resource_for(true));
             self.deps
                 .token_endpoint
-                .refresh(refresh_url, &auth, TokenDialect::refresh(oauth), refresh_token)
+                .refresh(refresh_url, &party.client.auth(), dialect, refresh_token)
                 .await
         }
         .await;

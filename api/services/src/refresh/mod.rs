@@ -19,7 +19,7 @@ pub(crate) use backoff::jittered;
 use crate::cache::CacheEpoch;
 use crate::connections::Stored;
 use crate::metrics::Metrics;
-use crate::oauth::{Discovery, TokenEndpoint};
+use crate::oauth::TokenEndpoint;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use nexus_crypto::Keyring;
@@ -121,7 +121,7 @@ pub(crate) struct RefresherDeps {
     pub connections: Arc<dyn ConnectionRepository>,
     pub leases: Arc<dyn RefreshRepository>,
     pub keyring: Arc<Keyring>,
-    pub discovery: Arc<Discovery>,
+    pub parties: Arc<crate::oauth::OAuthParties>,
     pub token_endpoint: TokenEndpoint,
     pub audit: Arc<dyn AuditService>,
     pub clock: Arc<dyn Clock>,

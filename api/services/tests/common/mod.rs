@@ -62,6 +62,7 @@ pub struct Repos {
     connections: SqlConnectionRepository,
     providers: SqlProviderRepository,
     audit: SqlAuditRepository,
+    registrations: nexus_repositories::SqlClientRegistrationRepository,
 }
 
 pub const RETURN_URL: &str = "http://127.0.0.1:9/done?keep=1";
@@ -89,6 +90,7 @@ pub async fn fixture_with(
     let repos = Repos {
         connections: SqlConnectionRepository::new(db.clone()),
         providers: SqlProviderRepository::new(db.clone()),
+        registrations: nexus_repositories::SqlClientRegistrationRepository::new(db.clone()),
         audit: SqlAuditRepository::new(db),
     };
     // Shared, as the server wires it: a provider update is seen by the connection service.
@@ -125,6 +127,13 @@ fn service_on(
     epoch: Arc<CacheEpoch>,
 ) -> Arc<ConnectionServiceImpl> {
     let outbound = Outbound::new(Duration::from_secs(1)).expect("the outbound client builds");
+    let mcp_clients = Arc::new(nexus_services::mcp::McpClients::new(
+        Arc::new(repos.registrations.clone()),
+        keyring.clone(),
+        outbound.clone(),
+        clock.clone(),
+        None,
+    ));
     Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
         connections: Arc::new(repos.connections.clone()),
         providers: Arc::new(repos.providers.clone()),
@@ -133,6 +142,11 @@ fn service_on(
         audit: Arc::new(AuditServiceImpl::new(Arc::new(repos.audit.clone()), clock.clone())),
         clock,
         discovery: Arc::new(Discovery::new(outbound.clone(), Duration::from_secs(60))),
+        mcp_discovery: Arc::new(nexus_services::mcp::McpDiscovery::new(
+            outbound.clone(),
+            Duration::from_secs(60),
+        )),
+        mcp_clients,
         outbound,
         metrics: Metrics::new(registry),
         epoch,
@@ -237,6 +251,7 @@ impl Fixture {
                 code: code.map(str::to_owned),
                 error: error.map(str::to_owned),
                 error_description: None,
+                iss: None,
             })
             .await
     }

@@ -904,6 +904,8 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
         LogoUrl,
         #[serde(rename = "docs_url")]
         DocsUrl,
+        #[serde(rename = "mcp_server_url")]
+        McpServerUrl,
     }
     impl ::std::fmt::Display for ClearableField {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -920,6 +922,7 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
                 Self::ApiBaseUrl => f.write_str("api_base_url"),
                 Self::LogoUrl => f.write_str("logo_url"),
                 Self::DocsUrl => f.write_str("docs_url"),
+                Self::McpServerUrl => f.write_str("mcp_server_url"),
             }
         }
     }
@@ -941,6 +944,7 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
                 "api_base_url" => Ok(Self::ApiBaseUrl),
                 "logo_url" => Ok(Self::LogoUrl),
                 "docs_url" => Ok(Self::DocsUrl),
+                "mcp_server_url" => Ok(Self::McpServerUrl),
                 _ => Err("invalid value".into()),
             }
         }
@@ -3135,6 +3139,12 @@ secret*/
         pub issuer: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub logo_url: ::std::option::Option<::std::string::String>,
+        ///For an MCP provider: whether refreshes carry `resource`
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mcp_resource_on_refresh: ::std::option::Option<bool>,
+        ///A remote MCP server's URL (absent: not an MCP provider)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mcp_server_url: ::std::option::Option<::std::string::String>,
         pub name: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
@@ -3283,6 +3293,16 @@ Google's `include_granted_scopes=true`*/
         ///The provider's logo, shown on the hosted capture form (https)
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub logo_url: ::std::option::Option<ProviderCreateLogoUrl>,
+        /**Whether refreshes carry `resource` too (default true; false for authorization servers
+that reject it there)*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mcp_resource_on_refresh: ::std::option::Option<bool>,
+        /**A remote MCP server's URL, its canonical resource URI: the authorization server and its
+endpoints are discovered from it (RFC 9728, RFC 8414), and without `client_id` Nexus
+registers a client once per authorization server (its metadata document, or dynamic
+registration)*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mcp_server_url: ::std::option::Option<ProviderCreateMcpServerUrl>,
         /**Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
 Required unless a template gives it*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3866,6 +3886,68 @@ Domain, Intercom's regions); each holds a `{name}` placeholder of an optional pa
                 })
         }
     }
+    /**A remote MCP server's URL, its canonical resource URI: the authorization server and its
+endpoints are discovered from it (RFC 9728, RFC 8414), and without `client_id` Nexus
+registers a client once per authorization server (its metadata document, or dynamic
+registration)*/
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderCreateMcpServerUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderCreateMcpServerUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderCreateMcpServerUrl> for ::std::string::String {
+        fn from(value: ProviderCreateMcpServerUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderCreateMcpServerUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderCreateMcpServerUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderCreateMcpServerUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderCreateMcpServerUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     /**Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
 Required unless a template gives it*/
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -4438,6 +4520,11 @@ Required unless a template gives it*/
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub logo_url: ::std::option::Option<ProviderUpdateLogoUrl>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mcp_resource_on_refresh: ::std::option::Option<bool>,
+        ///A remote MCP server's URL (see `ProviderCreate`)
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mcp_server_url: ::std::option::Option<ProviderUpdateMcpServerUrl>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<ProviderUpdateName>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub pkce: ::std::option::Option<bool>,
@@ -4997,6 +5084,65 @@ Required unless a template gives it*/
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ProviderUpdateLogoUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A remote MCP server's URL (see `ProviderCreate`)
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ProviderUpdateMcpServerUrl(::std::string::String);
+    impl ::std::ops::Deref for ProviderUpdateMcpServerUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProviderUpdateMcpServerUrl> for ::std::string::String {
+        fn from(value: ProviderUpdateMcpServerUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ProviderUpdateMcpServerUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 2048usize {
+                return Err("longer than 2048 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https?://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https?://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProviderUpdateMcpServerUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ProviderUpdateMcpServerUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProviderUpdateMcpServerUrl {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -11554,6 +11700,14 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            mcp_resource_on_refresh: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            mcp_server_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             pkce: ::std::result::Result<
                 ::std::option::Option<bool>,
@@ -11655,6 +11809,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     incremental_authorization_params: Ok(Default::default()),
                     issuer: Ok(Default::default()),
                     logo_url: Ok(Default::default()),
+                    mcp_resource_on_refresh: Ok(Default::default()),
+                    mcp_server_url: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                     pkce: Ok(Default::default()),
                     refresh_params: Ok(Default::default()),
@@ -11973,6 +12129,34 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn mcp_resource_on_refresh<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mcp_resource_on_refresh = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mcp_resource_on_refresh: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mcp_server_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mcp_server_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mcp_server_url: {e}"
+                        )
+                    });
+                self
+            }
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::string::String>,
@@ -12228,6 +12412,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                         .incremental_authorization_params?,
                     issuer: value.issuer?,
                     logo_url: value.logo_url?,
+                    mcp_resource_on_refresh: value.mcp_resource_on_refresh?,
+                    mcp_server_url: value.mcp_server_url?,
                     name: value.name?,
                     pkce: value.pkce?,
                     refresh_params: value.refresh_params?,
@@ -12274,6 +12460,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     ),
                     issuer: Ok(value.issuer),
                     logo_url: Ok(value.logo_url),
+                    mcp_resource_on_refresh: Ok(value.mcp_resource_on_refresh),
+                    mcp_server_url: Ok(value.mcp_server_url),
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
                     refresh_params: Ok(value.refresh_params),
@@ -12424,6 +12612,14 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::ProviderCreateLogoUrl>,
                 ::std::string::String,
             >,
+            mcp_resource_on_refresh: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            mcp_server_url: ::std::result::Result<
+                ::std::option::Option<super::ProviderCreateMcpServerUrl>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<super::ProviderCreateName>,
                 ::std::string::String,
@@ -12520,6 +12716,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     incremental_authorization_params: Ok(Default::default()),
                     issuer: Ok(Default::default()),
                     logo_url: Ok(Default::default()),
+                    mcp_resource_on_refresh: Ok(Default::default()),
+                    mcp_server_url: Ok(Default::default()),
                     name: Ok(Default::default()),
                     pkce: Ok(Default::default()),
                     refresh_params: Ok(Default::default()),
@@ -12818,6 +13016,36 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn mcp_resource_on_refresh<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mcp_resource_on_refresh = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mcp_resource_on_refresh: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mcp_server_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderCreateMcpServerUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mcp_server_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mcp_server_url: {e}"
+                        )
+                    });
+                self
+            }
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -13084,6 +13312,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                         .incremental_authorization_params?,
                     issuer: value.issuer?,
                     logo_url: value.logo_url?,
+                    mcp_resource_on_refresh: value.mcp_resource_on_refresh?,
+                    mcp_server_url: value.mcp_server_url?,
                     name: value.name?,
                     pkce: value.pkce?,
                     refresh_params: value.refresh_params?,
@@ -13127,6 +13357,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     ),
                     issuer: Ok(value.issuer),
                     logo_url: Ok(value.logo_url),
+                    mcp_resource_on_refresh: Ok(value.mcp_resource_on_refresh),
+                    mcp_server_url: Ok(value.mcp_server_url),
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
                     refresh_params: Ok(value.refresh_params),
@@ -13277,6 +13509,14 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 ::std::option::Option<super::ProviderUpdateLogoUrl>,
                 ::std::string::String,
             >,
+            mcp_resource_on_refresh: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            mcp_server_url: ::std::result::Result<
+                ::std::option::Option<super::ProviderUpdateMcpServerUrl>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<super::ProviderUpdateName>,
                 ::std::string::String,
@@ -13369,6 +13609,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     incremental_authorization_params: Ok(Default::default()),
                     issuer: Ok(Default::default()),
                     logo_url: Ok(Default::default()),
+                    mcp_resource_on_refresh: Ok(Default::default()),
+                    mcp_server_url: Ok(Default::default()),
                     name: Ok(Default::default()),
                     pkce: Ok(Default::default()),
                     refresh_params: Ok(Default::default()),
@@ -13666,6 +13908,36 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn mcp_resource_on_refresh<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mcp_resource_on_refresh = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mcp_resource_on_refresh: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn mcp_server_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ProviderUpdateMcpServerUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mcp_server_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for mcp_server_url: {e}"
+                        )
+                    });
+                self
+            }
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -13918,6 +14190,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                         .incremental_authorization_params?,
                     issuer: value.issuer?,
                     logo_url: value.logo_url?,
+                    mcp_resource_on_refresh: value.mcp_resource_on_refresh?,
+                    mcp_server_url: value.mcp_server_url?,
                     name: value.name?,
                     pkce: value.pkce?,
                     refresh_params: value.refresh_params?,
@@ -13960,6 +14234,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     ),
                     issuer: Ok(value.issuer),
                     logo_url: Ok(value.logo_url),
+                    mcp_resource_on_refresh: Ok(value.mcp_resource_on_refresh),
+                    mcp_server_url: Ok(value.mcp_server_url),
                     name: Ok(value.name),
                     pkce: Ok(value.pkce),
                     refresh_params: Ok(value.refresh_params),
@@ -16906,6 +17182,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     )
                     .field("issuer", &self.issuer)
                     .field("logo_url", &self.logo_url)
+                    .field("mcp_resource_on_refresh", &self.mcp_resource_on_refresh)
+                    .field("mcp_server_url", &self.mcp_server_url)
                     .field("name", &self.name)
                     .field("pkce", &self.pkce)
                     .field("refresh_params", &self.refresh_params)
@@ -16953,6 +17231,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     )
                     .field("issuer", &self.issuer)
                     .field("logo_url", &self.logo_url)
+                    .field("mcp_resource_on_refresh", &self.mcp_resource_on_refresh)
+                    .field("mcp_server_url", &self.mcp_server_url)
                     .field("name", &self.name)
                     .field("pkce", &self.pkce)
                     .field("refresh_params", &self.refresh_params)
@@ -17063,6 +17343,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 )
                 .field("issuer", &self.issuer)
                 .field("logo_url", &self.logo_url)
+                .field("mcp_resource_on_refresh", &self.mcp_resource_on_refresh)
+                .field("mcp_server_url", &self.mcp_server_url)
                 .field("name", &self.name)
                 .field("pkce", &self.pkce)
                 .field("refresh_params", &self.refresh_params)
@@ -17107,6 +17389,8 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 )
                 .field("issuer", &self.issuer)
                 .field("logo_url", &self.logo_url)
+                .field("mcp_resource_on_refresh", &self.mcp_resource_on_refresh)
+                .field("mcp_server_url", &self.mcp_server_url)
                 .field("name", &self.name)
                 .field("pkce", &self.pkce)
                 .field("refresh_params", &self.refresh_params)

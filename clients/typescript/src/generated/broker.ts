@@ -699,7 +699,7 @@ export interface components {
          * @description Optional provider fields that `clear` can reset.
          * @enum {string}
          */
-        ClearableField: "description" | "category" | "authorization_url" | "token_url" | "issuer" | "revocation_url" | "refresh_url" | "verification" | "strategy" | "api_base_url" | "logo_url" | "docs_url";
+        ClearableField: "description" | "category" | "authorization_url" | "token_url" | "issuer" | "revocation_url" | "refresh_url" | "verification" | "strategy" | "api_base_url" | "logo_url" | "docs_url" | "mcp_server_url";
         /**
          * Connection
          * @description A connection as operators see it; no secrets
@@ -1067,6 +1067,10 @@ export interface components {
             };
             issuer?: string;
             logo_url?: string;
+            /** @description For an MCP provider: whether refreshes carry `resource` */
+            mcp_resource_on_refresh?: boolean;
+            /** @description A remote MCP server's URL (absent: not an MCP provider) */
+            mcp_server_url?: string;
             name: string;
             pkce?: boolean;
             refresh_params?: {
@@ -1157,6 +1161,18 @@ export interface components {
             /** @description The provider's logo, shown on the hosted capture form (https) */
             logo_url?: string;
             /**
+             * @description Whether refreshes carry `resource` too (default true; false for authorization servers
+             *     that reject it there)
+             */
+            mcp_resource_on_refresh?: boolean;
+            /**
+             * @description A remote MCP server's URL, its canonical resource URI: the authorization server and its
+             *     endpoints are discovered from it (RFC 9728, RFC 8414), and without `client_id` Nexus
+             *     registers a client once per authorization server (its metadata document, or dynamic
+             *     registration)
+             */
+            mcp_server_url?: string;
+            /**
              * @description Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
              *     Required unless a template gives it
              */
@@ -1246,6 +1262,9 @@ export interface components {
             };
             issuer?: string;
             logo_url?: string;
+            mcp_resource_on_refresh?: boolean;
+            /** @description A remote MCP server's URL (see `ProviderCreate`) */
+            mcp_server_url?: string;
             name?: string;
             pkce?: boolean;
             /** @description Replaces the extra refresh parameters (an empty object removes them) */

@@ -74,6 +74,8 @@ class Provider:
                 consent (absent: none)
             issuer (str | Unset):
             logo_url (str | Unset):
+            mcp_resource_on_refresh (bool | Unset): For an MCP provider: whether refreshes carry `resource`
+            mcp_server_url (str | Unset): A remote MCP server's URL (absent: not an MCP provider)
             pkce (bool | Unset):
             refresh_params (ProviderRefreshParams | Unset):
             refresh_url (str | Unset):
@@ -128,6 +130,8 @@ class Provider:
     incremental_authorization_params: ProviderIncrementalAuthorizationParams | Unset = UNSET
     issuer: str | Unset = UNSET
     logo_url: str | Unset = UNSET
+    mcp_resource_on_refresh: bool | Unset = UNSET
+    mcp_server_url: str | Unset = UNSET
     pkce: bool | Unset = UNSET
     refresh_params: ProviderRefreshParams | Unset = UNSET
     refresh_url: str | Unset = UNSET
@@ -222,6 +226,10 @@ class Provider:
 
         logo_url = self.logo_url
 
+        mcp_resource_on_refresh = self.mcp_resource_on_refresh
+
+        mcp_server_url = self.mcp_server_url
+
         pkce = self.pkce
 
         refresh_params: dict[str, Any] | Unset = UNSET
@@ -305,6 +313,10 @@ class Provider:
             field_dict["issuer"] = issuer
         if logo_url is not UNSET:
             field_dict["logo_url"] = logo_url
+        if mcp_resource_on_refresh is not UNSET:
+            field_dict["mcp_resource_on_refresh"] = mcp_resource_on_refresh
+        if mcp_server_url is not UNSET:
+            field_dict["mcp_server_url"] = mcp_server_url
         if pkce is not UNSET:
             field_dict["pkce"] = pkce
         if refresh_params is not UNSET:
@@ -481,6 +493,10 @@ class Provider:
 
         logo_url = d.pop("logo_url", UNSET)
 
+        mcp_resource_on_refresh = d.pop("mcp_resource_on_refresh", UNSET)
+
+        mcp_server_url = d.pop("mcp_server_url", UNSET)
+
         pkce = d.pop("pkce", UNSET)
 
         _refresh_params = d.pop("refresh_params", UNSET)
@@ -567,6 +583,8 @@ class Provider:
             incremental_authorization_params=incremental_authorization_params,
             issuer=issuer,
             logo_url=logo_url,
+            mcp_resource_on_refresh=mcp_resource_on_refresh,
+            mcp_server_url=mcp_server_url,
             pkce=pkce,
             refresh_params=refresh_params,
             refresh_url=refresh_url,

@@ -73,6 +73,14 @@ class ProviderCreate:
                 Google's `include_granted_scopes=true`
             issuer (str | Unset): OpenID issuer; endpoints are discovered when the URLs are not given
             logo_url (str | Unset): The provider's logo, shown on the hosted capture form (https)
+            mcp_resource_on_refresh (bool | Unset): Whether refreshes carry `resource` too (default true; false for
+                authorization servers
+                that reject it there)
+            mcp_server_url (str | Unset): A remote MCP server's URL, its canonical resource URI: the authorization server
+                and its
+                endpoints are discovered from it (RFC 9728, RFC 8414), and without `client_id` Nexus
+                registers a client once per authorization server (its metadata document, or dynamic
+                registration)
             name (str | Unset): Unique name, lower-case kebab (`google-drive`); agents resolve credentials by it.
                 Required unless a template gives it
             pkce (bool | Unset): PKCE S256 (default true)
@@ -127,6 +135,8 @@ class ProviderCreate:
     incremental_authorization_params: ProviderCreateIncrementalAuthorizationParams | Unset = UNSET
     issuer: str | Unset = UNSET
     logo_url: str | Unset = UNSET
+    mcp_resource_on_refresh: bool | Unset = UNSET
+    mcp_server_url: str | Unset = UNSET
     name: str | Unset = UNSET
     pkce: bool | Unset = UNSET
     refresh_params: ProviderCreateRefreshParams | Unset = UNSET
@@ -215,6 +225,10 @@ class ProviderCreate:
         issuer = self.issuer
 
         logo_url = self.logo_url
+
+        mcp_resource_on_refresh = self.mcp_resource_on_refresh
+
+        mcp_server_url = self.mcp_server_url
 
         name = self.name
 
@@ -319,6 +333,10 @@ class ProviderCreate:
             field_dict["issuer"] = issuer
         if logo_url is not UNSET:
             field_dict["logo_url"] = logo_url
+        if mcp_resource_on_refresh is not UNSET:
+            field_dict["mcp_resource_on_refresh"] = mcp_resource_on_refresh
+        if mcp_server_url is not UNSET:
+            field_dict["mcp_server_url"] = mcp_server_url
         if name is not UNSET:
             field_dict["name"] = name
         if pkce is not UNSET:
@@ -446,6 +464,10 @@ class ProviderCreate:
         issuer = d.pop("issuer", UNSET)
 
         logo_url = d.pop("logo_url", UNSET)
+
+        mcp_resource_on_refresh = d.pop("mcp_resource_on_refresh", UNSET)
+
+        mcp_server_url = d.pop("mcp_server_url", UNSET)
 
         name = d.pop("name", UNSET)
 
@@ -593,6 +615,8 @@ class ProviderCreate:
             incremental_authorization_params=incremental_authorization_params,
             issuer=issuer,
             logo_url=logo_url,
+            mcp_resource_on_refresh=mcp_resource_on_refresh,
+            mcp_server_url=mcp_server_url,
             name=name,
             pkce=pkce,
             refresh_params=refresh_params,

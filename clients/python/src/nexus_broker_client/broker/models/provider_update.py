@@ -59,6 +59,8 @@ class ProviderUpdate:
                 incremental authorization parameters (an empty object removes them)
             issuer (str | Unset):
             logo_url (str | Unset):
+            mcp_resource_on_refresh (bool | Unset):
+            mcp_server_url (str | Unset): A remote MCP server's URL (see `ProviderCreate`)
             name (str | Unset):
             pkce (bool | Unset):
             refresh_params (ProviderUpdateRefreshParams | Unset): Replaces the extra refresh parameters (an empty object
@@ -106,6 +108,8 @@ class ProviderUpdate:
     incremental_authorization_params: ProviderUpdateIncrementalAuthorizationParams | Unset = UNSET
     issuer: str | Unset = UNSET
     logo_url: str | Unset = UNSET
+    mcp_resource_on_refresh: bool | Unset = UNSET
+    mcp_server_url: str | Unset = UNSET
     name: str | Unset = UNSET
     pkce: bool | Unset = UNSET
     refresh_params: ProviderUpdateRefreshParams | Unset = UNSET
@@ -196,6 +200,10 @@ class ProviderUpdate:
         issuer = self.issuer
 
         logo_url = self.logo_url
+
+        mcp_resource_on_refresh = self.mcp_resource_on_refresh
+
+        mcp_server_url = self.mcp_server_url
 
         name = self.name
 
@@ -298,6 +306,10 @@ class ProviderUpdate:
             field_dict["issuer"] = issuer
         if logo_url is not UNSET:
             field_dict["logo_url"] = logo_url
+        if mcp_resource_on_refresh is not UNSET:
+            field_dict["mcp_resource_on_refresh"] = mcp_resource_on_refresh
+        if mcp_server_url is not UNSET:
+            field_dict["mcp_server_url"] = mcp_server_url
         if name is not UNSET:
             field_dict["name"] = name
         if pkce is not UNSET:
@@ -425,6 +437,10 @@ class ProviderUpdate:
         issuer = d.pop("issuer", UNSET)
 
         logo_url = d.pop("logo_url", UNSET)
+
+        mcp_resource_on_refresh = d.pop("mcp_resource_on_refresh", UNSET)
+
+        mcp_server_url = d.pop("mcp_server_url", UNSET)
 
         name = d.pop("name", UNSET)
 
@@ -570,6 +586,8 @@ class ProviderUpdate:
             incremental_authorization_params=incremental_authorization_params,
             issuer=issuer,
             logo_url=logo_url,
+            mcp_resource_on_refresh=mcp_resource_on_refresh,
+            mcp_server_url=mcp_server_url,
             name=name,
             pkce=pkce,
             refresh_params=refresh_params,
