@@ -399,6 +399,19 @@ impl ProviderDraft {
                 if self.pkce == Some(false) {
                     return Err(ServiceError::invalid("pkce", "is required by MCP authorization"));
                 }
+                // Nexus names the MCP server as the resource itself (RFC 8707).
+                for (field, params) in [
+                    ("authorization_params", &self.authorization_params),
+                    ("token_params", &self.token_params),
+                    ("refresh_params", &self.refresh_params),
+                ] {
+                    if params.contains_key("resource") {
+                        return Err(ServiceError::invalid(
+                            field,
+                            "must not set `resource`: Nexus sends the MCP server's URL as the resource",
+                        ));
+                    }
+                }
             }
             let client_id = bounded_text("client_id", self.client_id, 512)?;
             let oauth = OAuthSettings {
@@ -558,7 +571,8 @@ impl ProviderSpec {
             category: self.category.clone(),
             auth_type: Some(self.auth_type),
             scopes: self.scopes.iter().map(ToString::to_string).collect(),
-            client_id: oauth.map(|o| o.client_id.clone()),
+            // An MCP provider's empty client id stands for "registered per issuer": no client id.
+            client_id: oauth.and_then(|o| o.preregistered_client_id().map(str::to_owned)),
             authorization_url: oauth.and_then(|o| o.authorization_url.as_ref().map(ToString::to_string)),
             token_url: oauth.and_then(|o| o.token_url.as_ref().map(ToString::to_string)),
             issuer: oauth.and_then(|o| o.issuer.as_ref().map(ToString::to_string)),

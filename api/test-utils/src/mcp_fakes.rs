@@ -108,6 +108,18 @@ fn not_found() -> Response {
     json_response(404, &json!({"error": "not_found"}))
 }
 
+/// The name under which a token request's HTTP Basic `client_id:client_secret` is recorded.
+pub const BASIC_CLIENT: &str = "(basic)";
+
+fn basic_credentials(req: &Request) -> Option<String> {
+    use base64::Engine;
+    let value = req.headers().get("authorization")?.to_str().ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value.strip_prefix("Basic ")?)
+        .ok()?;
+    String::from_utf8(decoded).ok()
+}
+
 #[handler]
 fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<McpState>>>) -> Response {
     let mut state = state.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -228,9 +240,16 @@ fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<McpState>>>) -> Resp
                 .finish()
         }
         "/auth/token" => {
-            let fields: BTreeMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+            let mut fields: BTreeMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+            // The client's HTTP Basic credentials, decoded, under a name no form field has.
+            if let Some(pair) = basic_credentials(req) {
+                fields.insert(BASIC_CLIENT.to_owned(), pair);
+            }
             state.token_requests.push(fields.clone());
-            if fields.get("resource").map(String::as_str) != Some(&format!("{base}/mcp")) {
+            // A code is exchanged for the MCP server only; a refresh may leave `resource` out.
+            let resource = fields.get("resource").map(String::as_str);
+            let code_grant = fields.get("grant_type").map(String::as_str) == Some("authorization_code");
+            if resource.is_some_and(|r| r != format!("{base}/mcp")) || (code_grant && resource.is_none()) {
                 return json_response(400, &json!({"error": "invalid_target"}));
             }
             let number = state.token_requests.len();

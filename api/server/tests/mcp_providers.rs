@@ -1,0 +1,292 @@
+//! A remote MCP server as a provider, end to end through the Broker and the Gateway, on SQLite
+//! and PostgreSQL, against the fake MCP server of `nexus_test_utils::mcp_fakes`: registered by
+//! URL only; the consent discovers the authorization server, registers one client (reused by
+//! the next consent), names the resource on the authorization and token requests and checks the
+//! callback's `iss`; the agent resolves a token the MCP server takes; a refresh names the
+//! resource (unless switched off) and uses the grant's client; what an MCP provider refuses.
+
+mod common;
+
+use common::{TestServer, raw};
+use nexus_test_utils::mcp_fakes::{BASIC_CLIENT, FakeMcpServer, McpShape};
+use nexus_test_utils::{TestDatabase, database_tests};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn send(request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("browser")
+}
+
+async fn consent(server: &TestServer, workspace: &str, provider: &str) -> (StatusCode, Value) {
+    send(
+        raw()
+            .post(format!("{}/v1/consents", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"workspace_id": workspace, "provider": provider, "return_url": "http://127.0.0.1:9/done"})),
+    )
+    .await
+}
+
+/// The user's browser at the authorization server, which sends it to Nexus's callback; the
+/// callback URL passes through `tamper` first (an attacker's change). Where Nexus sends the
+/// browser back to.
+async fn authorize(auth_url: &str, tamper: impl FnOnce(url::Url) -> url::Url) -> String {
+    let browser = browser();
+    let to_nexus = browser.get(auth_url).send().await.expect("authorize");
+    assert_eq!(to_nexus.status(), StatusCode::FOUND);
+    let callback = url::Url::parse(to_nexus.headers()["location"].to_str().expect("location")).expect("callback");
+    let back = browser.get(tamper(callback)).send().await.expect("callback");
+    back.headers()["location"].to_str().expect("return location").to_owned()
+}
+
+fn query(url: &str) -> std::collections::BTreeMap<String, String> {
+    url::Url::parse(url).expect("url").query_pairs().into_owned().collect()
+}
+
+async fn an_mcp_server_registered_by_url(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let fake = FakeMcpServer::start(McpShape::default()).await;
+    let (status, created) = send(
+        raw()
+            .post(format!("{}/v1/providers", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"name": "fake-mcp", "auth_type": "oauth2", "mcp_server_url": fake.mcp_url()})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["mcp_server_url"], fake.mcp_url());
+    assert_eq!(created["mcp_resource_on_refresh"], true);
+    assert_eq!(created["api_base_url"], fake.mcp_url(), "tokens are for the MCP server");
+    assert!(created.get("client_id").is_none_or(Value::is_null), "{created}");
+    assert_eq!(created["has_client_secret"], false);
+
+    let (status, started) = consent(&server, "ws-mcp", "fake-mcp").await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let auth_url = started["auth_url"].as_str().expect("auth_url");
+    let asked = query(auth_url);
+    assert!(
+        auth_url.starts_with(&format!("{}/auth/authorize?", fake.base_url)),
+        "{auth_url}"
+    );
+    assert_eq!(asked["client_id"], "mcp-client-1", "the registered client");
+    assert_eq!(asked["resource"], fake.mcp_url());
+    assert_eq!(asked["scope"], "mcp:read", "the server's scopes_supported");
+    assert_eq!(asked["code_challenge_method"], "S256");
+    let registration = &fake.registrations()[0];
+    assert_eq!(
+        registration["redirect_uris"][0],
+        format!("{}/auth/callback", server.broker_url.trim_end_matches('/'))
+    );
+
+    let landed = authorize(auth_url, |callback| callback).await;
+    assert!(landed.contains("status=success"), "{landed}");
+    let exchange = &fake.token_requests()[0];
+    assert_eq!(exchange["grant_type"], "authorization_code");
+    assert_eq!(exchange["resource"], fake.mcp_url());
+    assert_eq!(
+        exchange[BASIC_CLIENT], "mcp-client-1:mcp-secret-1",
+        "client_secret_basic, the registered secret"
+    );
+    assert!(exchange.contains_key("code_verifier"));
+
+    let agent_key = server.agent_key(Some(vec!["ws-mcp", "ws-mcp-2"])).await;
+    let (status, envelope) = send(
+        raw()
+            .get(format!(
+                "{}/v1/resolve?workspace_id=ws-mcp&provider=fake-mcp",
+                server.gateway_url
+            ))
+            .bearer_auth(&agent_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{envelope}");
+    let token = envelope["credentials"]["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_owned();
+    assert_eq!(envelope["api_base_url"], fake.mcp_url());
+    assert_eq!(envelope["strategy"]["type"], "oauth2");
+    assert!(
+        envelope["api_origins"]
+            .as_array()
+            .expect("origins")
+            .contains(&json!(fake.base_url))
+    );
+    assert!(
+        !envelope.to_string().contains("mcp-secret"),
+        "the registered client stays in the Broker"
+    );
+    assert!(
+        !envelope.to_string().contains("mcp-refresh"),
+        "so does the refresh token"
+    );
+    let mcp = raw()
+        .post(fake.mcp_url())
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("MCP call");
+    assert_eq!(mcp.status(), StatusCode::OK, "the MCP server takes the token");
+
+    // A refresh names the resource and uses the grant's client.
+    let connection_id = envelope["connection_id"].as_str().expect("id");
+    let (status, refreshed) = send(
+        raw()
+            .post(format!("{}/v1/refresh/{connection_id}", server.gateway_url))
+            .bearer_auth(&agent_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    assert_ne!(refreshed["credentials"]["access_token"], json!(token));
+    let refresh = fake.token_requests().pop().expect("a refresh");
+    assert_eq!(refresh["grant_type"], "refresh_token");
+    assert_eq!(refresh["resource"], fake.mcp_url());
+    assert_eq!(refresh[BASIC_CLIENT], "mcp-client-1:mcp-secret-1");
+
+    // Another workspace: the same client, no second registration.
+    let (_, second) = consent(&server, "ws-mcp-2", "fake-mcp").await;
+    assert_eq!(
+        query(second["auth_url"].as_str().expect("auth_url"))["client_id"],
+        "mcp-client-1"
+    );
+    assert_eq!(fake.registrations().len(), 1);
+
+    // A callback naming another issuer, or none when the server says it always names itself.
+    let wrong = authorize(second["auth_url"].as_str().expect("auth_url"), |mut callback| {
+        let kept: Vec<(String, String)> = callback
+            .query_pairs()
+            .into_owned()
+            .filter(|(name, _)| name != "iss")
+            .collect();
+        callback
+            .query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair("iss", "https://evil.example.com");
+        callback
+    })
+    .await;
+    assert!(wrong.contains("error=invalid_issuer"), "{wrong}");
+    let (_, third) = consent(&server, "ws-mcp-2", "fake-mcp").await;
+    let missing = authorize(third["auth_url"].as_str().expect("auth_url"), |mut callback| {
+        let kept: Vec<(String, String)> = callback
+            .query_pairs()
+            .into_owned()
+            .filter(|(name, _)| name != "iss")
+            .collect();
+        callback.query_pairs_mut().clear().extend_pairs(kept);
+        callback
+    })
+    .await;
+    assert!(missing.contains("error=invalid_issuer"), "{missing}");
+
+    // An authorization server that rejects `resource` on refresh: switched off per provider.
+    let (status, patched) = send(
+        raw()
+            .patch(format!("{}/v1/providers/fake-mcp", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"mcp_resource_on_refresh": false})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["mcp_resource_on_refresh"], false);
+    let (status, _) = send(
+        raw()
+            .post(format!("{}/v1/refresh/{connection_id}", server.gateway_url))
+            .bearer_auth(&agent_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let refresh = fake.token_requests().pop().expect("a refresh");
+    assert_eq!(refresh["grant_type"], "refresh_token");
+    assert!(!refresh.contains_key("resource"), "{refresh:?}");
+}
+
+async fn what_an_mcp_provider_refuses(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let fake = FakeMcpServer::start(McpShape::default()).await;
+    for (body, field) in [
+        (
+            json!({"authorization_url": format!("{}/auth/authorize", fake.base_url), "token_url": format!("{}/auth/token", fake.base_url)}),
+            "authorization_url",
+        ),
+        (json!({"client_secret": "orphan"}), "client_secret"),
+        (json!({"pkce": false}), "pkce"),
+        (
+            json!({"token_params": {"resource": "https://elsewhere.example.com"}}),
+            "token_params",
+        ),
+        (json!({"mcp_server_url": "ftp://mcp.example.com/mcp"}), "mcp_server_url"),
+        (
+            json!({"mcp_server_url": "https://mcp.example.com/mcp?tenant=1"}),
+            "mcp_server_url",
+        ),
+        (
+            json!({"mcp_server_url": "https://mcp.example.com/mcp#x"}),
+            "mcp_server_url",
+        ),
+    ] {
+        let mut provider = json!({"name": "bad-mcp", "auth_type": "oauth2", "mcp_server_url": fake.mcp_url()});
+        for (key, value) in body.as_object().expect("object") {
+            provider[key] = value.clone();
+        }
+        let (status, error) = send(
+            raw()
+                .post(format!("{}/v1/providers", server.broker_url))
+                .bearer_auth(&server.admin_key)
+                .json(&provider),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{provider}: {error}");
+        assert_eq!(error["code"], "invalid_request");
+        assert_eq!(error["field"], field, "{provider}: {error}");
+    }
+    let (status, error) = send(
+        raw()
+            .post(format!("{}/v1/providers", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"name": "keyed-mcp", "auth_type": "api_key", "mcp_server_url": fake.mcp_url()})),
+    )
+    .await;
+    assert_eq!(
+        (status, error["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("mcp_server_url"))
+    );
+
+    // A server whose metadata names another resource: the consent is refused, nothing registered.
+    let liar = FakeMcpServer::start(McpShape {
+        resource: Some("https://evil.example.com/mcp".into()),
+        ..McpShape::default()
+    })
+    .await;
+    let (status, _) = send(
+        raw()
+            .post(format!("{}/v1/providers", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"name": "liar-mcp", "auth_type": "oauth2", "mcp_server_url": liar.mcp_url()})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, error) = consent(&server, "ws-liar", "liar-mcp").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{error}");
+    assert_eq!(error["code"], "provider_misconfigured");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("evil.example.com"),
+        "{error}"
+    );
+    assert!(liar.registrations().is_empty());
+}
+
+database_tests!(an_mcp_server_registered_by_url, what_an_mcp_provider_refuses);
