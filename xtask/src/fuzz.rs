@@ -3,8 +3,8 @@
 //! agent key, then the Broker spec is run with an admin key, its internal operations with a
 //! service key and that agent's key, and the Gateway spec with the agent key. Any failure fails
 //! `cargo xtask test`. Exceptions are in `xtask/tools/schemathesis.toml`, each explained. The
-//! Python, TypeScript and Go SDKs' live round trips, and the MCP example driven over stdio, run
-//! against the same Nexus first.
+//! Python, TypeScript and Go SDKs' live round trips, the MCP conformance suite's client
+//! authorization scenarios and the MCP example driven over stdio run against the same Nexus first.
 
 use crate::bench::{Process, address, spawn};
 use anyhow::{Context, bail};
@@ -49,6 +49,11 @@ pub fn run() -> anyhow::Result<()> {
             // so the run stays on this machine.
             ("NEXUS_WEBHOOK_CONCURRENCY", "0"),
             ("NEXUS_WEBHOOK_ALLOW_PRIVATE", "true"),
+            // The MCP conformance suite's CIMD scenario names the document it expects.
+            (
+                "NEXUS_CLIENT_METADATA_URL",
+                crate::mcp_conformance::CONFORMANCE_METADATA_URL,
+            ),
         ],
         "nexus is listening",
     )?;
@@ -140,6 +145,11 @@ pub fn run() -> anyhow::Result<()> {
         if !output.status.success() || !ran {
             failed.push("the Go client against the Gateway");
         }
+    }
+    // The MCP conformance suite's client authorization scenarios, Nexus as the client's
+    // authorization layer.
+    if !crate::mcp_conformance::run(&broker, &gateway, ADMIN_KEY)? {
+        failed.push("the MCP conformance suite (client authorization)");
     }
     // The MCP example over stdio, its tool calling a local API through the same Gateway.
     let example = root.join("examples").join("mcp-server");

@@ -19,6 +19,7 @@ mod delivery;
 mod docs;
 mod fuzz;
 mod layers;
+mod mcp_conformance;
 mod openapi;
 mod postgres;
 mod release;

@@ -120,6 +120,11 @@ pub struct CommonArgs {
     /// memory), written when it returns, after a restart too
     #[arg(long, env = "NEXUS_AUDIT_SPOOL")]
     pub audit_spool: Option<PathBuf>,
+    /// The https URL of a Client ID Metadata Document describing Nexus's client (its callback as
+    /// the redirect URI): used as the client id with MCP servers' authorization servers that
+    /// accept one, instead of registering a client
+    #[arg(long, env = "NEXUS_CLIENT_METADATA_URL")]
+    pub client_metadata_url: Option<String>,
 }
 
 impl fmt::Debug for CommonArgs {
@@ -155,6 +160,8 @@ pub struct Settings {
     pub stale_if_error: std::time::Duration,
     /// Where audit events wait while the database is away.
     pub audit_backlog: nexus_services::AuditBacklogSettings,
+    /// `NEXUS_CLIENT_METADATA_URL`: Nexus's Client ID Metadata Document, when it has one.
+    pub client_metadata_url: Option<Url>,
 }
 
 impl fmt::Debug for Settings {
@@ -386,7 +393,20 @@ impl CommonArgs {
         if production && webhooks.allow_private {
             tracing::warn!("NEXUS_WEBHOOK_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses");
         }
+        let client_metadata_url = match &self.client_metadata_url {
+            None => None,
+            Some(raw) => {
+                let url =
+                    Url::parse(raw).with_context(|| format!("NEXUS_CLIENT_METADATA_URL: `{raw}` is not a URL"))?;
+                // An authorization server fetches the document by its id: an https URL with a path.
+                if url.scheme() != "https" || url.path() == "/" || url.fragment().is_some() {
+                    bail!("NEXUS_CLIENT_METADATA_URL must be an https URL with a path (`{raw}`)");
+                }
+                Some(url)
+            }
+        };
         Ok(Settings {
+            client_metadata_url,
             webhooks,
             proxy,
             audit_backlog,

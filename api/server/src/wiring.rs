@@ -88,9 +88,9 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
             }),
     );
     let connection_repo = Arc::new(Timed::new(SqlConnectionRepository::new(db.clone()), db_metrics.clone()));
-    // Remote MCP servers: discovered from their URLs, their clients registered once per issuer.
-    // No Client ID Metadata Document is offered yet (Nexus does not serve one): registration
-    // is dynamic, or the operator's own client.
+    // Remote MCP servers: discovered from their URLs, their clients registered once per issuer
+    // (or Nexus's Client ID Metadata Document, where the operator serves one and the server
+    // takes it).
     let mcp_discovery = Arc::new(McpDiscovery::new(outbound.clone(), DISCOVERY_TTL));
     let mcp_clients = Arc::new(McpClients::new(
         Arc::new(Timed::new(
@@ -100,7 +100,7 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
         keyring.clone(),
         outbound.clone(),
         clock.clone(),
-        None,
+        settings.client_metadata_url.clone(),
     ));
     let connections = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
         connections: connection_repo.clone(),

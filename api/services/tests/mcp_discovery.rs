@@ -39,7 +39,7 @@ fn misconfigured(result: Result<std::sync::Arc<nexus_services::mcp::McpAuthoriza
 async fn the_challenge_leads_to_the_metadata_and_the_authorization_server() {
     let (server, found) = discover(McpShape::default()).await;
     let found = found.expect("discovered");
-    assert_eq!(found.resource.as_str(), server.mcp_url());
+    assert_eq!(found.resource, server.mcp_url());
     assert_eq!(found.scopes, ["mcp:read"], "scopes_supported without a challenge scope");
     assert_eq!(found.server.issuer, server.issuer());
     assert_eq!(
@@ -128,6 +128,24 @@ async fn the_challenges_scope_comes_before_scopes_supported() {
         found.expect("discovered").scopes.is_empty(),
         "no scopes: none asked for"
     );
+}
+
+#[tokio::test]
+async fn the_resource_is_kept_exactly_as_published() {
+    // A bare origin stays without the `/` a URL parser would add: the server compares strings.
+    let shape = McpShape {
+        resource_metadata_at: ResourceMetadataAt::Root,
+        ..McpShape::default()
+    };
+    let server = FakeMcpServer::start(shape.clone()).await;
+    server.reshape(McpShape {
+        resource: Some(server.base_url.clone()),
+        ..shape
+    });
+    let url = Url::parse(&server.mcp_url()).expect("url");
+    let found = discovery().discover("mcp-test", &url).await.expect("discovered");
+    assert_eq!(found.resource, server.base_url);
+    assert!(!found.resource.ends_with('/'));
 }
 
 #[tokio::test]

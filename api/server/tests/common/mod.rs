@@ -92,6 +92,7 @@ impl TestServer {
             stale_if_error_seconds: 900,
             audit_buffer_events: 100_000,
             audit_spool: None,
+            client_metadata_url: None,
         };
         configure(&mut common);
         let proxy_max_body_bytes = common.proxy_max_body_bytes;

@@ -252,7 +252,7 @@ impl ConnectionServiceImpl {
                 query.append_pair("nonce", nonce);
             }
             if let Some(resource) = &party.resource {
-                query.append_pair("resource", resource.as_str());
+                query.append_pair("resource", resource);
             }
             let mut extra = oauth.authorization_params.clone();
             if incremental {

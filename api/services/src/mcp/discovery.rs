@@ -40,8 +40,9 @@ pub struct AuthorizationServer {
 /// What a consent with an MCP server needs: where to ask, for what resource, with which scopes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct McpAuthorization {
-    /// The resource indicator (RFC 8707) for every authorization, token and refresh request.
-    pub resource: Url,
+    /// The resource indicator (RFC 8707) for every authorization, token and refresh request,
+    /// exactly as the resource metadata publishes it (a parser would add a `/` to a bare origin).
+    pub resource: String,
     /// The challenge's scopes, else the resource metadata's `scopes_supported`, else none.
     pub scopes: Vec<String>,
     pub server: AuthorizationServer,
@@ -199,11 +200,14 @@ impl McpDiscovery {
         };
         let raw: RawResourceMetadata = serde_json::from_slice(&body)
             .map_err(|_| misconfigured(format!("the resource metadata of {server} is not valid JSON")))?;
-        let resource = raw
+        let published = raw
             .resource
-            .as_deref()
-            .and_then(|value| Url::parse(value).ok())
             .ok_or_else(|| misconfigured(format!("the resource metadata of {server} names no resource")))?;
+        let resource = Url::parse(&published).map_err(|_| {
+            misconfigured(format!(
+                "the resource metadata of {server} names a resource that is not a URL"
+            ))
+        })?;
         if !resource_covers(&resource, server) {
             return Err(misconfigured(format!(
                 "the resource metadata names resource {resource}, which is not {server}"
@@ -221,7 +225,7 @@ impl McpDiscovery {
             .await?;
         let scopes = challenge.scopes().unwrap_or(raw.scopes_supported);
         Ok(McpAuthorization {
-            resource,
+            resource: published,
             scopes,
             server: authorization_server,
         })

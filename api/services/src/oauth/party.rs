@@ -72,8 +72,9 @@ pub struct OAuthParty {
     pub client: GrantClient,
     /// Nexus registered the client (it travels with the grant).
     pub registered: bool,
-    /// An MCP server's URL, the resource indicator (RFC 8707) of every request.
-    pub resource: Option<Url>,
+    /// An MCP server's resource indicator (RFC 8707) for every request, as its metadata
+    /// publishes it.
+    pub resource: Option<String>,
     /// Whether refreshes name the resource too.
     pub resource_on_refresh: bool,
     /// An MCP server's authorization server: a callback's `iss` must be it (RFC 9207).
@@ -88,9 +89,8 @@ impl OAuthParty {
     /// The resource for a code exchange (and for a refresh, when `refresh`).
     pub fn resource_for(&self, refresh: bool) -> Option<&str> {
         self.resource
-            .as_ref()
+            .as_deref()
             .filter(|_| !refresh || self.resource_on_refresh)
-            .map(Url::as_str)
     }
 }
 
@@ -106,6 +106,22 @@ pub enum ClientSource<'a> {
     /// A refresh or a revocation: the client the grant was made with (`Some` when Nexus
     /// registered it), else the operator's. Never a new registration.
     Grant(Option<GrantClient>),
+}
+
+/// The operator's client's method, unless the authorization server lists the methods it takes
+/// and that one is not among them while the other secret method is.
+fn supported_method(configured: ClientAuthentication, supported: &[String]) -> ClientAuthentication {
+    let takes = |method: ClientAuthentication| supported.iter().any(|s| s == method.as_str());
+    if supported.is_empty() || takes(configured) {
+        return configured;
+    }
+    [
+        ClientAuthentication::ClientSecretBasic,
+        ClientAuthentication::ClientSecretPost,
+    ]
+    .into_iter()
+    .find(|method| takes(*method))
+    .unwrap_or(configured)
 }
 
 #[derive(Debug)]
@@ -183,7 +199,12 @@ impl OAuthParties {
         let found = self.mcp_discovery.discover(name, &mcp.server_url).await?;
         let (client, registered) = match (source, oauth.preregistered_client_id()) {
             (ClientSource::Grant(Some(client)), _) => (client, false),
-            (_, Some(_)) => (operators_client()?, false),
+            (_, Some(_)) => {
+                let mut client = operators_client()?;
+                client.authentication =
+                    supported_method(client.authentication, &found.server.token_endpoint_auth_methods);
+                (client, false)
+            }
             (ClientSource::Grant(None), None) => {
                 return Err(misconfigured(
                     name,
