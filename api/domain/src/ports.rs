@@ -56,6 +56,10 @@ pub trait ConnectionService: Send + Sync {
     /// The capture form for a valid, unused capture state.
     async fn capture_form(&self, state: &str) -> ServiceResult<CaptureForm>;
 
+    /// Nexus's Client ID Metadata Document (served at `/auth/client-metadata.json` under the
+    /// public URL): what an authorization server that takes one learns about Nexus's client.
+    fn client_metadata_document(&self) -> serde_json::Value;
+
     /// Validates captured credentials against the provider's schema (and its verification
     /// request), stores them encrypted and activates the connection. The state works once.
     async fn save_credential(&self, state: &str, values: BTreeMap<String, String>) -> ServiceResult<CompletedFlow>;

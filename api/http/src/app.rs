@@ -74,10 +74,16 @@ pub struct BrokerRoutes {
 }
 
 fn with_browser_routes(route: Route) -> Route {
-    route.at("/auth/callback", poem::get(crate::browser::callback)).at(
-        "/auth/capture",
-        poem::get(crate::browser::capture_form).post(crate::browser::capture_submit),
-    )
+    route
+        .at("/auth/callback", poem::get(crate::browser::callback))
+        .at(
+            "/auth/capture",
+            poem::get(crate::browser::capture_form).post(crate::browser::capture_submit),
+        )
+        .at(
+            "/auth/client-metadata.json",
+            poem::get(crate::browser::client_metadata_document),
+        )
 }
 
 /// The Broker listener: its API, health, docs and spec, plus the browser routes and `/metrics`

@@ -156,6 +156,16 @@ pub(crate) async fn callback(state: Data<&BrokerState>, Query(query): Query<Call
     }
 }
 
+/// `GET /auth/client-metadata.json`: Nexus's Client ID Metadata Document, fetched by the
+/// authorization servers of MCP servers that take one (its URL is the `client_id`).
+#[handler]
+pub(crate) fn client_metadata_document(state: Data<&BrokerState>) -> Response {
+    Response::builder()
+        .content_type("application/json")
+        .header("cache-control", "public, max-age=3600")
+        .body(state.connections.client_metadata_document().to_string())
+}
+
 #[derive(Deserialize)]
 pub(crate) struct CaptureQuery {
     state: Option<String>,

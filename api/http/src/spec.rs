@@ -173,7 +173,9 @@ impl AllowedMethods {
     }
 
     pub(crate) fn with_browser_routes(self) -> Self {
-        self.with("/auth/callback", "GET").with("/auth/capture", "GET, POST")
+        self.with("/auth/callback", "GET")
+            .with("/auth/capture", "GET, POST")
+            .with("/auth/client-metadata.json", "GET")
     }
 
     /// The `Allow` value for a request path, when a known path matches it.

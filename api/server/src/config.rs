@@ -120,9 +120,10 @@ pub struct CommonArgs {
     /// memory), written when it returns, after a restart too
     #[arg(long, env = "NEXUS_AUDIT_SPOOL")]
     pub audit_spool: Option<PathBuf>,
-    /// The https URL of a Client ID Metadata Document describing Nexus's client (its callback as
-    /// the redirect URI): used as the client id with MCP servers' authorization servers that
-    /// accept one, instead of registering a client
+    /// The https URL of the Client ID Metadata Document describing Nexus's client, used as its
+    /// client id with MCP servers' authorization servers that accept one, instead of registering
+    /// a client. Default: `/auth/client-metadata.json` under an https public URL (Nexus serves
+    /// it there); `off` registers instead
     #[arg(long, env = "NEXUS_CLIENT_METADATA_URL")]
     pub client_metadata_url: Option<String>,
 }
@@ -393,7 +394,10 @@ impl CommonArgs {
         if production && webhooks.allow_private {
             tracing::warn!("NEXUS_WEBHOOK_ALLOW_PRIVATE is on: webhooks may reach loopback and private addresses");
         }
-        let client_metadata_url = match &self.client_metadata_url {
+        let client_metadata_url = match self.client_metadata_url.as_deref() {
+            Some("off") => None,
+            // Nexus serves the document itself; an authorization server must be able to fetch it.
+            None if public_url.scheme() == "https" => Some(nexus_services::client_metadata_url(&public_url)),
             None => None,
             Some(raw) => {
                 let url =

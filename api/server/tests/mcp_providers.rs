@@ -289,4 +289,32 @@ async fn what_an_mcp_provider_refuses(db: TestDatabase) {
     assert!(liar.registrations().is_empty());
 }
 
-database_tests!(an_mcp_server_registered_by_url, what_an_mcp_provider_refuses);
+/// Nexus's Client ID Metadata Document: its id is its own URL, its redirect URI the callback.
+async fn the_client_metadata_document(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let response = raw()
+        .get(format!("{}/auth/client-metadata.json", server.broker_url))
+        .send()
+        .await
+        .expect("document");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let document: Value = response.json().await.expect("JSON");
+    let base = server.broker_url.trim_end_matches('/');
+    assert_eq!(document["client_id"], format!("{base}/auth/client-metadata.json"));
+    assert_eq!(document["redirect_uris"], json!([format!("{base}/auth/callback")]));
+    assert_eq!(document["token_endpoint_auth_method"], "none");
+    assert_eq!(document["grant_types"], json!(["authorization_code", "refresh_token"]));
+    let wrong = raw()
+        .post(format!("{}/auth/client-metadata.json", server.broker_url))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), StatusCode::METHOD_NOT_ALLOWED);
+}
+
+database_tests!(
+    an_mcp_server_registered_by_url,
+    what_an_mcp_provider_refuses,
+    the_client_metadata_document
+);

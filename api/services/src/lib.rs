@@ -30,7 +30,7 @@ pub use cache::CacheEpoch;
 pub use connections::seal_captured;
 pub use connections::{
     ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DEFAULT_REFRESH_SKEW_SECONDS, DEFAULT_STALE_IF_ERROR,
-    MAX_CAPTURE_ATTEMPTS, apply_strategy,
+    MAX_CAPTURE_ATTEMPTS, apply_strategy, client_metadata_url,
 };
 pub use gateway::LocalGateway;
 pub use metrics::{Metrics, stale_reads as stale_reads_metric};

@@ -346,6 +346,11 @@ pub(crate) fn open_client_secret(keyring: &Keyring, provider: &ProviderRecord) -
     }
 }
 
+/// Where Nexus serves its Client ID Metadata Document under its public URL (the document's id).
+pub fn client_metadata_url(public_url: &Url) -> Url {
+    endpoint_url(public_url, &["auth", "client-metadata.json"])
+}
+
 /// `base` + path segments, without `//` whatever the base's trailing slash.
 pub(crate) fn endpoint_url(base: &Url, segments: &[&str]) -> Url {
     let mut url = base.clone();
@@ -379,6 +384,18 @@ impl ConnectionService for ConnectionServiceImpl {
 
     async fn capture_form(&self, state: &str) -> ServiceResult<CaptureForm> {
         Self::capture_form(self, state).await
+    }
+
+    fn client_metadata_document(&self) -> serde_json::Value {
+        // A public client: the document names no key, and PKCE proves each exchange.
+        serde_json::json!({
+            "client_id": client_metadata_url(&self.settings.public_url).as_str(),
+            "client_name": "Nexus",
+            "redirect_uris": [self.redirect_uri().as_str()],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+        })
     }
 
     async fn save_credential(&self, state: &str, values: BTreeMap<String, String>) -> ServiceResult<CompletedFlow> {
