@@ -26,21 +26,26 @@ pub fn summary(templates: &[Template]) -> String {
     );
     let creatable: Vec<&Template> = templates.iter().filter(|t| t.unsupported().is_empty()).collect();
     let creatable_by_type = count(creatable.iter().map(|t| t.auth_type.clone()));
+    let by_type = creatable_by_type
+        .iter()
+        .map(|(kind, n)| format!("{n} `{kind}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mcp = templates.iter().filter(|t| t.is_mcp()).count();
     let _ = writeln!(
         out,
-        "{} can be created today ({}). The others, with what they need that Nexus does not do yet:\n",
+        "{} can be created today ({by_type}). The {mcp} remote MCP servers among them (`client_registration` `dynamic` or `cimd`) need their MCP endpoint's URL, `mcp_server_url`: Nexus discovers the rest and registers its client.\n",
         creatable.len(),
-        creatable_by_type
-            .iter()
-            .map(|(kind, n)| format!("{n} `{kind}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
     );
-    let _ = writeln!(out, "| Template | Needs |\n|---|---|");
-    for template in templates.iter().filter(|t| !t.unsupported().is_empty()) {
-        let _ = writeln!(out, "| `{}` | {} |", template.name, template.unsupported().join(", "));
+    let missing: Vec<&Template> = templates.iter().filter(|t| !t.unsupported().is_empty()).collect();
+    if !missing.is_empty() {
+        let _ = writeln!(out, "The others, with what they need that Nexus does not do yet:\n");
+        let _ = writeln!(out, "| Template | Needs |\n|---|---|");
+        for template in missing {
+            let _ = writeln!(out, "| `{}` | {} |", template.name, template.unsupported().join(", "));
+        }
+        let _ = writeln!(out);
     }
-    let _ = writeln!(out);
     let categories = count(templates.iter().flat_map(|t| t.categories.clone()));
     let _ = writeln!(out, "| Category | Templates |\n|---|---|");
     for (category, n) in &categories {

@@ -103,17 +103,41 @@ impl Template {
     /// What a provider created from this template would need that Nexus does not do yet (the
     /// catalog keeps these facts so that nothing is lost); empty when it can be created.
     pub fn unsupported(&self) -> Vec<&'static str> {
-        let mut missing = Vec::new();
-        let checks: [(bool, &'static str); 1] = [(
-            self.client_registration.as_deref().is_some_and(|kind| kind != "static"),
-            "dynamic client registration",
-        )];
-        for (needed, what) in checks {
-            if needed {
-                missing.push(what);
-            }
+        // Nothing today: remote MCP servers (dynamic registration, metadata documents) run as
+        // MCP providers. A fact Nexus cannot act on yet is listed here with its reason.
+        Vec::new()
+    }
+
+    /// A remote MCP server's template: its client is registered per authorization server (by
+    /// dynamic registration or a metadata document), and a provider made from it discovers its
+    /// endpoints from the server's URL (`mcp_server_url`, which the operator gives).
+    pub fn is_mcp(&self) -> bool {
+        matches!(self.client_registration.as_deref(), Some("dynamic" | "cimd"))
+    }
+
+    /// An MCP template's provider: the template's names, category, scopes and links, the
+    /// operator's server URL and everything else of the operator's. The template's endpoints and
+    /// request parameters are left behind: the server's metadata names them, and Nexus sends
+    /// the resource itself.
+    fn fill_mcp(&self, draft: ProviderDraft) -> ProviderDraft {
+        ProviderDraft {
+            name: if draft.name.is_empty() {
+                self.name.clone()
+            } else {
+                draft.name.clone()
+            },
+            display_name: draft.display_name.clone().or_else(|| Some(self.display_name.clone())),
+            category: draft.category.clone().or_else(|| self.categories.first().cloned()),
+            auth_type: draft.auth_type.or(Some(self.auth_type())),
+            scopes: if draft.scopes.is_empty() {
+                self.scopes.clone()
+            } else {
+                draft.scopes.clone()
+            },
+            logo_url: draft.logo_url.clone().or_else(|| self.logo_url.clone()),
+            docs_url: draft.docs_url.clone().or_else(|| self.docs_url.clone()),
+            ..draft
         }
-        missing
     }
 
     /// The operator's draft with what it leaves out taken from the template: the operator's
@@ -122,6 +146,9 @@ impl Template {
     /// the authorization URL, token URL or issuer takes none from the template (a template's
     /// token URL beside the operator's own authorization URL would send codes elsewhere).
     pub fn fill(&self, draft: ProviderDraft) -> ProviderDraft {
+        if self.is_mcp() {
+            return self.fill_mcp(draft);
+        }
         let mut authorization_params = self.authorization_params.clone();
         authorization_params.extend(draft.authorization_params);
         let mut incremental_authorization_params = self.incremental_authorization_params.clone();
@@ -357,6 +384,17 @@ pub fn apply_template(templates: &[Template], input: NewProvider) -> Result<NewP
             ),
         ));
     }
+    if template.is_mcp() && input.draft.mcp_server_url.is_none() {
+        let under = template
+            .api_base_url
+            .as_deref()
+            .map(|base| format!(", such as one under {base}"))
+            .unwrap_or_default();
+        return Err(ServiceError::invalid(
+            "mcp_server_url",
+            format!("template `{name}` is a remote MCP server: give its MCP endpoint's URL{under}"),
+        ));
+    }
     let unsupported = template.unsupported();
     if !unsupported.is_empty() {
         return Err(ServiceError::invalid(
@@ -452,13 +490,28 @@ mod tests {
             template.unsupported().is_empty(),
             "API headers and commas are supported"
         );
-        template.client_registration = Some("dynamic".into());
-        assert_eq!(template.unsupported(), ["dynamic client registration"]);
         assert_eq!(
             template.fill(ProviderDraft::default()).scope_separator.as_deref(),
             Some(","),
             "and carried into the provider"
         );
+        template.client_registration = Some("dynamic".into());
+        assert!(
+            template.unsupported().is_empty(),
+            "an MCP server runs as an MCP provider"
+        );
+        assert!(template.is_mcp());
+        let filled = template.fill(ProviderDraft {
+            mcp_server_url: Some("https://mcp.github.test/mcp".into()),
+            ..ProviderDraft::default()
+        });
+        assert_eq!(filled.mcp_server_url.as_deref(), Some("https://mcp.github.test/mcp"));
+        assert_eq!(
+            (filled.authorization_url, filled.token_url, filled.scope_separator),
+            (None, None, None),
+            "the server's metadata names its endpoints"
+        );
+        assert_eq!(filled.name, "github");
     }
 
     #[test]

@@ -74,7 +74,11 @@ async fn templates_are_listed_and_viewed(db: TestDatabase) {
         .await
         .expect("template_view")
         .into_inner();
-    assert_eq!(registered.unsupported, ["dynamic client registration"]);
+    assert!(
+        registered.unsupported.is_empty(),
+        "a remote MCP server runs as an MCP provider: {:?}",
+        registered.unsupported
+    );
     let slack = broker
         .template_view()
         .name("slack")
@@ -174,7 +178,8 @@ async fn providers_are_created_from_templates(db: TestDatabase) {
         "an API-key provider has no scopes to join: {keyed}"
     );
 
-    // What Nexus cannot run yet is refused with the reason, and nothing is stored.
+    // A remote MCP server's template needs the server's URL: refused with the reason without
+    // it, and nothing is stored.
     let (status, registered) = post_provider(
         &server,
         json!({"template": "amplitude-mcp", "client_id": "c", "client_secret": "s"}),
@@ -182,11 +187,11 @@ async fn providers_are_created_from_templates(db: TestDatabase) {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{registered}");
     assert_eq!(registered["code"], "invalid_request");
-    assert_eq!(registered["field"], "template");
+    assert_eq!(registered["field"], "mcp_server_url");
     assert!(
         registered["message"]
             .as_str()
-            .is_some_and(|m| m.contains("dynamic client registration")),
+            .is_some_and(|m| m.contains("remote MCP server") && m.contains("https://mcp.amplitude.com")),
         "{registered}"
     );
     let (status, unknown) = post_provider(&server, json!({"template": "no-such-template"})).await;

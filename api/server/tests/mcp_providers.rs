@@ -289,6 +289,39 @@ async fn what_an_mcp_provider_refuses(db: TestDatabase) {
     assert!(liar.registrations().is_empty());
 }
 
+/// The catalog's MCP templates: created with the server's URL, they discover the rest.
+async fn an_mcp_template_with_its_servers_url(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let fake = FakeMcpServer::start(McpShape::default()).await;
+    let (status, error) = send(
+        raw()
+            .post(format!("{}/v1/providers", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"template": "linear-mcp"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["field"], "mcp_server_url");
+    let (status, created) = send(
+        raw()
+            .post(format!("{}/v1/providers", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"template": "linear-mcp", "mcp_server_url": fake.mcp_url()})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["name"], "linear-mcp");
+    assert_eq!(created["display_name"], "Linear (MCP)");
+    assert!(
+        created["authorization_url"].is_null(),
+        "the server's metadata names it: {created}"
+    );
+    let (status, started) = consent(&server, "ws-linear", "linear-mcp").await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let landed = authorize(started["auth_url"].as_str().expect("auth_url"), |callback| callback).await;
+    assert!(landed.contains("status=success"), "{landed}");
+}
+
 /// Nexus's Client ID Metadata Document: its id is its own URL, its redirect URI the callback.
 async fn the_client_metadata_document(db: TestDatabase) {
     let server = TestServer::start(db).await;
@@ -316,5 +349,6 @@ async fn the_client_metadata_document(db: TestDatabase) {
 database_tests!(
     an_mcp_server_registered_by_url,
     what_an_mcp_provider_refuses,
+    an_mcp_template_with_its_servers_url,
     the_client_metadata_document
 );

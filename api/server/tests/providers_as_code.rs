@@ -81,6 +81,13 @@ async fn round_trip(db: TestDatabase) {
                "strategy": {"type": "header", "header_name": "X-Api-Key"}}),
     )
     .await;
+    // A remote MCP server: its URL is all there is, and it has no client secret to reference.
+    register(
+        &server,
+        json!({"name": "acme-mcp", "auth_type": "oauth2", "mcp_server_url": "https://mcp.acme.example/mcp",
+               "mcp_resource_on_refresh": false}),
+    )
+    .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("providers.yaml");
     let path = file.to_str().expect("path");
@@ -92,6 +99,8 @@ async fn round_trip(db: TestDatabase) {
     let text = std::fs::read_to_string(&file).expect("exported file");
     assert!(text.contains("client_secret: ${NEXUS_GITHUB_CLIENT_SECRET}"), "{text}");
     assert!(!text.contains("gh-secret") && !text.contains("fingerprint"), "{text}");
+    assert!(text.contains("mcp_server_url: https://mcp.acme.example/mcp"), "{text}");
+    assert!(!text.contains("ACME_MCP_CLIENT_SECRET"), "{text}");
 
     // Plan: no drift.
     let plan = nexus(&server, dir.path(), &["plan", "-f", path], &secret).await;
