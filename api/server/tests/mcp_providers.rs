@@ -209,6 +209,34 @@ async fn an_mcp_server_registered_by_url(db: TestDatabase) {
     let refresh = fake.token_requests().pop().expect("a refresh");
     assert_eq!(refresh["grant_type"], "refresh_token");
     assert!(!refresh.contains_key("resource"), "{refresh:?}");
+
+    // The authorization server refuses the client: what was discovered is discovered again.
+    let metadata_reads = || {
+        fake.requests()
+            .iter()
+            .filter(|request| request.contains(".well-known/oauth-authorization-server"))
+            .count()
+    };
+    let before = metadata_reads();
+    fake.reshape(McpShape {
+        token_error: Some("invalid_client".into()),
+        ..McpShape::default()
+    });
+    let (status, refused) = send(
+        raw()
+            .post(format!("{}/v1/refresh/{connection_id}", server.gateway_url))
+            .bearer_auth(&agent_key),
+    )
+    .await;
+    assert!(
+        status.is_server_error() || status.is_client_error(),
+        "{status}: {refused}"
+    );
+    fake.reshape(McpShape::default());
+    // (The refused connection waits before its next refresh; a consent discovers first.)
+    let (status, _) = consent(&server, "ws-mcp-3", "fake-mcp").await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(metadata_reads(), before + 1, "discovered again after the refusal");
 }
 
 async fn what_an_mcp_provider_refuses(db: TestDatabase) {

@@ -57,6 +57,8 @@ pub struct McpShape {
     pub registration_status: Option<u16>,
     /// `client_secret_expires_at` of each registration (0: never).
     pub secret_expires_at: i64,
+    /// An OAuth error every token request gets instead (with HTTP 401), such as `invalid_client`.
+    pub token_error: Option<String>,
 }
 
 impl Default for McpShape {
@@ -76,6 +78,7 @@ impl Default for McpShape {
             token_endpoint_auth_methods: vec!["client_secret_basic".into(), "client_secret_post".into(), "none".into()],
             registration_status: None,
             secret_expires_at: 0,
+            token_error: None,
         }
     }
 }
@@ -246,6 +249,9 @@ fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<McpState>>>) -> Resp
                 fields.insert(BASIC_CLIENT.to_owned(), pair);
             }
             state.token_requests.push(fields.clone());
+            if let Some(error) = &shape.token_error {
+                return json_response(401, &json!({"error": error}));
+            }
             // A code is exchanged for the MCP server only; a refresh may leave `resource` out.
             let resource = fields.get("resource").map(String::as_str);
             let code_grant = fields.get("grant_type").map(String::as_str) == Some("authorization_code");

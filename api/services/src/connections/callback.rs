@@ -197,6 +197,10 @@ impl ConnectionServiceImpl {
             .await
             .map_err(|e| {
                 log_failure("code exchange failed", &e);
+                if matches!(e, crate::oauth::TokenEndpointError::Misconfigured { .. }) {
+                    // An MCP server may have moved its authorization server: discover it again.
+                    self.parties.forget(&spec);
+                }
                 Failure(e.code().to_owned())
             })?;
 

@@ -225,10 +225,16 @@ impl Refresher {
                 .and_then(|url| url.fixed())
                 .unwrap_or(&party.endpoints.token_url);
             let dialect = TokenDialect::refresh(oauth).for_resource(party.resource_for(true));
-            self.deps
+            let answer = self
+                .deps
                 .token_endpoint
                 .refresh(refresh_url, &party.client.auth(), dialect, refresh_token)
-                .await
+                .await;
+            if let Err(TokenEndpointError::Misconfigured { .. }) = &answer {
+                // An MCP server may have moved its authorization server: discover it again next time.
+                self.deps.parties.forget(&spec);
+            }
+            answer
         }
         .await;
         self.deps
