@@ -34,6 +34,8 @@ pub struct Model {
     pub refresh_retry_at: Option<DateTimeUtc>,
     /// Submissions made with the current capture link.
     pub capture_attempts: i32,
+    /// Consents in a row that asked for the same scopes without the grant holding them.
+    pub scope_step_ups: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub activated_at: Option<DateTimeUtc>,

@@ -19,6 +19,7 @@ mod m20261207_000005_provider_token_exchange;
 mod m20261207_000006_provider_api_extras;
 mod m20261207_000007_oauth_client_registrations;
 mod m20261207_000008_provider_mcp;
+mod m20261207_000009_connection_scope_step_ups;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_provider_api_extras::Migration),
             Box::new(m20261207_000007_oauth_client_registrations::Migration),
             Box::new(m20261207_000008_provider_mcp::Migration),
+            Box::new(m20261207_000009_connection_scope_step_ups::Migration),
         ]
     }
 }

@@ -44,6 +44,8 @@ pub enum ConflictReason {
     ConnectionExpired,
     /// Static credentials cannot be refreshed.
     NotRefreshable,
+    /// The same scopes were asked for in too many consents without the provider granting them.
+    ScopeNotGranted,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +186,8 @@ impl ServiceError {
                 | ConflictReason::ConnectionPending
                 | ConflictReason::ConnectionRevoked
                 | ConflictReason::ConnectionFailed
-                | ConflictReason::ConnectionExpired => 409,
+                | ConflictReason::ConnectionExpired
+                | ConflictReason::ScopeNotGranted => 409,
             },
             Self::AttentionRequired { .. } | Self::InsufficientScope { .. } => 409,
             Self::Upstream { .. } => 502,
@@ -229,6 +232,7 @@ impl ServiceError {
                 ConflictReason::ConnectionFailed => ErrorCode::ConnectionFailed,
                 ConflictReason::ConnectionExpired => ErrorCode::ConnectionExpired,
                 ConflictReason::NotRefreshable => ErrorCode::NotRefreshable,
+                ConflictReason::ScopeNotGranted => ErrorCode::ScopeNotGranted,
             },
             Self::AttentionRequired { .. } => ErrorCode::AttentionRequired,
             Self::InsufficientScope { .. } => ErrorCode::InsufficientScope,
@@ -332,6 +336,7 @@ pub enum ErrorCode {
     NotRefreshable,
     AttentionRequired,
     InsufficientScope,
+    ScopeNotGranted,
     UpstreamUnavailable,
     BrokerUnavailable,
     ServiceUnavailable,
@@ -343,7 +348,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 32] = [
+    pub const ALL: [Self; 33] = [
         Self::ProviderNotFound,
         Self::ConnectionNotFound,
         Self::AgentKeyNotFound,
@@ -368,6 +373,7 @@ impl ErrorCode {
         Self::NotRefreshable,
         Self::AttentionRequired,
         Self::InsufficientScope,
+        Self::ScopeNotGranted,
         Self::UpstreamUnavailable,
         Self::BrokerUnavailable,
         Self::ServiceUnavailable,
@@ -409,6 +415,7 @@ impl ErrorCode {
             Self::NotRefreshable => "not_refreshable",
             Self::AttentionRequired => "attention_required",
             Self::InsufficientScope => "insufficient_scope",
+            Self::ScopeNotGranted => "scope_not_granted",
             Self::UpstreamUnavailable => "upstream_unavailable",
             Self::BrokerUnavailable => "broker_unavailable",
             Self::ServiceUnavailable => "service_unavailable",
@@ -470,6 +477,10 @@ impl ErrorCode {
             Self::InsufficientScope => (
                 409,
                 "The connection lacks scopes the request names (`missing_scopes`): run an incremental consent of `connection_id` with them",
+            ),
+            Self::ScopeNotGranted => (
+                409,
+                "The provider did not grant these scopes in the last consents that asked for them: stop asking (the user or the provider's policy refuses them), or ask for other scopes",
             ),
             Self::UpstreamUnavailable => (
                 502,

@@ -77,6 +77,8 @@ pub struct ConnectionBundle {
     pub connection: Connection,
     pub provider: ProviderRecord,
     pub credential: Option<CredentialRecord>,
+    /// Consents in a row that asked for the same scopes without the grant holding them.
+    pub scope_step_ups: u32,
 }
 
 /// A consent taken for completion: the nonce is gone from the row, so nobody else can take it.
@@ -92,11 +94,14 @@ pub struct ClaimedConsent {
 pub trait ConnectionRepository: Send + Sync {
     async fn insert_pending(&self, connection: &Connection, consent: &PendingConsent) -> RepoResult<()>;
     /// Starts a new consent on an existing connection that is not revoked; `false` otherwise.
+    /// `step_ups`: consents in a row, this one included, that ask for these same scopes
+    /// without the grant holding them (0 for any other re-consent).
     async fn begin_reconsent(
         &self,
         id: ConnectionId,
         consent: &PendingConsent,
         requested_scopes: &[Scope],
+        step_ups: u32,
         at: DateTime<Utc>,
     ) -> RepoResult<bool>;
     async fn find(&self, id: ConnectionId) -> RepoResult<Option<ConnectionBundle>>;
@@ -290,6 +295,7 @@ pub(crate) fn new_row(connection: &Connection) -> connection::ActiveModel {
         refresh_failures: Set(0),
         refresh_retry_at: Set(None),
         capture_attempts: Set(0),
+        scope_step_ups: Set(0),
         created_at: Set(connection.created_at),
         updated_at: Set(connection.updated_at),
         activated_at: Set(connection.activated_at),
@@ -318,6 +324,7 @@ async fn bundle<C: ConnectionTrait>(
         connection: connection_from(&model, &provider)?,
         provider,
         credential,
+        scope_step_ups: u32::try_from(model.scope_step_ups).unwrap_or_default(),
     }))
 }
 
@@ -456,6 +463,7 @@ impl ConnectionRepository for SqlConnectionRepository {
         id: ConnectionId,
         consent: &PendingConsent,
         requested_scopes: &[Scope],
+        step_ups: u32,
         at: DateTime<Utc>,
     ) -> RepoResult<bool> {
         let (verifier, verifier_key) = sealed_parts(consent.pkce_verifier.as_ref());
@@ -484,6 +492,10 @@ impl ConnectionRepository for SqlConnectionRepository {
                 Expr::value(to_json(&requested_scopes)),
             )
             .col_expr(connection::Column::CaptureAttempts, Expr::value(0))
+            .col_expr(
+                connection::Column::ScopeStepUps,
+                Expr::value(i32::try_from(step_ups).unwrap_or(i32::MAX)),
+            )
             .col_expr(connection::Column::UpdatedAt, Expr::value(at))
             .filter(connection::Column::Id.eq(id.as_uuid()))
             .filter(connection::Column::Status.ne(ConnectionStatus::Revoked.as_str()))

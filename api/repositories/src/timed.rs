@@ -224,9 +224,10 @@ impl<R: ConnectionRepository> ConnectionRepository for Timed<R> {
         id: ConnectionId,
         consent: &PendingConsent,
         requested_scopes: &[Scope],
+        step_ups: u32,
         at: DateTime<Utc>,
     ) -> RepoResult<bool> {
-        let operation = self.inner.begin_reconsent(id, consent, requested_scopes, at);
+        let operation = self.inner.begin_reconsent(id, consent, requested_scopes, step_ups, at);
         self.metrics.time("connections", "begin_reconsent", operation).await
     }
     async fn find(&self, id: ConnectionId) -> RepoResult<Option<ConnectionBundle>> {

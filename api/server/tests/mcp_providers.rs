@@ -317,6 +317,55 @@ async fn what_an_mcp_provider_refuses(db: TestDatabase) {
     assert!(liar.registrations().is_empty());
 }
 
+/// A step-up the provider keeps refusing ends: three consents in a row for the same scopes, then
+/// `scope_not_granted`; other scopes may still be asked for.
+async fn a_refused_step_up_is_bounded(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let fake = FakeMcpServer::start(McpShape::default()).await;
+    let (status, _) = send(
+        raw()
+            .post(format!("{}/v1/providers", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(&json!({"name": "stingy-mcp", "auth_type": "oauth2", "mcp_server_url": fake.mcp_url()})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, first) = consent(&server, "ws-stingy", "stingy-mcp").await;
+    let landed = authorize(first["auth_url"].as_str().expect("auth_url"), |callback| callback).await;
+    assert!(landed.contains("status=success"), "{landed}");
+    let connection_id = first["connection_id"].as_str().expect("id").to_owned();
+    // From now on the server grants only what the connection already has.
+    fake.reshape(McpShape {
+        granted_scope: Some("mcp:read".into()),
+        ..McpShape::default()
+    });
+    let step_up = |scopes: Value| {
+        send(
+            raw()
+                .post(format!("{}/v1/consents", server.broker_url))
+                .bearer_auth(&server.admin_key)
+                .json(
+                    &json!({"workspace_id": "ws-stingy", "provider": "stingy-mcp", "connection_id": connection_id,
+                              "scopes": scopes, "return_url": "http://127.0.0.1:9/done"}),
+                ),
+        )
+    };
+    for attempt in 1..=3 {
+        let (status, started) = step_up(json!(["mcp:write"])).await;
+        assert_eq!(status, StatusCode::CREATED, "attempt {attempt}: {started}");
+        let asked = query(started["auth_url"].as_str().expect("auth_url"));
+        assert_eq!(asked["scope"], "mcp:read mcp:write", "the union");
+        let landed = authorize(started["auth_url"].as_str().expect("auth_url"), |callback| callback).await;
+        assert!(landed.contains("status=success"), "{landed}");
+    }
+    let (status, refused) = step_up(json!(["mcp:write"])).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["code"], "scope_not_granted");
+    assert_eq!(refused["connection_id"], json!(connection_id));
+    let (status, other) = step_up(json!(["mcp:admin"])).await;
+    assert_eq!(status, StatusCode::CREATED, "other scopes may be asked for: {other}");
+}
+
 /// The catalog's MCP templates: created with the server's URL, they discover the rest.
 async fn an_mcp_template_with_its_servers_url(db: TestDatabase) {
     let server = TestServer::start(db).await;
@@ -378,5 +427,6 @@ database_tests!(
     an_mcp_server_registered_by_url,
     what_an_mcp_provider_refuses,
     an_mcp_template_with_its_servers_url,
+    a_refused_step_up_is_bounded,
     the_client_metadata_document
 );

@@ -59,6 +59,8 @@ pub struct McpShape {
     pub secret_expires_at: i64,
     /// An OAuth error every token request gets instead (with HTTP 401), such as `invalid_client`.
     pub token_error: Option<String>,
+    /// The `scope` every token answer grants (`None`: what was asked for).
+    pub granted_scope: Option<String>,
 }
 
 impl Default for McpShape {
@@ -79,6 +81,7 @@ impl Default for McpShape {
             registration_status: None,
             secret_expires_at: 0,
             token_error: None,
+            granted_scope: None,
         }
     }
 }
@@ -259,6 +262,12 @@ fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<McpState>>>) -> Resp
                 return json_response(400, &json!({"error": "invalid_target"}));
             }
             let number = state.token_requests.len();
+            // What the last authorization asked for (a refresh keeps it), unless the shape grants less.
+            let asked = state
+                .authorizations
+                .last()
+                .and_then(|query| query.get("scope").cloned());
+            let granted = shape.granted_scope.clone().or(asked).unwrap_or_default();
             json_response(
                 200,
                 &json!({
@@ -266,7 +275,7 @@ fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<McpState>>>) -> Resp
                     "token_type": "Bearer",
                     "expires_in": 3600,
                     "refresh_token": format!("mcp-refresh-{number}"),
-                    "scope": fields.get("scope").cloned().unwrap_or_default(),
+                    "scope": granted,
                 }),
             )
         }

@@ -16,7 +16,7 @@ use nexus_domain::status::{AuthType, ConnectionStatus};
 use nexus_domain::token_request::TokenResponseShape;
 use nexus_domain::url_template::check_values;
 use nexus_domain::{ConnectionId, ResourceKind, Scope, ServiceError};
-use nexus_repositories::PendingConsent;
+use nexus_repositories::{ConnectionBundle, PendingConsent};
 use url::Url;
 
 impl ConnectionServiceImpl {
@@ -56,6 +56,7 @@ impl ConnectionServiceImpl {
         let expires_at = now + TimeDelta::seconds(CONSENT_WINDOW_SECONDS);
         let declared = &provider.provider.spec.connection_params;
         let incremental = request.connection_id.is_some() && request.scopes.as_ref().is_some_and(|raw| !raw.is_empty());
+        let mut step_ups = 0;
         let (connection_id, connection_params) = match request.connection_id {
             Some(id) => {
                 let existing = self.visible(caller, id).await?;
@@ -78,6 +79,7 @@ impl ConnectionServiceImpl {
                         .as_deref()
                         .unwrap_or(&existing.connection.requested_scopes);
                     scopes = scope_union(granted, &scopes);
+                    step_ups = step_ups_after(&existing, granted, &scopes)?;
                 }
                 let kept = existing.connection.connection_params;
                 if !request.connection_params.is_empty() && check_values(declared, &request.connection_params)? != kept
@@ -146,7 +148,7 @@ impl ConnectionServiceImpl {
         if request.connection_id.is_some() {
             let started = self
                 .connections
-                .begin_reconsent(connection_id, &consent, &scopes, now)
+                .begin_reconsent(connection_id, &consent, &scopes, step_ups, now)
                 .await
                 .map_err(internal("starting a re-consent"))?;
             if !started {
@@ -266,4 +268,33 @@ impl ConnectionServiceImpl {
         }
         Ok(url)
     }
+}
+
+/// Consents in a row that may ask a provider for the same scopes without being granted them (a
+/// step-up the user or the provider's policy keeps refusing ends with `scope_not_granted`).
+pub const MAX_STEP_UPS: u32 = 3;
+
+/// How many consents in a row, this one included, ask for `wanted` while the grant lacks some of
+/// it: one more than before when the last consent asked for the same, else a first one (none when
+/// the grant holds it all). Beyond `MAX_STEP_UPS`, `scope_not_granted`.
+fn step_ups_after(existing: &ConnectionBundle, granted: &[Scope], wanted: &[Scope]) -> Result<u32, ServiceError> {
+    let lacking = wanted.iter().any(|scope| !granted.contains(scope));
+    if !lacking {
+        return Ok(0);
+    }
+    fn set(scopes: &[Scope]) -> std::collections::BTreeSet<&str> {
+        scopes.iter().map(Scope::as_str).collect()
+    }
+    let same_ask = set(&existing.connection.requested_scopes) == set(wanted);
+    let step_ups = if same_ask { existing.scope_step_ups + 1 } else { 1 };
+    if step_ups > MAX_STEP_UPS {
+        return Err(ServiceError::Conflict {
+            reason: nexus_domain::error::ConflictReason::ScopeNotGranted,
+            message: format!(
+                "{MAX_STEP_UPS} consents in a row asked for these scopes and the provider did not grant them all: stop asking, or ask for others"
+            ),
+            connection_id: Some(existing.connection.id),
+        });
+    }
+    Ok(step_ups)
 }

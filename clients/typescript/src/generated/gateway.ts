@@ -426,6 +426,7 @@ export interface components {
              *     - `not_refreshable` (409): The connection has no refresh token (or is not OAuth2)
              *     - `attention_required` (409): The provider revoked the grant: send the user to consent again (`connection_id`)
              *     - `insufficient_scope` (409): The connection lacks scopes the request names (`missing_scopes`): run an incremental consent of `connection_id` with them
+             *     - `scope_not_granted` (409): The provider did not grant these scopes in the last consents that asked for them: stop asking (the user or the provider's policy refuses them), or ask for other scopes
              *     - `upstream_unavailable` (502): The provider failed or timed out; retry, after `Retry-After` when given
              *     - `broker_unavailable` (503): A split Gateway cannot reach its Broker; retry after `Retry-After`
              *     - `service_unavailable` (503): Nexus cannot serve right now (its database refused, reset, restarted, locked or timed out; or it is shutting down); retry after `Retry-After`

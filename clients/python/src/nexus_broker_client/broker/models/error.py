@@ -47,6 +47,8 @@ class Error:
             - `attention_required` (409): The provider revoked the grant: send the user to consent again (`connection_id`)
             - `insufficient_scope` (409): The connection lacks scopes the request names (`missing_scopes`): run an
             incremental consent of `connection_id` with them
+            - `scope_not_granted` (409): The provider did not grant these scopes in the last consents that asked for them:
+            stop asking (the user or the provider's policy refuses them), or ask for other scopes
             - `upstream_unavailable` (502): The provider failed or timed out; retry, after `Retry-After` when given
             - `broker_unavailable` (503): A split Gateway cannot reach its Broker; retry after `Retry-After`
             - `service_unavailable` (503): Nexus cannot serve right now (its database refused, reset, restarted, locked or
