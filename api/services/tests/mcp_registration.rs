@@ -59,7 +59,7 @@ async fn one_registration_per_issuer(db: TestDatabase) {
     let fake = FakeMcpServer::start(McpShape::default()).await;
     let server = server_of(&fake).await;
     let first = clients(&db, None)
-        .client_for("mcp-test", &server, &callback(), &["mcp:read".into()])
+        .client_for("mcp-test", &server, &callback())
         .await
         .expect("registered");
     assert_eq!(first.client_id, "mcp-client-1");
@@ -80,12 +80,15 @@ async fn one_registration_per_issuer(db: TestDatabase) {
     );
     assert_eq!(asked["token_endpoint_auth_method"], "client_secret_basic");
     assert_eq!(asked["application_type"], "web");
-    assert_eq!(asked["scope"], "mcp:read");
+    assert!(
+        asked.get("scope").is_none(),
+        "no scope: it would hold the client to it: {asked}"
+    );
     assert!(!format!("{first:?}").contains("mcp-secret-1"), "Debug hides the secret");
 
     // Another instance on the same database (another process): the same client, no new registration.
     let again = clients(&db, None)
-        .client_for("mcp-test", &server, &callback(), &[])
+        .client_for("mcp-test", &server, &callback())
         .await
         .expect("reused");
     assert_eq!(again.client_id, "mcp-client-1");
@@ -100,7 +103,7 @@ async fn one_registration_per_issuer(db: TestDatabase) {
     // Nexus's callback URL changed: registered again, the row replaced.
     let moved = Url::parse("https://nexus.example.com/auth/callback").expect("url");
     let replaced = clients(&db, None)
-        .client_for("mcp-test", &server, &moved, &[])
+        .client_for("mcp-test", &server, &moved)
         .await
         .expect("registered again");
     assert_eq!(replaced.client_id, "mcp-client-2");
@@ -122,11 +125,11 @@ async fn an_expiring_secret_is_registered_again(db: TestDatabase) {
     let server = server_of(&fake).await;
     let clients = clients(&db, None);
     let first = clients
-        .client_for("mcp-test", &server, &callback(), &[])
+        .client_for("mcp-test", &server, &callback())
         .await
         .expect("registered");
     let second = clients
-        .client_for("mcp-test", &server, &callback(), &[])
+        .client_for("mcp-test", &server, &callback())
         .await
         .expect("registered again");
     assert_ne!(
@@ -143,8 +146,8 @@ async fn racing_registrations_store_one(db: TestDatabase) {
     let (a, b) = (clients(&db, None), clients(&db, None));
     let redirect = callback();
     let (left, right) = tokio::join!(
-        a.client_for("mcp-test", &server, &redirect, &[]),
-        b.client_for("mcp-test", &server, &redirect, &[])
+        a.client_for("mcp-test", &server, &redirect),
+        b.client_for("mcp-test", &server, &redirect)
     );
     let (left, right) = (left.expect("left"), right.expect("right"));
     assert_eq!(left.client_id, right.client_id, "both use the one stored registration");
@@ -162,7 +165,7 @@ async fn metadata_documents_and_refusals(db: TestDatabase) {
     let server = server_of(&cimd).await;
     let document = "https://nexus.example.com/.well-known/oauth-client";
     let client = clients(&db, Some(document))
-        .client_for("mcp-test", &server, &callback(), &[])
+        .client_for("mcp-test", &server, &callback())
         .await
         .expect("the document");
     assert_eq!(
@@ -175,7 +178,7 @@ async fn metadata_documents_and_refusals(db: TestDatabase) {
     );
     // Without a public https URL there is no document to offer: registered instead.
     let registered = clients(&db, None)
-        .client_for("mcp-test", &server, &callback(), &[])
+        .client_for("mcp-test", &server, &callback())
         .await
         .expect("registered");
     assert_eq!(registered.client_id, "mcp-client-1");
@@ -187,7 +190,7 @@ async fn metadata_documents_and_refusals(db: TestDatabase) {
     .await;
     let server = server_of(&public).await;
     let client = clients(&db, None)
-        .client_for("mcp-test", &server, &callback(), &[])
+        .client_for("mcp-test", &server, &callback())
         .await
         .expect("public");
     assert_eq!(client.authentication, ClientAuthentication::None);
@@ -203,10 +206,7 @@ async fn metadata_documents_and_refusals(db: TestDatabase) {
         })
         .await;
         let server = server_of(&gated).await;
-        match clients(&db, None)
-            .client_for("mcp-test", &server, &callback(), &[])
-            .await
-        {
+        match clients(&db, None).client_for("mcp-test", &server, &callback()).await {
             Err(ServiceError::ProviderMisconfigured { message, .. }) => {
                 assert!(message.contains(expected), "{status}: {message}");
             }
@@ -220,9 +220,7 @@ async fn metadata_documents_and_refusals(db: TestDatabase) {
     .await;
     let server = server_of(&failing).await;
     assert!(matches!(
-        clients(&db, None)
-            .client_for("mcp-test", &server, &callback(), &[])
-            .await,
+        clients(&db, None).client_for("mcp-test", &server, &callback()).await,
         Err(ServiceError::Upstream { retryable: true, .. })
     ));
 }

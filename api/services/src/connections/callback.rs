@@ -144,10 +144,8 @@ impl ConnectionServiceImpl {
             .as_ref()
             .ok_or_else(|| Failure("provider_misconfigured".into()))?;
         let redirect_uri = self.redirect_uri();
-        let scopes: Vec<String> = connection.requested_scopes.iter().map(ToString::to_string).collect();
         let source = ClientSource::Consent {
             redirect_uri: &redirect_uri,
-            scopes: &scopes,
         };
         let party = self
             .parties

@@ -104,10 +104,8 @@ impl ConnectionServiceImpl {
                 let pkce = spec.oauth.as_ref().is_some_and(|o| o.pkce).then(Pkce::generate);
                 let state = self.sign_state(connection_id, &nonce);
                 let redirect_uri = self.redirect_uri();
-                let asked: Vec<String> = scopes.iter().map(ToString::to_string).collect();
                 let source = ClientSource::Consent {
                     redirect_uri: &redirect_uri,
-                    scopes: &asked,
                 };
                 let party = self.parties.party(&provider, &resolved, source).await?;
                 if scopes.is_empty() {

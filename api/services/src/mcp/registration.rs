@@ -123,13 +123,12 @@ impl McpClients {
 
     /// The client for `server`, with `redirect_uri` as its callback: the metadata document when
     /// the server takes one, else the issuer's registration (made now if there is none that
-    /// fits). `scopes` go into a new registration's request.
+    /// fits).
     pub async fn client_for(
         &self,
         provider: &str,
         server: &AuthorizationServer,
         redirect_uri: &Url,
-        scopes: &[String],
     ) -> ServiceResult<RegisteredClient> {
         if server.client_id_metadata_documents
             && let Some(url) = &self.metadata_document_url
@@ -159,7 +158,7 @@ impl McpClients {
                 ),
             ));
         };
-        let record = self.register(provider, server, endpoint, redirect_uri, scopes).await?;
+        let record = self.register(provider, server, endpoint, redirect_uri).await?;
         let kept = match &stored {
             None => match self.repo.insert(&record).await {
                 Ok(()) => true,
@@ -223,10 +222,9 @@ impl McpClients {
         server: &AuthorizationServer,
         endpoint: &Url,
         redirect_uri: &Url,
-        scopes: &[String],
     ) -> ServiceResult<ClientRegistrationRecord> {
         let asked = preferred(&server.token_endpoint_auth_methods);
-        let mut request = serde_json::json!({
+        let request = serde_json::json!({
             "client_name": "Nexus",
             "redirect_uris": [redirect_uri.as_str()],
             "grant_types": ["authorization_code", "refresh_token"],
@@ -234,9 +232,8 @@ impl McpClients {
             "token_endpoint_auth_method": asked.as_str(),
             "application_type": "web",
         });
-        if !scopes.is_empty() {
-            request["scope"] = serde_json::Value::String(scopes.join(" "));
-        }
+        // No `scope`: a server may hold the client to the scopes it registered with, and a later
+        // step-up must be able to ask for more (oidc-provider answers `invalid_scope` then).
         let upstream = || ServiceError::Upstream {
             provider: provider.to_owned(),
             retryable: true,

@@ -98,11 +98,8 @@ impl OAuthParty {
 #[derive(Debug)]
 pub enum ClientSource<'a> {
     /// A consent or its code exchange: the operator's client, or the one registered for the
-    /// authorization server (made now if needed) with this callback and these scopes.
-    Consent {
-        redirect_uri: &'a Url,
-        scopes: &'a [String],
-    },
+    /// authorization server (made now if needed) with this callback.
+    Consent { redirect_uri: &'a Url },
     /// A refresh or a revocation: the client the grant was made with (`Some` when Nexus
     /// registered it), else the operator's. Never a new registration.
     Grant(Option<GrantClient>),
@@ -211,12 +208,8 @@ impl OAuthParties {
                     "the grant's registered client is not stored with it",
                 ));
             }
-            (ClientSource::Consent { redirect_uri, scopes }, None) => {
-                let scopes = if scopes.is_empty() { &found.scopes } else { scopes };
-                let registered = self
-                    .mcp_clients
-                    .client_for(name, &found.server, redirect_uri, scopes)
-                    .await?;
+            (ClientSource::Consent { redirect_uri }, None) => {
+                let registered = self.mcp_clients.client_for(name, &found.server, redirect_uri).await?;
                 let client = GrantClient {
                     client_id: registered.client_id,
                     client_secret: registered.client_secret,
