@@ -126,7 +126,13 @@ pub struct CommonArgs {
     /// it there); `off` registers instead
     #[arg(long, env = "NEXUS_CLIENT_METADATA_URL")]
     pub client_metadata_url: Option<String>,
+    /// Initial access tokens for authorization servers that gate dynamic client registration
+    /// (RFC 7591 §3): `<issuer>=<token>`, comma-separated (or from `<VAR>_FILE`)
+    #[arg(long, env = REGISTRATION_TOKENS_VAR, hide_env_values = true)]
+    pub registration_tokens: Option<String>,
 }
+
+pub const REGISTRATION_TOKENS_VAR: &str = "NEXUS_MCP_REGISTRATION_TOKENS";
 
 impl fmt::Debug for CommonArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -163,6 +169,8 @@ pub struct Settings {
     pub audit_backlog: nexus_services::AuditBacklogSettings,
     /// `NEXUS_CLIENT_METADATA_URL`: Nexus's Client ID Metadata Document, when it has one.
     pub client_metadata_url: Option<Url>,
+    /// `NEXUS_MCP_REGISTRATION_TOKENS`: initial access tokens by issuer.
+    pub registration_tokens: std::collections::BTreeMap<String, SecretString>,
 }
 
 impl fmt::Debug for Settings {
@@ -175,6 +183,28 @@ impl fmt::Debug for Settings {
             .field("return_urls", &self.return_urls)
             .finish_non_exhaustive()
     }
+}
+
+/// `<issuer>=<token>,...`: an issuer is a URL (its own `=` never comes before the separator's,
+/// as the token is split off at the last `=` of each entry only when the issuer parses).
+fn parse_registration_tokens(
+    raw: Option<SecretString>,
+) -> anyhow::Result<std::collections::BTreeMap<String, SecretString>> {
+    let mut tokens = std::collections::BTreeMap::new();
+    let Some(raw) = raw else {
+        return Ok(tokens);
+    };
+    for entry in raw.expose_secret().split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((issuer, token)) = entry
+            .split_once('=')
+            .filter(|(issuer, token)| Url::parse(issuer).is_ok() && !token.trim().is_empty())
+        else {
+            // The entry may hold a token: name only its position.
+            bail!("{REGISTRATION_TOKENS_VAR}: an entry is not `<issuer URL>=<token>`");
+        };
+        tokens.insert(issuer.to_owned(), SecretString::from(token.trim().to_owned()));
+    }
+    Ok(tokens)
 }
 
 /// A secret from its variable, or from the file named by `<VAR>_FILE`.
@@ -409,8 +439,13 @@ impl CommonArgs {
                 Some(url)
             }
         };
+        let registration_tokens = parse_registration_tokens(from_env_or_file(
+            self.registration_tokens.clone(),
+            REGISTRATION_TOKENS_VAR,
+        )?)?;
         Ok(Settings {
             client_metadata_url,
+            registration_tokens,
             webhooks,
             proxy,
             audit_backlog,
@@ -523,6 +558,18 @@ mod tests {
     use super::*;
 
     /// The flags' defaults where a zero would be refused (`Default` gives zeros).
+    #[test]
+    fn registration_tokens_are_read_by_issuer() {
+        let raw = SecretString::from("https://auth.example.com=tok-1, https://idp.example.net/tenant=tok=2".to_owned());
+        let tokens = parse_registration_tokens(Some(raw)).expect("parsed");
+        assert_eq!(tokens["https://auth.example.com"].expose_secret(), "tok-1");
+        assert_eq!(tokens["https://idp.example.net/tenant"].expose_secret(), "tok=2");
+        let error =
+            parse_registration_tokens(Some(SecretString::from("not-a-url=secret-x".to_owned()))).expect_err("refused");
+        assert!(!error.to_string().contains("secret-x"), "{error}");
+        assert!(parse_registration_tokens(None).expect("none").is_empty());
+    }
+
     fn defaults() -> CommonArgs {
         CommonArgs {
             poll_interval_seconds: 30,

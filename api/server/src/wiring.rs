@@ -92,16 +92,19 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
     // (or Nexus's Client ID Metadata Document, where the operator serves one and the server
     // takes it).
     let mcp_discovery = Arc::new(McpDiscovery::new(outbound.clone(), DISCOVERY_TTL));
-    let mcp_clients = Arc::new(McpClients::new(
-        Arc::new(Timed::new(
-            SqlClientRegistrationRepository::new(db.clone()),
-            db_metrics.clone(),
-        )),
-        keyring.clone(),
-        outbound.clone(),
-        clock.clone(),
-        settings.client_metadata_url.clone(),
-    ));
+    let mcp_clients = Arc::new(
+        McpClients::new(
+            Arc::new(Timed::new(
+                SqlClientRegistrationRepository::new(db.clone()),
+                db_metrics.clone(),
+            )),
+            keyring.clone(),
+            outbound.clone(),
+            clock.clone(),
+            settings.client_metadata_url.clone(),
+        )
+        .with_registration_tokens(settings.registration_tokens.clone()),
+    );
     let connections = Arc::new(ConnectionServiceImpl::new(ConnectionDeps {
         connections: connection_repo.clone(),
         providers: provider_repo,

@@ -225,7 +225,38 @@ async fn metadata_documents_and_refusals(db: TestDatabase) {
     ));
 }
 
+async fn a_gated_registration_takes_its_initial_access_token(db: TestDatabase) {
+    let (_database, db) = repo(db).await;
+    let gated = FakeMcpServer::start(McpShape {
+        registration_token: Some("iat-secret-1".into()),
+        ..McpShape::default()
+    })
+    .await;
+    let server = server_of(&gated).await;
+    match clients(&db, None).client_for("mcp-test", &server, &callback()).await {
+        Err(ServiceError::ProviderMisconfigured { message, .. }) => {
+            assert!(message.contains("NEXUS_MCP_REGISTRATION_TOKENS"), "{message}");
+            assert!(!message.contains("iat-secret"), "{message}");
+        }
+        other => panic!("expected provider_misconfigured, got {other:?}"),
+    }
+    let tokens = std::collections::BTreeMap::from([(
+        server.issuer.clone(),
+        nexus_domain::secret::SecretString::from("iat-secret-1".to_owned()),
+    )]);
+    let client = clients(&db, None)
+        .with_registration_tokens(tokens)
+        .client_for("mcp-test", &server, &callback())
+        .await
+        .expect("registered with the token");
+    assert_eq!(
+        client.client_id, "mcp-client-2",
+        "the first, refused attempt counted at the server"
+    );
+}
+
 database_tests!(
+    a_gated_registration_takes_its_initial_access_token,
     one_registration_per_issuer,
     an_expiring_secret_is_registered_again,
     racing_registrations_store_one,

@@ -61,6 +61,8 @@ pub struct McpShape {
     pub token_error: Option<String>,
     /// The `scope` every token answer grants (`None`: what was asked for).
     pub granted_scope: Option<String>,
+    /// The initial access token registration requires (RFC 7591 §3; `None`: open).
+    pub registration_token: Option<String>,
 }
 
 impl Default for McpShape {
@@ -82,6 +84,7 @@ impl Default for McpShape {
             secret_expires_at: 0,
             token_error: None,
             granted_scope: None,
+            registration_token: None,
         }
     }
 }
@@ -207,6 +210,12 @@ fn any(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<McpState>>>) -> Resp
         "/auth/register" => {
             let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             state.registrations.push(request.clone());
+            let presented = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+            if let Some(token) = &shape.registration_token
+                && presented != Some(format!("Bearer {token}").as_str())
+            {
+                return json_response(401, &json!({"error": "invalid_token"}));
+            }
             if let Some(status) = shape.registration_status {
                 return json_response(
                     status,

@@ -93,6 +93,7 @@ impl TestServer {
             audit_buffer_events: 100_000,
             audit_spool: None,
             client_metadata_url: None,
+            registration_tokens: None,
         };
         configure(&mut common);
         let proxy_max_body_bytes = common.proxy_max_body_bytes;

@@ -14,7 +14,7 @@ use nexus_crypto::{AssociatedData, Keyring};
 use nexus_domain::ServiceError;
 use nexus_domain::clock::Clock;
 use nexus_domain::ports::ServiceResult;
-use nexus_domain::secret::SecretString;
+use nexus_domain::secret::{ExposeSecret, SecretString};
 use nexus_repositories::{ClientRegistrationRecord, ClientRegistrationRepository, RepoError};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -87,6 +87,8 @@ pub struct McpClients {
     clock: Arc<dyn Clock>,
     /// Nexus's Client ID Metadata Document, when it has a public https URL to serve it at.
     metadata_document_url: Option<Url>,
+    /// Initial access tokens for servers that gate registration (RFC 7591 §3), by issuer.
+    registration_tokens: std::collections::BTreeMap<String, SecretString>,
 }
 
 impl std::fmt::Debug for McpClients {
@@ -118,7 +120,15 @@ impl McpClients {
             outbound,
             clock,
             metadata_document_url,
+            registration_tokens: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// With initial access tokens for the authorization servers (by issuer) that require one to
+    /// register a client.
+    pub fn with_registration_tokens(mut self, tokens: std::collections::BTreeMap<String, SecretString>) -> Self {
+        self.registration_tokens = tokens;
+        self
     }
 
     /// The client for `server`, with `redirect_uri` as its callback: the metadata document when
@@ -239,17 +249,16 @@ impl McpClients {
             retryable: true,
             retry_after_seconds: None,
         };
-        let Answer { status, body, .. } = self
+        let mut call = self
             .outbound
-            .send(
-                self.outbound
-                    .client()
-                    .post(endpoint.clone())
-                    .header("accept", "application/json")
-                    .json(&request),
-            )
-            .await
-            .map_err(|_| upstream())?;
+            .client()
+            .post(endpoint.clone())
+            .header("accept", "application/json")
+            .json(&request);
+        if let Some(token) = self.registration_tokens.get(&server.issuer) {
+            call = call.bearer_auth(token.expose_secret());
+        }
+        let Answer { status, body, .. } = self.outbound.send(call).await.map_err(|_| upstream())?;
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             return Err(upstream());
         }
@@ -257,7 +266,7 @@ impl McpClients {
             return Err(misconfigured(
                 provider,
                 format!(
-                    "the authorization server {} requires an initial access token to register a client (HTTP {}): register a client there and give the provider its client_id and client_secret",
+                    "the authorization server {} refused to register a client without a valid initial access token (HTTP {}): give one in NEXUS_MCP_REGISTRATION_TOKENS, or register a client there and give the provider its client_id and client_secret",
                     server.issuer,
                     status.as_u16()
                 ),
