@@ -36,6 +36,9 @@ pub trait ClientRegistrationRepository: Send + Sync {
     /// Replaces the registration `previous` (by id) with `record`; `false` when another process
     /// replaced it first.
     async fn replace(&self, previous: Uuid, record: &ClientRegistrationRecord) -> RepoResult<bool>;
+    /// Removes the issuer's registration if it is still `client_id` (the server refused it): the
+    /// next consent registers again. `false` when it was already replaced or removed.
+    async fn discard(&self, issuer: &str, client_id: &str) -> RepoResult<bool>;
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +116,15 @@ impl ClientRegistrationRepository for SqlClientRegistrationRepository {
             .set(to_active_model(record))
             .filter(oauth_client_registration::Column::Id.eq(previous))
             .filter(oauth_client_registration::Column::Issuer.eq(record.issuer.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    async fn discard(&self, issuer: &str, client_id: &str) -> RepoResult<bool> {
+        let result = oauth_client_registration::Entity::delete_many()
+            .filter(oauth_client_registration::Column::Issuer.eq(issuer))
+            .filter(oauth_client_registration::Column::ClientId.eq(client_id))
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)

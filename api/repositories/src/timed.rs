@@ -156,6 +156,15 @@ impl<R: crate::ClientRegistrationRepository> crate::ClientRegistrationRepository
             )
             .await
     }
+    async fn discard(&self, issuer: &str, client_id: &str) -> RepoResult<bool> {
+        self.metrics
+            .time(
+                "oauth_client_registrations",
+                "discard",
+                self.inner.discard(issuer, client_id),
+            )
+            .await
+    }
 }
 
 #[async_trait]

@@ -80,6 +80,7 @@ async fn insert_expiring(
         refresh_failures: Set(0),
         refresh_retry_at: Set(None),
         capture_attempts: Set(0),
+        scope_step_ups: Set(0),
         created_at: Set(at),
         updated_at: Set(at),
         activated_at: Set(None),

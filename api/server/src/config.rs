@@ -185,8 +185,8 @@ impl fmt::Debug for Settings {
     }
 }
 
-/// `<issuer>=<token>,...`: an issuer is a URL (its own `=` never comes before the separator's,
-/// as the token is split off at the last `=` of each entry only when the issuer parses).
+/// `<issuer>=<token>,...`: each entry splits at its first `=` (an issuer URL with a query would
+/// not do; a token may hold `=`). Issuers are matched exactly as their metadata states them.
 fn parse_registration_tokens(
     raw: Option<SecretString>,
 ) -> anyhow::Result<std::collections::BTreeMap<String, SecretString>> {

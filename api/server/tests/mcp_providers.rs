@@ -237,6 +237,7 @@ async fn an_mcp_server_registered_by_url(db: TestDatabase) {
     let (status, _) = consent(&server, "ws-mcp-3", "fake-mcp").await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(metadata_reads(), before + 1, "discovered again after the refusal");
+    assert_eq!(fake.registrations().len(), 2, "the refused client was registered again");
 }
 
 async fn what_an_mcp_provider_refuses(db: TestDatabase) {
@@ -317,8 +318,8 @@ async fn what_an_mcp_provider_refuses(db: TestDatabase) {
     assert!(liar.registrations().is_empty());
 }
 
-/// A step-up the provider keeps refusing ends: three consents in a row for the same scopes, then
-/// `scope_not_granted`; other scopes may still be asked for.
+/// A step-up the provider keeps refusing ends: three consents in a row asking for scopes it does
+/// not grant, then `scope_not_granted`, whatever is asked, until a consent is granted in full.
 async fn a_refused_step_up_is_bounded(db: TestDatabase) {
     let server = TestServer::start(db).await;
     let fake = FakeMcpServer::start(McpShape::default()).await;
@@ -362,8 +363,28 @@ async fn a_refused_step_up_is_bounded(db: TestDatabase) {
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert_eq!(refused["code"], "scope_not_granted");
     assert_eq!(refused["connection_id"], json!(connection_id));
+    // Asking for something else in between does not reset the count...
     let (status, other) = step_up(json!(["mcp:admin"])).await;
-    assert_eq!(status, StatusCode::CREATED, "other scopes may be asked for: {other}");
+    assert_eq!(
+        (status, other["code"].clone()),
+        (StatusCode::CONFLICT, json!("scope_not_granted"))
+    );
+    // ...a consent granted all it asked for does (here a plain re-consent for the defaults).
+    let (status, plain) = send(
+        raw()
+            .post(format!("{}/v1/consents", server.broker_url))
+            .bearer_auth(&server.admin_key)
+            .json(
+                &json!({"workspace_id": "ws-stingy", "provider": "stingy-mcp", "connection_id": connection_id,
+                          "return_url": "http://127.0.0.1:9/done"}),
+            ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{plain}");
+    let landed = authorize(plain["auth_url"].as_str().expect("auth_url"), |callback| callback).await;
+    assert!(landed.contains("status=success"), "{landed}");
+    let (status, again) = step_up(json!(["mcp:admin"])).await;
+    assert_eq!(status, StatusCode::CREATED, "after a granted consent: {again}");
 }
 
 /// The catalog's MCP templates: created with the server's URL, they discover the rest.

@@ -159,6 +159,26 @@ pub async fn check_discovered_addresses(name: &str, endpoint: &Url, issuer: &Url
     )))
 }
 
+/// The endpoint `name` of a discovered document, whose absence is an error (`document` names the
+/// document in the message).
+pub fn required_endpoint(document: &str, name: &str, value: Option<String>, anchor: &Url) -> Result<Url, String> {
+    let value = value.ok_or_else(|| format!("{document} has no {name}"))?;
+    discovered_endpoint(name, &value, anchor)
+}
+
+/// The endpoint `name` of a discovered document, when it names one.
+pub fn optional_endpoint(name: &str, value: Option<String>, anchor: &Url) -> Result<Option<Url>, String> {
+    value.map(|value| discovered_endpoint(name, &value, anchor)).transpose()
+}
+
+/// A URL a discovered document names: a valid endpoint URL, under `check_discovered`'s rules
+/// against `anchor` (the issuer, or the MCP server, the document belongs to).
+fn discovered_endpoint(name: &str, value: &str, anchor: &Url) -> Result<Url, String> {
+    let url = nexus_domain::provider::parse_endpoint_url(name, value).map_err(|e| e.to_string())?;
+    check_discovered(name, &url, anchor)?;
+    Ok(url)
+}
+
 /// An endpoint from `issuer`'s discovery document: https, and internal only when the issuer is
 /// (a third-party document must not send the code exchange, with the client secret, inside).
 pub fn check_discovered(name: &str, endpoint: &Url, issuer: &Url) -> Result<(), String> {

@@ -149,6 +149,22 @@ async fn the_resource_is_kept_exactly_as_published() {
 }
 
 #[tokio::test]
+async fn a_resource_not_in_canonical_form_is_refused() {
+    // Sent as published, it must be what every parser reads: `/x/../mcp` is not.
+    let shape = McpShape::default();
+    let server = FakeMcpServer::start(shape.clone()).await;
+    server.reshape(McpShape {
+        resource: Some(format!("{}/x/../mcp", server.base_url)),
+        ..shape
+    });
+    let url = Url::parse(&server.mcp_url()).expect("url");
+    match discovery().discover("mcp-test", &url).await {
+        Err(ServiceError::ProviderMisconfigured { message, .. }) => assert!(message.contains("canonical"), "{message}"),
+        other => panic!("expected provider_misconfigured, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_wrong_server_is_refused_with_the_reason() {
     let (_, found) = discover(McpShape {
         resource: Some("https://other.example.com/mcp".into()),

@@ -85,7 +85,9 @@ type Credentials struct {
 // Option changes a Credentials made by NewCredentials.
 type Option func(*Credentials)
 
-// WithHTTPClient makes the Gateway calls with client (default: a client with a 30 s timeout).
+// WithHTTPClient makes the Gateway calls with client (default: a client with a 30 s timeout that
+// follows no redirect, so the agent key goes to the Gateway only). A client of yours should not
+// follow redirects either.
 func WithHTTPClient(client *http.Client) Option { return func(c *Credentials) { c.client = client } }
 
 // WithSkew sets how long before its expiry an envelope is read again (default 60 s).
@@ -97,9 +99,12 @@ func WithStaticMaxAge(age time.Duration) Option { return func(c *Credentials) { 
 // NewCredentials reads credentials from the Gateway at gatewayURL with an agent key.
 func NewCredentials(gatewayURL, agentKey string, options ...Option) *Credentials {
 	c := &Credentials{
-		gatewayURL:   strings.TrimRight(gatewayURL, "/"),
-		agentKey:     agentKey,
-		client:       &http.Client{Timeout: 30 * time.Second},
+		gatewayURL: strings.TrimRight(gatewayURL, "/"),
+		agentKey:   agentKey,
+		client: &http.Client{
+			Timeout:       30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		skew:         time.Minute,
 		staticMaxAge: time.Minute,
 		entries:      map[string]entry{},
@@ -182,15 +187,7 @@ func (c *Credentials) Get(ctx context.Context, target Target) (*gateway.Credenti
 	if envelope := c.fresh(target); envelope != nil {
 		return envelope, nil // another caller read it meanwhile
 	}
-	status, body, header, err := c.call(ctx, http.MethodGet, target.path(), nil)
-	if err != nil {
-		return nil, err
-	}
-	envelope, err := envelopeFromAnswer(status, body, header)
-	if err != nil {
-		return nil, err
-	}
-	return c.keep(target, envelope), nil
+	return c.fetch(ctx, target, http.MethodGet, target.path())
 }
 
 // Refresh forces a refresh of stale's connection through the Gateway (after the provider
@@ -204,7 +201,12 @@ func (c *Credentials) Refresh(ctx context.Context, target Target, stale *gateway
 	if current := c.fresh(target); current != nil && current != stale {
 		return current, nil
 	}
-	status, body, header, err := c.call(ctx, http.MethodPost, "/v1/refresh/"+url.PathEscape(stale.ConnectionId), nil)
+	return c.fetch(ctx, target, http.MethodPost, "/v1/refresh/"+url.PathEscape(stale.ConnectionId))
+}
+
+// fetch reads an envelope from the Gateway and keeps it for target.
+func (c *Credentials) fetch(ctx context.Context, target Target, method, path string) (*gateway.CredentialEnvelope, error) {
+	status, body, header, err := c.call(ctx, method, path, nil)
 	if err != nil {
 		return nil, err
 	}

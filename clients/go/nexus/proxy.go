@@ -19,6 +19,12 @@ import (
 const proxyPath = "/v1/proxy"
 
 func (t *Transport) throughProxy(req *http.Request) (*http.Response, error) {
+	if req.Response != nil {
+		// The Gateway would apply the credential to any hop within the provider's origins: a
+		// redirect is the caller's to look at, never followed here.
+		closeBody(req)
+		return nil, errors.New("nexus: the proxy mode does not follow redirects: use NewProxyHTTPClient, or a client whose CheckRedirect returns http.ErrUseLastResponse")
+	}
 	if len(t.Target.Scopes) > 0 {
 		closeBody(req)
 		return nil, errors.New("nexus: the proxy checks no scopes: give Target.Scopes only without Proxy")

@@ -76,11 +76,14 @@ func (t *Transport) base() http.RoundTripper {
 // hop to the answer that asked for it, and that answer to its request) stayed within the first
 // request's origin: once a chain leaves it, no later hop carries the credential, even back.
 func withinOrigin(req *http.Request) bool {
-	within := true
-	for hop := req; hop.Response != nil && hop.Response.Request != nil; hop = hop.Response.Request {
-		within = within && sameOrigin(hop.Response.Request.URL, hop.URL)
+	for hop := req; hop.Response != nil; hop = hop.Response.Request {
+		// A redirect whose request is not linked (a RoundTripper of another's making) cannot be
+		// placed in its chain: it is taken to have left the origin.
+		if hop.Response.Request == nil || !sameOrigin(hop.Response.Request.URL, hop.URL) {
+			return false
+		}
 	}
-	return within
+	return true
 }
 
 // RoundTrip sends req with the credential, or refuses it (an *Error) without sending anything.

@@ -395,3 +395,57 @@ func TestProxyModeSendsThroughTheGateway(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestAnUnlinkedRedirectHopCarriesNoCredential(t *testing.T) {
+	servers := newHopServers(t)
+	servers.reset([]hop{{At: "allowed", Status: 200}})
+	gateway := newFakeGateway(t, envelopeJSON(strategyJSON(`{"type":"oauth2"}`), map[string]string{"access_token": "tok-unlinked"}, []string{servers.base["allowed"]}, nil), nil)
+	req, _ := http.NewRequest("GET", servers.base["allowed"]+"/hop/0", nil)
+	// A hop whose chain is not linked, as a RoundTripper of another's making could pass on.
+	req.Response = &http.Response{StatusCode: http.StatusFound}
+	response, err := (&Transport{Credentials: gateway.credentials(), Target: target}).RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	response.Body.Close()
+	if servers.arrivals[0].header.Get("Authorization") != "" {
+		t.Fatal("an unplaceable hop carried the credential")
+	}
+}
+
+func TestTheProxyModeFollowsNoRedirect(t *testing.T) {
+	hops := 0
+	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hops++
+		w.Header().Set("Nexus-Proxied", "true")
+		w.Header().Set("Location", "https://api.example.com/elsewhere")
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer gateway.Close()
+	credentials := NewCredentials(gateway.URL, "agent-key-proxy")
+	// NewProxyHTTPClient hands the redirect back.
+	response, err := send(t, NewProxyHTTPClient(credentials, target), "GET", "https://api.example.com/", "", nil)
+	if err != nil || response.StatusCode != http.StatusFound || hops != 1 {
+		t.Fatalf("%v %v after %d hops", response, err, hops)
+	}
+	// A client that follows redirects gets an error at the second hop, which is not sent.
+	following := &http.Client{Transport: &Transport{Credentials: credentials, Target: target, Proxy: true}}
+	if _, err := send(t, following, "GET", "https://api.example.com/", "", nil); err == nil || hops != 2 {
+		t.Fatalf("got %v after %d hops", err, hops)
+	}
+}
+
+func TestTheGatewaysRedirectsAreNotFollowed(t *testing.T) {
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the agent key was sent to a redirect's target: %v", r.Header.Get("Authorization"))
+	}))
+	defer elsewhere.Close()
+	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+"/v1/resolve", http.StatusTemporaryRedirect)
+	}))
+	defer gateway.Close()
+	_, err := NewCredentials(gateway.URL, "agent-key-redirected").Get(context.Background(), target)
+	if codeOf(err) != CodeUnexpectedResponse {
+		t.Fatalf("got %v", err)
+	}
+}

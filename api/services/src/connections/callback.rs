@@ -17,6 +17,14 @@ use nexus_domain::{Scope, ServiceError};
 use nexus_repositories::{ClaimedConsent, NewCredential, RepoError};
 use std::time::Instant;
 
+/// Who a grant was made with, kept with it: the client when Nexus registered it, and an MCP
+/// server's authorization server.
+#[derive(Debug, Clone, Copy)]
+struct GrantOrigin<'a> {
+    client: Option<&'a GrantClient>,
+    issuer: Option<&'a str>,
+}
+
 /// Why a valid callback did not produce a credential, as a short code for the return URL.
 struct Failure(String);
 
@@ -53,7 +61,15 @@ impl ConnectionServiceImpl {
             (None, None) => Err(Failure("missing_code".to_owned())),
             (None, Some(code)) => {
                 let started = Instant::now();
-                let result = self.exchange(&claimed, code, &state.nonce, params.iss.as_deref()).await;
+                let result = self
+                    .exchange(
+                        &claimed,
+                        code,
+                        &state.nonce,
+                        state.issuer.as_deref(),
+                        params.iss.as_deref(),
+                    )
+                    .await;
                 self.metrics
                     .exchange_duration
                     .with_label_values(&[&provider_name])
@@ -120,11 +136,14 @@ impl ConnectionServiceImpl {
         })
     }
 
+    /// `issuer`: the MCP authorization server the consent started at (from the signed state);
+    /// `iss`: the one the authorization response names (RFC 9207).
     async fn exchange(
         &self,
         claimed: &ClaimedConsent,
         code: &str,
         nonce: &str,
+        issuer: Option<&str>,
         iss: Option<&str>,
     ) -> Result<(), Failure> {
         let provider = &claimed.provider.provider;
@@ -146,6 +165,7 @@ impl ConnectionServiceImpl {
         let redirect_uri = self.redirect_uri();
         let source = ClientSource::Consent {
             redirect_uri: &redirect_uri,
+            issuer,
         };
         let party = self
             .parties
@@ -182,7 +202,7 @@ impl ConnectionServiceImpl {
             })
             .transpose()?;
         let dialect = crate::oauth::TokenDialect::exchange(oauth).for_resource(party.resource_for(false));
-        let response = self
+        let exchanged = self
             .token_endpoint
             .exchange_code(
                 &endpoints.token_url,
@@ -192,15 +212,18 @@ impl ConnectionServiceImpl {
                 &redirect_uri,
                 verifier.as_ref(),
             )
-            .await
-            .map_err(|e| {
-                log_failure("code exchange failed", &e);
-                if matches!(e, crate::oauth::TokenEndpointError::Misconfigured { .. }) {
-                    // An MCP server may have moved its authorization server: discover it again.
-                    self.parties.forget(&spec);
+            .await;
+        let response = match exchanged {
+            Ok(response) => response,
+            Err(error) => {
+                log_failure("code exchange failed", &error);
+                if matches!(error, crate::oauth::TokenEndpointError::Misconfigured { .. }) {
+                    // Discovered again, and a registered client registered again, next time.
+                    self.parties.refused(&spec, Some(&party)).await;
                 }
-                Failure(e.code().to_owned())
-            })?;
+                return Err(Failure(error.code().to_owned()));
+            }
+        };
 
         // An id_token is verified against the provider's issuer when it has one (configured or
         // discovered): signature, `iss`, `aud`, expiry, nonce. A provider without an issuer
@@ -243,7 +266,10 @@ impl ConnectionServiceImpl {
             || connection.requested_scopes.clone(),
             |raw| raw.split([' ', ',']).filter_map(|s| Scope::parse(s).ok()).collect(),
         );
-        let grant = party.registered.then_some(&party.client);
+        let grant = GrantOrigin {
+            client: party.registered.then_some(&party.client),
+            issuer: party.issuer.as_deref(),
+        };
         self.store_consented(connection.id, response, grant, &granted, now)
             .await
             .map_err(|e| {
@@ -264,7 +290,7 @@ impl ConnectionServiceImpl {
         &self,
         id: ConnectionId,
         response: TokenResponse,
-        grant: Option<&GrantClient>,
+        grant: GrantOrigin<'_>,
         granted: &[Scope],
         now: DateTime<Utc>,
     ) -> Result<(), RepoError> {
@@ -279,13 +305,16 @@ impl ConnectionServiceImpl {
                     Stored::open(&self.keyring, id, &record.ciphertext)
                         .ok()
                         .filter(|stored| stored.refresh_token().is_some())
+                        // A refresh token belongs to the client it was issued to: a grant now
+                        // made by another (re-registered) client does not keep it.
+                        .filter(|stored| {
+                            stored.grant_client().map(|c| c.client_id) == grant.client.map(|c| c.client_id.clone())
+                        })
                         .map(|stored| (record.version, stored))
                 })
             };
-            let mut stored = Stored::from_token_response(response.clone(), previous.as_ref().map(|(_, kept)| kept));
-            if let Some(client) = grant {
-                stored = stored.with_grant_client(client);
-            }
+            let stored = Stored::from_token_response(response.clone(), previous.as_ref().map(|(_, kept)| kept))
+                .with_grant_origin(grant.client, grant.issuer);
             let credential = NewCredential::issued(stored.seal(&self.keyring, id), now, expires_at);
             let replacing = previous.as_ref().map(|(version, _)| *version);
             match self

@@ -72,14 +72,16 @@ impl ConnectionServiceImpl {
                 // them, so its tokens can never be sent to another host.
                 // Naming scopes makes it an incremental consent: the grant only grows. Without
                 // them it asks for the provider's defaults, as a first consent would.
+                let granted = existing
+                    .connection
+                    .granted_scopes
+                    .as_deref()
+                    .unwrap_or(&existing.connection.requested_scopes);
                 if incremental {
-                    let granted = existing
-                        .connection
-                        .granted_scopes
-                        .as_deref()
-                        .unwrap_or(&existing.connection.requested_scopes);
                     scopes = scope_union(granted, &scopes);
                     step_ups = step_ups_after(&existing, granted, &scopes)?;
+                } else {
+                    step_ups = carried_step_ups(&existing, granted);
                 }
                 let kept = existing.connection.connection_params;
                 if !request.connection_params.is_empty() && check_values(declared, &request.connection_params)? != kept
@@ -102,12 +104,13 @@ impl ConnectionServiceImpl {
         let (auth_url, pkce_verifier) = match spec.auth_type {
             AuthType::Oauth2 => {
                 let pkce = spec.oauth.as_ref().is_some_and(|o| o.pkce).then(Pkce::generate);
-                let state = self.sign_state(connection_id, &nonce);
                 let redirect_uri = self.redirect_uri();
                 let source = ClientSource::Consent {
                     redirect_uri: &redirect_uri,
+                    issuer: None,
                 };
                 let party = self.parties.party(&provider, &resolved, source).await?;
+                let state = self.sign_state(connection_id, &nonce, party.issuer.clone());
                 if scopes.is_empty() {
                     // An MCP server's own scopes: its challenge's, else its metadata's (none: none).
                     scopes = party
@@ -126,7 +129,7 @@ impl ConnectionServiceImpl {
                 (url, sealed)
             }
             AuthType::ApiKey | AuthType::BasicAuth | AuthType::AwsSigv4 => {
-                let state = self.sign_state(connection_id, &nonce);
+                let state = self.sign_state(connection_id, &nonce, None);
                 let mut url = endpoint_url(&self.settings.public_url, &["auth", "capture"]);
                 url.query_pairs_mut().append_pair("state", &state);
                 (url, None)
@@ -268,28 +271,36 @@ impl ConnectionServiceImpl {
     }
 }
 
-/// Consents in a row that may ask a provider for the same scopes without being granted them (a
-/// step-up the user or the provider's policy keeps refusing ends with `scope_not_granted`).
+/// Consents in a row that may ask a provider for scopes the grant lacks without being granted
+/// them (a step-up the user or the provider's policy keeps refusing ends with
+/// `scope_not_granted`, until a consent is granted all it asked for).
 pub const MAX_STEP_UPS: u32 = 3;
 
-/// How many consents in a row, this one included, ask for `wanted` while the grant lacks some of
-/// it: one more than before when the last consent asked for the same, else a first one (none when
-/// the grant holds it all). Beyond `MAX_STEP_UPS`, `scope_not_granted`.
+/// The step-ups counted so far: none when the last consent's ask was granted in full (a
+/// success starts the count again), else the connection's count. A plain re-consent keeps it,
+/// so a refused step-up cannot be reset by asking for something else in between.
+fn carried_step_ups(existing: &ConnectionBundle, granted: &[Scope]) -> u32 {
+    let last_granted = existing
+        .connection
+        .requested_scopes
+        .iter()
+        .all(|scope| granted.contains(scope));
+    if last_granted { 0 } else { existing.scope_step_ups }
+}
+
+/// How many consents in a row, this one included, have asked for scopes the grant lacks; beyond
+/// `MAX_STEP_UPS`, `scope_not_granted`.
 fn step_ups_after(existing: &ConnectionBundle, granted: &[Scope], wanted: &[Scope]) -> Result<u32, ServiceError> {
-    let lacking = wanted.iter().any(|scope| !granted.contains(scope));
-    if !lacking {
-        return Ok(0);
+    let carried = carried_step_ups(existing, granted);
+    if wanted.iter().all(|scope| granted.contains(scope)) {
+        return Ok(carried);
     }
-    fn set(scopes: &[Scope]) -> std::collections::BTreeSet<&str> {
-        scopes.iter().map(Scope::as_str).collect()
-    }
-    let same_ask = set(&existing.connection.requested_scopes) == set(wanted);
-    let step_ups = if same_ask { existing.scope_step_ups + 1 } else { 1 };
+    let step_ups = carried + 1;
     if step_ups > MAX_STEP_UPS {
         return Err(ServiceError::Conflict {
             reason: nexus_domain::error::ConflictReason::ScopeNotGranted,
             message: format!(
-                "{MAX_STEP_UPS} consents in a row asked for these scopes and the provider did not grant them all: stop asking, or ask for others"
+                "{MAX_STEP_UPS} consents in a row asked for scopes the provider did not grant: stop asking (the user or the provider's policy refuses them)"
             ),
             connection_id: Some(existing.connection.id),
         });

@@ -72,6 +72,10 @@ struct ConsentState {
     connection_id: ConnectionId,
     #[serde(rename = "n")]
     nonce: String,
+    /// An MCP server's authorization server when the consent started: the callback's code goes
+    /// only to it (a server that names another one meanwhile gets nothing).
+    #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
 }
 
 /// Everything the service is built from.
@@ -246,11 +250,12 @@ impl ConnectionServiceImpl {
         AuditServiceImpl::record_or_log(self.audit.as_ref(), event).await;
     }
 
-    fn sign_state(&self, connection_id: ConnectionId, nonce: &str) -> String {
+    fn sign_state(&self, connection_id: ConnectionId, nonce: &str, issuer: Option<String>) -> String {
         self.signer.sign(
             &ConsentState {
                 connection_id,
                 nonce: nonce.to_owned(),
+                issuer,
             },
             self.clock.now().timestamp(),
         )

@@ -65,7 +65,14 @@ impl ConnectionServiceImpl {
             .map_err(|e| e.to_string())?;
         let party = self
             .parties
-            .party(&bundle.provider, &spec, ClientSource::Grant(stored.grant_client()))
+            .party(
+                &bundle.provider,
+                &spec,
+                ClientSource::Grant {
+                    client: stored.grant_client(),
+                    issuer: stored.grant_issuer(),
+                },
+            )
             .await
             .map_err(|e| e.to_string())?;
         let Some(url) = party.endpoints.revocation_url.clone() else {

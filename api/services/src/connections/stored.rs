@@ -21,9 +21,12 @@ const INSTANCE_URL: &str = "instance_url";
 /// Where the client a grant was made with is kept when Nexus registered it (an MCP server's
 /// authorization server): refreshes and revocation use the same client.
 const GRANT_CLIENT: &str = "nexus_grant_client";
+/// The MCP authorization server a grant was made with: its refreshes and revocation go only to
+/// it, whatever the MCP server names later.
+const GRANT_ISSUER: &str = "nexus_grant_issuer";
 
 /// Fields an agent never receives, whatever the provider sent.
-const NEVER_SHARED: [&str; 4] = ["refresh_token", "id_token", "code_verifier", GRANT_CLIENT];
+const NEVER_SHARED: [&str; 5] = ["refresh_token", "id_token", "code_verifier", GRANT_CLIENT, GRANT_ISSUER];
 
 #[derive(Clone, PartialEq)]
 pub(crate) struct Stored(pub(crate) Map<String, Value>);
@@ -48,9 +51,13 @@ impl Stored {
     /// A token response, keeping the previous refresh token when the provider does not rotate it.
     pub(crate) fn from_token_response(response: TokenResponse, previous: Option<&Stored>) -> Self {
         let mut fields = response.fields;
+        // Nexus's own fields are never the provider's to set.
+        for own in [GRANT_CLIENT, GRANT_ISSUER] {
+            fields.remove(own);
+        }
         // Salesforce names the instance on every answer today; if a refresh ever leaves it out,
         // the connection keeps where it lives.
-        for kept in ["refresh_token", INSTANCE_URL, GRANT_CLIENT] {
+        for kept in ["refresh_token", INSTANCE_URL, GRANT_CLIENT, GRANT_ISSUER] {
             if !fields.contains_key(kept)
                 && let Some(value) = previous.and_then(|p| p.0.get(kept))
             {
@@ -77,9 +84,26 @@ impl Stored {
         self.0.get(GRANT_CLIENT).and_then(crate::oauth::GrantClient::from_json)
     }
 
-    /// Keeps `client` with the grant (sealed with it, never shown to an agent).
-    pub(crate) fn with_grant_client(mut self, client: &crate::oauth::GrantClient) -> Self {
-        self.0.insert(GRANT_CLIENT.to_owned(), client.to_json());
+    /// The MCP authorization server the grant was made with.
+    pub(crate) fn grant_issuer(&self) -> Option<String> {
+        self.str(GRANT_ISSUER).map(str::to_owned)
+    }
+
+    /// Keeps who the grant was made with (sealed with it, never shown to an agent): the client
+    /// when Nexus registered it, the MCP authorization server. What is not given is removed.
+    pub(crate) fn with_grant_origin(
+        mut self,
+        client: Option<&crate::oauth::GrantClient>,
+        issuer: Option<&str>,
+    ) -> Self {
+        match client {
+            Some(client) => self.0.insert(GRANT_CLIENT.to_owned(), client.to_json()),
+            None => self.0.remove(GRANT_CLIENT),
+        };
+        match issuer {
+            Some(issuer) => self.0.insert(GRANT_ISSUER.to_owned(), Value::String(issuer.to_owned())),
+            None => self.0.remove(GRANT_ISSUER),
+        };
         self
     }
 
@@ -167,6 +191,39 @@ mod tests {
             Some(&second),
         );
         assert_eq!(rotated.refresh_token(), Some("r2"));
+    }
+
+    #[test]
+    fn who_a_grant_was_made_with_is_nexuss_own_never_the_providers() {
+        // A token response naming a client or an issuer of its own plants nothing.
+        let planted = Stored::from_token_response(
+            response(json!({"access_token": "a", "nexus_grant_client": {"client_id": "evil",
+                "token_endpoint_auth_method": "client_secret_post"}, "nexus_grant_issuer": "https://evil.example"})),
+            None,
+        );
+        assert!(planted.grant_client().is_none() && planted.grant_issuer().is_none());
+        let client = crate::oauth::GrantClient {
+            client_id: "registered".into(),
+            client_secret: Some("registered-secret".to_owned().into()),
+            authentication: crate::oauth::token_endpoint::ClientAuthentication::ClientSecretBasic,
+        };
+        let kept = planted.with_grant_origin(Some(&client), Some("https://as.example"));
+        // A refresh keeps them, whatever the provider answers.
+        let refreshed = Stored::from_token_response(
+            response(json!({"access_token": "b", "nexus_grant_issuer": "https://evil.example"})),
+            Some(&kept),
+        );
+        assert_eq!(
+            refreshed.grant_client().map(|c| c.client_id).as_deref(),
+            Some("registered")
+        );
+        assert_eq!(refreshed.grant_issuer().as_deref(), Some("https://as.example"));
+        let shared = refreshed.shared_values(AuthType::Oauth2).0;
+        assert!(
+            !shared.keys().any(|key| key.starts_with("nexus_")),
+            "never shown to an agent: {:?}",
+            shared.keys()
+        );
     }
 
     #[test]

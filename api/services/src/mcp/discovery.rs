@@ -8,7 +8,9 @@
 
 use super::challenge::{BearerChallenge, bearer_challenge_of};
 use crate::oauth::http::{Answer, Outbound};
-use crate::outbound_policy::{AddressCheckError, check_discovered, check_discovered_addresses};
+use crate::outbound_policy::{
+    AddressCheckError, check_discovered, check_discovered_addresses, optional_endpoint, required_endpoint,
+};
 use nexus_domain::ServiceError;
 use nexus_domain::provider::parse_endpoint_url;
 use serde::Deserialize;
@@ -23,7 +25,8 @@ pub const MCP_PROTOCOL_VERSION: &str = "2025-11-25";
 /// An authorization server as its metadata describes it, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationServer {
-    /// Exactly as the protected resource names it (and the metadata echoes it).
+    /// Exactly as the authorization server's metadata states it (RFC 8414 §3.3; a callback's
+    /// `iss` is compared with it as a string, RFC 9207).
     pub issuer: String,
     pub authorization_endpoint: Url,
     pub token_endpoint: Url,
@@ -208,6 +211,13 @@ impl McpDiscovery {
                 "the resource metadata of {server} names a resource that is not a URL"
             ))
         })?;
+        // The resource is sent as published: it must be what every parser reads it as (a bare
+        // origin may leave out its `/`).
+        if resource.as_str() != published && resource.as_str() != format!("{published}/") {
+            return Err(misconfigured(format!(
+                "the resource metadata of {server} names a resource that is not in canonical form"
+            )));
+        }
         if !resource_covers(&resource, server) {
             return Err(misconfigured(format!(
                 "the resource metadata names resource {resource}, which is not {server}"
@@ -360,20 +370,11 @@ fn validate_server(raw: RawServerMetadata, issuer: &str, anchor: &Url) -> Result
             "the authorization server {issuer} does not offer PKCE with S256 (code_challenge_methods_supported)"
         ));
     }
-    let checked = |name: &str, value: &str| -> Result<Url, String> {
-        let url = parse_endpoint_url(name, value).map_err(|e| e.to_string())?;
-        check_discovered(name, &url, anchor)?;
-        Ok(url)
-    };
-    let required = |name: &str, value: Option<String>| -> Result<Url, String> {
-        let value = value.ok_or_else(|| format!("the metadata of {issuer} has no {name}"))?;
-        checked(name, &value)
-    };
-    let optional = |name: &str, value: Option<String>| -> Result<Option<Url>, String> {
-        value.map(|v| checked(name, &v)).transpose()
-    };
+    let document = format!("the metadata of {issuer}");
+    let required = |name: &str, value| required_endpoint(&document, name, value, anchor);
+    let optional = |name: &str, value| optional_endpoint(name, value, anchor);
     Ok(AuthorizationServer {
-        issuer: issuer.to_owned(),
+        issuer: echoed,
         authorization_endpoint: required("authorization_endpoint", raw.authorization_endpoint)?,
         token_endpoint: required("token_endpoint", raw.token_endpoint)?,
         registration_endpoint: optional("registration_endpoint", raw.registration_endpoint)?,

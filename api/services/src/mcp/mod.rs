@@ -8,4 +8,4 @@ pub mod registration;
 pub use crate::oauth::token_endpoint::ClientAuthentication;
 pub use challenge::{BearerChallenge, bearer_challenge, bearer_challenge_of};
 pub use discovery::{AuthorizationServer, McpAuthorization, McpDiscovery};
-pub use registration::{McpClients, RegisteredClient};
+pub use registration::McpClients;

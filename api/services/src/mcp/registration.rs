@@ -7,6 +7,7 @@
 
 use super::discovery::AuthorizationServer;
 use crate::oauth::http::{Answer, Outbound};
+use crate::oauth::party::GrantClient;
 use crate::oauth::token_endpoint::ClientAuthentication;
 use crate::repo_errors::internal;
 use chrono::{DateTime, Duration as ChronoDuration};
@@ -46,23 +47,6 @@ fn preferred(supported: &[String]) -> ClientAuthentication {
     .into_iter()
     .find(|method| supported.iter().any(|s| s == method.as_str()))
     .unwrap_or(ClientAuthentication::ClientSecretBasic)
-}
-
-/// The client to use with one authorization server.
-pub struct RegisteredClient {
-    pub client_id: String,
-    pub client_secret: Option<SecretString>,
-    pub authentication: ClientAuthentication,
-}
-
-impl std::fmt::Debug for RegisteredClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegisteredClient")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[REDACTED]"))
-            .field("authentication", &self.authentication)
-            .finish()
-    }
 }
 
 #[derive(Deserialize)]
@@ -139,11 +123,11 @@ impl McpClients {
         provider: &str,
         server: &AuthorizationServer,
         redirect_uri: &Url,
-    ) -> ServiceResult<RegisteredClient> {
+    ) -> ServiceResult<GrantClient> {
         if server.client_id_metadata_documents
             && let Some(url) = &self.metadata_document_url
         {
-            return Ok(RegisteredClient {
+            return Ok(GrantClient {
                 client_id: url.to_string(),
                 client_secret: None,
                 authentication: ClientAuthentication::None,
@@ -195,6 +179,14 @@ impl McpClients {
         self.open(&winner)
     }
 
+    /// Forgets the issuer's registration of `client_id` after the server refused it
+    /// (`invalid_client`): the next consent registers again. Failures are logged, not raised.
+    pub async fn discard(&self, issuer: &str, client_id: &str) {
+        if let Err(error) = self.repo.discard(issuer, client_id).await {
+            tracing::warn!(issuer, %error, "a refused client registration could not be discarded");
+        }
+    }
+
     fn fits(&self, record: &ClientRegistrationRecord, redirect_uri: &Url) -> bool {
         let soon = self.clock.now() + ChronoDuration::seconds(EXPIRY_MARGIN_SECONDS);
         record.redirect_uri == redirect_uri.as_str()
@@ -202,7 +194,7 @@ impl McpClients {
             && record.client_secret_expires_at.is_none_or(|expires| expires > soon)
     }
 
-    fn open(&self, record: &ClientRegistrationRecord) -> ServiceResult<RegisteredClient> {
+    fn open(&self, record: &ClientRegistrationRecord) -> ServiceResult<GrantClient> {
         let authentication = ClientAuthentication::parse(&record.token_endpoint_auth_method).ok_or_else(|| {
             ServiceError::internal("reading a client registration", "an unknown token endpoint auth method")
         })?;
@@ -219,7 +211,7 @@ impl McpClients {
                     .map_err(|error| ServiceError::internal("opening a registration's client secret", error))
             })
             .transpose()?;
-        Ok(RegisteredClient {
+        Ok(GrantClient {
             client_id: record.client_id.clone(),
             client_secret,
             authentication,
@@ -274,14 +266,17 @@ impl McpClients {
         }
         if !status.is_success() {
             // RFC 7591 §3.2.2: the error and its description are the server's words, not secrets.
+            // The server's words reach the operator (and an agent): bounded, one line, plain.
             let said = serde_json::from_slice::<RegistrationError>(&body)
                 .ok()
                 .map(|e| {
-                    format!(
-                        ": {} {}",
+                    let text = format!(
+                        "{} {}",
                         e.error.unwrap_or_default(),
                         e.error_description.unwrap_or_default()
-                    )
+                    );
+                    let plain: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+                    format!(": {}", plain.trim())
                 })
                 .unwrap_or_default();
             return Err(misconfigured(

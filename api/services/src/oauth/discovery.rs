@@ -3,9 +3,9 @@
 //! `token_endpoint` is a clear "provider misconfigured" error at consent, never a later mystery.
 
 use super::http::{Answer, Outbound};
-use crate::outbound_policy::{AddressCheckError, check_discovered, check_discovered_addresses};
+use crate::outbound_policy::{AddressCheckError, check_discovered_addresses, optional_endpoint, required_endpoint};
 use nexus_domain::ServiceError;
-use nexus_domain::provider::{OAuthSettings, parse_endpoint_url};
+use nexus_domain::provider::OAuthSettings;
 use nexus_domain::url_template::UrlTemplate;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -251,18 +251,9 @@ fn validate(raw: RawMetadata, expected_issuer: &Url) -> Result<Metadata, String>
             "the discovery document names issuer {issuer}, expected {expected_issuer}"
         ));
     }
-    let checked = |name: &str, value: &str| -> Result<Url, String> {
-        let url = parse_endpoint_url(name, value).map_err(|e| e.to_string())?;
-        check_discovered(name, &url, expected_issuer)?;
-        Ok(url)
-    };
-    let endpoint = |name: &str, value: Option<String>| -> Result<Url, String> {
-        let value = value.ok_or_else(|| format!("the discovery document has no {name}"))?;
-        checked(name, &value)
-    };
-    let optional = |name: &str, value: Option<String>| -> Result<Option<Url>, String> {
-        value.map(|v| checked(name, &v)).transpose()
-    };
+    let document = "the discovery document";
+    let endpoint = |name: &str, value| required_endpoint(document, name, value, expected_issuer);
+    let optional = |name: &str, value| optional_endpoint(name, value, expected_issuer);
     Ok(Metadata {
         authorization_endpoint: endpoint("authorization_endpoint", raw.authorization_endpoint)?,
         token_endpoint: endpoint("token_endpoint", raw.token_endpoint)?,

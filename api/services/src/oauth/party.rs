@@ -70,7 +70,7 @@ impl GrantClient {
 pub struct OAuthParty {
     pub endpoints: Endpoints,
     pub client: GrantClient,
-    /// Nexus registered the client (it travels with the grant).
+    /// Nexus registered the client (it travels with the grant, and a refusal discards it).
     pub registered: bool,
     /// An MCP server's resource indicator (RFC 8707) for every request, as its metadata
     /// publishes it.
@@ -95,14 +95,22 @@ impl OAuthParty {
 }
 
 /// Which client a call uses.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ClientSource<'a> {
     /// A consent or its code exchange: the operator's client, or the one registered for the
-    /// authorization server (made now if needed) with this callback.
-    Consent { redirect_uri: &'a Url },
+    /// authorization server (made now if needed) with this callback. `issuer`: the MCP
+    /// authorization server the consent started at (the exchange goes to it or nowhere).
+    Consent {
+        redirect_uri: &'a Url,
+        issuer: Option<&'a str>,
+    },
     /// A refresh or a revocation: the client the grant was made with (`Some` when Nexus
-    /// registered it), else the operator's. Never a new registration.
-    Grant(Option<GrantClient>),
+    /// registered it), else the operator's, and the MCP authorization server it was made at.
+    /// Never a new registration.
+    Grant {
+        client: Option<GrantClient>,
+        issuer: Option<String>,
+    },
 }
 
 /// The operator's client's method, unless the authorization server lists the methods it takes
@@ -181,10 +189,8 @@ impl OAuthParties {
         let Some(mcp) = &oauth.mcp else {
             return Ok(OAuthParty {
                 endpoints: self.discovery.endpoints(name, oauth).await?,
-                client: match source {
-                    ClientSource::Grant(Some(client)) => client,
-                    _ => operators_client()?,
-                },
+                // Only an MCP grant has a client of Nexus's: anything else is the operator's.
+                client: operators_client()?,
                 registered: false,
                 resource: None,
                 resource_on_refresh: false,
@@ -194,29 +200,46 @@ impl OAuthParties {
             });
         };
         let found = self.mcp_discovery.discover(name, &mcp.server_url).await?;
+        // The grant (or the consent) was made at one authorization server: secrets, codes and
+        // refresh tokens go to it only, even when the MCP server now names another.
+        let pinned = match &source {
+            ClientSource::Consent { issuer, .. } => issuer.map(str::to_owned),
+            ClientSource::Grant { issuer, .. } => issuer.clone(),
+        };
+        if let Some(pinned) = pinned
+            && pinned != found.server.issuer
+        {
+            return Err(misconfigured(
+                name,
+                &format!(
+                    "{} now names authorization server {}, not {pinned}, where this grant was made: the user must consent again",
+                    mcp.server_url, found.server.issuer
+                ),
+            ));
+        }
         let (client, registered) = match (source, oauth.preregistered_client_id()) {
-            (ClientSource::Grant(Some(client)), _) => (client, false),
+            (
+                ClientSource::Grant {
+                    client: Some(client), ..
+                },
+                _,
+            ) => (client, true),
             (_, Some(_)) => {
                 let mut client = operators_client()?;
                 client.authentication =
                     supported_method(client.authentication, &found.server.token_endpoint_auth_methods);
                 (client, false)
             }
-            (ClientSource::Grant(None), None) => {
+            (ClientSource::Grant { client: None, .. }, None) => {
                 return Err(misconfigured(
                     name,
                     "the grant's registered client is not stored with it",
                 ));
             }
-            (ClientSource::Consent { redirect_uri }, None) => {
-                let registered = self.mcp_clients.client_for(name, &found.server, redirect_uri).await?;
-                let client = GrantClient {
-                    client_id: registered.client_id,
-                    client_secret: registered.client_secret,
-                    authentication: registered.authentication,
-                };
-                (client, true)
-            }
+            (ClientSource::Consent { redirect_uri, .. }, None) => (
+                self.mcp_clients.client_for(name, &found.server, redirect_uri).await?,
+                true,
+            ),
         };
         Ok(OAuthParty {
             endpoints: Endpoints {
@@ -237,11 +260,17 @@ impl OAuthParties {
         })
     }
 
-    /// Forgets what was discovered for an MCP provider (its token endpoint stopped answering as
-    /// it should): the next call discovers again.
-    pub fn forget(&self, spec: &ProviderSpec) {
+    /// After the authorization server refused Nexus's client: what was discovered for an MCP
+    /// provider is discovered again at the next call (it may have moved), and a client Nexus
+    /// registered is registered again at the next consent.
+    pub async fn refused(&self, spec: &ProviderSpec, party: Option<&OAuthParty>) {
         if let Some(mcp) = spec.oauth.as_ref().and_then(|o| o.mcp.as_ref()) {
             self.mcp_discovery.forget(&mcp.server_url);
+        }
+        if let Some(party) = party.filter(|party| party.registered)
+            && let Some(issuer) = &party.issuer
+        {
+            self.mcp_clients.discard(issuer, &party.client.client_id).await;
         }
     }
 }

@@ -219,6 +219,18 @@ pub struct ClientAuth<'a> {
     pub method: ClientAuthentication,
 }
 
+impl ClientAuth<'_> {
+    /// A confidential method needs its secret: without it nothing is sent (never an empty one).
+    fn check(&self) -> Result<(), TokenEndpointError> {
+        if self.method != ClientAuthentication::None && self.client_secret.is_none() {
+            return Err(TokenEndpointError::Misconfigured {
+                error: "client_secret_missing".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// How one provider's token endpoint is spoken to: its body format, the shape of its answers,
 /// and the extra parameters (already filled for the connection) this call adds.
 #[derive(Debug, Clone, Copy)]
@@ -291,8 +303,7 @@ impl TokenEndpoint {
             .client()
             .post(url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
-        // A confidential method without its secret sends none (the provider refuses the call):
-        // never an empty secret.
+        // `check` refused a confidential method without its secret before this.
         let secret = auth
             .client_secret
             .map(|s| s.expose_secret().to_owned())
@@ -342,6 +353,7 @@ impl TokenEndpoint {
         if let Some(resource) = dialect.resource {
             form.push(("resource", resource.to_owned()));
         }
+        auth.check()?;
         let answer = self
             .outbound
             .send(self.request(url, auth, dialect.format, form))
@@ -442,6 +454,7 @@ impl TokenEndpoint {
         token: &str,
         hint: &str,
     ) -> Result<(), TokenEndpointError> {
+        auth.check()?;
         let form = vec![("token", token.to_owned()), ("token_type_hint", hint.to_owned())];
         let status = self
             .outbound

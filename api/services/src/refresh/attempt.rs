@@ -7,7 +7,7 @@ use super::{Fresh, Job, LEASE_WAIT, MAX_ATTEMPTS, Outcome, PROVIDER_CALL_LEASE, 
 use crate::audit::AuditServiceImpl;
 use crate::cache::Invalidation;
 use crate::connections::Stored;
-use crate::oauth::{ClientSource, GrantClient, TokenDialect, TokenEndpointError, TokenResponse};
+use crate::oauth::{ClientSource, TokenDialect, TokenEndpointError, TokenResponse};
 use nexus_domain::ConnectionId;
 use nexus_domain::ServiceError;
 use nexus_domain::agent_key::Actor;
@@ -130,8 +130,11 @@ impl Refresher {
                 .await;
             return Err(RefreshError::NoRefreshToken);
         };
-        let grant = stored.grant_client();
-        let response = match self.call_with_retries(job, lease, grant.as_ref(), &refresh_token).await {
+        let grant = ClientSource::Grant {
+            client: stored.grant_client(),
+            issuer: stored.grant_issuer(),
+        };
+        let response = match self.call_with_retries(job, lease, &grant, &refresh_token).await {
             Ok(response) => response,
             Err(error) => return self.failed(&job.bundle, current.version, error).await,
         };
@@ -156,7 +159,7 @@ impl Refresher {
         &self,
         job: &Job,
         lease: &RefreshLease,
-        grant: Option<&GrantClient>,
+        grant: &ClientSource<'_>,
         refresh_token: &str,
     ) -> Result<TokenResponse, TokenEndpointError> {
         let id = job.bundle.connection.id;
@@ -187,11 +190,12 @@ impl Refresher {
     }
 
     /// One refresh call to the provider's token endpoint, by the client the grant was made with
-    /// (`grant`, when Nexus registered it; else the provider's own).
+    /// (`grant`: Nexus's registered client, else the provider's own), at the authorization server
+    /// it was made at.
     async fn call_provider(
         &self,
         bundle: &ConnectionBundle,
-        grant: Option<&GrantClient>,
+        grant: &ClientSource<'_>,
         refresh_token: &str,
     ) -> Result<TokenResponse, TokenEndpointError> {
         let provider = &bundle.provider.provider;
@@ -209,7 +213,7 @@ impl Refresher {
             let party = self
                 .deps
                 .parties
-                .party(&bundle.provider, &spec, ClientSource::Grant(grant.cloned()))
+                .party(&bundle.provider, &spec, grant.clone())
                 .await
                 .map_err(|e| match e {
                     ServiceError::ProviderMisconfigured { .. } => misconfigured("discovery_invalid"),
@@ -231,8 +235,8 @@ impl Refresher {
                 .refresh(refresh_url, &party.client.auth(), dialect, refresh_token)
                 .await;
             if let Err(TokenEndpointError::Misconfigured { .. }) = &answer {
-                // An MCP server may have moved its authorization server: discover it again next time.
-                self.deps.parties.forget(&spec);
+                // Discovered again next time; a refused registered client is registered again.
+                self.deps.parties.refused(&spec, Some(&party)).await;
             }
             answer
         }
