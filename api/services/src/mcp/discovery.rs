@@ -177,6 +177,25 @@ impl McpDiscovery {
         Ok(found)
     }
 
+    /// Checks again, now, where the endpoints Nexus connects to resolve: a name that resolved
+    /// outside when it was discovered may resolve inside since (DNS rebinding). Called at every
+    /// use of a discovery, cached or not.
+    pub async fn recheck(&self, provider: &str, found: &McpAuthorization, server: &Url) -> Result<(), ServiceError> {
+        let endpoints = [
+            ("token_endpoint", Some(&found.server.token_endpoint)),
+            ("registration_endpoint", found.server.registration_endpoint.as_ref()),
+            ("revocation_endpoint", found.server.revocation_endpoint.as_ref()),
+        ];
+        for (name, endpoint) in endpoints {
+            if let Some(endpoint) = endpoint {
+                check_discovered_addresses(name, endpoint, server)
+                    .await
+                    .map_err(|error| address_error(provider, error))?;
+            }
+        }
+        Ok(())
+    }
+
     async fn discover_now(&self, provider: &str, server: &Url) -> Result<McpAuthorization, ServiceError> {
         let misconfigured = |message: String| misconfigured(provider, message);
         let challenge = self.probe(provider, server).await?.unwrap_or_default();
@@ -534,5 +553,31 @@ mod tests {
             validate_server(plain_http, "https://auth.example.com", &anchor).is_err(),
             "http"
         );
+    }
+
+    #[tokio::test]
+    async fn endpoints_are_checked_again_at_every_use() {
+        let discovery = McpDiscovery::new(
+            Outbound::new(Duration::from_secs(5)).expect("outbound"),
+            Duration::from_secs(60),
+        );
+        let anchor = url("https://mcp.example.com/mcp");
+        let mut server = validate_server(
+            raw_server("https://auth.example.com"),
+            "https://auth.example.com",
+            &anchor,
+        )
+        .expect("valid when discovered");
+        // Since then, its name resolves to this machine (as a rebinding server's would).
+        server.token_endpoint = url("https://localhost/token");
+        let found = McpAuthorization {
+            resource: anchor.to_string(),
+            scopes: Vec::new(),
+            server,
+        };
+        assert!(discovery.recheck("p", &found, &anchor).await.is_err());
+        // An MCP server on this machine may use endpoints on it.
+        let local = url("http://127.0.0.1:9/mcp");
+        assert!(discovery.recheck("p", &found, &local).await.is_ok());
     }
 }

@@ -200,6 +200,7 @@ impl OAuthParties {
             });
         };
         let found = self.mcp_discovery.discover(name, &mcp.server_url).await?;
+        self.mcp_discovery.recheck(name, &found, &mcp.server_url).await?;
         // The grant (or the consent) was made at one authorization server: secrets, codes and
         // refresh tokens go to it only, even when the MCP server now names another.
         let pinned = match &source {
