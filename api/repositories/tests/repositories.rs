@@ -465,11 +465,25 @@ fn refresh_lease(owner: &str, hold: std::time::Duration) -> RefreshLease {
 
 /// A lease that holds for a minute, and one that lapses at once (its holder stalled).
 const HELD: std::time::Duration = std::time::Duration::from_secs(60);
-const LAPSING: std::time::Duration = std::time::Duration::from_millis(20);
+/// Long enough that a loaded 2-core machine checks a live lease well within it (20 ms was not).
+const LAPSING: std::time::Duration = std::time::Duration::from_millis(1000);
 
-/// Long enough for a `LAPSING` lease to lapse by the database's clock.
-async fn let_lapse() {
-    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+/// Past the end a `LAPSING` lease had when it was taken, by the database's clock too.
+async fn past_a_lapsing_lease() {
+    tokio::time::sleep(LAPSING + std::time::Duration::from_millis(200)).await;
+}
+
+/// Takes the lease for `owner` once the current one lapses by the database's clock: the
+/// condition, polled, not a guess at how long that is.
+async fn taken_once_lapsed(repo: &SqlConnectionRepository, id: ConnectionId, owner: &str) -> bool {
+    let deadline = std::time::Instant::now() + LAPSING * 5;
+    while std::time::Instant::now() < deadline {
+        if repo.take_lease(id, &refresh_lease(owner, HELD)).await.expect("take") {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
 }
 
 fn sealed(byte: u8) -> NewCredential {
@@ -500,8 +514,10 @@ async fn credential_writes_are_fenced_by_version_and_lease(test_db: TestDatabase
         "a live lease is not taken"
     );
     // A's lease lapses by the database's clock (A stalled); B takes over.
-    let_lapse().await;
-    assert!(repo.take_lease(id, &refresh_lease("b", HELD)).await.expect("b"));
+    assert!(
+        taken_once_lapsed(&repo, id, "b").await,
+        "B takes over once A's lease lapsed"
+    );
     assert!(
         !repo
             .store_refreshed(id, 1, "a", &sealed(1), later)
@@ -535,7 +551,7 @@ async fn credential_writes_are_fenced_by_version_and_lease(test_db: TestDatabase
     assert!(repo.take_lease(id, &refresh_lease("c", LAPSING)).await.expect("c"));
     // A renewal holds anew from the database's now: renewed, C's lease outlives its first hold.
     assert!(repo.renew_lease(id, &refresh_lease("c", HELD)).await.expect("renew"));
-    let_lapse().await;
+    past_a_lapsing_lease().await;
     assert!(
         !repo.take_lease(id, &refresh_lease("d", HELD)).await.expect("d"),
         "a renewed lease holds"
