@@ -156,6 +156,24 @@ impl ServiceError {
         }
     }
 
+    /// The provider's configuration (or what its servers publish) cannot work: an operator must
+    /// act. `message` is shown to callers: it names what is wrong, never a secret.
+    pub fn misconfigured(provider: &str, message: impl Into<String>) -> Self {
+        Self::ProviderMisconfigured {
+            provider: provider.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The provider failed or could not be reached now; worth retrying.
+    pub fn upstream(provider: &str) -> Self {
+        Self::Upstream {
+            provider: provider.to_owned(),
+            retryable: true,
+            retry_after_seconds: None,
+        }
+    }
+
     pub fn not_found(kind: ResourceKind, id: impl ToString) -> Self {
         Self::NotFound {
             kind,

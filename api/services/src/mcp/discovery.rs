@@ -197,7 +197,7 @@ impl McpDiscovery {
     }
 
     async fn discover_now(&self, provider: &str, server: &Url) -> Result<McpAuthorization, ServiceError> {
-        let misconfigured = |message: String| misconfigured(provider, message);
+        let misconfigured = |message: String| ServiceError::misconfigured(provider, message);
         let challenge = self.probe(provider, server).await?.unwrap_or_default();
         let named = match challenge.resource_metadata() {
             Some(raw) => Some(
@@ -263,7 +263,8 @@ impl McpDiscovery {
     /// The unauthenticated request an MCP client starts with (an `initialize`), for its 401's
     /// challenge; any other answer has none. Only the status and headers are read.
     async fn probe(&self, provider: &str, server: &Url) -> Result<Option<BearerChallenge>, ServiceError> {
-        check_discovered("the MCP server URL", server, server).map_err(|message| misconfigured(provider, message))?;
+        check_discovered("the MCP server URL", server, server)
+            .map_err(|message| ServiceError::misconfigured(provider, message))?;
         let initialize = serde_json::json!({
             "jsonrpc": "2.0",
             "id": 0,
@@ -283,10 +284,10 @@ impl McpDiscovery {
         let budget = nexus_domain::deadline::remaining(Duration::from_secs(10));
         let response = tokio::time::timeout(budget, request.send())
             .await
-            .map_err(|_| upstream(provider))?
-            .map_err(|_| upstream(provider))?;
+            .map_err(|_| ServiceError::upstream(provider))?
+            .map_err(|_| ServiceError::upstream(provider))?;
         if response.status().is_server_error() {
-            return Err(upstream(provider));
+            return Err(ServiceError::upstream(provider));
         }
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok(None);
@@ -307,7 +308,7 @@ impl McpDiscovery {
         url: &Url,
         anchor: &Url,
     ) -> Result<Option<Vec<u8>>, ServiceError> {
-        check_discovered(what, url, anchor).map_err(|message| misconfigured(provider, message))?;
+        check_discovered(what, url, anchor).map_err(|message| ServiceError::misconfigured(provider, message))?;
         check_discovered_addresses(what, url, anchor)
             .await
             .map_err(|error| address_error(provider, error))?;
@@ -321,9 +322,9 @@ impl McpDiscovery {
                     .header("mcp-protocol-version", MCP_PROTOCOL_VERSION),
             )
             .await
-            .map_err(|_| upstream(provider))?;
+            .map_err(|_| ServiceError::upstream(provider))?;
         if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            return Err(upstream(provider));
+            return Err(ServiceError::upstream(provider));
         }
         Ok(status.is_success().then_some(body))
     }
@@ -335,7 +336,7 @@ impl McpDiscovery {
         issuer: &Url,
         anchor: &Url,
     ) -> Result<AuthorizationServer, ServiceError> {
-        let misconfigured = |message: String| misconfigured(provider, message);
+        let misconfigured = |message: String| ServiceError::misconfigured(provider, message);
         let candidates = server_metadata_urls(issuer);
         let mut found = None;
         for url in &candidates {
@@ -405,25 +406,10 @@ fn validate_server(raw: RawServerMetadata, issuer: &str, anchor: &Url) -> Result
     })
 }
 
-fn misconfigured(provider: &str, message: String) -> ServiceError {
-    ServiceError::ProviderMisconfigured {
-        provider: provider.to_owned(),
-        message,
-    }
-}
-
-fn upstream(provider: &str) -> ServiceError {
-    ServiceError::Upstream {
-        provider: provider.to_owned(),
-        retryable: true,
-        retry_after_seconds: None,
-    }
-}
-
 fn address_error(provider: &str, error: AddressCheckError) -> ServiceError {
     match error {
-        AddressCheckError::Inside(message) => misconfigured(provider, message),
-        AddressCheckError::Unresolved => upstream(provider),
+        AddressCheckError::Inside(message) => ServiceError::misconfigured(provider, message),
+        AddressCheckError::Unresolved => ServiceError::upstream(provider),
     }
 }
 

@@ -36,17 +36,12 @@ pub fn secret_aad(id: Uuid) -> AssociatedData {
 /// What to ask a server for: a secret sent with Basic, else in the body, else none. An empty
 /// list means RFC 8414's default, `client_secret_basic`.
 fn preferred(supported: &[String]) -> ClientAuthentication {
+    use ClientAuthentication::{ClientSecretBasic, ClientSecretPost, None};
     if supported.is_empty() {
-        return ClientAuthentication::ClientSecretBasic;
+        return ClientSecretBasic;
     }
-    [
-        ClientAuthentication::ClientSecretBasic,
-        ClientAuthentication::ClientSecretPost,
-        ClientAuthentication::None,
-    ]
-    .into_iter()
-    .find(|method| supported.iter().any(|s| s == method.as_str()))
-    .unwrap_or(ClientAuthentication::ClientSecretBasic)
+    ClientAuthentication::first_supported(&[ClientSecretBasic, ClientSecretPost, None], supported)
+        .unwrap_or(ClientSecretBasic)
 }
 
 #[derive(Deserialize)]
@@ -80,13 +75,6 @@ impl std::fmt::Debug for McpClients {
         f.debug_struct("McpClients")
             .field("metadata_document_url", &self.metadata_document_url)
             .finish_non_exhaustive()
-    }
-}
-
-fn misconfigured(provider: &str, message: String) -> ServiceError {
-    ServiceError::ProviderMisconfigured {
-        provider: provider.to_owned(),
-        message,
     }
 }
 
@@ -144,7 +132,7 @@ impl McpClients {
             return self.open(record);
         }
         let Some(endpoint) = &server.registration_endpoint else {
-            return Err(misconfigured(
+            return Err(ServiceError::misconfigured(
                 provider,
                 format!(
                     "the authorization server {} offers no dynamic client registration: register a client there and give the provider its client_id and client_secret",
@@ -236,11 +224,7 @@ impl McpClients {
         });
         // No `scope`: a server may hold the client to the scopes it registered with, and a later
         // step-up must be able to ask for more (oidc-provider answers `invalid_scope` then).
-        let upstream = || ServiceError::Upstream {
-            provider: provider.to_owned(),
-            retryable: true,
-            retry_after_seconds: None,
-        };
+        let upstream = || ServiceError::upstream(provider);
         let mut call = self
             .outbound
             .client()
@@ -255,7 +239,7 @@ impl McpClients {
             return Err(upstream());
         }
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-            return Err(misconfigured(
+            return Err(ServiceError::misconfigured(
                 provider,
                 format!(
                     "the authorization server {} refused to register a client without a valid initial access token (HTTP {}): give one in NEXUS_MCP_REGISTRATION_TOKENS, or register a client there and give the provider its client_id and client_secret",
@@ -279,7 +263,7 @@ impl McpClients {
                     format!(": {}", plain.trim())
                 })
                 .unwrap_or_default();
-            return Err(misconfigured(
+            return Err(ServiceError::misconfigured(
                 provider,
                 format!(
                     "the authorization server {} refused the client registration (HTTP {}){}",
@@ -290,13 +274,13 @@ impl McpClients {
             ));
         }
         let answer: RegistrationAnswer = serde_json::from_slice(&body).map_err(|_| {
-            misconfigured(
+            ServiceError::misconfigured(
                 provider,
                 format!("the registration answer of {} is not valid JSON", server.issuer),
             )
         })?;
         let client_id = answer.client_id.filter(|id| !id.is_empty()).ok_or_else(|| {
-            misconfigured(
+            ServiceError::misconfigured(
                 provider,
                 format!("the registration answer of {} has no client_id", server.issuer),
             )
@@ -304,7 +288,7 @@ impl McpClients {
         let secret = answer.client_secret.filter(|secret| !secret.is_empty());
         let authentication = match answer.token_endpoint_auth_method.as_deref() {
             Some(method) => ClientAuthentication::parse(method).ok_or_else(|| {
-                misconfigured(
+                ServiceError::misconfigured(
                     provider,
                     format!("the registration answer names an unknown token_endpoint_auth_method `{method}`"),
                 )
@@ -313,7 +297,7 @@ impl McpClients {
             None => asked,
         };
         if authentication != ClientAuthentication::None && secret.is_none() {
-            return Err(misconfigured(
+            return Err(ServiceError::misconfigured(
                 provider,
                 format!(
                     "the registration answer of {} has no client_secret for {}",

@@ -86,10 +86,7 @@ impl Discovery {
         if let Some(metadata) = self.cached(issuer.as_str()) {
             return Ok(metadata);
         }
-        let misconfigured = |message: String| ServiceError::ProviderMisconfigured {
-            provider: provider.to_owned(),
-            message,
-        };
+        let misconfigured = |message: String| ServiceError::misconfigured(provider, message);
         let url = discovery_url(issuer);
         let Answer { status, body, .. } = self
             .outbound
@@ -100,10 +97,10 @@ impl Discovery {
                     .header("accept", "application/json"),
             )
             .await
-            .map_err(|_| upstream(provider))?;
+            .map_err(|_| ServiceError::upstream(provider))?;
         if !status.is_success() {
             return Err(if status.is_server_error() {
-                upstream(provider)
+                ServiceError::upstream(provider)
             } else {
                 misconfigured(format!("OpenID discovery at {url} answered HTTP {}", status.as_u16()))
             });
@@ -126,7 +123,7 @@ impl Discovery {
                     .await
                     .map_err(|error| match error {
                         AddressCheckError::Inside(message) => misconfigured(message),
-                        AddressCheckError::Unresolved => upstream(provider),
+                        AddressCheckError::Unresolved => ServiceError::upstream(provider),
                     })?;
             }
         }
@@ -224,7 +221,7 @@ impl Discovery {
             .outbound
             .send(self.outbound.client().get(url.clone()))
             .await
-            .map_err(|_| upstream(provider))?;
+            .map_err(|_| ServiceError::upstream(provider))?;
         if !status.is_success() {
             return Err(ServiceError::Upstream {
                 provider: provider.to_owned(),
@@ -233,14 +230,6 @@ impl Discovery {
             });
         }
         Ok(body)
-    }
-}
-
-fn upstream(provider: &str) -> ServiceError {
-    ServiceError::Upstream {
-        provider: provider.to_owned(),
-        retryable: true,
-        retry_after_seconds: None,
     }
 }
 

@@ -116,17 +116,11 @@ pub enum ClientSource<'a> {
 /// The operator's client's method, unless the authorization server lists the methods it takes
 /// and that one is not among them while the other secret method is.
 fn supported_method(configured: ClientAuthentication, supported: &[String]) -> ClientAuthentication {
-    let takes = |method: ClientAuthentication| supported.iter().any(|s| s == method.as_str());
-    if supported.is_empty() || takes(configured) {
+    use ClientAuthentication::{ClientSecretBasic, ClientSecretPost};
+    if supported.is_empty() || ClientAuthentication::first_supported(&[configured], supported).is_some() {
         return configured;
     }
-    [
-        ClientAuthentication::ClientSecretBasic,
-        ClientAuthentication::ClientSecretPost,
-    ]
-    .into_iter()
-    .find(|method| takes(*method))
-    .unwrap_or(configured)
+    ClientAuthentication::first_supported(&[ClientSecretBasic, ClientSecretPost], supported).unwrap_or(configured)
 }
 
 #[derive(Debug)]
@@ -135,13 +129,6 @@ pub struct OAuthParties {
     mcp_discovery: Arc<McpDiscovery>,
     mcp_clients: Arc<McpClients>,
     keyring: Arc<Keyring>,
-}
-
-fn misconfigured(provider: &str, message: &str) -> ServiceError {
-    ServiceError::ProviderMisconfigured {
-        provider: provider.to_owned(),
-        message: message.to_owned(),
-    }
 }
 
 impl OAuthParties {
@@ -159,10 +146,6 @@ impl OAuthParties {
         }
     }
 
-    pub fn discovery(&self) -> &Discovery {
-        &self.discovery
-    }
-
     /// The party for `record`'s provider, its URLs filled for the connection (`spec`), with the
     /// client `source` says.
     pub async fn party(
@@ -175,11 +158,11 @@ impl OAuthParties {
         let oauth = spec
             .oauth
             .as_ref()
-            .ok_or_else(|| misconfigured(name, "the provider does not use OAuth2"))?;
+            .ok_or_else(|| ServiceError::misconfigured(name, "the provider does not use OAuth2"))?;
         let operators_client = || -> ServiceResult<GrantClient> {
             let client_id = oauth
                 .preregistered_client_id()
-                .ok_or_else(|| misconfigured(name, "the provider has no client_id"))?;
+                .ok_or_else(|| ServiceError::misconfigured(name, "the provider has no client_id"))?;
             Ok(GrantClient {
                 client_id: client_id.to_owned(),
                 client_secret: Some(crate::connections::open_client_secret(&self.keyring, record)?),
@@ -210,9 +193,9 @@ impl OAuthParties {
         if let Some(pinned) = pinned
             && pinned != found.server.issuer
         {
-            return Err(misconfigured(
+            return Err(ServiceError::misconfigured(
                 name,
-                &format!(
+                format!(
                     "{} now names authorization server {}, not {pinned}, where this grant was made: the user must consent again",
                     mcp.server_url, found.server.issuer
                 ),
@@ -232,7 +215,7 @@ impl OAuthParties {
                 (client, false)
             }
             (ClientSource::Grant { client: None, .. }, None) => {
-                return Err(misconfigured(
+                return Err(ServiceError::misconfigured(
                     name,
                     "the grant's registered client is not stored with it",
                 ));

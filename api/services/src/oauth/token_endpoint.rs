@@ -191,6 +191,14 @@ impl ClientAuthentication {
         }
     }
 
+    /// The first of `candidates` an authorization server lists among the methods it supports.
+    pub fn first_supported(candidates: &[Self], supported: &[String]) -> Option<Self> {
+        candidates
+            .iter()
+            .copied()
+            .find(|method| supported.iter().any(|s| s == method.as_str()))
+    }
+
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "client_secret_basic" => Some(Self::ClientSecretBasic),
