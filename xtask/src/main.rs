@@ -22,6 +22,7 @@ mod layers;
 mod mcp_conformance;
 mod openapi;
 mod postgres;
+mod redaction;
 mod release;
 mod release_rehearsal;
 mod sdk_installs;

@@ -777,6 +777,32 @@ fn optional_template(field: &str, raw: Option<&str>) -> Result<Option<UrlTemplat
     raw.map(|raw| parse_endpoint_template(field, raw)).transpose()
 }
 
+/// Public suffixes (the list's private section) whose every host the provider itself runs: a
+/// customer picks the name, never what answers there, so the provider's own endpoints under
+/// them may take a connection's host. Each was checked against the provider's documentation.
+pub const PROVIDER_RUN_SUFFIXES: [(&str, &str); 3] = [
+    (
+        "myshopify.com",
+        "every shop's Admin API and OAuth endpoints are Shopify's servers",
+    ),
+    (
+        "blob.core.windows.net",
+        "every storage account's endpoint is Azure Storage itself",
+    ),
+    ("supabase.co", "every project's API gateway is Supabase's"),
+];
+
+/// Whether anyone may register a name under `suffix` and run what answers there: a public suffix
+/// of either section of the list, but for `localhost` and the suffixes whose hosts their owner
+/// runs ([`PROVIDER_RUN_SUFFIXES`], [`crate::origins::OWNER_ASSIGNED_SUFFIXES`]).
+pub fn is_shared_suffix(suffix: &str) -> bool {
+    let suffix = suffix.trim_end_matches('.').to_ascii_lowercase();
+    suffix != "localhost"
+        && psl::domain_str(&suffix).is_none()
+        && !crate::origins::OWNER_ASSIGNED_SUFFIXES.contains(&suffix.as_str())
+        && !PROVIDER_RUN_SUFFIXES.iter().any(|(known, _)| *known == suffix)
+}
+
 /// Registrable domains (two labels or more, lower case, no wildcard) that a host coming
 /// entirely from a parameter may be, or be under; or `localhost`, for tenants on this machine
 /// (RFC 6761: every name under it is loopback).
@@ -797,6 +823,18 @@ pub fn validate_host_suffixes(suffixes: Vec<String>) -> Result<Vec<String>, Serv
             return Err(ServiceError::invalid(
                 FIELD,
                 format!("`{suffix}` is not a lower-case domain of two labels or more"),
+            ));
+        }
+        // A public suffix, from either section of the list (`co.uk`, `azurewebsites.net`,
+        // `github.io`): anyone may register a name under it and run what answers there, so a
+        // connection's host under it would receive the client secret and the user's tokens.
+        if is_shared_suffix(suffix) {
+            return Err(ServiceError::invalid(
+                FIELD,
+                format!(
+                    "`{suffix}` is a public suffix: anyone may register a name under it, so a connection could \
+                     send credentials to a host nobody vetted; name the registrable domains instead"
+                ),
             ));
         }
     }
@@ -1131,6 +1169,43 @@ mod tests {
             scopes: vec!["repo".into()],
             ..ProviderDraft::default()
         }
+    }
+
+    /// A suffix anyone may register under (either section of the public suffix list) would let a
+    /// tenant's value send the client secret to a host nobody vetted.
+    #[test]
+    fn host_suffixes_that_anyone_may_register_under_are_refused() {
+        for shared in [
+            "azurewebsites.net",
+            "github.io",
+            "herokuapp.com",
+            "co.uk",
+            "s3.amazonaws.com",
+        ] {
+            let error = validate_host_suffixes(vec![shared.to_owned()]).expect_err(shared);
+            assert!(error.to_string().contains("public suffix"), "{shared}: {error}");
+        }
+        for vetted in [
+            "myshopify.com",
+            "salesforce.com",
+            "amazon.co.uk",
+            "localhost",
+            "blob.core.windows.net",
+        ] {
+            assert!(validate_host_suffixes(vec![vetted.to_owned()]).is_ok(), "{vetted}");
+        }
+        // A row saved before the rule: the shared suffix admits nothing, the others still work.
+        let suffixes = vec!["azurewebsites.net".to_owned(), "example.com".to_owned()];
+        assert!(!crate::url_template::host_within(
+            "https://{host}/token",
+            &suffixes,
+            "evil.azurewebsites.net"
+        ));
+        assert!(crate::url_template::host_within(
+            "https://{host}/token",
+            &suffixes,
+            "acme.example.com"
+        ));
     }
 
     fn field_of(result: Result<ProviderSpec, ServiceError>) -> String {

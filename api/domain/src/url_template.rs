@@ -250,7 +250,11 @@ pub fn host_within(url_template: &str, allowed_host_suffixes: &[String], host: &
     };
     match fixed_domain(url_template) {
         Some(domain) => within(domain),
-        None => allowed_host_suffixes.iter().any(|suffix| within(suffix)),
+        // A shared suffix is refused when a provider is saved; one saved before that rule
+        // existed is ignored here, so it admits no host.
+        None => allowed_host_suffixes
+            .iter()
+            .any(|suffix| !crate::provider::is_shared_suffix(suffix) && within(suffix)),
     }
 }
 

@@ -17,6 +17,7 @@ mod providers;
 mod proxy;
 mod refresh;
 mod repo_errors;
+pub mod resolver;
 mod return_urls;
 mod rotation;
 mod webhooks;

@@ -134,25 +134,35 @@ async fn resolves_inside(host: &str, port: u16) -> Result<bool, AddressCheckErro
     Ok(addresses.into_iter().any(|address| is_internal_ip(address.ip())))
 }
 
+/// Where a discovered endpoint's name was found, when it passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Outside, for an issuer outside: connections must find it outside too.
+    Outside,
+    /// A literal address, or inside with an issuer inside (a private IdP): nothing to keep.
+    Unconstrained,
+}
+
 /// A discovered endpoint Nexus will connect to, by the addresses its name resolves to now: an
 /// issuer outside must not name a host that resolves inside (a name alone does not tell). An
 /// issuer whose own name resolves inside (a private IdP) may name hosts inside. This is checked
-/// when the document is fetched; the connection itself resolves the name again.
-pub async fn check_discovered_addresses(name: &str, endpoint: &Url, issuer: &Url) -> Result<(), AddressCheckError> {
+/// when the document is fetched; `Outbound::check_discovered_addresses` then keeps a name found
+/// outside there, so the connection itself is refused if it resolves inside later.
+pub async fn check_discovered_addresses(name: &str, endpoint: &Url, issuer: &Url) -> Result<Found, AddressCheckError> {
     if is_internal(issuer) {
-        return Ok(());
+        return Ok(Found::Unconstrained);
     }
     let Some(Host::Domain(host)) = endpoint.host() else {
         // Literal addresses were checked by `check_discovered`.
-        return Ok(());
+        return Ok(Found::Unconstrained);
     };
     if !resolves_inside(host, endpoint.port_or_known_default().unwrap_or(443)).await? {
-        return Ok(());
+        return Ok(Found::Outside);
     }
     if let Some(Host::Domain(issuer_host)) = issuer.host()
         && resolves_inside(issuer_host, issuer.port_or_known_default().unwrap_or(443)).await?
     {
-        return Ok(());
+        return Ok(Found::Unconstrained);
     }
     Err(AddressCheckError::Inside(format!(
         "{name}'s host {host} resolves to a loopback or private address while the issuer does not"

@@ -47,6 +47,15 @@ func (o ProviderUpdate) String() string {
 // GoString is String, so %#v redacts too.
 func (o ProviderUpdate) GoString() string { return o.String() }
 
+// String shows WebhookWithSecret with Secret redacted.
+func (o WebhookWithSecret) String() string {
+	_ = o.Secret
+	return redacted(o, "Secret")
+}
+
+// GoString is String, so %#v redacts too.
+func (o WebhookWithSecret) GoString() string { return o.String() }
+
 // redacted prints a model's fields, those named in secret as [REDACTED].
 func redacted(value interface{}, secret ...string) string {
 	v := reflect.ValueOf(value)

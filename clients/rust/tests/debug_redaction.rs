@@ -46,3 +46,24 @@ fn agent_keys_and_client_secrets_are_hidden() {
         serde_json::from_value(serde_json::json!({"client_secret": "cs-very-secret"})).expect("an update");
     assert!(!format!("{update:?}").contains("cs-very-secret"), "{update:?}");
 }
+
+#[test]
+fn a_webhook_signing_secret_is_hidden() {
+    let created: broker::types::WebhookWithSecret = serde_json::from_value(serde_json::json!({
+        "secret": "whsec_very-secret",
+        "webhook": {
+            "id": "0190a5b2-7c4e-7000-8000-000000000000",
+            "url": "https://hooks.example.com/nexus",
+            "event_types": ["connection.revoked"],
+            "enabled": true,
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z"
+        }
+    }))
+    .expect("a created webhook");
+    let text = format!("{created:?}");
+    assert!(
+        !text.contains("very-secret") && text.contains("hooks.example.com"),
+        "{text}"
+    );
+}

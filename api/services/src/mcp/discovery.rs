@@ -8,9 +8,7 @@
 
 use super::challenge::{BearerChallenge, bearer_challenge_of};
 use crate::oauth::http::{Answer, Outbound};
-use crate::outbound_policy::{
-    AddressCheckError, check_discovered, check_discovered_addresses, optional_endpoint, required_endpoint,
-};
+use crate::outbound_policy::{AddressCheckError, check_discovered, optional_endpoint, required_endpoint};
 use nexus_domain::ServiceError;
 use nexus_domain::provider::parse_endpoint_url;
 use serde::Deserialize;
@@ -188,7 +186,8 @@ impl McpDiscovery {
         ];
         for (name, endpoint) in endpoints {
             if let Some(endpoint) = endpoint {
-                check_discovered_addresses(name, endpoint, server)
+                self.outbound
+                    .check_discovered_addresses(name, endpoint, server)
                     .await
                     .map_err(|error| address_error(provider, error))?;
             }
@@ -309,7 +308,8 @@ impl McpDiscovery {
         anchor: &Url,
     ) -> Result<Option<Vec<u8>>, ServiceError> {
         check_discovered(what, url, anchor).map_err(|message| ServiceError::misconfigured(provider, message))?;
-        check_discovered_addresses(what, url, anchor)
+        self.outbound
+            .check_discovered_addresses(what, url, anchor)
             .await
             .map_err(|error| address_error(provider, error))?;
         let Answer { status, body, .. } = self
@@ -363,7 +363,8 @@ impl McpDiscovery {
             ("revocation_endpoint", server.revocation_endpoint.as_ref()),
         ] {
             if let Some(endpoint) = endpoint {
-                check_discovered_addresses(name, endpoint, anchor)
+                self.outbound
+                    .check_discovered_addresses(name, endpoint, anchor)
                     .await
                     .map_err(|error| address_error(provider, error))?;
             }

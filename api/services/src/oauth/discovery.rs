@@ -3,7 +3,7 @@
 //! `token_endpoint` is a clear "provider misconfigured" error at consent, never a later mystery.
 
 use super::http::{Answer, Outbound};
-use crate::outbound_policy::{AddressCheckError, check_discovered_addresses, optional_endpoint, required_endpoint};
+use crate::outbound_policy::{AddressCheckError, optional_endpoint, required_endpoint};
 use nexus_domain::ServiceError;
 use nexus_domain::provider::OAuthSettings;
 use nexus_domain::url_template::UrlTemplate;
@@ -119,7 +119,8 @@ impl Discovery {
             .zip(connected)
         {
             if let Some(endpoint) = endpoint {
-                check_discovered_addresses(name, endpoint, issuer)
+                self.outbound
+                    .check_discovered_addresses(name, endpoint, issuer)
                     .await
                     .map_err(|error| match error {
                         AddressCheckError::Inside(message) => misconfigured(message),

@@ -2,13 +2,19 @@
 //! (a token endpoint that redirects is refused, not followed), and every call bounded by the
 //! inbound request's deadline. Dropping the future (the caller went away) cancels the call.
 
+use crate::outbound_policy::{AddressCheckError, Found, check_discovered_addresses};
+use crate::resolver::{FilteringResolver, OutsideNames};
 use nexus_domain::deadline;
 use std::time::Duration;
+use url::Url;
 
 #[derive(Debug, Clone)]
 pub struct Outbound {
     client: reqwest::Client,
     timeout: Duration,
+    /// The names discovered endpoints were found at outside: the client's resolver refuses to
+    /// connect to them inside.
+    outside_names: OutsideNames,
 }
 
 /// Why an outbound call produced no response.
@@ -42,19 +48,47 @@ impl Outbound {
     pub fn new(timeout: Duration) -> Result<Self, ClientBuildError> {
         // One crypto provider for the process; a second install is a harmless no-op.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let outside_names = OutsideNames::default();
+        // Providers the operator configured may be inside (a private IdP); names a discovery
+        // found outside must stay there.
+        let resolver = FilteringResolver {
+            allow_inside: true,
+            outside_names: outside_names.clone(),
+        };
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(std::sync::Arc::new(super::resolver::LocalhostAwareResolver))
+            .dns_resolver(std::sync::Arc::new(resolver))
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)
             .user_agent(concat!("nexus/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientBuildError(error_chain(&e)))?;
-        Ok(Self { client, timeout })
+        Ok(Self {
+            client,
+            timeout,
+            outside_names,
+        })
     }
 
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// Checks a discovered endpoint's addresses (`outbound_policy::check_discovered_addresses`);
+    /// a name found outside is kept there, so every later connection to it is refused if it
+    /// resolves inside by then (DNS rebinding).
+    pub async fn check_discovered_addresses(
+        &self,
+        name: &str,
+        endpoint: &Url,
+        anchor: &Url,
+    ) -> Result<(), AddressCheckError> {
+        if check_discovered_addresses(name, endpoint, anchor).await? == Found::Outside
+            && let Some(url::Host::Domain(host)) = endpoint.host()
+        {
+            self.outside_names.keep_outside(host);
+        }
+        Ok(())
     }
 
     /// Sends and reads the body (bounded), within the request deadline.
@@ -103,6 +137,8 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 fn describe(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timeout"
+    } else if crate::resolver::refused_inside(error) {
+        "refused: the name now resolves to a loopback or private address"
     } else if error.is_connect() {
         "connection failed"
     } else if error.is_redirect() {
@@ -113,4 +149,51 @@ fn describe(error: &reqwest::Error) -> String {
         "request error"
     };
     kind.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DNS rebinding: a name a discovery found outside that resolves inside by the time Nexus
+    /// connects is refused by the connection itself, through the real client. (`*.localhost`
+    /// always answers loopback, so it stands for a name whose answer changed.)
+    #[tokio::test]
+    async fn a_name_found_outside_is_refused_when_it_resolves_inside_at_connection() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listener");
+        let port = listener.local_addr().expect("address").port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut buffer = [0u8; 1024];
+                    let _ = socket.read(&mut buffer).await;
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                        .await;
+                });
+            }
+        });
+        let outbound = Outbound::new(Duration::from_secs(5)).expect("client");
+        let url = format!("http://rebound.localhost:{port}/token");
+        let answer = outbound
+            .send(outbound.client().get(&url))
+            .await
+            .expect("reached before");
+        assert_eq!(answer.body, b"ok");
+
+        outbound.outside_names.keep_outside("rebound.localhost");
+        let error = outbound
+            .clone()
+            .send(outbound.client().get(&url))
+            .await
+            .expect_err("refused once the name must stay outside");
+        assert!(
+            error.to_string().contains("resolves to a loopback or private address"),
+            "{error}"
+        );
+        // Names nobody found outside still reach the operator's own endpoints inside.
+        let other = format!("http://other.localhost:{port}/token");
+        assert!(outbound.send(outbound.client().get(&other)).await.is_ok());
+    }
 }

@@ -5,7 +5,6 @@ pub mod discovery;
 pub mod http;
 pub mod id_token;
 pub mod party;
-pub mod resolver;
 pub mod token_endpoint;
 
 pub use discovery::{Discovery, Endpoints};

@@ -168,7 +168,7 @@ impl ProxyServiceImpl {
                 ServiceError::PayloadTooLarge {
                     limit: self.settings.max_body_bytes,
                 }
-            } else if crate::webhooks::refused_inside(&error) {
+            } else if crate::resolver::refused_inside(&error) {
                 target::refused_address(url)
             } else {
                 upstream(error.is_timeout() || error.is_connect())

@@ -4,8 +4,9 @@
 //! delivery to another process: at least once, never lost.
 
 use super::secrets::SigningSecrets;
-use super::target::{TargetPolicy, refused_inside};
+use super::target::TargetPolicy;
 use crate::refresh::jittered;
+use crate::resolver::refused_inside;
 use chrono::{DateTime, Utc};
 use nexus_crypto::Keyring;
 use nexus_domain::clock::Clock;

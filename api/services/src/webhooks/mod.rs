@@ -9,7 +9,7 @@ mod target;
 
 pub use delivery::{DeliveryDeps, DeliveryWorker, WebhookMetrics, WebhookSettings};
 pub use secrets::{SigningSecrets, generate_secret, secrets_aad};
-pub use target::{TargetPolicy, refused_inside};
+pub use target::TargetPolicy;
 
 use crate::audit::AuditServiceImpl;
 use crate::paging::{page, page_size};

@@ -4,14 +4,11 @@
 //! resolves elsewhere later (DNS rebinding) is refused at the moment it matters.
 
 use crate::outbound_policy::is_internal_ip;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use std::net::{IpAddr, SocketAddr};
+use crate::resolver::{FilteringResolver, OutsideNames, ResolveFailure};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use url::{Host, Url};
-
-/// How long a name may take to resolve.
-const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The address a webhook URL names or resolves to is inside (loopback, private, link-local).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -41,9 +38,9 @@ impl TargetPolicy {
             Some(Host::Ipv6(ip)) if is_internal_ip(IpAddr::V6(ip)) => Err(inside),
             Some(Host::Domain(name)) => {
                 let port = url.port_or_known_default().unwrap_or(443);
-                match resolve_checked(name, port, false).await {
-                    Err(ResolveError::Inside(error)) => Err(error),
-                    Ok(_) | Err(ResolveError::Lookup(_)) => Ok(()),
+                match self.resolver().resolve_host(name, port).await {
+                    Err(ResolveFailure::Inside(_)) => Err(inside),
+                    Ok(_) | Err(ResolveFailure::Lookup(_)) => Ok(()),
                 }
             }
             _ => Ok(()),
@@ -64,6 +61,14 @@ impl TargetPolicy {
         Ok(())
     }
 
+    /// The resolver every delivery connects through (the one all outbound clients share).
+    fn resolver(&self) -> FilteringResolver {
+        FilteringResolver {
+            allow_inside: self.allow_private,
+            outside_names: OutsideNames::default(),
+        }
+    }
+
     /// The client deliveries go through: no redirects, no proxies, deadlines, and a resolver
     /// that refuses names resolving inside.
     pub fn client(&self, timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
@@ -76,9 +81,7 @@ impl TargetPolicy {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(Arc::new(CheckedResolver {
-                allow_private: self.allow_private,
-            }))
+            .dns_resolver(Arc::new(self.resolver()))
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(30))
@@ -87,63 +90,10 @@ impl TargetPolicy {
     }
 }
 
-#[derive(Debug)]
-enum ResolveError {
-    Inside(InternalAddress),
-    Lookup(std::io::Error),
-}
-
-/// Every address of `name`; refused when any is inside (a name with one address inside and
-/// one outside would let the connection choose).
-async fn resolve_checked(name: &str, port: u16, allow_private: bool) -> Result<Vec<SocketAddr>, ResolveError> {
-    let addresses: Vec<SocketAddr> = tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((name, port)))
-        .await
-        .map_err(|_| ResolveError::Lookup(std::io::Error::new(std::io::ErrorKind::TimedOut, "resolving timed out")))?
-        .map_err(ResolveError::Lookup)?
-        .collect();
-    if !allow_private && addresses.iter().any(|address| is_internal_ip(address.ip())) {
-        return Err(ResolveError::Inside(InternalAddress { host: name.to_owned() }));
-    }
-    Ok(addresses)
-}
-
-#[derive(Debug, Clone, Copy)]
-struct CheckedResolver {
-    allow_private: bool,
-}
-
-impl Resolve for CheckedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            match resolve_checked(&host, 0, allow_private).await {
-                Ok(addresses) => {
-                    let addrs: Addrs = Box::new(addresses.into_iter());
-                    Ok(addrs)
-                }
-                Err(ResolveError::Inside(error)) => Err(Box::new(error) as Box<dyn std::error::Error + Send + Sync>),
-                Err(ResolveError::Lookup(error)) => Err(Box::new(error) as Box<dyn std::error::Error + Send + Sync>),
-            }
-        })
-    }
-}
-
-/// Whether a delivery failed because the resolver refused an inside address.
-pub fn refused_inside(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(cause) = source {
-        if cause.downcast_ref::<InternalAddress>().is_some() {
-            return true;
-        }
-        source = cause.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolver::refused_inside;
 
     fn url(raw: &str) -> Url {
         Url::parse(raw).expect("url")

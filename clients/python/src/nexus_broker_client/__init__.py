@@ -14,10 +14,12 @@ import attrs
 import httpx
 
 from .broker import models as _broker_models
+from .broker import redaction as _broker_redaction
 from .broker.client import AuthenticatedClient as BrokerClient
 from .credentials import Credentials, NexusAuth, Target
 from .errors import InsufficientScopeError, NexusError
 from .gateway import models as _gateway_models
+from .gateway import redaction as _gateway_redaction
 from .gateway.client import AuthenticatedClient as GatewayClient
 from .inject import envelope_from_json, inject
 from .transport import AsyncNexusTransport, NexusTransport
@@ -65,30 +67,32 @@ def _redacting_repr(*secret_fields: str) -> Callable[[attrs.AttrsInstance], str]
     return __repr__
 
 
-# The generated models' repr would print credentials, keys and client secrets in logs and
-# tracebacks; these show that there is one, never what it is. A name that is not a field of its
-# model fails the import, so a renamed field cannot silently stop being redacted.
-_SECRET_FIELDS: dict[type, tuple[str, ...]] = {
-    _gateway_models.CredentialEnvelope: ("credentials",),
-    _broker_models.CredentialEnvelope: ("credentials",),
-    _broker_models.AgentKeyCreated: ("key",),
-    _broker_models.ProviderCreate: ("client_secret",),
-    _broker_models.ProviderUpdate: ("client_secret",),
-}
-for _model, _fields in _SECRET_FIELDS.items():
-    _missing = set(_fields) - {field.name for field in attrs.fields(_model)}
-    if _missing:
-        raise RuntimeError(f"{_model.__name__} has no field {sorted(_missing)} to redact")
-    _model.__repr__ = _redacting_repr(*_fields)  # type: ignore[method-assign,assignment]
+# The generated models' repr would print credentials, keys and secrets in logs and tracebacks;
+# these show that there is one, never what it is. The list is generated with the subpackages
+# (``redaction.py``, from the same list as every other client's), and generation fails on any
+# field named like a secret that is not on it. A name that is not a field of its model fails the
+# import, so a renamed field cannot silently stop being redacted.
+for _models, _secret_fields in ((_broker_models, _broker_redaction.SECRET_FIELDS), (_gateway_models, _gateway_redaction.SECRET_FIELDS)):
+    for _name, _fields in _secret_fields.items():
+        _model = getattr(_models, _name)
+        _missing = set(_fields) - {field.name for field in attrs.fields(_model)}
+        if _missing:
+            raise RuntimeError(f"{_name} has no field {sorted(_missing)} to redact")
+        _model.__repr__ = _redacting_repr(*_fields)
 
 
 def _credentials_repr(self: object) -> str:
     return f"{type(self).__name__}([REDACTED])"
 
 
-# The credential maps themselves (their values are the secrets).
-_gateway_models.CredentialEnvelopeCredentials.__repr__ = _credentials_repr  # type: ignore[method-assign]
-_broker_models.CredentialEnvelopeCredentials.__repr__ = _credentials_repr  # type: ignore[method-assign]
+# The maps a credential envelope carries (their values are the secrets, or may hold them).
+for _models in (_broker_models, _gateway_models):
+    for _map in (
+        _models.CredentialEnvelopeCredentials,
+        _models.CredentialEnvelopeApiHeaders,
+        _models.CredentialEnvelopeApiQuery,
+    ):
+        _map.__repr__ = _credentials_repr
 
 
 # Longer than the 20 seconds a Broker may spend on a read that waits for a slow provider, so a

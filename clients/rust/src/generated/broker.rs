@@ -8727,7 +8727,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
         }
     }
     ///An endpoint with its signing secret, shown this once (on creation and on rotation)
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, PartialEq)]
     pub struct WebhookWithSecret {
         ///The Standard Webhooks signing secret (`whsec_...`) receivers verify deliveries with
         pub secret: ::std::string::String,
@@ -17069,7 +17069,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct WebhookWithSecret {
             secret: ::std::result::Result<::std::string::String, ::std::string::String>,
             webhook: ::std::result::Result<super::Webhook, ::std::string::String>,
@@ -17255,6 +17255,14 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     .finish()
             }
         }
+        impl ::std::fmt::Debug for WebhookWithSecret {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("WebhookWithSecret")
+                    .field("secret", &"[REDACTED]")
+                    .field("webhook", &self.webhook)
+                    .finish()
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -17407,6 +17415,14 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 .field("token_url", &self.token_url)
                 .field("url_overrides", &self.url_overrides)
                 .field("verification", &self.verification)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for WebhookWithSecret {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("WebhookWithSecret")
+                .field("secret", &"[REDACTED]")
+                .field("webhook", &self.webhook)
                 .finish()
         }
     }
