@@ -17,15 +17,18 @@ pub struct AgentKeyRecord {
     pub key_hash: String,
 }
 
-#[async_trait]
-pub trait AgentKeyRepository: Send + Sync {
-    async fn insert(&self, record: &AgentKeyRecord) -> RepoResult<()>;
-    /// The live (not revoked) key with this prefix.
-    async fn find_live_by_prefix(&self, prefix: &str) -> RepoResult<Option<AgentKeyRecord>>;
-    /// Live keys, newest first.
-    async fn list_live(&self) -> RepoResult<Vec<AgentKey>>;
-    /// Revokes a live key; `false` when there is none with this id.
-    async fn revoke(&self, id: AgentKeyId, at: DateTime<Utc>) -> RepoResult<bool>;
+crate::timed::timed_repository! {
+    repo = "agent_keys";
+    #[async_trait]
+    pub trait AgentKeyRepository: Send + Sync {
+        async fn insert(&self, record: &AgentKeyRecord) -> RepoResult<()>;
+        /// The live (not revoked) key with this prefix.
+        async fn find_live_by_prefix(&self, prefix: &str) -> RepoResult<Option<AgentKeyRecord>>;
+        /// Live keys, newest first.
+        async fn list_live(&self) -> RepoResult<Vec<AgentKey>>;
+        /// Revokes a live key; `false` when there is none with this id.
+        async fn revoke(&self, id: AgentKeyId, at: DateTime<Utc>) -> RepoResult<bool>;
+    }
 }
 
 #[derive(Debug, Clone)]

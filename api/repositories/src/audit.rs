@@ -35,15 +35,18 @@ fn active_model(id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> a
     }
 }
 
-#[async_trait]
-pub trait AuditRepository: Send + Sync {
-    async fn insert(&self, id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> RepoResult<()>;
-    /// Appends several events in one statement.
-    async fn insert_many(&self, events: &[(AuditEventId, DateTime<Utc>, NewAuditEvent)]) -> RepoResult<()>;
-    /// Events matching the query, oldest first, at most `query.limit`.
-    async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>>;
-    /// Deletes events that occurred before `cutoff` (retention); returns how many.
-    async fn delete_before(&self, cutoff: DateTime<Utc>) -> RepoResult<u64>;
+crate::timed::timed_repository! {
+    repo = "audit_events";
+    #[async_trait]
+    pub trait AuditRepository: Send + Sync {
+        async fn insert(&self, id: AuditEventId, at: DateTime<Utc>, event: &NewAuditEvent) -> RepoResult<()>;
+        /// Appends several events in one statement.
+        async fn insert_many(&self, events: &[(AuditEventId, DateTime<Utc>, NewAuditEvent)]) -> RepoResult<()>;
+        /// Events matching the query, oldest first, at most `query.limit`.
+        async fn list(&self, query: &AuditQuery) -> RepoResult<Vec<AuditEvent>>;
+        /// Deletes events that occurred before `cutoff` (retention); returns how many.
+        async fn delete_before(&self, cutoff: DateTime<Utc>) -> RepoResult<u64>;
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -27,18 +27,21 @@ pub struct ClientRegistrationRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-#[async_trait]
-pub trait ClientRegistrationRepository: Send + Sync {
-    async fn find_by_issuer(&self, issuer: &str) -> RepoResult<Option<ClientRegistrationRecord>>;
-    /// Stores the issuer's first registration; `RepoError::UniqueViolation` when another
-    /// process stored one first (read it instead).
-    async fn insert(&self, record: &ClientRegistrationRecord) -> RepoResult<()>;
-    /// Replaces the registration `previous` (by id) with `record`; `false` when another process
-    /// replaced it first.
-    async fn replace(&self, previous: Uuid, record: &ClientRegistrationRecord) -> RepoResult<bool>;
-    /// Removes the issuer's registration if it is still `client_id` (the server refused it): the
-    /// next consent registers again. `false` when it was already replaced or removed.
-    async fn discard(&self, issuer: &str, client_id: &str) -> RepoResult<bool>;
+crate::timed::timed_repository! {
+    repo = "oauth_client_registrations";
+    #[async_trait]
+    pub trait ClientRegistrationRepository: Send + Sync {
+        async fn find_by_issuer(&self, issuer: &str) -> RepoResult<Option<ClientRegistrationRecord>>;
+        /// Stores the issuer's first registration; `RepoError::UniqueViolation` when another
+        /// process stored one first (read it instead).
+        async fn insert(&self, record: &ClientRegistrationRecord) -> RepoResult<()>;
+        /// Replaces the registration `previous` (by id) with `record`; `false` when another process
+        /// replaced it first.
+        async fn replace(&self, previous: Uuid, record: &ClientRegistrationRecord) -> RepoResult<bool>;
+        /// Removes the issuer's registration if it is still `client_id` (the server refused it): the
+        /// next consent registers again. `false` when it was already replaced or removed.
+        async fn discard(&self, issuer: &str, client_id: &str) -> RepoResult<bool>;
+    }
 }
 
 #[derive(Debug, Clone)]

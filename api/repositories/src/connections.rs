@@ -90,94 +90,97 @@ pub struct ClaimedConsent {
     pub return_url: Url,
 }
 
-#[async_trait]
-pub trait ConnectionRepository: Send + Sync {
-    async fn insert_pending(&self, connection: &Connection, consent: &PendingConsent) -> RepoResult<()>;
-    /// Starts a new consent on an existing connection that is not revoked; `false` otherwise.
-    /// `step_ups`: consents in a row, this one included, that ask for these same scopes
-    /// without the grant holding them (0 for any other re-consent).
-    async fn begin_reconsent(
-        &self,
-        id: ConnectionId,
-        consent: &PendingConsent,
-        requested_scopes: &[Scope],
-        step_ups: u32,
-        at: DateTime<Utc>,
-    ) -> RepoResult<bool>;
-    async fn find(&self, id: ConnectionId) -> RepoResult<Option<ConnectionBundle>>;
-    /// What serving a token of the workspace's newest active connection to a live provider of
-    /// this name needs, in one statement.
-    async fn find_active_for_read(
-        &self,
-        workspace: &WorkspaceId,
-        provider: &ProviderName,
-    ) -> RepoResult<Option<ActiveConnectionRead>>;
-    /// The workspace's most recently changed connection to a live provider of this name that
-    /// waits on its user (`pending` or `attention_required`).
-    async fn find_newest_waiting(
-        &self,
-        workspace: &WorkspaceId,
-        provider: &ProviderName,
-    ) -> RepoResult<Option<Connection>>;
-    async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>>;
-    /// Whether the consent or capture with this nonce is still open (not completed, replaced
-    /// by a newer link, or expired).
-    async fn consent_open(&self, id: ConnectionId, nonce: &str, now: DateTime<Utc>) -> RepoResult<bool>;
-    /// Counts one submission with the open capture link `nonce`, unless `max` were made
-    /// already; `false` when the link is not open or its submissions are used up.
-    async fn count_capture_attempt(
-        &self,
-        id: ConnectionId,
-        nonce: &str,
-        now: DateTime<Utc>,
-        max: u32,
-    ) -> RepoResult<bool>;
-    /// Takes the consent whose nonce matches, if it has not expired: once, for one caller.
-    async fn claim_consent(
-        &self,
-        id: ConnectionId,
-        nonce: &str,
-        now: DateTime<Utc>,
-    ) -> RepoResult<Option<ClaimedConsent>>;
-    /// Stores the credential and makes the connection active, in one transaction. With
-    /// `replacing`, the credential is written only over that version of the stored one (a
-    /// re-consent that keeps the stored refresh token must not overwrite a newer one): `Conflict`
-    /// when it moved on.
-    async fn activate(
-        &self,
-        id: ConnectionId,
-        credential: &NewCredential,
-        replacing: Option<i64>,
-        granted_scopes: Option<&[Scope]>,
-        reason: &str,
-        at: DateTime<Utc>,
-    ) -> RepoResult<()>;
-    /// Changes the status when it is one of `from`; `false` when it was not. The webhook event
-    /// of the new status carries `error` as its reason, or the status's name.
-    async fn transition(
-        &self,
-        id: ConnectionId,
-        from: &[ConnectionStatus],
-        to: ConnectionStatus,
-        error: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> RepoResult<bool>;
-    /// Marks an active connection `attention_required` (the provider said its grant is gone),
-    /// only while its credential is still at `credential_version`: a refresh that failed with
-    /// an old refresh token never undoes a consent completed meanwhile. `false` otherwise.
-    async fn require_attention(
-        &self,
-        id: ConnectionId,
-        credential_version: i64,
-        error: &str,
-        at: DateTime<Utc>,
-    ) -> RepoResult<bool>;
-    /// Pending connections past their window become expired; returns them.
-    async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>>;
-    /// Erases the credential and marks the connection revoked; `false` when already revoked or absent.
-    async fn revoke(&self, id: ConnectionId, at: DateTime<Utc>) -> RepoResult<bool>;
-    async fn count_by_status(&self) -> RepoResult<Vec<(ConnectionStatus, u64)>>;
-    async fn credential(&self, id: ConnectionId) -> RepoResult<Option<CredentialRecord>>;
+crate::timed::timed_repository! {
+    repo = "connections";
+    #[async_trait]
+    pub trait ConnectionRepository: Send + Sync {
+        async fn insert_pending(&self, connection: &Connection, consent: &PendingConsent) -> RepoResult<()>;
+        /// Starts a new consent on an existing connection that is not revoked; `false` otherwise.
+        /// `step_ups`: consents in a row, this one included, that ask for these same scopes
+        /// without the grant holding them (0 for any other re-consent).
+        async fn begin_reconsent(
+            &self,
+            id: ConnectionId,
+            consent: &PendingConsent,
+            requested_scopes: &[Scope],
+            step_ups: u32,
+            at: DateTime<Utc>,
+        ) -> RepoResult<bool>;
+        async fn find(&self, id: ConnectionId) -> RepoResult<Option<ConnectionBundle>>;
+        /// What serving a token of the workspace's newest active connection to a live provider of
+        /// this name needs, in one statement.
+        async fn find_active_for_read(
+            &self,
+            workspace: &WorkspaceId,
+            provider: &ProviderName,
+        ) -> RepoResult<Option<ActiveConnectionRead>>;
+        /// The workspace's most recently changed connection to a live provider of this name that
+        /// waits on its user (`pending` or `attention_required`).
+        async fn find_newest_waiting(
+            &self,
+            workspace: &WorkspaceId,
+            provider: &ProviderName,
+        ) -> RepoResult<Option<Connection>>;
+        async fn list(&self, query: &ConnectionQuery) -> RepoResult<Vec<Connection>>;
+        /// Whether the consent or capture with this nonce is still open (not completed, replaced
+        /// by a newer link, or expired).
+        async fn consent_open(&self, id: ConnectionId, nonce: &str, now: DateTime<Utc>) -> RepoResult<bool>;
+        /// Counts one submission with the open capture link `nonce`, unless `max` were made
+        /// already; `false` when the link is not open or its submissions are used up.
+        async fn count_capture_attempt(
+            &self,
+            id: ConnectionId,
+            nonce: &str,
+            now: DateTime<Utc>,
+            max: u32,
+        ) -> RepoResult<bool>;
+        /// Takes the consent whose nonce matches, if it has not expired: once, for one caller.
+        async fn claim_consent(
+            &self,
+            id: ConnectionId,
+            nonce: &str,
+            now: DateTime<Utc>,
+        ) -> RepoResult<Option<ClaimedConsent>>;
+        /// Stores the credential and makes the connection active, in one transaction. With
+        /// `replacing`, the credential is written only over that version of the stored one (a
+        /// re-consent that keeps the stored refresh token must not overwrite a newer one): `Conflict`
+        /// when it moved on.
+        async fn activate(
+            &self,
+            id: ConnectionId,
+            credential: &NewCredential,
+            replacing: Option<i64>,
+            granted_scopes: Option<&[Scope]>,
+            reason: &str,
+            at: DateTime<Utc>,
+        ) -> RepoResult<()>;
+        /// Changes the status when it is one of `from`; `false` when it was not. The webhook event
+        /// of the new status carries `error` as its reason, or the status's name.
+        async fn transition(
+            &self,
+            id: ConnectionId,
+            from: &[ConnectionStatus],
+            to: ConnectionStatus,
+            error: Option<&str>,
+            at: DateTime<Utc>,
+        ) -> RepoResult<bool>;
+        /// Marks an active connection `attention_required` (the provider said its grant is gone),
+        /// only while its credential is still at `credential_version`: a refresh that failed with
+        /// an old refresh token never undoes a consent completed meanwhile. `false` otherwise.
+        async fn require_attention(
+            &self,
+            id: ConnectionId,
+            credential_version: i64,
+            error: &str,
+            at: DateTime<Utc>,
+        ) -> RepoResult<bool>;
+        /// Pending connections past their window become expired; returns them.
+        async fn expire_pending(&self, now: DateTime<Utc>) -> RepoResult<Vec<ConnectionId>>;
+        /// Erases the credential and marks the connection revoked; `false` when already revoked or absent.
+        async fn revoke(&self, id: ConnectionId, at: DateTime<Utc>) -> RepoResult<bool>;
+        async fn count_by_status(&self) -> RepoResult<Vec<(ConnectionStatus, u64)>>;
+        async fn credential(&self, id: ConnectionId) -> RepoResult<Option<CredentialRecord>>;
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -41,24 +41,27 @@ const LIVE_CONNECTION_STATES: [ConnectionStatus; 3] = [
     ConnectionStatus::AttentionRequired,
 ];
 
-#[async_trait]
-pub trait ProviderRepository: Send + Sync {
-    async fn insert(&self, record: &ProviderRecord) -> RepoResult<()>;
-    /// A live (not deleted) provider by id or name.
-    async fn find(&self, provider: &ProviderRef) -> RepoResult<Option<ProviderRecord>>;
-    /// Live providers ordered by name.
-    async fn list(&self) -> RepoResult<Vec<ProviderRecord>>;
-    /// Replaces a live provider's fields; `false` when it no longer exists.
-    async fn update(&self, record: &ProviderRecord) -> RepoResult<bool>;
-    /// Soft-deletes a live provider. Without `cascade` it refuses (`Conflict`) while live
-    /// connections exist; with it, those connections are revoked and their credentials erased,
-    /// all in one transaction. `None` when the provider does not exist.
-    async fn soft_delete(
-        &self,
-        id: ProviderId,
-        at: DateTime<Utc>,
-        cascade: bool,
-    ) -> RepoResult<Option<ProviderDeletion>>;
+crate::timed::timed_repository! {
+    repo = "providers";
+    #[async_trait]
+    pub trait ProviderRepository: Send + Sync {
+        async fn insert(&self, record: &ProviderRecord) -> RepoResult<()>;
+        /// A live (not deleted) provider by id or name.
+        async fn find(&self, provider: &ProviderRef) -> RepoResult<Option<ProviderRecord>>;
+        /// Live providers ordered by name.
+        async fn list(&self) -> RepoResult<Vec<ProviderRecord>>;
+        /// Replaces a live provider's fields; `false` when it no longer exists.
+        async fn update(&self, record: &ProviderRecord) -> RepoResult<bool>;
+        /// Soft-deletes a live provider. Without `cascade` it refuses (`Conflict`) while live
+        /// connections exist; with it, those connections are revoked and their credentials erased,
+        /// all in one transaction. `None` when the provider does not exist.
+        async fn soft_delete(
+            &self,
+            id: ProviderId,
+            at: DateTime<Utc>,
+            cascade: bool,
+        ) -> RepoResult<Option<ProviderDeletion>>;
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -52,44 +52,47 @@ pub struct RefreshFailure<'a> {
 /// When to try again after this many failed refreshes in a row.
 pub type RetryAt = dyn Fn(u32) -> DateTime<Utc> + Send + Sync;
 
-#[async_trait]
-pub trait RefreshRepository: Send + Sync {
-    /// Takes the lease on one connection unless another owner holds one that has not lapsed.
-    async fn take_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool>;
-    /// Extends a lease this owner still holds by its hold from now; `false` when someone else
-    /// took it.
-    async fn renew_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool>;
-    /// Gives the lease up, if this owner still holds it; after a refresh that left a fresh
-    /// credential, also clears the connection's backoff.
-    async fn release_lease(&self, id: ConnectionId, owner: &str, refreshed: bool) -> RepoResult<()>;
-    /// Leases up to `limit` active OAuth2 connections whose credential expires before
-    /// `due_before` and is past the middle of its life at `now`, that nobody holds and that are
-    /// not backing off; returns them. Each is claimed by exactly one caller across processes.
-    async fn claim_due(
-        &self,
-        due_before: DateTime<Utc>,
-        now: DateTime<Utc>,
-        lease: &RefreshLease,
-        limit: u64,
-    ) -> RepoResult<Vec<ConnectionId>>;
-    /// How many active connections have a credential expiring before `due_before` and past the
-    /// middle of its life at `now`.
-    async fn count_due(&self, due_before: DateTime<Utc>, now: DateTime<Utc>) -> RepoResult<u64>;
-    /// Writes a refreshed credential if its version is still `expected_version` and `owner`
-    /// still holds the lease, in one statement. `false` when fenced off.
-    async fn store_refreshed(
-        &self,
-        id: ConnectionId,
-        expected_version: i64,
-        owner: &str,
-        credential: &NewCredential,
-        at: DateTime<Utc>,
-    ) -> RepoResult<bool>;
-    /// Counts a failed refresh and sets when the background refresher may try again:
-    /// `retry_at(failures in a row, this one included)`. The failure that makes it
-    /// `failure.notify_after` in a row of an active connection raises `connection.refresh_failed`.
-    async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt, failure: RefreshFailure<'_>)
-    -> RepoResult<()>;
+crate::timed::timed_repository! {
+    repo = "refresh";
+    #[async_trait]
+    pub trait RefreshRepository: Send + Sync {
+        /// Takes the lease on one connection unless another owner holds one that has not lapsed.
+        async fn take_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool>;
+        /// Extends a lease this owner still holds by its hold from now; `false` when someone else
+        /// took it.
+        async fn renew_lease(&self, id: ConnectionId, lease: &RefreshLease) -> RepoResult<bool>;
+        /// Gives the lease up, if this owner still holds it; after a refresh that left a fresh
+        /// credential, also clears the connection's backoff.
+        async fn release_lease(&self, id: ConnectionId, owner: &str, refreshed: bool) -> RepoResult<()>;
+        /// Leases up to `limit` active OAuth2 connections whose credential expires before
+        /// `due_before` and is past the middle of its life at `now`, that nobody holds and that are
+        /// not backing off; returns them. Each is claimed by exactly one caller across processes.
+        async fn claim_due(
+            &self,
+            due_before: DateTime<Utc>,
+            now: DateTime<Utc>,
+            lease: &RefreshLease,
+            limit: u64,
+        ) -> RepoResult<Vec<ConnectionId>>;
+        /// How many active connections have a credential expiring before `due_before` and past the
+        /// middle of its life at `now`.
+        async fn count_due(&self, due_before: DateTime<Utc>, now: DateTime<Utc>) -> RepoResult<u64>;
+        /// Writes a refreshed credential if its version is still `expected_version` and `owner`
+        /// still holds the lease, in one statement. `false` when fenced off.
+        async fn store_refreshed(
+            &self,
+            id: ConnectionId,
+            expected_version: i64,
+            owner: &str,
+            credential: &NewCredential,
+            at: DateTime<Utc>,
+        ) -> RepoResult<bool>;
+        /// Counts a failed refresh and sets when the background refresher may try again:
+        /// `retry_at(failures in a row, this one included)`. The failure that makes it
+        /// `failure.notify_after` in a row of an active connection raises `connection.refresh_failed`.
+        async fn record_failure(&self, id: ConnectionId, retry_at: &RetryAt, failure: RefreshFailure<'_>)
+        -> RepoResult<()>;
+    }
 }
 
 /// Nobody holds the lease, or its holder's time has run out by the database's clock.

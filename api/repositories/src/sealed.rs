@@ -29,12 +29,15 @@ pub struct SealedValue {
     pub ciphertext: Ciphertext,
 }
 
-#[async_trait]
-pub trait SealedSecretRepository: Send + Sync {
-    /// Up to `limit` sealed values of each column whose key is not `key_id`.
-    async fn not_sealed_with(&self, key_id: &str, limit: u64) -> RepoResult<Vec<SealedValue>>;
-    /// Replaces a sealed value if it is still exactly `value`; `false` when it changed.
-    async fn reseal(&self, value: &SealedValue, new: &Ciphertext) -> RepoResult<bool>;
+crate::timed::timed_repository! {
+    repo = "sealed_secrets";
+    #[async_trait]
+    pub trait SealedSecretRepository: Send + Sync {
+        /// Up to `limit` sealed values of each column whose key is not `key_id`.
+        async fn not_sealed_with(&self, key_id: &str, limit: u64) -> RepoResult<Vec<SealedValue>>;
+        /// Replaces a sealed value if it is still exactly `value`; `false` when it changed.
+        async fn reseal(&self, value: &SealedValue, new: &Ciphertext) -> RepoResult<bool>;
+    }
 }
 
 #[derive(Debug, Clone)]

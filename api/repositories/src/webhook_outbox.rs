@@ -152,42 +152,45 @@ pub enum AttemptOutcome {
     GaveUp,
 }
 
-#[async_trait]
-pub trait WebhookOutboxRepository: Send + Sync {
-    /// Leases up to `limit` due deliveries that nobody holds and that no earlier pending
-    /// delivery of the same connection to the same endpoint precedes. Each is claimed by
-    /// exactly one caller across processes.
-    async fn claim_due(&self, now: DateTime<Utc>, lease: &Lease, limit: u64) -> RepoResult<Vec<ClaimedDelivery>>;
-    /// Records an attempt and its outcome if `owner` still holds the delivery; `false` when the
-    /// lease was lost (another worker or a redelivery took it).
-    async fn record_attempt(
-        &self,
-        delivery: &ClaimedDelivery,
-        owner: &str,
-        attempt: &DeliveryAttempt,
-        outcome: AttemptOutcome,
-    ) -> RepoResult<bool>;
-    /// Gives a delivery back without an attempt (its endpoint could not be read).
-    async fn release(&self, delivery: &ClaimedDelivery, owner: &str) -> RepoResult<()>;
-    /// The endpoint's deliveries with their attempts, newest first, older than `before`.
-    async fn list(
-        &self,
-        webhook: WebhookId,
-        before: Option<DeliveryId>,
-        limit: u64,
-    ) -> RepoResult<Vec<WebhookDelivery>>;
-    /// Makes a delivery of this endpoint pending again, due now, with a new delivery period;
-    /// one a worker is sending right now is left to finish (and returned as it is).
-    async fn redeliver(
-        &self,
-        webhook: WebhookId,
-        delivery: DeliveryId,
-        now: DateTime<Utc>,
-    ) -> RepoResult<Option<WebhookDelivery>>;
-    /// Deliveries waiting to be sent (the outbox depth).
-    async fn count_pending(&self) -> RepoResult<u64>;
-    /// Deletes delivered and failed deliveries created before `before`; returns how many.
-    async fn sweep(&self, before: DateTime<Utc>) -> RepoResult<u64>;
+crate::timed::timed_repository! {
+    repo = "webhook_outbox";
+    #[async_trait]
+    pub trait WebhookOutboxRepository: Send + Sync {
+        /// Leases up to `limit` due deliveries that nobody holds and that no earlier pending
+        /// delivery of the same connection to the same endpoint precedes. Each is claimed by
+        /// exactly one caller across processes.
+        async fn claim_due(&self, now: DateTime<Utc>, lease: &Lease, limit: u64) -> RepoResult<Vec<ClaimedDelivery>>;
+        /// Records an attempt and its outcome if `owner` still holds the delivery; `false` when the
+        /// lease was lost (another worker or a redelivery took it).
+        async fn record_attempt(
+            &self,
+            delivery: &ClaimedDelivery,
+            owner: &str,
+            attempt: &DeliveryAttempt,
+            outcome: AttemptOutcome,
+        ) -> RepoResult<bool>;
+        /// Gives a delivery back without an attempt (its endpoint could not be read).
+        async fn release(&self, delivery: &ClaimedDelivery, owner: &str) -> RepoResult<()>;
+        /// The endpoint's deliveries with their attempts, newest first, older than `before`.
+        async fn list(
+            &self,
+            webhook: WebhookId,
+            before: Option<DeliveryId>,
+            limit: u64,
+        ) -> RepoResult<Vec<WebhookDelivery>>;
+        /// Makes a delivery of this endpoint pending again, due now, with a new delivery period;
+        /// one a worker is sending right now is left to finish (and returned as it is).
+        async fn redeliver(
+            &self,
+            webhook: WebhookId,
+            delivery: DeliveryId,
+            now: DateTime<Utc>,
+        ) -> RepoResult<Option<WebhookDelivery>>;
+        /// Deliveries waiting to be sent (the outbox depth).
+        async fn count_pending(&self) -> RepoResult<u64>;
+        /// Deletes delivered and failed deliveries created before `before`; returns how many.
+        async fn sweep(&self, before: DateTime<Utc>) -> RepoResult<u64>;
+    }
 }
 
 #[derive(Debug, Clone)]

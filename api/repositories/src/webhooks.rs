@@ -22,26 +22,29 @@ pub struct WebhookRecord {
     pub secrets: Ciphertext,
 }
 
-#[async_trait]
-pub trait WebhookRepository: Send + Sync {
-    async fn insert(&self, record: &WebhookRecord) -> RepoResult<()>;
-    /// Every endpoint, oldest first.
-    async fn list(&self) -> RepoResult<Vec<Webhook>>;
-    async fn find(&self, id: WebhookId) -> RepoResult<Option<WebhookRecord>>;
-    /// Writes the endpoint's settings (not its secrets); `false` when it is gone.
-    async fn update(&self, webhook: &Webhook) -> RepoResult<bool>;
-    /// Replaces the sealed secrets if they are still `expected`; `false` when the endpoint is
-    /// gone or its secrets changed meanwhile (a concurrent rotation).
-    async fn replace_secrets(
-        &self,
-        id: WebhookId,
-        expected: &Ciphertext,
-        secrets: &Ciphertext,
-        previous_expires_at: Option<DateTime<Utc>>,
-        at: DateTime<Utc>,
-    ) -> RepoResult<bool>;
-    /// Removes the endpoint with its deliveries; `false` when there is none.
-    async fn delete(&self, id: WebhookId) -> RepoResult<bool>;
+crate::timed::timed_repository! {
+    repo = "webhooks";
+    #[async_trait]
+    pub trait WebhookRepository: Send + Sync {
+        async fn insert(&self, record: &WebhookRecord) -> RepoResult<()>;
+        /// Every endpoint, oldest first.
+        async fn list(&self) -> RepoResult<Vec<Webhook>>;
+        async fn find(&self, id: WebhookId) -> RepoResult<Option<WebhookRecord>>;
+        /// Writes the endpoint's settings (not its secrets); `false` when it is gone.
+        async fn update(&self, webhook: &Webhook) -> RepoResult<bool>;
+        /// Replaces the sealed secrets if they are still `expected`; `false` when the endpoint is
+        /// gone or its secrets changed meanwhile (a concurrent rotation).
+        async fn replace_secrets(
+            &self,
+            id: WebhookId,
+            expected: &Ciphertext,
+            secrets: &Ciphertext,
+            previous_expires_at: Option<DateTime<Utc>>,
+            at: DateTime<Utc>,
+        ) -> RepoResult<bool>;
+        /// Removes the endpoint with its deliveries; `false` when there is none.
+        async fn delete(&self, id: WebhookId) -> RepoResult<bool>;
+    }
 }
 
 #[derive(Debug, Clone)]
