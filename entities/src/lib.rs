@@ -5,6 +5,7 @@ pub mod agent_key;
 pub mod audit_event;
 pub mod connection;
 pub mod credential;
+pub mod gateway_read_receipt;
 pub mod oauth_client_registration;
 pub mod provider;
 pub mod webhook;

@@ -20,6 +20,7 @@ mod m20261207_000006_provider_api_extras;
 mod m20261207_000007_oauth_client_registrations;
 mod m20261207_000008_provider_mcp;
 mod m20261207_000009_connection_scope_step_ups;
+mod m20261208_000001_gateway_read_receipts;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000007_oauth_client_registrations::Migration),
             Box::new(m20261207_000008_provider_mcp::Migration),
             Box::new(m20261207_000009_connection_scope_step_ups::Migration),
+            Box::new(m20261208_000001_gateway_read_receipts::Migration),
         ]
     }
 }

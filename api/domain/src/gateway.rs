@@ -73,4 +73,7 @@ pub struct ServedReads {
     pub reads: u64,
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
+    /// Served while the Broker could not answer. A receipt's fresh reads and its stale reads are
+    /// each reported, and counted, once.
+    pub stale: bool,
 }

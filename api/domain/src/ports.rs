@@ -102,8 +102,10 @@ pub trait ConnectionService: Send + Sync {
 
     /// Accounts for reads a split Gateway served from its cache: audited under the agent key the
     /// receipt names and counted in the read metrics. Entries whose receipt is not one this
-    /// Broker signed in the last ten minutes are skipped (and logged); returns how many counted.
-    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> usize;
+    /// Broker signed in the last ten minutes, or that were counted before (a replay), are
+    /// skipped (and logged); returns how many counted. `Unavailable` when the database cannot
+    /// record which receipts counted: nothing counted, the Gateway reports again.
+    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> ServiceResult<usize>;
 }
 
 /// The Gateway API's operations, each for the agent whose key was presented. The port

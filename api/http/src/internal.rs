@@ -221,7 +221,7 @@ impl InternalApi {
     ) -> ApiResult<Recorded> {
         let reported = body.0.reads.len();
         let reads = body.0.reads.into_iter().map(Into::into).collect();
-        let counted = state.connections.record_served_reads(reads).await;
+        let counted = state.connections.record_served_reads(reads).await?;
         tracing::debug!(service = ?auth.0, reported, counted, "cached reads reported");
         Ok(Recorded::NoContent)
     }

@@ -100,12 +100,13 @@ impl EnvelopeCache {
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub fn get(&self, key: &CacheKey) -> Option<Served> {
+    /// What was served for `key` while it is fresh, and until when it is.
+    pub fn get(&self, key: &CacheKey) -> Option<(Served, Instant)> {
         let mut entries = self.lock();
         let entry = entries.get(key)?;
         let now = Instant::now();
         if entry.fresh_until > now {
-            return Some(entry.served.clone());
+            return Some((entry.served.clone(), entry.fresh_until));
         }
         if entry.stale_until <= now {
             entries.remove(key);
@@ -163,6 +164,15 @@ impl EnvelopeCache {
                 served,
             },
         );
+    }
+
+    /// Stops serving what was served under these receipts, stale or fresh: their reads were
+    /// reported, and the Broker counts a receipt's reads once.
+    pub fn retire(&self, receipts: &[String]) {
+        if receipts.is_empty() {
+            return;
+        }
+        self.lock().retain(|_, entry| !receipts.contains(&entry.served.receipt));
     }
 
     /// Forgets what was read for this connection (after a forced refresh).

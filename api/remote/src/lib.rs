@@ -68,7 +68,8 @@ impl RemoteBroker {
             tokio::select! {
                 _ = ticker.tick() => {
                     self.cache.evict_expired();
-                    self.reads.report(&self.client).await;
+                    let reported = self.reads.report(&self.client).await;
+                    self.cache.retire(&reported.retired);
                 }
                 () = stopped(&mut shutdown) => return,
             }
@@ -82,9 +83,11 @@ impl RemoteBroker {
 
     /// A cached credential for this key and target, counted as a read to report.
     fn cached(&self, key: &CacheKey) -> Option<CredentialEnvelope> {
-        let served = self.cache.get(key)?;
+        let (served, fresh_until) = self.cache.get(key)?;
         // When the tally is closed or full, the read goes to the Broker, which audits it itself.
-        self.reads.count(&served.receipt).then_some(served.envelope)
+        self.reads
+            .count_fresh(&served.receipt, fresh_until)
+            .then_some(served.envelope)
     }
 
     fn keep(
@@ -137,7 +140,7 @@ impl RemoteBroker {
         let Some((served, age)) = self.cache.get_stale(key) else {
             return Err(error);
         };
-        if !self.reads.count(&served.receipt) {
+        if !self.reads.count_stale(&served.receipt) {
             return Err(error);
         }
         let mut envelope = served.envelope;

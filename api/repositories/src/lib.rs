@@ -12,6 +12,7 @@ mod convert;
 mod db_clock;
 mod error;
 mod providers;
+mod read_receipts;
 mod refresh;
 mod sealed;
 #[cfg(feature = "bench")]
@@ -34,6 +35,7 @@ pub use connections::{
 };
 pub use error::RepoError;
 pub use providers::{ProviderDeletion, ProviderRecord, ProviderRepository, SqlProviderRepository};
+pub use read_receipts::{ReadReceiptRepository, ReceiptClaim, SqlReadReceiptRepository};
 pub use refresh::{Lease, RefreshFailure, RefreshLease, RefreshRepository, RetryAt};
 pub use sealed::{SealedColumn, SealedSecretRepository, SealedValue, SqlSealedSecretRepository};
 pub use timed::{DbMetrics, Timed};

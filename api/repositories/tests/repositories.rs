@@ -975,6 +975,42 @@ async fn state_changes_write_their_events_and_deliveries_are_claimed_in_order(te
     );
 }
 
+/// A read receipt is claimed once across processes: a second claim, in another call or the
+/// same one, is refused; an expired claim is deleted by the next call.
+async fn read_receipts_are_claimed_once(db: TestDatabase) {
+    let conn = db.connect_migrated().await;
+    let (one, two) = (
+        SqlReadReceiptRepository::new(conn.clone()),
+        SqlReadReceiptRepository::new(db.connect().await),
+    );
+    let later = Utc::now() + TimeDelta::minutes(10);
+    let claim = |digest: &str, expires_at| ReceiptClaim {
+        digest: digest.to_owned(),
+        expires_at,
+    };
+    assert_eq!(
+        one.claim(&[claim("a", later), claim("b", later)]).await.expect("claim"),
+        [true, true]
+    );
+    assert_eq!(
+        two.claim(&[claim("a", later), claim("c", later), claim("c", later)])
+            .await
+            .expect("claim"),
+        [false, true, false]
+    );
+    // An expired claim goes, so the table does not grow with every receipt ever reported.
+    let past = Utc::now() - TimeDelta::seconds(5);
+    assert_eq!(one.claim(&[claim("old", past)]).await.expect("claim"), [true]);
+    assert_eq!(two.claim(&[claim("d", later)]).await.expect("claim"), [true]);
+    let left = nexus_entities::gateway_read_receipt::Entity::find()
+        .all(&conn)
+        .await
+        .expect("rows");
+    let mut digests: Vec<String> = left.into_iter().map(|row| row.digest).collect();
+    digests.sort();
+    assert_eq!(digests, ["a", "b", "c", "d"]);
+}
+
 database_tests!(
     the_resolve_read_sees_every_change,
     state_changes_write_their_events_and_deliveries_are_claimed_in_order,
@@ -987,4 +1023,5 @@ database_tests!(
     delete_refuses_with_live_connections_unless_cascade,
     agent_keys_by_prefix_and_revocation,
     audit_events_keep_unknown_ids_and_page_by_cursor,
+    read_receipts_are_claimed_once,
 );

@@ -10,7 +10,7 @@ use nexus_domain::proxy::ProxyService;
 use nexus_http::{BrokerState, GatewayState, HttpMetrics};
 use nexus_repositories::{
     DbMetrics, SqlAgentKeyRepository, SqlAuditRepository, SqlClientRegistrationRepository, SqlConnectionRepository,
-    SqlProviderRepository, SqlWebhookOutboxRepository, SqlWebhookRepository, Timed,
+    SqlProviderRepository, SqlReadReceiptRepository, SqlWebhookOutboxRepository, SqlWebhookRepository, Timed,
 };
 use nexus_services::mcp::{McpClients, McpDiscovery};
 use nexus_services::oauth::{Discovery, Outbound};
@@ -119,6 +119,10 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
         metrics,
         epoch,
         leases: connection_repo.clone(),
+        receipts: Arc::new(Timed::new(
+            SqlReadReceiptRepository::new(db.clone()),
+            db_metrics.clone(),
+        )),
         settings: ConnectionSettings {
             public_url: settings.public_url,
             return_urls: settings.return_urls,

@@ -108,8 +108,9 @@ async fn a_service_key_alone_reads_nothing(db: TestDatabase) {
 }
 
 /// Reads a Gateway served from its cache count only under receipts the Broker signed: a forged
-/// or altered receipt counts nothing, a genuine one is audited under the agent key it names, and
-/// a full report of the largest receipts fits the body limit.
+/// or altered receipt counts nothing, a genuine one is audited under the agent key it names, once
+/// for its fresh reads and once for its stale ones (a replayed report counts nothing), and a full
+/// report of the largest receipts fits the body limit.
 async fn read_reports_need_the_brokers_receipts(db: TestDatabase) {
     let server = TestServer::start(db).await;
     server
@@ -133,10 +134,10 @@ async fn read_reports_need_the_brokers_receipts(db: TestDatabase) {
     let receipt = read["receipt"].as_str().expect("a receipt").to_owned();
     assert!(read["cache_for_ms"].as_u64().is_some_and(|ms| ms <= 2000), "{read}");
 
-    let report = |entries: Vec<(String, u64)>| {
+    let report_as = |entries: Vec<(String, u64)>, stale: bool| {
         let now = chrono::Utc::now();
         let body = json!({"reads": entries.into_iter().map(|(receipt, reads)| json!({
-            "receipt": receipt, "reads": reads, "first_at": now, "last_at": now,
+            "receipt": receipt, "reads": reads, "first_at": now, "last_at": now, "stale": stale,
         })).collect::<Vec<_>>()});
         let request = raw()
             .post(format!("{}/v1/internal/reads", server.broker_url))
@@ -144,6 +145,7 @@ async fn read_reports_need_the_brokers_receipts(db: TestDatabase) {
             .json(&body);
         async move { request.send().await.expect("report").status() }
     };
+    let report = |entries: Vec<(String, u64)>| report_as(entries, false);
     let (payload, signature) = receipt.split_once('.').expect("payload.signature");
     let altered = format!("{}A.{signature}", &payload[..payload.len() - 1]);
     let forged = format!("{payload}.{}", "A".repeat(signature.len()));
@@ -152,8 +154,19 @@ async fn read_reports_need_the_brokers_receipts(db: TestDatabase) {
         StatusCode::NO_CONTENT
     );
     assert_eq!(report(vec![(receipt.clone(), 5)]).await, StatusCode::NO_CONTENT);
-    // The largest receipt (longest workspace id) fifty times: within the body limit.
+    // Replays: the same fresh reads again, and the largest receipt (longest workspace id) fifty
+    // times in one report, within the body limit; none counts.
+    assert_eq!(report(vec![(receipt.clone(), 5)]).await, StatusCode::NO_CONTENT);
     assert_eq!(report(vec![(receipt.clone(), 1); 50]).await, StatusCode::NO_CONTENT);
+    // Its stale reads count once too.
+    assert_eq!(
+        report_as(vec![(receipt.clone(), 7)], true).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        report_as(vec![(receipt.clone(), 7)], true).await,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(
         report(vec![(receipt.clone(), 1); 51]).await,
         StatusCode::BAD_REQUEST,
@@ -179,8 +192,9 @@ async fn read_reports_need_the_brokers_receipts(db: TestDatabase) {
             data["reads"].as_u64().unwrap_or(1)
         })
         .sum();
-    // One read served by the Broker, five and fifty reported under its receipt; none forged.
-    assert_eq!(reads, 1 + 5 + 50);
+    // One read served by the Broker, five fresh and seven stale reported under its receipt;
+    // nothing forged or replayed.
+    assert_eq!(reads, 1 + 5 + 7);
 }
 
 database_tests!(

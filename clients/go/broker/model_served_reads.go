@@ -26,6 +26,8 @@ type ServedReads struct {
 	LastAt  time.Time `json:"last_at"`
 	Reads   int32     `json:"reads"`
 	Receipt string    `json:"receipt" validate:"regexp=^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$"`
+	// Reads served while the Broker could not answer. A receipt's fresh reads and its stale reads are each counted once: a second report of either is not counted.
+	Stale *bool `json:"stale,omitempty"`
 }
 
 type _ServedReads ServedReads
@@ -40,6 +42,8 @@ func NewServedReads(firstAt time.Time, lastAt time.Time, reads int32, receipt st
 	this.LastAt = lastAt
 	this.Reads = reads
 	this.Receipt = receipt
+	var stale bool = false
+	this.Stale = &stale
 	return &this
 }
 
@@ -48,6 +52,8 @@ func NewServedReads(firstAt time.Time, lastAt time.Time, reads int32, receipt st
 // but it doesn't guarantee that properties required by API are set
 func NewServedReadsWithDefaults() *ServedReads {
 	this := ServedReads{}
+	var stale bool = false
+	this.Stale = &stale
 	return &this
 }
 
@@ -147,6 +153,38 @@ func (o *ServedReads) SetReceipt(v string) {
 	o.Receipt = v
 }
 
+// GetStale returns the Stale field value if set, zero value otherwise.
+func (o *ServedReads) GetStale() bool {
+	if o == nil || IsNil(o.Stale) {
+		var ret bool
+		return ret
+	}
+	return *o.Stale
+}
+
+// GetStaleOk returns a tuple with the Stale field value if set, nil otherwise
+// and a boolean to check if the value has been set.
+func (o *ServedReads) GetStaleOk() (*bool, bool) {
+	if o == nil || IsNil(o.Stale) {
+		return nil, false
+	}
+	return o.Stale, true
+}
+
+// HasStale returns a boolean if a field has been set.
+func (o *ServedReads) HasStale() bool {
+	if o != nil && !IsNil(o.Stale) {
+		return true
+	}
+
+	return false
+}
+
+// SetStale gets a reference to the given bool and assigns it to the Stale field.
+func (o *ServedReads) SetStale(v bool) {
+	o.Stale = &v
+}
+
 func (o ServedReads) MarshalJSON() ([]byte, error) {
 	toSerialize, err := o.ToMap()
 	if err != nil {
@@ -161,6 +199,9 @@ func (o ServedReads) ToMap() (map[string]interface{}, error) {
 	toSerialize["last_at"] = o.LastAt
 	toSerialize["reads"] = o.Reads
 	toSerialize["receipt"] = o.Receipt
+	if !IsNil(o.Stale) {
+		toSerialize["stale"] = o.Stale
+	}
 	return toSerialize, nil
 }
 

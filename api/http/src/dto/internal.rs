@@ -56,6 +56,10 @@ pub struct ServedReadsDto {
     pub reads: u64,
     pub first_at: DateTime<Utc>,
     pub last_at: DateTime<Utc>,
+    /// Reads served while the Broker could not answer. A receipt's fresh reads and its stale
+    /// reads are each counted once: a second report of either is not counted.
+    #[oai(default)]
+    pub stale: bool,
 }
 
 impl From<ServedReadsDto> for ServedReads {
@@ -65,6 +69,7 @@ impl From<ServedReadsDto> for ServedReads {
             reads: dto.reads,
             first_at: dto.first_at,
             last_at: dto.last_at,
+            stale: dto.stale,
         }
     }
 }

@@ -3,7 +3,9 @@
 //! audited and counted here as if they had been served here. A receipt names the agent key,
 //! connection, workspace and provider of one read, signed with the state key, so a service key
 //! can report only reads this Broker served (for ten minutes, plus the stale-if-error bound,
-//! after it served them).
+//! after it served them). Each receipt is unique (it carries a nonce) and counts once for its
+//! fresh reads and once for its stale ones, across every Broker process: a replayed report
+//! counts nothing.
 
 use super::ConnectionServiceImpl;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -12,7 +14,9 @@ use nexus_domain::agent_key::{Actor, Caller};
 use nexus_domain::audit::{AuditEventType, NewAuditEvent};
 use nexus_domain::connection::CredentialEnvelope;
 use nexus_domain::gateway::{ENVELOPE_CACHE_TTL, GatewayRead, ServedReads};
+use nexus_domain::ports::ServiceResult;
 use nexus_domain::{AgentKeyId, ConnectionId, ProviderName, WorkspaceId};
+use nexus_repositories::ReceiptClaim;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -28,6 +32,9 @@ struct Receipt {
     workspace_id: WorkspaceId,
     #[serde(rename = "p")]
     provider: ProviderName,
+    /// Makes every receipt unique, so two reads in one second are two receipts, each counted once.
+    #[serde(rename = "n", default)]
+    nonce: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -82,6 +89,7 @@ impl ConnectionServiceImpl {
                 connection_id: envelope.connection_id,
                 workspace_id: envelope.workspace_id.clone(),
                 provider: envelope.provider.clone(),
+                nonce: Some(uuid::Uuid::new_v4()),
             },
             now.timestamp(),
         );
@@ -93,7 +101,7 @@ impl ConnectionServiceImpl {
         }
     }
 
-    pub(super) async fn count_served_reads(&self, reads: Vec<ServedReads>) -> usize {
+    pub(super) async fn count_served_reads(&self, reads: Vec<ServedReads>) -> ServiceResult<usize> {
         let now = self.clock.now();
         // A Gateway may serve a read stale for the bound after its receipt was signed, and
         // report it once the Broker answers again: receipts are taken that much longer.
@@ -102,18 +110,41 @@ impl ConnectionServiceImpl {
         // Times come from the Gateway: kept within the receipts' lifetime, never in the future.
         let earliest = now - TimeDelta::seconds(receipt_lifetime);
         let clamp = |at: DateTime<Utc>| at.clamp(earliest, now);
-        let (mut counted, mut refused) = (0, 0);
+        let mut refused = 0;
+        let mut verified = Vec::with_capacity(reads.len());
         for served in reads {
-            let receipt = match self
+            match self
                 .signer
                 .verify_within::<Receipt>(&served.receipt, now.timestamp(), receipt_lifetime)
             {
-                Ok(receipt) if receipt.g == ReceiptKind::Read => receipt,
-                _ => {
-                    refused += 1;
-                    continue;
-                }
-            };
+                Ok(receipt) if receipt.g == ReceiptKind::Read => verified.push((receipt, served)),
+                _ => refused += 1,
+            }
+        }
+        // Claimed before anything is counted, all at once: a failure counts nothing, and the
+        // Gateway reports again.
+        let claims: Vec<ReceiptClaim> = verified
+            .iter()
+            .map(|(_, served)| ReceiptClaim {
+                digest: claim_digest(&served.receipt, served.stale),
+                expires_at: now + TimeDelta::seconds(receipt_lifetime),
+            })
+            .collect();
+        let claimed = if claims.is_empty() {
+            Vec::new()
+        } else {
+            self.receipts
+                .claim(&claims)
+                .await
+                .map_err(crate::repo_errors::internal("claiming read receipts"))?
+        };
+        let mut counted = 0;
+        let mut replayed = 0;
+        for ((receipt, served), claimed) in verified.into_iter().zip(claimed) {
+            if !claimed {
+                replayed += 1;
+                continue;
+            }
             self.metrics
                 .token_get
                 .with_label_values(&[receipt.provider.as_str(), "success"])
@@ -142,6 +173,19 @@ impl ConnectionServiceImpl {
                 "a Gateway reported reads under receipts this Broker did not sign or that expired"
             );
         }
-        counted
+        if replayed > 0 {
+            tracing::warn!(
+                replayed,
+                "a Gateway reported reads under receipts already counted (a replay); they are not counted again"
+            );
+        }
+        Ok(counted)
     }
+}
+
+/// What a receipt is claimed as: its fresh reads and its stale reads are each counted once. A
+/// digest, so the table holds nothing a Gateway could present.
+fn claim_digest(receipt: &str, stale: bool) -> String {
+    let kind = if stale { "stale" } else { "fresh" };
+    nexus_crypto::hash_key(&format!("{kind}:{receipt}"))
 }

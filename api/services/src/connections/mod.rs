@@ -34,7 +34,8 @@ use nexus_domain::ports::{AuditService, ConnectionService, ServiceResult};
 use nexus_domain::secret::SecretString;
 use nexus_domain::{ConnectionId, ProviderName, ResourceKind, ServiceError, WorkspaceId};
 use nexus_repositories::{
-    ActiveConnectionRead, ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository, RefreshRepository,
+    ActiveConnectionRead, ConnectionBundle, ConnectionRepository, ProviderRecord, ProviderRepository,
+    ReadReceiptRepository, RefreshRepository,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -98,6 +99,8 @@ pub struct ConnectionDeps {
     pub epoch: Arc<CacheEpoch>,
     /// Refresh leases, claiming and fenced writes (the connection repository, usually).
     pub leases: Arc<dyn RefreshRepository>,
+    /// Split Gateways' read receipts, each counted once.
+    pub receipts: Arc<dyn ReadReceiptRepository>,
 }
 
 impl std::fmt::Debug for ConnectionDeps {
@@ -123,6 +126,7 @@ pub struct ConnectionServiceImpl {
     settings: ConnectionSettings,
     refresher: Arc<Refresher>,
     epoch: Arc<CacheEpoch>,
+    receipts: Arc<dyn ReadReceiptRepository>,
     /// Envelopes served recently, by connection and by (workspace, provider): the read path
     /// touches no database while they are fresh.
     /// One envelope under both of its keys (by connection, by workspace and provider).
@@ -212,6 +216,7 @@ impl ConnectionServiceImpl {
             metrics: deps.metrics,
             settings: deps.settings,
             epoch: deps.epoch,
+            receipts: deps.receipts,
             envelopes,
         }
     }
@@ -472,7 +477,7 @@ impl ConnectionService for ConnectionServiceImpl {
         self.receipt_for(caller, envelope)
     }
 
-    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> usize {
+    async fn record_served_reads(&self, reads: Vec<ServedReads>) -> ServiceResult<usize> {
         self.count_served_reads(reads).await
     }
 }

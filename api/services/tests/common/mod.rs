@@ -63,6 +63,7 @@ pub struct Repos {
     providers: SqlProviderRepository,
     audit: SqlAuditRepository,
     registrations: nexus_repositories::SqlClientRegistrationRepository,
+    receipts: nexus_repositories::SqlReadReceiptRepository,
 }
 
 pub const RETURN_URL: &str = "http://127.0.0.1:9/done?keep=1";
@@ -91,6 +92,7 @@ pub async fn fixture_with(
         connections: SqlConnectionRepository::new(db.clone()),
         providers: SqlProviderRepository::new(db.clone()),
         registrations: nexus_repositories::SqlClientRegistrationRepository::new(db.clone()),
+        receipts: nexus_repositories::SqlReadReceiptRepository::new(db.clone()),
         audit: SqlAuditRepository::new(db),
     };
     // Shared, as the server wires it: a provider update is seen by the connection service.
@@ -151,6 +153,7 @@ fn service_on(
         metrics: Metrics::new(registry),
         epoch,
         leases,
+        receipts: Arc::new(repos.receipts.clone()),
         settings: ConnectionSettings {
             public_url: url::Url::parse("https://nexus.test/base/").expect("url"),
             return_urls: ReturnUrlPolicy::parse("app.example.com", true).expect("policy"),

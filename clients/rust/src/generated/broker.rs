@@ -5796,6 +5796,10 @@ Required unless a template gives it*/
         pub last_at: ::chrono::DateTime<::chrono::offset::Utc>,
         pub reads: ::std::num::NonZeroU64,
         pub receipt: ServedReadsReceipt,
+        /**Reads served while the Broker could not answer. A receipt's fresh reads and its stale
+reads are each counted once: a second report of either is not counted.*/
+        #[serde(default)]
+        pub stale: bool,
     }
     impl ServedReads {
         pub fn builder() -> builder::ServedReads {
@@ -14422,6 +14426,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                 super::ServedReadsReceipt,
                 ::std::string::String,
             >,
+            stale: ::std::result::Result<bool, ::std::string::String>,
         }
         impl ::std::default::Default for ServedReads {
             fn default() -> Self {
@@ -14430,6 +14435,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     last_at: Err("no value supplied for last_at".to_string()),
                     reads: Err("no value supplied for reads".to_string()),
                     receipt: Err("no value supplied for receipt".to_string()),
+                    stale: Ok(Default::default()),
                 }
             }
         }
@@ -14482,6 +14488,18 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     });
                 self
             }
+            pub fn stale<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stale = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stale: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ServedReads> for super::ServedReads {
             type Error = super::error::ConversionError;
@@ -14493,6 +14511,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     last_at: value.last_at?,
                     reads: value.reads?,
                     receipt: value.receipt?,
+                    stale: value.stale?,
                 })
             }
         }
@@ -14503,6 +14522,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     last_at: Ok(value.last_at),
                     reads: Ok(value.reads),
                     receipt: Ok(value.receipt),
+                    stale: Ok(value.stale),
                 }
             }
         }

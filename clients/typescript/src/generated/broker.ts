@@ -1325,6 +1325,12 @@ export interface components {
             /** Format: uint64 */
             reads: number;
             receipt: string;
+            /**
+             * @description Reads served while the Broker could not answer. A receipt's fresh reads and its stale
+             *     reads are each counted once: a second report of either is not counted.
+             * @default false
+             */
+            stale: boolean;
         };
         /**
          * ServedReadsReport

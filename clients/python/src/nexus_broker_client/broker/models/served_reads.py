@@ -6,6 +6,8 @@ from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="ServedReads")
 
 
@@ -18,12 +20,15 @@ class ServedReads:
         last_at (datetime.datetime):
         reads (int):
         receipt (str):
+        stale (bool | Unset): Reads served while the Broker could not answer. A receipt's fresh reads and its stale
+            reads are each counted once: a second report of either is not counted. Default: False.
     """
 
     first_at: datetime.datetime
     last_at: datetime.datetime
     reads: int
     receipt: str
+    stale: bool | Unset = False
 
     def to_dict(self) -> dict[str, Any]:
         first_at = self.first_at.isoformat()
@@ -33,6 +38,8 @@ class ServedReads:
         reads = self.reads
 
         receipt = self.receipt
+
+        stale = self.stale
 
         field_dict: dict[str, Any] = {}
 
@@ -44,6 +51,8 @@ class ServedReads:
                 "receipt": receipt,
             }
         )
+        if stale is not UNSET:
+            field_dict["stale"] = stale
 
         return field_dict
 
@@ -58,11 +67,14 @@ class ServedReads:
 
         receipt = d.pop("receipt")
 
+        stale = d.pop("stale", UNSET)
+
         served_reads = cls(
             first_at=first_at,
             last_at=last_at,
             reads=reads,
             receipt=receipt,
+            stale=stale,
         )
 
         return served_reads
