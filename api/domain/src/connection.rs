@@ -224,6 +224,9 @@ pub struct ConnectionQuery {
     /// Cursor: only connections created after this one (ids are time-ordered).
     pub after: Option<ConnectionId>,
     pub limit: u64,
+    /// Only these workspaces (the caller's, when its key is restricted), filtered in the query so
+    /// that every page is full while more rows exist; `None`: every workspace.
+    pub workspace_in: Option<Vec<WorkspaceId>>,
 }
 
 /// Result of a refresh.

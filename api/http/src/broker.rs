@@ -300,6 +300,7 @@ impl BrokerApi {
             status: status.0.map(Into::into),
             after: cursor.0.map(ConnectionId::from_uuid),
             limit: limit.0.map_or(0, u64::from),
+            workspace_in: None,
         };
         let page = state.connections.list(&Caller::unrestricted(auth.0), query).await?;
         Ok(Json(ConnectionPage {

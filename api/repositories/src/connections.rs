@@ -560,6 +560,9 @@ impl ConnectionRepository for SqlConnectionRepository {
         if let Some(after) = query.after {
             select = select.filter(connection::Column::Id.gt(after.as_uuid()));
         }
+        if let Some(workspaces) = &query.workspace_in {
+            select = select.filter(connection::Column::WorkspaceId.is_in(workspaces.iter().map(WorkspaceId::as_str)));
+        }
         select
             .order_by_asc(connection::Column::Id)
             .limit(query.limit)

@@ -58,7 +58,8 @@ impl ProviderServiceImpl {
             audit,
             clock,
             epoch: Arc::default(),
-            outbound: OutboundPolicy::DEVELOPMENT,
+            // The safe default: https only. Development relaxes it explicitly.
+            outbound: OutboundPolicy::PRODUCTION,
             templates: &[],
         }
     }
@@ -69,7 +70,8 @@ impl ProviderServiceImpl {
         self
     }
 
-    /// Where providers may point Nexus (production: https only).
+    /// Where providers may point Nexus: https only unless this relaxes it (development:
+    /// `OutboundPolicy::DEVELOPMENT` allows plain http to loopback).
     pub fn with_outbound_policy(mut self, policy: OutboundPolicy) -> Self {
         self.outbound = policy;
         self

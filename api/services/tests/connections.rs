@@ -554,7 +554,99 @@ async fn capture_links_are_checked_first_and_capped(test_db: TestDatabase) {
     assert_eq!(f.status(first.connection_id).await, ConnectionStatus::Active);
 }
 
+/// A key restricted to one of three workspaces whose connections interleave pages through its
+/// own: every page full while more of its rows exist, the cursors stable, nothing of the others.
+async fn a_restricted_listing_pages_through_its_workspace_only(test_db: TestDatabase) {
+    let f = fixture(&test_db).await;
+    f.oauth_provider("listed", TokenEndpointAuthMethod::ClientSecretPost)
+        .await;
+    let mut mine = Vec::new();
+    for round in 0..5 {
+        for workspace in ["ws-a", "ws-b", "ws-c"] {
+            let spec = f
+                .service
+                .create_consent_spec(
+                    &admin(),
+                    ConsentRequest {
+                        workspace_id: workspace.into(),
+                        provider: "listed".into(),
+                        scopes: None,
+                        return_url: RETURN_URL.into(),
+                        connection_id: None,
+                        connection_params: Default::default(),
+                    },
+                )
+                .await
+                .unwrap_or_else(|e| panic!("consent {round} {workspace}: {e}"));
+            if workspace == "ws-b" {
+                mine.push(spec.connection_id);
+            }
+        }
+    }
+    let restricted = Caller {
+        actor: Actor::Agent {
+            key_id: nexus_domain::AgentKeyId::new(),
+        },
+        workspace_ids: Some(vec![WorkspaceId::parse("ws-b").expect("workspace")]),
+        via_proxy: false,
+    };
+    let mut seen = Vec::new();
+    let mut cursors = Vec::new();
+    let mut after = None;
+    loop {
+        let page = f
+            .service
+            .list(
+                &restricted,
+                nexus_domain::connection::ConnectionQuery {
+                    after,
+                    limit: 2,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("list");
+        assert!(page.items.iter().all(|c| c.workspace_id.as_str() == "ws-b"), "{page:?}");
+        seen.extend(page.items.iter().map(|c| c.id));
+        match page.next_cursor {
+            Some(cursor) => {
+                assert_eq!(page.items.len(), 2, "a page with a next cursor is full");
+                cursors.push(cursor.clone());
+                after = Some(cursor.parse::<ConnectionId>().expect("a connection id"));
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, mine, "every one of its connections, in order, once");
+    // Pages of 2 over 5: two full pages, then the last one.
+    assert_eq!(cursors.len(), 2);
+    // The same cursor gives the same page again.
+    let again = f
+        .service
+        .list(
+            &restricted,
+            nexus_domain::connection::ConnectionQuery {
+                after: Some(cursors[0].parse::<ConnectionId>().expect("id")),
+                limit: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(again.items.iter().map(|c| c.id).collect::<Vec<_>>(), mine[2..4]);
+    // A key restricted to no workspace sees nothing, and the operator sees all fifteen.
+    let nowhere = Caller {
+        workspace_ids: Some(Vec::new()),
+        ..restricted.clone()
+    };
+    let none = f.service.list(&nowhere, Default::default()).await.expect("list");
+    assert!(none.items.is_empty());
+    let all = f.service.list(&admin(), Default::default()).await.expect("list");
+    assert_eq!(all.items.len(), 15);
+}
+
 database_tests!(
+    a_restricted_listing_pages_through_its_workspace_only,
     capture_links_are_checked_first_and_capped,
     unverifiable_id_tokens_and_redirects_fail_the_exchange,
     an_id_token_without_an_issuer_does_not_fail_the_consent,

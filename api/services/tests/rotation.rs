@@ -80,7 +80,8 @@ async fn rotation_moves_every_secret_to_the_newest_key(test_db: TestDatabase) {
         clock.clone(),
     ));
     let provider_repo = Arc::new(SqlProviderRepository::new(db.clone()));
-    let providers = ProviderServiceImpl::new(provider_repo.clone(), old_ring.clone(), audit, clock);
+    let providers = ProviderServiceImpl::new(provider_repo.clone(), old_ring.clone(), audit, clock)
+        .with_outbound_policy(nexus_services::OutboundPolicy::DEVELOPMENT);
     let provider = providers
         .create(
             &Actor::System,

@@ -36,7 +36,8 @@ async fn fixture(test_db: &TestDatabase) -> Fixture {
     ));
     let provider_repo = Arc::new(SqlProviderRepository::new(db.clone()));
     Fixture {
-        providers: ProviderServiceImpl::new(provider_repo.clone(), keyring.clone(), audit.clone(), clock.clone()),
+        providers: ProviderServiceImpl::new(provider_repo.clone(), keyring.clone(), audit.clone(), clock.clone())
+            .with_outbound_policy(OutboundPolicy::DEVELOPMENT),
         parts: (provider_repo.clone(), keyring.clone(), audit.clone()),
         provider_repo,
         agent_keys: AgentKeyServiceImpl::new(Arc::new(SqlAgentKeyRepository::new(db)), audit.clone(), clock),
@@ -307,13 +308,13 @@ async fn admin_keys_match_any_configured_key(test_db: TestDatabase) {
     assert!(!format!("{keys:?}").contains("admin-key"));
 }
 
-/// In production a provider may not point Nexus at plain http, not even on loopback; in
-/// development it may (local test providers).
+/// By default (production) a provider may not point Nexus at plain http, not even on loopback;
+/// in development, relaxed explicitly, it may (local test providers).
 async fn production_providers_use_https(test_db: TestDatabase) {
     let f = fixture(&test_db).await;
     let (repo, keyring, audit) = f.parts.clone();
-    let production = ProviderServiceImpl::new(repo, keyring, audit, Arc::new(SystemClock))
-        .with_outbound_policy(OutboundPolicy::PRODUCTION);
+    // No policy named: the constructor's default must be the strict one.
+    let production = ProviderServiceImpl::new(repo, keyring, audit, Arc::new(SystemClock));
     let draft = |field: &str| {
         let mut draft = ProviderDraft {
             name: format!("local-{}", field.replace('_', "-")),

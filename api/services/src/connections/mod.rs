@@ -462,14 +462,28 @@ impl ConnectionService for ConnectionServiceImpl {
             });
         }
         let limit = query.limit;
+        // A restricted key's workspaces are filtered by the query itself: filtering a page
+        // afterwards would return it short (or empty) while more of its rows exist.
+        query.workspace_in = caller.workspace_ids.clone();
+        if query.workspace_in.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
         let items: Vec<Connection> = self
             .connections
             .list(&query)
             .await
-            .map_err(internal("listing connections"))?
-            .into_iter()
-            .filter(|c| caller.can_access(&c.workspace_id))
-            .collect();
+            .map_err(internal("listing connections"))?;
+        // The query filtered them; a row outside the caller's workspaces here is a bug, never
+        // something to show.
+        if items.iter().any(|c| !caller.can_access(&c.workspace_id)) {
+            return Err(ServiceError::internal(
+                "listing connections",
+                "the query returned a connection outside the caller's workspaces",
+            ));
+        }
         Ok(page(items, limit, |c| c.id.to_string()))
     }
 

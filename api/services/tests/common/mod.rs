@@ -108,7 +108,9 @@ pub async fn fixture_with(
     );
     Fixture {
         service,
-        providers: ProviderServiceImpl::new(provider_repo, keyring.clone(), audit, clock.clone()).with_epoch(epoch),
+        providers: ProviderServiceImpl::new(provider_repo, keyring.clone(), audit, clock.clone())
+            .with_outbound_policy(nexus_services::OutboundPolicy::DEVELOPMENT)
+            .with_epoch(epoch),
         repo,
         clock,
         mock: MockProvider::start().await,
