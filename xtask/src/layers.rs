@@ -43,7 +43,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "nexus-broker-client",
         ],
     ),
-    ("nexus-test-utils", &["nexus-migration"]),
+    ("nexus-test-utils", &["nexus-migration", "nexus-test-macros"]),
+    ("nexus-test-macros", &[]),
     ("nexus-broker-client", &[]),
     ("xtask", &[]),
 ];

@@ -240,9 +240,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { which: Bench::Sdk } => bench_sdk::sdk(),
         Command::Bench { which: Bench::Proxy } => bench_proxy::proxy(),
         Command::Test => {
-            let stages: [(&str, Stage); 9] = [
+            let stages: [(&str, Stage); 10] = [
                 ("check", check),
                 ("workspace tests", test::run),
+                ("doctests", test::doctests),
                 ("Python SDK", clients_python::test),
                 ("TypeScript SDK", clients_typescript::test),
                 ("Go SDK", clients_go::test),

@@ -83,3 +83,16 @@ pub fn run() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The documentation's examples (`cargo test --doc`): `--all-targets` leaves them out.
+pub fn doctests() -> anyhow::Result<()> {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(crate::root())
+        .args(["test", "--workspace", "--doc"])
+        .status()
+        .context("running cargo test --doc")?;
+    if !status.success() {
+        bail!("doctests failed ({status})");
+    }
+    Ok(())
+}

@@ -334,6 +334,7 @@ async fn auth_matrix_sqlite() {
     matrix_on(TestDatabase::sqlite().await).await;
 }
 
+#[nexus_test_utils::requires(postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_matrix_postgres() {
     if let Some(db) = TestDatabase::postgres().await {

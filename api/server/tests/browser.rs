@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::browser::{available, drive};
+use common::browser::{drive, require_chromium};
 use common::oidc::{CLIENT_SECRET, OidcProvider};
 use common::{TestServer, raw};
 use nexus_test_utils::mock_provider::MockProvider;
@@ -18,9 +18,7 @@ fn query(url: &str) -> std::collections::BTreeMap<String, String> {
 }
 
 async fn capture_form_in_a_real_browser(db: TestDatabase) {
-    if !available() {
-        return;
-    }
+    require_chromium();
     let server = TestServer::start(db).await;
     let app = MockProvider::start().await;
     let return_url = app.url("/app/done");
@@ -93,15 +91,10 @@ async fn capture_form_in_a_real_browser(db: TestDatabase) {
 }
 
 async fn oauth_consent_in_a_real_browser(db: TestDatabase) {
-    if !available() {
-        return;
-    }
+    require_chromium();
     let server = TestServer::start(db).await;
     let callback = format!("{}/auth/callback", server.broker_url);
-    let Some(oidc) = OidcProvider::start(&callback) else {
-        server.stop().await;
-        return;
-    };
+    let oidc = OidcProvider::start(&callback);
     let app = MockProvider::start().await;
     let return_url = app.url("/app/done");
     server
@@ -202,9 +195,7 @@ async fn oauth_consent_in_a_real_browser(db: TestDatabase) {
 /// Cancel on the capture form takes the user back to the app with `access_denied`, and the link
 /// no longer works.
 async fn capture_cancel_in_a_real_browser(db: TestDatabase) {
-    if !available() {
-        return;
-    }
+    require_chromium();
     let server = TestServer::start(db).await;
     let app = MockProvider::start().await;
     let return_url = app.url("/app/done");
@@ -264,9 +255,7 @@ async fn capture_cancel_in_a_real_browser(db: TestDatabase) {
 /// capture form, or none: never an integration platform's page. Shown in Chromium under the
 /// form's CSP, and cancelled back to the app.
 async fn template_help_links_in_a_real_browser(db: TestDatabase) {
-    if !available() {
-        return;
-    }
+    require_chromium();
     let server = TestServer::start(db).await;
     let app = MockProvider::start().await;
     let return_url = app.url("/app/done");
@@ -315,8 +304,12 @@ async fn template_help_links_in_a_real_browser(db: TestDatabase) {
 }
 
 database_tests!(
+    #[requires(chromium)]
     capture_form_in_a_real_browser,
+    #[requires(chromium)]
     capture_cancel_in_a_real_browser,
+    #[requires(chromium)]
     template_help_links_in_a_real_browser,
+    #[requires(chromium, oidc)]
     oauth_consent_in_a_real_browser,
 );

@@ -24,20 +24,16 @@ struct McpFixture {
 }
 
 impl McpFixture {
-    /// `None` (with a note) where the npm fixtures are not installed; never under CI.
-    fn start() -> Option<Self> {
+    /// Fails where the npm fixtures are not installed (the test is marked `#[requires(oidc)]`).
+    fn start() -> Self {
         let sdk = oidc_dir()
             .join("node_modules")
             .join("@modelcontextprotocol")
             .join("sdk");
-        if !sdk.exists() {
-            assert!(
-                std::env::var("CI").is_err(),
-                "CI must install the MCP fixtures: npm ci --prefix api/server/tests/oidc"
-            );
-            eprintln!("skipped: run `npm ci --prefix api/server/tests/oidc` to test against a real MCP server");
-            return None;
-        }
+        assert!(
+            sdk.exists(),
+            "the MCP fixtures are not installed: npm ci --prefix api/server/tests/oidc"
+        );
         let mut child = Command::new("node")
             .arg("mcp-server.mjs")
             .current_dir(oidc_dir())
@@ -51,11 +47,11 @@ impl McpFixture {
         // Whatever it prints later is read (a closed pipe would end it at its next write).
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         let started: Value = serde_json::from_str(&line).expect("a JSON line");
-        Some(Self {
+        Self {
             child,
             issuer: started["issuer"].as_str().expect("issuer").to_owned(),
             mcp_url: started["mcp_url"].as_str().expect("mcp_url").to_owned(),
-        })
+        }
     }
 }
 
@@ -137,12 +133,8 @@ async fn consent_in_chromium(auth_url: &str, done: &str) {
 }
 
 async fn an_mcp_server_end_to_end(db: TestDatabase) {
-    if !browser::available() {
-        return;
-    }
-    let Some(fixture) = McpFixture::start() else {
-        return;
-    };
+    browser::require_chromium();
+    let fixture = McpFixture::start();
     let server = TestServer::start(db).await;
     let done = format!("{}/healthz", server.broker_url.trim_end_matches('/'));
     let (status, created) = send(
@@ -261,4 +253,7 @@ async fn an_mcp_server_end_to_end(db: TestDatabase) {
     assert_eq!((status, text.as_str()), (StatusCode::OK, "admin done"));
 }
 
-database_tests!(an_mcp_server_end_to_end);
+database_tests!(
+    #[requires(chromium, oidc)]
+    an_mcp_server_end_to_end
+);

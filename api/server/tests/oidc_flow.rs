@@ -27,10 +27,7 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
         .env("NEXUS_LOG", "debug,hyper=info,h2=info,rustls=info,sqlx=info");
     let nexus = NexusProcess::spawn(command);
     let callback = format!("{}/auth/callback", nexus.broker_url);
-    let Some(oidc) = OidcProvider::start(&callback) else {
-        nexus.terminate();
-        return;
-    };
+    let oidc = OidcProvider::start(&callback);
     let client = nexus_client::broker_client(&nexus.broker_url, &admin_key).expect("client");
 
     let provider: broker::ProviderCreate = serde_json::from_value(serde_json::json!({
@@ -245,10 +242,7 @@ async fn real_provider_full_lifecycle(db: TestDatabase) {
 async fn agent_connects_through_the_gateway(db: TestDatabase, mode: Mode) {
     let server = TestServer::start_in(db, mode).await;
     let callback = format!("{}/auth/callback", server.broker_url);
-    let Some(oidc) = OidcProvider::start(&callback) else {
-        server.stop().await;
-        return;
-    };
+    let oidc = OidcProvider::start(&callback);
     // A local API beside the provider: the credential may go to both (the provider's own
     // userinfo is its base URL; the API is a declared origin).
     let api = nexus_server::listen::bind("127.0.0.1:0".parse().expect("addr"))
@@ -451,10 +445,7 @@ async fn a_reconsent_keeps_the_refresh_token_the_provider_does_not_send_again(db
     let nexus = NexusProcess::spawn(command);
     let broker = nexus.broker_url.clone();
     let callback = format!("{broker}/auth/callback");
-    let Some(oidc) = OidcProvider::start(&callback) else {
-        nexus.terminate();
-        return;
-    };
+    let oidc = OidcProvider::start(&callback);
     let call = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {
         let request = common::raw()
             .request(method, format!("{broker}{path}"))
@@ -531,8 +522,12 @@ async fn a_reconsent_keeps_the_refresh_token_the_provider_does_not_send_again(db
 }
 
 database_tests!(
+    #[requires(oidc)]
     real_provider_full_lifecycle,
+    #[requires(oidc)]
     a_reconsent_keeps_the_refresh_token_the_provider_does_not_send_again,
+    #[requires(oidc)]
     gateway_one_process,
+    #[requires(oidc)]
     gateway_split
 );

@@ -38,9 +38,7 @@ async fn request_connection(server: &TestServer, key: &str, body: Value) -> Valu
 async fn scopes_against_the_real_provider(db: TestDatabase, mode: Mode) {
     let server = TestServer::start_in(db, mode).await;
     let callback = format!("{}/auth/callback", server.broker_url);
-    let Some(oidc) = OidcProvider::start(&callback) else {
-        return;
-    };
+    let oidc = OidcProvider::start(&callback);
     let response = raw()
         .post(format!("{}/v1/providers", server.broker_url))
         .bearer_auth(&server.admin_key)
@@ -205,4 +203,9 @@ async fn scopes_split(db: TestDatabase) {
     scopes_against_the_real_provider(db, Mode::Split).await;
 }
 
-database_tests!(scopes_one_process, scopes_split);
+database_tests!(
+    #[requires(oidc)]
+    scopes_one_process,
+    #[requires(oidc)]
+    scopes_split
+);
