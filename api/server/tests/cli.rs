@@ -153,7 +153,36 @@ async fn keys_rotate_re_encrypts_under_the_newest_key() {
         .await
         .expect("create provider");
     assert_eq!(created.status(), 201);
+    let provider_id: nexus_domain::ProviderId = created.json::<serde_json::Value>().await.expect("JSON")["id"]
+        .as_str()
+        .expect("an id")
+        .parse()
+        .expect("a provider id");
     assert!(process.terminate());
+
+    // The client secret as stored: the key it is sealed with, and what that key opens it to.
+    let sealed = || async {
+        use sea_orm::{Database, EntityTrait};
+        let db = Database::connect(&database).await.expect("connect");
+        let row = nexus_entities::provider::Entity::find_by_id(provider_id.as_uuid())
+            .one(&db)
+            .await
+            .expect("read")
+            .expect("the provider row");
+        db.close().await.ok();
+        nexus_domain::ciphertext::Ciphertext {
+            key_id: row.client_secret_key_id.expect("a key id"),
+            bytes: row.client_secret_ciphertext.expect("a ciphertext"),
+        }
+    };
+    let (old_ring, new_ring) = (
+        nexus_crypto::Keyring::parse(&old).expect("old key"),
+        nexus_crypto::Keyring::parse(&new).expect("new key"),
+    );
+    let aad = nexus_services::client_secret_aad(provider_id);
+    let before = sealed().await;
+    assert_eq!(before.key_id, old_ring.primary_key_id());
+    assert!(new_ring.decrypt(&before, &aad).is_err(), "the new key cannot open it yet");
 
     let rotate = |keys: String| {
         nexus(dir.path())
@@ -169,11 +198,20 @@ async fn keys_rotate_re_encrypts_under_the_newest_key() {
         String::from_utf8_lossy(&first.stdout).contains("re-encrypted 1 secrets"),
         "{first:?}"
     );
+    // Re-sealed: under the new key, a new ciphertext, the same secret, bound to the same row.
+    let after = sealed().await;
+    assert_eq!(after.key_id, new_ring.primary_key_id());
+    assert_ne!(after.bytes, before.bytes);
+    assert_eq!(new_ring.decrypt(&after, &aad).expect("the new key opens it"), b"s3cret");
+    assert!(old_ring.decrypt(&after, &aad).is_err(), "the old key no longer opens it");
+    let other_row = nexus_services::client_secret_aad(nexus_domain::ProviderId::new());
+    assert!(new_ring.decrypt(&after, &other_row).is_err(), "bound to its own row");
     let again = rotate(format!("{new},{old}"));
     assert!(
         String::from_utf8_lossy(&again.stdout).contains("re-encrypted 0 secrets"),
         "resumable: nothing left"
     );
+    assert_eq!(sealed().await, after, "a second rotation leaves the row as it was");
     // The new key alone now opens it: a rotation with only the new key has nothing unreadable.
     let only_new = rotate(new);
     assert!(
