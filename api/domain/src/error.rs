@@ -31,6 +31,18 @@ impl ResourceKind {
             Self::WebhookDelivery => "webhook delivery",
         }
     }
+
+    /// The kind with its indefinite article, for messages ("an agent key").
+    pub const fn with_article(self) -> &'static str {
+        match self {
+            Self::Provider => "a provider",
+            Self::Connection => "a connection",
+            Self::AgentKey => "an agent key",
+            Self::Template => "a template",
+            Self::Webhook => "a webhook",
+            Self::WebhookDelivery => "a webhook delivery",
+        }
+    }
 }
 
 /// Why a request conflicts with the current state.
@@ -53,7 +65,7 @@ pub enum ServiceError {
     #[error("{} `{id}` was not found", kind.as_str())]
     NotFound { kind: ResourceKind, id: String },
 
-    #[error("a {} named `{name}` already exists", kind.as_str())]
+    #[error("{} named `{name}` already exists", kind.with_article())]
     AlreadyExists { kind: ResourceKind, name: String },
 
     #[error("{field}: {message}")]

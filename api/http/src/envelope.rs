@@ -33,7 +33,7 @@ fn request_id_of(req: &Request) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
-fn too_large() -> Response {
+pub(crate) fn too_large() -> Response {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::PayloadTooLarge,
@@ -169,7 +169,7 @@ fn describe(status: StatusCode, detail: &str) -> (ErrorCode, String) {
     }
 }
 
-fn normalize(error: poem::Error) -> Response {
+pub(crate) fn normalize(error: poem::Error) -> Response {
     if error.is_from_response() {
         return error.into_response();
     }

@@ -11,6 +11,8 @@ mod browser;
 mod dto;
 mod envelope;
 mod error;
+#[cfg(test)]
+mod error_snapshots;
 mod gateway;
 mod health;
 mod http_metrics;

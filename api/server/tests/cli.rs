@@ -182,7 +182,10 @@ async fn keys_rotate_re_encrypts_under_the_newest_key() {
     let aad = nexus_services::client_secret_aad(provider_id);
     let before = sealed().await;
     assert_eq!(before.key_id, old_ring.primary_key_id());
-    assert!(new_ring.decrypt(&before, &aad).is_err(), "the new key cannot open it yet");
+    assert!(
+        new_ring.decrypt(&before, &aad).is_err(),
+        "the new key cannot open it yet"
+    );
 
     let rotate = |keys: String| {
         nexus(dir.path())
@@ -203,7 +206,10 @@ async fn keys_rotate_re_encrypts_under_the_newest_key() {
     assert_eq!(after.key_id, new_ring.primary_key_id());
     assert_ne!(after.bytes, before.bytes);
     assert_eq!(new_ring.decrypt(&after, &aad).expect("the new key opens it"), b"s3cret");
-    assert!(old_ring.decrypt(&after, &aad).is_err(), "the old key no longer opens it");
+    assert!(
+        old_ring.decrypt(&after, &aad).is_err(),
+        "the old key no longer opens it"
+    );
     let other_row = nexus_services::client_secret_aad(nexus_domain::ProviderId::new());
     assert!(new_ring.decrypt(&after, &other_row).is_err(), "bound to its own row");
     let again = rotate(format!("{new},{old}"));
