@@ -291,10 +291,16 @@ async fn a_caller_that_goes_away_loses_nothing(test_db: TestDatabase) {
     ));
     let service = f.service.clone();
     let read = tokio::spawn(async move { service.get_token(&admin(), id).await });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    eventually("the refresh is at the provider", || async {
+        f.mock.refresh_count() == 1
+    })
+    .await;
     read.abort();
     assert!(read.await.expect_err("aborted").is_cancelled());
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    eventually("the detached refresh finished", || async {
+        f.service.refresher().in_flight() == 0
+    })
+    .await;
     let credential = f.repo.credential(id).await.expect("read").expect("credential");
     assert_eq!(credential.version, 2, "the rotated token was stored");
     let envelope = f.service.get_token(&admin(), id).await.expect("token");
@@ -409,8 +415,11 @@ async fn a_failed_write_after_a_rotation_loses_nothing(test_db: TestDatabase) {
     }
     assert!(stored.is_some(), "the retried write landed");
     assert_eq!(f.mock.refresh_count(), 1, "the provider was called once");
-    // Let the refresh task release its lease and finish, so the forced refresh is a new one.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The refresh task releases its lease and finishes, so the forced refresh is a new one.
+    eventually("the refresh task finished", || async {
+        f.service.refresher().in_flight() == 0
+    })
+    .await;
     f.service.refresh_token(&admin(), id).await.expect("forced refresh");
     assert_eq!(
         f.refresh_requests()
@@ -488,7 +497,11 @@ async fn background_refresh_claims_each_due_credential_once(test_db: TestDatabas
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every claimed refresh has finished: a second refresh of any credential would show now.
+    eventually("both replicas' refreshes finished", || async {
+        first.in_flight() == 0 && second.in_flight() == 0
+    })
+    .await;
     assert_eq!(f.mock.refresh_count(), due.len(), "each due credential refreshed once");
     let mut presented: Vec<String> = f
         .refresh_requests()
@@ -561,7 +574,10 @@ async fn short_lived_tokens_are_refreshed_once_per_half_life(test_db: TestDataba
                 "{lifetime} s tokens, step {i}: never an expired token"
             );
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        eventually("the background refreshes finished", || async {
+            background.in_flight() == 0 && f.service.refresher().in_flight() == 0
+        })
+        .await;
         let refreshes = f.mock.refresh_count() - before;
         assert!(
             (5..=6).contains(&refreshes),
@@ -590,7 +606,10 @@ async fn a_stale_invalid_grant_never_undoes_a_reconsent(test_db: TestDatabase) {
     let service = f.service.clone();
     let read = tokio::spawn(async move { service.get_token(&admin(), id).await });
     // The refresh is at the provider; the user completes a re-consent meanwhile.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually("the refresh is at the provider", || async {
+        f.mock.refresh_count() == 1
+    })
+    .await;
     f.mock.reply(TokenReply::Tokens {
         access_token: "reconsented".into(),
         refresh_token: Some("reconsented-refresh".into()),
@@ -646,7 +665,10 @@ async fn a_failed_lease_renewal_makes_no_provider_call(test_db: TestDatabase) {
     assert_eq!(refused.code(), ErrorCode::UpstreamUnavailable);
     assert_eq!(f.mock.refresh_count(), 0, "the provider was not called without a lease");
     assert_eq!(f.status(id).await, ConnectionStatus::Active);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    eventually("the failed refresh finished", || async {
+        f.service.refresher().in_flight() == 0
+    })
+    .await;
     let envelope = f.service.get_token(&admin(), id).await.expect("refreshed");
     assert!(access_token(&envelope).starts_with("mock-access-"));
     assert_eq!(f.mock.refresh_count(), 1);
@@ -672,7 +694,10 @@ async fn leases_hold_across_replicas_whose_clocks_disagree(test_db: TestDatabase
     ));
     let service = f.service.clone();
     let first = tokio::spawn(async move { service.get_token(&admin(), id).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    eventually("the first replica's refresh is at the provider", || async {
+        f.mock.refresh_count() == 1
+    })
+    .await;
     let second = replica
         .get_token(&admin(), id)
         .await
@@ -790,7 +815,10 @@ async fn readers_never_wait_on_a_claim_that_waits_for_a_permit(test_db: TestData
         },
     );
     assert_eq!(background.scan().await.0, BACKLOG, "the whole backlog is claimed");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    eventually("the first claimed refresh is at the provider", || async {
+        f.mock.refresh_count() >= 1
+    })
+    .await;
     let started = std::time::Instant::now();
     let caller = admin();
     let reads = futures::future::join_all(ids.iter().map(|id| f.service.get_token(&caller, *id))).await;
@@ -801,7 +829,10 @@ async fn readers_never_wait_on_a_claim_that_waits_for_a_permit(test_db: TestData
     let waited = started.elapsed();
     assert!(waited < Duration::from_secs(5), "readers waited {waited:?}");
     // The claimed jobs that get their permit later find the credential fresh and leave it.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    eventually("every claimed refresh finished", || async {
+        background.in_flight() == 0
+    })
+    .await;
     assert_eq!(f.mock.refresh_count(), BACKLOG, "each connection refreshed once");
 }
 

@@ -62,6 +62,14 @@ impl BackgroundRefresh {
         })
     }
 
+    /// Claimed refreshes not finished yet (each holds a permit until it is done).
+    pub fn in_flight(&self) -> usize {
+        self.settings
+            .concurrency
+            .max(1)
+            .saturating_sub(self.permits.available_permits())
+    }
+
     /// Scans and refreshes until `shutdown`; refreshes already started finish on their own
     /// (the refresher's drain waits for them).
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {

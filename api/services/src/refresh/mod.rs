@@ -310,6 +310,11 @@ impl Refresher {
             .insert(id, cooldown);
     }
 
+    /// Refreshes running now (each finishes and stores what it got, even when its reader left).
+    pub fn in_flight(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// Stops taking new work and waits, at most `grace`, for refreshes in flight to finish and
     /// store what they got. `false` when some were still running. Called once the listeners
     /// have stopped, so no request can start another.

@@ -285,3 +285,17 @@ impl Fixture {
             .collect()
     }
 }
+
+/// Waits until `condition` holds, checking every 10 ms; fails naming `what` after 10 s. Tests
+/// synchronise on what they wait for, never on a fixed sleep.
+pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !condition().await {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
