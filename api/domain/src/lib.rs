@@ -7,6 +7,7 @@
 pub mod agent_key;
 pub mod api_extras;
 pub mod audit;
+pub mod background;
 pub mod catalog;
 pub mod ciphertext;
 pub mod clock;

@@ -173,6 +173,11 @@ pub trait AdminAuthenticator: Send + Sync {
     async fn authenticate(&self, presented: &SecretString) -> ServiceResult<Actor>;
 }
 
+/// What runs in the background of this process (the Broker's admin view).
+pub trait BackgroundTaskService: Send + Sync {
+    fn statuses(&self) -> Vec<crate::background::BackgroundTaskStatus>;
+}
+
 #[async_trait]
 pub trait AuditService: Send + Sync {
     async fn record(&self, event: NewAuditEvent) -> ServiceResult<()>;

@@ -1,6 +1,7 @@
 //! Assembles each API into a poem endpoint (with `/docs` and `/openapi.json`), and renders the
 //! specs in canonical form for the committed contract.
 
+use crate::background::BackgroundApi;
 use crate::broker::BrokerApi;
 use crate::envelope::Envelope;
 use crate::gateway::GatewayApi;
@@ -20,8 +21,8 @@ fn version() -> &'static str {
     API_VERSION.trim()
 }
 
-fn broker_service() -> OpenApiService<(BrokerApi, WebhookApi, InternalApi, HealthApi), ()> {
-    let apis = (BrokerApi, WebhookApi, InternalApi, HealthApi);
+fn broker_service() -> OpenApiService<(BrokerApi, WebhookApi, BackgroundApi, InternalApi, HealthApi), ()> {
+    let apis = (BrokerApi, WebhookApi, BackgroundApi, InternalApi, HealthApi);
     OpenApiService::new(apis, "Nexus Broker API", version()).description(concat!(
         "Operators and internal services: providers, consents, connections, agent keys, audit, webhooks. ",
         "Request bodies are JSON of at most 64 KiB (413 `payload_too_large` beyond); no field is nullable ",

@@ -4,6 +4,7 @@
 
 mod app;
 mod auth;
+mod background;
 #[cfg(feature = "bench")]
 mod bench;
 mod broker;

@@ -2,8 +2,8 @@
 
 use nexus_domain::ports::ServiceResult;
 use nexus_domain::ports::{
-    AdminAuthenticator, AgentKeyService, AuditService, ConnectionService, GatewayService, HealthService,
-    ProviderService, WebhookService,
+    AdminAuthenticator, AgentKeyService, AuditService, BackgroundTaskService, ConnectionService, GatewayService,
+    HealthService, ProviderService, WebhookService,
 };
 use nexus_domain::proxy::ProxyService;
 use std::sync::Arc;
@@ -22,6 +22,8 @@ pub struct BrokerState {
     pub health: Arc<dyn HealthService>,
     /// Forwards a split Gateway's proxied requests (`/v1/internal/proxy`).
     pub proxy: Arc<dyn ProxyService>,
+    /// What runs in the background of this process (`/v1/background-tasks`).
+    pub background: Arc<dyn BackgroundTaskService>,
     /// Everything `/metrics` exposes.
     pub metrics: prometheus::Registry,
 }

@@ -1,7 +1,6 @@
 //! The `nexus` server: configuration, database, wiring and listeners. `main.rs` parses the
 //! command line; everything it runs lives here so tests can start the same server in-process.
 
-mod background;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod build_info;
@@ -188,8 +187,6 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let outbound = wiring::outbound_client()?;
     let db = database::connect(&settings.database_url, settings.database_pool_size).await?;
     database::migrate(&db).await?;
-    let poll_interval = settings.poll_interval;
-    let audit_retention = settings.audit_retention;
     #[cfg(feature = "bench")]
     let reference_db = db.clone();
     #[cfg_attr(not(feature = "bench"), allow(unused_mut))]
@@ -218,37 +215,13 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             ),
             receiver.clone(),
         )),
-        tokio::spawn(background::run(
-            states.connections.clone(),
-            states.audit_trail.clone(),
-            audit_retention,
-            poll_interval,
-            receiver.clone(),
-        )),
-        // Refreshes ahead of expiry until shutdown; refreshes in flight are drained in `wait`.
+        // Every background job, until shutdown: runs in progress finish, then each job drains
+        // its work (refreshes and deliveries in flight, the last audit events).
         tokio::spawn({
             let shutdown = receiver.clone();
-            let background = states.background_refresh.clone();
+            let background = states.background.clone();
             async move {
                 background.run(shutdown).await;
-                Ok(())
-            }
-        }),
-        // Webhook deliveries until shutdown; attempts in flight get their deadline to finish.
-        tokio::spawn({
-            let shutdown = receiver.clone();
-            let delivery = states.webhook_delivery.clone();
-            async move {
-                delivery.run(shutdown).await;
-                Ok(())
-            }
-        }),
-        // Buffered audit events are drained before the process ends.
-        tokio::spawn({
-            let shutdown = receiver.clone();
-            let flusher = states.audit_flusher;
-            async move {
-                flusher.run(shutdown).await;
                 Ok(())
             }
         }),

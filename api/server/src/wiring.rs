@@ -12,13 +12,16 @@ use nexus_repositories::{
     DbMetrics, SqlAgentKeyRepository, SqlAuditRepository, SqlClientRegistrationRepository, SqlConnectionRepository,
     SqlProviderRepository, SqlReadReceiptRepository, SqlWebhookOutboxRepository, SqlWebhookRepository, Timed,
 };
+use nexus_services::background::{
+    AuditFlushTask, AuditRetentionTask, BackgroundMetrics, BackgroundTask, ConnectionSweepTask, Driver, Schedule,
+};
 use nexus_services::mcp::{McpClients, McpDiscovery};
 use nexus_services::oauth::{Discovery, Outbound};
 use nexus_services::{
     AdminKeys, AgentKeyServiceImpl, AuditBacklogSettings, AuditFlusher, AuditServiceImpl, BackgroundRefresh,
-    CacheEpoch, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryWorker, LocalGateway,
-    Metrics, OutboundPolicy, ProviderServiceImpl, ProxyMetrics, ProxyServiceImpl, TargetPolicy, WebhookMetrics,
-    WebhookServiceImpl,
+    CacheEpoch, ConnectionDeps, ConnectionServiceImpl, ConnectionSettings, DeliveryDeps, DeliveryTask, DeliveryWorker,
+    LocalGateway, Metrics, OutboundPolicy, ProviderServiceImpl, ProxyMetrics, ProxyServiceImpl, TargetPolicy,
+    WebhookMetrics, WebhookServiceImpl,
 };
 use prometheus::Registry;
 use sea_orm::DatabaseConnection;
@@ -43,14 +46,10 @@ pub struct States {
     /// For the benchmark's baseline route.
     pub agent_keys: Arc<AgentKeyServiceImpl>,
     pub connections: Arc<ConnectionServiceImpl>,
-    /// Refreshes ahead of expiry; its refreshes finish through the connections' refresher.
-    pub background_refresh: Arc<BackgroundRefresh>,
     pub http_metrics: HttpMetrics,
-    pub audit_flusher: AuditFlusher,
-    /// For the retention sweep.
-    pub audit_trail: Arc<AuditServiceImpl>,
-    /// Sends webhook deliveries from the outbox.
-    pub webhook_delivery: Arc<DeliveryWorker>,
+    /// Every background job of the process (background refresh, webhook delivery, the
+    /// connection sweep, audit flush and retention), run until shutdown.
+    pub background: Arc<Driver>,
 }
 
 /// `outbound` is built first by the caller: a missing CA bundle stops the start before the
@@ -156,7 +155,7 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
             outbox,
             webhooks: webhook_repo,
             keyring: keyring.clone(),
-            clock,
+            clock: clock.clone(),
             metrics: WebhookMetrics::new(&registry),
             instance_id,
         },
@@ -165,6 +164,19 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
     .map_err(|e| anyhow::anyhow!("building the webhook client: {e}"))?;
     let health = Arc::new(DatabaseHealth::new(db));
     let http_metrics = HttpMetrics::new(&registry);
+    let background = Arc::new(background_driver(
+        BackgroundJobs {
+            refresh: BackgroundRefresh::new(connections.refresher(), background_refresh),
+            delivery: DeliveryTask::new(webhook_delivery),
+            connections: connections.clone(),
+            audit_flusher,
+            audit_trail,
+            audit_retention: settings.audit_retention,
+            poll_interval: settings.poll_interval,
+        },
+        clock.clone(),
+        BackgroundMetrics::new(&registry),
+    ));
     let proxy: Arc<dyn ProxyService> = Arc::new(
         ProxyServiceImpl::new(
             agent_keys.clone(),
@@ -186,6 +198,7 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
             webhooks,
             health: health.clone(),
             proxy: proxy.clone(),
+            background: background.clone(),
             metrics: registry,
         },
         gateway: GatewayState {
@@ -195,11 +208,60 @@ pub fn build(settings: Settings, db: DatabaseConnection, outbound: Outbound) -> 
             bench_baseline: None,
         },
         agent_keys,
-        background_refresh: BackgroundRefresh::new(connections.refresher(), background_refresh),
         connections,
         http_metrics,
-        audit_flusher,
-        audit_trail,
-        webhook_delivery,
+        background,
     })
+}
+
+/// What the background driver runs.
+struct BackgroundJobs {
+    refresh: Arc<BackgroundRefresh>,
+    delivery: Arc<DeliveryTask>,
+    connections: Arc<ConnectionServiceImpl>,
+    audit_flusher: AuditFlusher,
+    audit_trail: Arc<AuditServiceImpl>,
+    audit_retention: Option<Duration>,
+    poll_interval: Duration,
+}
+
+/// The driver with every background job of a Broker process registered.
+fn background_driver(jobs: BackgroundJobs, clock: Arc<dyn Clock>, metrics: BackgroundMetrics) -> Driver {
+    let mut driver = Driver::new(clock, Some(metrics.clone()));
+    let mut register = |task: Arc<dyn BackgroundTask>, schedule: Schedule| {
+        metrics.declare(task.name());
+        driver.register(task, schedule);
+    };
+    if jobs.refresh.enabled() {
+        let schedule = jobs.refresh.schedule();
+        register(jobs.refresh, schedule);
+    }
+    if jobs.delivery.enabled() {
+        let schedule = jobs.delivery.schedule();
+        register(jobs.delivery, schedule);
+    }
+    register(
+        Arc::new(ConnectionSweepTask {
+            connections: jobs.connections,
+        }),
+        Schedule {
+            period: jobs.poll_interval,
+            jitter: false,
+            timeout: Duration::from_secs(60),
+        },
+    );
+    register(
+        Arc::new(AuditFlushTask::new(jobs.audit_flusher)),
+        AuditFlushTask::schedule(),
+    );
+    if let Some(retention) = jobs.audit_retention {
+        register(
+            Arc::new(AuditRetentionTask {
+                audit: jobs.audit_trail,
+                retention,
+            }),
+            AuditRetentionTask::schedule(),
+        );
+    }
+    driver
 }

@@ -32,7 +32,6 @@ use nexus_repositories::{AuditRepository, RepoError};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// How often tallied reads are written.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
@@ -125,8 +124,9 @@ fn lock(tallies: &Mutex<Tallies>) -> std::sync::MutexGuard<'_, Tallies> {
 }
 
 impl AuditFlusher {
-    /// Takes the tallies (closing them when `close`), and writes one row per reader.
-    async fn flush(&mut self, close: bool) {
+    /// Takes the tallies (closing them when `close`: the last flush, at shutdown), and writes
+    /// one row per reader. The background driver's audit flush task calls it every second.
+    pub async fn flush(&mut self, close: bool) {
         let now = self.clock.now();
         let taken = {
             let mut tallies = lock(&self.tallies);
@@ -191,30 +191,6 @@ impl AuditFlusher {
                 events,
                 "the database is away at shutdown and these audit events could not be spooled (NEXUS_AUDIT_SPOOL unset, full or unwritable): they are lost"
             );
-        }
-    }
-
-    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
-        let mut ticker = tokio::time::interval(FLUSH_INTERVAL);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => self.flush(false).await,
-                () = stopped(&mut shutdown) => break,
-            }
-        }
-        self.flush(true).await;
-    }
-}
-
-/// Resolves once `shutdown` is true (or its sender is gone). Holds no guard across an await.
-async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow_and_update() {
-            return;
-        }
-        if shutdown.changed().await.is_err() {
-            return;
         }
     }
 }

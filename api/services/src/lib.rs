@@ -5,6 +5,7 @@ mod admin_auth;
 mod agent_keys;
 mod audit;
 mod audit_backlog;
+pub mod background;
 mod cache;
 mod connections;
 mod gateway;
@@ -42,5 +43,6 @@ pub use refresh::{BackgroundRefresh, BackgroundSettings, LEASE_DURATION, Refresh
 pub use return_urls::ReturnUrlPolicy;
 pub use rotation::{KeyRotation, RotationReport};
 pub use webhooks::{
-    DeliveryDeps, DeliveryWorker, MAX_ROTATION_GRACE, TargetPolicy, WebhookMetrics, WebhookServiceImpl, WebhookSettings,
+    DeliveryDeps, DeliveryTask, DeliveryWorker, MAX_ROTATION_GRACE, TargetPolicy, WebhookMetrics, WebhookServiceImpl,
+    WebhookSettings,
 };

@@ -9,16 +9,27 @@ use nexus_domain::ports::AuditService;
 use nexus_domain::secret::secret;
 use nexus_domain::{AuditEventId, ConnectionId, ErrorCode};
 use nexus_repositories::{AuditRepository, SqlAgentKeyRepository, SqlAuditRepository};
+use nexus_services::background::{AuditFlushTask, Driver};
 use nexus_services::{AgentKeyServiceImpl, AuditServiceImpl};
 use nexus_test_utils::{TestDatabase, database_tests};
 use std::sync::Arc;
+
+/// The flusher as a process runs it: the audit flush task of a background driver.
+fn run_flusher(
+    flusher: nexus_services::AuditFlusher,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let mut driver = Driver::new(Arc::new(SystemClock), None);
+    driver.register(Arc::new(AuditFlushTask::new(flusher)), AuditFlushTask::schedule());
+    tokio::spawn(Arc::new(driver).run(shutdown))
+}
 
 async fn token_reads_are_batched_and_drained_on_shutdown(test_db: TestDatabase) {
     let db = test_db.connect_migrated().await;
     let (audit, flusher) = AuditServiceImpl::buffered(Arc::new(SqlAuditRepository::new(db)), Arc::new(SystemClock));
     let (one, other) = (ConnectionId::new(), ConnectionId::new());
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let flushing = tokio::spawn(flusher.run(shutdown));
+    let flushing = run_flusher(flusher, shutdown);
     for n in 0..25 {
         let connection = if n % 5 == 0 { other } else { one };
         let event = NewAuditEvent::new(AuditEventType::TokenRead, &Actor::System)
@@ -78,7 +89,7 @@ async fn a_flood_of_bad_keys_writes_bounded_rows(test_db: TestDatabase) {
     let audit = Arc::new(audit);
     let keys = AgentKeyServiceImpl::new(Arc::new(SqlAgentKeyRepository::new(db)), audit.clone(), clock);
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let flushing = tokio::spawn(flusher.run(shutdown));
+    let flushing = run_flusher(flusher, shutdown);
     for n in 0..600 {
         let presented = if n % 2 == 0 {
             format!("nxa_{:08}_{}", n, "x".repeat(43))

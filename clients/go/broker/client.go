@@ -52,6 +52,8 @@ type APIClient struct {
 
 	AuditAPI *AuditAPIService
 
+	BackgroundAPI *BackgroundAPIService
+
 	ConnectionsAPI *ConnectionsAPIService
 
 	HealthAPI *HealthAPIService
@@ -81,6 +83,7 @@ func NewAPIClient(cfg *Configuration) *APIClient {
 	// API Services
 	c.AgentKeysAPI = (*AgentKeysAPIService)(&c.common)
 	c.AuditAPI = (*AuditAPIService)(&c.common)
+	c.BackgroundAPI = (*BackgroundAPIService)(&c.common)
 	c.ConnectionsAPI = (*ConnectionsAPIService)(&c.common)
 	c.HealthAPI = (*HealthAPIService)(&c.common)
 	c.InternalAPI = (*InternalAPIService)(&c.common)

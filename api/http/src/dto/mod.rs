@@ -2,6 +2,7 @@
 
 pub mod agent_keys;
 pub mod audit;
+pub mod background;
 pub mod catalog;
 pub mod connections;
 pub mod internal;

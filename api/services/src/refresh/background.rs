@@ -4,15 +4,17 @@
 //! connection whose provider has no free permit is not held while it waits for one: its lease
 //! is given back at once and taken again with the permit.
 
-use super::backoff::jittered;
 use super::{Refresher, Trigger};
+use crate::background::{BackgroundTask, ClaimLoop, ClaimedWork, Schedule};
+use async_trait::async_trait;
+use nexus_domain::background::Activation;
 use nexus_domain::status::ConnectionStatus;
 use nexus_domain::{ConnectionId, ProviderId};
 use nexus_repositories::{ConnectionBundle, RefreshLease};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
 
 /// How long one background refresh may keep retrying a provider.
 const BACKGROUND_BUDGET: Duration = Duration::from_secs(30);
@@ -40,11 +42,18 @@ impl Default for BackgroundSettings {
     }
 }
 
+/// The background refresh task: its claims go through the shared claim loop.
 #[derive(Debug)]
 pub struct BackgroundRefresh {
+    claims: ClaimLoop<DueCredentials>,
+    settings: BackgroundSettings,
+}
+
+/// Credentials due for refresh, claimed under a refresh lease.
+#[derive(Debug)]
+pub struct DueCredentials {
     refresher: Arc<Refresher>,
     settings: BackgroundSettings,
-    permits: Arc<Semaphore>,
     /// When the due gauge was last counted: once per interval is enough, while a backlog makes
     /// scans follow each other many times a second.
     counted_at: Mutex<Option<std::time::Instant>>,
@@ -53,51 +62,87 @@ pub struct BackgroundRefresh {
 
 impl BackgroundRefresh {
     pub fn new(refresher: Arc<Refresher>, settings: BackgroundSettings) -> Arc<Self> {
-        Arc::new(Self {
-            permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+        let due = Arc::new(DueCredentials {
             refresher,
-            settings,
+            settings: settings.clone(),
             per_provider: Mutex::new(HashMap::new()),
             counted_at: Mutex::new(None),
+        });
+        Arc::new(Self {
+            claims: ClaimLoop::new(due, settings.concurrency),
+            settings,
         })
     }
 
-    /// Claimed refreshes not finished yet (each holds a permit until it is done).
+    /// Whether it runs at all (a zero lead turns background refresh off).
+    pub fn enabled(&self) -> bool {
+        !self.settings.lead.is_zero()
+    }
+
+    /// When the driver runs it, and how long one run may take.
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            period: self.settings.interval,
+            jitter: true,
+            timeout: CLAIM_RUN_TIMEOUT,
+        }
+    }
+
+    /// One claim: as many due credentials as there are free permits, each refreshed under its
+    /// permit. Returns how many it claimed, of how many it asked.
+    pub async fn scan(&self) -> (usize, usize) {
+        match self.claims.claim_batch().await {
+            Ok(batch) => (batch.claimed, batch.asked),
+            Err(error) => {
+                tracing::warn!(%error, "claiming credentials due for refresh failed");
+                (0, 0)
+            }
+        }
+    }
+
+    /// Claimed refreshes not finished yet.
     pub fn in_flight(&self) -> usize {
-        self.settings
-            .concurrency
-            .max(1)
-            .saturating_sub(self.permits.available_permits())
+        self.claims.in_flight()
+    }
+}
+
+/// Longest one run of a claim task may keep claiming (after full batches) before the driver
+/// stops it; the work it started goes on.
+const CLAIM_RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[async_trait]
+impl BackgroundTask for BackgroundRefresh {
+    /// A run only claims; what it claimed goes on under `stop`'s drain.
+    fn interruptible(&self) -> bool {
+        true
     }
 
-    /// Scans and refreshes until `shutdown`; refreshes already started finish on their own
-    /// (the refresher's drain waits for them).
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        if self.settings.lead.is_zero() {
-            return;
-        }
-        let half = u32::try_from(self.settings.concurrency.div_ceil(2)).unwrap_or(1);
-        loop {
-            let (claimed, asked) = self.scan().await;
-            if asked > 0 && claimed == asked {
-                // A full batch: more may be due. Scan again as soon as half the permits are
-                // free, so claims stay batched and the process stays busy.
-                tokio::select! {
-                    _ = self.permits.acquire_many(half) => {}
-                    _ = shutdown.wait_for(|stop| *stop) => return,
-                }
-                continue;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(jittered(self.settings.interval)) => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
-            }
-        }
+    fn name(&self) -> &'static str {
+        "background_refresh"
     }
 
-    /// One scan: updates the due gauge, claims as many due credentials as there are free
-    /// permits, and starts a refresh for each. Returns how many it claimed, of how many it asked.
-    pub async fn scan(self: &Arc<Self>) -> (usize, usize) {
+    fn description(&self) -> &'static str {
+        "Refreshes credentials before they expire (each claimed by one process under a lease)"
+    }
+
+    async fn activate(&self, _activation: Activation) -> Result<String, String> {
+        let claimed = self.claims.claim_until_caught_up().await?;
+        Ok(format!("claimed {claimed} credentials due for refresh"))
+    }
+
+    /// Refreshes in flight finish (the refresher's drain waits for those of readers too).
+    async fn stop(&self) {
+        if !self.claims.drain(BACKGROUND_BUDGET + Duration::from_secs(5)).await {
+            tracing::warn!("background refreshes still running at shutdown; their leases lapse");
+        }
+    }
+}
+
+#[async_trait]
+impl ClaimedWork for DueCredentials {
+    type Item = (ConnectionId, RefreshLease);
+
+    async fn claim(&self, limit: usize) -> Result<Vec<Self::Item>, String> {
         let deps = &self.refresher.deps;
         let now = deps.clock.now();
         let due_before = now + chrono::TimeDelta::from_std(self.settings.lead).unwrap_or(chrono::TimeDelta::zero());
@@ -107,37 +152,22 @@ impl BackgroundRefresh {
                 Err(error) => tracing::warn!(%error, "counting credentials due for refresh failed"),
             }
         }
-        let available = self.permits.available_permits();
-        if available == 0 {
-            return (0, 0);
-        }
         let lease = self.refresher.new_lease();
-        let claimed = match deps
+        // A database that is briefly unreachable delays refreshes; the next run retries.
+        let claimed = deps
             .leases
-            .claim_due(due_before, now, &lease, u64::try_from(available).unwrap_or(1))
+            .claim_due(due_before, now, &lease, u64::try_from(limit).unwrap_or(1))
             .await
-        {
-            Ok(claimed) => claimed,
-            Err(error) => {
-                // A database that is briefly unreachable delays refreshes; the next scan retries.
-                tracing::warn!(%error, "claiming credentials due for refresh failed");
-                return (0, available);
-            }
-        };
-        for &id in &claimed {
-            let Ok(permit) = self.permits.clone().acquire_owned().await else {
-                break;
-            };
-            let this = self.clone();
-            let lease = lease.clone();
-            tokio::spawn(async move {
-                this.refresh_one(id, lease).await;
-                drop(permit);
-            });
-        }
-        (claimed.len(), available)
+            .map_err(|error| format!("claiming credentials due for refresh failed: {error}"))?;
+        Ok(claimed.into_iter().map(|id| (id, lease.clone())).collect())
     }
 
+    async fn work(self: Arc<Self>, (id, lease): Self::Item) {
+        self.refresh_one(id, lease).await;
+    }
+}
+
+impl DueCredentials {
     async fn refresh_one(&self, id: ConnectionId, lease: RefreshLease) {
         let deps = &self.refresher.deps;
         let Some((bundle, version)) = self.due_under(id, &lease).await else {

@@ -5,18 +5,19 @@
 
 use super::secrets::SigningSecrets;
 use super::target::TargetPolicy;
+use crate::background::{BackgroundTask, ClaimLoop, ClaimedWork, Schedule};
 use crate::refresh::jittered;
 use crate::resolver::refused_inside;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_crypto::Keyring;
+use nexus_domain::background::Activation;
 use nexus_domain::clock::Clock;
 use nexus_domain::webhook::DeliveryAttempt;
 use nexus_repositories::{AttemptOutcome, ClaimedDelivery, Lease, WebhookOutboxRepository, WebhookRepository};
 use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, watch};
-use tokio_util::task::TaskTracker;
 
 /// Most of a receiver's answer that is read (then dropped: it is never stored).
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -171,8 +172,6 @@ pub struct DeliveryWorker {
     client: reqwest::Client,
     policy: TargetPolicy,
     settings: WebhookSettings,
-    permits: Arc<Semaphore>,
-    tasks: TaskTracker,
     instance_id: String,
     /// When the depth gauge was last counted and finished deliveries last swept.
     counted_at: Mutex<Option<Instant>>,
@@ -214,8 +213,6 @@ impl DeliveryWorker {
         Ok(Arc::new(Self {
             client: policy.client(settings.timeout)?,
             policy,
-            permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
-            tasks: TaskTracker::new(),
             outbox: deps.outbox,
             webhooks: deps.webhooks,
             keyring: deps.keyring,
@@ -229,73 +226,6 @@ impl DeliveryWorker {
     }
 
     /// Scans and delivers until `shutdown`, then lets attempts in flight run to their deadline.
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        if self.settings.concurrency == 0 {
-            return;
-        }
-        let half = u32::try_from(self.settings.concurrency.div_ceil(2)).unwrap_or(1);
-        loop {
-            let (claimed, asked) = self.scan().await;
-            if asked > 0 && claimed == asked {
-                // A full batch: more may be due. Scan again once half the permits are free.
-                tokio::select! {
-                    _ = self.permits.acquire_many(half) => {}
-                    _ = shutdown.wait_for(|stop| *stop) => break,
-                }
-                continue;
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(jittered(self.settings.poll_interval)) => {}
-                _ = shutdown.wait_for(|stop| *stop) => break,
-            }
-        }
-        self.tasks.close();
-        let drain = self.settings.timeout + Duration::from_secs(2);
-        if tokio::time::timeout(drain, self.tasks.wait()).await.is_err() {
-            // Their leases lapse and another process delivers them.
-            tracing::warn!("webhook deliveries still in flight at shutdown are left to other processes");
-        }
-    }
-
-    /// One scan: claims as many due deliveries as there are free permits and starts each.
-    /// Returns how many it claimed, of how many it asked.
-    pub async fn scan(self: &Arc<Self>) -> (usize, usize) {
-        self.housekeeping().await;
-        let available = self.permits.available_permits();
-        if available == 0 {
-            return (0, 0);
-        }
-        let now = self.clock.now();
-        let lease = Lease {
-            owner: format!("{}-{}", self.instance_id, uuid::Uuid::new_v4()),
-            until: now + self.settings.lease(),
-        };
-        let claimed = match self
-            .outbox
-            .claim_due(now, &lease, u64::try_from(available).unwrap_or(1))
-            .await
-        {
-            Ok(claimed) => claimed,
-            Err(error) => {
-                tracing::warn!(%error, "claiming webhook deliveries failed");
-                return (0, available);
-            }
-        };
-        let count = claimed.len();
-        for delivery in claimed {
-            let Ok(permit) = self.permits.clone().acquire_owned().await else {
-                break;
-            };
-            let this = self.clone();
-            let owner = lease.owner.clone();
-            self.tasks.spawn(async move {
-                this.deliver(delivery, &owner).await;
-                drop(permit);
-            });
-        }
-        (count, available)
-    }
-
     /// Counts the outbox once per poll interval and sweeps finished deliveries hourly.
     async fn housekeeping(&self) {
         if due(&self.counted_at, self.settings.poll_interval) {
@@ -509,6 +439,93 @@ fn due(last: &Mutex<Option<Instant>>, every: Duration) -> bool {
         *last = Some(Instant::now());
     }
     due
+}
+
+#[async_trait]
+impl ClaimedWork for DeliveryWorker {
+    /// A claimed delivery and the lease owner that holds it.
+    type Item = (ClaimedDelivery, String);
+
+    async fn claim(&self, limit: usize) -> Result<Vec<Self::Item>, String> {
+        self.housekeeping().await;
+        let now = self.clock.now();
+        let lease = Lease {
+            owner: format!("{}-{}", self.instance_id, uuid::Uuid::new_v4()),
+            until: now + self.settings.lease(),
+        };
+        let claimed = self
+            .outbox
+            .claim_due(now, &lease, u64::try_from(limit).unwrap_or(1))
+            .await
+            .map_err(|error| format!("claiming webhook deliveries failed: {error}"))?;
+        Ok(claimed
+            .into_iter()
+            .map(|delivery| (delivery, lease.owner.clone()))
+            .collect())
+    }
+
+    async fn work(self: Arc<Self>, (delivery, owner): Self::Item) {
+        self.deliver(delivery, &owner).await;
+    }
+}
+
+/// The webhook delivery task: due deliveries from the outbox, through the shared claim loop.
+#[derive(Debug)]
+pub struct DeliveryTask {
+    claims: ClaimLoop<DeliveryWorker>,
+    settings: WebhookSettings,
+}
+
+impl DeliveryTask {
+    pub fn new(worker: Arc<DeliveryWorker>) -> Arc<Self> {
+        let settings = worker.settings.clone();
+        Arc::new(Self {
+            claims: ClaimLoop::new(worker, settings.concurrency),
+            settings,
+        })
+    }
+
+    /// Whether it runs at all (a concurrency of zero turns delivery off in this process).
+    pub fn enabled(&self) -> bool {
+        self.settings.concurrency > 0
+    }
+
+    pub fn schedule(&self) -> Schedule {
+        Schedule {
+            period: self.settings.poll_interval,
+            jitter: true,
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+#[async_trait]
+impl BackgroundTask for DeliveryTask {
+    /// A run only claims; what it claimed goes on under `stop`'s drain.
+    fn interruptible(&self) -> bool {
+        true
+    }
+
+    fn name(&self) -> &'static str {
+        "webhook_delivery"
+    }
+
+    fn description(&self) -> &'static str {
+        "Sends due webhook deliveries from the outbox (each claimed by one process under a lease)"
+    }
+
+    async fn activate(&self, _activation: Activation) -> Result<String, String> {
+        let claimed = self.claims.claim_until_caught_up().await?;
+        Ok(format!("claimed {claimed} webhook deliveries"))
+    }
+
+    /// Attempts in flight get their deadline to finish; what is left, another process sends
+    /// once its lease lapses.
+    async fn stop(&self) {
+        if !self.claims.drain(self.settings.timeout + Duration::from_secs(2)).await {
+            tracing::warn!("webhook deliveries still in flight at shutdown are left to other processes");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ mod delivery;
 mod secrets;
 mod target;
 
-pub use delivery::{DeliveryDeps, DeliveryWorker, WebhookMetrics, WebhookSettings};
+pub use delivery::{DeliveryDeps, DeliveryTask, DeliveryWorker, WebhookMetrics, WebhookSettings};
 pub use secrets::{SigningSecrets, generate_secret, secrets_aad};
 pub use target::TargetPolicy;
 

@@ -712,6 +712,175 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
                 })
         }
     }
+    ///One background task of the process that answered
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BackgroundTask {
+        pub description: ::std::string::String,
+        ///Runs that failed or timed out
+        pub failures: u64,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_run: ::std::option::Option<BackgroundTaskRun>,
+        ///Stable name (also the `task` label of the `nexus_background_task_*` metrics)
+        pub name: ::std::string::String,
+        ///When it runs next unless asked earlier; absent while it runs and after shutdown began
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_activation_at: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        ///Runs that took longer than the period (the next run started late, never alongside)
+        pub overruns: u64,
+        ///Time between runs (from the end of one to the start of the next, before jitter)
+        pub period_ms: u64,
+        ///Whether a run is in progress now
+        pub running: bool,
+        pub runs: u64,
+        ///Longest a run may take before it is stopped
+        pub timeout_ms: u64,
+    }
+    impl BackgroundTask {
+        pub fn builder() -> builder::BackgroundTask {
+            Default::default()
+        }
+    }
+    ///Why a run started
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum BackgroundTaskActivation {
+        #[serde(rename = "timer")]
+        Timer,
+        #[serde(rename = "demand")]
+        Demand,
+    }
+    impl ::std::fmt::Display for BackgroundTaskActivation {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Timer => f.write_str("timer"),
+                Self::Demand => f.write_str("demand"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BackgroundTaskActivation {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "timer" => Ok(Self::Timer),
+                "demand" => Ok(Self::Demand),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BackgroundTaskActivation {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BackgroundTaskActivation {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The background tasks of the process that answered (each Broker process runs its own)
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BackgroundTaskList {
+        pub items: ::std::vec::Vec<BackgroundTask>,
+    }
+    impl BackgroundTaskList {
+        pub fn builder() -> builder::BackgroundTaskList {
+            Default::default()
+        }
+    }
+    ///How a run ended
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum BackgroundTaskOutcome {
+        #[serde(rename = "succeeded")]
+        Succeeded,
+        #[serde(rename = "failed")]
+        Failed,
+        #[serde(rename = "timed_out")]
+        TimedOut,
+    }
+    impl ::std::fmt::Display for BackgroundTaskOutcome {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Succeeded => f.write_str("succeeded"),
+                Self::Failed => f.write_str("failed"),
+                Self::TimedOut => f.write_str("timed_out"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for BackgroundTaskOutcome {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "succeeded" => Ok(Self::Succeeded),
+                "failed" => Ok(Self::Failed),
+                "timed_out" => Ok(Self::TimedOut),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BackgroundTaskOutcome {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BackgroundTaskOutcome {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A task's last run
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BackgroundTaskRun {
+        pub activation: BackgroundTaskActivation,
+        pub duration_ms: u64,
+        pub outcome: BackgroundTaskOutcome,
+        pub started_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///What it did, or why it failed
+        pub summary: ::std::string::String,
+    }
+    impl BackgroundTaskRun {
+        pub fn builder() -> builder::BackgroundTaskRun {
+            Default::default()
+        }
+    }
     ///`Authorization: Basic base64(<username>:<password>)`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct BasicAuthStrategy {
@@ -9542,6 +9711,363 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             }
         }
         #[derive(Clone, Debug)]
+        pub struct BackgroundTask {
+            description: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            failures: ::std::result::Result<u64, ::std::string::String>,
+            last_run: ::std::result::Result<
+                ::std::option::Option<super::BackgroundTaskRun>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            next_activation_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            overruns: ::std::result::Result<u64, ::std::string::String>,
+            period_ms: ::std::result::Result<u64, ::std::string::String>,
+            running: ::std::result::Result<bool, ::std::string::String>,
+            runs: ::std::result::Result<u64, ::std::string::String>,
+            timeout_ms: ::std::result::Result<u64, ::std::string::String>,
+        }
+        impl ::std::default::Default for BackgroundTask {
+            fn default() -> Self {
+                Self {
+                    description: Err("no value supplied for description".to_string()),
+                    failures: Err("no value supplied for failures".to_string()),
+                    last_run: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
+                    next_activation_at: Ok(Default::default()),
+                    overruns: Err("no value supplied for overruns".to_string()),
+                    period_ms: Err("no value supplied for period_ms".to_string()),
+                    running: Err("no value supplied for running".to_string()),
+                    runs: Err("no value supplied for runs".to_string()),
+                    timeout_ms: Err("no value supplied for timeout_ms".to_string()),
+                }
+            }
+        }
+        impl BackgroundTask {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn failures<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failures = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for failures: {e}")
+                    });
+                self
+            }
+            pub fn last_run<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BackgroundTaskRun>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_run = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_run: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn next_activation_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_activation_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for next_activation_at: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn overruns<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.overruns = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for overruns: {e}")
+                    });
+                self
+            }
+            pub fn period_ms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.period_ms = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for period_ms: {e}")
+                    });
+                self
+            }
+            pub fn running<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.running = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for running: {e}")
+                    });
+                self
+            }
+            pub fn runs<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.runs = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for runs: {e}")
+                    });
+                self
+            }
+            pub fn timeout_ms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.timeout_ms = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for timeout_ms: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BackgroundTask> for super::BackgroundTask {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BackgroundTask,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    failures: value.failures?,
+                    last_run: value.last_run?,
+                    name: value.name?,
+                    next_activation_at: value.next_activation_at?,
+                    overruns: value.overruns?,
+                    period_ms: value.period_ms?,
+                    running: value.running?,
+                    runs: value.runs?,
+                    timeout_ms: value.timeout_ms?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BackgroundTask> for BackgroundTask {
+            fn from(value: super::BackgroundTask) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    failures: Ok(value.failures),
+                    last_run: Ok(value.last_run),
+                    name: Ok(value.name),
+                    next_activation_at: Ok(value.next_activation_at),
+                    overruns: Ok(value.overruns),
+                    period_ms: Ok(value.period_ms),
+                    running: Ok(value.running),
+                    runs: Ok(value.runs),
+                    timeout_ms: Ok(value.timeout_ms),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BackgroundTaskList {
+            items: ::std::result::Result<
+                ::std::vec::Vec<super::BackgroundTask>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BackgroundTaskList {
+            fn default() -> Self {
+                Self {
+                    items: Err("no value supplied for items".to_string()),
+                }
+            }
+        }
+        impl BackgroundTaskList {
+            pub fn items<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BackgroundTask>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.items = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for items: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BackgroundTaskList> for super::BackgroundTaskList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BackgroundTaskList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { items: value.items? })
+            }
+        }
+        impl ::std::convert::From<super::BackgroundTaskList> for BackgroundTaskList {
+            fn from(value: super::BackgroundTaskList) -> Self {
+                Self { items: Ok(value.items) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BackgroundTaskRun {
+            activation: ::std::result::Result<
+                super::BackgroundTaskActivation,
+                ::std::string::String,
+            >,
+            duration_ms: ::std::result::Result<u64, ::std::string::String>,
+            outcome: ::std::result::Result<
+                super::BackgroundTaskOutcome,
+                ::std::string::String,
+            >,
+            started_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            summary: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for BackgroundTaskRun {
+            fn default() -> Self {
+                Self {
+                    activation: Err("no value supplied for activation".to_string()),
+                    duration_ms: Err("no value supplied for duration_ms".to_string()),
+                    outcome: Err("no value supplied for outcome".to_string()),
+                    started_at: Err("no value supplied for started_at".to_string()),
+                    summary: Err("no value supplied for summary".to_string()),
+                }
+            }
+        }
+        impl BackgroundTaskRun {
+            pub fn activation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BackgroundTaskActivation>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.activation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for activation: {e}")
+                    });
+                self
+            }
+            pub fn duration_ms<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.duration_ms = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for duration_ms: {e}")
+                    });
+                self
+            }
+            pub fn outcome<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BackgroundTaskOutcome>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.outcome = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for outcome: {e}")
+                    });
+                self
+            }
+            pub fn started_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.started_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for started_at: {e}")
+                    });
+                self
+            }
+            pub fn summary<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.summary = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for summary: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BackgroundTaskRun> for super::BackgroundTaskRun {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BackgroundTaskRun,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    activation: value.activation?,
+                    duration_ms: value.duration_ms?,
+                    outcome: value.outcome?,
+                    started_at: value.started_at?,
+                    summary: value.summary?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BackgroundTaskRun> for BackgroundTaskRun {
+            fn from(value: super::BackgroundTaskRun) -> Self {
+                Self {
+                    activation: Ok(value.activation),
+                    duration_ms: Ok(value.duration_ms),
+                    outcome: Ok(value.outcome),
+                    started_at: Ok(value.started_at),
+                    summary: Ok(value.summary),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct BasicAuthStrategy {
             password_field: ::std::result::Result<
                 ::std::option::Option<super::BasicAuthStrategyPasswordField>,
@@ -17589,6 +18115,22 @@ let response = client.audit_event_list()
     pub fn audit_event_list(&self) -> builder::AuditEventList<'_> {
         builder::AuditEventList::new(self)
     }
+    /**List background tasks
+
+Every periodic or claim-based job of the process that answers (each Broker process runs
+its own): its schedule, its last run (start, duration, outcome, summary) and its next
+activation. The same figures are exported as `nexus_background_task_*` metrics.
+
+Sends a `GET` request to `/v1/background-tasks`
+
+```ignore
+let response = client.background_task_list()
+    .send()
+    .await;
+```*/
+    pub fn background_task_list(&self) -> builder::BackgroundTaskList<'_> {
+        builder::BackgroundTaskList::new(self)
+    }
     /**List the provider catalog's templates
 
 Ready templates (endpoints, scopes, strategy, connection parameters) for hundreds of
@@ -18526,6 +19068,68 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "audit_event_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::background_task_list`]
+
+[`Client::background_task_list`]: super::Client::background_task_list*/
+    #[derive(Debug, Clone)]
+    pub struct BackgroundTaskList<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> BackgroundTaskList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/background-tasks`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BackgroundTaskList>, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/background-tasks", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "background_task_list",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -101,6 +101,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/background-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List background tasks
+         * @description Every periodic or claim-based job of the process that answers (each Broker process runs
+         *     its own): its schedule, its last run (start, duration, outcome, summary) and its next
+         *     activation. The same figures are exported as `nexus_background_task_*` metrics.
+         */
+        get: operations["background_task_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/catalog": {
         parameters: {
             query?: never;
@@ -667,6 +689,77 @@ export interface components {
             region: string;
             /** @description The signing name of the service, such as `execute-api`, `s3` or `bedrock` */
             service: string;
+        };
+        /**
+         * BackgroundTask
+         * @description One background task of the process that answered
+         */
+        BackgroundTask: {
+            description: string;
+            /**
+             * Format: uint64
+             * @description Runs that failed or timed out
+             */
+            failures: number;
+            /** @description Absent before the first run */
+            last_run?: components["schemas"]["BackgroundTaskRun"] & unknown;
+            /** @description Stable name (also the `task` label of the `nexus_background_task_*` metrics) */
+            name: string;
+            /**
+             * Format: date-time
+             * @description When it runs next unless asked earlier; absent while it runs and after shutdown began
+             */
+            next_activation_at?: string;
+            /**
+             * Format: uint64
+             * @description Runs that took longer than the period (the next run started late, never alongside)
+             */
+            overruns: number;
+            /**
+             * Format: uint64
+             * @description Time between runs (from the end of one to the start of the next, before jitter)
+             */
+            period_ms: number;
+            /** @description Whether a run is in progress now */
+            running: boolean;
+            /** Format: uint64 */
+            runs: number;
+            /**
+             * Format: uint64
+             * @description Longest a run may take before it is stopped
+             */
+            timeout_ms: number;
+        };
+        /**
+         * @description Why a run started
+         * @enum {string}
+         */
+        BackgroundTaskActivation: "timer" | "demand";
+        /**
+         * BackgroundTaskList
+         * @description The background tasks of the process that answered (each Broker process runs its own)
+         */
+        BackgroundTaskList: {
+            items: components["schemas"]["BackgroundTask"][];
+        };
+        /**
+         * @description How a run ended
+         * @enum {string}
+         */
+        BackgroundTaskOutcome: "succeeded" | "failed" | "timed_out";
+        /**
+         * BackgroundTaskRun
+         * @description A task's last run
+         */
+        BackgroundTaskRun: {
+            activation: components["schemas"]["BackgroundTaskActivation"];
+            /** Format: uint64 */
+            duration_ms: number;
+            outcome: components["schemas"]["BackgroundTaskOutcome"];
+            /** Format: date-time */
+            started_at: string;
+            /** @description What it did, or why it failed */
+            summary: string;
         };
         /**
          * BasicAuthStrategy
@@ -1930,6 +2023,48 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["AuditEventPage"];
+                };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    background_task_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["BackgroundTaskList"];
                 };
             };
             /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */

@@ -10,6 +10,12 @@ from .audit_event_page import AuditEventPage
 from .audit_event_type import AuditEventType
 from .auth_type import AuthType
 from .aws_sigv_4_strategy import AwsSigv4Strategy
+from .background_task import BackgroundTask
+from .background_task_activation import BackgroundTaskActivation
+from .background_task_last_run import BackgroundTaskLastRun
+from .background_task_list import BackgroundTaskList
+from .background_task_outcome import BackgroundTaskOutcome
+from .background_task_run import BackgroundTaskRun
 from .basic_auth_strategy import BasicAuthStrategy
 from .catalog_entry import CatalogEntry
 from .clearable_field import ClearableField
@@ -115,6 +121,12 @@ __all__ = (
     "AuditEventType",
     "AuthType",
     "AwsSigv4Strategy",
+    "BackgroundTask",
+    "BackgroundTaskActivation",
+    "BackgroundTaskLastRun",
+    "BackgroundTaskList",
+    "BackgroundTaskOutcome",
+    "BackgroundTaskRun",
     "BasicAuthStrategy",
     "CatalogEntry",
     "ClearableField",
