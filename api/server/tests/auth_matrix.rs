@@ -109,6 +109,7 @@ fn matrix() -> Vec<Row> {
             "/v1/agent-keys/0190a5b2-7c4e-7000-8000-000000000000",
         ),
         row(Broker, "audit_event_list", Method::GET, "/v1/audit-events"),
+        row(Broker, "background_task_list", Method::GET, "/v1/background-tasks"),
         row(Broker, "webhook_create", Method::POST, "/v1/webhooks"),
         row(Broker, "webhook_list", Method::GET, "/v1/webhooks"),
         row(

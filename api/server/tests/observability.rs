@@ -66,7 +66,96 @@ async fn split_gateway_has_a_metrics_listener(db: TestDatabase) {
     server.stop().await;
 }
 
-database_tests!(split_gateway_has_a_metrics_listener);
+/// What runs in the background of a Broker process, as an operator reads it: every job in
+/// `GET /v1/background-tasks` (through the generated client, so the answer parses against its
+/// schema), each run recorded with its outcome, and the same runs in `nexus_background_task_*`.
+async fn background_tasks_are_listed_and_measured(db: TestDatabase) {
+    let server = TestServer::start(db).await;
+    let client = server.broker();
+    let names = |list: &nexus_client::broker::types::BackgroundTaskList| -> BTreeSet<String> {
+        list.items.iter().map(|task| task.name.clone()).collect()
+    };
+    // The test server refreshes nothing ahead (its lead is zero): that job is not registered.
+    let expected: BTreeSet<String> = ["webhook_delivery", "connection_sweep", "audit_flush", "audit_retention"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let list = loop {
+        let list = client
+            .background_task_list()
+            .send()
+            .await
+            .expect("the task list")
+            .into_inner();
+        assert_eq!(names(&list), expected);
+        // The one-second jobs have each run and succeeded.
+        let ran = |name: &str| {
+            list.items.iter().any(|task| {
+                task.name == name
+                    && task.runs > 0
+                    && task
+                        .last_run
+                        .as_ref()
+                        .is_some_and(|run| run.outcome == nexus_client::broker::types::BackgroundTaskOutcome::Succeeded)
+            })
+        };
+        if ran("audit_flush") && ran("connection_sweep") && ran("webhook_delivery") {
+            break list;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background jobs did not run: {list:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    for task in &list.items {
+        assert!(task.period_ms > 0 && task.timeout_ms > 0, "{task:?}");
+        assert_eq!(task.failures, 0, "{task:?}");
+        if !task.running {
+            assert!(
+                task.next_activation_at.is_some(),
+                "a task that is not running has a next activation: {task:?}"
+            );
+        }
+    }
+    let retention = list
+        .items
+        .iter()
+        .find(|task| task.name == "audit_retention")
+        .expect("retention");
+    assert_eq!(retention.period_ms, 3_600_000);
+    // An agent key is refused: this is the operator's view.
+    let agent = server.agent_key(None).await;
+    let refused = raw()
+        .get(format!("{}/v1/background-tasks", server.broker_url))
+        .bearer_auth(agent)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
+    let text = scrape(&server.broker_url).await;
+    let runs = text
+        .lines()
+        .find(|line| line.starts_with("nexus_background_task_runs_total{outcome=\"succeeded\",task=\"audit_flush\"}"))
+        .unwrap_or_else(|| panic!("no audit flush runs in\n{text}"));
+    let count: f64 = runs.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("a count");
+    assert!(count >= 1.0, "{runs}");
+    for family in [
+        "nexus_background_task_duration_seconds_count{task=\"connection_sweep\"}",
+        "nexus_background_task_overruns_total{task=\"webhook_delivery\"}",
+        "nexus_background_task_last_success_timestamp_seconds{task=\"audit_flush\"}",
+    ] {
+        assert!(text.contains(family), "no {family} in\n{text}");
+    }
+    server.stop().await;
+}
+
+database_tests!(
+    split_gateway_has_a_metrics_listener,
+    background_tasks_are_listed_and_measured
+);
 
 /// Tokens in `text` that look like a metric of ours: `nexus_*`, `oauth_*` or `process_*`.
 fn metric_tokens(text: &str) -> BTreeSet<String> {

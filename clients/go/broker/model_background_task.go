@@ -20,13 +20,12 @@ import (
 // checks if the BackgroundTask type satisfies the MappedNullable interface at compile time
 var _ MappedNullable = &BackgroundTask{}
 
-// BackgroundTask One background task of the process that answered
+// BackgroundTask One background task of the process that answered (`last_run` is absent before its first run)
 type BackgroundTask struct {
 	Description string `json:"description"`
 	// Runs that failed or timed out
-	Failures int32 `json:"failures"`
-	// Absent before the first run
-	LastRun *BackgroundTaskRun `json:"last_run,omitempty"`
+	Failures int32              `json:"failures"`
+	LastRun  *BackgroundTaskRun `json:"last_run,omitempty"`
 	// Stable name (also the `task` label of the `nexus_background_task_*` metrics)
 	Name string `json:"name"`
 	// When it runs next unless asked earlier; absent while it runs and after shutdown began

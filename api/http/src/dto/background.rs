@@ -36,7 +36,7 @@ pub struct RunDto {
     pub summary: String,
 }
 
-/// One background task of the process that answered
+/// One background task of the process that answered (`last_run` is absent before its first run)
 #[derive(Object, Debug)]
 #[oai(rename = "BackgroundTask", skip_serializing_if_is_none)]
 pub struct BackgroundTaskDto {
@@ -54,7 +54,6 @@ pub struct BackgroundTaskDto {
     pub failures: u64,
     /// Runs that took longer than the period (the next run started late, never alongside)
     pub overruns: u64,
-    /// Absent before the first run
     pub last_run: Option<RunDto>,
     /// When it runs next unless asked earlier; absent while it runs and after shutdown began
     pub next_activation_at: Option<DateTime<Utc>>,

@@ -712,7 +712,7 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
                 })
         }
     }
-    ///One background task of the process that answered
+    ///One background task of the process that answered (`last_run` is absent before its first run)
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct BackgroundTask {
         pub description: ::std::string::String,

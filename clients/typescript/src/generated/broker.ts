@@ -692,7 +692,7 @@ export interface components {
         };
         /**
          * BackgroundTask
-         * @description One background task of the process that answered
+         * @description One background task of the process that answered (`last_run` is absent before its first run)
          */
         BackgroundTask: {
             description: string;
@@ -701,8 +701,7 @@ export interface components {
              * @description Runs that failed or timed out
              */
             failures: number;
-            /** @description Absent before the first run */
-            last_run?: components["schemas"]["BackgroundTaskRun"] & unknown;
+            last_run?: components["schemas"]["BackgroundTaskRun"];
             /** @description Stable name (also the `task` label of the `nexus_background_task_*` metrics) */
             name: string;
             /**

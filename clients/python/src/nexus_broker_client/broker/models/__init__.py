@@ -12,7 +12,6 @@ from .auth_type import AuthType
 from .aws_sigv_4_strategy import AwsSigv4Strategy
 from .background_task import BackgroundTask
 from .background_task_activation import BackgroundTaskActivation
-from .background_task_last_run import BackgroundTaskLastRun
 from .background_task_list import BackgroundTaskList
 from .background_task_outcome import BackgroundTaskOutcome
 from .background_task_run import BackgroundTaskRun
@@ -123,7 +122,6 @@ __all__ = (
     "AwsSigv4Strategy",
     "BackgroundTask",
     "BackgroundTaskActivation",
-    "BackgroundTaskLastRun",
     "BackgroundTaskList",
     "BackgroundTaskOutcome",
     "BackgroundTaskRun",

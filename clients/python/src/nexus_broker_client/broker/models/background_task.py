@@ -10,7 +10,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.background_task_last_run import BackgroundTaskLastRun
+    from ..models.background_task_run import BackgroundTaskRun
 
 
 T = TypeVar("T", bound="BackgroundTask")
@@ -18,7 +18,7 @@ T = TypeVar("T", bound="BackgroundTask")
 
 @_attrs_define
 class BackgroundTask:
-    """One background task of the process that answered
+    """One background task of the process that answered (`last_run` is absent before its first run)
 
     Attributes:
         description (str):
@@ -29,7 +29,7 @@ class BackgroundTask:
         running (bool): Whether a run is in progress now
         runs (int):
         timeout_ms (int): Longest a run may take before it is stopped
-        last_run (BackgroundTaskLastRun | Unset): Absent before the first run
+        last_run (BackgroundTaskRun | Unset): A task's last run
         next_activation_at (datetime.datetime | Unset): When it runs next unless asked earlier; absent while it runs and
             after shutdown began
     """
@@ -42,7 +42,7 @@ class BackgroundTask:
     running: bool
     runs: int
     timeout_ms: int
-    last_run: BackgroundTaskLastRun | Unset = UNSET
+    last_run: BackgroundTaskRun | Unset = UNSET
     next_activation_at: datetime.datetime | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -94,7 +94,7 @@ class BackgroundTask:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.background_task_last_run import BackgroundTaskLastRun  # noqa: PLC0415
+        from ..models.background_task_run import BackgroundTaskRun  # noqa: PLC0415
 
         d = dict(src_dict)
         description = d.pop("description")
@@ -114,11 +114,11 @@ class BackgroundTask:
         timeout_ms = d.pop("timeout_ms")
 
         _last_run = d.pop("last_run", UNSET)
-        last_run: BackgroundTaskLastRun | Unset
+        last_run: BackgroundTaskRun | Unset
         if isinstance(_last_run, Unset):
             last_run = UNSET
         else:
-            last_run = BackgroundTaskLastRun.from_dict(_last_run)
+            last_run = BackgroundTaskRun.from_dict(_last_run)
 
         _next_activation_at = d.pop("next_activation_at", UNSET)
         next_activation_at: datetime.datetime | Unset
