@@ -58,8 +58,8 @@ pub struct BackgroundTaskStatus {
     pub name: &'static str,
     pub description: &'static str,
     pub period: Duration,
-    /// Longest a run may take before it is stopped.
-    pub timeout: Duration,
+    /// Longest a run may take before it is stopped; `None`: runs are not cut off.
+    pub timeout: Option<Duration>,
     pub running: bool,
     pub runs: u64,
     pub failures: u64,

@@ -18,6 +18,8 @@ pub enum ResourceKind {
     Template,
     Webhook,
     WebhookDelivery,
+    /// A background task of the process (by name).
+    BackgroundTask,
 }
 
 impl ResourceKind {
@@ -29,6 +31,7 @@ impl ResourceKind {
             Self::Template => "template",
             Self::Webhook => "webhook",
             Self::WebhookDelivery => "webhook delivery",
+            Self::BackgroundTask => "background task",
         }
     }
 
@@ -41,6 +44,7 @@ impl ResourceKind {
             Self::Template => "a template",
             Self::Webhook => "a webhook",
             Self::WebhookDelivery => "a webhook delivery",
+            Self::BackgroundTask => "a background task",
         }
     }
 }
@@ -237,15 +241,17 @@ impl ServiceError {
                 ResourceKind::Template => ErrorCode::TemplateNotFound,
                 ResourceKind::Webhook => ErrorCode::WebhookNotFound,
                 ResourceKind::WebhookDelivery => ErrorCode::WebhookDeliveryNotFound,
+                ResourceKind::BackgroundTask => ErrorCode::BackgroundTaskNotFound,
             },
             Self::AlreadyExists { kind, .. } => match kind {
                 ResourceKind::Provider => ErrorCode::ProviderExists,
                 ResourceKind::Connection => ErrorCode::ConnectionExists,
                 ResourceKind::AgentKey => ErrorCode::AgentKeyExists,
                 // Templates are never created through the API; webhooks have no unique name.
-                ResourceKind::Template | ResourceKind::Webhook | ResourceKind::WebhookDelivery => {
-                    ErrorCode::ProviderExists
-                }
+                ResourceKind::Template
+                | ResourceKind::Webhook
+                | ResourceKind::WebhookDelivery
+                | ResourceKind::BackgroundTask => ErrorCode::ProviderExists,
             },
             Self::InvalidInput { .. } | Self::InvalidFields { .. } => ErrorCode::InvalidRequest,
             Self::InvalidState { .. } => ErrorCode::InvalidState,
@@ -348,6 +354,7 @@ pub enum ErrorCode {
     TemplateNotFound,
     WebhookNotFound,
     WebhookDeliveryNotFound,
+    BackgroundTaskNotFound,
     ProviderExists,
     ConnectionExists,
     AgentKeyExists,
@@ -378,13 +385,14 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 33] = [
+    pub const ALL: [Self; 34] = [
         Self::ProviderNotFound,
         Self::ConnectionNotFound,
         Self::AgentKeyNotFound,
         Self::TemplateNotFound,
         Self::WebhookNotFound,
         Self::WebhookDeliveryNotFound,
+        Self::BackgroundTaskNotFound,
         Self::ProviderExists,
         Self::ConnectionExists,
         Self::AgentKeyExists,
@@ -427,6 +435,7 @@ impl ErrorCode {
             Self::TemplateNotFound => "template_not_found",
             Self::WebhookNotFound => "webhook_not_found",
             Self::WebhookDeliveryNotFound => "webhook_delivery_not_found",
+            Self::BackgroundTaskNotFound => "background_task_not_found",
             Self::ProviderExists => "provider_exists",
             Self::ConnectionExists => "connection_exists",
             Self::AgentKeyExists => "agent_key_exists",
@@ -472,6 +481,7 @@ impl ErrorCode {
             Self::TemplateNotFound => (404, "The provider catalog has no template of that name"),
             Self::WebhookNotFound => (404, "No webhook has that id"),
             Self::WebhookDeliveryNotFound => (404, "The webhook has no delivery with that id"),
+            Self::BackgroundTaskNotFound => (404, "This process runs no background task of that name"),
             Self::ProviderExists => (409, "A provider with that name exists already"),
             Self::ConnectionExists => (409, "The connection exists already"),
             Self::AgentKeyExists => (409, "An agent key with that name exists already"),

@@ -176,6 +176,9 @@ pub trait AdminAuthenticator: Send + Sync {
 /// What runs in the background of this process (the Broker's admin view).
 pub trait BackgroundTaskService: Send + Sync {
     fn statuses(&self) -> Vec<crate::background::BackgroundTaskStatus>;
+    /// Runs the task named `name` now (or right after the run in progress), instead of at its
+    /// next period. `NotFound` when this process runs no such task.
+    fn activate(&self, name: &str) -> ServiceResult<()>;
 }
 
 #[async_trait]

@@ -789,7 +789,10 @@ pub const PROVIDER_RUN_SUFFIXES: [(&str, &str); 3] = [
         "blob.core.windows.net",
         "every storage account's endpoint is Azure Storage itself",
     ),
-    ("supabase.co", "every project's API gateway is Supabase's"),
+    (
+        "supabase.co",
+        "every project's API gateway is Supabase's (its Edge Functions run the code of the project's owner, who is the tenant that named it)",
+    ),
 ];
 
 /// Whether anyone may register a name under `suffix` and run what answers there: a public suffix

@@ -244,9 +244,14 @@ pub fn host_within(url_template: &str, allowed_host_suffixes: &[String], host: &
     if placeholders(template_host).is_empty() {
         return host == template_host.to_ascii_lowercase();
     }
+    // Under the suffix, and not under a public suffix below it: `amazonaws.com` must not admit
+    // `evil.execute-api.us-east-1.amazonaws.com`, a name anyone may hold.
+    let public = psl::suffix_str(&host).unwrap_or(&host).to_owned();
     let within = |suffix: &str| {
         let suffix = suffix.to_ascii_lowercase();
-        host == suffix || host.ends_with(&format!(".{suffix}"))
+        let under = host == suffix || host.ends_with(&format!(".{suffix}"));
+        let not_below_a_public_suffix = suffix == public || suffix.ends_with(&format!(".{public}"));
+        under && not_below_a_public_suffix
     };
     match fixed_domain(url_template) {
         Some(domain) => within(domain),

@@ -50,6 +50,10 @@ fn example(code: ErrorCode) -> poem::Response {
             kind: ResourceKind::WebhookDelivery,
             id: "0190a5b2-7c4e-7000-8000-000000000004".into(),
         }),
+        ErrorCode::BackgroundTaskNotFound => service(ServiceError::NotFound {
+            kind: ResourceKind::BackgroundTask,
+            id: "no_such_task".into(),
+        }),
         ErrorCode::ProviderExists => service(ServiceError::AlreadyExists {
             kind: ResourceKind::Provider,
             name: "github".into(),

@@ -70,6 +70,7 @@ impl RemoteBroker {
                     self.cache.evict_expired();
                     let reported = self.reads.report(&self.client).await;
                     self.cache.retire(&reported.retired);
+                    self.reads.retired(&reported.retired);
                 }
                 () = stopped(&mut shutdown) => return,
             }

@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use nexus_client::broker::{Client, types};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU64;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -46,6 +46,9 @@ struct Tally {
 struct Pending {
     open: bool,
     tallies: HashMap<TallyKey, Tally>,
+    /// Receipts whose stale reads are being reported: not served stale again meanwhile (a read
+    /// counted after the report would be a second report of them, which the Broker refuses).
+    retiring: HashSet<String>,
 }
 
 #[derive(Debug)]
@@ -59,6 +62,7 @@ impl Default for ReadTally {
             pending: Mutex::new(Pending {
                 open: true,
                 tallies: HashMap::new(),
+                retiring: HashSet::new(),
             }),
         }
     }
@@ -89,7 +93,7 @@ impl ReadTally {
     fn count(&self, receipt: &str, stale: bool, due: Instant) -> bool {
         let now = Utc::now();
         let mut pending = self.lock();
-        if !pending.open {
+        if !pending.open || (stale && pending.retiring.contains(receipt)) {
             return false;
         }
         let full = pending.tallies.len() >= MAX_PENDING;
@@ -132,9 +136,14 @@ impl ReadTally {
                 .filter(|(_, tally)| everything || tally.due <= now)
                 .map(|(key, _)| key.clone())
                 .collect();
-            due.into_iter()
+            let taken: Vec<(TallyKey, Tally)> = due
+                .into_iter()
                 .filter_map(|key| pending.tallies.remove_entry(&key))
-                .collect()
+                .collect();
+            for (key, _) in taken.iter().filter(|(key, _)| key.stale) {
+                pending.retiring.insert(key.receipt.clone());
+            }
+            taken
         };
         let mut reported = Reported::default();
         for chunk in taken.chunks(REPORT_CHUNK) {
@@ -149,6 +158,7 @@ impl ReadTally {
                         .map(|(key, _)| key.receipt.clone()),
                 ),
                 Err(progenitor_client::Error::ErrorResponse(refused)) if refused.status().is_client_error() => {
+                    self.stop_retiring(chunk);
                     let reads: u64 = chunk.iter().map(|(_, tally)| tally.reads).sum();
                     tracing::error!(
                         status = refused.status().as_u16(),
@@ -159,11 +169,28 @@ impl ReadTally {
                 Err(error) => {
                     let error = crate::remote_error(error);
                     tracing::warn!(%error, receipts = chunk.len(), "reporting cached reads to the Broker failed; kept for the next report");
+                    self.stop_retiring(chunk);
                     self.put_back(chunk);
                 }
             }
         }
         reported
+    }
+
+    /// The cache has stopped serving these receipts: nothing more can be counted under them.
+    pub fn retired(&self, receipts: &[String]) {
+        let mut pending = self.lock();
+        for receipt in receipts {
+            pending.retiring.remove(receipt);
+        }
+    }
+
+    /// A report of these stale reads did not go through: their receipts may be served again.
+    fn stop_retiring(&self, tallies: &[(TallyKey, Tally)]) {
+        let mut pending = self.lock();
+        for (key, _) in tallies.iter().filter(|(key, _)| key.stale) {
+            pending.retiring.remove(&key.receipt);
+        }
     }
 
     fn put_back(&self, tallies: &[(TallyKey, Tally)]) {

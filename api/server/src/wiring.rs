@@ -247,7 +247,7 @@ fn background_driver(jobs: BackgroundJobs, clock: Arc<dyn Clock>, metrics: Backg
         Schedule {
             period: jobs.poll_interval,
             jitter: false,
-            timeout: Duration::from_secs(60),
+            timeout: Some(Duration::from_secs(60)),
         },
     );
     register(

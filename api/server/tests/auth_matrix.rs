@@ -110,6 +110,12 @@ fn matrix() -> Vec<Row> {
         ),
         row(Broker, "audit_event_list", Method::GET, "/v1/audit-events"),
         row(Broker, "background_task_list", Method::GET, "/v1/background-tasks"),
+        row(
+            Broker,
+            "background_task_activate",
+            Method::POST,
+            "/v1/background-tasks/audit_flush/activate",
+        ),
         row(Broker, "webhook_create", Method::POST, "/v1/webhooks"),
         row(Broker, "webhook_list", Method::GET, "/v1/webhooks"),
         row(

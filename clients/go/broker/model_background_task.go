@@ -37,8 +37,8 @@ type BackgroundTask struct {
 	// Whether a run is in progress now
 	Running bool  `json:"running"`
 	Runs    int32 `json:"runs"`
-	// Longest a run may take before it is stopped
-	TimeoutMs int32 `json:"timeout_ms"`
+	// Longest a run may take before it is stopped; absent when runs are not cut off (the audit flush, and the claim runs, which end at shutdown)
+	TimeoutMs *int32 `json:"timeout_ms,omitempty"`
 }
 
 type _BackgroundTask BackgroundTask
@@ -47,7 +47,7 @@ type _BackgroundTask BackgroundTask
 // This constructor will assign default values to properties that have it defined,
 // and makes sure properties required by API are set, but the set of arguments
 // will change when the set of required properties is changed
-func NewBackgroundTask(description string, failures int32, name string, overruns int32, periodMs int32, running bool, runs int32, timeoutMs int32) *BackgroundTask {
+func NewBackgroundTask(description string, failures int32, name string, overruns int32, periodMs int32, running bool, runs int32) *BackgroundTask {
 	this := BackgroundTask{}
 	this.Description = description
 	this.Failures = failures
@@ -56,7 +56,6 @@ func NewBackgroundTask(description string, failures int32, name string, overruns
 	this.PeriodMs = periodMs
 	this.Running = running
 	this.Runs = runs
-	this.TimeoutMs = timeoutMs
 	return &this
 }
 
@@ -300,28 +299,36 @@ func (o *BackgroundTask) SetRuns(v int32) {
 	o.Runs = v
 }
 
-// GetTimeoutMs returns the TimeoutMs field value
+// GetTimeoutMs returns the TimeoutMs field value if set, zero value otherwise.
 func (o *BackgroundTask) GetTimeoutMs() int32 {
-	if o == nil {
+	if o == nil || IsNil(o.TimeoutMs) {
 		var ret int32
 		return ret
 	}
-
-	return o.TimeoutMs
+	return *o.TimeoutMs
 }
 
-// GetTimeoutMsOk returns a tuple with the TimeoutMs field value
+// GetTimeoutMsOk returns a tuple with the TimeoutMs field value if set, nil otherwise
 // and a boolean to check if the value has been set.
 func (o *BackgroundTask) GetTimeoutMsOk() (*int32, bool) {
-	if o == nil {
+	if o == nil || IsNil(o.TimeoutMs) {
 		return nil, false
 	}
-	return &o.TimeoutMs, true
+	return o.TimeoutMs, true
 }
 
-// SetTimeoutMs sets field value
+// HasTimeoutMs returns a boolean if a field has been set.
+func (o *BackgroundTask) HasTimeoutMs() bool {
+	if o != nil && !IsNil(o.TimeoutMs) {
+		return true
+	}
+
+	return false
+}
+
+// SetTimeoutMs gets a reference to the given int32 and assigns it to the TimeoutMs field.
 func (o *BackgroundTask) SetTimeoutMs(v int32) {
-	o.TimeoutMs = v
+	o.TimeoutMs = &v
 }
 
 func (o BackgroundTask) MarshalJSON() ([]byte, error) {
@@ -347,7 +354,9 @@ func (o BackgroundTask) ToMap() (map[string]interface{}, error) {
 	toSerialize["period_ms"] = o.PeriodMs
 	toSerialize["running"] = o.Running
 	toSerialize["runs"] = o.Runs
-	toSerialize["timeout_ms"] = o.TimeoutMs
+	if !IsNil(o.TimeoutMs) {
+		toSerialize["timeout_ms"] = o.TimeoutMs
+	}
 	return toSerialize, nil
 }
 
@@ -363,7 +372,6 @@ func (o *BackgroundTask) UnmarshalJSON(data []byte) (err error) {
 		"period_ms",
 		"running",
 		"runs",
-		"timeout_ms",
 	}
 
 	allProperties := make(map[string]interface{})

@@ -45,8 +45,9 @@ pub struct BackgroundTaskDto {
     pub description: String,
     /// Time between runs (from the end of one to the start of the next, before jitter)
     pub period_ms: u64,
-    /// Longest a run may take before it is stopped
-    pub timeout_ms: u64,
+    /// Longest a run may take before it is stopped; absent when runs are not cut off (the audit
+    /// flush, and the claim runs, which end at shutdown)
+    pub timeout_ms: Option<u64>,
     /// Whether a run is in progress now
     pub running: bool,
     pub runs: u64,
@@ -95,7 +96,7 @@ impl From<BackgroundTaskStatus> for BackgroundTaskDto {
             name: status.name.to_owned(),
             description: status.description.to_owned(),
             period_ms: millis(status.period),
-            timeout_ms: millis(status.timeout),
+            timeout_ms: status.timeout.map(millis),
             running: status.running,
             runs: status.runs,
             failures: status.failures,

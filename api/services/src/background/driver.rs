@@ -9,9 +9,11 @@
 use super::metrics::BackgroundMetrics;
 use async_trait::async_trait;
 use chrono::Utc;
+use nexus_domain::ServiceError;
 use nexus_domain::background::{Activation, BackgroundTaskStatus, TaskOutcome, TaskRun};
 use nexus_domain::clock::Clock;
-use nexus_domain::ports::BackgroundTaskService;
+use nexus_domain::error::ResourceKind;
+use nexus_domain::ports::{BackgroundTaskService, ServiceResult};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
@@ -40,7 +42,9 @@ pub struct Schedule {
     /// Whether each wait is jittered (between half the period and all of it).
     pub jitter: bool,
     /// Longest a run may take; past it, it is stopped (dropped) and counted as timed out.
-    pub timeout: Duration,
+    /// `None` for a run that must not be cut (the audit flush holds the rows it took), or that
+    /// only shutdown ends (a claim run keeps claiming while batches come back full).
+    pub timeout: Option<Duration>,
 }
 
 /// Asks a task to run now (more work is waiting) instead of at its next period.
@@ -128,13 +132,11 @@ impl Driver {
 
     async fn drive(&self, registered: &Registered, mut shutdown: watch::Receiver<bool>) {
         let schedule = registered.schedule;
-        // The first run comes after one (jittered) period, as every later one.
-        let mut next = Instant::now() + wait(schedule);
+        // The first run comes at start (the gauges are filled, what was left due is taken up),
+        // every later one a (jittered) period after the previous one ended.
+        let mut next = Instant::now();
+        self.update(registered, |status| status.next_activation_at = Some(Utc::now()));
         loop {
-            self.update(registered, |status| {
-                status.next_activation_at =
-                    Some(Utc::now() + chrono::TimeDelta::from_std(next - Instant::now()).unwrap_or_default());
-            });
             let activation = tokio::select! {
                 () = tokio::time::sleep_until(next.into()) => Activation::Timer,
                 () = registered.wake.notified() => Activation::Demand,
@@ -143,21 +145,28 @@ impl Driver {
             if registered.task.interruptible() {
                 tokio::select! {
                     () = self.run_once(registered, activation) => {}
-                    _ = shutdown.wait_for(|stop| *stop) => {
-                        self.update(registered, |status| status.running = false);
-                        break;
-                    }
+                    _ = shutdown.wait_for(|stop| *stop) => break,
                 }
             } else {
                 self.run_once(registered, activation).await;
             }
             // Never two runs at once: the next is a period after this one ended.
-            next = Instant::now() + wait(schedule);
+            let until_next = wait(schedule);
+            next = Instant::now() + until_next;
+            // One update, so a reader never sees a task that is neither running nor scheduled.
+            self.update(registered, |status| {
+                status.running = false;
+                status.next_activation_at =
+                    Some(Utc::now() + chrono::TimeDelta::from_std(until_next).unwrap_or_default());
+            });
             if *shutdown.borrow() {
                 break;
             }
         }
-        self.update(registered, |status| status.next_activation_at = None);
+        self.update(registered, |status| {
+            status.running = false;
+            status.next_activation_at = None;
+        });
         registered.task.stop().await;
     }
 
@@ -170,20 +179,28 @@ impl Driver {
             status.running = true;
             status.next_activation_at = None;
         });
-        let result = tokio::time::timeout(schedule.timeout, registered.task.activate(activation)).await;
+        let run = registered.task.activate(activation);
+        let result = match schedule.timeout {
+            Some(timeout) => tokio::time::timeout(timeout, run).await,
+            None => Ok(run.await),
+        };
         let duration = started.elapsed();
         let (outcome, summary) = match result {
             Ok(Ok(summary)) => (TaskOutcome::Succeeded, summary),
             Ok(Err(reason)) => {
-                tracing::error!(task = name, reason, "a background task failed");
+                // Usually the database away for a moment; the next run tries again. The status
+                // and the metrics count it.
+                tracing::warn!(task = name, reason, "a background task failed");
                 (TaskOutcome::Failed, reason)
             }
             Err(_) => {
-                tracing::error!(task = name, timeout = ?schedule.timeout, "a background task ran past its time and was stopped");
-                (
-                    TaskOutcome::TimedOut,
-                    format!("stopped after {} s", schedule.timeout.as_secs()),
-                )
+                let timeout = schedule.timeout.unwrap_or_default();
+                tracing::error!(
+                    task = name,
+                    ?timeout,
+                    "a background task ran past its time and was stopped"
+                );
+                (TaskOutcome::TimedOut, format!("stopped after {} s", timeout.as_secs()))
             }
         };
         let overran = duration > schedule.period;
@@ -191,7 +208,6 @@ impl Driver {
             metrics.record(name, outcome, duration, overran, started_at);
         }
         self.update(registered, |status| {
-            status.running = false;
             status.runs += 1;
             status.failures += u64::from(outcome != TaskOutcome::Succeeded);
             status.overruns += u64::from(overran);
@@ -216,6 +232,16 @@ impl Driver {
 }
 
 impl BackgroundTaskService for Driver {
+    fn activate(&self, name: &str) -> ServiceResult<()> {
+        let registered = self
+            .tasks
+            .iter()
+            .find(|registered| registered.task.name() == name)
+            .ok_or_else(|| ServiceError::not_found(ResourceKind::BackgroundTask, name))?;
+        registered.wake.notify_one();
+        Ok(())
+    }
+
     fn statuses(&self) -> Vec<BackgroundTaskStatus> {
         self.tasks
             .iter()
@@ -334,7 +360,7 @@ mod tests {
             Schedule {
                 period: Duration::from_millis(20),
                 jitter: false,
-                timeout: Duration::from_secs(5),
+                timeout: Some(Duration::from_secs(5)),
             },
         );
         let (stop, shutdown) = watch::channel(false);
@@ -362,18 +388,20 @@ mod tests {
             Schedule {
                 period: Duration::from_secs(3600),
                 jitter: true,
-                timeout: Duration::from_secs(5),
+                timeout: Some(Duration::from_secs(5)),
             },
         );
         let (stop, shutdown) = watch::channel(false);
         let running = tokio::spawn(driver.clone().run(shutdown));
-        // An hour-long period: only a demand runs it now.
+        // The run at start; then, with an hour-long period, only a demand runs it again.
+        until("the first run finished", || probe.finished.load(Ordering::SeqCst) == 1).await;
+        assert!(driver.statuses()[0].next_activation_at.is_some());
         activator.activate();
         until("the run started", || probe.running.load(Ordering::SeqCst) == 1).await;
         assert!(driver.statuses()[0].running);
         let _ = stop.send(true);
         running.await.expect("the driver ends");
-        assert_eq!(probe.finished.load(Ordering::SeqCst), 1, "the run finished");
+        assert_eq!(probe.finished.load(Ordering::SeqCst), 2, "the run finished");
         assert!(probe.stopped.load(Ordering::SeqCst), "the task was stopped");
         assert!(probe.stopped_after_runs.load(Ordering::SeqCst), "after its run");
         let status = &driver.statuses()[0];
@@ -391,17 +419,17 @@ mod tests {
             interruptible: true,
             ..Arc::into_inner(Probe::new(Duration::from_secs(30))).expect("one owner")
         });
-        let (driver, activator) = driver_with(
+        let (driver, _) = driver_with(
             probe.clone(),
             Schedule {
                 period: Duration::from_secs(3600),
                 jitter: false,
-                timeout: Duration::from_secs(60),
+                timeout: Some(Duration::from_secs(60)),
             },
         );
         let (stop, shutdown) = watch::channel(false);
         let running = tokio::spawn(driver.clone().run(shutdown));
-        activator.activate();
+        // The run at start takes 30 s.
         until("the run started", || probe.running.load(Ordering::SeqCst) == 1).await;
         let started = Instant::now();
         let _ = stop.send(true);
@@ -423,7 +451,7 @@ mod tests {
             Schedule {
                 period: Duration::from_millis(10),
                 jitter: false,
-                timeout: Duration::from_millis(50),
+                timeout: Some(Duration::from_millis(50)),
             },
         );
         let (stop, shutdown) = watch::channel(false);

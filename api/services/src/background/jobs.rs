@@ -64,7 +64,8 @@ impl AuditFlushTask {
         Schedule {
             period: crate::audit::FLUSH_INTERVAL,
             jitter: false,
-            timeout: Duration::from_secs(30),
+            // Never cut: a flush holds the rows it took (and, after an outage, the backlog).
+            timeout: None,
         }
     }
 }
@@ -102,7 +103,7 @@ impl AuditRetentionTask {
         Schedule {
             period: Duration::from_secs(3600),
             jitter: true,
-            timeout: Duration::from_secs(600),
+            timeout: Some(Duration::from_secs(600)),
         }
     }
 }
@@ -125,5 +126,10 @@ impl BackgroundTask for AuditRetentionTask {
             )
         })?;
         Ok(format!("deleted {deleted} audit events past their retention"))
+    }
+
+    /// A sweep cut short deletes the rest at the next one.
+    fn interruptible(&self) -> bool {
+        true
     }
 }

@@ -57,6 +57,8 @@ impl Outbound {
         };
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the names itself, past the resolver's checks.
+            .no_proxy()
             .dns_resolver(std::sync::Arc::new(resolver))
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)

@@ -12,6 +12,7 @@ use nexus_domain::status::ConnectionStatus;
 use nexus_domain::{ConnectionId, ProviderId};
 use nexus_repositories::{ConnectionBundle, RefreshLease};
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -46,6 +47,7 @@ impl Default for BackgroundSettings {
 #[derive(Debug)]
 pub struct BackgroundRefresh {
     claims: ClaimLoop<DueCredentials>,
+    due: Arc<DueCredentials>,
     settings: BackgroundSettings,
 }
 
@@ -58,18 +60,22 @@ pub struct DueCredentials {
     /// scans follow each other many times a second.
     counted_at: Mutex<Option<std::time::Instant>>,
     per_provider: Mutex<HashMap<ProviderId, Arc<Semaphore>>>,
+    /// Shutdown began: a claimed job that has not started its refresh gives the lease back.
+    stopping: AtomicBool,
 }
 
 impl BackgroundRefresh {
     pub fn new(refresher: Arc<Refresher>, settings: BackgroundSettings) -> Arc<Self> {
         let due = Arc::new(DueCredentials {
             refresher,
+            stopping: AtomicBool::new(false),
             settings: settings.clone(),
             per_provider: Mutex::new(HashMap::new()),
             counted_at: Mutex::new(None),
         });
         Arc::new(Self {
-            claims: ClaimLoop::new(due, settings.concurrency),
+            claims: ClaimLoop::new(due.clone(), settings.concurrency),
+            due,
             settings,
         })
     }
@@ -84,7 +90,7 @@ impl BackgroundRefresh {
         Schedule {
             period: self.settings.interval,
             jitter: true,
-            timeout: CLAIM_RUN_TIMEOUT,
+            timeout: None,
         }
     }
 
@@ -106,10 +112,6 @@ impl BackgroundRefresh {
     }
 }
 
-/// Longest one run of a claim task may keep claiming (after full batches) before the driver
-/// stops it; the work it started goes on.
-const CLAIM_RUN_TIMEOUT: Duration = Duration::from_secs(60);
-
 #[async_trait]
 impl BackgroundTask for BackgroundRefresh {
     /// A run only claims; what it claimed goes on under `stop`'s drain.
@@ -130,10 +132,15 @@ impl BackgroundTask for BackgroundRefresh {
         Ok(format!("claimed {claimed} credentials due for refresh"))
     }
 
-    /// Refreshes in flight finish (the refresher's drain waits for those of readers too).
+    /// No claimed refresh starts after shutdown: a job still waiting for its provider's permit
+    /// gives its lease back instead of calling the provider (readers still in flight may refresh
+    /// until the listeners have stopped). Refreshes already running are the refresher's, and its
+    /// drain (after the listeners and this driver have stopped) waits for them to store what
+    /// they got.
     async fn stop(&self) {
-        if !self.claims.drain(BACKGROUND_BUDGET + Duration::from_secs(5)).await {
-            tracing::warn!("background refreshes still running at shutdown; their leases lapse");
+        self.due.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+        if !self.claims.drain(Duration::from_secs(2)).await {
+            tracing::debug!("claimed refreshes still waiting at shutdown; the refresher's drain waits for them");
         }
     }
 }
@@ -195,6 +202,10 @@ impl DueCredentials {
                 (permit, lease, bundle, version)
             }
         };
+        if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            self.refresher.release(id, &lease.owner, false).await;
+            return;
+        }
         let provider = bundle.provider.provider.spec.name.to_string();
         let outcome = self
             .refresher

@@ -225,7 +225,6 @@ impl DeliveryWorker {
         }))
     }
 
-    /// Scans and delivers until `shutdown`, then lets attempts in flight run to their deadline.
     /// Counts the outbox once per poll interval and sweeps finished deliveries hourly.
     async fn housekeeping(&self) {
         if due(&self.counted_at, self.settings.poll_interval) {
@@ -494,7 +493,8 @@ impl DeliveryTask {
         Schedule {
             period: self.settings.poll_interval,
             jitter: true,
-            timeout: Duration::from_secs(60),
+            // A run claims while batches come back full; shutdown ends it.
+            timeout: None,
         }
     }
 }

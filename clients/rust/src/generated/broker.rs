@@ -734,12 +734,73 @@ never reads a credential: every operation that returns one answers 403 `proxy_on
         ///Whether a run is in progress now
         pub running: bool,
         pub runs: u64,
-        ///Longest a run may take before it is stopped
-        pub timeout_ms: u64,
+        /**Longest a run may take before it is stopped; absent when runs are not cut off (the audit
+flush, and the claim runs, which end at shutdown)*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timeout_ms: ::std::option::Option<u64>,
     }
     impl BackgroundTask {
         pub fn builder() -> builder::BackgroundTask {
             Default::default()
+        }
+    }
+    ///`BackgroundTaskActivateName`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct BackgroundTaskActivateName(::std::string::String);
+    impl ::std::ops::Deref for BackgroundTaskActivateName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BackgroundTaskActivateName> for ::std::string::String {
+        fn from(value: BackgroundTaskActivateName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for BackgroundTaskActivateName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 64usize {
+                return Err("longer than 64 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z][a-z0-9_]*$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z][a-z0-9_]*$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for BackgroundTaskActivateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for BackgroundTaskActivateName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BackgroundTaskActivateName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Why a run started
@@ -2614,6 +2675,7 @@ strategy is applied. Absent: none*/
 - `template_not_found` (404): The provider catalog has no template of that name
 - `webhook_not_found` (404): No webhook has that id
 - `webhook_delivery_not_found` (404): The webhook has no delivery with that id
+- `background_task_not_found` (404): This process runs no background task of that name
 - `provider_exists` (409): A provider with that name exists already
 - `connection_exists` (409): The connection exists already
 - `agent_key_exists` (409): An agent key with that name exists already
@@ -9730,7 +9792,10 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             period_ms: ::std::result::Result<u64, ::std::string::String>,
             running: ::std::result::Result<bool, ::std::string::String>,
             runs: ::std::result::Result<u64, ::std::string::String>,
-            timeout_ms: ::std::result::Result<u64, ::std::string::String>,
+            timeout_ms: ::std::result::Result<
+                ::std::option::Option<u64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for BackgroundTask {
             fn default() -> Self {
@@ -9744,7 +9809,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
                     period_ms: Err("no value supplied for period_ms".to_string()),
                     running: Err("no value supplied for running".to_string()),
                     runs: Err("no value supplied for runs".to_string()),
-                    timeout_ms: Err("no value supplied for timeout_ms".to_string()),
+                    timeout_ms: Ok(Default::default()),
                 }
             }
         }
@@ -9865,7 +9930,7 @@ addresses only when `NEXUS_WEBHOOK_ALLOW_PRIVATE` is on*/
             }
             pub fn timeout_ms<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<u64>,
+                T: ::std::convert::TryInto<::std::option::Option<u64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.timeout_ms = value
@@ -18131,6 +18196,23 @@ let response = client.background_task_list()
     pub fn background_task_list(&self) -> builder::BackgroundTaskList<'_> {
         builder::BackgroundTaskList::new(self)
     }
+    /**Run a background task now
+
+Activates the named task of the process that answers at once (or right after the run in
+progress: never two at once) instead of at its next period; its status shows the run
+with activation `demand`. Useful after an outage, or to apply a retention change.
+
+Sends a `POST` request to `/v1/background-tasks/{name}/activate`
+
+```ignore
+let response = client.background_task_activate()
+    .name(name)
+    .send()
+    .await;
+```*/
+    pub fn background_task_activate(&self) -> builder::BackgroundTaskActivate<'_> {
+        builder::BackgroundTaskActivate::new(self)
+    }
     /**List the provider catalog's templates
 
 Ready templates (endpoints, scopes, strategy, connection parameters) for hundreds of
@@ -19137,6 +19219,86 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::background_task_activate`]
+
+[`Client::background_task_activate`]: super::Client::background_task_activate*/
+    #[derive(Debug, Clone)]
+    pub struct BackgroundTaskActivate<'a> {
+        client: &'a super::Client,
+        name: Result<types::BackgroundTaskActivateName, String>,
+    }
+    impl<'a> BackgroundTaskActivate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                name: Err("name was not initialized".to_string()),
+            }
+        }
+        pub fn name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::BackgroundTaskActivateName>,
+        {
+            self.name = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `BackgroundTaskActivateName` for name failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/background-tasks/{name}/activate`
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+            let Self { client, name } = self;
+            let name = name.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/background-tasks/{}/activate", client.baseurl, encode_path(& name
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "background_task_activate",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

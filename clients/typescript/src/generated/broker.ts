@@ -123,6 +123,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/background-tasks/{name}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a background task now
+         * @description Activates the named task of the process that answers at once (or right after the run in
+         *     progress: never two at once) instead of at its next period; its status shows the run
+         *     with activation `demand`. Useful after an outage, or to apply a retention change.
+         */
+        post: operations["background_task_activate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/catalog": {
         parameters: {
             query?: never;
@@ -725,9 +747,10 @@ export interface components {
             runs: number;
             /**
              * Format: uint64
-             * @description Longest a run may take before it is stopped
+             * @description Longest a run may take before it is stopped; absent when runs are not cut off (the audit
+             *     flush, and the claim runs, which end at shutdown)
              */
-            timeout_ms: number;
+            timeout_ms?: number;
         };
         /**
          * @description Why a run started
@@ -1022,6 +1045,7 @@ export interface components {
              *     - `template_not_found` (404): The provider catalog has no template of that name
              *     - `webhook_not_found` (404): No webhook has that id
              *     - `webhook_delivery_not_found` (404): The webhook has no delivery with that id
+             *     - `background_task_not_found` (404): This process runs no background task of that name
              *     - `provider_exists` (409): A provider with that name exists already
              *     - `connection_exists` (409): The connection exists already
              *     - `agent_key_exists` (409): An agent key with that name exists already
@@ -2065,6 +2089,49 @@ export interface operations {
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["BackgroundTaskList"];
                 };
+            };
+            /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
+            "4XX": {
+                headers: {
+                    "WWW-AUTHENTICATE"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Nexus or an upstream provider failed; the request may be retried (after `Retry-After`
+             *     seconds, when given)
+             */
+            "5XX": {
+                headers: {
+                    "RETRY-AFTER"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    background_task_activate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task runs now, or right after the run in progress */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description The request was invalid, unauthenticated, not found, or conflicts with the current state */
             "4XX": {

@@ -408,6 +408,7 @@ export interface components {
              *     - `template_not_found` (404): The provider catalog has no template of that name
              *     - `webhook_not_found` (404): No webhook has that id
              *     - `webhook_delivery_not_found` (404): The webhook has no delivery with that id
+             *     - `background_task_not_found` (404): This process runs no background task of that name
              *     - `provider_exists` (409): A provider with that name exists already
              *     - `connection_exists` (409): The connection exists already
              *     - `agent_key_exists` (409): An agent key with that name exists already

@@ -28,10 +28,12 @@ class BackgroundTask:
         period_ms (int): Time between runs (from the end of one to the start of the next, before jitter)
         running (bool): Whether a run is in progress now
         runs (int):
-        timeout_ms (int): Longest a run may take before it is stopped
         last_run (BackgroundTaskRun | Unset): A task's last run
         next_activation_at (datetime.datetime | Unset): When it runs next unless asked earlier; absent while it runs and
             after shutdown began
+        timeout_ms (int | Unset): Longest a run may take before it is stopped; absent when runs are not cut off (the
+            audit
+            flush, and the claim runs, which end at shutdown)
     """
 
     description: str
@@ -41,9 +43,9 @@ class BackgroundTask:
     period_ms: int
     running: bool
     runs: int
-    timeout_ms: int
     last_run: BackgroundTaskRun | Unset = UNSET
     next_activation_at: datetime.datetime | Unset = UNSET
+    timeout_ms: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,8 +63,6 @@ class BackgroundTask:
 
         runs = self.runs
 
-        timeout_ms = self.timeout_ms
-
         last_run: dict[str, Any] | Unset = UNSET
         if not isinstance(self.last_run, Unset):
             last_run = self.last_run.to_dict()
@@ -70,6 +70,8 @@ class BackgroundTask:
         next_activation_at: str | Unset = UNSET
         if not isinstance(self.next_activation_at, Unset):
             next_activation_at = self.next_activation_at.isoformat()
+
+        timeout_ms = self.timeout_ms
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -82,13 +84,14 @@ class BackgroundTask:
                 "period_ms": period_ms,
                 "running": running,
                 "runs": runs,
-                "timeout_ms": timeout_ms,
             }
         )
         if last_run is not UNSET:
             field_dict["last_run"] = last_run
         if next_activation_at is not UNSET:
             field_dict["next_activation_at"] = next_activation_at
+        if timeout_ms is not UNSET:
+            field_dict["timeout_ms"] = timeout_ms
 
         return field_dict
 
@@ -111,8 +114,6 @@ class BackgroundTask:
 
         runs = d.pop("runs")
 
-        timeout_ms = d.pop("timeout_ms")
-
         _last_run = d.pop("last_run", UNSET)
         last_run: BackgroundTaskRun | Unset
         if isinstance(_last_run, Unset):
@@ -127,6 +128,8 @@ class BackgroundTask:
         else:
             next_activation_at = datetime.datetime.fromisoformat(_next_activation_at)
 
+        timeout_ms = d.pop("timeout_ms", UNSET)
+
         background_task = cls(
             description=description,
             failures=failures,
@@ -135,9 +138,9 @@ class BackgroundTask:
             period_ms=period_ms,
             running=running,
             runs=runs,
-            timeout_ms=timeout_ms,
             last_run=last_run,
             next_activation_at=next_activation_at,
+            timeout_ms=timeout_ms,
         )
 
         background_task.additional_properties = d
