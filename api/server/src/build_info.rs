@@ -42,6 +42,7 @@ pub fn metric_names() -> Vec<String> {
     names.extend(nexus_repositories::DbMetrics::new(&registry).names());
     names.extend(nexus_http::HttpMetrics::new(&registry).names());
     names.extend(nexus_services::WebhookMetrics::new(&registry).names());
+    names.extend(nexus_services::background::BackgroundMetrics::new(&registry).names());
     names.sort();
     names
 }

@@ -47,16 +47,6 @@ pub struct Schedule {
     pub timeout: Option<Duration>,
 }
 
-/// Asks a task to run now (more work is waiting) instead of at its next period.
-#[derive(Debug, Clone)]
-pub struct Activator(Arc<Notify>);
-
-impl Activator {
-    pub fn activate(&self) {
-        self.0.notify_one();
-    }
-}
-
 struct Registered {
     task: Arc<dyn BackgroundTask>,
     schedule: Schedule,
@@ -98,16 +88,14 @@ impl Driver {
         }
     }
 
-    /// Registers a task; the returned activator runs it on demand.
-    pub fn register(&mut self, task: Arc<dyn BackgroundTask>, schedule: Schedule) -> Activator {
-        let wake = Arc::new(Notify::new());
+    /// Registers a task; `BackgroundTaskService::activate` runs it on demand by name.
+    pub fn register(&mut self, task: Arc<dyn BackgroundTask>, schedule: Schedule) {
         self.tasks.push(Arc::new(Registered {
             task,
             schedule,
-            wake: wake.clone(),
+            wake: Arc::new(Notify::new()),
             status: Mutex::new(Status::default()),
         }));
-        Activator(wake)
     }
 
     /// Runs every task until `shutdown`, then lets runs in progress finish (each within its
@@ -335,11 +323,11 @@ mod tests {
         }
     }
 
-    fn driver_with(task: Arc<dyn BackgroundTask>, schedule: Schedule) -> (Arc<Driver>, Activator) {
+    fn driver_with(task: Arc<dyn BackgroundTask>, schedule: Schedule) -> Arc<Driver> {
         let registry = prometheus::Registry::new();
         let mut driver = Driver::new(Arc::new(SystemClock), Some(BackgroundMetrics::new(&registry)));
-        let activator = driver.register(task, schedule);
-        (Arc::new(driver), activator)
+        driver.register(task, schedule);
+        Arc::new(driver)
     }
 
     async fn until(what: &str, condition: impl Fn() -> bool) {
@@ -355,7 +343,7 @@ mod tests {
     #[tokio::test]
     async fn a_run_that_overruns_its_period_delays_the_next_and_is_counted() {
         let probe = Probe::new(Duration::from_millis(100));
-        let (driver, _) = driver_with(
+        let driver = driver_with(
             probe.clone(),
             Schedule {
                 period: Duration::from_millis(20),
@@ -383,7 +371,7 @@ mod tests {
     #[tokio::test]
     async fn shutdown_during_a_run_lets_it_finish_then_stops_the_task() {
         let probe = Probe::new(Duration::from_millis(300));
-        let (driver, activator) = driver_with(
+        let driver = driver_with(
             probe.clone(),
             Schedule {
                 period: Duration::from_secs(3600),
@@ -396,7 +384,8 @@ mod tests {
         // The run at start; then, with an hour-long period, only a demand runs it again.
         until("the first run finished", || probe.finished.load(Ordering::SeqCst) == 1).await;
         assert!(driver.statuses()[0].next_activation_at.is_some());
-        activator.activate();
+        driver.activate("probe").expect("a registered task");
+        assert!(driver.activate("no_such_task").is_err());
         until("the run started", || probe.running.load(Ordering::SeqCst) == 1).await;
         assert!(driver.statuses()[0].running);
         let _ = stop.send(true);
@@ -419,7 +408,7 @@ mod tests {
             interruptible: true,
             ..Arc::into_inner(Probe::new(Duration::from_secs(30))).expect("one owner")
         });
-        let (driver, _) = driver_with(
+        let driver = driver_with(
             probe.clone(),
             Schedule {
                 period: Duration::from_secs(3600),
@@ -446,7 +435,7 @@ mod tests {
     #[tokio::test]
     async fn a_run_past_its_time_is_stopped_and_counted() {
         let probe = Probe::new(Duration::from_secs(30));
-        let (driver, _) = driver_with(
+        let driver = driver_with(
             probe.clone(),
             Schedule {
                 period: Duration::from_millis(10),

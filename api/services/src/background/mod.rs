@@ -9,6 +9,6 @@ mod jobs;
 mod metrics;
 
 pub use claims::{Batch, ClaimLoop, ClaimedWork};
-pub use driver::{Activator, BackgroundTask, Driver, Schedule};
+pub use driver::{BackgroundTask, Driver, Schedule};
 pub use jobs::{AuditFlushTask, AuditRetentionTask, ConnectionSweepTask};
 pub use metrics::BackgroundMetrics;
